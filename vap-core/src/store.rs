@@ -1,0 +1,789 @@
+//! The embedded store: a directory of rooms and sessions, each session's tables
+//! as Parquet files that other engines read directly.
+//!
+//! # Layout
+//!
+//! ```text
+//! <store>/
+//!   vap-store.json                                {"format": "vap-store", "version": 1}
+//!   rooms/<room_id>/room.json                     the Room
+//!   rooms/<room_id>/sessions/<session_id>/
+//!       manifest.json                             room, session, metrics, tables, derived
+//!       anchors.parquet ... metrics.parquet       one file per table
+//!       <derived>.parquet                         tables added later (transcripts, ...)
+//!       media/                                    recordings, only when copied
+//!   .staging/ .trash/ .journal/                   in-flight work; cleaned on open
+//! ```
+//!
+//! Every table file starts with `room_id` and `session_id` columns, then the
+//! table's columns ([`TableName::arrow_schema`]); times are
+//! `timestamp[ms, tz=UTC]`. So `polars.scan_parquet("<store>/rooms/*/sessions/*/orders.parquet")`
+//! or `pyarrow.dataset.dataset([...])` read all orders of a store at once.
+//!
+//! # Atomicity
+//!
+//! An import writes the whole session (or the whole room, when the room is new)
+//! under `.staging/`, then renames it into place: the rename is the commit
+//! point. Replacing a session first records a journal entry and moves the old
+//! session to `.trash/`; [`Store::open`] finishes or rolls back any interrupted
+//! replace, and removes leftovers, so after a crash at any point the store holds
+//! exactly the old session or exactly the new one. A failed import (an error at
+//! any step) rolls back before returning. Replacing one table writes the new file
+//! aside and renames it over the old one.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Problem, Result, VapError};
+use crate::io::{self, LoadOptions, Manifest};
+use crate::schema::*;
+use crate::table::TableName;
+use crate::text::Encoding;
+
+/// Newest store format this version reads and writes.
+pub const STORE_VERSION: u32 = 1;
+
+/// Checks that an id can name a directory inside the store without escaping
+/// it: non-empty, at most 128 bytes, no path separators, no `..`, no leading dot,
+/// no control characters, none of `<>:"|?*`.
+pub fn check_id(id: &str) -> std::result::Result<(), String> {
+    if id.is_empty() {
+        return Err("id is empty".into());
+    }
+    if id.len() > 128 {
+        return Err(format!("id '{id}' is longer than 128 bytes"));
+    }
+    if id.starts_with('.') {
+        return Err(format!("id '{id}' starts with a dot"));
+    }
+    if let Some(c) = id.chars().find(|c| {
+        c.is_control() || matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*')
+    }) {
+        return Err(format!(
+            "id '{id}' contains the character {c:?}, which could escape or break a path"
+        ));
+    }
+    Ok(())
+}
+
+fn id_arg(id: &str) -> Result<&str> {
+    check_id(id).map_err(VapError::InvalidArgument)?;
+    Ok(id)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoreMeta {
+    format: String,
+    version: u32,
+}
+
+/// The manifest of a stored session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredManifest {
+    /// Session manifest (`tables` maps each core table to its file).
+    #[serde(flatten)]
+    pub manifest: Manifest,
+    /// Derived tables added after the import: name to file.
+    #[serde(default)]
+    pub derived: BTreeMap<String, String>,
+    /// Row count of each table at import (core and derived).
+    #[serde(default)]
+    pub rows: BTreeMap<String, usize>,
+}
+
+/// A session as listed by [`Store::sessions`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Room id.
+    pub room_id: String,
+    /// Session id.
+    pub session_id: String,
+    /// Start, ms UTC.
+    pub start_ms: Ms,
+    /// End, ms UTC.
+    pub end_ms: Ms,
+    /// Row counts per table.
+    pub rows: BTreeMap<String, usize>,
+    /// Derived tables present.
+    pub derived: Vec<String>,
+}
+
+/// Options for [`Store::import`].
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Replace the session if it exists (otherwise an import of an existing
+    /// session fails with [`VapError::AlreadyExists`]).
+    pub replace: bool,
+    /// Copy recordings into the session's `media/` folder instead of only
+    /// referencing them (path, size, sha256).
+    pub copy_recordings: bool,
+}
+
+type FaultFn = dyn Fn(&str) -> std::io::Result<()> + Send + Sync;
+
+/// An embedded store rooted at a directory.
+#[derive(Clone)]
+pub struct Store {
+    root: PathBuf,
+    fault: Option<Arc<FaultFn>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("root", &self.root).finish()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    target: PathBuf,
+    backup: PathBuf,
+}
+
+static TX: AtomicU64 = AtomicU64::new(0);
+
+fn txid() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        TX.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn sync_dir(p: &Path) {
+    // Durability of renames; best effort (not every platform can open a dir).
+    if let Ok(f) = fs::File::open(p) {
+        let _ = f.sync_all();
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Writes a file atomically: aside, synced, then renamed over the target.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", txid()));
+    write_synced(&tmp, bytes).map_err(|e| VapError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        VapError::io(path, e)
+    })?;
+    if let Some(p) = path.parent() {
+        sync_dir(p);
+    }
+    Ok(())
+}
+
+/// sha256 (lower-case hex) and size of a file, streamed.
+pub fn file_digest(path: &Path) -> Result<(u64, String)> {
+    let mut f = fs::File::open(path).map_err(|e| VapError::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| VapError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((size, hex))
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it if the directory is missing or
+    /// empty. Finishes or rolls back interrupted imports. A store written by a
+    /// newer vap is refused with [`VapError::Version`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let root = path.as_ref().to_path_buf();
+        let meta_path = root.join("vap-store.json");
+        if meta_path.is_file() {
+            let text = fs::read_to_string(&meta_path).map_err(|e| VapError::io(&meta_path, e))?;
+            let meta: StoreMeta = serde_json::from_str(&text)
+                .map_err(|e| VapError::format(&meta_path, format!("not a vap store file: {e}")))?;
+            if meta.format != "vap-store" {
+                return Err(VapError::format(
+                    &meta_path,
+                    format!("format is '{}', not 'vap-store'", meta.format),
+                ));
+            }
+            if meta.version > STORE_VERSION {
+                return Err(VapError::Version {
+                    what: format!("store {}", root.display()),
+                    found: meta.version,
+                    supported: STORE_VERSION,
+                });
+            }
+        } else {
+            if root.is_dir() {
+                let non_empty = fs::read_dir(&root)
+                    .map_err(|e| VapError::io(&root, e))?
+                    .next()
+                    .is_some();
+                if non_empty {
+                    return Err(VapError::InvalidArgument(format!(
+                        "{} is a non-empty directory without vap-store.json; refusing to turn it into a store",
+                        root.display()
+                    )));
+                }
+            }
+            fs::create_dir_all(root.join("rooms")).map_err(|e| VapError::io(&root, e))?;
+            let meta = StoreMeta {
+                format: "vap-store".into(),
+                version: STORE_VERSION,
+            };
+            write_atomic(
+                &meta_path,
+                &serde_json::to_vec_pretty(&meta).expect("serialisable"),
+            )?;
+        }
+        let store = Store { root, fault: None };
+        store.recover()?;
+        Ok(store)
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Test hook: `f(step)` runs before each write step of an import, replace or
+    /// delete; returning an error makes that step fail. Used by the crash and
+    /// failure-injection tests.
+    #[doc(hidden)]
+    pub fn set_fault_injector(
+        &mut self,
+        f: impl Fn(&str) -> std::io::Result<()> + Send + Sync + 'static,
+    ) {
+        self.fault = Some(Arc::new(f));
+    }
+
+    fn step(&self, name: &str, path: &Path) -> Result<()> {
+        if let Some(f) = &self.fault {
+            f(name).map_err(|e| VapError::io(path, e))?;
+        }
+        Ok(())
+    }
+
+    fn rooms_dir(&self) -> PathBuf {
+        self.root.join("rooms")
+    }
+
+    fn room_dir(&self, room: &str) -> PathBuf {
+        self.rooms_dir().join(room)
+    }
+
+    /// Directory of a stored session.
+    pub fn session_dir(&self, room: &str, session: &str) -> Result<PathBuf> {
+        Ok(self
+            .room_dir(id_arg(room)?)
+            .join("sessions")
+            .join(id_arg(session)?))
+    }
+
+    fn recover(&self) -> Result<()> {
+        let jdir = self.root.join(".journal");
+        if jdir.is_dir() {
+            for entry in fs::read_dir(&jdir).map_err(|e| VapError::io(&jdir, e))? {
+                let p = entry.map_err(|e| VapError::io(&jdir, e))?.path();
+                let Ok(text) = fs::read_to_string(&p) else {
+                    continue;
+                };
+                if let Ok(j) = serde_json::from_str::<Journal>(&text) {
+                    let target = self.root.join(&j.target);
+                    let backup = self.root.join(&j.backup);
+                    if !target.exists() && backup.exists() {
+                        // Interrupted before the commit rename: restore the old session.
+                        fs::rename(&backup, &target).map_err(|e| VapError::io(&target, e))?;
+                    }
+                }
+                fs::remove_file(&p).map_err(|e| VapError::io(&p, e))?;
+            }
+        }
+        for d in [".staging", ".trash", ".journal"] {
+            let p = self.root.join(d);
+            if p.exists() {
+                fs::remove_dir_all(&p).map_err(|e| VapError::io(&p, e))?;
+            }
+        }
+        // Leftover temporary files of atomic single-file writes.
+        if let Ok(rooms) = fs::read_dir(self.rooms_dir()) {
+            for r in rooms.flatten() {
+                remove_tmp_files(&r.path());
+                if let Ok(sessions) = fs::read_dir(r.path().join("sessions")) {
+                    for s in sessions.flatten() {
+                        remove_tmp_files(&s.path());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rooms in the store, sorted by id.
+    pub fn rooms(&self) -> Result<Vec<Room>> {
+        let mut out = Vec::new();
+        let dir = self.rooms_dir();
+        for e in fs::read_dir(&dir).map_err(|e| VapError::io(&dir, e))? {
+            let p = e.map_err(|e| VapError::io(&dir, e))?.path();
+            let rp = p.join("room.json");
+            if !rp.is_file() {
+                continue;
+            }
+            let text = fs::read_to_string(&rp).map_err(|e| VapError::io(&rp, e))?;
+            out.push(
+                serde_json::from_str(&text).map_err(|e| VapError::format(&rp, e.to_string()))?,
+            );
+        }
+        out.sort_by(|a: &Room, b: &Room| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Sessions of one room, or of every room, sorted by (room, start, id).
+    pub fn sessions(&self, room: Option<&str>) -> Result<Vec<SessionInfo>> {
+        let rooms: Vec<String> = match room {
+            Some(r) => {
+                if !self.room_dir(id_arg(r)?).join("room.json").is_file() {
+                    return Err(VapError::NotFound(format!("room '{r}'")));
+                }
+                vec![r.to_string()]
+            }
+            None => self.rooms()?.into_iter().map(|r| r.id).collect(),
+        };
+        let mut out = Vec::new();
+        for r in rooms {
+            let sdir = self.room_dir(&r).join("sessions");
+            let Ok(entries) = fs::read_dir(&sdir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let mp = e.path().join("manifest.json");
+                if !mp.is_file() {
+                    continue;
+                }
+                let m = self.read_manifest_at(&mp)?;
+                out.push(SessionInfo {
+                    room_id: r.clone(),
+                    session_id: m.manifest.session.id.clone(),
+                    start_ms: m.manifest.session.start_ms,
+                    end_ms: m.manifest.session.end_ms,
+                    rows: m.rows.clone(),
+                    derived: m.derived.keys().cloned().collect(),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.room_id, a.start_ms, &a.session_id).cmp(&(&b.room_id, b.start_ms, &b.session_id))
+        });
+        Ok(out)
+    }
+
+    fn read_manifest_at(&self, mp: &Path) -> Result<StoredManifest> {
+        let text = fs::read_to_string(mp).map_err(|e| VapError::io(mp, e))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| VapError::format(mp, e.to_string()))?;
+        let version = v.get("vap_format").and_then(|x| x.as_u64()).unwrap_or(0);
+        if version > io::MANIFEST_VERSION as u64 {
+            return Err(VapError::Version {
+                what: format!("manifest {}", mp.display()),
+                found: version.min(u32::MAX as u64) as u32,
+                supported: io::MANIFEST_VERSION,
+            });
+        }
+        serde_json::from_value(v).map_err(|e| VapError::format(mp, e.to_string()))
+    }
+
+    /// The stored manifest of a session.
+    pub fn manifest(&self, room: &str, session: &str) -> Result<StoredManifest> {
+        let dir = self.session_dir(room, session)?;
+        let mp = dir.join("manifest.json");
+        if !mp.is_file() {
+            return Err(VapError::NotFound(format!("session '{room}/{session}'")));
+        }
+        self.read_manifest_at(&mp)
+    }
+
+    /// Whether a session exists.
+    pub fn contains(&self, room: &str, session: &str) -> Result<bool> {
+        Ok(self
+            .session_dir(room, session)?
+            .join("manifest.json")
+            .is_file())
+    }
+
+    /// Loads a stored session.
+    pub fn load(&self, room: &str, session: &str) -> Result<SessionData> {
+        let m = self.manifest(room, session)?;
+        let dir = self.session_dir(room, session)?;
+        let mut raws = Vec::new();
+        let mut problems = Vec::new();
+        for t in TableName::ALL {
+            let Some(file) = m.manifest.tables.get(t.as_str()) else {
+                continue;
+            };
+            let p = dir.join(file);
+            let bytes = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
+            match io::read_parquet_bytes(&p.display().to_string(), bytes) {
+                Ok(raw) => raws.push((t, raw)),
+                Err(ps) => problems.extend(ps),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VapError::Validation(problems));
+        }
+        let mut manifest = m.manifest;
+        manifest.tables.clear();
+        let opts = LoadOptions {
+            outside_tolerance_ms: i64::MAX / 4,
+            ..Default::default()
+        };
+        Ok(io::from_raw_tables(manifest, raws, &opts)?.0)
+    }
+
+    /// Loads a session directory and imports it. Relative recording paths are
+    /// resolved against `dir`.
+    pub fn import_dir(
+        &self,
+        dir: impl AsRef<Path>,
+        load: &LoadOptions,
+        opts: &ImportOptions,
+    ) -> Result<SessionData> {
+        let dir = dir.as_ref();
+        let (mut data, _) = io::load_dir(dir, load)?;
+        for r in &mut data.session.recordings {
+            let p = Path::new(&r.path);
+            if p.is_relative() {
+                r.path = dir.join(p).display().to_string();
+            }
+        }
+        self.import(&data, opts)?;
+        Ok(data)
+    }
+
+    /// Imports a validated session atomically. Recordings are registered with
+    /// their size and sha256 (and copied when asked); a missing recording file
+    /// is an error.
+    pub fn import(&self, data: &SessionData, opts: &ImportOptions) -> Result<()> {
+        let room = id_arg(&data.room.id)?.to_string();
+        let session = id_arg(&data.session.id)?.to_string();
+        let target = self.session_dir(&room, &session)?;
+        let exists = target.join("manifest.json").is_file();
+        if exists && !opts.replace {
+            return Err(VapError::AlreadyExists(format!(
+                "session '{room}/{session}' is in the store; pass replace=true to replace it"
+            )));
+        }
+        // Register recordings before writing anything.
+        let mut data_ref = std::borrow::Cow::Borrowed(data);
+        let mut problems = Vec::new();
+        for (i, r) in data_ref.to_mut().session.recordings.iter_mut().enumerate() {
+            match file_digest(Path::new(&r.path)) {
+                Ok((size, sha)) => {
+                    r.size_bytes = Some(size);
+                    r.sha256 = Some(sha);
+                }
+                Err(e) => problems.push(Problem::new(
+                    "manifest.json",
+                    Some(i + 1),
+                    Some("session.recordings.path"),
+                    format!("recording cannot be read: {e}"),
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VapError::Validation(problems));
+        }
+
+        let tx = txid();
+        let staging_root = self.root.join(".staging").join(&tx);
+        let room_exists = self.room_dir(&room).join("room.json").is_file();
+        // When the room is new, the whole room directory is staged and renamed.
+        let (stage_session, stage_commit, commit_target) = if room_exists {
+            (
+                staging_root.join("session"),
+                staging_root.join("session"),
+                target.clone(),
+            )
+        } else {
+            let r = staging_root.join("room");
+            (r.join("sessions").join(&session), r, self.room_dir(&room))
+        };
+        let result = (|| -> Result<()> {
+            fs::create_dir_all(&stage_session).map_err(|e| VapError::io(&stage_session, e))?;
+            if !room_exists {
+                let rp = stage_commit.join("room.json");
+                self.step("write:room", &rp)?;
+                write_synced(
+                    &rp,
+                    &serde_json::to_vec_pretty(&data.room).expect("serialisable"),
+                )
+                .map_err(|e| VapError::io(&rp, e))?;
+            }
+            self.write_session_files(&data_ref, &stage_session, opts)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&staging_root);
+            return Err(e);
+        }
+        let committed = self.commit(&tx, &stage_commit, &commit_target, exists);
+        let _ = fs::remove_dir_all(&staging_root);
+        committed?;
+        if room_exists {
+            // Keep room metadata current (name, platform); atomic single-file write.
+            let rp = self.room_dir(&room).join("room.json");
+            let _ = write_atomic(
+                &rp,
+                &serde_json::to_vec_pretty(&data.room).expect("serialisable"),
+            );
+        }
+        Ok(())
+    }
+
+    fn write_session_files(
+        &self,
+        data: &SessionData,
+        dir: &Path,
+        opts: &ImportOptions,
+    ) -> Result<()> {
+        let mut manifest = Manifest::of(data);
+        let mut rows = BTreeMap::new();
+        for t in TableName::ALL {
+            let file = format!("{}.parquet", t.as_str());
+            let p = dir.join(&file);
+            self.step(&format!("write:{}", t.as_str()), &p)?;
+            let bytes = io::table_bytes(data, t, io::Format::Parquet, Encoding::Utf8, true)?;
+            write_synced(&p, &bytes).map_err(|e| VapError::io(&p, e))?;
+            manifest.tables.insert(t.as_str().to_string(), file);
+            rows.insert(t.as_str().to_string(), crate::table::row_count(data, t));
+        }
+        if opts.copy_recordings && !data.session.recordings.is_empty() {
+            let media = dir.join("media");
+            fs::create_dir_all(&media).map_err(|e| VapError::io(&media, e))?;
+            for (i, r) in manifest.session.recordings.iter_mut().enumerate() {
+                let src = PathBuf::from(&r.path);
+                let name = src
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("recording");
+                let rel = format!("media/{i}-{name}");
+                let dst = dir.join(&rel);
+                self.step("write:media", &dst)?;
+                fs::copy(&src, &dst).map_err(|e| VapError::io(&dst, e))?;
+                r.path = rel;
+            }
+        }
+        let stored = StoredManifest {
+            manifest,
+            derived: BTreeMap::new(),
+            rows,
+        };
+        let mp = dir.join("manifest.json");
+        self.step("write:manifest", &mp)?;
+        write_synced(
+            &mp,
+            &serde_json::to_vec_pretty(&stored).expect("serialisable"),
+        )
+        .map_err(|e| VapError::io(&mp, e))?;
+        sync_dir(dir);
+        Ok(())
+    }
+
+    /// Moves `staged` to `target`, replacing an existing target through the
+    /// journal so that a crash at any point is recoverable.
+    fn commit(&self, tx: &str, staged: &Path, target: &Path, replacing: bool) -> Result<()> {
+        let parent = target.parent().expect("target has a parent");
+        fs::create_dir_all(parent).map_err(|e| VapError::io(parent, e))?;
+        if !replacing {
+            self.step("commit", target)?;
+            fs::rename(staged, target).map_err(|e| VapError::io(target, e))?;
+            sync_dir(parent);
+            return Ok(());
+        }
+        let jdir = self.root.join(".journal");
+        let tdir = self.root.join(".trash");
+        fs::create_dir_all(&jdir).map_err(|e| VapError::io(&jdir, e))?;
+        fs::create_dir_all(&tdir).map_err(|e| VapError::io(&tdir, e))?;
+        let backup = tdir.join(tx);
+        let rel = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_path_buf();
+        let journal = Journal {
+            target: rel(target),
+            backup: rel(&backup),
+        };
+        let jp = jdir.join(format!("{tx}.json"));
+        self.step("journal", &jp)?;
+        write_synced(&jp, &serde_json::to_vec(&journal).expect("serialisable"))
+            .map_err(|e| VapError::io(&jp, e))?;
+        sync_dir(&jdir);
+        let undo = |e: VapError| -> VapError {
+            if !target.exists() && backup.exists() {
+                let _ = fs::rename(&backup, target);
+            }
+            let _ = fs::remove_file(&jp);
+            e
+        };
+        self.step("backup", target).map_err(undo)?;
+        fs::rename(target, &backup).map_err(|e| undo(VapError::io(target, e)))?;
+        self.step("commit", target).map_err(undo)?;
+        fs::rename(staged, target).map_err(|e| undo(VapError::io(target, e)))?;
+        sync_dir(parent);
+        // Committed. Cleanup failures leave garbage that the next open removes.
+        if self.step("cleanup", &backup).is_ok() {
+            let _ = fs::remove_file(&jp);
+            let _ = fs::remove_dir_all(&backup);
+        }
+        Ok(())
+    }
+
+    /// Deletes a session (its directory moves to `.trash/` and is removed).
+    pub fn delete(&self, room: &str, session: &str) -> Result<()> {
+        let target = self.session_dir(room, session)?;
+        if !target.join("manifest.json").is_file() {
+            return Err(VapError::NotFound(format!("session '{room}/{session}'")));
+        }
+        let tdir = self.root.join(".trash");
+        fs::create_dir_all(&tdir).map_err(|e| VapError::io(&tdir, e))?;
+        let dst = tdir.join(txid());
+        self.step("delete", &target)?;
+        fs::rename(&target, &dst).map_err(|e| VapError::io(&target, e))?;
+        let _ = fs::remove_dir_all(&dst);
+        Ok(())
+    }
+
+    /// Replaces (or adds) one table of a stored session atomically.
+    ///
+    /// A core table (`orders`, `utterances`, ...) is validated against the rest of
+    /// the session first, then written with the documented schema. Any other
+    /// name is a derived table (timelines, moments, models...), stored as given
+    /// under `<name>.parquet` and listed in the manifest's `derived`.
+    pub fn replace_table(
+        &self,
+        room: &str,
+        session: &str,
+        name: &str,
+        batches: &[RecordBatch],
+    ) -> Result<()> {
+        id_arg(name)?;
+        let mut stored = self.manifest(room, session)?;
+        let dir = self.session_dir(room, session)?;
+        let file = format!("{name}.parquet");
+        let (bytes, rows) = if let Some(t) = TableName::parse(name) {
+            let mut data = self.load(room, session)?;
+            let mut problems = Vec::new();
+            let raw = crate::table::raw_from_batches(name, batches, &mut problems);
+            if !problems.is_empty() {
+                return Err(VapError::Validation(problems));
+            }
+            let mut manifest = stored.manifest.clone();
+            manifest.tables.clear();
+            let mut raws: Vec<(TableName, crate::table::RawTable)> = TableName::ALL
+                .into_iter()
+                .filter(|x| *x != t)
+                .map(|x| {
+                    let batch = crate::table::to_record_batch(&data, x, false);
+                    let mut p = Vec::new();
+                    (
+                        x,
+                        crate::table::raw_from_batches(x.as_str(), &[batch], &mut p),
+                    )
+                })
+                .collect();
+            raws.push((t, raw));
+            let opts = LoadOptions {
+                outside_tolerance_ms: i64::MAX / 4,
+                ..Default::default()
+            };
+            data = io::from_raw_tables(manifest, raws, &opts)?.0;
+            let n = crate::table::row_count(&data, t);
+            (
+                io::table_bytes(&data, t, io::Format::Parquet, Encoding::Utf8, true)?,
+                n,
+            )
+        } else {
+            let Some(first) = batches.first() else {
+                return Err(VapError::InvalidArgument(format!(
+                    "no batches given for table '{name}'"
+                )));
+            };
+            let batch = arrow_select_concat(first, batches)?;
+            let n = batch.num_rows();
+            (io::parquet_bytes(&batch)?, n)
+        };
+        let path = dir.join(&file);
+        self.step(&format!("write:{name}"), &path)?;
+        write_atomic(&path, &bytes)?;
+        if TableName::parse(name).is_none() {
+            stored.derived.insert(name.to_string(), file);
+        } else {
+            stored.manifest.tables.insert(name.to_string(), file);
+        }
+        stored.rows.insert(name.to_string(), rows);
+        let mp = dir.join("manifest.json");
+        self.step("write:manifest", &mp)?;
+        write_atomic(
+            &mp,
+            &serde_json::to_vec_pretty(&stored).expect("serialisable"),
+        )
+    }
+
+    /// Reads one table (core or derived) of a stored session as Arrow batches,
+    /// exactly as stored (with `room_id` / `session_id` columns for core tables).
+    pub fn read_table(&self, room: &str, session: &str, name: &str) -> Result<Vec<RecordBatch>> {
+        let stored = self.manifest(room, session)?;
+        let file = stored
+            .manifest
+            .tables
+            .get(name)
+            .or_else(|| stored.derived.get(name))
+            .ok_or_else(|| {
+                VapError::NotFound(format!("table '{name}' of session '{room}/{session}'"))
+            })?;
+        let p = self.session_dir(room, session)?.join(file);
+        let f = fs::File::open(&p).map_err(|e| VapError::io(&p, e))?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.build())
+            .map_err(|e| VapError::format(&p, e.to_string()))?;
+        reader
+            .map(|b| b.map_err(|e| VapError::format(&p, e.to_string())))
+            .collect()
+    }
+}
+
+fn arrow_select_concat(first: &RecordBatch, batches: &[RecordBatch]) -> Result<RecordBatch> {
+    if batches.len() == 1 {
+        return Ok(first.clone());
+    }
+    arrow_select::concat::concat_batches(&first.schema(), batches)
+        .map_err(|e| VapError::InvalidArgument(format!("batches do not share a schema: {e}")))
+}
+
+fn remove_tmp_files(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            if n.starts_with('.') && n.contains(".tmp-") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}

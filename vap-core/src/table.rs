@@ -1,0 +1,1257 @@
+//! The tables of a session, their columns, and their conversion to and from
+//! untyped rows, CSV, JSON Lines and Arrow.
+//!
+//! Every table has a fixed column list ([`TableName::columns`]). Readers turn any
+//! source (a CSV file, JSON Lines, a Parquet file, an Arrow `RecordBatch` handed
+//! over from pandas / polars / Node objects) into a [`RawTable`] of [`Cell`]s,
+//! then into typed records, collecting every [`Problem`] with its file, row and
+//! field. Unknown columns are ignored.
+//!
+//! Column types:
+//! * time: integer milliseconds since the epoch, or an RFC 3339 string with an
+//!   offset (`2026-11-25T20:00:00+08:00`, a space instead of `T` is accepted);
+//!   Arrow timestamps of any unit (and any time zone) are converted to ms UTC.
+//! * list of strings: a JSON array, an Arrow `List<Utf8>`, or in CSV one cell
+//!   with items separated by `|`.
+//! * enums: the snake_case names (`flash_sale`); a few Chinese synonyms are
+//!   accepted (`秒杀`, `主播`, `讲解`, ...).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMillisecondBuilder,
+};
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::error::Problem;
+use crate::schema::*;
+use crate::text::normalize;
+
+/// The tables of a session directory or store session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableName {
+    /// [`Anchor`]s.
+    Anchors,
+    /// [`Shift`]s.
+    Shifts,
+    /// [`Product`]s.
+    Products,
+    /// [`ProductSegment`]s.
+    Segments,
+    /// [`Promotion`]s.
+    Promotions,
+    /// [`Comment`]s.
+    Comments,
+    /// [`Order`]s.
+    Orders,
+    /// [`Utterance`]s.
+    Utterances,
+    /// [`MetricSample`]s (long format: metric, ts_ms, value).
+    Metrics,
+}
+
+/// Type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    /// UTF-8 text.
+    Str,
+    /// Milliseconds since the epoch, UTC (Arrow: `timestamp[ms, tz=UTC]`).
+    Time,
+    /// 64-bit integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// List of strings.
+    StrList,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Column name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ColType,
+    /// Whether a value is required in every row.
+    pub required: bool,
+}
+
+const fn col(name: &'static str, ty: ColType, required: bool) -> Column {
+    Column { name, ty, required }
+}
+
+use ColType::*;
+
+const ANCHORS: &[Column] = &[col("id", Str, true), col("name", Str, true)];
+const SHIFTS: &[Column] = &[
+    col("anchor_id", Str, true),
+    col("role", Str, true),
+    col("start_ms", Time, true),
+    col("end_ms", Time, true),
+];
+const PRODUCTS: &[Column] = &[
+    col("id", Str, true),
+    col("name", Str, true),
+    col("price", Float, true),
+    col("category", Str, false),
+    col("aliases", StrList, false),
+];
+const SEGMENTS: &[Column] = &[
+    col("product_id", Str, true),
+    col("kind", Str, true),
+    col("start_ms", Time, true),
+    col("end_ms", Time, true),
+];
+const PROMOTIONS: &[Column] = &[
+    col("id", Str, true),
+    col("kind", Str, true),
+    col("label", Str, false),
+    col("product_id", Str, false),
+    col("start_ms", Time, true),
+    col("end_ms", Time, true),
+];
+const COMMENTS: &[Column] = &[
+    col("ts_ms", Time, true),
+    col("viewer_id", Str, true),
+    col("text", Str, true),
+];
+const ORDERS: &[Column] = &[
+    col("id", Str, true),
+    col("ts_ms", Time, true),
+    col("product_id", Str, true),
+    col("quantity", Int, true),
+    col("amount", Float, true),
+    col("status", Str, true),
+    col("viewer_id", Str, false),
+];
+const UTTERANCES: &[Column] = &[
+    col("start_ms", Time, true),
+    col("end_ms", Time, true),
+    col("text", Str, true),
+    col("speaker", Str, false),
+    col("confidence", Float, false),
+];
+const METRICS: &[Column] = &[
+    col("metric", Str, true),
+    col("ts_ms", Time, true),
+    col("value", Float, true),
+];
+
+impl TableName {
+    /// All tables, in the order they are written.
+    pub const ALL: [TableName; 9] = [
+        TableName::Anchors,
+        TableName::Shifts,
+        TableName::Products,
+        TableName::Segments,
+        TableName::Promotions,
+        TableName::Comments,
+        TableName::Orders,
+        TableName::Utterances,
+        TableName::Metrics,
+    ];
+
+    /// File stem and public name ("orders").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableName::Anchors => "anchors",
+            TableName::Shifts => "shifts",
+            TableName::Products => "products",
+            TableName::Segments => "segments",
+            TableName::Promotions => "promotions",
+            TableName::Comments => "comments",
+            TableName::Orders => "orders",
+            TableName::Utterances => "utterances",
+            TableName::Metrics => "metrics",
+        }
+    }
+
+    /// Parses a table name.
+    pub fn parse(s: &str) -> Option<TableName> {
+        TableName::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The columns of this table.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            TableName::Anchors => ANCHORS,
+            TableName::Shifts => SHIFTS,
+            TableName::Products => PRODUCTS,
+            TableName::Segments => SEGMENTS,
+            TableName::Promotions => PROMOTIONS,
+            TableName::Comments => COMMENTS,
+            TableName::Orders => ORDERS,
+            TableName::Utterances => UTTERANCES,
+            TableName::Metrics => METRICS,
+        }
+    }
+
+    /// Arrow schema of the table; with `keys`, `room_id` and `session_id`
+    /// columns come first (as in the store's Parquet files).
+    pub fn arrow_schema(self, keys: bool) -> SchemaRef {
+        let mut fields = Vec::new();
+        if keys {
+            fields.push(Field::new("room_id", DataType::Utf8, false));
+            fields.push(Field::new("session_id", DataType::Utf8, false));
+        }
+        for c in self.columns() {
+            let dt = match c.ty {
+                Str => DataType::Utf8,
+                Time => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                Int => DataType::Int64,
+                Float => DataType::Float64,
+                StrList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            };
+            fields.push(Field::new(c.name, dt, !c.required));
+        }
+        Arc::new(Schema::new(fields))
+    }
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An untyped value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Missing.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer (times are integers of ms).
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// Text.
+    Str(String),
+    /// List of strings.
+    List(Vec<String>),
+}
+
+/// Untyped rows of a table, with the source name used in problems.
+#[derive(Debug, Clone, Default)]
+pub struct RawTable {
+    /// File name (or table name) reported in problems.
+    pub source: String,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Row-major cells; `rows[i].len() == columns.len()`.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+// ---------------------------------------------------------------- typed rows
+
+/// Reads typed fields from one row, collecting problems.
+struct RowReader<'a> {
+    source: &'a str,
+    row_no: usize,
+    cells: &'a [Cell],
+    index: &'a HashMap<&'static str, usize>,
+    problems: &'a mut Vec<Problem>,
+    ok: bool,
+}
+
+impl RowReader<'_> {
+    fn problem(&mut self, field: &str, msg: String) {
+        self.problems.push(Problem::new(
+            self.source,
+            Some(self.row_no),
+            Some(field),
+            msg,
+        ));
+        self.ok = false;
+    }
+
+    fn cell(&self, name: &'static str) -> &Cell {
+        match self.index.get(name) {
+            Some(&i) => self.cells.get(i).unwrap_or(&Cell::Null),
+            None => &Cell::Null,
+        }
+    }
+
+    fn opt_str(&mut self, name: &'static str) -> Option<String> {
+        match self.cell(name) {
+            Cell::Null => None,
+            Cell::Str(s) if s.trim().is_empty() => None,
+            Cell::Str(s) => Some(normalize(s)),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(format!("{}", *f as i64)),
+            other => {
+                let m = format!("expected text, got {other:?}");
+                self.problem(name, m);
+                None
+            }
+        }
+    }
+
+    fn str(&mut self, name: &'static str) -> String {
+        match self.opt_str(name) {
+            Some(s) => s,
+            None => {
+                if self.ok
+                    || !self
+                        .problems
+                        .last()
+                        .is_some_and(|p| p.field.as_deref() == Some(name))
+                {
+                    self.problem(name, "missing value".into());
+                }
+                String::new()
+            }
+        }
+    }
+
+    fn opt_float(&mut self, name: &'static str) -> Option<f64> {
+        let v = match self.cell(name) {
+            Cell::Null => return None,
+            Cell::Str(s) if s.trim().is_empty() => return None,
+            Cell::Int(i) => *i as f64,
+            Cell::Float(f) => *f,
+            Cell::Str(s) => match s.trim().parse::<f64>() {
+                Ok(v) => v,
+                Err(_) => {
+                    let m = format!("not a number: {s:?}");
+                    self.problem(name, m);
+                    return None;
+                }
+            },
+            other => {
+                let m = format!("expected a number, got {other:?}");
+                self.problem(name, m);
+                return None;
+            }
+        };
+        if !v.is_finite() {
+            self.problem(name, format!("{v} is not a finite number"));
+            return None;
+        }
+        Some(v)
+    }
+
+    fn float(&mut self, name: &'static str) -> f64 {
+        let before = self.problems.len();
+        match self.opt_float(name) {
+            Some(v) => v,
+            None => {
+                if self.problems.len() == before {
+                    self.problem(name, "missing value".into());
+                }
+                0.0
+            }
+        }
+    }
+
+    fn int(&mut self, name: &'static str) -> i64 {
+        let before = self.problems.len();
+        let v = match self.cell(name) {
+            Cell::Int(i) => Some(*i),
+            Cell::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(*f as i64),
+            Cell::Str(s) if !s.trim().is_empty() => s.trim().parse::<i64>().ok(),
+            Cell::Null | Cell::Str(_) => None,
+            _ => None,
+        };
+        match v {
+            Some(v) => v,
+            None => {
+                if self.problems.len() == before {
+                    let m = match self.cell(name) {
+                        Cell::Null => "missing value".to_string(),
+                        Cell::Str(s) if s.trim().is_empty() => "missing value".to_string(),
+                        c => format!("not an integer: {c:?}"),
+                    };
+                    self.problem(name, m);
+                }
+                0
+            }
+        }
+    }
+
+    fn time(&mut self, name: &'static str) -> Ms {
+        let res = match self.cell(name) {
+            Cell::Int(i) => Ok(*i),
+            Cell::Float(f) if f.is_finite() && f.fract() == 0.0 => Ok(*f as i64),
+            Cell::Float(f) => Err(format!("bad timestamp {f}: expected integer milliseconds")),
+            Cell::Str(s) => parse_time(s),
+            Cell::Null => Err("missing value".to_string()),
+            other => Err(format!("bad timestamp {other:?}")),
+        };
+        match res {
+            Ok(v) => v,
+            Err(m) => {
+                self.problem(name, m);
+                0
+            }
+        }
+    }
+
+    fn list(&mut self, name: &'static str) -> Vec<String> {
+        match self.cell(name) {
+            Cell::Null => vec![],
+            Cell::List(v) => v
+                .iter()
+                .map(|s| normalize(s))
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Cell::Str(s) => s
+                .split('|')
+                .map(normalize)
+                .filter(|s| !s.is_empty())
+                .collect(),
+            other => {
+                let m = format!("expected a list of text, got {other:?}");
+                self.problem(name, m);
+                vec![]
+            }
+        }
+    }
+
+    fn enumerated<T: Copy>(&mut self, name: &'static str, options: &[(&str, T)]) -> Option<T> {
+        let s = self.str(name);
+        if s.is_empty() {
+            return None;
+        }
+        let key = s.to_lowercase().replace(['-', ' '], "_");
+        match options.iter().find(|(k, _)| *k == key) {
+            Some((_, v)) => Some(*v),
+            None => {
+                let names: Vec<&str> = options
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| k.is_ascii())
+                    .collect();
+                self.problem(
+                    name,
+                    format!("unknown value {s:?}; expected one of {}", names.join(", ")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Parses a timestamp string: integer ms or RFC 3339 with an offset.
+pub fn parse_time(s: &str) -> Result<Ms, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("missing value".into());
+    }
+    if let Ok(v) = t.parse::<i64>() {
+        return Ok(v);
+    }
+    let candidate = if t.len() > 10 && t.as_bytes()[10] == b' ' {
+        let mut c = t.to_string();
+        c.replace_range(10..11, "T");
+        c
+    } else {
+        t.to_string()
+    };
+    match chrono::DateTime::parse_from_rfc3339(&candidate) {
+        Ok(dt) => Ok(dt.timestamp_millis()),
+        Err(e) => {
+            if chrono::NaiveDateTime::parse_from_str(&candidate, "%Y-%m-%dT%H:%M:%S%.f").is_ok() {
+                Err(format!(
+                    "timestamp {t:?} has no UTC offset; add one (e.g. +08:00) or use integer ms"
+                ))
+            } else {
+                Err(format!(
+                    "bad timestamp {t:?} ({e}); expected integer ms or RFC 3339"
+                ))
+            }
+        }
+    }
+}
+
+const ROLES: &[(&str, ShiftRole)] = &[
+    ("host", ShiftRole::Host),
+    ("co_host", ShiftRole::CoHost),
+    ("cohost", ShiftRole::CoHost),
+    ("field_control", ShiftRole::FieldControl),
+    ("主播", ShiftRole::Host),
+    ("副播", ShiftRole::CoHost),
+    ("场控", ShiftRole::FieldControl),
+];
+const SEGMENT_KINDS: &[(&str, SegmentKind)] = &[
+    ("explain", SegmentKind::Explain),
+    ("pinned", SegmentKind::Pinned),
+    ("on_shelf", SegmentKind::OnShelf),
+    ("讲解", SegmentKind::Explain),
+    ("置顶", SegmentKind::Pinned),
+    ("上架", SegmentKind::OnShelf),
+];
+const PROMO_KINDS: &[(&str, PromotionKind)] = &[
+    ("flash_sale", PromotionKind::FlashSale),
+    ("coupon", PromotionKind::Coupon),
+    ("lucky_bag", PromotionKind::LuckyBag),
+    ("price_cut", PromotionKind::PriceCut),
+    ("custom", PromotionKind::Custom),
+    ("秒杀", PromotionKind::FlashSale),
+    ("优惠券", PromotionKind::Coupon),
+    ("福袋", PromotionKind::LuckyBag),
+    ("直降", PromotionKind::PriceCut),
+];
+const STATUSES: &[(&str, OrderStatus)] = &[
+    ("paid", OrderStatus::Paid),
+    ("refunded", OrderStatus::Refunded),
+    ("refund", OrderStatus::Refunded),
+    ("已支付", OrderStatus::Paid),
+    ("已退款", OrderStatus::Refunded),
+];
+
+/// Typed records of every table, as parsed from raw rows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tables {
+    /// Anchors.
+    pub anchors: Vec<Anchor>,
+    /// Shifts.
+    pub shifts: Vec<Shift>,
+    /// Products.
+    pub products: Vec<Product>,
+    /// Segments.
+    pub segments: Vec<ProductSegment>,
+    /// Promotions.
+    pub promotions: Vec<Promotion>,
+    /// Comments.
+    pub comments: Vec<Comment>,
+    /// Orders.
+    pub orders: Vec<Order>,
+    /// Utterances.
+    pub utterances: Vec<Utterance>,
+    /// Metric samples.
+    pub samples: Vec<MetricSample>,
+}
+
+/// Where a typed record came from: source name and 1-based row, kept so that
+/// cross-table validation can point at the row.
+pub type Origin = (Arc<str>, usize);
+
+/// Typed records with their origins (parallel vectors).
+#[derive(Debug, Default, Clone)]
+pub struct Origins {
+    /// Per table, the origin of each record in [`Tables`] order.
+    pub by_table: HashMap<TableName, Vec<Origin>>,
+}
+
+/// Parses a raw table into typed records, appending them to `out`.
+/// Problems are appended to `problems`; rows with problems are dropped.
+pub fn parse_raw(
+    table: TableName,
+    raw: &RawTable,
+    out: &mut Tables,
+    origins: &mut Origins,
+    problems: &mut Vec<Problem>,
+) {
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    for c in table.columns() {
+        if let Some(i) = raw.columns.iter().position(|h| h.trim() == c.name) {
+            index.insert(c.name, i);
+        } else if c.required {
+            problems.push(Problem::new(
+                &raw.source,
+                None,
+                Some(c.name),
+                format!("required column '{}' is missing", c.name),
+            ));
+        }
+    }
+    if table
+        .columns()
+        .iter()
+        .any(|c| c.required && !index.contains_key(c.name))
+    {
+        return;
+    }
+    let src: Arc<str> = Arc::from(raw.source.as_str());
+    let orig = origins.by_table.entry(table).or_default();
+    for (i, cells) in raw.rows.iter().enumerate() {
+        let mut r = RowReader {
+            source: &raw.source,
+            row_no: i + 1,
+            cells,
+            index: &index,
+            problems,
+            ok: true,
+        };
+        macro_rules! push {
+            ($vec:expr, $val:expr) => {{
+                let v = $val;
+                if r.ok {
+                    $vec.push(v);
+                    orig.push((src.clone(), i + 1));
+                }
+            }};
+        }
+        match table {
+            TableName::Anchors => push!(
+                out.anchors,
+                Anchor {
+                    id: r.str("id"),
+                    name: r.str("name")
+                }
+            ),
+            TableName::Shifts => {
+                let anchor_id = r.str("anchor_id");
+                let role = r.enumerated("role", ROLES).unwrap_or(ShiftRole::Host);
+                push!(
+                    out.shifts,
+                    Shift {
+                        anchor_id,
+                        role,
+                        start_ms: r.time("start_ms"),
+                        end_ms: r.time("end_ms")
+                    }
+                )
+            }
+            TableName::Products => push!(
+                out.products,
+                Product {
+                    id: r.str("id"),
+                    name: r.str("name"),
+                    price: r.float("price"),
+                    category: r.opt_str("category").unwrap_or_default(),
+                    aliases: r.list("aliases"),
+                }
+            ),
+            TableName::Segments => {
+                let product_id = r.str("product_id");
+                let kind = r
+                    .enumerated("kind", SEGMENT_KINDS)
+                    .unwrap_or(SegmentKind::Explain);
+                push!(
+                    out.segments,
+                    ProductSegment {
+                        product_id,
+                        kind,
+                        start_ms: r.time("start_ms"),
+                        end_ms: r.time("end_ms")
+                    }
+                )
+            }
+            TableName::Promotions => {
+                let id = r.str("id");
+                let kind = r
+                    .enumerated("kind", PROMO_KINDS)
+                    .unwrap_or(PromotionKind::Custom);
+                push!(
+                    out.promotions,
+                    Promotion {
+                        id,
+                        kind,
+                        label: r.opt_str("label"),
+                        product_id: r.opt_str("product_id"),
+                        start_ms: r.time("start_ms"),
+                        end_ms: r.time("end_ms"),
+                    }
+                )
+            }
+            TableName::Comments => push!(
+                out.comments,
+                Comment {
+                    ts_ms: r.time("ts_ms"),
+                    viewer_id: r.str("viewer_id"),
+                    text: r.str("text")
+                }
+            ),
+            TableName::Orders => {
+                let id = r.str("id");
+                let ts_ms = r.time("ts_ms");
+                let product_id = r.str("product_id");
+                let q = r.int("quantity");
+                let quantity = if (1..=u32::MAX as i64).contains(&q) {
+                    q as u32
+                } else {
+                    if r.ok {
+                        r.problem(
+                            "quantity",
+                            format!("quantity {q} must be a positive integer"),
+                        );
+                    }
+                    0
+                };
+                let amount = r.float("amount");
+                if amount < 0.0 {
+                    r.problem("amount", format!("negative amount {amount}; refunds are rows with status 'refunded' and a positive amount"));
+                }
+                let status = r
+                    .enumerated("status", STATUSES)
+                    .unwrap_or(OrderStatus::Paid);
+                push!(
+                    out.orders,
+                    Order {
+                        id,
+                        ts_ms,
+                        product_id,
+                        quantity,
+                        amount,
+                        status,
+                        viewer_id: r.opt_str("viewer_id")
+                    }
+                )
+            }
+            TableName::Utterances => {
+                let start_ms = r.time("start_ms");
+                let end_ms = r.time("end_ms");
+                let text = r.str("text");
+                let speaker = r.opt_str("speaker");
+                let confidence = r.opt_float("confidence");
+                if let Some(c) = confidence {
+                    if !(0.0..=1.0).contains(&c) {
+                        r.problem("confidence", format!("confidence {c} outside [0, 1]"));
+                    }
+                }
+                push!(
+                    out.utterances,
+                    Utterance {
+                        start_ms,
+                        end_ms,
+                        text,
+                        speaker,
+                        confidence
+                    }
+                )
+            }
+            TableName::Metrics => push!(
+                out.samples,
+                MetricSample {
+                    metric: r.str("metric"),
+                    ts_ms: r.time("ts_ms"),
+                    value: r.float("value")
+                }
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- typed -> cells
+
+fn s(v: &str) -> Cell {
+    Cell::Str(v.to_string())
+}
+fn os(v: &Option<String>) -> Cell {
+    v.as_ref().map_or(Cell::Null, |x| s(x))
+}
+fn enum_str<T: serde::Serialize>(v: &T) -> Cell {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(x)) => Cell::Str(x),
+        _ => Cell::Null,
+    }
+}
+
+/// The rows of one table of a session, in column order.
+pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
+    match table {
+        TableName::Anchors => data
+            .anchors
+            .iter()
+            .map(|a| vec![s(&a.id), s(&a.name)])
+            .collect(),
+        TableName::Shifts => data
+            .shifts
+            .iter()
+            .map(|x| {
+                vec![
+                    s(&x.anchor_id),
+                    enum_str(&x.role),
+                    Cell::Int(x.start_ms),
+                    Cell::Int(x.end_ms),
+                ]
+            })
+            .collect(),
+        TableName::Products => data
+            .products
+            .iter()
+            .map(|p| {
+                vec![
+                    s(&p.id),
+                    s(&p.name),
+                    Cell::Float(p.price),
+                    s(&p.category),
+                    Cell::List(p.aliases.clone()),
+                ]
+            })
+            .collect(),
+        TableName::Segments => data
+            .segments
+            .iter()
+            .map(|x| {
+                vec![
+                    s(&x.product_id),
+                    enum_str(&x.kind),
+                    Cell::Int(x.start_ms),
+                    Cell::Int(x.end_ms),
+                ]
+            })
+            .collect(),
+        TableName::Promotions => data
+            .promotions
+            .iter()
+            .map(|x| {
+                vec![
+                    s(&x.id),
+                    enum_str(&x.kind),
+                    os(&x.label),
+                    os(&x.product_id),
+                    Cell::Int(x.start_ms),
+                    Cell::Int(x.end_ms),
+                ]
+            })
+            .collect(),
+        TableName::Comments => data
+            .comments
+            .iter()
+            .map(|c| vec![Cell::Int(c.ts_ms), s(&c.viewer_id), s(&c.text)])
+            .collect(),
+        TableName::Orders => data
+            .orders
+            .iter()
+            .map(|o| {
+                vec![
+                    s(&o.id),
+                    Cell::Int(o.ts_ms),
+                    s(&o.product_id),
+                    Cell::Int(o.quantity as i64),
+                    Cell::Float(o.amount),
+                    enum_str(&o.status),
+                    os(&o.viewer_id),
+                ]
+            })
+            .collect(),
+        TableName::Utterances => data
+            .utterances
+            .iter()
+            .map(|u| {
+                vec![
+                    Cell::Int(u.start_ms),
+                    Cell::Int(u.end_ms),
+                    s(&u.text),
+                    os(&u.speaker),
+                    u.confidence.map_or(Cell::Null, Cell::Float),
+                ]
+            })
+            .collect(),
+        TableName::Metrics => data
+            .samples
+            .iter()
+            .map(|m| vec![s(&m.metric), Cell::Int(m.ts_ms), Cell::Float(m.value)])
+            .collect(),
+    }
+}
+
+/// Number of rows of a table in a session.
+pub fn row_count(data: &SessionData, table: TableName) -> usize {
+    match table {
+        TableName::Anchors => data.anchors.len(),
+        TableName::Shifts => data.shifts.len(),
+        TableName::Products => data.products.len(),
+        TableName::Segments => data.segments.len(),
+        TableName::Promotions => data.promotions.len(),
+        TableName::Comments => data.comments.len(),
+        TableName::Orders => data.orders.len(),
+        TableName::Utterances => data.utterances.len(),
+        TableName::Metrics => data.samples.len(),
+    }
+}
+
+// ---------------------------------------------------------------- Arrow
+
+/// One table of a session as an Arrow batch with the documented schema
+/// ([`TableName::arrow_schema`]); with `keys`, `room_id` and `session_id`
+/// columns come first.
+pub fn to_record_batch(data: &SessionData, table: TableName, keys: bool) -> RecordBatch {
+    let rows = rows_of(data, table);
+    let schema = table.arrow_schema(keys);
+    let n = rows.len();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    if keys {
+        for v in [&data.room.id, &data.session.id] {
+            let mut b = StringBuilder::with_capacity(n, n * v.len());
+            for _ in 0..n {
+                b.append_value(v);
+            }
+            arrays.push(Arc::new(b.finish()));
+        }
+    }
+    for (j, c) in table.columns().iter().enumerate() {
+        let cells = rows.iter().map(|r| &r[j]);
+        let arr: ArrayRef = match c.ty {
+            Str => {
+                let mut b = StringBuilder::with_capacity(n, n * 8);
+                for cell in cells {
+                    match cell {
+                        Cell::Str(x) => b.append_value(x),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Time => {
+                let mut b = TimestampMillisecondBuilder::with_capacity(n).with_timezone("UTC");
+                for cell in cells {
+                    match cell {
+                        Cell::Int(x) => b.append_value(*x),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Int => {
+                let mut b = Int64Builder::with_capacity(n);
+                for cell in cells {
+                    match cell {
+                        Cell::Int(x) => b.append_value(*x),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Float => {
+                let mut b = Float64Builder::with_capacity(n);
+                for cell in cells {
+                    match cell {
+                        Cell::Float(x) => b.append_value(*x),
+                        Cell::Int(x) => b.append_value(*x as f64),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            StrList => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for cell in cells {
+                    match cell {
+                        Cell::List(v) => {
+                            for x in v {
+                                b.values().append_value(x);
+                            }
+                            b.append(true);
+                        }
+                        _ => b.append(false),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+        };
+        arrays.push(arr);
+    }
+    RecordBatch::try_new(schema, arrays).expect("arrays built to the table's schema")
+}
+
+/// Reads an Arrow batch into a raw table. Columns of unsupported types are
+/// reported as problems (one per column).
+pub fn raw_from_batches(
+    source: &str,
+    batches: &[RecordBatch],
+    problems: &mut Vec<Problem>,
+) -> RawTable {
+    let mut raw = RawTable {
+        source: source.to_string(),
+        ..Default::default()
+    };
+    let Some(first) = batches.first() else {
+        return raw;
+    };
+    let schema = first.schema();
+    raw.columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut bad = vec![false; raw.columns.len()];
+    for batch in batches {
+        if batch.schema().fields().len() != raw.columns.len() {
+            problems.push(Problem::new(
+                source,
+                None,
+                None,
+                "batches have different schemas",
+            ));
+            return raw;
+        }
+        let start = raw.rows.len();
+        raw.rows
+            .extend((0..batch.num_rows()).map(|_| Vec::with_capacity(raw.columns.len())));
+        for (j, arr) in batch.columns().iter().enumerate() {
+            for i in 0..batch.num_rows() {
+                let cell = if bad[j] {
+                    Cell::Null
+                } else {
+                    match cell_at(arr.as_ref(), i) {
+                        Ok(c) => c,
+                        Err(m) => {
+                            bad[j] = true;
+                            problems.push(Problem::new(source, None, Some(&raw.columns[j]), m));
+                            Cell::Null
+                        }
+                    }
+                };
+                raw.rows[start + i].push(cell);
+            }
+        }
+    }
+    raw
+}
+
+fn ts_to_ms(v: i64, unit: &TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => v.saturating_mul(1000),
+        TimeUnit::Millisecond => v,
+        TimeUnit::Microsecond => v.div_euclid(1000),
+        TimeUnit::Nanosecond => v.div_euclid(1_000_000),
+    }
+}
+
+fn cell_at(arr: &dyn Array, i: usize) -> Result<Cell, String> {
+    if arr.is_null(i) {
+        return Ok(Cell::Null);
+    }
+    Ok(match arr.data_type() {
+        DataType::Null => Cell::Null,
+        DataType::Boolean => Cell::Bool(arr.as_boolean().value(i)),
+        DataType::Int8 => Cell::Int(arr.as_primitive::<Int8Type>().value(i) as i64),
+        DataType::Int16 => Cell::Int(arr.as_primitive::<Int16Type>().value(i) as i64),
+        DataType::Int32 => Cell::Int(arr.as_primitive::<Int32Type>().value(i) as i64),
+        DataType::Int64 => Cell::Int(arr.as_primitive::<Int64Type>().value(i)),
+        DataType::UInt8 => Cell::Int(arr.as_primitive::<UInt8Type>().value(i) as i64),
+        DataType::UInt16 => Cell::Int(arr.as_primitive::<UInt16Type>().value(i) as i64),
+        DataType::UInt32 => Cell::Int(arr.as_primitive::<UInt32Type>().value(i) as i64),
+        DataType::UInt64 => {
+            let v = arr.as_primitive::<UInt64Type>().value(i);
+            Cell::Int(i64::try_from(v).map_err(|_| format!("integer {v} out of range"))?)
+        }
+        DataType::Float32 => Cell::Float(arr.as_primitive::<Float32Type>().value(i) as f64),
+        DataType::Float64 => Cell::Float(arr.as_primitive::<Float64Type>().value(i)),
+        DataType::Utf8 => Cell::Str(arr.as_string::<i32>().value(i).to_string()),
+        DataType::LargeUtf8 => Cell::Str(arr.as_string::<i64>().value(i).to_string()),
+        DataType::Utf8View => Cell::Str(arr.as_string_view().value(i).to_string()),
+        DataType::Timestamp(unit, _) => {
+            let v = match unit {
+                TimeUnit::Second => arr.as_primitive::<TimestampSecondType>().value(i),
+                TimeUnit::Millisecond => arr.as_primitive::<TimestampMillisecondType>().value(i),
+                TimeUnit::Microsecond => arr.as_primitive::<TimestampMicrosecondType>().value(i),
+                TimeUnit::Nanosecond => arr.as_primitive::<TimestampNanosecondType>().value(i),
+            };
+            Cell::Int(ts_to_ms(v, unit))
+        }
+        DataType::Date64 => Cell::Int(arr.as_primitive::<Date64Type>().value(i)),
+        DataType::List(_) | DataType::LargeList(_) => {
+            let inner = match arr.data_type() {
+                DataType::List(_) => arr.as_list::<i32>().value(i),
+                _ => arr.as_list::<i64>().value(i),
+            };
+            let mut out = Vec::with_capacity(inner.len());
+            for k in 0..inner.len() {
+                match cell_at(inner.as_ref(), k)? {
+                    Cell::Str(x) => out.push(x),
+                    Cell::Null => {}
+                    c => return Err(format!("list items must be text, got {c:?}")),
+                }
+            }
+            Cell::List(out)
+        }
+        DataType::Dictionary(_, _) => {
+            let dict = arr.as_any_dictionary();
+            let key = dict.normalized_keys()[i];
+            return cell_at(dict.values().as_ref(), key);
+        }
+        other => return Err(format!("unsupported column type {other}")),
+    })
+}
+
+// ---------------------------------------------------------------- JSON values
+
+/// Converts a JSON value to a cell (numbers stay integers when they are).
+pub fn cell_from_json(v: &serde_json::Value) -> Result<Cell, String> {
+    use serde_json::Value as J;
+    Ok(match v {
+        J::Null => Cell::Null,
+        J::Bool(b) => Cell::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Cell::Int(i),
+            None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(x) => Cell::Str(x.clone()),
+        J::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                match it {
+                    J::String(x) => out.push(x.clone()),
+                    J::Null => {}
+                    other => return Err(format!("list items must be text, got {other}")),
+                }
+            }
+            Cell::List(out)
+        }
+        J::Object(_) => return Err("nested objects are not supported".into()),
+    })
+}
+
+/// Converts a cell to JSON (times stay integer ms).
+pub fn cell_to_json(c: &Cell) -> serde_json::Value {
+    use serde_json::Value as J;
+    match c {
+        Cell::Null => J::Null,
+        Cell::Bool(b) => J::Bool(*b),
+        Cell::Int(i) => J::from(*i),
+        Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Cell::Str(s) => J::String(s.clone()),
+        Cell::List(v) => J::Array(v.iter().cloned().map(J::String).collect()),
+    }
+}
+
+/// Builds a raw table from JSON objects (one per row). Keys are the union of all
+/// rows' keys, in first-seen order. A row that is not an object is a problem.
+pub fn raw_from_json_rows(
+    source: &str,
+    rows: &[serde_json::Value],
+    problems: &mut Vec<Problem>,
+) -> RawTable {
+    let mut columns: Vec<String> = Vec::new();
+    let mut idx: HashMap<String, usize> = HashMap::new();
+    for r in rows {
+        if let Some(o) = r.as_object() {
+            for k in o.keys() {
+                if !idx.contains_key(k) {
+                    idx.insert(k.clone(), columns.len());
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let mut cells = vec![Cell::Null; columns.len()];
+        match r.as_object() {
+            Some(o) => {
+                for (k, v) in o {
+                    match cell_from_json(v) {
+                        Ok(c) => cells[idx[k]] = c,
+                        Err(m) => problems.push(Problem::new(source, Some(i + 1), Some(k), m)),
+                    }
+                }
+            }
+            None => problems.push(Problem::new(
+                source,
+                Some(i + 1),
+                None,
+                "row is not an object",
+            )),
+        }
+        out.push(cells);
+    }
+    RawTable {
+        source: source.to_string(),
+        columns,
+        rows: out,
+    }
+}
+
+/// The rows of a table as JSON objects keyed by column name.
+pub fn json_rows(data: &SessionData, table: TableName) -> Vec<serde_json::Value> {
+    let cols = table.columns();
+    rows_of(data, table)
+        .into_iter()
+        .map(|r| {
+            let mut m = serde_json::Map::with_capacity(cols.len());
+            for (c, v) in cols.iter().zip(r.iter()) {
+                if !matches!(v, Cell::Null) {
+                    m.insert(c.name.to_string(), cell_to_json(v));
+                }
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(parse_time("1700000000000"), Ok(1_700_000_000_000));
+        assert_eq!(parse_time("1970-01-01T08:00:01+08:00"), Ok(1000));
+        assert_eq!(parse_time("1970-01-01 00:00:01.5Z"), Ok(1500));
+        assert!(parse_time("2026-11-25 20:00:00")
+            .unwrap_err()
+            .contains("no UTC offset"));
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let raw = RawTable {
+            source: "orders.csv".into(),
+            columns: ORDERS.iter().map(|c| c.name.to_string()).collect(),
+            rows: vec![
+                vec![
+                    s("o1"),
+                    s("x"),
+                    s("p1"),
+                    s("1"),
+                    s("-3"),
+                    s("paid"),
+                    Cell::Null,
+                ],
+                vec![
+                    s("o2"),
+                    Cell::Int(5),
+                    s("p1"),
+                    s("0"),
+                    Cell::Float(f64::NAN),
+                    s("gift"),
+                    Cell::Null,
+                ],
+                vec![
+                    s("o3"),
+                    Cell::Int(6),
+                    s("p1"),
+                    s("2"),
+                    Cell::Float(9.5),
+                    s("paid"),
+                    Cell::Null,
+                ],
+            ],
+        };
+        let mut t = Tables::default();
+        let mut o = Origins::default();
+        let mut p = vec![];
+        parse_raw(TableName::Orders, &raw, &mut t, &mut o, &mut p);
+        let fields: Vec<(usize, &str)> = p
+            .iter()
+            .map(|p| (p.row.unwrap(), p.field.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                (1, "ts_ms"),
+                (1, "amount"),
+                (2, "quantity"),
+                (2, "amount"),
+                (2, "status")
+            ]
+        );
+        assert_eq!(t.orders.len(), 1);
+        assert_eq!(o.by_table[&TableName::Orders][0].1, 3);
+    }
+
+    #[test]
+    fn missing_required_column_is_one_problem() {
+        let raw = RawTable {
+            source: "a.csv".into(),
+            columns: vec!["id".into()],
+            rows: vec![vec![s("a")]; 5],
+        };
+        let mut p = vec![];
+        parse_raw(
+            TableName::Anchors,
+            &raw,
+            &mut Tables::default(),
+            &mut Origins::default(),
+            &mut p,
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].field.as_deref(), Some("name"));
+    }
+}

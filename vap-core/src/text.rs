@@ -1,0 +1,121 @@
+//! Text handling: normalisation, encodings and pseudonymisation.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalises text as every loader does: Unicode NFKC (which folds full-width
+/// ASCII such as `ＡＢＣ１２３！` to half-width and the ideographic space to a
+/// space), line breaks and tabs to spaces, runs of spaces collapsed, trimmed.
+/// Case and Chinese script are kept; matching-time folding is the lexicon's job.
+///
+/// ```
+/// assert_eq!(vap_core::text::normalize("  ＶＩＰ　专享\t价！ "), "VIP 专享 价!");
+/// ```
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkc() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The text encoding a file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// UTF-8 (a BOM is accepted and dropped).
+    Utf8,
+    /// GB18030 (superset of GBK / GB2312), common in Chinese platform exports.
+    Gb18030,
+}
+
+/// Decodes bytes as UTF-8 when they are valid UTF-8 (BOM dropped), otherwise as
+/// GB18030. Returns the text and the encoding used, or an error message when
+/// neither decodes cleanly.
+pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
+        Err(utf8_err) => {
+            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
+            if had_errors {
+                Err(format!(
+                    "neither UTF-8 ({utf8_err}) nor GB18030: the file is not text in a supported encoding"
+                ))
+            } else {
+                Ok((text.into_owned(), Encoding::Gb18030))
+            }
+        }
+    }
+}
+
+/// Encodes text for writing in `encoding`.
+pub fn encode(s: &str, encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Utf8 => s.as_bytes().to_vec(),
+        Encoding::Gb18030 => encoding_rs::GB18030.encode(s).0.into_owned(),
+    }
+}
+
+/// Keyed pseudonymisation of a viewer id: `"v_"` + the first 16 bytes of
+/// HMAC-SHA256(key, id) in hex. The same key gives the same pseudonym for the
+/// same id across sessions, so viewers can still be counted and followed; without
+/// the key the id cannot be recovered or confirmed by hashing guesses.
+///
+/// ```
+/// let a = vap_core::text::pseudonymize(b"secret", "user42");
+/// assert_eq!(a, vap_core::text::pseudonymize(b"secret", "user42"));
+/// assert_ne!(a, vap_core::text::pseudonymize(b"other", "user42"));
+/// assert!(a.starts_with("v_") && a.len() == 34);
+/// ```
+pub fn pseudonymize(key: &[u8], id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(id.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(34);
+    out.push_str("v_");
+    for b in &digest[..16] {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_and_width() {
+        assert_eq!(normalize("ｈｏｗ　ｍｕｃｈ？"), "how much?");
+        assert_eq!(normalize("多少钱\n\n 有没有大码"), "多少钱 有没有大码");
+        assert_eq!(normalize("①"), "1");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn gb18030_roundtrip_and_detection() {
+        let s = "商品,价格\n小黑瓶,199\n";
+        let bytes = encode(s, Encoding::Gb18030);
+        assert!(std::str::from_utf8(&bytes).is_err());
+        let (back, enc) = decode(&bytes).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(enc, Encoding::Gb18030);
+        let (back, enc) = decode(&[b"\xEF\xBB\xBF", s.as_bytes()].concat()).unwrap();
+        assert_eq!((back.as_str(), enc), (s, Encoding::Utf8));
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        assert!(decode(&[0xff, 0xff, 0xff, 0x80]).is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! Thread count for vap's parallel work.
+//!
+//! vap runs its parallel loops on its own rayon pool, sized by
+//! [`set_num_threads`] (default: rayon's default, the number of CPUs, or the
+//! `RAYON_NUM_THREADS` environment variable). Results never depend on the
+//! thread count: parallel work is split into fixed chunks with their own seeds.
+
+use std::sync::{Arc, Mutex};
+
+static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
+/// Sets the number of threads vap uses (0 = rayon's default).
+pub fn set_num_threads(n: usize) {
+    let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if g.as_ref().map(|(k, _)| *k) != Some(n) {
+        *g = None;
+        let _ = build(&mut g, n);
+    }
+}
+
+/// The number of threads vap's pool runs.
+pub fn num_threads() -> usize {
+    pool().current_num_threads()
+}
+
+fn build(g: &mut Option<(usize, Arc<rayon::ThreadPool>)>, n: usize) -> Arc<rayon::ThreadPool> {
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("vap-{i}"))
+            .build()
+            .expect("a rayon pool can be built"),
+    );
+    *g = Some((n, pool.clone()));
+    pool
+}
+
+/// The pool vap's parallel work runs on.
+pub fn pool() -> Arc<rayon::ThreadPool> {
+    let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match g.as_ref() {
+        Some((_, p)) => p.clone(),
+        None => build(&mut g, 0),
+    }
+}
+
+/// Runs `f` on vap's pool.
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    pool().install(f)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn set_and_read() {
+        super::set_num_threads(2);
+        assert_eq!(super::num_threads(), 2);
+        super::set_num_threads(1);
+        assert_eq!(super::num_threads(), 1);
+        super::set_num_threads(0);
+    }
+}
