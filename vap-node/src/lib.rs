@@ -1,1 +1,58 @@
+//! # vap-node
+//!
+//! N-API binding of **vap** (live-stream e-commerce analytics). This crate only
+//! converts and delegates: the engine is `vap-core`.
+//!
+//! * the `Session` class, `loadDir` and `fromTables` are in [`session`];
+//! * the `Store` class is in [`store`];
+//! * `simulate` is in [`sim`];
+//! * the `AsyncTask` behind every `*Async` function is in [`tasks`];
+//! * [`error`] is the one place where a `VapError` or a panic becomes a JS
+//!   `Error` with `code` and `problems`;
+//! * JS value ↔ core type conversions are in [`convert`].
+//!
+//! Every export runs its core call under `catch_unwind`: a Rust panic is thrown
+//! as an `Error` with code `VAP_INTERNAL`, never a process crash.
+#![deny(missing_docs)]
 
+use napi::Env;
+use napi_derive::napi;
+
+pub mod convert;
+pub mod error;
+pub mod session;
+pub mod sim;
+pub mod store;
+pub mod tasks;
+
+use error::call;
+
+/// Sets the number of threads vap uses (0 = the default: the number of CPUs).
+#[napi(catch_unwind)]
+pub fn set_num_threads(env: Env, n: u32) -> napi::Result<()> {
+    call(&env, || {
+        vap_core::threads::set_num_threads(n as usize);
+        Ok(())
+    })
+}
+
+/// The number of threads vap's pool runs.
+#[napi(catch_unwind)]
+pub fn num_threads(env: Env) -> napi::Result<u32> {
+    call(&env, || {
+        Ok(u32::try_from(vap_core::threads::num_threads()).unwrap_or(u32::MAX))
+    })
+}
+
+/// The version of vap.
+#[napi(catch_unwind)]
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// Panics inside vap on purpose, to prove that a panic becomes a thrown
+/// `VAP_INTERNAL` error. For tests only.
+#[napi(js_name = "__panicForTests", catch_unwind)]
+pub fn panic_for_tests(env: Env, message: String) -> napi::Result<()> {
+    call(&env, || vap_core::__panic_for_tests(&message))
+}

@@ -1,0 +1,40 @@
+// Quickstart: simulate a live session, keep it in a store, load it back and
+// print its summary.
+//
+//   npm install            # builds the native addon
+//   node examples/node/quickstart.mjs [store-dir]
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const vap = require('../../index.js') // `require('vap')` once installed as a package
+
+const storeDir = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'vap-quickstart-')), 'store')
+
+// 1. A seeded synthetic room: one hour, with its ground truth.
+const { data, truth } = await vap.simulateAsync({ seed: 7, hours: 1 })
+console.log(`simulated ${data.room.id}/${data.session.id}: ${data.numRows('orders')} orders, ` +
+  `${data.numRows('comments')} comments, ${truth.moments.length} planted moments`)
+
+// 2. Into the embedded store (Parquet on disk).
+const store = new vap.Store(storeDir)
+store.importSession(data, { replace: true })
+console.log(`store at ${store.root}:`, store.sessions().map((s) => `${s.room_id}/${s.session_id}`))
+
+// 3. Back out, and summarised.
+const loaded = await store.loadAsync(data.room.id, data.session.id)
+const s = loaded.summary()
+console.log(`${s.hours.toFixed(1)} h, ${s.anchors} anchors, ${s.products} products, ` +
+  `${s.comments} comments from ${s.commenters} viewers`)
+console.log(`GMV gross ${s.gmv.gross.toFixed(0)} yuan (net ${s.gmv.net.toFixed(0)}), ` +
+  `GPM ${s.gpm?.toFixed(1) ?? 'n/a'}, peak viewers ${s.peak_viewers ?? 'n/a'}`)
+for (const [id, name, gross] of s.top_products) console.log(`  ${id.padEnd(6)} ${name.padEnd(12)} ${gross.toFixed(0)}`)
+
+// Errors carry a stable code (and, for bad input, every problem found).
+try {
+  store.importSession(data)
+} catch (e) {
+  console.log(`re-import refused: ${e.code}`)
+}

@@ -1,0 +1,31 @@
+// Quickstart in TypeScript (type-checked by `npx tsc --noEmit -p tsconfig.json`):
+// simulate a live session, keep it in a store, load it back, print its summary.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { simulate, Store, type Order, type Summary, type VapError } from '../../index.js'
+
+export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'vap-')), 'store')): Summary {
+  const { data, truth } = simulate({ seed: 7, hours: 1 })
+  console.log(`${data.room.id}/${data.session.id}: ${truth.moments.length} planted moments`)
+
+  const store = new Store(storeDir)
+  store.importSession(data, { replace: true })
+
+  const loaded = store.load(data.room.id, data.session.id)
+  const orders: Order[] = loaded.table('orders')
+  const refunds = orders.filter((o) => o.status === 'refunded').length
+  const summary = loaded.summary()
+  console.log(`GMV ${summary.gmv.gross.toFixed(0)} yuan from ${orders.length} order rows (${refunds} refunds)`)
+  for (const [id, name, gross] of summary.top_products) console.log(`  ${id} ${name} ${gross.toFixed(0)}`)
+
+  try {
+    store.importSession(data)
+  } catch (err) {
+    const e = err as VapError
+    console.log(`re-import refused: ${e.code} (${e.problems.length} problems)`)
+  }
+  return summary
+}
+
+quickstart()

@@ -1,0 +1,478 @@
+// Type definitions for vap, the Node binding of the vap Rust core.
+//
+// Hand-written and committed (the addon's generated declarations go to
+// native.d.ts and are not the public surface). Conventions:
+// * functions, methods and option objects are camelCase;
+// * data objects (rows, room, session, summary, truth...) keep the core's
+//   snake_case field names, exactly as vap writes them to JSON / CSV / Parquet;
+// * every time is an integer number of milliseconds since the Unix epoch, UTC;
+// * every error thrown (or Promise rejected) is a `VapError`.
+
+/** Milliseconds since the Unix epoch, UTC. */
+export type Ms = number
+
+// ------------------------------------------------------------------ errors
+
+/** Stable error codes (`VapError.code`). */
+export type ErrorCode =
+  | 'VAP_VALIDATION'
+  | 'VAP_FORMAT'
+  | 'VAP_IO'
+  | 'VAP_NOT_FOUND'
+  | 'VAP_ALREADY_EXISTS'
+  | 'VAP_VERSION'
+  | 'VAP_INVALID_ARGUMENT'
+  | 'VAP_INTERNAL'
+
+/** Every error code, in declaration order. */
+export declare const ERROR_CODES: readonly ErrorCode[]
+
+/** One problem found in the input. */
+export interface Problem {
+  /** File name, or table name for in-memory input. */
+  file: string
+  /** 1-based data row (header excluded), when the problem is in a row. */
+  row: number | null
+  /** Field (column), when the problem is in a field. */
+  field: string | null
+  /** What is wrong. */
+  message: string
+}
+
+/**
+ * The shape of every error vap throws: a plain `Error` with a `code` and, for
+ * `VAP_VALIDATION`, every problem found (empty for the other codes).
+ */
+export interface VapError extends Error {
+  code: ErrorCode
+  problems: Problem[]
+}
+
+// ------------------------------------------------------------------ venue
+
+/** A live room. */
+export interface Room {
+  id: string
+  name: string
+  platform?: string
+}
+
+/** A recording of (part of) a session. */
+export interface VideoRef {
+  path: string
+  /** Session-clock time of the recording's position 0. */
+  offset_ms: Ms
+  size_bytes?: number
+  sha256?: string
+}
+
+/** One broadcast of a room, `[start_ms, end_ms)`. */
+export interface SessionMeta {
+  id: string
+  room_id: string
+  start_ms: Ms
+  end_ms: Ms
+  /** IANA time zone for display ("Asia/Shanghai"). */
+  timezone: string
+  title?: string
+  recordings?: VideoRef[]
+}
+
+/** How the samples of a metric series are read. */
+export type MetricKind = 'flow' | 'cumulative' | 'gauge'
+
+/** Declaration of a metric series. */
+export interface MetricDecl {
+  name: string
+  kind: MetricKind
+  unit: string
+}
+
+// ------------------------------------------------------------------ rows
+
+export type ShiftRole = 'host' | 'co_host' | 'field_control'
+export type SegmentKind = 'explain' | 'pinned' | 'on_shelf'
+export type PromotionKind = 'flash_sale' | 'coupon' | 'lucky_bag' | 'price_cut' | 'custom'
+export type OrderStatus = 'paid' | 'refunded'
+
+export interface Anchor {
+  id: string
+  name: string
+}
+
+export interface Shift {
+  anchor_id: string
+  role: ShiftRole
+  start_ms: Ms
+  end_ms: Ms
+}
+
+export interface Product {
+  id: string
+  name: string
+  price: number
+  category?: string
+  aliases?: string[]
+}
+
+export interface ProductSegment {
+  product_id: string
+  kind: SegmentKind
+  start_ms: Ms
+  end_ms: Ms
+}
+
+export interface Promotion {
+  id: string
+  kind: PromotionKind
+  label?: string
+  product_id?: string
+  start_ms: Ms
+  end_ms: Ms
+}
+
+export interface Comment {
+  ts_ms: Ms
+  viewer_id: string
+  text: string
+}
+
+export interface Order {
+  id: string
+  ts_ms: Ms
+  product_id: string
+  quantity: number
+  amount: number
+  status: OrderStatus
+  viewer_id?: string
+}
+
+export interface Utterance {
+  start_ms: Ms
+  end_ms: Ms
+  text: string
+  speaker?: string
+  confidence?: number
+}
+
+/** A metric sample (long format). */
+export interface MetricSample {
+  metric: string
+  ts_ms: Ms
+  value: number
+}
+
+/** Table name → row type (as `Session.table` returns them). */
+export interface TableRows {
+  anchors: Anchor
+  shifts: Shift
+  products: Product
+  segments: ProductSegment
+  promotions: Promotion
+  comments: Comment
+  orders: Order
+  utterances: Utterance
+  metrics: MetricSample
+}
+
+/** The name of a session table. */
+export type TableName = keyof TableRows
+
+/** The tables of a session, in write order. */
+export declare const TABLE_NAMES: readonly TableName[]
+
+/**
+ * Rows as accepted on input (`fromTables`, `Store.replaceTable`): the output
+ * shape, but times may also be RFC 3339 strings with an offset, numbers may be
+ * numeric strings, and enums accept a few Chinese synonyms. Validation reports
+ * every bad row and field.
+ */
+export type InputRow<T> = { [K in keyof T]?: T[K] | string | number | null } & Record<string, unknown>
+
+/** Input rows per table for `fromTables`; tables left out are empty. */
+export type InputTables = { [K in TableName]?: InputRow<TableRows[K]>[] }
+
+/** A stored core table row: the table's row with its keys first. */
+export type StoredRow<K extends TableName> = TableRows[K] & { room_id: string; session_id: string }
+
+// ------------------------------------------------------------------ summaries
+
+/** GMV computed from orders. */
+export interface Gmv {
+  gross: number
+  refunds: number
+  net: number
+  paid_orders: number
+  refund_orders: number
+}
+
+/** Platform-reported GMV against GMV from orders. */
+export interface GmvCheck {
+  platform: number
+  orders_gross: number
+  difference: number
+  relative: number
+}
+
+/** Summary of a session. */
+export interface Summary {
+  room_id: string
+  session_id: string
+  hours: number
+  anchors: number
+  products: number
+  explains: number
+  promotions: number
+  comments: number
+  commenters: number
+  utterances: number
+  gmv: Gmv
+  entries: number | null
+  peak_viewers: number | null
+  gpm: number | null
+  /** Top products by gross GMV: [product id, name, gross]. */
+  top_products: [string, string, number][]
+  gmv_check: GmvCheck | null
+}
+
+/** The manifest of a session directory (`manifest.json`). */
+export interface Manifest {
+  /** Format version (currently 1); a newer one is refused with `VAP_VERSION`. */
+  vap_format: number
+  room: Room
+  session: {
+    id: string
+    room_id?: string
+    start_ms: Ms
+    end_ms: Ms
+    timezone?: string
+    title?: string
+    recordings?: VideoRef[]
+  }
+  metrics?: MetricDecl[]
+  /** Explicit file per table (session directories only). */
+  tables?: Record<string, string>
+}
+
+/** The whole session as one object (`Session.toJSON()`). */
+export interface SessionJSON {
+  room: Room
+  session: SessionMeta
+  metrics: MetricDecl[]
+  anchors: Anchor[]
+  shifts: Shift[]
+  products: Product[]
+  segments: ProductSegment[]
+  promotions: Promotion[]
+  comments: Comment[]
+  orders: Order[]
+  utterances: Utterance[]
+  samples: MetricSample[]
+}
+
+// ------------------------------------------------------------------ session
+
+/** A file format for session directories. */
+export type Format = 'csv' | 'jsonl' | 'parquet'
+
+/** A validated session held in native memory. */
+export declare class Session {
+  private constructor()
+  /** The room. */
+  get room(): Room
+  /** The session. */
+  get session(): SessionMeta
+  /** Metric declarations. */
+  get metrics(): MetricDecl[]
+  /** Names of the tables, in write order. */
+  get tableNames(): TableName[]
+  /** Rows of one table as plain objects (missing optional fields left out). */
+  table<K extends TableName>(name: K): TableRows[K][]
+  /** Number of rows of one table. */
+  numRows(name: TableName): number
+  /** Session summary. */
+  summary(): Summary
+  /** GMV from orders. */
+  gmv(): Gmv
+  /** The manifest describing this session. */
+  manifest(): Manifest
+  /** Writes a session directory: `manifest.json` + one file per table. */
+  writeDir(path: string, format?: Format): void
+  /** The whole session as one plain object (used by `JSON.stringify`). */
+  toJSON(): SessionJSON
+}
+
+/** Options for loading session directories or tables. */
+export interface LoadOptions {
+  /** Replace viewer ids of comments and orders by their keyed hash. */
+  pseudonymizeKey?: string
+  /** Events further than this outside the session are errors (default 3 600 000 = 1 h). */
+  outsideToleranceMs?: number
+}
+
+/** Loads a session directory. */
+export declare function loadDir(path: string, options?: LoadOptions): Session
+/** As `loadDir`, off the main thread. */
+export declare function loadDirAsync(path: string, options?: LoadOptions): Promise<Session>
+
+/**
+ * Builds a validated session from a manifest and rows per table. Unknown table
+ * names throw `VAP_INVALID_ARGUMENT`; bad rows throw `VAP_VALIDATION` listing
+ * every problem (`file` is the table name, `row` is 1-based).
+ */
+export declare function fromTables(manifest: Manifest, tables: InputTables, options?: LoadOptions): Session
+
+// ------------------------------------------------------------------ simulation
+
+/** Settings of a synthetic room; missing fields take the core's defaults. */
+export interface SimConfig {
+  /** Seed; the same config gives the same room (default 0). */
+  seed?: number
+  /** Session length in hours, in (0, 24] (default 4). */
+  hours?: number
+  /** Session start (default 2026-11-25 20:00 Beijing time). */
+  startMs?: Ms
+  /** Number of anchors, 1..=16 (default 3). */
+  anchors?: number
+  /** Number of products, 1..=10000 (default 30). */
+  products?: number
+  /** Mean entries per second outside traffic waves (default 12). */
+  entriesPerSecond?: number
+  /** Mean seconds a viewer stays (default 150). */
+  meanStayS?: number
+  /** Comments per online viewer per second (default 0.004). */
+  commentRate?: number
+  /** Baseline conversion (default 0.0012). */
+  baseConversion?: number
+  /** Transcript clock offset in ms; null/absent draws one in ±30 s. */
+  clockOffsetMs?: number | null
+  /** Room id (default "sim-room"). */
+  roomId?: string
+  /** Session id; null/absent uses "sim-<seed>". */
+  sessionId?: string | null
+}
+
+export type Cause = 'flash_sale' | 'pitch_burst' | 'traffic_wave' | 'stream_stall'
+export type Driver = 'traffic' | 'conversion'
+
+/** A moment planted in the simulated room. */
+export interface PlantedMoment {
+  start_ms: Ms
+  end_ms: Ms
+  cause: Cause
+  peak: boolean
+  driver: Driver
+  factor: string
+}
+
+/** True effect and contribution of one factor. */
+export interface FactorTruth {
+  /** "explain", "flash_sale", "coupon", "pitch", "answer", "anchor:<id>". */
+  name: string
+  effect: number
+  active_s: number
+  orders: number
+  gmv: number
+}
+
+/** Per-second truth series (expected GMV in yuan per second), as plain arrays. */
+export interface TruthSeries {
+  start_ms: Ms
+  step_ms: Ms
+  baseline: number[]
+  /** One array per factor, in the order of `Truth.factors`. */
+  factors: number[][]
+  online: number[]
+}
+
+/** Ground truth of a simulated room. */
+export interface Truth {
+  clock_offset_ms: Ms
+  base_conversion: number
+  baseline_gmv: number
+  factors: FactorTruth[]
+  moments: PlantedMoment[]
+  series: TruthSeries
+}
+
+/** A simulated room. */
+export interface SimResult {
+  data: Session
+  truth: Truth
+}
+
+/** Simulates one session of a live room (same config → same room, on any number of threads). */
+export declare function simulate(config?: SimConfig): SimResult
+/** As `simulate`, off the main thread. */
+export declare function simulateAsync(config?: SimConfig): Promise<SimResult>
+
+// ------------------------------------------------------------------ store
+
+/** A session as listed by `Store.sessions`. */
+export interface SessionInfo {
+  room_id: string
+  session_id: string
+  start_ms: Ms
+  end_ms: Ms
+  /** Row count per table. */
+  rows: Record<string, number>
+  /** Derived tables present. */
+  derived: string[]
+}
+
+/** The stored manifest of a session. */
+export interface StoredManifest extends Manifest {
+  derived: Record<string, string>
+  rows: Record<string, number>
+}
+
+export interface ImportOptions {
+  /** Replace the session if it exists (otherwise `VAP_ALREADY_EXISTS`). */
+  replace?: boolean
+  /** Copy recordings into the store instead of only referencing them. */
+  copyRecordings?: boolean
+}
+
+export interface ImportDirOptions extends ImportOptions, LoadOptions {}
+
+/** An embedded store rooted at a directory. */
+export declare class Store {
+  /** Opens (or creates, if missing or empty) the store at `path`. */
+  constructor(path: string)
+  /** The store's root directory. */
+  get root(): string
+  /** Rooms, sorted by id. */
+  rooms(): Room[]
+  /** Sessions of one room, or of every room. */
+  sessions(room?: string): SessionInfo[]
+  /** Imports a session atomically. */
+  importSession(session: Session, options?: ImportOptions): void
+  /** Loads a session directory and imports it; returns the imported session. */
+  importDir(path: string, options?: ImportDirOptions): Session
+  /** Loads a stored session. */
+  load(room: string, session: string): Session
+  /** As `load`, off the main thread. */
+  loadAsync(room: string, session: string): Promise<Session>
+  /** Deletes a stored session. */
+  delete(room: string, session: string): void
+  /** Whether a session is in the store. */
+  contains(room: string, session: string): boolean
+  /** The stored manifest of a session. */
+  manifest(room: string, session: string): StoredManifest
+  /** Reads a stored table: core tables carry `room_id` / `session_id`. */
+  readTable<K extends TableName>(room: string, session: string, name: K): StoredRow<K>[]
+  readTable(room: string, session: string, name: string): Record<string, unknown>[]
+  /** Replaces one core table of a stored session (validated against the rest). */
+  replaceTable<K extends TableName>(room: string, session: string, name: K, rows: InputRow<TableRows[K]>[]): void
+}
+
+// ------------------------------------------------------------------ misc
+
+/** Sets the number of threads vap uses (0 = number of CPUs). */
+export declare function setNumThreads(n: number): void
+/** The number of threads vap's pool runs. */
+export declare function numThreads(): number
+/** The version of vap. */
+export declare function version(): string
+/** Panics inside vap on purpose; throws `VAP_INTERNAL`. For tests only. */
+export declare function __panicForTests(message: string): never

@@ -1,0 +1,49 @@
+// vap: live-stream e-commerce analytics. Public entry point of the Node package.
+//
+// The native addon (built by `napi build`, loaded by the generated native.js)
+// does all the work; this file only re-exports it, by name, so that a symbol
+// missing from the addon fails loudly here and in tests/node/exports.test.mjs.
+'use strict'
+
+const native = require('./native.js')
+
+/** Error codes carried by every error vap throws (`error.code`). */
+const ERROR_CODES = Object.freeze([
+  'VAP_VALIDATION',
+  'VAP_FORMAT',
+  'VAP_IO',
+  'VAP_NOT_FOUND',
+  'VAP_ALREADY_EXISTS',
+  'VAP_VERSION',
+  'VAP_INVALID_ARGUMENT',
+  'VAP_INTERNAL',
+])
+
+/** The tables of a session, in write order. */
+const TABLE_NAMES = Object.freeze([
+  'anchors',
+  'shifts',
+  'products',
+  'segments',
+  'promotions',
+  'comments',
+  'orders',
+  'utterances',
+  'metrics',
+])
+
+module.exports = {
+  Session: native.Session,
+  Store: native.Store,
+  simulate: native.simulate,
+  simulateAsync: native.simulateAsync,
+  loadDir: native.loadDir,
+  loadDirAsync: native.loadDirAsync,
+  fromTables: native.fromTables,
+  setNumThreads: native.setNumThreads,
+  numThreads: native.numThreads,
+  version: native.version,
+  __panicForTests: native.__panicForTests,
+  ERROR_CODES,
+  TABLE_NAMES,
+}

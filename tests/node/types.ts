@@ -1,0 +1,39 @@
+// Type-level tests of index.d.ts, checked by `npx tsc --noEmit -p tsconfig.json`
+// (not run). Each `@ts-expect-error` fails the check if the types get looser.
+import * as vap from '../../index.js'
+import type { ErrorCode, Order, Comment, SessionInfo, SimResult, StoredRow, Truth, VapError } from '../../index.js'
+
+const res: SimResult = vap.simulate({ seed: 1, hours: 0.5, roomId: 'r', clockOffsetMs: null })
+const orders: Order[] = res.data.table('orders')
+const comments: Comment[] = res.data.table('comments')
+const truth: Truth = res.truth
+const amount: number = orders[0].amount
+const status: 'paid' | 'refunded' = orders[0].status
+const series: number[][] = truth.series.factors
+const stored: StoredRow<'orders'>[] = new vap.Store('/tmp/x').readTable('r', 's', 'orders')
+const key: string = stored[0].room_id
+const infos: SessionInfo[] = new vap.Store('/tmp/x').sessions()
+const promise: Promise<SimResult> = vap.simulateAsync()
+const code: ErrorCode = 'VAP_VALIDATION'
+
+function describe(e: VapError): string {
+  return e.problems.map((p) => `${p.file}:${p.row ?? '-'}:${p.field ?? '-'} ${p.message}`).join('\n') + e.code
+}
+
+// @ts-expect-error unknown table names are rejected by the types
+res.data.table('order')
+// @ts-expect-error config fields are camelCase
+vap.simulate({ room_id: 'x' })
+// @ts-expect-error formats are a closed set
+res.data.writeDir('/tmp/x', 'xlsx')
+// @ts-expect-error error codes are a closed set
+const bad: ErrorCode = 'VAP_OTHER'
+// @ts-expect-error Session has no public constructor
+new vap.Session()
+
+vap.fromTables(
+  { vap_format: 1, room: { id: 'r', name: 'R' }, session: { id: 's', start_ms: 0, end_ms: 1000 } },
+  { orders: [{ id: 'o', ts_ms: '1970-01-01T00:00:00Z', product_id: 'p', quantity: 1, amount: 1, status: 'paid' }] },
+)
+
+export { orders, comments, amount, status, series, key, infos, promise, code, describe, bad }

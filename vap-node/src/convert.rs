@@ -1,0 +1,187 @@
+//! Conversions between JS values and vap-core types. Options objects arrive
+//! camelCase and are checked for unknown keys; data objects keep the core's
+//! snake_case field names (the serde form of vap-core's types).
+
+use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, TypeName};
+use napi::{sys, Env, JsValue, Unknown, ValueType};
+use serde_json::{Map, Value};
+use vap_core::io::LoadOptions;
+use vap_core::table::{self, Cell, TableName};
+use vap_core::VapError;
+
+use crate::error::invalid;
+
+/// Reads a JS value as JSON. Integral numbers become integers (so ms
+/// timestamps stay exact); there is no node limit, so large tables convert.
+pub fn json_of(env: &Env, v: Option<Unknown<'_>>) -> vap_core::Result<Value> {
+    match v {
+        None => Ok(Value::Null),
+        Some(u) => env
+            .from_js_value::<Value, _>(u)
+            .map_err(|e| invalid(format!("cannot read argument: {}", e.reason))),
+    }
+}
+
+/// An options object: `undefined`/`null` is empty; keys must be in `allowed`.
+pub fn options(v: Value, what: &str, allowed: &[&str]) -> vap_core::Result<Map<String, Value>> {
+    let map = match v {
+        Value::Null => return Ok(Map::new()),
+        Value::Object(m) => m,
+        other => return Err(invalid(format!("{what} must be an object, got {other}"))),
+    };
+    for k in map.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(invalid(format!(
+                "{what}: unknown option '{k}' (expected one of: {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(map)
+}
+
+/// An optional boolean option.
+pub fn opt_bool(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<bool>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(v) => Err(invalid(format!(
+            "option '{key}' must be a boolean, got {v}"
+        ))),
+    }
+}
+
+/// An optional string option.
+pub fn opt_str(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<String>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(invalid(format!("option '{key}' must be a string, got {v}"))),
+    }
+}
+
+/// An optional integer option.
+pub fn opt_i64(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("option '{key}' must be an integer, got {v}"))),
+    }
+}
+
+/// Load options `{ pseudonymizeKey?, outsideToleranceMs? }` plus `extra` keys
+/// the caller reads itself.
+pub fn load_options(
+    v: Value,
+    what: &str,
+    extra: &[&str],
+) -> vap_core::Result<(LoadOptions, Map<String, Value>)> {
+    let mut allowed = vec!["pseudonymizeKey", "outsideToleranceMs"];
+    allowed.extend_from_slice(extra);
+    let m = options(v, what, &allowed)?;
+    let mut lo = LoadOptions::default();
+    if let Some(k) = opt_str(&m, "pseudonymizeKey")? {
+        lo.pseudonymize_key = Some(k.into_bytes());
+    }
+    if let Some(t) = opt_i64(&m, "outsideToleranceMs")? {
+        lo.outside_tolerance_ms = t;
+    }
+    Ok((lo, m))
+}
+
+/// Parses a table name, or fails with `InvalidArgument`.
+pub fn table_name(name: &str) -> vap_core::Result<TableName> {
+    TableName::parse(name).ok_or_else(|| {
+        invalid(format!(
+            "unknown table '{name}' (expected one of: {})",
+            TableName::ALL.map(|t| t.as_str()).join(", ")
+        ))
+    })
+}
+
+/// The rows of a JSON array argument.
+pub fn rows_of(v: Value, what: &str) -> vap_core::Result<Vec<Value>> {
+    match v {
+        Value::Array(rows) => Ok(rows),
+        other => Err(VapError::InvalidArgument(format!(
+            "{what} must be an array of row objects, got {}",
+            kind_of(&other)
+        ))),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Serialises a core value to JSON (`vap_core::Result<serde_json::Value>`).
+#[macro_export]
+macro_rules! to_json {
+    ($v:expr) => {
+        serde_json::to_value($v)
+            .map_err(|e| vap_core::VapError::Internal(format!("serialising: {e}")))
+    };
+}
+
+/// Rows handed to JS as an array of plain objects whose keys follow the
+/// table's column order (nulls left out, times as integer ms).
+pub struct Rows {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Row-major cells.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Rows {
+    /// The rows of one core table of a session.
+    pub fn of_table(data: &vap_core::SessionData, t: TableName) -> Rows {
+        Rows {
+            columns: t.columns().iter().map(|c| c.name.to_string()).collect(),
+            rows: table::rows_of(data, t),
+        }
+    }
+}
+
+impl TypeName for Rows {
+    fn type_name() -> &'static str {
+        "Array<Record<string, unknown>>"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Rows {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let n = u32::try_from(val.rows.len())
+            .map_err(|_| napi::Error::from_reason("too many rows for a JS array"))?;
+        let mut out = env.create_array(n)?;
+        for (i, row) in val.rows.into_iter().enumerate() {
+            let mut obj = Object::new(&env)?;
+            for (name, cell) in val.columns.iter().zip(row) {
+                match cell {
+                    Cell::Null => {}
+                    Cell::Bool(b) => obj.set_named_property(name, b)?,
+                    // Integer ms and counts: exact as JS numbers up to 2^53.
+                    Cell::Int(x) => obj.set_named_property(name, x as f64)?,
+                    Cell::Float(x) => obj.set_named_property(name, x)?,
+                    Cell::Str(s) => obj.set_named_property(name, s)?,
+                    Cell::List(v) => obj.set_named_property(name, v)?,
+                }
+            }
+            out.set(i as u32, obj)?;
+        }
+        Ok(out.raw())
+    }
+}

@@ -1,0 +1,178 @@
+//! `Session`: a validated session (`vap_core::SessionData`) held in Rust.
+
+use napi::{Env, Unknown};
+use napi_derive::napi;
+use serde_json::Value;
+use vap_core::io::{self, Format, Manifest};
+use vap_core::table::{self, TableName};
+use vap_core::{SessionData, VapError};
+
+use crate::convert::{self, json_of, table_name, Rows};
+use crate::error::{call, invalid};
+use crate::tasks::VapTask;
+use crate::to_json;
+
+/// A validated session: room, session, metric declarations and its nine
+/// tables. Created by `simulate`, `loadDir`, `fromTables` or `Store.load`.
+#[napi(js_name = "Session")]
+pub struct JsSession {
+    pub(crate) data: SessionData,
+}
+
+impl From<SessionData> for JsSession {
+    fn from(data: SessionData) -> Self {
+        JsSession { data }
+    }
+}
+
+#[napi]
+impl JsSession {
+    /// The room (`{ id, name, platform? }`).
+    #[napi(getter)]
+    pub fn room(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.room))
+    }
+
+    /// The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`).
+    #[napi(getter)]
+    pub fn session(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.session))
+    }
+
+    /// Metric declarations (`[{ name, kind, unit }]`).
+    #[napi(getter)]
+    pub fn metrics(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.metrics))
+    }
+
+    /// Names of the tables, in write order.
+    #[napi(getter)]
+    pub fn table_names(&self) -> Vec<&'static str> {
+        TableName::ALL.iter().map(|t| t.as_str()).collect()
+    }
+
+    /// The rows of one table as plain objects (times as integer ms; missing
+    /// optional fields left out).
+    #[napi]
+    pub fn table(&self, env: Env, name: String) -> napi::Result<Rows> {
+        call(&env, || Ok(Rows::of_table(&self.data, table_name(&name)?)))
+    }
+
+    /// Number of rows of one table.
+    #[napi]
+    pub fn num_rows(&self, env: Env, name: String) -> napi::Result<u32> {
+        call(&env, || {
+            let n = table::row_count(&self.data, table_name(&name)?);
+            u32::try_from(n).map_err(|_| invalid(format!("{n} rows do not fit a u32")))
+        })
+    }
+
+    /// The session summary (serde form of `SessionSummary`).
+    #[napi]
+    pub fn summary(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.summary()))
+    }
+
+    /// GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`).
+    #[napi]
+    pub fn gmv(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.gmv()))
+    }
+
+    /// The manifest describing this session (io::Manifest JSON shape).
+    #[napi]
+    pub fn manifest(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&Manifest::of(&self.data)))
+    }
+
+    /// Writes the session as a session directory: `manifest.json` plus one file
+    /// per table in `format` ("csv", "jsonl" or "parquet"; default "csv").
+    #[napi]
+    pub fn write_dir(&self, env: Env, path: String, format: Option<String>) -> napi::Result<()> {
+        call(&env, || {
+            let f = format.as_deref().unwrap_or("csv");
+            let format = Format::parse(f).ok_or_else(|| {
+                invalid(format!(
+                    "unknown format '{f}' (expected csv, jsonl or parquet)"
+                ))
+            })?;
+            io::write_dir(&self.data, &path, format)
+        })
+    }
+
+    /// The whole session as one plain object (serde form of `SessionData`);
+    /// called by `JSON.stringify`.
+    #[napi(js_name = "toJSON")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        env.to_js_value(&self.data)
+    }
+}
+
+/// Loads a session directory (`manifest.json` + table files).
+#[napi(catch_unwind)]
+pub fn load_dir(env: Env, path: String, options: Option<Unknown<'_>>) -> napi::Result<JsSession> {
+    call(&env, || {
+        let (opts, _) = convert::load_options(json_of(&env, options)?, "loadDir options", &[])?;
+        Ok(io::load_dir(&path, &opts)?.0.into())
+    })
+}
+
+/// As `loadDir`, on the libuv thread pool; returns a Promise.
+#[napi(catch_unwind, ts_return_type = "Promise<Session>")]
+pub fn load_dir_async(
+    env: Env,
+    path: String,
+    options: Option<Unknown<'_>>,
+) -> napi::bindgen_prelude::AsyncTask<VapTask<JsSession>> {
+    let task = match json_of(&env, options)
+        .and_then(|v| convert::load_options(v, "loadDir options", &[]))
+    {
+        Ok((opts, _)) => VapTask::new(move || Ok(io::load_dir(&path, &opts)?.0.into())),
+        Err(e) => VapTask::failed(e),
+    };
+    napi::bindgen_prelude::AsyncTask::new(task)
+}
+
+/// Builds a validated session from a manifest object and rows per table
+/// (`{ orders: [...], comments: [...] }`). Every problem of every table is
+/// reported at once, as a `VAP_VALIDATION` error.
+#[napi(catch_unwind)]
+pub fn from_tables(
+    env: Env,
+    manifest: Unknown<'_>,
+    tables: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
+    call(&env, || {
+        let (opts, _) = convert::load_options(json_of(&env, options)?, "fromTables options", &[])?;
+        let manifest = json_of(&env, Some(manifest))?;
+        if !manifest.is_object() {
+            return Err(invalid("manifest must be an object"));
+        }
+        let text = serde_json::to_string(&manifest)
+            .map_err(|e| VapError::Internal(format!("serialising manifest: {e}")))?;
+        let manifest = Manifest::from_json(std::path::Path::new("manifest"), &text)?;
+        let tables = match json_of(&env, Some(tables))? {
+            Value::Object(m) => m,
+            Value::Null => Default::default(),
+            _ => return Err(invalid("tables must be an object of row arrays")),
+        };
+        let mut problems = Vec::new();
+        let mut raws = Vec::with_capacity(tables.len());
+        for (name, rows) in tables {
+            let t = table_name(&name)?;
+            let rows = convert::rows_of(rows, &format!("tables.{name}"))?;
+            raws.push((t, table::raw_from_json_rows(&name, &rows, &mut problems)));
+        }
+        let result = io::from_raw_tables(manifest, raws, &opts);
+        if problems.is_empty() {
+            return Ok(result?.0.into());
+        }
+        // Rows that could not even become cells: report them together with
+        // whatever validation found in the rest.
+        if let Err(VapError::Validation(more)) = result {
+            problems.extend(more);
+        }
+        Err(VapError::Validation(problems))
+    })
+}

@@ -1,0 +1,90 @@
+//! `simulate` / `simulateAsync`: seeded synthetic rooms with ground truth.
+
+use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, ToNapiValue, TypeName};
+use napi::{sys, Env, JsValue, Unknown, ValueType};
+use napi_derive::napi;
+use serde_json::{Map, Value};
+use vap_core::sim::{self, SimConfig, SimRoom};
+
+use crate::convert::{json_of, options};
+use crate::error::{call, invalid};
+use crate::session::JsSession;
+use crate::tasks::VapTask;
+
+/// JS option name → `SimConfig` field.
+const FIELDS: [(&str, &str); 12] = [
+    ("seed", "seed"),
+    ("hours", "hours"),
+    ("startMs", "start_ms"),
+    ("anchors", "anchors"),
+    ("products", "products"),
+    ("entriesPerSecond", "entries_per_second"),
+    ("meanStayS", "mean_stay_s"),
+    ("commentRate", "comment_rate"),
+    ("baseConversion", "base_conversion"),
+    ("clockOffsetMs", "clock_offset_ms"),
+    ("roomId", "room_id"),
+    ("sessionId", "session_id"),
+];
+
+/// Converts a camelCase config object into a [`SimConfig`]; missing fields
+/// take the core's defaults.
+fn sim_config(v: Value) -> vap_core::Result<SimConfig> {
+    let allowed: Vec<&str> = FIELDS.iter().map(|(js, _)| *js).collect();
+    let m = options(v, "simulate config", &allowed)?;
+    let mut snake = Map::with_capacity(m.len());
+    for (k, v) in m {
+        let field = FIELDS.iter().find(|(js, _)| *js == k).map(|(_, f)| *f);
+        if let Some(f) = field {
+            snake.insert(f.to_string(), v);
+        }
+    }
+    serde_json::from_value(Value::Object(snake))
+        .map_err(|e| invalid(format!("simulate config: {e}")))
+}
+
+/// The result of a simulation: `{ data: Session, truth }`. `truth` is the serde
+/// form of `sim::Truth`, per-second `series` included (plain number arrays).
+pub struct SimResult(SimRoom);
+
+impl TypeName for SimResult {
+    fn type_name() -> &'static str {
+        "SimResult"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for SimResult {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let SimRoom { data, truth } = val.0;
+        let mut obj = Object::new(&env)?;
+        let truth: Unknown<'_> = env.to_js_value(&truth)?;
+        obj.set_named_property("data", JsSession::from(data))?;
+        obj.set_named_property("truth", truth)?;
+        Ok(obj.raw())
+    }
+}
+
+/// Simulates one session of a live room (deterministic for a given config, on
+/// any number of threads).
+#[napi(catch_unwind, ts_return_type = "SimResult")]
+pub fn simulate(env: Env, config: Option<Unknown<'_>>) -> napi::Result<SimResult> {
+    call(&env, || {
+        let cfg = sim_config(json_of(&env, config)?)?;
+        Ok(SimResult(sim::simulate(&cfg)?))
+    })
+}
+
+/// As `simulate`, on the libuv thread pool; returns a Promise.
+#[napi(catch_unwind, ts_return_type = "Promise<SimResult>")]
+pub fn simulate_async(env: Env, config: Option<Unknown<'_>>) -> AsyncTask<VapTask<SimResult>> {
+    let task = match json_of(&env, config).and_then(sim_config) {
+        Ok(cfg) => VapTask::new(move || Ok(SimResult(sim::simulate(&cfg)?))),
+        Err(e) => VapTask::failed(e),
+    };
+    AsyncTask::new(task)
+}

@@ -1,0 +1,225 @@
+//! `Store`: the embedded on-disk store (`vap_core::store::Store`).
+
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Unknown};
+use napi_derive::napi;
+use serde_json::Value;
+use vap_core::io::{self, LoadOptions, Manifest};
+use vap_core::store::{ImportOptions, Store};
+use vap_core::table::{self, TableName};
+use vap_core::VapError;
+
+use crate::convert::{self, json_of, opt_bool, options, Rows};
+use crate::error::{call, invalid};
+use crate::session::JsSession;
+use crate::tasks::VapTask;
+use crate::to_json;
+
+/// An embedded store rooted at a directory: rooms → sessions → Parquet tables.
+#[napi(js_name = "Store")]
+pub struct JsStore {
+    inner: Store,
+}
+
+#[napi]
+impl JsStore {
+    /// Opens the store at `path`, creating it when the directory is missing or
+    /// empty.
+    #[napi(constructor)]
+    pub fn new(env: Env, path: String) -> napi::Result<Self> {
+        call(&env, || {
+            Ok(JsStore {
+                inner: Store::open(&path)?,
+            })
+        })
+    }
+
+    /// The store's root directory.
+    #[napi(getter)]
+    pub fn root(&self) -> String {
+        self.inner.root().display().to_string()
+    }
+
+    /// Rooms in the store, sorted by id.
+    #[napi]
+    pub fn rooms(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner.rooms()?))
+    }
+
+    /// Sessions of one room (or of every room), sorted by (room, start, id).
+    #[napi]
+    pub fn sessions(&self, env: Env, room: Option<String>) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner.sessions(room.as_deref())?))
+    }
+
+    /// Imports a session atomically. Options: `replace` (default false),
+    /// `copyRecordings` (default false).
+    #[napi]
+    pub fn import_session(
+        &self,
+        env: Env,
+        session: &JsSession,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        call(&env, || {
+            let m = self::options(
+                json_of(&env, options)?,
+                "importSession options",
+                &["replace", "copyRecordings"],
+            )?;
+            let opts = ImportOptions {
+                replace: opt_bool(&m, "replace")?.unwrap_or(false),
+                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
+            };
+            self.inner.import(&session.data, &opts)
+        })
+    }
+
+    /// Loads a session directory and imports it; returns the imported session.
+    /// Options: `replace`, `copyRecordings`, `pseudonymizeKey`,
+    /// `outsideToleranceMs`.
+    #[napi]
+    pub fn import_dir(
+        &self,
+        env: Env,
+        path: String,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsSession> {
+        call(&env, || {
+            let (load, m) = convert::load_options(
+                json_of(&env, options)?,
+                "importDir options",
+                &["replace", "copyRecordings"],
+            )?;
+            let opts = ImportOptions {
+                replace: opt_bool(&m, "replace")?.unwrap_or(false),
+                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
+            };
+            Ok(self.inner.import_dir(&path, &load, &opts)?.into())
+        })
+    }
+
+    /// Loads a stored session.
+    #[napi]
+    pub fn load(&self, env: Env, room: String, session: String) -> napi::Result<JsSession> {
+        call(&env, || Ok(self.inner.load(&room, &session)?.into()))
+    }
+
+    /// As `load`, on the libuv thread pool; returns a Promise.
+    #[napi(ts_return_type = "Promise<Session>")]
+    pub fn load_async(&self, room: String, session: String) -> AsyncTask<VapTask<JsSession>> {
+        let store = self.inner.clone();
+        AsyncTask::new(VapTask::new(move || {
+            Ok(store.load(&room, &session)?.into())
+        }))
+    }
+
+    /// Deletes a stored session.
+    #[napi]
+    pub fn delete(&self, env: Env, room: String, session: String) -> napi::Result<()> {
+        call(&env, || self.inner.delete(&room, &session))
+    }
+
+    /// Whether a session is in the store.
+    #[napi]
+    pub fn contains(&self, env: Env, room: String, session: String) -> napi::Result<bool> {
+        call(&env, || self.inner.contains(&room, &session))
+    }
+
+    /// The stored manifest of a session (manifest plus `derived` and `rows`).
+    #[napi]
+    pub fn manifest(&self, env: Env, room: String, session: String) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner.manifest(&room, &session)?))
+    }
+
+    /// Reads one stored table as plain objects, exactly as stored: core tables
+    /// carry `room_id` and `session_id` first; times are integer ms; nulls are
+    /// left out.
+    #[napi]
+    pub fn read_table(
+        &self,
+        env: Env,
+        room: String,
+        session: String,
+        name: String,
+    ) -> napi::Result<Rows> {
+        call(&env, || {
+            let batches = self.inner.read_table(&room, &session, &name)?;
+            let mut problems = Vec::new();
+            let raw = table::raw_from_batches(&name, &batches, &mut problems);
+            if !problems.is_empty() {
+                return Err(VapError::Validation(problems));
+            }
+            Ok(Rows {
+                columns: raw.columns,
+                rows: raw.rows,
+            })
+        })
+    }
+
+    /// Replaces one core table of a stored session with `rows` (plain objects,
+    /// as `Session.table` returns them). The rows are validated against the
+    /// rest of the session; every problem is reported.
+    #[napi]
+    pub fn replace_table(
+        &self,
+        env: Env,
+        room: String,
+        session: String,
+        name: String,
+        rows: Unknown<'_>,
+    ) -> napi::Result<()> {
+        call(&env, || {
+            let t = TableName::parse(&name).ok_or_else(|| {
+                invalid(format!(
+                    "'{name}' is not a core table ({}); derived tables cannot be written from Node yet",
+                    TableName::ALL.map(|t| t.as_str()).join(", ")
+                ))
+            })?;
+            let rows = convert::rows_of(json_of(&env, Some(rows))?, "rows")?;
+            replace_core_table(&self.inner, &room, &session, t, &rows)
+        })
+    }
+}
+
+/// Replaces core table `t` with JSON rows. The Arrow batch is built by
+/// rebuilding the session with the new rows (so they are parsed, normalised and
+/// validated by the core exactly as on load) and taking the table from it;
+/// `Store::replace_table` then validates and writes it atomically.
+fn replace_core_table(
+    store: &Store,
+    room: &str,
+    session: &str,
+    t: TableName,
+    rows: &[Value],
+) -> vap_core::Result<()> {
+    let data = store.load(room, session)?;
+    let mut problems = Vec::new();
+    let mut raws = Vec::with_capacity(TableName::ALL.len());
+    for x in TableName::ALL {
+        let raw = if x == t {
+            table::raw_from_json_rows(x.as_str(), rows, &mut problems)
+        } else {
+            let mut ignored = Vec::new();
+            table::raw_from_json_rows(x.as_str(), &table::json_rows(&data, x), &mut ignored)
+        };
+        raws.push((x, raw));
+    }
+    // Same tolerance as the store's own loader: stored sessions are trusted.
+    let opts = LoadOptions {
+        outside_tolerance_ms: i64::MAX / 4,
+        ..Default::default()
+    };
+    let result = io::from_raw_tables(Manifest::of(&data), raws, &opts);
+    let rebuilt = match (result, problems.is_empty()) {
+        (Ok((d, _)), true) => d,
+        (Ok(_), false) => return Err(VapError::Validation(problems)),
+        (Err(VapError::Validation(more)), false) => {
+            problems.extend(more);
+            return Err(VapError::Validation(problems));
+        }
+        (Err(e), _) => return Err(e),
+    };
+    let batch = table::to_record_batch(&rebuilt, t, false);
+    store.replace_table(room, session, t.as_str(), &[batch])
+}
