@@ -82,7 +82,7 @@ impl Default for SimConfig {
         SimConfig {
             seed: 0,
             hours: 4.0,
-            start_ms: 1_764_072_000_000,
+            start_ms: 1_795_608_000_000,
             anchors: 3,
             products: 30,
             entries_per_second: 12.0,

@@ -1,0 +1,311 @@
+"""vap: embeddable analytics for live-stream e-commerce review (复盘).
+
+The engine is Rust (``vap-core``); this package converts and delegates. Tables
+cross the boundary as Arrow: anything with ``__arrow_c_stream__`` (pandas,
+polars, pyarrow) goes in, and tables come back as ``pyarrow.Table`` with
+``to_pandas()`` / ``to_polars()`` helpers.
+
+>>> import vap
+>>> room = vap.simulate(seed=7, hours=0.5)
+>>> store = vap.Store("demo-store")            # doctest: +SKIP
+>>> store.import_session(room.data)            # doctest: +SKIP
+>>> room.data.summary()["gmv"]["gross"] > 0
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+import pyarrow as pa
+
+from . import _vap
+from ._vap import (
+    AlreadyExistsError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    ValidationError,
+    VapError,
+    VapIOError,
+    VersionError,
+    num_threads,
+    set_num_threads,
+    table_names,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+    import polars
+
+__version__: str = _vap.__version__
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+__all__ = [
+    "AlreadyExistsError",
+    "FormatError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "Session",
+    "SimRoom",
+    "Store",
+    "ValidationError",
+    "VapError",
+    "VapIOError",
+    "VersionError",
+    "from_tables",
+    "load_dir",
+    "num_threads",
+    "set_num_threads",
+    "simulate",
+    "table_names",
+]
+
+
+def _key(key: bytes | str | None) -> bytes | None:
+    if key is None:
+        return None
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
+class Session:
+    """A validated session: room, session metadata and its tables.
+
+    Tables: ``anchors, shifts, products, segments, promotions, comments, orders,
+    utterances, metrics`` (see ``vap.table_names()``); times are
+    ``timestamp[ms, tz=UTC]``.
+    """
+
+    __slots__ = ("_inner", "load_report")
+
+    def __init__(self, inner: _vap.Session, load_report: dict[str, Any] | None = None):
+        self._inner = inner
+        #: What loading did: files and encodings, tables sorted, cumulative
+        #: metrics differenced (with counter resets). ``None`` when not loaded.
+        self.load_report = load_report
+
+    @property
+    def room(self) -> dict[str, Any]:
+        """The room: ``{"id", "name", "platform"}``."""
+        return json.loads(self._inner.room_json())
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """The session: id, room_id, start_ms, end_ms, timezone, title, recordings."""
+        return json.loads(self._inner.session_json())
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        """Declared metric series (after loading: flow or gauge)."""
+        return json.loads(self._inner.metrics_json())
+
+    def table(self, name: str) -> pa.Table:
+        """One table as a ``pyarrow.Table``."""
+        return pa.table(self._inner.table(name))
+
+    def to_pandas(self, name: str) -> pandas.DataFrame:
+        """One table as a pandas DataFrame (times as ``datetime64[ms, UTC]``)."""
+        return self.table(name).to_pandas()
+
+    def to_polars(self, name: str) -> polars.DataFrame:
+        """One table as a polars DataFrame."""
+        import polars as pl
+
+        return pl.from_arrow(self.table(name))  # type: ignore[return-value]
+
+    def num_rows(self, name: str) -> int:
+        """Number of rows of a table."""
+        return self._inner.num_rows(name)
+
+    def summary(self) -> dict[str, Any]:
+        """Session summary: GMV (gross/net), entries, GPM, peak viewers, top products."""
+        return json.loads(self._inner.summary_json())
+
+    def gmv(self) -> dict[str, float]:
+        """GMV from orders: gross (paid), refunds, net."""
+        return json.loads(self._inner.gmv_json())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole session as plain Python objects (times in ms)."""
+        return json.loads(self._inner.to_json())
+
+    def write_dir(self, path: PathLike, format: str = "csv", encoding: str = "utf-8") -> None:
+        """Writes a session directory (manifest + one file per table).
+
+        ``format``: ``"csv"``, ``"jsonl"`` or ``"parquet"``; ``encoding``:
+        ``"utf-8"`` or ``"gb18030"`` (CSV / JSON Lines).
+        """
+        self._inner.write_dir(os.fspath(path), format, encoding)
+
+    def __repr__(self) -> str:
+        s = self.session
+        return f"<vap.Session {s['room_id']}/{s['id']} orders={self.num_rows('orders')}>"
+
+
+@dataclass(frozen=True)
+class SimRoom:
+    """A synthetic room: the session and its ground truth (see ``vap.simulate``)."""
+
+    data: Session
+    truth: dict[str, Any]
+
+
+def simulate(seed: int = 0, hours: float = 4.0, **config: Any) -> SimRoom:
+    """Generates a seeded synthetic room with its ground truth.
+
+    Keyword options (``vap_core::sim::SimConfig``): ``start_ms, anchors, products,
+    entries_per_second, mean_stay_s, comment_rate, base_conversion,
+    clock_offset_ms, room_id, session_id``. The same arguments give the same room
+    on any number of threads.
+    """
+    cfg = {"seed": seed, "hours": hours, **config}
+    inner, truth = _vap.simulate(json.dumps(cfg))
+    return SimRoom(Session(inner), json.loads(truth))
+
+
+def load_dir(
+    path: PathLike,
+    *,
+    pseudonymize_key: bytes | str | None = None,
+    outside_tolerance_ms: int | None = None,
+) -> Session:
+    """Loads and validates a session directory (CSV, JSON Lines or Parquet tables).
+
+    Raises ``vap.ValidationError`` listing every problem (``.problems``).
+    """
+    inner, report = _vap.load_dir(os.fspath(path), _key(pseudonymize_key), outside_tolerance_ms)
+    return Session(inner, json.loads(report))
+
+
+def from_tables(
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, Any],
+    *,
+    pseudonymize_key: bytes | str | None = None,
+    outside_tolerance_ms: int | None = None,
+) -> Session:
+    """Builds a session from in-memory tables.
+
+    ``manifest`` has the session directory manifest's shape (``room``, ``session``,
+    ``metrics``); ``tables`` maps table names to pandas / polars DataFrames or
+    pyarrow tables (anything with ``__arrow_c_stream__``).
+    """
+    m = dict(manifest)
+    m.setdefault("vap_format", 1)
+    items = [(name, _arrow(t)) for name, t in tables.items()]
+    inner, report = _vap.from_tables(
+        json.dumps(m), items, _key(pseudonymize_key), outside_tolerance_ms
+    )
+    return Session(inner, json.loads(report))
+
+
+def _arrow(obj: Any) -> Any:
+    if hasattr(obj, "__arrow_c_stream__"):
+        return obj
+    if isinstance(obj, (list, dict)):
+        return pa.Table.from_pylist(obj) if isinstance(obj, list) else pa.table(obj)
+    raise InvalidArgumentError(
+        f"expected a DataFrame or Arrow table (with __arrow_c_stream__), got {type(obj).__name__}"
+    )
+
+
+class Store:
+    """The embedded store: rooms and sessions as Parquet files under one directory.
+
+    ``polars.scan_parquet(f"{root}/rooms/*/sessions/*/orders.parquet")`` reads every
+    order in the store; each file carries ``room_id`` and ``session_id`` columns.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, path: PathLike):
+        self._inner = _vap.Store(os.fspath(path))
+
+    @property
+    def root(self) -> str:
+        """The store's directory."""
+        return os.fspath(self._inner.root)
+
+    def rooms(self) -> list[dict[str, Any]]:
+        """Rooms, sorted by id."""
+        return json.loads(self._inner.rooms_json())
+
+    def sessions(self, room: str | None = None) -> list[dict[str, Any]]:
+        """Sessions (of one room, or all), with row counts and derived tables."""
+        return json.loads(self._inner.sessions_json(room))
+
+    def manifest(self, room: str, session: str) -> dict[str, Any]:
+        """The stored manifest of a session."""
+        return json.loads(self._inner.manifest_json(room, session))
+
+    def import_session(
+        self, session: Session, *, replace: bool = False, copy_recordings: bool = False
+    ) -> None:
+        """Imports a session atomically; an existing one is replaced only with ``replace=True``."""
+        self._inner.import_session(session._inner, replace, copy_recordings)
+
+    def import_dir(
+        self,
+        path: PathLike,
+        *,
+        replace: bool = False,
+        copy_recordings: bool = False,
+        pseudonymize_key: bytes | str | None = None,
+    ) -> Session:
+        """Loads a session directory and imports it; returns the session."""
+        inner = self._inner.import_dir(
+            os.fspath(path), replace, copy_recordings, _key(pseudonymize_key)
+        )
+        return Session(inner)
+
+    def import_tables(
+        self,
+        manifest: Mapping[str, Any],
+        tables: Mapping[str, Any],
+        *,
+        replace: bool = False,
+        pseudonymize_key: bytes | str | None = None,
+    ) -> Session:
+        """Builds a session from DataFrames (see ``vap.from_tables``) and imports it."""
+        s = from_tables(manifest, tables, pseudonymize_key=pseudonymize_key)
+        self.import_session(s, replace=replace)
+        return s
+
+    def load(self, room: str, session: str) -> Session:
+        """Loads a stored session."""
+        return Session(self._inner.load(room, session))
+
+    def contains(self, room: str, session: str) -> bool:
+        """Whether the session is in the store."""
+        return self._inner.contains(room, session)
+
+    def delete(self, room: str, session: str) -> None:
+        """Deletes a session."""
+        self._inner.delete(room, session)
+
+    def read_table(self, room: str, session: str, name: str) -> pa.Table:
+        """One table (core or derived) exactly as stored, as a ``pyarrow.Table``."""
+        return pa.table(self._inner.read_table(room, session, name))
+
+    def replace_table(self, room: str, session: str, name: str, table: Any) -> None:
+        """Atomically replaces (or adds) one table of a stored session.
+
+        Core tables are validated against the rest of the session; other names are
+        derived tables stored as given.
+        """
+        self._inner.replace_table(room, session, name, _arrow(table))
+
+    def __repr__(self) -> str:
+        return f"<vap.Store {self.root!r}>"
+
+
+def _panic_for_tests(message: str) -> None:
+    """Panics inside Rust; the panic arrives as ``vap.InternalError``."""
+    _vap._panic_for_tests(message)
