@@ -10,9 +10,9 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from conftest import manifest
 
 import vap
+from conftest import manifest
 
 T0 = 1_795_608_000_000
 
@@ -67,7 +67,9 @@ def _session_dir(tmp_path, **metrics):
     d = tmp_path / "sess"
     d.mkdir()
     (d / "manifest.json").write_text(json.dumps(manifest(**metrics)), encoding="utf-8")
-    _write(d, "products.csv", "id,name,price,category,aliases\np1,小黑瓶,199,美妆,1号链接|小黑瓶同款\n")
+    _write(
+        d, "products.csv", "id,name,price,category,aliases\np1,小黑瓶,199,美妆,1号链接|小黑瓶同款\n"
+    )
     _write(d, "anchors.csv", "id,name\na1,小美\n")
     return d
 
@@ -206,7 +208,10 @@ def test_from_tables_reports_every_bad_row():
     with pytest.raises(vap.ValidationError) as e:
         vap.from_tables(
             manifest(),
-            {"orders": orders, "products": pd.DataFrame({"id": ["p1"], "name": ["x"], "price": [1.0]})},
+            {
+                "orders": orders,
+                "products": pd.DataFrame({"id": ["p1"], "name": ["x"], "price": [1.0]}),
+            },
         )
     assert {(p["file"], p["row"], p["field"]) for p in e.value.problems} == {
         ("orders", 1, "amount"),

@@ -1,0 +1,52 @@
+"""The Python boundary: panics become exceptions, every native name is exported."""
+
+from __future__ import annotations
+
+import pytest
+
+import vap
+from vap import _vap
+
+
+def test_rust_panic_becomes_internal_error():
+    with pytest.raises(vap.InternalError, match="boom") as e:
+        vap._panic_for_tests("boom")
+    assert e.value.code == "VAP_INTERNAL"
+    assert isinstance(e.value, vap.VapError)
+    # The interpreter and the library keep working afterwards.
+    assert vap.simulate(seed=1, hours=0.1).data.num_rows("orders") > 0
+
+
+def test_exception_hierarchy():
+    for name in [
+        "ValidationError",
+        "FormatError",
+        "VapIOError",
+        "NotFoundError",
+        "AlreadyExistsError",
+        "VersionError",
+        "InvalidArgumentError",
+        "InternalError",
+    ]:
+        cls = getattr(vap, name)
+        assert issubclass(cls, vap.VapError) and issubclass(cls, Exception)
+
+
+def test_every_native_symbol_is_reexported():
+    native = {n for n in dir(_vap) if not n.startswith("__")}
+    wrapped_by_python = {
+        "Session",
+        "Store",
+        "simulate",
+        "load_dir",
+        "from_tables",
+        "_panic_for_tests",
+    }
+    missing = sorted(n for n in native - wrapped_by_python if not hasattr(vap, n))
+    assert missing == []
+    assert set(vap.__all__) <= set(dir(vap))
+
+
+def test_io_error_names_the_path(tmp_path):
+    with pytest.raises(vap.VapIOError, match="manifest.json"):
+        vap.load_dir(tmp_path / "missing")
