@@ -719,38 +719,67 @@ fn validate(
     }
 }
 
-fn sort_by_key<T, K: Ord>(
+fn sort_with<T>(
     v: &mut [T],
     name: &str,
     sorted: &mut Vec<String>,
-    key: impl Fn(&T) -> K,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
 ) {
-    if !v.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
-        v.sort_by_key(|x| key(x));
+    if !v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
+        v.sort_by(|a, b| cmp(a, b));
         sorted.push(name.to_string());
     }
 }
 
-/// Sorts every table by time (stable); returns the names of tables that were
-/// not sorted already.
+/// Sorts every table by time, ties broken by the remaining fields, so that the
+/// result does not depend on the input order. Returns the names of tables that
+/// were not sorted already.
 pub fn sort_session(d: &mut SessionData) -> Vec<String> {
     let mut sorted = Vec::new();
-    sort_by_key(&mut d.shifts, "shifts", &mut sorted, |x| {
-        (x.start_ms, x.end_ms)
+    sort_with(&mut d.anchors, "anchors", &mut sorted, |a, b| {
+        a.id.cmp(&b.id)
     });
-    sort_by_key(&mut d.segments, "segments", &mut sorted, |x| {
-        (x.start_ms, x.end_ms)
+    sort_with(&mut d.products, "products", &mut sorted, |a, b| {
+        a.id.cmp(&b.id)
     });
-    sort_by_key(&mut d.promotions, "promotions", &mut sorted, |x| {
-        (x.start_ms, x.end_ms)
+    sort_with(&mut d.shifts, "shifts", &mut sorted, |a, b| {
+        (a.start_ms, a.end_ms, &a.anchor_id, a.role as u8).cmp(&(
+            b.start_ms,
+            b.end_ms,
+            &b.anchor_id,
+            b.role as u8,
+        ))
     });
-    sort_by_key(&mut d.comments, "comments", &mut sorted, |x| x.ts_ms);
-    sort_by_key(&mut d.orders, "orders", &mut sorted, |x| x.ts_ms);
-    sort_by_key(&mut d.utterances, "utterances", &mut sorted, |x| {
-        (x.start_ms, x.end_ms)
+    sort_with(&mut d.segments, "segments", &mut sorted, |a, b| {
+        (a.start_ms, a.end_ms, &a.product_id, a.kind as u8).cmp(&(
+            b.start_ms,
+            b.end_ms,
+            &b.product_id,
+            b.kind as u8,
+        ))
     });
-    sort_by_key(&mut d.samples, "metrics", &mut sorted, |x| {
-        (x.metric.clone(), x.ts_ms)
+    sort_with(&mut d.promotions, "promotions", &mut sorted, |a, b| {
+        (a.start_ms, a.end_ms, &a.id).cmp(&(b.start_ms, b.end_ms, &b.id))
+    });
+    sort_with(&mut d.comments, "comments", &mut sorted, |a, b| {
+        (a.ts_ms, &a.viewer_id, &a.text).cmp(&(b.ts_ms, &b.viewer_id, &b.text))
+    });
+    sort_with(&mut d.orders, "orders", &mut sorted, |a, b| {
+        (a.ts_ms, &a.id, a.status as u8).cmp(&(b.ts_ms, &b.id, b.status as u8))
+    });
+    sort_with(&mut d.utterances, "utterances", &mut sorted, |a, b| {
+        (a.start_ms, a.end_ms, &a.text, &a.speaker)
+            .cmp(&(b.start_ms, b.end_ms, &b.text, &b.speaker))
+            .then(
+                a.confidence
+                    .unwrap_or(-1.0)
+                    .total_cmp(&b.confidence.unwrap_or(-1.0)),
+            )
+    });
+    sort_with(&mut d.samples, "metrics", &mut sorted, |a, b| {
+        (&a.metric, a.ts_ms)
+            .cmp(&(&b.metric, b.ts_ms))
+            .then(a.value.total_cmp(&b.value))
     });
     sorted
 }

@@ -300,6 +300,13 @@ impl Store {
             .join(id_arg(session)?))
     }
 
+    /// Removes the housekeeping directories when they are empty.
+    fn tidy(&self) {
+        for d in [".staging", ".trash", ".journal"] {
+            let _ = fs::remove_dir(self.root.join(d));
+        }
+    }
+
     fn recover(&self) -> Result<()> {
         let jdir = self.root.join(".journal");
         if jdir.is_dir() {
@@ -543,10 +550,12 @@ impl Store {
         })();
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&staging_root);
+            self.tidy();
             return Err(e);
         }
         let committed = self.commit(&tx, &stage_commit, &commit_target, exists);
         let _ = fs::remove_dir_all(&staging_root);
+        self.tidy();
         committed?;
         if room_exists {
             // Keep room metadata current (name, platform); atomic single-file write.
@@ -663,10 +672,12 @@ impl Store {
         let tdir = self.root.join(".trash");
         fs::create_dir_all(&tdir).map_err(|e| VapError::io(&tdir, e))?;
         let dst = tdir.join(txid());
-        self.step("delete", &target)?;
-        fs::rename(&target, &dst).map_err(|e| VapError::io(&target, e))?;
+        let res = self
+            .step("delete", &target)
+            .and_then(|_| fs::rename(&target, &dst).map_err(|e| VapError::io(&target, e)));
         let _ = fs::remove_dir_all(&dst);
-        Ok(())
+        self.tidy();
+        res
     }
 
     /// Replaces (or adds) one table of a stored session atomically.

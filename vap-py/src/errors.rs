@@ -6,15 +6,55 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use vap_core::{ErrorKind, VapError};
 
-create_exception!(vap, PyVapError, PyException, "Base class of every error vap raises.");
-create_exception!(vap, ValidationError, PyVapError, "Input failed validation; `.problems` lists every problem (file, row, field, message).");
+create_exception!(
+    vap,
+    PyVapError,
+    PyException,
+    "Base class of every error vap raises."
+);
+create_exception!(
+    vap,
+    ValidationError,
+    PyVapError,
+    "Input failed validation; `.problems` lists every problem (file, row, field, message)."
+);
 create_exception!(vap, FormatError, PyVapError, "A file could not be parsed.");
-create_exception!(vap, VapIOError, PyVapError, "An operating-system I/O error on a path.");
-create_exception!(vap, NotFoundError, PyVapError, "A room, session or table does not exist.");
-create_exception!(vap, AlreadyExistsError, PyVapError, "The session exists already; pass replace=True.");
-create_exception!(vap, VersionError, PyVapError, "Written by a newer vap than this one.");
-create_exception!(vap, InvalidArgumentError, PyVapError, "A bad argument (unknown table, id escaping the store, bad config).");
-create_exception!(vap, InternalError, PyVapError, "A bug in vap (a Rust panic caught at the boundary).");
+create_exception!(
+    vap,
+    VapIOError,
+    PyVapError,
+    "An operating-system I/O error on a path."
+);
+create_exception!(
+    vap,
+    NotFoundError,
+    PyVapError,
+    "A room, session or table does not exist."
+);
+create_exception!(
+    vap,
+    AlreadyExistsError,
+    PyVapError,
+    "The session exists already; pass replace=True."
+);
+create_exception!(
+    vap,
+    VersionError,
+    PyVapError,
+    "Written by a newer vap than this one."
+);
+create_exception!(
+    vap,
+    InvalidArgumentError,
+    PyVapError,
+    "A bad argument (unknown table, id escaping the store, bad config)."
+);
+create_exception!(
+    vap,
+    InternalError,
+    PyVapError,
+    "A bug in vap (a Rust panic caught at the boundary)."
+);
 
 /// Converts a core error to the matching Python exception, with `.code` and,
 /// for validation errors, `.problems`.
@@ -54,7 +94,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotFoundError", py.get_type::<NotFoundError>())?;
     m.add("AlreadyExistsError", py.get_type::<AlreadyExistsError>())?;
     m.add("VersionError", py.get_type::<VersionError>())?;
-    m.add("InvalidArgumentError", py.get_type::<InvalidArgumentError>())?;
+    m.add(
+        "InvalidArgumentError",
+        py.get_type::<InvalidArgumentError>(),
+    )?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     Ok(())
 }

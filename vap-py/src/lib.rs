@@ -29,7 +29,10 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) 
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(errors::to_py(py, VapError::Internal(format!("panic in vap-core: {msg}"))))
+            Err(errors::to_py(
+                py,
+                VapError::Internal(format!("panic in vap-core: {msg}")),
+            ))
         }
     }
 }
@@ -41,25 +44,39 @@ fn to_json<T: serde::Serialize>(v: &T) -> vap_core::Result<String> {
 fn table_name(name: &str) -> vap_core::Result<TableName> {
     TableName::parse(name).ok_or_else(|| {
         let names: Vec<&str> = TableName::ALL.iter().map(|t| t.as_str()).collect();
-        VapError::InvalidArgument(format!("unknown table '{name}'; expected one of {}", names.join(", ")))
+        VapError::InvalidArgument(format!(
+            "unknown table '{name}'; expected one of {}",
+            names.join(", ")
+        ))
     })
 }
 
 fn format_arg(format: &str) -> vap_core::Result<Format> {
-    Format::parse(format)
-        .ok_or_else(|| VapError::InvalidArgument(format!("unknown format '{format}'; expected csv, jsonl or parquet")))
+    Format::parse(format).ok_or_else(|| {
+        VapError::InvalidArgument(format!(
+            "unknown format '{format}'; expected csv, jsonl or parquet"
+        ))
+    })
 }
 
 fn encoding_arg(encoding: &str) -> vap_core::Result<Encoding> {
     match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
         "utf-8" | "utf8" => Ok(Encoding::Utf8),
         "gb18030" | "gbk" | "gb2312" => Ok(Encoding::Gb18030),
-        other => Err(VapError::InvalidArgument(format!("unknown encoding '{other}'; expected utf-8 or gb18030"))),
+        other => Err(VapError::InvalidArgument(format!(
+            "unknown encoding '{other}'; expected utf-8 or gb18030"
+        ))),
     }
 }
 
-fn load_options(pseudonymize_key: Option<Vec<u8>>, outside_tolerance_ms: Option<i64>) -> LoadOptions {
-    let mut o = LoadOptions { pseudonymize_key, ..Default::default() };
+fn load_options(
+    pseudonymize_key: Option<Vec<u8>>,
+    outside_tolerance_ms: Option<i64>,
+) -> LoadOptions {
+    let mut o = LoadOptions {
+        pseudonymize_key,
+        ..Default::default()
+    };
     if let Some(t) = outside_tolerance_ms {
         o.outside_tolerance_ms = t;
     }
@@ -105,7 +122,13 @@ impl PySession {
 
     /// One table as an Arrow table (times as timestamp[ms, UTC]).
     fn table(&self, py: Python<'_>, name: &str) -> PyResult<PyTable> {
-        let batch = run(py, || Ok(table::to_record_batch(&self.inner, table_name(name)?, false)))?;
+        let batch = run(py, || {
+            Ok(table::to_record_batch(
+                &self.inner,
+                table_name(name)?,
+                false,
+            ))
+        })?;
         py_table(batch)
     }
 
@@ -114,8 +137,21 @@ impl PySession {
     }
 
     #[pyo3(signature = (path, format = "csv", encoding = "utf-8"))]
-    fn write_dir(&self, py: Python<'_>, path: std::path::PathBuf, format: &str, encoding: &str) -> PyResult<()> {
-        run(py, || io::write_dir_encoded(&self.inner, &path, format_arg(format)?, encoding_arg(encoding)?))
+    fn write_dir(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        format: &str,
+        encoding: &str,
+    ) -> PyResult<()> {
+        run(py, || {
+            io::write_dir_encoded(
+                &self.inner,
+                &path,
+                format_arg(format)?,
+                encoding_arg(encoding)?,
+            )
+        })
     }
 }
 
@@ -175,7 +211,11 @@ fn from_tables(
         if !problems.is_empty() {
             return Err(VapError::Validation(problems));
         }
-        let (d, r) = io::from_raw_tables(manifest, raws, &load_options(pseudonymize_key, outside_tolerance_ms))?;
+        let (d, r) = io::from_raw_tables(
+            manifest,
+            raws,
+            &load_options(pseudonymize_key, outside_tolerance_ms),
+        )?;
         Ok((d, to_json(&r)?))
     })?;
     Ok((PySession { inner: data }, report))
@@ -191,7 +231,9 @@ struct PyStore {
 impl PyStore {
     #[new]
     fn new(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
-        Ok(PyStore { inner: run(py, || Store::open(&path))? })
+        Ok(PyStore {
+            inner: run(py, || Store::open(&path))?,
+        })
     }
 
     #[getter]
@@ -213,8 +255,22 @@ impl PyStore {
     }
 
     #[pyo3(signature = (session, replace = false, copy_recordings = false))]
-    fn import_session(&self, py: Python<'_>, session: &PySession, replace: bool, copy_recordings: bool) -> PyResult<()> {
-        run(py, || self.inner.import(&session.inner, &ImportOptions { replace, copy_recordings }))
+    fn import_session(
+        &self,
+        py: Python<'_>,
+        session: &PySession,
+        replace: bool,
+        copy_recordings: bool,
+    ) -> PyResult<()> {
+        run(py, || {
+            self.inner.import(
+                &session.inner,
+                &ImportOptions {
+                    replace,
+                    copy_recordings,
+                },
+            )
+        })
     }
 
     #[pyo3(signature = (path, replace = false, copy_recordings = false, pseudonymize_key = None))]
@@ -227,13 +283,22 @@ impl PyStore {
         pseudonymize_key: Option<Vec<u8>>,
     ) -> PyResult<PySession> {
         let data = run(py, || {
-            self.inner.import_dir(&path, &load_options(pseudonymize_key, None), &ImportOptions { replace, copy_recordings })
+            self.inner.import_dir(
+                &path,
+                &load_options(pseudonymize_key, None),
+                &ImportOptions {
+                    replace,
+                    copy_recordings,
+                },
+            )
         })?;
         Ok(PySession { inner: data })
     }
 
     fn load(&self, py: Python<'_>, room: &str, session: &str) -> PyResult<PySession> {
-        Ok(PySession { inner: run(py, || self.inner.load(room, session))? })
+        Ok(PySession {
+            inner: run(py, || self.inner.load(room, session))?,
+        })
     }
 
     fn contains(&self, py: Python<'_>, room: &str, session: &str) -> PyResult<bool> {
@@ -244,7 +309,13 @@ impl PyStore {
         run(py, || self.inner.delete(room, session))
     }
 
-    fn read_table(&self, py: Python<'_>, room: &str, session: &str, name: &str) -> PyResult<PyTable> {
+    fn read_table(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        name: &str,
+    ) -> PyResult<PyTable> {
         let batches = run(py, || self.inner.read_table(room, session, name))?;
         let schema = match batches.first() {
             Some(b) => b.schema(),
@@ -256,9 +327,18 @@ impl PyStore {
         PyTable::try_new(batches, schema)
     }
 
-    fn replace_table(&self, py: Python<'_>, room: &str, session: &str, name: &str, table: PyTable) -> PyResult<()> {
+    fn replace_table(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        name: &str,
+        table: PyTable,
+    ) -> PyResult<()> {
         let batches = table.into_inner().0;
-        run(py, || self.inner.replace_table(room, session, name, &batches))
+        run(py, || {
+            self.inner.replace_table(room, session, name, &batches)
+        })
     }
 }
 

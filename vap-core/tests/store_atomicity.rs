@@ -1,0 +1,299 @@
+//! Atomicity of the store: a process killed (SIGKILL) in the middle of an import,
+//! or a failure injected at any write step, leaves the store exactly as before
+//! (or, once the commit rename has happened, exactly as after).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use vap_core::sim::{simulate, SimConfig};
+use vap_core::store::{ImportOptions, Store};
+use vap_core::{ErrorKind, SessionData};
+
+fn room(seed: u64, session: &str) -> SessionData {
+    simulate(&SimConfig {
+        seed,
+        hours: 0.3,
+        session_id: Some(session.into()),
+        ..Default::default()
+    })
+    .unwrap()
+    .data
+}
+
+/// Every file under `root` with the sha256 of its content, and every directory.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if p.is_dir() {
+                out.insert(rel, "dir".into());
+                walk(root, &p, out);
+            } else {
+                let hash = Sha256::digest(std::fs::read(&p).unwrap());
+                out.insert(rel, format!("{hash:x}"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// The write steps an import goes through, in order.
+fn steps_of(with_session: bool, new: &SessionData, opts: &ImportOptions) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = prepared_store(dir.path(), with_session);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    store.set_fault_injector(move |step| {
+        s2.lock().unwrap().push(step.to_string());
+        Ok(())
+    });
+    store.import(new, opts).unwrap();
+    let v = seen.lock().unwrap().clone();
+    v
+}
+
+fn prepared_store(dir: &Path, with_session: bool) -> Store {
+    let store = Store::open(dir).unwrap();
+    store
+        .import(&room(1, "other"), &ImportOptions::default())
+        .unwrap();
+    if with_session {
+        store
+            .import(&room(2, "day"), &ImportOptions::default())
+            .unwrap();
+    }
+    store
+}
+
+#[test]
+fn injected_failure_at_every_step_leaves_the_store_as_before() {
+    // (description, session exists before, replace)
+    for (with_session, replace, other_room) in [
+        (false, false, false),
+        (false, false, true),
+        (true, true, false),
+    ] {
+        let new = {
+            let mut d = room(3, "day");
+            if other_room {
+                d.room.id = "room-b".into();
+                d.session.room_id = "room-b".into();
+            }
+            d
+        };
+        let opts = ImportOptions {
+            replace,
+            ..Default::default()
+        };
+        let steps = steps_of(with_session, &new, &opts);
+        assert!(steps.len() >= 11, "steps: {steps:?}");
+        for step in &steps {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = prepared_store(dir.path(), with_session);
+            let before = snapshot(dir.path());
+            let target = step.clone();
+            store.set_fault_injector(move |s| {
+                if s == target {
+                    Err(std::io::Error::other(format!("injected failure at {s}")))
+                } else {
+                    Ok(())
+                }
+            });
+            let res = store.import(&new, &opts);
+            if step == "cleanup" {
+                // After the commit point the import has succeeded; leftovers go on reopen.
+                res.unwrap();
+                Store::open(dir.path()).unwrap();
+                assert_eq!(
+                    Store::open(dir.path())
+                        .unwrap()
+                        .load(&new.room.id, "day")
+                        .unwrap(),
+                    new
+                );
+                continue;
+            }
+            let err = res.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io, "{step}: {err}");
+            assert!(err.to_string().contains("injected failure"), "{err}");
+            assert_eq!(
+                snapshot(dir.path()),
+                before,
+                "store changed after a failure at step {step}"
+            );
+        }
+    }
+}
+
+const CHILD_ENV: &str = "VAP_STORE_CRASH_CHILD";
+
+/// Runs in a child process: imports and SIGKILLs itself at the given step.
+#[test]
+fn crash_child() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.splitn(3, '|');
+    let (root, step, replace) = (
+        parts.next().unwrap(),
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap(),
+    );
+    let mut store = Store::open(root).unwrap();
+    store.set_fault_injector(move |s| {
+        if s == step {
+            // SAFETY: plain libc calls; the process dies here.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
+        Ok(())
+    });
+    store
+        .import(
+            &room(3, "day"),
+            &ImportOptions {
+                replace: replace == "1",
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Reaching here means the step never came: exit with a code the parent checks.
+    std::process::exit(3);
+}
+
+#[test]
+fn sigkill_during_import_leaves_the_store_as_before() {
+    let exe = std::env::current_exe().unwrap();
+    let new = room(3, "day");
+    for (with_session, replace) in [(false, false), (true, true)] {
+        let steps = steps_of(
+            with_session,
+            &new,
+            &ImportOptions {
+                replace,
+                ..Default::default()
+            },
+        );
+        for step in &steps {
+            let dir = tempfile::tempdir().unwrap();
+            drop(prepared_store(dir.path(), with_session));
+            let before = snapshot(dir.path());
+            let status = Command::new(&exe)
+                .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+                .env(
+                    CHILD_ENV,
+                    format!(
+                        "{}|{}|{}",
+                        dir.path().display(),
+                        step,
+                        if replace { 1 } else { 0 }
+                    ),
+                )
+                .status()
+                .unwrap();
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(
+                status.signal(),
+                Some(libc::SIGKILL),
+                "child was not killed at step {step}: {status:?}"
+            );
+            // Whatever the child left, reopening recovers.
+            let store = Store::open(dir.path()).unwrap();
+            if step == "cleanup" {
+                assert_eq!(
+                    store.load("sim-room", "day").unwrap(),
+                    new,
+                    "killed after the commit"
+                );
+                let mut after = snapshot(dir.path());
+                after.retain(|p, _| !p.starts_with(".trash") && !p.starts_with(".journal"));
+                assert_eq!(after, snapshot(dir.path()), "leftovers after recovery");
+            } else {
+                assert_eq!(
+                    snapshot(dir.path()),
+                    before,
+                    "store changed after a kill at step {step}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn failures_in_delete_and_replace_table_leave_the_store_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = prepared_store(dir.path(), true);
+    let before = snapshot(dir.path());
+    store.set_fault_injector(|s| {
+        if s == "delete" {
+            Err(std::io::Error::other("no"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(store.delete("sim-room", "day").is_err());
+    assert_eq!(snapshot(dir.path()), before);
+    let batch = vap_core::table::to_record_batch(
+        &room(9, "day"),
+        vap_core::table::TableName::Comments,
+        false,
+    );
+    for step in ["write:timeline", "write:manifest"] {
+        store.set_fault_injector(move |s| {
+            if s == step {
+                Err(std::io::Error::other("no"))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(store
+            .replace_table("sim-room", "day", "timeline", std::slice::from_ref(&batch))
+            .is_err());
+        let mut now = snapshot(dir.path());
+        // A table written before a failed manifest update is not listed, hence
+        // invisible; it is overwritten by the next successful write.
+        now.remove(Path::new("rooms/sim-room/sessions/day/timeline.parquet"));
+        assert_eq!(now, before, "after a failure at {step}");
+        assert!(store.read_table("sim-room", "day", "timeline").is_err());
+    }
+}
+
+#[test]
+fn reimport_refused_and_ids_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepared_store(dir.path(), true);
+    let e = store
+        .import(&room(5, "day"), &ImportOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    for (r, s) in [
+        ("..", "x"),
+        ("a/b", "x"),
+        ("ok", "../../x"),
+        (".hidden", "x"),
+        ("ok", "a\\b"),
+        ("", "x"),
+    ] {
+        assert_eq!(
+            store.load(r, s).unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{r}/{s}"
+        );
+    }
+    let mut bad = room(5, "x");
+    bad.session.id = "../escape".into();
+    assert_eq!(
+        store
+            .import(&bad, &ImportOptions::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+}
