@@ -1,1 +1,102 @@
-fn main() {}
+//! The main job (for now): a bundled seeded room, written as a session
+//! directory, imported into the embedded store, loaded back and summarised.
+//!
+//! ```sh
+//! cargo run -p vap-core --example summary -- [store-dir] [seed] [hours]
+//! ```
+
+use std::process::ExitCode;
+
+use vap_core::io::{self, Format, LoadOptions};
+use vap_core::sim::{simulate, SimConfig};
+use vap_core::store::{ImportOptions, Store};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> vap_core::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let store_dir = args.first().cloned().unwrap_or_else(|| "demo-store".into());
+    let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(42);
+    let hours: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(4.0);
+
+    let room = simulate(&SimConfig {
+        seed,
+        hours,
+        session_id: Some(format!("demo-{seed}")),
+        ..Default::default()
+    })?;
+    let session_dir = std::path::Path::new(&store_dir).with_extension("source");
+    io::write_dir(&room.data, &session_dir, Format::Csv)?;
+    let store = Store::open(&store_dir)?;
+    let data = store.import_dir(
+        &session_dir,
+        &LoadOptions::default(),
+        &ImportOptions {
+            replace: true,
+            ..Default::default()
+        },
+    )?;
+    let loaded = store.load(&data.room.id, &data.session.id)?;
+    assert_eq!(loaded, data, "the store returns what was imported");
+
+    let s = loaded.summary();
+    println!("vap · session summary");
+    println!("  room        {} ({})", loaded.room.name, s.room_id);
+    println!(
+        "  session     {} · {:.1} h · {}",
+        s.session_id, s.hours, loaded.session.timezone
+    );
+    println!(
+        "  store       {} ({} session(s))",
+        store.root().display(),
+        store.sessions(None)?.len()
+    );
+    println!(
+        "  people      {} anchors · {} commenters",
+        s.anchors, s.commenters
+    );
+    println!(
+        "  goods       {} products · {} explain segments · {} promotions",
+        s.products, s.explains, s.promotions
+    );
+    println!(
+        "  activity    {} comments · {} utterances",
+        s.comments, s.utterances
+    );
+    println!(
+        "  GMV         gross {:.0} · refunds {:.0} · net {:.0} yuan ({} paid orders, {} refunds)",
+        s.gmv.gross, s.gmv.refunds, s.gmv.net, s.gmv.paid_orders, s.gmv.refund_orders
+    );
+    if let (Some(e), Some(gpm)) = (s.entries, s.gpm) {
+        println!("  traffic     {e:.0} entries · GPM {gpm:.0} yuan per 1000 views");
+    }
+    if let Some(p) = s.peak_viewers {
+        println!("  peak        {p:.0} online viewers");
+    }
+    if let Some(c) = s.gmv_check {
+        println!(
+            "  cross-check platform gmv {:.0} vs orders {:.0} (diff {:.2}%)",
+            c.platform,
+            c.orders_gross,
+            100.0 * c.relative
+        );
+    }
+    println!("  top products by gross GMV:");
+    for (id, name, v) in &s.top_products {
+        println!("    {id:<5} {name:<16} {v:>12.0}");
+    }
+    println!(
+        "  planted truth: clock offset {} ms · {} moments",
+        room.truth.clock_offset_ms,
+        room.truth.moments.len()
+    );
+    Ok(())
+}

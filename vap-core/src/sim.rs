@@ -88,7 +88,7 @@ impl Default for SimConfig {
             entries_per_second: 12.0,
             mean_stay_s: 150.0,
             comment_rate: 0.004,
-            base_conversion: 0.0012,
+            base_conversion: 0.00003,
             clock_offset_ms: None,
             room_id: "sim-room".into(),
             session_id: None,
@@ -103,9 +103,9 @@ impl SimConfig {
         SimConfig {
             seed,
             hours: 12.0,
-            entries_per_second: 14.0,
-            comment_rate: 0.0225,
-            base_conversion: 0.00135,
+            entries_per_second: 130.0,
+            comment_rate: 0.0018,
+            base_conversion: 0.00005,
             ..Default::default()
         }
     }
@@ -348,7 +348,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
             if i == 0 {
                 0.0
             } else {
-                rng.random_range(-0.0003..0.0004)
+                cfg.base_conversion * rng.random_range(-0.3..0.4)
             }
         })
         .collect();
@@ -597,15 +597,19 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
     }
 
     // ---------- conversion and truth
+    // Effects relative to the baseline conversion.
     let effects = [
-        ("explain", 0.0008),
-        ("flash_sale", 0.0045),
-        ("coupon", 0.0005),
-        ("pitch", 0.0018),
-        ("answer", 0.0005),
+        ("explain", 0.6),
+        ("flash_sale", 6.0),
+        ("coupon", 0.5),
+        ("pitch", 2.5),
+        ("answer", 0.8),
     ];
     let mut names: Vec<String> = effects.iter().map(|(n, _)| n.to_string()).collect();
-    let mut betas: Vec<f64> = effects.iter().map(|(_, b)| *b).collect();
+    let mut betas: Vec<f64> = effects
+        .iter()
+        .map(|(_, b)| b * cfg.base_conversion)
+        .collect();
     for (i, a) in anchors.iter().enumerate().skip(1) {
         names.push(format!("anchor:{}", a.id));
         betas.push(anchor_effects[i]);
@@ -1005,7 +1009,10 @@ mod tests {
                 .map(|f| f.iter().sum::<f64>())
                 .sum::<f64>();
         let totals: f64 = t.baseline_gmv + t.factors.iter().map(|f| f.gmv).sum::<f64>();
-        assert!((per_second - totals).abs() < 1e-6 * totals);
+        assert!(
+            (per_second - totals).abs() < 1e-6 * totals,
+            "{per_second} vs {totals}"
+        );
         // Realised GMV is close to its expectation (Poisson noise only).
         let gross = d.gmv().gross;
         assert!(
