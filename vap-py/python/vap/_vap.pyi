@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from os import PathLike
-from typing import Any
+from typing import Any, final
 
 __version__: str
 
@@ -19,6 +19,7 @@ class VersionError(VapError): ...
 class InvalidArgumentError(VapError): ...
 class InternalError(VapError): ...
 
+@final
 class Session:
     def room_json(self) -> str: ...
     def session_json(self) -> str: ...
@@ -32,6 +33,7 @@ class Session:
         self, path: str | PathLike[str], format: str = "csv", encoding: str = "utf-8"
     ) -> None: ...
 
+@final
 class Store:
     def __new__(cls, path: str | PathLike[str]) -> Store: ...
     @property

@@ -1,0 +1,48 @@
+# vap: `make help` lists the targets. CI runs `make test` (see .ci/run).
+SHELL := /bin/bash
+PY    := .venv/bin/python
+CARGO := cargo
+
+.PHONY: help setup demo test lint test-rust test-python test-node bench bench-peers fuzz clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## Install everything (apt packages where missing, venv, pip, npm; builds both bindings)
+	bash scripts/setup.sh
+
+demo: setup ## The main job: a bundled seeded room imported into ./demo-store and summarised
+	$(CARGO) run --locked -q -p vap-core --example summary -- demo-store 42 4
+	$(PY) examples/python/quickstart.py
+	node examples/node/quickstart.mjs
+
+test: setup lint test-rust test-python test-node ## Every test suite, plus fmt/clippy/ruff/tsc
+
+lint: ## cargo fmt, clippy -D warnings, ruff, tsc --noEmit
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	.venv/bin/ruff check tests/python vap-py/python examples/python benches
+	.venv/bin/ruff format --check tests/python vap-py/python examples/python benches
+	npx tsc --noEmit -p tsconfig.json
+
+test-rust: ## cargo test --workspace --locked (unit, property, crash, fuzz-corpus, doc tests)
+	$(CARGO) test --workspace --locked
+
+test-python: ## pytest (oracles: pandas, polars, pyarrow, duckdb); mypy stubtest
+	$(PY) -m pytest
+	$(PY) -m mypy.stubtest vap._vap --allowlist tests/python/stubtest-allowlist.txt
+
+test-node: ## node --test
+	node --test tests/node/
+
+bench: ## criterion benches (release build)
+	$(CARGO) bench --locked -p vap-core --bench foundation
+
+bench-peers: setup ## vap vs pandas / pyarrow / polars loading the same session, one run, ratios
+	$(PY) benches/peers.py
+
+fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
+	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600; done
+
+clean: ## Remove build outputs and demo data
+	rm -rf target .venv node_modules demo-store demo-store.source

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up for a fresh Debian/Ubuntu machine: system
+# packages where missing, a Python venv with vap built and installed (maturin),
+# and the npm packages with the Node addon built (napi). Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- system packages (only those missing; needs root or sudo)
+need=()
+for pkg in pkg-config git; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  say "apt-get install ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+# --- toolchains that must already be there
+command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+command -v python3 >/dev/null || { echo "python3 not found"; exit 1; }
+command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.17"; exit 1; }
+
+# --- Python: venv + vap (built from this checkout) + test/oracle packages
+if [ ! -x .venv/bin/python ]; then
+  say "python venv (.venv)"
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip 'maturin>=1.9.4,<2'
+say "pip install .[test]  (builds the vap extension with maturin)"
+.venv/bin/python -m pip install -q --force-reinstall --no-deps .
+.venv/bin/python -m pip install -q '.[test]'
+
+# --- Node: npm packages; `prepare` builds the addon with napi
+say "npm install  (builds the Node addon with napi)"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+say "set-up done"
