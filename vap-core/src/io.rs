@@ -693,14 +693,13 @@ fn validate(
     let mut undeclared_reported = HashSet::new();
     for (i, s) in t.samples.iter().enumerate() {
         match declared.get(s.metric.as_str()) {
-            None => {
-                if undeclared_reported.insert(s.metric.clone()) {
-                    let (f, r) = at(TableName::Metrics, i);
-                    problems.push(Problem::new(f, r, Some("metric"), format!(
-                        "metric '{}' is not declared in the manifest's \"metrics\" (first of its rows)", s.metric
-                    )));
-                }
+            None if undeclared_reported.insert(s.metric.clone()) => {
+                let (f, r) = at(TableName::Metrics, i);
+                problems.push(Problem::new(f, r, Some("metric"), format!(
+                    "metric '{}' is not declared in the manifest's \"metrics\" (first of its rows)", s.metric
+                )));
             }
+            None => {}
             Some(MetricKind::Flow) | Some(MetricKind::Cumulative) if s.value < 0.0 => {
                 let (f, r) = at(TableName::Metrics, i);
                 problems.push(Problem::new(

@@ -292,15 +292,11 @@ impl RowReader<'_> {
     }
 
     fn str(&mut self, name: &'static str) -> String {
+        let before = self.problems.len();
         match self.opt_str(name) {
             Some(s) => s,
             None => {
-                if self.ok
-                    || !self
-                        .problems
-                        .last()
-                        .is_some_and(|p| p.field.as_deref() == Some(name))
-                {
+                if self.problems.len() == before {
                     self.problem(name, "missing value".into());
                 }
                 String::new()
