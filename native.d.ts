@@ -26,9 +26,9 @@ export declare class Session {
    * The rows of one table as plain objects (times as integer ms; missing
    * optional fields left out).
    */
-  table(name: string): Rows
+  table(name: unknown): Rows
   /** Number of rows of one table. */
-  numRows(name: string): number
+  numRows(name: unknown): number
   /** The session summary (serde form of `SessionSummary`). */
   summary(): any
   /** GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`). */
@@ -39,7 +39,7 @@ export declare class Session {
    * Writes the session as a session directory: `manifest.json` plus one file
    * per table in `format` ("csv", "jsonl" or "parquet"; default "csv").
    */
-  writeDir(path: string, format?: string | undefined | null): void
+  writeDir(path: unknown, format?: unknown | undefined | null): void
   /**
    * The whole session as one plain object (serde form of `SessionData`);
    * called by `JSON.stringify`.
@@ -54,46 +54,46 @@ export declare class Store {
    * Opens the store at `path`, creating it when the directory is missing or
    * empty.
    */
-  constructor(path: string)
+  constructor(path: unknown)
   /** The store's root directory. */
   get root(): string
   /** Rooms in the store, sorted by id. */
   rooms(): any
   /** Sessions of one room (or of every room), sorted by (room, start, id). */
-  sessions(room?: string | undefined | null): any
+  sessions(room?: unknown | undefined | null): any
   /**
    * Imports a session atomically. Options: `replace` (default false),
    * `copyRecordings` (default false).
    */
-  importSession(session: Session, options?: unknown | undefined | null): void
+  importSession(session: Session | unknown, options?: unknown | undefined | null): void
   /**
    * Loads a session directory and imports it; returns the imported session.
    * Options: `replace`, `copyRecordings`, `pseudonymizeKey`,
    * `outsideToleranceMs`.
    */
-  importDir(path: string, options?: unknown | undefined | null): Session
+  importDir(path: unknown, options?: unknown | undefined | null): Session
   /** Loads a stored session. */
-  load(room: string, session: string): Session
+  load(room: unknown, session: unknown): Session
   /** As `load`, on the libuv thread pool; returns a Promise. */
-  loadAsync(room: string, session: string): Promise<Session>
+  loadAsync(room: unknown, session: unknown): Promise<Session>
   /** Deletes a stored session. */
-  delete(room: string, session: string): void
+  delete(room: unknown, session: unknown): void
   /** Whether a session is in the store. */
-  contains(room: string, session: string): boolean
+  contains(room: unknown, session: unknown): boolean
   /** The stored manifest of a session (manifest plus `derived` and `rows`). */
-  manifest(room: string, session: string): any
+  manifest(room: unknown, session: unknown): any
   /**
    * Reads one stored table as plain objects, exactly as stored: core tables
    * carry `room_id` and `session_id` first; times are integer ms; nulls are
    * left out.
    */
-  readTable(room: string, session: string, name: string): Rows
+  readTable(room: unknown, session: unknown, name: unknown): Rows
   /**
    * Replaces one core table of a stored session with `rows` (plain objects,
    * as `Session.table` returns them). The rows are validated against the
    * rest of the session; every problem is reported.
    */
-  replaceTable(room: string, session: string, name: string, rows: unknown): void
+  replaceTable(room: unknown, session: unknown, name: unknown, rows: unknown): void
 }
 export type JsStore = Store
 
@@ -101,7 +101,7 @@ export type JsStore = Store
  * Panics inside vap on purpose, to prove that a panic becomes a thrown
  * `VAP_INTERNAL` error. For tests only.
  */
-export declare function __panicForTests(message: string): void
+export declare function __panicForTests(message: unknown): void
 
 /**
  * Builds a validated session from a manifest object and rows per table
@@ -111,16 +111,19 @@ export declare function __panicForTests(message: string): void
 export declare function fromTables(manifest: unknown, tables: unknown, options?: unknown | undefined | null): Session
 
 /** Loads a session directory (`manifest.json` + table files). */
-export declare function loadDir(path: string, options?: unknown | undefined | null): Session
+export declare function loadDir(path: unknown, options?: unknown | undefined | null): Session
 
 /** As `loadDir`, on the libuv thread pool; returns a Promise. */
-export declare function loadDirAsync(path: string, options?: unknown | undefined | null): Promise<Session>
+export declare function loadDirAsync(path: unknown, options?: unknown | undefined | null): Promise<Session>
 
 /** The number of threads vap's pool runs. */
 export declare function numThreads(): number
 
-/** Sets the number of threads vap uses (0 = the default: the number of CPUs). */
-export declare function setNumThreads(n: number): void
+/**
+ * Sets the number of threads vap uses (0 = the default: the number of CPUs;
+ * at most 1024).
+ */
+export declare function setNumThreads(n: unknown): void
 
 /**
  * Simulates one session of a live room (deterministic for a given config, on

@@ -2,7 +2,7 @@
 //! camelCase and are checked for unknown keys; data objects keep the core's
 //! snake_case field names (the serde form of vap-core's types).
 
-use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, ToNapiValue, TypeName};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
 use serde_json::{Map, Value};
 use vap_core::io::LoadOptions;
@@ -184,4 +184,41 @@ impl ToNapiValue for Rows {
         }
         Ok(out.raw())
     }
+}
+
+/// A string argument (`what` names it in the error).
+pub fn string_arg(env: &Env, v: Unknown<'_>, what: &str) -> vap_core::Result<String> {
+    match v.get_type() {
+        Ok(ValueType::String) => unsafe { String::from_napi_value(env.raw(), v.raw()) }
+            .map_err(|e| invalid(format!("{what}: {}", e.reason))),
+        _ => Err(invalid(format!("{what} must be a string"))),
+    }
+}
+
+/// An optional string argument: `undefined` and `null` are `None`.
+pub fn opt_string_arg(
+    env: &Env,
+    v: Option<Unknown<'_>>,
+    what: &str,
+) -> vap_core::Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(u) if matches!(u.get_type(), Ok(ValueType::Null | ValueType::Undefined)) => Ok(None),
+        Some(u) => string_arg(env, u, what).map(Some),
+    }
+}
+
+/// A non-negative integer argument no larger than `max`.
+pub fn count_arg(env: &Env, v: Unknown<'_>, what: &str, max: u32) -> vap_core::Result<u32> {
+    let n = match v.get_type() {
+        Ok(ValueType::Number) => unsafe { f64::from_napi_value(env.raw(), v.raw()) }
+            .map_err(|e| invalid(format!("{what}: {}", e.reason)))?,
+        _ => return Err(invalid(format!("{what} must be a number"))),
+    };
+    if n.fract() != 0.0 || !(0.0..=f64::from(max)).contains(&n) {
+        return Err(invalid(format!(
+            "{what} must be an integer in 0..={max}, got {n}"
+        )));
+    }
+    Ok(n as u32)
 }

@@ -15,7 +15,7 @@
 //! as an `Error` with code `VAP_INTERNAL`, never a process crash.
 #![deny(missing_docs)]
 
-use napi::Env;
+use napi::{Env, Unknown};
 use napi_derive::napi;
 
 pub mod convert;
@@ -25,12 +25,19 @@ pub mod sim;
 pub mod store;
 pub mod tasks;
 
+use convert::string_arg;
 use error::call;
 
-/// Sets the number of threads vap uses (0 = the default: the number of CPUs).
+/// Largest thread count `setNumThreads` accepts (a guard against `-1` or
+/// `1e9` turning into a request for billions of threads).
+const MAX_THREADS: u32 = 1024;
+
+/// Sets the number of threads vap uses (0 = the default: the number of CPUs;
+/// at most 1024).
 #[napi(catch_unwind)]
-pub fn set_num_threads(env: Env, n: u32) -> napi::Result<()> {
+pub fn set_num_threads(env: Env, n: Unknown<'_>) -> napi::Result<()> {
     call(&env, || {
+        let n = convert::count_arg(&env, n, "n", MAX_THREADS)?;
         vap_core::threads::set_num_threads(n as usize);
         Ok(())
     })
@@ -53,6 +60,9 @@ pub fn version() -> &'static str {
 /// Panics inside vap on purpose, to prove that a panic becomes a thrown
 /// `VAP_INTERNAL` error. For tests only.
 #[napi(js_name = "__panicForTests", catch_unwind)]
-pub fn panic_for_tests(env: Env, message: String) -> napi::Result<()> {
-    call(&env, || vap_core::__panic_for_tests(&message))
+pub fn panic_for_tests(env: Env, message: Unknown<'_>) -> napi::Result<()> {
+    call(&env, || {
+        let message = string_arg(&env, message, "message")?;
+        vap_core::__panic_for_tests(&message)
+    })
 }

@@ -7,7 +7,7 @@ use vap_core::io::{self, Format, Manifest};
 use vap_core::table::{self, TableName};
 use vap_core::{SessionData, VapError};
 
-use crate::convert::{self, json_of, table_name, Rows};
+use crate::convert::{self, json_of, opt_string_arg, string_arg, table_name, Rows};
 use crate::error::{call, invalid};
 use crate::tasks::VapTask;
 use crate::to_json;
@@ -28,68 +28,79 @@ impl From<SessionData> for JsSession {
 #[napi]
 impl JsSession {
     /// The room (`{ id, name, platform? }`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn room(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.room))
     }
 
     /// The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn session(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.session))
     }
 
     /// Metric declarations (`[{ name, kind, unit }]`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn metrics(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.metrics))
     }
 
     /// Names of the tables, in write order.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn table_names(&self) -> Vec<&'static str> {
         TableName::ALL.iter().map(|t| t.as_str()).collect()
     }
 
     /// The rows of one table as plain objects (times as integer ms; missing
     /// optional fields left out).
-    #[napi]
-    pub fn table(&self, env: Env, name: String) -> napi::Result<Rows> {
-        call(&env, || Ok(Rows::of_table(&self.data, table_name(&name)?)))
+    #[napi(catch_unwind)]
+    pub fn table(&self, env: Env, name: Unknown<'_>) -> napi::Result<Rows> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            Ok(Rows::of_table(&self.data, table_name(&name)?))
+        })
     }
 
     /// Number of rows of one table.
-    #[napi]
-    pub fn num_rows(&self, env: Env, name: String) -> napi::Result<u32> {
+    #[napi(catch_unwind)]
+    pub fn num_rows(&self, env: Env, name: Unknown<'_>) -> napi::Result<u32> {
         call(&env, || {
+            let name = string_arg(&env, name, "name")?;
             let n = table::row_count(&self.data, table_name(&name)?);
             u32::try_from(n).map_err(|_| invalid(format!("{n} rows do not fit a u32")))
         })
     }
 
     /// The session summary (serde form of `SessionSummary`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn summary(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.summary()))
     }
 
     /// GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn gmv(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.gmv()))
     }
 
     /// The manifest describing this session (io::Manifest JSON shape).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn manifest(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&Manifest::of(&self.data)))
     }
 
     /// Writes the session as a session directory: `manifest.json` plus one file
     /// per table in `format` ("csv", "jsonl" or "parquet"; default "csv").
-    #[napi]
-    pub fn write_dir(&self, env: Env, path: String, format: Option<String>) -> napi::Result<()> {
+    #[napi(catch_unwind)]
+    pub fn write_dir(
+        &self,
+        env: Env,
+        path: Unknown<'_>,
+        format: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
         call(&env, || {
+            let path = string_arg(&env, path, "path")?;
+            let format = opt_string_arg(&env, format, "format")?;
             let f = format.as_deref().unwrap_or("csv");
             let format = Format::parse(f).ok_or_else(|| {
                 invalid(format!(
@@ -102,16 +113,24 @@ impl JsSession {
 
     /// The whole session as one plain object (serde form of `SessionData`);
     /// called by `JSON.stringify`.
-    #[napi(js_name = "toJSON")]
+    #[napi(js_name = "toJSON", catch_unwind)]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
-        env.to_js_value(&self.data)
+        call(env, || {
+            env.to_js_value(&self.data)
+                .map_err(|e| VapError::Internal(format!("converting the session: {}", e.reason)))
+        })
     }
 }
 
 /// Loads a session directory (`manifest.json` + table files).
 #[napi(catch_unwind)]
-pub fn load_dir(env: Env, path: String, options: Option<Unknown<'_>>) -> napi::Result<JsSession> {
+pub fn load_dir(
+    env: Env,
+    path: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
     call(&env, || {
+        let path = string_arg(&env, path, "path")?;
         let (opts, _) = convert::load_options(json_of(&env, options)?, "loadDir options", &[])?;
         Ok(io::load_dir(&path, &opts)?.0.into())
     })
@@ -121,13 +140,15 @@ pub fn load_dir(env: Env, path: String, options: Option<Unknown<'_>>) -> napi::R
 #[napi(catch_unwind, ts_return_type = "Promise<Session>")]
 pub fn load_dir_async(
     env: Env,
-    path: String,
+    path: Unknown<'_>,
     options: Option<Unknown<'_>>,
 ) -> napi::bindgen_prelude::AsyncTask<VapTask<JsSession>> {
-    let task = match json_of(&env, options)
-        .and_then(|v| convert::load_options(v, "loadDir options", &[]))
-    {
-        Ok((opts, _)) => VapTask::new(move || Ok(io::load_dir(&path, &opts)?.0.into())),
+    let args = string_arg(&env, path, "path").and_then(|path| {
+        let (opts, _) = convert::load_options(json_of(&env, options)?, "loadDir options", &[])?;
+        Ok((path, opts))
+    });
+    let task = match args {
+        Ok((path, opts)) => VapTask::new(move || Ok(io::load_dir(&path, &opts)?.0.into())),
         Err(e) => VapTask::failed(e),
     };
     napi::bindgen_prelude::AsyncTask::new(task)

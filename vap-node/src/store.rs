@@ -1,6 +1,6 @@
 //! `Store`: the embedded on-disk store (`vap_core::store::Store`).
 
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Either};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
@@ -9,7 +9,7 @@ use vap_core::store::{ImportOptions, Store};
 use vap_core::table::{self, TableName};
 use vap_core::VapError;
 
-use crate::convert::{self, json_of, opt_bool, options, Rows};
+use crate::convert::{self, json_of, opt_bool, opt_string_arg, options, string_arg, Rows};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
@@ -25,9 +25,10 @@ pub struct JsStore {
 impl JsStore {
     /// Opens the store at `path`, creating it when the directory is missing or
     /// empty.
-    #[napi(constructor)]
-    pub fn new(env: Env, path: String) -> napi::Result<Self> {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, path: Unknown<'_>) -> napi::Result<Self> {
         call(&env, || {
+            let path = string_arg(&env, path, "path")?;
             Ok(JsStore {
                 inner: Store::open(&path)?,
             })
@@ -35,33 +36,37 @@ impl JsStore {
     }
 
     /// The store's root directory.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn root(&self) -> String {
         self.inner.root().display().to_string()
     }
 
     /// Rooms in the store, sorted by id.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn rooms(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.inner.rooms()?))
     }
 
     /// Sessions of one room (or of every room), sorted by (room, start, id).
-    #[napi]
-    pub fn sessions(&self, env: Env, room: Option<String>) -> napi::Result<Value> {
-        call(&env, || to_json!(&self.inner.sessions(room.as_deref())?))
+    #[napi(catch_unwind)]
+    pub fn sessions(&self, env: Env, room: Option<Unknown<'_>>) -> napi::Result<Value> {
+        call(&env, || {
+            let room = opt_string_arg(&env, room, "room")?;
+            to_json!(&self.inner.sessions(room.as_deref())?)
+        })
     }
 
     /// Imports a session atomically. Options: `replace` (default false),
     /// `copyRecordings` (default false).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn import_session(
         &self,
         env: Env,
-        session: &JsSession,
+        session: Either<&JsSession, Unknown<'_>>,
         options: Option<Unknown<'_>>,
     ) -> napi::Result<()> {
         call(&env, || {
+            let session = session_arg(&session)?;
             let m = self::options(
                 json_of(&env, options)?,
                 "importSession options",
@@ -78,14 +83,15 @@ impl JsStore {
     /// Loads a session directory and imports it; returns the imported session.
     /// Options: `replace`, `copyRecordings`, `pseudonymizeKey`,
     /// `outsideToleranceMs`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn import_dir(
         &self,
         env: Env,
-        path: String,
+        path: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> napi::Result<JsSession> {
         call(&env, || {
+            let path = string_arg(&env, path, "path")?;
             let (load, m) = convert::load_options(
                 json_of(&env, options)?,
                 "importDir options",
@@ -100,50 +106,95 @@ impl JsStore {
     }
 
     /// Loads a stored session.
-    #[napi]
-    pub fn load(&self, env: Env, room: String, session: String) -> napi::Result<JsSession> {
-        call(&env, || Ok(self.inner.load(&room, &session)?.into()))
+    #[napi(catch_unwind)]
+    pub fn load(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+    ) -> napi::Result<JsSession> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            Ok(self.inner.load(&room, &session)?.into())
+        })
     }
 
     /// As `load`, on the libuv thread pool; returns a Promise.
-    #[napi(ts_return_type = "Promise<Session>")]
-    pub fn load_async(&self, room: String, session: String) -> AsyncTask<VapTask<JsSession>> {
-        let store = self.inner.clone();
-        AsyncTask::new(VapTask::new(move || {
-            Ok(store.load(&room, &session)?.into())
-        }))
+    #[napi(ts_return_type = "Promise<Session>", catch_unwind)]
+    pub fn load_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+    ) -> AsyncTask<VapTask<JsSession>> {
+        let args = string_arg(&env, room, "room")
+            .and_then(|room| Ok((room, string_arg(&env, session, "session")?)));
+        let task = match args {
+            Ok((room, session)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || Ok(store.load(&room, &session)?.into()))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
     }
 
     /// Deletes a stored session.
-    #[napi]
-    pub fn delete(&self, env: Env, room: String, session: String) -> napi::Result<()> {
-        call(&env, || self.inner.delete(&room, &session))
+    #[napi(catch_unwind)]
+    pub fn delete(&self, env: Env, room: Unknown<'_>, session: Unknown<'_>) -> napi::Result<()> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            self.inner.delete(&room, &session)
+        })
     }
 
     /// Whether a session is in the store.
-    #[napi]
-    pub fn contains(&self, env: Env, room: String, session: String) -> napi::Result<bool> {
-        call(&env, || self.inner.contains(&room, &session))
+    #[napi(catch_unwind)]
+    pub fn contains(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+    ) -> napi::Result<bool> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            self.inner.contains(&room, &session)
+        })
     }
 
     /// The stored manifest of a session (manifest plus `derived` and `rows`).
-    #[napi]
-    pub fn manifest(&self, env: Env, room: String, session: String) -> napi::Result<Value> {
-        call(&env, || to_json!(&self.inner.manifest(&room, &session)?))
+    #[napi(catch_unwind)]
+    pub fn manifest(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            to_json!(&self.inner.manifest(&room, &session)?)
+        })
     }
 
     /// Reads one stored table as plain objects, exactly as stored: core tables
     /// carry `room_id` and `session_id` first; times are integer ms; nulls are
     /// left out.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_table(
         &self,
         env: Env,
-        room: String,
-        session: String,
-        name: String,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        name: Unknown<'_>,
     ) -> napi::Result<Rows> {
         call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let name = string_arg(&env, name, "name")?;
             let batches = self.inner.read_table(&room, &session, &name)?;
             let mut problems = Vec::new();
             let raw = table::raw_from_batches(&name, &batches, &mut problems);
@@ -160,16 +211,19 @@ impl JsStore {
     /// Replaces one core table of a stored session with `rows` (plain objects,
     /// as `Session.table` returns them). The rows are validated against the
     /// rest of the session; every problem is reported.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn replace_table(
         &self,
         env: Env,
-        room: String,
-        session: String,
-        name: String,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        name: Unknown<'_>,
         rows: Unknown<'_>,
     ) -> napi::Result<()> {
         call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let name = string_arg(&env, name, "name")?;
             let t = TableName::parse(&name).ok_or_else(|| {
                 invalid(format!(
                     "'{name}' is not a core table ({}); derived tables cannot be written from Node yet",
@@ -179,6 +233,16 @@ impl JsStore {
             let rows = convert::rows_of(json_of(&env, Some(rows))?, "rows")?;
             replace_core_table(&self.inner, &room, &session, t, &rows)
         })
+    }
+}
+
+/// A `Session` argument; anything else is `InvalidArgument`.
+fn session_arg<'a>(v: &'a Either<&JsSession, Unknown<'_>>) -> vap_core::Result<&'a JsSession> {
+    match v {
+        Either::A(s) => Ok(s),
+        Either::B(_) => Err(invalid(
+            "session must be a Session (from simulate, loadDir, fromTables or Store.load)",
+        )),
     }
 }
 
