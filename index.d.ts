@@ -464,6 +464,8 @@ export declare class Store {
   readTable(room: string, session: string, name: string): Record<string, unknown>[]
   /** Replaces one core table of a stored session (validated against the rest). */
   replaceTable<K extends TableName>(room: string, session: string, name: K, rows: InputRow<TableRows[K]>[]): void
+  /** Adds or replaces a derived table; column types are inferred from the values. */
+  replaceTable(room: string, session: string, name: string, rows: Record<string, unknown>[]): void
 }
 
 // ------------------------------------------------------------------ misc

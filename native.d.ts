@@ -89,9 +89,10 @@ export declare class Store {
    */
   readTable(room: unknown, session: unknown, name: unknown): Rows
   /**
-   * Replaces one core table of a stored session with `rows` (plain objects,
-   * as `Session.table` returns them). The rows are validated against the
-   * rest of the session; every problem is reported.
+   * Replaces (or adds) one table of a stored session with `rows` (plain
+   * objects). A core table is validated against the rest of the session
+   * (every problem reported); any other name is a derived table whose column
+   * types are inferred from the values.
    */
   replaceTable(room: unknown, session: unknown, name: unknown, rows: unknown): void
 }

@@ -9,7 +9,14 @@ use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
 
 fn configs() -> Vec<(&'static str, SimConfig)> {
-    let mut v = vec![("1h", SimConfig { seed: 1, hours: 1.0, ..Default::default() })];
+    let mut v = vec![(
+        "1h",
+        SimConfig {
+            seed: 1,
+            hours: 1.0,
+            ..Default::default()
+        },
+    )];
     if std::env::args().any(|a| a == "full") {
         v.push(("12h-full", SimConfig::full_scale(1)));
     }
@@ -20,7 +27,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("foundation");
     g.sample_size(10);
     for (name, cfg) in configs() {
-        g.bench_with_input(BenchmarkId::new("simulate", name), &cfg, |b, cfg| b.iter(|| simulate(cfg).unwrap()));
+        g.bench_with_input(BenchmarkId::new("simulate", name), &cfg, |b, cfg| {
+            b.iter(|| simulate(cfg).unwrap())
+        });
         let data = simulate(&cfg).unwrap().data;
         eprintln!(
             "{name}: {} comments, {} orders, {} utterances, {} metric samples",
@@ -32,17 +41,24 @@ fn bench(c: &mut Criterion) {
         for format in [Format::Csv, Format::Parquet] {
             let dir = tempfile::tempdir().unwrap();
             io::write_dir(&data, dir.path(), format).unwrap();
-            g.bench_function(BenchmarkId::new(format!("load_dir/{}", format.ext()), name), |b| {
-                b.iter(|| io::load_dir(dir.path(), &LoadOptions::default()).unwrap())
-            });
-            g.bench_function(BenchmarkId::new(format!("write_dir/{}", format.ext()), name), |b| {
-                b.iter(|| io::write_dir(&data, dir.path(), format).unwrap())
-            });
+            g.bench_function(
+                BenchmarkId::new(format!("load_dir/{}", format.ext()), name),
+                |b| b.iter(|| io::load_dir(dir.path(), &LoadOptions::default()).unwrap()),
+            );
+            g.bench_function(
+                BenchmarkId::new(format!("write_dir/{}", format.ext()), name),
+                |b| b.iter(|| io::write_dir(&data, dir.path(), format).unwrap()),
+            );
         }
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let replace = ImportOptions { replace: true, ..Default::default() };
-        g.bench_function(BenchmarkId::new("store/import", name), |b| b.iter(|| store.import(&data, &replace).unwrap()));
+        let replace = ImportOptions {
+            replace: true,
+            ..Default::default()
+        };
+        g.bench_function(BenchmarkId::new("store/import", name), |b| {
+            b.iter(|| store.import(&data, &replace).unwrap())
+        });
         g.bench_function(BenchmarkId::new("store/load", name), |b| {
             b.iter(|| store.load(&data.room.id, &data.session.id).unwrap())
         });

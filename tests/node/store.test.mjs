@@ -115,7 +115,16 @@ test('replaceTable validates and writes a core table', (t) => {
   assert.deepEqual(e.problems.map((p) => [p.file, p.row, p.field]).sort(),
     [['orders', 1, 'amount'], ['orders', 2, 'product_id']])
   assert.deepEqual(store.load(room, session).table('orders'), orders, 'a failed replace changes nothing')
+  // Derived tables: types inferred from the values, stored as given.
+  const timeline = [{ minute: 0, gmv: 1.5, label: 'a' }, { minute: 1, gmv: 2, label: null }]
+  store.replaceTable(room, session, 'timeline', timeline)
+  assert.deepEqual(store.readTable(room, session, 'timeline'),
+    [{ minute: 0, gmv: 1.5, label: 'a' }, { minute: 1, gmv: 2 }])
+  assert.deepEqual(store.sessions()[0].derived, ['timeline'])
+  const mixed = assertVapError(() => store.replaceTable(room, session, 'timeline', [{ x: 1 }, { x: 'a' }]), 'VAP_VALIDATION')
+  assert.deepEqual(mixed.problems.map((p) => [p.row, p.field]), [[2, 'x']])
   assertVapError(() => store.replaceTable(room, session, 'timeline', []), 'VAP_INVALID_ARGUMENT')
+  assertVapError(() => store.replaceTable(room, session, '../up', timeline), 'VAP_INVALID_ARGUMENT')
 })
 
 test('loadAsync resolves and rejects with codes', async (t) => {

@@ -68,3 +68,10 @@ def test_bad_config_raises_typed_error():
         vap.simulate(hours=-1, anchors=0)
     assert "hours" in str(e.value) and "anchors" in str(e.value)
     assert e.value.code == "VAP_INVALID_ARGUMENT"
+
+
+def test_thread_count_is_bounded():
+    with pytest.raises(vap.InvalidArgumentError, match="maximum"):
+        vap.set_num_threads(100_000)
+    with pytest.raises(OverflowError):
+        vap.set_num_threads(-1)

@@ -981,11 +981,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_room_any_thread_count() {
-        crate::threads::set_num_threads(1);
+        crate::threads::set_num_threads(1).unwrap();
         let a = simulate(&small(3)).unwrap();
-        crate::threads::set_num_threads(2);
+        crate::threads::set_num_threads(2).unwrap();
         let b = simulate(&small(3)).unwrap();
-        crate::threads::set_num_threads(0);
+        crate::threads::set_num_threads(0).unwrap();
         assert_eq!(
             serde_json::to_vec(&a).unwrap(),
             serde_json::to_vec(&b).unwrap()

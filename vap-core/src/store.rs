@@ -736,6 +736,11 @@ impl Store {
                 )));
             };
             let batch = arrow_select_concat(first, batches)?;
+            if batch.num_columns() == 0 {
+                return Err(VapError::InvalidArgument(format!(
+                    "table '{name}' has no columns"
+                )));
+            }
             let n = batch.num_rows();
             (io::parquet_bytes(&batch)?, n)
         };

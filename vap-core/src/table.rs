@@ -1060,6 +1060,128 @@ fn cell_at(arr: &dyn Array, i: usize) -> Result<Cell, String> {
     })
 }
 
+/// Builds an Arrow batch from a raw table, inferring each column's type from its
+/// non-null cells: all booleans → `Boolean`, all integers → `Int64`, integers and
+/// floats → `Float64`, all text → `Utf8`, all lists → `List<Utf8>`, all null →
+/// `Null`. A column mixing other kinds is a problem naming its first
+/// offending row. Used for tables that arrive as plain rows (Node objects) and
+/// for derived tables, whose schema vap does not fix.
+pub fn infer_batch(raw: &RawTable) -> Result<RecordBatch, Vec<Problem>> {
+    use arrow_array::builder::BooleanBuilder;
+    #[derive(Clone, Copy, PartialEq)]
+    enum K {
+        Null,
+        Bool,
+        Int,
+        Float,
+        Str,
+        List,
+    }
+    let mut problems = Vec::new();
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (j, name) in raw.columns.iter().enumerate() {
+        let mut kind = K::Null;
+        let mut ok = true;
+        for (i, row) in raw.rows.iter().enumerate() {
+            let k = match row.get(j).unwrap_or(&Cell::Null) {
+                Cell::Null => continue,
+                Cell::Bool(_) => K::Bool,
+                Cell::Int(_) => K::Int,
+                Cell::Float(_) => K::Float,
+                Cell::Str(_) => K::Str,
+                Cell::List(_) => K::List,
+            };
+            kind = match (kind, k) {
+                (K::Null, k) => k,
+                (a, b) if a == b => a,
+                (K::Int, K::Float) | (K::Float, K::Int) => K::Float,
+                _ => {
+                    problems.push(Problem::new(
+                        &raw.source,
+                        Some(i + 1),
+                        Some(name),
+                        "values of different types in one column",
+                    ));
+                    ok = false;
+                    break;
+                }
+            };
+        }
+        if !ok {
+            continue;
+        }
+        let cells = raw.rows.iter().map(|r| r.get(j).unwrap_or(&Cell::Null));
+        let (dt, arr): (DataType, ArrayRef) = match kind {
+            K::Null => (
+                DataType::Null,
+                Arc::new(arrow_array::NullArray::new(raw.rows.len())),
+            ),
+            K::Bool => {
+                let mut b = BooleanBuilder::new();
+                cells.for_each(|c| {
+                    b.append_option(if let Cell::Bool(x) = c {
+                        Some(*x)
+                    } else {
+                        None
+                    })
+                });
+                (DataType::Boolean, Arc::new(b.finish()))
+            }
+            K::Int => {
+                let mut b = Int64Builder::new();
+                cells.for_each(|c| {
+                    b.append_option(if let Cell::Int(x) = c { Some(*x) } else { None })
+                });
+                (DataType::Int64, Arc::new(b.finish()))
+            }
+            K::Float => {
+                let mut b = Float64Builder::new();
+                cells.for_each(|c| {
+                    b.append_option(match c {
+                        Cell::Int(x) => Some(*x as f64),
+                        Cell::Float(x) => Some(*x),
+                        _ => None,
+                    })
+                });
+                (DataType::Float64, Arc::new(b.finish()))
+            }
+            K::Str => {
+                let mut b = StringBuilder::new();
+                cells.for_each(|c| {
+                    b.append_option(if let Cell::Str(x) = c {
+                        Some(x.as_str())
+                    } else {
+                        None
+                    })
+                });
+                (DataType::Utf8, Arc::new(b.finish()))
+            }
+            K::List => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for c in cells {
+                    if let Cell::List(v) = c {
+                        v.iter().for_each(|x| b.values().append_value(x));
+                        b.append(true);
+                    } else {
+                        b.append(false);
+                    }
+                }
+                let arr = b.finish();
+                (arr.data_type().clone(), Arc::new(arr))
+            }
+        };
+        fields.push(Field::new(name, dt, true));
+        arrays.push(arr);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(raw.rows.len()));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &opts)
+        .map_err(|e| vec![Problem::new(&raw.source, None, None, e.to_string())])
+}
+
 // ---------------------------------------------------------------- JSON values
 
 /// Converts a JSON value to a cell (numbers stay integers when they are).
@@ -1235,6 +1357,45 @@ mod tests {
         );
         assert_eq!(t.orders.len(), 1);
         assert_eq!(o.by_table[&TableName::Orders][0].1, 3);
+    }
+
+    #[test]
+    fn infer_batch_types_and_round_trip() {
+        let raw = RawTable {
+            source: "rows".into(),
+            columns: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            rows: vec![
+                vec![Cell::Int(1), Cell::Float(0.5), s("x"), Cell::Null],
+                vec![Cell::Null, Cell::Int(2), s("y"), Cell::Null],
+            ],
+        };
+        let b = infer_batch(&raw).unwrap();
+        let types: Vec<DataType> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        assert_eq!(
+            types,
+            vec![
+                DataType::Int64,
+                DataType::Float64,
+                DataType::Utf8,
+                DataType::Null
+            ]
+        );
+        let mut p = vec![];
+        let back = raw_from_batches("rows", &[b], &mut p);
+        assert!(p.is_empty());
+        assert_eq!(back.rows[1][1], Cell::Float(2.0));
+        let bad = RawTable {
+            rows: vec![vec![Cell::Int(1)], vec![s("x")]],
+            columns: vec!["a".into()],
+            ..raw
+        };
+        let e = infer_batch(&bad).unwrap_err();
+        assert_eq!((e[0].row, e[0].field.as_deref()), (Some(2), Some("a")));
     }
 
     #[test]

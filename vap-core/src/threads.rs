@@ -9,13 +9,23 @@ use std::sync::{Arc, Mutex};
 
 static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
 
-/// Sets the number of threads vap uses (0 = rayon's default).
-pub fn set_num_threads(n: usize) {
+/// Most threads [`set_num_threads`] accepts.
+pub const MAX_THREADS: usize = 1024;
+
+/// Sets the number of threads vap uses (0 = rayon's default); at most
+/// [`MAX_THREADS`].
+pub fn set_num_threads(n: usize) -> crate::Result<()> {
+    if n > MAX_THREADS {
+        return Err(crate::VapError::InvalidArgument(format!(
+            "thread count {n} is above the maximum of {MAX_THREADS}"
+        )));
+    }
     let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if g.as_ref().map(|(k, _)| *k) != Some(n) {
         *g = None;
         let _ = build(&mut g, n);
     }
+    Ok(())
 }
 
 /// The number of threads vap's pool runs.
@@ -53,10 +63,11 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 mod tests {
     #[test]
     fn set_and_read() {
-        super::set_num_threads(2);
+        super::set_num_threads(2).unwrap();
         assert_eq!(super::num_threads(), 2);
-        super::set_num_threads(1);
+        super::set_num_threads(1).unwrap();
         assert_eq!(super::num_threads(), 1);
-        super::set_num_threads(0);
+        assert!(super::set_num_threads(super::MAX_THREADS + 1).is_err());
+        super::set_num_threads(0).unwrap();
     }
 }

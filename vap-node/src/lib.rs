@@ -38,8 +38,7 @@ const MAX_THREADS: u32 = 1024;
 pub fn set_num_threads(env: Env, n: Unknown<'_>) -> napi::Result<()> {
     call(&env, || {
         let n = convert::count_arg(&env, n, "n", MAX_THREADS)?;
-        vap_core::threads::set_num_threads(n as usize);
-        Ok(())
+        vap_core::threads::set_num_threads(n as usize)
     })
 }
 

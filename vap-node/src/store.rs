@@ -4,9 +4,8 @@ use napi::bindgen_prelude::{AsyncTask, Either};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
-use vap_core::io::{self, LoadOptions, Manifest};
 use vap_core::store::{ImportOptions, Store};
-use vap_core::table::{self, TableName};
+use vap_core::table;
 use vap_core::VapError;
 
 use crate::convert::{self, json_of, opt_bool, opt_string_arg, options, string_arg, Rows};
@@ -208,9 +207,10 @@ impl JsStore {
         })
     }
 
-    /// Replaces one core table of a stored session with `rows` (plain objects,
-    /// as `Session.table` returns them). The rows are validated against the
-    /// rest of the session; every problem is reported.
+    /// Replaces (or adds) one table of a stored session with `rows` (plain
+    /// objects). A core table is validated against the rest of the session
+    /// (every problem reported); any other name is a derived table whose column
+    /// types are inferred from the values.
     #[napi(catch_unwind)]
     pub fn replace_table(
         &self,
@@ -224,14 +224,16 @@ impl JsStore {
             let room = string_arg(&env, room, "room")?;
             let session = string_arg(&env, session, "session")?;
             let name = string_arg(&env, name, "name")?;
-            let t = TableName::parse(&name).ok_or_else(|| {
-                invalid(format!(
-                    "'{name}' is not a core table ({}); derived tables cannot be written from Node yet",
-                    TableName::ALL.map(|t| t.as_str()).join(", ")
-                ))
-            })?;
             let rows = convert::rows_of(json_of(&env, Some(rows))?, "rows")?;
-            replace_core_table(&self.inner, &room, &session, t, &rows)
+            // Types are inferred from the values; a core table is then validated
+            // against the rest of the session by the store, a derived one stored as is.
+            let mut problems = Vec::new();
+            let raw = table::raw_from_json_rows(&name, &rows, &mut problems);
+            if !problems.is_empty() {
+                return Err(VapError::Validation(problems));
+            }
+            let batch = table::infer_batch(&raw).map_err(VapError::Validation)?;
+            self.inner.replace_table(&room, &session, &name, &[batch])
         })
     }
 }
@@ -244,46 +246,4 @@ fn session_arg<'a>(v: &'a Either<&JsSession, Unknown<'_>>) -> vap_core::Result<&
             "session must be a Session (from simulate, loadDir, fromTables or Store.load)",
         )),
     }
-}
-
-/// Replaces core table `t` with JSON rows. The Arrow batch is built by
-/// rebuilding the session with the new rows (so they are parsed, normalised and
-/// validated by the core exactly as on load) and taking the table from it;
-/// `Store::replace_table` then validates and writes it atomically.
-fn replace_core_table(
-    store: &Store,
-    room: &str,
-    session: &str,
-    t: TableName,
-    rows: &[Value],
-) -> vap_core::Result<()> {
-    let data = store.load(room, session)?;
-    let mut problems = Vec::new();
-    let mut raws = Vec::with_capacity(TableName::ALL.len());
-    for x in TableName::ALL {
-        let raw = if x == t {
-            table::raw_from_json_rows(x.as_str(), rows, &mut problems)
-        } else {
-            let mut ignored = Vec::new();
-            table::raw_from_json_rows(x.as_str(), &table::json_rows(&data, x), &mut ignored)
-        };
-        raws.push((x, raw));
-    }
-    // Same tolerance as the store's own loader: stored sessions are trusted.
-    let opts = LoadOptions {
-        outside_tolerance_ms: i64::MAX / 4,
-        ..Default::default()
-    };
-    let result = io::from_raw_tables(Manifest::of(&data), raws, &opts);
-    let rebuilt = match (result, problems.is_empty()) {
-        (Ok((d, _)), true) => d,
-        (Ok(_), false) => return Err(VapError::Validation(problems)),
-        (Err(VapError::Validation(more)), false) => {
-            problems.extend(more);
-            return Err(VapError::Validation(problems));
-        }
-        (Err(e), _) => return Err(e),
-    };
-    let batch = table::to_record_batch(&rebuilt, t, false);
-    store.replace_table(room, session, t.as_str(), &[batch])
 }

@@ -344,8 +344,8 @@ impl PyStore {
 
 /// Sets the number of threads vap uses (0 = default).
 #[pyfunction]
-fn set_num_threads(n: usize) {
-    vap_core::threads::set_num_threads(n)
+fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
+    run(py, || vap_core::threads::set_num_threads(n))
 }
 
 /// Number of threads vap uses.
