@@ -104,8 +104,8 @@ impl SimConfig {
             seed,
             hours: 12.0,
             entries_per_second: 130.0,
-            comment_rate: 0.0018,
-            base_conversion: 0.00005,
+            comment_rate: 0.002,
+            base_conversion: 0.0001,
             ..Default::default()
         }
     }
