@@ -307,8 +307,23 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
             format!("bad Parquet file: {e}"),
         )]
     };
+    let len = bytes.len() as u64;
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
         .map_err(|e| fail(&e))?;
+    // The parquet crate asserts (panics) on a column chunk with a negative
+    // offset or size in the footer; refuse such files here instead.
+    for rg in builder.metadata().row_groups() {
+        for c in rg.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let size = c.compressed_size();
+            if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
+                return Err(fail(&format!(
+                    "column chunk '{}' at offset {start}, {size} bytes, lies outside the file",
+                    c.column_path()
+                )));
+            }
+        }
+    }
     let reader = builder.build().map_err(|e| fail(&e))?;
     let mut batches = Vec::new();
     for b in reader {
