@@ -131,7 +131,7 @@ def test_cumulative_metric_is_differenced_like_pandas_with_reset(tmp_path):
     m = s.to_pandas("metrics")
     got = m.loc[m.metric == "likes", "value"].to_numpy()
     series = pd.Series(values, dtype=float)
-    expected = series.diff().fillna(series)
+    expected = series.diff().fillna(0.0)  # the first sample is the baseline
     expected = expected.where(expected >= 0, series)  # a reset counts from zero
     np.testing.assert_array_equal(got, expected.to_numpy())
     assert {x["name"]: x["kind"] for x in s.metrics} == {"likes": "flow", "online_viewers": "gauge"}
@@ -219,3 +219,36 @@ def test_from_tables_reports_every_bad_row():
     }
     with pytest.raises(vap.InvalidArgumentError):
         vap.from_tables(manifest(), {"bogus": orders})
+
+
+def test_categorical_and_decimal_columns(tmp_path):
+    """pandas category / polars Categorical (Arrow dictionaries) and decimals load."""
+    import decimal
+
+    n = 50_000
+    orders = pd.DataFrame(
+        {
+            "id": [f"o{i}" for i in range(n)],
+            "ts_ms": pd.to_datetime([T0 + i for i in range(n)], unit="ms", utc=True),
+            "product_id": pd.Categorical(["p1"] * n),
+            "quantity": [1] * n,
+            "amount": [decimal.Decimal("19.90")] * n,
+            "status": pd.Categorical(["paid"] * (n - 1) + ["refunded"]),
+        }
+    )
+    products = pl.DataFrame({"id": ["p1"], "name": ["x"], "price": [19.9]}).with_columns(
+        pl.col("id").cast(pl.Categorical)
+    )
+    table = pa.Table.from_pandas(orders, preserve_index=False)
+    assert pa.types.is_dictionary(table.schema.field("status").type)
+    assert pa.types.is_decimal(table.schema.field("amount").type)
+    s = vap.from_tables(manifest(), {"orders": table, "products": products})
+    assert s.gmv()["gross"] == pytest.approx(19.9 * (n - 1))
+    assert s.gmv()["refund_orders"] == 1
+
+
+def test_times_before_2000_are_rejected_as_likely_seconds(tmp_path):
+    d = _session_dir(tmp_path)
+    _write(d, "comments.csv", f"ts_ms,viewer_id,text\n{T0 // 1000},u1,hi\n")
+    with pytest.raises(vap.ValidationError, match="seconds instead of milliseconds"):
+        vap.load_dir(d)

@@ -13,6 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import vap
+from conftest import manifest
 
 
 def test_import_list_load_delete(store, room):
@@ -69,9 +70,13 @@ def test_store_is_readable_by_pyarrow_polars_and_duckdb(store):
 
 
 def test_ids_cannot_escape_the_store(store, tmp_path):
-    bad = vap.simulate(seed=1, hours=0.5, session_id="../../escape")
-    with pytest.raises(vap.VapError):
-        store.import_session(bad.data)
+    with pytest.raises(vap.InvalidArgumentError, match="session_id"):
+        vap.simulate(seed=1, hours=0.5, session_id="../../escape")
+    m = manifest()
+    m["session"]["id"] = "../../escape"
+    with pytest.raises(vap.ValidationError) as e:
+        vap.from_tables(m, {})
+    assert [(p["field"]) for p in e.value.problems] == ["session.id"]
     for room, sess in [("..", "x"), ("a/b", "x"), ("ok", "../x"), ("ok", "")]:
         with pytest.raises(vap.InvalidArgumentError):
             store.load(room, sess)

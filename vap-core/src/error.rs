@@ -133,12 +133,22 @@ pub enum VapError {
     Internal(String),
 }
 
+/// Problems shown in an error's message; all of them stay in `problems()`.
+const SHOWN: usize = 100;
+
 fn render(problems: &[Problem]) -> String {
-    problems
+    let mut lines: Vec<String> = problems
         .iter()
+        .take(SHOWN)
         .map(|p| format!("  - {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if problems.len() > SHOWN {
+        lines.push(format!(
+            "  ... and {} more (see the error's problems)",
+            problems.len() - SHOWN
+        ));
+    }
+    lines.join("\n")
 }
 
 impl VapError {

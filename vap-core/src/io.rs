@@ -275,10 +275,8 @@ pub fn read_jsonl_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encodin
     let (text, enc) = text::decode(bytes).map_err(|m| vec![Problem::new(source, None, None, m)])?;
     let mut problems = Vec::new();
     let mut values = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    // Rows are numbered among non-blank lines, as for every other problem.
+    for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(v) => values.push(v),
             Err(e) => problems.push(Problem::new(
@@ -450,45 +448,7 @@ fn build(
         title: ms.title.as_deref().map(text::normalize),
         recordings: ms.recordings.clone(),
     };
-    let m = "manifest.json";
-    if session.room_id != room.id {
-        problems.push(Problem::new(
-            m,
-            None,
-            Some("session.room_id"),
-            format!(
-                "session.room_id '{}' differs from room.id '{}'",
-                session.room_id, room.id
-            ),
-        ));
-    }
-    for (field, id) in [("room.id", &room.id), ("session.id", &session.id)] {
-        if let Err(e) = crate::store::check_id(id) {
-            problems.push(Problem::new(m, None, Some(field), e));
-        }
-    }
-    if session.end_ms <= session.start_ms {
-        problems.push(Problem::new(
-            m,
-            None,
-            Some("session.end_ms"),
-            format!(
-                "end {} is not after start {}",
-                session.end_ms, session.start_ms
-            ),
-        ));
-    }
-    let mut seen = HashSet::new();
-    for d in &manifest.metrics {
-        if !seen.insert(d.name.as_str()) {
-            problems.push(Problem::new(
-                m,
-                None,
-                Some("metrics"),
-                format!("metric '{}' declared twice", d.name),
-            ));
-        }
-    }
+    check_header(&room, &session, &manifest.metrics, &mut problems);
 
     if let Some(key) = &opts.pseudonymize_key {
         for c in &mut tables.comments {
@@ -504,7 +464,7 @@ fn build(
     validate(
         &session,
         &manifest.metrics,
-        &tables,
+        View::of_tables(&tables),
         &origins,
         opts,
         &mut problems,
@@ -529,10 +489,153 @@ fn build(
     Ok((data, report))
 }
 
+/// Earliest time vap accepts (2000-01-01 UTC): catches seconds read as ms.
+pub const MIN_TIME_MS: Ms = 946_684_800_000;
+/// Latest time vap accepts (2100-01-01 UTC).
+pub const MAX_TIME_MS: Ms = 4_102_444_800_000;
+/// Longest session vap accepts (7 days).
+pub const MAX_SESSION_MS: Ms = 7 * 86_400_000;
+
+fn check_header(
+    room: &Room,
+    session: &Session,
+    metrics: &[MetricDecl],
+    problems: &mut Vec<Problem>,
+) {
+    let m = "manifest.json";
+    if session.room_id != room.id {
+        problems.push(Problem::new(
+            m,
+            None,
+            Some("session.room_id"),
+            format!(
+                "session.room_id '{}' differs from room.id '{}'",
+                session.room_id, room.id
+            ),
+        ));
+    }
+    for (field, id) in [("room.id", &room.id), ("session.id", &session.id)] {
+        if let Err(e) = crate::store::check_id(id) {
+            problems.push(Problem::new(m, None, Some(field), e));
+        }
+    }
+    for (field, t) in [
+        ("session.start_ms", session.start_ms),
+        ("session.end_ms", session.end_ms),
+    ] {
+        if !(MIN_TIME_MS..MAX_TIME_MS).contains(&t) {
+            problems.push(Problem::new(
+                m,
+                None,
+                Some(field),
+                format!(
+                    "time {t} is not between 2000 and 2100 (milliseconds since the epoch expected)"
+                ),
+            ));
+        }
+    }
+    if session.end_ms <= session.start_ms {
+        problems.push(Problem::new(
+            m,
+            None,
+            Some("session.end_ms"),
+            format!(
+                "end {} is not after start {}",
+                session.end_ms, session.start_ms
+            ),
+        ));
+    } else if session.end_ms.saturating_sub(session.start_ms) > MAX_SESSION_MS {
+        problems.push(Problem::new(
+            m,
+            None,
+            Some("session.end_ms"),
+            format!(
+                "the session lasts more than 7 days ({} ms)",
+                session.end_ms.saturating_sub(session.start_ms)
+            ),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for d in metrics {
+        if !seen.insert(d.name.as_str()) {
+            problems.push(Problem::new(
+                m,
+                None,
+                Some("metrics"),
+                format!("metric '{}' declared twice", d.name),
+            ));
+        }
+    }
+}
+
+/// Borrowed tables, as validated.
+struct View<'a> {
+    anchors: &'a [Anchor],
+    shifts: &'a [Shift],
+    products: &'a [Product],
+    segments: &'a [ProductSegment],
+    promotions: &'a [Promotion],
+    comments: &'a [Comment],
+    orders: &'a [Order],
+    utterances: &'a [Utterance],
+    samples: &'a [MetricSample],
+}
+
+impl<'a> View<'a> {
+    fn of_tables(t: &'a Tables) -> Self {
+        View {
+            anchors: &t.anchors,
+            shifts: &t.shifts,
+            products: &t.products,
+            segments: &t.segments,
+            promotions: &t.promotions,
+            comments: &t.comments,
+            orders: &t.orders,
+            utterances: &t.utterances,
+            samples: &t.samples,
+        }
+    }
+
+    fn of_session(d: &'a SessionData) -> Self {
+        View {
+            anchors: &d.anchors,
+            shifts: &d.shifts,
+            products: &d.products,
+            segments: &d.segments,
+            promotions: &d.promotions,
+            comments: &d.comments,
+            orders: &d.orders,
+            utterances: &d.utterances,
+            samples: &d.samples,
+        }
+    }
+}
+
+/// Validates a session built in memory (from Rust, or changed after loading)
+/// with the same rules as the loaders; rows are numbered by their position in
+/// each table. The store runs this before every import.
+pub fn validate_session(data: &SessionData, opts: &LoadOptions) -> Result<()> {
+    let mut problems = Vec::new();
+    check_header(&data.room, &data.session, &data.metrics, &mut problems);
+    validate(
+        &data.session,
+        &data.metrics,
+        View::of_session(data),
+        &Origins::default(),
+        opts,
+        &mut problems,
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(VapError::Validation(problems))
+    }
+}
+
 fn validate(
     session: &Session,
     decls: &[MetricDecl],
-    t: &Tables,
+    t: View<'_>,
     origins: &Origins,
     opts: &LoadOptions,
     problems: &mut Vec<Problem>,
@@ -547,7 +650,17 @@ fn validate(
     let hi = session.end_ms.saturating_add(opts.outside_tolerance_ms);
     let check_time =
         |table: TableName, i: usize, field: &str, ts: Ms, problems: &mut Vec<Problem>| {
-            if ts < lo || ts > hi {
+            if !(MIN_TIME_MS..MAX_TIME_MS).contains(&ts) {
+                let (f, r) = at(table, i);
+                problems.push(Problem::new(
+                    f,
+                    r,
+                    Some(field),
+                    format!(
+                        "time {ts} is not between 2000 and 2100 (seconds instead of milliseconds?)"
+                    ),
+                ));
+            } else if ts < lo || ts > hi {
                 let (f, r) = at(table, i);
                 problems.push(Problem::new(
                     f,
@@ -611,7 +724,14 @@ fn validate(
         TableName::Orders,
         t.orders
             .iter()
-            .map(|o| format!("{}' with status '{:?}", o.id, o.status).to_lowercase())
+            .map(|o| {
+                let status = if o.status == OrderStatus::Paid {
+                    "paid"
+                } else {
+                    "refunded"
+                };
+                format!("{}' with status '{status}", o.id)
+            })
             .collect(),
         problems,
     );
@@ -799,9 +919,12 @@ pub fn sort_session(d: &mut SessionData) -> Vec<String> {
 }
 
 /// Differences cumulative series into flows, in place (samples must be sorted
-/// by metric then time). The first sample counts from zero at its own value; a
-/// value below its predecessor is a counter reset: the flow is the new value,
-/// not a negative amount. Returns (metric, resets) for each series converted.
+/// by metric then time). The first sample is the baseline (flow 0: a counter
+/// may have been running since before the session, so its first value is not
+/// an amount accrued in the session; exporters whose counters start with the
+/// session should include a 0 sample at its start). A value below its
+/// predecessor is a counter reset: the flow is the new value, not a negative
+/// amount. Returns (metric, resets) for each series converted.
 pub fn difference_cumulative(d: &mut SessionData) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     for decl in d
@@ -814,7 +937,7 @@ pub fn difference_cumulative(d: &mut SessionData) -> Vec<(String, usize)> {
         for s in d.samples.iter_mut().filter(|s| s.metric == decl.name) {
             let v = s.value;
             s.value = match prev {
-                None => v,
+                None => 0.0,
                 Some(p) if v >= p => v - p,
                 Some(_) => {
                     resets += 1;

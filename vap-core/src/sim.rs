@@ -48,7 +48,7 @@ use crate::schema::*;
 
 /// Settings of a synthetic room.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimConfig {
     /// Seed; the same config gives the same room.
     pub seed: u64,
@@ -112,8 +112,17 @@ impl SimConfig {
 
     fn check(&self) -> Result<()> {
         let mut bad = Vec::new();
-        if !(self.hours > 0.0 && self.hours <= 24.0) {
-            bad.push(format!("hours must be in (0, 24], got {}", self.hours));
+        if !(self.hours >= 1.0 / 60.0 && self.hours <= 24.0) {
+            bad.push(format!(
+                "hours must be in [1/60, 24] (at least a minute), got {}",
+                self.hours
+            ));
+        }
+        if !(crate::io::MIN_TIME_MS..crate::io::MAX_TIME_MS - 86_400_000).contains(&self.start_ms) {
+            bad.push(format!(
+                "start_ms {} is not between 2000 and 2100",
+                self.start_ms
+            ));
         }
         if self.anchors == 0 || self.anchors > 16 {
             bad.push(format!("anchors must be in 1..=16, got {}", self.anchors));
@@ -134,8 +143,33 @@ impl SimConfig {
                 bad.push(format!("{n} must be a finite non-negative number, got {v}"));
             }
         }
-        if self.mean_stay_s < 1.0 {
-            bad.push("mean_stay_s must be at least 1".into());
+        if !(1.0..=86_400.0).contains(&self.mean_stay_s) {
+            bad.push(format!(
+                "mean_stay_s must be in [1, 86400], got {}",
+                self.mean_stay_s
+            ));
+        }
+        if self.entries_per_second > 10_000.0
+            || self.comment_rate > 1.0
+            || self.base_conversion > 0.01
+        {
+            bad.push("entries_per_second ≤ 10000, comment_rate ≤ 1 and base_conversion ≤ 0.01 are the limits".into());
+        }
+        // Bound the volume before allocating it: steady-state online viewers are
+        // entries × stay; comments and orders scale with them.
+        let online = self.entries_per_second * self.mean_stay_s;
+        let seconds = self.hours * 3600.0;
+        let comments = online * self.comment_rate * seconds;
+        let orders = online * self.base_conversion * 12.0 * seconds;
+        if comments > 2.0e7 || orders > 5.0e6 {
+            bad.push(format!(
+                "the room would hold about {comments:.0} comments and {orders:.0} orders; the simulator's limits are 20 M and 5 M"
+            ));
+        }
+        if let Some(sid) = &self.session_id {
+            if let Err(e) = crate::store::check_id(sid) {
+                bad.push(format!("session_id: {e}"));
+            }
         }
         if let Err(e) = crate::store::check_id(&self.room_id) {
             bad.push(format!("room_id: {e}"));
@@ -534,7 +568,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
         let mut order: Vec<usize> = (0..cfg.products).collect();
         let mut k = 0usize;
         while s < n {
-            if k % cfg.products == 0 {
+            if k.is_multiple_of(cfg.products) {
                 use rand::seq::SliceRandom;
                 order.shuffle(&mut rng);
             }
@@ -1026,6 +1060,28 @@ mod tests {
         assert!(d.cross_check_gmv().unwrap().relative < 1e-6);
         let offset = t.clock_offset_ms;
         assert!(offset.abs() <= 30_000);
+    }
+
+    #[test]
+    fn tiny_and_huge_configs() {
+        let tiny = simulate(&SimConfig {
+            hours: 1.0 / 60.0,
+            anchors: 1,
+            products: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(tiny.data.session.duration_ms(), 60_000);
+        crate::io::validate_session(&tiny.data, &Default::default()).unwrap();
+        let e = simulate(&SimConfig {
+            entries_per_second: 9_000.0,
+            mean_stay_s: 80_000.0,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("limits"), "{e}");
+        let e = serde_json::from_str::<SimConfig>(r#"{"seeed": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!   vap-store.json                                {"format": "vap-store", "version": 1}
 //!   rooms/<room_id>/room.json                     the Room
 //!   rooms/<room_id>/sessions/<session_id>/
-//!       manifest.json                             room, session, metrics, tables, derived
+//!       manifest.json                             room, session, metrics, core table files
 //!       anchors.parquet ... metrics.parquet       one file per table
 //!       <derived>.parquet                         tables added later (transcripts, ...)
 //!       media/                                    recordings, only when copied
@@ -29,7 +29,15 @@
 //! replace, and removes leftovers, so after a crash at any point the store holds
 //! exactly the old session or exactly the new one. A failed import (an error at
 //! any step) rolls back before returning. Replacing one table writes the new file
-//! aside and renames it over the old one.
+//! aside and renames it over the old one: that rename is the whole change (row
+//! counts and derived tables are read from the files, not kept in the manifest).
+//!
+//! # Concurrency
+//!
+//! Every operation takes an advisory lock on `<store>/.lock`: shared for reads,
+//! exclusive for imports, replacements, deletions and the recovery in
+//! [`Store::open`]. Processes and threads sharing a store therefore see each
+//! operation whole; writers run one at a time.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -53,10 +61,17 @@ pub const STORE_VERSION: u32 = 1;
 
 /// Checks that an id can name a directory inside the store without escaping
 /// it: non-empty, at most 128 bytes, no path separators, no `..`, no leading dot,
-/// no control characters, none of `<>:"|?*`.
+/// no control characters, none of `<>:"|?*`, and already normalised
+/// ([`crate::text::normalize`]), since loaders normalise ids.
 pub fn check_id(id: &str) -> std::result::Result<(), String> {
     if id.is_empty() {
         return Err("id is empty".into());
+    }
+    let normal = crate::text::normalize(id);
+    if normal != id {
+        return Err(format!(
+            "id '{id}' is not in normal form (NFKC, trimmed): use '{normal}'"
+        ));
     }
     if id.len() > 128 {
         return Err(format!("id '{id}' is longer than 128 bytes"));
@@ -91,12 +106,6 @@ pub struct StoredManifest {
     /// Session manifest (`tables` maps each core table to its file).
     #[serde(flatten)]
     pub manifest: Manifest,
-    /// Derived tables added after the import: name to file.
-    #[serde(default)]
-    pub derived: BTreeMap<String, String>,
-    /// Row count of each table at import (core and derived).
-    #[serde(default)]
-    pub rows: BTreeMap<String, usize>,
 }
 
 /// A session as listed by [`Store::sessions`].
@@ -110,9 +119,9 @@ pub struct SessionInfo {
     pub start_ms: Ms,
     /// End, ms UTC.
     pub end_ms: Ms,
-    /// Row counts per table.
+    /// Row counts per table (core and derived), from the Parquet footers.
     pub rows: BTreeMap<String, usize>,
-    /// Derived tables present.
+    /// Derived tables present (every `<name>.parquet` that is not a core table).
     pub derived: Vec<String>,
 }
 
@@ -216,48 +225,64 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let root = path.as_ref().to_path_buf();
         let meta_path = root.join("vap-store.json");
-        if meta_path.is_file() {
-            let text = fs::read_to_string(&meta_path).map_err(|e| VapError::io(&meta_path, e))?;
-            let meta: StoreMeta = serde_json::from_str(&text)
-                .map_err(|e| VapError::format(&meta_path, format!("not a vap store file: {e}")))?;
-            if meta.format != "vap-store" {
-                return Err(VapError::format(
-                    &meta_path,
-                    format!("format is '{}', not 'vap-store'", meta.format),
-                ));
-            }
-            if meta.version > STORE_VERSION {
-                return Err(VapError::Version {
-                    what: format!("store {}", root.display()),
-                    found: meta.version,
-                    supported: STORE_VERSION,
+        if !meta_path.is_file() && root.is_dir() {
+            // Another process may be creating the store right now: its lock file
+            // and the meta file being written aside are not "someone's data".
+            let non_empty = fs::read_dir(&root)
+                .map_err(|e| VapError::io(&root, e))?
+                .flatten()
+                .any(|e| {
+                    let n = e.file_name();
+                    let n = n.to_string_lossy();
+                    n != ".lock" && !n.starts_with(".vap-store.json.tmp-")
                 });
+            if non_empty && !meta_path.is_file() {
+                return Err(VapError::InvalidArgument(format!(
+                    "{} is a non-empty directory without vap-store.json; refusing to turn it into a store",
+                    root.display()
+                )));
             }
-        } else {
-            if root.is_dir() {
-                let non_empty = fs::read_dir(&root)
-                    .map_err(|e| VapError::io(&root, e))?
-                    .next()
-                    .is_some();
-                if non_empty {
-                    return Err(VapError::InvalidArgument(format!(
-                        "{} is a non-empty directory without vap-store.json; refusing to turn it into a store",
-                        root.display()
-                    )));
+        }
+        fs::create_dir_all(&root).map_err(|e| VapError::io(&root, e))?;
+        let store = Store {
+            root: root.clone(),
+            fault: None,
+        };
+        {
+            let _lock = store.lock(true)?;
+            if meta_path.is_file() {
+                let text =
+                    fs::read_to_string(&meta_path).map_err(|e| VapError::io(&meta_path, e))?;
+                let meta: StoreMeta = serde_json::from_str(&text).map_err(|e| {
+                    VapError::format(&meta_path, format!("not a vap store file: {e}"))
+                })?;
+                if meta.format != "vap-store" {
+                    return Err(VapError::format(
+                        &meta_path,
+                        format!("format is '{}', not 'vap-store'", meta.format),
+                    ));
                 }
+                if meta.version > STORE_VERSION {
+                    return Err(VapError::Version {
+                        what: format!("store {}", root.display()),
+                        found: meta.version,
+                        supported: STORE_VERSION,
+                    });
+                }
+            } else {
+                // The meta file first: a directory holding only it is a valid empty store.
+                let meta = StoreMeta {
+                    format: "vap-store".into(),
+                    version: STORE_VERSION,
+                };
+                write_atomic(
+                    &meta_path,
+                    &serde_json::to_vec_pretty(&meta).expect("serialisable"),
+                )?;
             }
             fs::create_dir_all(root.join("rooms")).map_err(|e| VapError::io(&root, e))?;
-            let meta = StoreMeta {
-                format: "vap-store".into(),
-                version: STORE_VERSION,
-            };
-            write_atomic(
-                &meta_path,
-                &serde_json::to_vec_pretty(&meta).expect("serialisable"),
-            )?;
+            store.recover()?;
         }
-        let store = Store { root, fault: None };
-        store.recover()?;
         Ok(store)
     }
 
@@ -300,6 +325,20 @@ impl Store {
             .join(id_arg(session)?))
     }
 
+    /// Takes the store's advisory lock (exclusive for writers); released on drop.
+    fn lock(&self, exclusive: bool) -> Result<fs::File> {
+        let p = self.root.join(".lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&p)
+            .map_err(|e| VapError::io(&p, e))?;
+        if exclusive { f.lock() } else { f.lock_shared() }.map_err(|e| VapError::io(&p, e))?;
+        Ok(f)
+    }
+
     /// Removes the housekeeping directories when they are empty.
     fn tidy(&self) {
         for d in [".staging", ".trash", ".journal"] {
@@ -312,16 +351,23 @@ impl Store {
         if jdir.is_dir() {
             for entry in fs::read_dir(&jdir).map_err(|e| VapError::io(&jdir, e))? {
                 let p = entry.map_err(|e| VapError::io(&jdir, e))?.path();
-                let Ok(text) = fs::read_to_string(&p) else {
-                    continue;
-                };
-                if let Ok(j) = serde_json::from_str::<Journal>(&text) {
-                    let target = self.root.join(&j.target);
-                    let backup = self.root.join(&j.backup);
-                    if !target.exists() && backup.exists() {
-                        // Interrupted before the commit rename: restore the old session.
-                        fs::rename(&backup, &target).map_err(|e| VapError::io(&target, e))?;
-                    }
+                let text = fs::read_to_string(&p).map_err(|e| VapError::io(&p, e))?;
+                // A journal is written whole before anything moves; one that does
+                // not parse means the store was damaged from outside: stop rather
+                // than throw away the backup it may point to.
+                let j: Journal = serde_json::from_str(&text).map_err(|e| {
+                    VapError::format(
+                        &p,
+                        format!(
+                            "unreadable store journal ({e}); the backup it names is kept in .trash"
+                        ),
+                    )
+                })?;
+                let target = self.root.join(&j.target);
+                let backup = self.root.join(&j.backup);
+                if !target.exists() && backup.exists() {
+                    // Interrupted before the commit rename: restore the old session.
+                    fs::rename(&backup, &target).map_err(|e| VapError::io(&target, e))?;
                 }
                 fs::remove_file(&p).map_err(|e| VapError::io(&p, e))?;
             }
@@ -348,6 +394,11 @@ impl Store {
 
     /// Rooms in the store, sorted by id.
     pub fn rooms(&self) -> Result<Vec<Room>> {
+        let _lock = self.lock(false)?;
+        self.rooms_unlocked()
+    }
+
+    fn rooms_unlocked(&self) -> Result<Vec<Room>> {
         let mut out = Vec::new();
         let dir = self.rooms_dir();
         for e in fs::read_dir(&dir).map_err(|e| VapError::io(&dir, e))? {
@@ -367,6 +418,7 @@ impl Store {
 
     /// Sessions of one room, or of every room, sorted by (room, start, id).
     pub fn sessions(&self, room: Option<&str>) -> Result<Vec<SessionInfo>> {
+        let _lock = self.lock(false)?;
         let rooms: Vec<String> = match room {
             Some(r) => {
                 if !self.room_dir(id_arg(r)?).join("room.json").is_file() {
@@ -374,7 +426,7 @@ impl Store {
                 }
                 vec![r.to_string()]
             }
-            None => self.rooms()?.into_iter().map(|r| r.id).collect(),
+            None => self.rooms_unlocked()?.into_iter().map(|r| r.id).collect(),
         };
         let mut out = Vec::new();
         for r in rooms {
@@ -388,13 +440,14 @@ impl Store {
                     continue;
                 }
                 let m = self.read_manifest_at(&mp)?;
+                let (rows, derived) = table_files(&e.path())?;
                 out.push(SessionInfo {
                     room_id: r.clone(),
                     session_id: m.manifest.session.id.clone(),
                     start_ms: m.manifest.session.start_ms,
                     end_ms: m.manifest.session.end_ms,
-                    rows: m.rows.clone(),
-                    derived: m.derived.keys().cloned().collect(),
+                    rows,
+                    derived,
                 });
             }
         }
@@ -421,6 +474,11 @@ impl Store {
 
     /// The stored manifest of a session.
     pub fn manifest(&self, room: &str, session: &str) -> Result<StoredManifest> {
+        let _lock = self.lock(false)?;
+        self.manifest_unlocked(room, session)
+    }
+
+    fn manifest_unlocked(&self, room: &str, session: &str) -> Result<StoredManifest> {
         let dir = self.session_dir(room, session)?;
         let mp = dir.join("manifest.json");
         if !mp.is_file() {
@@ -431,6 +489,7 @@ impl Store {
 
     /// Whether a session exists.
     pub fn contains(&self, room: &str, session: &str) -> Result<bool> {
+        let _lock = self.lock(false)?;
         Ok(self
             .session_dir(room, session)?
             .join("manifest.json")
@@ -439,7 +498,12 @@ impl Store {
 
     /// Loads a stored session.
     pub fn load(&self, room: &str, session: &str) -> Result<SessionData> {
-        let m = self.manifest(room, session)?;
+        let _lock = self.lock(false)?;
+        let m = self.manifest_unlocked(room, session)?;
+        self.load_unlocked(room, session, &m)
+    }
+
+    fn load_unlocked(&self, room: &str, session: &str, m: &StoredManifest) -> Result<SessionData> {
         let dir = self.session_dir(room, session)?;
         let mut raws = Vec::new();
         let mut problems = Vec::new();
@@ -457,13 +521,9 @@ impl Store {
         if !problems.is_empty() {
             return Err(VapError::Validation(problems));
         }
-        let mut manifest = m.manifest;
+        let mut manifest = m.manifest.clone();
         manifest.tables.clear();
-        let opts = LoadOptions {
-            outside_tolerance_ms: i64::MAX / 4,
-            ..Default::default()
-        };
-        Ok(io::from_raw_tables(manifest, raws, &opts)?.0)
+        Ok(io::from_raw_tables(manifest, raws, &stored_load_options())?.0)
     }
 
     /// Loads a session directory and imports it. Relative recording paths are
@@ -492,6 +552,9 @@ impl Store {
     pub fn import(&self, data: &SessionData, opts: &ImportOptions) -> Result<()> {
         let room = id_arg(&data.room.id)?.to_string();
         let session = id_arg(&data.session.id)?.to_string();
+        // What is stored must load back: the loaders' rules, before any write.
+        io::validate_session(data, &stored_load_options())?;
+        let _lock = self.lock(true)?;
         let target = self.session_dir(&room, &session)?;
         let exists = target.join("manifest.json").is_file();
         if exists && !opts.replace {
@@ -502,7 +565,12 @@ impl Store {
         // Register recordings before writing anything.
         let mut data_ref = std::borrow::Cow::Borrowed(data);
         let mut problems = Vec::new();
-        for (i, r) in data_ref.to_mut().session.recordings.iter_mut().enumerate() {
+        let recordings: &mut [VideoRef] = if data.session.recordings.is_empty() {
+            &mut []
+        } else {
+            &mut data_ref.to_mut().session.recordings
+        };
+        for (i, r) in recordings.iter_mut().enumerate() {
             match file_digest(Path::new(&r.path)) {
                 Ok((size, sha)) => {
                     r.size_bytes = Some(size);
@@ -575,7 +643,6 @@ impl Store {
         opts: &ImportOptions,
     ) -> Result<()> {
         let mut manifest = Manifest::of(data);
-        let mut rows = BTreeMap::new();
         for t in TableName::ALL {
             let file = format!("{}.parquet", t.as_str());
             let p = dir.join(&file);
@@ -583,7 +650,6 @@ impl Store {
             let bytes = io::table_bytes(data, t, io::Format::Parquet, Encoding::Utf8, true)?;
             write_synced(&p, &bytes).map_err(|e| VapError::io(&p, e))?;
             manifest.tables.insert(t.as_str().to_string(), file);
-            rows.insert(t.as_str().to_string(), crate::table::row_count(data, t));
         }
         if opts.copy_recordings && !data.session.recordings.is_empty() {
             let media = dir.join("media");
@@ -601,11 +667,7 @@ impl Store {
                 r.path = rel;
             }
         }
-        let stored = StoredManifest {
-            manifest,
-            derived: BTreeMap::new(),
-            rows,
-        };
+        let stored = StoredManifest { manifest };
         let mp = dir.join("manifest.json");
         self.step("write:manifest", &mp)?;
         write_synced(
@@ -666,6 +728,7 @@ impl Store {
     /// Deletes a session (its directory moves to `.trash/` and is removed).
     pub fn delete(&self, room: &str, session: &str) -> Result<()> {
         let target = self.session_dir(room, session)?;
+        let _lock = self.lock(true)?;
         if !target.join("manifest.json").is_file() {
             return Err(VapError::NotFound(format!("session '{room}/{session}'")));
         }
@@ -694,11 +757,11 @@ impl Store {
         batches: &[RecordBatch],
     ) -> Result<()> {
         id_arg(name)?;
-        let mut stored = self.manifest(room, session)?;
+        let _lock = self.lock(true)?;
+        let stored = self.manifest_unlocked(room, session)?;
         let dir = self.session_dir(room, session)?;
-        let file = format!("{name}.parquet");
-        let (bytes, rows) = if let Some(t) = TableName::parse(name) {
-            let mut data = self.load(room, session)?;
+        let bytes = if let Some(t) = TableName::parse(name) {
+            let data = self.load_unlocked(room, session, &stored)?;
             let mut problems = Vec::new();
             let raw = crate::table::raw_from_batches(name, batches, &mut problems);
             if !problems.is_empty() {
@@ -719,16 +782,8 @@ impl Store {
                 })
                 .collect();
             raws.push((t, raw));
-            let opts = LoadOptions {
-                outside_tolerance_ms: i64::MAX / 4,
-                ..Default::default()
-            };
-            data = io::from_raw_tables(manifest, raws, &opts)?.0;
-            let n = crate::table::row_count(&data, t);
-            (
-                io::table_bytes(&data, t, io::Format::Parquet, Encoding::Utf8, true)?,
-                n,
-            )
+            let new = io::from_raw_tables(manifest, raws, &stored_load_options())?.0;
+            io::table_bytes(&new, t, io::Format::Parquet, Encoding::Utf8, true)?
         } else {
             let Some(first) = batches.first() else {
                 return Err(VapError::InvalidArgument(format!(
@@ -741,46 +796,85 @@ impl Store {
                     "table '{name}' has no columns"
                 )));
             }
-            let n = batch.num_rows();
-            (io::parquet_bytes(&batch)?, n)
+            io::parquet_bytes(&batch)?
         };
-        let path = dir.join(&file);
+        let path = dir.join(format!("{name}.parquet"));
         self.step(&format!("write:{name}"), &path)?;
-        write_atomic(&path, &bytes)?;
-        if TableName::parse(name).is_none() {
-            stored.derived.insert(name.to_string(), file);
-        } else {
-            stored.manifest.tables.insert(name.to_string(), file);
-        }
-        stored.rows.insert(name.to_string(), rows);
-        let mp = dir.join("manifest.json");
-        self.step("write:manifest", &mp)?;
-        write_atomic(
-            &mp,
-            &serde_json::to_vec_pretty(&stored).expect("serialisable"),
-        )
+        // The rename inside is the whole change: nothing else records the table.
+        write_atomic(&path, &bytes)
     }
 
     /// Reads one table (core or derived) of a stored session as Arrow batches,
     /// exactly as stored (with `room_id` / `session_id` columns for core tables).
     pub fn read_table(&self, room: &str, session: &str, name: &str) -> Result<Vec<RecordBatch>> {
-        let stored = self.manifest(room, session)?;
-        let file = stored
-            .manifest
-            .tables
-            .get(name)
-            .or_else(|| stored.derived.get(name))
-            .ok_or_else(|| {
-                VapError::NotFound(format!("table '{name}' of session '{room}/{session}'"))
-            })?;
-        let p = self.session_dir(room, session)?.join(file);
+        id_arg(name)?;
+        let _lock = self.lock(false)?;
+        self.manifest_unlocked(room, session)?;
+        let p = self
+            .session_dir(room, session)?
+            .join(format!("{name}.parquet"));
+        if !p.is_file() {
+            return Err(VapError::NotFound(format!(
+                "table '{name}' of session '{room}/{session}'"
+            )));
+        }
+        read_parquet_file(&p)
+    }
+}
+
+fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {
+    let f = fs::File::open(p).map_err(|e| VapError::io(p, e))?;
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| VapError::format(p, e.to_string()))?;
+    let schema = builder.schema().clone();
+    let reader = builder
+        .build()
+        .map_err(|e| VapError::format(p, e.to_string()))?;
+    let mut batches = reader
+        .map(|b| b.map_err(|e| VapError::format(p, e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    if batches.is_empty() {
+        // Keep the schema of an empty table.
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
+}
+
+/// Row counts of every table file of a session directory, and the derived ones.
+fn table_files(dir: &Path) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
+    let mut rows = BTreeMap::new();
+    let mut derived = Vec::new();
+    for e in fs::read_dir(dir).map_err(|e| VapError::io(dir, e))? {
+        let p = e.map_err(|e| VapError::io(dir, e))?.path();
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".parquet") else {
+            continue;
+        };
+        if stem.starts_with('.') {
+            continue;
+        }
         let f = fs::File::open(&p).map_err(|e| VapError::io(&p, e))?;
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.build())
-            .map_err(|e| VapError::format(&p, e.to_string()))?;
-        reader
-            .map(|b| b.map_err(|e| VapError::format(&p, e.to_string())))
-            .collect()
+        let n = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| VapError::format(&p, e.to_string()))?
+            .metadata()
+            .file_metadata()
+            .num_rows();
+        rows.insert(stem.to_string(), n.max(0) as usize);
+        if TableName::parse(stem).is_none() {
+            derived.push(stem.to_string());
+        }
+    }
+    derived.sort();
+    Ok((rows, derived))
+}
+
+/// Stored sessions were validated on import; re-reading them only bounds times.
+fn stored_load_options() -> LoadOptions {
+    LoadOptions {
+        outside_tolerance_ms: i64::MAX / 4,
+        ..Default::default()
     }
 }
 

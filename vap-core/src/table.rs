@@ -974,6 +974,18 @@ pub fn raw_from_batches(
         raw.rows
             .extend((0..batch.num_rows()).map(|_| Vec::with_capacity(raw.columns.len())));
         for (j, arr) in batch.columns().iter().enumerate() {
+            // Dictionary columns (pandas category, polars Categorical) are
+            // expanded once, not looked up per cell.
+            let arr = match materialize_dictionary(arr) {
+                Ok(a) => a,
+                Err(m) => {
+                    if !bad[j] {
+                        bad[j] = true;
+                        problems.push(Problem::new(source, None, Some(&raw.columns[j]), m));
+                    }
+                    arr.clone()
+                }
+            };
             for i in 0..batch.num_rows() {
                 let cell = if bad[j] {
                     Cell::Null
@@ -992,6 +1004,22 @@ pub fn raw_from_batches(
         }
     }
     raw
+}
+
+fn materialize_dictionary(arr: &ArrayRef) -> Result<ArrayRef, String> {
+    if !matches!(arr.data_type(), DataType::Dictionary(_, _)) {
+        return Ok(arr.clone());
+    }
+    let dict = arr.as_any_dictionary();
+    let keys = dict.normalized_keys();
+    let idx = arrow_array::UInt64Array::from_iter((0..arr.len()).map(|i| {
+        if arr.is_null(i) {
+            None
+        } else {
+            Some(keys[i] as u64)
+        }
+    }));
+    arrow_select::take::take(dict.values().as_ref(), &idx, None).map_err(|e| e.to_string())
 }
 
 fn ts_to_ms(v: i64, unit: &TimeUnit) -> i64 {
@@ -1036,6 +1064,10 @@ fn cell_at(arr: &dyn Array, i: usize) -> Result<Cell, String> {
             Cell::Int(ts_to_ms(v, unit))
         }
         DataType::Date64 => Cell::Int(arr.as_primitive::<Date64Type>().value(i)),
+        DataType::Decimal128(_, scale) => {
+            let v = arr.as_primitive::<Decimal128Type>().value(i) as f64;
+            Cell::Float(v / 10f64.powi(*scale as i32))
+        }
         DataType::List(_) | DataType::LargeList(_) => {
             let inner = match arr.data_type() {
                 DataType::List(_) => arr.as_list::<i32>().value(i),

@@ -43,14 +43,23 @@ pub enum Encoding {
 /// GB18030. Returns the text and the encoding used, or an error message when
 /// neither decodes cleanly.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+    if let Some(body) = bytes.strip_prefix(b"\x84\x31\x95\x33") {
+        // GB18030's own byte-order mark.
+        let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
+        if !had_errors {
+            return Ok((text.into_owned(), Encoding::Gb18030));
+        }
+    }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(body) {
         Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
         Err(utf8_err) => {
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
             if had_errors {
+                let at = utf8_err.valid_up_to();
+                let line = 1 + body[..at].iter().filter(|b| **b == b'\n').count();
                 Err(format!(
-                    "neither UTF-8 ({utf8_err}) nor GB18030: the file is not text in a supported encoding"
+                    "neither UTF-8 (invalid byte at offset {at}, line {line}) nor GB18030: the file is not text in a supported encoding"
                 ))
             } else {
                 Ok((text.into_owned(), Encoding::Gb18030))
@@ -115,7 +124,18 @@ mod tests {
     }
 
     #[test]
-    fn garbage_is_rejected() {
-        assert!(decode(&[0xff, 0xff, 0xff, 0x80]).is_err());
+    fn garbage_is_rejected_with_its_line() {
+        let e = decode(b"a,b\n1,2\n\xff\xff\xff\x80").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn gb18030_bom_is_dropped() {
+        let mut bytes = b"\x84\x31\x95\x33".to_vec();
+        bytes.extend(encode("id,名字", Encoding::Gb18030));
+        assert_eq!(
+            decode(&bytes).unwrap(),
+            ("id,名字".to_string(), Encoding::Gb18030)
+        );
     }
 }

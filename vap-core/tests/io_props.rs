@@ -128,9 +128,11 @@ proptest! {
         prop_assert!(flows.iter().all(|v| *v >= 0.0));
         let resets = values.windows(2).filter(|w| w[1] < w[0]).count();
         prop_assert_eq!(report.differenced, vec![("likes".to_string(), resets)]);
-        // Without resets, the flows sum to the last running total.
+        // The first sample is the baseline; without resets the flows sum to the
+        // growth of the running total.
+        prop_assert_eq!(flows[0], 0.0);
         if resets == 0 {
-            prop_assert_eq!(flows.iter().sum::<f64>(), *values.last().unwrap() as f64);
+            prop_assert_eq!(flows.iter().sum::<f64>(), (*values.last().unwrap() - values[0]) as f64);
         }
     }
 

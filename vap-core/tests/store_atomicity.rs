@@ -245,24 +245,48 @@ fn failures_in_delete_and_replace_table_leave_the_store_as_before() {
         vap_core::table::TableName::Comments,
         false,
     );
-    for step in ["write:timeline", "write:manifest"] {
-        store.set_fault_injector(move |s| {
-            if s == step {
-                Err(std::io::Error::other("no"))
-            } else {
-                Ok(())
-            }
-        });
-        assert!(store
-            .replace_table("sim-room", "day", "timeline", std::slice::from_ref(&batch))
-            .is_err());
-        let mut now = snapshot(dir.path());
-        // A table written before a failed manifest update is not listed, hence
-        // invisible; it is overwritten by the next successful write.
-        now.remove(Path::new("rooms/sim-room/sessions/day/timeline.parquet"));
-        assert_eq!(now, before, "after a failure at {step}");
-        assert!(store.read_table("sim-room", "day", "timeline").is_err());
-    }
+    store.set_fault_injector(|s| {
+        if s == "write:timeline" {
+            Err(std::io::Error::other("no"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(store
+        .replace_table("sim-room", "day", "timeline", std::slice::from_ref(&batch))
+        .is_err());
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "after a failure writing a derived table"
+    );
+    assert_eq!(
+        store
+            .read_table("sim-room", "day", "timeline")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    // Replacing a table is one rename: afterwards the new table is visible whole.
+    store.set_fault_injector(|_| Ok(()));
+    store
+        .replace_table("sim-room", "day", "timeline", std::slice::from_ref(&batch))
+        .unwrap();
+    let back = store.read_table("sim-room", "day", "timeline").unwrap();
+    assert_eq!(
+        back.iter().map(|b| b.num_rows()).sum::<usize>(),
+        batch.num_rows()
+    );
+    assert_eq!(
+        store
+            .sessions(Some("sim-room"))
+            .unwrap()
+            .iter()
+            .find(|s| s.session_id == "day")
+            .unwrap()
+            .derived,
+        vec!["timeline"]
+    );
 }
 
 #[test]
@@ -296,4 +320,53 @@ fn reimport_refused_and_ids_checked() {
             .kind(),
         ErrorKind::InvalidArgument
     );
+}
+
+#[test]
+fn concurrent_handles_import_into_a_new_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions: Vec<SessionData> = (0..4).map(|i| room(10 + i, &format!("s{i}"))).collect();
+    std::thread::scope(|scope| {
+        for d in &sessions {
+            let root = dir.path().to_path_buf();
+            scope.spawn(move || {
+                // Each thread opens its own handle: opening recovers under the lock,
+                // and never touches another handle's import in flight.
+                let store = Store::open(&root).unwrap();
+                store.import(d, &ImportOptions::default()).unwrap();
+            });
+        }
+    });
+    let store = Store::open(dir.path()).unwrap();
+    let ids: Vec<String> = store
+        .sessions(None)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.session_id)
+        .collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    for d in &sessions {
+        assert_eq!(&store.load(&d.room.id, &d.session.id).unwrap(), d);
+    }
+}
+
+#[test]
+fn import_refuses_what_load_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut d = room(1, "x");
+    d.orders[0].product_id = "nope".into();
+    assert_eq!(
+        store
+            .import(&d, &ImportOptions::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Validation
+    );
+    let mut d = room(1, "x");
+    d.session.id = "ｓ1".into(); // full-width: not in normal form
+    d.room.id = "a／b".into();
+    let e = store.import(&d, &ImportOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(store.sessions(None).unwrap().is_empty());
 }
