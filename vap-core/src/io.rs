@@ -296,7 +296,7 @@ pub fn read_jsonl_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encodin
 
 /// Reads Parquet bytes into a raw table.
 pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<Problem>> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
     let fail = |e: &dyn std::fmt::Display| {
         vec![Problem::new(
             source,
@@ -306,8 +306,14 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
         )]
     };
     let len = bytes.len() as u64;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(|e| fail(&e))?;
+    // Column types come from the Parquet schema alone: the embedded Arrow IPC
+    // schema ("ARROW:schema" metadata) is skipped, because arrow-ipc panics on
+    // a corrupt one (unknown type ids), and every type it could add (time zone
+    // names, dictionaries, large strings) reads the same from the Parquet types.
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(bytes::Bytes::from(bytes), options)
+            .map_err(|e| fail(&e))?;
     // The parquet crate asserts (panics) on a column chunk with a negative
     // offset or size in the footer; refuse such files here instead.
     for rg in builder.metadata().row_groups() {
