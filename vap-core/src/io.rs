@@ -328,11 +328,27 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
             }
         }
     }
-    let reader = builder.build().map_err(|e| fail(&e))?;
-    let mut batches = Vec::new();
-    for b in reader {
-        batches.push(b.map_err(|e| fail(&e))?);
-    }
+    // Page decoding in the parquet crate still asserts on some corrupt pages
+    // (e.g. an RLE bit width over 32): contain such a panic as a problem.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let reader = builder.build().map_err(|e| fail(&e))?;
+        let mut batches = Vec::new();
+        for b in reader {
+            batches.push(b.map_err(|e| fail(&e))?);
+        }
+        Ok::<_, Vec<Problem>>(batches)
+    }));
+    let batches = match decoded {
+        Ok(res) => res?,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "decoder panicked".into());
+            return Err(fail(&format!("corrupt data ({msg})")));
+        }
+    };
     let mut problems = Vec::new();
     let raw = table::raw_from_batches(source, &batches, &mut problems);
     if !problems.is_empty() {
