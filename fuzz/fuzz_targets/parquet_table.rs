@@ -6,11 +6,11 @@ use std::sync::{Mutex, Once};
 use libfuzzer_sys::fuzz_target;
 
 /// `vap_core::io::read_parquet_bytes` contains panics of the parquet crate's
-/// page decoders (catch_unwind, reported as a problem), but libfuzzer-sys
-/// installs a panic hook that aborts before any unwinding. Wrap that hook so
-/// that panics raised inside the parquet and arrow-ipc crates unwind to
-/// vap-core (each location is printed once); every other panic still aborts
-/// and is a crash.
+/// page decoding (`vap_core::fuzzing::contain_decoder_panic`: catch_unwind,
+/// reported as a problem), but libfuzzer-sys installs a panic hook that aborts
+/// before any unwinding. Wrap that hook so that a panic raised inside that
+/// contained region unwinds to vap-core (each location is printed once); every
+/// other panic still aborts and is a crash.
 fn contain_decoder_panics() {
     static ONCE: Once = Once::new();
     static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
@@ -21,7 +21,7 @@ fn contain_decoder_panics() {
                 .location()
                 .map(|l| format!("{}:{}", l.file(), l.line()))
                 .unwrap_or_default();
-            if loc.contains("/parquet-") || loc.contains("/arrow-ipc-") {
+            if vap_core::fuzzing::in_contained_decoder() {
                 let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
                 if seen.get_or_insert_with(HashSet::new).insert(loc.clone()) {
                     eprintln!("contained decoder panic at {loc}: {info}");

@@ -330,14 +330,14 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
     }
     // Page decoding in the parquet crate still asserts on some corrupt pages
     // (e.g. an RLE bit width over 32): contain such a panic as a problem.
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let decoded = crate::fuzzing::contain_decoder_panic(|| {
         let reader = builder.build().map_err(|e| fail(&e))?;
         let mut batches = Vec::new();
         for b in reader {
             batches.push(b.map_err(|e| fail(&e))?);
         }
         Ok::<_, Vec<Problem>>(batches)
-    }));
+    });
     let batches = match decoded {
         Ok(res) => res?,
         Err(panic) => {
