@@ -447,8 +447,12 @@ export declare class Store {
   sessions(room?: string): SessionInfo[]
   /** Imports a session atomically. */
   importSession(session: Session, options?: ImportOptions): void
+  /** As `importSession`, off the JS thread. */
+  importSessionAsync(session: Session, options?: ImportOptions): Promise<void>
   /** Loads a session directory and imports it; returns the imported session. */
   importDir(path: string, options?: ImportDirOptions): Session
+  /** As `importDir`, off the JS thread. */
+  importDirAsync(path: string, options?: ImportDirOptions): Promise<Session>
   /** Loads a stored session. */
   load(room: string, session: string): Session
   /** As `load`, off the main thread. */

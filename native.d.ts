@@ -67,6 +67,13 @@ export declare class Store {
    */
   importSession(session: Session | unknown, options?: unknown | undefined | null): void
   /**
+   * As `importSession`, on the libuv thread pool (the session is shared, not
+   * copied); returns a Promise.
+   */
+  importSessionAsync(session: Session | unknown, options?: unknown | undefined | null): Promise<void>
+  /** As `importDir`, on the libuv thread pool; returns a Promise of the session. */
+  importDirAsync(path: unknown, options?: unknown | undefined | null): Promise<Session>
+  /**
    * Loads a session directory and imports it; returns the imported session.
    * Options: `replace`, `copyRecordings`, `pseudonymizeKey`,
    * `outsideToleranceMs`.

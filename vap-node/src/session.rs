@@ -16,12 +16,14 @@ use crate::to_json;
 /// tables. Created by `simulate`, `loadDir`, `fromTables` or `Store.load`.
 #[napi(js_name = "Session")]
 pub struct JsSession {
-    pub(crate) data: SessionData,
+    pub(crate) data: std::sync::Arc<SessionData>,
 }
 
 impl From<SessionData> for JsSession {
     fn from(data: SessionData) -> Self {
-        JsSession { data }
+        JsSession {
+            data: std::sync::Arc::new(data),
+        }
     }
 }
 
@@ -116,7 +118,7 @@ impl JsSession {
     #[napi(js_name = "toJSON", catch_unwind)]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
         call(env, || {
-            env.to_js_value(&self.data)
+            env.to_js_value(&*self.data)
                 .map_err(|e| VapError::Internal(format!("converting the session: {}", e.reason)))
         })
     }

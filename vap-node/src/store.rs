@@ -79,6 +79,67 @@ impl JsStore {
         })
     }
 
+    /// As `importSession`, on the libuv thread pool (the session is shared, not
+    /// copied); returns a Promise.
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
+    pub fn import_session_async(
+        &self,
+        env: Env,
+        session: Either<&JsSession, Unknown<'_>>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<()>> {
+        let args = session_arg(&session).and_then(|s| {
+            let m = self::options(
+                json_of(&env, options)?,
+                "importSessionAsync options",
+                &["replace", "copyRecordings"],
+            )?;
+            let opts = ImportOptions {
+                replace: opt_bool(&m, "replace")?.unwrap_or(false),
+                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
+            };
+            Ok((s.data.clone(), opts))
+        });
+        let task = match args {
+            Ok((data, opts)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || store.import(&data, &opts))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+
+    /// As `importDir`, on the libuv thread pool; returns a Promise of the session.
+    #[napi(ts_return_type = "Promise<Session>", catch_unwind)]
+    pub fn import_dir_async(
+        &self,
+        env: Env,
+        path: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<JsSession>> {
+        let args = string_arg(&env, path, "path").and_then(|path| {
+            let (load, m) = convert::load_options(
+                json_of(&env, options)?,
+                "importDirAsync options",
+                &["replace", "copyRecordings"],
+            )?;
+            let opts = ImportOptions {
+                replace: opt_bool(&m, "replace")?.unwrap_or(false),
+                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
+            };
+            Ok((path, load, opts))
+        });
+        let task = match args {
+            Ok((path, load, opts)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || Ok(store.import_dir(&path, &load, &opts)?.into()))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+
     /// Loads a session directory and imports it; returns the imported session.
     /// Options: `replace`, `copyRecordings`, `pseudonymizeKey`,
     /// `outsideToleranceMs`.
