@@ -1,7 +1,7 @@
 //! Foundation benchmarks: simulating, writing, loading and storing sessions.
 //!
-//! `cargo bench -p vap-core --bench foundation` (add `-- full` to include the
-//! 12-hour, ~2 M-comment, ~200 k-order session).
+//! `cargo bench -p vap-core --bench foundation`; with `VAP_BENCH_FULL=1` the
+//! 12-hour, ~2 M-comment, ~200 k-order session is measured too.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use vap_core::io::{self, Format, LoadOptions};
@@ -17,7 +17,7 @@ fn configs() -> Vec<(&'static str, SimConfig)> {
             ..Default::default()
         },
     )];
-    if std::env::args().any(|a| a == "full") {
+    if std::env::var_os("VAP_BENCH_FULL").is_some() {
         v.push(("12h-full", SimConfig::full_scale(1)));
     }
     v
