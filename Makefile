@@ -18,9 +18,10 @@ demo: setup ## The main job: a bundled seeded room imported into ./demo-store an
 
 test: setup lint test-rust test-python test-node ## Every test suite, plus fmt/clippy/ruff/tsc
 
-lint: ## cargo fmt, clippy -D warnings, ruff, tsc --noEmit
+lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps
 	.venv/bin/ruff check tests/python vap-py/python examples/python benches
 	.venv/bin/ruff format --check tests/python vap-py/python examples/python benches
 	npx tsc --noEmit -p tsconfig.json

@@ -137,6 +137,13 @@ export interface Comment {
   text: string
 }
 
+/** A viewer who commented (id possibly pseudonymised). */
+export interface Commenter {
+  id: string
+  comments: number
+  first_ms: Ms
+}
+
 export interface Order {
   id: string
   ts_ms: Ms
@@ -293,6 +300,8 @@ export declare class Session {
   /** Session summary. */
   summary(): Summary
   /** GMV from orders. */
+  /** Viewers who commented, sorted by id. */
+  commenters(): Commenter[]
   gmv(): Gmv
   /** The manifest describing this session. */
   manifest(): Manifest

@@ -31,6 +31,8 @@ export declare class Session {
   numRows(name: unknown): number
   /** The session summary (serde form of `SessionSummary`). */
   summary(): any
+  /** Viewers who commented: `{ id, comments, first_ms }`, sorted by id. */
+  commenters(): any
   /** GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`). */
   gmv(): any
   /** The manifest describing this session (io::Manifest JSON shape). */

@@ -84,3 +84,14 @@ test('fromTables refuses unknown tables and malformed arguments', () => {
   assertVapError(() => vap.fromTables({ room: manifest.room }, {}), 'VAP_FORMAT')
   assertVapError(() => vap.fromTables({ ...manifest, vap_format: 2 }, {}), 'VAP_VERSION')
 })
+
+test('commenters are derived from the comments', () => {
+  const { data } = vap.simulate(SMALL)
+  const commenters = data.commenters()
+  const comments = data.table('comments')
+  assert.equal(commenters.length, new Set(comments.map((c) => c.viewer_id)).size)
+  assert.equal(commenters.reduce((n, c) => n + c.comments, 0), comments.length)
+  const first = commenters[0]
+  assert.equal(first.first_ms, Math.min(...comments.filter((c) => c.viewer_id === first.id).map((c) => c.ts_ms)))
+  assert.equal(data.summary().commenters, commenters.length)
+})

@@ -252,3 +252,18 @@ def test_times_before_2000_are_rejected_as_likely_seconds(tmp_path):
     _write(d, "comments.csv", f"ts_ms,viewer_id,text\n{T0 // 1000},u1,hi\n")
     with pytest.raises(vap.ValidationError, match="seconds instead of milliseconds"):
         vap.load_dir(d)
+
+
+def test_commenters_match_pandas(room):
+    c = room.data.to_pandas("comments")
+    expected = (
+        c.groupby("viewer_id")
+        .agg(comments=("text", "size"), first=("ts_ms", "min"))
+        .sort_index()
+        .reset_index()
+    )
+    got = room.data.commenters().to_pandas()
+    assert list(got["id"]) == list(expected["viewer_id"])
+    assert list(got["comments"]) == list(expected["comments"])
+    assert list(got["first_ms"]) == [int(t.timestamp() * 1000) for t in expected["first"]]
+    assert room.data.summary()["commenters"] == len(got)

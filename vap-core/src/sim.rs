@@ -227,7 +227,7 @@ pub struct PlantedMoment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FactorTruth {
     /// Factor name: "explain", "flash_sale", "coupon", "pitch", "answer",
-    /// "anchor:<id>".
+    /// `"anchor:<id>"`.
     pub name: String,
     /// Effect on conversion (orders per online viewer per second while on).
     pub effect: f64,

@@ -79,6 +79,12 @@ impl JsSession {
         call(&env, || to_json!(&self.data.summary()))
     }
 
+    /// Viewers who commented: `{ id, comments, first_ms }`, sorted by id.
+    #[napi(catch_unwind)]
+    pub fn commenters(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.data.commenters()))
+    }
+
     /// GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`).
     #[napi(catch_unwind)]
     pub fn gmv(&self, env: Env) -> napi::Result<Value> {

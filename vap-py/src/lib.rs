@@ -112,6 +112,10 @@ impl PySession {
         run(py, || to_json(&self.inner.summary()))
     }
 
+    fn commenters_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.commenters()))
+    }
+
     fn gmv_json(&self, py: Python<'_>) -> PyResult<String> {
         run(py, || to_json(&self.inner.gmv()))
     }

@@ -128,6 +128,17 @@ class Session:
         """Session summary: GMV (gross/net), entries, GPM, peak viewers, top products."""
         return json.loads(self._inner.summary_json())
 
+    def commenters(self) -> pa.Table:
+        """Viewers who commented: id (possibly pseudonymised), comment count,
+        time of the first comment (ms), sorted by id."""
+        rows = json.loads(self._inner.commenters_json())
+        return pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [("id", pa.string()), ("comments", pa.uint64()), ("first_ms", pa.int64())]
+            ),
+        )
+
     def gmv(self) -> dict[str, float]:
         """GMV from orders: gross (paid), refunds, net."""
         return json.loads(self._inner.gmv_json())
