@@ -43,7 +43,8 @@ bench-peers: setup ## vap vs pandas / pyarrow / polars loading the same session,
 	$(PY) benches/peers.py
 
 fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
-	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600; done
+	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600 -timeout=120 -rss_limit_mb=6144; done
 
 clean: ## Remove build outputs and demo data
 	rm -rf target .venv node_modules demo-store demo-store.source
