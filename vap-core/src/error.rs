@@ -191,6 +191,16 @@ impl VapError {
     }
 }
 
+/// The message of a caught panic's payload (`&str` or `String`), for turning a
+/// panic into [`VapError::Internal`] or a problem at a boundary.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_string())
+}
+
 /// Result with [`VapError`].
 pub type Result<T, E = VapError> = std::result::Result<T, E>;
 

@@ -341,11 +341,7 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
     let batches = match decoded {
         Ok(res) => res?,
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "decoder panicked".into());
+            let msg = crate::error::panic_message(panic.as_ref());
             return Err(fail(&format!("corrupt data ({msg})")));
         }
     };

@@ -17,11 +17,7 @@ pub fn guard<T>(f: impl FnOnce() -> vap_core::Result<T>) -> vap_core::Result<T> 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic payload".to_string());
+            let msg = vap_core::error::panic_message(payload.as_ref());
             Err(VapError::Internal(format!("panic in vap: {msg}")))
         }
     }

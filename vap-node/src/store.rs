@@ -71,10 +71,7 @@ impl JsStore {
                 "importSession options",
                 &["replace", "copyRecordings"],
             )?;
-            let opts = ImportOptions {
-                replace: opt_bool(&m, "replace")?.unwrap_or(false),
-                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
-            };
+            let opts = import_options(&m)?;
             self.inner.import(&session.data, &opts)
         })
     }
@@ -94,10 +91,7 @@ impl JsStore {
                 "importSessionAsync options",
                 &["replace", "copyRecordings"],
             )?;
-            let opts = ImportOptions {
-                replace: opt_bool(&m, "replace")?.unwrap_or(false),
-                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
-            };
+            let opts = import_options(&m)?;
             Ok((s.data.clone(), opts))
         });
         let task = match args {
@@ -124,10 +118,7 @@ impl JsStore {
                 "importDirAsync options",
                 &["replace", "copyRecordings"],
             )?;
-            let opts = ImportOptions {
-                replace: opt_bool(&m, "replace")?.unwrap_or(false),
-                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
-            };
+            let opts = import_options(&m)?;
             Ok((path, load, opts))
         });
         let task = match args {
@@ -157,10 +148,7 @@ impl JsStore {
                 "importDir options",
                 &["replace", "copyRecordings"],
             )?;
-            let opts = ImportOptions {
-                replace: opt_bool(&m, "replace")?.unwrap_or(false),
-                copy_recordings: opt_bool(&m, "copyRecordings")?.unwrap_or(false),
-            };
+            let opts = import_options(&m)?;
             Ok(self.inner.import_dir(&path, &load, &opts)?.into())
         })
     }
@@ -307,4 +295,12 @@ fn session_arg<'a>(v: &'a Either<&JsSession, Unknown<'_>>) -> vap_core::Result<&
             "session must be a Session (from simulate, loadDir, fromTables or Store.load)",
         )),
     }
+}
+
+/// The `replace` / `copyRecordings` options of the import calls.
+fn import_options(m: &serde_json::Map<String, Value>) -> vap_core::Result<ImportOptions> {
+    Ok(ImportOptions {
+        replace: opt_bool(m, "replace")?.unwrap_or(false),
+        copy_recordings: opt_bool(m, "copyRecordings")?.unwrap_or(false),
+    })
 }

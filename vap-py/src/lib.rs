@@ -24,11 +24,7 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) 
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(errors::to_py(py, e)),
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let msg = vap_core::error::panic_message(payload.as_ref());
             Err(errors::to_py(
                 py,
                 VapError::Internal(format!("panic in vap-core: {msg}")),
