@@ -26,6 +26,7 @@
 //! [`text`] (normalisation, encodings, pseudonymisation), [`threads`].
 #![warn(missing_docs)]
 
+pub mod align;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,0 +1,724 @@
+//! Building a [`Timeline`] from a session, and the room view.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::grid::Grid;
+use super::lexicon::{fold_into, Lexicon, Matcher};
+use super::timeline::{ColumnKind, ColumnMeta, Timeline};
+use crate::error::{Result, VapError};
+use crate::schema::{MetricKind, MetricSample, Ms, OrderStatus, SegmentKind, SessionData};
+use crate::store::Store;
+
+/// How flow-metric samples are put into bins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowMode {
+    /// A sample is what accrued since the previous sample of its series
+    /// (`(previous, ts]`, the schema's meaning): its amount is spread
+    /// uniformly over that span. The first sample of a series accrued over the
+    /// series' median spacing. With a grid step that is a multiple of the
+    /// sampling period and aligned with it, every sample lands whole in the bin
+    /// it describes.
+    #[default]
+    Spread,
+    /// A sample is a point event at its timestamp, summed into the bin holding
+    /// it (pandas `resample(closed="left")`).
+    Point,
+}
+
+/// Options of [`Timeline::build`]. Every field has a default, so
+/// `AlignOptions { step_ms: 60_000, ..Default::default() }` is a minute grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlignOptions {
+    /// Bin width in ms (default 1000).
+    pub step_ms: Ms,
+    /// Start of the grid (default: the session's start).
+    pub start_ms: Option<Ms>,
+    /// End of the grid, exclusive (default: the session's end).
+    pub end_ms: Option<Ms>,
+    /// How flow metrics are binned.
+    pub flow: FlowMode,
+    /// How long a gauge observation stays valid, in ms. Past it the signal is
+    /// unknown and bins it does not reach are missing. Default: the larger of
+    /// 60 s and three times the series' median sampling interval.
+    pub gauge_max_staleness_ms: Option<Ms>,
+    /// Per-product columns (`gmv:<id>`, `orders:<id>`, `explain:<id>`).
+    pub per_product: bool,
+    /// Phrase groups for the speech and comment columns; `None` uses
+    /// [`Lexicon::builtin`].
+    pub lexicon: Option<Lexicon>,
+    /// Add a `product:<id>` group with each product's name and aliases.
+    pub product_phrases: bool,
+}
+
+impl Default for AlignOptions {
+    fn default() -> Self {
+        AlignOptions {
+            step_ms: 1000,
+            start_ms: None,
+            end_ms: None,
+            flow: FlowMode::Spread,
+            gauge_max_staleness_ms: None,
+            per_product: true,
+            lexicon: None,
+            product_phrases: true,
+        }
+    }
+}
+
+/// Names of the event columns every timeline has.
+pub const EVENT_COLUMNS: &[&str] = &[
+    "comments",
+    "questions",
+    "orders",
+    "quantity",
+    "order_gmv",
+    "refunds",
+    "refund_gmv",
+];
+
+/// Names of the derived rate columns.
+pub const RATE_COLUMNS: &[&str] = &["gpm", "conversion", "aov"];
+
+fn meta(
+    name: impl Into<String>,
+    kind: ColumnKind,
+    source: impl Into<String>,
+    unit: &str,
+) -> ColumnMeta {
+    ColumnMeta {
+        name: name.into(),
+        kind,
+        source: source.into(),
+        unit: unit.to_string(),
+        has_missing: false,
+    }
+}
+
+fn median_gap(ts: &[Ms]) -> Option<Ms> {
+    let mut gaps: Vec<Ms> = ts
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|g| *g > 0)
+        .collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    let mid = gaps.len() / 2;
+    Some(*gaps.select_nth_unstable(mid).1)
+}
+
+/// Bins a flow series (samples sorted by time).
+pub fn bin_flow(grid: &Grid, samples: &[(Ms, f64)], mode: FlowMode) -> Vec<f64> {
+    let mut out = vec![0.0; grid.n];
+    match mode {
+        FlowMode::Point => {
+            for &(ts, v) in samples {
+                if let Some(i) = grid.bin(ts) {
+                    out[i] += v;
+                }
+            }
+        }
+        FlowMode::Spread => {
+            let ts: Vec<Ms> = samples.iter().map(|s| s.0).collect();
+            let first_span = median_gap(&ts).unwrap_or(0);
+            let mut prev: Option<Ms> = None;
+            for &(t, v) in samples {
+                let a = prev.unwrap_or(t - first_span);
+                if t > a {
+                    grid.spread(a as f64, t as f64, v, &mut out);
+                } else if let Some(i) = grid.bin(t - 1) {
+                    // Nothing elapsed since the previous sample: the amount
+                    // accrued at the instant `t`, the end of `(prev, t]`.
+                    out[i] += v;
+                }
+                prev = Some(t);
+            }
+        }
+    }
+    out
+}
+
+/// Default staleness of a gauge series.
+pub fn default_staleness(ts: &[Ms]) -> Ms {
+    median_gap(ts)
+        .map(|g| g.saturating_mul(3))
+        .unwrap_or(0)
+        .max(60_000)
+}
+
+/// Bins a gauge series (samples sorted by time, ties in input order): the
+/// time-weighted mean of the last observation carried forward, each
+/// observation valid for `max_staleness` ms; NaN where nothing is valid.
+pub fn bin_gauge(grid: &Grid, samples: &[(Ms, f64)], max_staleness: Ms) -> Vec<f64> {
+    let mut num = vec![0.0; grid.n];
+    let mut den = vec![0.0; grid.n];
+    for (k, &(t, v)) in samples.iter().enumerate() {
+        let next = samples.get(k + 1).map(|s| s.0).unwrap_or(Ms::MAX);
+        let end = next.min(t.saturating_add(max_staleness));
+        if end > t {
+            grid.cover(t as f64, end as f64, |i, len| {
+                num[i] += v * len;
+                den[i] += len;
+            });
+        }
+    }
+    num.iter()
+        .zip(&den)
+        .map(|(n, d)| if *d > 0.0 { n / d } else { f64::NAN })
+        .collect()
+}
+
+/// Fractions of each bin covered by the union of `spans` (`[a, b)` in ms).
+pub fn bin_union(grid: &Grid, spans: &mut [(Ms, Ms)]) -> Vec<f64> {
+    spans.sort_unstable();
+    let mut out = vec![0.0; grid.n];
+    let step = grid.step_ms as f64;
+    let mut cur: Option<(Ms, Ms)> = None;
+    let flush = |(a, b): (Ms, Ms), out: &mut Vec<f64>| {
+        grid.cover(a as f64, b as f64, |i, len| out[i] += len / step);
+    };
+    for &(a, b) in spans.iter() {
+        if b <= a {
+            continue;
+        }
+        cur = match cur {
+            Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+            Some(c) => {
+                flush(c, &mut out);
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    if let Some(c) = cur {
+        flush(c, &mut out);
+    }
+    for v in &mut out {
+        *v = v.clamp(0.0, 1.0);
+    }
+    out
+}
+
+fn ratio(num: &[f64], den: &[f64], scale: f64) -> Vec<f64> {
+    num.iter()
+        .zip(den)
+        .map(|(n, d)| {
+            if *d == 0.0 || d.is_nan() || n.is_nan() {
+                f64::NAN
+            } else {
+                scale * n / d
+            }
+        })
+        .collect()
+}
+
+/// Per-bin counts of lexicon matches over many texts, computed in parallel.
+/// `place(i, position)` gives the bin of a match at a relative position in
+/// text `i`. Counts are integers, so the result does not depend on threads.
+fn lexicon_counts<F>(
+    matcher: &Matcher,
+    texts: &[&str],
+    grid: &Grid,
+    place: F,
+    question_group: Option<usize>,
+) -> (Vec<Vec<f64>>, Vec<f64>)
+where
+    F: Fn(usize, f64) -> Option<usize> + Sync,
+{
+    const CHUNK: usize = 16_384;
+    let groups = matcher.groups().len();
+    let parts: Vec<(Vec<(u32, u32)>, Vec<u32>)> = crate::threads::install(|| {
+        texts
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut hits = Vec::new();
+                let mut questions = Vec::new();
+                let mut buf = String::new();
+                for (k, text) in chunk.iter().enumerate() {
+                    let i = c * CHUNK + k;
+                    fold_into(text, &mut buf);
+                    let mut is_question = question_group.is_none() && buf.contains('?');
+                    matcher.for_each(&buf, |m| {
+                        if Some(m.group) == question_group {
+                            is_question = true;
+                        }
+                        if let Some(b) = place(i, m.position) {
+                            hits.push((b as u32, m.group as u32));
+                        }
+                    });
+                    if is_question {
+                        if let Some(b) = place(i, 0.0) {
+                            questions.push(b as u32);
+                        }
+                    }
+                }
+                (hits, questions)
+            })
+            .collect()
+    });
+    let mut counts = vec![vec![0.0; grid.n]; groups];
+    let mut questions = vec![0.0; grid.n];
+    for (hits, qs) in parts {
+        for (b, g) in hits {
+            counts[g as usize][b as usize] += 1.0;
+        }
+        for b in qs {
+            questions[b as usize] += 1.0;
+        }
+    }
+    (counts, questions)
+}
+
+impl Timeline {
+    /// Aligns every stream of a session on one grid (see the [module
+    /// docs](super) for the columns and their semantics).
+    pub fn build(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+        let s = &data.session;
+        let start = opts.start_ms.unwrap_or(s.start_ms);
+        let end = opts.end_ms.unwrap_or(s.end_ms);
+        let grid = Grid::covering(start, end, opts.step_ms)?;
+        if let Some(st) = opts.gauge_max_staleness_ms {
+            if st <= 0 {
+                return Err(VapError::InvalidArgument(format!(
+                    "gauge_max_staleness_ms must be positive, got {st}"
+                )));
+            }
+        }
+        let mut lexicon = opts.lexicon.clone().unwrap_or_else(Lexicon::builtin);
+        if opts.product_phrases {
+            lexicon = lexicon.with_products(&data.products);
+        }
+        let matcher = lexicon.compile()?;
+        let mut tl = Timeline::empty(&data.room.id, &s.id, grid);
+
+        // Reserved names must not be taken by a metric.
+        let mut reserved: Vec<String> = EVENT_COLUMNS
+            .iter()
+            .chain(RATE_COLUMNS)
+            .map(|c| c.to_string())
+            .collect();
+        reserved.push("time".into());
+        let clashes: Vec<&str> = data
+            .metrics
+            .iter()
+            .filter(|m| reserved.contains(&m.name) || m.name.contains(':'))
+            .map(|m| m.name.as_str())
+            .collect();
+        if !clashes.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "metric names clash with timeline columns (reserved: {}; ':' is reserved for derived columns): {}",
+                reserved.join(", "),
+                clashes.join(", ")
+            )));
+        }
+
+        // ---- metrics
+        let mut series: HashMap<&str, Vec<&MetricSample>> = HashMap::new();
+        for smp in &data.samples {
+            series.entry(smp.metric.as_str()).or_default().push(smp);
+        }
+        let metric_cols: Vec<(ColumnMeta, Vec<f64>)> = crate::threads::install(|| {
+            data.metrics
+                .par_iter()
+                .map(|decl| {
+                    let mut pts: Vec<(Ms, f64)> = series
+                        .get(decl.name.as_str())
+                        .map(|v| v.iter().map(|x| (x.ts_ms, x.value)).collect())
+                        .unwrap_or_default();
+                    // A total order, so that the result does not depend on the
+                    // input order: at one instant, the larger value comes last.
+                    pts.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                    let src = format!("metric:{}", decl.name);
+                    match decl.kind {
+                        MetricKind::Gauge => {
+                            let ts: Vec<Ms> = pts.iter().map(|p| p.0).collect();
+                            let stale = opts
+                                .gauge_max_staleness_ms
+                                .unwrap_or_else(|| default_staleness(&ts));
+                            (
+                                meta(
+                                    &decl.name,
+                                    ColumnKind::Gauge,
+                                    format!("{src} (max staleness {stale} ms)"),
+                                    &decl.unit,
+                                ),
+                                bin_gauge(&grid, &pts, stale),
+                            )
+                        }
+                        MetricKind::Flow | MetricKind::Cumulative => {
+                            if decl.kind == MetricKind::Cumulative {
+                                // Loaders difference these; data built in code may not be.
+                                let mut prev: Option<f64> = None;
+                                for p in pts.iter_mut() {
+                                    let v = p.1;
+                                    p.1 = match prev {
+                                        None => 0.0,
+                                        Some(q) if v >= q => v - q,
+                                        Some(_) => v,
+                                    };
+                                    prev = Some(v);
+                                }
+                            }
+                            (
+                                meta(&decl.name, ColumnKind::Flow, src, &decl.unit),
+                                bin_flow(&grid, &pts, opts.flow),
+                            )
+                        }
+                    }
+                })
+                .collect()
+        });
+        let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
+        for (m, v) in metric_cols {
+            metric_values.insert(m.name.clone(), v.clone());
+            tl.push(m, v)?;
+        }
+
+        // ---- events: orders and refunds (sequential: sums in a fixed order)
+        let mut orders = vec![0.0; grid.n];
+        let mut quantity = vec![0.0; grid.n];
+        let mut order_gmv = vec![0.0; grid.n];
+        let mut refunds = vec![0.0; grid.n];
+        let mut refund_gmv = vec![0.0; grid.n];
+        let mut pgmv: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        let mut porders: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        if opts.per_product {
+            for p in &data.products {
+                pgmv.insert(&p.id, vec![0.0; grid.n]);
+                porders.insert(&p.id, vec![0.0; grid.n]);
+            }
+        }
+        for o in &data.orders {
+            let Some(i) = grid.bin(o.ts_ms) else { continue };
+            match o.status {
+                OrderStatus::Paid => {
+                    orders[i] += 1.0;
+                    quantity[i] += o.quantity as f64;
+                    order_gmv[i] += o.amount;
+                    if opts.per_product {
+                        if let Some(v) = pgmv.get_mut(o.product_id.as_str()) {
+                            v[i] += o.amount;
+                        }
+                        if let Some(v) = porders.get_mut(o.product_id.as_str()) {
+                            v[i] += 1.0;
+                        }
+                    }
+                }
+                OrderStatus::Refunded => {
+                    refunds[i] += 1.0;
+                    refund_gmv[i] += o.amount;
+                }
+            }
+        }
+
+        // ---- comments (+ lexicon) and utterances (+ lexicon), in parallel
+        let question_group = matcher.groups().iter().position(|g| g == "question");
+        let comment_texts: Vec<&str> = data.comments.iter().map(|c| c.text.as_str()).collect();
+        let utt_texts: Vec<&str> = data.utterances.iter().map(|u| u.text.as_str()).collect();
+        let ((comment_lex, questions), (speech_lex, _)) = rayon::join(
+            || {
+                lexicon_counts(
+                    &matcher,
+                    &comment_texts,
+                    &grid,
+                    |i, _| grid.bin(data.comments[i].ts_ms),
+                    question_group,
+                )
+            },
+            || {
+                lexicon_counts(
+                    &matcher,
+                    &utt_texts,
+                    &grid,
+                    |i, pos| {
+                        let u = &data.utterances[i];
+                        let t = u.start_ms as f64 + (u.end_ms - u.start_ms) as f64 * pos;
+                        grid.bin(t.floor() as Ms)
+                    },
+                    None,
+                )
+            },
+        );
+        let mut comments = vec![0.0; grid.n];
+        for c in &data.comments {
+            if let Some(i) = grid.bin(c.ts_ms) {
+                comments[i] += 1.0;
+            }
+        }
+        tl.push(
+            meta("comments", ColumnKind::Count, "comments", "count"),
+            comments,
+        )?;
+        tl.push(
+            meta(
+                "questions",
+                ColumnKind::Count,
+                if question_group.is_some() {
+                    "comments matching lexicon group 'question'"
+                } else {
+                    "comments containing '?'"
+                },
+                "count",
+            ),
+            questions,
+        )?;
+        tl.push(
+            meta("orders", ColumnKind::Count, "orders (paid)", "count"),
+            orders.clone(),
+        )?;
+        tl.push(
+            meta(
+                "quantity",
+                ColumnKind::Sum,
+                "orders.quantity (paid)",
+                "items",
+            ),
+            quantity,
+        )?;
+        tl.push(
+            meta("order_gmv", ColumnKind::Sum, "orders.amount (paid)", "yuan"),
+            order_gmv.clone(),
+        )?;
+        tl.push(
+            meta("refunds", ColumnKind::Count, "orders (refunded)", "count"),
+            refunds,
+        )?;
+        tl.push(
+            meta(
+                "refund_gmv",
+                ColumnKind::Sum,
+                "orders.amount (refunded)",
+                "yuan",
+            ),
+            refund_gmv,
+        )?;
+
+        // ---- rates
+        let gmv_name = if metric_values.contains_key("gmv") {
+            "gmv"
+        } else {
+            "order_gmv"
+        };
+        let gmv = metric_values
+            .get("gmv")
+            .cloned()
+            .unwrap_or_else(|| order_gmv.clone());
+        if let Some(entries) = data
+            .metrics
+            .iter()
+            .find(|m| m.name == "entries" && m.kind != MetricKind::Gauge)
+            .and_then(|m| metric_values.get(&m.name))
+        {
+            tl.push(
+                meta(
+                    "gpm",
+                    ColumnKind::Rate,
+                    format!("1000 * {gmv_name} / entries"),
+                    "yuan per 1000 entries",
+                ),
+                ratio(&gmv, entries, 1000.0),
+            )?;
+            tl.push(
+                meta(
+                    "conversion",
+                    ColumnKind::Rate,
+                    "orders / entries",
+                    "orders per entry",
+                ),
+                ratio(&orders, entries, 1.0),
+            )?;
+        }
+        tl.push(
+            meta(
+                "aov",
+                ColumnKind::Rate,
+                format!("{gmv_name} / orders"),
+                "yuan per order",
+            ),
+            ratio(&gmv, &orders, 1.0),
+        )?;
+        if opts.per_product {
+            for (pid, v) in pgmv {
+                tl.push(
+                    meta(
+                        format!("gmv:{pid}"),
+                        ColumnKind::Sum,
+                        format!("orders.amount (paid, product {pid})"),
+                        "yuan",
+                    ),
+                    v,
+                )?;
+            }
+            for (pid, v) in porders {
+                tl.push(
+                    meta(
+                        format!("orders:{pid}"),
+                        ColumnKind::Count,
+                        format!("orders (paid, product {pid})"),
+                        "count",
+                    ),
+                    v,
+                )?;
+            }
+        }
+
+        // ---- intervals
+        let mut by_anchor: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+        for a in &data.anchors {
+            by_anchor.insert(&a.id, Vec::new());
+        }
+        for sh in &data.shifts {
+            by_anchor
+                .entry(&sh.anchor_id)
+                .or_default()
+                .push((sh.start_ms, sh.end_ms));
+        }
+        for (a, mut spans) in by_anchor {
+            tl.push(
+                meta(
+                    format!("anchor:{a}"),
+                    ColumnKind::Interval,
+                    format!("shifts of anchor {a}"),
+                    "share",
+                ),
+                bin_union(&grid, &mut spans),
+            )?;
+        }
+        let mut explain_all: Vec<(Ms, Ms)> = Vec::new();
+        let mut explain: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+        if opts.per_product {
+            for p in &data.products {
+                explain.insert(&p.id, Vec::new());
+            }
+        }
+        for sg in data
+            .segments
+            .iter()
+            .filter(|s| s.kind == SegmentKind::Explain)
+        {
+            explain_all.push((sg.start_ms, sg.end_ms));
+            if opts.per_product {
+                explain
+                    .entry(&sg.product_id)
+                    .or_default()
+                    .push((sg.start_ms, sg.end_ms));
+            }
+        }
+        tl.push(
+            meta(
+                "explain:any",
+                ColumnKind::Interval,
+                "product segments (explain), any product",
+                "share",
+            ),
+            bin_union(&grid, &mut explain_all),
+        )?;
+        for (p, mut spans) in explain {
+            tl.push(
+                meta(
+                    format!("explain:{p}"),
+                    ColumnKind::Interval,
+                    format!("product segments (explain) of {p}"),
+                    "share",
+                ),
+                bin_union(&grid, &mut spans),
+            )?;
+        }
+        let mut promos: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
+        for p in &data.promotions {
+            let kind = serde_json::to_value(p.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "custom".into());
+            promos.entry(kind).or_default().push((p.start_ms, p.end_ms));
+        }
+        for (k, mut spans) in promos {
+            tl.push(
+                meta(
+                    format!("promo:{k}"),
+                    ColumnKind::Interval,
+                    format!("promotions of kind {k}"),
+                    "share",
+                ),
+                bin_union(&grid, &mut spans),
+            )?;
+        }
+        let mut speech: Vec<(Ms, Ms)> = data
+            .utterances
+            .iter()
+            .map(|u| (u.start_ms, u.end_ms))
+            .collect();
+        tl.push(
+            meta(
+                "speech",
+                ColumnKind::Interval,
+                "utterances (transcript clock)",
+                "share",
+            ),
+            bin_union(&grid, &mut speech),
+        )?;
+
+        // ---- lexicon
+        for (g, v) in matcher.groups().iter().zip(speech_lex) {
+            tl.push(
+                meta(
+                    format!("speech:{g}"),
+                    ColumnKind::Lexicon,
+                    format!("lexicon group '{g}' in utterances"),
+                    "matches",
+                ),
+                v,
+            )?;
+        }
+        for (g, v) in matcher.groups().iter().zip(comment_lex) {
+            tl.push(
+                meta(
+                    format!("comments:{g}"),
+                    ColumnKind::Lexicon,
+                    format!("lexicon group '{g}' in comments"),
+                    "matches",
+                ),
+                v,
+            )?;
+        }
+        Ok(tl)
+    }
+}
+
+/// The room view: timelines of many sessions of one room, built in parallel
+/// and stacked with a session key ([`Timeline::stack`]). Sessions keep the
+/// order given.
+pub fn room_timeline(sessions: &[SessionData], opts: &AlignOptions) -> Result<Timeline> {
+    if opts.start_ms.is_some() || opts.end_ms.is_some() {
+        return Err(VapError::InvalidArgument(
+            "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
+        ));
+    }
+    let parts = crate::threads::install(|| {
+        sessions
+            .par_iter()
+            .map(|d| Timeline::build(d, opts))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Timeline::stack(parts)
+}
+
+/// The room view of every session of `room_id` in a store, in session order
+/// (by start), loaded and aligned in parallel.
+pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
+    let mut infos = store.sessions(Some(room_id))?;
+    infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
+    let data = crate::threads::install(|| {
+        infos
+            .par_iter()
+            .map(|i| store.load(room_id, &i.session_id))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    room_timeline(&data, opts)
+}

@@ -1,0 +1,340 @@
+//! Phrase groups matched in speech and comments.
+//!
+//! A [`Lexicon`] maps group names ("urgency", "price", `product:<id>`) to
+//! phrases. Matching folds text and phrases the same way ([`fold`]: NFKC,
+//! lower case, Traditional → Simplified Chinese) and scans each text once with
+//! an Aho-Corasick automaton over every phrase of every group (leftmost-longest,
+//! non-overlapping), so the cost does not grow with the number of phrases.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::{is_nfkc_quick, IsNormalized};
+
+use crate::error::{Result, VapError};
+use crate::schema::Product;
+
+/// Named groups of phrases. Serialises as `{"groups": {"urgency": [...], ...}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lexicon {
+    /// Group name → phrases. Groups are reported in name order.
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+/// Phrases vap matches by default (group → phrases), Chinese and English.
+pub const BUILTIN: &[(&str, &[&str])] = &[
+    (
+        "urgency",
+        &[
+            "最后100单",
+            "最后一波",
+            "限时",
+            "秒杀",
+            "抓紧",
+            "抓紧拍",
+            "马上涨价",
+            "库存不多",
+            "手慢无",
+            "倒计时",
+            "last chance",
+            "limited time",
+            "hurry",
+            "only a few left",
+        ],
+    ),
+    (
+        "price",
+        &[
+            "到手价",
+            "直降",
+            "券后",
+            "买一送一",
+            "优惠券",
+            "领券",
+            "原价",
+            "折扣",
+            "包邮",
+            "price",
+            "discount",
+            "coupon",
+            "% off",
+        ],
+    ),
+    (
+        "question",
+        &[
+            "?",
+            "吗",
+            "多少钱",
+            "有没有",
+            "怎么",
+            "什么时候",
+            "哪里",
+            "在哪",
+            "能不能",
+            "可以吗",
+            "how much",
+            "how to",
+            "when will",
+            "is it",
+            "do you",
+        ],
+    ),
+    (
+        "answer",
+        &[
+            "这位宝宝问",
+            "有宝宝问",
+            "回答一下",
+            "有的",
+            "可以的",
+            "you asked",
+            "good question",
+        ],
+    ),
+];
+
+/// Folds text for matching: Unicode NFKC, whitespace runs collapsed, lower
+/// case, Traditional Chinese characters to Simplified. The number of characters
+/// is that of the NFKC-normalised text (the script conversion is one to one).
+///
+/// ```
+/// assert_eq!(vap_core::align::fold("限時秒殺 LAST  Chance"), "限时秒杀 last chance");
+/// ```
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out
+}
+
+/// [`fold`] into a reusable buffer (cleared first).
+pub fn fold_into(text: &str, out: &mut String) {
+    out.clear();
+    let normalized;
+    let src: &str = if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text
+    } else {
+        normalized = crate::text::normalize(text);
+        &normalized
+    };
+    let mut pending_space = false;
+    for c in src.chars() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    if !out.is_ascii() {
+        // Traditional → Simplified, one character to one (fast2s looks at the
+        // neighbours for the few context-dependent characters).
+        *out = fast2s::convert(out);
+    }
+}
+
+impl Lexicon {
+    /// An empty lexicon.
+    pub fn new() -> Lexicon {
+        Lexicon::default()
+    }
+
+    /// vap's built-in groups ([`BUILTIN`]).
+    pub fn builtin() -> Lexicon {
+        let mut l = Lexicon::new();
+        for (g, phrases) in BUILTIN {
+            l.groups.insert(
+                (*g).to_string(),
+                phrases.iter().map(|p| p.to_string()).collect(),
+            );
+        }
+        l
+    }
+
+    /// Adds one group (`product:<id>`) per product with its name and aliases.
+    pub fn with_products(mut self, products: &[Product]) -> Lexicon {
+        for p in products {
+            let mut phrases = vec![p.name.clone()];
+            phrases.extend(p.aliases.iter().cloned());
+            self.groups.insert(format!("product:{}", p.id), phrases);
+        }
+        self
+    }
+
+    /// Adds (or replaces) a group.
+    pub fn group(mut self, name: &str, phrases: &[&str]) -> Lexicon {
+        self.groups.insert(
+            name.to_string(),
+            phrases.iter().map(|p| p.to_string()).collect(),
+        );
+        self
+    }
+
+    /// Compiles the lexicon into a matcher. Empty group names and phrases that
+    /// fold to nothing are refused, all of them listed.
+    pub fn compile(&self) -> Result<Matcher> {
+        let mut problems = Vec::new();
+        let mut phrase_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_groups: Vec<Vec<u32>> = Vec::new();
+        let names: Vec<String> = self.groups.keys().cloned().collect();
+        for (gi, (name, phrases)) in self.groups.iter().enumerate() {
+            if name.trim().is_empty() {
+                problems.push("a group has an empty name".to_string());
+            }
+            for p in phrases {
+                let f = fold(p);
+                if f.is_empty() {
+                    problems.push(format!(
+                        "group '{name}': phrase {p:?} is empty after folding"
+                    ));
+                    continue;
+                }
+                let id = *phrase_index.entry(f.clone()).or_insert_with(|| {
+                    patterns.push(f);
+                    pattern_groups.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !pattern_groups[id].contains(&(gi as u32)) {
+                    pattern_groups[id].push(gi as u32);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "lexicon: {}",
+                problems.join("; ")
+            )));
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| VapError::InvalidArgument(format!("lexicon: {e}")))?;
+        Ok(Matcher {
+            names,
+            ac,
+            pattern_groups,
+        })
+    }
+}
+
+/// A compiled [`Lexicon`].
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    names: Vec<String>,
+    ac: AhoCorasick,
+    pattern_groups: Vec<Vec<u32>>,
+}
+
+/// One match in a text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhraseMatch {
+    /// Index of the group (in [`Matcher::groups`]).
+    pub group: usize,
+    /// Position of the match's middle as a fraction of the folded text's
+    /// length in characters, in [0, 1].
+    pub position: f64,
+}
+
+impl Matcher {
+    /// Group names, in column order.
+    pub fn groups(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Calls `f` for each (match, group) in `folded` text (already [`fold`]ed).
+    /// A phrase listed in several groups counts once in each.
+    pub fn for_each(&self, folded: &str, mut f: impl FnMut(PhraseMatch)) {
+        let mut it = self.ac.find_iter(folded).peekable();
+        if it.peek().is_none() {
+            return;
+        }
+        let total = folded.chars().count().max(1) as f64;
+        // Character index of byte offsets, computed incrementally.
+        let mut last_byte = 0usize;
+        let mut last_char = 0usize;
+        for m in it {
+            last_char += folded[last_byte..m.start()].chars().count();
+            last_byte = m.start();
+            let len = folded[m.start()..m.end()].chars().count() as f64;
+            let position = ((last_char as f64 + len / 2.0) / total).clamp(0.0, 1.0);
+            for &g in &self.pattern_groups[m.pattern().as_usize()] {
+                f(PhraseMatch {
+                    group: g as usize,
+                    position,
+                });
+            }
+        }
+    }
+
+    /// Match counts per group in `text` (folded here).
+    pub fn count(&self, text: &str) -> Vec<u32> {
+        let mut out = vec![0u32; self.names.len()];
+        self.for_each(&fold(text), |m| out[m.group] += 1);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_handles_width_case_and_script() {
+        assert_eq!(fold("ＬＡＳＴ　ＣＨＡＮＣＥ！"), "last chance!");
+        assert_eq!(fold("券後價 點擊"), "券后价 点击");
+        assert_eq!(fold("  a\tb  "), "a b");
+        assert_eq!(fold("Ärger"), "ärger");
+    }
+
+    #[test]
+    fn one_pass_counts_each_match_once_per_group() {
+        let l = Lexicon::new()
+            .group("urgency", &["限时", "限时秒杀", "last chance"])
+            .group("flash", &["秒杀"]);
+        let m = l.compile().unwrap();
+        // leftmost-longest: "限时秒杀" is one match, so "秒杀" inside it is not.
+        assert_eq!(m.count("限時秒殺! LAST chance 秒杀"), vec![1, 2]);
+        assert_eq!(m.groups(), &["flash".to_string(), "urgency".to_string()]);
+    }
+
+    #[test]
+    fn shared_phrases_count_in_every_group() {
+        let l = Lexicon::new()
+            .group("a", &["到手价"])
+            .group("b", &["到手价"]);
+        assert_eq!(l.compile().unwrap().count("到手价"), vec![1, 1]);
+    }
+
+    #[test]
+    fn positions_are_character_fractions() {
+        let m = Lexicon::new().group("g", &["bb"]).compile().unwrap();
+        let mut pos = vec![];
+        m.for_each("aabbaaaaaa", |x| pos.push(x.position));
+        assert_eq!(pos, vec![0.3]);
+        let m = Lexicon::new().group("g", &["价"]).compile().unwrap();
+        let mut pos = vec![];
+        m.for_each("到手价", |x| pos.push(x.position));
+        assert!((pos[0] - 2.5 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn empty_phrases_are_all_listed() {
+        let e = Lexicon::new()
+            .group("a", &["", "x"])
+            .group("b", &["  "])
+            .compile()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("group 'a'") && e.contains("group 'b'"), "{e}");
+    }
+}
