@@ -38,6 +38,7 @@ test-node: ## node --test
 
 bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench foundation
+	$(CARGO) bench --locked -p vap-core --bench align
 
 bench-peers: setup ## vap vs pandas / pyarrow / polars loading the same session, one run, ratios
 	$(PY) benches/peers.py
