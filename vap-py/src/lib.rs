@@ -15,10 +15,11 @@ use vap_core::table::{self, TableName};
 use vap_core::text::Encoding;
 use vap_core::{SessionData, VapError};
 
+mod align;
 mod errors;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
-fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) -> PyResult<T> {
+pub(crate) fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) -> PyResult<T> {
     let out = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
     match out {
         Ok(Ok(v)) => Ok(v),
@@ -33,7 +34,7 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) 
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> vap_core::Result<String> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> vap_core::Result<String> {
     serde_json::to_string(v).map_err(|e| VapError::Internal(e.to_string()))
 }
 
@@ -79,15 +80,15 @@ fn load_options(
     o
 }
 
-fn py_table(batch: RecordBatch) -> PyResult<PyTable> {
+pub(crate) fn py_table(batch: RecordBatch) -> PyResult<PyTable> {
     let schema = batch.schema();
     PyTable::try_new(vec![batch], schema)
 }
 
 /// A validated session held in Rust.
 #[pyclass(name = "Session", module = "vap._vap", frozen)]
-struct PySession {
-    inner: SessionData,
+pub(crate) struct PySession {
+    pub(crate) inner: SessionData,
 }
 
 #[pymethods]
@@ -130,6 +131,22 @@ impl PySession {
             ))
         })?;
         py_table(batch)
+    }
+
+    fn timeline(&self, py: Python<'_>, options_json: &str) -> PyResult<align::PyTimeline> {
+        self.build_timeline(py, options_json)
+    }
+
+    fn estimate_transcript_offset(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        self.transcript_offset(py, options_json)
+    }
+
+    fn apply_offset(&self, py: Python<'_>, estimate_json: &str) -> PyResult<PySession> {
+        self.applied_offset(py, estimate_json)
+    }
+
+    fn shift_transcript(&self, py: Python<'_>, delta_ms: i64) -> PyResult<PySession> {
+        self.shifted_transcript(py, delta_ms)
     }
 
     fn num_rows(&self, py: Python<'_>, name: &str) -> PyResult<usize> {
@@ -223,8 +240,8 @@ fn from_tables(
 
 /// The embedded store.
 #[pyclass(name = "Store", module = "vap._vap", frozen)]
-struct PyStore {
-    inner: Store,
+pub(crate) struct PyStore {
+    pub(crate) inner: Store,
 }
 
 #[pymethods]
@@ -301,6 +318,10 @@ impl PyStore {
         })
     }
 
+    fn room_timeline(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<align::PyTimeline> {
+        self.build_room_timeline(py, room, options_json)
+    }
+
     fn contains(&self, py: Python<'_>, room: &str, session: &str) -> PyResult<bool> {
         run(py, || self.inner.contains(room, session))
     }
@@ -371,6 +392,13 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<PySession>()?;
     m.add_class::<PyStore>()?;
+    m.add_class::<align::PyTimeline>()?;
+    m.add_function(wrap_pyfunction!(align::room_timeline, m)?)?;
+    m.add_function(wrap_pyfunction!(align::estimate_offset, m)?)?;
+    m.add_function(wrap_pyfunction!(align::asof_join, m)?)?;
+    m.add_function(wrap_pyfunction!(align::fold, m)?)?;
+    m.add_function(wrap_pyfunction!(align::builtin_lexicon_json, m)?)?;
+    m.add_function(wrap_pyfunction!(align::lexicon_count, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;

@@ -24,6 +24,16 @@ from typing import TYPE_CHECKING, Any, Union
 import pyarrow as pa
 
 from . import _vap
+from ._align import (
+    ClockOffset,
+    Timeline,
+    align_options,
+    builtin_lexicon,
+    estimate_offset,
+    fold,
+    lexicon_count,
+    merge_asof,
+)
 from ._vap import (
     AlreadyExistsError,
     FormatError,
@@ -49,6 +59,14 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
     "AlreadyExistsError",
+    "ClockOffset",
+    "Timeline",
+    "builtin_lexicon",
+    "estimate_offset",
+    "fold",
+    "lexicon_count",
+    "merge_asof",
+    "room_timeline",
     "FormatError",
     "InternalError",
     "InvalidArgumentError",
@@ -119,6 +137,39 @@ class Session:
         import polars as pl
 
         return pl.from_arrow(self.table(name))  # type: ignore[return-value]
+
+    def timeline(self, step: Any = "1s", **options: Any) -> Timeline:
+        """Aligns every stream of the session on one grid of ``step`` (ms, a
+        ``timedelta`` or ``"1s"``, ``"10s"``, ``"1min"``).
+
+        Options: ``start``, ``end`` (a custom range), ``flow`` (``"spread"``: a
+        flow sample's amount spread over the span since the previous sample,
+        default; ``"point"``: counted at its timestamp), ``gauge_max_staleness``,
+        ``per_product``, ``lexicon`` (``{group: [phrases]}``; default
+        ``vap.builtin_lexicon()``), ``product_phrases``.
+        """
+        return Timeline(self._inner.timeline(align_options(step, **options)))
+
+    def estimate_transcript_offset(
+        self,
+        *,
+        max_lag: Any = "60s",
+        step: Any = "5s",
+        min_confidence: float = 0.99,
+        null_draws: int = 200,
+        seed: int = 0,
+    ) -> ClockOffset:
+        """The transcript's clock offset to the platform clock, from products
+        explained on the platform vs named in the speech. Never applied: call
+        ``.apply(session)`` on the result."""
+        from ._align import _offset_options
+
+        opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
+        return ClockOffset(**json.loads(self._inner.estimate_transcript_offset(opts)))
+
+    def shift_transcript(self, delta_ms: int) -> Session:
+        """A copy with every utterance moved by ``delta_ms``."""
+        return Session(self._inner.shift_transcript(int(delta_ms)))
 
     def num_rows(self, name: str) -> int:
         """Number of rows of a table."""
@@ -293,6 +344,11 @@ class Store:
         """Loads a stored session."""
         return Session(self._inner.load(room, session))
 
+    def room_timeline(self, room: str, step: Any = "1s", **options: Any) -> Timeline:
+        """The room view: every stored session of ``room`` aligned (in parallel)
+        and stacked with a session key. Options as ``Session.timeline``."""
+        return Timeline(self._inner.room_timeline(room, align_options(step, **options)))
+
     def contains(self, room: str, session: str) -> bool:
         """Whether the session is in the store."""
         return self._inner.contains(room, session)
@@ -315,6 +371,16 @@ class Store:
 
     def __repr__(self) -> str:
         return f"<vap.Store {self.root!r}>"
+
+
+def room_timeline(sessions: list[Session], step: Any = "1s", **options: Any) -> Timeline:
+    """The room view of several sessions of one room: aligned in parallel and
+    stacked with a session key. A column one session lacks is 0 there for
+    counts, sums, intervals and phrase matches, and missing for metrics and
+    rates. Options as ``Session.timeline``."""
+    return Timeline(
+        _vap.room_timeline([s._inner for s in sessions], align_options(step, **options))
+    )
 
 
 def _panic_for_tests(message: str) -> None:

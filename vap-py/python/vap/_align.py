@@ -1,0 +1,405 @@
+"""Timelines, transforms, clock offsets and as-of joins (``vap_core::align``)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import pyarrow as pa
+
+from . import _vap
+from ._vap import InvalidArgumentError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+    import polars
+
+    from . import Session
+
+Duration = Union[int, str, _dt.timedelta]
+Instant = Union[int, str, _dt.datetime]
+
+_UNITS = {"ms": 1, "s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(ms|sec|s|min|m|h)?\s*$")
+
+
+def to_ms(value: Duration, what: str = "duration") -> int:
+    """A duration in ms: an int (ms), a ``timedelta`` (or pandas ``Timedelta``),
+    or a string such as ``"500ms"``, ``"1s"``, ``"10s"``, ``"1min"``, ``"2h"``."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{what}: expected a duration, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, _dt.timedelta) or hasattr(value, "total_seconds"):
+        return round(value.total_seconds() * 1000)  # type: ignore[union-attr]
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return round(float(m.group(1)) * _UNITS[m.group(2) or "ms"])
+    raise InvalidArgumentError(
+        f"{what}: expected ms, a timedelta or a string like '10s' / '1min', got {value!r}"
+    )
+
+
+def to_instant_ms(value: Instant, what: str = "time") -> int:
+    """An instant in ms since the epoch: an int (ms), a ``datetime`` (naive = UTC)
+    or an ISO 8601 string."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as e:
+            raise InvalidArgumentError(f"{what}: not an ISO 8601 time: {value!r}") from e
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return round(value.timestamp() * 1000)
+    raise InvalidArgumentError(f"{what}: expected ms, a datetime or an ISO string, got {value!r}")
+
+
+def align_options(
+    step: Duration = "1s",
+    *,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    flow: str = "spread",
+    gauge_max_staleness: Duration | None = None,
+    per_product: bool = True,
+    lexicon: Mapping[str, Sequence[str]] | None = None,
+    product_phrases: bool = True,
+) -> str:
+    """The JSON ``AlignOptions`` of the keyword arguments (see ``Session.timeline``)."""
+    if flow not in ("spread", "point"):
+        raise InvalidArgumentError(f"flow must be 'spread' or 'point', got {flow!r}")
+    o: dict[str, Any] = {
+        "step_ms": to_ms(step, "step"),
+        "flow": flow,
+        "per_product": bool(per_product),
+        "product_phrases": bool(product_phrases),
+    }
+    if start is not None:
+        o["start_ms"] = to_instant_ms(start, "start")
+    if end is not None:
+        o["end_ms"] = to_instant_ms(end, "end")
+    if gauge_max_staleness is not None:
+        o["gauge_max_staleness_ms"] = to_ms(gauge_max_staleness, "gauge_max_staleness")
+    if lexicon is not None:
+        o["lexicon"] = {"groups": _groups(lexicon)}
+    return json.dumps(o)
+
+
+def _groups(lexicon: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    if isinstance(lexicon, Mapping) and set(lexicon) == {"groups"}:
+        lexicon = lexicon["groups"]  # type: ignore[assignment]
+    out = {}
+    for k, v in lexicon.items():
+        if isinstance(v, str):
+            raise InvalidArgumentError(
+                f"lexicon group {k!r}: expected a list of phrases, got a string"
+            )
+        out[str(k)] = [str(p) for p in v]
+    return out
+
+
+class Timeline:
+    """Every stream of a session (or of a room's sessions) on one regular grid.
+
+    Rows are bins ``[t, t + step)``; columns are ``float64`` with metadata
+    (``column_info``: kind, source, unit). A missing bin is NaN and flagged by
+    ``missing(name)`` (and by a ``<name>:missing`` column in the tables), never a
+    silent zero. Build one with ``Session.timeline`` or ``vap.room_timeline``.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _vap.Timeline):
+        self._inner = inner
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        return self._inner.names()
+
+    @property
+    def column_info(self) -> list[dict[str, Any]]:
+        """Per column: ``name, kind, source, unit, has_missing``."""
+        return json.loads(self._inner.columns_json())
+
+    @property
+    def step_ms(self) -> int:
+        """Bin width in ms."""
+        return self._inner.step_ms()
+
+    @property
+    def spans(self) -> list[dict[str, Any]]:
+        """The sessions in the timeline: ``room_id, session_id, grid, rows``."""
+        return json.loads(self._inner.spans_json())
+
+    @property
+    def time(self) -> np.ndarray:
+        """Bin starts as ``datetime64[ms]`` (UTC)."""
+        return np.frombuffer(self._inner.time_bytes(), dtype="<i8").astype("datetime64[ms]")
+
+    @property
+    def time_ms(self) -> np.ndarray:
+        """Bin starts in ms since the epoch (``int64``)."""
+        return np.frombuffer(self._inner.time_bytes(), dtype="<i8").copy()
+
+    def to_numpy(self, columns: Sequence[str] | None = None) -> np.ndarray:
+        """A ``(rows, columns)`` ``float64`` matrix (Fortran order), NaN where missing."""
+        names = None if columns is None else list(columns)
+        ncols = len(self.columns) if names is None else len(names)
+        buf = self._inner.matrix_bytes(names)
+        return np.frombuffer(buf, dtype="<f8").reshape((ncols, len(self))).T
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a 1-D ``float64`` array."""
+        return self.to_numpy([name])[:, 0]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.column(name)
+
+    def missing(self, name: str) -> np.ndarray:
+        """The missing-bin mask of a column (``True`` = missing)."""
+        m = self._inner.missing_bytes(name)
+        if m is None:
+            return np.zeros(len(self), dtype=bool)
+        return np.frombuffer(m, dtype=np.uint8).astype(bool)
+
+    def to_arrow(self) -> pa.Table:
+        """``pyarrow.Table``: ``time`` (timestamp[ms, UTC]), ``room_id`` /
+        ``session_id`` for a room view, the columns (null where missing, metadata
+        in each field), then the ``<name>:missing`` masks."""
+        return pa.table(self._inner.to_arrow())
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """pandas DataFrame indexed by ``time`` (by ``session_id, time`` for a room
+        view), NaN where missing; ``df.attrs["vap"]`` holds the column metadata."""
+        df = self.to_arrow().to_pandas()
+        keys = ["session_id", "time"] if self._inner.is_keyed() else ["time"]
+        df = df.set_index(keys)
+        df.attrs["vap"] = {
+            "step_ms": self.step_ms,
+            "columns": self.column_info,
+            "spans": self.spans,
+        }
+        return df
+
+    def to_polars(self) -> polars.DataFrame:
+        """polars DataFrame (null where missing)."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+
+    # ---- transforms
+    def derive(self, source: str, kind: str, *, name: str | None = None, **params: Any) -> str:
+        """Adds a column made from ``source`` by a transform (``lag``, ``lead``,
+        ``adstock``, ``weibull``, ``hill``; see the methods of the same names),
+        session by session. Returns the new column's name."""
+        spec = {"kind": kind, **params}
+        return self._inner.derive(source, json.dumps(spec), name)
+
+    def lag(self, source: str, bins: int = 1, *, name: str | None = None) -> str:
+        """``y[t] = x[t - bins]``; the first bins are missing."""
+        return self.derive(source, "lag", bins=bins, name=name)
+
+    def lead(self, source: str, bins: int = 1, *, name: str | None = None) -> str:
+        """``y[t] = x[t + bins]``; the last bins are missing."""
+        return self.derive(source, "lead", bins=bins, name=name)
+
+    def adstock(
+        self,
+        source: str,
+        half_life_bins: float,
+        *,
+        normalize: bool = False,
+        name: str | None = None,
+    ) -> str:
+        """Geometric carryover ``y[t] = x[t] + λ·y[t-1]``, ``λ = 0.5 ** (1 / half_life_bins)``."""
+        return self.derive(
+            source, "adstock", half_life_bins=half_life_bins, normalize=normalize, name=name
+        )
+
+    def weibull(
+        self,
+        source: str,
+        shape: float,
+        scale_bins: float,
+        max_lag_bins: int,
+        *,
+        name: str | None = None,
+    ) -> str:
+        """Delayed carryover with discrete Weibull weights (sum 1)."""
+        return self.derive(
+            source,
+            "weibull",
+            shape=shape,
+            scale_bins=scale_bins,
+            max_lag_bins=max_lag_bins,
+            name=name,
+        )
+
+    def hill(self, source: str, slope: float, inflexion: float, *, name: str | None = None) -> str:
+        """Hill saturation ``x^s / (x^s + (inflexion·max x)^s)``."""
+        return self.derive(source, "hill", slope=slope, inflexion=inflexion, name=name)
+
+    def copy(self) -> Timeline:
+        """An independent copy."""
+        return Timeline(self._inner.copy())
+
+    def __repr__(self) -> str:
+        return (
+            f"<vap.Timeline {len(self)} bins x {len(self.columns)} columns, step {self.step_ms} ms>"
+        )
+
+
+@dataclass(frozen=True)
+class ClockOffset:
+    """An estimated clock offset between two streams.
+
+    ``offset_ms`` is how far the other stream's clock reads ahead of the
+    reference (for a transcript: ``utterance time = platform time + offset``);
+    ``None`` when ``status == "undetermined"``. Nothing is shifted until
+    ``apply`` is called.
+    """
+
+    status: str
+    offset_ms: float | None
+    lag_bins: int
+    sub_bin: float
+    correlation: float
+    z: float
+    confidence: float
+    step_ms: int
+    max_lag_ms: int
+    channels: int
+    reason: str
+
+    @property
+    def determined(self) -> bool:
+        """Whether the offset could be told."""
+        return self.status == "determined"
+
+    def apply(self, session: Session) -> Session:
+        """A copy of ``session`` with its transcript moved onto the platform clock.
+        Raises ``vap.InvalidArgumentError`` when the offset is undetermined."""
+        from . import Session as _Session
+
+        return _Session(session._inner.apply_offset(json.dumps(self.__dict__)))
+
+
+def _offset_options(
+    max_lag: Duration, step: Duration, min_confidence: float, null_draws: int, seed: int
+) -> str:
+    return json.dumps(
+        {
+            "max_lag_ms": to_ms(max_lag, "max_lag"),
+            "step_ms": to_ms(step, "step"),
+            "min_confidence": float(min_confidence),
+            "null_draws": int(null_draws),
+            "seed": int(seed),
+        }
+    )
+
+
+def estimate_offset(
+    reference: Any,
+    other: Any,
+    *,
+    step: Duration,
+    max_lag: Duration = "60s",
+    min_confidence: float = 0.99,
+    null_draws: int = 200,
+    seed: int = 0,
+) -> ClockOffset:
+    """Clock offset between two binned streams by cross-correlation.
+
+    ``reference`` and ``other`` are 1-D arrays on the same grid of ``step``, or
+    lists of such arrays (paired channels). Returns a ``ClockOffset``; on noise
+    its status is ``"undetermined"``.
+    """
+    refs = _channels(reference)
+    others = _channels(other)
+    if len(refs) != len(others):
+        raise InvalidArgumentError(f"{len(refs)} reference channels but {len(others)} other")
+    pairs = list(zip(refs, others))
+    opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
+    return ClockOffset(**json.loads(_vap.estimate_offset(pairs, to_ms(step, "step"), opts)))
+
+
+def _channels(x: Any) -> list[list[float]]:
+    arr = np.asarray(x, dtype=float) if not isinstance(x, list) or not x else None
+    if arr is not None and arr.ndim == 1:
+        return [arr.tolist()]
+    if arr is not None and arr.ndim == 2:
+        return [row.tolist() for row in arr]
+    return [np.asarray(c, dtype=float).tolist() for c in x]
+
+
+def merge_asof(
+    left: Any,
+    right: Any,
+    *,
+    on: str,
+    by: str | Sequence[str] | None = None,
+    direction: str = "backward",
+    tolerance: Duration | None = None,
+    allow_exact_matches: bool = True,
+    suffix: str = "_right",
+) -> Any:
+    """As-of join with pandas ``merge_asof`` / polars ``join_asof`` semantics.
+
+    For each left row, the right row with the last key at or before it
+    (``backward``), the first at or after (``forward``) or the closer
+    (``nearest``, backward on a tie), within ``tolerance`` (inclusive; ms or a
+    duration for timestamp keys, key units for integer keys) and equal ``by``
+    keys. Returns the type of ``left`` (pandas, polars or ``pyarrow.Table``).
+    """
+    from . import _arrow
+
+    if direction not in ("backward", "forward", "nearest"):
+        raise InvalidArgumentError(
+            f"direction must be backward, forward or nearest, got {direction!r}"
+        )
+    opts: dict[str, Any] = {
+        "on": on,
+        "by": [by] if isinstance(by, str) else list(by or []),
+        "direction": direction,
+        "allow_exact_matches": bool(allow_exact_matches),
+        "suffix": suffix,
+    }
+    if tolerance is not None:
+        opts["tolerance"] = to_ms(tolerance, "tolerance")
+    out = pa.table(_vap.asof_join(_arrow(left), _arrow(right), json.dumps(opts)))
+    module = type(left).__module__
+    if module.startswith("pandas"):
+        return out.to_pandas()
+    if module.startswith("polars"):
+        import polars as pl
+
+        return pl.from_arrow(out)
+    return out
+
+
+def fold(text: str) -> str:
+    """Text as the lexicon matches it: NFKC, lower case, Simplified Chinese."""
+    return _vap.fold(text)
+
+
+def builtin_lexicon() -> dict[str, list[str]]:
+    """vap's built-in phrase groups (urgency, price, question, answer)."""
+    return json.loads(_vap.builtin_lexicon_json())["groups"]
+
+
+def lexicon_count(lexicon: Mapping[str, Sequence[str]], text: str) -> dict[str, int]:
+    """Matches per group of ``lexicon`` in one text (a quick way to test a lexicon)."""
+    return json.loads(_vap.lexicon_count(json.dumps({"groups": _groups(lexicon)}), text))
