@@ -309,6 +309,22 @@ export declare class Session {
   writeDir(path: string, format?: Format): void
   /** The whole session as one plain object (used by `JSON.stringify`). */
   toJSON(): SessionJSON
+  /** Aligns every stream of the session on one grid (default step 1 s). */
+  timeline(options?: TimelineOptions): Timeline
+  /** As `timeline`, off the main thread. */
+  timelineAsync(options?: TimelineOptions): Promise<Timeline>
+  /**
+   * The transcript's clock offset to the platform clock, from products
+   * explained on the platform vs named in the speech. Never applied.
+   */
+  estimateTranscriptOffset(options?: OffsetOptions): ClockOffset
+  /**
+   * A copy with the transcript moved onto the platform clock; throws
+   * `VAP_INVALID_ARGUMENT` when the estimate is undetermined.
+   */
+  applyOffset(estimate: ClockOffset): Session
+  /** A copy with every utterance moved by `deltaMs`. */
+  shiftTranscript(deltaMs: number): Session
 }
 
 /** Options for loading session directories or tables. */
@@ -479,6 +495,8 @@ export declare class Store {
   replaceTable<K extends TableName>(room: string, session: string, name: K, rows: InputRow<TableRows[K]>[]): void
   /** Adds or replaces a derived table; column types are inferred from the values. */
   replaceTable(room: string, session: string, name: string, rows: Record<string, unknown>[]): void
+  /** The room view: every stored session of `room` aligned and stacked with a session key. */
+  roomTimeline(room: string, options?: TimelineOptions): Timeline
 }
 
 // ------------------------------------------------------------------ misc
@@ -491,3 +509,183 @@ export declare function numThreads(): number
 export declare function version(): string
 /** Panics inside vap on purpose; throws `VAP_INTERNAL`. For tests only. */
 export declare function __panicForTests(message: string): never
+
+// ------------------------------------------------------------------ alignment
+
+/** A duration: ms, or a string such as `'500ms'`, `'10s'`, `'1min'`, `'2h'`. */
+export type Duration = number | string
+
+/** Phrase groups: group name → phrases (matched after NFKC, lower case, Traditional → Simplified). */
+export type LexiconGroups = Record<string, string[]>
+
+/** Options of `Session.timeline`. */
+export interface TimelineOptions {
+  /** Bin width (default `'1s'`). */
+  step?: Duration
+  /** Start of a custom range, ms (default: the session's start). */
+  start?: number
+  /** End of a custom range, ms, exclusive (default: the session's end). */
+  end?: number
+  /**
+   * `'spread'` (default): a flow sample's amount accrued since the previous
+   * sample is spread over that span; `'point'`: counted at its timestamp.
+   */
+  flow?: 'spread' | 'point'
+  /** How long a gauge observation stays valid (default max(60 s, 3 × median spacing)). */
+  gaugeMaxStaleness?: Duration
+  /** Per-product columns (default true). */
+  perProduct?: boolean
+  /** Phrase groups (default `builtinLexicon()`). */
+  lexicon?: LexiconGroups
+  /** Add a `product:<id>` group with each product's name and aliases (default true). */
+  productPhrases?: boolean
+}
+
+/** What a timeline column holds. */
+export type ColumnKind = 'flow' | 'gauge' | 'rate' | 'count' | 'sum' | 'interval' | 'lexicon' | 'transform'
+
+/** Metadata of a timeline column. */
+export interface ColumnInfo {
+  name: string
+  kind: ColumnKind
+  /** Where it comes from (`metric:gmv`, `orders.amount (paid)`, ...). */
+  source: string
+  unit: string
+  has_missing: boolean
+}
+
+/** A regular grid. */
+export interface Grid {
+  start_ms: Ms
+  step_ms: Ms
+  n: number
+}
+
+/** The rows of one session in a timeline. */
+export interface SessionSpan {
+  room_id: string
+  session_id: string
+  grid: Grid
+  rows: { start: number; end: number }
+}
+
+/** A column-major matrix: `data[j * rows + i]` is row `i` of column `j`. */
+export interface Matrix {
+  rows: number
+  columns: string[]
+  data: Float64Array
+}
+
+/** A transform of one column into a new one (`Timeline.derive`). */
+export type Transform =
+  | { kind: 'lag' | 'lead'; bins: number }
+  | { kind: 'adstock'; halfLifeBins: number; normalize?: boolean }
+  | { kind: 'weibull'; shape: number; scaleBins: number; maxLagBins: number }
+  | { kind: 'hill'; slope: number; inflexion: number }
+
+/**
+ * Every stream of a session (or of a room's sessions) on one regular grid of
+ * closed-left bins. A missing bin is `NaN` in `column()`, `1` in `missing()`
+ * and `null` in `toObjects()`, never a silent zero.
+ */
+export declare class Timeline {
+  private constructor()
+  /** Number of bins. */
+  get length(): number
+  /** Column names, in order. */
+  get columns(): string[]
+  /** Per-column metadata. */
+  get columnInfo(): ColumnInfo[]
+  /** Bin width in ms. */
+  get stepMs(): number
+  /** The sessions and their rows. */
+  get spans(): SessionSpan[]
+  /** Bin starts, ms since the epoch. */
+  time(): Float64Array
+  /** One column. */
+  column(name: string): Float64Array
+  /** The missing-bin mask of a column (1 = missing). */
+  missing(name: string): Uint8Array
+  /** The named columns (default all) as one column-major matrix. */
+  matrix(names?: string[]): Matrix
+  /** Rows as plain objects: `time`, `session_id` (room view), then the columns. */
+  toObjects(): Array<{ time: number; session_id?: string } & Record<string, number | null>>
+  /** Adds a column derived from `source`, session by session; returns its name. */
+  derive(source: string, transform: Transform, name?: string): string
+}
+
+/** The room view of several sessions of one room, aligned in parallel. */
+export declare function roomTimeline(sessions: Session[], options?: TimelineOptions): Timeline
+
+/** Options of the clock-offset estimators. */
+export interface OffsetOptions {
+  /** Bin width (default `'5s'` for the transcript; required for `estimateOffset`). */
+  step?: Duration
+  /** Largest offset searched, either way (default `'60s'`). */
+  maxLag?: Duration
+  /** Confidence needed to call the offset determined (default 0.99). */
+  minConfidence?: number
+  /** Circular shifts drawn for the null distribution (default 200). */
+  nullDraws?: number
+  /** Seed of those draws (default 0). */
+  seed?: number
+}
+
+/**
+ * An estimated clock offset: the other stream's clock reads `offset_ms` ahead
+ * of the reference (`utterance time = platform time + offset`).
+ */
+export interface ClockOffset {
+  status: 'determined' | 'undetermined'
+  /** `null` when undetermined. */
+  offset_ms: number | null
+  lag_bins: number
+  sub_bin: number
+  correlation: number
+  z: number
+  confidence: number
+  step_ms: number
+  max_lag_ms: number
+  channels: number
+  reason: string
+}
+
+/** A binned series, or paired channels as an array of series. */
+export type Series = ArrayLike<number> | ArrayLike<number>[]
+
+/** Clock offset between two binned streams by cross-correlation. */
+export declare function estimateOffset(
+  reference: Series,
+  other: Series,
+  options: OffsetOptions & { step: Duration },
+): ClockOffset
+
+/** Options of `asofJoin` (pandas `merge_asof` / polars `join_asof` semantics). */
+export interface AsofOptions {
+  /** Key column (numbers; ms for times). */
+  on: string
+  /** Columns whose values must be equal. */
+  by?: string | string[]
+  /** Default `'backward'`; `'nearest'` takes the backward row on a tie. */
+  direction?: 'backward' | 'forward' | 'nearest'
+  /** Largest distance, inclusive. */
+  tolerance?: Duration
+  /** Whether equal keys match (default true). */
+  allowExactMatches?: boolean
+  /** Suffix of clashing right column names (default `'_right'`). */
+  suffix?: string
+}
+
+/** For each left row, the right row as of its key; right columns are `null` without a match. */
+export declare function asofJoin(
+  left: Record<string, unknown>[],
+  right: Record<string, unknown>[],
+  options: AsofOptions,
+): Record<string, unknown>[]
+
+/** Text as the lexicon matches it: NFKC, lower case, Simplified Chinese. */
+export declare function fold(text: string): string
+/** vap's built-in phrase groups. */
+export declare function builtinLexicon(): LexiconGroups
+/** Matches per group of a lexicon in one text. */
+export declare function lexiconCount(lexicon: LexiconGroups, text: string): Record<string, number>

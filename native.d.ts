@@ -108,10 +108,67 @@ export declare class Store {
 export type JsStore = Store
 
 /**
+ * Every stream of a session (or of a room's sessions) on one regular grid.
+ * Columns are float64; a missing bin is `NaN` in `column()` and flagged by
+ * `missing()`, `null` in `toObjects()`.
+ */
+export declare class Timeline {
+  /** Number of bins (rows). */
+  get length(): number
+  /** Column names, in order. */
+  get columns(): Array<string>
+  /** Per column: `{ name, kind, source, unit, has_missing }`. */
+  get columnInfo(): any
+  /** Bin width in ms. */
+  get stepMs(): number
+  /** Sessions and their rows: `[{ room_id, session_id, grid, rows }]`. */
+  get spans(): any
+  /** Bin starts in ms since the epoch. */
+  time(): Float64Array
+  /** One column (`NaN` where missing). */
+  column(name: unknown): Float64Array
+  /** The missing-bin mask of a column (1 = missing); all zeros when none is. */
+  missing(name: unknown): Uint8Array
+  /**
+   * The named columns (all by default) as one column-major matrix:
+   * `{ rows, columns, data }`, `data[j * rows + i]` being row i of column j.
+   */
+  matrix(names?: Array<string> | undefined | null): Matrix
+  /** Rows as plain objects `{ time, session_id?, <column>: number | null }`. */
+  toObjects(): any
+  /**
+   * Adds a column made from `source` by a transform
+   * (`{ kind: 'lag' | 'lead', bins }`, `{ kind: 'adstock', halfLifeBins, normalize? }`,
+   * `{ kind: 'weibull', shape, scaleBins, maxLagBins }`,
+   * `{ kind: 'hill', slope, inflexion }`), session by session. Returns its name.
+   */
+  derive(source: unknown, transform: unknown, name?: string | undefined | null): string
+}
+export type JsTimeline = Timeline
+
+/**
  * Panics inside vap on purpose, to prove that a panic becomes a thrown
  * `VAP_INTERNAL` error. For tests only.
  */
 export declare function __panicForTests(message: unknown): void
+
+/**
+ * As-of join of two arrays of row objects (pandas `merge_asof` / polars
+ * `join_asof` semantics). Keys are numbers (ms for times).
+ */
+export declare function asofJoin(left: unknown, right: unknown, options: unknown): any
+
+/** vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`). */
+export declare function builtinLexicon(): any
+
+/**
+ * Clock offset between two binned streams (or lists of paired channels) by
+ * cross-correlation. `options.step` is required.
+ */
+export declare function estimateOffset(reference: unknown, other: unknown, options: unknown): any
+
+/** Text folded as the lexicon matches it (NFKC, lower case, Simplified Chinese). */
+export declare function fold(text: unknown): string
 
 /**
  * Builds a validated session from a manifest object and rows per table
@@ -120,14 +177,33 @@ export declare function __panicForTests(message: unknown): void
  */
 export declare function fromTables(manifest: unknown, tables: unknown, options?: unknown | undefined | null): Session
 
+/** Matches per group of a lexicon in one text. */
+export declare function lexiconCount(lexicon: unknown, text: unknown): any
+
 /** Loads a session directory (`manifest.json` + table files). */
 export declare function loadDir(path: unknown, options?: unknown | undefined | null): Session
 
 /** As `loadDir`, on the libuv thread pool; returns a Promise. */
 export declare function loadDirAsync(path: unknown, options?: unknown | undefined | null): Promise<Session>
 
+/** A column-major matrix of timeline columns. */
+export interface Matrix {
+  /** Rows (bins). */
+  rows: number
+  /** Column names. */
+  columns: Array<string>
+  /** Values, column after column. */
+  data: Float64Array
+}
+
 /** The number of threads vap's pool runs. */
 export declare function numThreads(): number
+
+/**
+ * The room view of several sessions of one room, aligned in parallel and
+ * stacked with a session key.
+ */
+export declare function roomTimeline(sessions: Array<JsSession>, options?: unknown | undefined | null): Timeline
 
 /**
  * Sets the number of threads vap uses (0 = the default: the number of CPUs;

@@ -37,3 +37,20 @@ vap.fromTables(
 )
 
 export { orders, comments, amount, status, series, key, infos, promise, code, describe, bad }
+
+// ---- alignment
+const tl: vap.Timeline = res.data.timeline({ step: '10s', flow: 'point', lexicon: { u: ['限时'] } })
+const col: Float64Array = tl.column('gmv')
+const info: vap.ColumnInfo[] = tl.columnInfo
+const derived: string = tl.derive('orders', { kind: 'adstock', halfLifeBins: 3 })
+const off: vap.ClockOffset = res.data.estimateTranscriptOffset({ maxLag: '60s' })
+const offMs: number | null = off.offset_ms
+const joined: Record<string, unknown>[] = vap.asofJoin([{ t: 1 }], [{ t: 0, v: 1 }], { on: 't', direction: 'nearest' })
+const roomTl: Promise<vap.Timeline> = res.data.timelineAsync()
+// @ts-expect-error flow modes are a closed set
+res.data.timeline({ flow: 'smeared' })
+// @ts-expect-error transforms need their parameters
+tl.derive('orders', { kind: 'adstock' })
+// @ts-expect-error estimateOffset needs a step
+vap.estimateOffset([1], [1], {})
+export const _alignUse = [col, info, derived, offMs, joined, roomTl]

@@ -5,6 +5,7 @@
 //!
 //! * the `Session` class, `loadDir` and `fromTables` are in [`session`];
 //! * the `Store` class is in [`store`];
+//! * `Timeline`, offsets, as-of joins and the lexicon are in [`align`];
 //! * `simulate` is in [`sim`];
 //! * the `AsyncTask` behind every `*Async` function is in [`tasks`];
 //! * [`error`] is the one place where a `VapError` or a panic becomes a JS
@@ -18,6 +19,7 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 
+pub mod align;
 pub mod convert;
 pub mod error;
 pub mod session;

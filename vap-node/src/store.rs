@@ -17,7 +17,7 @@ use crate::to_json;
 /// An embedded store rooted at a directory: rooms → sessions → Parquet tables.
 #[napi(js_name = "Store")]
 pub struct JsStore {
-    inner: Store,
+    pub(crate) inner: Store,
 }
 
 #[napi]

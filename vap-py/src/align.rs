@@ -68,7 +68,11 @@ impl PyTimeline {
     /// The named columns (all when `None`) as column-major little-endian f64
     /// bytes.
     #[pyo3(signature = (names = None))]
-    fn matrix_bytes<'py>(&self, py: Python<'py>, names: Option<Vec<String>>) -> PyResult<Bound<'py, PyBytes>> {
+    fn matrix_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        names: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = run(py, || {
             let m = self.inner.matrix();
             match names {
@@ -84,7 +88,11 @@ impl PyTimeline {
     }
 
     /// The missing-bin mask of a column as bytes (1 = missing), or `None`.
-    fn missing_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    fn missing_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
         if self.inner.position(name).is_none() {
             return Err(crate::errors::to_py(
                 py,
@@ -103,7 +111,13 @@ impl PyTimeline {
     }
 
     #[pyo3(signature = (source, transform_json, name = None))]
-    fn derive(&mut self, py: Python<'_>, source: &str, transform_json: &str, name: Option<String>) -> PyResult<String> {
+    fn derive(
+        &mut self,
+        py: Python<'_>,
+        source: &str,
+        transform_json: &str,
+        name: Option<String>,
+    ) -> PyResult<String> {
         let inner = &mut self.inner;
         run(py, || {
             let t: Transform = parse("transform", transform_json)?;
@@ -120,7 +134,11 @@ impl PyTimeline {
 
 impl PySession {
     /// Aligns the session on a grid (options as JSON `AlignOptions`).
-    pub(crate) fn build_timeline(&self, py: Python<'_>, options_json: &str) -> PyResult<PyTimeline> {
+    pub(crate) fn build_timeline(
+        &self,
+        py: Python<'_>,
+        options_json: &str,
+    ) -> PyResult<PyTimeline> {
         let inner = run(py, || {
             let o: AlignOptions = parse("timeline options", options_json)?;
             Timeline::build(&self.inner, &o)
@@ -139,7 +157,11 @@ impl PySession {
 
     /// A copy with the transcript moved onto the platform clock by a
     /// determined estimate (JSON `OffsetEstimate`); refuses an undetermined one.
-    pub(crate) fn applied_offset(&self, py: Python<'_>, estimate_json: &str) -> PyResult<PySession> {
+    pub(crate) fn applied_offset(
+        &self,
+        py: Python<'_>,
+        estimate_json: &str,
+    ) -> PyResult<PySession> {
         let inner = run(py, || {
             let e: align::OffsetEstimate = parse("offset estimate", estimate_json)?;
             let mut d = self.inner.clone();
@@ -162,7 +184,12 @@ impl PySession {
 
 impl PyStore {
     /// The room view of every stored session of a room.
-    pub(crate) fn build_room_timeline(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<PyTimeline> {
+    pub(crate) fn build_room_timeline(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        options_json: &str,
+    ) -> PyResult<PyTimeline> {
         let inner = run(py, || {
             let o: AlignOptions = parse("timeline options", options_json)?;
             align::store_room_timeline(&self.inner, room, &o)
@@ -173,7 +200,11 @@ impl PyStore {
 
 /// The room view of several sessions, built in parallel.
 #[pyfunction]
-pub(crate) fn room_timeline(py: Python<'_>, sessions: Vec<PyRef<'_, PySession>>, options_json: &str) -> PyResult<PyTimeline> {
+pub(crate) fn room_timeline(
+    py: Python<'_>,
+    sessions: Vec<PyRef<'_, PySession>>,
+    options_json: &str,
+) -> PyResult<PyTimeline> {
     let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &s.inner).collect();
     let inner = run(py, || {
         let o: AlignOptions = parse("timeline options", options_json)?;
@@ -185,23 +216,37 @@ pub(crate) fn room_timeline(py: Python<'_>, sessions: Vec<PyRef<'_, PySession>>,
 
 /// Offset between paired channels `(reference, other)` (JSON estimate out).
 #[pyfunction]
-pub(crate) fn estimate_offset(py: Python<'_>, pairs: Vec<(Vec<f64>, Vec<f64>)>, step_ms: i64, options_json: &str) -> PyResult<String> {
+pub(crate) fn estimate_offset(
+    py: Python<'_>,
+    pairs: Vec<(Vec<f64>, Vec<f64>)>,
+    step_ms: i64,
+    options_json: &str,
+) -> PyResult<String> {
     run(py, || {
         let o: OffsetOptions = parse("offset options", options_json)?;
-        let refs: Vec<(&[f64], &[f64])> = pairs.iter().map(|(a, b)| (a.as_slice(), b.as_slice())).collect();
+        let refs: Vec<(&[f64], &[f64])> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_slice(), b.as_slice()))
+            .collect();
         to_json(&align::estimate_offset(&refs, step_ms, &o)?)
     })
 }
 
 /// As-of join of two Arrow tables (JSON `AsofOptions`).
 #[pyfunction]
-pub(crate) fn asof_join(py: Python<'_>, left: PyTable, right: PyTable, options_json: &str) -> PyResult<PyTable> {
+pub(crate) fn asof_join(
+    py: Python<'_>,
+    left: PyTable,
+    right: PyTable,
+    options_json: &str,
+) -> PyResult<PyTable> {
     let (lb, ls) = left.into_inner();
     let (rb, rs) = right.into_inner();
     let out = run(py, || {
         let o: AsofOptions = parse("as-of options", options_json)?;
         let concat = |b: &[arrow_array::RecordBatch], s: &arrow_schema::SchemaRef| {
-            arrow_select::concat::concat_batches(s, b).map_err(|e| VapError::InvalidArgument(e.to_string()))
+            arrow_select::concat::concat_batches(s, b)
+                .map_err(|e| VapError::InvalidArgument(e.to_string()))
         };
         align::asof_join(&concat(&lb, &ls)?, &concat(&rb, &rs)?, &o)
     })?;

@@ -19,7 +19,10 @@ mod align;
 mod errors;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
-pub(crate) fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> vap_core::Result<T> + Send) -> PyResult<T> {
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> vap_core::Result<T> + Send,
+) -> PyResult<T> {
     let out = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
     match out {
         Ok(Ok(v)) => Ok(v),
@@ -318,7 +321,12 @@ impl PyStore {
         })
     }
 
-    fn room_timeline(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<align::PyTimeline> {
+    fn room_timeline(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        options_json: &str,
+    ) -> PyResult<align::PyTimeline> {
         self.build_room_timeline(py, room, options_json)
     }
 

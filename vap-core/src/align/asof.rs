@@ -179,9 +179,11 @@ fn keys(batch: &RecordBatch, name: &str, side: &str) -> Result<(Vec<i64>, i64)> 
             }
             (out, 1_000_000)
         }
-        other => return Err(VapError::InvalidArgument(format!(
+        other => {
+            return Err(VapError::InvalidArgument(format!(
             "{side} table, field '{name}': as-of keys must be integers or timestamps, not {other}"
-        ))),
+        )))
+        }
     };
     Ok((v, per_ms))
 }

@@ -232,7 +232,9 @@ where
 {
     const CHUNK: usize = 16_384;
     let groups = matcher.groups().len();
-    let parts: Vec<(Vec<(u32, u32)>, Vec<u32>)> = crate::threads::install(|| {
+    // Per chunk: (bin, group) of every match, and the bins of questions.
+    type ChunkHits = (Vec<(u32, u32)>, Vec<u32>);
+    let parts: Vec<ChunkHits> = crate::threads::install(|| {
         texts
             .par_chunks(CHUNK)
             .enumerate()

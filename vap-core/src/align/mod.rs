@@ -42,7 +42,7 @@ pub use asof::{asof_indices, asof_join, AsofDirection, AsofOptions};
 pub use build::{
     room_timeline, store_room_timeline, AlignOptions, FlowMode, EVENT_COLUMNS, RATE_COLUMNS,
 };
-pub use grid::{Grid, MAX_BINS};
+pub use grid::{parse_duration_ms, Grid, MAX_BINS};
 pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};
 pub use offset::{
     estimate_offset, estimate_transcript_offset, shift_utterances, OffsetEstimate, OffsetOptions,

@@ -302,9 +302,8 @@ pub fn estimate_offset(
         } else {
             let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
             let (mut y0, mut y1, mut y2) = (0.0, 0.0, 0.0);
-            for j in (best_k - k)..=(best_k + k) {
+            for (j, &y) in scores.iter().enumerate().skip(best_k - k).take(2 * k + 1) {
                 let x = j as f64 - best_k as f64;
-                let y = scores[j];
                 s0 += 1.0;
                 s1 += x;
                 s2 += x * x;
@@ -447,9 +446,7 @@ mod tests {
     fn recovers_a_planted_shift() {
         let r = noise(5000, 1);
         let mut o = vec![0.0; 5000];
-        for t in 0..5000 - 7 {
-            o[t + 7] = r[t];
-        }
+        o[7..].copy_from_slice(&r[..5000 - 7]);
         let e = estimate_offset(&[(&r, &o)], 1000, &OffsetOptions::default()).unwrap();
         assert_eq!(e.status, OffsetStatus::Determined, "{e:?}");
         assert_eq!(e.lag_bins, 7);

@@ -1,0 +1,618 @@
+//! `Timeline` and the alignment functions (`vap_core::align`): options arrive
+//! camelCase and become core options here; numbers come back as typed arrays.
+
+use napi::bindgen_prelude::{Float64Array, FromNapiValue, Uint8Array};
+use napi::JsValue;
+use napi::{Env, Unknown};
+use napi_derive::napi;
+use serde_json::{Map, Value};
+use vap_core::align::{
+    self, parse_duration_ms, AlignOptions, AsofDirection, AsofOptions, FlowMode, Lexicon,
+    OffsetEstimate, OffsetOptions, Timeline, Transform,
+};
+use vap_core::table::{self, Cell};
+use vap_core::VapError;
+
+use crate::convert::{json_of, opt_bool, opt_str, options, rows_of, string_arg};
+use crate::error::{call, invalid};
+use crate::session::JsSession;
+use crate::store::JsStore;
+use crate::tasks::VapTask;
+use crate::to_json;
+
+/// A duration option: ms as a number, or a string such as `"10s"`.
+fn duration(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_duration_ms(s).map(Some),
+        Some(v) => v
+            .as_f64()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|x| Some(x.round() as i64))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "option '{key}' must be ms or a string like \"10s\", got {v}"
+                ))
+            }),
+    }
+}
+
+fn instant(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .map(|x| Some(x.round() as i64))
+            .ok_or_else(|| invalid(format!("option '{key}' must be a time in ms, got {v}"))),
+    }
+}
+
+fn lexicon_of(v: &Value, what: &str) -> vap_core::Result<Lexicon> {
+    let v = match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("groups") => &m["groups"],
+        other => other,
+    };
+    serde_json::from_value(serde_json::json!({ "groups": v })).map_err(|e| {
+        invalid(format!(
+            "{what} must map group names to arrays of phrases: {e}"
+        ))
+    })
+}
+
+/// `TimelineOptions` → `AlignOptions`.
+pub(crate) fn align_options(v: Value) -> vap_core::Result<AlignOptions> {
+    let m = options(
+        v,
+        "timeline options",
+        &[
+            "step",
+            "start",
+            "end",
+            "flow",
+            "gaugeMaxStaleness",
+            "perProduct",
+            "lexicon",
+            "productPhrases",
+        ],
+    )?;
+    let mut o = AlignOptions::default();
+    if let Some(s) = duration(&m, "step")? {
+        o.step_ms = s;
+    }
+    o.start_ms = instant(&m, "start")?;
+    o.end_ms = instant(&m, "end")?;
+    o.flow = match opt_str(&m, "flow")?.as_deref() {
+        None | Some("spread") => FlowMode::Spread,
+        Some("point") => FlowMode::Point,
+        Some(other) => {
+            return Err(invalid(format!(
+                "flow must be 'spread' or 'point', got '{other}'"
+            )))
+        }
+    };
+    o.gauge_max_staleness_ms = duration(&m, "gaugeMaxStaleness")?;
+    o.per_product = opt_bool(&m, "perProduct")?.unwrap_or(true);
+    o.product_phrases = opt_bool(&m, "productPhrases")?.unwrap_or(true);
+    if let Some(l) = m.get("lexicon").filter(|v| !v.is_null()) {
+        o.lexicon = Some(lexicon_of(l, "lexicon")?);
+    }
+    Ok(o)
+}
+
+fn offset_options(v: Value) -> vap_core::Result<OffsetOptions> {
+    let m = options(
+        v,
+        "offset options",
+        &["step", "maxLag", "minConfidence", "nullDraws", "seed"],
+    )?;
+    let mut o = OffsetOptions::default();
+    if let Some(s) = duration(&m, "step")? {
+        o.step_ms = s;
+    }
+    if let Some(s) = duration(&m, "maxLag")? {
+        o.max_lag_ms = s;
+    }
+    if let Some(c) = m.get("minConfidence").filter(|v| !v.is_null()) {
+        o.min_confidence = c
+            .as_f64()
+            .ok_or_else(|| invalid(format!("minConfidence must be a number, got {c}")))?;
+    }
+    if let Some(n) = m.get("nullDraws").filter(|v| !v.is_null()) {
+        o.null_draws = n
+            .as_u64()
+            .ok_or_else(|| invalid(format!("nullDraws must be a positive integer, got {n}")))?
+            as usize;
+    }
+    if let Some(n) = m.get("seed").filter(|v| !v.is_null()) {
+        o.seed = n
+            .as_u64()
+            .ok_or_else(|| invalid(format!("seed must be an integer >= 0, got {n}")))?;
+    }
+    Ok(o)
+}
+
+fn transform_of(v: Value) -> vap_core::Result<Transform> {
+    // camelCase keys from JS → the core's snake_case.
+    let m = match v {
+        Value::Object(m) => m,
+        other => {
+            return Err(invalid(format!(
+                "transform must be an object like {{ kind: 'lag', bins: 3 }}, got {other}"
+            )))
+        }
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let key = match k.as_str() {
+            "halfLifeBins" => "half_life_bins",
+            "scaleBins" => "scale_bins",
+            "maxLagBins" => "max_lag_bins",
+            other => other,
+        };
+        out.insert(key.to_string(), v);
+    }
+    serde_json::from_value(Value::Object(out)).map_err(|e| invalid(format!("bad transform: {e}")))
+}
+
+/// Every stream of a session (or of a room's sessions) on one regular grid.
+/// Columns are float64; a missing bin is `NaN` in `column()` and flagged by
+/// `missing()`, `null` in `toObjects()`.
+#[napi(js_name = "Timeline")]
+pub struct JsTimeline {
+    inner: Timeline,
+}
+
+#[napi]
+impl JsTimeline {
+    /// Number of bins (rows).
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// Column names, in order.
+    #[napi(getter)]
+    pub fn columns(&self) -> Vec<String> {
+        self.inner.names().into_iter().map(str::to_string).collect()
+    }
+
+    /// Per column: `{ name, kind, source, unit, has_missing }`.
+    #[napi(getter, catch_unwind)]
+    pub fn column_info(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(self.inner.columns()))
+    }
+
+    /// Bin width in ms.
+    #[napi(getter)]
+    pub fn step_ms(&self) -> i64 {
+        self.inner.step_ms()
+    }
+
+    /// Sessions and their rows: `[{ room_id, session_id, grid, rows }]`.
+    #[napi(getter, catch_unwind)]
+    pub fn spans(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(self.inner.spans()))
+    }
+
+    /// Bin starts in ms since the epoch.
+    #[napi]
+    pub fn time(&self) -> Float64Array {
+        Float64Array::new(self.inner.time_ms().iter().map(|t| *t as f64).collect())
+    }
+
+    /// One column (`NaN` where missing).
+    #[napi(catch_unwind)]
+    pub fn column(&self, env: Env, name: Unknown<'_>) -> napi::Result<Float64Array> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            Ok(Float64Array::new(self.inner.values(&name)?.to_vec()))
+        })
+    }
+
+    /// The missing-bin mask of a column (1 = missing); all zeros when none is.
+    #[napi(catch_unwind)]
+    pub fn missing(&self, env: Env, name: Unknown<'_>) -> napi::Result<Uint8Array> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            self.inner.values(&name)?;
+            Ok(Uint8Array::new(match self.inner.missing(&name) {
+                Some(m) => m.iter().map(|b| *b as u8).collect(),
+                None => vec![0; self.inner.len()],
+            }))
+        })
+    }
+
+    /// The named columns (all by default) as one column-major matrix:
+    /// `{ rows, columns, data }`, `data[j * rows + i]` being row i of column j.
+    #[napi(catch_unwind)]
+    pub fn matrix(&self, env: Env, names: Option<Vec<String>>) -> napi::Result<Matrix> {
+        call(&env, || {
+            let names = names.unwrap_or_else(|| self.columns());
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let m = self.inner.select(&refs)?;
+            Ok(Matrix {
+                rows: m.nrows() as u32,
+                columns: names,
+                data: Float64Array::new(m.t().iter().copied().collect()),
+            })
+        })
+    }
+
+    /// Rows as plain objects `{ time, session_id?, <column>: number | null }`.
+    #[napi(catch_unwind)]
+    pub fn to_objects(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || {
+            let names = self.inner.names();
+            let cols: Vec<&[f64]> = names
+                .iter()
+                .map(|n| self.inner.values(n))
+                .collect::<vap_core::Result<_>>()?;
+            let mut session_of = vec![""; self.inner.len()];
+            if self.inner.is_keyed() {
+                for s in self.inner.spans() {
+                    for r in s.rows.clone() {
+                        session_of[r] = &s.session_id;
+                    }
+                }
+            }
+            let rows = (0..self.inner.len())
+                .map(|i| {
+                    let mut m = Map::with_capacity(names.len() + 2);
+                    m.insert("time".into(), Value::from(self.inner.time_ms()[i]));
+                    if self.inner.is_keyed() {
+                        m.insert("session_id".into(), Value::from(session_of[i]));
+                    }
+                    for (n, c) in names.iter().zip(&cols) {
+                        let v = c[i];
+                        m.insert(
+                            (*n).to_string(),
+                            serde_json::Number::from_f64(v)
+                                .map(Value::Number)
+                                .unwrap_or(Value::Null),
+                        );
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            Ok(Value::Array(rows))
+        })
+    }
+
+    /// Adds a column made from `source` by a transform
+    /// (`{ kind: 'lag' | 'lead', bins }`, `{ kind: 'adstock', halfLifeBins, normalize? }`,
+    /// `{ kind: 'weibull', shape, scaleBins, maxLagBins }`,
+    /// `{ kind: 'hill', slope, inflexion }`), session by session. Returns its name.
+    #[napi(catch_unwind)]
+    pub fn derive(
+        &mut self,
+        env: Env,
+        source: Unknown<'_>,
+        transform: Unknown<'_>,
+        name: Option<String>,
+    ) -> napi::Result<String> {
+        let source = call(&env, || string_arg(&env, source, "source"))?;
+        let t = call(&env, || transform_of(json_of(&env, Some(transform))?))?;
+        let inner = &mut self.inner;
+        call(&env, || inner.derive(&source, &t, name.as_deref()))
+    }
+}
+
+/// A column-major matrix of timeline columns.
+#[napi(object)]
+pub struct Matrix {
+    /// Rows (bins).
+    pub rows: u32,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Values, column after column.
+    pub data: Float64Array,
+}
+
+impl From<Timeline> for JsTimeline {
+    fn from(inner: Timeline) -> Self {
+        JsTimeline { inner }
+    }
+}
+
+#[napi]
+impl JsSession {
+    /// Aligns every stream of the session on one grid (see `TimelineOptions`).
+    #[napi(catch_unwind)]
+    pub fn timeline(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<JsTimeline> {
+        call(&env, || {
+            let o = align_options(json_of(&env, options)?)?;
+            Ok(Timeline::build(&self.data, &o)?.into())
+        })
+    }
+
+    /// As `timeline`, off the main thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<Timeline>")]
+    pub fn timeline_async(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+    ) -> napi::bindgen_prelude::AsyncTask<VapTask<JsTimeline>> {
+        let data = self.data.clone();
+        let task = match json_of(&env, options).and_then(align_options) {
+            Ok(o) => VapTask::new(move || Ok(Timeline::build(&data, &o)?.into())),
+            Err(e) => VapTask::failed(e),
+        };
+        napi::bindgen_prelude::AsyncTask::new(task)
+    }
+
+    /// The transcript's clock offset to the platform clock (never applied).
+    #[napi(catch_unwind)]
+    pub fn estimate_transcript_offset(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let o = offset_options(json_of(&env, options)?)?;
+            to_json!(&align::estimate_transcript_offset(&self.data, &o)?)
+        })
+    }
+
+    /// A copy with the transcript moved onto the platform clock by a determined
+    /// estimate; throws `VAP_INVALID_ARGUMENT` for an undetermined one.
+    #[napi(catch_unwind)]
+    pub fn apply_offset(&self, env: Env, estimate: Unknown<'_>) -> napi::Result<JsSession> {
+        call(&env, || {
+            let e: OffsetEstimate = serde_json::from_value(json_of(&env, Some(estimate))?)
+                .map_err(|e| invalid(format!("not an offset estimate: {e}")))?;
+            let mut d = (*self.data).clone();
+            e.apply_to_transcript(&mut d)?;
+            Ok(d.into())
+        })
+    }
+
+    /// A copy with every utterance moved by `deltaMs`.
+    #[napi(catch_unwind)]
+    pub fn shift_transcript(&self, env: Env, delta_ms: i64) -> napi::Result<JsSession> {
+        call(&env, || {
+            let mut d = (*self.data).clone();
+            align::shift_utterances(&mut d, delta_ms);
+            Ok(d.into())
+        })
+    }
+}
+
+#[napi]
+impl JsStore {
+    /// The room view of every stored session of a room.
+    #[napi(catch_unwind)]
+    pub fn room_timeline(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsTimeline> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let o = align_options(json_of(&env, options)?)?;
+            Ok(align::store_room_timeline(&self.inner, &room, &o)?.into())
+        })
+    }
+}
+
+/// The room view of several sessions of one room, aligned in parallel and
+/// stacked with a session key.
+#[napi(catch_unwind)]
+pub fn room_timeline(
+    env: Env,
+    sessions: Vec<&JsSession>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsTimeline> {
+    call(&env, || {
+        let o = align_options(json_of(&env, options)?)?;
+        let data: Vec<vap_core::SessionData> = sessions.iter().map(|s| (*s.data).clone()).collect();
+        Ok(align::room_timeline(&data, &o)?.into())
+    })
+}
+
+/// One series: a `Float64Array` or an array of numbers.
+fn series_of(env: &Env, v: &Unknown<'_>) -> Option<Vec<f64>> {
+    // SAFETY: `env` and `v` are live handles of the current call.
+    unsafe {
+        if let Ok(a) = Float64Array::from_napi_value(env.raw(), v.raw()) {
+            return Some(a.to_vec());
+        }
+        Vec::<f64>::from_napi_value(env.raw(), v.raw()).ok()
+    }
+}
+
+/// A series, or an array of series (paired channels).
+fn channels(env: &Env, v: Unknown<'_>, what: &str) -> vap_core::Result<Vec<Vec<f64>>> {
+    if let Some(one) = series_of(env, &v) {
+        return Ok(vec![one]);
+    }
+    // SAFETY: as above.
+    let items =
+        unsafe { Vec::<Unknown<'_>>::from_napi_value(env.raw(), v.raw()) }.map_err(|_| {
+            invalid(format!(
+                "{what} must be a Float64Array, an array of numbers or an array of those"
+            ))
+        })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            series_of(env, c).ok_or_else(|| {
+                invalid(format!(
+                    "{what}[{k}] must be a Float64Array or an array of numbers"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Clock offset between two binned streams (or lists of paired channels) by
+/// cross-correlation. `options.step` is required.
+#[napi(catch_unwind)]
+pub fn estimate_offset(
+    env: Env,
+    reference: Unknown<'_>,
+    other: Unknown<'_>,
+    options: Unknown<'_>,
+) -> napi::Result<Value> {
+    call(&env, || {
+        let r = channels(&env, reference, "reference")?;
+        let o = channels(&env, other, "other")?;
+        let opts_v = json_of(&env, Some(options))?;
+        if opts_v.get("step").is_none_or(|s| s.is_null()) {
+            return Err(invalid("options.step (the bin width) is required"));
+        }
+        let opts = offset_options(opts_v)?;
+        if r.len() != o.len() {
+            return Err(invalid(format!(
+                "{} reference channels but {} other",
+                r.len(),
+                o.len()
+            )));
+        }
+        let pairs: Vec<(&[f64], &[f64])> = r
+            .iter()
+            .zip(&o)
+            .map(|(a, b)| (a.as_slice(), b.as_slice()))
+            .collect();
+        to_json!(&align::estimate_offset(&pairs, opts.step_ms, &opts)?)
+    })
+}
+
+fn cell_json(c: &Cell) -> Value {
+    match c {
+        Cell::Null => Value::Null,
+        Cell::Bool(b) => Value::Bool(*b),
+        Cell::Int(i) => Value::from(*i),
+        Cell::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Cell::Str(s) => Value::String(s.clone()),
+        Cell::List(l) => Value::from(l.clone()),
+    }
+}
+
+/// As-of join of two arrays of row objects (pandas `merge_asof` / polars
+/// `join_asof` semantics). Keys are numbers (ms for times).
+#[napi(catch_unwind)]
+pub fn asof_join(
+    env: Env,
+    left: Unknown<'_>,
+    right: Unknown<'_>,
+    options: Unknown<'_>,
+) -> napi::Result<Value> {
+    call(&env, || {
+        let m = options_of_asof(json_of(&env, Some(options))?)?;
+        let mut problems = Vec::new();
+        let mut batch = |v: Value, what: &str| -> vap_core::Result<arrow_array::RecordBatch> {
+            let rows = rows_of(v, what)?;
+            let raw = table::raw_from_json_rows(what, &rows, &mut problems);
+            table::infer_batch(&raw).map_err(VapError::Validation)
+        };
+        let l = batch(json_of(&env, Some(left))?, "left")?;
+        let r = batch(json_of(&env, Some(right))?, "right")?;
+        if !problems.is_empty() {
+            return Err(VapError::Validation(problems));
+        }
+        let out = align::asof_join(&l, &r, &m)?;
+        let mut problems = Vec::new();
+        let raw = table::raw_from_batches("result", &[out], &mut problems);
+        let rows = raw
+            .rows
+            .iter()
+            .map(|row| {
+                Value::Object(
+                    raw.columns
+                        .iter()
+                        .zip(row)
+                        .map(|(k, c)| (k.clone(), cell_json(c)))
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Value::Array(rows))
+    })
+}
+
+fn options_of_asof(v: Value) -> vap_core::Result<AsofOptions> {
+    let m = options(
+        v,
+        "as-of options",
+        &[
+            "on",
+            "by",
+            "direction",
+            "tolerance",
+            "allowExactMatches",
+            "suffix",
+        ],
+    )?;
+    let on =
+        opt_str(&m, "on")?.ok_or_else(|| invalid("options.on (the key column) is required"))?;
+    let by = match m.get("by") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid("by must be a column name or an array of names"))
+            })
+            .collect::<vap_core::Result<_>>()?,
+        Some(v) => {
+            return Err(invalid(format!(
+                "by must be a column name or an array of names, got {v}"
+            )))
+        }
+    };
+    let direction = match opt_str(&m, "direction")?.as_deref() {
+        None | Some("backward") => AsofDirection::Backward,
+        Some("forward") => AsofDirection::Forward,
+        Some("nearest") => AsofDirection::Nearest,
+        Some(o) => {
+            return Err(invalid(format!(
+                "direction must be backward, forward or nearest, got '{o}'"
+            )))
+        }
+    };
+    Ok(AsofOptions {
+        on,
+        by,
+        direction,
+        tolerance: duration(&m, "tolerance")?,
+        allow_exact_matches: opt_bool(&m, "allowExactMatches")?.unwrap_or(true),
+        suffix: opt_str(&m, "suffix")?.unwrap_or_else(|| "_right".into()),
+    })
+}
+
+/// Text folded as the lexicon matches it (NFKC, lower case, Simplified Chinese).
+#[napi(catch_unwind)]
+pub fn fold(env: Env, text: Unknown<'_>) -> napi::Result<String> {
+    call(&env, || Ok(align::fold(&string_arg(&env, text, "text")?)))
+}
+
+/// vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`).
+#[napi(catch_unwind)]
+pub fn builtin_lexicon(env: Env) -> napi::Result<Value> {
+    call(&env, || to_json!(&Lexicon::builtin().groups))
+}
+
+/// Matches per group of a lexicon in one text.
+#[napi(catch_unwind)]
+pub fn lexicon_count(env: Env, lexicon: Unknown<'_>, text: Unknown<'_>) -> napi::Result<Value> {
+    call(&env, || {
+        let l = lexicon_of(&json_of(&env, Some(lexicon))?, "lexicon")?;
+        let text = string_arg(&env, text, "text")?;
+        let m = l.compile()?;
+        let counts = m.count(&text);
+        let map: Map<String, Value> = m
+            .groups()
+            .iter()
+            .cloned()
+            .zip(counts.into_iter().map(Value::from))
+            .collect();
+        Ok(Value::Object(map))
+    })
+}
