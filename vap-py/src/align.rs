@@ -73,18 +73,26 @@ impl PyTimeline {
         py: Python<'py>,
         names: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = run(py, || {
-            let m = self.inner.matrix();
-            match names {
-                None => Ok(f64_bytes(m.t().iter().copied(), m.len())),
-                Some(names) => {
+        match names {
+            // One copy, straight from the column-major storage.
+            None => {
+                let values = self.inner.as_slice();
+                PyBytes::new_with(py, values.len() * 8, |buf| {
+                    for (dst, v) in buf.chunks_exact_mut(8).zip(values) {
+                        dst.copy_from_slice(&v.to_le_bytes());
+                    }
+                    Ok(())
+                })
+            }
+            Some(names) => {
+                let bytes = run(py, || {
                     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                     let sel = self.inner.select(&refs)?;
                     Ok(f64_bytes(sel.t().iter().copied(), sel.len()))
-                }
+                })?;
+                Ok(PyBytes::new(py, &bytes))
             }
-        })?;
-        Ok(PyBytes::new(py, &bytes))
+        }
     }
 
     /// The missing-bin mask of a column as bytes (1 = missing), or `None`.

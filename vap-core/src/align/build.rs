@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::grid::Grid;
-use super::lexicon::{fold_into, Lexicon, Matcher};
+use super::lexicon::{Lexicon, Matcher};
 use super::timeline::{ColumnKind, ColumnMeta, Timeline};
 use crate::error::{Result, VapError};
 use crate::schema::{MetricKind, MetricSample, Ms, OrderStatus, SegmentKind, SessionData};
@@ -217,70 +217,70 @@ fn ratio(num: &[f64], den: &[f64], scale: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Per-bin counts of lexicon matches over many texts, computed in parallel.
+/// One chunk's lexicon matches as `(bin, group)`, and its questions' bins.
+type ChunkHits = (Vec<(u32, u32)>, Vec<u32>);
+
+/// Lexicon matches over many texts as `(bin, group)` pairs, and the bins of
+/// the texts that are questions, computed in parallel over chunks (in chunk
+/// order, so the result does not depend on the number of threads).
 /// `place(i, position)` gives the bin of a match at a relative position in
-/// text `i`. Counts are integers, so the result does not depend on threads.
-fn lexicon_counts<F>(
+/// text `i`; positions are only computed when `positions` is set.
+fn lexicon_hits<F>(
     matcher: &Matcher,
     texts: &[&str],
-    grid: &Grid,
+    positions: bool,
     place: F,
     question_group: Option<usize>,
-) -> (Vec<Vec<f64>>, Vec<f64>)
+) -> Vec<ChunkHits>
 where
     F: Fn(usize, f64) -> Option<usize> + Sync,
 {
-    const CHUNK: usize = 16_384;
-    let groups = matcher.groups().len();
-    // Per chunk: (bin, group) of every match, and the bins of questions.
-    type ChunkHits = (Vec<(u32, u32)>, Vec<u32>);
-    let parts: Vec<ChunkHits> = crate::threads::install(|| {
+    const CHUNK: usize = 65_536;
+    crate::threads::install(|| {
         texts
             .par_chunks(CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
                 let mut hits = Vec::new();
                 let mut questions = Vec::new();
-                let mut buf = String::new();
-                for (k, text) in chunk.iter().enumerate() {
+                let mut last_question = usize::MAX;
+                matcher.for_each_in(chunk, positions, |k, m| {
                     let i = c * CHUNK + k;
-                    fold_into(text, &mut buf);
-                    let mut is_question = question_group.is_none() && buf.contains('?');
-                    matcher.for_each(&buf, |m| {
-                        if Some(m.group) == question_group {
-                            is_question = true;
-                        }
-                        if let Some(b) = place(i, m.position) {
-                            hits.push((b as u32, m.group as u32));
-                        }
-                    });
-                    if is_question {
+                    if Some(m.group) == question_group && last_question != i {
+                        last_question = i;
                         if let Some(b) = place(i, 0.0) {
                             questions.push(b as u32);
+                        }
+                    }
+                    if let Some(b) = place(i, m.position) {
+                        hits.push((b as u32, m.group as u32));
+                    }
+                });
+                if question_group.is_none() {
+                    for (k, t) in chunk.iter().enumerate() {
+                        if t.contains('?') || t.contains('？') {
+                            if let Some(b) = place(c * CHUNK + k, 0.0) {
+                                questions.push(b as u32);
+                            }
                         }
                     }
                 }
                 (hits, questions)
             })
             .collect()
-    });
-    let mut counts = vec![vec![0.0; grid.n]; groups];
-    let mut questions = vec![0.0; grid.n];
-    for (hits, qs) in parts {
-        for (b, g) in hits {
-            counts[g as usize][b as usize] += 1.0;
-        }
-        for b in qs {
-            questions[b as usize] += 1.0;
-        }
-    }
-    (counts, questions)
+    })
 }
 
 impl Timeline {
     /// Aligns every stream of a session on one grid (see the [module
     /// docs](super) for the columns and their semantics).
     pub fn build(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+        // Everything, nested joins included, on vap's pool (a join on rayon's
+        // global pool as well would run twice the threads there are cores).
+        crate::threads::install(|| Timeline::build_on_pool(data, opts))
+    }
+
+    fn build_on_pool(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
         let s = &data.session;
         let start = opts.start_ms.unwrap_or(s.start_ms);
         let end = opts.end_ms.unwrap_or(s.end_ms);
@@ -298,6 +298,15 @@ impl Timeline {
         }
         let matcher = lexicon.compile()?;
         let mut tl = Timeline::empty(&data.room.id, &s.id, grid);
+        tl.reserve(
+            data.metrics.len()
+                + EVENT_COLUMNS.len()
+                + RATE_COLUMNS.len()
+                + 3 * data.products.len()
+                + data.anchors.len()
+                + 8
+                + 2 * matcher.groups().len(),
+        );
 
         // Reserved names must not be taken by a metric.
         let mut reserved: Vec<String> = EVENT_COLUMNS
@@ -388,14 +397,14 @@ impl Timeline {
         let mut order_gmv = vec![0.0; grid.n];
         let mut refunds = vec![0.0; grid.n];
         let mut refund_gmv = vec![0.0; grid.n];
-        let mut pgmv: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        let mut porders: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        if opts.per_product {
-            for p in &data.products {
-                pgmv.insert(&p.id, vec![0.0; grid.n]);
-                porders.insert(&p.id, vec![0.0; grid.n]);
-            }
-        }
+        let mut pids: Vec<&str> = if opts.per_product {
+            data.products.iter().map(|p| p.id.as_str()).collect()
+        } else {
+            Vec::new()
+        };
+        pids.sort_unstable();
+        pids.dedup();
+        let pindex: HashMap<&str, usize> = pids.iter().enumerate().map(|(k, p)| (*p, k)).collect();
         for o in &data.orders {
             let Some(i) = grid.bin(o.ts_ms) else { continue };
             match o.status {
@@ -403,14 +412,6 @@ impl Timeline {
                     orders[i] += 1.0;
                     quantity[i] += o.quantity as f64;
                     order_gmv[i] += o.amount;
-                    if opts.per_product {
-                        if let Some(v) = pgmv.get_mut(o.product_id.as_str()) {
-                            v[i] += o.amount;
-                        }
-                        if let Some(v) = porders.get_mut(o.product_id.as_str()) {
-                            v[i] += 1.0;
-                        }
-                    }
                 }
                 OrderStatus::Refunded => {
                     refunds[i] += 1.0;
@@ -423,21 +424,21 @@ impl Timeline {
         let question_group = matcher.groups().iter().position(|g| g == "question");
         let comment_texts: Vec<&str> = data.comments.iter().map(|c| c.text.as_str()).collect();
         let utt_texts: Vec<&str> = data.utterances.iter().map(|u| u.text.as_str()).collect();
-        let ((comment_lex, questions), (speech_lex, _)) = rayon::join(
+        let (comment_hits, speech_hits) = rayon::join(
             || {
-                lexicon_counts(
+                lexicon_hits(
                     &matcher,
                     &comment_texts,
-                    &grid,
+                    false,
                     |i, _| grid.bin(data.comments[i].ts_ms),
                     question_group,
                 )
             },
             || {
-                lexicon_counts(
+                lexicon_hits(
                     &matcher,
                     &utt_texts,
-                    &grid,
+                    true,
                     |i, pos| {
                         let u = &data.utterances[i];
                         let t = u.start_ms as f64 + (u.end_ms - u.start_ms) as f64 * pos;
@@ -447,6 +448,12 @@ impl Timeline {
                 )
             },
         );
+        let mut questions = vec![0.0; grid.n];
+        for (_, qs) in &comment_hits {
+            for &b in qs {
+                questions[b as usize] += 1.0;
+            }
+        }
         let mut comments = vec![0.0; grid.n];
         for c in &data.comments {
             if let Some(i) = grid.bin(c.ts_ms) {
@@ -546,27 +553,31 @@ impl Timeline {
             ratio(&gmv, &orders, 1.0),
         )?;
         if opts.per_product {
-            for (pid, v) in pgmv {
-                tl.push(
-                    meta(
-                        format!("gmv:{pid}"),
-                        ColumnKind::Sum,
-                        format!("orders.amount (paid, product {pid})"),
-                        "yuan",
-                    ),
-                    v,
-                )?;
+            // Filled in place: one column per product for GMV, then for orders.
+            let mut gmv_cols = Vec::with_capacity(pids.len());
+            for pid in &pids {
+                gmv_cols.push(tl.push_zeroed(meta(
+                    format!("gmv:{pid}"),
+                    ColumnKind::Sum,
+                    format!("orders.amount (paid, product {pid})"),
+                    "yuan",
+                ))?);
             }
-            for (pid, v) in porders {
-                tl.push(
-                    meta(
-                        format!("orders:{pid}"),
-                        ColumnKind::Count,
-                        format!("orders (paid, product {pid})"),
-                        "count",
-                    ),
-                    v,
-                )?;
+            let mut order_cols = Vec::with_capacity(pids.len());
+            for pid in &pids {
+                order_cols.push(tl.push_zeroed(meta(
+                    format!("orders:{pid}"),
+                    ColumnKind::Count,
+                    format!("orders (paid, product {pid})"),
+                    "count",
+                ))?);
+            }
+            for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
+                if let (Some(i), Some(&k)) = (grid.bin(o.ts_ms), pindex.get(o.product_id.as_str()))
+                {
+                    tl.col_mut(gmv_cols[k])[i] += o.amount;
+                    tl.col_mut(order_cols[k])[i] += 1.0;
+                }
             }
         }
 
@@ -666,29 +677,27 @@ impl Timeline {
             bin_union(&grid, &mut speech),
         )?;
 
-        // ---- lexicon
-        for (g, v) in matcher.groups().iter().zip(speech_lex) {
-            tl.push(
-                meta(
-                    format!("speech:{g}"),
+        // ---- lexicon: columns filled in place from the hits
+        for (family, hits, what) in [
+            ("speech", &speech_hits, "utterances"),
+            ("comments", &comment_hits, "comments"),
+        ] {
+            let mut cols = Vec::with_capacity(matcher.groups().len());
+            for g in matcher.groups() {
+                cols.push(tl.push_zeroed(meta(
+                    format!("{family}:{g}"),
                     ColumnKind::Lexicon,
-                    format!("lexicon group '{g}' in utterances"),
+                    format!("lexicon group '{g}' in {what}"),
                     "matches",
-                ),
-                v,
-            )?;
+                ))?);
+            }
+            for (chunk, _) in hits.iter() {
+                for &(b, g) in chunk {
+                    tl.col_mut(cols[g as usize])[b as usize] += 1.0;
+                }
+            }
         }
-        for (g, v) in matcher.groups().iter().zip(comment_lex) {
-            tl.push(
-                meta(
-                    format!("comments:{g}"),
-                    ColumnKind::Lexicon,
-                    format!("lexicon group '{g}' in comments"),
-                    "matches",
-                ),
-                v,
-            )?;
-        }
+        tl.finish();
         Ok(tl)
     }
 }

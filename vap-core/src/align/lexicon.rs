@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{is_nfkc_quick, IsNormalized};
 
@@ -109,37 +109,122 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// First and last code point of the dense Traditional → Simplified table (the
+/// CJK blocks and compatibility ideographs, all 3-byte UTF-8).
+const T2S_FIRST: u32 = 0x2E80;
+const T2S_LAST: u32 = 0xFFFF;
+/// Table entry of a character whose conversion depends on its neighbours.
+const T2S_CONTEXT: char = '\u{0}';
+
+/// The dense Traditional → Simplified table, built once from fast2s's
+/// character map. Characters fast2s converts by context are marked
+/// [`T2S_CONTEXT`]; a text holding one is converted by fast2s itself.
+fn t2s_table() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        const CONTEXT: &str = "兒覆夥藉瞭麽幺於乾著苧闔鍾讎畫";
+        (T2S_FIRST..=T2S_LAST)
+            .map(|u| match char::from_u32(u) {
+                Some(c) if CONTEXT.contains(c) => T2S_CONTEXT,
+                Some(c) => {
+                    let mut buf = [0u8; 4];
+                    fast2s::convert(c.encode_utf8(&mut buf))
+                        .chars()
+                        .next()
+                        .unwrap_or(c)
+                }
+                None => '\u{FFFD}',
+            })
+            .collect()
+    })
+}
+
+fn push_space_aware(out: &mut String, base: usize, c: char, pending_space: &mut bool) -> bool {
+    if c.is_whitespace() || c.is_control() {
+        *pending_space = out.len() > base;
+        return false;
+    }
+    if *pending_space {
+        out.push(' ');
+        *pending_space = false;
+    }
+    true
+}
+
 /// [`fold`] into a reusable buffer (cleared first).
 pub fn fold_into(text: &str, out: &mut String) {
     out.clear();
+    fold_append(text, out);
+}
+
+/// [`fold`], appended to `out`.
+pub fn fold_append(text: &str, out: &mut String) {
+    let base = out.len();
+    let mut pending_space = false;
+    if text.is_ascii() {
+        for c in text.chars() {
+            if push_space_aware(out, base, c, &mut pending_space) {
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+        return;
+    }
+    // ASCII and CJK Unified Ideographs are NFKC-stable: skip the check for
+    // the common case of Chinese text with ASCII.
+    let ideograph = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
     let normalized;
-    let src: &str = if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    let src: &str = if text.chars().all(|c| c.is_ascii() || ideograph(c))
+        || is_nfkc_quick(text.chars()) == IsNormalized::Yes
+    {
         text
     } else {
         normalized = crate::text::normalize(text);
         &normalized
     };
-    let mut pending_space = false;
+    let table = t2s_table();
     for c in src.chars() {
-        if c.is_whitespace() || c.is_control() {
-            pending_space = !out.is_empty();
+        if ideograph(c) {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            let m = table[(c as u32 - T2S_FIRST) as usize];
+            if m == T2S_CONTEXT {
+                return fold_by_context(src, out, base);
+            }
+            out.push(m);
             continue;
         }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
+        if !push_space_aware(out, base, c, &mut pending_space) {
+            continue;
         }
+        let u = c as u32;
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
+        } else if (T2S_FIRST..=T2S_LAST).contains(&u) && !c.is_uppercase() {
+            let m = table[(u - T2S_FIRST) as usize];
+            if m == T2S_CONTEXT {
+                return fold_by_context(src, out, base);
+            }
+            out.push(m);
         } else {
             out.extend(c.to_lowercase());
         }
     }
-    if !out.is_ascii() {
-        // Traditional → Simplified, one character to one (fast2s looks at the
-        // neighbours for the few context-dependent characters).
-        *out = fast2s::convert(out);
+}
+
+/// The slow path for the few characters fast2s converts by their neighbours:
+/// lower-case and space-collapse, then let fast2s convert the whole text.
+fn fold_by_context(src: &str, out: &mut String, base: usize) {
+    out.truncate(base);
+    let mut pending_space = false;
+    let mut own = String::new();
+    for c in src.chars() {
+        if push_space_aware(&mut own, 0, c, &mut pending_space) {
+            own.extend(c.to_lowercase());
+        }
     }
+    out.push_str(&fast2s::convert(&own));
 }
 
 impl Lexicon {
@@ -217,6 +302,8 @@ impl Lexicon {
         }
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .map_err(|e| VapError::InvalidArgument(format!("lexicon: {e}")))?;
         Ok(Matcher {
@@ -276,6 +363,70 @@ impl Matcher {
         }
     }
 
+    /// Folds `texts` into one buffer, separated by `\n` (which no folded
+    /// phrase contains, so no match spans two texts), and calls
+    /// `f(text index, match)` for every match, in order. One scan over the
+    /// buffer instead of one call per text: the per-call overhead dominates
+    /// for millions of short comments.
+    ///
+    /// With `positions == false` every match's position is reported as 0
+    /// (saving the character counting when only counts are wanted).
+    pub fn for_each_in<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        positions: bool,
+        mut f: impl FnMut(usize, PhraseMatch),
+    ) {
+        let mut buf = String::with_capacity(texts.len() * 16);
+        let mut starts: Vec<usize> = Vec::with_capacity(texts.len() + 1);
+        for t in texts {
+            starts.push(buf.len());
+            fold_append(t.as_ref(), &mut buf);
+            buf.push('\n');
+        }
+        starts.push(buf.len());
+        let mut text = 0usize;
+        let (mut last_byte, mut last_char, mut total) = (0usize, 0usize, 1.0f64);
+        let mut current = usize::MAX;
+        for m in self.ac.find_iter(&buf) {
+            while starts[text + 1] <= m.start() {
+                text += 1;
+            }
+            if !positions {
+                for &g in &self.pattern_groups[m.pattern().as_usize()] {
+                    f(
+                        text,
+                        PhraseMatch {
+                            group: g as usize,
+                            position: 0.0,
+                        },
+                    );
+                }
+                continue;
+            }
+            if current != text {
+                current = text;
+                last_byte = starts[text];
+                last_char = 0;
+                let body = &buf[starts[text]..starts[text + 1] - 1];
+                total = body.chars().count().max(1) as f64;
+            }
+            last_char += buf[last_byte..m.start()].chars().count();
+            last_byte = m.start();
+            let len = buf[m.start()..m.end()].chars().count() as f64;
+            let position = ((last_char as f64 + len / 2.0) / total).clamp(0.0, 1.0);
+            for &g in &self.pattern_groups[m.pattern().as_usize()] {
+                f(
+                    text,
+                    PhraseMatch {
+                        group: g as usize,
+                        position,
+                    },
+                );
+            }
+        }
+    }
+
     /// Match counts per group in `text` (folded here).
     pub fn count(&self, text: &str) -> Vec<u32> {
         let mut out = vec![0u32; self.names.len()];
@@ -297,6 +448,17 @@ mod tests {
     }
 
     #[test]
+    fn context_dependent_characters_follow_fast2s() {
+        // 計畫 → 计划 (by context), 畫 alone → 画; 乾隆 keeps 乾, 乾淨 → 干净.
+        assert_eq!(fold("計畫"), fast2s::convert("計畫"));
+        assert_eq!(fold("乾隆 乾淨"), fast2s::convert("乾隆 乾淨"));
+        assert_eq!(fold("ＡＢ 畫"), format!("ab {}", fast2s::convert("畫")));
+        for t in ["限時秒殺", "點擊購買", "後來", "這位寶寶問"] {
+            assert_eq!(fold(t), fast2s::convert(t), "{t}");
+        }
+    }
+
+    #[test]
     fn one_pass_counts_each_match_once_per_group() {
         let l = Lexicon::new()
             .group("urgency", &["限时", "限时秒杀", "last chance"])
@@ -313,6 +475,33 @@ mod tests {
             .group("a", &["到手价"])
             .group("b", &["到手价"]);
         assert_eq!(l.compile().unwrap().count("到手价"), vec![1, 1]);
+    }
+
+    #[test]
+    fn batch_matching_equals_one_text_at_a_time() {
+        let m = Lexicon::builtin()
+            .group("p", &["精华液", "精华液 2", "精华液 2同款"])
+            .compile()
+            .unwrap();
+        let texts = [
+            "精华液 2同款 多少钱?",
+            "",
+            "限時秒殺!!",
+            "nothing",
+            "有没有 精华液",
+            "?",
+        ];
+        let mut batch = vec![];
+        m.for_each_in(&texts, true, |i, x| batch.push((i, x.group, x.position)));
+        let mut counts = vec![];
+        m.for_each_in(&texts, false, |i, x| counts.push((i, x.group)));
+        assert_eq!(counts, batch.iter().map(|b| (b.0, b.1)).collect::<Vec<_>>());
+        let mut single = vec![];
+        for (i, t) in texts.iter().enumerate() {
+            m.for_each(&fold(t), |x| single.push((i, x.group, x.position)));
+        }
+        assert_eq!(batch, single);
+        assert!(!batch.is_empty());
     }
 
     #[test]

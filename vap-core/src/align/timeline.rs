@@ -107,7 +107,12 @@ pub struct Timeline {
     keyed: bool,
     time_ms: Vec<Ms>,
     meta: Vec<ColumnMeta>,
-    data: Array2<f64>,
+    /// Column-major values: column `j` is `data[j * rows..(j + 1) * rows]`.
+    /// Beyond the used columns, `data` may hold zeros reserved for more
+    /// ([`Timeline::reserve`]): allocated zeroed, so untouched pages cost
+    /// nothing and a zero column is had without writing it.
+    data: Vec<f64>,
+    rows: usize,
     missing: Vec<Option<Vec<bool>>>,
     index: HashMap<String, usize>,
 }
@@ -125,7 +130,8 @@ impl Timeline {
             keyed: false,
             time_ms: grid.times(),
             meta: Vec::new(),
-            data: Array2::zeros((grid.n, 0).f()),
+            data: Vec::new(),
+            rows: grid.n,
             missing: Vec::new(),
             index: HashMap::new(),
         }
@@ -191,16 +197,13 @@ impl Timeline {
 
     /// A column as a zero-copy view.
     pub fn column(&self, name: &str) -> Option<ArrayView1<'_, f64>> {
-        self.position(name).map(|j| self.data.column(j))
+        self.position(name).map(|j| ArrayView1::from(self.col(j)))
     }
 
     /// A column as a contiguous slice.
     pub fn values(&self, name: &str) -> Result<&[f64]> {
         let j = self.require(name)?;
-        self.data
-            .column(j)
-            .to_slice()
-            .ok_or_else(|| VapError::Internal("timeline column is not contiguous".into()))
+        Ok(self.col(j))
     }
 
     /// The missing-bin mask of a column (`true` = missing), if it has any.
@@ -210,7 +213,41 @@ impl Timeline {
 
     /// All columns as a (rows × columns) matrix, a zero-copy column-major view.
     pub fn matrix(&self) -> ArrayView2<'_, f64> {
-        self.data.view()
+        ArrayView2::from_shape((self.rows, self.meta.len()).f(), self.as_slice())
+            .expect("timeline storage holds rows x columns values")
+    }
+
+    /// All values, column after column (the memory behind [`Timeline::matrix`]).
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data[..self.meta.len() * self.rows]
+    }
+
+    fn col(&self, j: usize) -> &[f64] {
+        &self.data[j * self.rows..(j + 1) * self.rows]
+    }
+
+    /// Mutable access to column `j`, for builders filling a column in place
+    /// (see [`Timeline::push_zeroed`]). The mask is not updated.
+    pub(crate) fn col_mut(&mut self, j: usize) -> &mut [f64] {
+        &mut self.data[j * self.rows..(j + 1) * self.rows]
+    }
+
+    /// Appends a column of zeros to be filled in place; returns its index.
+    pub(crate) fn push_zeroed(&mut self, meta: ColumnMeta) -> Result<usize> {
+        if self.index.contains_key(&meta.name) {
+            return Err(VapError::AlreadyExists(format!(
+                "the timeline already has a column '{}'",
+                meta.name
+            )));
+        }
+        let end = (self.meta.len() + 1) * self.rows;
+        if self.data.len() < end {
+            self.data.resize(end, 0.0);
+        }
+        self.index.insert(meta.name.clone(), self.meta.len());
+        self.meta.push(meta);
+        self.missing.push(None);
+        Ok(self.meta.len() - 1)
     }
 
     /// The named columns, copied into a (rows × columns) matrix.
@@ -221,7 +258,7 @@ impl Timeline {
             .collect::<Result<Vec<_>>>()?;
         let mut out = Array2::zeros((self.len(), idx.len()).f());
         for (k, j) in idx.into_iter().enumerate() {
-            out.column_mut(k).assign(&self.data.column(j));
+            out.column_mut(k).assign(&ArrayView1::from(self.col(j)));
         }
         Ok(out)
     }
@@ -236,6 +273,27 @@ impl Timeline {
                 if self.meta.len() > 20 { ", ..." } else { "" }
             ))
         })
+    }
+
+    /// Reserves room for `additional` more columns, so that pushing them does
+    /// not move the matrix.
+    pub fn reserve(&mut self, additional: usize) {
+        let used = self.meta.len() * self.rows;
+        self.data.truncate(used);
+        if self.data.is_empty() {
+            // A zeroed allocation: the kernel hands out zero pages on first
+            // touch, so reserved columns cost nothing until used.
+            self.data = vec![0.0; additional.saturating_mul(self.rows)];
+        } else {
+            self.data
+                .resize(used + additional.saturating_mul(self.rows), 0.0);
+        }
+    }
+
+    /// Drops the zeros reserved beyond the used columns (the allocation is
+    /// kept; clones copy only the used part).
+    pub(crate) fn finish(&mut self) {
+        self.data.truncate(self.meta.len() * self.rows);
     }
 
     /// Appends a column. `values` must have one value per row; NaN values are
@@ -258,9 +316,13 @@ impl Timeline {
         let mask: Vec<bool> = values.iter().map(|v| v.is_nan()).collect();
         let missing = mask.iter().any(|m| *m).then_some(mask);
         meta.has_missing = missing.is_some();
-        self.data
-            .push_column(ArrayView1::from(&values))
-            .map_err(|e| VapError::Internal(e.to_string()))?;
+        let at = self.meta.len() * self.rows;
+        if self.data.len() >= at + self.rows {
+            self.data[at..at + self.rows].copy_from_slice(&values);
+        } else {
+            self.data.truncate(at);
+            self.data.extend_from_slice(&values);
+        }
         self.index.insert(meta.name.clone(), self.meta.len());
         self.meta.push(meta);
         self.missing.push(missing);
@@ -284,7 +346,7 @@ impl Timeline {
         let name = name
             .map(str::to_string)
             .unwrap_or_else(|| format!("{source}:{}", transform.name()));
-        let x = self.data.column(j).to_vec();
+        let x = self.col(j).to_vec();
         if transform.needs_complete() {
             if let Some(m) = &self.missing[j] {
                 let n = m.iter().filter(|v| **v).count();
@@ -389,7 +451,8 @@ impl Timeline {
             keyed: true,
             time_ms,
             meta: Vec::new(),
-            data: Array2::zeros((rows, 0).f()),
+            data: Vec::with_capacity(rows * metas.len()),
+            rows,
             missing: Vec::new(),
             index: HashMap::new(),
         };
@@ -402,7 +465,7 @@ impl Timeline {
             let mut v = Vec::with_capacity(rows);
             for t in &parts {
                 match t.position(&m.name) {
-                    Some(j) => v.extend(t.data.column(j).iter()),
+                    Some(j) => v.extend_from_slice(t.col(j)),
                     None => v.extend(std::iter::repeat_n(fill, t.len())),
                 }
             }
@@ -448,7 +511,7 @@ impl Timeline {
             .into_iter()
             .collect();
             fields.push(Field::new(&m.name, DataType::Float64, m.has_missing).with_metadata(md));
-            let values: Vec<f64> = self.data.column(j).to_vec();
+            let values: Vec<f64> = self.col(j).to_vec();
             let nulls = self.missing[j]
                 .as_ref()
                 .map(|mask| NullBuffer::from(mask.iter().map(|x| !x).collect::<Vec<bool>>()));
