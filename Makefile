@@ -40,12 +40,14 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench foundation
 	$(CARGO) bench --locked -p vap-core --bench align
 
-bench-peers: setup ## vap vs pandas / pyarrow / polars loading the same session, one run, ratios
-	$(PY) benches/peers.py
+bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow: loading a session, and its full timeline; one run each, ratios
+	bash scripts/bench-venv.sh
+	.venv-bench/bin/python benches/peers.py
+	.venv-bench/bin/python benches/align_peers.py full 7
 
 fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600 -timeout=120 -rss_limit_mb=6144; done
 
 clean: ## Remove build outputs and demo data
-	rm -rf target .venv node_modules demo-store demo-store.source
+	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source

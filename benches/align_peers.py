@@ -36,7 +36,8 @@ STEP = 1000
 
 
 def median_time(fn, repeats):
-    out, times = None, []
+    """Median wall time of `repeats` calls after one untimed warm-up call."""
+    out, times = fn(), []
     for _ in range(repeats):
         t = time.perf_counter()
         out = fn()

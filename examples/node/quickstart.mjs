@@ -38,3 +38,17 @@ try {
 } catch (e) {
   console.log(`re-import refused: ${e.code}`)
 }
+
+// 4. The timeline: the transcript put on the platform clock (explicitly), then
+//    every stream on one 1-minute grid, as typed arrays.
+const offset = loaded.estimateTranscriptOffset()
+const aligned = offset.status === 'determined' ? loaded.applyOffset(offset) : loaded
+console.log(`transcript offset ${offset.offset_ms?.toFixed(0)} ms (${offset.status}, planted ${truth.clock_offset_ms})`)
+const tl = aligned.timeline({ step: '1min' })
+const gmv = tl.column('order_gmv')
+const best = [...gmv.keys()].sort((a, b) => gmv[b] - gmv[a]).slice(0, 3)
+const rows = tl.toObjects()
+for (const i of best) {
+  console.log(`  minute ${i}: ${gmv[i].toFixed(0)} yuan, GPM ${rows[i].gpm?.toFixed(0)}, ` +
+    `explaining ${rows[i]['explain:any']}, urgency phrases ${rows[i]['speech:urgency']}`)
+}

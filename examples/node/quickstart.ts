@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { simulate, Store, type Order, type Summary, type VapError } from '../../index.js'
+import { simulate, Store, type ClockOffset, type Order, type Summary, type Timeline, type VapError } from '../../index.js'
 
 export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'vap-')), 'store')): Summary {
   const { data, truth } = simulate({ seed: 7, hours: 1 })
@@ -25,6 +25,14 @@ export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'v
     const e = err as VapError
     console.log(`re-import refused: ${e.code} (${e.problems.length} problems)`)
   }
+
+  // The timeline, on the platform clock: typed arrays and column metadata.
+  const offset: ClockOffset = loaded.estimateTranscriptOffset({ maxLag: '60s' })
+  const aligned = offset.status === 'determined' ? loaded.applyOffset(offset) : loaded
+  const tl: Timeline = aligned.timeline({ step: '1min' })
+  const gpm: Float64Array = tl.column('gpm')
+  const kinds = tl.columnInfo.filter((c) => c.kind === 'interval').map((c) => c.name)
+  console.log(`timeline ${tl.length} x ${tl.columns.length}; GPM of minute 0: ${gpm[0]}; intervals: ${kinds.length}`)
   return summary
 }
 

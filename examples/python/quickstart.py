@@ -26,6 +26,18 @@ def main() -> None:
         comments = session.to_polars("comments")
         print(f"python: {comments.height} comments from {comments['viewer_id'].n_unique()} viewers")
 
+        # The timeline: the transcript put on the platform clock (explicitly),
+        # then every stream on one 1-minute grid, as a pandas DataFrame.
+        offset = session.estimate_transcript_offset()
+        if offset.determined:
+            session = offset.apply(session)
+        print(f"python: transcript offset {offset.offset_ms} ms ({offset.status})")
+        tl = session.timeline("1min")
+        tl.adstock("speech:urgency", half_life_bins=2, name="urgency_carryover")
+        df = tl.to_pandas()
+        top = df.nlargest(3, "order_gmv")[["order_gmv", "gpm", "explain:any", "urgency_carryover"]]
+        print(f"python: timeline {df.shape}; top minutes by GMV:\n{top.round(2)}")
+
 
 if __name__ == "__main__":
     main()

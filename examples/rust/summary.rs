@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use vap_core::align;
 use vap_core::io::{self, Format, LoadOptions};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
@@ -98,5 +99,61 @@ fn run() -> vap_core::Result<()> {
         room.truth.clock_offset_ms,
         room.truth.moments.len()
     );
+
+    // The timeline: every stream on one 1-minute grid, after putting the
+    // transcript on the platform clock (estimated, then applied explicitly).
+    let est = align::estimate_transcript_offset(&loaded, &align::OffsetOptions::default())?;
+    let mut aligned = loaded.clone();
+    match est.status {
+        align::OffsetStatus::Determined => {
+            est.apply_to_transcript(&mut aligned)?;
+            println!(
+                "  clock       transcript offset {:.0} ms (planted {}), confidence {:.3}: applied",
+                est.offset_ms.unwrap_or(0.0),
+                room.truth.clock_offset_ms,
+                est.confidence
+            );
+        }
+        align::OffsetStatus::Undetermined => {
+            println!("  clock       transcript offset undetermined: {}", est.reason)
+        }
+    }
+    let tl = align::Timeline::build(
+        &aligned,
+        &align::AlignOptions {
+            step_ms: 60_000,
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "  timeline    {} bins of 1 min x {} columns",
+        tl.len(),
+        tl.columns().len()
+    );
+    let gmv = tl.values("order_gmv")?;
+    let mut minutes: Vec<usize> = (0..tl.len()).collect();
+    minutes.sort_by(|&a, &b| gmv[b].total_cmp(&gmv[a]));
+    println!("  top minutes by order GMV (what was on):");
+    for &i in minutes.iter().take(3) {
+        let on: Vec<&str> = tl
+            .columns()
+            .iter()
+            .filter(|c| {
+                matches!(c.kind, align::ColumnKind::Interval)
+                    && c.name != "speech"
+                    && !c.name.starts_with("anchor:")
+                    && tl.values(&c.name).map(|v| v[i] >= 0.5).unwrap_or(false)
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        let t = (tl.time_ms()[i] - loaded.session.start_ms) / 60_000;
+        println!(
+            "    +{:>3} min  {:>9.0} yuan  urgency phrases {:>2}  {}",
+            t,
+            gmv[i],
+            tl.values("speech:urgency")?[i],
+            on.join(", ")
+        );
+    }
     Ok(())
 }
