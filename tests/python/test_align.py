@@ -355,6 +355,8 @@ def test_transcript_offset_is_estimated_and_applied_explicitly():
     with pytest.raises(vap.InvalidArgumentError):
         est.apply(r.data)
     x = (np.random.default_rng(1).random(4000) < 0.05).astype(float)
+    est = vap.estimate_offset(list(x), list(np.roll(x, 3)), step=1000)
+    assert est.determined and est.lag_bins == 3
     est = vap.estimate_offset([x], [np.roll(x, -4)], step="2s")
     assert est.determined and est.lag_bins == -4 and est.offset_ms == pytest.approx(-8000, abs=1000)
 
@@ -483,3 +485,14 @@ def test_bad_timeline_options_are_typed(room):
         room.data.timeline("1s", start="2026-11-25T10:00:00Z", end="2026-11-25T09:00:00Z")
     with pytest.raises(TypeError):
         room.data.timeline("1s", colour="blue")
+
+
+def test_timeline_is_the_same_on_one_and_two_threads(room):
+    try:
+        vap.set_num_threads(1)
+        one = room.data.timeline("10s").to_numpy()
+        vap.set_num_threads(2)
+        two = room.data.timeline("10s").to_numpy()
+    finally:
+        vap.set_num_threads(0)
+    np.testing.assert_array_equal(one, two)

@@ -337,12 +337,16 @@ def estimate_offset(
 
 
 def _channels(x: Any) -> list[list[float]]:
-    arr = np.asarray(x, dtype=float) if not isinstance(x, list) or not x else None
-    if arr is not None and arr.ndim == 1:
+    """One series (1-D) or paired channels (2-D, or a list of 1-D series)."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except ValueError:  # ragged: a list of series of different lengths
+        return [np.asarray(c, dtype=float).ravel().tolist() for c in x]
+    if arr.ndim == 1:
         return [arr.tolist()]
-    if arr is not None and arr.ndim == 2:
+    if arr.ndim == 2:
         return [row.tolist() for row in arr]
-    return [np.asarray(c, dtype=float).tolist() for c in x]
+    raise InvalidArgumentError(f"expected a 1-D series or a list of series, got {arr.ndim}-D")
 
 
 def merge_asof(
