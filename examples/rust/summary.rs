@@ -115,7 +115,10 @@ fn run() -> vap_core::Result<()> {
             );
         }
         align::OffsetStatus::Undetermined => {
-            println!("  clock       transcript offset undetermined: {}", est.reason)
+            println!(
+                "  clock       transcript offset undetermined: {}",
+                est.reason
+            )
         }
     }
     let tl = align::Timeline::build(
