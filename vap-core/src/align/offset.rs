@@ -95,6 +95,23 @@ pub struct OffsetEstimate {
 }
 
 impl OffsetEstimate {
+    /// An undetermined estimate, with the reason.
+    fn undetermined(step_ms: Ms, max_lag_ms: Ms, channels: usize, reason: String) -> Self {
+        OffsetEstimate {
+            status: OffsetStatus::Undetermined,
+            offset_ms: None,
+            lag_bins: 0,
+            sub_bin: 0.0,
+            correlation: 0.0,
+            z: 0.0,
+            confidence: 0.0,
+            step_ms,
+            max_lag_ms,
+            channels,
+            reason,
+        }
+    }
+
     /// The offset rounded to whole ms, or an error when undetermined.
     pub fn offset(&self) -> Result<Ms> {
         match (self.status, self.offset_ms) {
@@ -225,19 +242,8 @@ pub fn estimate_offset(
         return Err(VapError::InvalidArgument(problems.join("; ")));
     }
     let max_lag = opts.max_lag_ms / step_ms;
-    let mut est = OffsetEstimate {
-        status: OffsetStatus::Undetermined,
-        offset_ms: None,
-        lag_bins: 0,
-        sub_bin: 0.0,
-        correlation: 0.0,
-        z: 0.0,
-        confidence: 0.0,
-        step_ms,
-        max_lag_ms: opts.max_lag_ms,
-        channels: pairs.len(),
-        reason: String::new(),
-    };
+    let mut est =
+        OffsetEstimate::undetermined(step_ms, opts.max_lag_ms, pairs.len(), String::new());
     if pairs.is_empty() || (n as i64) < 4 * max_lag + 8 {
         est.reason = format!(
             "series of {n} bins are too short for a window of ±{max_lag} bins (need {})",
@@ -413,20 +419,12 @@ pub fn estimate_transcript_offset(
         }
     }
     if pairs.is_empty() {
-        return Ok(OffsetEstimate {
-            status: OffsetStatus::Undetermined,
-            offset_ms: None,
-            lag_bins: 0,
-            sub_bin: 0.0,
-            correlation: 0.0,
-            z: 0.0,
-            confidence: 0.0,
-            step_ms: opts.step_ms,
-            max_lag_ms: opts.max_lag_ms,
-            channels: 0,
-            reason: "no product is both explained on the platform and named in the transcript"
-                .into(),
-        });
+        return Ok(OffsetEstimate::undetermined(
+            opts.step_ms,
+            opts.max_lag_ms,
+            0,
+            "no product is both explained on the platform and named in the transcript".into(),
+        ));
     }
     estimate_offset(&pairs, opts.step_ms, opts)
 }
