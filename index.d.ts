@@ -497,6 +497,8 @@ export declare class Store {
   replaceTable(room: string, session: string, name: string, rows: Record<string, unknown>[]): void
   /** The room view: every stored session of `room` aligned and stacked with a session key. */
   roomTimeline(room: string, options?: TimelineOptions): Timeline
+  /** As `roomTimeline`, off the main thread. */
+  roomTimelineAsync(room: string, options?: TimelineOptions): Promise<Timeline>
 }
 
 // ------------------------------------------------------------------ misc
@@ -616,6 +618,8 @@ export declare class Timeline {
 
 /** The room view of several sessions of one room, aligned in parallel. */
 export declare function roomTimeline(sessions: Session[], options?: TimelineOptions): Timeline
+/** As `roomTimeline`, off the main thread. */
+export declare function roomTimelineAsync(sessions: Session[], options?: TimelineOptions): Promise<Timeline>
 
 /** Options of the clock-offset estimators. */
 export interface OffsetOptions {

@@ -42,6 +42,7 @@ module.exports = {
   fromTables: native.fromTables,
   Timeline: native.Timeline,
   roomTimeline: native.roomTimeline,
+  roomTimelineAsync: native.roomTimelineAsync,
   estimateOffset: native.estimateOffset,
   asofJoin: native.asofJoin,
   fold: native.fold,

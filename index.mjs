@@ -14,6 +14,7 @@ export const {
   fromTables,
   Timeline,
   roomTimeline,
+  roomTimelineAsync,
   estimateOffset,
   asofJoin,
   fold,

@@ -205,6 +205,9 @@ export declare function numThreads(): number
  */
 export declare function roomTimeline(sessions: Array<JsSession>, options?: unknown | undefined | null): Timeline
 
+/** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
+export declare function roomTimelineAsync(sessions: Array<JsSession>, options?: unknown | undefined | null): Promise<Timeline>
+
 /**
  * Sets the number of threads vap uses (0 = the default: the number of CPUs;
  * at most 1024).

@@ -852,6 +852,7 @@ module.exports.loadDir = nativeBinding.loadDir
 module.exports.loadDirAsync = nativeBinding.loadDirAsync
 module.exports.numThreads = nativeBinding.numThreads
 module.exports.roomTimeline = nativeBinding.roomTimeline
+module.exports.roomTimelineAsync = nativeBinding.roomTimelineAsync
 module.exports.setNumThreads = nativeBinding.setNumThreads
 module.exports.simulate = nativeBinding.simulate
 module.exports.simulateAsync = nativeBinding.simulateAsync

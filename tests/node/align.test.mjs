@@ -122,7 +122,7 @@ test('clock offset: recovered, applied explicitly, undetermined on noise', () =>
   assert.throws(() => vap.estimateOffset(a, b, {}), { code: 'VAP_INVALID_ARGUMENT' })
 })
 
-test('room view from sessions and from the store', (t) => {
+test('room view from sessions and from the store', async (t) => {
   const sessions = [0, 1].map((k) =>
     vap.simulate({ ...SMALL, seed: 40 + k, sessionId: `s${k}`, startMs: T0 + k * 86_400_000 }).data)
   const tl = vap.roomTimeline(sessions, { step: '1min' })
@@ -136,6 +136,14 @@ test('room view from sessions and from the store', (t) => {
   const fromStore = store.roomTimeline(sessions[0].room.id, { step: '1min' })
   assert.deepEqual(fromStore.columns, tl.columns)
   assert.deepEqual([...fromStore.column('order_gmv')], [...tl.column('order_gmv')])
+  const [a, b] = await Promise.all([
+    vap.roomTimelineAsync(sessions, { step: '1min' }),
+    store.roomTimelineAsync(sessions[0].room.id, { step: '1min' }),
+  ])
+  assert.deepEqual([...a.column('orders')], [...tl.column('orders')])
+  assert.deepEqual([...b.column('orders')], [...tl.column('orders')])
+  await assert.rejects(store.roomTimelineAsync('nope', { step: '1min' }), { code: 'VAP_NOT_FOUND' })
+  await assert.rejects(vap.roomTimelineAsync(sessions, { step: -5 }), { code: 'VAP_INVALID_ARGUMENT' })
 })
 
 test('asofJoin: backward / forward / nearest, tolerance, by', () => {

@@ -1,7 +1,7 @@
 //! `Timeline` and the alignment functions (`vap_core::align`): options arrive
 //! camelCase and become core options here; numbers come back as typed arrays.
 
-use napi::bindgen_prelude::{Float64Array, FromNapiValue, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, FromNapiValue, Uint8Array};
 use napi::JsValue;
 use napi::{Env, Unknown};
 use napi_derive::napi;
@@ -332,13 +332,13 @@ impl JsSession {
         &self,
         env: Env,
         options: Option<Unknown<'_>>,
-    ) -> napi::bindgen_prelude::AsyncTask<VapTask<JsTimeline>> {
+    ) -> AsyncTask<VapTask<JsTimeline>> {
         let data = self.data.clone();
         let task = match json_of(&env, options).and_then(align_options) {
             Ok(o) => VapTask::new(move || Ok(Timeline::build(&data, &o)?.into())),
             Err(e) => VapTask::failed(e),
         };
-        napi::bindgen_prelude::AsyncTask::new(task)
+        AsyncTask::new(task)
     }
 
     /// The transcript's clock offset to the platform clock (never applied).
@@ -396,6 +396,45 @@ impl JsStore {
     }
 }
 
+#[napi]
+impl JsStore {
+    /// As `roomTimeline`, on the libuv thread pool; returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<Timeline>")]
+    pub fn room_timeline_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<JsTimeline>> {
+        let args = string_arg(&env, room, "room")
+            .and_then(|room| Ok((room, align_options(json_of(&env, options)?)?)));
+        let task = match args {
+            Ok((room, o)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || Ok(align::store_room_timeline(&store, &room, &o)?.into()))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+}
+
+/// As `roomTimeline`, on the libuv thread pool; returns a Promise.
+#[napi(catch_unwind, ts_return_type = "Promise<Timeline>")]
+pub fn room_timeline_async(
+    env: Env,
+    sessions: Vec<&JsSession>,
+    options: Option<Unknown<'_>>,
+) -> AsyncTask<VapTask<JsTimeline>> {
+    let data: Vec<std::sync::Arc<vap_core::SessionData>> =
+        sessions.iter().map(|s| s.data.clone()).collect();
+    let task = match json_of(&env, options).and_then(align_options) {
+        Ok(o) => VapTask::new(move || Ok(align::room_timeline(&data, &o)?.into())),
+        Err(e) => VapTask::failed(e),
+    };
+    AsyncTask::new(task)
+}
+
 /// The room view of several sessions of one room, aligned in parallel and
 /// stacked with a session key.
 #[napi(catch_unwind)]
@@ -406,7 +445,7 @@ pub fn room_timeline(
 ) -> napi::Result<JsTimeline> {
     call(&env, || {
         let o = align_options(json_of(&env, options)?)?;
-        let data: Vec<vap_core::SessionData> = sessions.iter().map(|s| (*s.data).clone()).collect();
+        let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &*s.data).collect();
         Ok(align::room_timeline(&data, &o)?.into())
     })
 }

@@ -216,8 +216,7 @@ pub(crate) fn room_timeline(
     let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &s.inner).collect();
     let inner = run(py, || {
         let o: AlignOptions = parse("timeline options", options_json)?;
-        let owned: Vec<vap_core::SessionData> = data.iter().map(|d| (*d).clone()).collect();
-        align::room_timeline(&owned, &o)
+        align::room_timeline(&data, &o)
     })?;
     Ok(PyTimeline { inner })
 }

@@ -705,7 +705,10 @@ impl Timeline {
 /// The room view: timelines of many sessions of one room, built in parallel
 /// and stacked with a session key ([`Timeline::stack`]). Sessions keep the
 /// order given.
-pub fn room_timeline(sessions: &[SessionData], opts: &AlignOptions) -> Result<Timeline> {
+pub fn room_timeline<D>(sessions: &[D], opts: &AlignOptions) -> Result<Timeline>
+where
+    D: std::borrow::Borrow<SessionData> + Sync,
+{
     if opts.start_ms.is_some() || opts.end_ms.is_some() {
         return Err(VapError::InvalidArgument(
             "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
@@ -714,7 +717,7 @@ pub fn room_timeline(sessions: &[SessionData], opts: &AlignOptions) -> Result<Ti
     let parts = crate::threads::install(|| {
         sessions
             .par_iter()
-            .map(|d| Timeline::build(d, opts))
+            .map(|d| Timeline::build(d.borrow(), opts))
             .collect::<Result<Vec<_>>>()
     })?;
     Timeline::stack(parts)
