@@ -325,6 +325,15 @@ fn room_view_stacks_sessions_with_a_key() {
     let b = tl.to_record_batch().unwrap();
     assert!(b.column_by_name("session_id").is_some());
 
+    // one room, distinct sessions
+    let mut other = data[1].clone();
+    other.room.id = "elsewhere".into();
+    let e = room_timeline(&[data[0].clone(), other, data[0].clone()], &opts).unwrap_err();
+    assert!(
+        e.to_string().contains("elsewhere") && e.to_string().contains("twice"),
+        "{e}"
+    );
+
     // the same from the store
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();

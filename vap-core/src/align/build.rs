@@ -314,7 +314,7 @@ impl Timeline {
             .chain(RATE_COLUMNS)
             .map(|c| c.to_string())
             .collect();
-        reserved.push("time".into());
+        reserved.extend(["time", "speech", "room_id", "session_id"].map(String::from));
         let clashes: Vec<&str> = data
             .metrics
             .iter()
@@ -713,6 +713,29 @@ where
         return Err(VapError::InvalidArgument(
             "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
         ));
+    }
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(first) = sessions.first() {
+        let room = &first.borrow().room.id;
+        for d in sessions {
+            let d = d.borrow();
+            if &d.room.id != room {
+                problems.push(format!(
+                    "session '{}' is in room '{}', not '{room}'",
+                    d.session.id, d.room.id
+                ));
+            }
+            if !seen.insert(d.session.id.as_str()) {
+                problems.push(format!("session '{}' is given twice", d.session.id));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(VapError::InvalidArgument(format!(
+            "a room view stacks distinct sessions of one room: {}",
+            problems.join("; ")
+        )));
     }
     let parts = crate::threads::install(|| {
         sessions
