@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod align;
+pub mod detect;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,0 +1,431 @@
+//! Change-point detection: exact PELT, exact optimal partitioning (dynamic
+//! programming, O(n²), the reference PELT is tested against) and binary
+//! segmentation, with L2, normal mean-variance and Poisson costs computed in
+//! O(1) per segment from prefix sums.
+//!
+//! Breakpoints follow ruptures' convention: the sorted ends of the segments,
+//! the last one being `n`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, VapError};
+
+/// The cost of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cost {
+    /// Sum of squared deviations from the segment mean (a change in mean;
+    /// ruptures' `l2`).
+    #[default]
+    L2,
+    /// Gaussian with the segment's own mean and variance: `len · ln(var)`
+    /// (ruptures' `normal` up to a constant per point); a change in mean or
+    /// variance. Variances are floored at 1e-12 of the series' variance.
+    NormalMeanVar,
+    /// Poisson negative log-likelihood (×2) for counts: `2·(S − S·ln(S/len))`
+    /// with `S` the segment's sum. Values must be ≥ 0.
+    Poisson,
+}
+
+/// The penalty added for each change point.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Penalty {
+    /// BIC-style: `p·ln(n)` with `p` the parameters a new segment adds (L2:
+    /// mean and location, scaled by the noise variance estimated from first
+    /// differences by MAD; normal: mean, variance and location; Poisson: rate
+    /// and location).
+    #[default]
+    Bic,
+    /// A fixed penalty per change point, in cost units.
+    Value(f64),
+}
+
+/// Prefix sums of a series, for O(1) segment costs.
+pub struct Prefix {
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    cost: Cost,
+    var_floor: f64,
+}
+
+impl Prefix {
+    /// Prefix sums of `x` for `cost`. Refuses non-finite values (and negative
+    /// ones for Poisson).
+    pub fn new(x: &[f64], cost: Cost) -> Result<Prefix> {
+        let mut bad = Vec::new();
+        for (i, v) in x.iter().enumerate() {
+            if !v.is_finite() || (cost == Cost::Poisson && *v < 0.0) {
+                bad.push(i);
+            }
+        }
+        if !bad.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "{} value(s) {} at index {:?}{}",
+                bad.len(),
+                if cost == Cost::Poisson {
+                    "missing, infinite or negative"
+                } else {
+                    "missing or infinite"
+                },
+                &bad[..bad.len().min(10)],
+                if bad.len() > 10 { " ..." } else { "" }
+            )));
+        }
+        let mut s1 = Vec::with_capacity(x.len() + 1);
+        let mut s2 = Vec::with_capacity(x.len() + 1);
+        let (mut a, mut b) = (0.0, 0.0);
+        s1.push(0.0);
+        s2.push(0.0);
+        for v in x {
+            a += v;
+            b += v * v;
+            s1.push(a);
+            s2.push(b);
+        }
+        let n = x.len().max(1) as f64;
+        let var = (b / n - (a / n) * (a / n)).max(0.0);
+        Ok(Prefix {
+            s1,
+            s2,
+            cost,
+            var_floor: (var * 1e-12).max(1e-300),
+        })
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.s1.len() - 1
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Cost of the segment `[a, b)`.
+    #[inline]
+    pub fn cost(&self, a: usize, b: usize) -> f64 {
+        let len = (b - a) as f64;
+        let s = self.s1[b] - self.s1[a];
+        match self.cost {
+            Cost::L2 => {
+                let q = self.s2[b] - self.s2[a];
+                (q - s * s / len).max(0.0)
+            }
+            Cost::NormalMeanVar => {
+                let q = self.s2[b] - self.s2[a];
+                let var = ((q - s * s / len) / len).max(self.var_floor);
+                len * var.ln()
+            }
+            Cost::Poisson => {
+                if s <= 0.0 {
+                    0.0
+                } else {
+                    2.0 * (s - s * (s / len).ln())
+                }
+            }
+        }
+    }
+}
+
+/// The penalty value for a series.
+pub fn penalty_value(x: &[f64], cost: Cost, penalty: Penalty) -> f64 {
+    match penalty {
+        Penalty::Value(v) => v,
+        Penalty::Bic => {
+            let ln_n = (x.len().max(2) as f64).ln();
+            match cost {
+                Cost::L2 => 2.0 * noise_variance(x) * ln_n,
+                Cost::NormalMeanVar => 3.0 * ln_n,
+                Cost::Poisson => 2.0 * ln_n,
+            }
+        }
+    }
+}
+
+/// Noise variance estimated robustly from first differences:
+/// `(1.4826 · MAD(diff) )² / 2`.
+pub fn noise_variance(x: &[f64]) -> f64 {
+    let mut d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let med = median(&mut d);
+    let mut dev: Vec<f64> = d.iter().map(|v| (v - med).abs()).collect();
+    let mad = median(&mut dev);
+    let s = 1.4826 * mad;
+    if s > 0.0 {
+        s * s / 2.0
+    } else {
+        // More than half the differences are equal (counts with many zeros):
+        // fall back to the plain variance of the differences.
+        let m = d.iter().sum::<f64>() / d.len() as f64;
+        d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / d.len() as f64 / 2.0
+    }
+}
+
+pub(crate) fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *m;
+    if v.len() % 2 == 1 {
+        upper
+    } else {
+        let lower = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
+    }
+}
+
+/// A segmentation: breakpoints (segment ends, the last being `n`) and its
+/// penalised cost (sum of segment costs + penalty × change points, the
+/// convention of ruptures' `pen`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segmentation {
+    /// Segment ends, increasing, the last one `n`.
+    pub breakpoints: Vec<usize>,
+    /// Sum of segment costs plus the penalty per change point.
+    pub penalized_cost: f64,
+    /// The penalty used per change point.
+    pub penalty: f64,
+}
+
+fn check(n: usize, min_size: usize, pen: f64) -> Result<()> {
+    if min_size == 0 {
+        return Err(VapError::InvalidArgument(
+            "min_size must be at least 1".into(),
+        ));
+    }
+    if !pen.is_finite() || pen < 0.0 {
+        return Err(VapError::InvalidArgument(format!(
+            "the penalty must be a number >= 0, got {pen}"
+        )));
+    }
+    if n > 0 && n < min_size {
+        return Err(VapError::InvalidArgument(format!(
+            "a series of {n} points cannot hold one segment of min_size {min_size}"
+        )));
+    }
+    Ok(())
+}
+
+fn backtrack(last: &[usize], n: usize) -> Vec<usize> {
+    let mut bps = Vec::new();
+    let mut t = n;
+    while t > 0 {
+        bps.push(t);
+        t = last[t];
+    }
+    bps.reverse();
+    bps
+}
+
+/// Exact PELT (Killick et al. 2012) with a minimum segment length.
+///
+/// A candidate `s` that the pruning rule rejects at time `t` is only
+/// dropped from time `t + min_size` on: before then the split at `t` that
+/// dominates it is not admissible (the segment after it would be too short),
+/// which is where implementations that prune at once lose exactness.
+pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let pen = penalty_value(x, cost, penalty);
+    check(x.len(), min_size, pen)?;
+    let p = Prefix::new(x, cost)?;
+    let n = x.len();
+    if n == 0 {
+        return Ok(Segmentation {
+            breakpoints: vec![],
+            penalized_cost: 0.0,
+            penalty: pen,
+        });
+    }
+    let mut f = vec![f64::INFINITY; n + 1];
+    let mut last = vec![0usize; n + 1];
+    f[0] = -pen;
+    // candidates, and the time from which each is dropped
+    let mut cands: Vec<usize> = vec![0];
+    let mut drop_at: Vec<usize> = vec![usize::MAX; n + 1];
+    for t in min_size..=n {
+        let mut best = f64::INFINITY;
+        let mut arg = 0;
+        for &s in &cands {
+            if s + min_size <= t && f[s].is_finite() {
+                let v = f[s] + p.cost(s, t) + pen;
+                if v < best {
+                    best = v;
+                    arg = s;
+                }
+            }
+        }
+        f[t] = best;
+        last[t] = arg;
+        // prune: mark, and drop those whose mark is old enough
+        for &s in &cands {
+            if s + min_size <= t
+                && drop_at[s] == usize::MAX
+                && f[s].is_finite()
+                && f[s] + p.cost(s, t) > f[t]
+            {
+                drop_at[s] = t + min_size;
+            }
+        }
+        cands.retain(|&s| drop_at[s] > t + 1 || drop_at[s] == usize::MAX);
+        if t + min_size <= n && f[t].is_finite() {
+            cands.push(t);
+        }
+    }
+    Ok(Segmentation {
+        breakpoints: backtrack(&last, n),
+        penalized_cost: f[n],
+        penalty: pen,
+    })
+}
+
+/// Exact optimal partitioning by dynamic programming, O(n²): the reference
+/// for [`pelt`].
+pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let pen = penalty_value(x, cost, penalty);
+    check(x.len(), min_size, pen)?;
+    let p = Prefix::new(x, cost)?;
+    let n = x.len();
+    if n == 0 {
+        return Ok(Segmentation {
+            breakpoints: vec![],
+            penalized_cost: 0.0,
+            penalty: pen,
+        });
+    }
+    let mut f = vec![f64::INFINITY; n + 1];
+    let mut last = vec![0usize; n + 1];
+    f[0] = -pen;
+    for t in min_size..=n {
+        for s in (0..=t - min_size).filter(|&s| s == 0 || s >= min_size) {
+            if f[s].is_finite() {
+                let v = f[s] + p.cost(s, t) + pen;
+                if v < f[t] {
+                    f[t] = v;
+                    last[t] = s;
+                }
+            }
+        }
+    }
+    Ok(Segmentation {
+        breakpoints: backtrack(&last, n),
+        penalized_cost: f[n],
+        penalty: pen,
+    })
+}
+
+/// Binary segmentation: split the segment whose best split lowers the cost
+/// most, while the gain exceeds the penalty. Fast and approximate.
+pub fn binseg(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let pen = penalty_value(x, cost, penalty);
+    check(x.len(), min_size, pen)?;
+    let p = Prefix::new(x, cost)?;
+    let n = x.len();
+    if n == 0 {
+        return Ok(Segmentation {
+            breakpoints: vec![],
+            penalized_cost: 0.0,
+            penalty: pen,
+        });
+    }
+    let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
+        let whole = p.cost(a, b);
+        let mut best: Option<(f64, usize)> = None;
+        let mut k = a + min_size;
+        while k + min_size <= b {
+            let gain = whole - p.cost(a, k) - p.cost(k, b);
+            if best.is_none_or(|(g, _)| gain > g) {
+                best = Some((gain, k));
+            }
+            k += 1;
+        }
+        best
+    };
+    let mut bps = vec![n];
+    // (start, end, best split of the segment: (gain, position))
+    type Open = (usize, usize, Option<(f64, usize)>);
+    let mut segs: Vec<Open> = vec![(0, n, best_split(0, n))];
+    while let Some((i, gain, k)) = segs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.2.map(|(g, k)| (i, g, k)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        if gain <= pen {
+            break;
+        }
+        let (a, b, _) = segs.swap_remove(i);
+        bps.push(k);
+        segs.push((a, k, best_split(a, k)));
+        segs.push((k, b, best_split(k, b)));
+    }
+    bps.sort_unstable();
+    let mut total = -pen;
+    let mut a = 0;
+    for &b in &bps {
+        total += p.cost(a, b) + pen;
+        a = b;
+    }
+    Ok(Segmentation {
+        breakpoints: bps,
+        penalized_cost: total,
+        penalty: pen,
+    })
+}
+
+/// The penalised cost of given breakpoints (for comparing segmentations):
+/// segment costs plus `pen` per change point.
+pub fn penalized_cost(x: &[f64], cost: Cost, pen: f64, breakpoints: &[usize]) -> Result<f64> {
+    let p = Prefix::new(x, cost)?;
+    let mut a = 0;
+    let mut total = if breakpoints.is_empty() { 0.0 } else { -pen };
+    for &b in breakpoints {
+        if b <= a || b > x.len() {
+            return Err(VapError::InvalidArgument(format!(
+                "bad breakpoints {breakpoints:?}"
+            )));
+        }
+        total += p.cost(a, b) + pen;
+        a = b;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_clear_mean_shift() {
+        let mut x = vec![0.0; 50];
+        x.extend(vec![10.0; 50]);
+        for (i, v) in x.iter_mut().enumerate() {
+            *v += ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        }
+        for f in [pelt, dynp, binseg] {
+            let s = f(&x, Cost::L2, Penalty::Bic, 2).unwrap();
+            assert_eq!(s.breakpoints, vec![50, 100]);
+        }
+    }
+
+    #[test]
+    fn min_size_is_respected_and_bad_input_refused() {
+        let x: Vec<f64> = (0..30)
+            .map(|i| if i % 7 == 0 { 50.0 } else { 0.0 })
+            .collect();
+        let s = pelt(&x, Cost::L2, Penalty::Value(1.0), 5).unwrap();
+        let mut a = 0;
+        for b in &s.breakpoints {
+            assert!(b - a >= 5, "{:?}", s.breakpoints);
+            a = *b;
+        }
+        assert!(pelt(&[1.0, f64::NAN], Cost::L2, Penalty::Bic, 1).is_err());
+        assert!(pelt(&[1.0, -1.0], Cost::Poisson, Penalty::Bic, 1).is_err());
+        assert!(pelt(&[1.0], Cost::L2, Penalty::Bic, 0).is_err());
+        assert!(pelt(&[1.0], Cost::L2, Penalty::Value(-1.0), 1).is_err());
+    }
+}

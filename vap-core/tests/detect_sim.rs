@@ -1,0 +1,187 @@
+//! Moments on synthetic rooms: precision, recall and F1 against the planted
+//! moments at a ±60 s margin, the planted drivers, and PELT against the exact
+//! dynamic programme.
+
+use proptest::prelude::*;
+use vap_core::detect::{self, changepoint, events, Cost, DetectOptions, Driver, Penalty};
+use vap_core::sim::{self, simulate, SimConfig};
+
+const MARGIN_MS: i64 = 60_000;
+
+/// Segmentation covering (van den Burg & Williams 2020): the partitions of
+/// `[0, n)` cut at the given points, the ground truth's segments each matched
+/// to the detected segment of highest Jaccard index, weighted by length.
+fn covering(truth: &[i64], found: &[i64], n: i64) -> f64 {
+    let parts = |cuts: &[i64]| {
+        let mut c: Vec<i64> = cuts.iter().copied().filter(|&x| x > 0 && x < n).collect();
+        c.push(0);
+        c.push(n);
+        c.sort_unstable();
+        c.dedup();
+        c.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>()
+    };
+    let (g, h) = (parts(truth), parts(found));
+    let mut total = 0.0;
+    for &(a, b) in &g {
+        let best = h
+            .iter()
+            .map(|&(c, d)| {
+                let inter = (b.min(d) - a.max(c)).max(0) as f64;
+                let union = (b.max(d) - a.min(c)) as f64;
+                inter / union
+            })
+            .fold(0.0, f64::max);
+        total += (b - a) as f64 * best;
+    }
+    total / n as f64
+}
+
+struct Score {
+    covering: f64,
+    tp: usize,
+    detected: usize,
+    planted: usize,
+    drivers_right: usize,
+}
+
+fn evaluate(seed: u64) -> (Score, Vec<String>) {
+    let room = simulate(&SimConfig {
+        seed,
+        ..Default::default()
+    })
+    .unwrap();
+    let moments = detect::scan(&room.data, &DetectOptions::default()).unwrap();
+    let ev = events(&moments, 60_000);
+    let mut used = vec![false; ev.len()];
+    let t0 = room.data.session.start_ms;
+    let n = (room.data.session.end_ms - t0) / 1000;
+    let truth_cuts: Vec<i64> = room
+        .truth
+        .moments
+        .iter()
+        .flat_map(|m| [(m.start_ms - t0) / 1000, (m.end_ms - t0) / 1000])
+        .collect();
+    let found_cuts: Vec<i64> = ev
+        .iter()
+        .flat_map(|e| [(e.start_ms - t0) / 1000, (e.end_ms - t0) / 1000])
+        .collect();
+    let mut s = Score {
+        covering: covering(&truth_cuts, &found_cuts, n),
+        tp: 0,
+        detected: ev.len(),
+        planted: room.truth.moments.len(),
+        drivers_right: 0,
+    };
+    let mut log = Vec::new();
+    for p in &room.truth.moments {
+        let best = ev
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| !used[*i] && (e.start_ms - p.start_ms).abs() <= MARGIN_MS)
+            .min_by_key(|(_, e)| (e.start_ms - p.start_ms).abs());
+        match best {
+            Some((i, e)) => {
+                used[i] = true;
+                s.tp += 1;
+                let want = match p.driver {
+                    sim::Driver::Traffic => Driver::Traffic,
+                    sim::Driver::Conversion => Driver::Conversion,
+                };
+                if e.driver == want {
+                    s.drivers_right += 1;
+                } else {
+                    log.push(format!(
+                        "seed {seed}: {:?} at {} got driver {:?}",
+                        p.cause, p.start_ms, e.driver
+                    ));
+                }
+            }
+            None => log.push(format!(
+                "seed {seed}: missed {:?} at {}",
+                p.cause, p.start_ms
+            )),
+        }
+    }
+    for (i, e) in ev.iter().enumerate() {
+        if !used[i] {
+            let m: Vec<String> = e
+                .members
+                .iter()
+                .map(|&k| {
+                    format!(
+                        "{}:{:?}:{:.1}",
+                        moments[k].metric, moments[k].kind, moments[k].score
+                    )
+                })
+                .collect();
+            log.push(format!(
+                "seed {seed}: false alarm at {} ({})",
+                e.start_ms,
+                m.join(" ")
+            ));
+        }
+    }
+    (s, log)
+}
+
+#[test]
+fn planted_moments_are_found_with_their_drivers() {
+    let (mut tp, mut det, mut pl, mut dr) = (0, 0, 0, 0);
+    let mut cover = 0.0;
+    let mut logs = Vec::new();
+    for seed in 0..10 {
+        let (s, log) = evaluate(seed);
+        tp += s.tp;
+        det += s.detected;
+        pl += s.planted;
+        dr += s.drivers_right;
+        cover += s.covering / 10.0;
+        logs.extend(log);
+    }
+    let precision = tp as f64 / det.max(1) as f64;
+    let recall = tp as f64 / pl.max(1) as f64;
+    let f1 = 2.0 * precision * recall / (precision + recall).max(1e-12);
+    eprintln!("seeds 0-9: planted {pl}, detected {det}, matched {tp}; precision {precision:.3} recall {recall:.3} F1 {f1:.3}; drivers right {dr}/{tp}; mean covering {cover:.3}");
+    for l in &logs {
+        eprintln!("  {l}");
+    }
+    assert!(f1 >= 0.8, "F1 {f1:.3}");
+    assert_eq!(dr, tp, "every matched planted moment's driver right");
+    // a partition with no cuts scores about 0.07 here
+    assert!(cover > 0.7, "covering {cover:.3}");
+}
+
+fn series() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(
+        prop_oneof![Just(0.0), Just(5.0), -3.0..3.0f64, 0.0..20.0f64],
+        1..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// PELT finds the exact optimum: the same penalised cost as the dynamic
+    /// programme, with any minimum segment length.
+    #[test]
+    fn pelt_is_exact(x in series(), min_size in 1usize..6, pen in 0.0..30.0f64, cost in 0u8..3) {
+        let cost = [Cost::L2, Cost::NormalMeanVar, Cost::Poisson][cost as usize];
+        let x: Vec<f64> = if cost == Cost::Poisson { x.iter().map(|v| v.abs().round()).collect() } else { x };
+        prop_assume!(x.len() >= min_size);
+        let a = detect::pelt(&x, cost, Penalty::Value(pen), min_size).unwrap();
+        let b = detect::dynp(&x, cost, Penalty::Value(pen), min_size).unwrap();
+        prop_assert!((a.penalized_cost - b.penalized_cost).abs() <= 1e-7 * (1.0 + b.penalized_cost.abs()),
+            "pelt {:?} ({}) vs dynp {:?} ({})", a.breakpoints, a.penalized_cost, b.breakpoints, b.penalized_cost);
+        let recomputed = changepoint::penalized_cost(&x, cost, pen, &a.breakpoints).unwrap();
+        prop_assert!((recomputed - a.penalized_cost).abs() <= 1e-7 * (1.0 + recomputed.abs()));
+        let mut start = 0;
+        for &e in &a.breakpoints {
+            prop_assert!(e - start >= min_size);
+            start = e;
+        }
+        prop_assert_eq!(start, x.len());
+        // binary segmentation is never better than the optimum
+        let c = detect::binseg(&x, cost, Penalty::Value(pen), min_size).unwrap();
+        prop_assert!(c.penalized_cost >= b.penalized_cost - 1e-7 * (1.0 + b.penalized_cost.abs()));
+    }
+}
