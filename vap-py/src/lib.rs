@@ -16,6 +16,7 @@ use vap_core::text::Encoding;
 use vap_core::{SessionData, VapError};
 
 mod align;
+mod detect;
 mod errors;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
@@ -142,6 +143,10 @@ impl PySession {
 
     fn estimate_transcript_offset(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
         self.transcript_offset(py, options_json)
+    }
+
+    fn moments_json(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        self.scan_moments(py, options_json)
     }
 
     fn apply_offset(&self, py: Python<'_>, estimate_json: &str) -> PyResult<PySession> {
@@ -407,6 +412,9 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(align::fold, m)?)?;
     m.add_function(wrap_pyfunction!(align::builtin_lexicon_json, m)?)?;
     m.add_function(wrap_pyfunction!(align::lexicon_count, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::segment, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::moment_events, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::top_moments, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;

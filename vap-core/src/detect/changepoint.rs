@@ -20,7 +20,9 @@ pub enum Cost {
     L2,
     /// Gaussian with the segment's own mean and variance: `len · ln(var)`
     /// (ruptures' `normal` up to a constant per point); a change in mean or
-    /// variance. Variances are floored at 1e-12 of the series' variance.
+    /// variance. Segments hold at least 2 points, and variances are floored at
+    /// 1e-4 of the series' variance, so that a run of equal values does not
+    /// buy an unbounded gain.
     NormalMeanVar,
     /// Poisson negative log-likelihood (×2) for counts: `2·(S − S·ln(S/len))`
     /// with `S` the segment's sum. Values must be ≥ 0.
@@ -89,7 +91,7 @@ impl Prefix {
             s1,
             s2,
             cost,
-            var_floor: (var * 1e-12).max(1e-300),
+            var_floor: (var * 1e-4).max(1e-12),
         })
     }
 
@@ -193,6 +195,15 @@ pub struct Segmentation {
     pub penalty: f64,
 }
 
+/// The minimum segment length a cost allows.
+fn effective_min_size(cost: Cost, min_size: usize) -> usize {
+    if cost == Cost::NormalMeanVar {
+        min_size.max(2)
+    } else {
+        min_size
+    }
+}
+
 fn check(n: usize, min_size: usize, pen: f64) -> Result<()> {
     if min_size == 0 {
         return Err(VapError::InvalidArgument(
@@ -230,6 +241,7 @@ fn backtrack(last: &[usize], n: usize) -> Vec<usize> {
 /// dominates it is not admissible (the segment after it would be too short),
 /// which is where implementations that prune at once lose exactness.
 pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;
@@ -286,6 +298,7 @@ pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
 /// Exact optimal partitioning by dynamic programming, O(n²): the reference
 /// for [`pelt`].
 pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;
@@ -321,6 +334,7 @@ pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
 /// Binary segmentation: split the segment whose best split lowers the cost
 /// most, while the gain exceeds the penalty. Fast and approximate.
 pub fn binseg(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
+    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;

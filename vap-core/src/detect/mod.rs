@@ -86,9 +86,11 @@ pub struct Moment {
 pub struct DetectOptions {
     /// Bin width of the scan (default 30 s).
     pub step_ms: Ms,
-    /// Timeline columns to scan (default: `order_gmv`, `orders` and
-    /// `entries`, where present; GMV from orders rather than the platform's
-    /// per-minute series, whose minutes blur a start).
+    /// Timeline columns to scan (default: `orders` and `entries`, where
+    /// present, each moment on `orders` also reported on `order_gmv` over the
+    /// same bins with its excess in yuan: the order count is the steadier
+    /// signal, prices make GMV heavy-tailed; GMV from orders rather than the
+    /// platform's per-minute series, whose minutes blur a start).
     pub metrics: Option<Vec<String>>,
     /// Width of the centred rolling-median baseline (default 20 min).
     pub window_ms: Ms,
@@ -500,6 +502,31 @@ pub fn scan_timeline(
                     a = b;
                 }
             }
+        }
+    }
+    // GMV in yuan for every moment found on the order count (counts are the
+    // steadier signal; the money is what operators ask about).
+    if opts.metrics.is_none() {
+        if let Ok(g) = tl.values("order_gmv") {
+            let total: f64 = g.iter().map(|v| v.abs()).sum();
+            let gs = series(g.to_vec(), w, opts.detrend, smooth);
+            let companions: Vec<Moment> = out
+                .iter()
+                .filter(|m| m.metric == "orders" && m.kind != MomentKind::Shift)
+                .map(|m| {
+                    let a = grid.bin(m.start_ms).unwrap_or(0);
+                    let b = a + ((m.end_ms - m.start_ms) / step) as usize;
+                    let magnitude: f64 = (a..b).map(|i| gs.x[i] - gs.base[i]).sum();
+                    Moment {
+                        metric: "order_gmv".into(),
+                        magnitude,
+                        share: if total > 0.0 { magnitude.abs() / total } else { 0.0 },
+                        baseline: gs.base[a..b].to_vec(),
+                        ..m.clone()
+                    }
+                })
+                .collect();
+            out.extend(companions);
         }
     }
     rank(&mut out);

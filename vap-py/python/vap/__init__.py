@@ -34,6 +34,16 @@ from ._align import (
     lexicon_count,
     merge_asof,
 )
+from ._detect import (
+    Event,
+    Moment,
+    Moments,
+    Segmentation,
+    binseg,
+    detect_options,
+    dynp,
+    pelt,
+)
 from ._vap import (
     AlreadyExistsError,
     FormatError,
@@ -60,6 +70,13 @@ PathLike = Union[str, "os.PathLike[str]"]
 __all__ = [
     "AlreadyExistsError",
     "ClockOffset",
+    "Event",
+    "Moment",
+    "Moments",
+    "Segmentation",
+    "binseg",
+    "dynp",
+    "pelt",
     "Timeline",
     "builtin_lexicon",
     "estimate_offset",
@@ -166,6 +183,18 @@ class Session:
 
         opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
         return ClockOffset(**json.loads(self._inner.estimate_transcript_offset(opts)))
+
+    def moments(self, step: Any = "30s", **options: Any) -> Moments:
+        """Moments of truth: peaks and drops of ``order_gmv``, ``orders`` and
+        ``entries`` (``metrics=``) against a robust rolling baseline, each with
+        its driver (traffic, conversion, both), magnitude in the metric's units
+        and share of the session total; ranked. Options: ``window``,
+        ``threshold``, ``smooth``, ``min_duration``, ``merge_gap``, ``detrend``,
+        ``shifts`` (PELT level shifts), ``penalty``, ``min_segment``,
+        ``exposure_change``, ``rate_change``. ``.top(k)``, ``.events()``,
+        ``.to_pandas()`` on the result."""
+        out = json.loads(self._inner.moments_json(detect_options(step, **options)))
+        return Moments(Moment(**m) for m in out)
 
     def shift_transcript(self, delta_ms: int) -> Session:
         """A copy with every utterance moved by ``delta_ms``."""
