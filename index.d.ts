@@ -325,6 +325,12 @@ export declare class Session {
   applyOffset(estimate: ClockOffset): Session
   /** A copy with every utterance moved by `deltaMs`. */
   shiftTranscript(deltaMs: number): Session
+  /**
+   * Moments of truth: peaks and drops of `orders` and `entries` (and GMV in
+   * yuan over the same bins) against a robust rolling baseline, each with its
+   * driver; ranked by share of the metric's session total.
+   */
+  moments(options?: MomentOptions): Moment[]
 }
 
 /** Options for loading session directories or tables. */
@@ -693,3 +699,95 @@ export declare function fold(text: string): string
 export declare function builtinLexicon(): LexiconGroups
 /** Matches per group of a lexicon in one text. */
 export declare function lexiconCount(lexicon: LexiconGroups, text: string): Record<string, number>
+
+// ------------------------------------------------------------------ moments
+
+/** A change-point cost: mean shifts, mean and variance, or counts. */
+export type CostName = 'l2' | 'normal' | 'poisson'
+
+/** Options of `pelt`, `dynp` and `binseg`. */
+export interface ChangePointOptions {
+  /** Default `'l2'`. */
+  cost?: CostName
+  /** `'bic'` (default) or a number per change point. */
+  penalty?: 'bic' | number
+  /** Shortest segment (default 1; 2 for `'normal'`). */
+  minSize?: number
+}
+
+/** Change points: segment ends (the last is `n`, as in ruptures). */
+export interface Segmentation {
+  breakpoints: number[]
+  /** Segment costs plus `penalty` per change point. */
+  penalized_cost: number
+  penalty: number
+}
+
+/** Exact PELT (tested against `dynp` for every `minSize`). */
+export declare function pelt(x: ArrayLike<number>, options?: ChangePointOptions): Segmentation
+/** The exact optimum by dynamic programming, O(n²). */
+export declare function dynp(x: ArrayLike<number>, options?: ChangePointOptions): Segmentation
+/** Binary segmentation: greedy, approximate. */
+export declare function binseg(x: ArrayLike<number>, options?: ChangePointOptions): Segmentation
+
+/** Options of `Session.moments`. */
+export interface MomentOptions {
+  /** Bin width of the scan (default `'30s'`). */
+  step?: Duration
+  /** Timeline columns to scan (default `orders`, `entries`). */
+  metrics?: string[]
+  /** Rolling-median baseline width (default `'20min'`). */
+  window?: Duration
+  /** Robust z-score of the smoothed residual (default 3.5). */
+  threshold?: number
+  /** Moving-average width of the residuals (default `'150s'`). */
+  smooth?: Duration
+  /** Shortest moment (default `'60s'`). */
+  minDuration?: Duration
+  /** Runs closer than this merge (default `'60s'`). */
+  mergeGap?: Duration
+  /** Remove a slow trend first. */
+  detrend?: boolean
+  /** Also report PELT level shifts. */
+  shifts?: boolean
+  penalty?: 'bic' | number
+  /** Minimum segment of the level-shift search (default `'10min'`). */
+  minSegment?: Duration
+  /** |ln ratio| above which exposure counts as moved (default 0.1). */
+  exposureChange?: number
+  /** The same for the rate, orders per viewer (default 0.25). */
+  rateChange?: number
+}
+
+/** A moment of truth on one metric. */
+export interface Moment {
+  metric: string
+  start_ms: Ms
+  end_ms: Ms
+  kind: 'peak' | 'drop' | 'shift'
+  driver: 'traffic' | 'conversion' | 'both' | 'unclear'
+  /** Excess over the baseline, in the metric's units (yuan for `order_gmv`). */
+  magnitude: number
+  score: number
+  /** |magnitude| as a share of the metric's session total. */
+  share: number
+  /** The baseline, one value per bin. */
+  baseline: number[]
+  /** Position of the start in the first recording, when there is one. */
+  video_ms: Ms | null
+}
+
+/** Overlapping moments of several metrics; kind and driver are its strongest member's. */
+export interface MomentEvent {
+  start_ms: Ms
+  end_ms: Ms
+  kind: 'peak' | 'drop' | 'shift'
+  driver: 'traffic' | 'conversion' | 'both' | 'unclear'
+  /** Indices into the moments given. */
+  members: number[]
+}
+
+/** The `k` largest moments: of one metric by |magnitude|, or across metrics by share. */
+export declare function topMoments(moments: Moment[], k: number, metric?: string): Moment[]
+/** Moments grouped into events (gap default 60 000 ms). */
+export declare function momentEvents(moments: Moment[], gapMs?: number): MomentEvent[]

@@ -158,8 +158,14 @@ export declare function __panicForTests(message: unknown): void
  */
 export declare function asofJoin(left: unknown, right: unknown, options: unknown): any
 
+/** Binary segmentation (greedy, approximate). */
+export declare function binseg(x: unknown, options?: unknown | undefined | null): any
+
 /** vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`). */
 export declare function builtinLexicon(): any
+
+/** The exact optimum by dynamic programming (O(n²)). */
+export declare function dynp(x: unknown, options?: unknown | undefined | null): any
 
 /**
  * Clock offset between two binned streams (or lists of paired channels) by
@@ -196,8 +202,20 @@ export interface Matrix {
   data: Float64Array
 }
 
+/**
+ * Moments of different metrics that overlap (or lie within `gapMs`,
+ * default 60 000) grouped into events.
+ */
+export declare function momentEvents(moments: unknown, gapMs?: number | undefined | null): any
+
 /** The number of threads vap's pool runs. */
 export declare function numThreads(): number
+
+/**
+ * Exact PELT change points: `{ breakpoints, penalized_cost, penalty }`
+ * (breakpoints are segment ends, the last being `n`, as in ruptures).
+ */
+export declare function pelt(x: unknown, options?: unknown | undefined | null): any
 
 /**
  * The room view of several sessions of one room, aligned in parallel and
@@ -222,6 +240,12 @@ export declare function simulate(config?: unknown | undefined | null): SimResult
 
 /** As `simulate`, on the libuv thread pool; returns a Promise. */
 export declare function simulateAsync(config?: unknown | undefined | null): Promise<SimResult>
+
+/**
+ * The `k` largest moments: of one metric by absolute excess, or across
+ * metrics by share of the session total.
+ */
+export declare function topMoments(moments: unknown, k: number, metric?: string | undefined | null): any
 
 /** The version of vap. */
 export declare function version(): string

@@ -54,3 +54,11 @@ tl.derive('orders', { kind: 'adstock' })
 // @ts-expect-error estimateOffset needs a step
 vap.estimateOffset([1], [1], {})
 export const _alignUse = [col, info, derived, offMs, joined, roomTl]
+
+// ---- moments
+const moments: vap.Moment[] = res.data.moments({ step: '30s', threshold: 3.5 })
+const seg: vap.Segmentation = vap.pelt([1, 2, 3], { cost: 'poisson', penalty: 'bic' })
+const evs: vap.MomentEvent[] = vap.momentEvents(vap.topMoments(moments, 5, 'order_gmv'))
+// @ts-expect-error costs are a closed set
+vap.pelt([1], { cost: 'cauchy' })
+export const _detectUse = [seg, evs]

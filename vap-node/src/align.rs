@@ -21,7 +21,7 @@ use crate::tasks::VapTask;
 use crate::to_json;
 
 /// A duration option: ms as a number, or a string such as `"10s"`.
-fn duration(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
+pub(crate) fn duration(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => parse_duration_ms(s).map(Some),

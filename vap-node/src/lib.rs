@@ -21,6 +21,7 @@ use napi_derive::napi;
 
 pub mod align;
 pub mod convert;
+pub mod detect;
 pub mod error;
 pub mod session;
 pub mod sim;

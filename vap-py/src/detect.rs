@@ -73,7 +73,12 @@ pub(crate) fn moment_events(py: Python<'_>, moments_json: &str, gap_ms: i64) -> 
 /// metrics by share.
 #[pyfunction]
 #[pyo3(signature = (moments_json, k, metric = None))]
-pub(crate) fn top_moments(py: Python<'_>, moments_json: &str, k: usize, metric: Option<String>) -> PyResult<String> {
+pub(crate) fn top_moments(
+    py: Python<'_>,
+    moments_json: &str,
+    k: usize,
+    metric: Option<String>,
+) -> PyResult<String> {
     run(py, || {
         let m: Vec<Moment> = parse("moments", moments_json)?;
         to_json(&detect::top_k(&m, metric.as_deref(), k))

@@ -241,7 +241,11 @@ fn backtrack(last: &[usize], n: usize) -> Vec<usize> {
 /// dominates it is not admissible (the segment after it would be too short),
 /// which is where implementations that prune at once lose exactness.
 pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
+    let min_size = if min_size == 0 {
+        0
+    } else {
+        effective_min_size(cost, min_size)
+    };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;
@@ -298,7 +302,11 @@ pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
 /// Exact optimal partitioning by dynamic programming, O(n²): the reference
 /// for [`pelt`].
 pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
+    let min_size = if min_size == 0 {
+        0
+    } else {
+        effective_min_size(cost, min_size)
+    };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;
@@ -334,7 +342,11 @@ pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
 /// Binary segmentation: split the segment whose best split lowers the cost
 /// most, while the gain exceeds the penalty. Fast and approximate.
 pub fn binseg(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 { 0 } else { effective_min_size(cost, min_size) };
+    let min_size = if min_size == 0 {
+        0
+    } else {
+        effective_min_size(cost, min_size)
+    };
     let pen = penalty_value(x, cost, penalty);
     check(x.len(), min_size, pen)?;
     let p = Prefix::new(x, cost)?;

@@ -520,7 +520,11 @@ pub fn scan_timeline(
                     Moment {
                         metric: "order_gmv".into(),
                         magnitude,
-                        share: if total > 0.0 { magnitude.abs() / total } else { 0.0 },
+                        share: if total > 0.0 {
+                            magnitude.abs() / total
+                        } else {
+                            0.0
+                        },
                         baseline: gs.base[a..b].to_vec(),
                         ..m.clone()
                     }
