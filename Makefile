@@ -39,6 +39,7 @@ test-node: ## node --test
 bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench foundation
 	$(CARGO) bench --locked -p vap-core --bench align
+	$(CARGO) bench --locked -p vap-core --bench detect
 
 bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow: loading a session, and its full timeline; one run each, ratios
 	bash scripts/bench-venv.sh

@@ -260,36 +260,50 @@ pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
     f[0] = -pen;
-    // candidates, and the time from which each is dropped
-    let mut cands: Vec<usize> = vec![0];
-    let mut drop_at: Vec<usize> = vec![usize::MAX; n + 1];
+    // The candidates, structure-of-arrays so that the inner loop is straight
+    // arithmetic over contiguous memory: position, F(s), and the time from
+    // which the candidate is dropped (usize::MAX: not marked).
+    let mut cs: Vec<usize> = vec![0];
+    let mut cf: Vec<f64> = vec![f[0]];
+    let mut cdrop: Vec<usize> = vec![usize::MAX];
+    let mut vals: Vec<f64> = Vec::new();
     for t in min_size..=n {
+        // candidates with s + min_size <= t are a prefix: they were pushed in
+        // increasing order of s.
+        let ready = cs.partition_point(|&s| s + min_size <= t);
+        vals.clear();
+        vals.extend((0..ready).map(|k| cf[k] + p.cost(cs[k], t)));
         let mut best = f64::INFINITY;
         let mut arg = 0;
-        for &s in &cands {
-            if s + min_size <= t && f[s].is_finite() {
-                let v = f[s] + p.cost(s, t) + pen;
-                if v < best {
-                    best = v;
-                    arg = s;
-                }
+        for (k, &v) in vals.iter().enumerate() {
+            if v < best {
+                best = v;
+                arg = cs[k];
             }
         }
-        f[t] = best;
+        f[t] = best + pen;
         last[t] = arg;
-        // prune: mark, and drop those whose mark is old enough
-        for &s in &cands {
-            if s + min_size <= t
-                && drop_at[s] == usize::MAX
-                && f[s].is_finite()
-                && f[s] + p.cost(s, t) > f[t]
-            {
-                drop_at[s] = t + min_size;
+        // mark the dominated, then drop those marked at least min_size ago
+        let ft = f[t];
+        let mut w = 0;
+        for k in 0..cs.len() {
+            if k < ready && cdrop[k] == usize::MAX && vals[k] > ft {
+                cdrop[k] = t + min_size;
+            }
+            if cdrop[k] > t + 1 {
+                cs[w] = cs[k];
+                cf[w] = cf[k];
+                cdrop[w] = cdrop[k];
+                w += 1;
             }
         }
-        cands.retain(|&s| drop_at[s] > t + 1 || drop_at[s] == usize::MAX);
+        cs.truncate(w);
+        cf.truncate(w);
+        cdrop.truncate(w);
         if t + min_size <= n && f[t].is_finite() {
-            cands.push(t);
+            cs.push(t);
+            cf.push(f[t]);
+            cdrop.push(usize::MAX);
         }
     }
     Ok(Segmentation {
@@ -427,10 +441,12 @@ mod tests {
 
     #[test]
     fn finds_a_clear_mean_shift() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut x = vec![0.0; 50];
         x.extend(vec![10.0; 50]);
-        for (i, v) in x.iter_mut().enumerate() {
-            *v += ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        for v in x.iter_mut() {
+            *v += rng.random_range(-1.0..1.0);
         }
         for f in [pelt, dynp, binseg] {
             let s = f(&x, Cost::L2, Penalty::Bic, 2).unwrap();

@@ -1,0 +1,72 @@
+//! Moment benchmarks: exact PELT (L2) on a 12-hour series at 1 s (43,200
+//! points), the other methods on smaller sizes, and a whole session's scan.
+//!
+//! `cargo bench -p vap-core --bench detect`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use vap_core::align::{AlignOptions, Timeline};
+use vap_core::detect::{self, Cost, DetectOptions, Penalty};
+use vap_core::sim::{simulate, SimConfig};
+
+/// Piecewise-constant mean with a change about every 1,000 points, plus noise.
+pub fn signal(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut level = 0.0;
+    (0..n)
+        .map(|i| {
+            if i % 1000 == 0 {
+                level = rng.random_range(-5.0..5.0);
+            }
+            level + rng.random_range(-1.0..1.0)
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("detect");
+    g.sample_size(10);
+    for n in [1_000usize, 10_000, 43_200] {
+        let x = signal(n, 1);
+        g.bench_with_input(BenchmarkId::new("pelt_l2", n), &x, |b, x| {
+            b.iter(|| detect::pelt(x, Cost::L2, Penalty::Bic, 1).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("binseg_l2", n), &x, |b, x| {
+            b.iter(|| detect::binseg(x, Cost::L2, Penalty::Bic, 1).unwrap())
+        });
+    }
+    let room = simulate(&SimConfig::full_scale(1)).unwrap().data;
+    let opts = DetectOptions::default();
+    let tl = Timeline::build(
+        &room,
+        &AlignOptions {
+            step_ms: opts.step_ms,
+            per_product: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    g.bench_function("scan_timeline/12h-30s", |b| {
+        b.iter(|| detect::scan_timeline(&tl, &opts, None).unwrap())
+    });
+    let with_shifts = DetectOptions {
+        shifts: true,
+        ..Default::default()
+    };
+    g.bench_function("scan_timeline_with_shifts/12h-30s", |b| {
+        b.iter(|| detect::scan_timeline(&tl, &with_shifts, None).unwrap())
+    });
+    let tl1 = Timeline::build(&room, &AlignOptions::default()).unwrap();
+    let fine = DetectOptions {
+        step_ms: 1000,
+        ..Default::default()
+    };
+    g.bench_function("scan_timeline/12h-1s", |b| {
+        b.iter(|| detect::scan_timeline(&tl1, &fine, None).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
