@@ -186,3 +186,23 @@ proptest! {
         prop_assert!(c.penalized_cost >= b.penalized_cost - 1e-7 * (1.0 + b.penalized_cost.abs()));
     }
 }
+
+#[test]
+fn moments_carry_their_video_position() {
+    let mut room = simulate(&SimConfig { seed: 4, ..Default::default() }).unwrap();
+    let offset = room.data.session.start_ms + 5_000;
+    room.data.session.recordings.push(vap_core::VideoRef {
+        path: "rec.mp4".into(),
+        offset_ms: offset,
+        size_bytes: None,
+        sha256: None,
+    });
+    let moments = detect::scan(&room.data, &DetectOptions::default()).unwrap();
+    assert!(!moments.is_empty());
+    for m in &moments {
+        assert_eq!(m.video_ms, Some(m.start_ms - offset));
+    }
+    let top = detect::top_k(&moments, Some("orders"), 3);
+    assert!(top.windows(2).all(|w| w[0].magnitude.abs() >= w[1].magnitude.abs()));
+    assert!(top.iter().all(|m| m.metric == "orders"));
+}
