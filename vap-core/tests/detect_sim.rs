@@ -189,7 +189,11 @@ proptest! {
 
 #[test]
 fn moments_carry_their_video_position() {
-    let mut room = simulate(&SimConfig { seed: 4, ..Default::default() }).unwrap();
+    let mut room = simulate(&SimConfig {
+        seed: 4,
+        ..Default::default()
+    })
+    .unwrap();
     let offset = room.data.session.start_ms + 5_000;
     room.data.session.recordings.push(vap_core::VideoRef {
         path: "rec.mp4".into(),
@@ -203,6 +207,8 @@ fn moments_carry_their_video_position() {
         assert_eq!(m.video_ms, Some(m.start_ms - offset));
     }
     let top = detect::top_k(&moments, Some("orders"), 3);
-    assert!(top.windows(2).all(|w| w[0].magnitude.abs() >= w[1].magnitude.abs()));
+    assert!(top
+        .windows(2)
+        .all(|w| w[0].magnitude.abs() >= w[1].magnitude.abs()));
     assert!(top.iter().all(|m| m.metric == "orders"));
 }

@@ -257,6 +257,9 @@ pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
             penalty: pen,
         });
     }
+    if cost == Cost::L2 {
+        return Ok(pelt_l2(&p, pen, min_size));
+    }
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
     f[0] = -pen;
@@ -311,6 +314,150 @@ pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
         penalized_cost: f[n],
         penalty: pen,
     })
+}
+
+/// `out[k] = g[k] + s2t − (s1t − a[k])² / (t − pos[k])`, returning the
+/// minimum.
+#[inline(always)]
+fn l2_values_body(
+    g: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    s2t: f64,
+    t: f64,
+    out: &mut [f64],
+) -> f64 {
+    for (((o, g), a), pos) in out.iter_mut().zip(g).zip(a).zip(pos) {
+        let d = s1t - a;
+        *o = g + s2t - d * d / (t - pos);
+    }
+    // the minimum with four independent lanes (a single running minimum is
+    // a dependency chain the compiler may not reorder)
+    let mut lanes = [f64::INFINITY; 4];
+    let chunks = out.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..4 {
+            lanes[j] = if c[j] < lanes[j] { c[j] } else { lanes[j] };
+        }
+    }
+    let mut best = lanes.iter().copied().fold(f64::INFINITY, f64::min);
+    for &v in rest {
+        best = best.min(v);
+    }
+    best
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn l2_values_avx2(
+    g: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    s2t: f64,
+    t: f64,
+    out: &mut [f64],
+) -> f64 {
+    l2_values_body(g, a, pos, s1t, s2t, t, out)
+}
+
+/// [`l2_values_body`], with 4-wide AVX2 arithmetic where the CPU has it
+/// (the same operations in the same order: results are identical).
+fn l2_values(
+    g: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    s2t: f64,
+    t: f64,
+    out: &mut [f64],
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { l2_values_avx2(g, a, pos, s1t, s2t, t, out) };
+        }
+    }
+    l2_values_body(g, a, pos, s1t, s2t, t, out)
+}
+
+/// [`pelt`] for the L2 cost, the hot case, written so that the candidate loop
+/// vectorises: per candidate `s`, `g = F(s) − S2(s)`, `S1(s)` and `s` sit in
+/// contiguous arrays, and `F(s) + C(s, t) = g + S2(t) − (S1(t) − S1(s))² /
+/// (t − s)` is straight arithmetic. Candidates are compacted only on steps
+/// where one is due to be dropped.
+fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
+    let n = p.len();
+    let mut f = vec![f64::INFINITY; n + 1];
+    let mut last = vec![0usize; n + 1];
+    f[0] = -pen;
+    let mut cs: Vec<usize> = vec![0];
+    let mut cg: Vec<f64> = vec![f[0] - p.s2[0]];
+    let mut c1: Vec<f64> = vec![p.s1[0]];
+    let mut cpos: Vec<f64> = vec![0.0];
+    let mut cdrop: Vec<usize> = vec![usize::MAX];
+    let mut next_drop = usize::MAX;
+    let mut vals: Vec<f64> = Vec::new();
+    for t in min_size..=n {
+        let ready = cs.partition_point(|&s| s + min_size <= t);
+        let (s1t, s2t, tf) = (p.s1[t], p.s2[t], t as f64);
+        vals.resize(ready, 0.0);
+        let best = l2_values(
+            &cg[..ready],
+            &c1[..ready],
+            &cpos[..ready],
+            s1t,
+            s2t,
+            tf,
+            &mut vals,
+        );
+        f[t] = best + pen;
+        let ft = f[t];
+        let arg = vals.iter().position(|&v| v == best).unwrap_or(0);
+        last[t] = cs.get(arg).copied().unwrap_or(0);
+        // mark the dominated (dropped min_size steps later)
+        for (k, &v) in vals.iter().enumerate() {
+            if v > ft && cdrop[k] == usize::MAX {
+                cdrop[k] = t + min_size;
+                next_drop = next_drop.min(t + min_size);
+            }
+        }
+        if next_drop <= t + 1 {
+            let mut w = 0;
+            next_drop = usize::MAX;
+            for k in 0..cs.len() {
+                if cdrop[k] > t + 1 {
+                    cs[w] = cs[k];
+                    cg[w] = cg[k];
+                    c1[w] = c1[k];
+                    cpos[w] = cpos[k];
+                    cdrop[w] = cdrop[k];
+                    next_drop = next_drop.min(cdrop[k]);
+                    w += 1;
+                }
+            }
+            cs.truncate(w);
+            cg.truncate(w);
+            c1.truncate(w);
+            cpos.truncate(w);
+            cdrop.truncate(w);
+        }
+        if t + min_size <= n && ft.is_finite() {
+            cs.push(t);
+            cg.push(ft - p.s2[t]);
+            c1.push(s1t);
+            cpos.push(tf);
+            cdrop.push(usize::MAX);
+        }
+    }
+    Segmentation {
+        breakpoints: backtrack(&last, n),
+        penalized_cost: f[n],
+        penalty: pen,
+    }
 }
 
 /// Exact optimal partitioning by dynamic programming, O(n²): the reference
