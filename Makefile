@@ -41,10 +41,11 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench align
 	$(CARGO) bench --locked -p vap-core --bench detect
 
-bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow: loading a session, and its full timeline; one run each, ratios
+bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow / ruptures: loading, the full timeline, change points; one run each, ratios
 	bash scripts/bench-venv.sh
 	.venv-bench/bin/python benches/peers.py
 	.venv-bench/bin/python benches/align_peers.py full 7
+	.venv-bench/bin/python benches/detect_peers.py 3 30
 
 fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \

@@ -158,5 +158,24 @@ fn run() -> vap_core::Result<()> {
             on.join(", ")
         );
     }
+
+    // The moments of truth: what to watch first, and what drove it.
+    let moments = vap_core::detect::scan(&aligned, &vap_core::detect::DetectOptions::default())?;
+    let events = vap_core::detect::events(&moments, 60_000);
+    println!(
+        "  moments     {} found, {} events; the largest by GMV:",
+        moments.len(),
+        events.len()
+    );
+    for m in vap_core::detect::top_k(&moments, Some("order_gmv"), 3) {
+        println!(
+            "    +{:>3} min  {:>4} s  {:?} {:>+9.0} yuan  driver {:?}",
+            (m.start_ms - loaded.session.start_ms) / 60_000,
+            (m.end_ms - m.start_ms) / 1000,
+            m.kind,
+            m.magnitude,
+            m.driver
+        );
+    }
     Ok(())
 }
