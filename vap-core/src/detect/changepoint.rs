@@ -223,6 +223,33 @@ fn check(n: usize, min_size: usize, pen: f64) -> Result<()> {
     Ok(())
 }
 
+/// What every search starts from: the prefix sums, the penalty and the
+/// minimum segment length the cost allows, all checked; `Err` carries the
+/// segmentation of an empty series.
+fn prepare(
+    x: &[f64],
+    cost: Cost,
+    penalty: Penalty,
+    min_size: usize,
+) -> Result<std::result::Result<(Prefix, f64, usize), Segmentation>> {
+    let min_size = if min_size == 0 {
+        0
+    } else {
+        effective_min_size(cost, min_size)
+    };
+    let pen = penalty_value(x, cost, penalty);
+    check(x.len(), min_size, pen)?;
+    let p = Prefix::new(x, cost)?;
+    if x.is_empty() {
+        return Ok(Err(Segmentation {
+            breakpoints: vec![],
+            penalized_cost: 0.0,
+            penalty: pen,
+        }));
+    }
+    Ok(Ok((p, pen, min_size)))
+}
+
 fn backtrack(last: &[usize], n: usize) -> Vec<usize> {
     let mut bps = Vec::new();
     let mut t = n;
@@ -241,22 +268,11 @@ fn backtrack(last: &[usize], n: usize) -> Vec<usize> {
 /// dominates it is not admissible (the segment after it would be too short),
 /// which is where implementations that prune at once lose exactness.
 pub fn pelt(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 {
-        0
-    } else {
-        effective_min_size(cost, min_size)
+    let (p, pen, min_size) = match prepare(x, cost, penalty, min_size)? {
+        Ok(ready) => ready,
+        Err(empty) => return Ok(empty),
     };
-    let pen = penalty_value(x, cost, penalty);
-    check(x.len(), min_size, pen)?;
-    let p = Prefix::new(x, cost)?;
     let n = x.len();
-    if n == 0 {
-        return Ok(Segmentation {
-            breakpoints: vec![],
-            penalized_cost: 0.0,
-            penalty: pen,
-        });
-    }
     if cost == Cost::L2 {
         return Ok(pelt_l2(&p, pen, min_size));
     }
@@ -463,22 +479,11 @@ fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
 /// Exact optimal partitioning by dynamic programming, O(n²): the reference
 /// for [`pelt`].
 pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 {
-        0
-    } else {
-        effective_min_size(cost, min_size)
+    let (p, pen, min_size) = match prepare(x, cost, penalty, min_size)? {
+        Ok(ready) => ready,
+        Err(empty) => return Ok(empty),
     };
-    let pen = penalty_value(x, cost, penalty);
-    check(x.len(), min_size, pen)?;
-    let p = Prefix::new(x, cost)?;
     let n = x.len();
-    if n == 0 {
-        return Ok(Segmentation {
-            breakpoints: vec![],
-            penalized_cost: 0.0,
-            penalty: pen,
-        });
-    }
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
     f[0] = -pen;
@@ -503,22 +508,11 @@ pub fn dynp(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<
 /// Binary segmentation: split the segment whose best split lowers the cost
 /// most, while the gain exceeds the penalty. Fast and approximate.
 pub fn binseg(x: &[f64], cost: Cost, penalty: Penalty, min_size: usize) -> Result<Segmentation> {
-    let min_size = if min_size == 0 {
-        0
-    } else {
-        effective_min_size(cost, min_size)
+    let (p, pen, min_size) = match prepare(x, cost, penalty, min_size)? {
+        Ok(ready) => ready,
+        Err(empty) => return Ok(empty),
     };
-    let pen = penalty_value(x, cost, penalty);
-    check(x.len(), min_size, pen)?;
-    let p = Prefix::new(x, cost)?;
     let n = x.len();
-    if n == 0 {
-        return Ok(Segmentation {
-            breakpoints: vec![],
-            penalized_cost: 0.0,
-            penalty: pen,
-        });
-    }
     let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
         let whole = p.cost(a, b);
         let mut best: Option<(f64, usize)> = None;
