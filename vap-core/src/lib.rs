@@ -2,8 +2,9 @@
 //!
 //! The engine of **vap**, an embeddable analytics library for live-stream
 //! e-commerce review (复盘): it structures people (anchors, commenters), goods
-//! (products) and venue (rooms, sessions), keeps them in an embedded store, and
-//! (in later modules) aligns, detects and attributes.
+//! (products) and venue (rooms, sessions), keeps them in an embedded store,
+//! aligns every stream on one timeline and finds the moments of truth (the
+//! attribution model comes next).
 //!
 //! This crate knows nothing of Python or Node; `vap-py` and `vap-node` convert
 //! and delegate.
@@ -23,7 +24,10 @@
 //! Modules: [`schema`] (the data model), [`table`] and [`io`] (session
 //! directories in CSV / JSON Lines / Parquet, validation), [`store`] (the
 //! embedded store), [`sim`] (seeded synthetic rooms with ground truth),
-//! [`text`] (normalisation, encodings, pseudonymisation), [`threads`].
+//! [`text`] (normalisation, encodings, pseudonymisation), [`threads`],
+//! [`align`] (the [`align::Timeline`]: every stream on one grid, transforms,
+//! clock offsets, the room view, as-of joins), [`detect`] (change points and
+//! moments of truth).
 #![warn(missing_docs)]
 
 pub mod align;
