@@ -49,6 +49,7 @@ def test_every_native_symbol_is_reexported():
         "asof_join",
         "builtin_lexicon_json",
         "lexicon_count",
+        "parse_duration_ms",  # behind every duration argument
         # wrapped by vap.pelt / dynp / binseg and vap.Moments
         "segment",
         "moment_events",

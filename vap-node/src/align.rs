@@ -13,7 +13,7 @@ use vap_core::align::{
 use vap_core::table::{self, Cell};
 use vap_core::VapError;
 
-use crate::convert::{json_of, opt_bool, opt_str, options, rows_of, string_arg};
+use crate::convert::{json_of, opt_bool, opt_str, options, rows_of, series_of, string_arg};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::store::JsStore;
@@ -448,17 +448,6 @@ pub fn room_timeline(
         let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &*s.data).collect();
         Ok(align::room_timeline(&data, &o)?.into())
     })
-}
-
-/// One series: a `Float64Array` or an array of numbers.
-fn series_of(env: &Env, v: &Unknown<'_>) -> Option<Vec<f64>> {
-    // SAFETY: `env` and `v` are live handles of the current call.
-    unsafe {
-        if let Ok(a) = Float64Array::from_napi_value(env.raw(), v.raw()) {
-            return Some(a.to_vec());
-        }
-        Vec::<f64>::from_napi_value(env.raw(), v.raw()).ok()
-    }
 }
 
 /// A series, or an array of series (paired channels).

@@ -222,3 +222,14 @@ pub fn count_arg(env: &Env, v: Unknown<'_>, what: &str, max: u32) -> vap_core::R
     }
     Ok(n as u32)
 }
+
+/// A numeric series: a `Float64Array` or an array of numbers.
+pub fn series_of(env: &Env, v: &Unknown<'_>) -> Option<Vec<f64>> {
+    // SAFETY: `env` and `v` are live handles of the current call.
+    unsafe {
+        if let Ok(a) = napi::bindgen_prelude::Float64Array::from_napi_value(env.raw(), v.raw()) {
+            return Some(a.to_vec());
+        }
+        Vec::<f64>::from_napi_value(env.raw(), v.raw()).ok()
+    }
+}

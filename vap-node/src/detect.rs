@@ -1,14 +1,13 @@
 //! Moments of truth and change points (`vap_core::detect`): options arrive
 //! camelCase; moments and segmentations go back as plain objects.
 
-use napi::bindgen_prelude::{Float64Array, FromNapiValue};
-use napi::{Env, JsValue, Unknown};
+use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 use vap_core::detect::{self, Cost, DetectOptions, Moment, Penalty};
 
 use crate::align::duration;
-use crate::convert::{json_of, opt_bool, opt_str, options};
+use crate::convert::{json_of, opt_bool, opt_str, options, series_of};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::to_json;
@@ -119,24 +118,14 @@ impl JsSession {
     }
 }
 
-fn series(env: &Env, v: &Unknown<'_>) -> vap_core::Result<Vec<f64>> {
-    // SAFETY: `env` and `v` are live handles of the current call.
-    unsafe {
-        if let Ok(a) = Float64Array::from_napi_value(env.raw(), v.raw()) {
-            return Ok(a.to_vec());
-        }
-        Vec::<f64>::from_napi_value(env.raw(), v.raw())
-    }
-    .map_err(|_| invalid("the series must be a Float64Array or an array of numbers"))
-}
-
 fn segment(
     env: &Env,
     x: Unknown<'_>,
     opts: Option<Unknown<'_>>,
     method: fn(&[f64], Cost, Penalty, usize) -> vap_core::Result<detect::Segmentation>,
 ) -> vap_core::Result<Value> {
-    let x = series(env, &x)?;
+    let x = series_of(env, &x)
+        .ok_or_else(|| invalid("the series must be a Float64Array or an array of numbers"))?;
     let m = options(
         json_of(env, opts)?,
         "change-point options",

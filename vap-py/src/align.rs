@@ -9,11 +9,7 @@ use vap_core::align::{
 };
 use vap_core::VapError;
 
-use crate::{py_table, run, to_json, PySession, PyStore};
-
-fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> vap_core::Result<T> {
-    serde_json::from_str(json).map_err(|e| VapError::InvalidArgument(format!("bad {what}: {e}")))
-}
+use crate::{parse, py_table, run, to_json, PySession, PyStore};
 
 fn f64_bytes(values: impl Iterator<Item = f64>, cap: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(cap * 8);
@@ -264,6 +260,12 @@ pub(crate) fn asof_join(
 #[pyfunction]
 pub(crate) fn fold(text: &str) -> String {
     align::fold(text)
+}
+
+/// A duration such as "500ms", "10s", "1min", "2h" in ms (vap-core's parser).
+#[pyfunction]
+pub(crate) fn parse_duration_ms(py: Python<'_>, text: &str) -> PyResult<i64> {
+    run(py, || align::parse_duration_ms(text))
 }
 
 /// The built-in lexicon as JSON (`{"groups": {...}}`).

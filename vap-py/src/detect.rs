@@ -5,11 +5,7 @@ use pyo3::prelude::*;
 use vap_core::detect::{self, Cost, DetectOptions, Moment, Penalty};
 use vap_core::VapError;
 
-use crate::{run, to_json, PySession};
-
-fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> vap_core::Result<T> {
-    serde_json::from_str(json).map_err(|e| VapError::InvalidArgument(format!("bad {what}: {e}")))
-}
+use crate::{parse, run, to_json, PySession};
 
 fn cost_arg(cost: &str) -> vap_core::Result<Cost> {
     match cost {

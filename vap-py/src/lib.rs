@@ -38,6 +38,11 @@ pub(crate) fn run<T: Send>(
     }
 }
 
+/// Reads JSON options or values, any error an `InvalidArgument` naming `what`.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> vap_core::Result<T> {
+    serde_json::from_str(json).map_err(|e| VapError::InvalidArgument(format!("bad {what}: {e}")))
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> vap_core::Result<String> {
     serde_json::to_string(v).map_err(|e| VapError::Internal(e.to_string()))
 }
@@ -410,6 +415,7 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(align::estimate_offset, m)?)?;
     m.add_function(wrap_pyfunction!(align::asof_join, m)?)?;
     m.add_function(wrap_pyfunction!(align::fold, m)?)?;
+    m.add_function(wrap_pyfunction!(align::parse_duration_ms, m)?)?;
     m.add_function(wrap_pyfunction!(align::builtin_lexicon_json, m)?)?;
     m.add_function(wrap_pyfunction!(align::lexicon_count, m)?)?;
     m.add_function(wrap_pyfunction!(detect::segment, m)?)?;

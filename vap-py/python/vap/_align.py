@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
@@ -24,9 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 Duration = Union[int, str, _dt.timedelta]
 Instant = Union[int, str, _dt.datetime]
 
-_UNITS = {"ms": 1, "s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(ms|sec|s|min|m|h)?\s*$")
-
 
 def to_ms(value: Duration, what: str = "duration") -> int:
     """A duration in ms: an int (ms), a ``timedelta`` (or pandas ``Timedelta``),
@@ -38,9 +34,10 @@ def to_ms(value: Duration, what: str = "duration") -> int:
     if isinstance(value, _dt.timedelta) or hasattr(value, "total_seconds"):
         return round(value.total_seconds() * 1000)  # type: ignore[union-attr]
     if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return round(float(m.group(1)) * _UNITS[m.group(2) or "ms"])
+        try:
+            return _vap.parse_duration_ms(value)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"{what}: {e}") from None
     raise InvalidArgumentError(
         f"{what}: expected ms, a timedelta or a string like '10s' / '1min', got {value!r}"
     )
