@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod align;
+pub mod attribute;
 pub mod detect;
 pub mod error;
 #[doc(hidden)]

@@ -12,6 +12,7 @@
 //!       anchors.parquet ... metrics.parquet       one file per table
 //!       <derived>.parquet                         tables added later (transcripts, ...)
 //!       media/                                    recordings, only when copied
+//!   rooms/<room_id>/models/<name>.json            fitted room models (attribution)
 //!   .staging/ .trash/ .journal/                   in-flight work; cleaned on open
 //! ```
 //!
@@ -802,6 +803,63 @@ impl Store {
         self.step(&format!("write:{name}"), &path)?;
         // The rename inside is the whole change: nothing else records the table.
         write_atomic(&path, &bytes)
+    }
+
+    /// Saves a room-level model document (JSON) as
+    /// `rooms/<room>/models/<name>.json`, atomically (written aside, renamed
+    /// over the old one). The room must exist.
+    pub fn save_model(&self, room: &str, name: &str, json: &str) -> Result<()> {
+        let room = id_arg(room)?;
+        let name = id_arg(name)?;
+        let _lock = self.lock(true)?;
+        let rd = self.room_dir(room);
+        if !rd.join("room.json").exists() {
+            return Err(VapError::NotFound(format!(
+                "room '{room}' is not in the store"
+            )));
+        }
+        let dir = rd.join("models");
+        fs::create_dir_all(&dir).map_err(|e| VapError::io(&dir, e))?;
+        self.step("save_model", &dir)?;
+        write_atomic(&dir.join(format!("{name}.json")), json.as_bytes())
+    }
+
+    /// Reads a model document saved by [`Store::save_model`].
+    pub fn load_model(&self, room: &str, name: &str) -> Result<String> {
+        let room = id_arg(room)?;
+        let name = id_arg(name)?;
+        let _lock = self.lock(false)?;
+        let p = self
+            .room_dir(room)
+            .join("models")
+            .join(format!("{name}.json"));
+        if !p.exists() {
+            return Err(VapError::NotFound(format!(
+                "room '{room}' has no model '{name}' (looked for {})",
+                p.display()
+            )));
+        }
+        fs::read_to_string(&p).map_err(|e| VapError::io(&p, e))
+    }
+
+    /// Names of the models saved for a room, sorted.
+    pub fn models(&self, room: &str) -> Result<Vec<String>> {
+        let room = id_arg(room)?;
+        let _lock = self.lock(false)?;
+        let dir = self.room_dir(room).join("models");
+        let mut out = Vec::new();
+        if let Ok(rd) = fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if let Some(stem) = n.strip_suffix(".json") {
+                    if !stem.starts_with('.') {
+                        out.push(stem.to_string());
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Reads one table (core or derived) of a stored session as Arrow batches,

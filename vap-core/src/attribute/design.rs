@@ -1,0 +1,654 @@
+//! From timeline columns to a design matrix: factors (with carryover and
+//! saturation, one candidate column per half-life searched), controls, the
+//! exposure, and the rows that can be used.
+
+use std::collections::BTreeMap;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use super::{AttributeOptions, CarryoverKind, FactorSpec, Form, Sign};
+use crate::align::{adstock, hill};
+use crate::align::{ColumnKind, ColumnMeta, Grid, Timeline};
+use crate::error::{Result, VapError};
+use crate::schema::*;
+
+/// What a design column stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The base level: the intercept (linear, log-link) or the base conversion
+    /// per unit of exposure (exposure-scaled).
+    Base,
+    /// The traffic column of the linear form (its coefficient is traffic's
+    /// effect).
+    Traffic,
+    /// A control: trend or time of day.
+    Control,
+    /// A session fixed effect.
+    Session,
+    /// A factor.
+    Factor,
+}
+
+/// A factor as fitted: one column, one half-life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedFactor {
+    /// Name.
+    pub name: String,
+    /// Timeline column.
+    pub column: String,
+    /// Carryover length (ms; 0 = none).
+    pub half_life_ms: Ms,
+    /// Carryover shape.
+    #[serde(default)]
+    pub carryover_kind: CarryoverKind,
+    /// Hill saturation `(slope, inflexion)` and the column maximum it is
+    /// relative to (taken from the fitting data, kept for new sessions).
+    pub saturation: Option<(f64, f64, f64)>,
+    /// Sign constraint.
+    pub sign: Sign,
+}
+
+/// One design column.
+#[derive(Debug, Clone)]
+pub(crate) struct Col {
+    pub name: String,
+    pub role: Role,
+    /// Index into `Design::factors` for factor candidates.
+    pub factor: Option<usize>,
+    pub half_life_ms: Ms,
+    /// Raw values (before the exposure multiplies them in the exposure form).
+    pub x: Vec<f64>,
+}
+
+/// A factor and its candidate columns.
+#[derive(Debug, Clone)]
+pub(crate) struct FactorCols {
+    pub spec: FactorSpec,
+    pub sign: Sign,
+    pub candidates: Vec<usize>,
+    pub sat_max: Option<f64>,
+}
+
+/// The design of one fit (or one application of a fitted model).
+#[derive(Debug, Clone)]
+pub(crate) struct Design {
+    pub form: Form,
+    pub n: usize,
+    pub time_ms: Vec<Ms>,
+    /// Per row: index of its session span.
+    pub session: Vec<usize>,
+    pub sessions: Vec<(String, std::ops::Range<usize>)>,
+    pub y: Vec<f64>,
+    /// Exposure per row (1 where the form has none).
+    pub e: Vec<f64>,
+    /// The session's reference exposure, per row.
+    pub e_ref: Vec<f64>,
+    pub has_exposure: bool,
+    pub valid: Vec<bool>,
+    pub cols: Vec<Col>,
+    pub nu: usize,
+    pub factors: Vec<FactorCols>,
+    pub warnings: Vec<String>,
+}
+
+impl Design {
+    /// Value of design column `j` at row `i` (exposure multiplied in for the
+    /// exposure form).
+    #[inline]
+    pub fn z(&self, i: usize, j: usize) -> f64 {
+        let v = self.cols[j].x[i];
+        if self.form == Form::Exposure {
+            v * self.e[i]
+        } else {
+            v
+        }
+    }
+
+    /// Row-major matrix of the columns `cols` over the rows `rows`.
+    pub fn matrix(&self, rows: &[usize], cols: &[usize]) -> Array2<f64> {
+        let mut m = Array2::zeros((rows.len(), cols.len()));
+        for (a, &i) in rows.iter().enumerate() {
+            for (b, &j) in cols.iter().enumerate() {
+                m[[a, b]] = self.z(i, j);
+            }
+        }
+        m
+    }
+
+    pub fn valid_rows(&self) -> Vec<usize> {
+        (0..self.n).filter(|&i| self.valid[i]).collect()
+    }
+
+    /// The log of the exposure, for the log-link form.
+    pub fn offset(&self, i: usize) -> f64 {
+        if self.form == Form::LogLink && self.has_exposure {
+            self.e[i].ln()
+        } else {
+            0.0
+        }
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
+}
+
+/// Adstock half-lives searched for the urgency and price phrase groups by default.
+pub const DEFAULT_CARRYOVER_MS: [Ms; 5] = [0, 15_000, 30_000, 60_000, 120_000];
+/// Hold windows searched for answered questions by default.
+pub const DEFAULT_HOLD_MS: [Ms; 4] = [30_000, 60_000, 90_000, 120_000];
+
+/// The default factors found in a timeline (see the module docs).
+pub fn default_factors(tl: &Timeline) -> Vec<FactorSpec> {
+    let names = tl.names();
+    let mut out = Vec::new();
+    let fs = |name: &str, sign: Sign, carry: &[Ms]| FactorSpec {
+        name: name.to_string(),
+        column: name.to_string(),
+        carryover_ms: carry.to_vec(),
+        carryover_kind: CarryoverKind::Adstock,
+        saturation: None,
+        sign: Some(sign),
+    };
+    if names.contains(&"explain:any") {
+        out.push(fs("explain:any", Sign::Positive, &[0]));
+    }
+    for n in &names {
+        if n.starts_with("promo:") {
+            out.push(fs(n, Sign::Positive, &[0]));
+        }
+    }
+    if names.contains(&"speech:urgency") {
+        // A pitch is a dense run of urgency phrases; one "秒杀" in passing is
+        // not: saturate (Hill, slope 3, half effect at half the maximum).
+        let mut f = fs("speech:urgency", Sign::Positive, &DEFAULT_CARRYOVER_MS);
+        f.saturation = Some(super::Saturation {
+            slope: 3.0,
+            inflexion: 0.5,
+        });
+        out.push(f);
+    }
+    if names.contains(&"speech:price") {
+        out.push(fs("speech:price", Sign::Positive, &DEFAULT_CARRYOVER_MS));
+    }
+    if names.contains(&"speech:answer") {
+        // An answer lifts conversion for a while, then stops: a hold window.
+        let mut f = fs("speech:answer", Sign::Positive, &DEFAULT_HOLD_MS);
+        f.carryover_kind = CarryoverKind::Hold;
+        out.push(f);
+    }
+    // Anchors: who hosts (host:<id>, from `attribute::enrich`), else anchor:<id>;
+    // the anchor on air the longest is the reference and has no column.
+    let prefix = if names.iter().any(|n| n.starts_with("host:")) {
+        "host:"
+    } else {
+        "anchor:"
+    };
+    let anchors: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    let cover = |n: &str| tl.values(n).map(|v| v.iter().sum::<f64>()).unwrap_or(0.0);
+    if let Some(reference) = anchors
+        .iter()
+        .copied()
+        .max_by(|a, b| cover(a).total_cmp(&cover(b)).then(b.cmp(a)))
+    {
+        for a in anchors {
+            if a != reference {
+                out.push(fs(a, Sign::Free, &[0]));
+            }
+        }
+    }
+    out
+}
+
+fn check_factor(f: &FactorSpec, tl: &Timeline, bad: &mut Vec<String>) {
+    if f.name.is_empty() {
+        bad.push(format!("factor on column '{}' has an empty name", f.column));
+    }
+    if tl.position(&f.column).is_none() {
+        bad.push(format!(
+            "factor '{}': the timeline has no column '{}'",
+            f.name, f.column
+        ));
+    }
+    if f.carryover_ms.iter().any(|h| *h < 0) {
+        bad.push(format!(
+            "factor '{}': carryover half-lives must be ≥ 0 ms",
+            f.name
+        ));
+    }
+    if let Some(s) = &f.saturation {
+        if !(s.slope > 0.0 && s.slope.is_finite() && s.inflexion > 0.0 && s.inflexion <= 1.0) {
+            bad.push(format!(
+                "factor '{}': saturation needs slope > 0 and inflexion in (0, 1]",
+                f.name
+            ));
+        }
+    }
+}
+
+/// Builds the design for `tl`. `fixed` resolves factors from a fitted model
+/// (one half-life each, saturation maxima kept) instead of `opts.factors`.
+pub(crate) fn build(
+    tl: &Timeline,
+    opts: &AttributeOptions,
+    factors: &[FactorSpec],
+    fixed: Option<&[ResolvedFactor]>,
+    price: Option<(f64, f64)>,
+) -> Result<Design> {
+    let n = tl.len();
+    let mut bad = Vec::new();
+    let mut warnings = Vec::new();
+    if tl.position(&opts.target).is_none() {
+        bad.push(format!(
+            "the timeline has no target column '{}'",
+            opts.target
+        ));
+    }
+    let needs_exposure = opts.form != Form::Linear;
+    match &opts.exposure {
+        Some(c) if tl.position(c).is_none() => bad.push(format!(
+            "the timeline has no exposure column '{c}' (online viewers are 'online_viewers'; set exposure to another column or to none)"
+        )),
+        None if needs_exposure => bad.push(format!(
+            "the {} form needs an exposure column (e.g. 'online_viewers')",
+            opts.form.as_str()
+        )),
+        _ => {}
+    }
+    let mut seen = BTreeMap::new();
+    for f in factors {
+        check_factor(f, tl, &mut bad);
+        if seen.insert(f.name.clone(), ()).is_some() {
+            bad.push(format!("factor '{}' is named twice", f.name));
+        }
+    }
+    if factors.is_empty() {
+        bad.push(
+            "no factors: the timeline has none of the default factor columns and none were given"
+                .into(),
+        );
+    }
+    if !bad.is_empty() {
+        return Err(VapError::InvalidArgument(bad.join("; ")));
+    }
+    let spans = tl.spans();
+    let mut session = vec![0usize; n];
+    let sessions: Vec<(String, std::ops::Range<usize>)> = spans
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            session[s.rows.clone()].iter_mut().for_each(|v| *v = k);
+            (s.session_id.clone(), s.rows.clone())
+        })
+        .collect();
+    let step = tl.step_ms().max(1);
+    let time_ms = tl.time_ms().to_vec();
+    let y = tl.values(&opts.target)?.to_vec();
+
+    // ---- exposure
+    let mut e = vec![1.0; n];
+    let has_exposure = opts.exposure.is_some();
+    if let Some(c) = &opts.exposure {
+        let v = tl.values(c)?;
+        e.copy_from_slice(v);
+        if let (Some((a, b)), Ok(pl)) = (price, tl.values(PRICE_LEVEL)) {
+            for i in 0..n {
+                e[i] *= a + b * pl[i];
+            }
+        }
+    }
+    let mut e_ref = vec![f64::NAN; n];
+    for (_, rows) in &sessions {
+        let mut v: Vec<f64> = e[rows.clone()]
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        let m = median(&mut v);
+        e_ref[rows.clone()].iter_mut().for_each(|r| *r = m);
+    }
+
+    // ---- unpenalised columns
+    let mut cols: Vec<Col> = Vec::new();
+    let col = |name: &str, role: Role, x: Vec<f64>| Col {
+        name: name.to_string(),
+        role,
+        factor: None,
+        half_life_ms: 0,
+        x,
+    };
+    let base = opts.intercept || opts.form == Form::Exposure;
+    if base {
+        cols.push(col("base", Role::Base, vec![1.0; n]));
+    }
+    if opts.form == Form::Linear && has_exposure {
+        cols.push(col("traffic", Role::Traffic, e.clone()));
+    }
+    if opts.controls.trend {
+        let mut x = vec![0.0; n];
+        for (k, (_, rows)) in sessions.iter().enumerate() {
+            let s0 = spans[k].grid.start_ms;
+            for i in rows.clone() {
+                x[i] = (time_ms[i] - s0) as f64 / 3_600_000.0;
+            }
+        }
+        cols.push(col("trend", Role::Control, x));
+    }
+    for h in 1..=opts.controls.time_of_day {
+        let ang = |i: usize| {
+            let day = time_ms[i].rem_euclid(86_400_000) as f64 / 86_400_000.0;
+            2.0 * std::f64::consts::PI * h as f64 * day
+        };
+        cols.push(col(
+            &format!("time_of_day:sin{h}"),
+            Role::Control,
+            (0..n).map(|i| ang(i).sin()).collect(),
+        ));
+        cols.push(col(
+            &format!("time_of_day:cos{h}"),
+            Role::Control,
+            (0..n).map(|i| ang(i).cos()).collect(),
+        ));
+    }
+    if opts.controls.session_effects && sessions.len() > 1 {
+        for (k, (sid, rows)) in sessions.iter().enumerate() {
+            if k == 0 && base {
+                continue;
+            }
+            let mut x = vec![0.0; n];
+            x[rows.clone()].iter_mut().for_each(|v| *v = 1.0);
+            cols.push(col(&format!("session:{sid}"), Role::Session, x));
+        }
+    }
+    let nu = cols.len();
+
+    // ---- factor candidates
+    let per_session = |x: &[f64], hl_ms: Ms, kind: CarryoverKind| -> Vec<f64> {
+        if hl_ms == 0 {
+            return x.to_vec();
+        }
+        let mut out = vec![0.0; n];
+        for (_, rows) in &sessions {
+            let xs = &x[rows.clone()];
+            let a = match kind {
+                CarryoverKind::Adstock => adstock(xs, hl_ms as f64 / step as f64, true),
+                CarryoverKind::Hold => {
+                    let w = ((hl_ms + step - 1) / step).max(1) as usize;
+                    let mut acc = 0.0;
+                    (0..xs.len())
+                        .map(|t| {
+                            acc += xs[t];
+                            if t >= w {
+                                acc -= xs[t - w];
+                            }
+                            acc
+                        })
+                        .collect()
+                }
+            };
+            out[rows.clone()].copy_from_slice(&a);
+        }
+        out
+    };
+    let mut fcols = Vec::new();
+    let mut kept = Vec::new();
+    for f in factors {
+        let raw = tl.values(&f.column)?;
+        let mut finite = raw.iter().copied().filter(|v| v.is_finite());
+        let first = finite.next();
+        let constant = first.is_none_or(|a| finite.all(|v| v == a));
+        if fixed.is_none() && constant {
+            warnings.push(format!(
+                "factor '{}' never varies (column '{}' is constant): left out",
+                f.name, f.column
+            ));
+        } else {
+            kept.push(f.clone());
+        }
+    }
+    if kept.is_empty() {
+        return Err(VapError::InvalidArgument(
+            "every factor is constant over the timeline: nothing to attribute".into(),
+        ));
+    }
+    let factors = &kept[..];
+    for (fi, f) in factors.iter().enumerate() {
+        let raw = tl.values(&f.column)?;
+        let (halves, sat_max): (Vec<Ms>, Option<f64>) = match fixed {
+            Some(rf) => (
+                vec![rf[fi].half_life_ms],
+                rf[fi].saturation.map(|(_, _, m)| m),
+            ),
+            None => {
+                let mut h = f.carryover_ms.clone();
+                if h.is_empty() {
+                    h.push(0);
+                }
+                h.sort_unstable();
+                h.dedup();
+                (h, None)
+            }
+        };
+        let mut candidates = Vec::new();
+        let mut sat_used = sat_max;
+        for hl in halves {
+            let mut x = per_session(raw, hl, f.carryover_kind);
+            if let Some(s) = &f.saturation {
+                let m = *sat_used.get_or_insert_with(|| {
+                    x.iter()
+                        .copied()
+                        .filter(|v| v.is_finite())
+                        .fold(0.0, f64::max)
+                });
+                if m > 0.0 {
+                    x = hill(&x, s.slope, s.inflexion, m);
+                }
+            }
+            candidates.push(cols.len());
+            cols.push(Col {
+                name: f.name.clone(),
+                role: Role::Factor,
+                factor: Some(fi),
+                half_life_ms: hl,
+                x,
+            });
+        }
+        fcols.push(FactorCols {
+            spec: f.clone(),
+            sign: f.sign.unwrap_or(Sign::Free),
+            candidates,
+            sat_max: if f.saturation.is_some() {
+                sat_used
+            } else {
+                None
+            },
+        });
+    }
+
+    // ---- usable rows
+    let mut valid = vec![true; n];
+    let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..n {
+        let mut why: Option<&str> = None;
+        if !y[i].is_finite() {
+            why = Some(opts.target.as_str());
+        } else if has_exposure
+            && (!e[i].is_finite() || (opts.form == Form::LogLink && e[i] <= 0.0) || e[i] < 0.0)
+        {
+            why = opts.exposure.as_deref();
+        } else if let Some(c) = cols.iter().find(|c| !c.x[i].is_finite()) {
+            why = Some(c.name.as_str());
+        }
+        if let Some(w) = why {
+            valid[i] = false;
+            *dropped.entry(w.to_string()).or_default() += 1;
+        }
+    }
+    if !dropped.is_empty() {
+        warnings.push(format!(
+            "{} of {n} bins left out of the fit (missing or unusable): {}",
+            valid.iter().filter(|v| !**v).count(),
+            dropped
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if opts.form == Form::LogLink && y.iter().zip(&valid).any(|(v, ok)| *ok && *v < 0.0) {
+        return Err(VapError::InvalidArgument(format!(
+            "the log-link (Poisson) form needs a non-negative target; '{}' has negative bins",
+            opts.target
+        )));
+    }
+    Ok(Design {
+        form: opts.form,
+        n,
+        time_ms,
+        session,
+        sessions,
+        y,
+        e,
+        e_ref,
+        has_exposure,
+        valid,
+        cols,
+        nu,
+        factors: fcols,
+        warnings,
+    })
+}
+
+/// Name of the price-level column added by [`enrich`].
+pub const PRICE_LEVEL: &str = "price_level";
+
+/// Adds to a session's timeline what attribution uses beyond the alignment
+/// columns: `host:<id>` (the share of each bin an anchor hosts; the
+/// `anchor:<id>` columns count every role) and `price_level` (the listed price
+/// of what is in focus: the flash-sale product while a flash sale with a
+/// product runs, else the explained products, else the room's mean price;
+/// share-weighted within a bin). Columns already present are left alone.
+pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
+    let spans = tl.spans().to_vec();
+    let span = spans
+        .iter()
+        .find(|s| s.session_id == data.session.id)
+        .ok_or_else(|| {
+            VapError::InvalidArgument(format!(
+                "the timeline has no rows of session '{}'",
+                data.session.id
+            ))
+        })?;
+    if spans.len() != 1 {
+        return Err(VapError::InvalidArgument(
+            "enrich one session's timeline, then stack them (attribute::room_timeline does)".into(),
+        ));
+    }
+    let grid: Grid = span.grid;
+    let n = grid.n;
+    let step = grid.step_ms as f64;
+    let meta = |name: String, kind, source: &str, unit: &str| ColumnMeta {
+        name,
+        kind,
+        source: source.into(),
+        unit: unit.into(),
+        has_missing: false,
+    };
+    let mut hosts: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+    for a in &data.anchors {
+        hosts.insert(&a.id, Vec::new());
+    }
+    for sh in data.shifts.iter().filter(|s| s.role == ShiftRole::Host) {
+        hosts
+            .entry(&sh.anchor_id)
+            .or_default()
+            .push((sh.start_ms, sh.end_ms));
+    }
+    for (a, mut spans) in hosts {
+        let name = format!("host:{a}");
+        if tl.position(&name).is_none() {
+            let v = crate::align::internals::bin_union(&grid, &mut spans);
+            tl.push(
+                meta(
+                    name,
+                    ColumnKind::Interval,
+                    &format!("host shifts of anchor {a}"),
+                    "share",
+                ),
+                v,
+            )?;
+        }
+    }
+    if tl.position(PRICE_LEVEL).is_none() && !data.products.is_empty() {
+        let price: BTreeMap<&str, f64> = data
+            .products
+            .iter()
+            .map(|p| (p.id.as_str(), p.price))
+            .collect();
+        let mean = data.products.iter().map(|p| p.price).sum::<f64>() / data.products.len() as f64;
+        let mut flash = (vec![0.0; n], vec![0.0; n]);
+        let mut expl = (vec![0.0; n], vec![0.0; n]);
+        let add = |acc: &mut (Vec<f64>, Vec<f64>), a: Ms, b: Ms, p: f64| {
+            grid.cover(a as f64, b as f64, |i, len| {
+                acc.0[i] += len / step * p;
+                acc.1[i] += len / step;
+            });
+        };
+        for pr in &data.promotions {
+            if pr.kind == PromotionKind::FlashSale {
+                if let Some(p) = pr.product_id.as_deref().and_then(|id| price.get(id)) {
+                    add(&mut flash, pr.start_ms, pr.end_ms, *p);
+                }
+            }
+        }
+        for sg in data
+            .segments
+            .iter()
+            .filter(|s| s.kind == SegmentKind::Explain)
+        {
+            if let Some(p) = price.get(sg.product_id.as_str()) {
+                add(&mut expl, sg.start_ms, sg.end_ms, *p);
+            }
+        }
+        let v: Vec<f64> = (0..n)
+            .map(|i| {
+                let (sum, share) = if flash.1[i] > 0.0 {
+                    (flash.0[i], flash.1[i])
+                } else {
+                    (expl.0[i], expl.1[i])
+                };
+                if share <= 0.0 {
+                    mean
+                } else {
+                    let w = share.min(1.0);
+                    w * sum / share + (1.0 - w) * mean
+                }
+            })
+            .collect();
+        tl.push(
+            meta(
+                PRICE_LEVEL.into(),
+                ColumnKind::Gauge,
+                "listed price of the product in focus (flash sale, else explained), else the mean price",
+                "yuan",
+            ),
+            v,
+        )?;
+    }
+    Ok(())
+}

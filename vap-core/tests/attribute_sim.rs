@@ -1,0 +1,535 @@
+//! Attribution on synthetic rooms with known contributions.
+//!
+//! Run with `--nocapture` to see the figures quoted in the README.
+
+use vap_core::align::{
+    estimate_transcript_offset, AlignOptions, ColumnKind, ColumnMeta, OffsetOptions, Timeline,
+};
+use vap_core::attribute::{
+    self, AttributeOptions, CarryoverKind, Estimator, FactorSpec, Form, RoomModel, Sign,
+};
+use vap_core::detect::{scan, DetectOptions};
+use vap_core::sim::{simulate, Cause, SimConfig, SimRoom};
+use vap_core::Store;
+
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal, Poisson};
+
+/// A 4-hour room with the full-scale room's traffic (130 entries/s), its
+/// transcript clock offset estimated and applied.
+fn room(seed: u64, hours: f64) -> SimRoom {
+    let mut r = simulate(&SimConfig {
+        seed,
+        hours,
+        entries_per_second: 130.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let off = estimate_transcript_offset(&r.data, &OffsetOptions::default()).unwrap();
+    off.apply_to_transcript(&mut r.data).unwrap();
+    r
+}
+
+fn column_of(truth: &str) -> String {
+    match truth {
+        "explain" => "explain:any".into(),
+        "flash_sale" => "promo:flash_sale".into(),
+        "coupon" => "promo:coupon".into(),
+        "pitch" => "speech:urgency".into(),
+        "answer" => "speech:answer".into(),
+        a => a.replace("anchor:", "host:"),
+    }
+}
+
+fn plain(column: &str, sign: Sign) -> FactorSpec {
+    FactorSpec {
+        name: column.into(),
+        column: column.into(),
+        carryover_ms: vec![0],
+        carryover_kind: CarryoverKind::Adstock,
+        saturation: None,
+        sign: Some(sign),
+    }
+}
+
+/// The default factors with the simulator's reference anchor (a1) as the
+/// reference (the default picks the anchor on air the longest).
+fn factors(tl: &Timeline) -> Vec<FactorSpec> {
+    let mut f: Vec<FactorSpec> = attribute::default_factors(tl)
+        .into_iter()
+        .filter(|f| !f.column.starts_with("host:"))
+        .collect();
+    f.push(plain("host:a2", Sign::Free));
+    f.push(plain("host:a3", Sign::Free));
+    f
+}
+
+fn ten_seconds(data: &vap_core::SessionData) -> Timeline {
+    attribute::session_timeline(
+        data,
+        &AlignOptions {
+            step_ms: 10_000,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn per_factor_totals_and_moment_causes() {
+    let (mut err_sum, mut truth_sum) = (0.0, 0.0);
+    let (mut right, mut peaks) = (0, 0);
+    let (mut det_right, mut det) = (0, 0);
+    for seed in 0..10u64 {
+        let r = room(seed, 4.0);
+        let tl = ten_seconds(&r.data);
+        let opts = AttributeOptions {
+            factors: Some(factors(&tl)),
+            bootstrap: 20,
+            ..Default::default()
+        };
+        let fit = attribute::fit(&tl, &opts).unwrap();
+        let totals = fit.decomposition.totals();
+        let mut line = format!("seed {seed}: R² {:.3} ", fit.diagnostics.r2);
+        for f in &r.truth.factors {
+            let col = column_of(&f.name);
+            let est = totals
+                .iter()
+                .find(|p| p.name == col)
+                .map(|p| p.value)
+                .expect("factor fitted");
+            err_sum += (est - f.gmv).abs();
+            truth_sum += f.gmv.abs();
+            line += &format!("{}={:.0}/{:.0} ", f.name, est, f.gmv);
+        }
+        // Factors with no effect in the simulator count their whole estimate as error.
+        for p in totals
+            .iter()
+            .filter(|p| p.name == "promo:lucky_bag" || p.name == "speech:price")
+        {
+            err_sum += p.value.abs();
+            line += &format!("{}={:.0}/0 ", p.name, p.value);
+        }
+        println!("{line}");
+        let cause = |c: Cause| match c {
+            Cause::FlashSale => "promo:flash_sale",
+            Cause::PitchBurst => "speech:urgency",
+            Cause::TrafficWave | Cause::StreamStall => "traffic",
+        };
+        // Planted peaks, each window against the 20-minute reference around it.
+        for m in r.truth.moments.iter().filter(|m| m.peak) {
+            let a = fit
+                .decomposition
+                .window("order_gmv", m.start_ms, m.end_ms, None, 1_200_000)
+                .unwrap();
+            let sum: f64 = a.parts.iter().map(|p| p.value).sum();
+            assert!((sum - a.excess).abs() <= 1e-6 * a.excess.abs().max(1.0));
+            peaks += 1;
+            if a.top().unwrap().name == cause(m.cause) {
+                right += 1;
+            }
+        }
+        // Detected GMV moments that overlap a planted peak.
+        let moments = scan(&r.data, &DetectOptions::default()).unwrap();
+        for m in moments.iter().filter(|m| m.metric == "order_gmv") {
+            let Some(p) = r
+                .truth
+                .moments
+                .iter()
+                .find(|p| p.peak && p.start_ms < m.end_ms && m.start_ms < p.end_ms)
+            else {
+                continue;
+            };
+            let a = fit.decomposition.moment(m, 1_200_000).unwrap();
+            let sum: f64 = a.parts.iter().map(|p| p.value).sum();
+            assert!((sum - m.magnitude).abs() <= 1e-6 * m.magnitude.abs().max(1.0));
+            det += 1;
+            if a.top().unwrap().name == cause(p.cause) {
+                det_right += 1;
+            }
+        }
+    }
+    let rel = err_sum / truth_sum;
+    println!(
+        "per-factor session totals: Σ|error| / Σ|truth| = {rel:.3}; true cause first for {right}/{peaks} planted peaks, {det_right}/{det} detected GMV moments on a planted peak"
+    );
+    assert!(rel < 0.15, "{rel}");
+    assert!(right as f64 >= 0.9 * peaks as f64, "{right}/{peaks}");
+    assert!(
+        det > 0 && det_right as f64 >= 0.9 * det as f64,
+        "{det_right}/{det}"
+    );
+}
+
+#[test]
+fn every_form_decomposes_exactly() {
+    let r = room(3, 2.0);
+    let tl = ten_seconds(&r.data);
+    for (form, target, est) in [
+        (Form::Exposure, "order_gmv", Estimator::Ridge),
+        (Form::Exposure, "order_gmv", Estimator::ElasticNet),
+        (Form::Linear, "order_gmv", Estimator::Ols),
+        (Form::LogLink, "orders", Estimator::Ridge),
+        (Form::LogLink, "orders", Estimator::Ols),
+    ] {
+        let opts = AttributeOptions {
+            target: target.into(),
+            form,
+            estimator: est,
+            bootstrap: 10,
+            controls: attribute::Controls {
+                trend: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let fit = attribute::fit(&tl, &opts).unwrap();
+        let d = &fit.decomposition;
+        let mut checked = 0;
+        for i in 0..d.len() {
+            if !d.prediction[i].is_finite() {
+                continue;
+            }
+            let s =
+                d.baseline[i] + d.traffic[i] + d.contributions.iter().map(|c| c[i]).sum::<f64>();
+            assert!(
+                (s - d.prediction[i]).abs() <= 1e-9 * d.prediction[i].abs().max(1.0),
+                "{form:?} bin {i}: {s} vs {}",
+                d.prediction[i]
+            );
+            checked += 1;
+        }
+        assert!(checked > 600);
+        // Session totals: the parts and the unexplained remainder sum to the actual.
+        let t = d.totals();
+        let actual: f64 = (0..d.len())
+            .filter(|&i| d.prediction[i].is_finite())
+            .map(|i| d.actual[i])
+            .sum();
+        let sum: f64 = t.iter().map(|p| p.value).sum();
+        assert!((sum - actual).abs() <= 1e-6 * actual, "{form:?}");
+        // Sign constraints hold.
+        for c in fit
+            .coefficients
+            .iter()
+            .filter(|c| c.name.starts_with("promo:"))
+        {
+            assert!(c.value >= 0.0, "{form:?} {} {}", c.name, c.value);
+        }
+        // Per-anchor and per-product totals cover their bins.
+        let by = d.totals_by_anchor(&[&r.data]);
+        assert!(!by.is_empty() && by.iter().all(|g| g.bins > 0));
+        let prod = d.totals_by_product(&[&r.data]);
+        assert!(prod.len() > 5);
+        for g in by.iter().chain(&prod) {
+            let s: f64 = g.parts.iter().map(|p| p.1).sum();
+            assert!((s - g.prediction).abs() <= 1e-6 * g.prediction.abs().max(1.0));
+        }
+    }
+}
+
+/// Draws targets from the model itself on designs taken from synthetic rooms,
+/// so the true coefficients are known, and counts how often the 95 %
+/// intervals cover them.
+#[test]
+fn interval_coverage_over_fifty_rooms() {
+    let names = ["explain:any", "promo:flash_sale", "promo:coupon", "host:a2"];
+    let beta_lin = [40.0, 150.0, 60.0, -30.0];
+    let beta_log = [0.4, 1.2, 0.3, -0.2];
+    let (mut ols_in, mut glm_in, mut ridge_in, mut total) = (0, 0, 0, 0);
+    for seed in 0..50u64 {
+        let r = simulate(&SimConfig {
+            seed: 1000 + seed,
+            hours: 3.0,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut tl = attribute::session_timeline(
+            &r.data,
+            &AlignOptions {
+                step_ms: 30_000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let cols: Vec<Vec<f64>> = names
+            .iter()
+            .map(|n| tl.values(n).unwrap().to_vec())
+            .collect();
+        let online = tl.values("online_viewers").unwrap().to_vec();
+        let noise = Normal::new(0.0, 25.0).unwrap();
+        let n = tl.len();
+        let lin: Vec<f64> = (0..n)
+            .map(|i| {
+                100.0
+                    + (0..4).map(|k| beta_lin[k] * cols[k][i]).sum::<f64>()
+                    + noise.sample(&mut rng)
+            })
+            .collect();
+        let cnt: Vec<f64> = (0..n)
+            .map(|i| {
+                let e = online[i];
+                if !e.is_finite() {
+                    return f64::NAN;
+                }
+                let mu = e * (-6.0 + (0..4).map(|k| beta_log[k] * cols[k][i]).sum::<f64>()).exp();
+                Poisson::new(mu.max(1e-9)).unwrap().sample(&mut rng)
+            })
+            .collect();
+        let meta = |name: &str| ColumnMeta {
+            name: name.into(),
+            kind: ColumnKind::Count,
+            source: "drawn from the model".into(),
+            unit: "count".into(),
+            has_missing: false,
+        };
+        tl.push(meta("y_linear"), lin).unwrap();
+        tl.push(meta("y_count"), cnt).unwrap();
+        let factors: Vec<FactorSpec> = names.iter().map(|n| plain(n, Sign::Free)).collect();
+        let base = AttributeOptions {
+            factors: Some(factors),
+            bootstrap: 0,
+            estimator: Estimator::Ols,
+            ..Default::default()
+        };
+        let ols = attribute::fit(
+            &tl,
+            &AttributeOptions {
+                target: "y_linear".into(),
+                form: Form::Linear,
+                exposure: None,
+                ..base.clone()
+            },
+        )
+        .unwrap();
+        let glm = attribute::fit(
+            &tl,
+            &AttributeOptions {
+                target: "y_count".into(),
+                form: Form::LogLink,
+                ..base.clone()
+            },
+        )
+        .unwrap();
+        let ridge = attribute::fit(
+            &tl,
+            &AttributeOptions {
+                target: "y_linear".into(),
+                form: Form::Linear,
+                exposure: None,
+                estimator: Estimator::Ridge,
+                bootstrap: 100,
+                seed,
+                ..base.clone()
+            },
+        )
+        .unwrap();
+        for k in 0..4 {
+            // A short room may lack a coupon or a second anchor: the factor is left out.
+            let c = |f: &attribute::Attribution| {
+                f.coefficients.iter().find(|c| c.name == names[k]).cloned()
+            };
+            let (Some(o), Some(g), Some(rd)) = (c(&ols), c(&glm), c(&ridge)) else {
+                assert!(ols
+                    .diagnostics
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains(names[k])));
+                continue;
+            };
+            assert!(o.std_error.unwrap() > 0.0 && g.std_error.unwrap() > 0.0);
+            ols_in += (o.ci_low <= beta_lin[k] && beta_lin[k] <= o.ci_high) as usize;
+            glm_in += (g.ci_low <= beta_log[k] && beta_log[k] <= g.ci_high) as usize;
+            ridge_in += (rd.ci_low <= beta_lin[k] && beta_lin[k] <= rd.ci_high) as usize;
+            total += 1;
+        }
+    }
+    let (o, g, r) = (
+        ols_in as f64 / total as f64,
+        glm_in as f64 / total as f64,
+        ridge_in as f64 / total as f64,
+    );
+    assert!(total >= 150, "{total}");
+    println!("95 % interval coverage over 50 rooms ({total} coefficients): OLS {o:.3}, Poisson GLM {g:.3}, ridge (moving-block bootstrap, 100 replicates) {r:.3}");
+    assert!((0.88..=0.99).contains(&o), "OLS coverage {o}");
+    assert!((0.88..=0.99).contains(&g), "GLM coverage {g}");
+}
+
+#[test]
+fn bootstrap_is_seeded_and_thread_invariant() {
+    let r = room(5, 1.0);
+    let tl = ten_seconds(&r.data);
+    let opts = AttributeOptions {
+        bootstrap: 40,
+        seed: 7,
+        ..Default::default()
+    };
+    vap_core::threads::set_num_threads(1).unwrap();
+    let a = attribute::fit(&tl, &opts).unwrap();
+    vap_core::threads::set_num_threads(2).unwrap();
+    let b = attribute::fit(&tl, &opts).unwrap();
+    assert_eq!(a.coefficients, b.coefficients);
+    assert_eq!(a.model, b.model);
+    let c = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            seed: 8,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(a.model.replicates, c.model.replicates);
+    assert!(a.coefficients.iter().all(|c| c.boot_low <= c.boot_high));
+}
+
+#[test]
+fn room_model_is_saved_and_applied_to_a_new_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut sessions = Vec::new();
+    for k in 0..4u64 {
+        let mut r = simulate(&SimConfig {
+            seed: 40 + k,
+            hours: 1.5,
+            entries_per_second: 40.0,
+            start_ms: 1_795_608_000_000 + k as i64 * 86_400_000,
+            session_id: Some(format!("day{k}")),
+            ..Default::default()
+        })
+        .unwrap();
+        let off = estimate_transcript_offset(&r.data, &OffsetOptions::default()).unwrap();
+        off.apply_to_transcript(&mut r.data).unwrap();
+        store.import(&r.data, &Default::default()).unwrap();
+        sessions.push(r.data);
+    }
+    let align = AlignOptions {
+        step_ms: 10_000,
+        ..Default::default()
+    };
+    let tl = attribute::room_timeline(&sessions[..3], &align).unwrap();
+    let fit = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            bootstrap: 20,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(fit.model.sessions, vec!["day0", "day1", "day2"]);
+    assert_eq!(
+        fit.coefficients
+            .iter()
+            .filter(|c| c.role == attribute::Role::Session)
+            .count(),
+        2
+    );
+    fit.model.save(&store, "gmv").unwrap();
+    assert_eq!(store.models("sim-room").unwrap(), vec!["gmv"]);
+    let model = RoomModel::load(&store, "sim-room", "gmv").unwrap();
+    assert_eq!(model, fit.model);
+    // Applied to a fitted session, it reproduces the fit's decomposition.
+    let again = model.apply(&tl).unwrap();
+    for i in 0..tl.len() {
+        let (a, b) = (again.prediction[i], fit.decomposition.prediction[i]);
+        assert!(a.is_nan() && b.is_nan() || (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+    }
+    // A new session decomposes without refitting, exactly.
+    let new = attribute::session_timeline(&sessions[3], &align).unwrap();
+    let d = model.apply(&new).unwrap();
+    let mut n = 0;
+    for i in 0..d.len() {
+        if d.prediction[i].is_finite() {
+            let s =
+                d.baseline[i] + d.traffic[i] + d.contributions.iter().map(|c| c[i]).sum::<f64>();
+            assert!((s - d.prediction[i]).abs() <= 1e-9 * d.prediction[i].abs().max(1.0));
+            n += 1;
+        }
+    }
+    assert!(n > 400);
+    let actual: f64 = d.actual.iter().filter(|v| v.is_finite()).sum();
+    let pred: f64 = d.prediction.iter().filter(|v| v.is_finite()).sum();
+    println!("new session: actual {actual:.0}, predicted {pred:.0}");
+    assert!((pred / actual - 1.0).abs() < 0.25, "{pred} vs {actual}");
+    // Errors: a missing model, another room's timeline, another step.
+    assert!(RoomModel::load(&store, "sim-room", "nope").is_err());
+    let coarse = attribute::session_timeline(&sessions[3], &AlignOptions::default()).unwrap();
+    assert!(model
+        .apply(&coarse)
+        .unwrap_err()
+        .to_string()
+        .contains("10000 ms"));
+    assert!(RoomModel::from_json("{\"format\": 1}").is_err());
+}
+
+#[test]
+fn bad_options_are_reported_together() {
+    let r = simulate(&SimConfig {
+        hours: 0.5,
+        ..Default::default()
+    })
+    .unwrap();
+    let tl = ten_seconds(&r.data);
+    let e = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            target: "nope".into(),
+            exposure: Some("viewers".into()),
+            factors: Some(vec![plain("missing:col", Sign::Free)]),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    for want in ["'nope'", "'viewers'", "'missing:col'"] {
+        assert!(e.contains(want), "{e}");
+    }
+    let e = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            folds: 1,
+            holdout: 2.0,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("folds") && e.contains("holdout"), "{e}");
+}
+
+/// The unconstrained elastic net is linfa's; with a sign constraint that does
+/// not bind, vap's projected coordinate descent must land on the same point.
+#[test]
+fn elastic_net_linfa_agrees_with_coordinate_descent() {
+    let r = room(2, 1.0);
+    let tl = ten_seconds(&r.data);
+    let cols = [
+        "explain:any",
+        "promo:flash_sale",
+        "promo:coupon",
+        "speech:urgency",
+    ];
+    let with = |sign: Sign| AttributeOptions {
+        estimator: Estimator::ElasticNet,
+        l1_ratio: 0.3,
+        penalty: Some(1e-6),
+        bootstrap: 0,
+        factors: Some(cols.iter().map(|c| plain(c, sign)).collect()),
+        ..Default::default()
+    };
+    let a = attribute::fit(&tl, &with(Sign::Free)).unwrap();
+    let b = attribute::fit(&tl, &with(Sign::Positive)).unwrap();
+    let mut nonzero = 0;
+    for (x, y) in a.coefficients.iter().zip(&b.coefficients) {
+        assert!(x.value >= 0.0, "{} {}", x.name, x.value);
+        nonzero += (x.value > 0.0) as usize;
+        assert!(
+            (x.value - y.value).abs() <= 1e-6 * x.value.abs().max(1e-9),
+            "{}: linfa {} vs CD {}",
+            x.name,
+            x.value,
+            y.value
+        );
+    }
+    assert!(nonzero >= 3);
+}
