@@ -8,5 +8,5 @@ if [ ! -x .venv-bench/bin/python ]; then
   python3 -m venv .venv-bench
 fi
 .venv-bench/bin/pip install -q --upgrade pip
-.venv-bench/bin/pip install -q "pandas>=2.2" "polars>=1.0" "pyarrow>=14" "numpy>=1.21" "ruptures>=1.1"
+.venv-bench/bin/pip install -q "pandas>=2.2" "polars>=1.0" "pyarrow>=14" "numpy>=1.21" "ruptures>=1.1" "statsmodels>=0.14" "scikit-learn>=1.3"
 MATURIN_PEP517_ARGS="--profile release" .venv-bench/bin/pip install -q --no-deps --force-reinstall .

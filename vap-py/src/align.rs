@@ -22,7 +22,7 @@ fn f64_bytes(values: impl Iterator<Item = f64>, cap: usize) -> Vec<u8> {
 /// A timeline held in Rust.
 #[pyclass(name = "Timeline", module = "vap._vap")]
 pub(crate) struct PyTimeline {
-    inner: Timeline,
+    pub(crate) inner: Timeline,
 }
 
 #[pymethods]
@@ -126,6 +126,33 @@ impl PyTimeline {
         run(py, || {
             let t: Transform = parse("transform", transform_json)?;
             inner.derive(source, &t, name.as_deref())
+        })
+    }
+
+    /// Appends a column (`kind` as in `columns`, e.g. "flow", "gauge",
+    /// "count", "sum", "interval"); NaN values are missing bins.
+    #[pyo3(signature = (name, values, kind = "flow", unit = ""))]
+    fn add_column(
+        &mut self,
+        py: Python<'_>,
+        name: String,
+        values: Vec<f64>,
+        kind: &str,
+        unit: &str,
+    ) -> PyResult<()> {
+        let inner = &mut self.inner;
+        run(py, || {
+            let kind: align::ColumnKind = parse("column kind", &format!("\"{kind}\""))?;
+            inner.push(
+                align::ColumnMeta {
+                    name,
+                    kind,
+                    source: "added by the user".into(),
+                    unit: unit.into(),
+                    has_missing: false,
+                },
+                values,
+            )
         })
     }
 
@@ -285,4 +312,36 @@ pub(crate) fn lexicon_count(py: Python<'_>, lexicon_json: &str, text: &str) -> P
             m.groups().iter().map(String::as_str).zip(counts).collect();
         to_json(&map)
     })
+}
+
+/// A single-session timeline made of the given columns (`custom` room and
+/// session), on the grid `start_ms + k·step_ms`.
+#[pyfunction]
+pub(crate) fn timeline_from_columns(
+    py: Python<'_>,
+    columns: Vec<(String, Vec<f64>)>,
+    start_ms: i64,
+    step_ms: i64,
+    kind: &str,
+) -> PyResult<PyTimeline> {
+    let inner = run(py, || {
+        let kind: align::ColumnKind = parse("column kind", &format!("\"{kind}\""))?;
+        let n = columns.first().map(|c| c.1.len()).unwrap_or(0);
+        let grid = align::Grid::new(start_ms, step_ms, n)?;
+        let mut tl = Timeline::empty("custom", "custom", grid);
+        for (name, values) in columns {
+            tl.push(
+                align::ColumnMeta {
+                    name,
+                    kind,
+                    source: "added by the user".into(),
+                    unit: String::new(),
+                    has_missing: false,
+                },
+                values,
+            )?;
+        }
+        Ok(tl)
+    })?;
+    Ok(PyTimeline { inner })
 }

@@ -16,6 +16,7 @@ use vap_core::text::Encoding;
 use vap_core::{SessionData, VapError};
 
 mod align;
+mod attribute;
 mod detect;
 mod errors;
 
@@ -340,6 +341,10 @@ impl PyStore {
         self.build_room_timeline(py, room, options_json)
     }
 
+    fn models(&self, py: Python<'_>, room: &str) -> PyResult<Vec<String>> {
+        run(py, || self.inner.models(room))
+    }
+
     fn contains(&self, py: Python<'_>, room: &str, session: &str) -> PyResult<bool> {
         run(py, || self.inner.contains(room, session))
     }
@@ -418,6 +423,14 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(align::parse_duration_ms, m)?)?;
     m.add_function(wrap_pyfunction!(align::builtin_lexicon_json, m)?)?;
     m.add_function(wrap_pyfunction!(align::lexicon_count, m)?)?;
+    m.add_class::<attribute::PyAttribution>()?;
+    m.add_class::<attribute::PyDecomposition>()?;
+    m.add_class::<attribute::PyRoomModel>()?;
+    m.add_function(wrap_pyfunction!(attribute::attribute, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute::default_factors_json, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute::attribution_timeline, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute::store_attribution_timeline, m)?)?;
+    m.add_function(wrap_pyfunction!(align::timeline_from_columns, m)?)?;
     m.add_function(wrap_pyfunction!(detect::segment, m)?)?;
     m.add_function(wrap_pyfunction!(detect::moment_events, m)?)?;
     m.add_function(wrap_pyfunction!(detect::top_moments, m)?)?;

@@ -2175,3 +2175,21 @@ where
     })?;
     Timeline::stack(parts)
 }
+
+/// The room's stored sessions, loaded in parallel, as [`room_timeline`].
+pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
+    let mut infos = store.sessions(Some(room_id))?;
+    if infos.is_empty() {
+        return Err(VapError::NotFound(format!(
+            "room '{room_id}' has no sessions in the store"
+        )));
+    }
+    infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
+    let data = crate::threads::install(|| {
+        infos
+            .par_iter()
+            .map(|i| store.load(room_id, &i.session_id))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    room_timeline(&data, opts)
+}

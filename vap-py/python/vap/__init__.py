@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
@@ -33,6 +33,20 @@ from ._align import (
     fold,
     lexicon_count,
     merge_asof,
+)
+from ._attribute import (
+    Attribution,
+    Coefficient,
+    Decomposition,
+    Diagnostics,
+    Factor,
+    GroupTotals,
+    MomentAttribution,
+    Part,
+    RoomModel,
+    attribute,
+    attribute_options,
+    default_factors,
 )
 from ._detect import (
     Event,
@@ -69,6 +83,19 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
     "AlreadyExistsError",
+    "Attribution",
+    "Coefficient",
+    "Decomposition",
+    "Diagnostics",
+    "Factor",
+    "GroupTotals",
+    "MomentAttribution",
+    "Part",
+    "RoomModel",
+    "attribute",
+    "attribute_options",
+    "attribution_timeline",
+    "default_factors",
     "ClockOffset",
     "Event",
     "Moment",
@@ -195,6 +222,27 @@ class Session:
         ``.to_pandas()`` on the result."""
         out = json.loads(self._inner.moments_json(detect_options(step, **options)))
         return Moments(Moment(**m) for m in out)
+
+    def attribution_timeline(self, step: Any = "10s", **options: Any) -> Timeline:
+        """The timeline attribution reads: ``timeline`` plus ``host:<anchor>``
+        (host shifts only) and ``price_level`` (the listed price of what is in
+        focus). Options as ``timeline``."""
+        return Timeline(_vap.attribution_timeline([self._inner], align_options(step, **options)))
+
+    def attribute(
+        self,
+        step: Any = "10s",
+        *,
+        timeline_options: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Attribution:
+        """Fits the attribution model on this session's ``attribution_timeline``
+        (``step``; ``timeline_options`` as ``timeline``). Options as
+        ``vap.attribute``. Apply the transcript's clock offset first
+        (``estimate_transcript_offset(...).apply(session)``): speech factors
+        must be on the platform clock."""
+        tl = self.attribution_timeline(step, **(timeline_options or {}))
+        return attribute(tl, **options)
 
     def shift_transcript(self, delta_ms: int) -> Session:
         """A copy with every utterance moved by ``delta_ms``."""
@@ -378,6 +426,40 @@ class Store:
         and stacked with a session key. Options as ``Session.timeline``."""
         return Timeline(self._inner.room_timeline(room, align_options(step, **options)))
 
+    def attribution_timeline(self, room: str, step: Any = "10s", **options: Any) -> Timeline:
+        """Every stored session of ``room`` as attribution timelines, stacked
+        (the single-room model's input). Options as ``Session.timeline``."""
+        return Timeline(
+            _vap.store_attribution_timeline(self._inner, room, align_options(step, **options))
+        )
+
+    def fit_room_model(
+        self,
+        room: str,
+        step: Any = "10s",
+        *,
+        name: str | None = None,
+        timeline_options: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Attribution:
+        """Fits the single-room model over every stored session of ``room``
+        (session fixed effects) and, with ``name``, saves it in the store.
+        Options as ``vap.attribute``."""
+        fit = attribute(
+            self.attribution_timeline(room, step, **(timeline_options or {})), **options
+        )
+        if name is not None:
+            fit.model.save(self, name)
+        return fit
+
+    def room_model(self, room: str, name: str) -> RoomModel:
+        """A model saved with ``fit_room_model(..., name=)`` or ``RoomModel.save``."""
+        return RoomModel.load(self, room, name)
+
+    def models(self, room: str) -> list[str]:
+        """Names of the models saved for ``room``."""
+        return self._inner.models(room)
+
     def contains(self, room: str, session: str) -> bool:
         """Whether the session is in the store."""
         return self._inner.contains(room, session)
@@ -415,3 +497,13 @@ def room_timeline(sessions: list[Session], step: Any = "1s", **options: Any) -> 
 def _panic_for_tests(message: str) -> None:
     """Panics inside Rust; the panic arrives as ``vap.InternalError``."""
     _vap._panic_for_tests(message)
+
+
+def attribution_timeline(
+    sessions: Sequence[Session], step: Any = "10s", **options: Any
+) -> Timeline:
+    """Several sessions of one room as attribution timelines, stacked with a
+    session key (the single-room model's input). Options as ``Session.timeline``."""
+    return Timeline(
+        _vap.attribution_timeline([s._inner for s in sessions], align_options(step, **options))
+    )

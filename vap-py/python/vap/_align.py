@@ -253,6 +253,31 @@ class Timeline:
         """An independent copy."""
         return Timeline(self._inner.copy())
 
+    def add_column(self, name: str, values: Any, *, kind: str = "flow", unit: str = "") -> None:
+        """Appends a column of your own (one value per bin; NaN = missing), e.g.
+        ad spend to use as a factor. ``kind``: ``"flow"``, ``"gauge"``,
+        ``"count"``, ``"sum"``, ``"interval"``, ..."""
+        v = np.asarray(values, dtype=float).ravel()
+        self._inner.add_column(name, v.tolist(), kind, unit)
+
+    @staticmethod
+    def from_columns(
+        columns: Mapping[str, Any],
+        *,
+        step: Duration = "1s",
+        start: Instant = 0,
+        kind: str = "flow",
+    ) -> Timeline:
+        """A one-session timeline (room and session ``"custom"``) of your own
+        columns on the grid ``start + k·step``: for modelling data that did not
+        come from a session (a DataFrame's columns work)."""
+        cols = [(str(k), np.asarray(v, dtype=float).ravel().tolist()) for k, v in columns.items()]
+        return Timeline(
+            _vap.timeline_from_columns(
+                cols, to_instant_ms(start, "start"), to_ms(step, "step"), kind
+            )
+        )
+
     def __repr__(self) -> str:
         return (
             f"<vap.Timeline {len(self)} bins x {len(self.columns)} columns, step {self.step_ms} ms>"

@@ -1,0 +1,249 @@
+"""Attribution: estimators against statsmodels and scikit-learn (our oracles),
+and the session / room workflow on synthetic rooms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from sklearn.linear_model import ElasticNet, Ridge
+
+import vap
+
+
+def design(seed: int, n: int = 600, p: int = 4):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p)) + rng.uniform(-1, 1, size=p)
+    beta = rng.uniform(-2, 2, size=p)
+    y = 3.0 + x @ beta + rng.normal(0, 1.5, size=n)
+    cols = {"y": y, **{f"x{k}": x[:, k] for k in range(p)}}
+    return vap.Timeline.from_columns(cols, step="1s"), x, y, beta
+
+
+def fit_linear(tl, p, **kw):
+    opts = dict(
+        target="y",
+        form="linear",
+        exposure=None,
+        factors=[f"x{k}" for k in range(p)],
+        bootstrap=0,
+    )
+    opts.update(kw)
+    return vap.attribute(tl, **opts)
+
+
+def values(fit) -> np.ndarray:
+    return np.array([c.value for c in fit.coefficients])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ols_coefficients_and_standard_errors_equal_statsmodels(seed):
+    tl, x, y, _ = design(seed)
+    fit = fit_linear(tl, x.shape[1], estimator="ols")
+    ref = sm.OLS(y, sm.add_constant(x)).fit()
+    assert [c.name for c in fit.coefficients] == ["base", "x0", "x1", "x2", "x3"]
+    np.testing.assert_allclose(values(fit), ref.params, rtol=1e-8)
+    se = np.array([c.std_error for c in fit.coefficients])
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-8)
+    lo = np.array([c.ci_low for c in fit.coefficients])
+    np.testing.assert_allclose(lo, ref.conf_int(0.05)[:, 0], rtol=1e-5)
+    assert fit.diagnostics.r2 == pytest.approx(ref.rsquared, rel=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 20.0, 400.0])
+def test_ridge_equals_sklearn(alpha):
+    tl, x, y, _ = design(7)
+    ours = fit_linear(tl, 4, estimator="ridge", penalty=alpha, standardize=False)
+    ref = Ridge(alpha=alpha, fit_intercept=True).fit(x, y)
+    np.testing.assert_allclose(values(ours)[1:], ref.coef_, rtol=1e-8)
+    assert values(ours)[0] == pytest.approx(ref.intercept_, rel=1e-8)
+    # standardize=True penalises the coefficients of columns scaled to unit
+    # root mean square after centring: sklearn on X / s gives β·s.
+    std = fit_linear(tl, 4, estimator="ridge", penalty=alpha)
+    s = x.std(axis=0)
+    ref_s = Ridge(alpha=alpha, fit_intercept=True).fit(x / s, y)
+    np.testing.assert_allclose(values(std)[1:] * s, ref_s.coef_, rtol=1e-8)
+
+
+def test_positive_ridge_equals_sklearn_positive():
+    tl, x, y, beta = design(3)
+    assert (beta < 0).any() and (beta > 0).any()
+    alpha = 5.0
+    ours = fit_linear(
+        tl,
+        4,
+        estimator="ridge",
+        penalty=alpha,
+        standardize=False,
+        factors=[vap.Factor(f"x{k}", sign="positive") for k in range(4)],
+    )
+    ref = Ridge(alpha=alpha, positive=True, tol=1e-10).fit(x, y)
+    np.testing.assert_allclose(values(ours)[1:], ref.coef_, atol=1e-5)
+    assert values(ours)[0] == pytest.approx(ref.intercept_, abs=1e-5)
+    assert (values(ours)[1:] >= 0).all() and (values(ours)[1:] == 0).any()
+
+
+@pytest.mark.parametrize(("alpha", "l1_ratio"), [(0.05, 0.5), (0.3, 0.9), (0.01, 0.2)])
+def test_elastic_net_equals_sklearn(alpha, l1_ratio):
+    tl, x, y, _ = design(5)
+    ours = fit_linear(
+        tl, 4, estimator="elastic_net", penalty=alpha, l1_ratio=l1_ratio, standardize=False
+    )
+    ref = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000).fit(x, y)
+    np.testing.assert_allclose(values(ours)[1:], ref.coef_, rtol=1e-6, atol=1e-8)
+    assert values(ours)[0] == pytest.approx(ref.intercept_, rel=1e-6)
+
+
+def poisson_design(seed: int, n: int = 800):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n), rng.uniform(0, 2, n)])
+    e = rng.uniform(200, 2000, n)
+    beta = np.array([-7.0, 0.3, 0.5, -0.4])
+    y = rng.poisson(e * np.exp(beta[0] + x @ beta[1:]))
+    cols = {"y": y, "e": e, **{f"x{k}": x[:, k] for k in range(3)}}
+    return vap.Timeline.from_columns(cols, step="1s"), x, y, e
+
+
+def fit_poisson(tl, **kw):
+    opts = dict(
+        target="y",
+        form="log_link",
+        exposure="e",
+        factors=["x0", "x1", "x2"],
+        bootstrap=0,
+    )
+    opts.update(kw)
+    return vap.attribute(tl, **opts)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_poisson_glm_with_offset_equals_statsmodels(seed):
+    tl, x, y, e = poisson_design(seed)
+    ours = fit_poisson(tl, estimator="ols")
+    ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson(), offset=np.log(e)).fit(
+        tol=1e-12
+    )
+    np.testing.assert_allclose(values(ours), ref.params, rtol=1e-7)
+    se = np.array([c.std_error for c in ours.coefficients])
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("alpha", "l1_wt"), [(0.01, 0.0), (0.05, 0.0), (0.005, 0.5)])
+def test_regularized_poisson_equals_statsmodels_fit_regularized(alpha, l1_wt):
+    tl, x, y, e = poisson_design(11)
+    est = "ridge" if l1_wt == 0 else "elastic_net"
+    ours = fit_poisson(
+        tl, estimator=est, penalty=alpha, l1_ratio=max(l1_wt, 0.5), standardize=False
+    )
+    model = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson(), offset=np.log(e))
+    ref = model.fit_regularized(
+        method="elastic_net",
+        alpha=np.array([0, alpha, alpha, alpha]),
+        L1_wt=l1_wt,
+        cnvrg_tol=1e-10,
+        maxiter=2000,
+    )
+    np.testing.assert_allclose(values(ours), ref.params, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    r = vap.simulate(seed=21, hours=2.0, entries_per_second=60.0)
+    s = r.data
+    s = s.estimate_transcript_offset().apply(s)
+    return s, s.attribute("30s", bootstrap=30, seed=1)
+
+
+def test_session_decomposition_sums_exactly(fitted):
+    s, fit = fitted
+    df = fit.decomposition.to_pandas()
+    ok = df["prediction"].notna()
+    parts = df.loc[ok, ["baseline", "traffic", *fit.decomposition.factors]].sum(axis=1)
+    np.testing.assert_allclose(parts, df.loc[ok, "prediction"], rtol=1e-9)
+    totals = fit.decomposition.totals()
+    assert totals[-1].name == "unexplained"
+    assert sum(p.value for p in totals) == pytest.approx(df.loc[ok, "actual"].sum(), rel=1e-9)
+    assert all(p.low <= p.high for p in totals if p.low is not None)
+    pl_df = fit.decomposition.to_polars()
+    assert pl_df.height == len(fit.decomposition)
+    summary = fit.summary()
+    assert "explain:any" in summary.index and summary.loc["base", "role"] == "base"
+    assert fit.diagnostics.n_bins > 200 and fit.diagnostics.r2 > 0.2
+    assert {v[0] for v in fit.diagnostics.vif} <= set(fit.decomposition.factors)
+
+
+def test_moments_split_into_parts_that_sum(fitted):
+    s, fit = fitted
+    moments = [m for m in s.moments() if m.metric == "order_gmv"]
+    assert moments
+    for a in fit.decomposition.moments(moments):
+        assert sum(p.value for p in a.parts) == pytest.approx(a.excess, rel=1e-9, abs=1e-6)
+        assert a.parts[-1].name == "unexplained"
+        assert a.top is not None
+    w = fit.decomposition.window(moments[0].start_ms, moments[0].end_ms)
+    assert w.to_pandas().shape[0] == len(w.parts)
+    anchors = fit.decomposition.totals_by_anchor(s)
+    assert anchors and all(g.bins > 0 for g in anchors)
+    products = fit.decomposition.totals_by_product(s)
+    assert len(products) > 3
+
+
+def test_bootstrap_is_seeded_and_thread_invariant(fitted):
+    s, fit = fitted
+    tl = s.attribution_timeline("30s")
+    n = vap.num_threads()
+    try:
+        vap.set_num_threads(1)
+        a = vap.attribute(tl, bootstrap=30, seed=1)
+        vap.set_num_threads(2)
+        b = vap.attribute(tl, bootstrap=30, seed=1)
+    finally:
+        vap.set_num_threads(n)
+    assert a.coefficients == b.coefficients == fit.coefficients
+
+
+def test_room_model_saved_and_applied(store):
+    sessions = []
+    for k in range(4):
+        r = vap.simulate(
+            seed=60 + k,
+            hours=1.0,
+            entries_per_second=40.0,
+            session_id=f"d{k}",
+            start_ms=1_795_608_000_000 + k * 86_400_000,
+        )
+        s = r.data.estimate_transcript_offset().apply(r.data)
+        sessions.append(s)
+    for s in sessions[:3]:
+        store.import_session(s)
+    fit = store.fit_room_model("sim-room", "10s", name="gmv", bootstrap=10)
+    assert store.models("sim-room") == ["gmv"]
+    roles = [c.role for c in fit.coefficients]
+    assert roles.count("session") == 2
+    model = store.room_model("sim-room", "gmv")
+    assert model.to_dict() == fit.model.to_dict()
+    d = model.apply(sessions[3].attribution_timeline("10s"))
+    df = d.to_pandas()
+    ok = df["prediction"].notna()
+    parts = df.loc[ok, ["baseline", "traffic", *d.factors]].sum(axis=1)
+    np.testing.assert_allclose(parts, df.loc[ok, "prediction"], rtol=1e-9)
+    again = vap.RoomModel.from_json(model.to_json())
+    assert again.to_dict() == model.to_dict()
+    with pytest.raises(vap.NotFoundError):
+        store.room_model("sim-room", "nope")
+    with pytest.raises(vap.InvalidArgumentError, match="10000 ms"):
+        model.apply(sessions[3].attribution_timeline("30s"))
+
+
+def test_bad_options_are_reported(fitted):
+    s, _ = fitted
+    tl = s.attribution_timeline("30s")
+    with pytest.raises(vap.InvalidArgumentError, match="form must be"):
+        vap.attribute(tl, form="tobit")
+    with pytest.raises(vap.InvalidArgumentError) as e:
+        vap.attribute(tl, target="nope", factors=["missing:col"])
+    assert "'nope'" in str(e.value) and "'missing:col'" in str(e.value)
+    defaults = vap.default_factors(tl)
+    assert any(f.column == "speech:answer" and f.carryover_kind == "hold" for f in defaults)
+    tl.add_column("ad_spend", np.ones(len(tl)))
+    assert "ad_spend" in tl.columns

@@ -1,0 +1,471 @@
+"""Attribution: how much each factor moved the metric (``vap_core::attribute``).
+
+The model, its estimators, penalties and decomposition rules are documented on
+``vap.attribute`` and in the Rust crate docs (``vap_core::attribute``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+import pyarrow as pa
+
+from . import _vap
+from ._align import Duration, Timeline, to_instant_ms, to_ms
+from ._detect import Moment
+from ._vap import InvalidArgumentError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+    import polars
+
+    from . import Session, Store
+
+_FORMS = ("exposure", "log_link", "linear")
+_ESTIMATORS = ("ridge", "elastic_net", "ols")
+_SIGNS = ("free", "positive", "negative")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A factor: a timeline ``column`` and how it acts.
+
+    ``carryover``: durations to search (half-lives of a geometric adstock, or
+    hold windows with ``carryover_kind="hold"``); ``0`` or empty for none.
+    ``saturation``: ``(slope, inflexion)`` of a Hill curve, the inflexion
+    relative to the column maximum. ``sign``: ``"free"``, ``"positive"``,
+    ``"negative"``."""
+
+    column: str
+    name: str | None = None
+    carryover: Sequence[Duration] = (0,)
+    carryover_kind: str = "adstock"
+    saturation: tuple[float, float] | None = None
+    sign: str = "free"
+
+    def _spec(self) -> dict[str, Any]:
+        if self.sign not in _SIGNS:
+            raise InvalidArgumentError(f"factor {self.column!r}: sign must be one of {_SIGNS}")
+        carry = self.carryover
+        if isinstance(carry, (int, str)) or hasattr(carry, "total_seconds"):
+            carry = [carry]  # type: ignore[list-item]
+        o: dict[str, Any] = {
+            "name": self.name or self.column,
+            "column": self.column,
+            "carryover_ms": [to_ms(c, f"factor {self.column!r} carryover") for c in carry],
+            "carryover_kind": self.carryover_kind,
+            "sign": self.sign,
+        }
+        if self.saturation is not None:
+            s, k = self.saturation
+            o["saturation"] = {"slope": float(s), "inflexion": float(k)}
+        return o
+
+
+FactorLike = Union[Factor, str, Mapping[str, Any]]
+
+
+def _factor(f: FactorLike) -> dict[str, Any]:
+    if isinstance(f, Factor):
+        return f._spec()
+    if isinstance(f, str):
+        return Factor(f)._spec()
+    if isinstance(f, Mapping):
+        return Factor(**f)._spec()
+    raise InvalidArgumentError(f"a factor is a Factor, a column name or a dict, got {f!r}")
+
+
+def attribute_options(
+    *,
+    target: str = "order_gmv",
+    form: str = "exposure",
+    estimator: str = "ridge",
+    l1_ratio: float = 0.5,
+    exposure: str | None = "online_viewers",
+    price_level: bool | None = None,
+    factors: Sequence[FactorLike] | None = None,
+    trend: bool = False,
+    time_of_day: int = 0,
+    session_effects: bool = True,
+    intercept: bool = True,
+    standardize: bool = True,
+    penalty: float | None = None,
+    penalties: Sequence[float] | None = None,
+    folds: int = 5,
+    gap: Duration = "5min",
+    block: Duration = "10min",
+    bootstrap: int = 200,
+    seed: int = 0,
+    holdout: float = 0.2,
+    max_candidates: int = 5000,
+) -> str:
+    """The JSON ``AttributeOptions`` of the keyword arguments (see ``vap.attribute``)."""
+    if form not in _FORMS:
+        raise InvalidArgumentError(f"form must be one of {_FORMS}, got {form!r}")
+    if estimator not in _ESTIMATORS:
+        raise InvalidArgumentError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
+    o: dict[str, Any] = {
+        "target": target,
+        "form": form,
+        "estimator": estimator,
+        "l1_ratio": float(l1_ratio),
+        "exposure": exposure,
+        "price_level": price_level,
+        "controls": {
+            "trend": bool(trend),
+            "time_of_day": int(time_of_day),
+            "session_effects": bool(session_effects),
+        },
+        "intercept": bool(intercept),
+        "standardize": bool(standardize),
+        "penalty": None if penalty is None else float(penalty),
+        "penalties": None if penalties is None else [float(p) for p in penalties],
+        "folds": int(folds),
+        "gap_ms": to_ms(gap, "gap"),
+        "block_ms": to_ms(block, "block"),
+        "bootstrap": int(bootstrap),
+        "seed": int(seed),
+        "holdout": float(holdout),
+        "max_candidates": int(max_candidates),
+    }
+    if factors is not None:
+        o["factors"] = [_factor(f) for f in factors]
+    return json.dumps(o)
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A fitted coefficient: analytic standard error and interval for OLS and
+    the unpenalised Poisson model, moving-block bootstrap ones always."""
+
+    name: str
+    role: str  # base, traffic, control, session, factor
+    half_life_ms: int
+    value: float
+    std_error: float | None
+    ci_low: float | None
+    ci_high: float | None
+    boot_se: float | None
+    boot_low: float | None
+    boot_high: float | None
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Fit diagnostics: in-sample and time-ordered holdout fit, collinearity
+    (VIF per factor, condition number), residual autocorrelation, warnings."""
+
+    n_bins: int
+    n_dropped: int
+    n_coefficients: int
+    r2: float | None
+    nrmse: float | None
+    holdout_r2: float | None
+    holdout_nrmse: float | None
+    holdout_mape: float | None
+    vif: list[tuple[str, float]]
+    condition_number: float | None
+    durbin_watson: float | None
+    residual_autocorrelation: float | None
+    candidates: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A component's total (``baseline``, ``traffic``, a factor or
+    ``unexplained``) with its bootstrap interval and share."""
+
+    name: str
+    value: float
+    low: float | None
+    high: float | None
+    share: float | None
+
+
+@dataclass(frozen=True)
+class MomentAttribution:
+    """A moment's excess split across traffic, the factors and the baseline's
+    drift; ``parts`` are ranked (``unexplained`` last) and sum to ``excess``."""
+
+    metric: str
+    start_ms: int
+    end_ms: int
+    excess: float
+    parts: list[Part]
+    reference_ms: tuple[int, int]
+
+    @property
+    def top(self) -> Part | None:
+        """The largest part other than ``unexplained`` and ``baseline``."""
+        return next((p for p in self.parts if p.name not in ("unexplained", "baseline")), None)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per part."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(p) for p in self.parts])
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """Totals inside a group of windows (an anchor's shifts, a product's explains)."""
+
+    label: str
+    bins: int
+    actual: float
+    prediction: float
+    parts: dict[str, float]
+
+
+def _moment_attr(d: dict[str, Any]) -> MomentAttribution:
+    d = dict(d)
+    d["parts"] = [Part(**p) for p in d["parts"]]
+    d["reference_ms"] = tuple(d["reference_ms"])
+    return MomentAttribution(**d)
+
+
+def _groups(rows: list[dict[str, Any]]) -> list[GroupTotals]:
+    return [
+        GroupTotals(
+            label=r["label"],
+            bins=r["bins"],
+            actual=r["actual"],
+            prediction=r["prediction"],
+            parts={k: v for k, v in r["parts"]},
+        )
+        for r in rows
+    ]
+
+
+class Decomposition:
+    """Per bin: ``baseline + traffic + Σ factors = prediction`` exactly."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _vap.Decomposition):
+        self._inner = inner
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @property
+    def target(self) -> str:
+        """The explained column."""
+        return self._inner.target()
+
+    @property
+    def factors(self) -> list[str]:
+        """Factor names."""
+        return self._inner.factors()
+
+    def to_arrow(self) -> pa.Table:
+        """``time``, ``session_id``, ``actual``, ``prediction``, ``baseline``,
+        ``traffic``, one column per factor (null where a bin was not usable)."""
+        return pa.table(self._inner.to_arrow())
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """As pandas, indexed by ``time`` (UTC)."""
+        return self.to_arrow().to_pandas().set_index("time")
+
+    def to_polars(self) -> polars.DataFrame:
+        """As polars."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+
+    def totals(self) -> list[Part]:
+        """Session totals: baseline, traffic, every factor and the unexplained
+        remainder (they sum to the actual total), with bootstrap intervals."""
+        return [Part(**p) for p in json.loads(self._inner.totals_json())]
+
+    def totals_frame(self) -> pandas.DataFrame:
+        """``totals()`` as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(p) for p in self.totals()])
+
+    def totals_by(self, groups: Mapping[str, Sequence[tuple[Any, Any]]]) -> list[GroupTotals]:
+        """Totals inside each group of ``(start, end)`` windows."""
+        g = [
+            [str(k), [[to_instant_ms(a, "start"), to_instant_ms(b, "end")] for a, b in v]]
+            for k, v in groups.items()
+        ]
+        return _groups(json.loads(self._inner.totals_by_json(json.dumps(g))))
+
+    def totals_by_anchor(self, sessions: Session | Sequence[Session]) -> list[GroupTotals]:
+        """Totals over each anchor's host shifts."""
+        return _groups(json.loads(self._inner.totals_by_anchor_json(_sessions(sessions))))
+
+    def totals_by_product(self, sessions: Session | Sequence[Session]) -> list[GroupTotals]:
+        """Totals while each product is explained."""
+        return _groups(json.loads(self._inner.totals_by_product_json(_sessions(sessions))))
+
+    def moment(self, moment: Moment, window: Duration = "20min") -> MomentAttribution:
+        """Splits a moment's excess (its ``magnitude``; the moment must be on
+        this model's target) against the reference window ``window / 2`` either
+        side (the detector's window)."""
+        return self.moments([moment], window)[0]
+
+    def moments(
+        self, moments: Sequence[Moment], window: Duration = "20min"
+    ) -> list[MomentAttribution]:
+        """``moment`` for each of ``moments`` on this model's target (others are
+        skipped)."""
+        keep = [asdict(m) for m in moments if m.metric == self.target]
+        out = json.loads(self._inner.moments_json(json.dumps(keep), to_ms(window, "window")))
+        return [_moment_attr(m) for m in out]
+
+    def window(
+        self,
+        start: Any,
+        end: Any,
+        *,
+        excess: float | None = None,
+        window: Duration = "20min",
+    ) -> MomentAttribution:
+        """Splits the excess of ``[start, end)``: given, or the actual total
+        minus the reference window's mean per bin times the bins."""
+        out = self._inner.window_json(
+            self.target,
+            to_instant_ms(start, "start"),
+            to_instant_ms(end, "end"),
+            None if excess is None else float(excess),
+            to_ms(window, "window"),
+        )
+        return _moment_attr(json.loads(out))
+
+    def __repr__(self) -> str:
+        return (
+            f"<vap.Decomposition of {self.target}: {len(self)} bins, {len(self.factors)} factors>"
+        )
+
+
+def _sessions(sessions: Session | Sequence[Session]) -> list[_vap.Session]:
+    if hasattr(sessions, "_inner"):
+        return [sessions._inner]  # type: ignore[union-attr]
+    return [s._inner for s in sessions]  # type: ignore[union-attr]
+
+
+class RoomModel:
+    """A fitted single-room model: save it in the store, apply it to a new
+    session of the room to decompose it without refitting."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _vap.RoomModel):
+        self._inner = inner
+
+    def apply(self, timeline: Timeline) -> Decomposition:
+        """Decomposes a timeline of the room (same step, from
+        ``Session.attribution_timeline``) with the fitted coefficients. A new
+        session gets the mean of the fitted sessions' effects."""
+        return Decomposition(self._inner.apply(timeline._inner))
+
+    def save(self, store: Store, name: str) -> None:
+        """Saves the model as ``rooms/<room>/models/<name>.json``, atomically."""
+        self._inner.save(store._inner, name)
+
+    @staticmethod
+    def load(store: Store, room: str, name: str) -> RoomModel:
+        """Loads a saved model."""
+        return RoomModel(_vap.RoomModel.load(store._inner, room, name))
+
+    def to_json(self) -> str:
+        """The model as JSON."""
+        return self._inner.to_json()
+
+    @staticmethod
+    def from_json(text: str) -> RoomModel:
+        """Reads a model from JSON (format and version checked)."""
+        return RoomModel(_vap.RoomModel.from_json(text))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as a dict."""
+        return json.loads(self.to_json())
+
+    def __repr__(self) -> str:
+        d = self.to_dict()
+        return f"<vap.RoomModel room={d['room_id']!r} sessions={len(d['sessions'])} target={d['options']['target']!r}>"
+
+
+class Attribution:
+    """A fitted attribution model: coefficients, cross-validation curve,
+    diagnostics, the decomposition of the fitted bins and the room model."""
+
+    __slots__ = ("_inner", "coefficients", "cv", "diagnostics", "decomposition", "model")
+
+    def __init__(self, inner: _vap.Attribution):
+        self._inner = inner
+        self.coefficients = [Coefficient(**c) for c in json.loads(inner.coefficients_json())]
+        self.cv: list[dict[str, float]] = json.loads(inner.cv_json())
+        d = json.loads(inner.diagnostics_json())
+        d["vif"] = [tuple(v) for v in d["vif"]]
+        self.diagnostics = Diagnostics(**d)
+        self.decomposition = Decomposition(inner.decomposition())
+        self.model = RoomModel(inner.model())
+
+    @property
+    def penalty(self) -> float:
+        """The penalty used (chosen by cross-validation unless fixed)."""
+        return float(self.model.to_dict()["penalty"])
+
+    def summary(self) -> pandas.DataFrame:
+        """The coefficients as a DataFrame (one row each)."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
+
+    def __repr__(self) -> str:
+        return (
+            f"<vap.Attribution of {self.decomposition.target}: {len(self.coefficients)} coefficients, "
+            f"R² {self.diagnostics.r2:.3f}, penalty {self.penalty:.3g}>"
+        )
+
+
+def attribute(timeline: Timeline, **options: Any) -> Attribution:
+    """Fits the single-room attribution model on a timeline.
+
+    The target (default ``order_gmv``) is regressed on factors (default: product
+    explains, promotions by kind, urgency / price / answer phrase groups, the
+    anchors but the one on air the longest) with traffic as the exposure:
+
+    * ``form="exposure"`` (default): ``y = e·(β0 + Σβ·x)``, ``e`` the online
+      viewers (× the expected order value of what is in focus for a target in
+      yuan);
+    * ``form="log_link"``: ``y ~ Poisson(e·exp(β0 + Σβ·x))`` for counts;
+    * ``form="linear"``: ``y = β0 + γ·e + Σβ·x``.
+
+    ``estimator``: ``"ridge"`` (``‖y − Zb‖² + λ·Σ(s·β)²``, scikit-learn's
+    ``Ridge(alpha=λ)`` with ``standardize=False``), ``"elastic_net"``
+    (scikit-learn's / linfa's ``ElasticNet`` scaling, ``l1_ratio``), ``"ols"``.
+    The penalty is chosen by blocked time-series cross-validation (``folds``,
+    ``gap``) unless ``penalty=`` is given; carryover durations are searched;
+    ``bootstrap`` moving-block replicates (``block``, ``seed``) give intervals.
+    Other options: ``exposure``, ``price_level``, ``factors`` (``Factor``s,
+    column names or dicts), ``trend``, ``time_of_day``, ``session_effects``,
+    ``intercept``, ``standardize``, ``penalties``, ``holdout``,
+    ``max_candidates``.
+    """
+    return Attribution(_vap.attribute(timeline._inner, attribute_options(**options)))
+
+
+def default_factors(timeline: Timeline) -> list[Factor]:
+    """The factors ``attribute`` uses when none are given."""
+    out = []
+    for f in json.loads(_vap.default_factors_json(timeline._inner)):
+        sat = f.get("saturation")
+        out.append(
+            Factor(
+                column=f["column"],
+                name=f["name"],
+                carryover=tuple(f["carryover_ms"]),
+                carryover_kind=f["carryover_kind"],
+                saturation=None if sat is None else (sat["slope"], sat["inflexion"]),
+                sign=f["sign"] or "free",
+            )
+        )
+    return out

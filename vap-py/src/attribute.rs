@@ -1,0 +1,238 @@
+//! Python bindings of `vap_core::attribute`: fits, decompositions and room
+//! models. Options and small results cross as JSON; per-bin series as Arrow.
+
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+use vap_core::align::AlignOptions;
+use vap_core::attribute::{self as core, Attribution, AttributeOptions, Decomposition, RoomModel};
+use vap_core::detect::Moment;
+use vap_core::{Ms, SessionData};
+
+use crate::align::PyTimeline;
+use crate::{parse, py_table, run, to_json, PySession, PyStore};
+
+/// A fitted attribution model.
+#[pyclass(name = "Attribution", module = "vap._vap", frozen)]
+pub(crate) struct PyAttribution {
+    inner: Attribution,
+}
+
+#[pymethods]
+impl PyAttribution {
+    fn coefficients_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.coefficients))
+    }
+
+    fn cv_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.cv))
+    }
+
+    fn diagnostics_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.diagnostics))
+    }
+
+    fn model(&self) -> PyRoomModel {
+        PyRoomModel {
+            inner: self.inner.model.clone(),
+        }
+    }
+
+    fn decomposition(&self) -> PyDecomposition {
+        PyDecomposition {
+            inner: self.inner.decomposition.clone(),
+        }
+    }
+}
+
+/// A per-bin decomposition.
+#[pyclass(name = "Decomposition", module = "vap._vap", frozen)]
+pub(crate) struct PyDecomposition {
+    inner: Decomposition,
+}
+
+fn sessions_of<'a>(sessions: &'a [PyRef<'_, PySession>]) -> Vec<&'a SessionData> {
+    sessions.iter().map(|s| &s.inner).collect()
+}
+
+#[pymethods]
+impl PyDecomposition {
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn target(&self) -> String {
+        self.inner.target.clone()
+    }
+
+    fn factors(&self) -> Vec<String> {
+        self.inner.factors.clone()
+    }
+
+    fn to_arrow(&self, py: Python<'_>) -> PyResult<PyTable> {
+        let batch = run(py, || self.inner.to_record_batch())?;
+        py_table(batch)
+    }
+
+    fn totals_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.totals()))
+    }
+
+    fn totals_by_json(&self, py: Python<'_>, groups_json: &str) -> PyResult<String> {
+        run(py, || {
+            let g: Vec<(String, Vec<(Ms, Ms)>)> = parse("groups", groups_json)?;
+            to_json(&self.inner.totals_by(&g))
+        })
+    }
+
+    fn totals_by_anchor_json(
+        &self,
+        py: Python<'_>,
+        sessions: Vec<PyRef<'_, PySession>>,
+    ) -> PyResult<String> {
+        let data = sessions_of(&sessions);
+        run(py, || to_json(&self.inner.totals_by_anchor(&data)))
+    }
+
+    fn totals_by_product_json(
+        &self,
+        py: Python<'_>,
+        sessions: Vec<PyRef<'_, PySession>>,
+    ) -> PyResult<String> {
+        let data = sessions_of(&sessions);
+        run(py, || to_json(&self.inner.totals_by_product(&data)))
+    }
+
+    fn moments_json(&self, py: Python<'_>, moments_json: &str, window_ms: Ms) -> PyResult<String> {
+        run(py, || {
+            let m: Vec<Moment> = parse("moments", moments_json)?;
+            let out = m
+                .iter()
+                .map(|m| self.inner.moment(m, window_ms))
+                .collect::<vap_core::Result<Vec<_>>>()?;
+            to_json(&out)
+        })
+    }
+
+    #[pyo3(signature = (metric, start_ms, end_ms, excess, window_ms))]
+    fn window_json(
+        &self,
+        py: Python<'_>,
+        metric: &str,
+        start_ms: Ms,
+        end_ms: Ms,
+        excess: Option<f64>,
+        window_ms: Ms,
+    ) -> PyResult<String> {
+        run(py, || {
+            to_json(
+                &self
+                    .inner
+                    .window(metric, start_ms, end_ms, excess, window_ms)?,
+            )
+        })
+    }
+}
+
+/// A fitted single-room model.
+#[pyclass(name = "RoomModel", module = "vap._vap", frozen)]
+pub(crate) struct PyRoomModel {
+    inner: RoomModel,
+}
+
+#[pymethods]
+impl PyRoomModel {
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<PyRoomModel> {
+        Ok(PyRoomModel {
+            inner: run(py, || RoomModel::from_json(text))?,
+        })
+    }
+
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || self.inner.to_json())
+    }
+
+    fn apply(&self, py: Python<'_>, timeline: PyRef<'_, PyTimeline>) -> PyResult<PyDecomposition> {
+        let tl = &timeline.inner;
+        Ok(PyDecomposition {
+            inner: run(py, || self.inner.apply(tl))?,
+        })
+    }
+
+    fn save(&self, py: Python<'_>, store: PyRef<'_, PyStore>, name: &str) -> PyResult<()> {
+        let s = &store.inner;
+        run(py, || self.inner.save(s, name))
+    }
+
+    #[staticmethod]
+    fn load(
+        py: Python<'_>,
+        store: PyRef<'_, PyStore>,
+        room: &str,
+        name: &str,
+    ) -> PyResult<PyRoomModel> {
+        let s = &store.inner;
+        Ok(PyRoomModel {
+            inner: run(py, || RoomModel::load(s, room, name))?,
+        })
+    }
+}
+
+/// Fits the model on a timeline (JSON `AttributeOptions`).
+#[pyfunction]
+pub(crate) fn attribute(
+    py: Python<'_>,
+    timeline: PyRef<'_, PyTimeline>,
+    options_json: &str,
+) -> PyResult<PyAttribution> {
+    let tl = &timeline.inner;
+    Ok(PyAttribution {
+        inner: run(py, || {
+            let o: AttributeOptions = parse("attribution options", options_json)?;
+            core::fit(tl, &o)
+        })?,
+    })
+}
+
+/// The default factors of a timeline (JSON).
+#[pyfunction]
+pub(crate) fn default_factors_json(py: Python<'_>, timeline: PyRef<'_, PyTimeline>) -> PyResult<String> {
+    let tl = &timeline.inner;
+    run(py, || to_json(&core::default_factors(tl)))
+}
+
+/// Attribution timelines: one session's, several sessions' stacked, or a
+/// stored room's.
+#[pyfunction]
+pub(crate) fn attribution_timeline(
+    py: Python<'_>,
+    sessions: Vec<PyRef<'_, PySession>>,
+    options_json: &str,
+) -> PyResult<PyTimeline> {
+    let data = sessions_of(&sessions);
+    let inner = run(py, || {
+        let o: AlignOptions = parse("timeline options", options_json)?;
+        if data.len() == 1 {
+            core::session_timeline(data[0], &o)
+        } else {
+            core::room_timeline(&data, &o)
+        }
+    })?;
+    Ok(PyTimeline { inner })
+}
+
+/// A stored room's attribution timeline.
+#[pyfunction]
+pub(crate) fn store_attribution_timeline(
+    py: Python<'_>,
+    store: PyRef<'_, PyStore>,
+    room: &str,
+    options_json: &str,
+) -> PyResult<PyTimeline> {
+    let s = &store.inner;
+    let inner = run(py, || {
+        let o: AlignOptions = parse("timeline options", options_json)?;
+        core::store_room_timeline(s, room, &o)
+    })?;
+    Ok(PyTimeline { inner })
+}
