@@ -331,6 +331,13 @@ export declare class Session {
    * driver; ranked by share of the metric's session total.
    */
   moments(options?: MomentOptions): Moment[]
+  /** The timeline attribution reads: `timeline()` plus `host:<anchor>` and `price_level` (step 10 s by default). */
+  attributionTimeline(options?: TimelineOptions): Timeline
+  /**
+   * Fits the attribution model on this session's attribution timeline
+   * (`timeline`: its options). Apply the transcript's clock offset first.
+   */
+  attribute(options?: AttributeOptions & { timeline?: TimelineOptions }): Attribution
 }
 
 /** Options for loading session directories or tables. */
@@ -505,6 +512,21 @@ export declare class Store {
   roomTimeline(room: string, options?: TimelineOptions): Timeline
   /** As `roomTimeline`, off the main thread. */
   roomTimelineAsync(room: string, options?: TimelineOptions): Promise<Timeline>
+  /** Every stored session of a room as attribution timelines, stacked. */
+  attributionTimeline(room: string, options?: TimelineOptions): Timeline
+  /** Fits the single-room model over the room's stored sessions; with `name`, saves it. */
+  fitRoomModel(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string }): Attribution
+  /** As `fitRoomModel`, off the main thread. */
+  fitRoomModelAsync(
+    room: string,
+    options?: AttributeOptions & { timeline?: TimelineOptions; name?: string },
+  ): Promise<Attribution>
+  /** A saved model of a room. */
+  roomModel(room: string, name: string): RoomModel
+  /** Names of the models saved for a room. */
+  models(room: string): string[]
+  /** Saves a fitted model (`rooms/<room>/models/<name>.json`, atomically). */
+  saveModel(model: RoomModel, name: string): void
 }
 
 // ------------------------------------------------------------------ misc
@@ -620,6 +642,8 @@ export declare class Timeline {
   toObjects(): Array<{ time: number; session_id?: string } & Record<string, number | null>>
   /** Adds a column derived from `source`, session by session; returns its name. */
   derive(source: string, transform: Transform, name?: string): string
+  /** Appends a column of your own (`NaN` = missing). */
+  addColumn(name: string, values: ArrayLike<number>, options?: { kind?: ColumnKind; unit?: string }): void
 }
 
 /** The room view of several sessions of one room, aligned in parallel. */
@@ -791,3 +815,178 @@ export interface MomentEvent {
 export declare function topMoments(moments: Moment[], k: number, metric?: string): Moment[]
 /** Moments grouped into events (gap default 60 000 ms). */
 export declare function momentEvents(moments: Moment[], gapMs?: number): MomentEvent[]
+
+// ---------------------------------------------------------------- attribution
+
+/** How traffic enters the model. */
+export type AttributionForm = 'exposure' | 'log_link' | 'linear'
+
+/** A factor: a timeline column and how it acts. */
+export interface Factor {
+  column: string
+  name?: string
+  /** Durations to search: adstock half-lives, or hold windows with `carryoverKind: 'hold'`. */
+  carryover?: Duration | Duration[]
+  carryoverKind?: 'adstock' | 'hold'
+  /** Hill saturation: `[slope, inflexion]` (inflexion relative to the column maximum). */
+  saturation?: [number, number] | { slope: number; inflexion: number }
+  /** Sign constraint (default `'free'`). */
+  sign?: 'free' | 'positive' | 'negative'
+}
+
+/** Options of `attribute` (see the README section "Attribution"). */
+export interface AttributeOptions {
+  /** Target column (default `'order_gmv'`). */
+  target?: string
+  /** Default `'exposure'`: `y = e·(β0 + Σβx)`. */
+  form?: AttributionForm
+  /** Default `'ridge'`. */
+  estimator?: 'ridge' | 'elastic_net' | 'ols'
+  /** Elastic-net mixing (default 0.5). */
+  l1Ratio?: number
+  /** Exposure column (default `'online_viewers'`); `null` for none. */
+  exposure?: string | null
+  /** Multiply the exposure by the expected order value of what is in focus (default: for targets in yuan). */
+  priceLevel?: boolean
+  /** Factors (default `defaultFactors(timeline)`): column names or `Factor`s. */
+  factors?: Array<string | Factor>
+  /** Linear trend within each session (default false). */
+  trend?: boolean
+  /** Time-of-day harmonic pairs (default 0). */
+  timeOfDay?: number
+  /** Session fixed effects when several sessions are fitted (default true). */
+  sessionEffects?: boolean
+  /** Base level in the linear and log-link forms (default true). */
+  intercept?: boolean
+  /** Penalise standardised factors (default true). */
+  standardize?: boolean
+  /** A fixed penalty (no cross-validation). */
+  penalty?: number
+  /** Penalties to cross-validate (default 30 log-spaced). */
+  penalties?: number[]
+  /** Blocked CV folds (default 5). */
+  folds?: number
+  /** Bins left out either side of a test fold (default `'5min'`). */
+  gap?: Duration
+  /** Bootstrap block (default `'10min'`). */
+  block?: Duration
+  /** Moving-block bootstrap replicates (default 200). */
+  bootstrap?: number
+  seed?: number
+  /** Share held out at the end for the diagnostics (default 0.2). */
+  holdout?: number
+  /** Largest carryover grid searched exhaustively (default 5000). */
+  maxCandidates?: number
+}
+
+/** A fitted coefficient (analytic SE for OLS / unpenalised Poisson; bootstrap always). */
+export interface Coefficient {
+  name: string
+  role: 'base' | 'traffic' | 'control' | 'session' | 'factor'
+  half_life_ms: number
+  value: number
+  std_error: number | null
+  ci_low: number | null
+  ci_high: number | null
+  boot_se: number | null
+  boot_low: number | null
+  boot_high: number | null
+}
+
+/** Fit diagnostics. */
+export interface AttributionDiagnostics {
+  n_bins: number
+  n_dropped: number
+  n_coefficients: number
+  r2: number | null
+  nrmse: number | null
+  holdout_r2: number | null
+  holdout_nrmse: number | null
+  holdout_mape: number | null
+  vif: Array<[string, number]>
+  condition_number: number | null
+  durbin_watson: number | null
+  residual_autocorrelation: number | null
+  candidates: number
+  warnings: string[]
+}
+
+/** A component's total with its bootstrap interval. */
+export interface Part {
+  name: string
+  value: number
+  low: number | null
+  high: number | null
+  share: number | null
+}
+
+/** A moment's excess split across traffic and the factors; parts sum to `excess`. */
+export interface MomentAttribution {
+  metric: string
+  start_ms: Ms
+  end_ms: Ms
+  excess: number
+  /** Largest first, `unexplained` last. */
+  parts: Part[]
+  reference_ms: [Ms, Ms]
+}
+
+/** Totals inside a group of windows. */
+export interface GroupTotals {
+  label: string
+  bins: number
+  actual: number
+  prediction: number
+  parts: Array<[string, number]>
+}
+
+/** A fitted attribution model. */
+export declare class Attribution {
+  private constructor()
+  get coefficients(): Coefficient[]
+  get cv(): Array<{ penalty: number; error: number }>
+  get diagnostics(): AttributionDiagnostics
+  get penalty(): number
+  get model(): RoomModel
+  get decomposition(): Decomposition
+}
+
+/** Per bin: `baseline + traffic + Σ factors = prediction`, exactly. */
+export declare class Decomposition {
+  private constructor()
+  get length(): number
+  get target(): string
+  get factors(): string[]
+  time(): Float64Array
+  /** `actual`, `prediction`, `baseline`, `traffic` or a factor. */
+  column(name: string): Float64Array
+  totals(): Part[]
+  totalsBy(groups: Record<string, Array<[Ms, Ms]>>): GroupTotals[]
+  totalsByAnchor(sessions: Session[]): GroupTotals[]
+  totalsByProduct(sessions: Session[]): GroupTotals[]
+  moment(moment: Moment, options?: { window?: Duration }): MomentAttribution
+  window(start: Ms, end: Ms, options?: { window?: Duration; excess?: number }): MomentAttribution
+}
+
+/** A fitted single-room model. */
+export declare class RoomModel {
+  private constructor()
+  static fromJson(text: string): RoomModel
+  toJsonString(): string
+  toObject(): Record<string, unknown>
+  apply(timeline: Timeline): Decomposition
+}
+
+/** Fits the single-room attribution model on a timeline. */
+export declare function attribute(timeline: Timeline, options?: AttributeOptions): Attribution
+/** As `attribute`, off the main thread. */
+export declare function attributeAsync(timeline: Timeline, options?: AttributeOptions): Promise<Attribution>
+/** The factors `attribute` uses when none are given. */
+export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation'>> & { saturation: { slope: number; inflexion: number } | null; carryover_ms: number[] }>
+/** Sessions of one room as attribution timelines, stacked (step 10 s by default). */
+export declare function attributionTimeline(sessions: Session[], options?: TimelineOptions): Timeline
+/** A timeline of your own columns on the grid `start + k·step`. */
+export declare function timelineFromColumns(
+  columns: Record<string, ArrayLike<number>>,
+  options?: { step?: Duration; start?: Ms; kind?: ColumnKind },
+): Timeline

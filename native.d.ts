@@ -9,6 +9,79 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A fitted attribution model. */
+export declare class Attribution {
+  /**
+   * Coefficients: `{ name, role, half_life_ms, value, std_error, ci_low,
+   * ci_high, boot_se, boot_low, boot_high }`.
+   */
+  get coefficients(): any
+  /** Cross-validation curve `[{ penalty, error }]`. */
+  get cv(): any
+  /** Diagnostics (R², NRMSE, holdout, VIF, condition number, Durbin–Watson, warnings). */
+  get diagnostics(): any
+  /** The penalty used. */
+  get penalty(): number
+  /** The room model (save it, apply it to new sessions). */
+  get model(): JsRoomModel
+  /** The decomposition of the fitted bins. */
+  get decomposition(): JsDecomposition
+}
+export type JsAttribution = Attribution
+
+/** Per bin: `baseline + traffic + Σ factors = prediction`, exactly. */
+export declare class Decomposition {
+  /** Number of bins. */
+  get length(): number
+  /** The explained column. */
+  get target(): string
+  /** Factor names. */
+  get factors(): Array<string>
+  /** Bin starts (ms). */
+  time(): Float64Array
+  /**
+   * One series: `actual`, `prediction`, `baseline`, `traffic` or a factor
+   * (`NaN` where a bin was not usable).
+   */
+  column(name: unknown): Float64Array
+  /** Session totals (baseline, traffic, factors, unexplained) with bootstrap intervals. */
+  totals(): any
+  /** Totals inside groups of windows: `{ label: [[start, end], ...] }`. */
+  totalsBy(groups: unknown): any
+  /** Totals over each anchor's host shifts. */
+  totalsByAnchor(sessions: Array<JsSession>): any
+  /** Totals while each product is explained. */
+  totalsByProduct(sessions: Array<JsSession>): any
+  /**
+   * Splits a moment's excess (the moment from `session.moments()`, on this
+   * model's target) across traffic, the factors and the baseline's drift;
+   * `{ window }` is the detector's window (default 20 min).
+   */
+  moment(moment: unknown, options?: unknown | undefined | null): any
+  /**
+   * Splits the excess of `[start, end)` (`{ excess, window }`; the excess
+   * measured against the reference window when not given).
+   */
+  window(start: number, end: number, options?: unknown | undefined | null): any
+}
+export type JsDecomposition = Decomposition
+
+/** A fitted single-room model. */
+export declare class RoomModel {
+  /** Reads a model from JSON text (format and version checked). */
+  static fromJson(text: unknown): RoomModel
+  /** The model as JSON text. */
+  toJsonString(): string
+  /** The model as a plain object. */
+  toObject(): any
+  /**
+   * Decomposes a timeline of the room (same step; from
+   * `attributionTimeline`) with the fitted coefficients, without refitting.
+   */
+  apply(timeline: Timeline): Decomposition
+}
+export type JsRoomModel = RoomModel
+
 /**
  * A validated session: room, session, metric declarations and its nine
  * tables. Created by `simulate`, `loadDir`, `fromTables` or `Store.load`.
@@ -104,6 +177,24 @@ export declare class Store {
    * types are inferred from the values.
    */
   replaceTable(room: unknown, session: unknown, name: unknown, rows: unknown): void
+  /** Every stored session of a room as attribution timelines, stacked. */
+  attributionTimeline(room: unknown, options?: unknown | undefined | null): Timeline
+  /**
+   * Fits the single-room model over every stored session of `room`
+   * (session fixed effects); with `name`, saves it in the store.
+   */
+  fitRoomModel(room: unknown, options?: unknown | undefined | null): Attribution
+  /** As `fitRoomModel`, on the libuv thread pool; returns a Promise. */
+  fitRoomModelAsync(room: unknown, options?: unknown | undefined | null): Promise<Attribution>
+  /** A saved model of a room. */
+  roomModel(room: unknown, name: unknown): RoomModel
+  /**
+   * Saves a fitted model in the store (`rooms/<room>/models/<name>.json`,
+   * atomically).
+   */
+  saveModel(model: RoomModel, name: unknown): void
+  /** Names of the models saved for a room. */
+  models(room: unknown): Array<string>
 }
 export type JsStore = Store
 
@@ -143,6 +234,8 @@ export declare class Timeline {
    * `{ kind: 'hill', slope, inflexion }`), session by session. Returns its name.
    */
   derive(source: unknown, transform: unknown, name?: string | undefined | null): string
+  /** Appends a column of your own (`NaN` = missing); `{ kind, unit }`. */
+  addColumn(name: unknown, values: unknown, options?: unknown | undefined | null): void
 }
 export type JsTimeline = Timeline
 
@@ -158,11 +251,27 @@ export declare function __panicForTests(message: unknown): void
  */
 export declare function asofJoin(left: unknown, right: unknown, options: unknown): any
 
+/** Fits the single-room attribution model on a timeline. */
+export declare function attribute(timeline: Timeline, options?: unknown | undefined | null): Attribution
+
+/** As `attribute`, on the libuv thread pool; returns a Promise. */
+export declare function attributeAsync(timeline: Timeline, options?: unknown | undefined | null): Promise<Attribution>
+
+/**
+ * Several sessions of one room as attribution timelines, stacked (one
+ * session: its attribution timeline). Options as `Session.timeline`, the
+ * step 10 s by default.
+ */
+export declare function attributionTimeline(sessions: Array<JsSession>, options?: unknown | undefined | null): Timeline
+
 /** Binary segmentation (greedy, approximate). */
 export declare function binseg(x: unknown, options?: unknown | undefined | null): any
 
 /** vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`). */
 export declare function builtinLexicon(): any
+
+/** The factors `attribute` uses when none are given. */
+export declare function defaultFactors(timeline: Timeline): any
 
 /** The exact optimum by dynamic programming (O(n²)). */
 export declare function dynp(x: unknown, options?: unknown | undefined | null): any
@@ -240,6 +349,12 @@ export declare function simulate(config?: unknown | undefined | null): SimResult
 
 /** As `simulate`, on the libuv thread pool; returns a Promise. */
 export declare function simulateAsync(config?: unknown | undefined | null): Promise<SimResult>
+
+/**
+ * A timeline of your own columns (`{ name: Float64Array | number[] }`, in
+ * name order; room and session `custom`) on the grid `start + k·step`.
+ */
+export declare function timelineFromColumns(columns: Record<string, unknown>, options?: unknown | undefined | null): Timeline
 
 /**
  * The `k` largest moments: of one metric by absolute excess, or across

@@ -62,3 +62,17 @@ const evs: vap.MomentEvent[] = vap.momentEvents(vap.topMoments(moments, 5, 'orde
 // @ts-expect-error costs are a closed set
 vap.pelt([1], { cost: 'cauchy' })
 export const _detectUse = [seg, evs]
+
+// ---- attribution
+const fit: vap.Attribution = res.data.attribute({ timeline: { step: '30s' }, bootstrap: 20, factors: ['explain:any', { column: 'speech:answer', carryover: ['30s', '1min'], carryoverKind: 'hold', sign: 'positive' }] })
+const coefs: vap.Coefficient[] = fit.coefficients
+const parts: vap.Part[] = fit.decomposition.totals()
+const split: vap.MomentAttribution = fit.decomposition.moment(moments[0], { window: '20min' })
+const applied: vap.Decomposition = fit.model.apply(res.data.attributionTimeline())
+const glm: Promise<vap.Attribution> = vap.attributeAsync(tl, { form: 'log_link', target: 'orders', estimator: 'ols' })
+const own: vap.Timeline = vap.timelineFromColumns({ y: [1, 2], x: new Float64Array([0, 1]) }, { step: '1s' })
+// @ts-expect-error forms are a closed set
+vap.attribute(tl, { form: 'tobit' })
+// @ts-expect-error signs are a closed set
+vap.attribute(tl, { factors: [{ column: 'x', sign: 'up' }] })
+export const _attributeUse = [coefs, parts, split, applied, glm, own]

@@ -160,7 +160,7 @@ fn transform_of(v: Value) -> vap_core::Result<Transform> {
 /// `missing()`, `null` in `toObjects()`.
 #[napi(js_name = "Timeline")]
 pub struct JsTimeline {
-    inner: Timeline,
+    pub(crate) inner: Timeline,
 }
 
 #[napi]

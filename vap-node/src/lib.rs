@@ -6,6 +6,7 @@
 //! * the `Session` class, `loadDir` and `fromTables` are in [`session`];
 //! * the `Store` class is in [`store`];
 //! * `Timeline`, offsets, as-of joins and the lexicon are in [`align`];
+//! * `attribute`, `Attribution`, `Decomposition` and `RoomModel` are in [`attribute`];
 //! * `simulate` is in [`sim`];
 //! * the `AsyncTask` behind every `*Async` function is in [`tasks`];
 //! * [`error`] is the one place where a `VapError` or a panic becomes a JS
@@ -20,6 +21,7 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 
 pub mod align;
+pub mod attribute;
 pub mod convert;
 pub mod detect;
 pub mod error;

@@ -8,6 +8,8 @@ use vap_core::store::{ImportOptions, Store};
 use vap_core::table;
 use vap_core::VapError;
 
+use crate::align::JsTimeline;
+use crate::attribute::{self, JsAttribution, JsRoomModel};
 use crate::convert::{self, json_of, opt_bool, opt_string_arg, options, string_arg, Rows};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
@@ -303,4 +305,108 @@ fn import_options(m: &serde_json::Map<String, Value>) -> vap_core::Result<Import
         replace: opt_bool(m, "replace")?.unwrap_or(false),
         copy_recordings: opt_bool(m, "copyRecordings")?.unwrap_or(false),
     })
+}
+
+// ---- attribution (the store's room models); conversions live in `attribute`
+
+#[napi]
+impl JsStore {
+    /// Every stored session of a room as attribution timelines, stacked.
+    #[napi(catch_unwind)]
+    pub fn attribution_timeline(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsTimeline> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let o = attribute::attribution_align(json_of(&env, options)?)?;
+            Ok(vap_core::attribute::store_room_timeline(&self.inner, &room, &o)?.into())
+        })
+    }
+
+    /// Fits the single-room model over every stored session of `room`
+    /// (session fixed effects); with `name`, saves it in the store.
+    #[napi(catch_unwind)]
+    pub fn fit_room_model(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsAttribution> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let (tl, name, o) = attribute::fit_options(json_of(&env, options)?)?;
+            let t = vap_core::attribute::store_room_timeline(&self.inner, &room, &tl)?;
+            let fit = vap_core::attribute::fit(&t, &o)?;
+            if let Some(n) = name {
+                fit.model.save(&self.inner, &n)?;
+            }
+            Ok(JsAttribution { inner: fit })
+        })
+    }
+
+    /// As `fitRoomModel`, on the libuv thread pool; returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<Attribution>")]
+    pub fn fit_room_model_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<JsAttribution>> {
+        let args = string_arg(&env, room, "room")
+            .and_then(|room| Ok((room, attribute::fit_options(json_of(&env, options)?)?)));
+        let task = match args {
+            Ok((room, (tl, name, o))) => {
+                let store = self.inner.clone();
+                VapTask::new(move || {
+                    let t = vap_core::attribute::store_room_timeline(&store, &room, &tl)?;
+                    let fit = vap_core::attribute::fit(&t, &o)?;
+                    if let Some(n) = name {
+                        fit.model.save(&store, &n)?;
+                    }
+                    Ok(JsAttribution { inner: fit })
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+
+    /// A saved model of a room.
+    #[napi(catch_unwind)]
+    pub fn room_model(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        name: Unknown<'_>,
+    ) -> napi::Result<JsRoomModel> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let name = string_arg(&env, name, "name")?;
+            Ok(JsRoomModel {
+                inner: vap_core::attribute::RoomModel::load(&self.inner, &room, &name)?,
+            })
+        })
+    }
+
+    /// Saves a fitted model in the store (`rooms/<room>/models/<name>.json`,
+    /// atomically).
+    #[napi(catch_unwind)]
+    pub fn save_model(&self, env: Env, model: &JsRoomModel, name: Unknown<'_>) -> napi::Result<()> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            model.inner.save(&self.inner, &name)
+        })
+    }
+
+    /// Names of the models saved for a room.
+    #[napi(catch_unwind)]
+    pub fn models(&self, env: Env, room: Unknown<'_>) -> napi::Result<Vec<String>> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            self.inner.models(&room)
+        })
+    }
 }

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 use vap_core::align::AlignOptions;
-use vap_core::attribute::{self as core, Attribution, AttributeOptions, Decomposition, RoomModel};
+use vap_core::attribute::{self as core, AttributeOptions, Attribution, Decomposition, RoomModel};
 use vap_core::detect::Moment;
 use vap_core::{Ms, SessionData};
 
@@ -196,7 +196,10 @@ pub(crate) fn attribute(
 
 /// The default factors of a timeline (JSON).
 #[pyfunction]
-pub(crate) fn default_factors_json(py: Python<'_>, timeline: PyRef<'_, PyTimeline>) -> PyResult<String> {
+pub(crate) fn default_factors_json(
+    py: Python<'_>,
+    timeline: PyRef<'_, PyTimeline>,
+) -> PyResult<String> {
     let tl = &timeline.inner;
     run(py, || to_json(&core::default_factors(tl)))
 }

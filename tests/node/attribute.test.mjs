@@ -1,0 +1,111 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { vap } from './helpers.mjs'
+
+function room(seed, extra = {}) {
+  const r = vap.simulate({ seed, hours: 1.5, entriesPerSecond: 40, ...extra })
+  return r.data.applyOffset(r.data.estimateTranscriptOffset())
+}
+
+const close = (a, b, rel = 1e-9) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b))
+
+test('a session decomposes exactly: per bin, in totals and per moment', () => {
+  const s = room(3)
+  const fit = s.attribute({ timeline: { step: '30s' }, bootstrap: 20, seed: 2 })
+  const d = fit.decomposition
+  assert.equal(d.target, 'order_gmv')
+  const pred = d.column('prediction')
+  const sum = Float64Array.from(d.column('baseline'))
+  const traffic = d.column('traffic')
+  for (let i = 0; i < sum.length; i++) sum[i] += traffic[i]
+  for (const f of d.factors) {
+    const c = d.column(f)
+    for (let i = 0; i < sum.length; i++) sum[i] += c[i]
+  }
+  let checked = 0
+  for (let i = 0; i < pred.length; i++) {
+    if (Number.isNaN(pred[i])) continue
+    assert.ok(close(sum[i], pred[i]), `bin ${i}`)
+    checked++
+  }
+  assert.ok(checked > 100)
+  const totals = d.totals()
+  assert.equal(totals.at(-1).name, 'unexplained')
+  const actual = d.column('actual').reduce((a, v, i) => (Number.isNaN(pred[i]) ? a : a + v), 0)
+  assert.ok(close(totals.reduce((a, p) => a + p.value, 0), actual))
+  const coefs = fit.coefficients
+  assert.equal(coefs[0].name, 'base')
+  for (const c of coefs.filter((c) => c.name.startsWith('promo:'))) assert.ok(c.value >= 0)
+  assert.ok(fit.diagnostics.r2 > 0.1 && fit.cv.length === 30 && fit.penalty > 0)
+  const moments = s.moments().filter((m) => m.metric === 'order_gmv')
+  assert.ok(moments.length > 0)
+  for (const m of moments) {
+    const a = d.moment(m)
+    assert.ok(close(a.parts.reduce((x, p) => x + p.value, 0), a.excess, 1e-9))
+    assert.equal(a.parts.at(-1).name, 'unexplained')
+  }
+  const w = d.window(moments[0].start_ms, moments[0].end_ms, { window: '10min' })
+  assert.equal(w.reference_ms[1] - w.end_ms, 300000)
+  assert.ok(d.totalsByAnchor([s]).length >= 1)
+  assert.ok(d.totalsByProduct([s]).length > 3)
+  assert.throws(() => d.column('nope'), { code: 'VAP_INVALID_ARGUMENT' })
+})
+
+test('estimators match on a design of your own; errors list every problem', () => {
+  let seed = 5
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+  const n = 400
+  const x0 = Float64Array.from({ length: n }, () => rand() * 4)
+  const x1 = Float64Array.from({ length: n }, () => (rand() < 0.3 ? 1 : 0))
+  const y = Float64Array.from({ length: n }, (_, i) => 2 + 1.5 * x0[i] - 3 * x1[i] + (rand() - 0.5))
+  const tl = vap.timelineFromColumns({ y, x0, x1 }, { step: '1s' })
+  const base = { target: 'y', form: 'linear', exposure: null, factors: ['x0', 'x1'], bootstrap: 0 }
+  const ols = vap.attribute(tl, { ...base, estimator: 'ols' })
+  const v = ols.coefficients.map((c) => c.value)
+  assert.ok(Math.abs(v[1] - 1.5) < 0.1 && Math.abs(v[2] + 3) < 0.2, String(v))
+  assert.ok(ols.coefficients.every((c) => c.std_error > 0 && c.ci_low < c.value && c.value < c.ci_high))
+  // A sign constraint binds; an unbinding one changes nothing.
+  const pos = vap.attribute(tl, { ...base, estimator: 'ols', factors: ['x0', { column: 'x1', sign: 'positive' }] })
+  assert.equal(pos.coefficients[2].value, 0)
+  const ridge0 = vap.attribute(tl, { ...base, penalty: 0, standardize: false })
+  assert.ok(ridge0.coefficients.every((c, i) => close(c.value, v[i], 1e-7)))
+  tl.addColumn('x2', x0.map((a) => a * a))
+  assert.ok(tl.columns.includes('x2'))
+  assert.throws(
+    () => vap.attribute(tl, { target: 'nope', factors: ['missing:col'], exposure: 'viewers' }),
+    (e) => e.code === 'VAP_INVALID_ARGUMENT' && /'nope'/.test(e.message) && /'missing:col'/.test(e.message) && /'viewers'/.test(e.message),
+  )
+  assert.throws(() => vap.attribute(tl, { form: 'tobit' }), { code: 'VAP_INVALID_ARGUMENT' })
+  assert.throws(() => vap.attribute(tl, { unknownOption: 1 }), { code: 'VAP_INVALID_ARGUMENT' })
+})
+
+test('the room model is fitted over stored sessions, saved and applied to a new one', async () => {
+  const store = new vap.Store(mkdtempSync(join(tmpdir(), 'vap-attr-')))
+  const sessions = [0, 1, 2, 3].map((k) =>
+    room(70 + k, { sessionId: `d${k}`, startMs: 1795608000000 + k * 86400000, hours: 1 }),
+  )
+  for (const s of sessions.slice(0, 3)) store.importSession(s)
+  const fit = await store.fitRoomModelAsync('sim-room', { name: 'gmv', bootstrap: 10 })
+  assert.deepEqual(store.models('sim-room'), ['gmv'])
+  assert.equal(fit.coefficients.filter((c) => c.role === 'session').length, 2)
+  const model = store.roomModel('sim-room', 'gmv')
+  assert.deepEqual(model.toObject(), fit.model.toObject())
+  store.saveModel(fit.model, 'copy')
+  assert.deepEqual(store.models('sim-room'), ['copy', 'gmv'])
+  const again = vap.RoomModel.fromJson(model.toJsonString())
+  const d = again.apply(sessions[3].attributionTimeline())
+  assert.equal(d.length, 360)
+  const pred = d.column('prediction')
+  const parts = d.totals()
+  const total = pred.reduce((a, v) => (Number.isNaN(v) ? a : a + v), 0)
+  assert.ok(close(parts.filter((p) => p.name !== 'unexplained').reduce((a, p) => a + p.value, 0), total))
+  assert.throws(() => store.roomModel('sim-room', 'nope'), { code: 'VAP_NOT_FOUND' })
+  assert.throws(() => model.apply(sessions[3].attributionTimeline({ step: '30s' })), { code: 'VAP_INVALID_ARGUMENT' })
+  const a = await vap.attributeAsync(sessions[3].attributionTimeline(), { bootstrap: 5, seed: 1 })
+  const b = vap.attribute(sessions[3].attributionTimeline(), { bootstrap: 5, seed: 1 })
+  assert.deepEqual(a.coefficients, b.coefficients)
+  assert.ok(vap.defaultFactors(sessions[3].attributionTimeline()).some((f) => f.carryover_kind === 'hold'))
+})
