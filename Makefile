@@ -29,7 +29,7 @@ lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 test-rust: ## cargo test --workspace --locked (unit, property, crash, fuzz-corpus, doc tests)
 	$(CARGO) test --workspace --locked
 
-test-python: ## pytest (oracles: pandas, polars, pyarrow, duckdb); mypy stubtest
+test-python: ## pytest (oracles: pandas, polars, pyarrow, duckdb, ruptures, statsmodels, scikit-learn); mypy stubtest
 	$(PY) -m pytest
 	$(PY) -m mypy.stubtest vap._vap --allowlist tests/python/stubtest-allowlist.txt
 
@@ -40,12 +40,14 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench foundation
 	$(CARGO) bench --locked -p vap-core --bench align
 	$(CARGO) bench --locked -p vap-core --bench detect
+	$(CARGO) bench --locked -p vap-core --bench attribute
 
-bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow / ruptures: loading, the full timeline, change points; one run each, ratios
+bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow / ruptures / scikit-learn / statsmodels: loading, the full timeline, change points, attribution; one run each, ratios
 	bash scripts/bench-venv.sh
 	.venv-bench/bin/python benches/peers.py
 	.venv-bench/bin/python benches/align_peers.py full 7
 	.venv-bench/bin/python benches/detect_peers.py 3 30
+	.venv-bench/bin/python benches/attribute_peers.py 12 3 120
 
 fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \

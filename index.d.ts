@@ -963,6 +963,7 @@ export declare class Decomposition {
   totals(): Part[]
   totalsBy(groups: Record<string, Array<[Ms, Ms]>>): GroupTotals[]
   totalsByAnchor(sessions: Session[]): GroupTotals[]
+  totalsByShift(sessions: Session[]): GroupTotals[]
   totalsByProduct(sessions: Session[]): GroupTotals[]
   moment(moment: Moment, options?: { window?: Duration }): MomentAttribution
   window(start: Ms, end: Ms, options?: { window?: Duration; excess?: number }): MomentAttribution

@@ -50,6 +50,8 @@ export declare class Decomposition {
   totalsBy(groups: unknown): any
   /** Totals over each anchor's host shifts. */
   totalsByAnchor(sessions: Array<JsSession>): any
+  /** Totals per host shift (labels `"<anchor>@<start ms>"`), in time order. */
+  totalsByShift(sessions: Array<JsSession>): any
   /** Totals while each product is explained. */
   totalsByProduct(sessions: Array<JsSession>): any
   /**

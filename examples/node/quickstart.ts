@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { simulate, Store, type ClockOffset, type Order, type Summary, type Timeline, type VapError } from '../../index.js'
+import { simulate, Store, type Attribution, type ClockOffset, type Part, type Order, type Summary, type Timeline, type VapError } from '../../index.js'
 
 export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'vap-')), 'store')): Summary {
   const { data, truth } = simulate({ seed: 7, hours: 1 })
@@ -33,6 +33,11 @@ export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'v
   const gpm: Float64Array = tl.column('gpm')
   const kinds = tl.columnInfo.filter((c) => c.kind === 'interval').map((c) => c.name)
   console.log(`timeline ${tl.length} x ${tl.columns.length}; GPM of minute 0: ${gpm[0]}; intervals: ${kinds.length}`)
+
+  // Attribution: totals per factor with bootstrap intervals.
+  const fit: Attribution = aligned.attribute({ timeline: { step: '10s' }, bootstrap: 20 })
+  const parts: Part[] = fit.decomposition.totals()
+  console.log(`attribution: ${parts.map((p) => `${p.name} ${p.value.toFixed(0)}`).join(', ')}`)
   return summary
 }
 

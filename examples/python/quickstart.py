@@ -38,6 +38,15 @@ def main() -> None:
         top = df.nlargest(3, "order_gmv")[["order_gmv", "gpm", "explain:any", "urgency_carryover"]]
         print(f"python: timeline {df.shape}; top minutes by GMV:\n{top.round(2)}")
 
+        # Attribution: one model of the session; every moment split into causes.
+        fit = session.attribute("10s", bootstrap=50)
+        totals = fit.decomposition.totals_frame().set_index("name")["value"]
+        print(f"python: attribution R² {fit.diagnostics.r2:.2f}; totals:\n{totals.round(0)}")
+        gmv_moments = [m for m in session.moments() if m.metric == "order_gmv"][:2]
+        for a in fit.decomposition.moments(gmv_moments):
+            parts = ", ".join(f"{p.name} {p.value:+.0f}" for p in a.parts[:3])
+            print(f"python: moment {a.excess:+.0f} yuan: {parts}, ...")
+
 
 if __name__ == "__main__":
     main()

@@ -167,7 +167,25 @@ fn run() -> vap_core::Result<()> {
         moments.len(),
         events.len()
     );
-    for m in vap_core::detect::top_k(&moments, Some("order_gmv"), 3) {
+    // Attribution: one model of the session (factors acting on conversion,
+    // traffic as exposure), every bin and every moment split into its causes.
+    let atl = vap_core::attribute::session_timeline(
+        &aligned,
+        &align::AlignOptions {
+            step_ms: 10_000,
+            ..Default::default()
+        },
+    )?;
+    let fit = vap_core::attribute::fit(
+        &atl,
+        &vap_core::attribute::AttributeOptions {
+            bootstrap: 100,
+            ..Default::default()
+        },
+    )?;
+    let d = &fit.decomposition;
+    let top = vap_core::detect::top_k(&moments, Some("order_gmv"), 3);
+    for m in &top {
         println!(
             "    +{:>3} min  {:>4} s  {:?} {:>+9.0} yuan  driver {:?}",
             (m.start_ms - loaded.session.start_ms) / 60_000,
@@ -176,6 +194,47 @@ fn run() -> vap_core::Result<()> {
             m.magnitude,
             m.driver
         );
+        let a = d.moment(m, 1_200_000)?;
+        let parts: Vec<String> = a
+            .parts
+            .iter()
+            .filter(|p| p.value.abs() >= 0.05 * a.excess.abs() || p.name == "unexplained")
+            .map(|p| format!("{} {:+.0}", p.name, p.value))
+            .collect();
+        println!("              why: {}", parts.join(" · "));
     }
+    let actual: f64 = d
+        .actual
+        .iter()
+        .zip(&d.prediction)
+        .filter(|(_, p)| p.is_finite())
+        .map(|(a, _)| a)
+        .sum();
+    println!(
+        "  attribution R² {:.2} at 10 s ({} factors, ridge λ {:.3}); session GMV {:.0} yuan:",
+        fit.diagnostics.r2,
+        d.factors.len(),
+        fit.model.penalty,
+        actual
+    );
+    let mut totals = d.totals();
+    totals.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+    for p in totals.iter().take(7) {
+        println!(
+            "    {:<18} {:>10.0} yuan ({:>5.1} %)  95 % [{:.0}, {:.0}]",
+            p.name,
+            p.value,
+            100.0 * p.share,
+            p.low,
+            p.high
+        );
+    }
+    let truth: Vec<String> = room
+        .truth
+        .factors
+        .iter()
+        .map(|f| format!("{} {:.0}", f.name, f.gmv))
+        .collect();
+    println!("  planted contributions: {}", truth.join(" · "));
     Ok(())
 }

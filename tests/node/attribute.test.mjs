@@ -51,6 +51,7 @@ test('a session decomposes exactly: per bin, in totals and per moment', () => {
   assert.equal(w.reference_ms[1] - w.end_ms, 300000)
   assert.ok(d.totalsByAnchor([s]).length >= 1)
   assert.ok(d.totalsByProduct([s]).length > 3)
+  assert.ok(d.totalsByShift([s]).every((g) => /^a\d@\d+$/.test(g.label) && g.bins > 0))
   assert.throws(() => d.column('nope'), { code: 'VAP_INVALID_ARGUMENT' })
 })
 

@@ -184,6 +184,8 @@ def test_moments_split_into_parts_that_sum(fitted):
     assert w.to_pandas().shape[0] == len(w.parts)
     anchors = fit.decomposition.totals_by_anchor(s)
     assert anchors and all(g.bins > 0 for g in anchors)
+    shifts = fit.decomposition.totals_by_shift(s)
+    assert len(shifts) >= len(anchors) and sum(g.bins for g in shifts) <= len(fit.decomposition)
     products = fit.decomposition.totals_by_product(s)
     assert len(products) > 3
 

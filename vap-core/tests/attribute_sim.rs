@@ -219,9 +219,11 @@ fn every_form_decomposes_exactly() {
         // Per-anchor and per-product totals cover their bins.
         let by = d.totals_by_anchor(&[&r.data]);
         assert!(!by.is_empty() && by.iter().all(|g| g.bins > 0));
+        let shifts = d.totals_by_shift(&[&r.data]);
+        assert!(shifts.len() >= by.len());
         let prod = d.totals_by_product(&[&r.data]);
         assert!(prod.len() > 5);
-        for g in by.iter().chain(&prod) {
+        for g in by.iter().chain(&prod).chain(&shifts) {
             let s: f64 = g.parts.iter().map(|p| p.1).sum();
             assert!((s - g.prediction).abs() <= 1e-6 * g.prediction.abs().max(1.0));
         }

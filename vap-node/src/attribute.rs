@@ -411,6 +411,14 @@ impl JsDecomposition {
         })
     }
 
+    /// Totals per host shift (labels `"<anchor>@<start ms>"`), in time order.
+    #[napi(catch_unwind)]
+    pub fn totals_by_shift(&self, env: Env, sessions: Vec<&JsSession>) -> napi::Result<Value> {
+        call(&env, || {
+            to_json!(&self.inner.totals_by_shift(&sessions_data(&sessions)))
+        })
+    }
+
     /// Totals while each product is explained.
     #[napi(catch_unwind)]
     pub fn totals_by_product(&self, env: Env, sessions: Vec<&JsSession>) -> napi::Result<Value> {

@@ -93,6 +93,15 @@ impl PyDecomposition {
         run(py, || to_json(&self.inner.totals_by_anchor(&data)))
     }
 
+    fn totals_by_shift_json(
+        &self,
+        py: Python<'_>,
+        sessions: Vec<PyRef<'_, PySession>>,
+    ) -> PyResult<String> {
+        let data = sessions_of(&sessions);
+        run(py, || to_json(&self.inner.totals_by_shift(&data)))
+    }
+
     fn totals_by_product_json(
         &self,
         py: Python<'_>,

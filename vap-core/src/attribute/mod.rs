@@ -1813,6 +1813,23 @@ impl Decomposition {
         self.totals_by(&g.into_iter().collect::<Vec<_>>())
     }
 
+    /// Totals per host shift, one group each, labelled `"<anchor>@<start ms>"`,
+    /// in time order.
+    pub fn totals_by_shift(&self, data: &[&SessionData]) -> Vec<GroupTotals> {
+        let mut shifts: Vec<(Ms, Ms, String)> = data
+            .iter()
+            .flat_map(|s| s.shifts.iter())
+            .filter(|s| s.role == ShiftRole::Host)
+            .map(|s| (s.start_ms, s.end_ms, s.anchor_id.clone()))
+            .collect();
+        shifts.sort();
+        let groups: Vec<(String, Vec<(Ms, Ms)>)> = shifts
+            .into_iter()
+            .map(|(a, b, id)| (format!("{id}@{a}"), vec![(a, b)]))
+            .collect();
+        self.totals_by(&groups)
+    }
+
     /// Totals while each product is explained.
     pub fn totals_by_product(&self, data: &[&SessionData]) -> Vec<GroupTotals> {
         let mut g: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();

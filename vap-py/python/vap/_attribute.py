@@ -300,6 +300,10 @@ class Decomposition:
         """Totals over each anchor's host shifts."""
         return _groups(json.loads(self._inner.totals_by_anchor_json(_sessions(sessions))))
 
+    def totals_by_shift(self, sessions: Session | Sequence[Session]) -> list[GroupTotals]:
+        """Totals per host shift (labels ``"<anchor>@<start ms>"``), in time order."""
+        return _groups(json.loads(self._inner.totals_by_shift_json(_sessions(sessions))))
+
     def totals_by_product(self, sessions: Session | Sequence[Session]) -> list[GroupTotals]:
         """Totals while each product is explained."""
         return _groups(json.loads(self._inner.totals_by_product_json(_sessions(sessions))))
