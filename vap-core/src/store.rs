@@ -805,6 +805,25 @@ impl Store {
         write_atomic(&path, &bytes)
     }
 
+    /// Every stored session of a room, loaded in parallel, in order of start
+    /// (then id). A room without sessions is [`VapError::NotFound`].
+    pub fn load_room(&self, room: &str) -> Result<Vec<SessionData>> {
+        use rayon::prelude::*;
+        let mut infos = self.sessions(Some(room))?;
+        if infos.is_empty() {
+            return Err(VapError::NotFound(format!(
+                "room '{room}' has no sessions in the store"
+            )));
+        }
+        infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
+        crate::threads::install(|| {
+            infos
+                .par_iter()
+                .map(|i| self.load(room, &i.session_id))
+                .collect::<Result<Vec<_>>>()
+        })
+    }
+
     /// Saves a room-level model document (JSON) as
     /// `rooms/<room>/models/<name>.json`, atomically (written aside, renamed
     /// over the old one). The room must exist.

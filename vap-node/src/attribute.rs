@@ -17,22 +17,12 @@ use vap_core::{Ms, SessionData};
 
 use crate::align::{align_options, duration, JsTimeline};
 use crate::convert::{
-    json_of, opt_bool, opt_i64, opt_str, options as checked, series_of, string_arg,
+    json_of, opt_bool, opt_f64, opt_i64, opt_str, options as checked, series_of, string_arg,
 };
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 use crate::to_json;
-
-fn number(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<f64>> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| invalid(format!("option '{key}' must be a number, got {v}"))),
-    }
-}
 
 fn enum_of<T>(v: &str, what: &str, allowed: &str) -> vap_core::Result<T>
 where
@@ -156,7 +146,7 @@ fn attribute_options_of(m: &Map<String, Value>) -> vap_core::Result<AttributeOpt
     if let Some(e) = opt_str(m, "estimator")? {
         o.estimator = enum_of::<Estimator>(&e, "estimator", "ridge, elastic_net, ols")?;
     }
-    if let Some(x) = number(m, "l1Ratio")? {
+    if let Some(x) = opt_f64(m, "l1Ratio")? {
         o.l1_ratio = x;
     }
     match m.get("exposure") {
@@ -186,7 +176,7 @@ fn attribute_options_of(m: &Map<String, Value>) -> vap_core::Result<AttributeOpt
     if let Some(b) = opt_bool(m, "standardize")? {
         o.standardize = b;
     }
-    o.penalty = number(m, "penalty")?;
+    o.penalty = opt_f64(m, "penalty")?;
     o.penalties = match m.get("penalties") {
         None | Some(Value::Null) => None,
         Some(Value::Array(a)) => Some(
@@ -224,7 +214,7 @@ fn attribute_options_of(m: &Map<String, Value>) -> vap_core::Result<AttributeOpt
     if let Some(x) = opt_i64(m, "seed")? {
         o.seed = x as u64;
     }
-    if let Some(x) = number(m, "holdout")? {
+    if let Some(x) = opt_f64(m, "holdout")? {
         o.holdout = x;
     }
     if let Some(x) = count("maxCandidates")? {
@@ -318,7 +308,7 @@ fn window_of(opts: Option<Unknown<'_>>, env: &Env) -> vap_core::Result<(Ms, Opti
     let m = checked(json_of(env, opts)?, "window options", &["window", "excess"])?;
     Ok((
         duration(&m, "window")?.unwrap_or(1_200_000),
-        number(&m, "excess")?,
+        opt_f64(&m, "excess")?,
     ))
 }
 
@@ -603,21 +593,7 @@ pub fn timeline_from_columns(
             })?;
             parsed.push((name, vals));
         }
-        let n = parsed.first().map(|c| c.1.len()).unwrap_or(0);
-        let grid = vap_core::align::Grid::new(start, step, n)?;
-        let mut tl = vap_core::align::Timeline::empty("custom", "custom", grid);
-        for (name, values) in parsed {
-            tl.push(
-                vap_core::align::ColumnMeta {
-                    name,
-                    kind,
-                    source: "added by the user".into(),
-                    unit: String::new(),
-                    has_missing: false,
-                },
-                values,
-            )?;
-        }
+        let tl = vap_core::align::Timeline::from_columns(start, step, parsed, kind)?;
         Ok(tl.into())
     })
 }
@@ -641,16 +617,8 @@ impl JsTimeline {
             let kind = opt_str(&m, "kind")?.unwrap_or_else(|| "flow".into());
             let kind: vap_core::align::ColumnKind =
                 enum_of(&kind, "kind", "flow, gauge, count, sum, interval, ...")?;
-            self.inner.push(
-                vap_core::align::ColumnMeta {
-                    name,
-                    kind,
-                    source: "added by the user".into(),
-                    unit: opt_str(&m, "unit")?.unwrap_or_default(),
-                    has_missing: false,
-                },
-                v,
-            )
+            let unit = opt_str(&m, "unit")?.unwrap_or_default();
+            self.inner.add_column(name, v, kind, &unit)
         })
     }
 }

@@ -51,6 +51,17 @@ pub fn opt_bool(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<bo
     }
 }
 
+/// An optional number option.
+pub fn opt_f64(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<f64>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("option '{key}' must be a number, got {v}"))),
+    }
+}
+
 /// An optional string option.
 pub fn opt_str(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<String>> {
     match m.get(key) {

@@ -3,24 +3,14 @@
 
 use napi::{Env, Unknown};
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vap_core::detect::{self, Cost, DetectOptions, Moment, Penalty};
 
 use crate::align::duration;
-use crate::convert::{json_of, opt_bool, opt_str, options, series_of};
+use crate::convert::{json_of, opt_bool, opt_f64, opt_str, options, series_of};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::to_json;
-
-fn number(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<f64>> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| invalid(format!("option '{key}' must be a number, got {v}"))),
-    }
-}
 
 fn penalty_of(v: Option<&Value>) -> vap_core::Result<Penalty> {
     match v {
@@ -72,13 +62,13 @@ fn detect_options(v: Value) -> vap_core::Result<DetectOptions> {
     if let Some(x) = duration(&m, "minSegment")? {
         o.min_segment_ms = x;
     }
-    if let Some(x) = number(&m, "threshold")? {
+    if let Some(x) = opt_f64(&m, "threshold")? {
         o.threshold = x;
     }
-    if let Some(x) = number(&m, "exposureChange")? {
+    if let Some(x) = opt_f64(&m, "exposureChange")? {
         o.exposure_change = x;
     }
-    if let Some(x) = number(&m, "rateChange")? {
+    if let Some(x) = opt_f64(&m, "rateChange")? {
         o.rate_change = x;
     }
     o.detrend = opt_bool(&m, "detrend")?.unwrap_or(false);

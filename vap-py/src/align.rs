@@ -19,6 +19,10 @@ fn f64_bytes(values: impl Iterator<Item = f64>, cap: usize) -> Vec<u8> {
     out
 }
 
+fn column_kind(kind: &str) -> vap_core::Result<align::ColumnKind> {
+    parse("column kind", &format!("\"{kind}\""))
+}
+
 /// A timeline held in Rust.
 #[pyclass(name = "Timeline", module = "vap._vap")]
 pub(crate) struct PyTimeline {
@@ -142,17 +146,7 @@ impl PyTimeline {
     ) -> PyResult<()> {
         let inner = &mut self.inner;
         run(py, || {
-            let kind: align::ColumnKind = parse("column kind", &format!("\"{kind}\""))?;
-            inner.push(
-                align::ColumnMeta {
-                    name,
-                    kind,
-                    source: "added by the user".into(),
-                    unit: unit.into(),
-                    has_missing: false,
-                },
-                values,
-            )
+            inner.add_column(name, values, column_kind(kind)?, unit)
         })
     }
 
@@ -325,23 +319,7 @@ pub(crate) fn timeline_from_columns(
     kind: &str,
 ) -> PyResult<PyTimeline> {
     let inner = run(py, || {
-        let kind: align::ColumnKind = parse("column kind", &format!("\"{kind}\""))?;
-        let n = columns.first().map(|c| c.1.len()).unwrap_or(0);
-        let grid = align::Grid::new(start_ms, step_ms, n)?;
-        let mut tl = Timeline::empty("custom", "custom", grid);
-        for (name, values) in columns {
-            tl.push(
-                align::ColumnMeta {
-                    name,
-                    kind,
-                    source: "added by the user".into(),
-                    unit: String::new(),
-                    has_missing: false,
-                },
-                values,
-            )?;
-        }
-        Ok(tl)
+        Timeline::from_columns(start_ms, step_ms, columns, column_kind(kind)?)
     })?;
     Ok(PyTimeline { inner })
 }

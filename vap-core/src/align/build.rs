@@ -749,13 +749,5 @@ where
 /// The room view of every session of `room_id` in a store, in session order
 /// (by start), loaded and aligned in parallel.
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
-    let mut infos = store.sessions(Some(room_id))?;
-    infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
-    let data = crate::threads::install(|| {
-        infos
-            .par_iter()
-            .map(|i| store.load(room_id, &i.session_id))
-            .collect::<Result<Vec<_>>>()
-    })?;
-    room_timeline(&data, opts)
+    room_timeline(&store.load_room(room_id)?, opts)
 }

@@ -137,6 +137,43 @@ impl Timeline {
         }
     }
 
+    /// A one-session timeline (room and session `custom`) of your own columns
+    /// on the grid `start_ms + k·step_ms`, each of the given kind.
+    pub fn from_columns(
+        start_ms: Ms,
+        step_ms: Ms,
+        columns: Vec<(String, Vec<f64>)>,
+        kind: ColumnKind,
+    ) -> Result<Timeline> {
+        let n = columns.first().map(|c| c.1.len()).unwrap_or(0);
+        let mut tl = Timeline::empty("custom", "custom", Grid::new(start_ms, step_ms, n)?);
+        for (name, values) in columns {
+            tl.add_column(name, values, kind, "")?;
+        }
+        Ok(tl)
+    }
+
+    /// Appends a column of your own (source "added by the user"); NaN values
+    /// are missing bins.
+    pub fn add_column(
+        &mut self,
+        name: String,
+        values: Vec<f64>,
+        kind: ColumnKind,
+        unit: &str,
+    ) -> Result<()> {
+        self.push(
+            ColumnMeta {
+                name,
+                kind,
+                source: "added by the user".into(),
+                unit: unit.into(),
+                has_missing: false,
+            },
+            values,
+        )
+    }
+
     /// Number of rows (bins).
     pub fn len(&self) -> usize {
         self.time_ms.len()

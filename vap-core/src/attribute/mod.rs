@@ -1559,6 +1559,15 @@ impl DesignView {
     }
 }
 
+/// Windows grouped by label, labels in order.
+fn grouped(windows: impl Iterator<Item = (String, (Ms, Ms))>) -> Vec<(String, Vec<(Ms, Ms)>)> {
+    let mut g: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
+    for (label, w) in windows {
+        g.entry(label).or_default().push(w);
+    }
+    g.into_iter().collect()
+}
+
 /// Per-bin decomposition: `baseline + traffic + Σ contributions = prediction`.
 #[derive(Debug, Clone)]
 pub struct Decomposition {
@@ -1802,15 +1811,12 @@ impl Decomposition {
 
     /// Totals per host shift of each anchor (`data`'s host shifts, grouped by anchor).
     pub fn totals_by_anchor(&self, data: &[&SessionData]) -> Vec<GroupTotals> {
-        let mut g: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
-        for s in data {
-            for sh in s.shifts.iter().filter(|s| s.role == ShiftRole::Host) {
-                g.entry(sh.anchor_id.clone())
-                    .or_default()
-                    .push((sh.start_ms, sh.end_ms));
-            }
-        }
-        self.totals_by(&g.into_iter().collect::<Vec<_>>())
+        self.totals_by(&grouped(data.iter().flat_map(|s| {
+            s.shifts
+                .iter()
+                .filter(|s| s.role == ShiftRole::Host)
+                .map(|s| (s.anchor_id.clone(), (s.start_ms, s.end_ms)))
+        })))
     }
 
     /// Totals per host shift, one group each, labelled `"<anchor>@<start ms>"`,
@@ -1832,15 +1838,12 @@ impl Decomposition {
 
     /// Totals while each product is explained.
     pub fn totals_by_product(&self, data: &[&SessionData]) -> Vec<GroupTotals> {
-        let mut g: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
-        for s in data {
-            for sg in s.segments.iter().filter(|s| s.kind == SegmentKind::Explain) {
-                g.entry(sg.product_id.clone())
-                    .or_default()
-                    .push((sg.start_ms, sg.end_ms));
-            }
-        }
-        self.totals_by(&g.into_iter().collect::<Vec<_>>())
+        self.totals_by(&grouped(data.iter().flat_map(|s| {
+            s.segments
+                .iter()
+                .filter(|s| s.kind == SegmentKind::Explain)
+                .map(|s| (s.product_id.clone(), (s.start_ms, s.end_ms)))
+        })))
     }
 
     /// Splits a moment's excess (its `magnitude`, on this model's target) across
@@ -2193,20 +2196,7 @@ where
     Timeline::stack(parts)
 }
 
-/// The room's stored sessions, loaded in parallel, as [`room_timeline`].
+/// The room's stored sessions ([`Store::load_room`]) as [`room_timeline`].
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
-    let mut infos = store.sessions(Some(room_id))?;
-    if infos.is_empty() {
-        return Err(VapError::NotFound(format!(
-            "room '{room_id}' has no sessions in the store"
-        )));
-    }
-    infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
-    let data = crate::threads::install(|| {
-        infos
-            .par_iter()
-            .map(|i| store.load(room_id, &i.session_id))
-            .collect::<Result<Vec<_>>>()
-    })?;
-    room_timeline(&data, opts)
+    room_timeline(&store.load_room(room_id)?, opts)
 }
