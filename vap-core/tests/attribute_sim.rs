@@ -573,3 +573,108 @@ fn elastic_net_linfa_agrees_with_coordinate_descent() {
     }
     assert!(nonzero >= 3);
 }
+
+/// A room of many short sessions: folds, the holdout and bootstrap blocks are
+/// cut within each session, so no training set or replicate loses a session's
+/// fixed effect; the model round-trips through JSON and rejects a model whose
+/// columns do not describe its design.
+#[test]
+fn many_short_sessions_and_defensive_apply() {
+    let sessions: Vec<vap_core::SessionData> = (0..8u64)
+        .map(|k| {
+            simulate(&SimConfig {
+                seed: 200 + k,
+                hours: 0.5,
+                entries_per_second: 40.0,
+                start_ms: 1_795_608_000_000 + k as i64 * 86_400_000,
+                session_id: Some(format!("s{k}")),
+                clock_offset_ms: Some(0),
+                ..Default::default()
+            })
+            .unwrap()
+            .data
+        })
+        .collect();
+    let align = AlignOptions {
+        step_ms: 10_000,
+        ..Default::default()
+    };
+    let tl = attribute::room_timeline(&sessions, &align).unwrap();
+    let fit = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            bootstrap: 30,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        fit.model.replicates.len(),
+        30,
+        "{:?}",
+        fit.diagnostics.warnings
+    );
+    assert!(fit.diagnostics.holdout_r2.is_finite());
+    assert_eq!(fit.cv.len(), 30);
+    let json = fit.model.to_json().unwrap();
+    let model = RoomModel::from_json(&json).unwrap();
+    // A session's timeline: the model gives it its own fixed effect back.
+    let one = attribute::session_timeline(&sessions[3], &align).unwrap();
+    let d = model.apply(&one).unwrap();
+    let rows = &fit.decomposition.sessions[3].1;
+    for (i, j) in rows.clone().enumerate() {
+        let (a, b) = (d.prediction[i], fit.decomposition.prediction[j]);
+        assert!(a.is_nan() && b.is_nan() || (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+    }
+    // Corrupted columns are refused, not a panic.
+    let mut broken = model.clone();
+    broken.columns.clear();
+    broken.replicates.clear();
+    assert!(broken
+        .apply(&one)
+        .unwrap_err()
+        .to_string()
+        .contains("do not match"));
+    // A timeline without the price level cannot be used by a price-scaled model.
+    assert!(model.price.is_some());
+    let plain_tl = Timeline::build(&sessions[3], &align).unwrap();
+    let e = model.apply(&plain_tl).unwrap_err().to_string();
+    assert!(e.contains("price_level") || e.contains("host:"), "{e}");
+}
+
+/// One missing bin in a factor with carryover drops that bin only.
+#[test]
+fn a_missing_factor_bin_does_not_poison_the_carryover() {
+    let n = 600;
+    let x: Vec<f64> = (0..n).map(|i| ((i / 7) % 3) as f64).collect();
+    let mut x_gap = x.clone();
+    x_gap[100] = f64::NAN;
+    let y: Vec<f64> = (0..n)
+        .map(|i| 5.0 + 2.0 * x[i] + ((i * 37) % 11) as f64 * 0.1)
+        .collect();
+    let tl = Timeline::from_columns(
+        0,
+        1000,
+        vec![("y".into(), y), ("x".into(), x_gap)],
+        ColumnKind::Flow,
+    )
+    .unwrap();
+    let fit = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            target: "y".into(),
+            form: Form::Linear,
+            exposure: None,
+            bootstrap: 0,
+            factors: Some(vec![FactorSpec {
+                carryover_ms: vec![0, 5_000, 20_000],
+                ..plain("x", Sign::Free)
+            }]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(fit.diagnostics.n_dropped, 1);
+    assert!(fit.decomposition.prediction[100].is_nan());
+    assert!(fit.decomposition.prediction[101].is_finite());
+}

@@ -58,6 +58,8 @@ pub(crate) struct Col {
     /// Index into `Design::factors` for factor candidates.
     pub factor: Option<usize>,
     pub half_life_ms: Ms,
+    /// The column maximum a saturation is relative to.
+    pub sat_max: Option<f64>,
     /// Raw values (before the exposure multiplies them in the exposure form).
     pub x: Vec<f64>,
 }
@@ -68,7 +70,6 @@ pub(crate) struct FactorCols {
     pub spec: FactorSpec,
     pub sign: Sign,
     pub candidates: Vec<usize>,
-    pub sat_max: Option<f64>,
 }
 
 /// The design of one fit (or one application of a fitted model).
@@ -306,7 +307,12 @@ pub(crate) fn build(
     if let Some(c) = &opts.exposure {
         let v = tl.values(c)?;
         e.copy_from_slice(v);
-        if let (Some((a, b)), Ok(pl)) = (price, tl.values(PRICE_LEVEL)) {
+        if let Some((a, b)) = price {
+            let pl = tl.values(PRICE_LEVEL).map_err(|_| {
+                VapError::InvalidArgument(format!(
+                    "the model's exposure uses the price level, but the timeline has no '{PRICE_LEVEL}' column (build it with attribute::session_timeline, or enrich it)"
+                ))
+            })?;
             for i in 0..n {
                 e[i] *= a + b * pl[i];
             }
@@ -330,6 +336,7 @@ pub(crate) fn build(
         role,
         factor: None,
         half_life_ms: 0,
+        sat_max: None,
         x,
     };
     let base = opts.intercept || opts.form == Form::Exposure;
@@ -384,7 +391,13 @@ pub(crate) fn build(
         }
         let mut out = vec![0.0; n];
         for (_, rows) in &sessions {
-            let xs = &x[rows.clone()];
+            // A missing bin contributes nothing to the carryover of the bins
+            // after it (and stays missing itself).
+            let xs: Vec<f64> = x[rows.clone()]
+                .iter()
+                .map(|v| if v.is_finite() { *v } else { 0.0 })
+                .collect();
+            let xs = &xs[..];
             let a = match kind {
                 CarryoverKind::Adstock => adstock(xs, hl_ms as f64 / step as f64, true),
                 CarryoverKind::Hold => {
@@ -402,6 +415,11 @@ pub(crate) fn build(
                 }
             };
             out[rows.clone()].copy_from_slice(&a);
+        }
+        for (o, v) in out.iter_mut().zip(x) {
+            if !v.is_finite() {
+                *o = f64::NAN;
+            }
         }
         out
     };
@@ -445,12 +463,15 @@ pub(crate) fn build(
             }
         };
         let mut candidates = Vec::new();
-        let mut sat_used = sat_max;
         for hl in halves {
             let mut x = per_session(raw, hl, f.carryover_kind);
+            // Saturation is relative to the factor column's maximum before
+            // carryover, one scale for every candidate (applying a fitted
+            // model: the maximum it was fitted with).
+            let mut used = None;
             if let Some(s) = &f.saturation {
-                let m = *sat_used.get_or_insert_with(|| {
-                    x.iter()
+                let m = sat_max.unwrap_or_else(|| {
+                    raw.iter()
                         .copied()
                         .filter(|v| v.is_finite())
                         .fold(0.0, f64::max)
@@ -458,6 +479,7 @@ pub(crate) fn build(
                 if m > 0.0 {
                     x = hill(&x, s.slope, s.inflexion, m);
                 }
+                used = Some(m);
             }
             candidates.push(cols.len());
             cols.push(Col {
@@ -465,6 +487,7 @@ pub(crate) fn build(
                 role: Role::Factor,
                 factor: Some(fi),
                 half_life_ms: hl,
+                sat_max: used,
                 x,
             });
         }
@@ -472,11 +495,6 @@ pub(crate) fn build(
             spec: f.clone(),
             sign: f.sign.unwrap_or(Sign::Free),
             candidates,
-            sat_max: if f.saturation.is_some() {
-                sat_used
-            } else {
-                None
-            },
         });
     }
 

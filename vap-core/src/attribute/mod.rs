@@ -75,7 +75,8 @@
 //! long as the data; `bootstrap` replicates, replicate `r` seeded from
 //! `(seed, r)`, so results do not depend on the thread count. Intervals are
 //! percentile intervals. For OLS and the unpenalised Poisson model the
-//! analytic 95 % intervals (t, respectively normal) are reported too.
+//! analytic 95 % intervals (t, respectively normal) are reported too, unless
+//! a sign constraint binds at the solution (then the bootstrap's stand).
 //!
 //! # Decomposition
 //!
@@ -189,7 +190,9 @@ pub enum CarryoverKind {
     Hold,
 }
 
-/// Hill saturation `x^s / (x^s + (k·max)^s)`, `max` the column maximum.
+/// Hill saturation `x^s / (x^s + (k·max)^s)`, applied after carryover, `max`
+/// the factor column's maximum before carryover (one scale for every
+/// carryover candidate; a fitted model keeps the maximum it was fitted with).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Saturation {
@@ -438,7 +441,9 @@ pub struct Diagnostics {
     pub holdout_mape: f64,
     /// Variance inflation factor of each factor.
     pub vif: Vec<(String, f64)>,
-    /// Condition number of the factors' correlation matrix (after controls).
+    /// Condition index of the factors (after the controls): the square root
+    /// of the largest over the smallest eigenvalue of their correlation
+    /// matrix; above 30 a warning names the factors involved.
     pub condition_number: f64,
     /// Durbin–Watson statistic of the residuals (within sessions).
     pub durbin_watson: f64,
@@ -595,7 +600,9 @@ struct Ctx<'a> {
     unit_stats: Vec<Stats>,
     units: Vec<(usize, Range<usize>)>,
     /// Units per fold: (test units, excluded units).
-    folds: Vec<(Range<usize>, Range<usize>)>,
+    folds: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Each session's units.
+    session_units: Vec<Range<usize>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -634,9 +641,9 @@ impl<'a> Ctx<'a> {
         self.folds
             .iter()
             .map(|(test, excl)| {
-                let te = self.total(test.clone());
+                let te = self.total(test.iter().copied());
                 let mut tr = all.clone();
-                tr.sub(&self.total(excl.clone()));
+                tr.sub(&self.total(excl.iter().copied()));
                 (tr, te)
             })
             .collect()
@@ -653,33 +660,43 @@ impl<'a> Ctx<'a> {
         let prob = self.problem(&scale_from.select(sel), sel)?;
         let mut err = vec![0.0; penalties.len()];
         let mut n_test = 0.0;
+        let unbounded =
+            prob.lo.iter().all(|v| !v.is_finite()) && prob.hi.iter().all(|v| !v.is_finite());
         for (tr, te) in folds {
             let tr = tr.select(sel);
             let te = te.select(sel);
             if tr.n <= sel.len() as f64 || te.n == 0.0 {
                 continue;
             }
-            n_test += te.n;
-            let unbounded =
-                prob.lo.iter().all(|v| !v.is_finite()) && prob.hi.iter().all(|v| !v.is_finite());
-            if unbounded && self.opts.estimator != Estimator::ElasticNet {
-                let l2: Vec<f64> = penalties
-                    .iter()
-                    .map(|&p| self.opts.pen(p, tr.n).l2)
-                    .collect();
-                for (k, b) in prob.ridge_path(&tr, &l2)?.iter().enumerate() {
-                    err[k] += te.sse(b);
-                }
-            } else {
-                // Warm starts from the largest penalty down.
-                let mut order: Vec<usize> = (0..penalties.len()).collect();
-                order.sort_by(|&a, &b| penalties[b].total_cmp(&penalties[a]));
-                let mut warm: Option<Array1<f64>> = None;
-                for k in order {
-                    let b = prob.solve(&tr, self.opts.pen(penalties[k], tr.n), warm.as_ref())?;
-                    err[k] += te.sse(&b);
-                    warm = Some(b);
-                }
+            let fold: Result<Vec<f64>> =
+                if unbounded && self.opts.estimator != Estimator::ElasticNet {
+                    let l2: Vec<f64> = penalties
+                        .iter()
+                        .map(|&p| self.opts.pen(p, tr.n).l2)
+                        .collect();
+                    prob.ridge_path(&tr, &l2)
+                        .map(|path| path.iter().map(|b| te.sse(b)).collect())
+                } else {
+                    // Warm starts from the largest penalty down.
+                    let mut order: Vec<usize> = (0..penalties.len()).collect();
+                    order.sort_by(|&a, &b| penalties[b].total_cmp(&penalties[a]));
+                    let mut warm: Option<Array1<f64>> = None;
+                    let mut out = vec![0.0; penalties.len()];
+                    order
+                        .into_iter()
+                        .try_for_each(|k| {
+                            let b =
+                                prob.solve(&tr, self.opts.pen(penalties[k], tr.n), warm.as_ref())?;
+                            out[k] = te.sse(&b);
+                            warm = Some(b);
+                            Ok(())
+                        })
+                        .map(|()| out)
+                };
+            // A fold whose training rows cannot identify the controls is skipped.
+            if let Ok(f) = fold {
+                n_test += te.n;
+                err.iter_mut().zip(f).for_each(|(e, v)| *e += v);
             }
         }
         if n_test == 0.0 {
@@ -747,7 +764,10 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         && opts
             .price_level
             .unwrap_or(unit_yuan && tl.position(PRICE_LEVEL).is_some());
-    let price = if use_price {
+    let price = if use_price && opts.price_level.is_none() {
+        // The default: the price line where the data allow one.
+        calibrate_price(tl, &opts.target)
+    } else if use_price {
         Some(calibrate_price(tl, &opts.target).ok_or_else(|| {
             VapError::InvalidArgument(
                 "price_level needs the timeline columns 'orders' and 'price_level' (attribute::enrich adds the latter) and some orders".into(),
@@ -786,14 +806,32 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         })
         .collect();
     let nunits = unit_list.len();
-    let kf = opts.folds.min(nunits);
+    // Sessions' unit ranges: folds, the holdout and bootstrap blocks are cut
+    // within each session, so every training set and replicate keeps part of
+    // every session (its fixed effect stays estimable).
+    let mut session_units: Vec<Range<usize>> = Vec::new();
+    for (k, (s, _)) in unit_list.iter().enumerate() {
+        match session_units.last_mut() {
+            Some(r) if unit_list[r.start].0 == *s => r.end = k + 1,
+            _ => session_units.push(k..k + 1),
+        }
+    }
+    let kf = opts.folds;
     let gap = ((opts.gap_ms / step) as usize).div_ceil(u);
-    let folds: Vec<(Range<usize>, Range<usize>)> = (0..kf)
+    let folds: Vec<(Vec<usize>, Vec<usize>)> = (0..kf)
         .map(|k| {
-            let a = k * nunits / kf;
-            let b = (k + 1) * nunits / kf;
-            (a..b, a.saturating_sub(gap)..(b + gap).min(nunits))
+            let (mut test, mut excl) = (Vec::new(), Vec::new());
+            for r in &session_units {
+                let m = r.len();
+                let (a, b) = (r.start + k * m / kf, r.start + (k + 1) * m / kf);
+                test.extend(a..b);
+                if b > a {
+                    excl.extend(a.saturating_sub(gap).max(r.start)..(b + gap).min(r.end));
+                }
+            }
+            (test, excl)
         })
+        .filter(|(t, _)| !t.is_empty())
         .collect();
     let ctx = Ctx {
         d: &d,
@@ -801,6 +839,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         unit_stats,
         units: unit_list,
         folds,
+        session_units,
     };
     let all_stats = ctx.total(0..nunits);
     let fold_stats = ctx.fold_stats();
@@ -950,7 +989,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     // ---- the final fit
     let mut se: Option<Array1<f64>> = None;
     let mut df = f64::INFINITY;
-    let coef: Array1<f64>;
+    let mut coef: Array1<f64>;
     let glm_prob = |rows: &[usize]| -> Result<GlmData> {
         let z = d.matrix(rows, &sel);
         let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
@@ -970,10 +1009,9 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
                 let mut err = vec![0.0; grid.len()];
                 let mut ntest = 0.0;
                 for (test, excl) in &ctx.folds {
-                    let rows_of = |r: &Range<usize>| -> Vec<usize> {
-                        ctx.units[r.clone()]
-                            .iter()
-                            .flat_map(|(_, rr)| rr.clone())
+                    let rows_of = |r: &[usize]| -> Vec<usize> {
+                        r.iter()
+                            .flat_map(|&k| ctx.units[k].1.clone())
                             .filter(|&i| d.valid[i])
                             .collect()
                     };
@@ -987,21 +1025,26 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
                     if tr.len() <= p || te.is_empty() {
                         continue;
                     }
-                    let (zt, yt, ot, pr) = glm_prob(&tr)?;
+                    let Ok((zt, yt, ot, pr)) = glm_prob(&tr) else {
+                        continue;
+                    };
                     let zte = d.matrix(&te, &sel);
                     let yte: Vec<f64> = te.iter().map(|&i| d.y[i]).collect();
                     let mut order: Vec<usize> = (0..grid.len()).collect();
                     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
                     let mut warm: Option<Array1<f64>> = None;
-                    for k in order {
-                        let f = solve::poisson_irls(
+                    let mut fold = vec![0.0; grid.len()];
+                    let ok = order.into_iter().all(|k| {
+                        let Ok(f) = solve::poisson_irls(
                             zt.view(),
                             yt.view(),
                             ot.view(),
                             &pr,
                             opts.pen(grid[k], 0.0),
                             warm.as_ref(),
-                        )?;
+                        ) else {
+                            return false;
+                        };
                         let mu: Vec<f64> = te
                             .iter()
                             .enumerate()
@@ -1011,9 +1054,14 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
                                     .exp()
                             })
                             .collect();
-                        err[k] += solve::poisson_deviance(&yte, &mu);
+                        fold[k] = solve::poisson_deviance(&yte, &mu);
                         warm = Some(f.b);
+                        true
+                    });
+                    if !ok {
+                        continue;
                     }
+                    err.iter_mut().zip(fold).for_each(|(e, v)| *e += v);
                     ntest += te.len() as f64;
                 }
                 if ntest == 0.0 {
@@ -1043,7 +1091,8 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
             opts.pen(penalty, 0.0),
             None,
         )?;
-        if !penalised {
+        // Wald intervals only where no sign constraint binds at the solution.
+        if !penalised && !prob.binds(&f.b) {
             se = Some(f.se.clone());
         }
         coef = f.b;
@@ -1052,49 +1101,46 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         let prob = ctx.problem(&st, &sel)?;
         let bounded =
             prob.lo.iter().any(|v| v.is_finite()) || prob.hi.iter().any(|v| v.is_finite());
-        match opts.estimator {
-            Estimator::Ols if !bounded => {
-                let z = d.matrix(&valid_rows, &sel);
-                let y: Array1<f64> = valid_rows.iter().map(|&i| d.y[i]).collect();
-                let (b, s, dfr) = solve::ols_qr(z.view(), y.view())?;
-                se = Some(s);
-                df = dfr;
-                coef = b;
-            }
+        coef = match opts.estimator {
             Estimator::ElasticNet if !bounded => {
-                coef =
-                    elastic_net_linfa(&d, &valid_rows, &sel, &st, &prob, penalty, opts.l1_ratio)?;
+                elastic_net_linfa(&d, &valid_rows, &sel, &st, &prob, penalty, opts.l1_ratio)?
             }
-            _ => {
-                coef = prob.solve(&st, opts.pen(penalty, st.n), None)?;
-            }
+            Estimator::Ols if !bounded => Array1::zeros(0),
+            _ => prob.solve(&st, opts.pen(penalty, st.n), None)?,
+        };
+        // OLS by QR, with its standard errors, unless a sign constraint binds
+        // (where none binds, the constrained optimum is the unconstrained one).
+        if opts.estimator == Estimator::Ols && (!bounded || !prob.binds(&coef)) {
+            let z = d.matrix(&valid_rows, &sel);
+            let y: Array1<f64> = valid_rows.iter().map(|&i| d.y[i]).collect();
+            let (b, s, dfr) = solve::ols_qr(z.view(), y.view())?;
+            se = Some(s);
+            df = dfr;
+            coef = b;
         }
     }
 
     // ---- bootstrap
+    // Blocks of four units starting at any unit, within a session; each
+    // session gets as many units as it has (a session shorter than a block is
+    // drawn whole).
     let block_units = 4usize;
-    let starts: Vec<usize> = (0..nunits)
-        .filter(|&k| {
-            let s = ctx.units[k].0;
-            k + block_units <= nunits && ctx.units[k + block_units - 1].0 == s
-                || (k == 0 || ctx.units[k - 1].0 != s) // a session shorter than a block: its first unit
-        })
-        .collect();
     let draw = |r: usize| -> Vec<usize> {
         let mut rng = ChaCha8Rng::seed_from_u64(crate::sim::mix(opts.seed, 0xB007, r as u64));
-        let mut out = Vec::with_capacity(nunits + block_units);
-        while out.len() < nunits {
-            let k = starts[rng.random_range(0..starts.len())];
-            let s = ctx.units[k].0;
-            for j in k..(k + block_units).min(nunits) {
-                if ctx.units[j].0 == s {
-                    out.push(j);
-                }
+        let mut out = Vec::with_capacity(nunits + block_units * ctx.session_units.len());
+        for su in &ctx.session_units {
+            let last_start = su.end.saturating_sub(block_units).max(su.start);
+            let mut taken = 0;
+            while taken < su.len() {
+                let k = rng.random_range(su.start..=last_start);
+                let e = (k + block_units).min(su.end);
+                out.extend(k..e);
+                taken += e - k;
             }
         }
         out
     };
-    let reps: Vec<Array1<f64>> = if opts.bootstrap == 0 || starts.is_empty() {
+    let mut reps: Vec<Array1<f64>> = if opts.bootstrap == 0 {
         vec![]
     } else if glm {
         let (_, _, _, prob) = glm_prob(&valid_rows)?;
@@ -1137,6 +1183,19 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
             })
             .collect()
     };
+
+    let failed = reps
+        .iter()
+        .filter(|b| !b.iter().all(|v| v.is_finite()))
+        .count();
+    reps.retain(|b| b.iter().all(|v| v.is_finite()));
+    let mut notes = Vec::new();
+    if failed > 0 {
+        notes.push(format!(
+            "{failed} of {} bootstrap replicates could not be fitted and were left out",
+            opts.bootstrap
+        ));
+    }
 
     // ---- coefficients
     let tq = if glm {
@@ -1184,6 +1243,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         reps.iter().map(|r| r.to_vec()).collect(),
     );
     let mut warnings = d.warnings.clone();
+    warnings.extend(notes);
     let diag = diagnostics(
         &ctx,
         &sel,
@@ -1207,7 +1267,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
             saturation: f
                 .spec
                 .saturation
-                .map(|s| (s.slope, s.inflexion, f.sat_max.unwrap_or(0.0))),
+                .map(|s| (s.slope, s.inflexion, d.cols[c].sat_max.unwrap_or(0.0))),
             sign: f.sign,
         })
         .collect();
@@ -1269,39 +1329,50 @@ fn diagnostics(
         let mean = rows.iter().map(|&i| d.y[i]).sum::<f64>() / n;
         let sst: f64 = rows.iter().map(|&i| (d.y[i] - mean).powi(2)).sum();
         let sse: f64 = rows.iter().map(|&i| (d.y[i] - pred(i)).powi(2)).sum();
-        (1.0 - sse / sst, (sse / n).sqrt() / mean)
+        let r2 = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
+        let nrmse = if mean != 0.0 {
+            (sse / n).sqrt() / mean
+        } else {
+            f64::NAN
+        };
+        (r2, nrmse)
     };
     let (r2, nrmse) = fit_stats(&valid, &|i| dec.prediction[i]);
 
-    // Holdout: the last share of units, predicted by a fit on the rest.
-    let nunits = ctx.units.len();
-    let cut = ((1.0 - opts.holdout) * nunits as f64).round() as usize;
+    // Holdout: the last share of each session's units, predicted by a fit on
+    // the rest.
+    let (mut train_units, mut test_units) = (Vec::new(), Vec::new());
+    for r in &ctx.session_units {
+        let cut = r.start + ((1.0 - opts.holdout) * r.len() as f64).round() as usize;
+        train_units.extend(r.start..cut);
+        test_units.extend(cut..r.end);
+    }
     let (mut hr2, mut hnrmse, mut hmape) = (f64::NAN, f64::NAN, f64::NAN);
-    if opts.holdout > 0.0 && cut > 0 && cut < nunits {
-        let train_rows: Vec<usize> = ctx.units[..cut]
-            .iter()
-            .flat_map(|(_, r)| r.clone())
-            .filter(|&i| d.valid[i])
-            .collect();
-        let test_rows: Vec<usize> = ctx.units[cut..]
-            .iter()
-            .flat_map(|(_, r)| r.clone())
-            .filter(|&i| d.valid[i])
-            .collect();
+    if opts.holdout > 0.0 && !train_units.is_empty() && !test_units.is_empty() {
+        let rows = |units: &[usize]| -> Vec<usize> {
+            units
+                .iter()
+                .flat_map(|&k| ctx.units[k].1.clone())
+                .filter(|&i| d.valid[i])
+                .collect()
+        };
+        let (train_rows, test_rows) = (rows(&train_units), rows(&test_units));
         let b = if glm {
-            let (z, y, off, prob) = glm_prob(&train_rows)?;
-            solve::poisson_irls(
-                z.view(),
-                y.view(),
-                off.view(),
-                &prob,
-                opts.pen(penalty, 0.0),
-                Some(&dec.coef),
-            )
-            .map(|f| f.b)
-            .ok()
+            glm_prob(&train_rows)
+                .and_then(|(z, y, off, prob)| {
+                    solve::poisson_irls(
+                        z.view(),
+                        y.view(),
+                        off.view(),
+                        &prob,
+                        opts.pen(penalty, 0.0),
+                        Some(&dec.coef),
+                    )
+                })
+                .map(|f| f.b)
+                .ok()
         } else {
-            let st = ctx.total(0..cut).select(sel);
+            let st = ctx.total(train_units.iter().copied()).select(sel);
             ctx.problem(&st, sel)
                 .and_then(|prob| prob.solve(&st, opts.pen(penalty, st.n), Some(&dec.coef)))
                 .ok()
@@ -1335,7 +1406,7 @@ fn diagnostics(
     }
 
     // Collinearity of the factors after the controls.
-    let st = ctx.total(0..nunits).select(sel);
+    let st = ctx.total(0..ctx.units.len()).select(sel);
     let prob = ctx.problem(&st, sel)?;
     let (vals, vif, vmin) = prob.collinearity(&st)?;
     let names: Vec<String> = sel[nu..].iter().map(|&c| d.cols[c].name.clone()).collect();
@@ -1385,8 +1456,11 @@ fn diagnostics(
             prev = Some(r);
         }
     }
-    let dw = num / den;
-    let ac = lag / den;
+    let (dw, ac) = if den > 0.0 {
+        (num / den, lag / den)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     if dw < 1.5 {
         warnings.push(format!(
             "residuals are autocorrelated (Durbin–Watson {dw:.2}, lag-1 {ac:.2}): analytic standard errors are too narrow; use the block-bootstrap intervals"
@@ -1778,7 +1852,11 @@ impl Decomposition {
                 value: vals[k],
                 low: iv.get(k).map(|v| v.0).unwrap_or(f64::NAN),
                 high: iv.get(k).map(|v| v.1).unwrap_or(f64::NAN),
-                share: vals[k] / actual,
+                share: if actual != 0.0 {
+                    vals[k] / actual
+                } else {
+                    f64::NAN
+                },
             })
             .collect()
     }
@@ -2084,30 +2162,41 @@ impl RoomModel {
             })
             .collect();
         let mut d = design::build(tl, &opts, &specs, Some(&self.factors), self.price)?;
-        // The session effects become one column with coefficient 1.
-        let effects: BTreeMap<&str, f64> = self
-            .columns
-            .iter()
-            .filter(|c| c.role == Role::Session)
-            .filter_map(|c| c.name.strip_prefix("session:").map(|s| (s, c.value)))
-            .collect();
-        let has_base = self.columns.iter().any(|c| c.role == Role::Base);
-        let mut levels: Vec<f64> = effects.values().copied().collect();
-        if has_base && !self.sessions.is_empty() && self.sessions.len() > effects.len() {
-            levels.push(0.0);
+        // The session effects: a fitted session keeps its own (its dummy is 1),
+        // a new session gets their mean (every dummy 1/S, the reference
+        // session's effect being 0), under each bootstrap replicate too.
+        let n_levels = self.sessions.len().max(1) as f64;
+        let mut inserted = BTreeMap::new();
+        for c in self.columns.iter().filter(|c| c.role == Role::Session) {
+            let id = c.name.strip_prefix("session:").unwrap_or(&c.name);
+            let x: Vec<f64> = (0..d.n)
+                .map(|i| {
+                    let sid = d.sessions[d.session[i]].0.as_str();
+                    if sid == id {
+                        1.0
+                    } else if self.sessions.iter().any(|s| s == sid) {
+                        0.0
+                    } else {
+                        1.0 / n_levels
+                    }
+                })
+                .collect();
+            d.cols.insert(
+                d.nu,
+                design::Col {
+                    name: c.name.clone(),
+                    role: Role::Session,
+                    factor: None,
+                    half_life_ms: 0,
+                    sat_max: None,
+                    x,
+                },
+            );
+            d.nu += 1;
+            inserted.insert(c.name.clone(), ());
         }
-        let mean = if levels.is_empty() {
-            0.0
-        } else {
-            levels.iter().sum::<f64>() / levels.len() as f64
-        };
-        let mut sel = Vec::new();
-        let mut coef = Vec::new();
-        let mut reps: Vec<Vec<f64>> = vec![vec![]; self.replicates.len()];
-        for (k, c) in self.columns.iter().enumerate() {
-            if c.role == Role::Session {
-                continue;
-            }
+        let mut sel = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
             let j = d
                 .cols
                 .iter()
@@ -2119,48 +2208,21 @@ impl RoomModel {
                     ))
                 })?;
             sel.push(j);
-            coef.push(c.value);
-            for (r, rep) in reps.iter_mut().enumerate() {
-                rep.push(self.replicates[r][k]);
-            }
         }
-        if self.sessions.len() > 1 && self.options.controls.session_effects {
-            let x: Vec<f64> = (0..d.n)
-                .map(|i| {
-                    let sid = d.sessions[d.session[i]].0.as_str();
-                    if let Some(v) = effects.get(sid) {
-                        *v
-                    } else if self.sessions.iter().any(|s| s == sid) {
-                        0.0
-                    } else {
-                        mean
-                    }
-                })
-                .collect();
-            // Insert among the unpenalised columns.
-            d.cols.insert(
+        // The model's columns must be the design's: every unpenalised column
+        // once, first, then one column per factor.
+        let mut head: Vec<usize> = sel[..d.nu.min(sel.len())].to_vec();
+        head.sort_unstable();
+        if sel.len() != d.nu + d.factors.len() || head != (0..d.nu).collect::<Vec<_>>() {
+            return Err(VapError::InvalidArgument(format!(
+                "the model's columns ({}) do not match the design it describes ({} unpenalised, {} factors)",
+                self.columns.len(),
                 d.nu,
-                design::Col {
-                    name: "session".into(),
-                    role: Role::Session,
-                    factor: None,
-                    half_life_ms: 0,
-                    x,
-                },
-            );
-            for s in sel.iter_mut() {
-                if *s >= d.nu {
-                    *s += 1;
-                }
-            }
-            let pos = sel.iter().filter(|&&s| s < d.nu).count();
-            sel.insert(pos, d.nu);
-            coef.insert(pos, 1.0);
-            for rep in reps.iter_mut() {
-                rep.insert(pos, 1.0);
-            }
-            d.nu += 1;
+                d.factors.len()
+            )));
         }
+        let coef: Vec<f64> = self.columns.iter().map(|c| c.value).collect();
+        let reps = self.replicates.clone();
         let view = DesignView::new(&d, &sel);
         Ok(Decomposition::new(
             &self.options.target,

@@ -146,6 +146,16 @@ impl Problem {
         })
     }
 
+    /// Whether a sign constraint binds at `b` (a bounded coefficient on its
+    /// bound).
+    pub fn binds(&self, b: &Array1<f64>) -> bool {
+        (0..self.scale.len()).any(|k| {
+            let v = b[self.nu + k];
+            (self.lo[k].is_finite() && v <= self.lo[k])
+                || (self.hi[k].is_finite() && v >= self.hi[k])
+        })
+    }
+
     /// Scales that standardise the penalised columns: the root mean square of
     /// each column after the unpenalised columns are profiled out.
     pub fn standard_scale(st: &Stats, nu: usize) -> Result<Array1<f64>> {
