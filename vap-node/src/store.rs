@@ -307,7 +307,9 @@ fn import_options(m: &serde_json::Map<String, Value>) -> vap_core::Result<Import
     })
 }
 
-// ---- attribution (the store's room models); conversions live in `attribute`
+// ---- attribution (the store's room models); conversions live in `attribute`.
+// These methods stay in this file: an `impl JsStore` block in `attribute.rs`
+// made a plain `cargo build` register the class as `JsStore`, not `Store`.
 
 #[napi]
 impl JsStore {

@@ -55,9 +55,12 @@
 //!   columns' alpha at 0.
 //!
 //! The penalty is chosen by blocked time-series cross-validation: the rows
-//! are cut into units of a quarter block (`block_ms / 4`), `folds` contiguous
-//! folds of units, each fold predicted from the others less `gap_ms` on each
-//! side. One eigendecomposition per fold serves every ridge penalty, and every
+//! are cut into units of a quarter block (`block_ms / 4`); fold k is the k-th
+//! of `folds` contiguous slices of every session's units, predicted from the
+//! rest less `gap_ms` on each side (so every training set keeps part of every
+//! session; a fold whose training rows cannot identify the controls is
+//! skipped). The diagnostics' holdout is likewise the last share of every
+//! session. One eigendecomposition per fold serves every ridge penalty, and every
 //! statistic comes from per-unit Gram matrices, so a fold or a bootstrap
 //! replicate costs `O(p²)` per unit, not `O(n·p²)`.
 //!
@@ -70,9 +73,11 @@
 //!
 //! # Uncertainty
 //!
-//! A moving-block bootstrap: blocks of four units (`block_ms`) starting at any
-//! unit, within a session, drawn with replacement until the replicate is as
-//! long as the data; `bootstrap` replicates, replicate `r` seeded from
+//! A moving-block bootstrap, stratified by session: for each session, blocks
+//! of four units (`block_ms`) starting at any of its units are drawn with
+//! replacement until the replicate holds as many of its units as it has (a
+//! session shorter than a block is drawn whole); replicates that cannot be
+//! fitted are left out and counted in the warnings; `bootstrap` replicates, replicate `r` seeded from
 //! `(seed, r)`, so results do not depend on the thread count. Intervals are
 //! percentile intervals. For OLS and the unpenalised Poisson model the
 //! analytic 95 % intervals (t, respectively normal) are reported too, unless
