@@ -1003,6 +1003,9 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
         let prob = ctx.problem(&st, &sel)?;
         Ok((z, y, off, prob))
     };
+    // The log link's problem (bounds, scales) over every row, kept for the
+    // bootstrap.
+    let mut glm_problem: Option<Problem> = None;
     if glm {
         let (z, y, off, prob) = glm_prob(&valid_rows)?;
         if penalised {
@@ -1101,6 +1104,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
             se = Some(f.se.clone());
         }
         coef = f.b;
+        glm_problem = Some(prob);
     } else {
         let st = all_stats.select(&sel);
         let prob = ctx.problem(&st, &sel)?;
@@ -1147,8 +1151,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     };
     let mut reps: Vec<Array1<f64>> = if opts.bootstrap == 0 {
         vec![]
-    } else if glm {
-        let (_, _, _, prob) = glm_prob(&valid_rows)?;
+    } else if let Some(prob) = glm_problem.as_ref() {
         (0..opts.bootstrap)
             .into_par_iter()
             .map(|r| {
@@ -1164,7 +1167,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
                     z.view(),
                     y.view(),
                     off.view(),
-                    &prob,
+                    prob,
                     opts.pen(penalty, 0.0),
                     Some(&coef),
                 )
@@ -1812,7 +1815,7 @@ impl Decomposition {
         v
     }
 
-    fn intervals(&self, f: impl Fn(&[f64]) -> Vec<f64> + Sync) -> Vec<(f64, f64)> {
+    fn intervals(&self, f: &(impl Fn(&[f64]) -> Vec<f64> + Sync)) -> Vec<(f64, f64)> {
         if self.reps.is_empty() {
             return vec![];
         }
@@ -1838,15 +1841,21 @@ impl Decomposition {
     pub fn totals(&self) -> Vec<Part> {
         let rows: Vec<usize> = (0..self.len()).filter(|&i| self.valid[i]).collect();
         let actual: f64 = rows.iter().map(|&i| self.actual[i]).sum();
-        let b = self.coef.to_vec();
         let f = |b: &[f64]| {
             let mut s = self.sums(&rows, b);
             let pred: f64 = s.iter().sum();
             s.push(actual - pred);
             s
         };
-        let vals = f(&b);
-        let iv = self.intervals(f);
+        self.parts_of(f, actual)
+    }
+
+    /// The components `f(coefficients)` yields (baseline, traffic, factors,
+    /// unexplained) at the fitted coefficients, with bootstrap intervals over
+    /// the replicates and shares of `whole`.
+    fn parts_of(&self, f: impl Fn(&[f64]) -> Vec<f64> + Sync, whole: f64) -> Vec<Part> {
+        let vals = f(self.coef.as_slice().unwrap_or(&[]));
+        let iv = self.intervals(&f);
         let mut names = self.names();
         names.push("unexplained".into());
         names
@@ -1857,8 +1866,8 @@ impl Decomposition {
                 value: vals[k],
                 low: iv.get(k).map(|v| v.0).unwrap_or(f64::NAN),
                 high: iv.get(k).map(|v| v.1).unwrap_or(f64::NAN),
-                share: if actual != 0.0 {
-                    vals[k] / actual
+                share: if whole != 0.0 {
+                    vals[k] / whole
                 } else {
                     f64::NAN
                 },
@@ -2007,25 +2016,7 @@ impl Decomposition {
             parts.push(excess - sum);
             parts
         };
-        let vals = f(self.coef.as_slice().unwrap_or(&[]));
-        let iv = self.intervals(f);
-        let mut names = self.names();
-        names.push("unexplained".into());
-        let mut parts: Vec<Part> = names
-            .into_iter()
-            .enumerate()
-            .map(|(k, name)| Part {
-                name,
-                value: vals[k],
-                low: iv.get(k).map(|v| v.0).unwrap_or(f64::NAN),
-                high: iv.get(k).map(|v| v.1).unwrap_or(f64::NAN),
-                share: if excess != 0.0 {
-                    vals[k] / excess
-                } else {
-                    f64::NAN
-                },
-            })
-            .collect();
+        let mut parts = self.parts_of(f, excess);
         let un = parts.pop().expect("unexplained part");
         parts.sort_by(|a, b| {
             b.value
