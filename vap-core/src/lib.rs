@@ -27,7 +27,9 @@
 //! [`text`] (normalisation, encodings, pseudonymisation), [`threads`],
 //! [`align`] (the [`align::Timeline`]: every stream on one grid, transforms,
 //! clock offsets, the room view, as-of joins), [`detect`] (change points and
-//! moments of truth).
+//! moments of truth), [`attribute`] (the single-room attribution model), and,
+//! with the `media` feature, `media` (recordings: probe, streaming audio
+//! decode, Whisper transcription with checkpoints, video index and stills).
 #![warn(missing_docs)]
 
 pub mod align;
@@ -37,6 +39,8 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod io;
+#[cfg(feature = "media")]
+pub mod media;
 pub mod schema;
 pub mod sim;
 pub mod store;

@@ -42,6 +42,10 @@ pub struct VideoRef {
     /// Lower-case hex sha256 of the file, filled in when the store registers it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Length of the recording in ms, filled in when it is probed
+    /// (`media::register_recording`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<Ms>,
 }
 
 /// One broadcast of a room: `[start_ms, end_ms)` on the platform clock.

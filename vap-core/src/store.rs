@@ -805,6 +805,126 @@ impl Store {
         write_atomic(&path, &bytes)
     }
 
+    /// Changes a stored session through `f` and replaces it atomically: the
+    /// session (manifest and every core table) is written anew under
+    /// `.staging/`, derived tables, copied media and work files are carried
+    /// over (hard-linked where the file system allows), and the directory is
+    /// swapped in through the journal, as an import with `replace` does. A
+    /// crash at any point leaves exactly the old session or exactly the new
+    /// one. The work areas named in `drop_work` are not carried over (the
+    /// change supersedes them). Returns the session as stored.
+    pub fn update_session(
+        &self,
+        room: &str,
+        session: &str,
+        drop_work: &[&str],
+        f: impl FnOnce(&mut SessionData) -> Result<()>,
+    ) -> Result<SessionData> {
+        let _lock = self.lock(true)?;
+        let stored = self.manifest_unlocked(room, session)?;
+        let mut data = self.load_unlocked(room, session, &stored)?;
+        f(&mut data)?;
+        if data.room.id != room || data.session.id != session {
+            return Err(VapError::InvalidArgument(format!(
+                "an update of '{room}/{session}' cannot change the room or session id"
+            )));
+        }
+        io::validate_session(&data, &stored_load_options())?;
+        let target = self.session_dir(room, session)?;
+        let tx = txid();
+        let staging_root = self.root.join(".staging").join(&tx);
+        let stage = staging_root.join("session");
+        let result = (|| -> Result<()> {
+            fs::create_dir_all(&stage).map_err(|e| VapError::io(&stage, e))?;
+            let core: Vec<String> = TableName::ALL
+                .iter()
+                .map(|t| format!("{}.parquet", t.as_str()))
+                .collect();
+            for e in fs::read_dir(&target).map_err(|e| VapError::io(&target, e))? {
+                let e = e.map_err(|e| VapError::io(&target, e))?;
+                let name = e.file_name().to_string_lossy().to_string();
+                if name == "manifest.json" || core.contains(&name) || name.starts_with('.') {
+                    continue;
+                }
+                let src = e.path();
+                let dst = stage.join(&name);
+                self.step(&format!("carry:{name}"), &dst)?;
+                if name == "work" {
+                    link_tree(&src, &dst, &|rel: &Path| {
+                        rel.components().next().is_some_and(|c| {
+                            drop_work
+                                .iter()
+                                .any(|d| c.as_os_str() == std::ffi::OsStr::new(d))
+                        })
+                    })?;
+                } else {
+                    link_tree(&src, &dst, &|_| false)?;
+                }
+            }
+            self.write_session_files(&data, &stage, &ImportOptions::default())?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&staging_root);
+            self.tidy();
+            return Err(e);
+        }
+        let committed = self.commit(&tx, &stage, &target, true);
+        let _ = fs::remove_dir_all(&staging_root);
+        self.tidy();
+        committed?;
+        Ok(data)
+    }
+
+    /// Saves one work file (a checkpoint of a long job) as
+    /// `<session>/work/<area>/<name>`, atomically. Work files survive
+    /// [`Store::update_session`] unless it names their area in `drop_work`.
+    pub fn save_work(
+        &self,
+        room: &str,
+        session: &str,
+        area: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        id_arg(area)?;
+        id_arg(name)?;
+        let _lock = self.lock(true)?;
+        self.manifest_unlocked(room, session)?;
+        let dir = self.session_dir(room, session)?.join("work").join(area);
+        fs::create_dir_all(&dir).map_err(|e| VapError::io(&dir, e))?;
+        let p = dir.join(name);
+        self.step(&format!("work:{area}"), &p)?;
+        write_atomic(&p, bytes)
+    }
+
+    /// The work files of one area of a session, `(name, bytes)` sorted by name
+    /// (empty when there are none).
+    pub fn read_work(
+        &self,
+        room: &str,
+        session: &str,
+        area: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        id_arg(area)?;
+        let _lock = self.lock(false)?;
+        self.manifest_unlocked(room, session)?;
+        let dir = self.session_dir(room, session)?.join("work").join(area);
+        let mut out = Vec::new();
+        if let Ok(rd) = fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with('.') || !e.path().is_file() {
+                    continue;
+                }
+                let bytes = fs::read(e.path()).map_err(|err| VapError::io(e.path(), err))?;
+                out.push((name, bytes));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Every stored session of a room, loaded in parallel, in order of start
     /// (then id). A room without sessions is [`VapError::NotFound`].
     pub fn load_room(&self, room: &str) -> Result<Vec<SessionData>> {
@@ -896,6 +1016,42 @@ impl Store {
             )));
         }
         read_parquet_file(&p)
+    }
+}
+
+/// Recreates the tree `src` at `dst` with hard links (copies where linking
+/// fails), leaving out the paths (relative to `src`) that `skip` names.
+fn link_tree(src: &Path, dst: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<()> {
+    fn walk(root: &Path, dir: &Path, dst: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<()> {
+        let rel = dir.strip_prefix(root).unwrap_or(dir);
+        if !rel.as_os_str().is_empty() && skip(rel) {
+            return Ok(());
+        }
+        let meta = fs::metadata(dir).map_err(|e| VapError::io(dir, e))?;
+        let out = dst.join(rel);
+        if meta.is_dir() {
+            fs::create_dir_all(&out).map_err(|e| VapError::io(&out, e))?;
+            for e in fs::read_dir(dir).map_err(|e| VapError::io(dir, e))? {
+                let e = e.map_err(|e| VapError::io(dir, e))?;
+                let name = e.file_name();
+                if name.to_string_lossy().starts_with('.') {
+                    continue; // temporary files of interrupted writes
+                }
+                walk(root, &e.path(), dst, skip)?;
+            }
+        } else if fs::hard_link(dir, &out).is_err() {
+            fs::copy(dir, &out).map_err(|e| VapError::io(&out, e))?;
+        }
+        Ok(())
+    }
+    let meta = fs::metadata(src).map_err(|e| VapError::io(src, e))?;
+    if meta.is_dir() {
+        walk(src, src, dst, skip)
+    } else {
+        if fs::hard_link(src, dst).is_err() {
+            fs::copy(src, dst).map_err(|e| VapError::io(dst, e))?;
+        }
+        Ok(())
     }
 }
 

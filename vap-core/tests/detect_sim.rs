@@ -200,6 +200,7 @@ fn moments_carry_their_video_position() {
         offset_ms: offset,
         size_bytes: None,
         sha256: None,
+        duration_ms: None,
     });
     let moments = detect::scan(&room.data, &DetectOptions::default()).unwrap();
     assert!(!moments.is_empty());

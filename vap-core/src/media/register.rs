@@ -1,0 +1,124 @@
+//! Recordings of a stored session and their clock offsets.
+
+use std::path::Path;
+
+use crate::align::{estimate_transcript_offset, OffsetEstimate, OffsetOptions};
+use crate::error::{Result, VapError};
+use crate::schema::{Ms, SessionData, VideoRef};
+use crate::store::{file_digest, Store};
+
+/// The session-clock span `[offset, offset + duration)` a recording covers,
+/// when its duration is known.
+pub fn recording_span(r: &VideoRef) -> Option<(Ms, Ms)> {
+    r.duration_ms.map(|d| (r.offset_ms, r.offset_ms + d))
+}
+
+/// Registers a recording on a stored session: probes it (it must hold audio
+/// or video), records its path (made absolute), size, sha256, duration and
+/// offset to the session clock (`session_time = offset_ms + position`), and
+/// replaces the session atomically. The same file (by sha256) cannot be
+/// registered twice. Returns the stored reference.
+///
+/// When the offset is not known, register with the nominal one (say the
+/// session's start), transcribe, then estimate it with
+/// [`estimate_recording_offset`] and set it with [`set_recording_offset`].
+pub fn register_recording(
+    store: &Store,
+    room: &str,
+    session: &str,
+    path: impl AsRef<Path>,
+    offset_ms: Ms,
+) -> Result<VideoRef> {
+    let path = path.as_ref();
+    let info = super::probe(path)?;
+    if !info.has_audio() && !info.has_video() {
+        return Err(VapError::format(path, "has neither audio nor video"));
+    }
+    let (size, sha) = file_digest(path)?;
+    let abs = std::fs::canonicalize(path).map_err(|e| VapError::io(path, e))?;
+    let r = VideoRef {
+        path: abs.display().to_string(),
+        offset_ms,
+        size_bytes: Some(size),
+        sha256: Some(sha.clone()),
+        duration_ms: info.duration_ms,
+    };
+    let stored = r.clone();
+    store.update_session(room, session, &[], move |d| {
+        if let Some(i) = d
+            .session
+            .recordings
+            .iter()
+            .position(|x| x.sha256.as_deref() == Some(sha.as_str()))
+        {
+            return Err(VapError::AlreadyExists(format!(
+                "recording {} is registered already as recording {i} ({})",
+                r.path, d.session.recordings[i].path
+            )));
+        }
+        d.session.recordings.push(r);
+        Ok(())
+    })?;
+    Ok(stored)
+}
+
+/// Estimates how far the transcript of recording `index` runs ahead of the
+/// platform clock (positive: the recording's offset is too large by that
+/// much), from the products: explain segments on the platform against the
+/// anchor naming the product in the utterances that fall within the
+/// recording's span ([`estimate_transcript_offset`]). Never applied; see
+/// [`set_recording_offset`].
+pub fn estimate_recording_offset(
+    data: &SessionData,
+    index: usize,
+    opts: &OffsetOptions,
+) -> Result<OffsetEstimate> {
+    let r = data.session.recordings.get(index).ok_or_else(|| {
+        VapError::NotFound(format!(
+            "recording {index} of session '{}/{}' ({} registered)",
+            data.room.id,
+            data.session.id,
+            data.session.recordings.len()
+        ))
+    })?;
+    let mut view = data.clone();
+    if let Some((a, b)) = recording_span(r) {
+        view.utterances
+            .retain(|u| u.start_ms >= a && u.start_ms < b);
+    }
+    estimate_transcript_offset(&view, opts)
+}
+
+/// Sets the offset of recording `index` of a stored session and moves the
+/// utterances transcribed from it (those within its span on the old offset)
+/// by the same amount, in one atomic replacement of the session. Returns the
+/// session as stored.
+pub fn set_recording_offset(
+    store: &Store,
+    room: &str,
+    session: &str,
+    index: usize,
+    offset_ms: Ms,
+) -> Result<SessionData> {
+    store.update_session(room, session, &[], |d| {
+        let n = d.session.recordings.len();
+        let r = d.session.recordings.get_mut(index).ok_or_else(|| {
+            VapError::NotFound(format!(
+                "recording {index} of session '{room}/{session}' ({n} registered)"
+            ))
+        })?;
+        let delta = offset_ms - r.offset_ms;
+        let span = recording_span(r);
+        r.offset_ms = offset_ms;
+        if let Some((a, b)) = span {
+            for u in &mut d.utterances {
+                if u.start_ms >= a && u.start_ms < b {
+                    u.start_ms += delta;
+                    u.end_ms += delta;
+                }
+            }
+            d.utterances.sort_by_key(|u| (u.start_ms, u.end_ms));
+        }
+        Ok(())
+    })
+}
