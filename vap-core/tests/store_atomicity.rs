@@ -370,3 +370,98 @@ fn import_refuses_what_load_would_refuse() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert!(store.sessions(None).unwrap().is_empty());
 }
+
+#[test]
+fn update_session_is_atomic_and_carries_derived_tables_and_work_files() {
+    let prepare = |dir: &Path| {
+        let store = prepared_store(dir, true);
+        // A derived table and work files in two areas ride along.
+        let batches = store
+            .read_table(&room(2, "day").room.id, "day", "orders")
+            .unwrap();
+        let rid = room(2, "day").room.id;
+        store
+            .replace_table(&rid, "day", "my_derived", &batches)
+            .unwrap();
+        store
+            .save_work(&rid, "day", "asr", "c1.json", b"{\"a\":1}")
+            .unwrap();
+        store
+            .save_work(&rid, "day", "other", "x.bin", b"xyz")
+            .unwrap();
+        store
+    };
+    let rid = room(2, "day").room.id;
+    let change = |d: &mut SessionData| -> vap_core::Result<()> {
+        d.utterances.truncate(3);
+        d.session.title = Some("updated".into());
+        Ok(())
+    };
+    // The steps it goes through.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = prepare(dir.path());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    store.set_fault_injector(move |s| {
+        s2.lock().unwrap().push(s.to_string());
+        Ok(())
+    });
+    let after = store.update_session(&rid, "day", &["asr"], change).unwrap();
+    assert_eq!(after.utterances.len(), 3);
+    let loaded = store.load(&rid, "day").unwrap();
+    assert_eq!(loaded, after);
+    assert_eq!(loaded.session.title.as_deref(), Some("updated"));
+    assert_eq!(
+        store.read_table(&rid, "day", "my_derived").unwrap()[0].num_rows(),
+        store.read_table(&rid, "day", "orders").unwrap()[0].num_rows()
+    );
+    assert!(
+        store.read_work(&rid, "day", "asr").unwrap().is_empty(),
+        "dropped area"
+    );
+    assert_eq!(
+        store.read_work(&rid, "day", "other").unwrap(),
+        vec![("x.bin".to_string(), b"xyz".to_vec())]
+    );
+    let steps = seen.lock().unwrap().clone();
+    assert!(steps.iter().any(|s| s == "carry:work"), "{steps:?}");
+    assert!(steps.iter().any(|s| s == "commit"), "{steps:?}");
+    // A failure at any step before the commit leaves the store as it was.
+    for step in steps.iter().filter(|s| *s != "cleanup") {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = prepare(dir.path());
+        let before = snapshot(dir.path());
+        let target = step.clone();
+        store.set_fault_injector(move |s| {
+            if s == target {
+                Err(std::io::Error::other(format!("injected failure at {s}")))
+            } else {
+                Ok(())
+            }
+        });
+        let err = store
+            .update_session(&rid, "day", &["asr"], change)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("injected failure"),
+            "{step}: {err}"
+        );
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "store changed after a failure at {step}"
+        );
+    }
+    // A change the loaders would refuse is refused before anything is written.
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepare(dir.path());
+    let before = snapshot(dir.path());
+    let err = store
+        .update_session(&rid, "day", &[], |d| {
+            d.session.end_ms = d.session.start_ms - 1;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert_eq!(snapshot(dir.path()), before);
+}

@@ -34,8 +34,8 @@ const WORK_AREA: &str = "asr";
 /// Version of the checkpoint format; part of the run key.
 const CHECKPOINT_VERSION: u32 = 1;
 
-/// Language of the speech.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Language of the speech. Serialises as its code ("auto", "zh", "en", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Language {
     /// Detected by the model per chunk (multilingual models only).
     #[default]
@@ -78,8 +78,23 @@ impl Language {
     }
 }
 
-/// Options of [`transcribe`] and [`transcribe_session`].
-#[derive(Debug, Clone, PartialEq)]
+impl Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Language::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Options of [`transcribe`] and [`transcribe_session`]. From JSON, every
+/// field is optional (the defaults below) and unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TranscribeOptions {
     /// The whisper.cpp ggml model file (`make models` writes
     /// `models/ggml-tiny.en.bin` and `models/ggml-base.bin`).
@@ -1177,6 +1192,18 @@ mod tests {
         assert_eq!(rms_dbfs(&[0.0; 100]), f32::NEG_INFINITY);
         assert!(rms_dbfs(&[1.0; 100]).abs() < 1e-6);
         assert!((rms_dbfs(&[0.1; 100]) + 20.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn options_read_from_json_with_defaults() {
+        let o: TranscribeOptions =
+            serde_json::from_str(r#"{"model": "m.bin", "language": "zh", "chunk_ms": 60000}"#)
+                .unwrap();
+        assert_eq!(o.language, Language::Zh);
+        assert_eq!(o.chunk_ms, 60_000);
+        assert_eq!(o.overlap_ms, 3_000);
+        assert!(serde_json::from_str::<TranscribeOptions>(r#"{"chunk": 1}"#).is_err());
+        assert!(serde_json::from_str::<TranscribeOptions>(r#"{"language": "xx"}"#).is_err());
     }
 
     #[test]
