@@ -8,6 +8,8 @@
 // * every time is an integer number of milliseconds since the Unix epoch, UTC;
 // * every error thrown (or Promise rejected) is a `VapError`.
 
+/// <reference types="node" />
+
 /** Milliseconds since the Unix epoch, UTC. */
 export type Ms = number
 
@@ -64,6 +66,8 @@ export interface VideoRef {
   offset_ms: Ms
   size_bytes?: number
   sha256?: string
+  /** Length in ms, filled in when the recording is registered (probed). */
+  duration_ms?: number
 }
 
 /** One broadcast of a room, `[start_ms, end_ms)`. */
@@ -331,6 +335,12 @@ export declare class Session {
    * driver; ranked by share of the metric's session total.
    */
   moments(options?: MomentOptions): Moment[]
+  /**
+   * The recording covering session instant `tMs` and the position in it
+   * (`session time = offset_ms + position`); `null` when none covers it. When
+   * recordings overlap, the one registered first wins.
+   */
+  locate(tMs: Ms): Located | null
   /** The timeline attribution reads: `timeline()` plus `host:<anchor>` and `price_level` (step 10 s by default). */
   attributionTimeline(options?: TimelineOptions): Timeline
   /**
@@ -527,7 +537,289 @@ export declare class Store {
   models(room: string): string[]
   /** Saves a fitted model (`rooms/<room>/models/<name>.json`, atomically). */
   saveModel(model: RoomModel, name: string): void
+  /**
+   * Registers a recording on a stored session: probed (it must hold audio or
+   * video), hashed and stored atomically; the same file (by sha256) cannot be
+   * registered twice (`VAP_ALREADY_EXISTS`). `offsetMs` is the session-clock
+   * time of the recording's position 0 (default: the session's start; when
+   * unknown, transcribe, then `estimateRecordingOffset` / `setRecordingOffset`).
+   */
+  registerRecording(room: string, session: string, path: string, options?: { offsetMs?: Ms }): VideoRef
+  /**
+   * Transcribes every recording of a stored session off the JS thread and
+   * replaces its utterances with the result, atomically. Each chunk is
+   * checkpointed as soon as it is done; a rerun with the same recordings,
+   * model and options resumes (even after the process was killed). Speakers
+   * are the anchors on shift; the prompt defaults to the session's products.
+   */
+  transcribe(room: string, session: string, options: TranscribeOptions, onProgress?: OnProgress): Promise<Transcript>
+  /** As `transcribe`, on the JS thread (`onProgress` is called synchronously). */
+  transcribeSync(room: string, session: string, options: TranscribeOptions, onProgress?: OnProgress): Transcript
+  /**
+   * How far the transcript of recording `index` (default 0) runs ahead of the
+   * platform clock (negative: the recording's offset is too small by that
+   * much), from products explained on the platform vs named in its
+   * utterances. Never applied: correct with
+   * `setRecordingOffset(room, session, index, offset_ms_now - estimate.offset_ms)`.
+   */
+  estimateRecordingOffset(room: string, session: string, index?: number, options?: OffsetOptions): ClockOffset
+  /**
+   * Sets the offset of recording `index` and moves the utterances transcribed
+   * from it by the same amount, atomically; returns the session as stored.
+   */
+  setRecordingOffset(room: string, session: string, index: number, offsetMs: Ms): Session
+  /**
+   * The video frame at session instant `tMs` as a PNG, from the recording
+   * covering it (`VAP_NOT_FOUND` when none does).
+   */
+  still(room: string, session: string, tMs: Ms, options?: StillOptions): SessionStill
 }
+
+// ------------------------------------------------------------------ recordings
+
+/** Kind of a stream in a recording. */
+export type StreamKind = 'audio' | 'video' | 'subtitle' | 'other'
+
+/** One stream of a recording. */
+export interface StreamInfo {
+  /** Index in the container. */
+  index: number
+  kind: StreamKind
+  /** Codec name (`'aac'`, `'h264'`, ...). */
+  codec: string
+  /** First timestamp, ms from the container's start, when known. */
+  start_ms: number | null
+  duration_ms: number | null
+  /** Audio only. */
+  sample_rate: number | null
+  /** Audio only. */
+  channels: number | null
+  /** Video only, pixels. */
+  width: number | null
+  /** Video only, pixels. */
+  height: number | null
+  /** Video only: average frames per second. */
+  frame_rate: number | null
+}
+
+/** What `probe` tells about a recording. */
+export interface RecordingInfo {
+  path: string
+  /** Container format (`'mov,mp4,m4a,3gp,3g2,mj2'`, `'matroska,webm'`, ...). */
+  format: string
+  duration_ms: number | null
+  /** The container's start time, ms (position 0 is this instant of the file's own clock). */
+  start_ms: number
+  /** Bits per second, when known. */
+  bit_rate: number | null
+  size_bytes: number
+  /** In container order. */
+  streams: StreamInfo[]
+}
+
+/** Duration, start time and streams of a recording (`VAP_IO` when missing, `VAP_FORMAT` when unreadable). */
+export declare function probe(path: string): RecordingInfo
+
+/**
+ * The audio track decoded and resampled to 16 kHz mono; `startMs` / `endMs`
+ * (positions, ms) decode one window, exact to the sample. A file without
+ * audio is `VAP_FORMAT`.
+ */
+export declare function decodeAudio(path: string, options?: { startMs?: number; endMs?: number }): Float32Array
+
+/** `'auto'` (multilingual models only), `'zh'`, `'en'` or another whisper language code (`'ja'`, ...). */
+export type Language = 'auto' | 'zh' | 'en' | (string & {})
+
+/** Options of the transcription calls; all but `model` have defaults. Unknown keys are refused. */
+export interface TranscribeOptions {
+  /** The whisper.cpp ggml model file (`make models` writes `models/ggml-tiny.en.bin` and `models/ggml-base.bin`). */
+  model: string
+  /** Default `'auto'`; an English-only model needs `'en'`. */
+  language?: Language
+  /** Length of a chunk, ms (default 300 000; at least 10 000). Each chunk is checkpointed. */
+  chunkMs?: number
+  /** Audio decoded either side of a chunk, ms (default 3 000; at most `chunkMs / 4`). */
+  overlapMs?: number
+  /** Threads whisper.cpp uses (default 0 = every core). */
+  threads?: number
+  /** Beam size, 1..=16; 1 (the default) is greedy decoding. */
+  beamSize?: number
+  /** Primes the decoder; default for a stored session: its product names and aliases. */
+  initialPrompt?: string | null
+  /** Segments above this no-speech probability (and below `logprobThreshold`) are dropped (default 0.6). */
+  noSpeechThreshold?: number
+  /** See `noSpeechThreshold` (default -1). */
+  logprobThreshold?: number
+  /** Segments quieter than this RMS level, dBFS, are dropped (default -50). */
+  silenceDbfs?: number
+  /** The same text more than this many times in a row is dropped (default 2). */
+  maxRepeats?: number
+  /** Use and write checkpoints (stored sessions only; default true). */
+  resume?: boolean
+  /** Write Chinese in Simplified characters (default true). */
+  simplifiedChinese?: boolean
+  /**
+   * Stops the run after the chunk in flight when aborted (rejecting with the
+   * `VAP_INVALID_ARGUMENT` error that says how many chunks are checkpointed);
+   * an already aborted signal is refused before anything runs.
+   */
+  signal?: AbortSignal
+}
+
+/** How far a transcription has come; passed to `onProgress` after every chunk. */
+export interface TranscribeProgress {
+  /** Chunks done so far (1-based), over all recordings. */
+  done: number
+  /** Chunks in all. */
+  total: number
+  /** Index of the recording the chunk belongs to. */
+  recording: number
+  /** The chunk's start, as a position in its recording (ms). */
+  position_ms: number
+  /** Audio covered so far, ms. */
+  audio_done_ms: number
+  /** Audio in all, ms. */
+  audio_total_ms: number
+  /** Whether the chunk came from a checkpoint rather than the model. */
+  resumed: boolean
+  /** Segments the chunk kept. */
+  segments: number
+}
+
+/**
+ * Called once per chunk on the JS thread; every call has run before the
+ * Promise settles. Returning `false` stops the run after this chunk (as an
+ * aborted `signal` does); an exception stops it and is what the call throws.
+ */
+export type OnProgress = (progress: TranscribeProgress) => boolean | void
+
+/** What a transcription did. */
+export interface TranscriptStats {
+  chunks: number
+  /** Chunks read back from checkpoints. */
+  chunks_resumed: number
+  /** Chunks run through the model in this call. */
+  chunks_transcribed: number
+  /** Audio covered by the recordings, ms. */
+  audio_ms: number
+  /** Audio decoded in this call, ms. */
+  decoded_ms: number
+  /** Audio of the chunks run through the model in this call, ms. */
+  transcribed_ms: number
+  decode_seconds: number
+  model_seconds: number
+  dropped_silence: number
+  dropped_no_speech: number
+  dropped_repeats: number
+  dropped_annotations: number
+  /** Segments dropped as duplicates at chunk joins. */
+  dropped_duplicates: number
+  /** (decode + model seconds) per second of audio transcribed in this call (0 when none was). */
+  real_time_factor: number
+}
+
+/** The result of a transcription. */
+export interface Transcript {
+  /** On the session clock (file transcription: `offsetMs + position`), sorted by start. */
+  utterances: Utterance[]
+  /** Languages the model used per chunk, most frequent first. */
+  languages: string[]
+  stats: TranscriptStats
+}
+
+/**
+ * Transcribes one recording file off the JS thread (no store, no
+ * checkpoints, speakers unknown); utterance times are `offsetMs` (default 0)
+ * plus the position.
+ */
+export declare function transcribe(
+  path: string,
+  options: TranscribeOptions & { offsetMs?: Ms },
+  onProgress?: OnProgress,
+): Promise<Transcript>
+/** As `transcribe`, on the JS thread (`onProgress` is called synchronously). */
+export declare function transcribeSync(
+  path: string,
+  options: TranscribeOptions & { offsetMs?: Ms },
+  onProgress?: OnProgress,
+): Transcript
+
+/** Frame and keyframe times of a recording's video stream, read from the packets. */
+export declare class VideoIndex {
+  private constructor()
+  /** The file indexed. */
+  get path(): string
+  /** Index of the video stream in the container. */
+  get stream(): number
+  /** Frame times, ms from the container start, sorted. */
+  get framesMs(): Float64Array
+  /** Keyframe times (a subset of `framesMs`), sorted. */
+  get keyframesMs(): Float64Array
+  get width(): number
+  get height(): number
+  /** Time of the last frame. */
+  get endMs(): number
+  /** Time of the frame shown at `positionMs` (the last at or before it); `null` before the first. */
+  frameAt(positionMs: number): number | null
+  /** The last keyframe at or before `positionMs` (where a player seeks); `null` before the first. */
+  keyframeBefore(positionMs: number): number | null
+}
+
+/** Indexes the frames of a recording (`VAP_FORMAT` when it has no video). */
+export declare function videoIndex(path: string): VideoIndex
+
+/** Options of the stills. */
+export interface StillOptions {
+  /** Scale down to at most this many pixels wide, aspect kept (default: full size). */
+  maxWidth?: number
+}
+
+/** A still frame. */
+export interface Still {
+  /** A PNG file (8-bit RGB). */
+  png: Buffer
+  width: number
+  height: number
+  /** Time of the frame shown, ms from the container start. */
+  frame_ms: number
+  /** The recording it came from. */
+  path: string
+}
+
+/** A still of a stored session (`Store.still`). */
+export interface SessionStill extends Still {
+  /** Index of the recording in the session. */
+  recording: number
+  /** Position asked for in that recording, ms. */
+  position_ms: number
+}
+
+/**
+ * The frame shown at `positionMs` as a PNG, decoded exactly (from the
+ * keyframe before). A position past the end gives the last frame; a negative
+ * one is `VAP_INVALID_ARGUMENT`.
+ */
+export declare function stillFrame(path: string, positionMs: number, options?: StillOptions): Still
+
+/** Where a session instant is in the recordings. */
+export interface Located {
+  /** Index of the recording in the session's list. */
+  recording: number
+  path: string
+  /** `session time - offset_ms`. */
+  position_ms: number
+}
+
+/** Severity of whisper.cpp's log lines. */
+export type WhisperLogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/**
+ * Where whisper.cpp's own log lines go, for the whole process: dropped
+ * (`'silent'`, the default) or written to stderr prefixed `whisper: `, from
+ * `minLevel` (default `'info'`) up.
+ */
+export declare function setWhisperLog(mode: 'silent'): void
+export declare function setWhisperLog(mode: 'stderr', minLevel?: WhisperLogLevel): void
 
 // ------------------------------------------------------------------ misc
 

@@ -197,6 +197,38 @@ export declare class Store {
   saveModel(model: RoomModel, name: unknown): void
   /** Names of the models saved for a room. */
   models(room: unknown): Array<string>
+  /**
+   * Registers a recording on a stored session (probed, hashed, stored
+   * atomically; the same file cannot be registered twice). `offsetMs` is
+   * the session-clock time of the recording's position 0 (default: the
+   * session's start). Returns the stored reference.
+   */
+  registerRecording(room: unknown, session: unknown, path: unknown, options?: unknown | undefined | null): VideoRef
+  /**
+   * Transcribes every recording of a stored session off the JS thread,
+   * checkpointing each chunk (a rerun resumes), and replaces the session's
+   * utterances with the result atomically.
+   */
+  transcribe(room: unknown, session: unknown, options: unknown, onProgress?: unknown | undefined | null): Promise<Transcript>
+  /** As `transcribe`, on the JS thread. */
+  transcribeSync(room: unknown, session: unknown, options: unknown, onProgress?: unknown | undefined | null): Transcript
+  /**
+   * How far the transcript of recording `index` (default 0) runs ahead of
+   * the platform clock, from the products explained against the products
+   * named in its utterances. Never applied: see `setRecordingOffset`.
+   */
+  estimateRecordingOffset(room: unknown, session: unknown, index?: unknown | undefined | null, options?: unknown | undefined | null): ClockOffset
+  /**
+   * Sets the offset of recording `index` and moves the utterances
+   * transcribed from it by the same amount, atomically; returns the session
+   * as stored.
+   */
+  setRecordingOffset(room: unknown, session: unknown, index: unknown, offsetMs: unknown): Session
+  /**
+   * The video frame at session instant `tMs` as a PNG (from the recording
+   * covering it; `VAP_NOT_FOUND` when none does). Options: `maxWidth`.
+   */
+  still(room: unknown, session: unknown, tMs: unknown, options?: unknown | undefined | null): JsStill
 }
 export type JsStore = Store
 
@@ -241,6 +273,35 @@ export declare class Timeline {
 }
 export type JsTimeline = Timeline
 
+/** Frame and keyframe times of a recording's video stream. */
+export declare class VideoIndex {
+  /** The file indexed. */
+  get path(): string
+  /** Index of the video stream in the container. */
+  get stream(): number
+  /** Frame times, ms from the container start, sorted. */
+  get framesMs(): Float64Array
+  /** Keyframe times (a subset of `framesMs`), sorted. */
+  get keyframesMs(): Float64Array
+  /** Width in pixels. */
+  get width(): number
+  /** Height in pixels. */
+  get height(): number
+  /** Time of the last frame. */
+  get endMs(): number
+  /**
+   * Time of the frame shown at `positionMs` (the last at or before it);
+   * `null` before the first frame.
+   */
+  frameAt(positionMs: unknown): number | null
+  /**
+   * The last keyframe at or before `positionMs` (where a player seeks);
+   * `null` before the first.
+   */
+  keyframeBefore(positionMs: unknown): number | null
+}
+export type JsVideoIndex = VideoIndex
+
 /**
  * Panics inside vap on purpose, to prove that a panic becomes a thrown
  * `VAP_INTERNAL` error. For tests only.
@@ -272,6 +333,12 @@ export declare function binseg(x: unknown, options?: unknown | undefined | null)
 /** vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`). */
 export declare function builtinLexicon(): any
 
+/**
+ * The audio of a recording as 16 kHz mono samples; `{ startMs, endMs }`
+ * decodes one window (exact to the sample).
+ */
+export declare function decodeAudio(path: unknown, options?: unknown | undefined | null): Float32Array
+
 /** The factors `attribute` uses when none are given. */
 export declare function defaultFactors(timeline: Timeline): any
 
@@ -293,6 +360,27 @@ export declare function fold(text: unknown): string
  * reported at once, as a `VAP_VALIDATION` error.
  */
 export declare function fromTables(manifest: unknown, tables: unknown, options?: unknown | undefined | null): Session
+
+/**
+ * A still frame: the PNG's bytes, its size, the time of the frame shown (ms
+ * from the container start) and the file it came from.
+ */
+export interface JsStill {
+  /** The PNG file's bytes (8-bit RGB). */
+  png: Buffer
+  /** Width in pixels. */
+  width: number
+  /** Height in pixels. */
+  height: number
+  /** Time of the frame shown, ms from the container start. */
+  frame_ms: number
+  /** The recording it came from. */
+  path: string
+  /** Index of the recording in the session (`Store.still` only). */
+  recording?: number
+  /** The position asked for in the recording, ms (`Store.still` only). */
+  position_ms?: number
+}
 
 /** Matches per group of a lexicon in one text. */
 export declare function lexiconCount(lexicon: unknown, text: unknown): any
@@ -328,6 +416,9 @@ export declare function numThreads(): number
  */
 export declare function pelt(x: unknown, options?: unknown | undefined | null): any
 
+/** Duration, start time and streams of a recording. */
+export declare function probe(path: unknown): RecordingInfo
+
 /**
  * The room view of several sessions of one room, aligned in parallel and
  * stacked with a session key.
@@ -344,6 +435,13 @@ export declare function roomTimelineAsync(sessions: Array<JsSession>, options?: 
 export declare function setNumThreads(n: unknown): void
 
 /**
+ * Where whisper.cpp's own log lines go, for the whole process: `'silent'`
+ * (the default) or `'stderr'` (from `minLevel` up: `'debug'`, `'info'`
+ * (default), `'warn'` or `'error'`).
+ */
+export declare function setWhisperLog(mode: unknown, minLevel?: unknown | undefined | null): void
+
+/**
  * Simulates one session of a live room (deterministic for a given config, on
  * any number of threads).
  */
@@ -351,6 +449,12 @@ export declare function simulate(config?: unknown | undefined | null): SimResult
 
 /** As `simulate`, on the libuv thread pool; returns a Promise. */
 export declare function simulateAsync(config?: unknown | undefined | null): Promise<SimResult>
+
+/**
+ * The frame shown at `positionMs` as a PNG, at most `maxWidth` pixels wide
+ * (aspect kept). A position past the end gives the last frame.
+ */
+export declare function stillFrame(path: unknown, positionMs: unknown, options?: unknown | undefined | null): JsStill
 
 /**
  * A timeline of your own columns (`{ name: Float64Array | number[] }`, in
@@ -364,5 +468,20 @@ export declare function timelineFromColumns(columns: Record<string, unknown>, op
  */
 export declare function topMoments(moments: unknown, k: number, metric?: string | undefined | null): any
 
+/**
+ * Transcribes one recording file (no store, no checkpoints) off the JS
+ * thread; utterance times are `offsetMs + position`.
+ */
+export declare function transcribe(path: unknown, options: unknown, onProgress?: unknown | undefined | null): Promise<Transcript>
+
+/** As `transcribe`, on the JS thread. */
+export declare function transcribeSync(path: unknown, options: unknown, onProgress?: unknown | undefined | null): Transcript
+
 /** The version of vap. */
 export declare function version(): string
+
+/**
+ * Indexes the frames of a recording's video stream (packets are read, not
+ * decoded).
+ */
+export declare function videoIndex(path: unknown): VideoIndex

@@ -76,3 +76,41 @@ vap.attribute(tl, { form: 'tobit' })
 // @ts-expect-error signs are a closed set
 vap.attribute(tl, { factors: [{ column: 'x', sign: 'up' }] })
 export const _attributeUse = [coefs, parts, split, applied, glm, own]
+
+// ---- recordings
+const recInfo: vap.RecordingInfo = vap.probe('a.mp4')
+const kind: vap.StreamKind = recInfo.streams[0].kind
+const pcm: Float32Array = vap.decodeAudio('a.mp4', { startMs: 0, endMs: 1000 })
+const ac = new AbortController()
+const tr: Promise<vap.Transcript> = vap.transcribe('a.mp4', { model: 'm.bin', language: 'en', offsetMs: 0, chunkMs: 20_000, signal: ac.signal }, (p: vap.TranscribeProgress) => p.done < 3)
+const trSync: vap.Transcript = vap.transcribeSync('a.mp4', { model: 'm.bin', language: 'ja' }, (p) => {
+  void p.position_ms
+})
+const rtf: number = trSync.stats.real_time_factor
+const st = new vap.Store('/tmp/x')
+const ref: vap.VideoRef = st.registerRecording('r', 's', 'a.mp4', { offsetMs: 0 })
+const stored2: Promise<vap.Transcript> = st.transcribe('r', 's', { model: 'm.bin' })
+const est: vap.ClockOffset = st.estimateRecordingOffset('r', 's', 0, { maxLag: '30s', step: 2000 })
+const moved: vap.Session = st.setRecordingOffset('r', 's', 0, 1_000)
+const where: vap.Located | null = moved.locate(1_500)
+const idx: vap.VideoIndex = vap.videoIndex('a.mp4')
+const frames: Float64Array = idx.framesMs
+const at: number | null = idx.frameAt(1_000)
+const still: vap.Still = vap.stillFrame('a.mp4', 1_000, { maxWidth: 80 })
+const png: Buffer = still.png
+const sstill: vap.SessionStill = st.still('r', 's', 1_500)
+vap.setWhisperLog('stderr', 'warn')
+vap.setWhisperLog('silent')
+// @ts-expect-error the model is required
+vap.transcribe('a.mp4', { language: 'en' })
+// @ts-expect-error options are camelCase
+vap.transcribe('a.mp4', { model: 'm.bin', chunk_ms: 1 })
+// @ts-expect-error stored sessions take their offsets from the recordings
+st.transcribe('r', 's', { model: 'm.bin', offsetMs: 0 })
+// @ts-expect-error log modes are a closed set
+vap.setWhisperLog('loud')
+// @ts-expect-error a silent log has no level
+vap.setWhisperLog('silent', 'info')
+// @ts-expect-error VideoIndex has no public constructor
+new vap.VideoIndex()
+export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.position_ms]

@@ -813,6 +813,9 @@ impl Store {
     /// crash at any point leaves exactly the old session or exactly the new
     /// one. The work areas named in `drop_work` are not carried over (the
     /// change supersedes them). Returns the session as stored.
+    ///
+    /// `f` runs under the store's exclusive lock: it must not call this
+    /// store (or another handle on it) itself, or it waits forever.
     pub fn update_session(
         &self,
         room: &str,
@@ -911,7 +914,12 @@ impl Store {
         self.manifest_unlocked(room, session)?;
         let dir = self.session_dir(room, session)?.join("work").join(area);
         let mut out = Vec::new();
-        if let Ok(rd) = fs::read_dir(&dir) {
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => Some(rd),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(VapError::io(&dir, e)),
+        };
+        if let Some(rd) = rd {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
                 if name.starts_with('.') || !e.path().is_file() {
@@ -1027,9 +1035,13 @@ fn link_tree(src: &Path, dst: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<()>
         if !rel.as_os_str().is_empty() && skip(rel) {
             return Ok(());
         }
-        let meta = fs::metadata(dir).map_err(|e| VapError::io(dir, e))?;
+        let meta = fs::symlink_metadata(dir).map_err(|e| VapError::io(dir, e))?;
         let out = dst.join(rel);
-        if meta.is_dir() {
+        if meta.file_type().is_symlink() {
+            // Carried as a link, never followed (a linked media folder is not copied).
+            let target = fs::read_link(dir).map_err(|e| VapError::io(dir, e))?;
+            std::os::unix::fs::symlink(&target, &out).map_err(|e| VapError::io(&out, e))?;
+        } else if meta.is_dir() {
             fs::create_dir_all(&out).map_err(|e| VapError::io(&out, e))?;
             for e in fs::read_dir(dir).map_err(|e| VapError::io(dir, e))? {
                 let e = e.map_err(|e| VapError::io(dir, e))?;
@@ -1039,13 +1051,14 @@ fn link_tree(src: &Path, dst: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<()>
                 }
                 walk(root, &e.path(), dst, skip)?;
             }
+            sync_dir(&out);
         } else if fs::hard_link(dir, &out).is_err() {
             fs::copy(dir, &out).map_err(|e| VapError::io(&out, e))?;
         }
         Ok(())
     }
-    let meta = fs::metadata(src).map_err(|e| VapError::io(src, e))?;
-    if meta.is_dir() {
+    let meta = fs::symlink_metadata(src).map_err(|e| VapError::io(src, e))?;
+    if meta.is_dir() || meta.file_type().is_symlink() {
         walk(src, src, dst, skip)
     } else {
         if fs::hard_link(src, dst).is_err() {

@@ -100,7 +100,7 @@ pub(crate) fn align_options(v: Value) -> vap_core::Result<AlignOptions> {
     Ok(o)
 }
 
-fn offset_options(v: Value) -> vap_core::Result<OffsetOptions> {
+pub(crate) fn offset_options(v: Value) -> vap_core::Result<OffsetOptions> {
     let m = options(
         v,
         "offset options",

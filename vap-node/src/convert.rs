@@ -197,6 +197,27 @@ impl ToNapiValue for Rows {
     }
 }
 
+/// A JSON value handed to JS as plain data: the result type of the `*Async`
+/// calls whose results are the serde form of a core type.
+pub struct Json(pub Value);
+
+impl TypeName for Json {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Json {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Value::to_napi_value(raw_env, val.0) }
+    }
+}
+
 /// A string argument (`what` names it in the error).
 pub fn string_arg(env: &Env, v: Unknown<'_>, what: &str) -> vap_core::Result<String> {
     match v.get_type() {

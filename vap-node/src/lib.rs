@@ -7,6 +7,9 @@
 //! * the `Store` class is in [`store`];
 //! * `Timeline`, offsets, as-of joins and the lexicon are in [`align`];
 //! * `attribute`, `Attribution`, `Decomposition` and `RoomModel` are in [`attribute`];
+//! * recordings (`probe`, `decodeAudio`, `transcribe`, `videoIndex`,
+//!   `stillFrame`, `setWhisperLog`, `Session.locate`) are in [`media`], the
+//!   store's recording methods in [`store`];
 //! * `simulate` is in [`sim`];
 //! * the `AsyncTask` behind every `*Async` function is in [`tasks`];
 //! * [`error`] is the one place where a `VapError` or a panic becomes a JS
@@ -25,6 +28,7 @@ pub mod attribute;
 pub mod convert;
 pub mod detect;
 pub mod error;
+pub mod media;
 pub mod session;
 pub mod sim;
 pub mod store;

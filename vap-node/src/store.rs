@@ -4,6 +4,7 @@ use napi::bindgen_prelude::{AsyncTask, Either};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
+use vap_core::media;
 use vap_core::store::{ImportOptions, Store};
 use vap_core::table;
 use vap_core::VapError;
@@ -12,6 +13,7 @@ use crate::align::JsTimeline;
 use crate::attribute::{self, JsAttribution, JsRoomModel};
 use crate::convert::{self, json_of, opt_bool, opt_string_arg, options, string_arg, Rows};
 use crate::error::{call, invalid};
+use crate::media::{self as js_media, JsStill};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 use crate::to_json;
@@ -409,6 +411,163 @@ impl JsStore {
         call(&env, || {
             let room = string_arg(&env, room, "room")?;
             self.inner.models(&room)
+        })
+    }
+}
+
+// ---- recordings and transcription (`vap_core::media`); conversions live in
+// `media`. In this file for the same reason as the attribution methods.
+
+#[napi]
+impl JsStore {
+    /// Registers a recording on a stored session (probed, hashed, stored
+    /// atomically; the same file cannot be registered twice). `offsetMs` is
+    /// the session-clock time of the recording's position 0 (default: the
+    /// session's start). Returns the stored reference.
+    #[napi(catch_unwind, ts_return_type = "VideoRef")]
+    pub fn register_recording(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        path: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let path = string_arg(&env, path, "path")?;
+            let m = self::options(
+                json_of(&env, options)?,
+                "registerRecording options",
+                &["offsetMs"],
+            )?;
+            let offset = match convert::opt_i64(&m, "offsetMs")? {
+                Some(o) => o,
+                None => {
+                    self.inner
+                        .manifest(&room, &session)?
+                        .manifest
+                        .session
+                        .start_ms
+                }
+            };
+            let r = media::register_recording(&self.inner, &room, &session, &path, offset)?;
+            to_json!(&r)
+        })
+    }
+
+    /// Transcribes every recording of a stored session off the JS thread,
+    /// checkpointing each chunk (a rerun resumes), and replaces the session's
+    /// utterances with the result atomically.
+    #[napi(catch_unwind, ts_return_type = "Promise<Transcript>")]
+    pub fn transcribe(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        options: Unknown<'_>,
+        on_progress: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<convert::Json>> {
+        let args = string_arg(&env, room, "room").and_then(|room| {
+            let session = string_arg(&env, session, "session")?;
+            let a = js_media::transcribe_args(&env, Some(options), "transcribe options", false)?;
+            Ok((room, session, a, js_media::progress_arg(&env, on_progress)?))
+        });
+        match args {
+            Ok((room, session, a, f)) => {
+                let store = self.inner.clone();
+                let opts = a.opts;
+                js_media::run_async(f, a.aborted, move |p| {
+                    media::transcribe_session(&store, &room, &session, &opts, p)
+                })
+            }
+            Err(e) => AsyncTask::new(VapTask::failed(e)),
+        }
+    }
+
+    /// As `transcribe`, on the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Transcript")]
+    pub fn transcribe_sync(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        options: Unknown<'_>,
+        on_progress: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        let (room, session, a, f) = call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let a =
+                js_media::transcribe_args(&env, Some(options), "transcribeSync options", false)?;
+            Ok((room, session, a, js_media::progress_arg(&env, on_progress)?))
+        })?;
+        js_media::run_sync(&env, f, a.aborted, |p| {
+            media::transcribe_session(&self.inner, &room, &session, &a.opts, p)
+        })
+    }
+
+    /// How far the transcript of recording `index` (default 0) runs ahead of
+    /// the platform clock, from the products explained against the products
+    /// named in its utterances. Never applied: see `setRecordingOffset`.
+    #[napi(catch_unwind, ts_return_type = "ClockOffset")]
+    pub fn estimate_recording_offset(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        index: Option<Unknown<'_>>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let index = js_media::index_arg(&env, index)?;
+            let o = crate::align::offset_options(json_of(&env, options)?)?;
+            let data = self.inner.load(&room, &session)?;
+            to_json!(&media::estimate_recording_offset(&data, index, &o)?)
+        })
+    }
+
+    /// Sets the offset of recording `index` and moves the utterances
+    /// transcribed from it by the same amount, atomically; returns the session
+    /// as stored.
+    #[napi(catch_unwind)]
+    pub fn set_recording_offset(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        index: Unknown<'_>,
+        offset_ms: Unknown<'_>,
+    ) -> napi::Result<JsSession> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let index = js_media::index_arg(&env, Some(index))?;
+            let offset = js_media::ms_arg(&env, offset_ms, "offsetMs")?;
+            Ok(media::set_recording_offset(&self.inner, &room, &session, index, offset)?.into())
+        })
+    }
+
+    /// The video frame at session instant `tMs` as a PNG (from the recording
+    /// covering it; `VAP_NOT_FOUND` when none does). Options: `maxWidth`.
+    #[napi(catch_unwind)]
+    pub fn still(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        t_ms: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsStill> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let session = string_arg(&env, session, "session")?;
+            let t = js_media::ms_arg(&env, t_ms, "tMs")?;
+            let w = js_media::still_options(json_of(&env, options)?, "still options")?;
+            js_media::session_still(&self.inner, &room, &session, t, w)
         })
     }
 }

@@ -19,6 +19,7 @@ mod align;
 mod attribute;
 mod detect;
 mod errors;
+mod media;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
 pub(crate) fn run<T: Send>(
@@ -161,6 +162,15 @@ impl PySession {
 
     fn shift_transcript(&self, py: Python<'_>, delta_ms: i64) -> PyResult<PySession> {
         self.shifted_transcript(py, delta_ms)
+    }
+
+    fn locate_json(&self, py: Python<'_>, session_ms: i64) -> PyResult<Option<String>> {
+        self.locate_at(py, session_ms)
+    }
+
+    #[pyo3(signature = (language = "auto"))]
+    fn initial_prompt(&self, py: Python<'_>, language: &str) -> PyResult<Option<String>> {
+        self.prompt(py, language)
     }
 
     fn num_rows(&self, py: Python<'_>, name: &str) -> PyResult<usize> {
@@ -341,6 +351,65 @@ impl PyStore {
         self.build_room_timeline(py, room, options_json)
     }
 
+    #[pyo3(signature = (room, session, path, offset_ms = None))]
+    fn register_recording(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        path: std::path::PathBuf,
+        offset_ms: Option<i64>,
+    ) -> PyResult<String> {
+        self.register(py, room, session, path, offset_ms)
+    }
+
+    #[pyo3(signature = (room, session, model, options_json, progress = None))]
+    fn transcribe(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        model: std::path::PathBuf,
+        options_json: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        self.transcribe_stored(py, room, session, model, options_json, progress)
+    }
+
+    fn estimate_recording_offset(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        index: usize,
+        options_json: &str,
+    ) -> PyResult<String> {
+        self.recording_offset(py, room, session, index, options_json)
+    }
+
+    fn set_recording_offset(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        index: usize,
+        offset_ms: i64,
+    ) -> PyResult<PySession> {
+        self.set_offset(py, room, session, index, offset_ms)
+    }
+
+    #[pyo3(signature = (room, session, session_ms, max_width = None))]
+    fn still<'py>(
+        &self,
+        py: Python<'py>,
+        room: &str,
+        session: &str,
+        session_ms: i64,
+        max_width: Option<u32>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyBytes>, String)> {
+        self.still_at(py, room, session, session_ms, max_width)
+    }
+
     fn models(&self, py: Python<'_>, room: &str) -> PyResult<Vec<String>> {
         run(py, || self.inner.models(room))
     }
@@ -434,6 +503,13 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(detect::segment, m)?)?;
     m.add_function(wrap_pyfunction!(detect::moment_events, m)?)?;
     m.add_function(wrap_pyfunction!(detect::top_moments, m)?)?;
+    m.add_class::<media::PyAudioStream>()?;
+    m.add_class::<media::PyVideoIndex>()?;
+    m.add_function(wrap_pyfunction!(media::probe_json, m)?)?;
+    m.add_function(wrap_pyfunction!(media::decode_audio, m)?)?;
+    m.add_function(wrap_pyfunction!(media::transcribe, m)?)?;
+    m.add_function(wrap_pyfunction!(media::still_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(media::set_whisper_log, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;
@@ -441,6 +517,7 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(table_names, m)?)?;
+    m.add("AUDIO_SAMPLE_RATE", vap_core::media::SAMPLE_RATE)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -20,6 +20,9 @@ const PER_MS: i64 = SAMPLE_RATE as i64 / 1000;
 /// filled with silence so that sample `i` stays at position `i / 16 kHz`.
 const GAP_FILL: i64 = SAMPLE_RATE as i64 / 10;
 
+/// Demuxer errors in a row after which the rest of the file is given up.
+const MAX_READ_ERRORS: u32 = 64;
+
 /// Audio decoded and dropped before a seek target, ms.
 const PREROLL_MS: i64 = 500;
 
@@ -52,6 +55,10 @@ pub struct AudioStream {
     done: bool,
     decoded_frames: u64,
     bad_packets: u64,
+    /// Demuxer errors in a row.
+    read_errors: u32,
+    /// Format, rate and layout the resampler was built for.
+    resampler_input: Option<(ff::format::Sample, u32, u64)>,
     duration_ms: Option<Ms>,
 }
 
@@ -107,6 +114,8 @@ impl AudioStream {
             done: false,
             decoded_frames: 0,
             bad_packets: 0,
+            read_errors: 0,
+            resampler_input: None,
             duration_ms: (dur > 0).then_some(dur / 1000),
         })
     }
@@ -126,9 +135,15 @@ impl AudioStream {
         self.next_pos as f64 / PER_MS as f64
     }
 
-    /// Packets the decoder refused (corrupt data), skipped so far.
+    /// Packets the decoder refused or the demuxer could not read (damaged
+    /// data), skipped so far.
     pub fn bad_packets(&self) -> u64 {
         self.bad_packets
+    }
+
+    /// [`AudioStream::bad_packets`], then resets the count.
+    pub fn take_bad_packets(&mut self) -> u64 {
+        std::mem::take(&mut self.bad_packets)
     }
 
     /// Moves to `position_ms` (clamped at 0): the next sample returned is the
@@ -139,7 +154,9 @@ impl AudioStream {
         // Start decoding half a second early: a decoder (AAC's overlapped
         // transform) and the resampler need a few frames before their output
         // matches a straight read; the samples before the target are dropped.
-        let ts = self.start_us + (pos - PREROLL_MS).max(0) * 1000;
+        let ts = self
+            .start_us
+            .saturating_add((pos - PREROLL_MS).max(0).saturating_mul(1000));
         // Seek to a point at or before the target; decode forward from there.
         self.input
             .seek(ts, ..ts)
@@ -147,7 +164,8 @@ impl AudioStream {
             .map_err(|e| VapError::format(&self.path, format!("cannot seek to {pos} ms: {e}")))?;
         self.decoder.flush();
         self.resampler = None;
-        self.next_pos = pos * PER_MS;
+        self.resampler_input = None;
+        self.next_pos = pos.saturating_mul(PER_MS);
         self.pending.clear();
         self.pending_off = 0;
         self.pending_pos = None;
@@ -198,7 +216,7 @@ impl AudioStream {
 
     /// Reads everything up to `end_ms` (exclusive) or the end of the stream.
     pub fn read_until(&mut self, end_ms: Ms, out: &mut Vec<f32>) -> Result<usize> {
-        let end = end_ms * PER_MS;
+        let end = end_ms.saturating_mul(PER_MS);
         let mut total = 0;
         while self.next_pos < end {
             let want = ((end - self.next_pos) as usize).min(SAMPLE_RATE as usize * 10);
@@ -232,6 +250,10 @@ impl AudioStream {
                     return self.drain_resampler();
                 }
                 Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {}
+                Err(ff::Error::InvalidData) => {
+                    self.bad_packets += 1;
+                    continue;
+                }
                 Err(e) => {
                     return Err(VapError::format(&self.path, format!("audio decoding: {e}")));
                 }
@@ -245,6 +267,7 @@ impl AudioStream {
             let mut packet = ff::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
+                    self.read_errors = 0;
                     if packet.stream() != self.stream {
                         continue;
                     }
@@ -257,17 +280,21 @@ impl AudioStream {
                     self.eof_sent = true;
                 }
                 Err(e) => {
-                    // A damaged container: treat what could be read as the end,
-                    // unless nothing at all was decoded.
-                    if self.decoded_frames == 0 {
-                        return Err(VapError::format(
-                            &self.path,
-                            format!("cannot read audio packets: {e}"),
-                        ));
-                    }
+                    // A damaged stretch: skip it and read on; give up (as the
+                    // end of the stream) after many errors in a row, and fail
+                    // when nothing at all could be decoded.
                     self.bad_packets += 1;
-                    let _ = self.decoder.send_eof();
-                    self.eof_sent = true;
+                    self.read_errors += 1;
+                    if self.read_errors > MAX_READ_ERRORS {
+                        if self.decoded_frames == 0 {
+                            return Err(VapError::format(
+                                &self.path,
+                                format!("cannot read audio packets: {e}"),
+                            ));
+                        }
+                        let _ = self.decoder.send_eof();
+                        self.eof_sent = true;
+                    }
                 }
             }
         }
@@ -309,6 +336,13 @@ impl AudioStream {
         if input.channel_layout().is_empty() || input.channel_layout().bits() == 0 {
             input.set_channel_layout(ChannelLayout::default(input.channels() as i32));
         }
+        let shape = (input.format(), input.rate(), input.channel_layout().bits());
+        if self.resampler_input != Some(shape) {
+            // First frame, or the stream changed format mid-file (spliced
+            // recordings): a resampler for the new input.
+            self.resampler = None;
+            self.resampler_input = Some(shape);
+        }
         if self.resampler.is_none() {
             let rs = ff::software::resampling::Context::get(
                 input.format(),
@@ -344,8 +378,11 @@ impl AudioStream {
             let ms = ts_ms(ts, self.time_base) - self.start_us as f64 / 1000.0;
             (ms * PER_MS as f64).round() as i64
         });
+        // Forward gaps are followed (silence fills them); a jump backwards
+        // (timestamps restarting after an encoder reconnect) keeps the count,
+        // so no audio is dropped.
         let pos = match (counted, stamped) {
-            (Some(c), Some(s)) if (s - c).abs() > GAP_FILL => s,
+            (Some(c), Some(s)) if s - c > GAP_FILL => s,
             (Some(c), _) => c,
             (None, Some(s)) => s,
             (None, None) => self.next_pos,

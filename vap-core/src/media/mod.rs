@@ -81,6 +81,8 @@ pub(crate) fn open_input(path: &Path) -> Result<ffmpeg_next::format::context::In
         }
         Ok(_) => {}
     }
+    // Unreadable (permissions): an I/O error, not "corrupt".
+    std::fs::File::open(path).map_err(|e| VapError::io(path, e))?;
     ffmpeg_next::format::input(&path).map_err(|e| {
         VapError::format(
             path,

@@ -51,7 +51,13 @@ pub enum Language {
 impl Language {
     /// Parses "auto", "zh", "en" or another whisper language code.
     pub fn parse(s: &str) -> Result<Language> {
+        super::log::install_hooks(); // whisper.cpp reports unknown codes on its log
         let l = s.trim().to_ascii_lowercase();
+        if l.contains('\0') || l.len() > 16 {
+            return Err(VapError::InvalidArgument(format!(
+                "unknown language {s:?}: use 'auto', 'zh', 'en' or a whisper language code"
+            )));
+        }
         Ok(match l.as_str() {
             "auto" | "" => Language::Auto,
             "zh" | "chinese" | "mandarin" => Language::Zh,
@@ -122,7 +128,8 @@ pub struct TranscribeOptions {
     /// The same text more than this many times in a row is dropped after the
     /// first `max_repeats` (2).
     pub max_repeats: usize,
-    /// Use and write checkpoints (store runs only; default true).
+    /// Continue from the checkpoints of an earlier run with the same key
+    /// (store runs only; default true). Checkpoints are written either way.
     pub resume: bool,
     /// Write Chinese in Simplified characters (whisper often writes
     /// Traditional for Mandarin); default true.
@@ -192,6 +199,13 @@ impl TranscribeOptions {
                 format!("{} is not a level in dBFS (<= 0)", self.silence_dbfs),
             );
         }
+        if self
+            .initial_prompt
+            .as_deref()
+            .is_some_and(|p| p.contains('\0'))
+        {
+            bad("initial_prompt", "contains a NUL character".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -247,6 +261,11 @@ pub struct TranscriptStats {
     pub decoded_ms: Ms,
     /// Audio of the chunks run through the model in this call, ms.
     pub transcribed_ms: Ms,
+    /// Of that, audio the voice detector sent to the model, ms (the rest was
+    /// silence or too quiet).
+    pub voiced_ms: Ms,
+    /// Damaged packets skipped while decoding.
+    pub bad_packets: u64,
     /// Seconds spent decoding audio.
     pub decode_seconds: f64,
     /// Seconds spent in the model.
@@ -478,50 +497,12 @@ fn run_chunk(
     start_ms: Ms,
     opts: &TranscribeOptions,
     prompt: Option<&str>,
-) -> Result<(Vec<Segment>, String, [usize; 4])> {
+) -> Result<(Vec<Segment>, String, [usize; 4], Ms)> {
     let mut dropped = [0usize; 4];
     let mut out: Vec<Segment> = Vec::new();
     let mut lang_ms: std::collections::BTreeMap<String, usize> = Default::default();
-    for (a, b) in voice_windows(samples, opts.silence_dbfs) {
-        let w0 = (a / PER_MS) as Ms;
-        let language = run_window(
-            model,
-            state,
-            &samples[a..b],
-            w0,
-            opts,
-            prompt,
-            &mut out,
-            &mut dropped,
-        )?;
-        *lang_ms.entry(language).or_default() += b - a;
-    }
-    let language = lang_ms
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(l, _)| l)
-        .unwrap_or_else(|| opts.language.code().to_string());
-    for seg in &mut out {
-        seg.start += start_ms;
-        seg.end += start_ms;
-    }
-    Ok((out, language, dropped))
-}
-
-/// Runs whisper on one window (`w0` = its start in ms from the chunk start);
-/// appends the kept segments (times from the chunk start) to `out`. Returns
-/// the language used.
-#[allow(clippy::too_many_arguments)]
-fn run_window(
-    model: &Model,
-    state: &mut WhisperState,
-    window: &[f32],
-    w0: Ms,
-    opts: &TranscribeOptions,
-    prompt: Option<&str>,
-    out: &mut Vec<Segment>,
-    dropped: &mut [usize; 4],
-) -> Result<String> {
+    // One parameter set per chunk, cloned per window (whisper-rs leaks the
+    // strings it copies into the parameters, so they are made once here).
     let strategy = if opts.beam_size > 1 {
         SamplingStrategy::BeamSearch {
             beam_size: opts.beam_size as i32,
@@ -546,6 +527,49 @@ fn run_window(
     if let Some(p) = prompt {
         params.set_initial_prompt(p);
     }
+    let mut voiced: Ms = 0;
+    for (a, b) in voice_windows(samples, opts.silence_dbfs) {
+        let w0 = (a / PER_MS) as Ms;
+        voiced += ((b - a) / PER_MS) as Ms;
+        let language = run_window(
+            model,
+            state,
+            params.clone(),
+            &samples[a..b],
+            w0,
+            opts,
+            &mut out,
+            &mut dropped,
+        )?;
+        *lang_ms.entry(language).or_default() += b - a;
+    }
+    // Empty when nothing was voiced (then the chunk does not vote).
+    let language = lang_ms
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(l, _)| l)
+        .unwrap_or_default();
+    for seg in &mut out {
+        seg.start += start_ms;
+        seg.end += start_ms;
+    }
+    Ok((out, language, dropped, voiced))
+}
+
+/// Runs whisper on one window (`w0` = its start in ms from the chunk start);
+/// appends the kept segments (times from the chunk start) to `out`. Returns
+/// the language used.
+#[allow(clippy::too_many_arguments)]
+fn run_window(
+    model: &Model,
+    state: &mut WhisperState,
+    params: FullParams,
+    window: &[f32],
+    w0: Ms,
+    opts: &TranscribeOptions,
+    out: &mut Vec<Segment>,
+    dropped: &mut [usize; 4],
+) -> Result<String> {
     // whisper.cpp refuses less than a second of audio; pad short windows.
     let mut padded;
     let input = if window.len() < SAMPLE_RATE as usize + 1600 {
@@ -667,9 +691,24 @@ fn rms_dbfs(x: &[f32]) -> f32 {
 /// A segment that only annotates non-speech: "[Music]", "(applause)", "♪♪",
 /// "[BLANK_AUDIO]", "*laughs*".
 fn is_annotation(text: &str) -> bool {
-    let t = text.trim();
-    let wrapped = |o: char, c: char| t.starts_with(o) && t.ends_with(c);
-    if wrapped('[', ']') || wrapped('(', ')') || wrapped('（', '）') || wrapped('*', '*') {
+    // Remove bracketed spans ("(笑)", "[Music]"), then see what is left.
+    let mut rest = String::with_capacity(text.len());
+    let mut close: Option<char> = None;
+    for c in text.chars() {
+        match close {
+            Some(cl) if c == cl => close = None,
+            Some(_) => {}
+            None => match c {
+                '[' => close = Some(']'),
+                '(' => close = Some(')'),
+                '（' => close = Some('）'),
+                '【' => close = Some('】'),
+                _ => rest.push(c),
+            },
+        }
+    }
+    let t = rest.trim();
+    if t.len() >= 2 && t.starts_with('*') && t.ends_with('*') {
         return true;
     }
     !t.chars().any(|c| c.is_alphanumeric())
@@ -736,9 +775,31 @@ type RunOutput = (Vec<(usize, Segment)>, Vec<String>, TranscriptStats);
 /// Shared driver of [`transcribe`] and [`transcribe_session`].
 struct Run<'a> {
     opts: &'a TranscribeOptions,
-    key: String,
+    /// Checkpoint key per recording: the run's settings and that file.
+    keys: Vec<String>,
     prompt: Option<String>,
     checkpoint: Option<(&'a Store, &'a str, &'a str)>,
+}
+
+/// The quietest 20 ms frame of `samples[from..to)` (positions in ms from
+/// `base`), as a position in ms: where one chunk hands over to the next.
+fn quietest_cut(samples: &[f32], base: Ms, from: Ms, to: Ms) -> Ms {
+    const FRAME: Ms = 20;
+    let mut best = (f32::INFINITY, from);
+    let mut t = from;
+    while t + FRAME <= to {
+        let i = ((t - base).max(0) as usize * PER_MS).min(samples.len());
+        let j = ((t + FRAME - base).max(0) as usize * PER_MS).min(samples.len());
+        if j <= i {
+            break;
+        }
+        let l = rms_dbfs(&samples[i..j]);
+        if l < best.0 {
+            best = (l, t);
+        }
+        t += FRAME;
+    }
+    best.1
 }
 
 impl Run<'_> {
@@ -755,14 +816,15 @@ impl Run<'_> {
             audio_ms: audio_total,
             ..Default::default()
         };
-        // Checkpoints of this run (same key), by (recording, index).
+        // Checkpoints of this run (the recording's key), by (recording, index).
         let mut done: std::collections::BTreeMap<(usize, usize), ChunkResult> = Default::default();
         if let (Some((store, room, session)), true) = (self.checkpoint, opts.resume) {
             for (name, bytes) in store.read_work(room, session, WORK_AREA)? {
                 let Ok(c) = serde_json::from_slice::<ChunkResult>(&bytes) else {
                     continue; // a damaged checkpoint is redone
                 };
-                if c.key == self.key && c.version == CHECKPOINT_VERSION && name.ends_with(".json") {
+                let ours = self.keys.get(c.recording).is_some_and(|k| *k == c.key);
+                if ours && c.version == CHECKPOINT_VERSION && name.ends_with(".json") {
                     done.insert((c.recording, c.index), c);
                 }
             }
@@ -774,7 +836,11 @@ impl Run<'_> {
         for (ri, (job, plan)) in jobs.iter().zip(&plans).enumerate() {
             let mut stream: Option<AudioStream> = None;
             let mut carry: Option<(Ms, Vec<f32>)> = None;
+            // Where the next chunk starts: one cut per join, at the quietest
+            // frame within the overlap, chosen by the chunk before it.
+            let mut cut: Ms = 0;
             for (ci, &(s, e)) in plan.iter().enumerate() {
+                let last = ci + 1 == plan.len();
                 let result = if let Some(c) = done.remove(&(ri, ci)) {
                     stats.chunks_resumed += 1;
                     (c, true)
@@ -796,7 +862,11 @@ impl Run<'_> {
                     }
                     let (m, st) = model.as_mut().expect("loaded above");
                     let a = (s - opts.overlap_ms).max(0);
-                    let b = (e + opts.overlap_ms).min(job.duration_ms);
+                    let b = if last {
+                        job.duration_ms
+                    } else {
+                        (e + opts.overlap_ms).min(job.duration_ms)
+                    };
                     let t0 = Instant::now();
                     let strm = match stream.as_mut() {
                         Some(x) => x,
@@ -817,38 +887,55 @@ impl Run<'_> {
                     }
                     let before = samples.len();
                     strm.read_until(b, &mut samples)?;
+                    if last {
+                        // Audio past the container's stated length is kept.
+                        while strm.read(&mut samples, SAMPLE_RATE as usize)? > 0 {}
+                    }
                     stats.decoded_ms += ((samples.len() - before) / PER_MS) as Ms;
+                    stats.bad_packets += strm.take_bad_packets();
                     let next_a = (e - opts.overlap_ms).max(0);
-                    if next_a >= a {
+                    if !last && next_a >= a {
                         let from = (((next_a - a) as usize) * PER_MS).min(samples.len());
                         carry = Some((next_a, samples[from..].to_vec()));
                     }
                     stats.decode_seconds += t0.elapsed().as_secs_f64();
+                    let got_end = a + (samples.len() / PER_MS) as Ms;
+                    let end_cut = if last {
+                        got_end.max(cut)
+                    } else if let Some(next) = done.get(&(ri, ci + 1)) {
+                        next.start // the next chunk was done with this cut
+                    } else {
+                        quietest_cut(&samples, a, next_a.max(cut), b.min(got_end))
+                    };
+                    let from = (((cut - a).max(0) as usize) * PER_MS).min(samples.len());
+                    let to = (((end_cut - a).max(0) as usize) * PER_MS).clamp(from, samples.len());
                     let t1 = Instant::now();
-                    let (segs, language, dropped) =
-                        run_chunk(m, st, &samples, a, opts, self.prompt.as_deref())?;
+                    let (segs, language, dropped, voiced) =
+                        run_chunk(m, st, &samples[from..to], cut, opts, self.prompt.as_deref())?;
                     stats.model_seconds += t1.elapsed().as_secs_f64();
                     stats.chunks_transcribed += 1;
-                    stats.transcribed_ms += e - s;
+                    stats.transcribed_ms += end_cut - cut;
+                    stats.voiced_ms += voiced;
                     let c = ChunkResult {
                         version: CHECKPOINT_VERSION,
-                        key: self.key.clone(),
+                        key: self.keys[ri].clone(),
                         recording: ri,
                         index: ci,
-                        start: s,
-                        end: e,
+                        start: cut,
+                        end: end_cut,
                         language,
                         segments: segs,
                         dropped,
                     };
                     if let Some((store, room, session)) = self.checkpoint {
-                        let name = format!("{}-r{ri:03}-c{ci:06}.json", &self.key[..16]);
+                        let name = format!("{}-r{ri:03}-c{ci:06}.json", &self.keys[ri][..16]);
                         let bytes = serde_json::to_vec(&c).expect("serialisable");
                         store.save_work(room, session, WORK_AREA, &name, &bytes)?;
                     }
                     (c, false)
                 };
                 let (c, resumed) = result;
+                cut = c.end;
                 n_done += 1;
                 audio_done += e - s;
                 let keep = progress(&Progress {
@@ -876,7 +963,8 @@ impl Run<'_> {
                 }
             }
         }
-        // Merge: a segment belongs to the chunk its midpoint falls in.
+        // Each chunk transcribed only its own span [start, end) between two
+        // cuts; a segment whose (trimmed) midpoint left it is dropped.
         let mut merged: Vec<(usize, Segment)> = Vec::new();
         let mut lang_count: std::collections::BTreeMap<String, usize> = Default::default();
         for c in &results {
@@ -884,10 +972,12 @@ impl Run<'_> {
             stats.dropped_no_speech += c.dropped[NO_SPEECH];
             stats.dropped_repeats += c.dropped[REPEATS];
             stats.dropped_annotations += c.dropped[ANNOTATIONS];
-            *lang_count.entry(c.language.clone()).or_default() += 1;
+            if !c.language.is_empty() {
+                *lang_count.entry(c.language.clone()).or_default() += 1;
+            }
             for s in &c.segments {
                 let mid = (s.start + s.end) / 2;
-                if mid >= c.start && mid < c.end {
+                if mid >= c.start && mid < c.end.max(c.start + 1) {
                     merged.push((c.recording, s.clone()));
                 } else {
                     stats.dropped_duplicates += 1;
@@ -895,8 +985,9 @@ impl Run<'_> {
             }
         }
         merged.sort_by_key(|(r, s)| (*r, s.start, s.end));
-        // Across joins: a segment overlapping the one before in time with the
-        // same (or contained) text is the same speech seen by both chunks.
+        // A segment overlapping the one before in time with the same (or
+        // contained) text is one speech seen twice; the same text again within
+        // 10 s, more than `max_repeats` times in a row, is a loop.
         let mut out: Vec<(usize, Segment)> = Vec::with_capacity(merged.len());
         let mut run_len = 0usize;
         for (r, s) in merged {
@@ -913,7 +1004,7 @@ impl Run<'_> {
                     }
                     continue;
                 }
-                if same_rec && a == b {
+                if same_rec && a == b && s.start - prev.end < 10_000 {
                     run_len += 1;
                     if run_len >= opts.max_repeats {
                         stats.dropped_repeats += 1;
@@ -931,22 +1022,14 @@ impl Run<'_> {
     }
 }
 
-fn run_key(jobs: &[Job], opts: &TranscribeOptions, prompt: Option<&str>) -> Result<String> {
+/// One checkpoint key per recording: the model file, the options that change
+/// the output, the prompt and that recording's identity. Registering another
+/// recording leaves the keys (and checkpoints) of the others valid.
+fn run_keys(jobs: &[Job], opts: &TranscribeOptions, prompt: Option<&str>) -> Result<Vec<String>> {
     let (model_size, model_sha) = crate::store::file_digest(&opts.model)?;
-    let mut h = Sha256::new();
-    let mut put = |s: &str| {
-        h.update((s.len() as u64).to_le_bytes());
-        h.update(s.as_bytes());
-    };
-    put(&format!("v{CHECKPOINT_VERSION}"));
-    put(&format!("{model_size}:{model_sha}"));
-    for j in jobs {
-        put(&j.identity);
-        put(&j.duration_ms.to_string());
-    }
-    put(opts.language.code());
-    put(&format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}",
+    let settings = format!(
+        "v{CHECKPOINT_VERSION}|{model_size}:{model_sha}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        opts.language.code(),
         opts.simplified_chinese,
         opts.chunk_ms,
         opts.overlap_ms,
@@ -954,10 +1037,25 @@ fn run_key(jobs: &[Job], opts: &TranscribeOptions, prompt: Option<&str>) -> Resu
         opts.no_speech_threshold,
         opts.logprob_threshold,
         opts.silence_dbfs,
-        opts.max_repeats
-    ));
-    put(prompt.unwrap_or(""));
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        opts.max_repeats,
+        prompt.unwrap_or("").len(),
+    );
+    Ok(jobs
+        .iter()
+        .map(|j| {
+            let mut h = Sha256::new();
+            for part in [
+                settings.as_str(),
+                prompt.unwrap_or(""),
+                j.identity.as_str(),
+                &j.duration_ms.to_string(),
+            ] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect())
 }
 
 fn job_for(path: &Path, offset_ms: Ms, sha: Option<&str>) -> Result<Job> {
@@ -1043,7 +1141,7 @@ pub fn transcribe(
     let prompt = opts.initial_prompt.clone();
     let run = Run {
         opts,
-        key: run_key(&jobs, opts, prompt.as_deref())?,
+        keys: run_keys(&jobs, opts, prompt.as_deref())?,
         prompt,
         checkpoint: None,
     };
@@ -1078,6 +1176,19 @@ pub fn transcribe_session(
     let dir = store.session_dir(room, session)?;
     let mut jobs = Vec::new();
     for r in &data.session.recordings {
+        let p = recording_path(&dir, r);
+        let size = std::fs::metadata(&p)
+            .map_err(|e| VapError::io(&p, e))?
+            .len();
+        if r.size_bytes.is_some_and(|n| n != size) {
+            return Err(VapError::format(
+                &p,
+                format!(
+                    "has {size} bytes, not the {} registered: the file changed since it was registered",
+                    r.size_bytes.unwrap_or(0)
+                ),
+            ));
+        }
         jobs.push(job_for(
             &recording_path(&dir, r),
             r.offset_ms,
@@ -1090,14 +1201,34 @@ pub fn transcribe_session(
         .or_else(|| build_initial_prompt(&data, &opts.language));
     let run = Run {
         opts,
-        key: run_key(&jobs, opts, prompt.as_deref())?,
+        keys: run_keys(&jobs, opts, prompt.as_deref())?,
         prompt,
         checkpoint: Some((store, room, session)),
     };
     let (segs, languages, stats) = run.go(&jobs, progress)?;
-    let utterances = to_utterances(segs, &jobs, Some(&data));
-    let stored = store.update_session(room, session, &[WORK_AREA], |d| {
-        d.utterances = utterances;
+    let shas: Vec<Option<String>> = data
+        .session
+        .recordings
+        .iter()
+        .map(|r| r.sha256.clone())
+        .collect();
+    // Offsets and speakers are read at the commit, under the store's lock: a
+    // recording registered or re-offset during a long run is not overwritten
+    // with the values read at its start.
+    let stored = store.update_session(room, session, &[WORK_AREA], move |d| {
+        let now: Vec<Option<String>> =
+            d.session.recordings.iter().map(|r| r.sha256.clone()).collect();
+        if now != shas {
+            return Err(VapError::InvalidArgument(format!(
+                "the recordings of '{}/{}' changed during the transcription; run it again (finished chunks are reused)",
+                d.room.id, d.session.id
+            )));
+        }
+        let mut jobs = jobs;
+        for (j, r) in jobs.iter_mut().zip(&d.session.recordings) {
+            j.offset_ms = r.offset_ms;
+        }
+        d.utterances = to_utterances(segs, &jobs, Some(d));
         Ok(())
     })?;
     Ok(Transcript {
@@ -1146,6 +1277,8 @@ mod tests {
         assert!(is_annotation("(applause)"));
         assert!(is_annotation("♪ ♪"));
         assert!(!is_annotation("the [new] serum"));
+        assert!(!is_annotation("(笑) 大家好 (笑)"));
+        assert!(is_annotation("*laughs*"));
     }
 
     #[test]

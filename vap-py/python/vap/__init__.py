@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
-from . import _vap
+from . import _media, _vap
 from ._align import (
     ClockOffset,
+    Duration,
+    Instant,
     Timeline,
     align_options,
     builtin_lexicon,
@@ -33,6 +35,7 @@ from ._align import (
     fold,
     lexicon_count,
     merge_asof,
+    to_instant_ms,
 )
 from ._attribute import (
     Attribution,
@@ -58,7 +61,27 @@ from ._detect import (
     dynp,
     pelt,
 )
+from ._media import (
+    AudioStream,
+    Located,
+    Progress,
+    Recording,
+    RecordingInfo,
+    Still,
+    StreamInfo,
+    Transcript,
+    TranscriptStats,
+    Utterance,
+    VideoIndex,
+    audio_chunks,
+    decode_audio,
+    probe,
+    set_whisper_log,
+    still_frame,
+    transcribe,
+)
 from ._vap import (
+    AUDIO_SAMPLE_RATE,
     AlreadyExistsError,
     FormatError,
     InternalError,
@@ -111,6 +134,24 @@ __all__ = [
     "lexicon_count",
     "merge_asof",
     "room_timeline",
+    "AUDIO_SAMPLE_RATE",
+    "AudioStream",
+    "Located",
+    "Progress",
+    "Recording",
+    "RecordingInfo",
+    "Still",
+    "StreamInfo",
+    "Transcript",
+    "TranscriptStats",
+    "Utterance",
+    "VideoIndex",
+    "audio_chunks",
+    "decode_audio",
+    "probe",
+    "set_whisper_log",
+    "still_frame",
+    "transcribe",
     "FormatError",
     "InternalError",
     "InvalidArgumentError",
@@ -243,6 +284,24 @@ class Session:
         must be on the platform clock."""
         tl = self.attribution_timeline(step, **(timeline_options or {}))
         return attribute(tl, **options)
+
+    @property
+    def recordings(self) -> list[Recording]:
+        """The recordings registered on the session, in order."""
+        return _media._recordings(self.session)
+
+    def locate(self, t: Instant) -> Located | None:
+        """Where session instant ``t`` (ms since the epoch, a ``datetime`` or an
+        ISO string) is in the recordings: the recording covering it (the first
+        registered, when several do) and the position in it; ``None`` when no
+        recording covers it."""
+        out = self._inner.locate_json(to_instant_ms(t, "t"))
+        return None if out is None else Located(**json.loads(out))
+
+    def initial_prompt(self, language: str = "auto") -> str | None:
+        """The prompt ``Store.transcribe`` primes Whisper with by default: the
+        session's product names and aliases (``None`` without products)."""
+        return self._inner.initial_prompt(language)
 
     def shift_transcript(self, delta_ms: int) -> Session:
         """A copy with every utterance moved by ``delta_ms``."""
@@ -455,6 +514,105 @@ class Store:
     def room_model(self, room: str, name: str) -> RoomModel:
         """A model saved with ``fit_room_model(..., name=)`` or ``RoomModel.save``."""
         return RoomModel.load(self, room, name)
+
+    # ---- recordings
+    def register_recording(
+        self, room: str, session: str, path: PathLike, offset_ms: Instant | None = None
+    ) -> Recording:
+        """Registers a recording on a stored session: probes it (it must hold
+        audio or video), records its absolute path, size, sha256, duration and
+        ``offset_ms`` to the session clock (``session time = offset_ms +
+        position``; ``None``: the session's start), atomically. The same file
+        (by sha256) cannot be registered twice (``vap.AlreadyExistsError``).
+
+        When the offset is not known, register at the session's start,
+        ``transcribe``, then ``estimate_recording_offset`` and
+        ``set_recording_offset``."""
+        offset = None if offset_ms is None else to_instant_ms(offset_ms, "offset_ms")
+        out = self._inner.register_recording(room, session, os.fspath(path), offset)
+        return Recording(**json.loads(out))
+
+    def transcribe(
+        self,
+        room: str,
+        session: str,
+        model: PathLike,
+        *,
+        language: str = "auto",
+        chunk: Duration = "5min",
+        overlap: Duration = "3s",
+        threads: int = 0,
+        beam_size: int = 1,
+        initial_prompt: str | None = None,
+        progress: _media.ProgressArg = True,
+        resume: bool = True,
+        **options: Any,
+    ) -> Transcript:
+        """Transcribes every recording of a stored session and replaces its
+        utterances with the result, atomically. Speakers are the anchors on
+        shift; the prompt defaults to the session's products
+        (``Session.initial_prompt``).
+
+        Every chunk is checkpointed in the store as soon as it is done: after
+        a crash, a kill or a stop (an exception from ``progress``, Ctrl-C), the
+        same call continues with the chunks left (``stats.chunks_resumed``);
+        ``resume=False`` starts over. Other arguments as ``vap.transcribe``."""
+        opts = _media.transcribe_options(
+            language=language,
+            chunk=chunk,
+            overlap=overlap,
+            threads=threads,
+            beam_size=beam_size,
+            initial_prompt=initial_prompt,
+            resume=bool(resume),
+            **options,
+        )
+        with _media.progress_callback(progress, f"{room}/{session}") as cb:
+            out = self._inner.transcribe(room, session, os.fspath(model), opts, cb)
+        return Transcript._from_json(out)
+
+    def estimate_recording_offset(
+        self,
+        room: str,
+        session: str,
+        index: int = 0,
+        *,
+        max_lag: Duration = "60s",
+        step: Duration = "5s",
+        min_confidence: float = 0.99,
+        null_draws: int = 200,
+        seed: int = 0,
+    ) -> ClockOffset:
+        """How far the transcript of recording ``index`` runs ahead of the
+        platform clock, from products explained on the platform vs named in
+        the utterances within the recording's span (as
+        ``Session.estimate_transcript_offset``). Never applied: the corrected
+        offset is ``recording.offset_ms - estimate.offset_ms``; set it with
+        ``set_recording_offset``. A short session needs a smaller ``max_lag``
+        and ``step`` (the defaults need about 280 s of data)."""
+        from ._align import _offset_options
+
+        opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
+        out = self._inner.estimate_recording_offset(room, session, int(index), opts)
+        return ClockOffset(**json.loads(out))
+
+    def set_recording_offset(
+        self, room: str, session: str, index: int, offset_ms: Instant
+    ) -> Session:
+        """Sets the offset of recording ``index`` and moves the utterances
+        transcribed from it by the same amount, in one atomic replacement;
+        returns the session as stored."""
+        inner = self._inner.set_recording_offset(
+            room, session, int(index), to_instant_ms(offset_ms, "offset_ms")
+        )
+        return Session(inner)
+
+    def still(self, room: str, session: str, t: Instant, max_width: int | None = None) -> Still:
+        """The video frame shown at session instant ``t`` (``Session.locate``
+        then ``vap.still_frame``); ``vap.NotFoundError`` when no recording
+        covers ``t``."""
+        png, meta = self._inner.still(room, session, to_instant_ms(t, "t"), max_width)
+        return Still(png=png, **json.loads(meta))
 
     def models(self, room: str) -> list[str]:
         """Names of the models saved for ``room``."""
