@@ -706,6 +706,10 @@ export interface TranscriptStats {
   decoded_ms: number
   /** Audio of the chunks run through the model in this call, ms. */
   transcribed_ms: number
+  /** Of that, audio the voice detector sent to the model, ms. */
+  voiced_ms: number
+  /** Damaged packets skipped while decoding. */
+  bad_packets: number
   decode_seconds: number
   model_seconds: number
   dropped_silence: number

@@ -42,6 +42,10 @@ fn make(dir: &Path, name: &str, minutes: f64, voice: &str, texts: &[&str]) -> Pa
     out
 }
 
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -58,31 +62,55 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("models"));
     let tmp = tempfile::tempdir().unwrap();
-    let en = make(
-        tmp.path(),
-        "en.mp4",
-        minutes,
-        "en",
-        &[
-            "Welcome to the live room, everyone.",
-            "Try the herbal shampoo today, it smells fresh.",
-            "The face cream is on sale now, only ninety nine.",
-            "Look at this red lipstick on my hand.",
-            "This sunscreen protects your skin all day.",
-            "Order now, the discount ends at nine tonight.",
-        ],
-    );
+    // Distinct sentences in a row (whisper falls back to sampling on
+    // repetitive text, which real speech is not).
+    let en_texts: Vec<String> = [
+        "Try the {} today.",
+        "The {} is on sale now.",
+        "Look at this {} in my hand.",
+        "Order the {} before nine tonight.",
+        "This {} is our best seller.",
+    ]
+    .iter()
+    .flat_map(|t| {
+        [
+            "shampoo",
+            "face cream",
+            "lipstick",
+            "sunscreen",
+            "perfume",
+            "hair dryer",
+            "serum",
+            "mascara",
+        ]
+        .map(|p| t.replace("{}", p))
+    })
+    .collect();
+    let zh_texts: Vec<String> = [
+        "jin1 tian1 {} te4 jia4",
+        "ma3 shang4 xia4 dan1 {}",
+        "kan4 yi2 xia4 zhe4 ge4 {}",
+        "{} mai3 yi1 song4 yi1",
+    ]
+    .iter()
+    .flat_map(|t| {
+        [
+            "jing1 hua2 ye4",
+            "kou3 hong2",
+            "fang2 shai4 shuang1",
+            "xiang1 shui3",
+            "mian4 mo2",
+        ]
+        .map(|p| t.replace("{}", p))
+    })
+    .collect();
+    let en = make(tmp.path(), "en.mp4", minutes, "en", &refs(&en_texts));
     let zh = make(
         tmp.path(),
         "zh.mp4",
         minutes,
         "cmn-latn-pinyin",
-        &[
-            "huan1 ying2 lai2 dao4 zhi2 bo1 jian1",
-            "jin1 tian1 jing1 hua2 ye4 te4 jia4",
-            "ma3 shang4 xia4 dan1",
-            "xie4 xie4 da4 jia1",
-        ],
+        &refs(&zh_texts),
     );
     let mut report = serde_json::Map::new();
     println!("media bench: {minutes} min of continuous speech, 2 threads per run where the machine has them");

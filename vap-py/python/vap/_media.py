@@ -285,6 +285,8 @@ class TranscriptStats:
     audio_ms: int
     decoded_ms: int
     transcribed_ms: int
+    voiced_ms: int
+    bad_packets: int
     decode_seconds: float
     model_seconds: float
     dropped_silence: int
