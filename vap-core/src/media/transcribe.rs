@@ -5,7 +5,7 @@
 //! a segment belongs to the chunk its midpoint falls in, and a segment that
 //! repeats the text of its neighbour across a join is dropped. Segments whose
 //! audio is near silence, which whisper itself thinks hold no speech, which
-//! only annotate non-speech ("[Music]") or which repeat the same text over and
+//! only annotate non-speech (`[Music]`) or which repeat the same text over and
 //! over (whisper's failure mode on music) are filtered and counted.
 //!
 //! Through the store ([`transcribe_session`]) every chunk is checkpointed as a
@@ -276,7 +276,7 @@ pub struct TranscriptStats {
     pub dropped_no_speech: usize,
     /// Segments dropped as repeated text.
     pub dropped_repeats: usize,
-    /// Segments dropped as non-speech annotations ("[Music]", "(applause)").
+    /// Segments dropped as non-speech annotations (`[Music]`, `(applause)`).
     pub dropped_annotations: usize,
     /// Segments dropped as duplicates at chunk joins.
     pub dropped_duplicates: usize,
@@ -688,8 +688,8 @@ fn rms_dbfs(x: &[f32]) -> f32 {
     }
 }
 
-/// A segment that only annotates non-speech: "[Music]", "(applause)", "♪♪",
-/// "[BLANK_AUDIO]", "*laughs*".
+/// A segment that only annotates non-speech: `[Music]`, `(applause)`, `♪♪`,
+/// `[BLANK_AUDIO]`, `*laughs*`.
 fn is_annotation(text: &str) -> bool {
     // Remove bracketed spans ("(笑)", "[Music]"), then see what is left.
     let mut rest = String::with_capacity(text.len());
