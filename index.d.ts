@@ -26,8 +26,10 @@ export type ErrorCode =
   | 'VAP_INVALID_ARGUMENT'
   | 'VAP_INTERNAL'
 
-/** Every error code, in declaration order. */
+/** Every error code, in the core's order (`errorCodes()`, frozen). */
 export declare const ERROR_CODES: readonly ErrorCode[]
+/** Every error code, in the core's order (a new array each call). */
+export declare function errorCodes(): ErrorCode[]
 
 /** One problem found in the input. */
 export interface Problem {
@@ -189,8 +191,10 @@ export interface TableRows {
 /** The name of a session table. */
 export type TableName = keyof TableRows
 
-/** The tables of a session, in write order. */
+/** The tables of a session, in write order (`tableNames()`, frozen). */
 export declare const TABLE_NAMES: readonly TableName[]
+/** The tables of a session, in write order, from the core (a new array each call). */
+export declare function tableNames(): TableName[]
 
 /**
  * Rows as accepted on input (`fromTables`, `Store.replaceTable`): the output
@@ -569,9 +573,11 @@ export declare class Store {
    */
   setRecordingOffset(room: string, session: string, index: number, offsetMs: Ms): Session
   /**
-   * The video frame at session instant `tMs` as a PNG, from the recording
-   * covering it (`VAP_NOT_FOUND` when none does).
+   * The video frame at session instant `tMs` as RGB pixels (and a PNG with
+   * `{ png: true }`), from the recording covering it (`VAP_NOT_FOUND` when
+   * none does).
    */
+  still(room: string, session: string, tMs: Ms, options: StillOptions & { png: true }): SessionStill & WithPng
   still(room: string, session: string, tMs: Ms, options?: StillOptions): SessionStill
 }
 
@@ -626,6 +632,51 @@ export declare function probe(path: string): RecordingInfo
  * audio is `VAP_FORMAT`.
  */
 export declare function decodeAudio(path: string, options?: { startMs?: number; endMs?: number }): Float32Array
+
+/** Options of `audioChunks` (positions and lengths in ms). */
+export interface AudioChunksOptions {
+  /** Chunk length (default 30 000: the core's); must be positive. */
+  chunkMs?: number
+  /** Position to start from (default: the beginning). */
+  startMs?: number
+  /** Position to stop at, exclusive (default: the end); not before `startMs`. */
+  endMs?: number
+}
+
+/** One chunk of `audioChunks`. */
+export interface AudioChunk {
+  /** Position of the first sample, ms from the recording's start. */
+  start_ms: number
+  /** 16 kHz mono samples. */
+  samples: Float32Array
+}
+
+/**
+ * A recording's audio in fixed-length chunks, decoded as it is iterated (one
+ * chunk in memory at a time). An iterator: `for (const c of chunks)`, or
+ * `next()` by hand; a decoding error is thrown by `next()`.
+ */
+export declare class AudioChunks implements IterableIterator<AudioChunk> {
+  private constructor()
+  /** Chunk length, ms. */
+  get chunkMs(): number
+  /** The next chunk, or `{ done: true }` after the last. */
+  next(): IteratorResult<AudioChunk, undefined>
+  /** Stops early (what `break` in a `for ... of` calls): frees the decoder. */
+  return(): IteratorResult<AudioChunk, undefined>
+  /** Frees the decoder; `next()` then answers `{ done: true }`. */
+  close(): void
+  [Symbol.iterator](): AudioChunks
+}
+
+/**
+ * The audio of a recording in chunks of `chunkMs` (16 kHz mono, the last
+ * chunk shorter) from `startMs` to `endMs`; concatenated, the chunks are
+ * `decodeAudio(path, { startMs, endMs })`. The options are checked before
+ * anything is read (`VAP_INVALID_ARGUMENT`); a missing file is `VAP_IO`, one
+ * without audio `VAP_FORMAT`.
+ */
+export declare function audioChunks(path: string, options?: AudioChunksOptions): AudioChunks
 
 /** `'auto'` (multilingual models only), `'zh'`, `'en'` or another whisper language code (`'ja'`, ...). */
 export type Language = 'auto' | 'zh' | 'en' | (string & {})
@@ -774,20 +825,30 @@ export declare function videoIndex(path: string): VideoIndex
 
 /** Options of the stills. */
 export interface StillOptions {
-  /** Scale down to at most this many pixels wide, aspect kept (default: full size). */
+  /** Scale down to at most this many pixels wide, aspect kept (default: full size; 0 is `VAP_INVALID_ARGUMENT`). */
   maxWidth?: number
+  /** Also return the frame as a PNG file (`png`), encoded by the core (default false). */
+  png?: boolean
 }
 
 /** A still frame. */
 export interface Still {
-  /** A PNG file (8-bit RGB). */
-  png: Buffer
+  /** The pixels, 8-bit RGB: `height` rows of `width` RGB triples, top row first. */
+  rgb: Buffer
+  /** The frame as a PNG file (8-bit RGB), when `{ png: true }` asked for it. */
+  png?: Buffer
   width: number
   height: number
   /** Time of the frame shown, ms from the container start. */
   frame_ms: number
   /** The recording it came from. */
   path: string
+}
+
+/** A still with its PNG file (`{ png: true }`). */
+export interface WithPng {
+  /** The frame as a PNG file (8-bit RGB). */
+  png: Buffer
 }
 
 /** A still of a stored session (`Store.still`). */
@@ -799,10 +860,11 @@ export interface SessionStill extends Still {
 }
 
 /**
- * The frame shown at `positionMs` as a PNG, decoded exactly (from the
- * keyframe before). A position past the end gives the last frame; a negative
- * one is `VAP_INVALID_ARGUMENT`.
+ * The frame shown at `positionMs` as RGB pixels (and a PNG with `{ png: true
+ * }`), decoded exactly (from the keyframe before). A position past the end
+ * gives the last frame; a negative one is `VAP_INVALID_ARGUMENT`.
  */
+export declare function stillFrame(path: string, positionMs: number, options: StillOptions & { png: true }): Still & WithPng
 export declare function stillFrame(path: string, positionMs: number, options?: StillOptions): Still
 
 /** Where a session instant is in the recordings. */

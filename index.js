@@ -7,30 +7,14 @@
 
 const native = require('./native.js')
 
-/** Error codes carried by every error vap throws (`error.code`). */
-const ERROR_CODES = Object.freeze([
-  'VAP_VALIDATION',
-  'VAP_FORMAT',
-  'VAP_IO',
-  'VAP_NOT_FOUND',
-  'VAP_ALREADY_EXISTS',
-  'VAP_VERSION',
-  'VAP_INVALID_ARGUMENT',
-  'VAP_INTERNAL',
-])
+/** Error codes carried by every error vap throws (`error.code`), from the core. */
+const ERROR_CODES = Object.freeze(native.errorCodes())
 
-/** The tables of a session, in write order. */
-const TABLE_NAMES = Object.freeze([
-  'anchors',
-  'shifts',
-  'products',
-  'segments',
-  'promotions',
-  'comments',
-  'orders',
-  'utterances',
-  'metrics',
-])
+/** The tables of a session, in write order, from the core. */
+const TABLE_NAMES = Object.freeze(native.tableNames())
+
+/** The names of vap's option sets (`optionDefaults(name)`), from the core. */
+const OPTION_SETS = Object.freeze(native.optionSets())
 
 module.exports = {
   Session: native.Session,
@@ -63,6 +47,8 @@ module.exports = {
   momentEvents: native.momentEvents,
   probe: native.probe,
   decodeAudio: native.decodeAudio,
+  audioChunks: native.audioChunks,
+  AudioChunks: native.AudioChunks,
   transcribe: native.transcribe,
   transcribeSync: native.transcribeSync,
   VideoIndex: native.VideoIndex,
@@ -72,7 +58,13 @@ module.exports = {
   setNumThreads: native.setNumThreads,
   numThreads: native.numThreads,
   version: native.version,
+  errorCodes: native.errorCodes,
+  tableNames: native.tableNames,
+  optionSets: native.optionSets,
+  optionDefaults: native.optionDefaults,
+  resolveOptions: native.resolveOptions,
   __panicForTests: native.__panicForTests,
   ERROR_CODES,
   TABLE_NAMES,
+  OPTION_SETS,
 }

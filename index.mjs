@@ -35,6 +35,8 @@ export const {
   momentEvents,
   probe,
   decodeAudio,
+  audioChunks,
+  AudioChunks,
   transcribe,
   transcribeSync,
   VideoIndex,
@@ -44,8 +46,14 @@ export const {
   setNumThreads,
   numThreads,
   version,
+  errorCodes,
+  tableNames,
+  optionSets,
+  optionDefaults,
+  resolveOptions,
   __panicForTests,
   ERROR_CODES,
   TABLE_NAMES,
+  OPTION_SETS,
 } = vap
 export default vap

@@ -48,14 +48,14 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     g.bench_function("scan_timeline/12h-30s", |b| {
-        b.iter(|| detect::scan_timeline(&tl, &opts, None).unwrap())
+        b.iter(|| detect::timeline_moments(&tl, &opts, None).unwrap())
     });
     let with_shifts = DetectOptions {
         shifts: true,
         ..Default::default()
     };
     g.bench_function("scan_timeline_with_shifts/12h-30s", |b| {
-        b.iter(|| detect::scan_timeline(&tl, &with_shifts, None).unwrap())
+        b.iter(|| detect::timeline_moments(&tl, &with_shifts, None).unwrap())
     });
     let tl1 = Timeline::build(&room, &AlignOptions::default()).unwrap();
     let fine = DetectOptions {
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     g.bench_function("scan_timeline/12h-1s", |b| {
-        b.iter(|| detect::scan_timeline(&tl1, &fine, None).unwrap())
+        b.iter(|| detect::timeline_moments(&tl1, &fine, None).unwrap())
     });
     g.finish();
 }

@@ -160,7 +160,7 @@ fn run() -> vap_core::Result<()> {
     }
 
     // The moments of truth: what to watch first, and what drove it.
-    let moments = vap_core::detect::scan(&aligned, &vap_core::detect::DetectOptions::default())?;
+    let moments = vap_core::detect::moments(&aligned, &vap_core::detect::DetectOptions::default())?;
     let events = vap_core::detect::events(&moments, 60_000);
     println!(
         "  moments     {} found, {} events; the largest by GMV:",

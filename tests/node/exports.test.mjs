@@ -17,13 +17,30 @@ test('every native export is re-exported by index.js', () => {
   }
 })
 
-test('ERROR_CODES and TABLE_NAMES match the core', () => {
+test('ERROR_CODES and TABLE_NAMES come from the core', () => {
   assert.deepEqual([...vap.ERROR_CODES], [
     'VAP_VALIDATION', 'VAP_FORMAT', 'VAP_IO', 'VAP_NOT_FOUND', 'VAP_ALREADY_EXISTS',
     'VAP_VERSION', 'VAP_INVALID_ARGUMENT', 'VAP_INTERNAL',
   ])
+  assert.deepEqual([...vap.ERROR_CODES], vap.errorCodes())
+  assert.ok(Object.isFrozen(vap.ERROR_CODES) && Object.isFrozen(vap.TABLE_NAMES))
   const { data } = vap.simulate(SMALL)
   assert.deepEqual(data.tableNames, [...vap.TABLE_NAMES])
+  assert.deepEqual(vap.tableNames(), [...vap.TABLE_NAMES])
+  // Restated nowhere: index.js reads them from the addon.
+  const src = require('node:fs').readFileSync(require.resolve('../../index.js'), 'utf8')
+  assert.doesNotMatch(src, /'VAP_VALIDATION'|'anchors'/)
+})
+
+test('every code a thrown error carries is in ERROR_CODES', () => {
+  const e = (() => {
+    try {
+      vap.fromTables({}, {})
+    } catch (err) {
+      return err
+    }
+  })()
+  assert.ok(vap.ERROR_CODES.includes(e.code), e.code)
 })
 
 test('version is the crate version', () => {

@@ -181,6 +181,59 @@ test('decodeAudio: 16 kHz mono like the ffmpeg CLI, and a seek window equals the
   assertVapError(() => vap.decodeAudio(f.short, { start: 5 }), 'VAP_INVALID_ARGUMENT')
 })
 
+/** Every sample of the chunks, in order. */
+function joined(chunks) {
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.samples.length, 0))
+  let at = 0
+  for (const c of chunks) {
+    out.set(c.samples, at)
+    at += c.samples.length
+  }
+  return out
+}
+
+test('audioChunks: fixed-length chunks that concatenate to decodeAudio (the core chunks, as in Python)', () => {
+  const whole = vap.decodeAudio(f.short)
+  const it = vap.audioChunks(f.short, { chunkMs: 7_000 })
+  assert.ok(it instanceof vap.AudioChunks)
+  assert.equal(it.chunkMs, 7_000)
+  assert.equal(it[Symbol.iterator](), it, 'an iterator is its own iterable')
+  const chunks = [...it]
+  assert.deepEqual(chunks.map((c) => c.start_ms), [0, 7_000, 14_000, 21_000, 28_000])
+  assert.ok(chunks.slice(0, -1).every((c) => c.samples instanceof Float32Array && c.samples.length === 7 * 16_000))
+  assert.deepEqual(joined(chunks), whole)
+  assert.deepEqual(it.next(), { done: true, value: undefined }, 'ended')
+
+  // A window whose length the chunk does not divide: the last one is cut at the end.
+  const w = [...vap.audioChunks(f.short, { chunkMs: 1_500, startMs: 3_000, endMs: 8_000 })]
+  assert.deepEqual(w.map((c) => c.start_ms), [3_000, 4_500, 6_000, 7_500])
+  assert.deepEqual(joined(w), vap.decodeAudio(f.short, { startMs: 3_000, endMs: 8_000 }))
+
+  // The default chunk is the core's 30 s; next() by hand; break closes the decoder.
+  const d = vap.audioChunks(f.short)
+  assert.equal(d.chunkMs, 30_000)
+  const first = d.next()
+  assert.equal(first.done, false)
+  assert.equal(first.value.start_ms, 0)
+  assert.equal(first.value.samples.length, Math.min(whole.length, 30 * 16_000))
+  const e = vap.audioChunks(f.short, { chunkMs: 1_000 })
+  for (const c of e) {
+    assert.equal(c.start_ms, 0)
+    break
+  }
+  assert.equal(e.next().done, true, 'closed by break (return())')
+  const c = vap.audioChunks(f.short, { chunkMs: 1_000 })
+  c.close()
+  assert.equal(c.next().done, true)
+
+  // Options are checked before anything is read.
+  for (const o of [{ chunkMs: 0 }, { chunkMs: -5 }, { startMs: 5, endMs: 1 }, { chunk_ms: 5 }, { chunkMs: '1s' }]) {
+    assertVapError(() => vap.audioChunks(f.short, o), 'VAP_INVALID_ARGUMENT')
+  }
+  assertVapError(() => vap.audioChunks(f.videoOnly), 'VAP_FORMAT')
+  assertVapError(() => vap.audioChunks(join(dir, 'nope.mp4')), 'VAP_IO')
+})
+
 test('transcribe: keywords at the placed times, progress once per chunk, off the JS thread', async () => {
   const calls = []
   let ticks = 0
@@ -315,9 +368,12 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   // A moment's video position uses the corrected offset.
   assert.deepEqual(moved.locate(perfume.start_ms), { recording: 0, path: f.shop, position_ms: perfume.start_ms - fixed })
   assert.equal(moved.locate(fixed - 1), null)
-  const still = store.still('media-room', 's1', perfume.start_ms, { maxWidth: 80 })
+  const still = store.still('media-room', 's1', perfume.start_ms, { maxWidth: 80, png: true })
   assert.deepEqual([still.width, still.height, still.recording, still.position_ms], [80, 60, 0, perfume.start_ms - fixed])
   assert.ok(still.png.subarray(1, 4).equals(Buffer.from('PNG')))
+  const direct = vap.stillFrame(f.shop, perfume.start_ms - fixed, { maxWidth: 80 })
+  assert.ok(still.rgb.equals(direct.rgb), 'the same frame as stillFrame')
+  assert.equal(store.still('media-room', 's1', perfume.start_ms).png, undefined, 'no PNG unless asked')
   assertVapError(() => store.still('media-room', 's1', fixed - 1), 'VAP_NOT_FOUND')
   assertVapError(() => store.setRecordingOffset('media-room', 's1', 1, fixed), 'VAP_NOT_FOUND')
 })
@@ -447,8 +503,10 @@ test('videoIndex maps instants to frames; stills match ffmpeg pixel for pixel', 
 
   const d = tempDir(t, 'vap-stills-')
   for (const at of [0, 7_345, 29_990]) {
-    const still = vap.stillFrame(f.short, at)
+    const still = vap.stillFrame(f.short, at, { png: true })
     assert.ok(Buffer.isBuffer(still.png))
+    assert.ok(Buffer.isBuffer(still.rgb))
+    assert.equal(still.rgb.length, 160 * 120 * 3)
     assert.deepEqual([still.width, still.height], [160, 120])
     const frame = idx.frameAt(at)
     assert.ok(Math.abs(still.frame_ms - frame) < 1e-6, `${still.frame_ms} vs ${frame}`)
@@ -458,6 +516,7 @@ test('videoIndex maps instants to frames; stills match ffmpeg pixel for pixel', 
     const ours = ffmpeg(['-i', png, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'])
     const theirs = ffmpeg(['-i', f.short, '-ss', (frame / 1000).toFixed(3), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'])
     assert.equal(ours.length, 160 * 120 * 3)
+    assert.ok(ours.equals(still.rgb), 'the PNG holds exactly the core\'s pixels')
     assert.equal(theirs.length, ours.length)
     let sum = 0
     for (let i = 0; i < ours.length; i++) sum += Math.abs(ours[i] - theirs[i])
@@ -465,5 +524,8 @@ test('videoIndex maps instants to frames; stills match ffmpeg pixel for pixel', 
   }
   const small = vap.stillFrame(f.short, 1_000, { maxWidth: 80 })
   assert.deepEqual([small.width, small.height], [80, 60])
+  assert.equal(small.rgb.length, 80 * 60 * 3)
+  assert.equal(small.png, undefined, 'no PNG unless asked')
+  assertVapError(() => vap.stillFrame(f.short, 1_000, { png: 'yes' }), 'VAP_INVALID_ARGUMENT')
   assertVapError(() => vap.stillFrame(f.short, 1_000, { maxWidth: 0 }), 'VAP_INVALID_ARGUMENT')
 })

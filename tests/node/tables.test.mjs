@@ -68,6 +68,22 @@ test('fromTables reports every bad row with its row and field', () => {
   assert.match(e.message, /5 problem\(s\)/)
 })
 
+test('fromTables reports rows that are not rows with every problem validation finds (merged in the core)', () => {
+  const e = assertVapError(() => vap.fromTables(manifest, {
+    products,
+    orders: [
+      'not a row',
+      { id: 'o2', ts_ms: T0 + 2000, product_id: 'p1', quantity: 1, amount: -5, status: 'paid' },
+      { id: 'o3', ts_ms: T0 + 3000, product_id: 'p1', quantity: { n: 1 }, amount: 10, status: 'paid' },
+    ],
+  }), 'VAP_VALIDATION')
+  const got = e.problems.map((p) => `${p.file}:${p.row}:${p.field}`)
+  // The conversion's problems first, then validation's; all in one error.
+  assert.deepEqual(got.slice(0, 2).sort(), ['orders:1:null', 'orders:3:quantity'])
+  assert.ok(got.includes('orders:2:amount'), got.join(' '))
+  assert.match(e.message, new RegExp(`${e.problems.length} problem\\(s\\)`))
+})
+
 test('problems without a row or field have them as null', () => {
   const e = assertVapError(() => vap.fromTables(manifest, {
     anchors: [{ id: 'a1' }],

@@ -97,8 +97,23 @@ const idx: vap.VideoIndex = vap.videoIndex('a.mp4')
 const frames: Float64Array = idx.framesMs
 const at: number | null = idx.frameAt(1_000)
 const still: vap.Still = vap.stillFrame('a.mp4', 1_000, { maxWidth: 80 })
-const png: Buffer = still.png
+const rgb: Buffer = still.rgb
+// @ts-expect-error the PNG is there only when asked for
+const noPng: Buffer = still.png
+const png: Buffer = vap.stillFrame('a.mp4', 1_000, { png: true }).png
 const sstill: vap.SessionStill = st.still('r', 's', 1_500)
+const spng: Buffer = st.still('r', 's', 1_500, { maxWidth: 80, png: true }).png
+const chunks: vap.AudioChunks = vap.audioChunks('a.mp4', { chunkMs: 7_000, startMs: 0 })
+for (const c of chunks) {
+  const s0: number = c.start_ms
+  const x: Float32Array = c.samples
+  void s0, x
+}
+const next: IteratorResult<vap.AudioChunk, undefined> = chunks.next()
+// @ts-expect-error options are camelCase
+vap.audioChunks('a.mp4', { chunk_ms: 1 })
+const codes: readonly vap.ErrorCode[] = vap.errorCodes()
+const names: vap.TableName[] = vap.tableNames()
 vap.setWhisperLog('stderr', 'warn')
 vap.setWhisperLog('silent')
 // @ts-expect-error the model is required
@@ -113,4 +128,5 @@ vap.setWhisperLog('loud')
 vap.setWhisperLog('silent', 'info')
 // @ts-expect-error VideoIndex has no public constructor
 new vap.VideoIndex()
-export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.position_ms]
+export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.position_ms,
+  rgb, noPng, spng, next, codes, names]

@@ -483,8 +483,13 @@ def test_bad_timeline_options_are_typed(room):
         room.data.timeline("1s", flow="smeared")
     with pytest.raises(vap.InvalidArgumentError):
         room.data.timeline("1s", start="2026-11-25T10:00:00Z", end="2026-11-25T09:00:00Z")
-    with pytest.raises(TypeError):
+    # An unknown option is refused by the core, naming it (a ValueError).
+    with pytest.raises(vap.InvalidArgumentError, match="colour") as e:
         room.data.timeline("1s", colour="blue")
+    assert isinstance(e.value, ValueError)
+    # A typo'd value names its option too.
+    with pytest.raises(vap.InvalidArgumentError, match="per_product"):
+        room.data.timeline("1s", per_product="yes")
 
 
 def test_timeline_is_the_same_on_one_and_two_threads(room):

@@ -240,7 +240,7 @@ def test_room_model_saved_and_applied(store):
 def test_bad_options_are_reported(fitted):
     s, _ = fitted
     tl = s.attribution_timeline("30s")
-    with pytest.raises(vap.InvalidArgumentError, match="form must be"):
+    with pytest.raises(vap.InvalidArgumentError, match="option 'form'"):
         vap.attribute(tl, form="tobit")
     with pytest.raises(vap.InvalidArgumentError) as e:
         vap.attribute(tl, target="nope", factors=["missing:col"])

@@ -31,6 +31,93 @@ def test_exception_hierarchy():
         cls = getattr(vap, name)
         assert issubclass(cls, vap.VapError) and issubclass(cls, Exception)
 
+    # Each kind is also the builtin exception it means.
+    builtin = {
+        "ValidationError": ValueError,
+        "FormatError": ValueError,
+        "VapIOError": OSError,
+        "NotFoundError": KeyError,
+        "AlreadyExistsError": FileExistsError,
+        "InvalidArgumentError": ValueError,
+    }
+    for name, base in builtin.items():
+        assert issubclass(getattr(vap, name), base), name
+    assert not issubclass(vap.VersionError, (ValueError, OSError, KeyError))
+    assert not issubclass(vap.InternalError, (ValueError, OSError, KeyError))
+    # Named as vap shows them, each with its code.
+    assert vap.VapError.__module__ == "vap" and vap.VapError.__name__ == "VapError"
+    classes = [getattr(vap, n) for n in ["ValidationError", "FormatError", "VapIOError",
+               "NotFoundError", "AlreadyExistsError", "VersionError",
+               "InvalidArgumentError", "InternalError"]]  # fmt: skip
+    assert [c.code for c in classes] == list(vap.ERROR_CODES)
+    # Raised from Python (the pure-Python layer does), an error has its code too.
+    assert vap.InvalidArgumentError("x").code == "VAP_INVALID_ARGUMENT"
+
+
+def test_error_codes_and_table_names_come_from_the_core():
+    assert vap.ERROR_CODES == (
+        "VAP_VALIDATION",
+        "VAP_FORMAT",
+        "VAP_IO",
+        "VAP_NOT_FOUND",
+        "VAP_ALREADY_EXISTS",
+        "VAP_VERSION",
+        "VAP_INVALID_ARGUMENT",
+        "VAP_INTERNAL",
+    )
+    assert vap.ERROR_CODES is _vap.ERROR_CODES and vap.TABLE_NAMES is _vap.TABLE_NAMES
+    assert list(vap.TABLE_NAMES) == vap.table_names()
+    assert vap.TABLE_NAMES[0] == "anchors" and len(vap.TABLE_NAMES) == 9
+
+
+def test_builtin_except_clauses_catch_vap_errors(tmp_path):
+    import errno
+    import pickle
+
+    from conftest import manifest
+
+    caught = []
+
+    def expect(base, call):
+        try:
+            call()
+        except base as e:
+            assert isinstance(e, vap.VapError), type(e)
+            assert e.code in vap.ERROR_CODES
+            caught.append(e)
+            return e
+        raise AssertionError(f"{base.__name__} not raised")
+
+    # A validation error and a bad argument are ValueErrors.
+    bad = manifest()
+    bad["session"]["end_ms"] = bad["session"]["start_ms"] - 1
+    e = expect(ValueError, lambda: vap.from_tables(bad, {}))
+    assert isinstance(e, vap.ValidationError) and e.problems
+    e = expect(ValueError, lambda: vap.from_tables(manifest(), {"bogus": []}))
+    assert isinstance(e, vap.InvalidArgumentError) and e.problems == []
+    # A missing file is an OSError, with errno, strerror and filename set.
+    e = expect(OSError, lambda: vap.load_dir(tmp_path / "missing"))
+    assert isinstance(e, vap.VapIOError)
+    assert e.errno == errno.ENOENT and e.filename.endswith("manifest.json")
+    assert "(os error" not in e.strerror
+    # Something that exists already is a FileExistsError.
+    store = vap.Store(tmp_path / "store")
+    sim = vap.simulate(seed=1, hours=0.1)
+    store.import_session(sim.data)
+    e = expect(FileExistsError, lambda: store.import_session(sim.data))
+    assert isinstance(e, vap.AlreadyExistsError)
+    # A lookup by id that finds nothing is a KeyError ...
+    e = expect(KeyError, lambda: store.load("no-room", "no-session"))
+    assert isinstance(e, vap.NotFoundError)
+    # ... whose str() is the plain message (a KeyError's would be quoted).
+    for e in caught:
+        assert str(e) == e.args[0]
+        assert not str(e).startswith(("'", "[Errno"))
+    # They pickle (multiprocessing, Spark) as the same class and message.
+    for e in caught:
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e)
+
 
 def test_every_native_symbol_is_reexported():
     native = {n for n in dir(_vap) if not n.startswith("__")}
@@ -61,8 +148,17 @@ def test_every_native_symbol_is_reexported():
         "store_attribution_timeline",
         "timeline_from_columns",
         # wrapped by vap.probe (vap.decode_audio, AudioStream, VideoIndex,
-        # transcribe, still_frame and set_whisper_log keep their names)
+        # transcribe, still_frame and set_whisper_log keep their names) and
+        # vap.audio_chunks
         "probe_json",
+        "AudioChunks",
+        # wrapped by vap.option_defaults / vap.OPTION_SETS, every option
+        # argument (vap._options), every instant argument, and
+        # Store.fit_room_model
+        "option_defaults_json",
+        "resolve_options_json",
+        "parse_instant_ms",
+        "fit_room_model",
     }
     missing = sorted(n for n in native - wrapped_by_python if not hasattr(vap, n))
     assert missing == []

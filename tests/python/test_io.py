@@ -221,6 +221,23 @@ def test_from_tables_reports_every_bad_row():
         vap.from_tables(manifest(), {"bogus": orders})
 
 
+def test_from_tables_reports_unreadable_columns_with_every_other_problem():
+    """A column vap cannot read and a bad row elsewhere: one error lists both
+    (the core merges them, as for Node's fromTables)."""
+    orders = _orders_frame()
+    orders.loc[0, "amount"] = -1.0
+    table = pa.Table.from_pandas(orders, preserve_index=False).append_column(
+        "note", pa.array([b"x"] * len(orders), pa.binary())
+    )
+    products = pd.DataFrame({"id": ["p1"], "name": ["x"], "price": [1.0]})
+    with pytest.raises(vap.ValidationError) as e:
+        vap.from_tables(manifest(), {"orders": table, "products": products})
+    got = [(p["file"], p["row"], p["field"]) for p in e.value.problems]
+    assert got == [("orders", None, "note"), ("orders", 1, "amount")]
+    assert "unsupported column type" in e.value.problems[0]["message"]
+    assert str(e.value).startswith("2 problem(s)")
+
+
 def test_categorical_and_decimal_columns(tmp_path):
     """pandas category / polars Categorical (Arrow dictionaries) and decimals load."""
     import decimal

@@ -273,6 +273,19 @@ def test_windows_and_streams_give_the_same_samples_as_one_read(media):
     assert np.array_equal(
         np.concatenate([c for _, c in windowed]), vap.decode_audio(media.short, 3_000, 8_000)
     )
+    # The default chunk is the core's 30 s.
+    default = list(vap.audio_chunks(media.short))
+    assert default[0][0] == 0 and len(default[0][1]) == min(len(whole), 30 * 16_000)
+    assert np.array_equal(np.concatenate([c for _, c in default]), whole)
+    assert [t for t, _ in vap.audio_chunks(media.short, start="25s")] == [25_000]
+    # Arguments are checked when called, before any chunk is read.
+    for kw in [{"chunk": 0}, {"chunk": -5}, {"start": 5, "end": 1}]:
+        with pytest.raises(vap.InvalidArgumentError):
+            vap.audio_chunks(media.short, **kw)
+    with pytest.raises(vap.FormatError, match="no audio"):
+        vap.audio_chunks(media.video_only)
+    with pytest.raises(vap.VapIOError):
+        vap.audio_chunks(media.dir / "nope.mp4")
 
 
 # ---------------------------------------------------------------- transcription
@@ -476,6 +489,7 @@ def test_store_registers_transcribes_and_recovers_a_planted_offset(media, tiny_e
     assert (still.width, still.height) == (80, 60)
     direct = vap.still_frame(media.shop, loc.position_ms, max_width=80)
     assert still.png == direct.png
+    assert np.array_equal(still.rgb, direct.rgb)
     with pytest.raises(vap.NotFoundError, match="covers"):
         store.still(ROOM, SESSION, fixed - 1)
     with pytest.raises(vap.NotFoundError, match="recording 3"):
@@ -678,11 +692,20 @@ def test_stills_match_ffmpeg(media, tmp_path):
         assert ours.shape == theirs.shape == (160 * 120 * 3,)
         mad = np.abs(ours.astype(int) - theirs.astype(int)).mean()
         assert mad < 3.0, f"at {at}: mean abs pixel difference {mad}"
-        # to_numpy decodes the same pixels.
-        assert np.array_equal(still.to_numpy(), ours.reshape(120, 160, 3))
+        # The pixels come from the core as an array: the same ones as the PNG.
+        assert still.rgb.dtype == np.uint8 and still.rgb.shape == (120, 160, 3)
+        assert np.array_equal(still.rgb, ours.reshape(120, 160, 3))
+        assert not still.rgb.flags.writeable
+        copy = still.to_numpy()
+        assert np.array_equal(copy, still.rgb) and copy.flags.writeable
+        assert (still.recording, still.position_ms) == (None, None)
     small = vap.still_frame(media.short, "1s", max_width=80)
     assert (small.width, small.height) == (80, 60)
-    assert small.to_numpy().shape == (60, 80, 3)
+    assert small.rgb.shape == small.to_numpy().shape == (60, 80, 3)
+    with pytest.raises(vap.InvalidArgumentError, match="max_width"):
+        vap.still_frame(media.short, "1s", max_width=0)
+    # No PNG decoder in Python any more: the pixels are the core's.
+    assert not hasattr(vap._media, "_png_rgb")
 
 
 # ---------------------------------------------------------------- whisper.cpp's log

@@ -71,6 +71,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order (the order of Node's `ERROR_CODES`
+    /// and Python's `vap.ERROR_CODES`).
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::Validation,
+        ErrorKind::Format,
+        ErrorKind::Io,
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::Version,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Internal,
+    ];
+
+    /// The codes of [`ErrorKind::ALL`], in that order.
+    pub fn codes() -> [&'static str; 8] {
+        ErrorKind::ALL.map(ErrorKind::code)
+    }
+
     /// Short stable code, used as Node's `error.code` ("VAP_VALIDATION", ...).
     pub fn code(self) -> &'static str {
         match self {
@@ -222,6 +240,26 @@ macro_rules! ensure {
     };
 }
 
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a third-party decoder (the parquet crate's page decoding), turning a
+/// panic inside it into `Err` with the panic payload. While `f` runs,
+/// [`in_contained_decoder`] is true on this thread, so that a panic hook (the
+/// fuzz targets' wraps libFuzzer's aborting one) can let such a panic unwind.
+pub fn contain_decoder_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let outer = IN_DECODER.with(|d| d.replace(true));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|d| d.set(outer));
+    res
+}
+
+/// Whether this thread is inside [`contain_decoder_panic`].
+pub fn in_contained_decoder() -> bool {
+    IN_DECODER.with(|d| d.get())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +276,32 @@ mod tests {
         assert!(s.contains("row 7"));
         assert_eq!(e.kind().code(), "VAP_VALIDATION");
         assert_eq!(e.problems().len(), 2);
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_with_a_distinct_code() {
+        let codes = ErrorKind::codes();
+        assert_eq!(codes[0], "VAP_VALIDATION");
+        assert_eq!(codes[7], "VAP_INTERNAL");
+        let distinct: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(distinct.len(), ErrorKind::ALL.len());
+        // Every variant's kind is in ALL (a new variant must be added there).
+        for e in [
+            VapError::Validation(vec![]),
+            VapError::format("f", "m"),
+            VapError::io("f", std::io::Error::other("x")),
+            VapError::NotFound("x".into()),
+            VapError::AlreadyExists("x".into()),
+            VapError::Version {
+                what: "x".into(),
+                found: 2,
+                supported: 1,
+            },
+            VapError::InvalidArgument("x".into()),
+            VapError::Internal("x".into()),
+        ] {
+            assert!(ErrorKind::ALL.contains(&e.kind()), "{e:?}");
+        }
     }
 
     #[test]

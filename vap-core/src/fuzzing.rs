@@ -12,33 +12,13 @@
 //! (`(b / 9) & 1`); the rest is the file. Parquet input is the whole file, and
 //! its raw table is loaded as each of the nine tables in turn.
 
-use std::cell::Cell as Flag;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use crate::io::{self, LoadOptions, Manifest};
 use crate::table::{Cell, RawTable, TableName};
 use crate::text;
 
-thread_local! {
-    static IN_DECODER: Flag<bool> = const { Flag::new(false) };
-}
-
-/// Runs a third-party decoder (the parquet crate's page decoding), turning a
-/// panic inside it into `Err` with the panic payload. While `f` runs,
-/// [`in_contained_decoder`] is true on this thread, so that a panic hook (the
-/// fuzz targets' wraps libFuzzer's aborting one) can let such a panic unwind.
-pub fn contain_decoder_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
-    let outer = IN_DECODER.with(|d| d.replace(true));
-    let res = panic::catch_unwind(AssertUnwindSafe(f));
-    IN_DECODER.with(|d| d.set(outer));
-    res
-}
-
-/// Whether this thread is inside [`contain_decoder_panic`].
-pub fn in_contained_decoder() -> bool {
-    IN_DECODER.with(|d| d.get())
-}
+pub use crate::error::{contain_decoder_panic, in_contained_decoder};
 
 /// Session start of the fixed manifest (that of [`crate::sim::SimConfig`]'s default).
 pub const SESSION_START_MS: i64 = 1_795_608_000_000;

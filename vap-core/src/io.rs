@@ -136,16 +136,78 @@ impl Manifest {
         serde_json::from_value(value)
             .map_err(|e| VapError::format(source, format!("invalid manifest: {e}")))
     }
+
+    /// The manifest of in-memory tables (`vap.from_tables`, `vap.fromTables`):
+    /// as [`Manifest::from_json`], `vap_format` defaulting to this version
+    /// when absent (a file on disk must carry it; tables built in code are
+    /// always of the running version).
+    pub fn for_tables(json: &str) -> Result<Manifest> {
+        let source = Path::new("manifest");
+        let mut value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| VapError::format(source, format!("not valid JSON: {e}")))?;
+        match &mut value {
+            serde_json::Value::Object(m) => {
+                m.entry("vap_format")
+                    .or_insert_with(|| MANIFEST_VERSION.into());
+            }
+            _ => {
+                return Err(VapError::InvalidArgument(
+                    "the manifest must be an object (room, session, metrics)".into(),
+                ))
+            }
+        }
+        Manifest::from_json(source, &value.to_string())
+    }
 }
 
 /// Options for loading.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoadOptions {
     /// When set, viewer ids of comments and orders are replaced by their keyed
-    /// hash ([`text::pseudonymize`]) before anything else sees them.
+    /// hash ([`text::pseudonymize`]) before anything else sees them. Read from
+    /// a string (its UTF-8 bytes) or an array of bytes.
+    #[serde(deserialize_with = "key_bytes")]
     pub pseudonymize_key: Option<Vec<u8>>,
     /// Events further than this outside `[start, end)` are errors (default 1 h).
+    #[serde(alias = "outside_tolerance", with = "crate::options::duration")]
     pub outside_tolerance_ms: Ms,
+}
+
+fn key_bytes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<u8>>, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) if !s.is_empty() => Ok(Some(s.into_bytes())),
+        v @ serde_json::Value::Array(_) => {
+            let b: Vec<u8> = serde_json::from_value(v).map_err(D::Error::custom)?;
+            if b.is_empty() {
+                Err(D::Error::custom("the pseudonymisation key is empty"))
+            } else {
+                Ok(Some(b))
+            }
+        }
+        other => Err(D::Error::custom(format!(
+            "the pseudonymisation key must be a non-empty string or bytes, got {other}"
+        ))),
+    }
+}
+
+impl crate::options::Options for LoadOptions {
+    const WHAT: &'static str = "load options";
+
+    fn check(&self) -> Result<()> {
+        if self.outside_tolerance_ms < 0 {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: option 'outside_tolerance' must be >= 0, got {}",
+                Self::WHAT,
+                self.outside_tolerance_ms
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for LoadOptions {
@@ -330,7 +392,7 @@ pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<
     }
     // Page decoding in the parquet crate still asserts on some corrupt pages
     // (e.g. an RLE bit width over 32): contain such a panic as a problem.
-    let decoded = crate::fuzzing::contain_decoder_panic(|| {
+    let decoded = crate::error::contain_decoder_panic(|| {
         let reader = builder.build().map_err(|e| fail(&e))?;
         let mut batches = Vec::new();
         for b in reader {
@@ -435,6 +497,52 @@ pub fn from_raw_tables(
     build(manifest, raws, opts, Vec::new())
 }
 
+/// [`from_raw_tables`] for tables whose conversion into raw tables already
+/// found problems (a row that is not an object, a column of a type vap does
+/// not read: what [`table::raw_from_json_rows`] and
+/// [`table::raw_from_batches`] collect). The rest is validated all the same,
+/// and every problem, the conversion's first, comes back in one
+/// [`VapError::Validation`]; with no conversion problems this is
+/// [`from_raw_tables`].
+///
+/// ```
+/// use vap_core::io::{from_converted_tables, LoadOptions, Manifest};
+/// use vap_core::table::{raw_from_json_rows, TableName};
+/// use vap_core::ErrorKind;
+///
+/// let manifest = Manifest::from_json(
+///     std::path::Path::new("manifest"),
+///     r#"{"vap_format": 1, "room": {"id": "r", "name": "R"},
+///         "session": {"id": "s", "start_ms": 1700000000000, "end_ms": 1700003600000}}"#,
+/// )
+/// .unwrap();
+/// let mut problems = Vec::new();
+/// let rows = [
+///     serde_json::json!("not a row"),
+///     serde_json::json!({"id": "p1", "name": "Cream", "price": -1.0}),
+/// ];
+/// let raw = raw_from_json_rows("products", &rows, &mut problems);
+/// let e = from_converted_tables(
+///     manifest,
+///     vec![(TableName::Products, raw)],
+///     problems,
+///     &LoadOptions::default(),
+/// )
+/// .unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::Validation);
+/// // The row that was not an object, and the negative price found by validation.
+/// assert!(e.problems().len() >= 2, "{e}");
+/// assert_eq!(e.problems()[0].row, Some(1));
+/// ```
+pub fn from_converted_tables(
+    manifest: Manifest,
+    raws: Vec<(TableName, RawTable)>,
+    conversion_problems: Vec<Problem>,
+    opts: &LoadOptions,
+) -> Result<(SessionData, LoadReport)> {
+    build(manifest, raws, opts, conversion_problems)
+}
+
 fn build(
     manifest: Manifest,
     raws: Vec<(TableName, RawTable)>,
@@ -507,12 +615,7 @@ fn build(
     Ok((data, report))
 }
 
-/// Earliest time vap accepts (2000-01-01 UTC): catches seconds read as ms.
-pub const MIN_TIME_MS: Ms = 946_684_800_000;
-/// Latest time vap accepts (2100-01-01 UTC).
-pub const MAX_TIME_MS: Ms = 4_102_444_800_000;
-/// Longest session vap accepts (7 days).
-pub const MAX_SESSION_MS: Ms = 7 * 86_400_000;
+pub use crate::schema::{MAX_SESSION_MS, MAX_TIME_MS, MIN_TIME_MS};
 
 fn check_header(
     room: &Room,
@@ -533,7 +636,7 @@ fn check_header(
         ));
     }
     for (field, id) in [("room.id", &room.id), ("session.id", &session.id)] {
-        if let Err(e) = crate::store::check_id(id) {
+        if let Err(e) = crate::ids::check_id(id) {
             problems.push(Problem::new(m, None, Some(field), e));
         }
     }
@@ -871,69 +974,10 @@ fn validate(
     }
 }
 
-fn sort_with<T>(
-    v: &mut [T],
-    name: &str,
-    sorted: &mut Vec<String>,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
-) {
-    if !v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
-        v.sort_by(|a, b| cmp(a, b));
-        sorted.push(name.to_string());
-    }
-}
-
-/// Sorts every table by time, ties broken by the remaining fields, so that the
-/// result does not depend on the input order. Returns the names of tables that
-/// were not sorted already.
+/// Sorts every table by time ([`SessionData::sort_tables`]). Returns the
+/// names of tables that were not sorted already.
 pub fn sort_session(d: &mut SessionData) -> Vec<String> {
-    let mut sorted = Vec::new();
-    sort_with(&mut d.anchors, "anchors", &mut sorted, |a, b| {
-        a.id.cmp(&b.id)
-    });
-    sort_with(&mut d.products, "products", &mut sorted, |a, b| {
-        a.id.cmp(&b.id)
-    });
-    sort_with(&mut d.shifts, "shifts", &mut sorted, |a, b| {
-        (a.start_ms, a.end_ms, &a.anchor_id, a.role as u8).cmp(&(
-            b.start_ms,
-            b.end_ms,
-            &b.anchor_id,
-            b.role as u8,
-        ))
-    });
-    sort_with(&mut d.segments, "segments", &mut sorted, |a, b| {
-        (a.start_ms, a.end_ms, &a.product_id, a.kind as u8).cmp(&(
-            b.start_ms,
-            b.end_ms,
-            &b.product_id,
-            b.kind as u8,
-        ))
-    });
-    sort_with(&mut d.promotions, "promotions", &mut sorted, |a, b| {
-        (a.start_ms, a.end_ms, &a.id).cmp(&(b.start_ms, b.end_ms, &b.id))
-    });
-    sort_with(&mut d.comments, "comments", &mut sorted, |a, b| {
-        (a.ts_ms, &a.viewer_id, &a.text).cmp(&(b.ts_ms, &b.viewer_id, &b.text))
-    });
-    sort_with(&mut d.orders, "orders", &mut sorted, |a, b| {
-        (a.ts_ms, &a.id, a.status as u8).cmp(&(b.ts_ms, &b.id, b.status as u8))
-    });
-    sort_with(&mut d.utterances, "utterances", &mut sorted, |a, b| {
-        (a.start_ms, a.end_ms, &a.text, &a.speaker)
-            .cmp(&(b.start_ms, b.end_ms, &b.text, &b.speaker))
-            .then(
-                a.confidence
-                    .unwrap_or(-1.0)
-                    .total_cmp(&b.confidence.unwrap_or(-1.0)),
-            )
-    });
-    sort_with(&mut d.samples, "metrics", &mut sorted, |a, b| {
-        (&a.metric, a.ts_ms)
-            .cmp(&(&b.metric, b.ts_ms))
-            .then(a.value.total_cmp(&b.value))
-    });
-    sorted
+    d.sort_tables()
 }
 
 /// Differences cumulative series into flows, in place (samples must be sorted

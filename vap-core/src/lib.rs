@@ -36,12 +36,16 @@ pub mod align;
 pub mod attribute;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ids;
 pub mod io;
 #[cfg(feature = "media")]
 pub mod media;
+pub mod options;
 pub mod schema;
+pub mod seed;
 pub mod sim;
 pub mod store;
 pub mod table;
@@ -49,12 +53,81 @@ pub mod text;
 pub mod threads;
 
 pub use error::{ErrorKind, Problem, Result, VapError};
-pub use schema::*;
+/// The data model's main types (the rest under [`schema`]).
+pub use schema::{MetricKind, Ms, OrderStatus, Room, Session, SessionData, VideoRef};
 pub use store::Store;
 
-/// Panics on purpose. Exists so that the Python and Node test suites can prove
-/// that a Rust panic becomes an exception / a rejected call, never a crash.
-#[doc(hidden)]
-pub fn __panic_for_tests(message: &str) -> Result<()> {
-    panic!("{message}")
+/// The names of vap's option sets, as [`option_defaults`] takes them.
+pub const OPTION_SETS: &[&str] = &[
+    "timeline",
+    "attribution_timeline",
+    "offset",
+    "asof",
+    "moments",
+    "segment",
+    "attribute",
+    "simulate",
+    "load",
+    "import",
+    "columns",
+    "column",
+    "events",
+    "top",
+    "split",
+];
+
+/// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
+/// Python docstrings and the TypeScript docs point to (`vap.option_defaults`,
+/// `vap.optionDefaults`), so that no binding restates a default.
+///
+/// ```
+/// let d = vap_core::option_defaults("moments").unwrap();
+/// assert_eq!(d["step_ms"], 30_000);
+/// assert!(vap_core::option_defaults("nothing").is_err());
+/// ```
+pub fn option_defaults(name: &str) -> Result<serde_json::Value> {
+    resolve_options(name, serde_json::Value::Null, false)
+}
+
+/// Reads options of the set `name` as a user wrote them (`camel`: Node's
+/// camelCase keys), checks them and returns them whole, defaults filled, in
+/// the core's serde form.
+///
+/// ```
+/// let o = vap_core::resolve_options("timeline", serde_json::json!({"step": "1min"}), false).unwrap();
+/// assert_eq!((o["step_ms"].as_i64(), o["per_product"].as_bool()), (Some(60_000), Some(true)));
+/// let e = vap_core::resolve_options("attribute", serde_json::json!({"timeOfDay": -1}), true);
+/// assert_eq!(e.unwrap_err().kind(), vap_core::ErrorKind::InvalidArgument);
+/// ```
+pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<serde_json::Value> {
+    use options::Options;
+    fn one<T: Options>(v: serde_json::Value, camel: bool) -> Result<serde_json::Value> {
+        let o = if camel {
+            T::from_camel_value(v)?
+        } else {
+            T::from_value(v)?
+        };
+        serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))
+    }
+    match name {
+        "timeline" => one::<align::AlignOptions>(v, camel),
+        "attribution_timeline" => one::<attribute::AttributionTimelineOptions>(v, camel),
+        "offset" => one::<align::OffsetOptions>(v, camel),
+        "asof" => one::<align::AsofOptions>(v, camel),
+        "moments" => one::<detect::DetectOptions>(v, camel),
+        "segment" => one::<detect::SegmentOptions>(v, camel),
+        "attribute" => one::<attribute::AttributeOptions>(v, camel),
+        "simulate" => one::<sim::SimConfig>(v, camel),
+        "load" => one::<io::LoadOptions>(v, camel),
+        "import" => one::<store::ImportOptions>(v, camel),
+        "columns" => one::<align::ColumnsOptions>(v, camel),
+        "column" => one::<align::ColumnOptions>(v, camel),
+        "events" => one::<detect::EventOptions>(v, camel),
+        "top" => one::<detect::TopOptions>(v, camel),
+        "split" => one::<attribute::SplitOptions>(v, camel),
+        other => Err(VapError::InvalidArgument(format!(
+            "unknown option set '{other}' (expected one of: {})",
+            OPTION_SETS.join(", ")
+        ))),
+    }
 }

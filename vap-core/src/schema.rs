@@ -556,6 +556,81 @@ impl SessionData {
     }
 }
 
+/// Earliest time vap accepts (2000-01-01 UTC): catches seconds read as ms.
+pub const MIN_TIME_MS: Ms = 946_684_800_000;
+/// Latest time vap accepts (2100-01-01 UTC).
+pub const MAX_TIME_MS: Ms = 4_102_444_800_000;
+/// Longest session vap accepts (7 days).
+pub const MAX_SESSION_MS: Ms = 7 * 86_400_000;
+
+impl SessionData {
+    /// Sorts every table by time, ties broken by the remaining fields, so that the
+    /// result does not depend on the input order. Returns the names of tables that
+    /// were not sorted already.
+    pub fn sort_tables(&mut self) -> Vec<String> {
+        let d = self;
+        let mut sorted = Vec::new();
+        sort_with(&mut d.anchors, "anchors", &mut sorted, |a, b| {
+            a.id.cmp(&b.id)
+        });
+        sort_with(&mut d.products, "products", &mut sorted, |a, b| {
+            a.id.cmp(&b.id)
+        });
+        sort_with(&mut d.shifts, "shifts", &mut sorted, |a, b| {
+            (a.start_ms, a.end_ms, &a.anchor_id, a.role as u8).cmp(&(
+                b.start_ms,
+                b.end_ms,
+                &b.anchor_id,
+                b.role as u8,
+            ))
+        });
+        sort_with(&mut d.segments, "segments", &mut sorted, |a, b| {
+            (a.start_ms, a.end_ms, &a.product_id, a.kind as u8).cmp(&(
+                b.start_ms,
+                b.end_ms,
+                &b.product_id,
+                b.kind as u8,
+            ))
+        });
+        sort_with(&mut d.promotions, "promotions", &mut sorted, |a, b| {
+            (a.start_ms, a.end_ms, &a.id).cmp(&(b.start_ms, b.end_ms, &b.id))
+        });
+        sort_with(&mut d.comments, "comments", &mut sorted, |a, b| {
+            (a.ts_ms, &a.viewer_id, &a.text).cmp(&(b.ts_ms, &b.viewer_id, &b.text))
+        });
+        sort_with(&mut d.orders, "orders", &mut sorted, |a, b| {
+            (a.ts_ms, &a.id, a.status as u8).cmp(&(b.ts_ms, &b.id, b.status as u8))
+        });
+        sort_with(&mut d.utterances, "utterances", &mut sorted, |a, b| {
+            (a.start_ms, a.end_ms, &a.text, &a.speaker)
+                .cmp(&(b.start_ms, b.end_ms, &b.text, &b.speaker))
+                .then(
+                    a.confidence
+                        .unwrap_or(-1.0)
+                        .total_cmp(&b.confidence.unwrap_or(-1.0)),
+                )
+        });
+        sort_with(&mut d.samples, "metrics", &mut sorted, |a, b| {
+            (&a.metric, a.ts_ms)
+                .cmp(&(&b.metric, b.ts_ms))
+                .then(a.value.total_cmp(&b.value))
+        });
+        sorted
+    }
+}
+
+fn sort_with<T>(
+    v: &mut [T],
+    name: &str,
+    sorted: &mut Vec<String>,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    if !v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
+        v.sort_by(|a, b| cmp(a, b));
+        sorted.push(name.to_string());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VapError};
+use crate::options::Options as _;
 use crate::schema::*;
 
 /// Settings of a synthetic room.
@@ -55,6 +56,7 @@ pub struct SimConfig {
     /// Session length in hours (at most 24).
     pub hours: f64,
     /// Session start, ms UTC (default 2026-11-25 20:00 in Beijing).
+    #[serde(alias = "start", with = "crate::options::instant")]
     pub start_ms: Ms,
     /// Number of anchors (2–4 typical; at least 1).
     pub anchors: usize,
@@ -109,7 +111,13 @@ impl SimConfig {
             ..Default::default()
         }
     }
+}
 
+impl crate::options::Options for SimConfig {
+    const WHAT: &'static str = "simulation config";
+
+    /// Every setting in range, the room's volume bounded before anything is
+    /// allocated; all problems listed.
     fn check(&self) -> Result<()> {
         let mut bad = Vec::new();
         if !(self.hours >= 1.0 / 60.0 && self.hours <= 24.0) {
@@ -118,7 +126,9 @@ impl SimConfig {
                 self.hours
             ));
         }
-        if !(crate::io::MIN_TIME_MS..crate::io::MAX_TIME_MS - 86_400_000).contains(&self.start_ms) {
+        if !(crate::schema::MIN_TIME_MS..crate::schema::MAX_TIME_MS - 86_400_000)
+            .contains(&self.start_ms)
+        {
             bad.push(format!(
                 "start_ms {} is not between 2000 and 2100",
                 self.start_ms
@@ -167,17 +177,21 @@ impl SimConfig {
             ));
         }
         if let Some(sid) = &self.session_id {
-            if let Err(e) = crate::store::check_id(sid) {
+            if let Err(e) = crate::ids::check_id(sid) {
                 bad.push(format!("session_id: {e}"));
             }
         }
-        if let Err(e) = crate::store::check_id(&self.room_id) {
+        if let Err(e) = crate::ids::check_id(&self.room_id) {
             bad.push(format!("room_id: {e}"));
         }
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(VapError::InvalidArgument(bad.join("; ")))
+            Err(VapError::InvalidArgument(format!(
+                "{}: {}",
+                Self::WHAT,
+                bad.join("; ")
+            )))
         }
     }
 }
@@ -337,15 +351,6 @@ enum Slot {
     Stall,
 }
 
-pub(crate) fn mix(seed: u64, a: u64, b: u64) -> u64 {
-    // SplitMix64 over (seed, a, b): independent streams per chunk and purpose.
-    let mut z =
-        seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u64 {
     if lambda <= 0.0 {
         return 0;
@@ -361,7 +366,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
     let n = (cfg.hours * 3600.0).round() as usize;
     let t0 = cfg.start_ms;
     let at = |s: usize| t0 + s as i64 * 1000;
-    let mut rng = ChaCha8Rng::seed_from_u64(mix(cfg.seed, 1, 0));
+    let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix(cfg.seed, 1, 0));
     let session_id = cfg
         .session_id
         .clone()
@@ -721,7 +726,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
         (0..n_chunks)
             .into_par_iter()
             .map(|c| {
-                let mut rng = ChaCha8Rng::seed_from_u64(mix(cfg.seed, 2, c as u64));
+                let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix(cfg.seed, 2, c as u64));
                 let mut out = Chunk {
                     comments: vec![],
                     orders: vec![],
@@ -966,7 +971,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
             value: online[s],
         });
     }
-    let mut crng = ChaCha8Rng::seed_from_u64(mix(cfg.seed, 3, 0));
+    let mut crng = ChaCha8Rng::seed_from_u64(crate::seed::mix(cfg.seed, 3, 0));
     for s in (0..n).step_by(30) {
         let lam: f64 = (s..(s + 30).min(n))
             .map(|x| online[x] * conv[x] * 6.0)
@@ -979,7 +984,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
     }
     samples.sort_by(|a, b| (&a.metric, a.ts_ms).cmp(&(&b.metric, b.ts_ms)));
     data.samples = samples;
-    crate::io::sort_session(&mut data);
+    data.sort_tables();
 
     let baseline_gmv = baseline.iter().sum();
     Ok(SimRoom {

@@ -60,35 +60,7 @@ use crate::text::Encoding;
 /// Newest store format this version reads and writes.
 pub const STORE_VERSION: u32 = 1;
 
-/// Checks that an id can name a directory inside the store without escaping
-/// it: non-empty, at most 128 bytes, no path separators, no `..`, no leading dot,
-/// no control characters, none of `<>:"|?*`, and already normalised
-/// ([`crate::text::normalize`]), since loaders normalise ids.
-pub fn check_id(id: &str) -> std::result::Result<(), String> {
-    if id.is_empty() {
-        return Err("id is empty".into());
-    }
-    let normal = crate::text::normalize(id);
-    if normal != id {
-        return Err(format!(
-            "id '{id}' is not in normal form (NFKC, trimmed): use '{normal}'"
-        ));
-    }
-    if id.len() > 128 {
-        return Err(format!("id '{id}' is longer than 128 bytes"));
-    }
-    if id.starts_with('.') {
-        return Err(format!("id '{id}' starts with a dot"));
-    }
-    if let Some(c) = id.chars().find(|c| {
-        c.is_control() || matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*')
-    }) {
-        return Err(format!(
-            "id '{id}' contains the character {c:?}, which could escape or break a path"
-        ));
-    }
-    Ok(())
-}
+pub use crate::ids::check_id;
 
 fn id_arg(id: &str) -> Result<&str> {
     check_id(id).map_err(VapError::InvalidArgument)?;
@@ -127,7 +99,8 @@ pub struct SessionInfo {
 }
 
 /// Options for [`Store::import`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ImportOptions {
     /// Replace the session if it exists (otherwise an import of an existing
     /// session fails with [`VapError::AlreadyExists`]).
@@ -135,6 +108,48 @@ pub struct ImportOptions {
     /// Copy recordings into the session's `media/` folder instead of only
     /// referencing them (path, size, sha256).
     pub copy_recordings: bool,
+}
+
+impl crate::options::Options for ImportOptions {
+    const WHAT: &'static str = "import options";
+}
+
+/// Splits the options of an import from a directory or tables: `replace` and
+/// `copy_recordings` are [`ImportOptions`], the rest [`LoadOptions`]
+/// (`camel`: keys in Node's camelCase).
+///
+/// ```
+/// use vap_core::store::import_request;
+/// let (load, import) = import_request(
+///     serde_json::json!({"replace": true, "outside_tolerance": "30min"}),
+///     false,
+/// ).unwrap();
+/// assert!(import.replace);
+/// assert_eq!(load.outside_tolerance_ms, 1_800_000);
+/// ```
+pub fn import_request(v: serde_json::Value, camel: bool) -> Result<(LoadOptions, ImportOptions)> {
+    use crate::options::{snake_keys, Options};
+    let v = if camel { snake_keys(v, &[]) } else { v };
+    let mut map = match v {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(m) => m,
+        other => {
+            return Err(VapError::InvalidArgument(format!(
+                "{} must be an object, got {other}",
+                ImportOptions::WHAT
+            )))
+        }
+    };
+    let mut import = serde_json::Map::new();
+    for k in ["replace", "copy_recordings"] {
+        if let Some(v) = map.remove(k) {
+            import.insert(k.to_string(), v);
+        }
+    }
+    Ok((
+        LoadOptions::from_value(serde_json::Value::Object(map))?,
+        ImportOptions::from_value(serde_json::Value::Object(import))?,
+    ))
 }
 
 type FaultFn = dyn Fn(&str) -> std::io::Result<()> + Send + Sync;
@@ -292,9 +307,10 @@ impl Store {
         &self.root
     }
 
-    /// Test hook: `f(step)` runs before each write step of an import, replace or
-    /// delete; returning an error makes that step fail. Used by the crash and
-    /// failure-injection tests.
+    /// Test hook (feature `testing`): `f(step)` runs before each write step of
+    /// an import, replace or delete; returning an error makes that step fail.
+    /// Used by the crash and failure-injection tests.
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub fn set_fault_injector(
         &mut self,

@@ -170,6 +170,12 @@ impl TableName {
         }
     }
 
+    /// The names of [`TableName::ALL`], in write order (Node's
+    /// `TABLE_NAMES`, Python's `vap.TABLE_NAMES`).
+    pub fn names() -> [&'static str; 9] {
+        TableName::ALL.map(TableName::as_str)
+    }
+
     /// Parses a table name.
     pub fn parse(s: &str) -> Option<TableName> {
         TableName::ALL.into_iter().find(|t| t.as_str() == s)
@@ -1322,6 +1328,16 @@ pub fn json_rows(data: &SessionData, table: TableName) -> Vec<serde_json::Value>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_names_round_trip_in_write_order() {
+        let names = TableName::names();
+        assert_eq!(names[0], "anchors");
+        assert_eq!(names[8], "metrics");
+        for (t, n) in TableName::ALL.iter().zip(names) {
+            assert_eq!(TableName::parse(n), Some(*t));
+        }
+    }
 
     #[test]
     fn times_parse() {

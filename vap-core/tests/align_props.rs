@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use vap_core::align::internals::{bin_flow, bin_gauge, bin_union};
+use vap_core::align::{bin_flow, bin_gauge, bin_union};
 use vap_core::align::{AlignOptions, FlowMode, Grid, Timeline};
 use vap_core::sim::{simulate, SimConfig};
 

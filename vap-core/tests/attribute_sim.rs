@@ -8,7 +8,7 @@ use vap_core::align::{
 use vap_core::attribute::{
     self, AttributeOptions, CarryoverKind, Estimator, FactorSpec, Form, RoomModel, Sign,
 };
-use vap_core::detect::{scan, DetectOptions};
+use vap_core::detect::{moments as scan_moments, DetectOptions};
 use vap_core::sim::{simulate, Cause, SimConfig, SimRoom};
 use vap_core::Store;
 
@@ -130,7 +130,7 @@ fn per_factor_totals_and_moment_causes() {
             }
         }
         // Detected GMV moments that overlap a planted peak.
-        let moments = scan(&r.data, &DetectOptions::default()).unwrap();
+        let moments = scan_moments(&r.data, &DetectOptions::default()).unwrap();
         for m in moments.iter().filter(|m| m.metric == "order_gmv") {
             let Some(p) = r
                 .truth

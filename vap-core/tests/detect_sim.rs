@@ -50,7 +50,7 @@ fn evaluate(seed: u64) -> (Score, Vec<String>) {
         ..Default::default()
     })
     .unwrap();
-    let moments = detect::scan(&room.data, &DetectOptions::default()).unwrap();
+    let moments = detect::moments(&room.data, &DetectOptions::default()).unwrap();
     let ev = events(&moments, 60_000);
     let mut used = vec![false; ev.len()];
     let t0 = room.data.session.start_ms;
@@ -202,7 +202,7 @@ fn moments_carry_their_video_position() {
         sha256: None,
         duration_ms: None,
     });
-    let moments = detect::scan(&room.data, &DetectOptions::default()).unwrap();
+    let moments = detect::moments(&room.data, &DetectOptions::default()).unwrap();
     assert!(!moments.is_empty());
     for m in &moments {
         assert_eq!(m.video_ms, Some(m.start_ms - offset));

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use vap_core::media::{self, Language, TranscribeOptions};
+use vap_core::schema::*;
 use vap_core::store::{ImportOptions, Store};
 use vap_core::*;
 
@@ -269,6 +270,59 @@ fn seeking_returns_the_same_samples_as_reading_through() {
     assert_eq!(v.len(), all.len());
     assert!(v.iter().zip(&all).all(|(a, b)| a == b));
     assert!(media::decode_audio(&f.short.0, Some(5), Some(1)).is_err());
+}
+
+#[test]
+fn audio_chunks_are_fixed_length_and_concatenate_to_the_window() {
+    let f = fixtures();
+    let all = media::decode_audio(&f.short.0, None, None).unwrap();
+    let chunks: Vec<media::AudioChunk> = media::audio_chunks(&f.short.0, Some(7_000), None, None)
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    let starts: Vec<Ms> = chunks.iter().map(|c| c.start_ms).collect();
+    assert_eq!(starts, [0, 7_000, 14_000, 21_000, 28_000]);
+    assert!(chunks[..4].iter().all(|c| c.samples.len() == 7 * 16_000));
+    let joined: Vec<f32> = chunks.iter().flat_map(|c| c.samples.clone()).collect();
+    assert_eq!(joined, all);
+
+    // A window, in chunks that do not divide it: the last one is cut at the end.
+    let w: Vec<media::AudioChunk> =
+        media::audio_chunks(&f.short.0, Some(1_500), Some(3_000), Some(8_000))
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+    let starts: Vec<Ms> = w.iter().map(|c| c.start_ms).collect();
+    assert_eq!(starts, [3_000, 4_500, 6_000, 7_500]);
+    assert_eq!(w[3].samples.len(), 500 * 16);
+    let joined: Vec<f32> = w.iter().flat_map(|c| c.samples.clone()).collect();
+    assert_eq!(
+        joined,
+        media::decode_audio(&f.short.0, Some(3_000), Some(8_000)).unwrap()
+    );
+
+    // The default chunk is 30 s; an empty window yields nothing.
+    let mut d = media::audio_chunks(&f.short.0, None, Some(25_000), None).unwrap();
+    assert_eq!(d.chunk_ms(), media::DEFAULT_CHUNK_MS);
+    let one = d.next().unwrap().unwrap();
+    assert_eq!(one.start_ms, 25_000);
+    assert!(d.next().is_none() && d.is_done());
+    let mut empty = media::audio_chunks(&f.short.0, None, Some(4_000), Some(4_000)).unwrap();
+    assert!(empty.next().is_none());
+
+    // Arguments are checked before anything is read.
+    for (chunk, a, b) in [
+        (Some(0), None, None),
+        (Some(-5), None, None),
+        (None, Some(5), Some(1)),
+    ] {
+        let e = media::audio_chunks(&f.short.0, chunk, a, b).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
+    let e = media::audio_chunks(f.dir.join("nope.mp4"), None, None, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    let e = media::audio_chunks(&f.video_only, None, None, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Format);
 }
 
 #[test]
@@ -688,7 +742,10 @@ fn video_index_maps_instants_to_frames_and_stills_match_ffmpeg() {
             "{} vs {expect_frame}",
             still.frame_ms
         );
-        let ours = png_rgb(&still.png);
+        assert_eq!(still.rgb.len(), 160 * 120 * 3);
+        // The PNG holds exactly the pixels.
+        assert_eq!(png_rgb(&still.png().unwrap()), still.rgb);
+        let ours = &still.rgb;
         let o = Command::new("ffmpeg")
             .args(["-v", "error", "-i"])
             .arg(&f.short.0)
@@ -708,7 +765,55 @@ fn video_index_maps_instants_to_frames_and_stills_match_ffmpeg() {
     }
     let small = media::still_frame(&f.short.0, 1_000, Some(80)).unwrap();
     assert_eq!((small.width, small.height), (80, 60));
+    assert_eq!(small.rgb.len(), 80 * 60 * 3);
     assert!(media::still_frame(&f.short.0, -5, None).is_err());
+    let e = media::still_frame(&f.short.0, 1_000, Some(0)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn stills_at_session_instants_come_from_the_covering_recording() {
+    let f = fixtures();
+    let start = 1_700_000_000_000;
+    let offset = start + 20_000;
+    for copy in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut d = shop_session(start);
+        d.session.recordings.push(VideoRef {
+            path: f.shop.0.display().to_string(),
+            offset_ms: offset,
+            size_bytes: None,
+            sha256: None,
+            duration_ms: Some(150_000),
+        });
+        let opts = ImportOptions {
+            copy_recordings: copy,
+            ..Default::default()
+        };
+        store.import(&d, &opts).unwrap();
+        let stored = &store.load("media-room", "s1").unwrap().session.recordings[0];
+        // A copied recording is stored relative to the session directory.
+        assert_eq!(std::path::Path::new(&stored.path).is_relative(), copy);
+        let file = media::recording_path(&store.session_dir("media-room", "s1").unwrap(), stored);
+        assert!(file.is_file(), "{}", file.display());
+
+        let (at, still) =
+            media::still_at(&store, "media-room", "s1", offset + 7_345, Some(80)).unwrap();
+        assert_eq!((at.recording, at.position_ms), (0, 7_345));
+        assert_eq!(still.path, file);
+        assert_eq!((still.width, still.height), (80, 60));
+        let direct = media::still_frame(&f.shop.0, 7_345, Some(80)).unwrap();
+        assert_eq!((still.rgb, still.frame_ms), (direct.rgb, direct.frame_ms));
+
+        for t in [offset - 1, offset + 150_000] {
+            let e = media::still_at(&store, "media-room", "s1", t, None).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+            assert!(e.to_string().contains("1 registered"), "{e}");
+        }
+        let e = media::still_at(&store, "media-room", "nope", offset, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
 }
 
 fn png_rgb(bytes: &[u8]) -> Vec<u8> {

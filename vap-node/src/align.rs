@@ -7,152 +7,33 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 use vap_core::align::{
-    self, parse_duration_ms, AlignOptions, AsofDirection, AsofOptions, FlowMode, Lexicon,
-    OffsetEstimate, OffsetOptions, Timeline, Transform,
+    self, AlignOptions, AsofOptions, Lexicon, OffsetEstimate, OffsetOptions, Timeline, Transform,
 };
+use vap_core::options::{snake_keys, Options};
 use vap_core::table::{self, Cell};
 use vap_core::VapError;
 
-use crate::convert::{json_of, opt_bool, opt_str, options, rows_of, series_of, string_arg};
+use crate::convert::{json_of, rows_of, series_of, string_arg};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::store::JsStore;
 use crate::tasks::VapTask;
 use crate::to_json;
 
-/// A duration option: ms as a number, or a string such as `"10s"`.
-pub(crate) fn duration(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => parse_duration_ms(s).map(Some),
-        Some(v) => v
-            .as_f64()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .map(|x| Some(x.round() as i64))
-            .ok_or_else(|| {
-                invalid(format!(
-                    "option '{key}' must be ms or a string like \"10s\", got {v}"
-                ))
-            }),
-    }
-}
-
-fn instant(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64>> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .map(|x| Some(x.round() as i64))
-            .ok_or_else(|| invalid(format!("option '{key}' must be a time in ms, got {v}"))),
-    }
-}
-
-fn lexicon_of(v: &Value, what: &str) -> vap_core::Result<Lexicon> {
-    let v = match v {
-        Value::Object(m) if m.len() == 1 && m.contains_key("groups") => &m["groups"],
-        other => other,
-    };
-    serde_json::from_value(serde_json::json!({ "groups": v })).map_err(|e| {
-        invalid(format!(
-            "{what} must map group names to arrays of phrases: {e}"
-        ))
-    })
-}
-
-/// `TimelineOptions` → `AlignOptions`.
+/// Timeline options (camelCase) → [`AlignOptions`], by the core.
 pub(crate) fn align_options(v: Value) -> vap_core::Result<AlignOptions> {
-    let m = options(
-        v,
-        "timeline options",
-        &[
-            "step",
-            "start",
-            "end",
-            "flow",
-            "gaugeMaxStaleness",
-            "perProduct",
-            "lexicon",
-            "productPhrases",
-        ],
-    )?;
-    let mut o = AlignOptions::default();
-    if let Some(s) = duration(&m, "step")? {
-        o.step_ms = s;
-    }
-    o.start_ms = instant(&m, "start")?;
-    o.end_ms = instant(&m, "end")?;
-    o.flow = match opt_str(&m, "flow")?.as_deref() {
-        None | Some("spread") => FlowMode::Spread,
-        Some("point") => FlowMode::Point,
-        Some(other) => {
-            return Err(invalid(format!(
-                "flow must be 'spread' or 'point', got '{other}'"
-            )))
-        }
-    };
-    o.gauge_max_staleness_ms = duration(&m, "gaugeMaxStaleness")?;
-    o.per_product = opt_bool(&m, "perProduct")?.unwrap_or(true);
-    o.product_phrases = opt_bool(&m, "productPhrases")?.unwrap_or(true);
-    if let Some(l) = m.get("lexicon").filter(|v| !v.is_null()) {
-        o.lexicon = Some(lexicon_of(l, "lexicon")?);
-    }
-    Ok(o)
+    AlignOptions::from_camel_value(v)
 }
 
+/// Offset options (camelCase) → [`OffsetOptions`], by the core.
 pub(crate) fn offset_options(v: Value) -> vap_core::Result<OffsetOptions> {
-    let m = options(
-        v,
-        "offset options",
-        &["step", "maxLag", "minConfidence", "nullDraws", "seed"],
-    )?;
-    let mut o = OffsetOptions::default();
-    if let Some(s) = duration(&m, "step")? {
-        o.step_ms = s;
-    }
-    if let Some(s) = duration(&m, "maxLag")? {
-        o.max_lag_ms = s;
-    }
-    if let Some(c) = m.get("minConfidence").filter(|v| !v.is_null()) {
-        o.min_confidence = c
-            .as_f64()
-            .ok_or_else(|| invalid(format!("minConfidence must be a number, got {c}")))?;
-    }
-    if let Some(n) = m.get("nullDraws").filter(|v| !v.is_null()) {
-        o.null_draws = n
-            .as_u64()
-            .ok_or_else(|| invalid(format!("nullDraws must be a positive integer, got {n}")))?
-            as usize;
-    }
-    if let Some(n) = m.get("seed").filter(|v| !v.is_null()) {
-        o.seed = n
-            .as_u64()
-            .ok_or_else(|| invalid(format!("seed must be an integer >= 0, got {n}")))?;
-    }
-    Ok(o)
+    OffsetOptions::from_camel_value(v)
 }
 
+/// A transform (`{ kind: 'adstock', halfLifeBins: 3 }`), keys by the core's
+/// camelCase rule.
 fn transform_of(v: Value) -> vap_core::Result<Transform> {
-    // camelCase keys from JS → the core's snake_case.
-    let m = match v {
-        Value::Object(m) => m,
-        other => {
-            return Err(invalid(format!(
-                "transform must be an object like {{ kind: 'lag', bins: 3 }}, got {other}"
-            )))
-        }
-    };
-    let mut out = Map::new();
-    for (k, v) in m {
-        let key = match k.as_str() {
-            "halfLifeBins" => "half_life_bins",
-            "scaleBins" => "scale_bins",
-            "maxLagBins" => "max_lag_bins",
-            other => other,
-        };
-        out.insert(key.to_string(), v);
-    }
-    serde_json::from_value(Value::Object(out)).map_err(|e| invalid(format!("bad transform: {e}")))
+    vap_core::options::deserialize("transform", snake_keys(v, &[]))
 }
 
 /// Every stream of a session (or of a room's sessions) on one regular grid.
@@ -531,7 +412,7 @@ pub fn asof_join(
     options: Unknown<'_>,
 ) -> napi::Result<Value> {
     call(&env, || {
-        let m = options_of_asof(json_of(&env, Some(options))?)?;
+        let m = AsofOptions::from_camel_value(json_of(&env, Some(options))?)?;
         let mut problems = Vec::new();
         let mut batch = |v: Value, what: &str| -> vap_core::Result<arrow_array::RecordBatch> {
             let rows = rows_of(v, what)?;
@@ -563,58 +444,6 @@ pub fn asof_join(
     })
 }
 
-fn options_of_asof(v: Value) -> vap_core::Result<AsofOptions> {
-    let m = options(
-        v,
-        "as-of options",
-        &[
-            "on",
-            "by",
-            "direction",
-            "tolerance",
-            "allowExactMatches",
-            "suffix",
-        ],
-    )?;
-    let on =
-        opt_str(&m, "on")?.ok_or_else(|| invalid("options.on (the key column) is required"))?;
-    let by = match m.get("by") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| invalid("by must be a column name or an array of names"))
-            })
-            .collect::<vap_core::Result<_>>()?,
-        Some(v) => {
-            return Err(invalid(format!(
-                "by must be a column name or an array of names, got {v}"
-            )))
-        }
-    };
-    let direction = match opt_str(&m, "direction")?.as_deref() {
-        None | Some("backward") => AsofDirection::Backward,
-        Some("forward") => AsofDirection::Forward,
-        Some("nearest") => AsofDirection::Nearest,
-        Some(o) => {
-            return Err(invalid(format!(
-                "direction must be backward, forward or nearest, got '{o}'"
-            )))
-        }
-    };
-    Ok(AsofOptions {
-        on,
-        by,
-        direction,
-        tolerance: duration(&m, "tolerance")?,
-        allow_exact_matches: opt_bool(&m, "allowExactMatches")?.unwrap_or(true),
-        suffix: opt_str(&m, "suffix")?.unwrap_or_else(|| "_right".into()),
-    })
-}
-
 /// Text folded as the lexicon matches it (NFKC, lower case, Simplified Chinese).
 #[napi(catch_unwind)]
 pub fn fold(env: Env, text: Unknown<'_>) -> napi::Result<String> {
@@ -631,7 +460,7 @@ pub fn builtin_lexicon(env: Env) -> napi::Result<Value> {
 #[napi(catch_unwind)]
 pub fn lexicon_count(env: Env, lexicon: Unknown<'_>, text: Unknown<'_>) -> napi::Result<Value> {
     call(&env, || {
-        let l = lexicon_of(&json_of(&env, Some(lexicon))?, "lexicon")?;
+        let l: Lexicon = vap_core::options::deserialize("lexicon", json_of(&env, Some(lexicon))?)?;
         let text = string_arg(&env, text, "text")?;
         let m = l.compile()?;
         let counts = m.count(&text);

@@ -5,249 +5,33 @@
 use napi::bindgen_prelude::{AsyncTask, Float64Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vap_core::align::AlignOptions;
-use vap_core::attribute::{
-    self as core, AttributeOptions, Attribution, CarryoverKind, Controls, Decomposition, Estimator,
-    FactorSpec, Form, RoomModel, Saturation, Sign,
-};
+use vap_core::attribute::{self as core, AttributeOptions, Attribution, Decomposition, RoomModel};
 use vap_core::detect::Moment;
+use vap_core::options::Options;
 use vap_core::{Ms, SessionData};
 
-use crate::align::{align_options, duration, JsTimeline};
-use crate::convert::{
-    json_of, opt_bool, opt_f64, opt_i64, opt_str, options as checked, series_of, string_arg,
-};
+use crate::align::JsTimeline;
+use crate::convert::{json_of, series_of, string_arg};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 use crate::to_json;
 
-fn enum_of<T>(v: &str, what: &str, allowed: &str) -> vap_core::Result<T>
-where
-    T: for<'de> Deserialize<'de>,
-{
-    serde_json::from_value(Value::String(v.to_string()))
-        .map_err(|_| invalid(format!("{what} must be one of {allowed}, got '{v}'")))
-}
-
-fn durations(v: &Value, what: &str) -> vap_core::Result<Vec<Ms>> {
-    let one = |x: &Value| -> vap_core::Result<Ms> {
-        let mut m = Map::new();
-        m.insert(what.to_string(), x.clone());
-        duration(&m, what)?.ok_or_else(|| invalid(format!("{what}: a duration is required")))
-    };
-    match v {
-        Value::Array(a) => a.iter().map(one).collect(),
-        Value::Null => Ok(vec![0]),
-        x => Ok(vec![one(x)?]),
-    }
-}
-
-fn factor_of(v: &Value) -> vap_core::Result<FactorSpec> {
-    let m = match v {
-        Value::String(s) => {
-            let mut m = Map::new();
-            m.insert("column".into(), Value::String(s.clone()));
-            m
-        }
-        other => checked(
-            other.clone(),
-            "factor",
-            &[
-                "column",
-                "name",
-                "carryover",
-                "carryoverKind",
-                "saturation",
-                "sign",
-            ],
-        )?,
-    };
-    let column = opt_str(&m, "column")?.ok_or_else(|| invalid("a factor needs a 'column'"))?;
-    let carryover_ms = durations(m.get("carryover").unwrap_or(&Value::Null), "carryover")?;
-    let carryover_kind: CarryoverKind = match opt_str(&m, "carryoverKind")? {
-        None => CarryoverKind::Adstock,
-        Some(k) => enum_of(&k, "carryoverKind", "adstock, hold")?,
-    };
-    let saturation = match m.get("saturation") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.len() == 2 => Some(Saturation {
-            slope: a[0]
-                .as_f64()
-                .ok_or_else(|| invalid("saturation: [slope, inflexion]"))?,
-            inflexion: a[1]
-                .as_f64()
-                .ok_or_else(|| invalid("saturation: [slope, inflexion]"))?,
-        }),
-        Some(Value::Object(o)) => Some(Saturation {
-            slope: o
-                .get("slope")
-                .and_then(Value::as_f64)
-                .ok_or_else(|| invalid("saturation needs 'slope'"))?,
-            inflexion: o
-                .get("inflexion")
-                .and_then(Value::as_f64)
-                .ok_or_else(|| invalid("saturation needs 'inflexion'"))?,
-        }),
-        Some(v) => {
-            return Err(invalid(format!(
-                "saturation must be [slope, inflexion], got {v}"
-            )))
-        }
-    };
-    let sign: Sign = match opt_str(&m, "sign")? {
-        None => Sign::Free,
-        Some(s) => enum_of(&s, "sign", "free, positive, negative")?,
-    };
-    Ok(FactorSpec {
-        name: opt_str(&m, "name")?.unwrap_or_else(|| column.clone()),
-        column,
-        carryover_ms,
-        carryover_kind,
-        saturation,
-        sign: Some(sign),
-    })
-}
-
-const ATTRIBUTE_KEYS: &[&str] = &[
-    "target",
-    "form",
-    "estimator",
-    "l1Ratio",
-    "exposure",
-    "priceLevel",
-    "factors",
-    "trend",
-    "timeOfDay",
-    "sessionEffects",
-    "intercept",
-    "standardize",
-    "penalty",
-    "penalties",
-    "folds",
-    "gap",
-    "block",
-    "bootstrap",
-    "seed",
-    "holdout",
-    "maxCandidates",
-];
-
-fn attribute_options_of(m: &Map<String, Value>) -> vap_core::Result<AttributeOptions> {
-    let mut o = AttributeOptions::default();
-    if let Some(t) = opt_str(m, "target")? {
-        o.target = t;
-    }
-    if let Some(f) = opt_str(m, "form")? {
-        o.form = enum_of::<Form>(&f, "form", "exposure, log_link, linear")?;
-    }
-    if let Some(e) = opt_str(m, "estimator")? {
-        o.estimator = enum_of::<Estimator>(&e, "estimator", "ridge, elastic_net, ols")?;
-    }
-    if let Some(x) = opt_f64(m, "l1Ratio")? {
-        o.l1_ratio = x;
-    }
-    match m.get("exposure") {
-        None => {}
-        Some(Value::Null) => o.exposure = None,
-        Some(Value::String(s)) => o.exposure = Some(s.clone()),
-        Some(v) => {
-            return Err(invalid(format!(
-                "exposure must be a column name or null, got {v}"
-            )))
-        }
-    }
-    o.price_level = opt_bool(m, "priceLevel")?;
-    o.factors = match m.get("factors") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(a.iter().map(factor_of).collect::<vap_core::Result<_>>()?),
-        Some(v) => return Err(invalid(format!("factors must be an array, got {v}"))),
-    };
-    o.controls = Controls {
-        trend: opt_bool(m, "trend")?.unwrap_or(false),
-        time_of_day: opt_i64(m, "timeOfDay")?.unwrap_or(0).max(0) as usize,
-        session_effects: opt_bool(m, "sessionEffects")?.unwrap_or(true),
-    };
-    if let Some(b) = opt_bool(m, "intercept")? {
-        o.intercept = b;
-    }
-    if let Some(b) = opt_bool(m, "standardize")? {
-        o.standardize = b;
-    }
-    o.penalty = opt_f64(m, "penalty")?;
-    o.penalties = match m.get("penalties") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
-            a.iter()
-                .map(|v| {
-                    v.as_f64()
-                        .ok_or_else(|| invalid("penalties must be numbers"))
-                })
-                .collect::<vap_core::Result<_>>()?,
-        ),
-        Some(v) => {
-            return Err(invalid(format!(
-                "penalties must be an array of numbers, got {v}"
-            )))
-        }
-    };
-    let count = |key: &str| -> vap_core::Result<Option<usize>> {
-        match opt_i64(m, key)? {
-            Some(v) if v < 0 => Err(invalid(format!("option '{key}' must be ≥ 0, got {v}"))),
-            v => Ok(v.map(|v| v as usize)),
-        }
-    };
-    if let Some(x) = count("folds")? {
-        o.folds = x;
-    }
-    if let Some(x) = duration(m, "gap")? {
-        o.gap_ms = x;
-    }
-    if let Some(x) = duration(m, "block")? {
-        o.block_ms = x;
-    }
-    if let Some(x) = count("bootstrap")? {
-        o.bootstrap = x;
-    }
-    if let Some(x) = opt_i64(m, "seed")? {
-        o.seed = x as u64;
-    }
-    if let Some(x) = opt_f64(m, "holdout")? {
-        o.holdout = x;
-    }
-    if let Some(x) = count("maxCandidates")? {
-        o.max_candidates = x;
-    }
-    Ok(o)
-}
-
 fn attribute_options(v: Value) -> vap_core::Result<AttributeOptions> {
-    attribute_options_of(&checked(v, "attribution options", ATTRIBUTE_KEYS)?)
+    AttributeOptions::from_camel_value(v)
 }
 
-/// Timeline options for attribution: as `Session.timeline`, the step 10 s by default.
+/// Timeline options for attribution (camelCase): as `Session.timeline`, the
+/// step the core's attribution default.
 pub(crate) fn attribution_align(v: Value) -> vap_core::Result<AlignOptions> {
-    let has_step = matches!(&v, Value::Object(m) if m.contains_key("step"));
-    let mut o = align_options(v)?;
-    if !has_step {
-        o.step_ms = 10_000;
-    }
-    Ok(o)
+    Ok(core::AttributionTimelineOptions::from_camel_value(v)?.0)
 }
 
-/// Splits `{ timeline, name, ...model options }`.
-pub(crate) fn fit_options(
-    v: Value,
-) -> vap_core::Result<(AlignOptions, Option<String>, AttributeOptions)> {
-    let mut keys: Vec<&str> = ATTRIBUTE_KEYS.to_vec();
-    keys.extend(["timeline", "name"]);
-    let mut m = checked(v, "attribution options", &keys)?;
-    let tl = attribution_align(m.remove("timeline").unwrap_or(Value::Null))?;
-    let name = opt_str(&m, "name")?;
-    m.remove("name");
-    Ok((tl, name, attribute_options_of(&m)?))
+/// Reads `{ timeline, name, ...model options }` (camelCase) by the core.
+pub(crate) fn fit_request(v: Value) -> vap_core::Result<core::FitRequest> {
+    core::FitRequest::from_value(v, true)
 }
 
 /// A fitted attribution model.
@@ -304,12 +88,8 @@ fn sessions_data<'a>(sessions: &'a [&'a JsSession]) -> Vec<&'a SessionData> {
     sessions.iter().map(|s| s.data.as_ref()).collect()
 }
 
-fn window_of(opts: Option<Unknown<'_>>, env: &Env) -> vap_core::Result<(Ms, Option<f64>)> {
-    let m = checked(json_of(env, opts)?, "window options", &["window", "excess"])?;
-    Ok((
-        duration(&m, "window")?.unwrap_or(1_200_000),
-        opt_f64(&m, "excess")?,
-    ))
+fn window_of(opts: Option<Unknown<'_>>, env: &Env) -> vap_core::Result<core::SplitOptions> {
+    core::SplitOptions::from_camel_value(json_of(env, opts)?)
 }
 
 /// Per bin: `baseline + traffic + Σ factors = prediction`, exactly.
@@ -419,7 +199,8 @@ impl JsDecomposition {
 
     /// Splits a moment's excess (the moment from `session.moments()`, on this
     /// model's target) across traffic, the factors and the baseline's drift;
-    /// `{ window }` is the detector's window (default 20 min).
+    /// `{ window }` is the reference window (default: the detector's,
+    /// `optionDefaults('split')`).
     #[napi(catch_unwind)]
     pub fn moment(
         &self,
@@ -430,8 +211,8 @@ impl JsDecomposition {
         call(&env, || {
             let m: Moment = serde_json::from_value(json_of(&env, Some(moment))?)
                 .map_err(|e| invalid(format!("not a moment: {e}")))?;
-            let (w, _) = window_of(options, &env)?;
-            to_json!(&self.inner.moment(&m, w)?)
+            let o = window_of(options, &env)?;
+            to_json!(&self.inner.moment(&m, o.window_ms)?)
         })
     }
 
@@ -446,13 +227,13 @@ impl JsDecomposition {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let (w, excess) = window_of(options, &env)?;
+            let o = window_of(options, &env)?;
             to_json!(&self.inner.window(
                 &self.inner.target,
                 start.round() as Ms,
                 end.round() as Ms,
-                excess,
-                w
+                o.excess,
+                o.window_ms
             )?)
         })
     }
@@ -573,16 +354,7 @@ pub fn timeline_from_columns(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<JsTimeline> {
     call(&env, || {
-        let m = checked(
-            json_of(&env, options)?,
-            "options",
-            &["step", "start", "kind"],
-        )?;
-        let step = duration(&m, "step")?.unwrap_or(1000);
-        let start = opt_i64(&m, "start")?.unwrap_or(0);
-        let kind = opt_str(&m, "kind")?.unwrap_or_else(|| "flow".into());
-        let kind: vap_core::align::ColumnKind =
-            enum_of(&kind, "kind", "flow, gauge, count, sum, interval, ...")?;
+        let o = vap_core::align::ColumnsOptions::from_camel_value(json_of(&env, options)?)?;
         let mut parsed = Vec::new();
         let sorted: std::collections::BTreeMap<String, Unknown<'_>> = columns.into_iter().collect();
         for (name, v) in sorted {
@@ -593,7 +365,7 @@ pub fn timeline_from_columns(
             })?;
             parsed.push((name, vals));
         }
-        let tl = vap_core::align::Timeline::from_columns(start, step, parsed, kind)?;
+        let tl = vap_core::align::Timeline::from_options(parsed, &o)?;
         Ok(tl.into())
     })
 }
@@ -613,12 +385,8 @@ impl JsTimeline {
             let name = string_arg(&env, name, "name")?;
             let v = series_of(&env, &values)
                 .ok_or_else(|| invalid("values must be a Float64Array or an array of numbers"))?;
-            let m = checked(json_of(&env, options)?, "column options", &["kind", "unit"])?;
-            let kind = opt_str(&m, "kind")?.unwrap_or_else(|| "flow".into());
-            let kind: vap_core::align::ColumnKind =
-                enum_of(&kind, "kind", "flow, gauge, count, sum, interval, ...")?;
-            let unit = opt_str(&m, "unit")?.unwrap_or_default();
-            self.inner.add_column(name, v, kind, &unit)
+            let o = vap_core::align::ColumnOptions::from_camel_value(json_of(&env, options)?)?;
+            self.inner.add_column(name, v, o.kind, &o.unit)
         })
     }
 }
@@ -644,10 +412,10 @@ impl JsSession {
     #[napi(catch_unwind)]
     pub fn attribute(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<JsAttribution> {
         call(&env, || {
-            let (tl, _, o) = fit_options(json_of(&env, options)?)?;
-            let t = core::session_timeline(&self.data, &tl)?;
+            let r = fit_request(json_of(&env, options)?)?;
+            let t = core::session_timeline(&self.data, &r.timeline.0)?;
             Ok(JsAttribution {
-                inner: core::fit(&t, &o)?,
+                inner: core::fit(&t, &r.model)?,
             })
         })
     }

@@ -5,7 +5,6 @@
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, ToNapiValue, TypeName};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
 use serde_json::{Map, Value};
-use vap_core::io::LoadOptions;
 use vap_core::table::{self, Cell, TableName};
 use vap_core::VapError;
 
@@ -80,26 +79,6 @@ pub fn opt_i64(m: &Map<String, Value>, key: &str) -> vap_core::Result<Option<i64
             .map(Some)
             .ok_or_else(|| invalid(format!("option '{key}' must be an integer, got {v}"))),
     }
-}
-
-/// Load options `{ pseudonymizeKey?, outsideToleranceMs? }` plus `extra` keys
-/// the caller reads itself.
-pub fn load_options(
-    v: Value,
-    what: &str,
-    extra: &[&str],
-) -> vap_core::Result<(LoadOptions, Map<String, Value>)> {
-    let mut allowed = vec!["pseudonymizeKey", "outsideToleranceMs"];
-    allowed.extend_from_slice(extra);
-    let m = options(v, what, &allowed)?;
-    let mut lo = LoadOptions::default();
-    if let Some(k) = opt_str(&m, "pseudonymizeKey")? {
-        lo.pseudonymize_key = Some(k.into_bytes());
-    }
-    if let Some(t) = opt_i64(&m, "outsideToleranceMs")? {
-        lo.outside_tolerance_ms = t;
-    }
-    Ok((lo, m))
 }
 
 /// Parses a table name, or fails with `InvalidArgument`.

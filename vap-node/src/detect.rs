@@ -4,95 +4,15 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
-use vap_core::detect::{self, Cost, DetectOptions, Moment, Penalty};
+use vap_core::detect::{
+    self, DetectOptions, EventOptions, Method, Moment, SegmentOptions, TopOptions,
+};
+use vap_core::options::Options;
 
-use crate::align::duration;
-use crate::convert::{json_of, opt_bool, opt_f64, opt_str, options, series_of};
+use crate::convert::{json_of, series_of};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
 use crate::to_json;
-
-fn penalty_of(v: Option<&Value>) -> vap_core::Result<Penalty> {
-    match v {
-        None | Some(Value::Null) => Ok(Penalty::Bic),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("bic") => Ok(Penalty::Bic),
-        Some(v) => v
-            .as_f64()
-            .map(Penalty::Value)
-            .ok_or_else(|| invalid(format!("penalty must be 'bic' or a number, got {v}"))),
-    }
-}
-
-fn detect_options(v: Value) -> vap_core::Result<DetectOptions> {
-    let m = options(
-        v,
-        "moment options",
-        &[
-            "step",
-            "metrics",
-            "window",
-            "threshold",
-            "smooth",
-            "minDuration",
-            "mergeGap",
-            "detrend",
-            "shifts",
-            "penalty",
-            "minSegment",
-            "exposureChange",
-            "rateChange",
-        ],
-    )?;
-    let mut o = DetectOptions::default();
-    if let Some(x) = duration(&m, "step")? {
-        o.step_ms = x;
-    }
-    if let Some(x) = duration(&m, "window")? {
-        o.window_ms = x;
-    }
-    if let Some(x) = duration(&m, "smooth")? {
-        o.smooth_ms = x;
-    }
-    if let Some(x) = duration(&m, "minDuration")? {
-        o.min_duration_ms = x;
-    }
-    if let Some(x) = duration(&m, "mergeGap")? {
-        o.merge_gap_ms = x;
-    }
-    if let Some(x) = duration(&m, "minSegment")? {
-        o.min_segment_ms = x;
-    }
-    if let Some(x) = opt_f64(&m, "threshold")? {
-        o.threshold = x;
-    }
-    if let Some(x) = opt_f64(&m, "exposureChange")? {
-        o.exposure_change = x;
-    }
-    if let Some(x) = opt_f64(&m, "rateChange")? {
-        o.rate_change = x;
-    }
-    o.detrend = opt_bool(&m, "detrend")?.unwrap_or(false);
-    o.shifts = opt_bool(&m, "shifts")?.unwrap_or(false);
-    o.penalty = penalty_of(m.get("penalty"))?;
-    o.metrics = match m.get("metrics") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
-            a.iter()
-                .map(|x| {
-                    x.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| invalid("metrics must be column names"))
-                })
-                .collect::<vap_core::Result<_>>()?,
-        ),
-        Some(v) => {
-            return Err(invalid(format!(
-                "metrics must be an array of column names, got {v}"
-            )))
-        }
-    };
-    Ok(o)
-}
 
 #[napi]
 impl JsSession {
@@ -102,8 +22,8 @@ impl JsSession {
     #[napi(catch_unwind)]
     pub fn moments(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         call(&env, || {
-            let o = detect_options(json_of(&env, options)?)?;
-            to_json!(&detect::scan(&self.data, &o)?)
+            let o = DetectOptions::from_camel_value(json_of(&env, options)?)?;
+            to_json!(&detect::moments(&self.data, &o)?)
         })
     }
 }
@@ -112,52 +32,32 @@ fn segment(
     env: &Env,
     x: Unknown<'_>,
     opts: Option<Unknown<'_>>,
-    method: fn(&[f64], Cost, Penalty, usize) -> vap_core::Result<detect::Segmentation>,
+    method: Method,
 ) -> vap_core::Result<Value> {
     let x = series_of(env, &x)
         .ok_or_else(|| invalid("the series must be a Float64Array or an array of numbers"))?;
-    let m = options(
-        json_of(env, opts)?,
-        "change-point options",
-        &["cost", "penalty", "minSize"],
-    )?;
-    let cost = match opt_str(&m, "cost")?.as_deref() {
-        None | Some("l2") => Cost::L2,
-        Some("normal") => Cost::NormalMeanVar,
-        Some("poisson") => Cost::Poisson,
-        Some(o) => {
-            return Err(invalid(format!(
-                "unknown cost '{o}'; expected l2, normal or poisson"
-            )))
-        }
-    };
-    let min_size = match m.get("minSize") {
-        None | Some(Value::Null) => 1,
-        Some(v) => v
-            .as_u64()
-            .ok_or_else(|| invalid(format!("minSize must be a positive integer, got {v}")))?
-            as usize,
-    };
-    to_json!(&method(&x, cost, penalty_of(m.get("penalty"))?, min_size)?)
+    let mut o = SegmentOptions::from_camel_value(json_of(env, opts)?)?;
+    o.method = method;
+    to_json!(&detect::segment(&x, &o)?)
 }
 
 /// Exact PELT change points: `{ breakpoints, penalized_cost, penalty }`
 /// (breakpoints are segment ends, the last being `n`, as in ruptures).
 #[napi(catch_unwind)]
 pub fn pelt(env: Env, x: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
-    call(&env, || segment(&env, x, options, detect::pelt))
+    call(&env, || segment(&env, x, options, Method::Pelt))
 }
 
 /// The exact optimum by dynamic programming (O(n²)).
 #[napi(catch_unwind)]
 pub fn dynp(env: Env, x: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
-    call(&env, || segment(&env, x, options, detect::dynp))
+    call(&env, || segment(&env, x, options, Method::Dynp))
 }
 
 /// Binary segmentation (greedy, approximate).
 #[napi(catch_unwind)]
 pub fn binseg(env: Env, x: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
-    call(&env, || segment(&env, x, options, detect::binseg))
+    call(&env, || segment(&env, x, options, Method::Binseg))
 }
 
 fn moments_of(env: &Env, v: Unknown<'_>) -> vap_core::Result<Vec<Moment>> {
@@ -165,31 +65,51 @@ fn moments_of(env: &Env, v: Unknown<'_>) -> vap_core::Result<Vec<Moment>> {
 }
 
 /// The `k` largest moments: of one metric by absolute excess, or across
-/// metrics by share of the session total.
+/// metrics by share of the session total. `k` and `metric` may also be given
+/// as `{ k, metric }`; defaults: `optionDefaults('top')`.
 #[napi(catch_unwind)]
 pub fn top_moments(
     env: Env,
     moments: Unknown<'_>,
-    k: u32,
+    #[napi(ts_arg_type = "number | { k?: number; metric?: string }")] k: Option<Unknown<'_>>,
     metric: Option<String>,
 ) -> napi::Result<Value> {
     call(&env, || {
+        let o = match json_of(&env, k)? {
+            Value::Number(n) => {
+                let mut m = serde_json::Map::new();
+                m.insert("k".into(), Value::Number(n));
+                if let Some(x) = metric {
+                    m.insert("metric".into(), Value::String(x));
+                }
+                Value::Object(m)
+            }
+            other => other,
+        };
+        let o = TopOptions::from_camel_value(o)?;
         to_json!(&detect::top_k(
             &moments_of(&env, moments)?,
-            metric.as_deref(),
-            k as usize
+            o.metric.as_deref(),
+            o.k
         ))
     })
 }
 
-/// Moments of different metrics that overlap (or lie within `gapMs`,
-/// default 60 000) grouped into events.
+/// Moments of different metrics that overlap (or lie within the gap: ms, a
+/// duration string or `{ gap }`; default `optionDefaults('events')`) grouped
+/// into events.
 #[napi(catch_unwind)]
-pub fn moment_events(env: Env, moments: Unknown<'_>, gap_ms: Option<i64>) -> napi::Result<Value> {
+pub fn moment_events(
+    env: Env,
+    moments: Unknown<'_>,
+    #[napi(ts_arg_type = "number | string | { gap?: number | string }")] gap: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
     call(&env, || {
-        to_json!(&detect::events(
-            &moments_of(&env, moments)?,
-            gap_ms.unwrap_or(60_000)
-        ))
+        let o = match json_of(&env, gap)? {
+            v @ (Value::Number(_) | Value::String(_)) => serde_json::json!({ "gap": v }),
+            other => other,
+        };
+        let o = EventOptions::from_camel_value(o)?;
+        to_json!(&detect::events(&moments_of(&env, moments)?, o.gap_ms))
     })
 }

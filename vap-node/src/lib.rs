@@ -7,7 +7,7 @@
 //! * the `Store` class is in [`store`];
 //! * `Timeline`, offsets, as-of joins and the lexicon are in [`align`];
 //! * `attribute`, `Attribution`, `Decomposition` and `RoomModel` are in [`attribute`];
-//! * recordings (`probe`, `decodeAudio`, `transcribe`, `videoIndex`,
+//! * recordings (`probe`, `decodeAudio`, `audioChunks`, `transcribe`, `videoIndex`,
 //!   `stillFrame`, `setWhisperLog`, `Session.locate`) are in [`media`], the
 //!   store's recording methods in [`store`];
 //! * `simulate` is in [`sim`];
@@ -23,15 +23,23 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 
+// `Session` and `Store` first: a `#[napi] impl` block takes its class's JS
+// name from the struct, which napi-derive must have expanded before it (an
+// impl expanded earlier falls back to the Rust name, `JsSession`, and which
+// name the class finally gets then depends on the link order). Modules expand
+// in the order they are declared here, so the structs of the classes that
+// other modules add methods to are declared first (a group of their own, so
+// that rustfmt keeps them there).
+pub mod session;
+pub mod store;
+
 pub mod align;
 pub mod attribute;
 pub mod convert;
 pub mod detect;
 pub mod error;
 pub mod media;
-pub mod session;
 pub mod sim;
-pub mod store;
 pub mod tasks;
 
 use convert::string_arg;
@@ -59,6 +67,50 @@ pub fn num_threads(env: Env) -> napi::Result<u32> {
     })
 }
 
+/// Every error code (`error.code` of what vap throws), in the core's order
+/// (`vap_core::ErrorKind::ALL`); `index.js` exports it as `ERROR_CODES`.
+#[napi(catch_unwind)]
+pub fn error_codes() -> Vec<&'static str> {
+    vap_core::ErrorKind::codes().to_vec()
+}
+
+/// The tables of a session, in write order (`vap_core::table::TableName::ALL`);
+/// `index.js` exports it as `TABLE_NAMES`.
+#[napi(catch_unwind)]
+pub fn table_names() -> Vec<&'static str> {
+    vap_core::table::TableName::names().to_vec()
+}
+
+/// The names of vap's option sets (`vap_core::OPTION_SETS`); `index.js`
+/// exports it as `OPTION_SETS`.
+#[napi(catch_unwind)]
+pub fn option_sets() -> Vec<&'static str> {
+    vap_core::OPTION_SETS.to_vec()
+}
+
+/// The defaults of an option set, as the core holds them (snake_case keys,
+/// durations in ms): what every "default" in the TypeScript docs refers to.
+#[napi(catch_unwind)]
+pub fn option_defaults(env: Env, name: Unknown<'_>) -> napi::Result<serde_json::Value> {
+    call(&env, || {
+        vap_core::option_defaults(&convert::string_arg(&env, name, "name")?)
+    })
+}
+
+/// Options of a set as written (camelCase keys), checked by the core and
+/// returned whole: defaults filled, in the core's form (snake_case, ms).
+#[napi(catch_unwind)]
+pub fn resolve_options(
+    env: Env,
+    name: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<serde_json::Value> {
+    call(&env, || {
+        let name = convert::string_arg(&env, name, "name")?;
+        vap_core::resolve_options(&name, convert::json_of(&env, options)?, true)
+    })
+}
+
 /// The version of vap.
 #[napi(catch_unwind)]
 pub fn version() -> &'static str {
@@ -71,6 +123,6 @@ pub fn version() -> &'static str {
 pub fn panic_for_tests(env: Env, message: Unknown<'_>) -> napi::Result<()> {
     call(&env, || {
         let message = string_arg(&env, message, "message")?;
-        vap_core::__panic_for_tests(&message)
+        panic!("{message}")
     })
 }

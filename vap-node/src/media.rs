@@ -3,7 +3,10 @@
 //!
 //! Options arrive camelCase; results go back as plain objects with the core's
 //! snake_case keys (the serde form of its types), audio as a `Float32Array`,
-//! frame times as `Float64Array`s and stills as a PNG `Buffer`.
+//! frame times as `Float64Array`s and stills as their RGB pixels in a
+//! `Buffer` (with a PNG `Buffer` when `{ png: true }` asks for one: the core
+//! encodes it). `audioChunks` returns an `AudioChunks` iterator (`for ... of`
+//! works: [`install_iterators`] gives its prototype `[Symbol.iterator]`).
 //!
 //! Progress: `onProgress` is called once per chunk, on the JS thread. The
 //! synchronous variants call it directly; the asynchronous ones queue the call
@@ -33,12 +36,13 @@ use napi::{sys, Env, JsValue, Status, Unknown, ValueType};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 use vap_core::media::{
-    self, Progress, Still, TranscribeOptions, Transcript, VideoIndex, WhisperLog, WhisperLogLevel,
+    self, AudioChunks, Located, Progress, Still, TranscribeOptions, Transcript, VideoIndex,
+    WhisperLog, WhisperLogLevel,
 };
 use vap_core::schema::Ms;
 use vap_core::{SessionData, VapError};
 
-use crate::convert::{json_of, opt_i64, options, string_arg, Json};
+use crate::convert::{json_of, opt_bool, opt_i64, options, string_arg, Json};
 use crate::error::{call, guard, invalid, to_napi};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
@@ -80,16 +84,40 @@ fn window_options(v: Value) -> vap_core::Result<(Option<Ms>, Option<Ms>)> {
     Ok((opt_i64(&m, "startMs")?, opt_i64(&m, "endMs")?))
 }
 
-/// The `{ maxWidth? }` of the stills.
-pub(crate) fn still_options(v: Value, what: &str) -> vap_core::Result<Option<u32>> {
-    let m = options(v, what, &["maxWidth"])?;
-    match opt_i64(&m, "maxWidth")? {
-        None => Ok(None),
-        Some(w) if (1..=i64::from(u32::MAX)).contains(&w) => Ok(Some(w as u32)),
-        Some(w) => Err(invalid(format!(
-            "option 'maxWidth' must be a positive integer, got {w}"
-        ))),
-    }
+/// What the stills read from their options.
+pub(crate) struct StillArgs {
+    /// `maxWidth` (the core refuses 0).
+    pub(crate) max_width: Option<u32>,
+    /// `png`: add the PNG file's bytes to the result (default false).
+    pub(crate) png: bool,
+}
+
+/// The `{ maxWidth?, png? }` of the stills.
+pub(crate) fn still_options(v: Value, what: &str) -> vap_core::Result<StillArgs> {
+    let m = options(v, what, &["maxWidth", "png"])?;
+    let max_width = match opt_i64(&m, "maxWidth")? {
+        None => None,
+        Some(w) => Some(u32::try_from(w).map_err(|_| {
+            invalid(format!(
+                "option 'maxWidth' must be a positive integer, got {w}"
+            ))
+        })?),
+    };
+    Ok(StillArgs {
+        max_width,
+        png: opt_bool(&m, "png")?.unwrap_or(false),
+    })
+}
+
+/// The `{ chunkMs?, startMs?, endMs? }` of `audioChunks` (the core checks
+/// them and owns the default chunk length).
+fn chunk_options(v: Value) -> vap_core::Result<(Option<Ms>, Option<Ms>, Option<Ms>)> {
+    let m = options(v, "audioChunks options", &["chunkMs", "startMs", "endMs"])?;
+    Ok((
+        opt_i64(&m, "chunkMs")?,
+        opt_i64(&m, "startMs")?,
+        opt_i64(&m, "endMs")?,
+    ))
 }
 
 /// Option names of the core's `TranscribeOptions`: camelCase (JS) → snake_case (serde).
@@ -286,12 +314,15 @@ fn transcript_json(t: &Transcript) -> vap_core::Result<Value> {
     Ok(v)
 }
 
-/// A still frame: the PNG's bytes, its size, the time of the frame shown (ms
-/// from the container start) and the file it came from.
+/// A still frame: its RGB pixels (and the PNG file when asked for), its
+/// size, the time of the frame shown (ms from the container start) and the
+/// file it came from.
 #[napi(object)]
 pub struct JsStill {
-    /// The PNG file's bytes (8-bit RGB).
-    pub png: Buffer,
+    /// The pixels: `height` rows of `width` RGB triples, top row first.
+    pub rgb: Buffer,
+    /// The PNG file's bytes (8-bit RGB), with `{ png: true }`.
+    pub png: Option<Buffer>,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -308,45 +339,33 @@ pub struct JsStill {
     pub position_ms: Option<f64>,
 }
 
-impl From<Still> for JsStill {
-    fn from(s: Still) -> Self {
-        JsStill {
-            png: s.png.into(),
-            width: s.width,
-            height: s.height,
-            frame_ms: s.frame_ms,
-            path: s.path.display().to_string(),
-            recording: None,
-            position_ms: None,
-        }
-    }
+/// A core still as JS sees it: the PNG encoded by the core when `png`.
+pub(crate) fn js_still(s: Still, located: Option<Located>, png: bool) -> vap_core::Result<JsStill> {
+    let png = if png { Some(s.png()?.into()) } else { None };
+    Ok(JsStill {
+        png,
+        width: s.width,
+        height: s.height,
+        frame_ms: s.frame_ms,
+        path: s.path.display().to_string(),
+        recording: located
+            .as_ref()
+            .map(|l| u32::try_from(l.recording).unwrap_or(u32::MAX)),
+        position_ms: located.map(|l| l.position_ms as f64),
+        rgb: s.rgb.into(),
+    })
 }
 
-/// The frame shown at session instant `t_ms`: the recording that covers it
-/// (`media::locate`), its file (a copied recording's path is under the
-/// session directory) and the still there.
+/// The frame shown at session instant `t_ms` (`media::still_at`).
 pub(crate) fn session_still(
     store: &vap_core::Store,
     room: &str,
     session: &str,
     t_ms: Ms,
-    max_width: Option<u32>,
+    opts: StillArgs,
 ) -> vap_core::Result<JsStill> {
-    let data = store.load(room, session)?;
-    let loc = media::locate(&data, t_ms).ok_or_else(|| {
-        VapError::NotFound(format!(
-            "no recording of session '{room}/{session}' covers {t_ms} ms ({} registered)",
-            data.session.recordings.len()
-        ))
-    })?;
-    let mut path = std::path::PathBuf::from(&loc.path);
-    if path.is_relative() {
-        path = store.session_dir(room, session)?.join(path);
-    }
-    let mut still: JsStill = media::still_frame(&path, loc.position_ms, max_width)?.into();
-    still.recording = Some(u32::try_from(loc.recording).unwrap_or(u32::MAX));
-    still.position_ms = Some(loc.position_ms as f64);
-    Ok(still)
+    let (at, still) = media::still_at(store, room, session, t_ms, opts.max_width)?;
+    js_still(still, Some(at), opts.png)
 }
 
 // ------------------------------------------------------------------ progress
@@ -524,6 +543,120 @@ pub fn decode_audio(
     })
 }
 
+/// One chunk of `audioChunks`.
+#[napi(object)]
+pub struct JsAudioChunk {
+    /// Position of the first sample, ms from the recording's start.
+    #[napi(js_name = "start_ms")]
+    pub start_ms: f64,
+    /// 16 kHz mono samples.
+    pub samples: Float32Array,
+}
+
+/// An iterator result (`{ done, value }`) of `AudioChunks`.
+#[napi(object)]
+pub struct JsAudioChunkResult {
+    /// Whether the chunks are all read (`value` is then `undefined`).
+    pub done: bool,
+    /// The chunk.
+    #[napi(ts_type = "AudioChunk | undefined")]
+    pub value: Option<JsAudioChunk>,
+}
+
+impl JsAudioChunkResult {
+    fn done() -> Self {
+        JsAudioChunkResult {
+            done: true,
+            value: None,
+        }
+    }
+}
+
+/// A recording's audio in fixed-length chunks, read as it is iterated (one
+/// chunk in memory at a time): an iterator of `{ start_ms, samples }`.
+#[napi(js_name = "AudioChunks")]
+pub struct JsAudioChunks {
+    inner: AudioChunks,
+}
+
+#[napi]
+impl JsAudioChunks {
+    /// Chunk length, ms.
+    #[napi(getter, catch_unwind)]
+    pub fn chunk_ms(&self) -> f64 {
+        self.inner.chunk_ms() as f64
+    }
+
+    /// The next chunk (`{ done: false, value }`), or `{ done: true }` at the
+    /// end. A decoding error is thrown, and the iteration then ends.
+    #[napi(catch_unwind)]
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self, env: Env) -> napi::Result<JsAudioChunkResult> {
+        call(&env, || {
+            Ok(match self.inner.next().transpose()? {
+                Some(c) => JsAudioChunkResult {
+                    done: false,
+                    value: Some(JsAudioChunk {
+                        start_ms: c.start_ms as f64,
+                        samples: Float32Array::new(c.samples),
+                    }),
+                },
+                None => JsAudioChunkResult::done(),
+            })
+        })
+    }
+
+    /// Stops early (what `break` in a `for ... of` calls): frees the decoder.
+    #[napi(js_name = "return", catch_unwind)]
+    pub fn finish(&mut self) -> JsAudioChunkResult {
+        self.inner.close();
+        JsAudioChunkResult::done()
+    }
+
+    /// Frees the decoder; `next()` then answers `{ done: true }`.
+    #[napi(catch_unwind)]
+    pub fn close(&mut self) {
+        self.inner.close();
+    }
+}
+
+/// A recording's audio in chunks of `chunkMs` (default: the core's, 30 s),
+/// from `startMs` to `endMs` (positions; default the whole file), the last
+/// chunk shorter. Iterate it (`for (const { start_ms, samples } of ...)`).
+/// Concatenated, the chunks are `decodeAudio(path, { startMs, endMs })`.
+#[napi(catch_unwind)]
+pub fn audio_chunks(
+    env: Env,
+    path: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsAudioChunks> {
+    call(&env, || {
+        let path = string_arg(&env, path, "path")?;
+        let (chunk, start, end) = chunk_options(json_of(&env, options)?)?;
+        Ok(JsAudioChunks {
+            inner: media::audio_chunks(&path, chunk, start, end)?,
+        })
+    })
+}
+
+/// Runs when the addon loads: makes `AudioChunks` iterable (its prototype's
+/// `[Symbol.iterator]` returns the object itself, as for any iterator).
+#[napi(module_exports)]
+pub fn install_iterators(exports: Object<'_>, env: Env) -> napi::Result<()> {
+    // The class and `Symbol` are functions: read them as objects without the
+    // type check.
+    let ctor: Object<'_> = exports.get_named_property_unchecked("AudioChunks")?;
+    let mut proto: Object<'_> = ctor.get_named_property("prototype")?;
+    let symbol: Object<'_> = env.get_global()?.get_named_property_unchecked("Symbol")?;
+    let iterator: Unknown<'_> = symbol.get_named_property("iterator")?;
+    let this = env
+        .create_function_from_closure::<(), Object<'static>, _>("[Symbol.iterator]", |ctx| {
+            ctx.this::<Object<'static>>()
+        })?;
+    proto.set_property(iterator, this)?;
+    Ok(())
+}
+
 /// Transcribes one recording file (no store, no checkpoints) off the JS
 /// thread; utterance times are `offsetMs + position`.
 #[napi(catch_unwind, ts_return_type = "Promise<Transcript>")]
@@ -663,8 +796,9 @@ pub fn video_index(env: Env, path: Unknown<'_>) -> napi::Result<JsVideoIndex> {
     })
 }
 
-/// The frame shown at `positionMs` as a PNG, at most `maxWidth` pixels wide
-/// (aspect kept). A position past the end gives the last frame.
+/// The frame shown at `positionMs` as RGB pixels (and a PNG with `{ png:
+/// true }`), at most `maxWidth` pixels wide (aspect kept). A position past
+/// the end gives the last frame.
 #[napi(catch_unwind)]
 pub fn still_frame(
     env: Env,
@@ -675,8 +809,8 @@ pub fn still_frame(
     call(&env, || {
         let path = string_arg(&env, path, "path")?;
         let at = ms_arg(&env, position_ms, "positionMs")?;
-        let w = still_options(json_of(&env, options)?, "stillFrame options")?;
-        Ok(media::still_frame(&path, at, w)?.into())
+        let o = still_options(json_of(&env, options)?, "stillFrame options")?;
+        js_still(media::still_frame(&path, at, o.max_width)?, None, o.png)
     })
 }
 

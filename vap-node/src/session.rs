@@ -3,7 +3,8 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
-use vap_core::io::{self, Format, Manifest};
+use vap_core::io::{self, Format, LoadOptions, Manifest};
+use vap_core::options::Options;
 use vap_core::table::{self, TableName};
 use vap_core::{SessionData, VapError};
 
@@ -139,7 +140,7 @@ pub fn load_dir(
 ) -> napi::Result<JsSession> {
     call(&env, || {
         let path = string_arg(&env, path, "path")?;
-        let (opts, _) = convert::load_options(json_of(&env, options)?, "loadDir options", &[])?;
+        let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
         Ok(io::load_dir(&path, &opts)?.0.into())
     })
 }
@@ -152,7 +153,7 @@ pub fn load_dir_async(
     options: Option<Unknown<'_>>,
 ) -> napi::bindgen_prelude::AsyncTask<VapTask<JsSession>> {
     let args = string_arg(&env, path, "path").and_then(|path| {
-        let (opts, _) = convert::load_options(json_of(&env, options)?, "loadDir options", &[])?;
+        let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
         Ok((path, opts))
     });
     let task = match args {
@@ -173,14 +174,8 @@ pub fn from_tables(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<JsSession> {
     call(&env, || {
-        let (opts, _) = convert::load_options(json_of(&env, options)?, "fromTables options", &[])?;
-        let manifest = json_of(&env, Some(manifest))?;
-        if !manifest.is_object() {
-            return Err(invalid("manifest must be an object"));
-        }
-        let text = serde_json::to_string(&manifest)
-            .map_err(|e| VapError::Internal(format!("serialising manifest: {e}")))?;
-        let manifest = Manifest::from_json(std::path::Path::new("manifest"), &text)?;
+        let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
+        let manifest = Manifest::for_tables(&json_of(&env, Some(manifest))?.to_string())?;
         let tables = match json_of(&env, Some(tables))? {
             Value::Object(m) => m,
             Value::Null => Default::default(),
@@ -193,15 +188,10 @@ pub fn from_tables(
             let rows = convert::rows_of(rows, &format!("tables.{name}"))?;
             raws.push((t, table::raw_from_json_rows(&name, &rows, &mut problems)));
         }
-        let result = io::from_raw_tables(manifest, raws, &opts);
-        if problems.is_empty() {
-            return Ok(result?.0.into());
-        }
-        // Rows that could not even become cells: report them together with
-        // whatever validation found in the rest.
-        if let Err(VapError::Validation(more)) = result {
-            problems.extend(more);
-        }
-        Err(VapError::Validation(problems))
+        // Rows that could not even become cells are reported with every
+        // problem validation finds in the rest.
+        Ok(io::from_converted_tables(manifest, raws, problems, &opts)?
+            .0
+            .into())
     })
 }

@@ -3,44 +3,19 @@
 use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, ToNapiValue, TypeName};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use vap_core::options::Options;
 use vap_core::sim::{self, SimConfig, SimRoom};
 
-use crate::convert::{json_of, options};
-use crate::error::{call, invalid};
+use crate::convert::json_of;
+use crate::error::call;
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 
-/// JS option name → `SimConfig` field.
-const FIELDS: [(&str, &str); 12] = [
-    ("seed", "seed"),
-    ("hours", "hours"),
-    ("startMs", "start_ms"),
-    ("anchors", "anchors"),
-    ("products", "products"),
-    ("entriesPerSecond", "entries_per_second"),
-    ("meanStayS", "mean_stay_s"),
-    ("commentRate", "comment_rate"),
-    ("baseConversion", "base_conversion"),
-    ("clockOffsetMs", "clock_offset_ms"),
-    ("roomId", "room_id"),
-    ("sessionId", "session_id"),
-];
-
-/// Converts a camelCase config object into a [`SimConfig`]; missing fields
-/// take the core's defaults.
+/// A camelCase config object → [`SimConfig`], by the core (missing fields
+/// take its defaults).
 fn sim_config(v: Value) -> vap_core::Result<SimConfig> {
-    let allowed: Vec<&str> = FIELDS.iter().map(|(js, _)| *js).collect();
-    let m = options(v, "simulate config", &allowed)?;
-    let mut snake = Map::with_capacity(m.len());
-    for (k, v) in m {
-        let field = FIELDS.iter().find(|(js, _)| *js == k).map(|(_, f)| *f);
-        if let Some(f) = field {
-            snake.insert(f.to_string(), v);
-        }
-    }
-    serde_json::from_value(Value::Object(snake))
-        .map_err(|e| invalid(format!("simulate config: {e}")))
+    SimConfig::from_camel_value(v)
 }
 
 /// The result of a simulation: `{ data: Session, truth }`. `truth` is the serde

@@ -5,13 +5,14 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 use vap_core::media;
-use vap_core::store::{ImportOptions, Store};
+use vap_core::options::Options;
+use vap_core::store::{import_request, ImportOptions, Store};
 use vap_core::table;
 use vap_core::VapError;
 
 use crate::align::JsTimeline;
 use crate::attribute::{self, JsAttribution, JsRoomModel};
-use crate::convert::{self, json_of, opt_bool, opt_string_arg, options, string_arg, Rows};
+use crate::convert::{self, json_of, opt_string_arg, options, string_arg, Rows};
 use crate::error::{call, invalid};
 use crate::media::{self as js_media, JsStill};
 use crate::session::JsSession;
@@ -70,12 +71,7 @@ impl JsStore {
     ) -> napi::Result<()> {
         call(&env, || {
             let session = session_arg(&session)?;
-            let m = self::options(
-                json_of(&env, options)?,
-                "importSession options",
-                &["replace", "copyRecordings"],
-            )?;
-            let opts = import_options(&m)?;
+            let opts = ImportOptions::from_camel_value(json_of(&env, options)?)?;
             self.inner.import(&session.data, &opts)
         })
     }
@@ -90,12 +86,7 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<()>> {
         let args = session_arg(&session).and_then(|s| {
-            let m = self::options(
-                json_of(&env, options)?,
-                "importSessionAsync options",
-                &["replace", "copyRecordings"],
-            )?;
-            let opts = import_options(&m)?;
+            let opts = ImportOptions::from_camel_value(json_of(&env, options)?)?;
             Ok((s.data.clone(), opts))
         });
         let task = match args {
@@ -117,12 +108,7 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<JsSession>> {
         let args = string_arg(&env, path, "path").and_then(|path| {
-            let (load, m) = convert::load_options(
-                json_of(&env, options)?,
-                "importDirAsync options",
-                &["replace", "copyRecordings"],
-            )?;
-            let opts = import_options(&m)?;
+            let (load, opts) = import_request(json_of(&env, options)?, true)?;
             Ok((path, load, opts))
         });
         let task = match args {
@@ -147,12 +133,7 @@ impl JsStore {
     ) -> napi::Result<JsSession> {
         call(&env, || {
             let path = string_arg(&env, path, "path")?;
-            let (load, m) = convert::load_options(
-                json_of(&env, options)?,
-                "importDir options",
-                &["replace", "copyRecordings"],
-            )?;
-            let opts = import_options(&m)?;
+            let (load, opts) = import_request(json_of(&env, options)?, true)?;
             Ok(self.inner.import_dir(&path, &load, &opts)?.into())
         })
     }
@@ -301,14 +282,6 @@ fn session_arg<'a>(v: &'a Either<&JsSession, Unknown<'_>>) -> vap_core::Result<&
     }
 }
 
-/// The `replace` / `copyRecordings` options of the import calls.
-fn import_options(m: &serde_json::Map<String, Value>) -> vap_core::Result<ImportOptions> {
-    Ok(ImportOptions {
-        replace: opt_bool(m, "replace")?.unwrap_or(false),
-        copy_recordings: opt_bool(m, "copyRecordings")?.unwrap_or(false),
-    })
-}
-
 // ---- attribution (the store's room models); conversions live in `attribute`.
 // These methods stay in this file: an `impl JsStore` block in `attribute.rs`
 // made a plain `cargo build` register the class as `JsStore`, not `Store`.
@@ -341,13 +314,10 @@ impl JsStore {
     ) -> napi::Result<JsAttribution> {
         call(&env, || {
             let room = string_arg(&env, room, "room")?;
-            let (tl, name, o) = attribute::fit_options(json_of(&env, options)?)?;
-            let t = vap_core::attribute::store_room_timeline(&self.inner, &room, &tl)?;
-            let fit = vap_core::attribute::fit(&t, &o)?;
-            if let Some(n) = name {
-                fit.model.save(&self.inner, &n)?;
-            }
-            Ok(JsAttribution { inner: fit })
+            let r = attribute::fit_request(json_of(&env, options)?)?;
+            Ok(JsAttribution {
+                inner: vap_core::attribute::fit_room(&self.inner, &room, &r)?,
+            })
         })
     }
 
@@ -360,17 +330,14 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<JsAttribution>> {
         let args = string_arg(&env, room, "room")
-            .and_then(|room| Ok((room, attribute::fit_options(json_of(&env, options)?)?)));
+            .and_then(|room| Ok((room, attribute::fit_request(json_of(&env, options)?)?)));
         let task = match args {
-            Ok((room, (tl, name, o))) => {
+            Ok((room, r)) => {
                 let store = self.inner.clone();
                 VapTask::new(move || {
-                    let t = vap_core::attribute::store_room_timeline(&store, &room, &tl)?;
-                    let fit = vap_core::attribute::fit(&t, &o)?;
-                    if let Some(n) = name {
-                        fit.model.save(&store, &n)?;
-                    }
-                    Ok(JsAttribution { inner: fit })
+                    Ok(JsAttribution {
+                        inner: vap_core::attribute::fit_room(&store, &room, &r)?,
+                    })
                 })
             }
             Err(e) => VapTask::failed(e),
@@ -551,8 +518,9 @@ impl JsStore {
         })
     }
 
-    /// The video frame at session instant `tMs` as a PNG (from the recording
-    /// covering it; `VAP_NOT_FOUND` when none does). Options: `maxWidth`.
+    /// The video frame at session instant `tMs` as RGB pixels (from the
+    /// recording covering it; `VAP_NOT_FOUND` when none does). Options:
+    /// `maxWidth`, `png` (add the PNG file).
     #[napi(catch_unwind)]
     pub fn still(
         &self,
@@ -566,8 +534,8 @@ impl JsStore {
             let room = string_arg(&env, room, "room")?;
             let session = string_arg(&env, session, "session")?;
             let t = js_media::ms_arg(&env, t_ms, "tMs")?;
-            let w = js_media::still_options(json_of(&env, options)?, "still options")?;
-            js_media::session_still(&self.inner, &room, &session, t, w)
+            let o = js_media::still_options(json_of(&env, options)?, "still options")?;
+            js_media::session_still(&self.inner, &room, &session, t, o)
         })
     }
 }

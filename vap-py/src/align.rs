@@ -7,6 +7,7 @@ use pyo3_arrow::PyTable;
 use vap_core::align::{
     self, AlignOptions, AsofOptions, Lexicon, OffsetOptions, Timeline, Transform,
 };
+use vap_core::options::Options;
 use vap_core::VapError;
 
 use crate::{parse, py_table, run, to_json, PySession, PyStore};
@@ -17,10 +18,6 @@ fn f64_bytes(values: impl Iterator<Item = f64>, cap: usize) -> Vec<u8> {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out
-}
-
-fn column_kind(kind: &str) -> vap_core::Result<align::ColumnKind> {
-    parse("column kind", &format!("\"{kind}\""))
 }
 
 /// A timeline held in Rust.
@@ -133,20 +130,19 @@ impl PyTimeline {
         })
     }
 
-    /// Appends a column (`kind` as in `columns`, e.g. "flow", "gauge",
-    /// "count", "sum", "interval"); NaN values are missing bins.
-    #[pyo3(signature = (name, values, kind = "flow", unit = ""))]
+    /// Appends a column (JSON `ColumnOptions`: kind, unit); NaN values are
+    /// missing bins.
     fn add_column(
         &mut self,
         py: Python<'_>,
         name: String,
         values: Vec<f64>,
-        kind: &str,
-        unit: &str,
+        options_json: &str,
     ) -> PyResult<()> {
         let inner = &mut self.inner;
         run(py, || {
-            inner.add_column(name, values, column_kind(kind)?, unit)
+            let o = align::ColumnOptions::from_json(options_json)?;
+            inner.add_column(name, values, o.kind, &o.unit)
         })
     }
 
@@ -165,7 +161,7 @@ impl PySession {
         options_json: &str,
     ) -> PyResult<PyTimeline> {
         let inner = run(py, || {
-            let o: AlignOptions = parse("timeline options", options_json)?;
+            let o = AlignOptions::from_json(options_json)?;
             Timeline::build(&self.inner, &o)
         })?;
         Ok(PyTimeline { inner })
@@ -175,7 +171,7 @@ impl PySession {
     /// `OffsetEstimate` out).
     pub(crate) fn transcript_offset(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
         run(py, || {
-            let o: OffsetOptions = parse("offset options", options_json)?;
+            let o = OffsetOptions::from_json(options_json)?;
             to_json(&align::estimate_transcript_offset(&self.inner, &o)?)
         })
     }
@@ -216,7 +212,7 @@ impl PyStore {
         options_json: &str,
     ) -> PyResult<PyTimeline> {
         let inner = run(py, || {
-            let o: AlignOptions = parse("timeline options", options_json)?;
+            let o = AlignOptions::from_json(options_json)?;
             align::store_room_timeline(&self.inner, room, &o)
         })?;
         Ok(PyTimeline { inner })
@@ -232,7 +228,7 @@ pub(crate) fn room_timeline(
 ) -> PyResult<PyTimeline> {
     let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &s.inner).collect();
     let inner = run(py, || {
-        let o: AlignOptions = parse("timeline options", options_json)?;
+        let o = AlignOptions::from_json(options_json)?;
         align::room_timeline(&data, &o)
     })?;
     Ok(PyTimeline { inner })
@@ -247,7 +243,7 @@ pub(crate) fn estimate_offset(
     options_json: &str,
 ) -> PyResult<String> {
     run(py, || {
-        let o: OffsetOptions = parse("offset options", options_json)?;
+        let o = OffsetOptions::from_json(options_json)?;
         let refs: Vec<(&[f64], &[f64])> = pairs
             .iter()
             .map(|(a, b)| (a.as_slice(), b.as_slice()))
@@ -267,7 +263,7 @@ pub(crate) fn asof_join(
     let (lb, ls) = left.into_inner();
     let (rb, rs) = right.into_inner();
     let out = run(py, || {
-        let o: AsofOptions = parse("as-of options", options_json)?;
+        let o = AsofOptions::from_json(options_json)?;
         let concat = |b: &[arrow_array::RecordBatch], s: &arrow_schema::SchemaRef| {
             arrow_select::concat::concat_batches(s, b)
                 .map_err(|e| VapError::InvalidArgument(e.to_string()))
@@ -314,12 +310,10 @@ pub(crate) fn lexicon_count(py: Python<'_>, lexicon_json: &str, text: &str) -> P
 pub(crate) fn timeline_from_columns(
     py: Python<'_>,
     columns: Vec<(String, Vec<f64>)>,
-    start_ms: i64,
-    step_ms: i64,
-    kind: &str,
+    options_json: &str,
 ) -> PyResult<PyTimeline> {
     let inner = run(py, || {
-        Timeline::from_columns(start_ms, step_ms, columns, column_kind(kind)?)
+        Timeline::from_options(columns, &align::ColumnsOptions::from_json(options_json)?)
     })?;
     Ok(PyTimeline { inner })
 }

@@ -3,9 +3,9 @@
 
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
-use vap_core::align::AlignOptions;
 use vap_core::attribute::{self as core, AttributeOptions, Attribution, Decomposition, RoomModel};
 use vap_core::detect::Moment;
+use vap_core::options::Options;
 use vap_core::{Ms, SessionData};
 
 use crate::align::PyTimeline;
@@ -111,33 +111,40 @@ impl PyDecomposition {
         run(py, || to_json(&self.inner.totals_by_product(&data)))
     }
 
-    fn moments_json(&self, py: Python<'_>, moments_json: &str, window_ms: Ms) -> PyResult<String> {
+    fn moments_json(
+        &self,
+        py: Python<'_>,
+        moments_json: &str,
+        options_json: &str,
+    ) -> PyResult<String> {
         run(py, || {
             let m: Vec<Moment> = parse("moments", moments_json)?;
+            let o = core::SplitOptions::from_json(options_json)?;
             let out = m
                 .iter()
-                .map(|m| self.inner.moment(m, window_ms))
+                .filter(|m| m.metric == self.inner.target)
+                .map(|m| self.inner.moment(m, o.window_ms))
                 .collect::<vap_core::Result<Vec<_>>>()?;
             to_json(&out)
         })
     }
 
-    #[pyo3(signature = (metric, start_ms, end_ms, excess, window_ms))]
     fn window_json(
         &self,
         py: Python<'_>,
-        metric: &str,
         start_ms: Ms,
         end_ms: Ms,
-        excess: Option<f64>,
-        window_ms: Ms,
+        options_json: &str,
     ) -> PyResult<String> {
         run(py, || {
-            to_json(
-                &self
-                    .inner
-                    .window(metric, start_ms, end_ms, excess, window_ms)?,
-            )
+            let o = core::SplitOptions::from_json(options_json)?;
+            to_json(&self.inner.window(
+                &self.inner.target,
+                start_ms,
+                end_ms,
+                o.excess,
+                o.window_ms,
+            )?)
         })
     }
 }
@@ -197,7 +204,7 @@ pub(crate) fn attribute(
     let tl = &timeline.inner;
     Ok(PyAttribution {
         inner: run(py, || {
-            let o: AttributeOptions = parse("attribution options", options_json)?;
+            let o = AttributeOptions::from_json(options_json)?;
             core::fit(tl, &o)
         })?,
     })
@@ -223,7 +230,7 @@ pub(crate) fn attribution_timeline(
 ) -> PyResult<PyTimeline> {
     let data = sessions_of(&sessions);
     let inner = run(py, || {
-        let o: AlignOptions = parse("timeline options", options_json)?;
+        let o = core::AttributionTimelineOptions::from_json(options_json)?.0;
         if data.len() == 1 {
             core::session_timeline(data[0], &o)
         } else {
@@ -243,8 +250,28 @@ pub(crate) fn store_attribution_timeline(
 ) -> PyResult<PyTimeline> {
     let s = &store.inner;
     let inner = run(py, || {
-        let o: AlignOptions = parse("timeline options", options_json)?;
+        let o = core::AttributionTimelineOptions::from_json(options_json)?.0;
         core::store_room_timeline(s, room, &o)
     })?;
     Ok(PyTimeline { inner })
+}
+
+/// Fits a stored room's model (JSON: `timeline`, `name` and the model's
+/// options; see `vap_core::attribute::FitRequest`) and saves it when named.
+#[pyfunction]
+pub(crate) fn fit_room_model(
+    py: Python<'_>,
+    store: PyRef<'_, PyStore>,
+    room: &str,
+    request_json: &str,
+) -> PyResult<PyAttribution> {
+    let s = &store.inner;
+    Ok(PyAttribution {
+        inner: run(py, || {
+            let v = serde_json::from_str(request_json).map_err(|e| {
+                vap_core::VapError::InvalidArgument(format!("attribution options: {e}"))
+            })?;
+            core::fit_room(s, room, &core::FitRequest::from_value(v, false)?)
+        })?,
+    })
 }

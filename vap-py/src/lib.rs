@@ -10,6 +10,7 @@ use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 use vap_core::io::{self, Format, LoadOptions, Manifest};
+use vap_core::options::Options;
 use vap_core::store::{ImportOptions, Store};
 use vap_core::table::{self, TableName};
 use vap_core::text::Encoding;
@@ -75,20 +76,6 @@ fn encoding_arg(encoding: &str) -> vap_core::Result<Encoding> {
             "unknown encoding '{other}'; expected utf-8 or gb18030"
         ))),
     }
-}
-
-fn load_options(
-    pseudonymize_key: Option<Vec<u8>>,
-    outside_tolerance_ms: Option<i64>,
-) -> LoadOptions {
-    let mut o = LoadOptions {
-        pseudonymize_key,
-        ..Default::default()
-    };
-    if let Some(t) = outside_tolerance_ms {
-        o.outside_tolerance_ms = t;
-    }
-    o
 }
 
 pub(crate) fn py_table(batch: RecordBatch) -> PyResult<PyTable> {
@@ -196,13 +183,36 @@ impl PySession {
     }
 }
 
+/// The defaults of an option set (`vap_core::option_defaults`), as JSON.
+#[pyfunction]
+fn option_defaults_json(py: Python<'_>, name: &str) -> PyResult<String> {
+    run(py, || to_json(&vap_core::option_defaults(name)?))
+}
+
+/// Options of a set as the user wrote them (JSON), checked and whole
+/// (`vap_core::resolve_options`), as JSON.
+#[pyfunction]
+fn resolve_options_json(py: Python<'_>, name: &str, options_json: &str) -> PyResult<String> {
+    run(py, || {
+        let v = serde_json::from_str(options_json)
+            .map_err(|e| VapError::InvalidArgument(format!("{name} options: {e}")))?;
+        to_json(&vap_core::resolve_options(name, v, false)?)
+    })
+}
+
+/// An instant (ms, or an ISO 8601 text) in ms since the epoch.
+#[pyfunction]
+fn parse_instant_ms(py: Python<'_>, text: &str) -> PyResult<i64> {
+    vap_core::options::parse_instant_ms(text)
+        .map_err(|e| errors::to_py(py, VapError::InvalidArgument(e)))
+}
+
 /// Generates a synthetic room from a JSON `SimConfig`; returns the session and
 /// the truth as JSON.
 #[pyfunction]
 fn simulate(py: Python<'_>, config_json: &str) -> PyResult<(PySession, String)> {
     let (data, truth) = run(py, || {
-        let cfg: vap_core::sim::SimConfig = serde_json::from_str(config_json)
-            .map_err(|e| VapError::InvalidArgument(format!("bad simulation config: {e}")))?;
+        let cfg = vap_core::sim::SimConfig::from_json(config_json)?;
         let room = vap_core::sim::simulate(&cfg)?;
         let truth = to_json(&room.truth)?;
         Ok((room.data, truth))
@@ -212,15 +222,13 @@ fn simulate(py: Python<'_>, config_json: &str) -> PyResult<(PySession, String)> 
 
 /// Loads a session directory.
 #[pyfunction]
-#[pyo3(signature = (path, pseudonymize_key = None, outside_tolerance_ms = None))]
 fn load_dir(
     py: Python<'_>,
     path: std::path::PathBuf,
-    pseudonymize_key: Option<Vec<u8>>,
-    outside_tolerance_ms: Option<i64>,
+    options_json: &str,
 ) -> PyResult<(PySession, String)> {
     let (data, report) = run(py, || {
-        let (d, r) = io::load_dir(&path, &load_options(pseudonymize_key, outside_tolerance_ms))?;
+        let (d, r) = io::load_dir(&path, &LoadOptions::from_json(options_json)?)?;
         Ok((d, to_json(&r)?))
     })?;
     Ok((PySession { inner: data }, report))
@@ -229,37 +237,44 @@ fn load_dir(
 /// Builds a session from a JSON manifest and Arrow tables (any object with
 /// `__arrow_c_stream__`: pandas, polars, pyarrow).
 #[pyfunction]
-#[pyo3(signature = (manifest_json, tables, pseudonymize_key = None, outside_tolerance_ms = None))]
 fn from_tables(
     py: Python<'_>,
     manifest_json: &str,
     tables: Vec<(String, PyTable)>,
-    pseudonymize_key: Option<Vec<u8>>,
-    outside_tolerance_ms: Option<i64>,
+    options_json: &str,
 ) -> PyResult<(PySession, String)> {
-    let inputs: Vec<(String, Vec<RecordBatch>)> = tables
-        .into_iter()
-        .map(|(n, t)| (n, t.into_inner().0))
-        .collect();
+    let inputs = batches_of(tables);
     let (data, report) = run(py, || {
-        let manifest = Manifest::from_json(std::path::Path::new("manifest"), manifest_json)?;
-        let mut problems = Vec::new();
-        let mut raws = Vec::new();
-        for (name, batches) in &inputs {
-            let t = table_name(name)?;
-            raws.push((t, table::raw_from_batches(name, batches, &mut problems)));
-        }
-        if !problems.is_empty() {
-            return Err(VapError::Validation(problems));
-        }
-        let (d, r) = io::from_raw_tables(
-            manifest,
-            raws,
-            &load_options(pseudonymize_key, outside_tolerance_ms),
-        )?;
+        let load = LoadOptions::from_json(options_json)?;
+        let (d, r) = session_of_tables(manifest_json, &inputs, &load)?;
         Ok((d, to_json(&r)?))
     })?;
     Ok((PySession { inner: data }, report))
+}
+
+fn batches_of(tables: Vec<(String, PyTable)>) -> Vec<(String, Vec<RecordBatch>)> {
+    tables
+        .into_iter()
+        .map(|(n, t)| (n, t.into_inner().0))
+        .collect()
+}
+
+/// A validated session of a JSON manifest and Arrow tables.
+fn session_of_tables(
+    manifest_json: &str,
+    inputs: &[(String, Vec<RecordBatch>)],
+    load: &LoadOptions,
+) -> vap_core::Result<(SessionData, io::LoadReport)> {
+    let manifest = Manifest::for_tables(manifest_json)?;
+    let mut problems = Vec::new();
+    let mut raws = Vec::new();
+    for (name, batches) in inputs {
+        let t = table_name(name)?;
+        raws.push((t, table::raw_from_batches(name, batches, &mut problems)));
+    }
+    // Columns that could not be read are reported with every problem
+    // validation finds in the rest.
+    io::from_converted_tables(manifest, raws, problems, load)
 }
 
 /// The embedded store.
@@ -295,43 +310,54 @@ impl PyStore {
         run(py, || to_json(&self.inner.manifest(room, session)?))
     }
 
-    #[pyo3(signature = (session, replace = false, copy_recordings = false))]
     fn import_session(
         &self,
         py: Python<'_>,
         session: &PySession,
-        replace: bool,
-        copy_recordings: bool,
+        options_json: &str,
     ) -> PyResult<()> {
         run(py, || {
-            self.inner.import(
-                &session.inner,
-                &ImportOptions {
-                    replace,
-                    copy_recordings,
-                },
-            )
+            self.inner
+                .import(&session.inner, &ImportOptions::from_json(options_json)?)
         })
     }
 
-    #[pyo3(signature = (path, replace = false, copy_recordings = false, pseudonymize_key = None))]
     fn import_dir(
         &self,
         py: Python<'_>,
         path: std::path::PathBuf,
-        replace: bool,
-        copy_recordings: bool,
-        pseudonymize_key: Option<Vec<u8>>,
+        options_json: &str,
     ) -> PyResult<PySession> {
         let data = run(py, || {
-            self.inner.import_dir(
-                &path,
-                &load_options(pseudonymize_key, None),
-                &ImportOptions {
-                    replace,
-                    copy_recordings,
-                },
-            )
+            let (load, import) = vap_core::store::import_request(
+                serde_json::from_str(options_json)
+                    .map_err(|e| VapError::InvalidArgument(format!("import options: {e}")))?,
+                false,
+            )?;
+            self.inner.import_dir(&path, &load, &import)
+        })?;
+        Ok(PySession { inner: data })
+    }
+
+    /// Builds a session from a JSON manifest and Arrow tables and imports it
+    /// (JSON options: those of loading and of importing).
+    fn import_tables(
+        &self,
+        py: Python<'_>,
+        manifest_json: &str,
+        tables: Vec<(String, PyTable)>,
+        options_json: &str,
+    ) -> PyResult<PySession> {
+        let inputs = batches_of(tables);
+        let data = run(py, || {
+            let (load, import) = vap_core::store::import_request(
+                serde_json::from_str(options_json)
+                    .map_err(|e| VapError::InvalidArgument(format!("import options: {e}")))?,
+                false,
+            )?;
+            let (d, _) = session_of_tables(manifest_json, &inputs, &load)?;
+            self.inner.import(&d, &import)?;
+            Ok(d)
         })?;
         Ok(PySession { inner: data })
     }
@@ -399,14 +425,14 @@ impl PyStore {
     }
 
     #[pyo3(signature = (room, session, session_ms, max_width = None))]
-    fn still<'py>(
+    fn still(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         room: &str,
         session: &str,
         session_ms: i64,
         max_width: Option<u32>,
-    ) -> PyResult<(Bound<'py, pyo3::types::PyBytes>, String)> {
+    ) -> PyResult<media::PyStill> {
         self.still_at(py, room, session, session_ms, max_width)
     }
 
@@ -470,7 +496,7 @@ fn num_threads() -> usize {
 /// Panics inside Rust on purpose (tests prove it arrives as `vap.InternalError`).
 #[pyfunction]
 fn _panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
-    run(py, || vap_core::__panic_for_tests(message))
+    run(py, || -> vap_core::Result<()> { panic!("{message}") })
 }
 
 /// Table names in write order.
@@ -499,12 +525,19 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(attribute::default_factors_json, m)?)?;
     m.add_function(wrap_pyfunction!(attribute::attribution_timeline, m)?)?;
     m.add_function(wrap_pyfunction!(attribute::store_attribution_timeline, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute::fit_room_model, m)?)?;
+    m.add_function(wrap_pyfunction!(option_defaults_json, m)?)?;
+    m.add("OPTION_SETS", vap_core::OPTION_SETS.to_vec())?;
+    m.add_function(wrap_pyfunction!(resolve_options_json, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_instant_ms, m)?)?;
     m.add_function(wrap_pyfunction!(align::timeline_from_columns, m)?)?;
     m.add_function(wrap_pyfunction!(detect::segment, m)?)?;
     m.add_function(wrap_pyfunction!(detect::moment_events, m)?)?;
     m.add_function(wrap_pyfunction!(detect::top_moments, m)?)?;
     m.add_class::<media::PyAudioStream>()?;
     m.add_class::<media::PyVideoIndex>()?;
+    m.add_class::<media::PyAudioChunks>()?;
+    m.add_class::<media::PyStill>()?;
     m.add_function(wrap_pyfunction!(media::probe_json, m)?)?;
     m.add_function(wrap_pyfunction!(media::decode_audio, m)?)?;
     m.add_function(wrap_pyfunction!(media::transcribe, m)?)?;
@@ -517,6 +550,10 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(table_names, m)?)?;
+    m.add(
+        "TABLE_NAMES",
+        pyo3::types::PyTuple::new(m.py(), TableName::names())?,
+    )?;
     m.add("AUDIO_SAMPLE_RATE", vap_core::media::SAMPLE_RATE)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,8 +1,10 @@
 //! Python bindings of `vap_core::media`: probing, streamed audio decoding,
 //! Whisper transcription (with a progress callback that can stop it), stored
 //! recordings and their clock offsets, video indexes, stills and whisper.cpp's
-//! log routing. Structured results cross as JSON, samples and pixels as bytes;
-//! the Python layer (`python/vap/_media.py`) builds the typed objects.
+//! log routing. Structured results cross as JSON, samples and pixels as bytes
+//! (a still is a native object holding the core's pixels, encoded as PNG on
+//! request); the Python layer (`python/vap/_media.py`) builds the typed
+//! objects.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 use vap_core::align::OffsetOptions;
-use vap_core::media::{self, AudioStream, TranscribeOptions, WhisperLog, WhisperLogLevel};
+use vap_core::media::{
+    self, AudioChunks, AudioStream, Located, Still, TranscribeOptions, WhisperLog, WhisperLogLevel,
+};
 use vap_core::store::Store;
 use vap_core::{Ms, VapError};
 
@@ -156,6 +160,66 @@ impl PyAudioStream {
     }
 }
 
+/// A recording's audio in fixed-length chunks (`vap_core::media::audio_chunks`):
+/// iterating yields `(start_ms, samples)` with the samples as native-endian
+/// `f32` in a `bytearray`.
+#[pyclass(name = "AudioChunks", module = "vap._vap", frozen)]
+pub(crate) struct PyAudioChunks {
+    chunk_ms: Ms,
+    inner: Mutex<AudioChunks>,
+}
+
+#[pymethods]
+impl PyAudioChunks {
+    #[new]
+    #[pyo3(signature = (path, chunk_ms = None, start_ms = None, end_ms = None))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        chunk_ms: Option<Ms>,
+        start_ms: Option<Ms>,
+        end_ms: Option<Ms>,
+    ) -> PyResult<Self> {
+        let c = run(py, || {
+            media::audio_chunks(&path, chunk_ms, start_ms, end_ms)
+        })?;
+        Ok(PyAudioChunks {
+            chunk_ms: c.chunk_ms(),
+            inner: Mutex::new(c),
+        })
+    }
+
+    /// Chunk length, ms.
+    #[getter]
+    fn chunk_ms(&self) -> Ms {
+        self.chunk_ms
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<(Ms, Bound<'py, PyByteArray>)>> {
+        let next = run(py, || {
+            let mut g = self.inner.lock().map_err(|_| {
+                VapError::Internal("the audio chunks broke in an earlier call".into())
+            })?;
+            g.next().transpose()
+        })?;
+        next.map(|c| Ok((c.start_ms, samples_bytearray(py, &c.samples)?)))
+            .transpose()
+    }
+
+    /// Frees the decoder; iterating afterwards ends at once.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| {
+            if let Ok(mut g) = self.inner.lock() {
+                g.close();
+            }
+        })
+    }
+}
+
 /// Runs a transcription whose progress goes to `callback` (called with the
 /// JSON `Progress` after every chunk). Each chunk re-attaches to Python to
 /// check for signals (Ctrl-C) and call the callback; an exception from either
@@ -251,29 +315,80 @@ fn transcribe_options(
     Ok(o)
 }
 
-/// Extracts the frame shown at `position_ms`: `(png bytes, JSON of the rest)`.
+/// A still frame: the core's `Still` (RGB pixels), and where it was found
+/// when it came from a stored session.
+#[pyclass(name = "Still", module = "vap._vap", frozen)]
+pub(crate) struct PyStill {
+    inner: Still,
+    located: Option<Located>,
+}
+
+#[pymethods]
+impl PyStill {
+    #[getter]
+    fn width(&self) -> u32 {
+        self.inner.width
+    }
+
+    #[getter]
+    fn height(&self) -> u32 {
+        self.inner.height
+    }
+
+    /// Time of the frame shown, ms from the container start.
+    #[getter]
+    fn frame_ms(&self) -> f64 {
+        self.inner.frame_ms
+    }
+
+    /// The file it came from.
+    #[getter]
+    fn path(&self) -> String {
+        self.inner.path.display().to_string()
+    }
+
+    /// Index of the recording in the session (a stored session's still).
+    #[getter]
+    fn recording(&self) -> Option<usize> {
+        self.located.as_ref().map(|l| l.recording)
+    }
+
+    /// The position asked for in the recording, ms (a stored session's still).
+    #[getter]
+    fn position_ms(&self) -> Option<Ms> {
+        self.located.as_ref().map(|l| l.position_ms)
+    }
+
+    /// The pixels, `height` rows of `width` RGB triples (a copy, in a
+    /// `bytearray` that NumPy views without another).
+    fn rgb<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
+        PyByteArray::new_with(py, self.inner.rgb.len(), |buf| {
+            buf.copy_from_slice(&self.inner.rgb);
+            Ok(())
+        })
+    }
+
+    /// The frame as a PNG file's bytes (encoded now, without the GIL).
+    fn png<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let png = run(py, || self.inner.png())?;
+        Ok(PyBytes::new(py, &png))
+    }
+}
+
+/// Extracts the frame shown at `position_ms`.
 #[pyfunction]
 #[pyo3(signature = (path, position_ms, max_width = None))]
-pub(crate) fn still_frame<'py>(
-    py: Python<'py>,
+pub(crate) fn still_frame(
+    py: Python<'_>,
     path: PathBuf,
     position_ms: Ms,
     max_width: Option<u32>,
-) -> PyResult<(Bound<'py, PyBytes>, String)> {
-    let (png, meta) = run(py, || {
-        still_parts(media::still_frame(&path, position_ms, max_width)?)
-    })?;
-    Ok((PyBytes::new(py, &png), meta))
-}
-
-fn still_parts(s: media::Still) -> vap_core::Result<(Vec<u8>, String)> {
-    let meta = to_json(&serde_json::json!({
-        "width": s.width,
-        "height": s.height,
-        "frame_ms": s.frame_ms,
-        "path": s.path,
-    }))?;
-    Ok((s.png, meta))
+) -> PyResult<PyStill> {
+    let inner = run(py, || media::still_frame(&path, position_ms, max_width))?;
+    Ok(PyStill {
+        inner,
+        located: None,
+    })
 }
 
 /// Frame and keyframe times of a recording's video stream.
@@ -477,7 +592,7 @@ impl PyStore {
         options_json: &str,
     ) -> PyResult<String> {
         run(py, || {
-            let o: OffsetOptions = parse("offset options", options_json)?;
+            let o = <OffsetOptions as vap_core::options::Options>::from_json(options_json)?;
             let data = self.inner.load(room, session)?;
             to_json(&media::estimate_recording_offset(&data, index, &o)?)
         })
@@ -498,40 +613,22 @@ impl PyStore {
         Ok(PySession { inner })
     }
 
-    /// The still at a session instant: `(png bytes, JSON of the rest, with the
-    /// recording index and position)`.
-    pub(crate) fn still_at<'py>(
+    /// The still at a session instant (`vap_core::media::still_at`), with
+    /// the recording index and position.
+    pub(crate) fn still_at(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         room: &str,
         session: &str,
         session_ms: Ms,
         max_width: Option<u32>,
-    ) -> PyResult<(Bound<'py, PyBytes>, String)> {
-        let (png, meta) = run(py, || {
-            let data = self.inner.load(room, session)?;
-            let at = media::locate(&data, session_ms).ok_or_else(|| {
-                VapError::NotFound(format!(
-                    "no recording of session '{room}/{session}' covers {session_ms} ms ({} registered)",
-                    data.session.recordings.len()
-                ))
-            })?;
-            let dir = self.inner.session_dir(room, session)?;
-            let path = match PathBuf::from(&at.path) {
-                p if p.is_relative() => dir.join(p),
-                p => p,
-            };
-            let s = media::still_frame(&path, at.position_ms, max_width)?;
-            let meta = to_json(&serde_json::json!({
-                "width": s.width,
-                "height": s.height,
-                "frame_ms": s.frame_ms,
-                "path": s.path,
-                "recording": at.recording,
-                "position_ms": at.position_ms,
-            }))?;
-            Ok((s.png, meta))
+    ) -> PyResult<PyStill> {
+        let (at, inner) = run(py, || {
+            media::still_at(&self.inner, room, session, session_ms, max_width)
         })?;
-        Ok((PyBytes::new(py, &png), meta))
+        Ok(PyStill {
+            inner,
+            located: Some(at),
+        })
     }
 }

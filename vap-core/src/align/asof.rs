@@ -21,6 +21,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VapError};
+use crate::options::Options as _;
 
 /// Which right row an as-of join takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -41,12 +42,14 @@ pub enum AsofDirection {
 pub struct AsofOptions {
     /// Key column, in both tables: integers or timestamps (any unit).
     pub on: String,
-    /// Columns whose values must be equal (strings or integers).
+    /// Columns whose values must be equal (strings or integers); one name or a list.
+    #[serde(deserialize_with = "crate::options::one_or_many")]
     pub by: Vec<String>,
     /// Direction.
     pub direction: AsofDirection,
     /// Largest distance allowed, inclusive; in ms for timestamp keys, in the
     /// key's own units for integer keys.
+    #[serde(with = "crate::options::opt_duration")]
     pub tolerance: Option<i64>,
     /// Whether equal keys match (default true).
     pub allow_exact_matches: bool,
@@ -63,6 +66,27 @@ impl Default for AsofOptions {
             tolerance: None,
             allow_exact_matches: true,
             suffix: "_right".into(),
+        }
+    }
+}
+
+impl crate::options::Options for AsofOptions {
+    const WHAT: &'static str = "as-of options";
+
+    /// The key named, the tolerance ≥ 0.
+    fn check(&self) -> Result<()> {
+        if self.on.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: option 'on' must name the key column",
+                Self::WHAT
+            )));
+        }
+        match self.tolerance {
+            Some(t) if t < 0 => Err(VapError::InvalidArgument(format!(
+                "{}: option 'tolerance' must be >= 0, got {t}",
+                Self::WHAT
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -253,13 +277,7 @@ pub fn asof_join(
     right: &RecordBatch,
     opts: &AsofOptions,
 ) -> Result<RecordBatch> {
-    if let Some(t) = opts.tolerance {
-        if t < 0 {
-            return Err(VapError::InvalidArgument(format!(
-                "tolerance must be >= 0, got {t}"
-            )));
-        }
-    }
+    opts.check()?;
     let (lk, lms) = keys(left, &opts.on, "left")?;
     let (rk, rms) = keys(right, &opts.on, "right")?;
     if lms != rms {

@@ -9,6 +9,7 @@ use super::grid::Grid;
 use super::lexicon::{Lexicon, Matcher};
 use super::timeline::{ColumnKind, ColumnMeta, Timeline};
 use crate::error::{Result, VapError};
+use crate::options::Options;
 use crate::schema::{MetricKind, MetricSample, Ms, OrderStatus, SegmentKind, SessionData};
 use crate::store::Store;
 
@@ -35,16 +36,20 @@ pub enum FlowMode {
 #[serde(default, deny_unknown_fields)]
 pub struct AlignOptions {
     /// Bin width in ms (default 1000).
+    #[serde(alias = "step", with = "crate::options::duration")]
     pub step_ms: Ms,
     /// Start of the grid (default: the session's start).
+    #[serde(alias = "start", with = "crate::options::opt_instant")]
     pub start_ms: Option<Ms>,
     /// End of the grid, exclusive (default: the session's end).
+    #[serde(alias = "end", with = "crate::options::opt_instant")]
     pub end_ms: Option<Ms>,
     /// How flow metrics are binned.
     pub flow: FlowMode,
     /// How long a gauge observation stays valid, in ms. Past it the signal is
     /// unknown and bins it does not reach are missing. Default: the larger of
     /// 60 s and three times the series' median sampling interval.
+    #[serde(alias = "gauge_max_staleness", with = "crate::options::opt_duration")]
     pub gauge_max_staleness_ms: Option<Ms>,
     /// Per-product columns (`gmv:<id>`, `orders:<id>`, `explain:<id>`).
     pub per_product: bool,
@@ -66,6 +71,38 @@ impl Default for AlignOptions {
             per_product: true,
             lexicon: None,
             product_phrases: true,
+        }
+    }
+}
+
+impl Options for AlignOptions {
+    const WHAT: &'static str = "timeline options";
+    const VERBATIM: &'static [&'static str] = &["lexicon"];
+
+    /// The step positive, the range ordered, the staleness positive.
+    fn check(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        if self.step_ms <= 0 {
+            problems.push(format!("step must be positive, got {} ms", self.step_ms));
+        }
+        if let (Some(a), Some(b)) = (self.start_ms, self.end_ms) {
+            if b <= a {
+                problems.push(format!("end ({b}) must be after start ({a})"));
+            }
+        }
+        if let Some(st) = self.gauge_max_staleness_ms {
+            if st <= 0 {
+                problems.push(format!("gauge_max_staleness_ms must be positive, got {st}"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(VapError::InvalidArgument(format!(
+                "{}: {}",
+                Self::WHAT,
+                problems.join("; ")
+            )))
         }
     }
 }
@@ -281,17 +318,11 @@ impl Timeline {
     }
 
     fn build_on_pool(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+        opts.check()?;
         let s = &data.session;
         let start = opts.start_ms.unwrap_or(s.start_ms);
         let end = opts.end_ms.unwrap_or(s.end_ms);
         let grid = Grid::covering(start, end, opts.step_ms)?;
-        if let Some(st) = opts.gauge_max_staleness_ms {
-            if st <= 0 {
-                return Err(VapError::InvalidArgument(format!(
-                    "gauge_max_staleness_ms must be positive, got {st}"
-                )));
-            }
-        }
         let mut lexicon = opts.lexicon.clone().unwrap_or_else(Lexicon::builtin);
         if opts.product_phrases {
             lexicon = lexicon.with_products(&data.products);

@@ -134,38 +134,7 @@ impl Grid {
     }
 }
 
-/// Parses a duration such as `"500ms"`, `"1s"`, `"10s"`, `"1.5min"`, `"2h"` (or
-/// a bare number of ms) into ms.
-///
-/// ```
-/// use vap_core::align::parse_duration_ms;
-/// assert_eq!(parse_duration_ms("1min").unwrap(), 60_000);
-/// assert_eq!(parse_duration_ms("250").unwrap(), 250);
-/// assert!(parse_duration_ms("soon").is_err());
-/// ```
-pub fn parse_duration_ms(text: &str) -> Result<Ms> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "ms" => 1.0,
-        "s" | "sec" => 1000.0,
-        "m" | "min" => 60_000.0,
-        "h" => 3_600_000.0,
-        _ => f64::NAN,
-    };
-    let v: f64 = num.parse().unwrap_or(f64::NAN);
-    let ms = (v * scale).round();
-    if (0.0..9.0e15).contains(&ms) {
-        Ok(ms as Ms)
-    } else {
-        Err(VapError::InvalidArgument(format!(
-            "cannot read {text:?} as a duration (examples: \"500ms\", \"10s\", \"1min\", \"2h\")"
-        )))
-    }
-}
+pub use crate::options::parse_duration_ms;
 
 #[cfg(test)]
 mod tests {

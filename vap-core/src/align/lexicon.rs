@@ -15,12 +15,41 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized};
 use crate::error::{Result, VapError};
 use crate::schema::Product;
 
-/// Named groups of phrases. Serialises as `{"groups": {"urgency": [...], ...}}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Named groups of phrases. Serialises as `{"groups": {"urgency": [...], ...}}`;
+/// reads that form or the bare map `{"urgency": [...], ...}` (what users write).
+///
+/// ```
+/// use vap_core::align::Lexicon;
+/// let a: Lexicon = serde_json::from_str(r#"{"urgency": ["秒杀", "last chance"]}"#).unwrap();
+/// let b: Lexicon = serde_json::from_str(r#"{"groups": {"urgency": ["秒杀", "last chance"]}}"#).unwrap();
+/// assert_eq!(a, b);
+/// assert!(serde_json::from_str::<Lexicon>(r#"{"urgency": "秒杀"}"#).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Lexicon {
     /// Group name → phrases. Groups are reported in name order.
     pub groups: BTreeMap<String, Vec<String>>,
+}
+
+impl<'de> Deserialize<'de> for Lexicon {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut m = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        if m.len() == 1 && m.get("groups").is_some_and(|g| g.is_object()) {
+            let g = m.remove("groups").unwrap_or_default();
+            m = serde_json::from_value(g).map_err(D::Error::custom)?;
+        }
+        let mut groups = BTreeMap::new();
+        for (name, v) in m {
+            let phrases: Vec<String> = serde_json::from_value(v).map_err(|_| {
+                D::Error::custom(format!(
+                    "lexicon group '{name}' must be a list of phrases (strings)"
+                ))
+            })?;
+            groups.insert(name, phrases);
+        }
+        Ok(Lexicon { groups })
+    }
 }
 
 /// Phrases vap matches by default (group → phrases), Chinese and English.

@@ -40,7 +40,8 @@ mod transform;
 
 pub use asof::{asof_indices, asof_join, AsofDirection, AsofOptions};
 pub use build::{
-    room_timeline, store_room_timeline, AlignOptions, FlowMode, EVENT_COLUMNS, RATE_COLUMNS,
+    bin_flow, bin_gauge, bin_union, default_staleness, room_timeline, store_room_timeline,
+    AlignOptions, FlowMode, EVENT_COLUMNS, RATE_COLUMNS,
 };
 pub use grid::{parse_duration_ms, Grid, MAX_BINS};
 pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};
@@ -48,11 +49,5 @@ pub use offset::{
     estimate_offset, estimate_transcript_offset, shift_utterances, OffsetEstimate, OffsetOptions,
     OffsetStatus,
 };
-pub use timeline::{ColumnKind, ColumnMeta, SessionSpan, Timeline};
+pub use timeline::{ColumnKind, ColumnMeta, ColumnOptions, ColumnsOptions, SessionSpan, Timeline};
 pub use transform::{adstock, convolve, hill, weibull_weights, Transform};
-
-#[doc(hidden)]
-pub mod internals {
-    //! Binning primitives, exposed for the property tests.
-    pub use super::build::{bin_flow, bin_gauge, bin_union, default_staleness};
-}

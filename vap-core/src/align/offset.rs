@@ -17,6 +17,7 @@ use super::build::AlignOptions;
 use super::lexicon::Lexicon;
 use super::timeline::Timeline;
 use crate::error::{Result, VapError};
+use crate::options::Options;
 use crate::schema::{Ms, SessionData};
 
 /// Options of the offset estimators.
@@ -24,11 +25,13 @@ use crate::schema::{Ms, SessionData};
 #[serde(default, deny_unknown_fields)]
 pub struct OffsetOptions {
     /// Largest offset searched, either way, in ms (default 60 s).
+    #[serde(alias = "max_lag", with = "crate::options::duration")]
     pub max_lag_ms: Ms,
     /// Bin width used by [`estimate_transcript_offset`] (default 5 s: an
     /// anchor names a product a second or two after the platform's segment
     /// starts, so finer bins do not make the estimate finer; on synthetic
     /// rooms the error is 0.6–2.3 s with 5 s bins).
+    #[serde(alias = "step", with = "crate::options::duration")]
     pub step_ms: Ms,
     /// Confidence needed to call the offset determined (default 0.99).
     pub min_confidence: f64,
@@ -47,6 +50,23 @@ impl Default for OffsetOptions {
             null_draws: 200,
             seed: 0,
         }
+    }
+}
+
+impl Options for OffsetOptions {
+    const WHAT: &'static str = "offset options";
+
+    /// The step positive, the lag ≥ 0, the confidence in [0, 1].
+    fn check(&self) -> Result<()> {
+        crate::options::ensure_positive(Self::WHAT, "step", self.step_ms)?;
+        if self.max_lag_ms < 0 {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: option 'max_lag' must be >= 0, got {}",
+                Self::WHAT,
+                self.max_lag_ms
+            )));
+        }
+        crate::options::ensure_in(Self::WHAT, "min_confidence", self.min_confidence, 0.0, 1.0)
     }
 }
 
@@ -212,18 +232,8 @@ pub fn estimate_offset(
     step_ms: Ms,
     opts: &OffsetOptions,
 ) -> Result<OffsetEstimate> {
-    if step_ms <= 0 || opts.max_lag_ms < 0 {
-        return Err(VapError::InvalidArgument(format!(
-            "step_ms must be positive and max_lag_ms >= 0 (got {step_ms}, {})",
-            opts.max_lag_ms
-        )));
-    }
-    if !(0.0..=1.0).contains(&opts.min_confidence) {
-        return Err(VapError::InvalidArgument(format!(
-            "min_confidence must be in [0, 1], got {}",
-            opts.min_confidence
-        )));
-    }
+    opts.check()?;
+    crate::options::ensure_positive(OffsetOptions::WHAT, "step", step_ms)?;
     let n = pairs.first().map(|p| p.0.len()).unwrap_or(0);
     let mut problems = Vec::new();
     for (k, (r, o)) in pairs.iter().enumerate() {
@@ -392,6 +402,7 @@ pub fn estimate_transcript_offset(
     data: &SessionData,
     opts: &OffsetOptions,
 ) -> Result<OffsetEstimate> {
+    opts.check()?;
     let mut light = SessionData::new(data.room.clone(), data.session.clone());
     light.products = data.products.clone();
     light.segments = data.segments.clone();

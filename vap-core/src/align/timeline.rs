@@ -117,6 +117,61 @@ pub struct Timeline {
     index: HashMap<String, usize>,
 }
 
+/// Options of a timeline made of your own columns ([`Timeline::from_options`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnsOptions {
+    /// Start of the grid (default 0, the epoch).
+    #[serde(alias = "start", with = "crate::options::instant")]
+    pub start_ms: Ms,
+    /// Bin width (default 1 s).
+    #[serde(alias = "step", with = "crate::options::duration")]
+    pub step_ms: Ms,
+    /// Kind of every column (default flow).
+    pub kind: ColumnKind,
+}
+
+impl Default for ColumnsOptions {
+    fn default() -> Self {
+        ColumnsOptions {
+            start_ms: 0,
+            step_ms: 1000,
+            kind: ColumnKind::Flow,
+        }
+    }
+}
+
+impl crate::options::Options for ColumnsOptions {
+    const WHAT: &'static str = "column options";
+
+    fn check(&self) -> Result<()> {
+        crate::options::ensure_positive(Self::WHAT, "step", self.step_ms)
+    }
+}
+
+/// Options of a column you add ([`Timeline::add_column`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnOptions {
+    /// Its kind (default flow).
+    pub kind: ColumnKind,
+    /// Its unit (default none).
+    pub unit: String,
+}
+
+impl Default for ColumnOptions {
+    fn default() -> Self {
+        ColumnOptions {
+            kind: ColumnKind::Flow,
+            unit: String::new(),
+        }
+    }
+}
+
+impl crate::options::Options for ColumnOptions {
+    const WHAT: &'static str = "column options";
+}
+
 impl Timeline {
     /// An empty timeline (no columns) on one session's grid.
     pub fn empty(room_id: &str, session_id: &str, grid: Grid) -> Timeline {
@@ -151,6 +206,16 @@ impl Timeline {
             tl.add_column(name, values, kind, "")?;
         }
         Ok(tl)
+    }
+
+    /// [`Timeline::from_columns`] with [`ColumnsOptions`].
+    pub fn from_options(
+        columns: Vec<(String, Vec<f64>)>,
+        opts: &ColumnsOptions,
+    ) -> Result<Timeline> {
+        use crate::options::Options as _;
+        opts.check()?;
+        Timeline::from_columns(opts.start_ms, opts.step_ms, columns, opts.kind)
     }
 
     /// Appends a column of your own (source "added by the user"); NaN values

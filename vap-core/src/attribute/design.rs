@@ -600,7 +600,7 @@ pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
     for (a, mut spans) in hosts {
         let name = format!("host:{a}");
         if tl.position(&name).is_none() {
-            let v = crate::align::internals::bin_union(&grid, &mut spans);
+            let v = crate::align::bin_union(&grid, &mut spans);
             tl.push(
                 meta(
                     name,

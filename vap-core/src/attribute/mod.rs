@@ -130,10 +130,11 @@ use serde::{Deserialize, Serialize};
 use crate::align::{AlignOptions, Timeline};
 use crate::detect::Moment;
 use crate::error::{Result, VapError};
+use crate::options::Options;
 use crate::schema::*;
 use crate::store::Store;
 use design::Design;
-use solve::{Pen, Problem, Stats};
+use solve::{LsqProblem, Pen, Stats};
 
 /// How traffic enters the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,8 +209,26 @@ pub struct Saturation {
 }
 
 /// A factor: a timeline column and how it acts.
+///
+/// Read from a column name (`"speech:urgency"`, every other field its
+/// default) or an object; `carryover` (alias of `carryover_ms`) is one
+/// duration or a list (ms, or `"30s"`, `"2min"`), `saturation` is
+/// `{"slope": s, "inflexion": k}` or `[s, k]`. The name defaults to the
+/// column ([`Options::resolve`] of [`AttributeOptions`], and [`fit`]).
+///
+/// ```
+/// use vap_core::attribute::{CarryoverKind, FactorSpec};
+/// let f: FactorSpec = serde_json::from_str(r#""promo:flash""#).unwrap();
+/// assert_eq!((f.column.as_str(), f.carryover_ms.len()), ("promo:flash", 0));
+/// let f: FactorSpec = serde_json::from_str(
+///     r#"{"column": "speech:urgency", "carryover": ["30s", 60000], "carryover_kind": "hold", "saturation": [1.5, 0.5]}"#,
+/// ).unwrap();
+/// assert_eq!(f.carryover_ms, vec![30_000, 60_000]);
+/// assert_eq!(f.carryover_kind, CarryoverKind::Hold);
+/// assert_eq!(f.saturation.unwrap().inflexion, 0.5);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "serde_json::Value")]
 pub struct FactorSpec {
     /// Name in results (default: the column).
     #[serde(default)]
@@ -218,7 +237,7 @@ pub struct FactorSpec {
     pub column: String,
     /// Carryover lengths (ms) to search: half-lives of a geometric adstock, or
     /// hold windows (see `carryover_kind`); `[0]` or empty: none.
-    #[serde(default)]
+    #[serde(default, alias = "carryover", with = "crate::options::durations")]
     pub carryover_ms: Vec<Ms>,
     /// How carryover acts (default adstock).
     #[serde(default)]
@@ -229,6 +248,74 @@ pub struct FactorSpec {
     /// Sign constraint (default free).
     #[serde(default)]
     pub sign: Option<Sign>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactorObject {
+    #[serde(default)]
+    name: Option<String>,
+    column: String,
+    #[serde(default, alias = "carryover", with = "crate::options::durations")]
+    carryover_ms: Vec<Ms>,
+    #[serde(default)]
+    carryover_kind: CarryoverKind,
+    #[serde(default)]
+    saturation: Option<SaturationInput>,
+    #[serde(default)]
+    sign: Option<Sign>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SaturationInput {
+    Pair(f64, f64),
+    Object(Saturation),
+}
+
+impl TryFrom<serde_json::Value> for FactorSpec {
+    type Error = String;
+
+    /// A factor from a column name or an object (see [`FactorSpec`]).
+    fn try_from(v: serde_json::Value) -> std::result::Result<FactorSpec, String> {
+        let f = match v {
+            serde_json::Value::String(column) => FactorSpec {
+                name: column.clone(),
+                column,
+                carryover_ms: Vec::new(),
+                carryover_kind: CarryoverKind::Adstock,
+                saturation: None,
+                sign: None,
+            },
+            v @ serde_json::Value::Object(_) => {
+                let o: FactorObject = serde_path_to_error::deserialize(v).map_err(|e| {
+                    let path = e.path().to_string();
+                    if path.is_empty() || path == "." {
+                        format!("{}", e.into_inner())
+                    } else {
+                        format!("'{path}': {}", e.into_inner())
+                    }
+                })?;
+                FactorSpec {
+                    name: o.name.unwrap_or_else(|| o.column.clone()),
+                    column: o.column,
+                    carryover_ms: o.carryover_ms,
+                    carryover_kind: o.carryover_kind,
+                    saturation: o.saturation.map(|s| match s {
+                        SaturationInput::Pair(slope, inflexion) => Saturation { slope, inflexion },
+                        SaturationInput::Object(s) => s,
+                    }),
+                    sign: o.sign,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "a factor is a column name or an object with a 'column', got {other}"
+                ))
+            }
+        };
+        Ok(f)
+    }
 }
 
 /// Controls.
@@ -288,8 +375,10 @@ pub struct AttributeOptions {
     /// Cross-validation folds (default 5).
     pub folds: usize,
     /// Rows left out on each side of a test fold (default 5 min).
+    #[serde(alias = "gap", with = "crate::options::duration")]
     pub gap_ms: Ms,
     /// Bootstrap block length (default 10 min); units are a quarter of it.
+    #[serde(alias = "block", with = "crate::options::duration")]
     pub block_ms: Ms,
     /// Bootstrap replicates (default 200; 0 for none).
     pub bootstrap: usize,
@@ -327,9 +416,55 @@ impl Default for AttributeOptions {
     }
 }
 
-impl AttributeOptions {
+impl Options for AttributeOptions {
+    const WHAT: &'static str = "attribution options";
+    const NULLABLE: &'static [&'static str] = &["exposure"];
+
+    /// `trend`, `time_of_day` and `session_effects` may be written at the top
+    /// level (as Python's keyword arguments and Node's options do): they move
+    /// into `controls`.
+    fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        for key in ["trend", "time_of_day", "session_effects"] {
+            if let Some(v) = map.remove(key) {
+                let c = map
+                    .entry("controls")
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()));
+                match c {
+                    serde_json::Value::Object(c) => {
+                        if c.insert(key.to_string(), v).is_some() {
+                            return Err(VapError::InvalidArgument(format!(
+                                "{}: '{key}' given twice (top level and in controls)",
+                                Self::WHAT
+                            )));
+                        }
+                    }
+                    other => {
+                        return Err(VapError::InvalidArgument(format!(
+                            "{}: option 'controls' must be an object, got {other}",
+                            Self::WHAT
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Factor names default to their columns.
+    fn resolve(&mut self) {
+        for f in self.factors.iter_mut().flatten() {
+            if f.name.is_empty() {
+                f.name = f.column.clone();
+            }
+        }
+    }
+
+    /// Every option in range; all problems listed.
     fn check(&self) -> Result<()> {
         let mut bad = Vec::new();
+        if self.target.is_empty() {
+            bad.push("target must name a column".to_string());
+        }
         if self.estimator == Estimator::ElasticNet && !(self.l1_ratio > 0.0 && self.l1_ratio <= 1.0)
         {
             bad.push(format!("l1_ratio must be in (0, 1], got {}", self.l1_ratio));
@@ -368,10 +503,16 @@ impl AttributeOptions {
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(VapError::InvalidArgument(bad.join("; ")))
+            Err(VapError::InvalidArgument(format!(
+                "{}: {}",
+                Self::WHAT,
+                bad.join("; ")
+            )))
         }
     }
+}
 
+impl AttributeOptions {
     fn pen(&self, value: f64, n: f64) -> Pen {
         match (self.estimator, self.form) {
             (Estimator::Ols, _) => Pen { l2: 0.0, l1: 0.0 },
@@ -619,11 +760,11 @@ impl<'a> Ctx<'a> {
         s
     }
 
-    fn problem(&self, st: &Stats, sel: &[usize]) -> Result<Problem> {
+    fn problem(&self, st: &Stats, sel: &[usize]) -> Result<LsqProblem> {
         let nu = self.d.nu;
         let px = sel.len() - nu;
         let scale = if self.opts.standardize {
-            Problem::standard_scale(st, nu)?
+            LsqProblem::standard_scale(st, nu)?
         } else {
             Array1::ones(px)
         };
@@ -637,7 +778,7 @@ impl<'a> Ctx<'a> {
                 Sign::Free => {}
             }
         }
-        Ok(Problem { nu, scale, lo, hi })
+        Ok(LsqProblem { nu, scale, lo, hi })
     }
 
     /// Training and test statistics of every fold, over all columns.
@@ -1005,7 +1146,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     };
     // The log link's problem (bounds, scales) over every row, kept for the
     // bootstrap.
-    let mut glm_problem: Option<Problem> = None;
+    let mut glm_problem: Option<LsqProblem> = None;
     if glm {
         let (z, y, off, prob) = glm_prob(&valid_rows)?;
         if penalised {
@@ -1135,7 +1276,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     // drawn whole).
     let block_units = 4usize;
     let draw = |r: usize| -> Vec<usize> {
-        let mut rng = ChaCha8Rng::seed_from_u64(crate::sim::mix(opts.seed, 0xB007, r as u64));
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix(opts.seed, 0xB007, r as u64));
         let mut out = Vec::with_capacity(nunits + block_units * ctx.session_units.len());
         for su in &ctx.session_units {
             let last_start = su.end.saturating_sub(block_units).max(su.start);
@@ -1314,7 +1455,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
 }
 
 /// Rows of a Poisson fit: design, target, offset, and the problem's bounds.
-type GlmData = (Array2<f64>, Array1<f64>, Array1<f64>, Problem);
+type GlmData = (Array2<f64>, Array1<f64>, Array1<f64>, LsqProblem);
 type GlmProb<'a> = dyn Fn(&[usize]) -> Result<GlmData> + 'a;
 
 #[allow(clippy::too_many_arguments)]
@@ -1499,7 +1640,7 @@ fn elastic_net_linfa(
     rows: &[usize],
     sel: &[usize],
     st: &Stats,
-    prob: &Problem,
+    prob: &LsqProblem,
     alpha: f64,
     l1_ratio: f64,
 ) -> Result<Array1<f64>> {
@@ -2257,4 +2398,168 @@ where
 /// The room's stored sessions ([`Store::load_room`]) as [`room_timeline`].
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
     room_timeline(&store.load_room(room_id)?, opts)
+}
+
+/// Options of a moment's or a window's split ([`Decomposition::moment`],
+/// [`Decomposition::window`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitOptions {
+    /// The reference window, half of it either side (default: the moment
+    /// detector's window, [`crate::detect::DetectOptions::window_ms`]).
+    #[serde(alias = "window", with = "crate::options::duration")]
+    pub window_ms: Ms,
+    /// The excess to split; default the actual total minus the reference
+    /// window's mean per bin times the bins (windows only; a moment brings
+    /// its own).
+    pub excess: Option<f64>,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        SplitOptions {
+            window_ms: crate::detect::DetectOptions::default().window_ms,
+            excess: None,
+        }
+    }
+}
+
+impl Options for SplitOptions {
+    const WHAT: &'static str = "split options";
+
+    fn check(&self) -> Result<()> {
+        crate::options::ensure_positive(Self::WHAT, "window", self.window_ms)?;
+        match self.excess {
+            Some(e) if !e.is_finite() => Err(VapError::InvalidArgument(format!(
+                "{}: option 'excess' must be a finite number, got {e}",
+                Self::WHAT
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The grid step of the attribution timeline unless told otherwise: 10 s
+/// (finer bins add noise, not information, to a model whose carryovers are
+/// minutes long; coarser ones blur a flash sale's start).
+pub const TIMELINE_STEP_MS: Ms = 10_000;
+
+/// Options of the attribution timeline ([`session_timeline`],
+/// [`room_timeline`]): [`AlignOptions`] whose step defaults to
+/// [`TIMELINE_STEP_MS`].
+///
+/// ```
+/// use vap_core::attribute::{AttributionTimelineOptions, TIMELINE_STEP_MS};
+/// use vap_core::options::Options;
+/// let o = AttributionTimelineOptions::from_json("{}").unwrap();
+/// assert_eq!(o.0.step_ms, TIMELINE_STEP_MS);
+/// let o = AttributionTimelineOptions::from_json(r#"{"step": "1min"}"#).unwrap();
+/// assert_eq!(o.0.step_ms, 60_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AttributionTimelineOptions(pub AlignOptions);
+
+impl Default for AttributionTimelineOptions {
+    fn default() -> Self {
+        AttributionTimelineOptions(AlignOptions {
+            step_ms: TIMELINE_STEP_MS,
+            ..Default::default()
+        })
+    }
+}
+
+impl Options for AttributionTimelineOptions {
+    const WHAT: &'static str = "attribution timeline options";
+    const VERBATIM: &'static [&'static str] = AlignOptions::VERBATIM;
+
+    fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        if !map.contains_key("step") && !map.contains_key("step_ms") {
+            map.insert("step_ms".into(), TIMELINE_STEP_MS.into());
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<()> {
+        self.0.check()
+    }
+}
+
+/// What fitting a room model takes: the attribution timeline's options
+/// (`timeline`), the name to save the model under (`name`, optional), and
+/// every [`AttributeOptions`] field at the top level.
+///
+/// ```
+/// use vap_core::attribute::FitRequest;
+/// let r = FitRequest::from_value(
+///     serde_json::json!({"timeline": {"step": "30s"}, "name": "m1", "bootstrap": 0}),
+///     false,
+/// ).unwrap();
+/// assert_eq!((r.timeline.0.step_ms, r.name.as_deref(), r.model.bootstrap), (30_000, Some("m1"), 0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FitRequest {
+    /// The attribution timeline's options.
+    pub timeline: AttributionTimelineOptions,
+    /// Name to save the model under.
+    pub name: Option<String>,
+    /// The model's options.
+    pub model: AttributeOptions,
+}
+
+impl FitRequest {
+    /// Reads a request (`camel`: keys in Node's camelCase).
+    pub fn from_value(v: serde_json::Value, camel: bool) -> Result<FitRequest> {
+        let mut map = match v {
+            serde_json::Value::Null => serde_json::Map::new(),
+            serde_json::Value::Object(m) => m,
+            other => {
+                return Err(VapError::InvalidArgument(format!(
+                    "{} must be an object, got {other}",
+                    AttributeOptions::WHAT
+                )))
+            }
+        };
+        let timeline = map.remove("timeline").unwrap_or_default();
+        let name = match map.remove("name") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+            Some(other) => {
+                return Err(VapError::InvalidArgument(format!(
+                    "{}: option 'name' must be a non-empty string, got {other}",
+                    AttributeOptions::WHAT
+                )))
+            }
+        };
+        let model = serde_json::Value::Object(map);
+        Ok(if camel {
+            FitRequest {
+                timeline: AttributionTimelineOptions::from_camel_value(timeline)?,
+                name,
+                model: AttributeOptions::from_camel_value(model)?,
+            }
+        } else {
+            FitRequest {
+                timeline: AttributionTimelineOptions::from_value(timeline)?,
+                name,
+                model: AttributeOptions::from_value(model)?,
+            }
+        })
+    }
+}
+
+/// Fits the single-room model over every stored session of `room_id`
+/// ([`store_room_timeline`] with the request's timeline options, session
+/// fixed effects) and, when the request names it, saves it in the store.
+pub fn fit_room(store: &Store, room_id: &str, req: &FitRequest) -> Result<Attribution> {
+    if let Some(name) = &req.name {
+        crate::store::check_id(name)
+            .map_err(|e| VapError::InvalidArgument(format!("model name '{name}': {e}")))?;
+    }
+    let tl = store_room_timeline(store, room_id, &req.timeline.0)?;
+    let fit = fit(&tl, &req.model)?;
+    if let Some(name) = &req.name {
+        fit.model.save(store, name)?;
+    }
+    Ok(fit)
 }

@@ -86,7 +86,7 @@ impl Stats {
 /// columns are unpenalised, the others penalised on the scale `scale`
 /// (coefficient `β_j` is penalised as `(scale_j β_j)²`, `|scale_j β_j|`).
 #[derive(Debug, Clone)]
-pub(crate) struct Problem {
+pub(crate) struct LsqProblem {
     pub nu: usize,
     pub scale: Array1<f64>,
     pub lo: Array1<f64>,
@@ -101,7 +101,7 @@ pub(crate) struct Pen {
     pub l1: f64,
 }
 
-impl Problem {
+impl LsqProblem {
     pub fn p(&self) -> usize {
         self.nu + self.scale.len()
     }
@@ -160,7 +160,7 @@ impl Problem {
     /// each column after the unpenalised columns are profiled out.
     pub fn standard_scale(st: &Stats, nu: usize) -> Result<Array1<f64>> {
         let p = st.g.nrows();
-        let unit = Problem {
+        let unit = LsqProblem {
             nu,
             scale: Array1::ones(p - nu),
             lo: Array1::from_elem(p - nu, f64::NEG_INFINITY),
@@ -465,7 +465,7 @@ pub(crate) fn poisson_irls(
     z: ArrayView2<f64>,
     y: ArrayView1<f64>,
     offset: ArrayView1<f64>,
-    prob: &Problem,
+    prob: &LsqProblem,
     pen: Pen,
     warm: Option<&Array1<f64>>,
 ) -> Result<PoissonFit> {
@@ -645,7 +645,7 @@ mod tests {
         ];
         let y = array![-0.05, 3.35, 0.5, 2.3, 2.5];
         let st = Stats::of(z.view(), y.view());
-        let prob = Problem {
+        let prob = LsqProblem {
             nu: 1,
             scale: array![1.0, 2.0],
             lo: Array1::from_elem(2, f64::NEG_INFINITY),

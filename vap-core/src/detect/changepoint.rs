@@ -22,15 +22,17 @@ pub enum Cost {
     /// (ruptures' `normal` up to a constant per point); a change in mean or
     /// variance. Segments hold at least 2 points, and variances are floored at
     /// 1e-4 of the series' variance, so that a run of equal values does not
-    /// buy an unbounded gain.
+    /// buy an unbounded gain. Also read as `"normal"`.
+    #[serde(alias = "normal")]
     NormalMeanVar,
     /// Poisson negative log-likelihood (×2) for counts: `2·(S − S·ln(S/len))`
     /// with `S` the segment's sum. Values must be ≥ 0.
     Poisson,
 }
 
-/// The penalty added for each change point.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// The penalty added for each change point. Read from `"bic"` (any case), a
+/// number, or `{"value": x}`; written as `"bic"` or `{"value": x}`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Penalty {
     /// BIC-style: `p·ln(n)` with `p` the parameters a new segment adds (L2:
@@ -41,6 +43,111 @@ pub enum Penalty {
     Bic,
     /// A fixed penalty per change point, in cost units.
     Value(f64),
+}
+
+impl<'de> Deserialize<'de> for Penalty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Penalty::of_value(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Penalty {
+    /// A penalty from what a user wrote: `"bic"`, a number ≥ 0, or
+    /// `{"value": x}`.
+    ///
+    /// ```
+    /// use vap_core::detect::Penalty;
+    /// assert_eq!(Penalty::of_value(&serde_json::json!("BIC")), Ok(Penalty::Bic));
+    /// assert_eq!(Penalty::of_value(&serde_json::json!(3)), Ok(Penalty::Value(3.0)));
+    /// assert!(Penalty::of_value(&serde_json::json!("aic")).is_err());
+    /// ```
+    pub fn of_value(v: &serde_json::Value) -> std::result::Result<Penalty, String> {
+        use serde_json::Value;
+        let num = |x: Option<f64>| match x {
+            Some(p) if p.is_finite() && p >= 0.0 => Ok(Penalty::Value(p)),
+            _ => Err(format!("a penalty must be 'bic' or a number >= 0, got {v}")),
+        };
+        match v {
+            Value::String(s) if s.eq_ignore_ascii_case("bic") => Ok(Penalty::Bic),
+            Value::Number(n) => num(n.as_f64()),
+            Value::Object(m) if m.len() == 1 && m.contains_key("value") => num(m["value"].as_f64()),
+            _ => Err(format!("a penalty must be 'bic' or a number >= 0, got {v}")),
+        }
+    }
+}
+
+/// The change-point search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// [`pelt`]: exact, pruned.
+    #[default]
+    Pelt,
+    /// [`dynp`]: exact optimal partitioning, O(n²).
+    Dynp,
+    /// [`binseg`]: binary segmentation, greedy.
+    Binseg,
+}
+
+/// Options of [`segment`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SegmentOptions {
+    /// The search (default PELT).
+    pub method: Method,
+    /// The segment cost (default L2).
+    pub cost: Cost,
+    /// The penalty per change point (default BIC).
+    pub penalty: Penalty,
+    /// The shortest segment, in points (default 1).
+    pub min_size: usize,
+}
+
+impl Default for SegmentOptions {
+    fn default() -> Self {
+        SegmentOptions {
+            method: Method::Pelt,
+            cost: Cost::L2,
+            penalty: Penalty::Bic,
+            min_size: 1,
+        }
+    }
+}
+
+impl crate::options::Options for SegmentOptions {
+    const WHAT: &'static str = "change-point options";
+
+    fn check(&self) -> Result<()> {
+        if self.min_size == 0 {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: option 'min_size' must be >= 1, got 0",
+                Self::WHAT
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Change points of `x` by the search `opts.method`.
+///
+/// ```
+/// use vap_core::detect::changepoint::{segment, Method, SegmentOptions};
+/// use vap_core::options::Options;
+/// let x: Vec<f64> = (0..60).map(|i| if i < 30 { 0.0 } else { 5.0 } + (i % 3) as f64 * 0.1).collect();
+/// let o = SegmentOptions::from_json(r#"{"method": "dynp", "penalty": 10}"#).unwrap();
+/// assert_eq!(o.method, Method::Dynp);
+/// assert_eq!(segment(&x, &o).unwrap().breakpoints, vec![30, 60]);
+/// ```
+pub fn segment(x: &[f64], opts: &SegmentOptions) -> Result<Segmentation> {
+    use crate::options::Options as _;
+    opts.check()?;
+    let f = match opts.method {
+        Method::Pelt => pelt,
+        Method::Dynp => dynp,
+        Method::Binseg => binseg,
+    };
+    f(x, opts.cost, opts.penalty, opts.min_size)
 }
 
 /// Prefix sums of a series, for O(1) segment costs.

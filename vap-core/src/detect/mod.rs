@@ -1,6 +1,6 @@
 //! Moments of truth: the peaks, drops and level shifts worth explaining.
 //!
-//! [`scan`] reads a session (through a [`Timeline`] at the detector's step)
+//! [`moments`] reads a session (through a [`Timeline`] at the detector's step)
 //! and returns [`Moment`]s:
 //!
 //! - **peaks and drops** of each scanned metric against a robust local
@@ -23,8 +23,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{AlignOptions, Timeline};
 use crate::error::{Result, VapError};
+use crate::options::Options as _;
 use crate::schema::{Ms, SessionData};
-pub use changepoint::{binseg, dynp, pelt, Cost, Penalty, Segmentation};
+pub use changepoint::{
+    binseg, dynp, pelt, segment, Cost, Method, Penalty, SegmentOptions, Segmentation,
+};
 
 /// What kind of moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,11 +83,12 @@ pub struct Moment {
     pub video_ms: Option<Ms>,
 }
 
-/// Options of [`scan`].
+/// Options of [`moments`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectOptions {
     /// Bin width of the scan (default 30 s).
+    #[serde(alias = "step", with = "crate::options::duration")]
     pub step_ms: Ms,
     /// Timeline columns to scan (default: `orders` and `entries`, where
     /// present, each moment on `orders` also reported on `order_gmv` over the
@@ -93,16 +97,20 @@ pub struct DetectOptions {
     /// platform's per-minute series, whose minutes blur a start).
     pub metrics: Option<Vec<String>>,
     /// Width of the centred rolling-median baseline (default 20 min).
+    #[serde(alias = "window", with = "crate::options::duration")]
     pub window_ms: Ms,
-    /// Robust z-score the smoothed residual must pass (default 4).
+    /// Robust z-score the smoothed residual must pass (default 3.5).
     pub threshold: f64,
     /// Width of the centred moving average applied to the residuals before
-    /// scoring (default 90 s): a sustained rise of a noisy count stands out
+    /// scoring (default 150 s): a sustained rise of a noisy count stands out
     /// where single bins do not.
+    #[serde(alias = "smooth", with = "crate::options::duration")]
     pub smooth_ms: Ms,
     /// Shortest moment (default 60 s).
+    #[serde(alias = "min_duration", with = "crate::options::duration")]
     pub min_duration_ms: Ms,
     /// Runs closer than this merge (default 60 s).
+    #[serde(alias = "merge_gap", with = "crate::options::duration")]
     pub merge_gap_ms: Ms,
     /// Remove a slow trend (rolling median over 4 × the window) first.
     pub detrend: bool,
@@ -111,6 +119,7 @@ pub struct DetectOptions {
     /// Penalty of the level-shift search.
     pub penalty: Penalty,
     /// Minimum segment length of the level-shift search (default 10 min).
+    #[serde(alias = "min_segment", with = "crate::options::duration")]
     pub min_segment_ms: Ms,
     /// Relative change (|ln(window mean / baseline mean)|) above which exposure
     /// (online viewers) counts as moved (default 0.1, about ±10 %).
@@ -143,6 +152,121 @@ impl Default for DetectOptions {
             rate_change: 0.25,
         }
     }
+}
+
+impl crate::options::Options for DetectOptions {
+    const WHAT: &'static str = "moment options";
+
+    /// Every duration positive (`merge_gap`, `smooth` ≥ 0), every threshold a
+    /// positive number, the penalty ≥ 0; all problems listed.
+    fn check(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        if self.step_ms <= 0 {
+            problems.push(format!("step_ms must be positive, got {}", self.step_ms));
+        }
+        if self.metrics.as_ref().is_some_and(|m| m.is_empty()) {
+            problems.push("metrics must name at least one column".to_string());
+        }
+        if self.smooth_ms < 0 {
+            problems.push(format!("smooth_ms must be >= 0, got {}", self.smooth_ms));
+        }
+        if let Penalty::Value(p) = self.penalty {
+            if !(p.is_finite() && p >= 0.0) {
+                problems.push(format!("penalty must be 'bic' or a number >= 0, got {p}"));
+            }
+        }
+        for (what, v) in [
+            ("window_ms", self.window_ms),
+            ("min_duration_ms", self.min_duration_ms),
+            ("min_segment_ms", self.min_segment_ms),
+        ] {
+            if v <= 0 {
+                problems.push(format!("{what} must be positive, got {v}"));
+            }
+        }
+        if self.merge_gap_ms < 0 {
+            problems.push(format!(
+                "merge_gap_ms must be >= 0, got {}",
+                self.merge_gap_ms
+            ));
+        }
+        for (what, v) in [
+            ("threshold", self.threshold),
+            ("exposure_change", self.exposure_change),
+            ("rate_change", self.rate_change),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                problems.push(format!("{what} must be a positive number, got {v}"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: {}",
+                Self::WHAT,
+                problems.join("; ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Renamed [`moments`] (the name every binding uses).
+#[deprecated(since = "0.1.0", note = "renamed to `detect::moments`")]
+pub fn scan(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> {
+    moments(data, opts)
+}
+
+/// Renamed [`timeline_moments`].
+#[deprecated(since = "0.1.0", note = "renamed to `detect::timeline_moments`")]
+pub fn scan_timeline(
+    tl: &Timeline,
+    opts: &DetectOptions,
+    video_offset_ms: Option<Ms>,
+) -> Result<Vec<Moment>> {
+    timeline_moments(tl, opts, video_offset_ms)
+}
+
+/// Options of [`events`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventOptions {
+    /// Moments of different metrics this close (or overlapping) group
+    /// (default 60 s).
+    #[serde(alias = "gap", with = "crate::options::duration")]
+    pub gap_ms: Ms,
+}
+
+impl Default for EventOptions {
+    fn default() -> Self {
+        EventOptions { gap_ms: 60_000 }
+    }
+}
+
+impl crate::options::Options for EventOptions {
+    const WHAT: &'static str = "event options";
+}
+
+/// Options of [`top_k`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TopOptions {
+    /// How many (default 10).
+    pub k: usize,
+    /// Of one metric, by absolute excess (default: across metrics, by share).
+    pub metric: Option<String>,
+}
+
+impl Default for TopOptions {
+    fn default() -> Self {
+        TopOptions {
+            k: 10,
+            metric: None,
+        }
+    }
+}
+
+impl crate::options::Options for TopOptions {
+    const WHAT: &'static str = "top-moment options";
 }
 
 /// Centred rolling median of `x` over `w` points (shrinking at the edges),
@@ -297,7 +421,8 @@ fn series(x: Vec<f64>, w: usize, detrend: bool, smooth: usize) -> Series {
 }
 
 /// Finds the moments of a session (see the [module docs](self)).
-pub fn scan(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> {
+pub fn moments(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> {
+    opts.check()?;
     let tl = Timeline::build(
         data,
         &AlignOptions {
@@ -307,12 +432,12 @@ pub fn scan(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> {
         },
     )?;
     let video = data.session.recordings.first().map(|r| r.offset_ms);
-    scan_timeline(&tl, opts, video)
+    timeline_moments(&tl, opts, video)
 }
 
-/// [`scan`] on a timeline already built (one session). `video_offset_ms` is
+/// [`moments`] on a timeline already built (one session). `video_offset_ms` is
 /// the session-clock time of the recording's position 0, if any.
-pub fn scan_timeline(
+pub fn timeline_moments(
     tl: &Timeline,
     opts: &DetectOptions,
     video_offset_ms: Option<Ms>,
@@ -320,34 +445,7 @@ pub fn scan_timeline(
     let grid = *tl
         .grid()
         .ok_or_else(|| VapError::InvalidArgument("scan one session's timeline at a time".into()))?;
-    let mut problems = Vec::new();
-    for (what, v) in [
-        ("window_ms", opts.window_ms),
-        ("min_duration_ms", opts.min_duration_ms),
-        ("min_segment_ms", opts.min_segment_ms),
-    ] {
-        if v <= 0 {
-            problems.push(format!("{what} must be positive, got {v}"));
-        }
-    }
-    if opts.merge_gap_ms < 0 {
-        problems.push(format!(
-            "merge_gap_ms must be >= 0, got {}",
-            opts.merge_gap_ms
-        ));
-    }
-    for (what, v) in [
-        ("threshold", opts.threshold),
-        ("exposure_change", opts.exposure_change),
-        ("rate_change", opts.rate_change),
-    ] {
-        if !(v.is_finite() && v > 0.0) {
-            problems.push(format!("{what} must be a positive number, got {v}"));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(VapError::InvalidArgument(problems.join("; ")));
-    }
+    opts.check()?;
     let step = grid.step_ms;
     let names: Vec<String> = match &opts.metrics {
         Some(m) => m.clone(),

@@ -428,3 +428,115 @@ pub fn decode_audio(
     }
     Ok(out)
 }
+
+/// Chunk length of [`audio_chunks`] when none is given: 30 s.
+pub const DEFAULT_CHUNK_MS: Ms = 30_000;
+
+/// One chunk of [`audio_chunks`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioChunk {
+    /// Position of the first sample, ms from the recording's start.
+    pub start_ms: Ms,
+    /// 16 kHz mono samples.
+    pub samples: Vec<f32>,
+}
+
+/// The audio of a recording in fixed-length chunks, read as it goes: one
+/// chunk is in memory at a time. Made by [`audio_chunks`]. Yields
+/// `Err` once (a decoding failure) and then ends.
+#[derive(Debug)]
+pub struct AudioChunks {
+    stream: Option<AudioStream>,
+    chunk_ms: Ms,
+    end_ms: Option<Ms>,
+}
+
+impl AudioChunks {
+    /// Chunk length, ms.
+    pub fn chunk_ms(&self) -> Ms {
+        self.chunk_ms
+    }
+
+    /// Frees the decoder; the iterator then ends.
+    pub fn close(&mut self) {
+        self.stream = None;
+    }
+
+    /// Whether the iterator has ended (or was closed).
+    pub fn is_done(&self) -> bool {
+        self.stream.is_none()
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<AudioChunk>> {
+        let Some(s) = self.stream.as_mut() else {
+            return Ok(None);
+        };
+        let at = s.position_ms().round() as Ms;
+        let want = match self.end_ms {
+            Some(b) => self.chunk_ms.min(b - at),
+            None => self.chunk_ms,
+        };
+        if want <= 0 {
+            return Ok(None);
+        }
+        let mut samples = Vec::with_capacity((want * PER_MS) as usize);
+        if s.read(&mut samples, (want * PER_MS) as usize)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(AudioChunk {
+            start_ms: at,
+            samples,
+        }))
+    }
+}
+
+impl Iterator for AudioChunks {
+    type Item = Result<AudioChunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let out = self.next_chunk();
+        if !matches!(out, Ok(Some(_))) {
+            self.stream = None; // the end, or an error: nothing follows
+        }
+        out.transpose()
+    }
+}
+
+/// Streams a recording's audio in chunks of `chunk_ms` (default
+/// [`DEFAULT_CHUNK_MS`]) of 16 kHz mono samples, the last one shorter, from
+/// position `start_ms` to `end_ms` (`None`: the beginning / the end of the
+/// file). Chunk `k` starts at `start + k * chunk_ms`; concatenated, the chunks
+/// are [`decode_audio`]`(path, start_ms, end_ms)`.
+///
+/// The arguments are checked before anything is read: a chunk length that is
+/// not positive, or an end before the start, is [`VapError::InvalidArgument`];
+/// a missing file [`VapError::Io`], one without audio [`VapError::Format`].
+pub fn audio_chunks(
+    path: impl AsRef<Path>,
+    chunk_ms: Option<Ms>,
+    start_ms: Option<Ms>,
+    end_ms: Option<Ms>,
+) -> Result<AudioChunks> {
+    let chunk_ms = chunk_ms.unwrap_or(DEFAULT_CHUNK_MS);
+    if chunk_ms <= 0 {
+        return Err(VapError::InvalidArgument(format!(
+            "chunk: {chunk_ms} ms is not a positive duration"
+        )));
+    }
+    if let (Some(a), Some(b)) = (start_ms, end_ms) {
+        if b < a {
+            return Err(VapError::InvalidArgument(format!(
+                "end {b} ms is before start {a} ms"
+            )));
+        }
+    }
+    let mut s = AudioStream::open(path)?;
+    if let Some(a) = start_ms.filter(|a| *a != 0) {
+        s.seek(a)?;
+    }
+    Ok(AudioChunks {
+        stream: Some(s),
+        chunk_ms,
+        end_ms,
+    })
+}

@@ -19,7 +19,8 @@
 //! - [`probe`]: duration, start time and streams of a file.
 //! - [`AudioStream`]: the audio track decoded and resampled to 16 kHz mono
 //!   `f32`, streamed (a 10-hour file is never held in memory), with seeking;
-//!   [`decode_audio`] for one window.
+//!   [`decode_audio`] for one window, [`audio_chunks`] for fixed-length
+//!   chunks of it.
 //! - [`transcribe`] / [`transcribe_session`]: whisper.cpp over chunks with
 //!   overlap, duplicates at the joins removed, hallucinations on silence or
 //!   music filtered, speakers from the anchors' shifts, progress reported, and
@@ -29,7 +30,10 @@
 //!   offsets; a change that touches the transcript replaces the session's
 //!   tables atomically.
 //! - [`VideoIndex`]: frame and keyframe times; [`locate`] maps a session
-//!   instant to a recording and a position; [`still_frame`] extracts a PNG.
+//!   instant to a recording and a position; [`still_frame`] extracts a frame
+//!   ([`Still`]: RGB pixels, PNG on request), [`still_at`] the frame at an
+//!   instant of a stored session; [`recording_path`] resolves where a
+//!   registered recording's file is.
 //! - [`set_whisper_log`]: whisper.cpp's own logging silenced (the default),
 //!   sent to stderr, or handed to a callback.
 //!
@@ -43,17 +47,20 @@ mod register;
 mod transcribe;
 mod video;
 
-pub use audio::{decode_audio, AudioStream, SAMPLE_RATE};
+pub use audio::{
+    audio_chunks, decode_audio, AudioChunk, AudioChunks, AudioStream, DEFAULT_CHUNK_MS, SAMPLE_RATE,
+};
 pub use log::{set_whisper_log, WhisperLog, WhisperLogLevel};
 pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
 pub use register::{
-    estimate_recording_offset, recording_span, register_recording, set_recording_offset,
+    estimate_recording_offset, recording_path, recording_span, register_recording,
+    set_recording_offset,
 };
 pub use transcribe::{
     build_initial_prompt, transcribe, transcribe_session, Language, Progress, TranscribeOptions,
     Transcript, TranscriptStats,
 };
-pub use video::{locate, still_frame, Located, Still, VideoIndex};
+pub use video::{locate, still_at, still_frame, Located, Still, VideoIndex};
 
 use std::path::Path;
 
@@ -119,5 +126,6 @@ mod tests {
         ok::<super::Still>();
         fn send<T: Send>() {}
         send::<super::AudioStream>();
+        send::<super::AudioChunks>();
     }
 }

@@ -1,6 +1,6 @@
 //! Recordings of a stored session and their clock offsets.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::align::{estimate_transcript_offset, OffsetEstimate, OffsetOptions};
 use crate::error::{Result, VapError};
@@ -11,6 +11,37 @@ use crate::store::{file_digest, Store};
 /// when its duration is known.
 pub fn recording_span(r: &VideoRef) -> Option<(Ms, Ms)> {
     r.duration_ms.map(|d| (r.offset_ms, r.offset_ms + d))
+}
+
+/// The file of a registered recording. A recording registered from a file
+/// keeps its absolute path; one copied into the store with the session
+/// (`ImportOptions::copy_recordings`) has a path relative to the session's
+/// directory (`session_dir`, [`Store::session_dir`]), resolved here.
+///
+/// ```
+/// use std::path::Path;
+/// use vap_core::media::recording_path;
+/// use vap_core::VideoRef;
+///
+/// let copied = VideoRef {
+///     path: "media/0-live.mp4".into(),
+///     offset_ms: 0,
+///     size_bytes: None,
+///     sha256: None,
+///     duration_ms: None,
+/// };
+/// let dir = Path::new("/store/rooms/r/sessions/s");
+/// assert_eq!(recording_path(dir, &copied), dir.join("media/0-live.mp4"));
+/// let outside = VideoRef { path: "/videos/live.mp4".into(), ..copied };
+/// assert_eq!(recording_path(dir, &outside), Path::new("/videos/live.mp4"));
+/// ```
+pub fn recording_path(session_dir: &Path, r: &VideoRef) -> PathBuf {
+    let p = PathBuf::from(&r.path);
+    if p.is_relative() {
+        session_dir.join(p)
+    } else {
+        p
+    }
 }
 
 /// Registers a recording on a stored session: probes it (it must hold audio

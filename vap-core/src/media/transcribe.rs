@@ -24,8 +24,9 @@ use whisper_rs::{
 };
 
 use super::audio::{AudioStream, SAMPLE_RATE};
+use super::register::recording_path;
 use crate::error::{Problem, Result, VapError};
-use crate::schema::{Ms, SessionData, ShiftRole, Utterance, VideoRef};
+use crate::schema::{Ms, SessionData, ShiftRole, Utterance};
 use crate::store::Store;
 
 const PER_MS: usize = SAMPLE_RATE as usize / 1000;
@@ -1236,17 +1237,6 @@ pub fn transcribe_session(
         languages,
         stats,
     })
-}
-
-/// Where a registered recording's file is: relative paths (copied media) are
-/// under the session directory.
-pub(crate) fn recording_path(session_dir: &Path, r: &VideoRef) -> PathBuf {
-    let p = PathBuf::from(&r.path);
-    if p.is_relative() {
-        session_dir.join(p)
-    } else {
-        p
-    }
 }
 
 #[cfg(test)]

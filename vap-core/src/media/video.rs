@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use ffmpeg_next as ff;
 use serde::{Deserialize, Serialize};
 
+use super::register::recording_path;
 use super::{container_start_us, open_input, ts_ms};
 use crate::error::{Result, VapError};
 use crate::schema::{Ms, SessionData};
+use crate::store::Store;
 
 /// Presentation times of every frame of a recording's video stream, read
 /// from the packets (nothing is decoded), and which are keyframes.
@@ -136,11 +138,13 @@ pub fn locate(data: &SessionData, session_ms: Ms) -> Option<Located> {
         })
 }
 
-/// A still frame as PNG.
+/// A still frame: its pixels as 8-bit RGB, row by row without padding
+/// (`rgb.len() == width * height * 3`), encoded as PNG on request
+/// ([`Still::png`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Still {
-    /// The PNG file's bytes (8-bit RGB).
-    pub png: Vec<u8>,
+    /// The pixels: `height` rows of `width` RGB triples, top row first.
+    pub rgb: Vec<u8>,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -151,10 +155,49 @@ pub struct Still {
     pub path: PathBuf,
 }
 
-/// Extracts the frame shown at `position_ms` as a PNG, scaled down to at most
-/// `max_width` pixels wide (aspect kept; `None` keeps the size). Seeks to the
-/// keyframe before and decodes forward, so the frame is exact. A position
-/// past the end gives the last frame; a negative one is an error.
+impl Still {
+    /// The frame as a PNG file's bytes (8-bit RGB, non-interlaced).
+    pub fn png(&self) -> Result<Vec<u8>> {
+        let expected = self.width as usize * self.height as usize * 3;
+        if self.rgb.len() != expected || expected == 0 {
+            return Err(VapError::InvalidArgument(format!(
+                "a {}x{} still needs {expected} RGB bytes, it has {}",
+                self.width,
+                self.height,
+                self.rgb.len()
+            )));
+        }
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, self.width, self.height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| VapError::Internal(format!("png: {e}")))?;
+        writer
+            .write_image_data(&self.rgb)
+            .map_err(|e| VapError::Internal(format!("png: {e}")))?;
+        writer
+            .finish()
+            .map_err(|e| VapError::Internal(format!("png: {e}")))?;
+        Ok(out)
+    }
+
+    /// The pixel at column `x`, row `y` (`None` outside the frame).
+    pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 3]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = (y as usize * self.width as usize + x as usize) * 3;
+        self.rgb.get(i..i + 3).map(|p| [p[0], p[1], p[2]])
+    }
+}
+
+/// Extracts the frame shown at `position_ms`, scaled down to at most
+/// `max_width` pixels wide (aspect kept, height rounded up to even; `None`
+/// keeps the size; 0 is [`VapError::InvalidArgument`]). Seeks to the keyframe
+/// before and decodes forward, so the frame is exact. A position past the
+/// end gives the last frame; a negative one is [`VapError::InvalidArgument`].
 pub fn still_frame(
     path: impl AsRef<Path>,
     position_ms: Ms,
@@ -166,6 +209,11 @@ pub fn still_frame(
             "position {position_ms} ms is before the start of {}",
             path.display()
         )));
+    }
+    if max_width == Some(0) {
+        return Err(VapError::InvalidArgument(
+            "max_width must be a positive number of pixels, got 0".into(),
+        ));
     }
     let mut input = open_input(path)?;
     let start_us = container_start_us(&input);
@@ -236,7 +284,7 @@ pub fn still_frame(
     };
     let (w0, h0) = (frame.width(), frame.height());
     let (w, h) = match max_width {
-        Some(mw) if mw > 0 && mw < w0 => {
+        Some(mw) if mw < w0 => {
             let h = ((h0 as u64 * mw as u64) / w0.max(1) as u64).max(1) as u32;
             (mw, h + (h & 1))
         }
@@ -262,23 +310,82 @@ pub fn still_frame(
     for row in 0..h as usize {
         pixels.extend_from_slice(&data[row * stride..row * stride + w as usize * 3]);
     }
-    let mut png_bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png_bytes, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| VapError::Internal(format!("png: {e}")))?;
-        writer
-            .write_image_data(&pixels)
-            .map_err(|e| VapError::Internal(format!("png: {e}")))?;
-    }
     Ok(Still {
-        png: png_bytes,
+        rgb: pixels,
         width: w,
         height: h,
         frame_ms,
         path: path.to_path_buf(),
     })
+}
+
+/// The frame shown at instant `session_ms` of a stored session: the
+/// recording that covers it ([`locate`]), its file ([`recording_path`]: a
+/// copied recording lives under the session's directory) and the still at
+/// that position ([`still_frame`], `max_width` as there). Returns where the
+/// instant was found with the still. [`VapError::NotFound`] when the session
+/// does not exist or no recording covers the instant.
+pub fn still_at(
+    store: &Store,
+    room: &str,
+    session: &str,
+    session_ms: Ms,
+    max_width: Option<u32>,
+) -> Result<(Located, Still)> {
+    let data = store.load(room, session)?;
+    let at = locate(&data, session_ms).ok_or_else(|| {
+        VapError::NotFound(format!(
+            "no recording of session '{room}/{session}' covers {session_ms} ms ({} registered)",
+            data.session.recordings.len()
+        ))
+    })?;
+    let path = recording_path(
+        &store.session_dir(room, session)?,
+        &data.session.recordings[at.recording],
+    );
+    let still = still_frame(&path, at.position_ms, max_width)?;
+    Ok((at, still))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn still(w: u32, h: u32) -> Still {
+        let rgb = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
+        Still {
+            rgb,
+            width: w,
+            height: h,
+            frame_ms: 40.0,
+            path: PathBuf::from("x.mp4"),
+        }
+    }
+
+    #[test]
+    fn png_encodes_the_rgb_pixels_losslessly() {
+        let s = still(5, 3);
+        let png = s.png().unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let mut r = png::Decoder::new(std::io::Cursor::new(&png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (5, 3));
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        assert_eq!(&buf[..info.buffer_size()], &s.rgb[..]);
+        assert_eq!(s.pixel(1, 2), Some([33, 34, 35]));
+        assert_eq!(s.pixel(5, 0), None);
+    }
+
+    #[test]
+    fn png_refuses_pixels_that_do_not_fit_the_size() {
+        let mut s = still(4, 4);
+        s.rgb.pop();
+        assert_eq!(
+            s.png().unwrap_err().kind(),
+            crate::ErrorKind::InvalidArgument
+        );
+    }
 }

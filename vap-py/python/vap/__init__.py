@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
-from . import _media, _vap
+from . import _media, _options, _vap
 from ._align import (
     ClockOffset,
     Duration,
@@ -51,6 +51,7 @@ from ._attribute import (
     attribute_options,
     default_factors,
 )
+from ._options import OPTION_SETS, option_defaults
 from ._detect import (
     Event,
     Moment,
@@ -82,6 +83,8 @@ from ._media import (
 )
 from ._vap import (
     AUDIO_SAMPLE_RATE,
+    ERROR_CODES,
+    TABLE_NAMES,
     AlreadyExistsError,
     FormatError,
     InternalError,
@@ -105,6 +108,8 @@ __version__: str = _vap.__version__
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "OPTION_SETS",
+    "option_defaults",
     "AlreadyExistsError",
     "Attribution",
     "Coefficient",
@@ -135,6 +140,8 @@ __all__ = [
     "merge_asof",
     "room_timeline",
     "AUDIO_SAMPLE_RATE",
+    "ERROR_CODES",
+    "TABLE_NAMES",
     "AudioStream",
     "Located",
     "Progress",
@@ -170,12 +177,6 @@ __all__ = [
     "simulate",
     "table_names",
 ]
-
-
-def _key(key: bytes | str | None) -> bytes | None:
-    if key is None:
-        return None
-    return key.encode() if isinstance(key, str) else bytes(key)
 
 
 class Session:
@@ -223,7 +224,7 @@ class Session:
 
         return pl.from_arrow(self.table(name))  # type: ignore[return-value]
 
-    def timeline(self, step: Any = "1s", **options: Any) -> Timeline:
+    def timeline(self, step: Any = None, **options: Any) -> Timeline:
         """Aligns every stream of the session on one grid of ``step`` (ms, a
         ``timedelta`` or ``"1s"``, ``"10s"``, ``"1min"``).
 
@@ -231,48 +232,44 @@ class Session:
         flow sample's amount spread over the span since the previous sample,
         default; ``"point"``: counted at its timestamp), ``gauge_max_staleness``,
         ``per_product``, ``lexicon`` (``{group: [phrases]}``; default
-        ``vap.builtin_lexicon()``), ``product_phrases``.
+        ``vap.builtin_lexicon()``), ``product_phrases``. Defaults:
+        ``vap.option_defaults("timeline")``.
         """
-        return Timeline(self._inner.timeline(align_options(step, **options)))
+        return Timeline(self._inner.timeline(_options.dumps(options, step=step)))
 
-    def estimate_transcript_offset(
-        self,
-        *,
-        max_lag: Any = "60s",
-        step: Any = "5s",
-        min_confidence: float = 0.99,
-        null_draws: int = 200,
-        seed: int = 0,
-    ) -> ClockOffset:
+    def estimate_transcript_offset(self, **options: Any) -> ClockOffset:
         """The transcript's clock offset to the platform clock, from products
-        explained on the platform vs named in the speech. Never applied: call
+        explained on the platform vs named in the speech. Options ``max_lag``,
+        ``step``, ``min_confidence``, ``null_draws``, ``seed`` (defaults:
+        ``vap.option_defaults("offset")``). Never applied: call
         ``.apply(session)`` on the result."""
-        from ._align import _offset_options
+        out = self._inner.estimate_transcript_offset(_options.dumps(options))
+        return ClockOffset(**json.loads(out))
 
-        opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
-        return ClockOffset(**json.loads(self._inner.estimate_transcript_offset(opts)))
-
-    def moments(self, step: Any = "30s", **options: Any) -> Moments:
+    def moments(self, step: Any = None, **options: Any) -> Moments:
         """Moments of truth: peaks and drops of ``order_gmv``, ``orders`` and
         ``entries`` (``metrics=``) against a robust rolling baseline, each with
         its driver (traffic, conversion, both), magnitude in the metric's units
         and share of the session total; ranked. Options: ``window``,
         ``threshold``, ``smooth``, ``min_duration``, ``merge_gap``, ``detrend``,
         ``shifts`` (PELT level shifts), ``penalty``, ``min_segment``,
-        ``exposure_change``, ``rate_change``. ``.top(k)``, ``.events()``,
+        ``exposure_change``, ``rate_change``; defaults:
+        ``vap.option_defaults("moments")``. ``.top(k)``, ``.events()``,
         ``.to_pandas()`` on the result."""
-        out = json.loads(self._inner.moments_json(detect_options(step, **options)))
+        out = json.loads(self._inner.moments_json(_options.dumps(options, step=step)))
         return Moments(Moment(**m) for m in out)
 
-    def attribution_timeline(self, step: Any = "10s", **options: Any) -> Timeline:
+    def attribution_timeline(self, step: Any = None, **options: Any) -> Timeline:
         """The timeline attribution reads: ``timeline`` plus ``host:<anchor>``
         (host shifts only) and ``price_level`` (the listed price of what is in
-        focus). Options as ``timeline``."""
-        return Timeline(_vap.attribution_timeline([self._inner], align_options(step, **options)))
+        focus). Options as ``timeline``, the step 10 s by default
+        (``vap.option_defaults("attribution_timeline")``)."""
+        opts = _options.dumps(options, step=step)
+        return Timeline(_vap.attribution_timeline([self._inner], opts))
 
     def attribute(
         self,
-        step: Any = "10s",
+        step: Any = None,
         *,
         timeline_options: Mapping[str, Any] | None = None,
         **options: Any,
@@ -282,7 +279,7 @@ class Session:
         ``vap.attribute``. Apply the transcript's clock offset first
         (``estimate_transcript_offset(...).apply(session)``): speech factors
         must be on the platform clock."""
-        tl = self.attribution_timeline(step, **(timeline_options or {}))
+        tl = self.attribution_timeline(**_options.merged(timeline_options, step=step))
         return attribute(tl, **options)
 
     @property
@@ -355,51 +352,41 @@ class SimRoom:
     truth: dict[str, Any]
 
 
-def simulate(seed: int = 0, hours: float = 4.0, **config: Any) -> SimRoom:
+def simulate(seed: int | None = None, hours: float | None = None, **config: Any) -> SimRoom:
     """Generates a seeded synthetic room with its ground truth.
 
-    Keyword options (``vap_core::sim::SimConfig``): ``start_ms, anchors, products,
-    entries_per_second, mean_stay_s, comment_rate, base_conversion,
-    clock_offset_ms, room_id, session_id``. The same arguments give the same room
+    Keyword options (``vap_core::sim::SimConfig``): ``seed, hours, start_ms,
+    anchors, products, entries_per_second, mean_stay_s, comment_rate,
+    base_conversion, clock_offset_ms, room_id, session_id`` (defaults:
+    ``vap.option_defaults("simulate")``). The same arguments give the same room
     on any number of threads.
     """
-    cfg = {"seed": seed, "hours": hours, **config}
-    inner, truth = _vap.simulate(json.dumps(cfg))
+    inner, truth = _vap.simulate(_options.dumps(config, seed=seed, hours=hours))
     return SimRoom(Session(inner), json.loads(truth))
 
 
-def load_dir(
-    path: PathLike,
-    *,
-    pseudonymize_key: bytes | str | None = None,
-    outside_tolerance_ms: int | None = None,
-) -> Session:
+def load_dir(path: PathLike, **options: Any) -> Session:
     """Loads and validates a session directory (CSV, JSON Lines or Parquet tables).
 
+    Options ``pseudonymize_key`` (str or bytes), ``outside_tolerance`` (also
+    ``outside_tolerance_ms``; defaults: ``vap.option_defaults("load")``).
     Raises ``vap.ValidationError`` listing every problem (``.problems``).
     """
-    inner, report = _vap.load_dir(os.fspath(path), _key(pseudonymize_key), outside_tolerance_ms)
+    inner, report = _vap.load_dir(os.fspath(path), _options.dumps(options))
     return Session(inner, json.loads(report))
 
 
-def from_tables(
-    manifest: Mapping[str, Any],
-    tables: Mapping[str, Any],
-    *,
-    pseudonymize_key: bytes | str | None = None,
-    outside_tolerance_ms: int | None = None,
-) -> Session:
+def from_tables(manifest: Mapping[str, Any], tables: Mapping[str, Any], **options: Any) -> Session:
     """Builds a session from in-memory tables.
 
     ``manifest`` has the session directory manifest's shape (``room``, ``session``,
     ``metrics``); ``tables`` maps table names to pandas / polars DataFrames or
-    pyarrow tables (anything with ``__arrow_c_stream__``).
+    pyarrow tables (anything with ``__arrow_c_stream__``); ``vap_format``
+    defaults to this version. Options as ``load_dir``.
     """
-    m = dict(manifest)
-    m.setdefault("vap_format", 1)
     items = [(name, _arrow(t)) for name, t in tables.items()]
     inner, report = _vap.from_tables(
-        json.dumps(m), items, _key(pseudonymize_key), outside_tolerance_ms
+        json.dumps(_options.jsonable(manifest)), items, _options.dumps(options)
     )
     return Session(inner, json.loads(report))
 
@@ -443,73 +430,58 @@ class Store:
         """The stored manifest of a session."""
         return json.loads(self._inner.manifest_json(room, session))
 
-    def import_session(
-        self, session: Session, *, replace: bool = False, copy_recordings: bool = False
-    ) -> None:
-        """Imports a session atomically; an existing one is replaced only with ``replace=True``."""
-        self._inner.import_session(session._inner, replace, copy_recordings)
+    def import_session(self, session: Session, **options: Any) -> None:
+        """Imports a session atomically; an existing one is replaced only with
+        ``replace=True``; ``copy_recordings=True`` copies recordings into the
+        store (defaults: ``vap.option_defaults("import")``)."""
+        self._inner.import_session(session._inner, _options.dumps(options))
 
-    def import_dir(
-        self,
-        path: PathLike,
-        *,
-        replace: bool = False,
-        copy_recordings: bool = False,
-        pseudonymize_key: bytes | str | None = None,
-    ) -> Session:
-        """Loads a session directory and imports it; returns the session."""
-        inner = self._inner.import_dir(
-            os.fspath(path), replace, copy_recordings, _key(pseudonymize_key)
-        )
+    def import_dir(self, path: PathLike, **options: Any) -> Session:
+        """Loads a session directory and imports it; returns the session.
+        Options: those of ``import_session`` and of ``vap.load_dir``."""
+        inner = self._inner.import_dir(os.fspath(path), _options.dumps(options))
         return Session(inner)
 
     def import_tables(
-        self,
-        manifest: Mapping[str, Any],
-        tables: Mapping[str, Any],
-        *,
-        replace: bool = False,
-        pseudonymize_key: bytes | str | None = None,
+        self, manifest: Mapping[str, Any], tables: Mapping[str, Any], **options: Any
     ) -> Session:
-        """Builds a session from DataFrames (see ``vap.from_tables``) and imports it."""
-        s = from_tables(manifest, tables, pseudonymize_key=pseudonymize_key)
-        self.import_session(s, replace=replace)
-        return s
+        """Builds a session from DataFrames (see ``vap.from_tables``) and imports
+        it. Options as ``import_dir``."""
+        items = [(name, _arrow(t)) for name, t in tables.items()]
+        manifest_json = json.dumps(_options.jsonable(manifest))
+        return Session(self._inner.import_tables(manifest_json, items, _options.dumps(options)))
 
     def load(self, room: str, session: str) -> Session:
         """Loads a stored session."""
         return Session(self._inner.load(room, session))
 
-    def room_timeline(self, room: str, step: Any = "1s", **options: Any) -> Timeline:
+    def room_timeline(self, room: str, step: Any = None, **options: Any) -> Timeline:
         """The room view: every stored session of ``room`` aligned (in parallel)
         and stacked with a session key. Options as ``Session.timeline``."""
-        return Timeline(self._inner.room_timeline(room, align_options(step, **options)))
+        return Timeline(self._inner.room_timeline(room, _options.dumps(options, step=step)))
 
-    def attribution_timeline(self, room: str, step: Any = "10s", **options: Any) -> Timeline:
+    def attribution_timeline(self, room: str, step: Any = None, **options: Any) -> Timeline:
         """Every stored session of ``room`` as attribution timelines, stacked
-        (the single-room model's input). Options as ``Session.timeline``."""
-        return Timeline(
-            _vap.store_attribution_timeline(self._inner, room, align_options(step, **options))
-        )
+        (the single-room model's input). Options as
+        ``Session.attribution_timeline``."""
+        opts = _options.dumps(options, step=step)
+        return Timeline(_vap.store_attribution_timeline(self._inner, room, opts))
 
     def fit_room_model(
         self,
         room: str,
-        step: Any = "10s",
+        step: Any = None,
         *,
-        name: str | None = None,
         timeline_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> Attribution:
         """Fits the single-room model over every stored session of ``room``
-        (session fixed effects) and, with ``name``, saves it in the store.
-        Options as ``vap.attribute``."""
-        fit = attribute(
-            self.attribution_timeline(room, step, **(timeline_options or {})), **options
-        )
-        if name is not None:
-            fit.model.save(self, name)
-        return fit
+        (session fixed effects) and, with ``name=``, saves it in the store.
+        ``step`` and ``timeline_options`` as ``Session.attribution_timeline``;
+        other options as ``vap.attribute``."""
+        timeline = _options.merged(timeline_options, step=step)
+        request = _options.dumps(options, timeline=timeline)
+        return Attribution(_vap.fit_room_model(self._inner, room, request))
 
     def room_model(self, room: str, name: str) -> RoomModel:
         """A model saved with ``fit_room_model(..., name=)`` or ``RoomModel.save``."""
@@ -576,12 +548,7 @@ class Store:
         room: str,
         session: str,
         index: int = 0,
-        *,
-        max_lag: Duration = "60s",
-        step: Duration = "5s",
-        min_confidence: float = 0.99,
-        null_draws: int = 200,
-        seed: int = 0,
+        **options: Any,
     ) -> ClockOffset:
         """How far the transcript of recording ``index`` runs ahead of the
         platform clock, from products explained on the platform vs named in
@@ -589,10 +556,9 @@ class Store:
         ``Session.estimate_transcript_offset``). Never applied: the corrected
         offset is ``recording.offset_ms - estimate.offset_ms``; set it with
         ``set_recording_offset``. A short session needs a smaller ``max_lag``
-        and ``step`` (the defaults need about 280 s of data)."""
-        from ._align import _offset_options
-
-        opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
+        and ``step`` (the defaults, ``vap.option_defaults("offset")``, need
+        about 280 s of data)."""
+        opts = _options.dumps(options)
         out = self._inner.estimate_recording_offset(room, session, int(index), opts)
         return ClockOffset(**json.loads(out))
 
@@ -608,11 +574,11 @@ class Store:
         return Session(inner)
 
     def still(self, room: str, session: str, t: Instant, max_width: int | None = None) -> Still:
-        """The video frame shown at session instant ``t`` (``Session.locate``
-        then ``vap.still_frame``); ``vap.NotFoundError`` when no recording
-        covers ``t``."""
-        png, meta = self._inner.still(room, session, to_instant_ms(t, "t"), max_width)
-        return Still(png=png, **json.loads(meta))
+        """The video frame shown at session instant ``t``, from the recording
+        that covers it (``vap_core::media::still_at``: ``Session.locate``, the
+        recording's file, then ``vap.still_frame``); ``vap.NotFoundError``
+        when no recording covers ``t``."""
+        return Still(self._inner.still(room, session, to_instant_ms(t, "t"), max_width))
 
     def models(self, room: str) -> list[str]:
         """Names of the models saved for ``room``."""
@@ -642,14 +608,13 @@ class Store:
         return f"<vap.Store {self.root!r}>"
 
 
-def room_timeline(sessions: list[Session], step: Any = "1s", **options: Any) -> Timeline:
+def room_timeline(sessions: list[Session], step: Any = None, **options: Any) -> Timeline:
     """The room view of several sessions of one room: aligned in parallel and
     stacked with a session key. A column one session lacks is 0 there for
     counts, sums, intervals and phrase matches, and missing for metrics and
     rates. Options as ``Session.timeline``."""
-    return Timeline(
-        _vap.room_timeline([s._inner for s in sessions], align_options(step, **options))
-    )
+    opts = _options.dumps(options, step=step)
+    return Timeline(_vap.room_timeline([s._inner for s in sessions], opts))
 
 
 def _panic_for_tests(message: str) -> None:
@@ -657,11 +622,9 @@ def _panic_for_tests(message: str) -> None:
     _vap._panic_for_tests(message)
 
 
-def attribution_timeline(
-    sessions: Sequence[Session], step: Any = "10s", **options: Any
-) -> Timeline:
+def attribution_timeline(sessions: Sequence[Session], step: Any = None, **options: Any) -> Timeline:
     """Several sessions of one room as attribution timelines, stacked with a
-    session key (the single-room model's input). Options as ``Session.timeline``."""
-    return Timeline(
-        _vap.attribution_timeline([s._inner for s in sessions], align_options(step, **options))
-    )
+    session key (the single-room model's input). Options as
+    ``Session.attribution_timeline``."""
+    opts = _options.dumps(options, step=step)
+    return Timeline(_vap.attribution_timeline([s._inner for s in sessions], opts))

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _vap
+from ._options import dumps, resolve
 from ._vap import InvalidArgumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,13 +27,14 @@ Instant = Union[int, str, _dt.datetime]
 
 def to_ms(value: Duration, what: str = "duration") -> int:
     """A duration in ms: an int (ms), a ``timedelta`` (or pandas ``Timedelta``),
-    or a string such as ``"500ms"``, ``"1s"``, ``"10s"``, ``"1min"``, ``"2h"``."""
+    or a string such as ``"500ms"``, ``"1s"``, ``"10s"``, ``"1min"``, ``"2h"``
+    (read by the core)."""
     if isinstance(value, bool):
         raise InvalidArgumentError(f"{what}: expected a duration, got {value!r}")
     if isinstance(value, (int, np.integer)):
         return int(value)
-    if isinstance(value, _dt.timedelta) or hasattr(value, "total_seconds"):
-        return round(value.total_seconds() * 1000)  # type: ignore[union-attr]
+    if isinstance(value, _dt.timedelta):
+        return round(value.total_seconds() * 1000)
     if isinstance(value, str):
         try:
             return _vap.parse_duration_ms(value)
@@ -45,63 +47,24 @@ def to_ms(value: Duration, what: str = "duration") -> int:
 
 def to_instant_ms(value: Instant, what: str = "time") -> int:
     """An instant in ms since the epoch: an int (ms), a ``datetime`` (naive = UTC)
-    or an ISO 8601 string."""
+    or an ISO 8601 string (read by the core)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
+    if isinstance(value, _dt.datetime):
+        value = value.isoformat()
     if isinstance(value, str):
         try:
-            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as e:
-            raise InvalidArgumentError(f"{what}: not an ISO 8601 time: {value!r}") from e
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return round(value.timestamp() * 1000)
+            return _vap.parse_instant_ms(value)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"{what}: {e}") from None
     raise InvalidArgumentError(f"{what}: expected ms, a datetime or an ISO string, got {value!r}")
 
 
-def align_options(
-    step: Duration = "1s",
-    *,
-    start: Instant | None = None,
-    end: Instant | None = None,
-    flow: str = "spread",
-    gauge_max_staleness: Duration | None = None,
-    per_product: bool = True,
-    lexicon: Mapping[str, Sequence[str]] | None = None,
-    product_phrases: bool = True,
-) -> str:
-    """The JSON ``AlignOptions`` of the keyword arguments (see ``Session.timeline``)."""
-    if flow not in ("spread", "point"):
-        raise InvalidArgumentError(f"flow must be 'spread' or 'point', got {flow!r}")
-    o: dict[str, Any] = {
-        "step_ms": to_ms(step, "step"),
-        "flow": flow,
-        "per_product": bool(per_product),
-        "product_phrases": bool(product_phrases),
-    }
-    if start is not None:
-        o["start_ms"] = to_instant_ms(start, "start")
-    if end is not None:
-        o["end_ms"] = to_instant_ms(end, "end")
-    if gauge_max_staleness is not None:
-        o["gauge_max_staleness_ms"] = to_ms(gauge_max_staleness, "gauge_max_staleness")
-    if lexicon is not None:
-        o["lexicon"] = {"groups": _groups(lexicon)}
-    return json.dumps(o)
-
-
-def _groups(lexicon: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    if isinstance(lexicon, Mapping) and set(lexicon) == {"groups"}:
-        lexicon = lexicon["groups"]  # type: ignore[assignment]
-    out = {}
-    for k, v in lexicon.items():
-        if isinstance(v, str):
-            raise InvalidArgumentError(
-                f"lexicon group {k!r}: expected a list of phrases, got a string"
-            )
-        out[str(k)] = [str(p) for p in v]
-    return out
+def align_options(step: Duration | None = None, **options: Any) -> str:
+    """The ``AlignOptions`` of the keyword arguments, checked by the core and
+    whole (defaults filled), as JSON (see ``Session.timeline``;
+    ``vap.option_defaults("timeline")``)."""
+    return json.dumps(resolve("timeline", options, step=step))
 
 
 class Timeline:
@@ -253,30 +216,22 @@ class Timeline:
         """An independent copy."""
         return Timeline(self._inner.copy())
 
-    def add_column(self, name: str, values: Any, *, kind: str = "flow", unit: str = "") -> None:
+    def add_column(self, name: str, values: Any, **options: Any) -> None:
         """Appends a column of your own (one value per bin; NaN = missing), e.g.
-        ad spend to use as a factor. ``kind``: ``"flow"``, ``"gauge"``,
-        ``"count"``, ``"sum"``, ``"interval"``, ..."""
+        ad spend to use as a factor. Options ``kind`` (``"flow"``, ``"gauge"``,
+        ``"count"``, ``"sum"``, ``"interval"``, ...) and ``unit`` (defaults:
+        ``vap.option_defaults("column")``)."""
         v = np.asarray(values, dtype=float).ravel()
-        self._inner.add_column(name, v.tolist(), kind, unit)
+        self._inner.add_column(name, v.tolist(), dumps(options))
 
     @staticmethod
-    def from_columns(
-        columns: Mapping[str, Any],
-        *,
-        step: Duration = "1s",
-        start: Instant = 0,
-        kind: str = "flow",
-    ) -> Timeline:
+    def from_columns(columns: Mapping[str, Any], **options: Any) -> Timeline:
         """A one-session timeline (room and session ``"custom"``) of your own
         columns on the grid ``start + k·step``: for modelling data that did not
-        come from a session (a DataFrame's columns work)."""
+        come from a session (a DataFrame's columns work). Options ``step``,
+        ``start``, ``kind`` (defaults: ``vap.option_defaults("columns")``)."""
         cols = [(str(k), np.asarray(v, dtype=float).ravel().tolist()) for k, v in columns.items()]
-        return Timeline(
-            _vap.timeline_from_columns(
-                cols, to_instant_ms(start, "start"), to_ms(step, "step"), kind
-            )
-        )
+        return Timeline(_vap.timeline_from_columns(cols, dumps(options)))
 
     def __repr__(self) -> str:
         return (
@@ -319,43 +274,22 @@ class ClockOffset:
         return _Session(session._inner.apply_offset(json.dumps(self.__dict__)))
 
 
-def _offset_options(
-    max_lag: Duration, step: Duration, min_confidence: float, null_draws: int, seed: int
-) -> str:
-    return json.dumps(
-        {
-            "max_lag_ms": to_ms(max_lag, "max_lag"),
-            "step_ms": to_ms(step, "step"),
-            "min_confidence": float(min_confidence),
-            "null_draws": int(null_draws),
-            "seed": int(seed),
-        }
-    )
-
-
-def estimate_offset(
-    reference: Any,
-    other: Any,
-    *,
-    step: Duration,
-    max_lag: Duration = "60s",
-    min_confidence: float = 0.99,
-    null_draws: int = 200,
-    seed: int = 0,
-) -> ClockOffset:
+def estimate_offset(reference: Any, other: Any, *, step: Duration, **options: Any) -> ClockOffset:
     """Clock offset between two binned streams by cross-correlation.
 
     ``reference`` and ``other`` are 1-D arrays on the same grid of ``step``, or
-    lists of such arrays (paired channels). Returns a ``ClockOffset``; on noise
-    its status is ``"undetermined"``.
+    lists of such arrays (paired channels). Options ``max_lag``,
+    ``min_confidence``, ``null_draws``, ``seed`` (defaults:
+    ``vap.option_defaults("offset")``). Returns a ``ClockOffset``; on noise its
+    status is ``"undetermined"``.
     """
     refs = _channels(reference)
     others = _channels(other)
     if len(refs) != len(others):
         raise InvalidArgumentError(f"{len(refs)} reference channels but {len(others)} other")
     pairs = list(zip(refs, others))
-    opts = _offset_options(max_lag, step, min_confidence, null_draws, seed)
-    return ClockOffset(**json.loads(_vap.estimate_offset(pairs, to_ms(step, "step"), opts)))
+    out = _vap.estimate_offset(pairs, to_ms(step, "step"), dumps(options, step=step))
+    return ClockOffset(**json.loads(out))
 
 
 def _channels(x: Any) -> list[list[float]]:
@@ -371,41 +305,21 @@ def _channels(x: Any) -> list[list[float]]:
     raise InvalidArgumentError(f"expected a 1-D series or a list of series, got {arr.ndim}-D")
 
 
-def merge_asof(
-    left: Any,
-    right: Any,
-    *,
-    on: str,
-    by: str | Sequence[str] | None = None,
-    direction: str = "backward",
-    tolerance: Duration | None = None,
-    allow_exact_matches: bool = True,
-    suffix: str = "_right",
-) -> Any:
+def merge_asof(left: Any, right: Any, *, on: str, **options: Any) -> Any:
     """As-of join with pandas ``merge_asof`` / polars ``join_asof`` semantics.
 
     For each left row, the right row with the last key at or before it
-    (``backward``), the first at or after (``forward``) or the closer
-    (``nearest``, backward on a tie), within ``tolerance`` (inclusive; ms or a
-    duration for timestamp keys, key units for integer keys) and equal ``by``
-    keys. Returns the type of ``left`` (pandas, polars or ``pyarrow.Table``).
+    (``direction="backward"``), the first at or after (``"forward"``) or the
+    closer (``"nearest"``, backward on a tie), within ``tolerance`` (inclusive;
+    ms or a duration for timestamp keys, key units for integer keys) and equal
+    ``by`` keys (one name or a list); ``allow_exact_matches``, ``suffix``
+    (defaults: ``vap.option_defaults("asof")``). Returns the type of ``left``
+    (pandas, polars or ``pyarrow.Table``).
     """
     from . import _arrow
 
-    if direction not in ("backward", "forward", "nearest"):
-        raise InvalidArgumentError(
-            f"direction must be backward, forward or nearest, got {direction!r}"
-        )
-    opts: dict[str, Any] = {
-        "on": on,
-        "by": [by] if isinstance(by, str) else list(by or []),
-        "direction": direction,
-        "allow_exact_matches": bool(allow_exact_matches),
-        "suffix": suffix,
-    }
-    if tolerance is not None:
-        opts["tolerance"] = to_ms(tolerance, "tolerance")
-    out = pa.table(_vap.asof_join(_arrow(left), _arrow(right), json.dumps(opts)))
+    opts = dumps(options, on=on)
+    out = pa.table(_vap.asof_join(_arrow(left), _arrow(right), opts))
     module = type(left).__module__
     if module.startswith("pandas"):
         return out.to_pandas()
@@ -428,4 +342,4 @@ def builtin_lexicon() -> dict[str, list[str]]:
 
 def lexicon_count(lexicon: Mapping[str, Sequence[str]], text: str) -> dict[str, int]:
     """Matches per group of ``lexicon`` in one text (a quick way to test a lexicon)."""
-    return json.loads(_vap.lexicon_count(json.dumps({"groups": _groups(lexicon)}), text))
+    return json.loads(_vap.lexicon_count(dumps(lexicon), text))

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Union
 import pyarrow as pa
 
 from . import _vap
-from ._align import Duration, Timeline, to_instant_ms, to_ms
+from ._align import Duration, Timeline, to_instant_ms
 from ._detect import Moment
+from ._options import dumps, resolve
 from ._vap import InvalidArgumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,116 +25,38 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from . import Session, Store
 
-_FORMS = ("exposure", "log_link", "linear")
-_ESTIMATORS = ("ridge", "elastic_net", "ols")
-_SIGNS = ("free", "positive", "negative")
-
-
 @dataclass(frozen=True)
 class Factor:
-    """A factor: a timeline ``column`` and how it acts.
+    """A factor: a timeline ``column`` and how it acts (``vap_core::attribute::FactorSpec``).
 
-    ``carryover``: durations to search (half-lives of a geometric adstock, or
-    hold windows with ``carryover_kind="hold"``); ``0`` or empty for none.
+    ``name``: the name in results (default: the column). ``carryover``: one
+    duration or several to search (half-lives of a geometric adstock, or hold
+    windows with ``carryover_kind="hold"``); ``0`` or empty for none.
     ``saturation``: ``(slope, inflexion)`` of a Hill curve, the inflexion
     relative to the column maximum. ``sign``: ``"free"``, ``"positive"``,
-    ``"negative"``."""
+    ``"negative"``. A field left ``None`` takes the core's default; the core
+    checks every field."""
 
     column: str
     name: str | None = None
-    carryover: Sequence[Duration] = (0,)
-    carryover_kind: str = "adstock"
+    carryover: Sequence[Duration] | Duration | None = None
+    carryover_kind: str | None = None
     saturation: tuple[float, float] | None = None
-    sign: str = "free"
+    sign: str | None = None
 
     def _spec(self) -> dict[str, Any]:
-        if self.sign not in _SIGNS:
-            raise InvalidArgumentError(f"factor {self.column!r}: sign must be one of {_SIGNS}")
-        carry = self.carryover
-        if isinstance(carry, (int, str)) or hasattr(carry, "total_seconds"):
-            carry = [carry]  # type: ignore[list-item]
-        o: dict[str, Any] = {
-            "name": self.name or self.column,
-            "column": self.column,
-            "carryover_ms": [to_ms(c, f"factor {self.column!r} carryover") for c in carry],
-            "carryover_kind": self.carryover_kind,
-            "sign": self.sign,
-        }
-        if self.saturation is not None:
-            s, k = self.saturation
-            o["saturation"] = {"slope": float(s), "inflexion": float(k)}
-        return o
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 FactorLike = Union[Factor, str, Mapping[str, Any]]
+"""A factor: a ``Factor``, a column name, or a dict of ``Factor``'s fields."""
 
 
-def _factor(f: FactorLike) -> dict[str, Any]:
-    if isinstance(f, Factor):
-        return f._spec()
-    if isinstance(f, str):
-        return Factor(f)._spec()
-    if isinstance(f, Mapping):
-        return Factor(**f)._spec()
-    raise InvalidArgumentError(f"a factor is a Factor, a column name or a dict, got {f!r}")
-
-
-def attribute_options(
-    *,
-    target: str = "order_gmv",
-    form: str = "exposure",
-    estimator: str = "ridge",
-    l1_ratio: float = 0.5,
-    exposure: str | None = "online_viewers",
-    price_level: bool | None = None,
-    factors: Sequence[FactorLike] | None = None,
-    trend: bool = False,
-    time_of_day: int = 0,
-    session_effects: bool = True,
-    intercept: bool = True,
-    standardize: bool = True,
-    penalty: float | None = None,
-    penalties: Sequence[float] | None = None,
-    folds: int = 5,
-    gap: Duration = "5min",
-    block: Duration = "10min",
-    bootstrap: int = 200,
-    seed: int = 0,
-    holdout: float = 0.2,
-    max_candidates: int = 5000,
-) -> str:
-    """The JSON ``AttributeOptions`` of the keyword arguments (see ``vap.attribute``)."""
-    if form not in _FORMS:
-        raise InvalidArgumentError(f"form must be one of {_FORMS}, got {form!r}")
-    if estimator not in _ESTIMATORS:
-        raise InvalidArgumentError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
-    o: dict[str, Any] = {
-        "target": target,
-        "form": form,
-        "estimator": estimator,
-        "l1_ratio": float(l1_ratio),
-        "exposure": exposure,
-        "price_level": price_level,
-        "controls": {
-            "trend": bool(trend),
-            "time_of_day": int(time_of_day),
-            "session_effects": bool(session_effects),
-        },
-        "intercept": bool(intercept),
-        "standardize": bool(standardize),
-        "penalty": None if penalty is None else float(penalty),
-        "penalties": None if penalties is None else [float(p) for p in penalties],
-        "folds": int(folds),
-        "gap_ms": to_ms(gap, "gap"),
-        "block_ms": to_ms(block, "block"),
-        "bootstrap": int(bootstrap),
-        "seed": int(seed),
-        "holdout": float(holdout),
-        "max_candidates": int(max_candidates),
-    }
-    if factors is not None:
-        o["factors"] = [_factor(f) for f in factors]
-    return json.dumps(o)
+def attribute_options(**options: Any) -> str:
+    """The ``AttributeOptions`` of the keyword arguments, checked by the core
+    and whole (defaults filled), as JSON (see ``vap.attribute``;
+    ``vap.option_defaults("attribute")``)."""
+    return json.dumps(resolve("attribute", options))
 
 
 @dataclass(frozen=True)
@@ -308,37 +231,31 @@ class Decomposition:
         """Totals while each product is explained."""
         return _groups(json.loads(self._inner.totals_by_product_json(_sessions(sessions))))
 
-    def moment(self, moment: Moment, window: Duration = "20min") -> MomentAttribution:
+    def moment(self, moment: Moment, window: Duration | None = None) -> MomentAttribution:
         """Splits a moment's excess (its ``magnitude``; the moment must be on
         this model's target) against the reference window ``window / 2`` either
-        side (the detector's window)."""
+        side (default: the detector's window, ``vap.option_defaults("split")``)."""
+        if moment.metric != self.target:
+            raise InvalidArgumentError(
+                f"the moment is on {moment.metric!r}, the model on {self.target!r}"
+            )
         return self.moments([moment], window)[0]
 
     def moments(
-        self, moments: Sequence[Moment], window: Duration = "20min"
+        self, moments: Sequence[Moment], window: Duration | None = None
     ) -> list[MomentAttribution]:
         """``moment`` for each of ``moments`` on this model's target (others are
         skipped)."""
-        keep = [asdict(m) for m in moments if m.metric == self.target]
-        out = json.loads(self._inner.moments_json(json.dumps(keep), to_ms(window, "window")))
+        rows = json.dumps([asdict(m) for m in moments])
+        out = json.loads(self._inner.moments_json(rows, dumps(window=window)))
         return [_moment_attr(m) for m in out]
 
-    def window(
-        self,
-        start: Any,
-        end: Any,
-        *,
-        excess: float | None = None,
-        window: Duration = "20min",
-    ) -> MomentAttribution:
-        """Splits the excess of ``[start, end)``: given, or the actual total
-        minus the reference window's mean per bin times the bins."""
+    def window(self, start: Any, end: Any, **options: Any) -> MomentAttribution:
+        """Splits the excess of ``[start, end)``: ``excess`` if given, else the
+        actual total minus the reference window's mean per bin times the bins;
+        ``window`` as in ``moment``."""
         out = self._inner.window_json(
-            self.target,
-            to_instant_ms(start, "start"),
-            to_instant_ms(end, "end"),
-            None if excess is None else float(excess),
-            to_ms(window, "window"),
+            to_instant_ms(start, "start"), to_instant_ms(end, "end"), dumps(options)
         )
         return _moment_attr(json.loads(out))
 
@@ -454,7 +371,7 @@ def attribute(timeline: Timeline, **options: Any) -> Attribution:
     ``intercept``, ``standardize``, ``penalties``, ``holdout``,
     ``max_candidates``.
     """
-    return Attribution(_vap.attribute(timeline._inner, attribute_options(**options)))
+    return Attribution(_vap.attribute(timeline._inner, dumps(options)))
 
 
 def default_factors(timeline: Timeline) -> list[Factor]:
@@ -466,10 +383,10 @@ def default_factors(timeline: Timeline) -> list[Factor]:
             Factor(
                 column=f["column"],
                 name=f["name"],
-                carryover=tuple(f["carryover_ms"]),
+                carryover=tuple(f["carryover_ms"]) or None,
                 carryover_kind=f["carryover_kind"],
                 saturation=None if sat is None else (sat["slope"], sat["inflexion"]),
-                sign=f["sign"] or "free",
+                sign=f["sign"],
             )
         )
     return out

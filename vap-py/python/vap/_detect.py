@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from . import _vap
-from ._align import Duration, to_ms
-from ._vap import InvalidArgumentError
+from ._align import Duration
+from ._options import dumps, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
     import polars
 
 PenaltyLike = Union[str, float]
+"""A penalty: ``"bic"`` or a number per change point."""
 
 
 @dataclass(frozen=True)
@@ -31,42 +31,30 @@ class Segmentation:
     penalty: float
 
 
-def _penalty(penalty: PenaltyLike) -> str:
-    if isinstance(penalty, str):
-        if penalty.lower() != "bic":
-            raise InvalidArgumentError(f"penalty must be 'bic' or a number, got {penalty!r}")
-        return json.dumps("bic")
-    return json.dumps({"value": float(penalty)})
-
-
-def _segment(method: str, x: Any, cost: str, penalty: PenaltyLike, min_size: int) -> Segmentation:
+def _segment(method: str, x: Any, options: dict[str, Any]) -> Segmentation:
     values = np.asarray(x, dtype=float).ravel().tolist()
-    out = _vap.segment(values, method, cost, _penalty(penalty), int(min_size))
+    out = _vap.segment(values, dumps(options, method=method))
     return Segmentation(**json.loads(out))
 
 
-def pelt(
-    x: Any, *, cost: str = "l2", penalty: PenaltyLike = "bic", min_size: int = 1
-) -> Segmentation:
-    """Exact PELT change points of a 1-D series. ``cost``: ``"l2"`` (mean
-    shifts), ``"normal"`` (mean and variance), ``"poisson"`` (counts);
-    ``penalty``: ``"bic"`` or a number per change point; ``min_size``: the
-    shortest segment. Exact for every ``min_size`` (tested against ``dynp``)."""
-    return _segment("pelt", x, cost, penalty, min_size)
+def pelt(x: Any, **options: Any) -> Segmentation:
+    """Exact PELT change points of a 1-D series. Options: ``cost`` (``"l2"``:
+    mean shifts; ``"normal"``: mean and variance; ``"poisson"``: counts),
+    ``penalty`` (``"bic"`` or a number per change point), ``min_size`` (the
+    shortest segment); defaults: ``vap.option_defaults("segment")``. Exact for
+    every ``min_size`` (tested against ``dynp``)."""
+    return _segment("pelt", x, options)
 
 
-def dynp(
-    x: Any, *, cost: str = "l2", penalty: PenaltyLike = "bic", min_size: int = 1
-) -> Segmentation:
-    """The exact optimum by dynamic programming, O(n²): PELT's reference."""
-    return _segment("dynp", x, cost, penalty, min_size)
+def dynp(x: Any, **options: Any) -> Segmentation:
+    """The exact optimum by dynamic programming, O(n²): PELT's reference.
+    Options as ``pelt``."""
+    return _segment("dynp", x, options)
 
 
-def binseg(
-    x: Any, *, cost: str = "l2", penalty: PenaltyLike = "bic", min_size: int = 1
-) -> Segmentation:
-    """Binary segmentation: greedy, fast, approximate."""
-    return _segment("binseg", x, cost, penalty, min_size)
+def binseg(x: Any, **options: Any) -> Segmentation:
+    """Binary segmentation: greedy, fast, approximate. Options as ``pelt``."""
+    return _segment("binseg", x, options)
 
 
 @dataclass(frozen=True)
@@ -105,16 +93,16 @@ class Moments(list):  # type: ignore[type-arg]
     def _json(self) -> str:
         return json.dumps([asdict(m) for m in self])
 
-    def top(self, k: int = 10, metric: str | None = None) -> Moments:
-        """The ``k`` largest: of one metric by absolute excess, or across metrics
-        by share."""
-        out = json.loads(_vap.top_moments(self._json(), int(k), metric))
+    def top(self, k: int | None = None, metric: str | None = None) -> Moments:
+        """The ``k`` largest: of one ``metric`` by absolute excess, or across
+        metrics by share (defaults: ``vap.option_defaults("top")``)."""
+        out = json.loads(_vap.top_moments(self._json(), dumps(k=k, metric=metric)))
         return Moments(Moment(**m) for m in out)
 
-    def events(self, gap: Duration = "60s") -> list[Event]:
+    def events(self, gap: Duration | None = None) -> list[Event]:
         """Moments of different metrics that overlap (or lie within ``gap``),
-        grouped."""
-        out = json.loads(_vap.moment_events(self._json(), to_ms(gap, "gap")))
+        grouped (default: ``vap.option_defaults("events")``)."""
+        out = json.loads(_vap.moment_events(self._json(), dumps(gap=gap)))
         return [Event(**e) for e in out]
 
     def _rows(self) -> list[dict[str, Any]]:
@@ -138,37 +126,8 @@ class Moments(list):  # type: ignore[type-arg]
         return pl.from_pandas(self.to_pandas())
 
 
-def detect_options(
-    step: Duration = "30s",
-    *,
-    metrics: Sequence[str] | None = None,
-    window: Duration = "20min",
-    threshold: float = 3.5,
-    smooth: Duration = "150s",
-    min_duration: Duration = "60s",
-    merge_gap: Duration = "60s",
-    detrend: bool = False,
-    shifts: bool = False,
-    penalty: PenaltyLike = "bic",
-    min_segment: Duration = "10min",
-    exposure_change: float = 0.1,
-    rate_change: float = 0.25,
-) -> str:
-    """The JSON ``DetectOptions`` of the keyword arguments (see ``Session.moments``)."""
-    o: dict[str, Any] = {
-        "step_ms": to_ms(step, "step"),
-        "window_ms": to_ms(window, "window"),
-        "threshold": float(threshold),
-        "smooth_ms": to_ms(smooth, "smooth"),
-        "min_duration_ms": to_ms(min_duration, "min_duration"),
-        "merge_gap_ms": to_ms(merge_gap, "merge_gap"),
-        "detrend": bool(detrend),
-        "shifts": bool(shifts),
-        "penalty": json.loads(_penalty(penalty)),
-        "min_segment_ms": to_ms(min_segment, "min_segment"),
-        "exposure_change": float(exposure_change),
-        "rate_change": float(rate_change),
-    }
-    if metrics is not None:
-        o["metrics"] = [str(m) for m in metrics]
-    return json.dumps(o)
+def detect_options(step: Duration | None = None, **options: Any) -> str:
+    """The ``DetectOptions`` of the keyword arguments, checked by the core and
+    whole (defaults filled), as JSON (see ``Session.moments``;
+    ``vap.option_defaults("moments")``)."""
+    return json.dumps(resolve("moments", options, step=step))

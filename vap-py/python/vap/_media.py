@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import struct
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Union
@@ -218,37 +216,29 @@ class AudioStream:
 
 def audio_chunks(
     path: PathLike,
-    chunk: Duration = "30s",
+    chunk: Duration | None = None,
     start: Duration | None = None,
     end: Duration | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Streams a recording's audio in chunks: yields ``(start_ms, samples)``
-    with 16 kHz mono ``float32`` samples, ``chunk`` long (the last one
-    shorter), from ``start`` to ``end`` (positions; ``None``: the whole
-    file). Only one chunk is in memory at a time; concatenated, the chunks
-    equal ``decode_audio(path, start, end)``."""
-    step = to_ms(chunk, "chunk")
-    if step <= 0:
-        raise InvalidArgumentError(f"chunk: {step} ms is not a positive duration")
-    a = _position(start, "start")
-    b = _position(end, "end")
-    if a is not None and b is not None and b < a:
-        raise InvalidArgumentError(f"end {b} ms is before start {a} ms")
-    per_ms = AUDIO_SAMPLE_RATE // 1000
-    with AudioStream(path) as s:
-        if a:
-            s.seek(a)
-        while True:
-            at = round(s.position_ms)
-            want = step
-            if b is not None:
-                want = min(want, b - at)
-                if want <= 0:
-                    return
-            x = s.read(want * per_ms)
-            if len(x) == 0:
-                return
-            yield at, x
+    with 16 kHz mono ``float32`` samples, ``chunk`` long (default 30 s; the
+    last one shorter), from ``start`` to ``end`` (positions; ``None``: the
+    whole file). Only one chunk is in memory at a time; concatenated, the
+    chunks equal ``decode_audio(path, start, end)``.
+
+    The chunking is the core's (``vap_core::media::audio_chunks``); the
+    arguments are checked when this is called, before anything is read:
+    ``vap.InvalidArgumentError`` for a chunk that is not positive or an end
+    before the start, ``vap.VapIOError`` for a missing file,
+    ``vap.FormatError`` for one without audio.
+    """
+    chunks = _vap.AudioChunks(
+        os.fspath(path),
+        None if chunk is None else to_ms(chunk, "chunk"),
+        _position(start, "start"),
+        _position(end, "end"),
+    )
+    return ((at, _samples(buf)) for at, buf in chunks)
 
 
 # ---------------------------------------------------------------- transcripts
@@ -615,21 +605,62 @@ def _float_ms(value: float | Duration, what: str) -> float:
     return float(to_ms(value, what))
 
 
-@dataclass(frozen=True, repr=False)
 class Still:
-    """A frame of a recording as PNG (8-bit RGB): ``png`` bytes, ``width``,
-    ``height``, ``frame_ms`` (time of the frame shown, ms from the container's
-    start), ``path`` of the recording. From ``Store.still`` also the
-    ``recording`` index and ``position_ms`` asked for. Jupyter shows it as an
-    image."""
+    """A frame of a recording: ``rgb``, its pixels as a read-only ``(height,
+    width, 3)`` ``uint8`` array (8-bit RGB, from the core, no decoding),
+    ``width``, ``height``, ``frame_ms`` (time of the frame shown, ms from the
+    container's start) and the ``path`` of the recording; from
+    ``Store.still`` also the ``recording`` index and the ``position_ms`` asked
+    for (``None`` otherwise). ``png`` is the frame as a PNG file, encoded by
+    the core on first use. Jupyter shows it as an image."""
 
-    png: bytes
-    width: int
-    height: int
-    frame_ms: float
-    path: str
-    recording: int | None = None
-    position_ms: int | None = None
+    __slots__ = ("_native", "_png", "rgb")
+
+    rgb: np.ndarray
+
+    def __init__(self, native: _vap.Still):
+        self._native = native
+        self._png: bytes | None = None
+        rgb = np.frombuffer(native.rgb(), dtype=np.uint8).reshape(native.height, native.width, 3)
+        rgb.flags.writeable = False
+        self.rgb = rgb
+
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+        return self._native.width
+
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+        return self._native.height
+
+    @property
+    def frame_ms(self) -> float:
+        """Time of the frame shown, ms from the container's start."""
+        return self._native.frame_ms
+
+    @property
+    def path(self) -> str:
+        """The recording it came from."""
+        return self._native.path
+
+    @property
+    def recording(self) -> int | None:
+        """Index of the recording in the session (``Store.still`` only)."""
+        return self._native.recording
+
+    @property
+    def position_ms(self) -> int | None:
+        """The position asked for in the recording, ms (``Store.still`` only)."""
+        return self._native.position_ms
+
+    @property
+    def png(self) -> bytes:
+        """The frame as a PNG file's bytes (8-bit RGB), encoded once."""
+        if self._png is None:
+            self._png = self._native.png()
+        return self._png
 
     def _repr_png_(self) -> bytes:
         return self.png
@@ -640,76 +671,21 @@ class Still:
             f.write(self.png)
 
     def to_numpy(self) -> np.ndarray:
-        """The pixels as a ``(height, width, 3)`` ``uint8`` array."""
-        return _png_rgb(self.png)
+        """The pixels as a new, writable ``(height, width, 3)`` ``uint8`` array
+        (``rgb`` is the read-only one)."""
+        return self.rgb.copy()
 
     def __repr__(self) -> str:
         return f"<vap.Still {self.width}x{self.height} at {self.frame_ms:.0f} ms of {self.path!r}>"
 
 
 def still_frame(path: PathLike, position: Duration, max_width: int | None = None) -> Still:
-    """The frame shown at ``position`` (ms, ``timedelta`` or ``"1min"``) as PNG,
+    """The frame shown at ``position`` (ms, ``timedelta`` or ``"1min"``),
     scaled down to at most ``max_width`` pixels wide (aspect kept). Exact: the
     decoder seeks to the keyframe before and decodes forward. A position past
-    the end gives the last frame; a negative one raises
+    the end gives the last frame; a negative one (or ``max_width=0``) raises
     ``vap.InvalidArgumentError``; a file without video ``vap.FormatError``."""
-    png, meta = _vap.still_frame(os.fspath(path), to_ms(position, "position"), max_width)
-    return Still(png=png, **json.loads(meta))
-
-
-def _png_rgb(data: bytes) -> np.ndarray:
-    """Decodes an 8-bit RGB, non-interlaced PNG (what vap writes)."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise InvalidArgumentError("not a PNG file")
-    pos, idat, header = 8, [], None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
-    if header is None:
-        raise InvalidArgumentError("PNG without a header")
-    w, h, depth, color, _, _, interlace = header
-    if (depth, color, interlace) != (8, 2, 0):
-        raise InvalidArgumentError(
-            f"only 8-bit RGB non-interlaced PNGs are read (depth {depth}, colour type {color}, "
-            f"interlace {interlace})"
-        )
-    stride = w * 3
-    raw = np.frombuffer(zlib.decompress(b"".join(idat)), dtype=np.uint8)
-    raw = raw.reshape(h, stride + 1)
-    out = np.zeros((h, stride), dtype=np.uint8)
-    prior = np.zeros(stride, dtype=np.uint8)
-    for y in range(h):
-        f, line = raw[y, 0], raw[y, 1:]
-        if f == 0:
-            row = line.copy()
-        elif f == 1:  # Sub: a running sum per channel (mod 256)
-            row = np.cumsum(line.reshape(w, 3), axis=0, dtype=np.uint8).ravel()
-        elif f == 2:  # Up
-            row = line + prior
-        else:  # Average, Paeth: byte by byte
-            row = np.zeros(stride, dtype=np.uint8)
-            for x in range(stride):
-                a = int(row[x - 3]) if x >= 3 else 0
-                b = int(prior[x])
-                c = int(prior[x - 3]) if x >= 3 else 0
-                if f == 3:
-                    pred = (a + b) // 2
-                else:
-                    p = a + b - c
-                    pa_, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa_ <= pb and pa_ <= pc else (b if pb <= pc else c)
-                row[x] = (int(line[x]) + pred) & 0xFF
-        out[y] = row
-        prior = row
-    return out.reshape(h, w, 3)
+    return Still(_vap.still_frame(os.fspath(path), to_ms(position, "position"), max_width))
 
 
 # ---------------------------------------------------------------- whisper.cpp's log

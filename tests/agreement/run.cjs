@@ -1,0 +1,124 @@
+// Runs tests/agreement/calls.json through the Node package; prints the
+// results as JSON (one entry per call: its result, or its error code).
+// Option names are written in snake_case in calls.json (as Python takes them)
+// and turned into camelCase here (as Node takes them), except the phrase
+// groups of a lexicon, which are data.
+'use strict'
+
+const fs = require('node:fs')
+const path = require('node:path')
+const vap = require('../../index.js')
+
+const camel = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
+function camelKeys(v, verbatim = []) {
+  if (Array.isArray(v)) return v.map((x) => camelKeys(x))
+  if (v && typeof v === 'object') {
+    const out = {}
+    for (const [k, x] of Object.entries(v)) out[camel(k)] = verbatim.includes(k) ? x : camelKeys(x)
+    return out
+  }
+  return v
+}
+
+const opts = (o) => camelKeys(o || {}, ['lexicon'])
+
+function nansum(a) {
+  let s = 0
+  for (const x of a) if (!Number.isNaN(x)) s += x
+  return s
+}
+
+function timeline(tl) {
+  const cols = tl.columns
+  return {
+    rows: tl.length,
+    step_ms: tl.stepMs,
+    start_ms: tl.length ? tl.time()[0] : null,
+    columns: cols,
+    sums: cols.map((c) => nansum(tl.column(c))),
+    missing: cols.map((c) => tl.missing(c).reduce((a, b) => a + b, 0)),
+  }
+}
+
+function clean(v) {
+  if (typeof v === 'number' && !Number.isFinite(v)) return null
+  if (Array.isArray(v)) return v.map(clean)
+  if (v && typeof v === 'object') {
+    const out = {}
+    for (const [k, x] of Object.entries(v)) out[k] = clean(x)
+    return out
+  }
+  return v === undefined ? null : v
+}
+
+function runCall(call, rooms, series) {
+  const o = opts(call.options)
+  switch (call.op) {
+    case 'simulate': {
+      const { data } = vap.simulate(o)
+      const s = data.summary()
+      return {
+        session: s.session_id,
+        start_ms: data.session.start_ms,
+        orders: s.gmv.paid_orders,
+        gmv: s.gmv.gross,
+        comments: s.comments,
+      }
+    }
+    case 'defaults':
+      return Object.fromEntries(vap.OPTION_SETS.map((n) => [n, vap.optionDefaults(n)]))
+    case 'segment': {
+      const seg = vap[call.method](series[call.series], o)
+      return { breakpoints: seg.breakpoints, penalized_cost: seg.penalized_cost }
+    }
+  }
+  const s = rooms[call.room]
+  switch (call.op) {
+    case 'timeline':
+      return timeline(s.timeline(o))
+    case 'attribution_timeline':
+      return timeline(s.attributionTimeline(o))
+    case 'moments':
+      return s.moments(o).map((m) => ({
+        metric: m.metric,
+        start_ms: m.start_ms,
+        end_ms: m.end_ms,
+        kind: m.kind,
+        driver: m.driver,
+        magnitude: m.magnitude,
+        share: m.share,
+      }))
+    case 'offset': {
+      const c = s.estimateTranscriptOffset(o)
+      return { status: c.status, offset_ms: c.offset_ms, confidence: c.confidence }
+    }
+    case 'attribute': {
+      const fit = s.attribute({ ...o, timeline: opts(call.timeline) })
+      return {
+        penalty: fit.penalty,
+        coefficients: fit.coefficients.map((c) => [c.name, c.value]),
+        totals: fit.decomposition.totals().map((p) => [p.name, p.value, p.low, p.high]),
+      }
+    }
+  }
+  throw new Error(`unknown op ${call.op}`)
+}
+
+function main() {
+  const spec = JSON.parse(fs.readFileSync(path.join(__dirname, 'calls.json'), 'utf8'))
+  const rooms = {}
+  for (const [k, v] of Object.entries(spec.rooms)) rooms[k] = vap.simulate(opts(v)).data
+  const out = {}
+  for (const call of spec.calls) {
+    try {
+      out[call.name] = { ok: clean(runCall(call, rooms, spec.series)) }
+    } catch (e) {
+      if (!e.code || !e.code.startsWith('VAP_')) throw e
+      out[call.name] = { error: e.code }
+    }
+  }
+  process.stdout.write(JSON.stringify(out))
+}
+
+main()

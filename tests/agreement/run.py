@@ -1,0 +1,105 @@
+"""Runs tests/agreement/calls.json through the Python package; prints the
+results as JSON (one entry per call: its result, or its error code)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import vap
+
+HERE = Path(__file__).parent
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def _timeline(tl: vap.Timeline) -> dict[str, Any]:
+    m = tl.to_numpy()
+    return {
+        "rows": len(tl),
+        "step_ms": tl.step_ms,
+        "start_ms": int(tl.time_ms[0]) if len(tl) else None,
+        "columns": tl.columns,
+        "sums": [float(np.nansum(m[:, j])) for j in range(m.shape[1])],
+        "missing": [int(tl.missing(c).sum()) for c in tl.columns],
+    }
+
+
+def _moment(m: vap.Moment) -> dict[str, Any]:
+    return {
+        "metric": m.metric,
+        "start_ms": m.start_ms,
+        "end_ms": m.end_ms,
+        "kind": m.kind,
+        "driver": m.driver,
+        "magnitude": m.magnitude,
+        "share": m.share,
+    }
+
+
+def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) -> Any:
+    op = call["op"]
+    o = call.get("options", {})
+    if op == "simulate":
+        r = vap.simulate(**o)
+        s = r.data.summary()
+        return {
+            "session": s["session_id"],
+            "start_ms": r.data.session["start_ms"],
+            "orders": s["gmv"]["paid_orders"],
+            "gmv": s["gmv"]["gross"],
+            "comments": s["comments"],
+        }
+    if op == "defaults":
+        return {name: vap.option_defaults(name) for name in vap.OPTION_SETS}
+    if op == "segment":
+        f = {"pelt": vap.pelt, "dynp": vap.dynp, "binseg": vap.binseg}[call["method"]]
+        seg = f(series[call["series"]], **o)
+        return {"breakpoints": seg.breakpoints, "penalized_cost": seg.penalized_cost}
+    s = rooms[call["room"]]
+    if op == "timeline":
+        return _timeline(s.timeline(**o))
+    if op == "attribution_timeline":
+        return _timeline(s.attribution_timeline(**o))
+    if op == "moments":
+        return [_moment(m) for m in s.moments(**o)]
+    if op == "offset":
+        c = s.estimate_transcript_offset(**o)
+        return {"status": c.status, "offset_ms": c.offset_ms, "confidence": c.confidence}
+    if op == "attribute":
+        fit = s.attribute(timeline_options=call.get("timeline", {}), **o)
+        return {
+            "penalty": fit.penalty,
+            "coefficients": [[c.name, c.value] for c in fit.coefficients],
+            "totals": [[p.name, p.value, p.low, p.high] for p in fit.decomposition.totals()],
+        }
+    raise ValueError(f"unknown op {op!r}")
+
+
+def main() -> None:
+    spec = json.loads((HERE / "calls.json").read_text(encoding="utf-8"))
+    rooms = {k: vap.simulate(**v).data for k, v in spec["rooms"].items()}
+    out = {}
+    for call in spec["calls"]:
+        try:
+            out[call["name"]] = {"ok": _clean(run_call(call, rooms, spec["series"]))}
+        except vap.VapError as e:
+            out[call["name"]] = {"error": e.code}
+    json.dump(out, sys.stdout, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    main()
