@@ -31,6 +31,44 @@ export declare const ERROR_CODES: readonly ErrorCode[]
 /** Every error code, in the core's order (a new array each call). */
 export declare function errorCodes(): ErrorCode[]
 
+/**
+ * The names of vap's option sets: every options object of this package is one
+ * of them, read by the Rust core (camelCase keys mapped to its snake_case
+ * fields by one rule, unknown keys refused, durations as ms or `'10s'`,
+ * instants as ms or ISO 8601).
+ */
+export type OptionSet =
+  | 'timeline'
+  | 'attribution_timeline'
+  | 'offset'
+  | 'asof'
+  | 'moments'
+  | 'segment'
+  | 'attribute'
+  | 'simulate'
+  | 'load'
+  | 'import'
+  | 'columns'
+  | 'column'
+  | 'events'
+  | 'top'
+  | 'split'
+/** Every option set, from the core (`optionSets()`, frozen). */
+export declare const OPTION_SETS: readonly OptionSet[]
+/** Every option set (a new array each call). */
+export declare function optionSets(): OptionSet[]
+/**
+ * The defaults of an option set, as the core holds them (snake_case keys,
+ * durations in ms): what "default" means everywhere in these docs.
+ */
+export declare function optionDefaults(name: OptionSet): Record<string, unknown>
+/**
+ * Options as written (camelCase), checked by the core and returned whole:
+ * defaults filled, snake_case keys, durations in ms. Throws
+ * `VAP_INVALID_ARGUMENT` naming the option on a bad value or an unknown key.
+ */
+export declare function resolveOptions(name: OptionSet, options?: object): Record<string, unknown>
+
 /** One problem found in the input. */
 export interface Problem {
   /** File name, or table name for in-memory input. */
@@ -1169,10 +1207,21 @@ export interface MomentEvent {
   members: number[]
 }
 
-/** The `k` largest moments: of one metric by |magnitude|, or across metrics by share. */
-export declare function topMoments(moments: Moment[], k: number, metric?: string): Moment[]
-/** Moments grouped into events (gap default 60 000 ms). */
-export declare function momentEvents(moments: Moment[], gapMs?: number): MomentEvent[]
+/**
+ * The `k` largest moments: of one metric by |magnitude|, or across metrics by
+ * share. `k` and `metric` may come as `{ k, metric }`; defaults:
+ * `optionDefaults('top')`.
+ */
+export declare function topMoments(
+  moments: Moment[],
+  k?: number | { k?: number; metric?: string },
+  metric?: string,
+): Moment[]
+/**
+ * Moments grouped into events: those that overlap or lie within the gap (ms, a
+ * duration string or `{ gap }`; default `optionDefaults('events')`).
+ */
+export declare function momentEvents(moments: Moment[], gap?: Duration | { gap?: Duration }): MomentEvent[]
 
 // ---------------------------------------------------------------- attribution
 

@@ -56,3 +56,35 @@ test('thread count can be set and read back', () => {
   vap.setNumThreads(0)
   assert.ok(vap.numThreads() >= 1)
 })
+
+test('tests/node/types.ts uses every export, so tsc checks every declaration', () => {
+  const fs = require('node:fs')
+  const src = fs.readFileSync(require.resolve('./types.ts'), 'utf8')
+  const unused = Object.keys(vap).filter((k) => !new RegExp(`\\bvap\\.${k}\\b`).test(src))
+  assert.deepEqual(unused, [])
+})
+
+test('option sets, defaults and resolved options come from the core', () => {
+  assert.ok(Object.isFrozen(vap.OPTION_SETS))
+  assert.deepEqual([...vap.OPTION_SETS], vap.optionSets())
+  for (const name of vap.OPTION_SETS) {
+    assert.equal(typeof vap.optionDefaults(name), 'object', name)
+  }
+  assert.equal(vap.optionDefaults('moments').step_ms, 30_000)
+  assert.equal(vap.optionDefaults('attribution_timeline').step_ms, 10_000)
+  const o = vap.resolveOptions('timeline', { step: '1min', perProduct: false })
+  assert.equal(o.step_ms, 60_000)
+  assert.equal(o.per_product, false)
+  assert.throws(() => vap.resolveOptions('timeline', { colour: 'blue' }), (e) =>
+    e.code === 'VAP_INVALID_ARGUMENT' && /colour/.test(e.message))
+  assert.throws(() => vap.optionDefaults('nothing'), (e) => e.code === 'VAP_INVALID_ARGUMENT')
+  // Restated nowhere: no default lives in index.js.
+  const src = require('node:fs').readFileSync(require.resolve('../../index.js'), 'utf8')
+  assert.doesNotMatch(src, /30000|30_000|'30s'|10_000/)
+})
+
+test('negative seeds and times of day are refused, as in Python', () => {
+  assert.throws(() => vap.simulate({ seed: -1, hours: 0.1 }), (e) => e.code === 'VAP_INVALID_ARGUMENT' && /seed/.test(e.message))
+  const { data } = vap.simulate(SMALL)
+  assert.throws(() => data.attribute({ timeOfDay: -1 }), (e) => e.code === 'VAP_INVALID_ARGUMENT' && /time_of_day/.test(e.message))
+})

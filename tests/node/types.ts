@@ -130,3 +130,41 @@ vap.setWhisperLog('silent', 'info')
 new vap.VideoIndex()
 export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.position_ms,
   rgb, noPng, spng, next, codes, names]
+
+// Every export is called (or named) here at least once, so that `tsc --noEmit`
+// checks its declaration; tests/node/exports.test.mjs fails when one is missing.
+export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<unknown[]> {
+  const loaded: vap.Session = vap.loadDir('/tmp/x', { pseudonymizeKey: 'k', outsideToleranceMs: 60_000 })
+  const loadedAsync: Promise<vap.Session> = vap.loadDirAsync('/tmp/x')
+  const room: vap.Timeline = vap.roomTimeline([s], { step: '1min' })
+  const roomAsync: Promise<vap.Timeline> = vap.roomTimelineAsync([s], { step: 60_000 })
+  const folded: string = vap.fold('限時秒殺')
+  const lex = vap.builtinLexicon()
+  const counts: Record<string, number> = vap.lexiconCount({ urgency: ['秒杀'] }, '秒杀')
+  const factors = vap.defaultFactors(tl)
+  const atl: vap.Timeline = vap.attributionTimeline([s])
+  const model: vap.RoomModel = vap.RoomModel.fromJson('{}')
+  const d = vap.dynp([1, 2, 3], { penalty: 'bic' })
+  const b = vap.binseg([1, 2, 3], { cost: 'normal', minSize: 2 })
+  const top: vap.Moment[] = vap.topMoments([], 3)
+  const top2: vap.Moment[] = vap.topMoments([], { k: 3, metric: 'orders' })
+  const ev = vap.momentEvents([], '2min')
+  vap.setNumThreads(2)
+  const n: number = vap.numThreads()
+  const v: string = vap.version()
+  const sets: vap.OptionSet[] = vap.optionSets()
+  const all: readonly vap.OptionSet[] = vap.OPTION_SETS
+  const defaults: Record<string, unknown> = vap.optionDefaults('moments')
+  const resolved: Record<string, unknown> = vap.resolveOptions('timeline', { step: '1min', perProduct: false })
+  const codes: readonly vap.ErrorCode[] = vap.ERROR_CODES
+  const tables: readonly vap.TableName[] = vap.TABLE_NAMES
+  // @ts-expect-error option sets are a closed set
+  vap.optionDefaults('nothing')
+  try {
+    vap.__panicForTests('boom')
+  } catch {
+    // expected
+  }
+  return [loaded, await loadedAsync, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
+    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables]
+}

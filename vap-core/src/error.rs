@@ -2,6 +2,18 @@
 //!
 //! Bindings map each [`ErrorKind`] to their own exception class (Python) or
 //! error `code` (Node).
+//!
+//! ```
+//! use vap_core::{ErrorKind, Problem, VapError};
+//!
+//! let e = VapError::Validation(vec![
+//!     Problem::new("orders.csv", Some(3), Some("amount"), "not a number: 'abc'"),
+//!     Problem::new("orders.csv", Some(9), Some("ts_ms"), "before the session"),
+//! ]);
+//! assert_eq!(e.kind(), ErrorKind::Validation);
+//! assert_eq!(e.kind().code(), "VAP_VALIDATION");
+//! assert!(e.to_string().contains("orders.csv, row 3, field 'amount'"));
+//! ```
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,21 @@
 //! The types here are plain data: they serialise with serde, and the loaders in
 //! [`crate::io`] turn session directories, Parquet files and Arrow batches into a
 //! validated [`SessionData`].
+//!
+//! ```
+//! use vap_core::schema::{OrderStatus, SessionData};
+//!
+//! let room = vap_core::sim::simulate(&vap_core::sim::SimConfig {
+//!     seed: 1,
+//!     hours: 0.25,
+//!     ..Default::default()
+//! })
+//! .unwrap();
+//! let data: &SessionData = &room.data;
+//! let paid = data.orders.iter().filter(|o| o.status == OrderStatus::Paid).count();
+//! assert_eq!(paid as u64, data.summary().gmv.paid_orders);
+//! assert!(data.orders.iter().all(|o| o.ts_ms >= data.session.start_ms));
+//! ```
 
 use serde::{Deserialize, Serialize};
 

@@ -15,6 +15,20 @@
 //!   with items separated by `|`.
 //! * enums: the snake_case names (`flash_sale`); a few Chinese synonyms are
 //!   accepted (`秒杀`, `主播`, `讲解`, ...).
+//!
+//! ```
+//! use vap_core::table::{row_count, to_record_batch, TableName};
+//!
+//! let room = vap_core::sim::simulate(&vap_core::sim::SimConfig {
+//!     seed: 2,
+//!     hours: 0.25,
+//!     ..Default::default()
+//! })
+//! .unwrap();
+//! let orders = to_record_batch(&room.data, TableName::Orders, false);
+//! assert_eq!(orders.num_rows(), row_count(&room.data, TableName::Orders));
+//! assert_eq!(TableName::parse("orders"), Some(TableName::Orders));
+//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,4 +1,16 @@
 //! Text handling: normalisation, encodings and pseudonymisation.
+//!
+//! ```
+//! use vap_core::text::{decode, normalize, pseudonymize, Encoding};
+//!
+//! assert_eq!(normalize("  ＶＩＰ　专享 "), "VIP 专享");
+//! // GB18030 bytes (as some exports are written) are told from UTF-8.
+//! let (text, enc) = decode(&[0xc4, 0xe3, 0xba, 0xc3]).unwrap();
+//! assert_eq!((text.as_str(), enc), ("你好", Encoding::Gb18030));
+//! // A keyed hash: the same viewer gets the same pseudonym under one key.
+//! assert_eq!(pseudonymize(b"k", "viewer-1"), pseudonymize(b"k", "viewer-1"));
+//! assert_ne!(pseudonymize(b"k", "viewer-1"), pseudonymize(b"other", "viewer-1"));
+//! ```
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

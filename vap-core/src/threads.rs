@@ -4,6 +4,19 @@
 //! [`set_num_threads`] (default: rayon's default, the number of CPUs, or the
 //! `RAYON_NUM_THREADS` environment variable). Results never depend on the
 //! thread count: parallel work is split into fixed chunks with their own seeds.
+//!
+//! ```
+//! use vap_core::threads::{install, num_threads, set_num_threads};
+//!
+//! set_num_threads(2).unwrap();
+//! assert_eq!(num_threads(), 2);
+//! let sum: u64 = install(|| {
+//!     use rayon::prelude::*;
+//!     (0..1000u64).into_par_iter().sum()
+//! });
+//! assert_eq!(sum, 499_500);
+//! set_num_threads(0).unwrap(); // back to the default
+//! ```
 
 use std::sync::{Arc, Mutex};
 

@@ -16,13 +16,15 @@ pub enum Transform {
     /// `y[t] = x[t − bins]`: the past moved later. The first `bins` bins are
     /// missing (NaN, masked).
     Lag {
-        /// Bins to shift by.
+        /// Bins to shift by (default 1).
+        #[serde(default = "one_bin")]
         bins: usize,
     },
     /// `y[t] = x[t + bins]`: the future moved earlier. The last `bins` bins are
     /// missing.
     Lead {
-        /// Bins to shift by.
+        /// Bins to shift by (default 1).
+        #[serde(default = "one_bin")]
         bins: usize,
     },
     /// Geometric adstock `y[t] = x[t] + λ·y[t−1]` with `λ = 0.5^(1/half_life)`:
@@ -57,6 +59,10 @@ pub enum Transform {
         /// Inflexion as a share of the column's maximum (> 0).
         inflexion: f64,
     },
+}
+
+fn one_bin() -> usize {
+    1
 }
 
 impl Transform {

@@ -5,6 +5,14 @@
 //!
 //! Breakpoints follow ruptures' convention: the sorted ends of the segments,
 //! the last one being `n`.
+//!
+//! ```
+//! use vap_core::detect::{pelt, Cost, Penalty};
+//!
+//! let x: Vec<f64> = (0..100).map(|i| if i < 60 { 1.0 } else { 6.0 } + ((i * 37) % 7) as f64 * 0.05).collect();
+//! let s = pelt(&x, Cost::L2, Penalty::Value(10.0), 5).unwrap();
+//! assert_eq!(s.breakpoints, vec![60, 100]);
+//! ```
 
 use serde::{Deserialize, Serialize};
 

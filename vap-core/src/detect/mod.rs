@@ -16,6 +16,20 @@
 //!
 //! Within a metric, moments rank by absolute excess; across metrics by the
 //! excess as a share of the metric's session total ([`Moment::share`]).
+//!
+//! ```
+//! use vap_core::detect::{moments, DetectOptions};
+//! use vap_core::options::Options;
+//! use vap_core::sim::{simulate, SimConfig};
+//!
+//! let room = simulate(&SimConfig { seed: 4, hours: 2.0, ..Default::default() }).unwrap();
+//! let opts = DetectOptions::from_json(r#"{"step": "1min", "threshold": 3}"#).unwrap();
+//! let found = moments(&room.data, &opts).unwrap();
+//! for m in found.iter().take(3) {
+//!     assert!(m.start_ms < m.end_ms);
+//!     println!("{} {:?} on {} ({:?}): {:+.0}", m.start_ms, m.kind, m.metric, m.driver, m.magnitude);
+//! }
+//! ```
 
 pub mod changepoint;
 

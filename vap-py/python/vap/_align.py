@@ -165,15 +165,15 @@ class Timeline:
         """Adds a column made from ``source`` by a transform (``lag``, ``lead``,
         ``adstock``, ``weibull``, ``hill``; see the methods of the same names),
         session by session. Returns the new column's name."""
-        spec = {"kind": kind, **params}
-        return self._inner.derive(source, json.dumps(spec), name)
+        given = {k: v for k, v in params.items() if v is not None}
+        return self._inner.derive(source, dumps(given, kind=kind), name)
 
-    def lag(self, source: str, bins: int = 1, *, name: str | None = None) -> str:
-        """``y[t] = x[t - bins]``; the first bins are missing."""
+    def lag(self, source: str, bins: int | None = None, *, name: str | None = None) -> str:
+        """``y[t] = x[t - bins]`` (one bin by default); the first bins are missing."""
         return self.derive(source, "lag", bins=bins, name=name)
 
-    def lead(self, source: str, bins: int = 1, *, name: str | None = None) -> str:
-        """``y[t] = x[t + bins]``; the last bins are missing."""
+    def lead(self, source: str, bins: int | None = None, *, name: str | None = None) -> str:
+        """``y[t] = x[t + bins]`` (one bin by default); the last bins are missing."""
         return self.derive(source, "lead", bins=bins, name=name)
 
     def adstock(
