@@ -58,6 +58,28 @@ pub use schema::{MetricKind, Ms, OrderStatus, Room, Session, SessionData, VideoR
 pub use store::Store;
 
 /// The names of vap's option sets, as [`option_defaults`] takes them.
+#[cfg(feature = "media")]
+pub const OPTION_SETS: &[&str] = &[
+    "timeline",
+    "attribution_timeline",
+    "offset",
+    "asof",
+    "moments",
+    "segment",
+    "attribute",
+    "simulate",
+    "load",
+    "import",
+    "columns",
+    "column",
+    "events",
+    "top",
+    "split",
+    "transcribe",
+];
+
+/// The names of vap's option sets, as [`option_defaults`] takes them.
+#[cfg(not(feature = "media"))]
 pub const OPTION_SETS: &[&str] = &[
     "timeline",
     "attribution_timeline",
@@ -125,6 +147,8 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "events" => one::<detect::EventOptions>(v, camel),
         "top" => one::<detect::TopOptions>(v, camel),
         "split" => one::<attribute::SplitOptions>(v, camel),
+        #[cfg(feature = "media")]
+        "transcribe" => one::<media::TranscribeOptions>(v, camel),
         other => Err(VapError::InvalidArgument(format!(
             "unknown option set '{other}' (expected one of: {})",
             OPTION_SETS.join(", ")

@@ -249,6 +249,30 @@ pub mod duration {
     }
 }
 
+/// A duration that may be negative as a number (a string is never): for
+/// fields whose own check lists a negative value with every other problem.
+pub mod signed_duration {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Reads a duration in ms, a negative number kept for the check.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Ms, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|x| x.is_finite() && x.abs() < 9.0e15)
+                .map(|x| x.round() as Ms)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a duration in ms: {n}"))),
+            v => duration::of_value(&v).map_err(serde::de::Error::custom),
+        }
+    }
+
+    /// Writes the ms.
+    pub fn serialize<S: Serializer>(v: &Ms, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_i64(*v)
+    }
+}
+
 /// An optional duration (`null` or absent: none).
 pub mod opt_duration {
     use super::*;

@@ -571,6 +571,15 @@ impl SessionData {
     }
 }
 
+impl VideoRef {
+    /// The session-clock span `[offset, offset + duration)` the recording
+    /// covers, when its duration is known.
+    pub fn span(&self) -> Option<(Ms, Ms)> {
+        self.duration_ms
+            .map(|d| (self.offset_ms, self.offset_ms + d))
+    }
+}
+
 /// Earliest time vap accepts (2000-01-01 UTC): catches seconds read as ms.
 pub const MIN_TIME_MS: Ms = 946_684_800_000;
 /// Latest time vap accepts (2100-01-01 UTC).

@@ -495,7 +495,7 @@ fn store_registers_transcribes_and_recovers_a_planted_offset() {
         step_ms: 2_000,
         ..Default::default()
     };
-    let est = media::estimate_recording_offset(&stored, 0, &oo).unwrap();
+    let est = vap_core::align::estimate_recording_offset(&stored, 0, &oo).unwrap();
     let off = est.offset_ms.expect("determined");
     // The transcript runs 20 s early: the estimate is -20 s (within 3 s).
     assert!(

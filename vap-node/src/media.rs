@@ -120,23 +120,6 @@ fn chunk_options(v: Value) -> vap_core::Result<(Option<Ms>, Option<Ms>, Option<M
     ))
 }
 
-/// Option names of the core's `TranscribeOptions`: camelCase (JS) → snake_case (serde).
-const TRANSCRIBE_FIELDS: [(&str, &str); 13] = [
-    ("model", "model"),
-    ("language", "language"),
-    ("chunkMs", "chunk_ms"),
-    ("overlapMs", "overlap_ms"),
-    ("threads", "threads"),
-    ("beamSize", "beam_size"),
-    ("initialPrompt", "initial_prompt"),
-    ("noSpeechThreshold", "no_speech_threshold"),
-    ("logprobThreshold", "logprob_threshold"),
-    ("silenceDbfs", "silence_dbfs"),
-    ("maxRepeats", "max_repeats"),
-    ("resume", "resume"),
-    ("simplifiedChinese", "simplified_chinese"),
-];
-
 /// What a transcription call reads from its arguments.
 pub(crate) struct TranscribeArgs {
     /// The core's options.
@@ -169,20 +152,15 @@ pub(crate) fn transcribe_args(
         }
     };
     let keys = Object::keys(&obj).map_err(|e| invalid(format!("{what}: {}", e.reason)))?;
-    let mut allowed: Vec<&str> = TRANSCRIBE_FIELDS.iter().map(|(c, _)| *c).collect();
-    allowed.push("signal");
-    if with_offset {
-        allowed.push("offsetMs");
-    }
     let mut problems = Vec::new();
     let mut signal = None;
     let mut js = Map::new();
     for k in keys {
-        if !allowed.contains(&k.as_str()) {
-            problems.push(format!(
-                "unknown option '{k}' (expected one of: {})",
-                allowed.join(", ")
-            ));
+        if k == "offsetMs" && !with_offset {
+            problems.push(
+                "unknown option 'offsetMs' (a stored session's recordings carry their offsets)"
+                    .to_string(),
+            );
             continue;
         }
         let value: Unknown<'_> = obj
@@ -203,28 +181,26 @@ pub(crate) fn transcribe_args(
             0
         }),
     };
-    let mut snake = Map::new();
-    for (camel, field) in TRANSCRIBE_FIELDS {
-        let Some(v) = js.get(camel).filter(|v| !v.is_null()) else {
-            continue;
-        };
-        // One field at a time, so that every bad one is named.
-        let one = Value::Object(Map::from_iter([(field.to_string(), v.clone())]));
-        match serde_json::from_value::<TranscribeOptions>(one) {
-            Ok(_) => {
-                snake.insert(field.to_string(), v.clone());
-            }
-            Err(e) => problems.push(format!("option '{camel}': {e}")),
+    js.remove("offsetMs");
+    // The core reads the options (camelCase by its one rule); one field at a
+    // time first, so that every bad one is named.
+    for (k, v) in &js {
+        let one = Value::Object(Map::from_iter([(k.clone(), v.clone())]));
+        if let Err(e) = vap_core::options::deserialize::<TranscribeOptions>(
+            what,
+            vap_core::options::snake_keys(one, &[]),
+        ) {
+            problems.push(format!("option '{k}': {e}"));
         }
     }
-    if !snake.contains_key("model") {
+    if js.get("model").is_none_or(Value::is_null) {
         problems.push("option 'model' (the whisper.cpp ggml model file) is required".into());
     }
     if !problems.is_empty() {
         return Err(invalid(format!("{what}: {}", problems.join("; "))));
     }
-    let opts = serde_json::from_value(Value::Object(snake))
-        .map_err(|e| invalid(format!("{what}: {e}")))?;
+    let opts =
+        <TranscribeOptions as vap_core::options::Options>::from_camel_value(Value::Object(js))?;
     // Last, once everything else is known to be valid: this attaches a listener.
     let aborted = Arc::new(AtomicBool::new(false));
     if let Some(sig) = signal {

@@ -493,7 +493,9 @@ impl JsStore {
             let index = js_media::index_arg(&env, index)?;
             let o = crate::align::offset_options(json_of(&env, options)?)?;
             let data = self.inner.load(&room, &session)?;
-            to_json!(&media::estimate_recording_offset(&data, index, &o)?)
+            to_json!(&vap_core::align::estimate_recording_offset(
+                &data, index, &o
+            )?)
         })
     }
 

@@ -155,8 +155,8 @@ impl PySession {
         self.locate_at(py, session_ms)
     }
 
-    #[pyo3(signature = (language = "auto"))]
-    fn initial_prompt(&self, py: Python<'_>, language: &str) -> PyResult<Option<String>> {
+    #[pyo3(signature = (language = None))]
+    fn initial_prompt(&self, py: Python<'_>, language: Option<&str>) -> PyResult<Option<String>> {
         self.prompt(py, language)
     }
 

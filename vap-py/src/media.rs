@@ -18,7 +18,7 @@ use vap_core::media::{
 use vap_core::store::Store;
 use vap_core::{Ms, VapError};
 
-use crate::{errors, parse, run, to_json, PySession, PyStore};
+use crate::{errors, run, to_json, PySession, PyStore};
 
 /// Samples as native-endian `f32` in a `bytearray` (one copy; NumPy then
 /// views it without another, writable).
@@ -309,8 +309,8 @@ fn transcribe_options(
     model: PathBuf,
     options_json: &str,
 ) -> PyResult<TranscribeOptions> {
-    let mut o: TranscribeOptions =
-        parse("transcribe options", options_json).map_err(|e| errors::to_py(py, e))?;
+    let mut o = <TranscribeOptions as vap_core::options::Options>::from_json(options_json)
+        .map_err(|e| errors::to_py(py, e))?;
     o.model = model;
     Ok(o)
 }
@@ -527,9 +527,16 @@ impl PySession {
     }
 
     /// The decoder prompt built from the session's products.
-    pub(crate) fn prompt(&self, py: Python<'_>, language: &str) -> PyResult<Option<String>> {
+    pub(crate) fn prompt(
+        &self,
+        py: Python<'_>,
+        language: Option<&str>,
+    ) -> PyResult<Option<String>> {
         run(py, || {
-            let l = media::Language::parse(language)?;
+            let l = match language {
+                Some(x) => media::Language::parse(x)?,
+                None => TranscribeOptions::default().language,
+            };
             Ok(media::build_initial_prompt(&self.inner, &l))
         })
     }
@@ -594,7 +601,9 @@ impl PyStore {
         run(py, || {
             let o = <OffsetOptions as vap_core::options::Options>::from_json(options_json)?;
             let data = self.inner.load(room, session)?;
-            to_json(&media::estimate_recording_offset(&data, index, &o)?)
+            to_json(&vap_core::align::estimate_recording_offset(
+                &data, index, &o,
+            )?)
         })
     }
 

@@ -46,8 +46,8 @@ pub use build::{
 pub use grid::{parse_duration_ms, Grid, MAX_BINS};
 pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};
 pub use offset::{
-    estimate_offset, estimate_transcript_offset, shift_utterances, OffsetEstimate, OffsetOptions,
-    OffsetStatus,
+    estimate_offset, estimate_recording_offset, estimate_transcript_offset, shift_utterances,
+    OffsetEstimate, OffsetOptions, OffsetStatus,
 };
 pub use timeline::{ColumnKind, ColumnMeta, ColumnOptions, ColumnsOptions, SessionSpan, Timeline};
 pub use transform::{adstock, convolve, hill, weibull_weights, Transform};

@@ -440,6 +440,33 @@ pub fn estimate_transcript_offset(
     estimate_offset(&pairs, opts.step_ms, opts)
 }
 
+/// Estimates how far the transcript of recording `index` runs ahead of the
+/// platform clock (positive: the recording's offset is too large by that
+/// much), from the products: explain segments on the platform against the
+/// anchor naming the product in the utterances that fall within the
+/// recording's span ([`estimate_transcript_offset`]). Never applied; see
+/// `media::set_recording_offset`.
+pub fn estimate_recording_offset(
+    data: &SessionData,
+    index: usize,
+    opts: &OffsetOptions,
+) -> Result<OffsetEstimate> {
+    let r = data.session.recordings.get(index).ok_or_else(|| {
+        VapError::NotFound(format!(
+            "recording {index} of session '{}/{}' ({} registered)",
+            data.room.id,
+            data.session.id,
+            data.session.recordings.len()
+        ))
+    })?;
+    let mut view = data.clone();
+    if let Some((a, b)) = r.span() {
+        view.utterances
+            .retain(|u| u.start_ms >= a && u.start_ms < b);
+    }
+    estimate_transcript_offset(&view, opts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

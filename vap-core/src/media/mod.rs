@@ -52,10 +52,7 @@ pub use audio::{
 };
 pub use log::{set_whisper_log, WhisperLog, WhisperLogLevel};
 pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
-pub use register::{
-    estimate_recording_offset, recording_path, recording_span, register_recording,
-    set_recording_offset,
-};
+pub use register::{recording_path, recording_span, register_recording, set_recording_offset};
 pub use transcribe::{
     build_initial_prompt, transcribe, transcribe_session, Language, Progress, TranscribeOptions,
     Transcript, TranscriptStats,

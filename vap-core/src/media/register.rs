@@ -2,15 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::align::{estimate_transcript_offset, OffsetEstimate, OffsetOptions};
 use crate::error::{Result, VapError};
 use crate::schema::{Ms, SessionData, VideoRef};
 use crate::store::{file_digest, Store};
 
 /// The session-clock span `[offset, offset + duration)` a recording covers,
-/// when its duration is known.
+/// when its duration is known ([`VideoRef::span`]).
 pub fn recording_span(r: &VideoRef) -> Option<(Ms, Ms)> {
-    r.duration_ms.map(|d| (r.offset_ms, r.offset_ms + d))
+    r.span()
 }
 
 /// The file of a registered recording. A recording registered from a file
@@ -91,33 +90,6 @@ pub fn register_recording(
         Ok(())
     })?;
     Ok(stored)
-}
-
-/// Estimates how far the transcript of recording `index` runs ahead of the
-/// platform clock (positive: the recording's offset is too large by that
-/// much), from the products: explain segments on the platform against the
-/// anchor naming the product in the utterances that fall within the
-/// recording's span ([`estimate_transcript_offset`]). Never applied; see
-/// [`set_recording_offset`].
-pub fn estimate_recording_offset(
-    data: &SessionData,
-    index: usize,
-    opts: &OffsetOptions,
-) -> Result<OffsetEstimate> {
-    let r = data.session.recordings.get(index).ok_or_else(|| {
-        VapError::NotFound(format!(
-            "recording {index} of session '{}/{}' ({} registered)",
-            data.room.id,
-            data.session.id,
-            data.session.recordings.len()
-        ))
-    })?;
-    let mut view = data.clone();
-    if let Some((a, b)) = recording_span(r) {
-        view.utterances
-            .retain(|u| u.start_ms >= a && u.start_ms < b);
-    }
-    estimate_transcript_offset(&view, opts)
 }
 
 /// Sets the offset of recording `index` of a stored session and moves the

@@ -108,9 +108,13 @@ pub struct TranscribeOptions {
     pub model: PathBuf,
     /// Language of the speech (default auto; an English-only model needs `En`).
     pub language: Language,
-    /// Length of a chunk, ms (default 300 000; at least 10 000).
+    /// Length of a chunk, ms (default 300 000; at least 10 000); also read
+    /// as `chunk` (a duration: ms or `"5min"`).
+    #[serde(alias = "chunk", with = "crate::options::signed_duration")]
     pub chunk_ms: Ms,
-    /// Audio decoded either side of a chunk, ms (default 3 000).
+    /// Audio decoded either side of a chunk, ms (default 3 000); also read as
+    /// `overlap`.
+    #[serde(alias = "overlap", with = "crate::options::signed_duration")]
     pub overlap_ms: Ms,
     /// Threads whisper.cpp uses (0 = every core, default).
     pub threads: usize,
@@ -157,6 +161,14 @@ impl Default for TranscribeOptions {
     }
 }
 
+impl crate::options::Options for TranscribeOptions {
+    const WHAT: &'static str = "transcribe options";
+
+    fn check(&self) -> Result<()> {
+        TranscribeOptions::check(self)
+    }
+}
+
 impl TranscribeOptions {
     /// Options with this model and language, the rest default.
     pub fn new(model: impl Into<PathBuf>, language: Language) -> Self {
@@ -167,7 +179,8 @@ impl TranscribeOptions {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Every field checked; a `Validation` error lists each bad one.
+    pub fn check(&self) -> Result<()> {
         let mut problems = Vec::new();
         let mut bad = |field: &str, msg: String| {
             problems.push(Problem::new("transcribe options", None, Some(field), msg))

@@ -295,9 +295,10 @@ class Session:
         out = self._inner.locate_json(to_instant_ms(t, "t"))
         return None if out is None else Located(**json.loads(out))
 
-    def initial_prompt(self, language: str = "auto") -> str | None:
+    def initial_prompt(self, language: str | None = None) -> str | None:
         """The prompt ``Store.transcribe`` primes Whisper with by default: the
-        session's product names and aliases (``None`` without products)."""
+        session's product names and aliases (``None`` without products);
+        ``language`` as ``transcribe``'s."""
         return self._inner.initial_prompt(language)
 
     def shift_transcript(self, delta_ms: int) -> Session:
@@ -510,14 +511,7 @@ class Store:
         session: str,
         model: PathLike,
         *,
-        language: str = "auto",
-        chunk: Duration = "5min",
-        overlap: Duration = "3s",
-        threads: int = 0,
-        beam_size: int = 1,
-        initial_prompt: str | None = None,
         progress: _media.ProgressArg = True,
-        resume: bool = True,
         **options: Any,
     ) -> Transcript:
         """Transcribes every recording of a stored session and replaces its
@@ -529,16 +523,7 @@ class Store:
         a crash, a kill or a stop (an exception from ``progress``, Ctrl-C), the
         same call continues with the chunks left (``stats.chunks_resumed``);
         ``resume=False`` starts over. Other arguments as ``vap.transcribe``."""
-        opts = _media.transcribe_options(
-            language=language,
-            chunk=chunk,
-            overlap=overlap,
-            threads=threads,
-            beam_size=beam_size,
-            initial_prompt=initial_prompt,
-            resume=bool(resume),
-            **options,
-        )
+        opts = _media.transcribe_options(**options)
         with _media.progress_callback(progress, f"{room}/{session}") as cb:
             out = self._inner.transcribe(room, session, os.fspath(model), opts, cb)
         return Transcript._from_json(out)

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from . import _vap
 from ._align import Duration, Instant, to_instant_ms, to_ms
+from ._options import dumps
 from ._vap import AUDIO_SAMPLE_RATE, InvalidArgumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -363,32 +364,13 @@ class Transcript:
         )
 
 
-def transcribe_options(
-    *,
-    language: str = "auto",
-    chunk: Duration = "5min",
-    overlap: Duration = "3s",
-    threads: int = 0,
-    beam_size: int = 1,
-    initial_prompt: str | None = None,
-    **options: Any,
-) -> str:
+def transcribe_options(**options: Any) -> str:
     """The JSON ``TranscribeOptions`` (less the model) of the keyword
-    arguments; further ``options`` go as they are (the core refuses unknown
-    ones)."""
-    o: dict[str, Any] = {
-        "language": str(language),
-        "chunk_ms": to_ms(chunk, "chunk"),
-        "overlap_ms": to_ms(overlap, "overlap"),
-        "threads": int(threads),
-        "beam_size": int(beam_size),
-        **options,
-    }
-    if "model" in o:
+    arguments, as written: the core reads, defaults and checks them
+    (``vap.option_defaults("transcribe")``)."""
+    if "model" in options:
         raise InvalidArgumentError("pass the model as the `model` argument")
-    if initial_prompt is not None:
-        o["initial_prompt"] = str(initial_prompt)
-    return json.dumps(o)
+    return dumps(options)
 
 
 @contextlib.contextmanager
@@ -438,13 +420,7 @@ def transcribe(
     path: PathLike,
     model: PathLike,
     *,
-    language: str = "auto",
     offset_ms: Instant = 0,
-    chunk: Duration = "5min",
-    overlap: Duration = "3s",
-    threads: int = 0,
-    beam_size: int = 1,
-    initial_prompt: str | None = None,
     progress: ProgressArg = True,
     **options: Any,
 ) -> Transcript:
@@ -485,6 +461,8 @@ def transcribe(
     **options
         ``no_speech_threshold``, ``logprob_threshold``, ``silence_dbfs``,
         ``max_repeats``, ``simplified_chinese`` (see ``vap_core::media``).
+        Every option above but ``offset_ms`` and ``progress`` is read by the
+        core; defaults: ``vap.option_defaults("transcribe")``.
 
     Returns
     -------
@@ -495,15 +473,7 @@ def transcribe(
     ``vap.InvalidArgumentError`` (language the model cannot do, bad option),
     ``vap.ValidationError`` (options out of range, all listed).
     """
-    opts = transcribe_options(
-        language=language,
-        chunk=chunk,
-        overlap=overlap,
-        threads=threads,
-        beam_size=beam_size,
-        initial_prompt=initial_prompt,
-        **options,
-    )
+    opts = transcribe_options(**options)
     with progress_callback(progress, os.path.basename(os.fspath(path))) as cb:
         out = _vap.transcribe(
             os.fspath(path), os.fspath(model), to_instant_ms(offset_ms, "offset_ms"), opts, cb
