@@ -232,10 +232,11 @@ pub struct LoadReport {
 }
 
 /// File formats for tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// Comma-separated values with a header row.
+    /// Comma-separated values with a header row (the default).
+    #[default]
     Csv,
     /// JSON Lines: one object per line.
     Jsonl,

@@ -16,6 +16,25 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
 
+impl Encoding {
+    /// Parses an encoding name: `utf-8` / `utf8`, `gb18030` / `gbk` / `gb2312`
+    /// (any case, `_` for `-`).
+    ///
+    /// ```
+    /// use vap_core::text::Encoding;
+    /// assert_eq!(Encoding::parse("GBK"), Some(Encoding::Gb18030));
+    /// assert_eq!(Encoding::parse("utf_8"), Some(Encoding::Utf8));
+    /// assert_eq!(Encoding::parse("latin1"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Encoding> {
+        match name.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" => Some(Encoding::Gb18030),
+            _ => None,
+        }
+    }
+}
+
 /// Normalises text as every loader does: Unicode NFKC (which folds full-width
 /// ASCII such as `ＡＢＣ１２３！` to half-width and the ideographic space to a
 /// space), line breaks and tabs to spaces, runs of spaces collapsed, trimmed.
@@ -42,10 +61,11 @@ pub fn normalize(s: &str) -> String {
 }
 
 /// The text encoding a file was read in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
-    /// UTF-8 (a BOM is accepted and dropped).
+    /// UTF-8 (a BOM is accepted and dropped); the default for writing.
+    #[default]
     Utf8,
     /// GB18030 (superset of GBK / GB2312), common in Chinese platform exports.
     Gb18030,

@@ -109,13 +109,14 @@ impl JsSession {
     ) -> napi::Result<()> {
         call(&env, || {
             let path = string_arg(&env, path, "path")?;
-            let format = opt_string_arg(&env, format, "format")?;
-            let f = format.as_deref().unwrap_or("csv");
-            let format = Format::parse(f).ok_or_else(|| {
-                invalid(format!(
-                    "unknown format '{f}' (expected csv, jsonl or parquet)"
-                ))
-            })?;
+            let format = match opt_string_arg(&env, format, "format")? {
+                None => Format::default(),
+                Some(f) => Format::parse(&f).ok_or_else(|| {
+                    invalid(format!(
+                        "unknown format '{f}' (expected csv, jsonl or parquet)"
+                    ))
+                })?,
+            };
             io::write_dir(&self.data, &path, format)
         })
     }

@@ -69,13 +69,11 @@ fn format_arg(format: &str) -> vap_core::Result<Format> {
 }
 
 fn encoding_arg(encoding: &str) -> vap_core::Result<Encoding> {
-    match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
-        "utf-8" | "utf8" => Ok(Encoding::Utf8),
-        "gb18030" | "gbk" | "gb2312" => Ok(Encoding::Gb18030),
-        other => Err(VapError::InvalidArgument(format!(
-            "unknown encoding '{other}'; expected utf-8 or gb18030"
-        ))),
-    }
+    Encoding::parse(encoding).ok_or_else(|| {
+        VapError::InvalidArgument(format!(
+            "unknown encoding '{encoding}'; expected utf-8 or gb18030"
+        ))
+    })
 }
 
 pub(crate) fn py_table(batch: RecordBatch) -> PyResult<PyTable> {
@@ -164,21 +162,18 @@ impl PySession {
         run(py, || Ok(table::row_count(&self.inner, table_name(name)?)))
     }
 
-    #[pyo3(signature = (path, format = "csv", encoding = "utf-8"))]
+    #[pyo3(signature = (path, format = None, encoding = None))]
     fn write_dir(
         &self,
         py: Python<'_>,
         path: std::path::PathBuf,
-        format: &str,
-        encoding: &str,
+        format: Option<&str>,
+        encoding: Option<&str>,
     ) -> PyResult<()> {
         run(py, || {
-            io::write_dir_encoded(
-                &self.inner,
-                &path,
-                format_arg(format)?,
-                encoding_arg(encoding)?,
-            )
+            let format = format.map(format_arg).transpose()?.unwrap_or_default();
+            let encoding = encoding.map(encoding_arg).transpose()?.unwrap_or_default();
+            io::write_dir_encoded(&self.inner, &path, format, encoding)
         })
     }
 }

@@ -332,11 +332,15 @@ class Session:
         """The whole session as plain Python objects (times in ms)."""
         return json.loads(self._inner.to_json())
 
-    def write_dir(self, path: PathLike, format: str = "csv", encoding: str = "utf-8") -> None:
+    def write_dir(
+        self, path: PathLike, format: str | None = None, encoding: str | None = None
+    ) -> None:
         """Writes a session directory (manifest + one file per table).
 
-        ``format``: ``"csv"``, ``"jsonl"`` or ``"parquet"``; ``encoding``:
-        ``"utf-8"`` or ``"gb18030"`` (CSV / JSON Lines).
+        ``format``: ``"csv"`` (the default), ``"jsonl"`` or ``"parquet"``;
+        ``encoding``: ``"utf-8"`` (the default) or ``"gb18030"`` (CSV / JSON
+        Lines). The defaults are the core's (``Format::default``,
+        ``Encoding::default``).
         """
         self._inner.write_dir(os.fspath(path), format, encoding)
 
