@@ -3,13 +3,14 @@
 //! exposure, and the rows that can be used.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use super::timeline::PRICE_LEVEL;
 use super::{AttributeOptions, CarryoverKind, FactorSpec, Form, Sign};
-use crate::align::{adstock, hill};
-use crate::align::{ColumnKind, ColumnMeta, Grid, Timeline};
+use crate::align::{adstock, hill, Timeline};
 use crate::error::{Result, VapError};
 use crate::schema::*;
 
@@ -252,8 +253,42 @@ pub(crate) fn build(
     price: Option<(f64, f64)>,
 ) -> Result<Design> {
     let n = tl.len();
-    let mut bad = Vec::new();
     let mut warnings = Vec::new();
+    check_inputs(tl, opts, factors)?;
+    let (session, sessions) = session_rows(tl);
+    let time_ms = tl.time_ms().to_vec();
+    let y = tl.values(&opts.target)?.to_vec();
+    let has_exposure = opts.exposure.is_some();
+    let e = exposure(tl, opts, price)?;
+    let e_ref = reference_exposure(&e, &sessions);
+    let mut cols = unpenalised_columns(tl, opts, &sessions, &time_ms, &e);
+    let nu = cols.len();
+    let kept = varying_factors(tl, factors, fixed, &mut warnings)?;
+    let fcols = factor_columns(tl, &kept, fixed, &sessions, &mut cols)?;
+    let valid = usable_rows(opts, &y, &e, &cols, &mut warnings)?;
+    Ok(Design {
+        form: opts.form,
+        n,
+        time_ms,
+        session,
+        sessions,
+        y,
+        e,
+        e_ref,
+        has_exposure,
+        valid,
+        cols,
+        nu,
+        factors: fcols,
+        warnings,
+    })
+}
+
+/// Checks that the timeline has the target, the exposure the form needs and
+/// every factor's column, and that the factors are well formed; all problems
+/// listed in one error.
+fn check_inputs(tl: &Timeline, opts: &AttributeOptions, factors: &[FactorSpec]) -> Result<()> {
+    let mut bad = Vec::new();
     if tl.position(&opts.target).is_none() {
         bad.push(format!(
             "the timeline has no target column '{}'",
@@ -287,9 +322,14 @@ pub(crate) fn build(
     if !bad.is_empty() {
         return Err(VapError::InvalidArgument(bad.join("; ")));
     }
-    let spans = tl.spans();
-    let mut session = vec![0usize; n];
-    let sessions: Vec<(String, std::ops::Range<usize>)> = spans
+    Ok(())
+}
+
+/// Each row's session (index into the spans) and each session's rows.
+fn session_rows(tl: &Timeline) -> (Vec<usize>, Vec<(String, Range<usize>)>) {
+    let mut session = vec![0usize; tl.len()];
+    let sessions: Vec<(String, Range<usize>)> = tl
+        .spans()
         .iter()
         .enumerate()
         .map(|(k, s)| {
@@ -297,13 +337,14 @@ pub(crate) fn build(
             (s.session_id.clone(), s.rows.clone())
         })
         .collect();
-    let step = tl.step_ms().max(1);
-    let time_ms = tl.time_ms().to_vec();
-    let y = tl.values(&opts.target)?.to_vec();
+    (session, sessions)
+}
 
-    // ---- exposure
+/// The exposure per row: the exposure column, times the expected order value
+/// `a + b·price_level` when a price line is given; 1 without an exposure.
+fn exposure(tl: &Timeline, opts: &AttributeOptions, price: Option<(f64, f64)>) -> Result<Vec<f64>> {
+    let n = tl.len();
     let mut e = vec![1.0; n];
-    let has_exposure = opts.exposure.is_some();
     if let Some(c) = &opts.exposure {
         let v = tl.values(c)?;
         e.copy_from_slice(v);
@@ -318,8 +359,13 @@ pub(crate) fn build(
             }
         }
     }
-    let mut e_ref = vec![f64::NAN; n];
-    for (_, rows) in &sessions {
+    Ok(e)
+}
+
+/// Each row's reference exposure: the median finite exposure of its session.
+fn reference_exposure(e: &[f64], sessions: &[(String, Range<usize>)]) -> Vec<f64> {
+    let mut e_ref = vec![f64::NAN; e.len()];
+    for (_, rows) in sessions {
         let mut v: Vec<f64> = e[rows.clone()]
             .iter()
             .copied()
@@ -328,23 +374,40 @@ pub(crate) fn build(
         let m = median(&mut v);
         e_ref[rows.clone()].iter_mut().for_each(|r| *r = m);
     }
+    e_ref
+}
 
-    // ---- unpenalised columns
-    let mut cols: Vec<Col> = Vec::new();
-    let col = |name: &str, role: Role, x: Vec<f64>| Col {
+/// An unpenalised column.
+fn col(name: &str, role: Role, x: Vec<f64>) -> Col {
+    Col {
         name: name.to_string(),
         role,
         factor: None,
         half_life_ms: 0,
         sat_max: None,
         x,
-    };
+    }
+}
+
+/// The unpenalised columns, in design order: the base, traffic (linear form
+/// with an exposure), the trend, time-of-day harmonics and session effects.
+fn unpenalised_columns(
+    tl: &Timeline,
+    opts: &AttributeOptions,
+    sessions: &[(String, Range<usize>)],
+    time_ms: &[Ms],
+    e: &[f64],
+) -> Vec<Col> {
+    let n = tl.len();
+    let spans = tl.spans();
+    let has_exposure = opts.exposure.is_some();
+    let mut cols: Vec<Col> = Vec::new();
     let base = opts.intercept || opts.form == Form::Exposure;
     if base {
         cols.push(col("base", Role::Base, vec![1.0; n]));
     }
     if opts.form == Form::Linear && has_exposure {
-        cols.push(col("traffic", Role::Traffic, e.clone()));
+        cols.push(col("traffic", Role::Traffic, e.to_vec()));
     }
     if opts.controls.trend {
         let mut x = vec![0.0; n];
@@ -382,48 +445,64 @@ pub(crate) fn build(
             cols.push(col(&format!("session:{sid}"), Role::Session, x));
         }
     }
-    let nu = cols.len();
+    cols
+}
 
-    // ---- factor candidates
-    let per_session = |x: &[f64], hl_ms: Ms, kind: CarryoverKind| -> Vec<f64> {
-        if hl_ms == 0 {
-            return x.to_vec();
-        }
-        let mut out = vec![0.0; n];
-        for (_, rows) in &sessions {
-            // A missing bin contributes nothing to the carryover of the bins
-            // after it (and stays missing itself).
-            let xs: Vec<f64> = x[rows.clone()]
-                .iter()
-                .map(|v| if v.is_finite() { *v } else { 0.0 })
-                .collect();
-            let xs = &xs[..];
-            let a = match kind {
-                CarryoverKind::Adstock => adstock(xs, hl_ms as f64 / step as f64, true),
-                CarryoverKind::Hold => {
-                    let w = ((hl_ms + step - 1) / step).max(1) as usize;
-                    let mut acc = 0.0;
-                    (0..xs.len())
-                        .map(|t| {
-                            acc += xs[t];
-                            if t >= w {
-                                acc -= xs[t - w];
-                            }
-                            acc
-                        })
-                        .collect()
-                }
-            };
-            out[rows.clone()].copy_from_slice(&a);
-        }
-        for (o, v) in out.iter_mut().zip(x) {
-            if !v.is_finite() {
-                *o = f64::NAN;
+/// A factor column with carryover `hl_ms` of shape `kind` applied within each
+/// session (`step` the bin width); unchanged when `hl_ms` is 0.
+fn carryover(
+    x: &[f64],
+    hl_ms: Ms,
+    kind: CarryoverKind,
+    sessions: &[(String, Range<usize>)],
+    step: Ms,
+) -> Vec<f64> {
+    if hl_ms == 0 {
+        return x.to_vec();
+    }
+    let mut out = vec![0.0; x.len()];
+    for (_, rows) in sessions {
+        // A missing bin contributes nothing to the carryover of the bins
+        // after it (and stays missing itself).
+        let xs: Vec<f64> = x[rows.clone()]
+            .iter()
+            .map(|v| if v.is_finite() { *v } else { 0.0 })
+            .collect();
+        let xs = &xs[..];
+        let a = match kind {
+            CarryoverKind::Adstock => adstock(xs, hl_ms as f64 / step as f64, true),
+            CarryoverKind::Hold => {
+                let w = ((hl_ms + step - 1) / step).max(1) as usize;
+                let mut acc = 0.0;
+                (0..xs.len())
+                    .map(|t| {
+                        acc += xs[t];
+                        if t >= w {
+                            acc -= xs[t - w];
+                        }
+                        acc
+                    })
+                    .collect()
             }
+        };
+        out[rows.clone()].copy_from_slice(&a);
+    }
+    for (o, v) in out.iter_mut().zip(x) {
+        if !v.is_finite() {
+            *o = f64::NAN;
         }
-        out
-    };
-    let mut fcols = Vec::new();
+    }
+    out
+}
+
+/// The factors that vary over the timeline (a fitted model's factors are all
+/// kept); each constant one is left out with a warning.
+fn varying_factors(
+    tl: &Timeline,
+    factors: &[FactorSpec],
+    fixed: Option<&[ResolvedFactor]>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<FactorSpec>> {
     let mut kept = Vec::new();
     for f in factors {
         let raw = tl.values(&f.column)?;
@@ -444,27 +523,51 @@ pub(crate) fn build(
             "every factor is constant over the timeline: nothing to attribute".into(),
         ));
     }
-    let factors = &kept[..];
+    Ok(kept)
+}
+
+/// The carryover lengths to build for factor `fi` and the saturation maximum
+/// to use: the fitted model's one length and maximum, else every candidate
+/// (sorted, deduplicated; none means `[0]`) and the column's own maximum.
+fn carryover_lengths(
+    f: &FactorSpec,
+    fi: usize,
+    fixed: Option<&[ResolvedFactor]>,
+) -> (Vec<Ms>, Option<f64>) {
+    match fixed {
+        Some(rf) => (
+            vec![rf[fi].half_life_ms],
+            rf[fi].saturation.map(|(_, _, m)| m),
+        ),
+        None => {
+            let mut h = f.carryover_ms.clone();
+            if h.is_empty() {
+                h.push(0);
+            }
+            h.sort_unstable();
+            h.dedup();
+            (h, None)
+        }
+    }
+}
+
+/// Appends each factor's candidate columns (one per carryover length, with
+/// carryover and saturation applied) to `cols`.
+fn factor_columns(
+    tl: &Timeline,
+    factors: &[FactorSpec],
+    fixed: Option<&[ResolvedFactor]>,
+    sessions: &[(String, Range<usize>)],
+    cols: &mut Vec<Col>,
+) -> Result<Vec<FactorCols>> {
+    let step = tl.step_ms().max(1);
+    let mut fcols = Vec::new();
     for (fi, f) in factors.iter().enumerate() {
         let raw = tl.values(&f.column)?;
-        let (halves, sat_max): (Vec<Ms>, Option<f64>) = match fixed {
-            Some(rf) => (
-                vec![rf[fi].half_life_ms],
-                rf[fi].saturation.map(|(_, _, m)| m),
-            ),
-            None => {
-                let mut h = f.carryover_ms.clone();
-                if h.is_empty() {
-                    h.push(0);
-                }
-                h.sort_unstable();
-                h.dedup();
-                (h, None)
-            }
-        };
+        let (halves, sat_max) = carryover_lengths(f, fi, fixed);
         let mut candidates = Vec::new();
         for hl in halves {
-            let mut x = per_session(raw, hl, f.carryover_kind);
+            let mut x = carryover(raw, hl, f.carryover_kind, sessions, step);
             // Saturation is relative to the factor column's maximum before
             // carryover, one scale for every candidate (applying a fitted
             // model: the maximum it was fitted with).
@@ -497,8 +600,21 @@ pub(crate) fn build(
             candidates,
         });
     }
+    Ok(fcols)
+}
 
-    // ---- usable rows
+/// The rows the fit can use: a finite target, a usable exposure (finite,
+/// ≥ 0, > 0 for the log link) and every column finite. Dropped rows are
+/// counted by cause in a warning; the log link refuses a negative target.
+fn usable_rows(
+    opts: &AttributeOptions,
+    y: &[f64],
+    e: &[f64],
+    cols: &[Col],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<bool>> {
+    let n = y.len();
+    let has_exposure = opts.exposure.is_some();
     let mut valid = vec![true; n];
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..n {
@@ -534,139 +650,5 @@ pub(crate) fn build(
             opts.target
         )));
     }
-    Ok(Design {
-        form: opts.form,
-        n,
-        time_ms,
-        session,
-        sessions,
-        y,
-        e,
-        e_ref,
-        has_exposure,
-        valid,
-        cols,
-        nu,
-        factors: fcols,
-        warnings,
-    })
-}
-
-/// Name of the price-level column added by [`enrich`].
-pub const PRICE_LEVEL: &str = "price_level";
-
-/// Adds to a session's timeline what attribution uses beyond the alignment
-/// columns: `host:<id>` (the share of each bin an anchor hosts; the
-/// `anchor:<id>` columns count every role) and `price_level` (the listed price
-/// of what is in focus: the flash-sale product while a flash sale with a
-/// product runs, else the explained products, else the room's mean price;
-/// share-weighted within a bin). Columns already present are left alone.
-pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
-    let spans = tl.spans().to_vec();
-    let span = spans
-        .iter()
-        .find(|s| s.session_id == data.session.id)
-        .ok_or_else(|| {
-            VapError::InvalidArgument(format!(
-                "the timeline has no rows of session '{}'",
-                data.session.id
-            ))
-        })?;
-    if spans.len() != 1 {
-        return Err(VapError::InvalidArgument(
-            "enrich one session's timeline, then stack them (attribute::room_timeline does)".into(),
-        ));
-    }
-    let grid: Grid = span.grid;
-    let n = grid.n;
-    let step = grid.step_ms as f64;
-    let meta = |name: String, kind, source: &str, unit: &str| ColumnMeta {
-        name,
-        kind,
-        source: source.into(),
-        unit: unit.into(),
-        has_missing: false,
-    };
-    let mut hosts: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
-    for a in &data.anchors {
-        hosts.insert(&a.id, Vec::new());
-    }
-    for sh in data.shifts.iter().filter(|s| s.role == ShiftRole::Host) {
-        hosts
-            .entry(&sh.anchor_id)
-            .or_default()
-            .push((sh.start_ms, sh.end_ms));
-    }
-    for (a, mut spans) in hosts {
-        let name = format!("host:{a}");
-        if tl.position(&name).is_none() {
-            let v = crate::align::bin_union(&grid, &mut spans);
-            tl.push(
-                meta(
-                    name,
-                    ColumnKind::Interval,
-                    &format!("host shifts of anchor {a}"),
-                    "share",
-                ),
-                v,
-            )?;
-        }
-    }
-    if tl.position(PRICE_LEVEL).is_none() && !data.products.is_empty() {
-        let price: BTreeMap<&str, f64> = data
-            .products
-            .iter()
-            .map(|p| (p.id.as_str(), p.price))
-            .collect();
-        let mean = data.products.iter().map(|p| p.price).sum::<f64>() / data.products.len() as f64;
-        let mut flash = (vec![0.0; n], vec![0.0; n]);
-        let mut expl = (vec![0.0; n], vec![0.0; n]);
-        let add = |acc: &mut (Vec<f64>, Vec<f64>), a: Ms, b: Ms, p: f64| {
-            grid.cover(a as f64, b as f64, |i, len| {
-                acc.0[i] += len / step * p;
-                acc.1[i] += len / step;
-            });
-        };
-        for pr in &data.promotions {
-            if pr.kind == PromotionKind::FlashSale {
-                if let Some(p) = pr.product_id.as_deref().and_then(|id| price.get(id)) {
-                    add(&mut flash, pr.start_ms, pr.end_ms, *p);
-                }
-            }
-        }
-        for sg in data
-            .segments
-            .iter()
-            .filter(|s| s.kind == SegmentKind::Explain)
-        {
-            if let Some(p) = price.get(sg.product_id.as_str()) {
-                add(&mut expl, sg.start_ms, sg.end_ms, *p);
-            }
-        }
-        let v: Vec<f64> = (0..n)
-            .map(|i| {
-                let (sum, share) = if flash.1[i] > 0.0 {
-                    (flash.0[i], flash.1[i])
-                } else {
-                    (expl.0[i], expl.1[i])
-                };
-                if share <= 0.0 {
-                    mean
-                } else {
-                    let w = share.min(1.0);
-                    w * sum / share + (1.0 - w) * mean
-                }
-            })
-            .collect();
-        tl.push(
-            meta(
-                PRICE_LEVEL.into(),
-                ColumnKind::Gauge,
-                "listed price of the product in focus (flash sale, else explained), else the mean price",
-                "yuan",
-            ),
-            v,
-        )?;
-    }
-    Ok(())
+    Ok(valid)
 }

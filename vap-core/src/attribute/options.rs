@@ -1,0 +1,538 @@
+//! The options of attribution: the model's form, estimator and factors
+//! ([`AttributeOptions`], [`FactorSpec`] and how a factor is read), the split
+//! of a moment or window ([`SplitOptions`]), the attribution timeline
+//! ([`AttributionTimelineOptions`]) and a room fit's request ([`FitRequest`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::align::AlignOptions;
+use crate::error::{Result, VapError};
+use crate::options::Options;
+use crate::schema::*;
+
+#[cfg(doc)]
+use super::{default_factors, fit::fit, room_timeline, session_timeline, Decomposition};
+
+/// How traffic enters the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// `y = e·(β0 + controls + Σβx)`: factors act on conversion, traffic is
+    /// the exposure.
+    Exposure,
+    /// `y ~ Poisson(e·exp(β0 + controls + Σβx))`.
+    LogLink,
+    /// `y = β0 + γ·e + controls + Σβx`.
+    Linear,
+}
+
+impl Form {
+    /// Name as in options.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Exposure => "exposure",
+            Form::LogLink => "log_link",
+            Form::Linear => "linear",
+        }
+    }
+}
+
+/// Estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimator {
+    /// Unpenalised (QR least squares, or the unpenalised Poisson MLE).
+    Ols,
+    /// L2 penalty.
+    Ridge,
+    /// L1 + L2 penalty (`l1_ratio`).
+    ElasticNet,
+}
+
+/// Sign constraint of a factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sign {
+    /// Any sign.
+    Free,
+    /// `β ≥ 0`.
+    Positive,
+    /// `β ≤ 0`.
+    Negative,
+}
+
+/// Shape of a factor's carryover.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarryoverKind {
+    /// Geometric adstock, normalised (weights sum to 1), the length its half-life.
+    #[default]
+    Adstock,
+    /// Hold: the sum of the factor over the trailing window of that length
+    /// ("the minute after an answered question").
+    Hold,
+}
+
+/// Hill saturation `x^s / (x^s + (k·max)^s)`, applied after carryover, `max`
+/// the factor column's maximum before carryover (one scale for every
+/// carryover candidate; a fitted model keeps the maximum it was fitted with).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Saturation {
+    /// Slope `s`.
+    pub slope: f64,
+    /// Inflexion `k`, relative to the column maximum.
+    pub inflexion: f64,
+}
+
+/// A factor: a timeline column and how it acts.
+///
+/// Read from a column name (`"speech:urgency"`, every other field its
+/// default) or an object; `carryover` (alias of `carryover_ms`) is one
+/// duration or a list (ms, or `"30s"`, `"2min"`), `saturation` is
+/// `{"slope": s, "inflexion": k}` or `[s, k]`. The name defaults to the
+/// column ([`Options::resolve`] of [`AttributeOptions`], and [`fit`]).
+///
+/// ```
+/// use vap_core::attribute::{CarryoverKind, FactorSpec};
+/// let f: FactorSpec = serde_json::from_str(r#""promo:flash""#).unwrap();
+/// assert_eq!((f.column.as_str(), f.carryover_ms.len()), ("promo:flash", 0));
+/// let f: FactorSpec = serde_json::from_str(
+///     r#"{"column": "speech:urgency", "carryover": ["30s", 60000], "carryover_kind": "hold", "saturation": [1.5, 0.5]}"#,
+/// ).unwrap();
+/// assert_eq!(f.carryover_ms, vec![30_000, 60_000]);
+/// assert_eq!(f.carryover_kind, CarryoverKind::Hold);
+/// assert_eq!(f.saturation.unwrap().inflexion, 0.5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
+pub struct FactorSpec {
+    /// Name in results (default: the column).
+    #[serde(default)]
+    pub name: String,
+    /// Timeline column.
+    pub column: String,
+    /// Carryover lengths (ms) to search: half-lives of a geometric adstock, or
+    /// hold windows (see `carryover_kind`); `[0]` or empty: none.
+    #[serde(default, alias = "carryover", with = "crate::options::durations")]
+    pub carryover_ms: Vec<Ms>,
+    /// How carryover acts (default adstock).
+    #[serde(default)]
+    pub carryover_kind: CarryoverKind,
+    /// Optional saturation.
+    #[serde(default)]
+    pub saturation: Option<Saturation>,
+    /// Sign constraint (default free).
+    #[serde(default)]
+    pub sign: Option<Sign>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactorObject {
+    #[serde(default)]
+    name: Option<String>,
+    column: String,
+    #[serde(default, alias = "carryover", with = "crate::options::durations")]
+    carryover_ms: Vec<Ms>,
+    #[serde(default)]
+    carryover_kind: CarryoverKind,
+    #[serde(default)]
+    saturation: Option<SaturationInput>,
+    #[serde(default)]
+    sign: Option<Sign>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SaturationInput {
+    Pair(f64, f64),
+    Object(Saturation),
+}
+
+impl TryFrom<serde_json::Value> for FactorSpec {
+    type Error = String;
+
+    /// A factor from a column name or an object (see [`FactorSpec`]).
+    fn try_from(v: serde_json::Value) -> std::result::Result<FactorSpec, String> {
+        let f = match v {
+            serde_json::Value::String(column) => FactorSpec {
+                name: column.clone(),
+                column,
+                carryover_ms: Vec::new(),
+                carryover_kind: CarryoverKind::Adstock,
+                saturation: None,
+                sign: None,
+            },
+            v @ serde_json::Value::Object(_) => {
+                let o: FactorObject = serde_path_to_error::deserialize(v).map_err(|e| {
+                    let path = e.path().to_string();
+                    if path.is_empty() || path == "." {
+                        format!("{}", e.into_inner())
+                    } else {
+                        format!("'{path}': {}", e.into_inner())
+                    }
+                })?;
+                FactorSpec {
+                    name: o.name.unwrap_or_else(|| o.column.clone()),
+                    column: o.column,
+                    carryover_ms: o.carryover_ms,
+                    carryover_kind: o.carryover_kind,
+                    saturation: o.saturation.map(|s| match s {
+                        SaturationInput::Pair(slope, inflexion) => Saturation { slope, inflexion },
+                        SaturationInput::Object(s) => s,
+                    }),
+                    sign: o.sign,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "a factor is a column name or an object with a 'column', got {other}"
+                ))
+            }
+        };
+        Ok(f)
+    }
+}
+
+/// Controls.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Controls {
+    /// A linear trend in hours since the session start (default off: within
+    /// one session it is collinear with anchor shifts; turn it on for long
+    /// sessions whose audience tires).
+    pub trend: bool,
+    /// Number of time-of-day harmonic pairs (default 0).
+    pub time_of_day: usize,
+    /// Session fixed effects when several sessions are fitted (default on).
+    pub session_effects: bool,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        Controls {
+            trend: false,
+            time_of_day: 0,
+            session_effects: true,
+        }
+    }
+}
+
+/// Options of [`fit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttributeOptions {
+    /// Target column (default `order_gmv`).
+    pub target: String,
+    /// How traffic enters (default exposure).
+    pub form: Form,
+    /// Estimator (default ridge).
+    pub estimator: Estimator,
+    /// Elastic-net mixing `ρ` in (0, 1] (default 0.5).
+    pub l1_ratio: f64,
+    /// Exposure column (default `online_viewers`); `None` for none (linear form only).
+    pub exposure: Option<String>,
+    /// Multiply the exposure by the expected order value given `price_level`
+    /// (default: when the target's unit is yuan and the timeline has
+    /// `price_level` and `orders`).
+    pub price_level: Option<bool>,
+    /// Factors (default [`default_factors`]).
+    pub factors: Option<Vec<FactorSpec>>,
+    /// Controls.
+    pub controls: Controls,
+    /// Fit a base level in the linear and log-link forms (default on).
+    pub intercept: bool,
+    /// Penalise standardised factors (default on).
+    pub standardize: bool,
+    /// A fixed penalty (no cross-validation).
+    pub penalty: Option<f64>,
+    /// Penalties to cross-validate (default 30 log-spaced values).
+    pub penalties: Option<Vec<f64>>,
+    /// Cross-validation folds (default 5).
+    pub folds: usize,
+    /// Rows left out on each side of a test fold (default 5 min).
+    #[serde(alias = "gap", with = "crate::options::duration")]
+    pub gap_ms: Ms,
+    /// Bootstrap block length (default 10 min); units are a quarter of it.
+    #[serde(alias = "block", with = "crate::options::duration")]
+    pub block_ms: Ms,
+    /// Bootstrap replicates (default 200; 0 for none).
+    pub bootstrap: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Share of units at the end held out for the diagnostics (default 0.2).
+    pub holdout: f64,
+    /// Largest carryover grid searched exhaustively (default 5000).
+    pub max_candidates: usize,
+}
+
+impl Default for AttributeOptions {
+    fn default() -> Self {
+        AttributeOptions {
+            target: "order_gmv".into(),
+            form: Form::Exposure,
+            estimator: Estimator::Ridge,
+            l1_ratio: 0.5,
+            exposure: Some("online_viewers".into()),
+            price_level: None,
+            factors: None,
+            controls: Controls::default(),
+            intercept: true,
+            standardize: true,
+            penalty: None,
+            penalties: None,
+            folds: 5,
+            gap_ms: 300_000,
+            block_ms: 600_000,
+            bootstrap: 200,
+            seed: 0,
+            holdout: 0.2,
+            max_candidates: 5000,
+        }
+    }
+}
+
+impl Options for AttributeOptions {
+    const WHAT: &'static str = "attribution options";
+    const NULLABLE: &'static [&'static str] = &["exposure"];
+
+    /// `trend`, `time_of_day` and `session_effects` may be written at the top
+    /// level (as Python's keyword arguments and Node's options do): they move
+    /// into `controls`.
+    fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        for key in ["trend", "time_of_day", "session_effects"] {
+            if let Some(v) = map.remove(key) {
+                let c = map
+                    .entry("controls")
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()));
+                match c {
+                    serde_json::Value::Object(c) => {
+                        if c.insert(key.to_string(), v).is_some() {
+                            return Err(VapError::InvalidArgument(format!(
+                                "{}: '{key}' given twice (top level and in controls)",
+                                Self::WHAT
+                            )));
+                        }
+                    }
+                    other => {
+                        return Err(VapError::InvalidArgument(format!(
+                            "{}: option 'controls' must be an object, got {other}",
+                            Self::WHAT
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Factor names default to their columns.
+    fn resolve(&mut self) {
+        for f in self.factors.iter_mut().flatten() {
+            if f.name.is_empty() {
+                f.name = f.column.clone();
+            }
+        }
+    }
+
+    /// Every option in range; all problems listed.
+    fn check(&self) -> Result<()> {
+        let mut bad = Vec::new();
+        if self.target.is_empty() {
+            bad.push("target must name a column".to_string());
+        }
+        if self.estimator == Estimator::ElasticNet && !(self.l1_ratio > 0.0 && self.l1_ratio <= 1.0)
+        {
+            bad.push(format!("l1_ratio must be in (0, 1], got {}", self.l1_ratio));
+        }
+        if let Some(p) = self.penalty {
+            if !(p.is_finite() && p >= 0.0) {
+                bad.push(format!("penalty must be finite and ≥ 0, got {p}"));
+            }
+        }
+        if let Some(ps) = &self.penalties {
+            if ps.is_empty() || ps.iter().any(|p| !(p.is_finite() && *p >= 0.0)) {
+                bad.push("penalties must be a non-empty list of finite values ≥ 0".into());
+            }
+        }
+        if self.folds < 2 || self.folds > 50 {
+            bad.push(format!("folds must be in 2..=50, got {}", self.folds));
+        }
+        if self.gap_ms < 0 {
+            bad.push("gap_ms must be ≥ 0".into());
+        }
+        if self.block_ms <= 0 {
+            bad.push("block_ms must be > 0".into());
+        }
+        if self.bootstrap > 100_000 {
+            bad.push("bootstrap must be ≤ 100000".into());
+        }
+        if !(0.0..0.9).contains(&self.holdout) {
+            bad.push(format!("holdout must be in [0, 0.9), got {}", self.holdout));
+        }
+        if self.controls.time_of_day > 12 {
+            bad.push("time_of_day harmonics must be ≤ 12".into());
+        }
+        if self.max_candidates == 0 {
+            bad.push("max_candidates must be ≥ 1".into());
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(VapError::InvalidArgument(format!(
+                "{}: {}",
+                Self::WHAT,
+                bad.join("; ")
+            )))
+        }
+    }
+}
+
+/// Options of a moment's or a window's split ([`Decomposition::moment`],
+/// [`Decomposition::window`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitOptions {
+    /// The reference window, half of it either side (default: the moment
+    /// detector's window, [`crate::detect::DetectOptions::window_ms`]).
+    #[serde(alias = "window", with = "crate::options::duration")]
+    pub window_ms: Ms,
+    /// The excess to split; default the actual total minus the reference
+    /// window's mean per bin times the bins (windows only; a moment brings
+    /// its own).
+    pub excess: Option<f64>,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        SplitOptions {
+            window_ms: crate::detect::DetectOptions::default().window_ms,
+            excess: None,
+        }
+    }
+}
+
+impl Options for SplitOptions {
+    const WHAT: &'static str = "split options";
+
+    fn check(&self) -> Result<()> {
+        crate::options::ensure_positive(Self::WHAT, "window", self.window_ms)?;
+        match self.excess {
+            Some(e) if !e.is_finite() => Err(VapError::InvalidArgument(format!(
+                "{}: option 'excess' must be a finite number, got {e}",
+                Self::WHAT
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The grid step of the attribution timeline unless told otherwise: 10 s
+/// (finer bins add noise, not information, to a model whose carryovers are
+/// minutes long; coarser ones blur a flash sale's start).
+pub const TIMELINE_STEP_MS: Ms = 10_000;
+
+/// Options of the attribution timeline ([`session_timeline`],
+/// [`room_timeline`]): [`AlignOptions`] whose step defaults to
+/// [`TIMELINE_STEP_MS`].
+///
+/// ```
+/// use vap_core::attribute::{AttributionTimelineOptions, TIMELINE_STEP_MS};
+/// use vap_core::options::Options;
+/// let o = AttributionTimelineOptions::from_json("{}").unwrap();
+/// assert_eq!(o.0.step_ms, TIMELINE_STEP_MS);
+/// let o = AttributionTimelineOptions::from_json(r#"{"step": "1min"}"#).unwrap();
+/// assert_eq!(o.0.step_ms, 60_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AttributionTimelineOptions(pub AlignOptions);
+
+impl Default for AttributionTimelineOptions {
+    fn default() -> Self {
+        AttributionTimelineOptions(AlignOptions {
+            step_ms: TIMELINE_STEP_MS,
+            ..Default::default()
+        })
+    }
+}
+
+impl Options for AttributionTimelineOptions {
+    const WHAT: &'static str = "attribution timeline options";
+    const VERBATIM: &'static [&'static str] = AlignOptions::VERBATIM;
+
+    fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        if !map.contains_key("step") && !map.contains_key("step_ms") {
+            map.insert("step_ms".into(), TIMELINE_STEP_MS.into());
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<()> {
+        self.0.check()
+    }
+}
+
+/// What fitting a room model takes: the attribution timeline's options
+/// (`timeline`), the name to save the model under (`name`, optional), and
+/// every [`AttributeOptions`] field at the top level.
+///
+/// ```
+/// use vap_core::attribute::FitRequest;
+/// let r = FitRequest::from_value(
+///     serde_json::json!({"timeline": {"step": "30s"}, "name": "m1", "bootstrap": 0}),
+///     false,
+/// ).unwrap();
+/// assert_eq!((r.timeline.0.step_ms, r.name.as_deref(), r.model.bootstrap), (30_000, Some("m1"), 0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FitRequest {
+    /// The attribution timeline's options.
+    pub timeline: AttributionTimelineOptions,
+    /// Name to save the model under.
+    pub name: Option<String>,
+    /// The model's options.
+    pub model: AttributeOptions,
+}
+
+impl FitRequest {
+    /// Reads a request (`camel`: keys in Node's camelCase).
+    pub fn from_value(v: serde_json::Value, camel: bool) -> Result<FitRequest> {
+        let mut map = match v {
+            serde_json::Value::Null => serde_json::Map::new(),
+            serde_json::Value::Object(m) => m,
+            other => {
+                return Err(VapError::InvalidArgument(format!(
+                    "{} must be an object, got {other}",
+                    AttributeOptions::WHAT
+                )))
+            }
+        };
+        let timeline = map.remove("timeline").unwrap_or_default();
+        let name = match map.remove("name") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+            Some(other) => {
+                return Err(VapError::InvalidArgument(format!(
+                    "{}: option 'name' must be a non-empty string, got {other}",
+                    AttributeOptions::WHAT
+                )))
+            }
+        };
+        let model = serde_json::Value::Object(map);
+        Ok(if camel {
+            FitRequest {
+                timeline: AttributionTimelineOptions::from_camel_value(timeline)?,
+                name,
+                model: AttributeOptions::from_camel_value(model)?,
+            }
+        } else {
+            FitRequest {
+                timeline: AttributionTimelineOptions::from_value(timeline)?,
+                name,
+                model: AttributeOptions::from_value(model)?,
+            }
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! The column selection: one carryover candidate per factor, searched by the
+//! cross-validated error of the linear model (over the product grid of every
+//! factor's candidates, or coordinate-wise when that grid is larger than
+//! `max_candidates`), and the penalty chosen around it.
+
+use rayon::prelude::*;
+
+use super::cv::CvPoint;
+use super::units::Ctx;
+use super::{Estimator, Form};
+use crate::error::Result;
+
+/// The columns chosen for the final fit.
+pub(super) struct Selection {
+    /// Per factor: the design column of its chosen candidate.
+    pub(super) choice: Vec<usize>,
+    /// Penalty (the log link's is chosen with the final fit).
+    pub(super) penalty: f64,
+    /// Cross-validation curve of the penalty.
+    pub(super) cv: Vec<CvPoint>,
+    /// Carryover candidates evaluated.
+    pub(super) candidates: usize,
+}
+
+/// The design columns of a choice: the `nu` unpenalised columns, then one
+/// candidate per factor.
+pub(super) fn columns(nu: usize, choice: &[usize]) -> Vec<usize> {
+    let mut s: Vec<usize> = (0..nu).collect();
+    s.extend_from_slice(choice);
+    s
+}
+
+/// Chooses the columns: from each factor's middle candidate, the penalty is
+/// cross-validated (linear forms), the carryovers are searched at it (the
+/// log link searches with the exposure-scaled linear model and a light
+/// ridge), and the penalty is cross-validated again for the carryovers
+/// chosen.
+pub(super) fn select_columns(ctx: &Ctx) -> Result<Selection> {
+    let (d, opts, nu) = (ctx.d, ctx.opts, ctx.d.nu);
+    let mut choice: Vec<usize> = d
+        .factors
+        .iter()
+        .map(|f| f.candidates[f.candidates.len() / 2])
+        .collect();
+    let penalised = opts.estimator != Estimator::Ols;
+    let glm = opts.form == Form::LogLink;
+    let searched: Vec<usize> = (0..d.factors.len())
+        .filter(|&f| d.factors[f].candidates.len() > 1)
+        .collect();
+    let (mut penalty, mut cv) = if glm {
+        (0.0, vec![])
+    } else {
+        ctx.choose_penalty(&columns(nu, &choice))?
+    };
+    let mut candidates_seen = 1usize;
+    if !searched.is_empty() {
+        let lin_pen = if glm { 0.0 } else { penalty };
+        let lin_pen = if glm && penalised {
+            // A light ridge for the proxy search.
+            let sel = columns(nu, &choice);
+            let st = ctx.all_stats.select(&sel);
+            st.n * 1e-4
+        } else {
+            lin_pen
+        };
+        let total: f64 = searched
+            .iter()
+            .map(|&f| d.factors[f].candidates.len() as f64)
+            .product();
+        (choice, candidates_seen) = if total <= opts.max_candidates as f64 {
+            exhaustive_search(ctx, &choice, &searched, lin_pen)
+        } else {
+            coordinate_search(ctx, choice, &searched, lin_pen)
+        };
+        if !glm {
+            (penalty, cv) = ctx.choose_penalty(&columns(nu, &choice))?;
+        }
+    }
+    Ok(Selection {
+        choice,
+        penalty,
+        cv,
+        candidates: candidates_seen,
+    })
+}
+
+/// A choice's cross-validated error at the penalty `lin_pen` (infinite when
+/// it cannot be computed).
+fn score(ctx: &Ctx, ch: &[usize], lin_pen: f64) -> f64 {
+    let sel = columns(ctx.d.nu, ch);
+    ctx.cv_errors(&ctx.fold_stats, &sel, &ctx.all_stats, &[lin_pen])
+        .map(|e| e[0])
+        .unwrap_or(f64::INFINITY)
+}
+
+/// Every combination of the searched factors' candidates, scored in
+/// parallel; the best (first on ties) and the number scored.
+fn exhaustive_search(
+    ctx: &Ctx,
+    choice: &[usize],
+    searched: &[usize],
+    lin_pen: f64,
+) -> (Vec<usize>, usize) {
+    let d = ctx.d;
+    let combos: Vec<Vec<usize>> = {
+        let mut out = vec![choice.to_vec()];
+        for &f in searched {
+            let mut next = Vec::new();
+            for c in &out {
+                for &cand in &d.factors[f].candidates {
+                    let mut c2 = c.clone();
+                    c2[f] = cand;
+                    next.push(c2);
+                }
+            }
+            out = next;
+        }
+        out
+    };
+    let scores: Vec<f64> = combos.par_iter().map(|c| score(ctx, c, lin_pen)).collect();
+    let best = (0..combos.len())
+        .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
+        .unwrap_or(0);
+    (combos[best].clone(), combos.len())
+}
+
+/// Two coordinate-wise sweeps: each searched factor in turn takes its best
+/// candidate (first on ties) with the others held; the choice and the
+/// number of candidates scored.
+fn coordinate_search(
+    ctx: &Ctx,
+    mut choice: Vec<usize>,
+    searched: &[usize],
+    lin_pen: f64,
+) -> (Vec<usize>, usize) {
+    let d = ctx.d;
+    let mut candidates_seen = 0;
+    for _sweep in 0..2 {
+        for &f in searched {
+            let cands = &d.factors[f].candidates;
+            let scores: Vec<f64> = cands
+                .par_iter()
+                .map(|&c| {
+                    let mut ch = choice.clone();
+                    ch[f] = c;
+                    score(ctx, &ch, lin_pen)
+                })
+                .collect();
+            candidates_seen += cands.len();
+            let best = (0..cands.len())
+                .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
+                .unwrap_or(0);
+            choice[f] = cands[best];
+        }
+    }
+    (choice, candidates_seen)
+}
