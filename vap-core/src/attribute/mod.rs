@@ -111,6 +111,23 @@
 //! `unexplained = excess − Σ parts`, so the parts sum to the excess. Parts are
 //! ranked by size (unexplained last) with bootstrap intervals.
 //!
+//! ```
+//! use vap_core::attribute::{fit, session_timeline, AttributeOptions, AttributionTimelineOptions};
+//! use vap_core::options::Options;
+//! use vap_core::sim::{simulate, SimConfig};
+//!
+//! let room = simulate(&SimConfig { seed: 3, hours: 1.0, ..Default::default() }).unwrap();
+//! let tl = session_timeline(&room.data, &AttributionTimelineOptions::default().0).unwrap();
+//! let opts = AttributeOptions::from_json(r#"{"bootstrap": 20, "seed": 1}"#).unwrap();
+//! let a = fit(&tl, &opts).unwrap();
+//! // Every bin splits exactly: baseline + traffic + factors = the prediction.
+//! let total: f64 = a.decomposition.totals().iter().map(|p| p.value).sum();
+//! assert!(total.is_finite());
+//! for part in a.decomposition.totals() {
+//!     println!("{:<20} {:>10.0}", part.name, part.value);
+//! }
+//! ```
+//!
 //! [`fit`]: fn@fit
 //! [`Timeline`]: crate::align::Timeline
 
