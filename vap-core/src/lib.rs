@@ -57,8 +57,8 @@ pub use error::{ErrorKind, Problem, Result, VapError};
 pub use schema::{MetricKind, Ms, OrderStatus, Room, Session, SessionData, VideoRef};
 pub use store::Store;
 
-/// The names of vap's option sets, as [`option_defaults`] takes them.
-#[cfg(feature = "media")]
+/// The names of vap's option sets, as [`option_defaults`] takes them
+/// (`transcribe` needs the `media` feature).
 pub const OPTION_SETS: &[&str] = &[
     "timeline",
     "attribution_timeline",
@@ -76,26 +76,6 @@ pub const OPTION_SETS: &[&str] = &[
     "top",
     "split",
     "transcribe",
-];
-
-/// The names of vap's option sets, as [`option_defaults`] takes them.
-#[cfg(not(feature = "media"))]
-pub const OPTION_SETS: &[&str] = &[
-    "timeline",
-    "attribution_timeline",
-    "offset",
-    "asof",
-    "moments",
-    "segment",
-    "attribute",
-    "simulate",
-    "load",
-    "import",
-    "columns",
-    "column",
-    "events",
-    "top",
-    "split",
 ];
 
 /// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
@@ -149,6 +129,10 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "split" => one::<attribute::SplitOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
+        #[cfg(not(feature = "media"))]
+        "transcribe" => Err(VapError::InvalidArgument(
+            "transcribe options need vap-core's `media` feature".into(),
+        )),
         other => Err(VapError::InvalidArgument(format!(
             "unknown option set '{other}' (expected one of: {})",
             OPTION_SETS.join(", ")

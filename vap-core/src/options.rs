@@ -77,16 +77,7 @@ pub trait Options: Serialize + DeserializeOwned + Default {
     /// Reads options from a JSON value (`null` is the defaults), fills what
     /// depends on other fields and checks them.
     fn from_value(v: Value) -> Result<Self> {
-        let mut map = match v {
-            Value::Null => Map::new(),
-            Value::Object(m) => m,
-            other => {
-                return Err(VapError::InvalidArgument(format!(
-                    "{} must be an object (a mapping of option names to values), got {other}",
-                    Self::WHAT
-                )))
-            }
-        };
+        let mut map = object_of(Self::WHAT, v)?;
         // `null` means "not given": the default (but where it means "none").
         map.retain(|k, v| !v.is_null() || Self::NULLABLE.contains(&k.as_str()));
         Self::prepare(&mut map)?;
@@ -177,6 +168,30 @@ pub fn snake_keys(v: Value, verbatim: &[&str]) -> Value {
     }
 }
 
+/// `Ok` when no problem was found, else one `InvalidArgument` listing them
+/// all under the option set's name.
+pub fn all_or_nothing(what: &str, problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(VapError::InvalidArgument(format!(
+            "{what}: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// An options object: `null` is empty, anything but an object is refused.
+pub fn object_of(what: &str, v: Value) -> Result<Map<String, Value>> {
+    match v {
+        Value::Null => Ok(Map::new()),
+        Value::Object(m) => Ok(m),
+        other => Err(VapError::InvalidArgument(format!(
+            "{what} must be an object (a mapping of option names to values), got {other}"
+        ))),
+    }
+}
+
 /// Refuses a non-positive value of a field (ms, counts).
 pub fn ensure_positive(what: &str, field: &str, v: i64) -> Result<()> {
     if v > 0 {
@@ -207,6 +222,17 @@ pub fn ensure_above(what: &str, field: &str, v: f64, lo: f64) -> Result<()> {
         Err(VapError::InvalidArgument(format!(
             "{what}: option '{field}' must be a number > {lo}, got {v}"
         )))
+    }
+}
+
+/// `null` as `None`, anything else through `read`.
+fn optional(
+    v: Value,
+    read: fn(&Value) -> std::result::Result<Ms, String>,
+) -> std::result::Result<Option<Ms>, String> {
+    match v {
+        Value::Null => Ok(None),
+        v => read(&v).map(Some),
     }
 }
 
@@ -276,26 +302,18 @@ pub mod signed_duration {
 /// An optional duration (`null` or absent: none).
 pub mod opt_duration {
     use super::*;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// Reads an optional duration in ms.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> std::result::Result<Option<Ms>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            v => duration::of_value(&v)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-        }
+        optional(Value::deserialize(d)?, duration::of_value).map_err(serde::de::Error::custom)
     }
 
     /// Writes the ms or `null`.
     pub fn serialize<S: Serializer>(v: &Option<Ms>, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match v {
-            Some(x) => s.serialize_i64(*x),
-            None => s.serialize_none(),
-        }
+        v.serialize(s)
     }
 }
 
@@ -379,26 +397,18 @@ pub mod instant {
 /// An optional instant.
 pub mod opt_instant {
     use super::*;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// Reads an optional instant in ms.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> std::result::Result<Option<Ms>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            v => instant::of_value(&v)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-        }
+        optional(Value::deserialize(d)?, instant::of_value).map_err(serde::de::Error::custom)
     }
 
     /// Writes the ms or `null`.
     pub fn serialize<S: Serializer>(v: &Option<Ms>, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match v {
-            Some(x) => s.serialize_i64(*x),
-            None => s.serialize_none(),
-        }
+        v.serialize(s)
     }
 }
 

@@ -43,7 +43,7 @@ use rand_distr::{Binomial, Distribution, Poisson};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, VapError};
+use crate::error::Result;
 use crate::options::Options as _;
 use crate::schema::*;
 
@@ -184,15 +184,7 @@ impl crate::options::Options for SimConfig {
         if let Err(e) = crate::ids::check_id(&self.room_id) {
             bad.push(format!("room_id: {e}"));
         }
-        if bad.is_empty() {
-            Ok(())
-        } else {
-            Err(VapError::InvalidArgument(format!(
-                "{}: {}",
-                Self::WHAT,
-                bad.join("; ")
-            )))
-        }
+        crate::options::all_or_nothing(Self::WHAT, bad)
     }
 }
 

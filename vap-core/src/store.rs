@@ -130,16 +130,7 @@ impl crate::options::Options for ImportOptions {
 pub fn import_request(v: serde_json::Value, camel: bool) -> Result<(LoadOptions, ImportOptions)> {
     use crate::options::{snake_keys, Options};
     let v = if camel { snake_keys(v, &[]) } else { v };
-    let mut map = match v {
-        serde_json::Value::Null => serde_json::Map::new(),
-        serde_json::Value::Object(m) => m,
-        other => {
-            return Err(VapError::InvalidArgument(format!(
-                "{} must be an object, got {other}",
-                ImportOptions::WHAT
-            )))
-        }
-    };
+    let mut map = crate::options::object_of(ImportOptions::WHAT, v)?;
     let mut import = serde_json::Map::new();
     for k in ["replace", "copy_recordings"] {
         if let Some(v) = map.remove(k) {

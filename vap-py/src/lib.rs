@@ -247,6 +247,15 @@ fn from_tables(
     Ok((PySession { inner: data }, report))
 }
 
+/// The load and import options of an import call (JSON, as written).
+fn import_options(
+    options_json: &str,
+) -> vap_core::Result<(LoadOptions, vap_core::store::ImportOptions)> {
+    let v = serde_json::from_str(options_json)
+        .map_err(|e| VapError::InvalidArgument(format!("import options: {e}")))?;
+    vap_core::store::import_request(v, false)
+}
+
 fn batches_of(tables: Vec<(String, PyTable)>) -> Vec<(String, Vec<RecordBatch>)> {
     tables
         .into_iter()
@@ -324,11 +333,7 @@ impl PyStore {
         options_json: &str,
     ) -> PyResult<PySession> {
         let data = run(py, || {
-            let (load, import) = vap_core::store::import_request(
-                serde_json::from_str(options_json)
-                    .map_err(|e| VapError::InvalidArgument(format!("import options: {e}")))?,
-                false,
-            )?;
+            let (load, import) = import_options(options_json)?;
             self.inner.import_dir(&path, &load, &import)
         })?;
         Ok(PySession { inner: data })
@@ -345,11 +350,7 @@ impl PyStore {
     ) -> PyResult<PySession> {
         let inputs = batches_of(tables);
         let data = run(py, || {
-            let (load, import) = vap_core::store::import_request(
-                serde_json::from_str(options_json)
-                    .map_err(|e| VapError::InvalidArgument(format!("import options: {e}")))?,
-                false,
-            )?;
+            let (load, import) = import_options(options_json)?;
             let (d, _) = session_of_tables(manifest_json, &inputs, &load)?;
             self.inner.import(&d, &import)?;
             Ok(d)

@@ -95,15 +95,7 @@ impl Options for AlignOptions {
                 problems.push(format!("gauge_max_staleness_ms must be positive, got {st}"));
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(VapError::InvalidArgument(format!(
-                "{}: {}",
-                Self::WHAT,
-                problems.join("; ")
-            )))
-        }
+        crate::options::all_or_nothing(Self::WHAT, problems)
     }
 }
 

@@ -377,15 +377,7 @@ impl Options for AttributeOptions {
         if self.max_candidates == 0 {
             bad.push("max_candidates must be ≥ 1".into());
         }
-        if bad.is_empty() {
-            Ok(())
-        } else {
-            Err(VapError::InvalidArgument(format!(
-                "{}: {}",
-                Self::WHAT,
-                bad.join("; ")
-            )))
-        }
+        crate::options::all_or_nothing(Self::WHAT, bad)
     }
 }
 
@@ -499,16 +491,7 @@ pub struct FitRequest {
 impl FitRequest {
     /// Reads a request (`camel`: keys in Node's camelCase).
     pub fn from_value(v: serde_json::Value, camel: bool) -> Result<FitRequest> {
-        let mut map = match v {
-            serde_json::Value::Null => serde_json::Map::new(),
-            serde_json::Value::Object(m) => m,
-            other => {
-                return Err(VapError::InvalidArgument(format!(
-                    "{} must be an object, got {other}",
-                    AttributeOptions::WHAT
-                )))
-            }
-        };
+        let mut map = crate::options::object_of(AttributeOptions::WHAT, v)?;
         let timeline = map.remove("timeline").unwrap_or_default();
         let name = match map.remove("name") {
             None | Some(serde_json::Value::Null) => None,

@@ -213,14 +213,7 @@ impl crate::options::Options for DetectOptions {
                 problems.push(format!("{what} must be a positive number, got {v}"));
             }
         }
-        if !problems.is_empty() {
-            return Err(VapError::InvalidArgument(format!(
-                "{}: {}",
-                Self::WHAT,
-                problems.join("; ")
-            )));
-        }
-        Ok(())
+        crate::options::all_or_nothing(Self::WHAT, problems)
     }
 }
 
