@@ -39,6 +39,24 @@
 //! negative amounts or prices, end before start, unknown product and anchor ids,
 //! duplicate ids, events more than [`LoadOptions::outside_tolerance_ms`] outside
 //! the session, samples of undeclared metrics. Unsorted input is sorted.
+//!
+//! ```
+//! use vap_core::io::{load_dir, write_dir, Format, LoadOptions};
+//! use vap_core::sim::{simulate, SimConfig};
+//!
+//! let room = simulate(&SimConfig { seed: 5, hours: 0.25, ..Default::default() }).unwrap();
+//! let dir = tempfile::tempdir().unwrap();
+//! write_dir(&room.data, dir.path(), Format::Csv).unwrap();
+//! let (back, report) = load_dir(dir.path(), &LoadOptions::default()).unwrap();
+//! assert_eq!(back.orders.len(), room.data.orders.len());
+//! assert!(report.sorted.is_empty());
+//!
+//! // Bad input: every problem, each with its file, row and field.
+//! std::fs::write(dir.path().join("orders.csv"), "id,ts_ms,product_id,quantity,amount,status\nx,soon,p01,1,abc,paid\n").unwrap();
+//! let e = load_dir(dir.path(), &LoadOptions::default()).unwrap_err();
+//! assert!(e.problems().iter().any(|p| p.field.as_deref() == Some("ts_ms")));
+//! assert!(e.problems().iter().any(|p| p.field.as_deref() == Some("amount")));
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
