@@ -206,6 +206,18 @@ pub fn string_arg(env: &Env, v: Unknown<'_>, what: &str) -> vap_core::Result<Str
     }
 }
 
+/// The `(room, session)` pair most store calls take, both strings.
+pub fn session_key(
+    env: &Env,
+    room: Unknown<'_>,
+    session: Unknown<'_>,
+) -> vap_core::Result<(String, String)> {
+    Ok((
+        string_arg(env, room, "room")?,
+        string_arg(env, session, "session")?,
+    ))
+}
+
 /// An optional string argument: `undefined` and `null` are `None`.
 pub fn opt_string_arg(
     env: &Env,

@@ -12,7 +12,7 @@ use vap_core::VapError;
 
 use crate::align::JsTimeline;
 use crate::attribute::{self, JsAttribution, JsRoomModel};
-use crate::convert::{self, json_of, opt_string_arg, options, string_arg, Rows};
+use crate::convert::{self, json_of, opt_string_arg, options, session_key, string_arg, Rows};
 use crate::error::{call, invalid};
 use crate::media::{self as js_media, JsStill};
 use crate::session::JsSession;
@@ -147,8 +147,7 @@ impl JsStore {
         session: Unknown<'_>,
     ) -> napi::Result<JsSession> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             Ok(self.inner.load(&room, &session)?.into())
         })
     }
@@ -177,8 +176,7 @@ impl JsStore {
     #[napi(catch_unwind)]
     pub fn delete(&self, env: Env, room: Unknown<'_>, session: Unknown<'_>) -> napi::Result<()> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             self.inner.delete(&room, &session)
         })
     }
@@ -192,8 +190,7 @@ impl JsStore {
         session: Unknown<'_>,
     ) -> napi::Result<bool> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             self.inner.contains(&room, &session)
         })
     }
@@ -207,8 +204,7 @@ impl JsStore {
         session: Unknown<'_>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             to_json!(&self.inner.manifest(&room, &session)?)
         })
     }
@@ -225,8 +221,7 @@ impl JsStore {
         name: Unknown<'_>,
     ) -> napi::Result<Rows> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let name = string_arg(&env, name, "name")?;
             let batches = self.inner.read_table(&room, &session, &name)?;
             let mut problems = Vec::new();
@@ -255,8 +250,7 @@ impl JsStore {
         rows: Unknown<'_>,
     ) -> napi::Result<()> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let name = string_arg(&env, name, "name")?;
             let rows = convert::rows_of(json_of(&env, Some(rows))?, "rows")?;
             // Types are inferred from the values; a core table is then validated
@@ -401,8 +395,7 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let path = string_arg(&env, path, "path")?;
             let m = self::options(
                 json_of(&env, options)?,
@@ -464,8 +457,7 @@ impl JsStore {
         on_progress: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         let (room, session, a, f) = call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let a =
                 js_media::transcribe_args(&env, Some(options), "transcribeSync options", false)?;
             Ok((room, session, a, js_media::progress_arg(&env, on_progress)?))
@@ -488,8 +480,7 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let index = js_media::index_arg(&env, index)?;
             let o = crate::align::offset_options(json_of(&env, options)?)?;
             let data = self.inner.load(&room, &session)?;
@@ -512,8 +503,7 @@ impl JsStore {
         offset_ms: Unknown<'_>,
     ) -> napi::Result<JsSession> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let index = js_media::index_arg(&env, Some(index))?;
             let offset = js_media::ms_arg(&env, offset_ms, "offsetMs")?;
             Ok(media::set_recording_offset(&self.inner, &room, &session, index, offset)?.into())
@@ -533,8 +523,7 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<JsStill> {
         call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let session = string_arg(&env, session, "session")?;
+            let (room, session) = session_key(&env, room, session)?;
             let t = js_media::ms_arg(&env, t_ms, "tMs")?;
             let o = js_media::still_options(json_of(&env, options)?, "still options")?;
             js_media::session_still(&self.inner, &room, &session, t, o)

@@ -309,8 +309,10 @@ impl Timeline {
         crate::threads::install(|| Timeline::build_on_pool(data, opts))
     }
 
+    /// The build, stage by stage; the columns come in this order.
     fn build_on_pool(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
         opts.check()?;
+        check_metric_names(data)?;
         let s = &data.session;
         let start = opts.start_ms.unwrap_or(s.start_ms);
         let end = opts.end_ms.unwrap_or(s.end_ms);
@@ -330,127 +332,171 @@ impl Timeline {
                 + 8
                 + 2 * matcher.groups().len(),
         );
-
-        // Reserved names must not be taken by a metric.
-        let mut reserved: Vec<String> = EVENT_COLUMNS
-            .iter()
-            .chain(RATE_COLUMNS)
-            .map(|c| c.to_string())
-            .collect();
-        reserved.extend(["time", "speech", "room_id", "session_id"].map(String::from));
-        let clashes: Vec<&str> = data
-            .metrics
-            .iter()
-            .filter(|m| reserved.contains(&m.name) || m.name.contains(':'))
-            .map(|m| m.name.as_str())
-            .collect();
-        if !clashes.is_empty() {
-            return Err(VapError::InvalidArgument(format!(
-                "metric names clash with timeline columns (reserved: {}; ':' is reserved for derived columns): {}",
-                reserved.join(", "),
-                clashes.join(", ")
-            )));
-        }
-
-        // ---- metrics
-        let mut series: HashMap<&str, Vec<&MetricSample>> = HashMap::new();
-        for smp in &data.samples {
-            series.entry(smp.metric.as_str()).or_default().push(smp);
-        }
-        let metric_cols: Vec<(ColumnMeta, Vec<f64>)> = crate::threads::install(|| {
-            data.metrics
-                .par_iter()
-                .map(|decl| {
-                    let mut pts: Vec<(Ms, f64)> = series
-                        .get(decl.name.as_str())
-                        .map(|v| v.iter().map(|x| (x.ts_ms, x.value)).collect())
-                        .unwrap_or_default();
-                    // A total order, so that the result does not depend on the
-                    // input order: at one instant, the larger value comes last.
-                    pts.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-                    let src = format!("metric:{}", decl.name);
-                    match decl.kind {
-                        MetricKind::Gauge => {
-                            let ts: Vec<Ms> = pts.iter().map(|p| p.0).collect();
-                            let stale = opts
-                                .gauge_max_staleness_ms
-                                .unwrap_or_else(|| default_staleness(&ts));
-                            (
-                                meta(
-                                    &decl.name,
-                                    ColumnKind::Gauge,
-                                    format!("{src} (max staleness {stale} ms)"),
-                                    &decl.unit,
-                                ),
-                                bin_gauge(&grid, &pts, stale),
-                            )
-                        }
-                        MetricKind::Flow | MetricKind::Cumulative => {
-                            if decl.kind == MetricKind::Cumulative {
-                                // Loaders difference these; data built in code may not be.
-                                let mut prev: Option<f64> = None;
-                                for p in pts.iter_mut() {
-                                    let v = p.1;
-                                    p.1 = match prev {
-                                        None => 0.0,
-                                        Some(q) if v >= q => v - q,
-                                        Some(_) => v,
-                                    };
-                                    prev = Some(v);
-                                }
-                            }
-                            (
-                                meta(&decl.name, ColumnKind::Flow, src, &decl.unit),
-                                bin_flow(&grid, &pts, opts.flow),
-                            )
-                        }
-                    }
-                })
-                .collect()
-        });
         let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
-        for (m, v) in metric_cols {
+        for (m, v) in metric_columns(data, opts, &grid) {
             metric_values.insert(m.name.clone(), v.clone());
             tl.push(m, v)?;
         }
+        let events = EventCounts::of(data, &grid);
+        let hits = LexiconHits::of(data, &matcher, &grid);
+        push_events(&mut tl, data, &grid, &events, &hits)?;
+        push_rates(&mut tl, data, &metric_values, &events)?;
+        if opts.per_product {
+            push_per_product(&mut tl, data, &grid)?;
+        }
+        push_intervals(&mut tl, data, &grid, opts.per_product)?;
+        push_lexicon(&mut tl, &matcher, &hits)?;
+        tl.finish();
+        Ok(tl)
+    }
+}
 
-        // ---- events: orders and refunds (sequential: sums in a fixed order)
-        let mut orders = vec![0.0; grid.n];
-        let mut quantity = vec![0.0; grid.n];
-        let mut order_gmv = vec![0.0; grid.n];
-        let mut refunds = vec![0.0; grid.n];
-        let mut refund_gmv = vec![0.0; grid.n];
-        let mut pids: Vec<&str> = if opts.per_product {
-            data.products.iter().map(|p| p.id.as_str()).collect()
-        } else {
-            Vec::new()
+/// Reserved names must not be taken by a metric.
+fn check_metric_names(data: &SessionData) -> Result<()> {
+    let mut reserved: Vec<String> = EVENT_COLUMNS
+        .iter()
+        .chain(RATE_COLUMNS)
+        .map(|c| c.to_string())
+        .collect();
+    reserved.extend(["time", "speech", "room_id", "session_id"].map(String::from));
+    let clashes: Vec<&str> = data
+        .metrics
+        .iter()
+        .filter(|m| reserved.contains(&m.name) || m.name.contains(':'))
+        .map(|m| m.name.as_str())
+        .collect();
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(VapError::InvalidArgument(format!(
+        "metric names clash with timeline columns (reserved: {}; ':' is reserved for derived columns): {}",
+        reserved.join(", "),
+        clashes.join(", ")
+    )))
+}
+
+/// One column per declared metric, binned by its kind (in parallel, in the
+/// declared order).
+fn metric_columns(
+    data: &SessionData,
+    opts: &AlignOptions,
+    grid: &Grid,
+) -> Vec<(ColumnMeta, Vec<f64>)> {
+    let mut series: HashMap<&str, Vec<&MetricSample>> = HashMap::new();
+    for smp in &data.samples {
+        series.entry(smp.metric.as_str()).or_default().push(smp);
+    }
+    crate::threads::install(|| {
+        data.metrics
+            .par_iter()
+            .map(|decl| {
+                let mut pts: Vec<(Ms, f64)> = series
+                    .get(decl.name.as_str())
+                    .map(|v| v.iter().map(|x| (x.ts_ms, x.value)).collect())
+                    .unwrap_or_default();
+                // A total order, so that the result does not depend on the
+                // input order: at one instant, the larger value comes last.
+                pts.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                let src = format!("metric:{}", decl.name);
+                match decl.kind {
+                    MetricKind::Gauge => {
+                        let ts: Vec<Ms> = pts.iter().map(|p| p.0).collect();
+                        let stale = opts
+                            .gauge_max_staleness_ms
+                            .unwrap_or_else(|| default_staleness(&ts));
+                        (
+                            meta(
+                                &decl.name,
+                                ColumnKind::Gauge,
+                                format!("{src} (max staleness {stale} ms)"),
+                                &decl.unit,
+                            ),
+                            bin_gauge(grid, &pts, stale),
+                        )
+                    }
+                    MetricKind::Flow | MetricKind::Cumulative => {
+                        if decl.kind == MetricKind::Cumulative {
+                            difference_in_place(&mut pts);
+                        }
+                        (
+                            meta(&decl.name, ColumnKind::Flow, src, &decl.unit),
+                            bin_flow(grid, &pts, opts.flow),
+                        )
+                    }
+                }
+            })
+            .collect()
+    })
+}
+
+/// A cumulative series as increments (loaders difference these; data built in
+/// code may not be): the first sample is 0, a drop is a reset.
+fn difference_in_place(pts: &mut [(Ms, f64)]) {
+    let mut prev: Option<f64> = None;
+    for p in pts.iter_mut() {
+        let v = p.1;
+        p.1 = match prev {
+            None => 0.0,
+            Some(q) if v >= q => v - q,
+            Some(_) => v,
         };
-        pids.sort_unstable();
-        pids.dedup();
-        let pindex: HashMap<&str, usize> = pids.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+        prev = Some(v);
+    }
+}
+
+/// Orders and refunds per bin (sequential: sums in a fixed order).
+struct EventCounts {
+    orders: Vec<f64>,
+    quantity: Vec<f64>,
+    order_gmv: Vec<f64>,
+    refunds: Vec<f64>,
+    refund_gmv: Vec<f64>,
+}
+
+impl EventCounts {
+    fn of(data: &SessionData, grid: &Grid) -> EventCounts {
+        let mut e = EventCounts {
+            orders: vec![0.0; grid.n],
+            quantity: vec![0.0; grid.n],
+            order_gmv: vec![0.0; grid.n],
+            refunds: vec![0.0; grid.n],
+            refund_gmv: vec![0.0; grid.n],
+        };
         for o in &data.orders {
             let Some(i) = grid.bin(o.ts_ms) else { continue };
             match o.status {
                 OrderStatus::Paid => {
-                    orders[i] += 1.0;
-                    quantity[i] += o.quantity as f64;
-                    order_gmv[i] += o.amount;
+                    e.orders[i] += 1.0;
+                    e.quantity[i] += o.quantity as f64;
+                    e.order_gmv[i] += o.amount;
                 }
                 OrderStatus::Refunded => {
-                    refunds[i] += 1.0;
-                    refund_gmv[i] += o.amount;
+                    e.refunds[i] += 1.0;
+                    e.refund_gmv[i] += o.amount;
                 }
             }
         }
+        e
+    }
+}
 
-        // ---- comments (+ lexicon) and utterances (+ lexicon), in parallel
+/// The lexicon over comments and over utterances (the two in parallel).
+struct LexiconHits {
+    comments: Vec<ChunkHits>,
+    speech: Vec<ChunkHits>,
+    /// Whether questions are the lexicon's `question` group (else a `?`).
+    question_group: bool,
+}
+
+impl LexiconHits {
+    fn of(data: &SessionData, matcher: &Matcher, grid: &Grid) -> LexiconHits {
         let question_group = matcher.groups().iter().position(|g| g == "question");
         let comment_texts: Vec<&str> = data.comments.iter().map(|c| c.text.as_str()).collect();
         let utt_texts: Vec<&str> = data.utterances.iter().map(|u| u.text.as_str()).collect();
-        let (comment_hits, speech_hits) = rayon::join(
+        let (comments, speech) = rayon::join(
             || {
                 lexicon_hits(
-                    &matcher,
+                    matcher,
                     &comment_texts,
                     false,
                     |i, _| grid.bin(data.comments[i].ts_ms),
@@ -459,7 +505,7 @@ impl Timeline {
             },
             || {
                 lexicon_hits(
-                    &matcher,
+                    matcher,
                     &utt_texts,
                     true,
                     |i, pos| {
@@ -471,258 +517,300 @@ impl Timeline {
                 )
             },
         );
-        let mut questions = vec![0.0; grid.n];
-        for (_, qs) in &comment_hits {
-            for &b in qs {
-                questions[b as usize] += 1.0;
-            }
-        }
-        let mut comments = vec![0.0; grid.n];
-        for c in &data.comments {
-            if let Some(i) = grid.bin(c.ts_ms) {
-                comments[i] += 1.0;
-            }
-        }
-        tl.push(
-            meta("comments", ColumnKind::Count, "comments", "count"),
+        LexiconHits {
             comments,
-        )?;
-        tl.push(
-            meta(
-                "questions",
-                ColumnKind::Count,
-                if question_group.is_some() {
-                    "comments matching lexicon group 'question'"
-                } else {
-                    "comments containing '?'"
-                },
-                "count",
-            ),
-            questions,
-        )?;
-        tl.push(
-            meta("orders", ColumnKind::Count, "orders (paid)", "count"),
-            orders.clone(),
-        )?;
-        tl.push(
-            meta(
-                "quantity",
-                ColumnKind::Sum,
-                "orders.quantity (paid)",
-                "items",
-            ),
-            quantity,
-        )?;
-        tl.push(
-            meta("order_gmv", ColumnKind::Sum, "orders.amount (paid)", "yuan"),
-            order_gmv.clone(),
-        )?;
-        tl.push(
-            meta("refunds", ColumnKind::Count, "orders (refunded)", "count"),
-            refunds,
-        )?;
-        tl.push(
-            meta(
-                "refund_gmv",
-                ColumnKind::Sum,
-                "orders.amount (refunded)",
-                "yuan",
-            ),
-            refund_gmv,
-        )?;
-
-        // ---- rates
-        let gmv_name = if metric_values.contains_key("gmv") {
-            "gmv"
-        } else {
-            "order_gmv"
-        };
-        let gmv = metric_values
-            .get("gmv")
-            .cloned()
-            .unwrap_or_else(|| order_gmv.clone());
-        if let Some(entries) = data
-            .metrics
-            .iter()
-            .find(|m| m.name == "entries" && m.kind != MetricKind::Gauge)
-            .and_then(|m| metric_values.get(&m.name))
-        {
-            tl.push(
-                meta(
-                    "gpm",
-                    ColumnKind::Rate,
-                    format!("1000 * {gmv_name} / entries"),
-                    "yuan per 1000 entries",
-                ),
-                ratio(&gmv, entries, 1000.0),
-            )?;
-            tl.push(
-                meta(
-                    "conversion",
-                    ColumnKind::Rate,
-                    "orders / entries",
-                    "orders per entry",
-                ),
-                ratio(&orders, entries, 1.0),
-            )?;
+            speech,
+            question_group: question_group.is_some(),
         }
-        tl.push(
-            meta(
-                "aov",
-                ColumnKind::Rate,
-                format!("{gmv_name} / orders"),
-                "yuan per order",
-            ),
-            ratio(&gmv, &orders, 1.0),
-        )?;
-        if opts.per_product {
-            // Filled in place: one column per product for GMV, then for orders.
-            let mut gmv_cols = Vec::with_capacity(pids.len());
-            for pid in &pids {
-                gmv_cols.push(tl.push_zeroed(meta(
-                    format!("gmv:{pid}"),
-                    ColumnKind::Sum,
-                    format!("orders.amount (paid, product {pid})"),
-                    "yuan",
-                ))?);
-            }
-            let mut order_cols = Vec::with_capacity(pids.len());
-            for pid in &pids {
-                order_cols.push(tl.push_zeroed(meta(
-                    format!("orders:{pid}"),
-                    ColumnKind::Count,
-                    format!("orders (paid, product {pid})"),
-                    "count",
-                ))?);
-            }
-            for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
-                if let (Some(i), Some(&k)) = (grid.bin(o.ts_ms), pindex.get(o.product_id.as_str()))
-                {
-                    tl.col_mut(gmv_cols[k])[i] += o.amount;
-                    tl.col_mut(order_cols[k])[i] += 1.0;
-                }
-            }
-        }
-
-        // ---- intervals
-        let mut by_anchor: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
-        for a in &data.anchors {
-            by_anchor.insert(&a.id, Vec::new());
-        }
-        for sh in &data.shifts {
-            by_anchor
-                .entry(&sh.anchor_id)
-                .or_default()
-                .push((sh.start_ms, sh.end_ms));
-        }
-        for (a, mut spans) in by_anchor {
-            tl.push(
-                meta(
-                    format!("anchor:{a}"),
-                    ColumnKind::Interval,
-                    format!("shifts of anchor {a}"),
-                    "share",
-                ),
-                bin_union(&grid, &mut spans),
-            )?;
-        }
-        let mut explain_all: Vec<(Ms, Ms)> = Vec::new();
-        let mut explain: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
-        if opts.per_product {
-            for p in &data.products {
-                explain.insert(&p.id, Vec::new());
-            }
-        }
-        for sg in data
-            .segments
-            .iter()
-            .filter(|s| s.kind == SegmentKind::Explain)
-        {
-            explain_all.push((sg.start_ms, sg.end_ms));
-            if opts.per_product {
-                explain
-                    .entry(&sg.product_id)
-                    .or_default()
-                    .push((sg.start_ms, sg.end_ms));
-            }
-        }
-        tl.push(
-            meta(
-                "explain:any",
-                ColumnKind::Interval,
-                "product segments (explain), any product",
-                "share",
-            ),
-            bin_union(&grid, &mut explain_all),
-        )?;
-        for (p, mut spans) in explain {
-            tl.push(
-                meta(
-                    format!("explain:{p}"),
-                    ColumnKind::Interval,
-                    format!("product segments (explain) of {p}"),
-                    "share",
-                ),
-                bin_union(&grid, &mut spans),
-            )?;
-        }
-        let mut promos: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
-        for p in &data.promotions {
-            let kind = serde_json::to_value(p.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "custom".into());
-            promos.entry(kind).or_default().push((p.start_ms, p.end_ms));
-        }
-        for (k, mut spans) in promos {
-            tl.push(
-                meta(
-                    format!("promo:{k}"),
-                    ColumnKind::Interval,
-                    format!("promotions of kind {k}"),
-                    "share",
-                ),
-                bin_union(&grid, &mut spans),
-            )?;
-        }
-        let mut speech: Vec<(Ms, Ms)> = data
-            .utterances
-            .iter()
-            .map(|u| (u.start_ms, u.end_ms))
-            .collect();
-        tl.push(
-            meta(
-                "speech",
-                ColumnKind::Interval,
-                "utterances (transcript clock)",
-                "share",
-            ),
-            bin_union(&grid, &mut speech),
-        )?;
-
-        // ---- lexicon: columns filled in place from the hits
-        for (family, hits, what) in [
-            ("speech", &speech_hits, "utterances"),
-            ("comments", &comment_hits, "comments"),
-        ] {
-            let mut cols = Vec::with_capacity(matcher.groups().len());
-            for g in matcher.groups() {
-                cols.push(tl.push_zeroed(meta(
-                    format!("{family}:{g}"),
-                    ColumnKind::Lexicon,
-                    format!("lexicon group '{g}' in {what}"),
-                    "matches",
-                ))?);
-            }
-            for (chunk, _) in hits.iter() {
-                for &(b, g) in chunk {
-                    tl.col_mut(cols[g as usize])[b as usize] += 1.0;
-                }
-            }
-        }
-        tl.finish();
-        Ok(tl)
     }
+}
+
+/// Comments, questions, orders and refunds.
+fn push_events(
+    tl: &mut Timeline,
+    data: &SessionData,
+    grid: &Grid,
+    events: &EventCounts,
+    hits: &LexiconHits,
+) -> Result<()> {
+    let mut questions = vec![0.0; grid.n];
+    for (_, qs) in &hits.comments {
+        for &b in qs {
+            questions[b as usize] += 1.0;
+        }
+    }
+    let mut comments = vec![0.0; grid.n];
+    for c in &data.comments {
+        if let Some(i) = grid.bin(c.ts_ms) {
+            comments[i] += 1.0;
+        }
+    }
+    let question_source = if hits.question_group {
+        "comments matching lexicon group 'question'"
+    } else {
+        "comments containing '?'"
+    };
+    let columns = [
+        ("comments", ColumnKind::Count, "comments", "count", comments),
+        (
+            "questions",
+            ColumnKind::Count,
+            question_source,
+            "count",
+            questions,
+        ),
+        (
+            "orders",
+            ColumnKind::Count,
+            "orders (paid)",
+            "count",
+            events.orders.clone(),
+        ),
+        (
+            "quantity",
+            ColumnKind::Sum,
+            "orders.quantity (paid)",
+            "items",
+            events.quantity.clone(),
+        ),
+        (
+            "order_gmv",
+            ColumnKind::Sum,
+            "orders.amount (paid)",
+            "yuan",
+            events.order_gmv.clone(),
+        ),
+        (
+            "refunds",
+            ColumnKind::Count,
+            "orders (refunded)",
+            "count",
+            events.refunds.clone(),
+        ),
+        (
+            "refund_gmv",
+            ColumnKind::Sum,
+            "orders.amount (refunded)",
+            "yuan",
+            events.refund_gmv.clone(),
+        ),
+    ];
+    for (name, kind, source, unit, values) in columns {
+        tl.push(meta(name, kind, source, unit), values)?;
+    }
+    Ok(())
+}
+
+/// GPM and conversion (where the room reports entries) and order value.
+fn push_rates(
+    tl: &mut Timeline,
+    data: &SessionData,
+    metric_values: &HashMap<String, Vec<f64>>,
+    events: &EventCounts,
+) -> Result<()> {
+    let gmv_name = if metric_values.contains_key("gmv") {
+        "gmv"
+    } else {
+        "order_gmv"
+    };
+    let gmv = metric_values.get("gmv").unwrap_or(&events.order_gmv);
+    if let Some(entries) = data
+        .metrics
+        .iter()
+        .find(|m| m.name == "entries" && m.kind != MetricKind::Gauge)
+        .and_then(|m| metric_values.get(&m.name))
+    {
+        tl.push(
+            meta(
+                "gpm",
+                ColumnKind::Rate,
+                format!("1000 * {gmv_name} / entries"),
+                "yuan per 1000 entries",
+            ),
+            ratio(gmv, entries, 1000.0),
+        )?;
+        tl.push(
+            meta(
+                "conversion",
+                ColumnKind::Rate,
+                "orders / entries",
+                "orders per entry",
+            ),
+            ratio(&events.orders, entries, 1.0),
+        )?;
+    }
+    tl.push(
+        meta(
+            "aov",
+            ColumnKind::Rate,
+            format!("{gmv_name} / orders"),
+            "yuan per order",
+        ),
+        ratio(gmv, &events.orders, 1.0),
+    )
+}
+
+/// One column per product for GMV, then one per product for orders, filled
+/// in place.
+fn push_per_product(tl: &mut Timeline, data: &SessionData, grid: &Grid) -> Result<()> {
+    let mut pids: Vec<&str> = data.products.iter().map(|p| p.id.as_str()).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let pindex: HashMap<&str, usize> = pids.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+    let mut gmv_cols = Vec::with_capacity(pids.len());
+    for pid in &pids {
+        gmv_cols.push(tl.push_zeroed(meta(
+            format!("gmv:{pid}"),
+            ColumnKind::Sum,
+            format!("orders.amount (paid, product {pid})"),
+            "yuan",
+        ))?);
+    }
+    let mut order_cols = Vec::with_capacity(pids.len());
+    for pid in &pids {
+        order_cols.push(tl.push_zeroed(meta(
+            format!("orders:{pid}"),
+            ColumnKind::Count,
+            format!("orders (paid, product {pid})"),
+            "count",
+        ))?);
+    }
+    for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
+        if let (Some(i), Some(&k)) = (grid.bin(o.ts_ms), pindex.get(o.product_id.as_str())) {
+            tl.col_mut(gmv_cols[k])[i] += o.amount;
+            tl.col_mut(order_cols[k])[i] += 1.0;
+        }
+    }
+    Ok(())
+}
+
+/// Shares of each bin covered: anchors' shifts, product explanations (any,
+/// then per product), promotions by kind, speech.
+fn push_intervals(
+    tl: &mut Timeline,
+    data: &SessionData,
+    grid: &Grid,
+    per_product: bool,
+) -> Result<()> {
+    let mut by_anchor: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+    for a in &data.anchors {
+        by_anchor.insert(&a.id, Vec::new());
+    }
+    for sh in &data.shifts {
+        by_anchor
+            .entry(&sh.anchor_id)
+            .or_default()
+            .push((sh.start_ms, sh.end_ms));
+    }
+    for (a, mut spans) in by_anchor {
+        tl.push(
+            meta(
+                format!("anchor:{a}"),
+                ColumnKind::Interval,
+                format!("shifts of anchor {a}"),
+                "share",
+            ),
+            bin_union(grid, &mut spans),
+        )?;
+    }
+    let mut explain_all: Vec<(Ms, Ms)> = Vec::new();
+    let mut explain: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+    if per_product {
+        for p in &data.products {
+            explain.insert(&p.id, Vec::new());
+        }
+    }
+    for sg in data
+        .segments
+        .iter()
+        .filter(|s| s.kind == SegmentKind::Explain)
+    {
+        explain_all.push((sg.start_ms, sg.end_ms));
+        if per_product {
+            explain
+                .entry(&sg.product_id)
+                .or_default()
+                .push((sg.start_ms, sg.end_ms));
+        }
+    }
+    tl.push(
+        meta(
+            "explain:any",
+            ColumnKind::Interval,
+            "product segments (explain), any product",
+            "share",
+        ),
+        bin_union(grid, &mut explain_all),
+    )?;
+    for (p, mut spans) in explain {
+        tl.push(
+            meta(
+                format!("explain:{p}"),
+                ColumnKind::Interval,
+                format!("product segments (explain) of {p}"),
+                "share",
+            ),
+            bin_union(grid, &mut spans),
+        )?;
+    }
+    let mut promos: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
+    for p in &data.promotions {
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "custom".into());
+        promos.entry(kind).or_default().push((p.start_ms, p.end_ms));
+    }
+    for (k, mut spans) in promos {
+        tl.push(
+            meta(
+                format!("promo:{k}"),
+                ColumnKind::Interval,
+                format!("promotions of kind {k}"),
+                "share",
+            ),
+            bin_union(grid, &mut spans),
+        )?;
+    }
+    let mut speech: Vec<(Ms, Ms)> = data
+        .utterances
+        .iter()
+        .map(|u| (u.start_ms, u.end_ms))
+        .collect();
+    tl.push(
+        meta(
+            "speech",
+            ColumnKind::Interval,
+            "utterances (transcript clock)",
+            "share",
+        ),
+        bin_union(grid, &mut speech),
+    )
+}
+
+/// One column per lexicon group in speech, then in comments, filled in place
+/// from the hits.
+fn push_lexicon(tl: &mut Timeline, matcher: &Matcher, hits: &LexiconHits) -> Result<()> {
+    for (family, hits, what) in [
+        ("speech", &hits.speech, "utterances"),
+        ("comments", &hits.comments, "comments"),
+    ] {
+        let mut cols = Vec::with_capacity(matcher.groups().len());
+        for g in matcher.groups() {
+            cols.push(tl.push_zeroed(meta(
+                format!("{family}:{g}"),
+                ColumnKind::Lexicon,
+                format!("lexicon group '{g}' in {what}"),
+                "matches",
+            ))?);
+        }
+        for (chunk, _) in hits.iter() {
+            for &(b, g) in chunk {
+                tl.col_mut(cols[g as usize])[b as usize] += 1.0;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The room view: timelines of many sessions of one room, built in parallel
