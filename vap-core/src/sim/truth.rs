@@ -1,0 +1,241 @@
+//! The ground truth recorded next to a synthetic room: its types, the
+//! conversion rate that produces it and the factors' exact contributions.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Clock, Scene, SimConfig};
+use crate::schema::{Ms, SessionData};
+
+/// Cause of a planted moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// A flash sale (conversion rises).
+    FlashSale,
+    /// A burst of urgency phrases in the anchor's pitch (conversion rises).
+    PitchBurst,
+    /// A wave of platform traffic (entries rise, conversion does not).
+    TrafficWave,
+    /// The stream stalls: entries collapse and viewers leave.
+    StreamStall,
+}
+
+/// What moved in a planted moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// Exposure moved; the rate did not.
+    Traffic,
+    /// The rate moved.
+    Conversion,
+}
+
+/// A moment planted in the room, with its cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlantedMoment {
+    /// Start (platform clock).
+    pub start_ms: Ms,
+    /// End (exclusive).
+    pub end_ms: Ms,
+    /// Cause.
+    pub cause: Cause,
+    /// `true` for a peak, `false` for a drop.
+    pub peak: bool,
+    /// What moved.
+    pub driver: Driver,
+    /// Name of the factor responsible ("flash_sale", "pitch", "traffic").
+    pub factor: String,
+}
+
+/// True effect and contribution of one factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactorTruth {
+    /// Factor name: "explain", "flash_sale", "coupon", "pitch", "answer",
+    /// `"anchor:<id>"`.
+    pub name: String,
+    /// Effect on conversion (orders per online viewer per second while on).
+    pub effect: f64,
+    /// Seconds the factor was on.
+    pub active_s: u64,
+    /// Expected orders it added over the session.
+    pub orders: f64,
+    /// Expected GMV (yuan) it added over the session.
+    pub gmv: f64,
+}
+
+/// Per-second truth series (expected GMV in yuan per second).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TruthSeries {
+    /// Start of second 0.
+    pub start_ms: Ms,
+    /// Step (1000 ms).
+    pub step_ms: Ms,
+    /// Expected GMV from the baseline conversion.
+    pub baseline: Vec<f64>,
+    /// Expected GMV per factor, in the order of [`Truth::factors`].
+    pub factors: Vec<Vec<f64>>,
+    /// Online viewers at each second.
+    pub online: Vec<f64>,
+}
+
+/// Ground truth recorded next to a synthetic room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Truth {
+    /// Transcript clock minus platform clock, in ms.
+    pub clock_offset_ms: Ms,
+    /// Baseline conversion `c0`.
+    pub base_conversion: f64,
+    /// Expected GMV of the baseline over the session.
+    pub baseline_gmv: f64,
+    /// Every factor's truth.
+    pub factors: Vec<FactorTruth>,
+    /// Planted moments, by start.
+    pub moments: Vec<PlantedMoment>,
+    /// Per-second series.
+    pub series: TruthSeries,
+}
+
+/// A synthetic room: the data and its truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimRoom {
+    /// The session, as if loaded (validated, sorted).
+    pub data: SessionData,
+    /// The truth.
+    pub truth: Truth,
+}
+
+/// Effects of the planned factors, relative to the baseline conversion.
+const EFFECTS: [(&str, f64); 5] = [
+    ("explain", 0.6),
+    ("flash_sale", 6.0),
+    ("coupon", 0.5),
+    ("pitch", 2.5),
+    ("answer", 0.8),
+];
+
+/// Expected quantity of an order.
+const MEAN_QUANTITY: f64 = 1.25;
+
+/// The conversion rate second by second, and what each factor added to it.
+pub(super) struct Conversion {
+    /// Orders per online viewer per second.
+    pub(super) conv: Vec<f64>,
+    /// Expected GMV per second from the baseline conversion.
+    pub(super) baseline: Vec<f64>,
+    /// Expected GMV per second of each factor.
+    pub(super) series: Vec<Vec<f64>>,
+    /// Every factor's totals.
+    pub(super) factors: Vec<FactorTruth>,
+}
+
+/// The factors' names and effects (orders per online viewer per second): the
+/// planned ones of [`EFFECTS`], then every anchor but the first.
+fn factors(scene: &Scene) -> (Vec<String>, Vec<f64>) {
+    let cfg = scene.cfg;
+    let mut names: Vec<String> = EFFECTS.iter().map(|(n, _)| n.to_string()).collect();
+    let mut betas: Vec<f64> = EFFECTS
+        .iter()
+        .map(|(_, b)| b * cfg.base_conversion)
+        .collect();
+    for (i, a) in scene.cast.anchors.iter().enumerate().skip(1) {
+        names.push(format!("anchor:{}", a.id));
+        betas.push(scene.cast.effects[i]);
+    }
+    (names, betas)
+}
+
+/// Whether factor `k` (in the order of [`factors`]) is on at second `s`.
+fn factor_on(scene: &Scene, s: usize, k: usize) -> bool {
+    let p = scene.planted;
+    match k {
+        0 => scene.explained[s] != usize::MAX,
+        1 => p.flash[s],
+        2 => p.coupon[s],
+        3 => p.pitch[s],
+        4 => scene.answered[s],
+        _ => scene.cast.host_at[s] == k - 4,
+    }
+}
+
+/// Expected amount of an order at second `s`: half buy the product in focus,
+/// half a product at the mean price.
+fn mean_amount(scene: &Scene, s: usize) -> f64 {
+    let goods = scene.goods;
+    match scene.focus(s) {
+        usize::MAX => MEAN_QUANTITY * goods.mean_price,
+        p => MEAN_QUANTITY * (0.5 * goods.products[p].price + 0.5 * goods.mean_price),
+    }
+}
+
+/// Conversion `c_t = c0 + Σ_k β_k · x_{k,t}` at every second, with the
+/// baseline's and each factor's expected GMV.
+pub(super) fn conversion(scene: &Scene) -> Conversion {
+    let cfg = scene.cfg;
+    let n = scene.clock.n;
+    let online = scene.online;
+    let (names, betas) = factors(scene);
+    let nf = names.len();
+    let mut conv = vec![0f64; n];
+    let mut baseline = vec![0f64; n];
+    let mut series = vec![vec![0f64; n]; nf];
+    let mut factors: Vec<FactorTruth> = names
+        .iter()
+        .zip(&betas)
+        .map(|(nm, b)| FactorTruth {
+            name: nm.clone(),
+            effect: *b,
+            active_s: 0,
+            orders: 0.0,
+            gmv: 0.0,
+        })
+        .collect();
+    for s in 0..n {
+        let m = mean_amount(scene, s);
+        let mut c = cfg.base_conversion;
+        baseline[s] = online[s] * cfg.base_conversion * m;
+        for k in 0..nf {
+            if factor_on(scene, s, k) {
+                c += betas[k];
+                let o = online[s] * betas[k];
+                series[k][s] = o * m;
+                factors[k].active_s += 1;
+                factors[k].orders += o;
+                factors[k].gmv += o * m;
+            }
+        }
+        conv[s] = c.max(0.0);
+    }
+    Conversion {
+        conv,
+        baseline,
+        series,
+        factors,
+    }
+}
+
+/// The truth of a room: the conversion's totals and series, the planted
+/// moments and the online viewers.
+pub(super) fn truth(
+    cfg: &SimConfig,
+    clock: Clock,
+    clock_offset_ms: Ms,
+    conversion: Conversion,
+    moments: Vec<PlantedMoment>,
+    online: Vec<f64>,
+) -> Truth {
+    let baseline_gmv = conversion.baseline.iter().sum();
+    Truth {
+        clock_offset_ms,
+        base_conversion: cfg.base_conversion,
+        baseline_gmv,
+        factors: conversion.factors,
+        moments,
+        series: TruthSeries {
+            start_ms: clock.t0,
+            step_ms: 1000,
+            baseline: conversion.baseline,
+            factors: conversion.series,
+            online,
+        },
+    }
+}
