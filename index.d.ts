@@ -1,7 +1,11 @@
 // Type definitions for vap, the Node binding of the vap Rust core.
 //
-// Hand-written and committed (the addon's generated declarations go to
-// native.d.ts and are not the public surface). Conventions:
+// Hand-written and committed over the addon's generated declarations
+// (native.d.ts; tests/node/typings.test.mjs fails when a function or method
+// napi generates is not declared here with the same parameters, or when a
+// default documented here is not the core's, or when an object type napi
+// generates has other fields here). native.d.ts is not imported: its
+// signatures name types only this file defines. Conventions:
 // * functions, methods and option objects are camelCase;
 // * data objects (rows, room, session, summary, truth...) keep the core's
 //   snake_case field names, exactly as vap writes them to JSON / CSV / Parquet;
@@ -345,9 +349,9 @@ export declare class Session {
   numRows(name: TableName): number
   /** Session summary. */
   summary(): Summary
-  /** GMV from orders. */
   /** Viewers who commented, sorted by id. */
   commenters(): Commenter[]
+  /** GMV from orders. */
   gmv(): Gmv
   /** The manifest describing this session. */
   manifest(): Manifest
@@ -432,7 +436,7 @@ export interface SimConfig {
   meanStayS?: number
   /** Comments per online viewer per second (default 0.004). */
   commentRate?: number
-  /** Baseline conversion (default 0.0012). */
+  /** Baseline conversion: orders per online viewer per second (default 0.00003). */
   baseConversion?: number
   /** Transcript clock offset in ms; null/absent draws one in ±30 s. */
   clockOffsetMs?: number | null

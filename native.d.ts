@@ -29,6 +29,25 @@ export declare class Attribution {
 }
 export type JsAttribution = Attribution
 
+/**
+ * A recording's audio in fixed-length chunks, read as it is iterated (one
+ * chunk in memory at a time): an iterator of `{ start_ms, samples }`.
+ */
+export declare class AudioChunks {
+  /** Chunk length, ms. */
+  get chunkMs(): number
+  /**
+   * The next chunk (`{ done: false, value }`), or `{ done: true }` at the
+   * end. A decoding error is thrown, and the iteration then ends.
+   */
+  next(): JsAudioChunkResult
+  /** Stops early (what `break` in a `for ... of` calls): frees the decoder. */
+  return(): JsAudioChunkResult
+  /** Frees the decoder; `next()` then answers `{ done: true }`. */
+  close(): void
+}
+export type JsAudioChunks = AudioChunks
+
 /** Per bin: `baseline + traffic + Σ factors = prediction`, exactly. */
 export declare class Decomposition {
   /** Number of bins. */
@@ -49,15 +68,16 @@ export declare class Decomposition {
   /** Totals inside groups of windows: `{ label: [[start, end], ...] }`. */
   totalsBy(groups: unknown): any
   /** Totals over each anchor's host shifts. */
-  totalsByAnchor(sessions: Array<JsSession>): any
+  totalsByAnchor(sessions: Array<Session>): any
   /** Totals per host shift (labels `"<anchor>@<start ms>"`), in time order. */
-  totalsByShift(sessions: Array<JsSession>): any
+  totalsByShift(sessions: Array<Session>): any
   /** Totals while each product is explained. */
-  totalsByProduct(sessions: Array<JsSession>): any
+  totalsByProduct(sessions: Array<Session>): any
   /**
    * Splits a moment's excess (the moment from `session.moments()`, on this
    * model's target) across traffic, the factors and the baseline's drift;
-   * `{ window }` is the detector's window (default 20 min).
+   * `{ window }` is the reference window (default: the detector's,
+   * `optionDefaults('split')`).
    */
   moment(moment: unknown, options?: unknown | undefined | null): any
   /**
@@ -122,6 +142,40 @@ export declare class Session {
    * called by `JSON.stringify`.
    */
   toJSON(): unknown
+  /** Aligns every stream of the session on one grid (see `TimelineOptions`). */
+  timeline(options?: unknown | undefined | null): Timeline
+  /** As `timeline`, off the main thread. */
+  timelineAsync(options?: unknown | undefined | null): Promise<Timeline>
+  /** The transcript's clock offset to the platform clock (never applied). */
+  estimateTranscriptOffset(options?: unknown | undefined | null): any
+  /**
+   * A copy with the transcript moved onto the platform clock by a determined
+   * estimate; throws `VAP_INVALID_ARGUMENT` for an undetermined one.
+   */
+  applyOffset(estimate: unknown): Session
+  /** A copy with every utterance moved by `deltaMs`. */
+  shiftTranscript(deltaMs: number): Session
+  /**
+   * The timeline attribution reads: `timeline()` plus `host:<anchor>` and
+   * `price_level`. Options as `timeline`, the step 10 s by default.
+   */
+  attributionTimeline(options?: unknown | undefined | null): Timeline
+  /**
+   * Fits the attribution model on this session: options as `attribute`,
+   * plus `timeline` (options of `attributionTimeline`).
+   */
+  attribute(options?: unknown | undefined | null): Attribution
+  /**
+   * Moments of truth: peaks and drops of `orders` and `entries` (and GMV
+   * in yuan over the same bins) against a robust rolling baseline, with
+   * drivers; ranked by share of the metric's session total.
+   */
+  moments(options?: unknown | undefined | null): any
+  /**
+   * The recording covering session instant `tMs` and the position in it
+   * (`{ recording, path, position_ms }`); `null` when none covers it.
+   */
+  locate(tMs: unknown): Located | null
 }
 export type JsSession = Session
 
@@ -180,21 +234,21 @@ export declare class Store {
    */
   replaceTable(room: unknown, session: unknown, name: unknown, rows: unknown): void
   /** Every stored session of a room as attribution timelines, stacked. */
-  attributionTimeline(room: unknown, options?: unknown | undefined | null): Timeline
+  attributionTimeline(room: unknown, options?: unknown | undefined | null): JsTimeline
   /**
    * Fits the single-room model over every stored session of `room`
    * (session fixed effects); with `name`, saves it in the store.
    */
-  fitRoomModel(room: unknown, options?: unknown | undefined | null): Attribution
+  fitRoomModel(room: unknown, options?: unknown | undefined | null): JsAttribution
   /** As `fitRoomModel`, on the libuv thread pool; returns a Promise. */
   fitRoomModelAsync(room: unknown, options?: unknown | undefined | null): Promise<Attribution>
   /** A saved model of a room. */
-  roomModel(room: unknown, name: unknown): RoomModel
+  roomModel(room: unknown, name: unknown): JsRoomModel
   /**
    * Saves a fitted model in the store (`rooms/<room>/models/<name>.json`,
    * atomically).
    */
-  saveModel(model: RoomModel, name: unknown): void
+  saveModel(model: JsRoomModel, name: unknown): void
   /** Names of the models saved for a room. */
   models(room: unknown): Array<string>
   /**
@@ -225,10 +279,15 @@ export declare class Store {
    */
   setRecordingOffset(room: unknown, session: unknown, index: unknown, offsetMs: unknown): Session
   /**
-   * The video frame at session instant `tMs` as a PNG (from the recording
-   * covering it; `VAP_NOT_FOUND` when none does). Options: `maxWidth`.
+   * The video frame at session instant `tMs` as RGB pixels (from the
+   * recording covering it; `VAP_NOT_FOUND` when none does). Options:
+   * `maxWidth`, `png` (add the PNG file).
    */
   still(room: unknown, session: unknown, tMs: unknown, options?: unknown | undefined | null): JsStill
+  /** The room view of every stored session of a room. */
+  roomTimeline(room: unknown, options?: unknown | undefined | null): Timeline
+  /** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
+  roomTimelineAsync(room: unknown, options?: unknown | undefined | null): Promise<Timeline>
 }
 export type JsStore = Store
 
@@ -325,7 +384,15 @@ export declare function attributeAsync(timeline: Timeline, options?: unknown | u
  * session: its attribution timeline). Options as `Session.timeline`, the
  * step 10 s by default.
  */
-export declare function attributionTimeline(sessions: Array<JsSession>, options?: unknown | undefined | null): Timeline
+export declare function attributionTimeline(sessions: Array<Session>, options?: unknown | undefined | null): Timeline
+
+/**
+ * A recording's audio in chunks of `chunkMs` (default: the core's, 30 s),
+ * from `startMs` to `endMs` (positions; default the whole file), the last
+ * chunk shorter. Iterate it (`for (const { start_ms, samples } of ...)`).
+ * Concatenated, the chunks are `decodeAudio(path, { startMs, endMs })`.
+ */
+export declare function audioChunks(path: unknown, options?: unknown | undefined | null): AudioChunks
 
 /** Binary segmentation (greedy, approximate). */
 export declare function binseg(x: unknown, options?: unknown | undefined | null): any
@@ -346,6 +413,12 @@ export declare function defaultFactors(timeline: Timeline): any
 export declare function dynp(x: unknown, options?: unknown | undefined | null): any
 
 /**
+ * Every error code (`error.code` of what vap throws), in the core's order
+ * (`vap_core::ErrorKind::ALL`); `index.js` exports it as `ERROR_CODES`.
+ */
+export declare function errorCodes(): Array<string>
+
+/**
  * Clock offset between two binned streams (or lists of paired channels) by
  * cross-correlation. `options.step` is required.
  */
@@ -361,13 +434,32 @@ export declare function fold(text: unknown): string
  */
 export declare function fromTables(manifest: unknown, tables: unknown, options?: unknown | undefined | null): Session
 
+/** One chunk of `audioChunks`. */
+export interface JsAudioChunk {
+  /** Position of the first sample, ms from the recording's start. */
+  start_ms: number
+  /** 16 kHz mono samples. */
+  samples: Float32Array
+}
+
+/** An iterator result (`{ done, value }`) of `AudioChunks`. */
+export interface JsAudioChunkResult {
+  /** Whether the chunks are all read (`value` is then `undefined`). */
+  done: boolean
+  /** The chunk. */
+  value?: AudioChunk | undefined
+}
+
 /**
- * A still frame: the PNG's bytes, its size, the time of the frame shown (ms
- * from the container start) and the file it came from.
+ * A still frame: its RGB pixels (and the PNG file when asked for), its
+ * size, the time of the frame shown (ms from the container start) and the
+ * file it came from.
  */
 export interface JsStill {
-  /** The PNG file's bytes (8-bit RGB). */
-  png: Buffer
+  /** The pixels: `height` rows of `width` RGB triples, top row first. */
+  rgb: Buffer
+  /** The PNG file's bytes (8-bit RGB), with `{ png: true }`. */
+  png?: Buffer
   /** Width in pixels. */
   width: number
   /** Height in pixels. */
@@ -402,13 +494,26 @@ export interface Matrix {
 }
 
 /**
- * Moments of different metrics that overlap (or lie within `gapMs`,
- * default 60 000) grouped into events.
+ * Moments of different metrics that overlap (or lie within the gap: ms, a
+ * duration string or `{ gap }`; default `optionDefaults('events')`) grouped
+ * into events.
  */
-export declare function momentEvents(moments: unknown, gapMs?: number | undefined | null): any
+export declare function momentEvents(moments: unknown, gap?: number | string | { gap?: number | string }): any
 
 /** The number of threads vap's pool runs. */
 export declare function numThreads(): number
+
+/**
+ * The defaults of an option set, as the core holds them (snake_case keys,
+ * durations in ms): what every "default" in the TypeScript docs refers to.
+ */
+export declare function optionDefaults(name: unknown): any
+
+/**
+ * The names of vap's option sets (`vap_core::OPTION_SETS`); `index.js`
+ * exports it as `OPTION_SETS`.
+ */
+export declare function optionSets(): Array<string>
 
 /**
  * Exact PELT change points: `{ breakpoints, penalized_cost, penalty }`
@@ -420,13 +525,19 @@ export declare function pelt(x: unknown, options?: unknown | undefined | null): 
 export declare function probe(path: unknown): RecordingInfo
 
 /**
+ * Options of a set as written (camelCase keys), checked by the core and
+ * returned whole: defaults filled, in the core's form (snake_case, ms).
+ */
+export declare function resolveOptions(name: unknown, options?: unknown | undefined | null): any
+
+/**
  * The room view of several sessions of one room, aligned in parallel and
  * stacked with a session key.
  */
-export declare function roomTimeline(sessions: Array<JsSession>, options?: unknown | undefined | null): Timeline
+export declare function roomTimeline(sessions: Array<Session>, options?: unknown | undefined | null): Timeline
 
 /** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
-export declare function roomTimelineAsync(sessions: Array<JsSession>, options?: unknown | undefined | null): Promise<Timeline>
+export declare function roomTimelineAsync(sessions: Array<Session>, options?: unknown | undefined | null): Promise<Timeline>
 
 /**
  * Sets the number of threads vap uses (0 = the default: the number of CPUs;
@@ -451,10 +562,17 @@ export declare function simulate(config?: unknown | undefined | null): SimResult
 export declare function simulateAsync(config?: unknown | undefined | null): Promise<SimResult>
 
 /**
- * The frame shown at `positionMs` as a PNG, at most `maxWidth` pixels wide
- * (aspect kept). A position past the end gives the last frame.
+ * The frame shown at `positionMs` as RGB pixels (and a PNG with `{ png:
+ * true }`), at most `maxWidth` pixels wide (aspect kept). A position past
+ * the end gives the last frame.
  */
 export declare function stillFrame(path: unknown, positionMs: unknown, options?: unknown | undefined | null): JsStill
+
+/**
+ * The tables of a session, in write order (`vap_core::table::TableName::ALL`);
+ * `index.js` exports it as `TABLE_NAMES`.
+ */
+export declare function tableNames(): Array<string>
 
 /**
  * A timeline of your own columns (`{ name: Float64Array | number[] }`, in
@@ -464,9 +582,10 @@ export declare function timelineFromColumns(columns: Record<string, unknown>, op
 
 /**
  * The `k` largest moments: of one metric by absolute excess, or across
- * metrics by share of the session total.
+ * metrics by share of the session total. `k` and `metric` may also be given
+ * as `{ k, metric }`; defaults: `optionDefaults('top')`.
  */
-export declare function topMoments(moments: unknown, k: number, metric?: string | undefined | null): any
+export declare function topMoments(moments: unknown, k?: number | { k?: number; metric?: string }, metric?: string | undefined | null): any
 
 /**
  * Transcribes one recording file (no store, no checkpoints) off the JS

@@ -835,10 +835,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.AudioChunks = nativeBinding.AudioChunks
-module.exports.JsAudioChunks = nativeBinding.JsAudioChunks
 module.exports.Attribution = nativeBinding.Attribution
 module.exports.JsAttribution = nativeBinding.JsAttribution
+module.exports.AudioChunks = nativeBinding.AudioChunks
+module.exports.JsAudioChunks = nativeBinding.JsAudioChunks
 module.exports.Decomposition = nativeBinding.Decomposition
 module.exports.JsDecomposition = nativeBinding.JsDecomposition
 module.exports.RoomModel = nativeBinding.RoomModel
@@ -871,8 +871,11 @@ module.exports.loadDir = nativeBinding.loadDir
 module.exports.loadDirAsync = nativeBinding.loadDirAsync
 module.exports.momentEvents = nativeBinding.momentEvents
 module.exports.numThreads = nativeBinding.numThreads
+module.exports.optionDefaults = nativeBinding.optionDefaults
+module.exports.optionSets = nativeBinding.optionSets
 module.exports.pelt = nativeBinding.pelt
 module.exports.probe = nativeBinding.probe
+module.exports.resolveOptions = nativeBinding.resolveOptions
 module.exports.roomTimeline = nativeBinding.roomTimeline
 module.exports.roomTimelineAsync = nativeBinding.roomTimelineAsync
 module.exports.setNumThreads = nativeBinding.setNumThreads

@@ -455,7 +455,7 @@ test('bad files, models and options give clean errors (rejected Promises, never 
   const bad = [
     [{ language: 'en' }, /'model'.*required/],
     [{ ...en(), chnk: 1, offsetMs: '5s' }, /'offsetMs' must be an integer.*'chnk'/],
-    [{ ...en(), chunk_ms: 20_000 }, /unknown option 'chunk_ms'/],
+    [{ ...en(), chunkMs: 'soon' }, /option 'chunkMs': cannot read "soon" as a duration/],
     [{ ...en(), language: 'klingon', threads: -1 }, /'language'.*klingon.*'threads'/],
     [{ ...en(), signal: {} }, /AbortSignal/],
     ['tiny', /must be an object/],

@@ -190,7 +190,21 @@ pub(crate) fn transcribe_args(
             what,
             vap_core::options::snake_keys(one, &[]),
         ) {
-            problems.push(format!("option '{k}': {e}"));
+            // The core's message names the field as it reads it; say it once,
+            // as the user wrote it.
+            let msg = match e {
+                vap_core::VapError::InvalidArgument(m) => m,
+                other => other.to_string(),
+            };
+            let field = format!(
+                "{what}: option '{}': ",
+                vap_core::options::camel_to_snake(k)
+            );
+            let inner = msg
+                .strip_prefix(field.as_str())
+                .or_else(|| msg.strip_prefix(format!("{what}: ").as_str()))
+                .unwrap_or(&msg);
+            problems.push(format!("option '{k}': {inner}"));
         }
     }
     if js.get("model").is_none_or(Value::is_null) {
