@@ -96,3 +96,14 @@ def test_exposure_none_means_no_exposure():
     # Not given: the core's default exposure, online viewers.
     fit = room.attribute(form="linear", bootstrap=0, folds=3)
     assert any(c.role == "traffic" for c in fit.coefficients)
+
+
+def test_resolve_options_is_nodes_resolve_options():
+    o = vap.resolve_options("timeline", step="1min", per_product=False)
+    assert o["step_ms"] == 60_000 and o["per_product"] is False
+    assert o["flow"] == vap.option_defaults("timeline")["flow"]
+    assert vap.resolve_options("moments", {"threshold": 4})["threshold"] == 4
+    with pytest.raises(vap.InvalidArgumentError, match="colour"):
+        vap.resolve_options("timeline", colour="blue")
+    with pytest.raises(vap.InvalidArgumentError):
+        vap.resolve_options("nothing")

@@ -51,7 +51,6 @@ from ._attribute import (
     attribute_options,
     default_factors,
 )
-from ._options import OPTION_SETS, option_defaults
 from ._detect import (
     Event,
     Moment,
@@ -81,6 +80,8 @@ from ._media import (
     still_frame,
     transcribe,
 )
+from ._options import OPTION_SETS, option_defaults
+from ._options import resolve as resolve_options
 from ._vap import (
     AUDIO_SAMPLE_RATE,
     ERROR_CODES,
@@ -110,6 +111,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 __all__ = [
     "OPTION_SETS",
     "option_defaults",
+    "resolve_options",
+    "align_options",
+    "detect_options",
+    "Duration",
     "AlreadyExistsError",
     "Attribution",
     "Coefficient",

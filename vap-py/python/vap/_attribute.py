@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from . import Session, Store
 
+
 @dataclass(frozen=True)
 class Factor:
     """A factor: a timeline ``column`` and how it acts (``vap_core::attribute::FactorSpec``).
