@@ -130,7 +130,7 @@ export declare class Session {
   commenters(): any
   /** GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`). */
   gmv(): any
-  /** The manifest describing this session (io::Manifest JSON shape). */
+  /** The manifest describing this session (ingest::Manifest JSON shape). */
   manifest(): any
   /**
    * Writes the session as a session directory: `manifest.json` plus one file

@@ -4,7 +4,7 @@
 //! 12-hour, ~2 M-comment, ~200 k-order session is measured too.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use vap_core::io::{self, Format, LoadOptions};
+use vap_core::ingest::{self, Format, LoadOptions};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
 
@@ -40,14 +40,14 @@ fn bench(c: &mut Criterion) {
         );
         for format in [Format::Csv, Format::Parquet] {
             let dir = tempfile::tempdir().unwrap();
-            io::write_dir(&data, dir.path(), format).unwrap();
+            ingest::write_dir(&data, dir.path(), format).unwrap();
             g.bench_function(
                 BenchmarkId::new(format!("load_dir/{}", format.ext()), name),
-                |b| b.iter(|| io::load_dir(dir.path(), &LoadOptions::default()).unwrap()),
+                |b| b.iter(|| ingest::load_dir(dir.path(), &LoadOptions::default()).unwrap()),
             );
             g.bench_function(
                 BenchmarkId::new(format!("write_dir/{}", format.ext()), name),
-                |b| b.iter(|| io::write_dir(&data, dir.path(), format).unwrap()),
+                |b| b.iter(|| ingest::write_dir(&data, dir.path(), format).unwrap()),
             );
         }
         let dir = tempfile::tempdir().unwrap();

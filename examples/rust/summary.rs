@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use vap_core::align;
-use vap_core::io::{self, Format, LoadOptions};
+use vap_core::ingest::{self, Format, LoadOptions};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
 
@@ -35,7 +35,7 @@ fn run() -> vap_core::Result<()> {
         ..Default::default()
     })?;
     let session_dir = std::path::Path::new(&store_dir).with_extension("source");
-    io::write_dir(&room.data, &session_dir, Format::Csv)?;
+    ingest::write_dir(&room.data, &session_dir, Format::Csv)?;
     let store = Store::open(&store_dir)?;
     let data = store.import_dir(
         &session_dir,

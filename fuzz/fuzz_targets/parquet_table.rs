@@ -5,7 +5,7 @@ use std::sync::{Mutex, Once};
 
 use libfuzzer_sys::fuzz_target;
 
-/// `vap_core::io::read_parquet_bytes` contains panics of the parquet crate's
+/// `vap_core::ingest::read_parquet_bytes` contains panics of the parquet crate's
 /// page decoding (`vap_core::fuzzing::contain_decoder_panic`: catch_unwind,
 /// reported as a problem), but libfuzzer-sys installs a panic hook that aborts
 /// before any unwinding. Wrap that hook so that a panic raised inside that

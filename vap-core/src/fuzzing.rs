@@ -1,7 +1,7 @@
 //! Fuzz entry points (hidden from the docs).
 //!
 //! Each function takes arbitrary bytes and runs one loader end to end: bytes →
-//! [`RawTable`] → typed rows → validation through [`io::from_raw_tables`] with a
+//! [`RawTable`] → typed rows → validation through [`ingest::from_raw_tables`] with a
 //! fixed, valid manifest (and, when present, sorting and differencing). Errors
 //! are expected and ignored; a panic is a bug. The cargo-fuzz targets in
 //! `fuzz/fuzz_targets/` call these, and `tests/fuzz_corpus.rs` replays the
@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::io::{self, LoadOptions, Manifest};
+use crate::ingest::{self, LoadOptions, Manifest};
 use crate::table::{Cell, RawTable, TableName};
 use crate::text;
 
@@ -95,7 +95,7 @@ fn options(pseudonymize: bool) -> LoadOptions {
 fn load_as(table: TableName, raw: RawTable, pseudonymize: bool) {
     let mut raws = context_tables(table);
     raws.push((table, raw));
-    let _ = io::from_raw_tables(fixed_manifest(), raws, &options(pseudonymize));
+    let _ = ingest::from_raw_tables(fixed_manifest(), raws, &options(pseudonymize));
 }
 
 fn split_selector(data: &[u8]) -> Option<(TableName, bool, &[u8])> {
@@ -111,7 +111,7 @@ pub fn csv_table(data: &[u8]) {
         return;
     };
     let source = format!("{}.csv", table.as_str());
-    if let Ok((raw, _encoding)) = io::read_csv_bytes(&source, bytes) {
+    if let Ok((raw, _encoding)) = ingest::read_csv_bytes(&source, bytes) {
         load_as(table, raw, pseudonymize);
     }
 }
@@ -122,14 +122,14 @@ pub fn jsonl_table(data: &[u8]) {
         return;
     };
     let source = format!("{}.jsonl", table.as_str());
-    if let Ok((raw, _encoding)) = io::read_jsonl_bytes(&source, bytes) {
+    if let Ok((raw, _encoding)) = ingest::read_jsonl_bytes(&source, bytes) {
         load_as(table, raw, pseudonymize);
     }
 }
 
 /// Parquet: the whole input is the file; its raw table is loaded as every table.
 pub fn parquet_table(data: &[u8]) {
-    if let Ok(raw) = io::read_parquet_bytes("fuzz.parquet", data.to_vec()) {
+    if let Ok(raw) = ingest::read_parquet_bytes("fuzz.parquet", data.to_vec()) {
         for table in TableName::ALL {
             load_as(table, raw.clone(), false);
         }
@@ -137,7 +137,7 @@ pub fn parquet_table(data: &[u8]) {
 }
 
 /// Manifest: the input is `manifest.json` (UTF-8 or GB18030, as in
-/// [`io::load_dir`]); a manifest that parses is loaded with the context tables.
+/// [`ingest::load_dir`]); a manifest that parses is loaded with the context tables.
 pub fn manifest(data: &[u8]) {
     let Ok((json, _encoding)) = text::decode(data) else {
         return;
@@ -153,5 +153,5 @@ pub fn manifest(data: &[u8]) {
         return;
     }
     let raws = context_tables(TableName::Metrics);
-    let _ = io::from_raw_tables(manifest, raws, &LoadOptions::default());
+    let _ = ingest::from_raw_tables(manifest, raws, &LoadOptions::default());
 }

@@ -21,10 +21,12 @@
 //! println!("GMV {:.0}", loaded.summary().gmv.gross);
 //! ```
 //!
-//! Modules: [`schema`] (the data model), [`table`] and [`io`] (session
-//! directories in CSV / JSON Lines / Parquet, validation), [`store`] (the
-//! embedded store), [`sim`] (seeded synthetic rooms with ground truth),
-//! [`text`] (normalisation, encodings, pseudonymisation), [`threads`],
+//! Modules: [`schema`] (the data model), [`table`] and [`ingest`] (session
+//! directories in CSV / JSON Lines / Parquet, validation; formerly `io`, a
+//! name kept as an alias), [`store`] (the embedded store: layout,
+//! transactions, reads, imports, room models), [`sim`] (seeded synthetic rooms
+//! with ground truth), [`text`] (normalisation, encodings, pseudonymisation),
+//! [`threads`],
 //! [`align`] (the [`align::Timeline`]: every stream on one grid, transforms,
 //! clock offsets, the room view, as-of joins), [`detect`] (change points and
 //! moments of truth), [`attribute`] (the single-room attribution model), and,
@@ -40,7 +42,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ids;
-pub mod io;
+pub mod ingest;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod options;
@@ -51,6 +53,10 @@ pub mod store;
 pub mod table;
 pub mod text;
 pub mod threads;
+
+/// The former name of [`ingest`], kept so that `vap_core::io::...` paths
+/// still work.
+pub use ingest as io;
 
 pub use error::{ErrorKind, Problem, Result, VapError};
 /// The data model's main types (the rest under [`schema`]).
@@ -120,7 +126,7 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "segment" => one::<detect::SegmentOptions>(v, camel),
         "attribute" => one::<attribute::AttributeOptions>(v, camel),
         "simulate" => one::<sim::SimConfig>(v, camel),
-        "load" => one::<io::LoadOptions>(v, camel),
+        "load" => one::<ingest::LoadOptions>(v, camel),
         "import" => one::<store::ImportOptions>(v, camel),
         "columns" => one::<align::ColumnsOptions>(v, camel),
         "column" => one::<align::ColumnOptions>(v, camel),

@@ -5,7 +5,7 @@
 //! normalised on load (see [`crate::text::normalize`]).
 //!
 //! The types here are plain data: they serialise with serde, and the loaders in
-//! [`crate::io`] turn session directories, Parquet files and Arrow batches into a
+//! [`crate::ingest`] turn session directories, Parquet files and Arrow batches into a
 //! validated [`SessionData`].
 //!
 //! ```

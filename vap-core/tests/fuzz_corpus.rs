@@ -110,7 +110,7 @@ fn with_selector(table: usize, bytes: &[u8]) -> Vec<u8> {
 #[test]
 #[ignore = "writes fuzz/corpus/*/seed-*; run by hand"]
 fn write_seed_corpus() {
-    use vap_core::io::{table_bytes, Format, Manifest};
+    use vap_core::ingest::{table_bytes, Format, Manifest};
     use vap_core::sim::{simulate, SimConfig};
     use vap_core::table::TableName;
     use vap_core::text::Encoding;

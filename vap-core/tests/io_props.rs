@@ -2,7 +2,7 @@
 //! matter, text is normalised, and bad input never panics.
 
 use proptest::prelude::*;
-use vap_core::io::{self, Format, LoadOptions, Manifest};
+use vap_core::ingest::{self, Format, LoadOptions, Manifest};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::table::{self, Cell, RawTable, TableName};
 use vap_core::text::Encoding;
@@ -96,8 +96,8 @@ proptest! {
             s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             shuffled.swap(i, (s >> 33) as usize % (i + 1));
         }
-        let a = io::from_raw_tables(manifest(), vec![(TableName::Products, products()), (TableName::Orders, raw("orders", ORDER_COLS, rows))], &LoadOptions::default()).unwrap().0;
-        let b = io::from_raw_tables(manifest(), vec![(TableName::Products, products()), (TableName::Orders, raw("orders", ORDER_COLS, shuffled))], &LoadOptions::default()).unwrap().0;
+        let a = ingest::from_raw_tables(manifest(), vec![(TableName::Products, products()), (TableName::Orders, raw("orders", ORDER_COLS, rows))], &LoadOptions::default()).unwrap().0;
+        let b = ingest::from_raw_tables(manifest(), vec![(TableName::Products, products()), (TableName::Orders, raw("orders", ORDER_COLS, shuffled))], &LoadOptions::default()).unwrap().0;
         prop_assert_eq!(&a, &b);
         prop_assert!(a.orders.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms));
         let g = a.gmv();
@@ -107,15 +107,15 @@ proptest! {
     #[test]
     fn comments_round_trip_every_format(texts in prop::collection::vec("\\PC{0,12}", 1..20)) {
         let rows: Vec<Vec<Cell>> = texts.iter().enumerate().map(|(i, t)| vec![Cell::Int(T0 + i as i64), Cell::Str(format!("u{i}")), Cell::Str(format!("x{t}"))]).collect();
-        let (data, _) = io::from_raw_tables(manifest(), vec![(TableName::Comments, raw("comments", &["ts_ms", "viewer_id", "text"], rows))], &LoadOptions::default()).unwrap();
+        let (data, _) = ingest::from_raw_tables(manifest(), vec![(TableName::Comments, raw("comments", &["ts_ms", "viewer_id", "text"], rows))], &LoadOptions::default()).unwrap();
         for c in &data.comments {
             // Normalised: idempotent, trimmed, single spaces.
             prop_assert_eq!(vap_core::text::normalize(&c.text), c.text.clone());
         }
         for (format, enc) in [(Format::Csv, Encoding::Utf8), (Format::Jsonl, Encoding::Utf8), (Format::Parquet, Encoding::Utf8)] {
             let dir = tempfile::tempdir().unwrap();
-            io::write_dir_encoded(&data, dir.path(), format, enc).unwrap();
-            let (back, _) = io::load_dir(dir.path(), &LoadOptions::default()).unwrap();
+            ingest::write_dir_encoded(&data, dir.path(), format, enc).unwrap();
+            let (back, _) = ingest::load_dir(dir.path(), &LoadOptions::default()).unwrap();
             prop_assert_eq!(&back, &data);
         }
     }
@@ -123,7 +123,7 @@ proptest! {
     #[test]
     fn cumulative_is_never_negative(values in prop::collection::vec(0u32..1000, 1..50)) {
         let rows: Vec<Vec<Cell>> = values.iter().enumerate().map(|(i, v)| vec![Cell::Str("likes".into()), Cell::Int(T0 + 1000 * i as i64), Cell::Float(*v as f64)]).collect();
-        let (data, report) = io::from_raw_tables(manifest(), vec![(TableName::Metrics, raw("metrics", &["metric", "ts_ms", "value"], rows))], &LoadOptions::default()).unwrap();
+        let (data, report) = ingest::from_raw_tables(manifest(), vec![(TableName::Metrics, raw("metrics", &["metric", "ts_ms", "value"], rows))], &LoadOptions::default()).unwrap();
         let flows: Vec<f64> = data.series("likes").map(|s| s.value).collect();
         prop_assert!(flows.iter().all(|v| *v >= 0.0));
         let resets = values.windows(2).filter(|w| w[1] < w[0]).count();
@@ -143,7 +143,7 @@ proptest! {
         for t in TableName::ALL {
             let cols: Vec<&str> = t.columns().iter().map(|c| c.name).collect();
             let row: Vec<Cell> = cells.iter().take(cols.len()).cloned().collect();
-            let _ = io::from_raw_tables(manifest(), vec![(t, raw(t.as_str(), &cols, vec![row; n]))], &LoadOptions::default());
+            let _ = ingest::from_raw_tables(manifest(), vec![(t, raw(t.as_str(), &cols, vec![row; n]))], &LoadOptions::default());
         }
     }
 }
@@ -164,8 +164,8 @@ fn sim_session_round_trips_through_every_format_and_gb18030() {
         (Format::Parquet, Encoding::Utf8),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        io::write_dir_encoded(&data, dir.path(), format, enc).unwrap();
-        let (back, report) = io::load_dir(dir.path(), &LoadOptions::default()).unwrap();
+        ingest::write_dir_encoded(&data, dir.path(), format, enc).unwrap();
+        let (back, report) = ingest::load_dir(dir.path(), &LoadOptions::default()).unwrap();
         assert_eq!(back, data, "{format:?} {enc:?}");
         assert!(report.sorted.is_empty());
         if format != Format::Parquet {

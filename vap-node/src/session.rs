@@ -3,7 +3,7 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
-use vap_core::io::{self, Format, LoadOptions, Manifest};
+use vap_core::ingest::{self, Format, LoadOptions, Manifest};
 use vap_core::options::Options;
 use vap_core::table::{self, TableName};
 use vap_core::{SessionData, VapError};
@@ -92,7 +92,7 @@ impl JsSession {
         call(&env, || to_json!(&self.data.gmv()))
     }
 
-    /// The manifest describing this session (io::Manifest JSON shape).
+    /// The manifest describing this session (ingest::Manifest JSON shape).
     #[napi(catch_unwind)]
     pub fn manifest(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&Manifest::of(&self.data)))
@@ -117,7 +117,7 @@ impl JsSession {
                     ))
                 })?,
             };
-            io::write_dir(&self.data, &path, format)
+            ingest::write_dir(&self.data, &path, format)
         })
     }
 
@@ -142,7 +142,7 @@ pub fn load_dir(
     call(&env, || {
         let path = string_arg(&env, path, "path")?;
         let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
-        Ok(io::load_dir(&path, &opts)?.0.into())
+        Ok(ingest::load_dir(&path, &opts)?.0.into())
     })
 }
 
@@ -158,7 +158,7 @@ pub fn load_dir_async(
         Ok((path, opts))
     });
     let task = match args {
-        Ok((path, opts)) => VapTask::new(move || Ok(io::load_dir(&path, &opts)?.0.into())),
+        Ok((path, opts)) => VapTask::new(move || Ok(ingest::load_dir(&path, &opts)?.0.into())),
         Err(e) => VapTask::failed(e),
     };
     napi::bindgen_prelude::AsyncTask::new(task)
@@ -191,8 +191,10 @@ pub fn from_tables(
         }
         // Rows that could not even become cells are reported with every
         // problem validation finds in the rest.
-        Ok(io::from_converted_tables(manifest, raws, problems, &opts)?
-            .0
-            .into())
+        Ok(
+            ingest::from_converted_tables(manifest, raws, problems, &opts)?
+                .0
+                .into(),
+        )
     })
 }

@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
-use vap_core::io::{self, Format, LoadOptions, Manifest};
+use vap_core::ingest::{self, Format, LoadOptions, Manifest};
 use vap_core::options::Options;
 use vap_core::store::{ImportOptions, Store};
 use vap_core::table::{self, TableName};
@@ -173,7 +173,7 @@ impl PySession {
         run(py, || {
             let format = format.map(format_arg).transpose()?.unwrap_or_default();
             let encoding = encoding.map(encoding_arg).transpose()?.unwrap_or_default();
-            io::write_dir_encoded(&self.inner, &path, format, encoding)
+            ingest::write_dir_encoded(&self.inner, &path, format, encoding)
         })
     }
 }
@@ -223,7 +223,7 @@ fn load_dir(
     options_json: &str,
 ) -> PyResult<(PySession, String)> {
     let (data, report) = run(py, || {
-        let (d, r) = io::load_dir(&path, &LoadOptions::from_json(options_json)?)?;
+        let (d, r) = ingest::load_dir(&path, &LoadOptions::from_json(options_json)?)?;
         Ok((d, to_json(&r)?))
     })?;
     Ok((PySession { inner: data }, report))
@@ -268,7 +268,7 @@ fn session_of_tables(
     manifest_json: &str,
     inputs: &[(String, Vec<RecordBatch>)],
     load: &LoadOptions,
-) -> vap_core::Result<(SessionData, io::LoadReport)> {
+) -> vap_core::Result<(SessionData, ingest::LoadReport)> {
     let manifest = Manifest::for_tables(manifest_json)?;
     let mut problems = Vec::new();
     let mut raws = Vec::new();
@@ -278,7 +278,7 @@ fn session_of_tables(
     }
     // Columns that could not be read are reported with every problem
     // validation finds in the rest.
-    io::from_converted_tables(manifest, raws, problems, load)
+    ingest::from_converted_tables(manifest, raws, problems, load)
 }
 
 /// The embedded store.

@@ -1,0 +1,250 @@
+//! Loading: a session directory, or raw tables built elsewhere (Arrow batches,
+//! JSON rows), becomes a validated, sorted [`SessionData`].
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::manifest::{read_manifest, Manifest};
+use super::read::read_table_file;
+use super::validate::{check_header, check_tables};
+use super::LoadOptions;
+use crate::error::{Problem, Result, VapError};
+use crate::schema::{MetricKind, Room, Session, SessionData};
+use crate::table::{self, Origins, RawTable, TableName, Tables};
+use crate::text::{self, Encoding};
+
+/// What loading did besides producing the data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// Files read, with the text encoding detected (None for Parquet).
+    pub files: Vec<(String, Option<Encoding>)>,
+    /// Tables that arrived unsorted and were sorted.
+    pub sorted: Vec<String>,
+    /// Cumulative metrics differenced into flows, with the number of counter
+    /// resets detected in each.
+    pub differenced: Vec<(String, usize)>,
+}
+
+/// The file of table `t`: the one the manifest names, or the first of
+/// `<table>.csv`, `.jsonl`, `.json`, `.parquet` present.
+fn find_table_file(dir: &Path, manifest: &Manifest, t: TableName) -> Option<PathBuf> {
+    if let Some(rel) = manifest.tables.get(t.as_str()) {
+        return Some(dir.join(rel));
+    }
+    ["csv", "jsonl", "json", "parquet"]
+        .iter()
+        .map(|ext| dir.join(format!("{}.{ext}", t.as_str())))
+        .find(|p| p.is_file())
+}
+
+/// Loads a session directory (see the module docs for the layout).
+pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionData, LoadReport)> {
+    let dir = dir.as_ref();
+    let manifest = read_manifest(dir)?;
+    let mut report = LoadReport::default();
+    let mut problems = Vec::new();
+    let mut raws = Vec::new();
+    for t in TableName::ALL {
+        let Some(path) = find_table_file(dir, &manifest, t) else {
+            continue;
+        };
+        let name = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let bytes = fs::read(&path).map_err(|e| VapError::io(&path, e))?;
+        match read_table_file(&name, &path, bytes) {
+            Ok((raw, enc)) => {
+                report.files.push((name, enc));
+                raws.push((t, raw));
+            }
+            Err(p) => problems.extend(p),
+        }
+    }
+    let (data, rep2) = build(manifest, raws, opts, problems)?;
+    report.sorted = rep2.sorted;
+    report.differenced = rep2.differenced;
+    Ok((data, report))
+}
+
+/// Builds a validated session from a manifest and raw tables (from files,
+/// Arrow batches or JSON rows).
+pub fn from_raw_tables(
+    manifest: Manifest,
+    raws: Vec<(TableName, RawTable)>,
+    opts: &LoadOptions,
+) -> Result<(SessionData, LoadReport)> {
+    build(manifest, raws, opts, Vec::new())
+}
+
+/// [`from_raw_tables`] for tables whose conversion into raw tables already
+/// found problems (a row that is not an object, a column of a type vap does
+/// not read: what [`table::raw_from_json_rows`] and
+/// [`table::raw_from_batches`] collect). The rest is validated all the same,
+/// and every problem, the conversion's first, comes back in one
+/// [`VapError::Validation`]; with no conversion problems this is
+/// [`from_raw_tables`].
+///
+/// ```
+/// use vap_core::ingest::{from_converted_tables, LoadOptions, Manifest};
+/// use vap_core::table::{raw_from_json_rows, TableName};
+/// use vap_core::ErrorKind;
+///
+/// let manifest = Manifest::from_json(
+///     std::path::Path::new("manifest"),
+///     r#"{"vap_format": 1, "room": {"id": "r", "name": "R"},
+///         "session": {"id": "s", "start_ms": 1700000000000, "end_ms": 1700003600000}}"#,
+/// )
+/// .unwrap();
+/// let mut problems = Vec::new();
+/// let rows = [
+///     serde_json::json!("not a row"),
+///     serde_json::json!({"id": "p1", "name": "Cream", "price": -1.0}),
+/// ];
+/// let raw = raw_from_json_rows("products", &rows, &mut problems);
+/// let e = from_converted_tables(
+///     manifest,
+///     vec![(TableName::Products, raw)],
+///     problems,
+///     &LoadOptions::default(),
+/// )
+/// .unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::Validation);
+/// // The row that was not an object, and the negative price found by validation.
+/// assert!(e.problems().len() >= 2, "{e}");
+/// assert_eq!(e.problems()[0].row, Some(1));
+/// ```
+pub fn from_converted_tables(
+    manifest: Manifest,
+    raws: Vec<(TableName, RawTable)>,
+    conversion_problems: Vec<Problem>,
+    opts: &LoadOptions,
+) -> Result<(SessionData, LoadReport)> {
+    build(manifest, raws, opts, conversion_problems)
+}
+
+/// Parses, validates, sorts and differences raw tables into a session.
+fn build(
+    manifest: Manifest,
+    raws: Vec<(TableName, RawTable)>,
+    opts: &LoadOptions,
+    mut problems: Vec<Problem>,
+) -> Result<(SessionData, LoadReport)> {
+    let mut report = LoadReport::default();
+    let mut tables = Tables::default();
+    let mut origins = Origins::default();
+    for (t, raw) in &raws {
+        table::parse_raw(*t, raw, &mut tables, &mut origins, &mut problems);
+    }
+    let (room, session) = header_of(&manifest);
+    check_header(&room, &session, &manifest.metrics, &mut problems);
+    if let Some(key) = &opts.pseudonymize_key {
+        pseudonymize_viewers(&mut tables, key);
+    }
+    check_tables(
+        &session,
+        &manifest.metrics,
+        &tables,
+        &origins,
+        opts,
+        &mut problems,
+    );
+    if !problems.is_empty() {
+        return Err(VapError::Validation(problems));
+    }
+
+    let mut data = SessionData::new(room, session);
+    data.metrics = manifest.metrics.clone();
+    data.anchors = tables.anchors;
+    data.products = tables.products;
+    data.shifts = tables.shifts;
+    data.segments = tables.segments;
+    data.promotions = tables.promotions;
+    data.comments = tables.comments;
+    data.orders = tables.orders;
+    data.utterances = tables.utterances;
+    data.samples = tables.samples;
+    report.sorted = sort_session(&mut data);
+    report.differenced = difference_cumulative(&mut data);
+    Ok((data, report))
+}
+
+/// The room and session a manifest describes, ids, names and title
+/// normalised; the session's room defaults to the manifest's room.
+fn header_of(manifest: &Manifest) -> (Room, Session) {
+    let room = Room {
+        id: text::normalize(&manifest.room.id),
+        name: text::normalize(&manifest.room.name),
+        platform: manifest.room.platform.clone(),
+    };
+    let ms = &manifest.session;
+    let session = Session {
+        id: text::normalize(&ms.id),
+        room_id: ms
+            .room_id
+            .clone()
+            .map(|r| text::normalize(&r))
+            .unwrap_or_else(|| room.id.clone()),
+        start_ms: ms.start_ms,
+        end_ms: ms.end_ms,
+        timezone: ms.timezone.clone(),
+        title: ms.title.as_deref().map(text::normalize),
+        recordings: ms.recordings.clone(),
+    };
+    (room, session)
+}
+
+/// Replaces the viewer ids of comments and orders by their keyed hash.
+fn pseudonymize_viewers(tables: &mut Tables, key: &[u8]) {
+    for c in &mut tables.comments {
+        c.viewer_id = text::pseudonymize(key, &c.viewer_id);
+    }
+    for o in &mut tables.orders {
+        if let Some(v) = &o.viewer_id {
+            o.viewer_id = Some(text::pseudonymize(key, v));
+        }
+    }
+}
+
+/// Sorts every table by time ([`SessionData::sort_tables`]). Returns the
+/// names of tables that were not sorted already.
+pub fn sort_session(d: &mut SessionData) -> Vec<String> {
+    d.sort_tables()
+}
+
+/// Differences cumulative series into flows, in place (samples must be sorted
+/// by metric then time). The first sample is the baseline (flow 0: a counter
+/// may have been running since before the session, so its first value is not
+/// an amount accrued in the session; exporters whose counters start with the
+/// session should include a 0 sample at its start). A value below its
+/// predecessor is a counter reset: the flow is the new value, not a negative
+/// amount. Returns (metric, resets) for each series converted.
+pub fn difference_cumulative(d: &mut SessionData) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for decl in d
+        .metrics
+        .iter_mut()
+        .filter(|m| m.kind == MetricKind::Cumulative)
+    {
+        let mut prev: Option<f64> = None;
+        let mut resets = 0;
+        for s in d.samples.iter_mut().filter(|s| s.metric == decl.name) {
+            let v = s.value;
+            s.value = match prev {
+                None => 0.0,
+                Some(p) if v >= p => v - p,
+                Some(_) => {
+                    resets += 1;
+                    v
+                }
+            };
+            prev = Some(v);
+        }
+        decl.kind = MetricKind::Flow;
+        out.push((decl.name.clone(), resets));
+    }
+    out
+}
