@@ -1,0 +1,258 @@
+//! Reading a store: rooms, sessions and their manifests, whole sessions, and
+//! single tables as stored.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use super::layout::{id_arg, stored_load_options};
+use super::{Store, StoredManifest};
+use crate::error::{Result, VapError};
+use crate::ingest;
+use crate::schema::{Ms, Room, SessionData};
+use crate::table::TableName;
+
+/// A session as listed by [`Store::sessions`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Room id.
+    pub room_id: String,
+    /// Session id.
+    pub session_id: String,
+    /// Start, ms UTC.
+    pub start_ms: Ms,
+    /// End, ms UTC.
+    pub end_ms: Ms,
+    /// Row counts per table (core and derived), from the Parquet footers.
+    pub rows: BTreeMap<String, usize>,
+    /// Derived tables present (every `<name>.parquet` that is not a core table).
+    pub derived: Vec<String>,
+}
+
+impl Store {
+    /// Rooms in the store, sorted by id.
+    pub fn rooms(&self) -> Result<Vec<Room>> {
+        let _lock = self.lock(false)?;
+        self.rooms_unlocked()
+    }
+
+    fn rooms_unlocked(&self) -> Result<Vec<Room>> {
+        let mut out = Vec::new();
+        let dir = self.rooms_dir();
+        for e in fs::read_dir(&dir).map_err(|e| VapError::io(&dir, e))? {
+            let p = e.map_err(|e| VapError::io(&dir, e))?.path();
+            let rp = p.join("room.json");
+            if !rp.is_file() {
+                continue;
+            }
+            let text = fs::read_to_string(&rp).map_err(|e| VapError::io(&rp, e))?;
+            out.push(
+                serde_json::from_str(&text).map_err(|e| VapError::format(&rp, e.to_string()))?,
+            );
+        }
+        out.sort_by(|a: &Room, b: &Room| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Sessions of one room, or of every room, sorted by (room, start, id).
+    pub fn sessions(&self, room: Option<&str>) -> Result<Vec<SessionInfo>> {
+        let _lock = self.lock(false)?;
+        let rooms: Vec<String> = match room {
+            Some(r) => {
+                if !self.room_dir(id_arg(r)?).join("room.json").is_file() {
+                    return Err(VapError::NotFound(format!("room '{r}'")));
+                }
+                vec![r.to_string()]
+            }
+            None => self.rooms_unlocked()?.into_iter().map(|r| r.id).collect(),
+        };
+        let mut out = Vec::new();
+        for r in rooms {
+            let sdir = self.room_dir(&r).join("sessions");
+            let Ok(entries) = fs::read_dir(&sdir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let mp = e.path().join("manifest.json");
+                if !mp.is_file() {
+                    continue;
+                }
+                let m = self.read_manifest_at(&mp)?;
+                let (rows, derived) = table_files(&e.path())?;
+                out.push(SessionInfo {
+                    room_id: r.clone(),
+                    session_id: m.manifest.session.id.clone(),
+                    start_ms: m.manifest.session.start_ms,
+                    end_ms: m.manifest.session.end_ms,
+                    rows,
+                    derived,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.room_id, a.start_ms, &a.session_id).cmp(&(&b.room_id, b.start_ms, &b.session_id))
+        });
+        Ok(out)
+    }
+
+    fn read_manifest_at(&self, mp: &Path) -> Result<StoredManifest> {
+        let text = fs::read_to_string(mp).map_err(|e| VapError::io(mp, e))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| VapError::format(mp, e.to_string()))?;
+        let version = v.get("vap_format").and_then(|x| x.as_u64()).unwrap_or(0);
+        if version > ingest::MANIFEST_VERSION as u64 {
+            return Err(VapError::Version {
+                what: format!("manifest {}", mp.display()),
+                found: version.min(u32::MAX as u64) as u32,
+                supported: ingest::MANIFEST_VERSION,
+            });
+        }
+        serde_json::from_value(v).map_err(|e| VapError::format(mp, e.to_string()))
+    }
+
+    /// The stored manifest of a session.
+    pub fn manifest(&self, room: &str, session: &str) -> Result<StoredManifest> {
+        let _lock = self.lock(false)?;
+        self.manifest_unlocked(room, session)
+    }
+
+    pub(super) fn manifest_unlocked(&self, room: &str, session: &str) -> Result<StoredManifest> {
+        let dir = self.session_dir(room, session)?;
+        let mp = dir.join("manifest.json");
+        if !mp.is_file() {
+            return Err(VapError::NotFound(format!("session '{room}/{session}'")));
+        }
+        self.read_manifest_at(&mp)
+    }
+
+    /// Whether a session exists.
+    pub fn contains(&self, room: &str, session: &str) -> Result<bool> {
+        let _lock = self.lock(false)?;
+        Ok(self
+            .session_dir(room, session)?
+            .join("manifest.json")
+            .is_file())
+    }
+
+    /// Loads a stored session.
+    pub fn load(&self, room: &str, session: &str) -> Result<SessionData> {
+        let _lock = self.lock(false)?;
+        let m = self.manifest_unlocked(room, session)?;
+        self.load_unlocked(room, session, &m)
+    }
+
+    pub(super) fn load_unlocked(
+        &self,
+        room: &str,
+        session: &str,
+        m: &StoredManifest,
+    ) -> Result<SessionData> {
+        let dir = self.session_dir(room, session)?;
+        let mut raws = Vec::new();
+        let mut problems = Vec::new();
+        for t in TableName::ALL {
+            let Some(file) = m.manifest.tables.get(t.as_str()) else {
+                continue;
+            };
+            let p = dir.join(file);
+            let bytes = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
+            match ingest::read_parquet_bytes(&p.display().to_string(), bytes) {
+                Ok(raw) => raws.push((t, raw)),
+                Err(ps) => problems.extend(ps),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VapError::Validation(problems));
+        }
+        let mut manifest = m.manifest.clone();
+        manifest.tables.clear();
+        Ok(ingest::from_raw_tables(manifest, raws, &stored_load_options())?.0)
+    }
+
+    /// Every stored session of a room, loaded in parallel, in order of start
+    /// (then id). A room without sessions is [`VapError::NotFound`].
+    pub fn load_room(&self, room: &str) -> Result<Vec<SessionData>> {
+        use rayon::prelude::*;
+        let mut infos = self.sessions(Some(room))?;
+        if infos.is_empty() {
+            return Err(VapError::NotFound(format!(
+                "room '{room}' has no sessions in the store"
+            )));
+        }
+        infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
+        crate::threads::install(|| {
+            infos
+                .par_iter()
+                .map(|i| self.load(room, &i.session_id))
+                .collect::<Result<Vec<_>>>()
+        })
+    }
+
+    /// Reads one table (core or derived) of a stored session as Arrow batches,
+    /// exactly as stored (with `room_id` / `session_id` columns for core tables).
+    pub fn read_table(&self, room: &str, session: &str, name: &str) -> Result<Vec<RecordBatch>> {
+        id_arg(name)?;
+        let _lock = self.lock(false)?;
+        self.manifest_unlocked(room, session)?;
+        let p = self
+            .session_dir(room, session)?
+            .join(format!("{name}.parquet"));
+        if !p.is_file() {
+            return Err(VapError::NotFound(format!(
+                "table '{name}' of session '{room}/{session}'"
+            )));
+        }
+        read_parquet_file(&p)
+    }
+}
+
+fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {
+    let f = fs::File::open(p).map_err(|e| VapError::io(p, e))?;
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| VapError::format(p, e.to_string()))?;
+    let schema = builder.schema().clone();
+    let reader = builder
+        .build()
+        .map_err(|e| VapError::format(p, e.to_string()))?;
+    let mut batches = reader
+        .map(|b| b.map_err(|e| VapError::format(p, e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    if batches.is_empty() {
+        // Keep the schema of an empty table.
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
+}
+
+/// Row counts of every table file of a session directory, and the derived ones.
+fn table_files(dir: &Path) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
+    let mut rows = BTreeMap::new();
+    let mut derived = Vec::new();
+    for e in fs::read_dir(dir).map_err(|e| VapError::io(dir, e))? {
+        let p = e.map_err(|e| VapError::io(dir, e))?.path();
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".parquet") else {
+            continue;
+        };
+        if stem.starts_with('.') {
+            continue;
+        }
+        let f = fs::File::open(&p).map_err(|e| VapError::io(&p, e))?;
+        let n = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| VapError::format(&p, e.to_string()))?
+            .metadata()
+            .file_metadata()
+            .num_rows();
+        rows.insert(stem.to_string(), n.max(0) as usize);
+        if TableName::parse(stem).is_none() {
+            derived.push(stem.to_string());
+        }
+    }
+    derived.sort();
+    Ok((rows, derived))
+}
