@@ -220,3 +220,79 @@ fn the_checker_sees_a_backward_import() {
         ]
     );
 }
+
+/// The file of module `name` under `dir`: `name.rs` or `name/mod.rs`.
+fn module_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    [
+        dir.join(format!("{name}.rs")),
+        dir.join(name).join("mod.rs"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+/// Public modules declared in `file` (`pub mod x;`, hidden ones left out),
+/// with the directory their files live in.
+fn public_modules(file: &Path) -> Vec<(String, PathBuf)> {
+    let text = fs::read_to_string(file).unwrap();
+    let dir = if file.ends_with("mod.rs") || file.ends_with("lib.rs") {
+        file.parent().unwrap().to_path_buf()
+    } else {
+        file.with_extension("")
+    };
+    let mut out = Vec::new();
+    let mut hidden = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("#[doc(hidden)]") {
+            hidden = true;
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("pub mod ") {
+            if let Some(name) = rest.strip_suffix(';') {
+                if !hidden {
+                    out.push((name.to_string(), dir.clone()));
+                }
+            }
+        }
+        if !t.starts_with("#[") {
+            hidden = false;
+        }
+    }
+    out
+}
+
+/// Whether the `//!` docs at the top of `file` hold a code block that rustdoc
+/// runs (not ```text, ```ignore or ```no_run).
+fn opens_with_runnable_example(file: &Path) -> bool {
+    let text = fs::read_to_string(file).unwrap();
+    let fences = text
+        .lines()
+        .take_while(|l| l.starts_with("//!") || l.trim().is_empty() || l.starts_with("#!"))
+        .filter_map(|l| l.trim_start_matches("//!").trim().strip_prefix("```"));
+    // Fences alternate: an opening one (with its info string), a closing one.
+    fences.step_by(2).any(|info| {
+        let info = info.trim();
+        info.is_empty()
+            || info == "rust"
+            || (info.starts_with("rust,") && !info.contains("ignore") && !info.contains("no_run"))
+    })
+}
+
+#[test]
+fn every_public_module_opens_with_a_runnable_example() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    let mut todo = public_modules(&src.join("lib.rs"));
+    while let Some((name, dir)) = todo.pop() {
+        let file = module_file(&dir, &name).unwrap_or_else(|| panic!("no file for module {name}"));
+        seen += 1;
+        if !opens_with_runnable_example(&file) {
+            missing.push(file.strip_prefix(&src).unwrap().display().to_string());
+        }
+        todo.extend(public_modules(&file));
+    }
+    assert!(seen >= 12, "only {seen} public modules found");
+    assert_eq!(missing, Vec::<String>::new());
+}

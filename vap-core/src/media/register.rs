@@ -51,7 +51,7 @@ pub fn recording_path(session_dir: &Path, r: &VideoRef) -> PathBuf {
 ///
 /// When the offset is not known, register with the nominal one (say the
 /// session's start), transcribe, then estimate it with
-/// [`estimate_recording_offset`] and set it with [`set_recording_offset`].
+/// [`estimate_recording_offset`](crate::align::estimate_recording_offset) and set it with [`set_recording_offset`].
 pub fn register_recording(
     store: &Store,
     room: &str,

@@ -264,7 +264,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(tiny.data.session.duration_ms(), 60_000);
-        crate::io::validate_session(&tiny.data, &Default::default()).unwrap();
+        crate::ingest::validate_session(&tiny.data, &Default::default()).unwrap();
         let e = simulate(&SimConfig {
             entries_per_second: 9_000.0,
             mean_stay_s: 80_000.0,

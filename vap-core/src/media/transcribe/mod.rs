@@ -75,7 +75,7 @@ pub fn transcribe(
 /// utterances with the result (atomically, dropping the checkpoints in the
 /// same commit). Each chunk is checkpointed as soon as it is done; a rerun
 /// with the same recordings, model and options continues where the last one
-/// stopped. Speakers are the anchors on shift ([`crate::Shift`]); the prompt
+/// stopped. Speakers are the anchors on shift ([`Shift`](crate::schema::Shift)); the prompt
 /// defaults to the session's products.
 pub fn transcribe_session(
     store: &Store,

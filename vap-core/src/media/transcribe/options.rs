@@ -71,7 +71,7 @@ impl<'de> Deserialize<'de> for Language {
     }
 }
 
-/// Options of [`transcribe`] and [`transcribe_session`]. From JSON, every
+/// Options of [`transcribe`](super::transcribe) and [`transcribe_session`](super::transcribe_session). From JSON, every
 /// field is optional (the defaults below) and unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
