@@ -285,7 +285,7 @@ export declare class Store {
    */
   still(room: unknown, session: unknown, tMs: unknown, options?: unknown | undefined | null): JsStill
   /** The room view of every stored session of a room. */
-  roomTimeline(room: unknown, options?: unknown | undefined | null): Timeline
+  roomTimeline(room: unknown, options?: unknown | undefined | null): JsTimeline
   /** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
   roomTimelineAsync(room: unknown, options?: unknown | undefined | null): Promise<Timeline>
 }

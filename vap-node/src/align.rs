@@ -16,7 +16,6 @@ use vap_core::VapError;
 use crate::convert::{json_of, rows_of, series_of, string_arg};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
-use crate::store::JsStore;
 use crate::tasks::VapTask;
 use crate::to_json;
 
@@ -256,47 +255,6 @@ impl JsSession {
             align::shift_utterances(&mut d, delta_ms);
             Ok(d.into())
         })
-    }
-}
-
-#[napi]
-impl JsStore {
-    /// The room view of every stored session of a room.
-    #[napi(catch_unwind)]
-    pub fn room_timeline(
-        &self,
-        env: Env,
-        room: Unknown<'_>,
-        options: Option<Unknown<'_>>,
-    ) -> napi::Result<JsTimeline> {
-        call(&env, || {
-            let room = string_arg(&env, room, "room")?;
-            let o = align_options(json_of(&env, options)?)?;
-            Ok(align::store_room_timeline(&self.inner, &room, &o)?.into())
-        })
-    }
-}
-
-#[napi]
-impl JsStore {
-    /// As `roomTimeline`, on the libuv thread pool; returns a Promise.
-    #[napi(catch_unwind, ts_return_type = "Promise<Timeline>")]
-    pub fn room_timeline_async(
-        &self,
-        env: Env,
-        room: Unknown<'_>,
-        options: Option<Unknown<'_>>,
-    ) -> AsyncTask<VapTask<JsTimeline>> {
-        let args = string_arg(&env, room, "room")
-            .and_then(|room| Ok((room, align_options(json_of(&env, options)?)?)));
-        let task = match args {
-            Ok((room, o)) => {
-                let store = self.inner.clone();
-                VapTask::new(move || Ok(align::store_room_timeline(&store, &room, &o)?.into()))
-            }
-            Err(e) => VapTask::failed(e),
-        };
-        AsyncTask::new(task)
     }
 }
 

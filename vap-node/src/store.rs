@@ -530,3 +530,46 @@ impl JsStore {
         })
     }
 }
+
+#[napi]
+impl JsStore {
+    /// The room view of every stored session of a room.
+    #[napi(catch_unwind)]
+    pub fn room_timeline(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<JsTimeline> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let o = crate::align::align_options(json_of(&env, options)?)?;
+            Ok(vap_core::align::store_room_timeline(&self.inner, &room, &o)?.into())
+        })
+    }
+}
+
+#[napi]
+impl JsStore {
+    /// As `roomTimeline`, on the libuv thread pool; returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<Timeline>")]
+    pub fn room_timeline_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<JsTimeline>> {
+        let args = string_arg(&env, room, "room")
+            .and_then(|room| Ok((room, crate::align::align_options(json_of(&env, options)?)?)));
+        let task = match args {
+            Ok((room, o)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || {
+                    Ok(vap_core::align::store_room_timeline(&store, &room, &o)?.into())
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+}
