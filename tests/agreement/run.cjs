@@ -68,6 +68,8 @@ function runCall(call, rooms, series) {
     }
     case 'defaults':
       return Object.fromEntries(vap.OPTION_SETS.map((n) => [n, vap.optionDefaults(n)]))
+    case 'resolve':
+      return vap.resolveOptions(call.set, o)
     case 'segment': {
       const seg = vap[call.method](series[call.series], o)
       return { breakpoints: seg.breakpoints, penalized_cost: seg.penalized_cost }

@@ -65,6 +65,8 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
         }
     if op == "defaults":
         return {name: vap.option_defaults(name) for name in vap.OPTION_SETS}
+    if op == "resolve":
+        return vap.resolve_options(call["set"], **o)
     if op == "segment":
         f = {"pelt": vap.pelt, "dynp": vap.dynp, "binseg": vap.binseg}[call["method"]]
         seg = f(series[call["series"]], **o)
