@@ -82,6 +82,7 @@ pub use load::{
     LoadReport,
 };
 pub use manifest::{Manifest, ManifestSession, MANIFEST_VERSION};
+pub(crate) use read::{decode_parquet, parquet_row_count};
 pub use read::{read_csv_bytes, read_jsonl_bytes, read_parquet_bytes};
 pub use validate::validate_session;
 pub use write::{parquet_bytes, table_bytes, write_dir, write_dir_encoded};

@@ -100,61 +100,92 @@ pub fn read_jsonl_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encodin
 
 /// Reads Parquet bytes into a raw table.
 pub fn read_parquet_bytes(source: &str, bytes: Vec<u8>) -> Result<RawTable, Vec<Problem>> {
-    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
-    let fail = |e: &dyn std::fmt::Display| {
-        vec![Problem::new(
-            source,
-            None,
-            None,
-            format!("bad Parquet file: {e}"),
-        )]
-    };
-    let len = bytes.len() as u64;
     // Column types come from the Parquet schema alone: the embedded Arrow IPC
-    // schema ("ARROW:schema" metadata) is skipped, because arrow-ipc panics on
-    // a corrupt one (unknown type ids), and every type it could add (time zone
-    // names, dictionaries, large strings) reads the same from the Parquet types.
-    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new_with_options(bytes::Bytes::from(bytes), options)
-            .map_err(|e| fail(&e))?;
-    // The parquet crate asserts (panics) on a column chunk with a negative
-    // offset or size in the footer; refuse such files here instead.
-    for rg in builder.metadata().row_groups() {
-        for c in rg.columns() {
-            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
-            let size = c.compressed_size();
-            if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
-                return Err(fail(&format!(
-                    "column chunk '{}' at offset {start}, {size} bytes, lies outside the file",
-                    c.column_path()
-                )));
-            }
-        }
-    }
-    // Page decoding in the parquet crate still asserts on some corrupt pages
-    // (e.g. an RLE bit width over 32): contain such a panic as a problem.
-    let decoded = crate::error::contain_decoder_panic(|| {
-        let reader = builder.build().map_err(|e| fail(&e))?;
-        let mut batches = Vec::new();
-        for b in reader {
-            batches.push(b.map_err(|e| fail(&e))?);
-        }
-        Ok::<_, Vec<Problem>>(batches)
-    });
-    let batches = match decoded {
-        Ok(res) => res?,
-        Err(panic) => {
-            let msg = crate::error::panic_message(panic.as_ref());
-            return Err(fail(&format!("corrupt data ({msg})")));
-        }
-    };
+    // schema ("ARROW:schema" metadata) is skipped, and every type it could
+    // add (time zone names, dictionaries, large strings) reads the same from
+    // the Parquet types.
+    let batches = decode_parquet(bytes::Bytes::from(bytes), false)
+        .map_err(|m| vec![Problem::new(source, None, None, m)])?;
     let mut problems = Vec::new();
     let raw = table::raw_from_batches(source, &batches, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
     Ok(raw)
+}
+
+/// Decodes a whole Parquet file into record batches (one empty batch with the
+/// schema when it has no rows), or says what is wrong with it: a damaged file
+/// is an error, never a panic. `arrow_schema`: use the embedded Arrow schema
+/// (exact types of tables written by Arrow) when it is readable; a damaged
+/// one is an error too.
+pub(crate) fn decode_parquet(
+    bytes: bytes::Bytes,
+    arrow_schema: bool,
+) -> std::result::Result<Vec<arrow_array::RecordBatch>, String> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
+    let len = bytes.len() as u64;
+    // arrow-ipc panics on a corrupt embedded schema (unknown type ids) and
+    // page decoding in the parquet crate still asserts on some corrupt pages
+    // (e.g. an RLE bit width over 32): contain such a panic as an error.
+    let decoded = crate::error::contain_decoder_panic(|| {
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options)
+            .map_err(|e| fail(&e))?;
+        // The parquet crate asserts (panics) on a column chunk with a negative
+        // offset or size in the footer; refuse such files here instead.
+        for rg in builder.metadata().row_groups() {
+            for c in rg.columns() {
+                let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+                let size = c.compressed_size();
+                if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
+                    return Err(fail(&format!(
+                        "column chunk '{}' at offset {start}, {size} bytes, lies outside the file",
+                        c.column_path()
+                    )));
+                }
+            }
+        }
+        let schema = builder.schema().clone();
+        let reader = builder.build().map_err(|e| fail(&e))?;
+        let mut batches = Vec::new();
+        for b in reader {
+            batches.push(b.map_err(|e| fail(&e))?);
+        }
+        if batches.is_empty() {
+            // Keep the schema of an empty table.
+            batches.push(arrow_array::RecordBatch::new_empty(schema));
+        }
+        Ok(batches)
+    });
+    match decoded {
+        Ok(res) => res,
+        Err(panic) => {
+            let msg = crate::error::panic_message(panic.as_ref());
+            Err(fail(&format!("corrupt data ({msg})")))
+        }
+    }
+}
+
+/// The number of rows a Parquet file's footer records, read without the
+/// embedded Arrow schema (a damaged file is an error, never a panic).
+pub(crate) fn parquet_row_count(path: &Path) -> std::result::Result<usize, String> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let res = crate::error::contain_decoder_panic(|| {
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+            .map(|b| b.metadata().file_metadata().num_rows().max(0) as usize)
+            .map_err(|e| format!("bad Parquet file: {e}"))
+    });
+    match res {
+        Ok(r) => r,
+        Err(panic) => Err(format!(
+            "bad Parquet file: corrupt footer ({})",
+            crate::error::panic_message(panic.as_ref())
+        )),
+    }
 }
 
 /// Reads one table file by its extension (`.csv`, `.jsonl` / `.json` /

@@ -82,11 +82,45 @@ pub(super) fn refuse_foreign_dir(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Why an existing store cannot be written (its lock file can be neither
+/// opened nor created for writing: a read-only mount, no permission), or
+/// None when it can, or when there is no store there yet.
+pub(super) fn read_only_store(root: &Path) -> Option<std::io::ErrorKind> {
+    if !root.join("vap-store.json").is_file() {
+        return None;
+    }
+    match fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join(".lock"))
+    {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            Some(e.kind())
+        }
+        _ => None,
+    }
+}
+
+/// Checks the format and version of `vap-store.json`.
+pub(super) fn check_meta(root: &Path) -> Result<()> {
+    check_or_create_meta_inner(root, false)
+}
+
 /// Checks the format and version of `vap-store.json`, or writes it when the
 /// store is new (the caller holds the exclusive lock).
 pub(super) fn check_or_create_meta(root: &Path) -> Result<()> {
+    check_or_create_meta_inner(root, true)
+}
+
+fn check_or_create_meta_inner(root: &Path, create: bool) -> Result<()> {
     let meta_path = root.join("vap-store.json");
-    if meta_path.is_file() {
+    if meta_path.is_file() || !create {
         let text = fs::read_to_string(&meta_path).map_err(|e| VapError::io(&meta_path, e))?;
         let meta: StoreMeta = serde_json::from_str(&text)
             .map_err(|e| VapError::format(&meta_path, format!("not a vap store file: {e}")))?;

@@ -68,8 +68,9 @@
 //! The on-disk layout and format version (`layout`), the journal, staging
 //! and recovery behind every write (`transaction`), reading sessions and
 //! tables (`read`), imports and replacements (`write`), room models
-//! (`models`) and work files (`work`).
+//! (`models`), work files (`work`) and the integrity check (`check`).
 
+mod check;
 mod layout;
 mod models;
 mod read;
@@ -85,6 +86,7 @@ use crate::error::{Result, VapError};
 use transaction::FaultFn;
 
 pub use crate::ids::check_id;
+pub use check::{Damage, StoreCheck};
 pub use layout::{StoredManifest, STORE_VERSION};
 pub use read::SessionInfo;
 pub use write::{file_digest, import_request, ImportOptions};
@@ -94,6 +96,10 @@ pub use write::{file_digest, import_request, ImportOptions};
 pub struct Store {
     root: PathBuf,
     fault: Option<Arc<FaultFn>>,
+    /// Why the store cannot be written (opened without write access).
+    read_only: Option<std::io::ErrorKind>,
+    /// What [`Store::open`] recovered.
+    recovered: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,23 +110,92 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens the store at `path`, creating it if the directory is missing or
-    /// empty. Finishes or rolls back interrupted imports. A store written by a
-    /// newer vap is refused with [`VapError::Version`].
+    /// empty. Finishes or rolls back interrupted imports (see
+    /// [`Store::recovered`]). A store written by a newer vap is refused with
+    /// [`VapError::Version`].
+    ///
+    /// A store without write access (a read-only mount, another user's files)
+    /// opens for reading: every read works, every write is an I/O error that
+    /// says so ([`Store::read_only`]). Only when an interrupted change needs
+    /// recovering does such a store refuse to open, since its files may be
+    /// halfway through a replace.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let root = path.as_ref().to_path_buf();
-        layout::refuse_foreign_dir(&root)?;
-        fs::create_dir_all(&root).map_err(|e| VapError::io(&root, e))?;
+        match layout::read_only_store(&root) {
+            Some(kind) => Store::open_reader(root, kind),
+            None => Store::open_writer(root),
+        }
+    }
+
+    /// Opens an existing store for reading only, as [`Store::open`] does a
+    /// store without write access: nothing is created, recovered or
+    /// written, and every write is refused. A store that needs recovering
+    /// is refused; one that does not exist is [`VapError::NotFound`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let root = path.as_ref().to_path_buf();
+        if !root.join("vap-store.json").is_file() {
+            return Err(VapError::NotFound(format!(
+                "no vap store at {} (no vap-store.json)",
+                root.display()
+            )));
+        }
+        Store::open_reader(root, std::io::ErrorKind::PermissionDenied)
+    }
+
+    fn open_reader(root: PathBuf, kind: std::io::ErrorKind) -> Result<Store> {
         let store = Store {
             root: root.clone(),
             fault: None,
+            read_only: Some(kind),
+            recovered: Arc::new(Vec::new()),
+        };
+        let _lock = store.lock(false)?;
+        layout::check_meta(&root)?;
+        // Unfinished imports and temporary files are invisible to readers;
+        // a replace halfway through is not.
+        if store.interrupted_replace() {
+            return Err(VapError::io(
+                &root,
+                std::io::Error::new(
+                    kind,
+                    "an interrupted replace needs recovering, which needs write access \
+                     to the store; open it once with write access",
+                ),
+            ));
+        }
+        drop(_lock);
+        Ok(store)
+    }
+
+    fn open_writer(root: PathBuf) -> Result<Store> {
+        layout::refuse_foreign_dir(&root)?;
+        fs::create_dir_all(&root).map_err(|e| VapError::io(&root, e))?;
+        let mut store = Store {
+            root: root.clone(),
+            fault: None,
+            read_only: None,
+            recovered: Arc::new(Vec::new()),
         };
         {
             let _lock = store.lock(true)?;
             layout::check_or_create_meta(&root)?;
             fs::create_dir_all(root.join("rooms")).map_err(|e| VapError::io(&root, e))?;
-            store.recover()?;
+            store.recovered = Arc::new(store.recover()?);
         }
         Ok(store)
+    }
+
+    /// What opening the store recovered from interrupted changes, one line
+    /// each (a replace rolled back or finished, an unfinished import or
+    /// temporary files removed, an unreadable journal); empty when the store
+    /// was clean.
+    pub fn recovered(&self) -> &[String] {
+        &self.recovered
+    }
+
+    /// Whether the store was opened without write access.
+    pub fn read_only(&self) -> bool {
+        self.read_only.is_some()
     }
 
     /// The store's root directory.

@@ -4,7 +4,6 @@
 use std::fs;
 
 use super::layout::id_arg;
-use super::transaction::write_atomic;
 use super::Store;
 use crate::error::{Result, VapError};
 
@@ -24,8 +23,11 @@ impl Store {
         }
         let dir = rd.join("models");
         fs::create_dir_all(&dir).map_err(|e| VapError::io(&dir, e))?;
-        self.step("save_model", &dir)?;
-        write_atomic(&dir.join(format!("{name}.json")), json.as_bytes())
+        self.write_atomic(
+            "save_model",
+            &dir.join(format!("{name}.json")),
+            json.as_bytes(),
+        )
     }
 
     /// Reads a model document saved by [`Store::save_model`].

@@ -30,6 +30,12 @@ pub struct SessionInfo {
     pub rows: BTreeMap<String, usize>,
     /// Derived tables present (every `<name>.parquet` that is not a core table).
     pub derived: Vec<String>,
+    /// What could not be read while listing, one line per file (an
+    /// unreadable manifest, a table file whose footer is damaged); empty for
+    /// a sound session. A session whose manifest cannot be read is listed
+    /// under its directory name with `start_ms` and `end_ms` 0.
+    /// [`Store::check`] reads every file whole.
+    pub damage: Vec<String>,
 }
 
 impl Store {
@@ -76,20 +82,38 @@ impl Store {
                 continue;
             };
             for e in entries.flatten() {
-                let mp = e.path().join("manifest.json");
-                if !mp.is_file() {
+                let dir = e.path();
+                let mp = dir.join("manifest.json");
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with('.') || !mp.is_file() {
                     continue;
                 }
-                let m = self.read_manifest_at(&mp)?;
-                let (rows, derived) = table_files(&e.path())?;
-                out.push(SessionInfo {
-                    room_id: r.clone(),
-                    session_id: m.manifest.session.id.clone(),
-                    start_ms: m.manifest.session.start_ms,
-                    end_ms: m.manifest.session.end_ms,
-                    rows,
-                    derived,
-                });
+                // One damaged session is reported in its entry; the rest list.
+                let (rows, derived, mut damage) = table_files(&dir);
+                let info = match self.read_manifest_at(&mp) {
+                    Ok(m) => SessionInfo {
+                        room_id: r.clone(),
+                        session_id: m.manifest.session.id.clone(),
+                        start_ms: m.manifest.session.start_ms,
+                        end_ms: m.manifest.session.end_ms,
+                        rows,
+                        derived,
+                        damage,
+                    },
+                    Err(err) => {
+                        damage.insert(0, err.to_string());
+                        SessionInfo {
+                            room_id: r.clone(),
+                            session_id: name,
+                            start_ms: 0,
+                            end_ms: 0,
+                            rows,
+                            derived,
+                            damage,
+                        }
+                    }
+                };
+                out.push(info);
             }
         }
         out.sort_by(|a, b| {
@@ -98,7 +122,7 @@ impl Store {
         Ok(out)
     }
 
-    fn read_manifest_at(&self, mp: &Path) -> Result<StoredManifest> {
+    pub(super) fn read_manifest_at(&self, mp: &Path) -> Result<StoredManifest> {
         let text = fs::read_to_string(mp).map_err(|e| VapError::io(mp, e))?;
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| VapError::format(mp, e.to_string()))?;
@@ -158,6 +182,15 @@ impl Store {
                 continue;
             };
             let p = dir.join(file);
+            if !fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
+                return Err(VapError::format(
+                    &p,
+                    format!(
+                        "table '{}' named by the manifest is missing or not a regular file",
+                        t.as_str()
+                    ),
+                ));
+            }
             let bytes = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
             match ingest::read_parquet_bytes(&p.display().to_string(), bytes) {
                 Ok(raw) => raws.push((t, raw)),
@@ -209,30 +242,23 @@ impl Store {
     }
 }
 
-fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {
-    let f = fs::File::open(p).map_err(|e| VapError::io(p, e))?;
-    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|e| VapError::format(p, e.to_string()))?;
-    let schema = builder.schema().clone();
-    let reader = builder
-        .build()
-        .map_err(|e| VapError::format(p, e.to_string()))?;
-    let mut batches = reader
-        .map(|b| b.map_err(|e| VapError::format(p, e.to_string())))
-        .collect::<Result<Vec<_>>>()?;
-    if batches.is_empty() {
-        // Keep the schema of an empty table.
-        batches.push(RecordBatch::new_empty(schema));
-    }
-    Ok(batches)
+pub(super) fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {
+    let bytes = fs::read(p).map_err(|e| VapError::io(p, e))?;
+    ingest::decode_parquet(bytes::Bytes::from(bytes), true).map_err(|m| VapError::format(p, m))
 }
 
-/// Row counts of every table file of a session directory, and the derived ones.
-fn table_files(dir: &Path) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
+/// Row counts of every table file of a session directory, the derived ones,
+/// and one line for each file whose footer cannot be read.
+pub(super) fn table_files(dir: &Path) -> (BTreeMap<String, usize>, Vec<String>, Vec<String>) {
     let mut rows = BTreeMap::new();
     let mut derived = Vec::new();
-    for e in fs::read_dir(dir).map_err(|e| VapError::io(dir, e))? {
-        let p = e.map_err(|e| VapError::io(dir, e))?.path();
+    let mut damage = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => return (rows, derived, vec![format!("{}: {e}", dir.display())]),
+    };
+    for e in entries.flatten() {
+        let p = e.path();
         let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
@@ -242,17 +268,17 @@ fn table_files(dir: &Path) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
         if stem.starts_with('.') {
             continue;
         }
-        let f = fs::File::open(&p).map_err(|e| VapError::io(&p, e))?;
-        let n = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .map_err(|e| VapError::format(&p, e.to_string()))?
-            .metadata()
-            .file_metadata()
-            .num_rows();
-        rows.insert(stem.to_string(), n.max(0) as usize);
         if TableName::parse(stem).is_none() {
             derived.push(stem.to_string());
         }
+        match ingest::parquet_row_count(&p) {
+            Ok(n) => {
+                rows.insert(stem.to_string(), n);
+            }
+            Err(m) => damage.push(format!("{}: {m}", p.display())),
+        }
     }
     derived.sort();
-    Ok((rows, derived))
+    damage.sort();
+    (rows, derived, damage)
 }

@@ -46,17 +46,29 @@ pub(super) fn sync_dir(p: &Path) {
     }
 }
 
-pub(super) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-/// Writes a file atomically: aside, synced, then renamed over the target.
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file atomically: aside, synced, then renamed over the target. The
+/// file written aside is removed when any step fails. `fault` (the store's
+/// injector, or none) runs once the file aside holds half of `bytes`, so that
+/// an injected failure leaves a torn file, as a disk filling up would.
+fn write_aside_and_rename(
+    path: &Path,
+    bytes: &[u8],
+    fault: &dyn Fn() -> std::io::Result<()>,
+) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", txid()));
-    write_synced(&tmp, bytes).map_err(|e| VapError::io(&tmp, e))?;
+    let written = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        let half = bytes.len() / 2;
+        f.write_all(&bytes[..half])?;
+        fault()?;
+        f.write_all(&bytes[half..])?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(VapError::io(&tmp, e));
+    }
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         VapError::io(path, e)
@@ -65,6 +77,11 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         sync_dir(p);
     }
     Ok(())
+}
+
+/// [`Store::write_atomic`] before there is a store (its meta file).
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_aside_and_rename(path, bytes, &|| Ok(()))
 }
 
 impl Store {
@@ -81,15 +98,63 @@ impl Store {
     }
 
     pub(super) fn step(&self, name: &str, path: &Path) -> Result<()> {
-        if let Some(f) = &self.fault {
-            f(name).map_err(|e| VapError::io(path, e))?;
-        }
-        Ok(())
+        self.fault_at(name).map_err(|e| VapError::io(path, e))
     }
 
-    /// Takes the store's advisory lock (exclusive for writers); released on drop.
-    pub(super) fn lock(&self, exclusive: bool) -> Result<fs::File> {
+    fn fault_at(&self, name: &str) -> std::io::Result<()> {
+        match &self.fault {
+            Some(f) => f(name),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a new file whole and syncs it (write step `step`). An injected
+    /// failure strikes with half the bytes written, as a full disk would.
+    pub(super) fn write_file(&self, step: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+        let written = (|| {
+            let mut f = fs::File::create(path)?;
+            let half = bytes.len() / 2;
+            f.write_all(&bytes[..half])?;
+            self.fault_at(step)?;
+            f.write_all(&bytes[half..])?;
+            f.sync_all()
+        })();
+        written.map_err(|e| VapError::io(path, e))
+    }
+
+    /// Replaces one file atomically (write step `step`): written aside, synced
+    /// and renamed over `path`. On failure nothing is left behind and `path`
+    /// is as it was.
+    pub(super) fn write_atomic(&self, step: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+        write_aside_and_rename(path, bytes, &|| self.fault_at(step))
+    }
+
+    /// Takes the store's advisory lock (exclusive for writers); released on
+    /// drop. A store opened without write access shares the lock file when
+    /// there is one (none can be created) and refuses writers with an I/O
+    /// error saying so.
+    pub(super) fn lock(&self, exclusive: bool) -> Result<Option<fs::File>> {
         let p = self.root.join(".lock");
+        if let Some(kind) = self.read_only {
+            if exclusive {
+                return Err(VapError::io(
+                    &self.root,
+                    std::io::Error::new(
+                        kind,
+                        "the store was opened without write access: imports, replacements, \
+                         deletions and saves need it",
+                    ),
+                ));
+            }
+            // A lock file someone else created can still be shared-locked.
+            return match fs::File::open(&p) {
+                Ok(f) => {
+                    f.lock_shared().map_err(|e| VapError::io(&p, e))?;
+                    Ok(Some(f))
+                }
+                Err(_) => Ok(None),
+            };
+        }
         let f = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -98,7 +163,7 @@ impl Store {
             .open(&p)
             .map_err(|e| VapError::io(&p, e))?;
         if exclusive { f.lock() } else { f.lock_shared() }.map_err(|e| VapError::io(&p, e))?;
-        Ok(f)
+        Ok(Some(f))
     }
 
     /// Removes the housekeeping directories when they are empty.
@@ -108,30 +173,84 @@ impl Store {
         }
     }
 
-    pub(super) fn recover(&self) -> Result<()> {
+    /// Whether a replace was interrupted (a journal entry is left).
+    pub(super) fn interrupted_replace(&self) -> bool {
+        fs::read_dir(self.root.join(".journal"))
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Finishes or rolls back interrupted changes and removes their leftovers;
+    /// returns one line per thing it did.
+    pub(super) fn recover(&self) -> Result<Vec<String>> {
+        let mut notes = Vec::new();
         let jdir = self.root.join(".journal");
         if jdir.is_dir() {
+            let mut entries = Vec::new();
             for entry in fs::read_dir(&jdir).map_err(|e| VapError::io(&jdir, e))? {
-                let p = entry.map_err(|e| VapError::io(&jdir, e))?.path();
-                let text = fs::read_to_string(&p).map_err(|e| VapError::io(&p, e))?;
-                // A journal is written whole before anything moves; one that does
-                // not parse means the store was damaged from outside: stop rather
-                // than throw away the backup it may point to.
-                let j: Journal = serde_json::from_str(&text).map_err(|e| {
-                    VapError::format(
-                        &p,
-                        format!(
-                            "unreadable store journal ({e}); the backup it names is kept in .trash"
-                        ),
-                    )
-                })?;
-                let target = self.root.join(&j.target);
-                let backup = self.root.join(&j.backup);
-                if !target.exists() && backup.exists() {
-                    // Interrupted before the commit rename: restore the old session.
-                    fs::rename(&backup, &target).map_err(|e| VapError::io(&target, e))?;
+                entries.push(entry.map_err(|e| VapError::io(&jdir, e))?.path());
+            }
+            entries.sort();
+            for p in entries {
+                let Some(tx) = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .filter(|n| !n.starts_with('.'))
+                else {
+                    // A journal being written aside when the process stopped:
+                    // nothing had moved yet.
+                    continue;
+                };
+                let backup_of_tx = self.root.join(".trash").join(tx);
+                let text = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
+                let (target, backup) = match serde_json::from_slice::<Journal>(&text) {
+                    Ok(j) => (Some(self.root.join(&j.target)), self.root.join(&j.backup)),
+                    Err(e) => {
+                        // Journals are written aside and renamed, so a torn one
+                        // was damaged from outside (or by an older vap). The
+                        // backup it would name is `.trash/<tx>`, and the
+                        // session it holds names its own place.
+                        let target = self.target_of_backup(&backup_of_tx);
+                        notes.push(format!(
+                            "journal {} was unreadable ({e}); {}",
+                            p.display(),
+                            if target.is_some() {
+                                "its backup was used to finish the recovery"
+                            } else {
+                                "nothing had been committed under it"
+                            }
+                        ));
+                        (target, backup_of_tx)
+                    }
+                };
+                if let Some(target) = target {
+                    let rel = target.strip_prefix(&self.root).unwrap_or(&target);
+                    if !target.exists() && backup.exists() {
+                        // Interrupted before the commit rename: restore the old session.
+                        fs::rename(&backup, &target).map_err(|e| VapError::io(&target, e))?;
+                        notes.push(format!(
+                            "rolled back an interrupted replace of {}",
+                            rel.display()
+                        ));
+                    } else if backup.exists() {
+                        notes.push(format!(
+                            "finished an interrupted replace of {}",
+                            rel.display()
+                        ));
+                    }
                 }
                 fs::remove_file(&p).map_err(|e| VapError::io(&p, e))?;
+            }
+        }
+        let staging = self.root.join(".staging");
+        if let Ok(rd) = fs::read_dir(&staging) {
+            let n = rd.count();
+            if n > 0 {
+                notes.push(format!("removed {n} unfinished import(s) from .staging"));
             }
         }
         for d in [".staging", ".trash", ".journal"] {
@@ -141,17 +260,38 @@ impl Store {
             }
         }
         // Leftover temporary files of atomic single-file writes.
+        let mut tmp = remove_tmp_files(&self.root);
         if let Ok(rooms) = fs::read_dir(self.rooms_dir()) {
             for r in rooms.flatten() {
-                remove_tmp_files(&r.path());
+                tmp += remove_tmp_files(&r.path());
+                tmp += remove_tmp_files(&r.path().join("models"));
                 if let Ok(sessions) = fs::read_dir(r.path().join("sessions")) {
                     for s in sessions.flatten() {
-                        remove_tmp_files(&s.path());
+                        tmp += remove_tmp_files(&s.path());
+                        if let Ok(areas) = fs::read_dir(s.path().join("work")) {
+                            for a in areas.flatten() {
+                                tmp += remove_tmp_files(&a.path());
+                            }
+                        }
                     }
                 }
             }
         }
-        Ok(())
+        if tmp > 0 {
+            notes.push(format!(
+                "removed {tmp} temporary file(s) of interrupted writes"
+            ));
+        }
+        Ok(notes)
+    }
+
+    /// Where a session backed up in `.trash/<tx>` belongs, from its manifest.
+    fn target_of_backup(&self, backup: &Path) -> Option<PathBuf> {
+        let text = fs::read(backup.join("manifest.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+        let room = v.pointer("/room/id")?.as_str()?;
+        let session = v.pointer("/session/id")?.as_str()?;
+        self.session_dir(room, session).ok()
     }
 
     /// Moves `staged` to `target`, replacing an existing target through the
@@ -176,10 +316,12 @@ impl Store {
             backup: rel(&backup),
         };
         let jp = jdir.join(format!("{tx}.json"));
-        self.step("journal", &jp)?;
-        write_synced(&jp, &serde_json::to_vec(&journal).expect("serialisable"))
-            .map_err(|e| VapError::io(&jp, e))?;
-        sync_dir(&jdir);
+        // Written aside and renamed: the journal is whole or absent.
+        self.write_atomic(
+            "journal",
+            &jp,
+            &serde_json::to_vec(&journal).expect("serialisable"),
+        )?;
         let undo = |e: VapError| -> VapError {
             if !target.exists() && backup.exists() {
                 let _ = fs::rename(&backup, target);
@@ -225,14 +367,19 @@ impl Store {
     }
 }
 
-fn remove_tmp_files(dir: &Path) {
+/// Removes the temporary files of interrupted atomic writes in `dir`;
+/// returns how many.
+fn remove_tmp_files(dir: &Path) -> usize {
+    let mut n = 0;
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            if n.starts_with('.') && n.contains(".tmp-") {
-                let _ = fs::remove_file(e.path());
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.contains(".tmp-") && fs::remove_file(e.path()).is_ok()
+            {
+                n += 1;
             }
         }
     }
+    n
 }

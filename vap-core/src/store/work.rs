@@ -5,7 +5,6 @@
 use std::fs;
 
 use super::layout::id_arg;
-use super::transaction::write_atomic;
 use super::Store;
 use crate::error::{Result, VapError};
 
@@ -28,8 +27,7 @@ impl Store {
         let dir = self.session_dir(room, session)?.join("work").join(area);
         fs::create_dir_all(&dir).map_err(|e| VapError::io(&dir, e))?;
         let p = dir.join(name);
-        self.step(&format!("work:{area}"), &p)?;
-        write_atomic(&p, bytes)
+        self.write_atomic(&format!("work:{area}"), &p, bytes)
     }
 
     /// The work files of one area of a session, `(name, bytes)` sorted by name
