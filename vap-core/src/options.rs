@@ -110,13 +110,61 @@ pub trait Options: Serialize + DeserializeOwned + Default {
 pub fn deserialize<T: DeserializeOwned>(what: &str, v: Value) -> Result<T> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let inner = with_suggestion(e.into_inner().to_string());
         if path.is_empty() || path == "." {
             VapError::InvalidArgument(format!("{what}: {inner}"))
         } else {
             VapError::InvalidArgument(format!("{what}: option '{path}': {inner}"))
         }
     })
+}
+
+/// Adds the closest known name to serde's "unknown field `x`, expected one
+/// of `a`, `b`" (a typo such as `timzone` gets "did you mean `timezone`?");
+/// other messages come back unchanged.
+///
+/// ```
+/// use vap_core::options::with_suggestion;
+/// let m = with_suggestion(
+///     "unknown field `timzone`, expected one of `id`, `timezone`, `title`".into(),
+/// );
+/// assert!(m.ends_with("did you mean `timezone`?"), "{m}");
+/// ```
+pub fn with_suggestion(message: String) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((unknown, known)) = rest.split_once('`') else {
+        return message;
+    };
+    let best = known
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (edit_distance(unknown, k), k))
+        .min();
+    match best {
+        Some((d, k)) if d <= 2.max(unknown.chars().count() / 3) => {
+            format!("{message}; did you mean `{k}`?")
+        }
+        _ => message,
+    }
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// `minDuration` → `min_duration`, `l1Ratio` → `l1_ratio`, `timeOfDay` →

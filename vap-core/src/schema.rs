@@ -32,6 +32,7 @@ pub type Ms = i64;
 
 /// A live room (直播间): the account a brand streams from, day after day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Room {
     /// Stable id; also the room's directory name in a [`crate::store::Store`].
     pub id: String,
@@ -44,6 +45,7 @@ pub struct Room {
 
 /// A recording of (part of) a session, referenced rather than copied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VideoRef {
     /// Path of the recording file as given by the user (absolute, or relative to
     /// the session directory it was imported from).
@@ -303,6 +305,7 @@ pub enum MetricKind {
 
 /// Declaration of a metric series: its name, kind and unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetricDecl {
     /// Series name ("entries", "online_viewers", "gmv").
     pub name: String,

@@ -73,8 +73,26 @@ pub enum Encoding {
 
 /// Decodes bytes as UTF-8 when they are valid UTF-8 (BOM dropped), otherwise as
 /// GB18030. Returns the text and the encoding used, or an error message when
-/// neither decodes cleanly.
+/// neither decodes cleanly, naming the encodings tried: bytes that are not
+/// text (a NUL byte: binary data, UTF-16), and GB18030 that only decodes by
+/// accident, the way Latin-1 or Windows-1252 text does ("Crème" reads as
+/// two rare ideographs), are refused rather than turned into mojibake.
+///
+/// ```
+/// use vap_core::text::decode;
+/// // "Crème brûlée" in Latin-1 is not read as GB18030.
+/// let e = decode(b"name\nCr\xe8me br\xfbl\xe9e\n").unwrap_err();
+/// assert!(e.contains("Latin-1") && e.contains("GB18030"), "{e}");
+/// assert!(decode(b"\0\0\0\0").unwrap_err().contains("NUL"));
+/// ```
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+    if let Some(at) = memchr_nul(bytes) {
+        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+        return Err(format!(
+            "a NUL byte at offset {at} (line {line}): binary data or UTF-16, not text in a \
+             supported encoding (tried UTF-8 and GB18030)"
+        ));
+    }
     if let Some(body) = bytes.strip_prefix(b"\x84\x31\x95\x33") {
         // GB18030's own byte-order mark.
         let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
@@ -86,18 +104,63 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
     match std::str::from_utf8(body) {
         Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
         Err(utf8_err) => {
+            let at = utf8_err.valid_up_to();
+            let line = 1 + body[..at].iter().filter(|b| **b == b'\n').count();
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
             if had_errors {
-                let at = utf8_err.valid_up_to();
-                let line = 1 + body[..at].iter().filter(|b| **b == b'\n').count();
-                Err(format!(
+                return Err(format!(
                     "neither UTF-8 (invalid byte at offset {at}, line {line}) nor GB18030: the file is not text in a supported encoding"
-                ))
-            } else {
-                Ok((text.into_owned(), Encoding::Gb18030))
+                ));
             }
+            if let Some(why) = accidental_gb18030(body) {
+                return Err(format!(
+                    "not UTF-8 (invalid byte 0x{:02X} at offset {at}, line {line}), and it only \
+                     decodes as GB18030 by accident ({why}): it looks like Latin-1 or \
+                     Windows-1252; save it as UTF-8 (encodings tried: UTF-8, GB18030)",
+                    body[at]
+                ));
+            }
+            Ok((text.into_owned(), Encoding::Gb18030))
         }
     }
+}
+
+fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == 0)
+}
+
+/// Why bytes that decode as GB18030 are more likely Latin-1 / Windows-1252:
+/// Chinese text is almost all in the GB2312 block (both bytes 0xA1-0xFE),
+/// while an accented Latin letter (0xC0-0xFF) followed by an ASCII letter
+/// pairs into a rare GBK extension character. None when most pairs are GB2312.
+fn accidental_gb18030(body: &[u8]) -> Option<String> {
+    let (mut pairs, mut gb2312, mut latin_like) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        if i + 1 < body.len() && (0x30..=0x39).contains(&body[i + 1]) {
+            i += 4; // a four-byte sequence
+            continue;
+        }
+        let Some(&t) = body.get(i + 1) else { break };
+        pairs += 1;
+        if (0xA1..=0xF7).contains(&b) && (0xA1..=0xFE).contains(&t) {
+            gb2312 += 1;
+        } else if b >= 0xC0 && t.is_ascii_alphabetic() {
+            latin_like += 1;
+        }
+        i += 2;
+    }
+    (pairs > 0 && latin_like * 2 > pairs && gb2312 * 2 < pairs).then(|| {
+        format!(
+            "{latin_like} of its {pairs} two-byte characters are an accented letter and an \
+             ASCII letter read together, {gb2312} are common Chinese"
+        )
+    })
 }
 
 /// Encodes text for writing in `encoding`.
@@ -170,4 +233,81 @@ mod tests {
             ("id,名字".to_string(), Encoding::Gb18030)
         );
     }
+}
+
+/// Parses one JSON value, refusing an object that names a key twice (at any
+/// depth): `serde_json` would keep the last value silently, and which one
+/// the writer meant cannot be told.
+///
+/// ```
+/// use vap_core::text::parse_json_strict;
+/// assert!(parse_json_strict(r#"{"a": 1, "b": [{"c": 2}]}"#).is_ok());
+/// let e = parse_json_strict(r#"{"amount": 1, "amount": 2}"#).unwrap_err();
+/// assert!(e.contains("'amount'"), "{e}");
+/// ```
+pub fn parse_json_strict(text: &str) -> Result<serde_json::Value, String> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    struct Strict;
+
+    impl<'de> DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(Strict)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(Strict)? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(k) = map.next_key::<String>()? {
+                let v = map.next_value_seed(Strict)?;
+                if out.insert(k.clone(), v).is_some() {
+                    return Err(A::Error::custom(format!("the key '{k}' appears twice")));
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict.deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(v)
 }

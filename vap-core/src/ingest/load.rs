@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::{read_manifest, Manifest};
 use super::read::read_table_file;
-use super::validate::{check_header, check_tables};
+use super::validate::{check_header, check_tables, warnings};
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
 use crate::schema::{MetricKind, Room, Session, SessionData};
@@ -25,18 +25,106 @@ pub struct LoadReport {
     /// Cumulative metrics differenced into flows, with the number of counter
     /// resets detected in each.
     pub differenced: Vec<(String, usize)>,
+    /// What was accepted but looks wrong (a refund of an order this session
+    /// did not take, ...), each naming its file, row and field.
+    #[serde(default)]
+    pub warnings: Vec<Problem>,
 }
 
 /// The file of table `t`: the one the manifest names, or the first of
-/// `<table>.csv`, `.jsonl`, `.json`, `.parquet` present.
-fn find_table_file(dir: &Path, manifest: &Manifest, t: TableName) -> Option<PathBuf> {
+/// `<table>.csv`, `.jsonl`, `.json`, `.parquet` present (any entry of that
+/// name counts as present: a directory or a dangling link there is reported,
+/// not skipped). Returns the path and the name problems call it by.
+fn find_table_file(
+    dir: &Path,
+    manifest: &Manifest,
+    t: TableName,
+) -> Result<Option<(PathBuf, String)>, Problem> {
     if let Some(rel) = manifest.tables.get(t.as_str()) {
-        return Some(dir.join(rel));
+        let relp = Path::new(rel);
+        if relp.is_absolute()
+            || relp
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        {
+            return Err(Problem::new(
+                "manifest.json",
+                None,
+                Some(&format!("tables.{}", t.as_str())),
+                format!(
+                    "'{rel}' is not a path inside the session directory (absolute paths and '..' are refused)"
+                ),
+            ));
+        }
+        return Ok(Some((dir.join(relp), rel.clone())));
     }
-    ["csv", "jsonl", "json", "parquet"]
+    Ok(["csv", "jsonl", "json", "parquet"]
         .iter()
-        .map(|ext| dir.join(format!("{}.{ext}", t.as_str())))
-        .find(|p| p.is_file())
+        .map(|ext| format!("{}.{ext}", t.as_str()))
+        .find(|name| fs::symlink_metadata(dir.join(name)).is_ok())
+        .map(|name| (dir.join(&name), name)))
+}
+
+/// Reads a table file that must be a regular file inside `dir` (symlinks
+/// resolved): anything else (a directory, a FIFO, a device, a dangling link
+/// or a loop, a link out of the directory) is a problem, and is never opened
+/// in a way that could block.
+fn read_table_bytes(dir: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Problem> {
+    let problem = |m: String| Problem::new(name, None, None, m);
+    let real = fs::canonicalize(path).map_err(|e| {
+        problem(format!(
+            "cannot be resolved ({e}): a dangling link, a link loop or a missing file"
+        ))
+    })?;
+    let real_dir = fs::canonicalize(dir).map_err(|e| problem(format!("{}: {e}", dir.display())))?;
+    if !real.starts_with(&real_dir) {
+        return Err(problem(format!(
+            "resolves to {}, outside the session directory",
+            real.display()
+        )));
+    }
+    let kind = |m: &fs::Metadata| {
+        let ft = m.file_type();
+        if ft.is_dir() {
+            "a directory"
+        } else {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::FileTypeExt;
+                if ft.is_fifo() {
+                    return "a FIFO (named pipe)";
+                }
+                if ft.is_char_device() || ft.is_block_device() {
+                    return "a device";
+                }
+                if ft.is_socket() {
+                    return "a socket";
+                }
+            }
+            "not a regular file"
+        }
+    };
+    let meta = fs::metadata(&real).map_err(|e| problem(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(problem(format!("is {}, not a regular file", kind(&meta))));
+    }
+    // Opened without blocking (a FIFO swapped in since the check above cannot
+    // hang the open), then checked again on the open handle.
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut f = opts.open(&real).map_err(|e| problem(e.to_string()))?;
+    let meta = f.metadata().map_err(|e| problem(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(problem(format!("is {}, not a regular file", kind(&meta))));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| problem(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Loads a session directory (see the module docs for the layout).
@@ -47,15 +135,21 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     let mut problems = Vec::new();
     let mut raws = Vec::new();
     for t in TableName::ALL {
-        let Some(path) = find_table_file(dir, &manifest, t) else {
-            continue;
+        let (path, name) = match find_table_file(dir, &manifest, t) {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
         };
-        let name = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let bytes = fs::read(&path).map_err(|e| VapError::io(&path, e))?;
+        let bytes = match read_table_bytes(dir, &path, &name) {
+            Ok(b) => b,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
         match read_table_file(&name, &path, bytes) {
             Ok((raw, enc)) => {
                 report.files.push((name, enc));
@@ -67,6 +161,7 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     let (data, rep2) = build(manifest, raws, opts, problems)?;
     report.sorted = rep2.sorted;
     report.differenced = rep2.differenced;
+    report.warnings = rep2.warnings;
     Ok((data, report))
 }
 
@@ -155,6 +250,7 @@ fn build(
     if !problems.is_empty() {
         return Err(VapError::Validation(problems));
     }
+    report.warnings = warnings(&tables, &origins);
 
     let mut data = SessionData::new(room, session);
     data.metrics = manifest.metrics.clone();

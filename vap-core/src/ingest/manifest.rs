@@ -14,8 +14,10 @@ use crate::text;
 /// Newest manifest format this version reads and writes.
 pub const MANIFEST_VERSION: u32 = 1;
 
-/// The manifest of a session directory.
+/// The manifest of a session directory. Unknown keys are refused (with the
+/// closest known one suggested), as are keys given twice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Format version; a manifest newer than [`MANIFEST_VERSION`] is refused.
     pub vap_format: u32,
@@ -33,6 +35,7 @@ pub struct Manifest {
 
 /// The session entry of a manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestSession {
     /// Session id.
     pub id: String,
@@ -78,9 +81,23 @@ impl Manifest {
         }
     }
 
-    /// Parses manifest JSON, checking its version.
+    /// Parses manifest JSON, checking its version. A type error names the
+    /// field (`session.start_ms`) and the line and column; an unknown key is
+    /// refused with the closest known one suggested (`timzone` → `timezone`);
+    /// a key given twice is refused.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use vap_core::ingest::Manifest;
+    /// let e = Manifest::from_json(Path::new("manifest.json"), r#"{"vap_format": 1,
+    ///     "room": {"id": "r", "name": "R"},
+    ///     "session": {"id": "s", "start_ms": 0, "end_ms": 1000, "timzone": "Asia/Shanghai"}}"#)
+    ///     .unwrap_err();
+    /// assert!(e.to_string().contains("session: unknown field `timzone`"), "{e}");
+    /// assert!(e.to_string().contains("did you mean `timezone`?"), "{e}");
+    /// ```
     pub fn from_json(source: &Path, json: &str) -> Result<Manifest> {
-        let value: serde_json::Value = serde_json::from_str(json)
+        let value = text::parse_json_strict(json)
             .map_err(|e| VapError::format(source, format!("not valid JSON: {e}")))?;
         let version = value
             .get("vap_format")
@@ -93,8 +110,18 @@ impl Manifest {
                 supported: MANIFEST_VERSION,
             });
         }
-        serde_json::from_value(value)
-            .map_err(|e| VapError::format(source, format!("invalid manifest: {e}")))
+        // From the text, so that errors carry the line and column too.
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = crate::options::with_suggestion(e.into_inner().to_string());
+            let at = if path.is_empty() || path == "." {
+                String::new()
+            } else {
+                format!("{path}: ")
+            };
+            VapError::format(source, format!("invalid manifest: {at}{inner}"))
+        })
     }
 
     /// The manifest of in-memory tables (`vap.from_tables`, `vap.fromTables`):

@@ -28,6 +28,21 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encoding)
         .map(|h| h.trim().to_string())
         .collect::<Vec<_>>();
     let mut problems = Vec::new();
+    // A column named twice: which one is meant cannot be guessed.
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(j) = headers[..i].iter().position(|x| x == h) {
+            problems.push(Problem::new(
+                source,
+                None,
+                Some(h),
+                format!(
+                    "column '{h}' appears twice in the header (columns {} and {})",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         match rec {
@@ -81,7 +96,7 @@ pub fn read_jsonl_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encodin
     let mut values = Vec::new();
     // Rows are numbered among non-blank lines, as for every other problem.
     for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-        match serde_json::from_str::<serde_json::Value>(line) {
+        match text::parse_json_strict(line) {
             Ok(v) => values.push(v),
             Err(e) => problems.push(Problem::new(
                 source,

@@ -128,7 +128,25 @@ fn check_session_bounds(session: &Session, problems: &mut Vec<Problem>) {
             ),
         ));
     }
+    if session.timezone.parse::<chrono_tz::Tz>().is_err() {
+        problems.push(Problem::new(
+            m,
+            None,
+            Some("session.timezone"),
+            format!(
+                "'{}' is not an IANA time zone (such as 'Asia/Shanghai' or 'UTC')",
+                session.timezone
+            ),
+        ));
+    }
 }
+
+/// The largest money amount (a price, an order's amount) accepted: sums of
+/// billions of such values stay exact enough and finite.
+pub const MAX_AMOUNT: f64 = 1e12;
+
+/// The largest metric value accepted, in absolute value.
+pub const MAX_METRIC_VALUE: f64 = 1e15;
 
 /// No metric is declared twice.
 fn check_metric_decls(metrics: &[MetricDecl], problems: &mut Vec<Problem>) {
@@ -341,7 +359,7 @@ fn check_duplicate_ids(c: &mut Checks<'_>, t: &View<'_>) {
     );
 }
 
-/// No product has a negative price.
+/// No product has a negative or implausibly large price.
 fn check_prices(c: &mut Checks<'_>, products: &[Product]) {
     for (i, p) in products.iter().enumerate() {
         if p.price < 0.0 {
@@ -350,6 +368,13 @@ fn check_prices(c: &mut Checks<'_>, products: &[Product]) {
                 i,
                 "price",
                 format!("negative price {}", p.price),
+            );
+        } else if !(p.price <= MAX_AMOUNT) {
+            c.push(
+                TableName::Products,
+                i,
+                "price",
+                format!("price {} is above the largest accepted, {MAX_AMOUNT:e}", p.price),
             );
         }
     }
@@ -391,13 +416,58 @@ fn check_comments(c: &mut Checks<'_>, comments: &[Comment]) {
     }
 }
 
-/// Orders name known products and have good times.
+/// Orders name known products, have good times and amounts that are not
+/// negative and not implausibly large (sums must stay finite).
 fn check_orders(c: &mut Checks<'_>, orders: &[Order], products: &HashSet<&str>) {
     for (i, o) in orders.iter().enumerate() {
         let t = TableName::Orders;
         c.known(t, i, "product_id", &o.product_id, products, "product");
         c.time(t, i, "ts_ms", o.ts_ms);
+        if o.amount < 0.0 {
+            c.push(t, i, "amount", format!("negative amount {}", o.amount));
+        } else if !(o.amount <= MAX_AMOUNT) {
+            c.push(
+                t,
+                i,
+                "amount",
+                format!(
+                    "amount {} is above the largest accepted, {MAX_AMOUNT:e}",
+                    o.amount
+                ),
+            );
+        }
     }
+}
+
+/// What loading accepts but reports: a refund whose order was not paid in
+/// this session (it may have been paid in an earlier one, so it is kept; it
+/// lowers net GMV without a payment to match).
+pub(super) fn warnings(tables: &Tables, origins: &Origins) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let paid: HashSet<&str> = tables
+        .orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::Paid)
+        .map(|o| o.id.as_str())
+        .collect();
+    for (i, o) in tables.orders.iter().enumerate() {
+        if o.status == OrderStatus::Refunded && !paid.contains(o.id.as_str()) {
+            let (file, row) = match origins.by_table.get(&TableName::Orders).and_then(|v| v.get(i)) {
+                Some((src, row)) => (src.to_string(), Some(*row)),
+                None => ("orders".to_string(), Some(i + 1)),
+            };
+            out.push(Problem::new(
+                file,
+                row,
+                Some("id"),
+                format!(
+                    "refund of order '{}', which has no payment in this session: it lowers net GMV by {} without a payment to match",
+                    o.id, o.amount
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// Utterances are good intervals.
@@ -408,7 +478,7 @@ fn check_utterances(c: &mut Checks<'_>, utterances: &[Utterance]) {
 }
 
 /// Samples are of declared metrics (reported once per metric, at its first
-/// row), flows and cumulative counters are not negative, and times are good.
+/// row), no value is negative or implausibly large, and times are good.
 fn check_metric_samples(c: &mut Checks<'_>, samples: &[MetricSample], decls: &[MetricDecl]) {
     let declared: HashMap<&str, MetricKind> =
         decls.iter().map(|d| (d.name.as_str(), d.kind)).collect();
@@ -426,6 +496,24 @@ fn check_metric_samples(c: &mut Checks<'_>, samples: &[MetricSample], decls: &[M
                 ),
             ),
             None => {}
+            _ if !(s.value.abs() <= MAX_METRIC_VALUE) => c.push(
+                t,
+                i,
+                "value",
+                format!(
+                    "value {} of metric '{}' is beyond the largest accepted, {MAX_METRIC_VALUE:e}",
+                    s.value, s.metric
+                ),
+            ),
+            Some(MetricKind::Gauge) if s.value < 0.0 => c.push(
+                t,
+                i,
+                "value",
+                format!(
+                    "negative value {} for a gauge metric '{}' (a level such as online viewers)",
+                    s.value, s.metric
+                ),
+            ),
             Some(MetricKind::Flow) | Some(MetricKind::Cumulative) if s.value < 0.0 => c.push(
                 t,
                 i,

@@ -32,9 +32,9 @@ struct StoreMeta {
 
 /// The manifest of a stored session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct StoredManifest {
     /// Session manifest (`tables` maps each core table to its file).
-    #[serde(flatten)]
     pub manifest: Manifest,
 }
 
