@@ -322,16 +322,10 @@ impl Timeline {
             lexicon = lexicon.with_products(&data.products);
         }
         let matcher = lexicon.compile()?;
+        let columns = planned_columns(data, matcher.groups().len());
+        check_timeline_size(grid.n as u128, columns as u128)?;
         let mut tl = Timeline::empty(&data.room.id, &s.id, grid);
-        tl.reserve(
-            data.metrics.len()
-                + EVENT_COLUMNS.len()
-                + RATE_COLUMNS.len()
-                + 3 * data.products.len()
-                + data.anchors.len()
-                + 8
-                + 2 * matcher.groups().len(),
-        );
+        tl.reserve(columns);
         let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
         for (m, v) in metric_columns(data, opts, &grid) {
             metric_values.insert(m.name.clone(), v.clone());
@@ -813,6 +807,37 @@ fn push_lexicon(tl: &mut Timeline, matcher: &Matcher, hits: &LexiconHits) -> Res
     Ok(())
 }
 
+/// The largest timeline built, in cells (bins × columns): 2 GiB of `f64`.
+/// A step that would need more (`"1ms"` over a 12-hour session) is refused
+/// before anything is allocated.
+pub const MAX_TIMELINE_CELLS: u128 = (2u128 << 30) / 8;
+
+/// The columns a session's timeline will have (an upper bound).
+fn planned_columns(data: &SessionData, lexicon_groups: usize) -> usize {
+    data.metrics.len()
+        + EVENT_COLUMNS.len()
+        + RATE_COLUMNS.len()
+        + 3 * data.products.len()
+        + data.anchors.len()
+        + 8
+        + 2 * lexicon_groups
+}
+
+/// Refuses a timeline of `bins` × `columns` over [`MAX_TIMELINE_CELLS`],
+/// naming the size it would take.
+fn check_timeline_size(bins: u128, columns: u128) -> Result<()> {
+    let cells = bins.saturating_mul(columns);
+    if cells > MAX_TIMELINE_CELLS {
+        let gb = cells as f64 * 8.0 / 1e9;
+        return Err(VapError::InvalidArgument(format!(
+            "a timeline of {bins} bins × {columns} columns would take {gb:.1} GB \
+             (the limit is {:.1} GB): use a coarser step or a shorter range",
+            MAX_TIMELINE_CELLS as f64 * 8.0 / 1e9
+        )));
+    }
+    Ok(())
+}
+
 /// The room view: timelines of many sessions of one room, built in parallel
 /// and stacked with a session key ([`Timeline::stack`]). Sessions keep the
 /// order given.
@@ -848,6 +873,16 @@ where
             problems.join("; ")
         )));
     }
+    // The stacked view holds every session's bins: bound it before building.
+    let mut bins = 0u128;
+    let mut columns = 0usize;
+    for d in sessions {
+        let d = d.borrow();
+        let g = Grid::covering(d.session.start_ms, d.session.end_ms, opts.step_ms)?;
+        bins += g.n as u128;
+        columns = columns.max(planned_columns(d, 0));
+    }
+    check_timeline_size(bins, columns as u128)?;
     let parts = crate::threads::install(|| {
         sessions
             .par_iter()

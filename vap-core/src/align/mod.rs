@@ -41,7 +41,7 @@ mod transform;
 pub use asof::{asof_indices, asof_join, AsofDirection, AsofOptions};
 pub use build::{
     bin_flow, bin_gauge, bin_union, default_staleness, room_timeline, store_room_timeline,
-    AlignOptions, FlowMode, EVENT_COLUMNS, RATE_COLUMNS,
+    AlignOptions, FlowMode, EVENT_COLUMNS, MAX_TIMELINE_CELLS, RATE_COLUMNS,
 };
 pub use grid::{parse_duration_ms, Grid, MAX_BINS};
 pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};

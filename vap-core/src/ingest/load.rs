@@ -43,9 +43,12 @@ fn find_table_file(
     if let Some(rel) = manifest.tables.get(t.as_str()) {
         let relp = Path::new(rel);
         if relp.is_absolute()
-            || relp
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+            || relp.components().any(|c| {
+                !matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            })
         {
             return Err(Problem::new(
                 "manifest.json",

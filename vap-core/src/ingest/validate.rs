@@ -374,7 +374,10 @@ fn check_prices(c: &mut Checks<'_>, products: &[Product]) {
                 TableName::Products,
                 i,
                 "price",
-                format!("price {} is above the largest accepted, {MAX_AMOUNT:e}", p.price),
+                format!(
+                    "price {} is above the largest accepted, {MAX_AMOUNT:e}",
+                    p.price
+                ),
             );
         }
     }
@@ -452,7 +455,11 @@ pub(super) fn warnings(tables: &Tables, origins: &Origins) -> Vec<Problem> {
         .collect();
     for (i, o) in tables.orders.iter().enumerate() {
         if o.status == OrderStatus::Refunded && !paid.contains(o.id.as_str()) {
-            let (file, row) = match origins.by_table.get(&TableName::Orders).and_then(|v| v.get(i)) {
+            let (file, row) = match origins
+                .by_table
+                .get(&TableName::Orders)
+                .and_then(|v| v.get(i))
+            {
                 Some((src, row)) => (src.to_string(), Some(*row)),
                 None => ("orders".to_string(), Some(i + 1)),
             };
