@@ -333,8 +333,22 @@ export interface SessionJSON {
 export type Format = 'csv' | 'jsonl' | 'parquet'
 
 /** A validated session held in native memory. */
+/** What loading a session did (`Session.loadReport`). */
+export interface LoadReport {
+  /** Files read, with the text encoding detected (null for Parquet). */
+  files: [string, string | null][]
+  /** Tables that arrived unsorted and were sorted. */
+  sorted: string[]
+  /** Cumulative metrics differenced, with the number of counter resets. */
+  differenced: [string, number][]
+  /** Accepted but suspicious input (a refund with no payment in the session). */
+  warnings: Problem[]
+}
+
 export declare class Session {
   private constructor()
+  /** What loading found, for a session made by `loadDir` / `fromTables`; else null. */
+  get loadReport(): LoadReport | null
   /** The room. */
   get room(): Room
   /** The session. */
@@ -512,6 +526,28 @@ export interface SessionInfo {
   rows: Record<string, number>
   /** Derived tables present. */
   derived: string[]
+  /** What is wrong with this session's files (empty for a sound one). */
+  damage: string[]
+}
+
+/** One damaged file found by `Store.check()`. */
+export interface Damage {
+  /** The path, relative to the store's root. */
+  path: string
+  room_id: string | null
+  session_id: string | null
+  /** What is wrong. */
+  problem: string
+}
+
+/** What `Store.check()` found. */
+export interface StoreCheck {
+  /** Files read whole. */
+  files: number
+  /** Sessions checked. */
+  sessions: number
+  /** Every problem found, in path order; empty for a sound store. */
+  damaged: Damage[]
 }
 
 /** The stored manifest of a session. */
@@ -533,8 +569,16 @@ export interface ImportDirOptions extends ImportOptions, LoadOptions {}
 export declare class Store {
   /** Opens (or creates, if missing or empty) the store at `path`. */
   constructor(path: string)
+  /** Opens an existing store for reading only (no lock file, no recovery; writers throw `VAP_IO`). */
+  static openReadOnly(path: string): Store
   /** The store's root directory. */
   get root(): string
+  /** Whether this handle can only read (read-only mount, no write permission, or `openReadOnly`). */
+  get readOnly(): boolean
+  /** What opening the store recovered from interrupted changes, one line each. */
+  get recovered(): string[]
+  /** Reads every file whole and reports each damaged one, without stopping at the first. */
+  check(): StoreCheck
   /** Rooms, sorted by id. */
   rooms(): Room[]
   /** Sessions of one room, or of every room. */

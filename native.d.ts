@@ -109,6 +109,12 @@ export type JsRoomModel = RoomModel
  * tables. Created by `simulate`, `loadDir`, `fromTables` or `Store.load`.
  */
 export declare class Session {
+  /**
+   * What loading found, for a session made by `loadDir` or `fromTables`
+   * (`{ files, sorted, differenced, warnings }`; `warnings` are accepted
+   * oddities such as a refund with no payment in the session), else null.
+   */
+  get loadReport(): LoadReport | null
   /** The room (`{ id, name, platform? }`). */
   get room(): any
   /** The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`). */
@@ -186,8 +192,27 @@ export declare class Store {
    * empty.
    */
   constructor(path: unknown)
+  /**
+   * Opens an existing store for reading only: no lock file is created and
+   * nothing is recovered; writers throw an `IoError`. A store on a
+   * read-only mount or without write permission opens this way by itself.
+   */
+  static openReadOnly(path: unknown): Store
   /** The store's root directory. */
   get root(): string
+  /** Whether this handle can only read. */
+  get readOnly(): boolean
+  /**
+   * What opening the store recovered from interrupted changes, one line
+   * each; empty when there was nothing to do.
+   */
+  get recovered(): Array<string>
+  /**
+   * Reads every file of the store whole and reports each damaged one,
+   * without stopping at the first: `{ files, sessions, damaged: [{ path,
+   * roomId, sessionId, problem }] }`. Changes nothing.
+   */
+  check(): StoreCheck
   /** Rooms in the store, sorted by id. */
   rooms(): any
   /** Sessions of one room (or of every room), sorted by (room, start, id). */

@@ -85,3 +85,78 @@ test('a bad table file lists every problem with file, row and field', (t) => {
   const found = e.problems.filter((p) => p.field === 'amount').map((p) => [p.file, p.row])
   assert.deepEqual(found, [['orders.csv', 1], ['orders.csv', 3]])
 })
+
+// ---------------------------------------------------------------- hostile directories
+
+import { mkdirSync, copyFileSync, unlinkSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+
+function simDir(t, name = 'sess') {
+  const dir = join(tempDir(t), name)
+  vap.simulate({ ...SMALL, hours: 0.1 }).data.writeDir(dir, 'csv')
+  return dir
+}
+
+function setTable(dir, table, path) {
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))
+  m.tables = { ...(m.tables ?? {}), [table]: path }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m))
+}
+
+test('a FIFO as a table is refused without blocking', (t) => {
+  const dir = simDir(t)
+  unlinkSync(join(dir, 'comments.csv'))
+  execFileSync('mkfifo', [join(dir, 'c.fifo')])
+  setTable(dir, 'comments', 'c.fifo')
+  const e = assertVapError(() => vap.loadDir(dir), 'VAP_VALIDATION')
+  assert.match(e.message, /c\.fifo/)
+  assert.match(e.message, /not a regular file/)
+})
+
+test('table paths outside the directory are refused, naming the manifest field', (t) => {
+  const dir = simDir(t)
+  const other = join(dir, '..', 'other')
+  mkdirSync(other)
+  copyFileSync(join(dir, 'orders.csv'), join(other, 'orders.csv'))
+  for (const path of ['../other/orders.csv', join(other, 'orders.csv'), '/dev/zero']) {
+    setTable(dir, 'orders', path)
+    const e = assertVapError(() => vap.loadDir(dir), 'VAP_VALIDATION')
+    assert.ok(e.problems.some((p) => p.field === 'tables.orders'), JSON.stringify(e.problems))
+  }
+})
+
+test('Latin-1 and duplicate columns are refused; an unpaid refund is a load warning', (t) => {
+  const dir = simDir(t)
+  writeFileSync(join(dir, 'products.csv'), Buffer.from('id,name,price\np01,Crème brûlée,9.9\n', 'latin1'))
+  const e = assertVapError(() => vap.loadDir(dir), 'VAP_VALIDATION')
+  assert.match(e.message, /Latin-1/)
+  assert.match(e.message, /GB18030/)
+
+  const dup = simDir(t, 'dup')
+  const lines = readFileSync(join(dup, 'orders.csv'), 'utf8').trimEnd().split('\n')
+  writeFileSync(join(dup, 'orders.csv'), [lines[0] + ',amount', ...lines.slice(1).map((l) => l + ',1')].join('\n') + '\n')
+  assert.match(assertVapError(() => vap.loadDir(dup), 'VAP_VALIDATION').message, /amount/)
+
+  const refund = simDir(t, 'refund')
+  const rows = readFileSync(join(refund, 'orders.csv'), 'utf8').trimEnd().split('\n')
+  const cols = rows[0].split(',')
+  const first = rows[1].split(',')
+  first[cols.indexOf('id')] = 'refund-only'
+  first[cols.indexOf('status')] = 'refunded'
+  rows[1] = first.join(',')
+  writeFileSync(join(refund, 'orders.csv'), rows.join('\n') + '\n')
+  const s = vap.loadDir(refund)
+  const mine = s.loadReport.warnings.filter((w) => w.message.includes('refund-only'))
+  assert.equal(mine.length, 1)
+  assert.equal(mine[0].file, 'orders.csv')
+  assert.equal(vap.simulate(SMALL).data.loadReport, null)
+})
+
+test('a manifest typo is refused with the key meant', (t) => {
+  const dir = simDir(t)
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))
+  m.session.timzone = m.session.timezone
+  delete m.session.timezone
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m))
+  assert.throws(() => vap.loadDir(dir), (e) => /did you mean `timezone`/.test(e.message))
+})

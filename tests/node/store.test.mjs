@@ -136,3 +136,67 @@ test('loadAsync resolves and rejects with codes', async (t) => {
   await assertRejects(store.loadAsync(data.room.id, 'missing'), 'VAP_NOT_FOUND')
   await assertRejects(store.loadAsync('../x', 's'), 'VAP_INVALID_ARGUMENT')
 })
+
+// ---------------------------------------------------------------- reliability
+
+import { mkdirSync, truncateSync, writeFileSync, existsSync } from 'node:fs'
+
+function twoSessions(t) {
+  const store = openStore(t)
+  store.importSession(vap.simulate({ ...SMALL, seed: 1, hours: 0.2, sessionId: 'a' }).data)
+  store.importSession(vap.simulate({ ...SMALL, seed: 2, hours: 0.2, sessionId: 'b' }).data)
+  return { store, sessions: join(store.root, 'rooms', 'sim-room', 'sessions') }
+}
+
+test('check() reports every damaged file; listing goes on and names the damage', (t) => {
+  const { store, sessions } = twoSessions(t)
+  const clean = store.check()
+  assert.deepEqual(clean.damaged, [])
+  assert.equal(clean.sessions, 2)
+  assert.ok(clean.files > 10)
+  truncateSync(join(sessions, 'a', 'orders.parquet'), 100)
+  truncateSync(join(sessions, 'a', 'comments.parquet'), 100)
+  const report = store.check()
+  assert.deepEqual(report.damaged.map((d) => d.path.split('/').pop()).sort(), ['comments.parquet', 'orders.parquet'])
+  assert.ok(report.damaged.every((d) => d.session_id === 'a' && d.problem.length > 0))
+  const infos = Object.fromEntries(store.sessions().map((s) => [s.session_id, s]))
+  assert.deepEqual(infos.b.damage, [])
+  assert.equal(infos.a.damage.length, 2)
+  assertVapError(() => store.load('sim-room', 'a'), 'VAP_FORMAT')
+  assert.ok(store.load('sim-room', 'b').numRows('orders') > 0)
+})
+
+test('a torn journal is recovered as nothing committed, and said so', (t) => {
+  const { store } = twoSessions(t)
+  mkdirSync(join(store.root, '.journal'))
+  writeFileSync(join(store.root, '.journal', '12-1.json'), '')
+  const again = new vap.Store(store.root)
+  assert.match(again.recovered.join('\n'), /nothing had been committed/)
+  assert.ok(!existsSync(join(store.root, '.journal')))
+  assert.ok(again.load('sim-room', 'a').numRows('orders') > 0)
+  assert.deepEqual(new vap.Store(store.root).recovered, [])
+})
+
+test('Store.openReadOnly reads and refuses writers', (t) => {
+  const { store } = twoSessions(t)
+  const ro = vap.Store.openReadOnly(store.root)
+  assert.equal(ro.readOnly, true)
+  assert.equal(store.readOnly, false)
+  assert.equal(ro.sessions().length, 2)
+  assert.deepEqual(ro.check().damaged, [])
+  const c = vap.simulate({ ...SMALL, sessionId: 'c' }).data
+  assert.throws(() => ro.importSession(c), (e) => e.code === 'VAP_IO' && /without write access/.test(e.message))
+  assertVapError(() => vap.Store.openReadOnly(join(tempDir(t), 'nothing')), 'VAP_NOT_FOUND')
+})
+
+test('deceptive ids are refused', (t) => {
+  const store = openStore(t)
+  for (const bad of ['a\u202eb', 'zero\u200bwidth', 'CON', 'nul.txt', 'trailing.']) {
+    assertVapError(() => store.load('sim-room', bad), 'VAP_INVALID_ARGUMENT')
+  }
+})
+
+test('a timeline too large is refused naming its size', () => {
+  const { data } = vap.simulate({ seed: 1, hours: 12 })
+  assert.throws(() => data.timeline({ step: '1ms' }), (e) => e.code === 'VAP_INVALID_ARGUMENT' && /GB/.test(e.message))
+})

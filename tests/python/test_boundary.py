@@ -38,10 +38,11 @@ def test_exception_hierarchy():
         "VapIOError": OSError,
         "NotFoundError": KeyError,
         "AlreadyExistsError": FileExistsError,
-        "InvalidArgumentError": ValueError,
+        "InvalidArgumentError": (ValueError, TypeError),
     }
     for name, base in builtin.items():
-        assert issubclass(getattr(vap, name), base), name
+        for b in base if isinstance(base, tuple) else (base,):
+            assert issubclass(getattr(vap, name), b), name
     assert not issubclass(vap.VersionError, (ValueError, OSError, KeyError))
     assert not issubclass(vap.InternalError, (ValueError, OSError, KeyError))
     # Named as vap shows them, each with its code.
@@ -168,3 +169,44 @@ def test_every_native_symbol_is_reexported():
 def test_io_error_names_the_path(tmp_path):
     with pytest.raises(vap.VapIOError, match="manifest.json"):
         vap.load_dir(tmp_path / "missing")
+
+
+def test_argument_conversion_errors_are_invalid_argument_errors(tmp_path):
+    # InvalidArgumentError is a ValueError and a TypeError: old except clauses hold.
+    assert issubclass(vap.InvalidArgumentError, ValueError)
+    assert issubclass(vap.InvalidArgumentError, TypeError)
+    big = 2**70
+    # An integer that does not fit: PyO3 would raise OverflowError.
+    with pytest.raises(vap.InvalidArgumentError) as e:
+        vap.set_num_threads(big)
+    assert isinstance(e.value.__cause__, OverflowError)
+    # ... in an option (crosses as JSON) and in a positional argument.
+    room = vap.simulate(seed=3, hours=0.1)
+    with pytest.raises(vap.InvalidArgumentError):
+        room.data.timeline(big)
+    with pytest.raises(vap.InvalidArgumentError):
+        vap.simulate(seed=big, hours=0.1)
+    with pytest.raises(vap.InvalidArgumentError):
+        room.data.shift_transcript(big)
+    # A wrong type where a number is wanted: PyO3 would raise TypeError.
+    with pytest.raises(vap.InvalidArgumentError):
+        vap.set_num_threads("four")
+    # A DataFrame with a column Arrow cannot hold: pyarrow's ArrowInvalid /
+    # ArrowTypeError become InvalidArgumentError naming the call.
+    import pandas as pd
+
+    man = {
+        "vap_format": 1,
+        "room": {"id": "r", "name": "R"},
+        "session": {"id": "s", "start_ms": 1_795_608_000_000, "end_ms": 1_795_611_600_000},
+    }
+    bad = pd.DataFrame({"id": ["p1", "p2"], "name": ["a", "b"], "price": [1.0, object()]})
+    with pytest.raises(vap.InvalidArgumentError) as e:
+        vap.from_tables(man, {"products": bad})
+    assert "from_tables" in str(e.value)
+    store = vap.Store(tmp_path / "s")
+    with pytest.raises(vap.InvalidArgumentError):
+        store.import_tables(man, {"products": bad})
+    # Errors vap raises itself pass through as they are.
+    with pytest.raises(vap.NotFoundError):
+        store.load("r", "s")

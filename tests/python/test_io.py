@@ -4,6 +4,7 @@ normalisation, pseudonymisation; numbers cross-checked with pandas and polars.""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -284,3 +285,104 @@ def test_commenters_match_pandas(room):
     assert list(got["comments"]) == list(expected["comments"])
     assert list(got["first_ms"]) == [int(t.timestamp() * 1000) for t in expected["first"]]
     assert room.data.summary()["commenters"] == len(got)
+
+
+# ---------------------------------------------------------------- hostile directories
+
+
+def _sim_dir(tmp_path, name="sess"):
+    d = tmp_path / name
+    vap.simulate(seed=4, hours=0.1).data.write_dir(d, format="csv")
+    return d
+
+
+def _set_table(d, table, path):
+    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    m.setdefault("tables", {})[table] = path
+    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+
+
+def test_a_fifo_as_a_table_is_refused_without_blocking(tmp_path):
+    d = _sim_dir(tmp_path)
+    (d / "comments.csv").unlink()
+    os.mkfifo(d / "c.fifo")
+    _set_table(d, "comments", "c.fifo")
+    with pytest.raises(vap.ValidationError) as e:
+        vap.load_dir(d)
+    assert "c.fifo" in str(e.value) and "not a regular file" in str(e.value)
+
+
+def test_table_paths_outside_the_directory_are_refused(tmp_path):
+    d = _sim_dir(tmp_path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "orders.csv").write_bytes((d / "orders.csv").read_bytes())
+    for path in ["../other/orders.csv", str(tmp_path / "other" / "orders.csv"), "/dev/zero"]:
+        _set_table(d, "orders", path)
+        with pytest.raises(vap.ValidationError) as e:
+            vap.load_dir(d)
+        problems = e.value.problems
+        assert any(p["field"] == "tables.orders" for p in problems), problems
+    # A directory where the orders should be is reported, not skipped.
+    d2 = _sim_dir(tmp_path, "sess2")
+    (d2 / "orders.csv").unlink()
+    (d2 / "orders.csv").mkdir()
+    with pytest.raises(vap.ValidationError, match="orders.csv"):
+        vap.load_dir(d2)
+
+
+def test_latin1_nul_bytes_and_duplicate_columns_are_refused(tmp_path):
+    d = _sim_dir(tmp_path)
+    (d / "products.csv").write_bytes("id,name,price\np01,Crème brûlée,9.9\n".encode("latin-1"))
+    with pytest.raises(vap.ValidationError) as e:
+        vap.load_dir(d)
+    assert "Latin-1" in str(e.value) and "GB18030" in str(e.value)
+    # What pandas makes of the same bytes with the encoding named: the text.
+    import io
+
+    assert pd.read_csv(io.BytesIO((d / "products.csv").read_bytes()), encoding="latin-1")[
+        "name"
+    ][0] == "Crème brûlée"
+    d = _sim_dir(tmp_path, "nul")
+    (d / "comments.csv").write_bytes(b"\0" * 64)
+    with pytest.raises(vap.ValidationError, match="comments.csv"):
+        vap.load_dir(d)
+    d = _sim_dir(tmp_path, "dup")
+    lines = (d / "orders.csv").read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",amount"] + [line + ",1" for line in lines[1:]]
+    (d / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(vap.ValidationError, match="amount"):
+        vap.load_dir(d)
+
+
+def test_manifest_typo_is_refused_with_a_suggestion(tmp_path):
+    d = _sim_dir(tmp_path)
+    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    m["session"]["timzone"] = m["session"].pop("timezone")
+    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(vap.VapError) as e:
+        vap.load_dir(d)
+    assert "did you mean `timezone`" in str(e.value)
+
+
+def test_huge_amounts_are_refused_and_an_unpaid_refund_is_a_warning(tmp_path):
+    d = _sim_dir(tmp_path)
+    orders = pd.read_csv(d / "orders.csv", dtype=str, keep_default_na=False)
+    big = orders.copy()
+    big.loc[1, "amount"] = "1e308"
+    big.to_csv(d / "orders.csv", index=False)
+    with pytest.raises(vap.ValidationError) as e:
+        vap.load_dir(d)
+    assert any(p["row"] == 2 and p["field"] == "amount" for p in e.value.problems)
+    refund = orders.copy()
+    refund.loc[0, "id"] = "refund-only"
+    refund.loc[0, "status"] = "refunded"
+    refund.to_csv(d / "orders.csv", index=False)
+    s = vap.load_dir(d)
+    (w,) = [w for w in s.load_report["warnings"] if "refund-only" in w["message"]]
+    assert w["file"] == "orders.csv" and w["row"] == 1 and w["field"] == "id"
+
+
+def test_a_timeline_too_large_is_refused_naming_its_size():
+    room = vap.simulate(seed=1, hours=12)
+    with pytest.raises(vap.InvalidArgumentError, match="GB"):
+        room.data.timeline("1ms")

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 import vap
@@ -134,3 +135,77 @@ def test_import_dir_registers_recordings(store, room, tmp_path):
     assert rec["path"].startswith("media/")
     sess_dir = os.path.join(store.root, "rooms", "sim-room", "sessions", "sim-11")
     assert os.path.getsize(os.path.join(sess_dir, rec["path"])) == 11_000
+
+
+# ---------------------------------------------------------------- reliability
+
+
+def _two_sessions(store):
+    store.import_session(vap.simulate(seed=1, hours=0.2, session_id="a").data)
+    store.import_session(vap.simulate(seed=2, hours=0.2, session_id="b").data)
+    return os.path.join(store.root, "rooms", "sim-room", "sessions")
+
+
+def test_check_reports_every_damaged_file_and_listing_goes_on(store):
+    sessions = _two_sessions(store)
+    report = store.check()
+    assert report["damaged"] == [] and report["sessions"] == 2 and report["files"] > 10
+    for name in ["orders.parquet", "comments.parquet"]:
+        with open(os.path.join(sessions, "a", name), "r+b") as f:
+            f.truncate(100)
+    report = store.check()
+    damaged = sorted(os.path.basename(d["path"]) for d in report["damaged"])
+    assert damaged == ["comments.parquet", "orders.parquet"], report
+    assert {d["session_id"] for d in report["damaged"]} == {"a"}
+    # Listing still works, and says what is wrong with the damaged session.
+    infos = {s["session_id"]: s for s in store.sessions()}
+    assert infos["b"]["damage"] == []
+    assert len(infos["a"]["damage"]) == 2
+    with pytest.raises(vap.FormatError):
+        store.load("sim-room", "a")
+    assert store.load("sim-room", "b").num_rows("orders") > 0
+    # pyarrow agrees the file is unreadable.
+    with pytest.raises(pa.ArrowInvalid):
+        pq.read_table(os.path.join(sessions, "a", "orders.parquet"))
+
+
+def test_a_torn_journal_is_recovered_as_nothing_committed(store):
+    _two_sessions(store)
+    journal = os.path.join(store.root, ".journal")
+    os.makedirs(journal)
+    open(os.path.join(journal, "12-1.json"), "wb").close()  # zero bytes
+    again = vap.Store(store.root)
+    notes = "\n".join(again.recovered)
+    assert "nothing had been committed" in notes
+    assert not os.path.exists(journal)
+    assert again.load("sim-room", "a").num_rows("orders") > 0
+    assert vap.Store(store.root).recovered == []
+
+
+def test_read_only_store(store, tmp_path):
+    _two_sessions(store)
+    ro = vap.Store.open_read_only(store.root)
+    assert ro.read_only and not store.read_only
+    assert len(ro.sessions()) == 2
+    assert ro.check()["damaged"] == []
+    with pytest.raises(vap.VapIOError, match="without write access"):
+        ro.import_session(vap.simulate(seed=3, hours=0.1, session_id="c").data)
+    with pytest.raises(vap.NotFoundError):
+        vap.Store.open_read_only(tmp_path / "nothing-here")
+
+
+def test_deceptive_ids_are_refused(store):
+    for bad in ["a\u202eb", "zero\u200bwidth", "CON", "nul.txt", "trailing."]:
+        with pytest.raises(vap.InvalidArgumentError):
+            store.load("sim-room", bad)
+
+
+def test_replace_table_refuses_types_parquet_cannot_store(store):
+    _two_sessions(store)
+    t = pa.table({"gap": pa.array([(1, 2, 3)], type=pa.month_day_nano_interval())})
+    with pytest.raises(vap.InvalidArgumentError, match="gap"):
+        store.replace_table("sim-room", "a", "iv", t)
+    u = pa.UnionArray.from_sparse(pa.array([0], type=pa.int8()), [pa.array([1])])
+    with pytest.raises(vap.InvalidArgumentError):
+        store.replace_table("sim-room", "a", "un", pa.table({"u": u}))
+    assert store.sessions("sim-room")[0]["derived"] == []

@@ -155,3 +155,127 @@ pub fn manifest(data: &[u8]) {
     let raws = context_tables(TableName::Metrics);
     let _ = ingest::from_raw_tables(manifest, raws, &LoadOptions::default());
 }
+
+/// The fixture directory of [`manifest_paths`]: a session directory with real
+/// table files next to hostile entries (a directory, a dangling link, a link
+/// loop, a link out of the directory, a file of NUL bytes), and a file outside.
+fn paths_fixture() -> &'static Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("vap-fuzz-paths-{}", std::process::id()));
+        let dir = root.join("session");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(dir.join("sub")).expect("fixture directory");
+        let write = |p: &Path, s: &[u8]| std::fs::write(p, s).expect("fixture file");
+        write(&dir.join("anchors.csv"), b"id,name\na1,A\n");
+        write(&dir.join("products.csv"), b"id,name,price\np01,P,9.9\n");
+        write(
+            &dir.join("metrics.csv"),
+            b"metric,ts_ms,value\ngmv,2026-11-24T08:00:00Z,10\n",
+        );
+        write(&dir.join("sub/metrics.csv"), b"metric,ts_ms,value\n");
+        write(&dir.join("nul.csv"), &[0u8; 64]);
+        write(
+            &root.join("outside.csv"),
+            b"metric,ts_ms,value\ngmv,2026-11-24T08:00:00Z,777\n",
+        );
+        std::fs::create_dir_all(dir.join("dir.csv")).expect("fixture directory");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::symlink;
+            let _ = symlink("missing.csv", dir.join("dangling.csv"));
+            let _ = symlink("loop.csv", dir.join("loop.csv"));
+            let _ = symlink("../outside.csv", dir.join("out.csv"));
+            let _ = symlink("metrics.csv", dir.join("in.csv"));
+        }
+        dir
+    })
+}
+
+/// Manifest with table paths: the input is the `manifest.json` of a session
+/// directory holding real and hostile entries ([`paths_fixture`]), loaded
+/// with [`ingest::load_dir`]. Paths may name anything; nothing may hang,
+/// panic or read outside the directory.
+pub fn manifest_paths(data: &[u8]) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = paths_fixture();
+    if std::fs::write(dir.join("manifest.json"), data).is_err() {
+        return;
+    }
+    if let Ok((d, _report)) = ingest::load_dir(dir, &LoadOptions::default()) {
+        // Only the file outside the directory holds the value 777.
+        assert!(
+            !d.samples.iter().any(|m| m.value == 777.0),
+            "a table path escaped the session directory"
+        );
+    }
+}
+
+/// The store of [`stored_table`]: one small simulated session with a derived
+/// table, and the original bytes of each of its table files.
+fn store_fixture() -> &'static (crate::store::Store, Vec<(String, Vec<u8>)>) {
+    static STORE: std::sync::OnceLock<(crate::store::Store, Vec<(String, Vec<u8>)>)> =
+        std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("vap-fuzz-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let store = crate::store::Store::open(&root).expect("fixture store");
+        let data = crate::sim::simulate(&crate::sim::SimConfig {
+            seed: 5,
+            hours: 0.02,
+            session_id: Some("s".into()),
+            ..Default::default()
+        })
+        .expect("simulated session")
+        .data;
+        store
+            .import(&data, &crate::store::ImportOptions::default())
+            .expect("fixture import");
+        let orders = store
+            .read_table(&data.room.id, "s", "orders")
+            .expect("fixture table");
+        store
+            .replace_table(&data.room.id, "s", "derived", &orders)
+            .expect("fixture derived table");
+        let dir = store.session_dir(&data.room.id, "s").expect("session dir");
+        let mut files = Vec::new();
+        for t in TableName::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .chain(std::iter::once("derived"))
+        {
+            let bytes = std::fs::read(dir.join(format!("{t}.parquet"))).expect("fixture file");
+            files.push((t.to_string(), bytes));
+        }
+        (store, files)
+    })
+}
+
+/// Stored-table reading: the first byte picks a table file of a stored
+/// session (`b % 10`: the nine core tables in [`TableName::ALL`] order, then a
+/// derived table); the rest replaces that file. Every read API that touches
+/// it runs: listing, `read_table`, `load`, `check`. Errors are expected; a
+/// panic is a bug. The file is restored afterwards.
+pub fn stored_table(data: &[u8]) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((&b, bytes)) = data.split_first() else {
+        return;
+    };
+    let (store, files) = store_fixture();
+    let (name, original) = &files[b as usize % files.len()];
+    let room = "sim-room";
+    let Ok(dir) = store.session_dir(room, "s") else {
+        return;
+    };
+    let path = dir.join(format!("{name}.parquet"));
+    if std::fs::write(&path, bytes).is_err() {
+        return;
+    }
+    let _ = store.sessions(None);
+    let _ = store.read_table(room, "s", name);
+    let _ = store.load(room, "s");
+    let _ = store.check();
+    let _ = std::fs::write(&path, original);
+}

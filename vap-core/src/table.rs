@@ -563,6 +563,19 @@ pub fn parse_raw(
     origins: &mut Origins,
     problems: &mut Vec<Problem>,
 ) {
+    parse_raw_at(table, raw, 0, out, origins, problems)
+}
+
+/// [`parse_raw`] for one chunk of a table read in chunks: its rows are
+/// numbered after the `rows_before` rows of the chunks before it.
+pub fn parse_raw_at(
+    table: TableName,
+    raw: &RawTable,
+    rows_before: usize,
+    out: &mut Tables,
+    origins: &mut Origins,
+    problems: &mut Vec<Problem>,
+) {
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     if raw.rows.is_empty() {
         // An empty table (an empty JSON Lines file, a Parquet file without
@@ -591,6 +604,7 @@ pub fn parse_raw(
     let src: Arc<str> = Arc::from(raw.source.as_str());
     let orig = origins.by_table.entry(table).or_default();
     for (i, cells) in raw.rows.iter().enumerate() {
+        let i = rows_before + i;
         let mut r = RowReader {
             source: &raw.source,
             row_no: i + 1,

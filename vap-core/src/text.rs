@@ -6,7 +6,7 @@
 //! assert_eq!(normalize("  ＶＩＰ　专享 "), "VIP 专享");
 //! // GB18030 bytes (as some exports are written) are told from UTF-8.
 //! let (text, enc) = decode(&[0xc4, 0xe3, 0xba, 0xc3]).unwrap();
-//! assert_eq!((text.as_str(), enc), ("你好", Encoding::Gb18030));
+//! assert_eq!((&*text, enc), ("你好", Encoding::Gb18030));
 //! // A keyed hash: the same viewer gets the same pseudonym under one key.
 //! assert_eq!(pseudonymize(b"k", "viewer-1"), pseudonymize(b"k", "viewer-1"));
 //! assert_ne!(pseudonymize(b"k", "viewer-1"), pseudonymize(b"other", "viewer-1"));
@@ -85,7 +85,7 @@ pub enum Encoding {
 /// assert!(e.contains("Latin-1") && e.contains("GB18030"), "{e}");
 /// assert!(decode(b"\0\0\0\0").unwrap_err().contains("NUL"));
 /// ```
-pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+pub fn decode(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Encoding), String> {
     if let Some(at) = memchr_nul(bytes) {
         let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
         return Err(format!(
@@ -97,12 +97,13 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
         // GB18030's own byte-order mark.
         let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
         if !had_errors {
-            return Ok((text.into_owned(), Encoding::Gb18030));
+            return Ok((text, Encoding::Gb18030));
         }
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(body) {
-        Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
+        // UTF-8 is borrowed, not copied: a large file is not held twice.
+        Ok(s) => Ok((std::borrow::Cow::Borrowed(s), Encoding::Utf8)),
         Err(utf8_err) => {
             let at = utf8_err.valid_up_to();
             let line = 1 + body[..at].iter().filter(|b| **b == b'\n').count();
@@ -120,7 +121,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
                     body[at]
                 ));
             }
-            Ok((text.into_owned(), Encoding::Gb18030))
+            Ok((text, Encoding::Gb18030))
         }
     }
 }
@@ -214,8 +215,9 @@ mod tests {
         let (back, enc) = decode(&bytes).unwrap();
         assert_eq!(back, s);
         assert_eq!(enc, Encoding::Gb18030);
-        let (back, enc) = decode(&[b"\xEF\xBB\xBF", s.as_bytes()].concat()).unwrap();
-        assert_eq!((back.as_str(), enc), (s, Encoding::Utf8));
+        let with_bom = [b"\xEF\xBB\xBF", s.as_bytes()].concat();
+        let (back, enc) = decode(&with_bom).unwrap();
+        assert_eq!((&*back, enc), (s, Encoding::Utf8));
     }
 
     #[test]
@@ -228,10 +230,8 @@ mod tests {
     fn gb18030_bom_is_dropped() {
         let mut bytes = b"\x84\x31\x95\x33".to_vec();
         bytes.extend(encode("id,名字", Encoding::Gb18030));
-        assert_eq!(
-            decode(&bytes).unwrap(),
-            ("id,名字".to_string(), Encoding::Gb18030)
-        );
+        let (text, enc) = decode(&bytes).unwrap();
+        assert_eq!((&*text, enc), ("id,名字", Encoding::Gb18030));
     }
 }
 

@@ -19,6 +19,8 @@ const TARGETS: &[Target] = &[
     ("jsonl_table", fuzzing::jsonl_table),
     ("parquet_table", fuzzing::parquet_table),
     ("manifest", fuzzing::manifest),
+    ("manifest_paths", fuzzing::manifest_paths),
+    ("stored_table", fuzzing::stored_table),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -81,6 +83,18 @@ fn parquet_table_corpus() {
 fn manifest_corpus() {
     let (corpus, _) = replay("manifest", fuzzing::manifest);
     assert!(corpus > 0, "fuzz/corpus/manifest is empty or missing");
+}
+
+#[test]
+fn manifest_paths_corpus() {
+    let (corpus, _) = replay("manifest_paths", fuzzing::manifest_paths);
+    assert!(corpus > 0, "fuzz/corpus/manifest_paths is empty or missing");
+}
+
+#[test]
+fn stored_table_corpus() {
+    let (corpus, _) = replay("stored_table", fuzzing::stored_table);
+    assert!(corpus > 0, "fuzz/corpus/stored_table is empty or missing");
 }
 
 #[test]
@@ -288,4 +302,71 @@ fn write_seed_corpus() {
     for (name, bytes) in &manifest_cases {
         write("manifest", name, bytes);
     }
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus/{manifest_paths,stored_table}/seed-*; run by hand"]
+fn write_seed_corpus_paths_and_store() {
+    use vap_core::store::{ImportOptions, Store};
+    use vap_core::table::TableName;
+
+    let head = r#"{"vap_format": 1,
+  "room": {"id": "r", "name": "R", "platform": "douyin"},
+  "session": {"id": "s", "start_ms": 1795608000000, "end_ms": 1795622400000,
+              "timezone": "Asia/Shanghai"},
+  "metrics": [{"name": "gmv", "kind": "flow", "unit": "yuan"}],
+  "tables": "#;
+    for (name, path) in [
+        ("inside", "metrics.csv"),
+        ("sub", "sub/metrics.csv"),
+        ("link-inside", "in.csv"),
+        ("parent", "../outside.csv"),
+        ("absolute", "/etc/hostname"),
+        ("link-out", "out.csv"),
+        ("dangling", "dangling.csv"),
+        ("loop", "loop.csv"),
+        ("directory", "dir.csv"),
+        ("nul", "nul.csv"),
+        ("dev-zero", "/dev/zero"),
+        ("dot", "."),
+        ("empty", ""),
+        ("nul-in-name", "metrics.csv\\u0000x"),
+    ] {
+        let json = format!("{head}{{\"metrics\": \"{path}\", \"anchors\": \"anchors.csv\"}}}}");
+        write("manifest_paths", name, json.as_bytes());
+    }
+    write(
+        "manifest_paths",
+        "no-tables",
+        format!("{head}{{}}}}").as_bytes(),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let data = vap_core::sim::simulate(&vap_core::sim::SimConfig {
+        seed: 5,
+        hours: 0.02,
+        session_id: Some("s".into()),
+        ..Default::default()
+    })
+    .unwrap()
+    .data;
+    store.import(&data, &ImportOptions::default()).unwrap();
+    let sdir = store.session_dir(&data.room.id, "s").unwrap();
+    for (i, t) in TableName::ALL.iter().enumerate() {
+        let bytes = fs::read(sdir.join(format!("{}.parquet", t.as_str()))).unwrap();
+        write("stored_table", t.as_str(), &with_selector(i, &bytes));
+        write(
+            "stored_table",
+            &format!("{}-truncated", t.as_str()),
+            &with_selector(i, &bytes[..bytes.len() / 2]),
+        );
+    }
+    let orders = fs::read(sdir.join("orders.parquet")).unwrap();
+    write("stored_table", "derived", &with_selector(9, &orders));
+    write(
+        "stored_table",
+        "derived-magic-only",
+        &with_selector(9, b"PAR1"),
+    );
 }

@@ -18,18 +18,42 @@ use crate::to_json;
 #[napi(js_name = "Session")]
 pub struct JsSession {
     pub(crate) data: std::sync::Arc<SessionData>,
+    /// What loading found (files, encodings, sorting, warnings), for sessions
+    /// made by `loadDir` / `fromTables`.
+    pub(crate) report: Option<ingest::LoadReport>,
 }
 
 impl From<SessionData> for JsSession {
     fn from(data: SessionData) -> Self {
         JsSession {
             data: std::sync::Arc::new(data),
+            report: None,
+        }
+    }
+}
+
+impl From<(SessionData, ingest::LoadReport)> for JsSession {
+    fn from((data, report): (SessionData, ingest::LoadReport)) -> Self {
+        JsSession {
+            data: std::sync::Arc::new(data),
+            report: Some(report),
         }
     }
 }
 
 #[napi]
 impl JsSession {
+    /// What loading found, for a session made by `loadDir` or `fromTables`
+    /// (`{ files, sorted, differenced, warnings }`; `warnings` are accepted
+    /// oddities such as a refund with no payment in the session), else null.
+    #[napi(getter, catch_unwind, ts_return_type = "LoadReport | null")]
+    pub fn load_report(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || match &self.report {
+            Some(r) => to_json!(r),
+            None => Ok(Value::Null),
+        })
+    }
+
     /// The room (`{ id, name, platform? }`).
     #[napi(getter, catch_unwind)]
     pub fn room(&self, env: Env) -> napi::Result<Value> {
@@ -142,7 +166,7 @@ pub fn load_dir(
     call(&env, || {
         let path = string_arg(&env, path, "path")?;
         let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
-        Ok(ingest::load_dir(&path, &opts)?.0.into())
+        Ok(ingest::load_dir(&path, &opts)?.into())
     })
 }
 
@@ -158,7 +182,7 @@ pub fn load_dir_async(
         Ok((path, opts))
     });
     let task = match args {
-        Ok((path, opts)) => VapTask::new(move || Ok(ingest::load_dir(&path, &opts)?.0.into())),
+        Ok((path, opts)) => VapTask::new(move || Ok(ingest::load_dir(&path, &opts)?.into())),
         Err(e) => VapTask::failed(e),
     };
     napi::bindgen_prelude::AsyncTask::new(task)
@@ -191,10 +215,6 @@ pub fn from_tables(
         }
         // Rows that could not even become cells are reported with every
         // problem validation finds in the rest.
-        Ok(
-            ingest::from_converted_tables(manifest, raws, problems, &opts)?
-                .0
-                .into(),
-        )
+        Ok(ingest::from_converted_tables(manifest, raws, problems, &opts)?.into())
     })
 }

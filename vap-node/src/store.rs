@@ -39,10 +39,44 @@ impl JsStore {
         })
     }
 
+    /// Opens an existing store for reading only: no lock file is created and
+    /// nothing is recovered; writers throw an `IoError`. A store on a
+    /// read-only mount or without write permission opens this way by itself.
+    #[napi(factory, catch_unwind)]
+    pub fn open_read_only(env: Env, path: Unknown<'_>) -> napi::Result<Self> {
+        call(&env, || {
+            let path = string_arg(&env, path, "path")?;
+            Ok(JsStore {
+                inner: Store::open_read_only(&path)?,
+            })
+        })
+    }
+
     /// The store's root directory.
     #[napi(getter, catch_unwind)]
     pub fn root(&self) -> String {
         self.inner.root().display().to_string()
+    }
+
+    /// Whether this handle can only read.
+    #[napi(getter, catch_unwind)]
+    pub fn read_only(&self) -> bool {
+        self.inner.read_only()
+    }
+
+    /// What opening the store recovered from interrupted changes, one line
+    /// each; empty when there was nothing to do.
+    #[napi(getter, catch_unwind)]
+    pub fn recovered(&self) -> Vec<String> {
+        self.inner.recovered().to_vec()
+    }
+
+    /// Reads every file of the store whole and reports each damaged one,
+    /// without stopping at the first: `{ files, sessions, damaged: [{ path,
+    /// roomId, sessionId, problem }] }`. Changes nothing.
+    #[napi(catch_unwind, ts_return_type = "StoreCheck")]
+    pub fn check(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner.check()?))
     }
 
     /// Rooms in the store, sorted by id.

@@ -9,7 +9,7 @@
 //! | `VapIOError`           | `OSError`             | an OS error on a path (`.errno`, `.strerror`, `.filename` set) |
 //! | `NotFoundError`        | `KeyError`            | a room, session, table or recording looked up by id |
 //! | `AlreadyExistsError`   | `FileExistsError`     | a session or recording that exists already |
-//! | `InvalidArgumentError` | `ValueError`          | a bad argument or option |
+//! | `InvalidArgumentError` | `ValueError`, `TypeError` | a bad argument or option, of a wrong type or out of range |
 //! | `VersionError`         | (`VapError` only)     | written by a newer vap |
 //! | `InternalError`        | (`VapError` only)     | a bug (a panic caught at the boundary) |
 //!
@@ -81,8 +81,8 @@ const CLASSES: [Class; 8] = [
     Class {
         kind: ErrorKind::InvalidArgument,
         name: "InvalidArgumentError",
-        builtins: &["ValueError"],
-        doc: "A bad argument (unknown table, id escaping the store, bad option). A ValueError.",
+        builtins: &["ValueError", "TypeError"],
+        doc: "A bad argument (unknown table, id escaping the store, bad option, a value of the wrong type or out of range). A ValueError and a TypeError.",
     },
     Class {
         kind: ErrorKind::Internal,

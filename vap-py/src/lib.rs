@@ -296,9 +296,32 @@ impl PyStore {
         })
     }
 
+    /// Opens a store for reading only (no lock file, no recovery, writers
+    /// refused); the directory must hold a store.
+    #[staticmethod]
+    fn open_read_only(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(PyStore {
+            inner: run(py, || Store::open_read_only(&path))?,
+        })
+    }
+
     #[getter]
     fn root(&self) -> std::path::PathBuf {
         self.inner.root().to_path_buf()
+    }
+
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.inner.read_only()
+    }
+
+    #[getter]
+    fn recovered(&self) -> Vec<String> {
+        self.inner.recovered().to_vec()
+    }
+
+    fn check_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.check()?))
     }
 
     fn rooms_json(&self, py: Python<'_>) -> PyResult<String> {

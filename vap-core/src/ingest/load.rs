@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{read_manifest, Manifest};
-use super::read::read_table_file;
+use super::read::{read_csv_chunks, read_csv_file_streaming, read_table_file, CSV_CHUNK_ROWS};
 use super::validate::{check_header, check_tables, warnings};
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
@@ -68,11 +68,11 @@ fn find_table_file(
         .map(|name| (dir.join(&name), name)))
 }
 
-/// Reads a table file that must be a regular file inside `dir` (symlinks
+/// Opens a table file that must be a regular file inside `dir` (symlinks
 /// resolved): anything else (a directory, a FIFO, a device, a dangling link
 /// or a loop, a link out of the directory) is a problem, and is never opened
 /// in a way that could block.
-fn read_table_bytes(dir: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Problem> {
+fn open_table_file(dir: &Path, path: &Path, name: &str) -> Result<fs::File, Problem> {
     let problem = |m: String| Problem::new(name, None, None, m);
     let real = fs::canonicalize(path).map_err(|e| {
         problem(format!(
@@ -120,13 +120,22 @@ fn read_table_bytes(dir: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Prob
         use std::os::unix::fs::OpenOptionsExt;
         opts.custom_flags(libc::O_NONBLOCK);
     }
-    let mut f = opts.open(&real).map_err(|e| problem(e.to_string()))?;
+    let f = opts.open(&real).map_err(|e| problem(e.to_string()))?;
     let meta = f.metadata().map_err(|e| problem(e.to_string()))?;
     if !meta.is_file() {
         return Err(problem(format!("is {}, not a regular file", kind(&meta))));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| problem(e.to_string()))?;
+    Ok(f)
+}
+
+/// The whole content of a file opened by [`open_table_file`], from its start.
+fn read_open_file(f: &mut fs::File, name: &str) -> Result<Vec<u8>, Problem> {
+    use std::io::{Read, Seek, SeekFrom};
+    let problem = |e: std::io::Error| Problem::new(name, None, None, e.to_string());
+    f.seek(SeekFrom::Start(0)).map_err(problem)?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.read_to_end(&mut bytes).map_err(problem)?;
     Ok(bytes)
 }
 
@@ -136,7 +145,7 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     let manifest = read_manifest(dir)?;
     let mut report = LoadReport::default();
     let mut problems = Vec::new();
-    let mut raws = Vec::new();
+    let mut parsed = Parsed::default();
     for t in TableName::ALL {
         let (path, name) = match find_table_file(dir, &manifest, t) {
             Ok(Some(found)) => found,
@@ -146,26 +155,87 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
                 continue;
             }
         };
-        let bytes = match read_table_bytes(dir, &path, &name) {
-            Ok(b) => b,
+        // Each table becomes typed records as it is read: a UTF-8 CSV file
+        // chunk by chunk straight from the file, other files whole, their
+        // bytes dropped before the next file is read. A large file is never
+        // held as bytes, raw cells and records at once.
+        let mut file = match open_table_file(dir, &path, &name) {
+            Ok(f) => f,
             Err(p) => {
                 problems.push(p);
                 continue;
             }
         };
-        match read_table_file(&name, &path, bytes) {
-            Ok((raw, enc)) => {
-                report.files.push((name, enc));
-                raws.push((t, raw));
+        let is_csv = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let read = if is_csv {
+            let mut first = true;
+            let mut header_ok = true;
+            let mut chunk_problems = Vec::new();
+            let mut add = |chunk: RawTable, before: usize| {
+                if first {
+                    first = false;
+                    header_ok = !t
+                        .columns()
+                        .iter()
+                        .any(|c| c.required && !chunk.columns.iter().any(|h| h.trim() == c.name));
+                } else if !header_ok {
+                    return;
+                }
+                parsed.add(t, &chunk, before, &mut chunk_problems);
+            };
+            let streamed = read_csv_file_streaming(&name, &mut file, CSV_CHUNK_ROWS, &mut add);
+            let read = match streamed {
+                Ok(Some(res)) => res.map(Some),
+                Ok(None) => match read_open_file(&mut file, &name) {
+                    Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, &mut add).map(Some),
+                    Err(p) => Err(vec![p]),
+                },
+                Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
+            };
+            problems.extend(chunk_problems);
+            read
+        } else {
+            match read_open_file(&mut file, &name) {
+                Ok(bytes) => read_table_file(&name, &path, bytes).map(|(raw, enc)| {
+                    parsed.add(t, &raw, 0, &mut problems);
+                    enc
+                }),
+                Err(p) => Err(vec![p]),
             }
+        };
+        match read {
+            Ok(enc) => report.files.push((name, enc)),
             Err(p) => problems.extend(p),
         }
     }
-    let (data, rep2) = build(manifest, raws, opts, problems)?;
+    let (data, rep2) = build_parsed(manifest, parsed, opts, problems)?;
     report.sorted = rep2.sorted;
     report.differenced = rep2.differenced;
     report.warnings = rep2.warnings;
     Ok((data, report))
+}
+
+/// Typed records parsed so far, with where each came from.
+#[derive(Default)]
+struct Parsed {
+    tables: Tables,
+    origins: Origins,
+}
+
+impl Parsed {
+    fn add(&mut self, t: TableName, raw: &RawTable, before: usize, problems: &mut Vec<Problem>) {
+        table::parse_raw_at(
+            t,
+            raw,
+            before,
+            &mut self.tables,
+            &mut self.origins,
+            problems,
+        );
+    }
 }
 
 /// Builds a validated session from a manifest and raw tables (from files,
@@ -231,12 +301,26 @@ fn build(
     opts: &LoadOptions,
     mut problems: Vec<Problem>,
 ) -> Result<(SessionData, LoadReport)> {
-    let mut report = LoadReport::default();
-    let mut tables = Tables::default();
-    let mut origins = Origins::default();
+    let mut parsed = Parsed::default();
     for (t, raw) in &raws {
-        table::parse_raw(*t, raw, &mut tables, &mut origins, &mut problems);
+        parsed.add(*t, raw, 0, &mut problems);
     }
+    drop(raws);
+    build_parsed(manifest, parsed, opts, problems)
+}
+
+/// Validates, sorts and differences parsed tables into a session.
+fn build_parsed(
+    manifest: Manifest,
+    parsed: Parsed,
+    opts: &LoadOptions,
+    mut problems: Vec<Problem>,
+) -> Result<(SessionData, LoadReport)> {
+    let mut report = LoadReport::default();
+    let Parsed {
+        mut tables,
+        origins,
+    } = parsed;
     let (room, session) = header_of(&manifest);
     check_header(&room, &session, &manifest.metrics, &mut problems);
     if let Some(key) = &opts.pseudonymize_key {

@@ -93,7 +93,7 @@ impl Manifest {
     ///     "room": {"id": "r", "name": "R"},
     ///     "session": {"id": "s", "start_ms": 0, "end_ms": 1000, "timzone": "Asia/Shanghai"}}"#)
     ///     .unwrap_err();
-    /// assert!(e.to_string().contains("session: unknown field `timzone`"), "{e}");
+    /// assert!(e.to_string().contains("session.timzone: unknown field `timzone`"), "{e}");
     /// assert!(e.to_string().contains("did you mean `timezone`?"), "{e}");
     /// ```
     pub fn from_json(source: &Path, json: &str) -> Result<Manifest> {

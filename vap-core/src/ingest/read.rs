@@ -10,10 +10,100 @@ use crate::text::{self, Encoding};
 
 /// Reads CSV bytes (UTF-8 or GB18030) into a raw table.
 pub fn read_csv_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encoding), Vec<Problem>> {
+    let mut all: Option<RawTable> = None;
+    let enc = read_csv_chunks(
+        source,
+        bytes,
+        usize::MAX,
+        &mut |chunk, _first_row| match &mut all {
+            Some(t) => t.rows.extend(chunk.rows),
+            None => all = Some(chunk),
+        },
+    )?;
+    Ok((all.expect("one chunk at least"), enc))
+}
+
+/// Rows per chunk when a CSV file is parsed into typed records as it is
+/// read ([`read_csv_chunks`]).
+pub(super) const CSV_CHUNK_ROWS: usize = 1 << 16;
+
+/// Reads CSV bytes in chunks of at most `chunk_rows` rows, handing each chunk
+/// (with the number of data rows before it) to `each` as it is read, so that
+/// a large file is never held as one raw table. `each` is called at least
+/// once (with no rows for an empty table) and, once a problem has been
+/// found, no more: every problem of the file comes back as the error.
+pub(super) fn read_csv_chunks(
+    source: &str,
+    bytes: &[u8],
+    chunk_rows: usize,
+    each: &mut dyn FnMut(RawTable, usize),
+) -> Result<Encoding, Vec<Problem>> {
     let (text, enc) = text::decode(bytes).map_err(|m| vec![Problem::new(source, None, None, m)])?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    read_csv_records(source, text.as_bytes(), chunk_rows, each)?;
+    Ok(enc)
+}
+
+/// [`read_csv_chunks`] straight from an open file, without holding it: when
+/// the whole file is clean UTF-8 (checked in a first pass, block by block),
+/// it is parsed as it is read; `Ok(None)` when it is not (GB18030, a NUL
+/// byte, anything that needs the whole file to decode or to explain), and
+/// the caller reads it whole instead. `Some(Err)` carries the problems of a
+/// file that was UTF-8.
+pub(super) fn read_csv_file_streaming(
+    source: &str,
+    file: &mut std::fs::File,
+    chunk_rows: usize,
+    each: &mut dyn FnMut(RawTable, usize),
+) -> std::io::Result<Option<Result<Encoding, Vec<Problem>>>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            if !carry.is_empty() {
+                return Ok(None); // a truncated UTF-8 sequence at the end
+            }
+            break;
+        }
+        let block: std::borrow::Cow<'_, [u8]> = if carry.is_empty() {
+            std::borrow::Cow::Borrowed(&buf[..n])
+        } else {
+            let mut v = std::mem::take(&mut carry);
+            v.extend_from_slice(&buf[..n]);
+            std::borrow::Cow::Owned(v)
+        };
+        if block.contains(&0) {
+            return Ok(None);
+        }
+        if let Err(e) = std::str::from_utf8(&block) {
+            if e.error_len().is_some() {
+                return Ok(None);
+            }
+            carry = block[e.valid_up_to()..].to_vec();
+        }
+    }
+    // Clean UTF-8 (a byte-order mark skipped): parse as it is read.
+    file.seek(SeekFrom::Start(0))?;
+    let mut bom = [0u8; 3];
+    let got = file.read(&mut bom)?;
+    if got < 3 || bom != *b"\xEF\xBB\xBF" {
+        file.seek(SeekFrom::Start(0))?;
+    }
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    Ok(Some(
+        read_csv_records(source, reader, chunk_rows, each).map(|()| Encoding::Utf8),
+    ))
+}
+
+/// The CSV parse of [`read_csv_chunks`], over any reader of UTF-8 text.
+fn read_csv_records<R: std::io::Read>(
+    source: &str,
+    input: R,
+    chunk_rows: usize,
+    each: &mut dyn FnMut(RawTable, usize),
+) -> Result<(), Vec<Problem>> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = rdr
         .headers()
         .map_err(|e| {
@@ -43,21 +133,35 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encoding)
             ));
         }
     }
+    let chunk = |rows| RawTable {
+        source: source.to_string(),
+        columns: headers.clone(),
+        rows,
+    };
     let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        match rec {
-            Ok(r) => {
-                if r.len() != headers.len() {
+    let mut before = 0usize;
+    let mut emitted = false;
+    let mut rec = csv::StringRecord::new();
+    let mut i = 0usize;
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                i += 1;
+                if rec.len() != headers.len() {
                     problems.push(Problem::new(
                         source,
-                        Some(i + 1),
+                        Some(i),
                         None,
-                        format!("{} fields, the header has {}", r.len(), headers.len()),
+                        format!("{} fields, the header has {}", rec.len(), headers.len()),
                     ));
                     continue;
                 }
+                if !problems.is_empty() {
+                    continue;
+                }
                 rows.push(
-                    r.iter()
+                    rec.iter()
                         .map(|c| {
                             if c.is_empty() {
                                 Cell::Null
@@ -67,26 +171,31 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encoding)
                         })
                         .collect(),
                 );
+                if rows.len() >= chunk_rows {
+                    let n = rows.len();
+                    each(chunk(std::mem::take(&mut rows)), before);
+                    before += n;
+                    emitted = true;
+                }
             }
-            Err(e) => problems.push(Problem::new(
-                source,
-                Some(i + 1),
-                None,
-                format!("bad CSV record: {e}"),
-            )),
+            Err(e) => {
+                i += 1;
+                problems.push(Problem::new(
+                    source,
+                    Some(i),
+                    None,
+                    format!("bad CSV record: {e}"),
+                ))
+            }
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok((
-        RawTable {
-            source: source.to_string(),
-            columns: headers,
-            rows,
-        },
-        enc,
-    ))
+    if !rows.is_empty() || !emitted {
+        each(chunk(rows), before);
+    }
+    Ok(())
 }
 
 /// Reads JSON Lines bytes into a raw table (blank lines skipped).

@@ -73,7 +73,22 @@ impl Store {
                 }
                 vec![r.to_string()]
             }
-            None => self.rooms_unlocked()?.into_iter().map(|r| r.id).collect(),
+            // Room directories, not their room.json: a damaged room.json
+            // does not hide the sessions of any room.
+            None => {
+                let dir = self.rooms_dir();
+                let mut ids = Vec::new();
+                if let Ok(rd) = fs::read_dir(&dir) {
+                    for e in rd.flatten() {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        if !name.starts_with('.') && e.path().join("room.json").is_file() {
+                            ids.push(name);
+                        }
+                    }
+                }
+                ids.sort();
+                ids
+            }
         };
         let mut out = Vec::new();
         for r in rooms {

@@ -207,7 +207,30 @@ impl Store {
                 };
                 let backup_of_tx = self.root.join(".trash").join(tx);
                 let text = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
-                let (target, backup) = match serde_json::from_slice::<Journal>(&text) {
+                let parsed = serde_json::from_slice::<Journal>(&text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|j| {
+                        // A journal names a place inside the store and the
+                        // backup of its own transaction, nothing else.
+                        let inside = |p: &Path| {
+                            p.is_relative()
+                                && p.components()
+                                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+                        };
+                        if inside(&j.target)
+                            && j.target.starts_with("rooms")
+                            && j.backup == Path::new(".trash").join(tx)
+                        {
+                            Ok(j)
+                        } else {
+                            Err(format!(
+                                "it names {} and {}, outside the store's places",
+                                j.target.display(),
+                                j.backup.display()
+                            ))
+                        }
+                    });
+                let (target, backup) = match parsed {
                     Ok(j) => (Some(self.root.join(&j.target)), self.root.join(&j.backup)),
                     Err(e) => {
                         // Journals are written aside and renamed, so a torn one

@@ -12,7 +12,7 @@ use arrow_array::RecordBatch;
 use sha2::{Digest, Sha256};
 
 use super::layout::{id_arg, stored_load_options};
-use super::transaction::{sync_dir, txid, write_atomic};
+use super::transaction::{sync_dir, txid};
 use super::{Store, StoredManifest};
 use crate::error::{Problem, Result, VapError};
 use crate::ingest::{self, LoadOptions, Manifest};
@@ -192,7 +192,8 @@ impl Store {
             // write, after the commit: a failure leaves the old room.json (and
             // no temporary file) and does not undo the import.
             let rp = self.room_dir(&room).join("room.json");
-            let _ = write_atomic(
+            let _ = self.write_atomic(
+                "room_meta",
                 &rp,
                 &serde_json::to_vec_pretty(&data.room).expect("serialisable"),
             );

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
-from . import _media, _options, _vap
+from . import _boundary, _media, _options, _vap
 from ._align import (
     ClockOffset,
     Duration,
@@ -197,7 +197,9 @@ class Session:
     def __init__(self, inner: _vap.Session, load_report: dict[str, Any] | None = None):
         self._inner = inner
         #: What loading did: files and encodings, tables sorted, cumulative
-        #: metrics differenced (with counter resets). ``None`` when not loaded.
+        #: metrics differenced (with counter resets), and ``warnings``: accepted
+        #: but suspicious rows (a refund with no payment in the session), each a
+        #: problem dict naming file, row and field. ``None`` when not loaded.
         self.load_report = load_report
 
     @property
@@ -423,17 +425,47 @@ class Store:
     def __init__(self, path: PathLike):
         self._inner = _vap.Store(os.fspath(path))
 
+    @classmethod
+    def open_read_only(cls, path: PathLike) -> Store:
+        """Opens an existing store for reading only: no lock file is created and
+        nothing is recovered; writers raise ``vap.VapIOError``. A store on a
+        read-only mount or without write permission opens this way by itself."""
+        store = cls.__new__(cls)
+        store._inner = _vap.Store.open_read_only(os.fspath(path))
+        return store
+
     @property
     def root(self) -> str:
         """The store's directory."""
         return os.fspath(self._inner.root)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this handle can only read (a read-only mount, no write
+        permission, or ``Store.open_read_only``)."""
+        return self._inner.read_only
+
+    @property
+    def recovered(self) -> list[str]:
+        """What opening the store recovered from interrupted changes, one line
+        each (a rolled-back replace, a torn journal, temporary files removed);
+        empty when there was nothing to do."""
+        return list(self._inner.recovered)
+
+    def check(self) -> dict[str, Any]:
+        """Reads every file of the store whole and reports each damaged one,
+        without stopping at the first: ``{"files", "sessions", "damaged": [{"path",
+        "room_id", "session_id", "problem"}]}``. Changes nothing."""
+        return json.loads(self._inner.check_json())
 
     def rooms(self) -> list[dict[str, Any]]:
         """Rooms, sorted by id."""
         return json.loads(self._inner.rooms_json())
 
     def sessions(self, room: str | None = None) -> list[dict[str, Any]]:
-        """Sessions (of one room, or all), with row counts and derived tables."""
+        """Sessions (of one room, or all), with row counts and derived tables.
+        A damaged session is listed with what is wrong in ``damage`` (empty for a
+        sound one); one bad file never hides the others."""
         return json.loads(self._inner.sessions_json(room))
 
     def manifest(self, room: str, session: str) -> dict[str, Any]:
@@ -622,3 +654,8 @@ def attribution_timeline(sessions: Sequence[Session], step: Any = None, **option
     ``Session.attribution_timeline``."""
     opts = _options.dumps(options, step=step)
     return Timeline(_vap.attribution_timeline([s._inner for s in sessions], opts))
+
+
+# Argument conversion errors (TypeError, OverflowError, pyarrow's ArrowInvalid)
+# from every public function and method arrive as InvalidArgumentError.
+_boundary.guard_namespace(globals(), __all__)
