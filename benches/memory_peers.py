@@ -30,7 +30,16 @@ LOADERS = {
     "polars.read_csv": "import polars as pl; assert pl.read_csv({csv!r}).height == {rows}",
 }
 
-PHRASES = ["多少钱", "有没有大码", "how much", "主播好美", "链接在哪", "已拍", "发货快吗", "这个颜色好看"]
+PHRASES = [
+    "多少钱",
+    "有没有大码",
+    "how much",
+    "主播好美",
+    "链接在哪",
+    "已拍",
+    "发货快吗",
+    "这个颜色好看",
+]
 
 
 def write_session(dir_: Path, rows: int) -> Path:
@@ -48,13 +57,17 @@ def write_session(dir_: Path, rows: int) -> Path:
     with open(dir_ / "comments.csv", "w", encoding="utf-8") as f:
         f.write("ts_ms,viewer_id,text\n")
         for i in range(rows):
-            f.write(f"{T0 + i * step},viewer-{i * 7919 % 500_000},{PHRASES[i % 8]} #{i}\n")
+            f.write(f"{T0 + i * step},viewer-{i * 7919 % 500_000},{PHRASES[i % 8]} 第{i}条评论\n")
     return dir_ / "comments.csv"
 
 
 def peak_mb(code: str) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+        [
+            sys.executable,
+            "-c",
+            code + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        ],
         check=True,
         capture_output=True,
         text=True,

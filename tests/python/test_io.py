@@ -339,9 +339,10 @@ def test_latin1_nul_bytes_and_duplicate_columns_are_refused(tmp_path):
     # What pandas makes of the same bytes with the encoding named: the text.
     import io
 
-    assert pd.read_csv(io.BytesIO((d / "products.csv").read_bytes()), encoding="latin-1")[
-        "name"
-    ][0] == "Crème brûlée"
+    assert (
+        pd.read_csv(io.BytesIO((d / "products.csv").read_bytes()), encoding="latin-1")["name"][0]
+        == "Crème brûlée"
+    )
     d = _sim_dir(tmp_path, "nul")
     (d / "comments.csv").write_bytes(b"\0" * 64)
     with pytest.raises(vap.ValidationError, match="comments.csv"):

@@ -73,5 +73,7 @@ def test_bad_config_raises_typed_error():
 def test_thread_count_is_bounded():
     with pytest.raises(vap.InvalidArgumentError, match="maximum"):
         vap.set_num_threads(100_000)
-    with pytest.raises(OverflowError):
+    # PyO3's OverflowError arrives as an InvalidArgumentError (caused by it).
+    with pytest.raises(vap.InvalidArgumentError) as e:
         vap.set_num_threads(-1)
+    assert isinstance(e.value.__cause__, OverflowError)

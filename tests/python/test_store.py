@@ -161,8 +161,11 @@ def test_check_reports_every_damaged_file_and_listing_goes_on(store):
     infos = {s["session_id"]: s for s in store.sessions()}
     assert infos["b"]["damage"] == []
     assert len(infos["a"]["damage"]) == 2
-    with pytest.raises(vap.FormatError):
+    with pytest.raises(vap.ValidationError) as e:  # every damaged file at once
         store.load("sim-room", "a")
+    assert len(e.value.problems) == 2
+    with pytest.raises(vap.FormatError):
+        store.read_table("sim-room", "a", "orders")
     assert store.load("sim-room", "b").num_rows("orders") > 0
     # pyarrow agrees the file is unreadable.
     with pytest.raises(pa.ArrowInvalid):

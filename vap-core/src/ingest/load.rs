@@ -338,6 +338,7 @@ fn build_parsed(
         return Err(VapError::Validation(problems));
     }
     report.warnings = warnings(&tables, &origins);
+    drop(origins);
 
     let mut data = SessionData::new(room, session);
     data.metrics = manifest.metrics.clone();

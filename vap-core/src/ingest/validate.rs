@@ -255,8 +255,8 @@ impl Checks<'_> {
     /// File and row of row `i` of `table`: its origin, or the table's name and
     /// position for tables built in memory.
     fn at(&self, table: TableName, i: usize) -> (String, Option<usize>) {
-        match self.origins.by_table.get(&table).and_then(|v| v.get(i)) {
-            Some((src, row)) => (src.to_string(), Some(*row)),
+        match self.origins.get(table, i) {
+            Some((src, row)) => (src.to_string(), Some(row)),
             None => (table.as_str().to_string(), Some(i + 1)),
         }
     }
@@ -455,12 +455,8 @@ pub(super) fn warnings(tables: &Tables, origins: &Origins) -> Vec<Problem> {
         .collect();
     for (i, o) in tables.orders.iter().enumerate() {
         if o.status == OrderStatus::Refunded && !paid.contains(o.id.as_str()) {
-            let (file, row) = match origins
-                .by_table
-                .get(&TableName::Orders)
-                .and_then(|v| v.get(i))
-            {
-                Some((src, row)) => (src.to_string(), Some(*row)),
+            let (file, row) = match origins.get(TableName::Orders, i) {
+                Some((src, row)) => (src.to_string(), Some(row)),
                 None => ("orders".to_string(), Some(i + 1)),
             };
             out.push(Problem::new(
