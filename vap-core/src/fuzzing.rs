@@ -212,11 +212,13 @@ pub fn manifest_paths(data: &[u8]) {
     }
 }
 
+/// A store and the original bytes of each of its table files, by name.
+type StoreFixture = (crate::store::Store, Vec<(String, Vec<u8>)>);
+
 /// The store of [`stored_table`]: one small simulated session with a derived
 /// table, and the original bytes of each of its table files.
-fn store_fixture() -> &'static (crate::store::Store, Vec<(String, Vec<u8>)>) {
-    static STORE: std::sync::OnceLock<(crate::store::Store, Vec<(String, Vec<u8>)>)> =
-        std::sync::OnceLock::new();
+fn store_fixture() -> &'static StoreFixture {
+    static STORE: std::sync::OnceLock<StoreFixture> = std::sync::OnceLock::new();
     STORE.get_or_init(|| {
         let root = std::env::temp_dir().join(format!("vap-fuzz-store-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);

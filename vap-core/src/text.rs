@@ -195,46 +195,6 @@ pub fn pseudonymize(key: &[u8], id: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nfkc_and_width() {
-        assert_eq!(normalize("ｈｏｗ　ｍｕｃｈ？"), "how much?");
-        assert_eq!(normalize("多少钱\n\n 有没有大码"), "多少钱 有没有大码");
-        assert_eq!(normalize("①"), "1");
-        assert_eq!(normalize(""), "");
-    }
-
-    #[test]
-    fn gb18030_roundtrip_and_detection() {
-        let s = "商品,价格\n小黑瓶,199\n";
-        let bytes = encode(s, Encoding::Gb18030);
-        assert!(std::str::from_utf8(&bytes).is_err());
-        let (back, enc) = decode(&bytes).unwrap();
-        assert_eq!(back, s);
-        assert_eq!(enc, Encoding::Gb18030);
-        let with_bom = [b"\xEF\xBB\xBF", s.as_bytes()].concat();
-        let (back, enc) = decode(&with_bom).unwrap();
-        assert_eq!((&*back, enc), (s, Encoding::Utf8));
-    }
-
-    #[test]
-    fn garbage_is_rejected_with_its_line() {
-        let e = decode(b"a,b\n1,2\n\xff\xff\xff\x80").unwrap_err();
-        assert!(e.contains("line 3"), "{e}");
-    }
-
-    #[test]
-    fn gb18030_bom_is_dropped() {
-        let mut bytes = b"\x84\x31\x95\x33".to_vec();
-        bytes.extend(encode("id,名字", Encoding::Gb18030));
-        let (text, enc) = decode(&bytes).unwrap();
-        assert_eq!((&*text, enc), ("id,名字", Encoding::Gb18030));
-    }
-}
-
 /// Parses one JSON value, refusing an object that names a key twice (at any
 /// depth): `serde_json` would keep the last value silently, and which one
 /// the writer meant cannot be told.
@@ -310,4 +270,44 @@ pub fn parse_json_strict(text: &str) -> Result<serde_json::Value, String> {
     let v = Strict.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_and_width() {
+        assert_eq!(normalize("ｈｏｗ　ｍｕｃｈ？"), "how much?");
+        assert_eq!(normalize("多少钱\n\n 有没有大码"), "多少钱 有没有大码");
+        assert_eq!(normalize("①"), "1");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn gb18030_roundtrip_and_detection() {
+        let s = "商品,价格\n小黑瓶,199\n";
+        let bytes = encode(s, Encoding::Gb18030);
+        assert!(std::str::from_utf8(&bytes).is_err());
+        let (back, enc) = decode(&bytes).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(enc, Encoding::Gb18030);
+        let with_bom = [b"\xEF\xBB\xBF", s.as_bytes()].concat();
+        let (back, enc) = decode(&with_bom).unwrap();
+        assert_eq!((&*back, enc), (s, Encoding::Utf8));
+    }
+
+    #[test]
+    fn garbage_is_rejected_with_its_line() {
+        let e = decode(b"a,b\n1,2\n\xff\xff\xff\x80").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn gb18030_bom_is_dropped() {
+        let mut bytes = b"\x84\x31\x95\x33".to_vec();
+        bytes.extend(encode("id,名字", Encoding::Gb18030));
+        let (text, enc) = decode(&bytes).unwrap();
+        assert_eq!((&*text, enc), ("id,名字", Encoding::Gb18030));
+    }
 }

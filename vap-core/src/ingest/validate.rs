@@ -369,7 +369,7 @@ fn check_prices(c: &mut Checks<'_>, products: &[Product]) {
                 "price",
                 format!("negative price {}", p.price),
             );
-        } else if !(p.price <= MAX_AMOUNT) {
+        } else if p.price > MAX_AMOUNT || p.price.is_nan() {
             c.push(
                 TableName::Products,
                 i,
@@ -428,7 +428,7 @@ fn check_orders(c: &mut Checks<'_>, orders: &[Order], products: &HashSet<&str>) 
         c.time(t, i, "ts_ms", o.ts_ms);
         if o.amount < 0.0 {
             c.push(t, i, "amount", format!("negative amount {}", o.amount));
-        } else if !(o.amount <= MAX_AMOUNT) {
+        } else if o.amount > MAX_AMOUNT || o.amount.is_nan() {
             c.push(
                 t,
                 i,
@@ -499,7 +499,7 @@ fn check_metric_samples(c: &mut Checks<'_>, samples: &[MetricSample], decls: &[M
                 ),
             ),
             None => {}
-            _ if !(s.value.abs() <= MAX_METRIC_VALUE) => c.push(
+            _ if s.value.abs() > MAX_METRIC_VALUE || s.value.is_nan() => c.push(
                 t,
                 i,
                 "value",
