@@ -2,12 +2,12 @@
 //! or a failure injected at any write step, leaves the store exactly as before
 //! (or, once the commit rename has happened, exactly as after).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
+mod common;
+use common::snapshot;
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
 use vap_core::{ErrorKind, SessionData};
@@ -21,26 +21,6 @@ fn room(seed: u64, session: &str) -> SessionData {
     })
     .unwrap()
     .data
-}
-
-/// Every file under `root` with the sha256 of its content, and every directory.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().to_path_buf();
-            if p.is_dir() {
-                out.insert(rel, "dir".into());
-                walk(root, &p, out);
-            } else {
-                let hash = Sha256::digest(std::fs::read(&p).unwrap());
-                out.insert(rel, format!("{hash:x}"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 /// The write steps an import goes through, in order.

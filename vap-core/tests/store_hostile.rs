@@ -4,12 +4,12 @@
 //! store opening and either a typed error or the data, never a panic, and
 //! never a store left half-written.
 
-use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
+mod common;
+use common::snapshot;
 use vap_core::align::AlignOptions;
 use vap_core::attribute::session_timeline;
 use vap_core::sim::{simulate, SimConfig};
@@ -25,26 +25,6 @@ fn room(seed: u64, session: &str, hours: f64) -> SessionData {
     })
     .unwrap()
     .data
-}
-
-/// Every file under `root` with the sha256 of its content, and every directory.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().to_path_buf();
-            if p.is_dir() {
-                out.insert(rel, "dir".into());
-                walk(root, &p, out);
-            } else {
-                let hash = Sha256::digest(std::fs::read(&p).unwrap());
-                out.insert(rel, format!("{hash:x}"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 fn leftovers(root: &Path) -> Vec<PathBuf> {
