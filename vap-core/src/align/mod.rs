@@ -35,6 +35,7 @@ mod build;
 mod grid;
 mod lexicon;
 mod offset;
+mod questions;
 mod timeline;
 mod transform;
 
@@ -48,6 +49,9 @@ pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};
 pub use offset::{
     estimate_offset, estimate_recording_offset, estimate_transcript_offset, shift_utterances,
     OffsetEstimate, OffsetOptions, OffsetStatus,
+};
+pub use questions::{
+    question_kind, questions, Answer, LinkedBy, Question, QuestionKind, QuestionOptions,
 };
 pub use timeline::{ColumnKind, ColumnMeta, ColumnOptions, ColumnsOptions, SessionSpan, Timeline};
 pub use transform::{adstock, convolve, hill, weibull_weights, Transform};

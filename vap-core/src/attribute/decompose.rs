@@ -390,6 +390,58 @@ impl Decomposition {
             .collect()
     }
 
+    /// The sum of the components `select` picks (by name: `"baseline"`,
+    /// `"traffic"`, a factor) over the bins inside `spans`, as one [`Part`]
+    /// named `label` with its bootstrap interval; `share` is of the actual
+    /// total inside the spans. `None` when no component is picked or no
+    /// fitted bin lies inside the spans.
+    ///
+    /// A product's contribution is `part_within("p1", &explains, |n| n.starts_with("explain"))`;
+    /// an anchor's effect over a shift is the `host:<id>` factor within it.
+    pub fn part_within(
+        &self,
+        label: &str,
+        spans: &[(Ms, Ms)],
+        select: impl Fn(&str) -> bool,
+    ) -> Option<Part> {
+        let picked: Vec<usize> = self
+            .names()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| select(n))
+            .map(|(k, _)| k)
+            .collect();
+        let rows: Vec<usize> = (0..self.len())
+            .filter(|&i| {
+                self.valid[i]
+                    && spans
+                        .iter()
+                        .any(|(s, e)| self.time_ms[i] >= *s && self.time_ms[i] < *e)
+            })
+            .collect();
+        if picked.is_empty() || rows.is_empty() {
+            return None;
+        }
+        let actual: f64 = rows.iter().map(|&i| self.actual[i]).sum();
+        let f = |b: &[f64]| -> Vec<f64> {
+            let s = self.sums(&rows, b);
+            vec![picked.iter().map(|&k| s[k]).sum()]
+        };
+        let value = f(self.coef.as_slice().unwrap_or(&[]))[0];
+        let iv = self.intervals(&f);
+        Some(Part {
+            name: label.to_string(),
+            value,
+            low: iv.first().map(|v| v.0).unwrap_or(f64::NAN),
+            high: iv.first().map(|v| v.1).unwrap_or(f64::NAN),
+            share: if actual != 0.0 {
+                value / actual
+            } else {
+                f64::NAN
+            },
+        })
+    }
+
     /// Totals per host shift of each anchor (`data`'s host shifts, grouped by anchor).
     pub fn totals_by_anchor(&self, data: &[&SessionData]) -> Vec<GroupTotals> {
         self.totals_by(&grouped(data.iter().flat_map(|s| {
