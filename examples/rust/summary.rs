@@ -1,5 +1,7 @@
-//! The main job (for now): a bundled seeded room, written as a session
-//! directory, imported into the embedded store, loaded back and summarised.
+//! The main job: a bundled seeded room, written as a session directory,
+//! imported into the embedded store, summarised, and replayed from the store
+//! (data quality, headline against history, top moments with their causes,
+//! products, anchors, questions).
 //!
 //! ```sh
 //! cargo run -p vap-core --example summary -- [store-dir] [seed] [hours]
@@ -7,10 +9,10 @@
 
 use std::process::ExitCode;
 
-use vap_core::align;
 use vap_core::ingest::{self, Format, LoadOptions};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::store::{ImportOptions, Store};
+use vap_core::{align, replay};
 
 fn main() -> ExitCode {
     match run() {
@@ -100,135 +102,193 @@ fn run() -> vap_core::Result<()> {
         room.truth.moments.len()
     );
 
-    // The timeline: every stream on one 1-minute grid, after putting the
-    // transcript on the platform clock (estimated, then applied explicitly).
+    // The transcript put on the platform clock (estimated, then applied
+    // explicitly) and stored so, before anything reads speech against sales.
     let est = align::estimate_transcript_offset(&loaded, &align::OffsetOptions::default())?;
-    let mut aligned = loaded.clone();
-    match est.status {
-        align::OffsetStatus::Determined => {
-            est.apply_to_transcript(&mut aligned)?;
-            println!(
-                "  clock       transcript offset {:.0} ms (planted {}), confidence {:.3}: applied",
-                est.offset_ms.unwrap_or(0.0),
-                room.truth.clock_offset_ms,
-                est.confidence
-            );
-        }
-        align::OffsetStatus::Undetermined => {
-            println!(
-                "  clock       transcript offset undetermined: {}",
-                est.reason
-            )
-        }
-    }
-    let tl = align::Timeline::build(
-        &aligned,
-        &align::AlignOptions {
-            step_ms: 60_000,
-            ..Default::default()
-        },
-    )?;
-    println!(
-        "  timeline    {} bins of 1 min x {} columns",
-        tl.len(),
-        tl.columns().len()
-    );
-    let gmv = tl.values("order_gmv")?;
-    let mut minutes: Vec<usize> = (0..tl.len()).collect();
-    minutes.sort_by(|&a, &b| gmv[b].total_cmp(&gmv[a]));
-    println!("  top minutes by order GMV (what was on):");
-    for &i in minutes.iter().take(3) {
-        let on: Vec<&str> = tl
-            .columns()
-            .iter()
-            .filter(|c| {
-                matches!(c.kind, align::ColumnKind::Interval)
-                    && c.name != "speech"
-                    && !c.name.starts_with("anchor:")
-                    && tl.values(&c.name).map(|v| v[i] >= 0.5).unwrap_or(false)
-            })
-            .map(|c| c.name.as_str())
-            .collect();
-        let t = (tl.time_ms()[i] - loaded.session.start_ms) / 60_000;
+    if est.status == align::OffsetStatus::Determined {
+        let mut aligned = loaded.clone();
+        est.apply_to_transcript(&mut aligned)?;
+        store.import(
+            &aligned,
+            &ImportOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )?;
         println!(
-            "    +{:>3} min  {:>9.0} yuan  urgency phrases {:>2}  {}",
-            t,
-            gmv[i],
-            tl.values("speech:urgency")?[i],
-            on.join(", ")
+            "  clock       transcript offset {:.0} ms (planted {}), confidence {:.3}: applied and stored",
+            est.offset_ms.unwrap_or(0.0),
+            room.truth.clock_offset_ms,
+            est.confidence
         );
     }
 
-    // The moments of truth: what to watch first, and what drove it.
-    let moments = vap_core::detect::moments(&aligned, &vap_core::detect::DetectOptions::default())?;
-    let events = vap_core::detect::events(&moments, 60_000);
-    println!(
-        "  moments     {} found, {} events; the largest by GMV:",
-        moments.len(),
-        events.len()
-    );
-    // Attribution: one model of the session (factors acting on conversion,
-    // traffic as exposure), every bin and every moment split into its causes.
-    let atl = vap_core::attribute::session_timeline(
-        &aligned,
-        &align::AlignOptions {
-            step_ms: 10_000,
-            ..Default::default()
-        },
-    )?;
-    let fit = vap_core::attribute::fit(
-        &atl,
-        &vap_core::attribute::AttributeOptions {
+    // The session replay (直播复盘), from the store: data quality first, the
+    // headline against the room's history, the top moments with their causes.
+    let opts = replay::ReplayOptions {
+        model: vap_core::attribute::AttributeOptions {
             bootstrap: 100,
             ..Default::default()
         },
-    )?;
-    let d = &fit.decomposition;
-    let top = vap_core::detect::top_k(&moments, Some("order_gmv"), 3);
-    for m in &top {
+        ..Default::default()
+    };
+    let r = replay::from_store(&store, &data.room.id, &data.session.id, &opts)?;
+    let at = |t: i64| format!("+{:>3} min", (t - r.start_ms) / 60_000);
+    println!();
+    println!(
+        "vap · session replay (直播复盘) · {}/{}",
+        r.room_id, r.session_id
+    );
+    println!("  data quality (read first):");
+    if r.quality.notes.is_empty() {
+        println!("    no holes in any stream");
+    }
+    for n in &r.quality.notes {
+        let when = n
+            .start_ms
+            .map(|s| format!("{} ", at(s)))
+            .unwrap_or_default();
+        println!("    {:<22} {when}{}", n.stream, n.message);
+    }
+    println!(
+        "  headline (history: {} earlier stored session(s){}):",
+        r.history_sessions.len(),
+        if r.history_sessions.len() < opts.min_history {
+            ", too few to compare"
+        } else {
+            ""
+        }
+    );
+    for f in &r.headline {
+        let v = match f.value {
+            Some(v) if f.unit == "ratio" => format!("{:.2} %", 100.0 * v),
+            Some(v) => format!("{v:.1}"),
+            None => format!("— ({})", f.missing.as_deref().unwrap_or("missing")),
+        };
+        let hist = f
+            .history
+            .as_ref()
+            .and_then(|h| {
+                h.median.map(|m| {
+                    format!(
+                        "  median {m:.1}, top quartile {:.1}",
+                        h.top_quartile.unwrap_or(m)
+                    )
+                })
+            })
+            .unwrap_or_default();
+        println!("    {:<26} {:<14} {v}{hist}", f.label_en, f.label);
+    }
+    if let Some(m) = &r.model {
         println!(
-            "    +{:>3} min  {:>4} s  {:?} {:>+9.0} yuan  driver {:?}",
-            (m.start_ms - loaded.session.start_ms) / 60_000,
+            "  attribution of {} (R² {:.2}); session totals:",
+            m.target,
+            m.r2.unwrap_or(f64::NAN)
+        );
+        let mut totals = m.totals.clone();
+        totals.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+        for p in totals.iter().take(6) {
+            println!(
+                "    {:<18} {:>10.0} yuan  95 % [{:.0}, {:.0}]",
+                p.name,
+                p.value,
+                p.low.unwrap_or(f64::NAN),
+                p.high.unwrap_or(f64::NAN)
+            );
+        }
+    }
+    println!("  top moments and their causes:");
+    for m in &r.moments {
+        println!(
+            "    #{} {}  {:>4} s  {:?} on {} {:+.0} (driver {:?}){}{}",
+            m.rank,
+            at(m.start_ms),
             (m.end_ms - m.start_ms) / 1000,
             m.kind,
+            m.metric,
             m.magnitude,
-            m.driver
+            m.driver,
+            m.product_in_focus
+                .as_ref()
+                .map(|p| format!(", explaining {p}"))
+                .unwrap_or_default(),
+            if m.promotions.is_empty() {
+                String::new()
+            } else {
+                format!(", promotions {}", m.promotions.join(" "))
+            }
         );
-        let a = d.moment(m, 1_200_000)?;
-        let parts: Vec<String> = a
+        let parts: Vec<String> = m
             .parts
             .iter()
-            .filter(|p| p.value.abs() >= 0.05 * a.excess.abs() || p.name == "unexplained")
+            .filter(|p| {
+                p.value.abs() >= 0.05 * m.excess.unwrap_or(0.0).abs() || p.name == "unexplained"
+            })
             .map(|p| format!("{} {:+.0}", p.name, p.value))
             .collect();
-        println!("              why: {}", parts.join(" · "));
+        if let Some(x) = m.excess {
+            println!("        why ({:+.0} yuan): {}", x, parts.join(" · "));
+        }
+        if let Some(u) = m.transcript.iter().find(|u| u.start_ms >= m.start_ms) {
+            println!("        said: {}", u.text);
+        }
+        if let Some(g) = &m.data_gap {
+            println!("        data: {g}");
+        }
     }
-    let actual: f64 = d
-        .actual
-        .iter()
-        .zip(&d.prediction)
-        .filter(|(_, p)| p.is_finite())
-        .map(|(a, _)| a)
-        .sum();
-    println!(
-        "  attribution R² {:.2} at 10 s ({} factors, ridge λ {:.3}); session GMV {:.0} yuan:",
-        fit.diagnostics.r2,
-        d.factors.len(),
-        fit.model.penalty,
-        actual
-    );
-    let mut totals = d.totals();
-    totals.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
-    for p in totals.iter().take(7) {
+    println!("  products (商品复盘), by GMV:");
+    for p in r.products.iter().take(3) {
+        let c = p
+            .contribution
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "; explain contribution {:.0} [{:.0}, {:.0}]",
+                    c.value,
+                    c.low.unwrap_or(f64::NAN),
+                    c.high.unwrap_or(f64::NAN)
+                )
+            })
+            .unwrap_or_default();
         println!(
-            "    {:<18} {:>10.0} yuan ({:>5.1} %)  95 % [{:.0}, {:.0}]",
+            "    {:<5} {:<14} {:>9.0} yuan, {:>5.1} explain min, {:>7.0} yuan/min{c}; questions {} ({} answered)",
+            p.product_id,
             p.name,
-            p.value,
-            100.0 * p.share,
-            p.low,
-            p.high
+            p.gmv,
+            p.explain_minutes,
+            p.gmv_per_explain_minute.value.unwrap_or(f64::NAN),
+            p.questions.asked,
+            p.questions.answered
         );
     }
+    println!("  anchors (主播复盘):");
+    for a in &r.anchors {
+        let e = match a.effect.value {
+            Some(v) => format!(
+                "effect {v:+.0} [{:.0}, {:.0}]",
+                a.effect.low.unwrap_or(f64::NAN),
+                a.effect.high.unwrap_or(f64::NAN)
+            ),
+            None => "reference anchor".to_string(),
+        };
+        println!(
+            "    {:<4} {:<6} {:.1} h hosting, {:>8.0} yuan/h, GPM {:>6.0}, {e}",
+            a.anchor_id,
+            a.name,
+            a.host_hours,
+            a.gmv_per_hour.value.unwrap_or(f64::NAN),
+            a.gpm.value.unwrap_or(f64::NAN)
+        );
+    }
+    let q = &r.questions.stats;
+    println!(
+        "  questions   {} asked, {} answered ({:.0} %), median latency {:.0} s; {} backlog(s)",
+        q.asked,
+        q.answered,
+        100.0 * q.share.unwrap_or(0.0),
+        q.median_latency_s.unwrap_or(f64::NAN),
+        r.questions.backlogs.len()
+    );
     let truth: Vec<String> = room
         .truth
         .factors

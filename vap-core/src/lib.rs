@@ -46,6 +46,7 @@ pub mod ingest;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod options;
+pub mod replay;
 pub mod schema;
 pub mod seed;
 pub mod sim;
@@ -81,6 +82,9 @@ pub const OPTION_SETS: &[&str] = &[
     "events",
     "top",
     "split",
+    "replay",
+    "questions",
+    "subtitles",
     "transcribe",
 ];
 
@@ -133,6 +137,9 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "events" => one::<detect::EventOptions>(v, camel),
         "top" => one::<detect::TopOptions>(v, camel),
         "split" => one::<attribute::SplitOptions>(v, camel),
+        "replay" => one::<replay::ReplayOptions>(v, camel),
+        "questions" => one::<align::QuestionOptions>(v, camel),
+        "subtitles" => one::<replay::SubtitleOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(not(feature = "media"))]

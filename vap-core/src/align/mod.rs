@@ -51,7 +51,7 @@ pub use offset::{
     OffsetEstimate, OffsetOptions, OffsetStatus,
 };
 pub use questions::{
-    question_kind, questions, Answer, LinkedBy, Question, QuestionKind, QuestionOptions,
+    focus_at, question_kind, questions, Answer, LinkedBy, Question, QuestionKind, QuestionOptions,
 };
 pub use timeline::{ColumnKind, ColumnMeta, ColumnOptions, ColumnsOptions, SessionSpan, Timeline};
 pub use transform::{adstock, convolve, hill, weibull_weights, Transform};

@@ -919,7 +919,7 @@ fn link_number(folded: &str) -> Option<u32> {
 
 /// The product in focus at `t`: explained at `t`, else pinned at `t`, else
 /// the last explained within `grace` before `t`.
-pub(crate) fn focus_at(data: &SessionData, t: Ms, grace: Ms) -> Option<&str> {
+pub fn focus_at(data: &SessionData, t: Ms, grace: Ms) -> Option<&str> {
     let covering = |kind: SegmentKind| {
         data.segments
             .iter()

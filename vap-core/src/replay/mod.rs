@@ -1,0 +1,1009 @@
+//! The replays (复盘): what operators, anchors and field controllers open
+//! after a stream, built on the timeline, the moments and the attribution
+//! model (nothing recomputed by hand).
+//!
+//! [`replay`] reads one session (and the digests of the room's earlier
+//! sessions, for the history comparison) and returns a [`Replay`]:
+//!
+//! - **data quality first** ([`Quality`]): silences in the comment, order and
+//!   transcript streams that their own rate (scaled by the online viewers) makes
+//!   less likely than one in a million, holes in each metric series, a
+//!   transcript that starts late or stops early, the transcript clock's
+//!   offset (estimated, never applied), orders outside the session, the
+//!   platform's GMV against the orders;
+//! - **headline figures** ([`Figure`]): GMV gross / net, orders, buyers, items,
+//!   views, GPM, UV value, conversion, peak and average online viewers,
+//!   average watch time, comments and interaction, the exposure → click →
+//!   order funnel, questions answered; each with its source (raw, derived,
+//!   model), missing with a reason where the data cannot support it, and
+//!   against the room's history (median and top quartile of the earlier
+//!   sessions, marked when fewer than `min_history`);
+//! - **curves** on a 1-minute grid and the **top moments**, each with its
+//!   attributed parts and intervals (`unexplained` shown), its place in the
+//!   recording, the transcript and comments around it, the product in focus,
+//!   the promotions running, and a flag when it overlaps a hole in the data;
+//! - the **product replay** (per product: every explain segment with GMV,
+//!   orders, clicks, conversion and its carryover; GMV per explain minute
+//!   against history; the model's contribution; the anchor's phrases ranked by
+//!   the orders that followed; viewers' questions and how they were answered);
+//! - the **anchor replay** (per anchor and shift: 单小时 GMV, GPM, UV value;
+//!   the model's anchor effect with its interval; phrases; questions);
+//! - the **promotions** and the **questions** (detected, typed, linked,
+//!   answered; [`crate::align::questions`]).
+//!
+//! [`Replay::view`] gives the part one role reads (operator, anchor, field
+//! controller); [`Replay::table`] every table as Arrow; [`subtitles`] the
+//! comments or transcript as SRT / WebVTT on a recording's clock;
+//! [`from_store`] and [`room`] read a store.
+//!
+//! ```
+//! use vap_core::replay::{replay, ReplayOptions};
+//! use vap_core::sim::{simulate, SimConfig};
+//!
+//! let room = simulate(&SimConfig { seed: 2, hours: 1.0, ..Default::default() }).unwrap();
+//! let r = replay(&room.data, &[], &ReplayOptions::default()).unwrap();
+//! let gmv = r.figure("gmv_gross").unwrap();
+//! assert_eq!(gmv.value, Some(room.data.gmv().gross));
+//! assert!(r.moments.iter().all(|m| m.start_ms < m.end_ms));
+//! assert!(r.figure("gpm").unwrap().value.is_some());
+//! ```
+
+mod export;
+mod figure;
+mod headline;
+mod parts;
+mod quality;
+
+use serde::{Deserialize, Serialize};
+
+pub use export::{subtitles, Rows, SubtitleFormat, SubtitleOptions, SubtitleStream, TABLES};
+pub use figure::{labels, quantile, Estimate, Figure, History, Source, LABELS};
+pub use headline::{digest, headline, SessionDigest};
+pub use parts::{
+    AnchorReplay, ExplainReplay, PhraseStat, ProductReplay, PromotionReplay, QuestionStats,
+    ShiftReplay,
+};
+pub use quality::{NoteKind, Quality, QualityNote, QualityOptions};
+
+use crate::align::{questions, AlignOptions, Question, QuestionKind, QuestionOptions, Timeline};
+use crate::attribute::{
+    fit, session_timeline, AttributeOptions, AttributionTimelineOptions, Decomposition,
+};
+use crate::detect::{moments, top_k, DetectOptions, Driver, MomentKind};
+use crate::error::{Result, VapError};
+use crate::options::Options;
+use crate::schema::{Comment, Ms, SessionData, Utterance};
+use crate::store::Store;
+
+/// Options of [`replay`]; the nested sets are those of the steps it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReplayOptions {
+    /// How many top moments (default 5).
+    pub top: usize,
+    /// Transcript and comments shown either side of a moment (default 60 s).
+    #[serde(alias = "context", with = "crate::options::duration")]
+    pub context_ms: Ms,
+    /// Comments kept per moment, spread evenly over its context (default 40;
+    /// the count of all of them is reported).
+    pub context_comments: usize,
+    /// Bin width of the curves (default 1 min).
+    #[serde(alias = "curve_step", with = "crate::options::duration")]
+    pub curve_step_ms: Ms,
+    /// Longest carryover window after an explain segment (default 5 min,
+    /// cut at the next explain).
+    #[serde(alias = "carryover", with = "crate::options::duration")]
+    pub carryover_ms: Ms,
+    /// Window after a phrase in which orders count for it (default 60 s).
+    #[serde(alias = "follow", with = "crate::options::duration")]
+    pub follow_ms: Ms,
+    /// Uses below which a phrase is marked weak (default 5).
+    pub min_support: usize,
+    /// Earlier sessions needed to compare with history (default 4: fewer
+    /// has no quartiles).
+    pub min_history: usize,
+    /// Unanswered questions listed (default 100; all are counted).
+    pub list_questions: usize,
+    /// Window in which unanswered questions about one product and kind
+    /// count as a backlog (default 10 min).
+    #[serde(alias = "backlog_window", with = "crate::options::duration")]
+    pub backlog_window_ms: Ms,
+    /// Unanswered questions that make a backlog (default 5) ...
+    pub min_backlog: usize,
+    /// ... when at least this share of the group's questions in the window
+    /// went unanswered (default 0.8: a busy product whose questions mostly
+    /// get answered is not a backlog).
+    pub backlog_share: f64,
+    /// Fit the attribution model (default true; without it the model
+    /// figures are missing).
+    pub attribute: bool,
+    /// Moment detection.
+    pub moments: DetectOptions,
+    /// The attribution timeline.
+    pub timeline: AttributionTimelineOptions,
+    /// The attribution model.
+    pub model: AttributeOptions,
+    /// Question detection and answers.
+    pub questions: QuestionOptions,
+    /// The data-quality scan.
+    pub quality: QualityOptions,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            top: 5,
+            context_ms: 60_000,
+            context_comments: 40,
+            curve_step_ms: 60_000,
+            carryover_ms: 300_000,
+            follow_ms: 60_000,
+            min_support: 5,
+            min_history: 4,
+            list_questions: 100,
+            backlog_window_ms: 600_000,
+            min_backlog: 5,
+            backlog_share: 0.8,
+            attribute: true,
+            moments: DetectOptions::default(),
+            timeline: AttributionTimelineOptions::default(),
+            model: AttributeOptions::default(),
+            questions: QuestionOptions::default(),
+            quality: QualityOptions::default(),
+        }
+    }
+}
+
+impl Options for ReplayOptions {
+    const WHAT: &'static str = "replay options";
+
+    /// The nested option sets go through their own reading (their flat keys,
+    /// defaults and checks) first.
+    fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        fn nested<T: Options>(
+            map: &mut serde_json::Map<String, serde_json::Value>,
+            key: &str,
+        ) -> Result<()> {
+            if let Some(v) = map.remove(key) {
+                let o = T::from_value(v).map_err(|e| {
+                    VapError::InvalidArgument(format!("replay options, field '{key}': {e}"))
+                })?;
+                map.insert(
+                    key.to_string(),
+                    serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))?,
+                );
+            }
+            Ok(())
+        }
+        nested::<DetectOptions>(map, "moments")?;
+        nested::<AttributionTimelineOptions>(map, "timeline")?;
+        nested::<AttributeOptions>(map, "model")?;
+        nested::<QuestionOptions>(map, "questions")?;
+        Ok(())
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut p = Vec::new();
+        for (name, v) in [
+            ("context", self.context_ms),
+            ("curve_step", self.curve_step_ms),
+            ("follow", self.follow_ms),
+            ("backlog_window", self.backlog_window_ms),
+        ] {
+            if v <= 0 {
+                p.push(format!("{name} must be positive, got {v} ms"));
+            }
+        }
+        if self.carryover_ms < 0 {
+            p.push("carryover must not be negative".into());
+        }
+        if !(self.backlog_share.is_finite() && (0.0..=1.0).contains(&self.backlog_share)) {
+            p.push(format!(
+                "backlog_share must be in [0, 1], got {}",
+                self.backlog_share
+            ));
+        }
+        if self.min_history < 1 {
+            p.push("min_history must be at least 1".into());
+        }
+        self.quality.problems(&mut p);
+        crate::options::all_or_nothing(Self::WHAT, p)
+    }
+}
+
+/// A metric curve on the replay's grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    /// Timeline column.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Raw (binned data) or derived (a rate).
+    pub source: Source,
+    /// One value per bin; `None` where the data do not reach.
+    pub values: Vec<Option<f64>>,
+}
+
+/// The curves of a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// Bin width.
+    pub step_ms: Ms,
+    /// Bin starts.
+    pub time_ms: Vec<Ms>,
+    /// The series.
+    pub series: Vec<Curve>,
+}
+
+/// Where an instant falls in the session's recordings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordingPosition {
+    /// Index of the recording in the session's list.
+    pub recording: usize,
+    /// Its path as stored.
+    pub path: String,
+    /// Position in the file, ms.
+    pub position_ms: Ms,
+}
+
+/// A top moment with everything around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MomentReplay {
+    /// Rank (1 = largest).
+    pub rank: usize,
+    /// Metric it was found on.
+    pub metric: String,
+    /// Peak, drop or shift.
+    pub kind: MomentKind,
+    /// Traffic, conversion, both or unclear.
+    pub driver: Driver,
+    /// Start.
+    pub start_ms: Ms,
+    /// End.
+    pub end_ms: Ms,
+    /// Excess over the baseline in the metric's units.
+    pub magnitude: f64,
+    /// Robust z-score.
+    pub score: f64,
+    /// Share of the metric's session total.
+    pub share: f64,
+    /// The model's target the parts split (GMV from orders by default).
+    pub target: Option<String>,
+    /// The target's excess over its reference window in the moment.
+    pub excess: Option<f64>,
+    /// The excess split into traffic, factors, the baseline's drift and
+    /// `unexplained` (last), with 95 % bootstrap intervals.
+    pub parts: Vec<Estimate>,
+    /// Where it is in the recording.
+    pub recording: Option<RecordingPosition>,
+    /// Product explained (or pinned) at its start.
+    pub product_in_focus: Option<String>,
+    /// Promotions running during it (ids).
+    pub promotions: Vec<String>,
+    /// What was said from `context` before to `context` after.
+    pub transcript: Vec<Utterance>,
+    /// Comments in the same span, spread evenly (`context_comments` at most).
+    pub comments: Vec<Comment>,
+    /// All comments in the span.
+    pub comments_in_context: usize,
+    /// Questions asked in the span.
+    pub questions_in_context: usize,
+    /// A data-quality note the moment overlaps: read it before the moment.
+    pub data_gap: Option<String>,
+}
+
+/// The attribution model's session view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// Target column.
+    pub target: String,
+    /// Session totals of baseline, traffic, each factor and `unexplained`.
+    pub totals: Vec<Estimate>,
+    /// In-sample R².
+    pub r2: Option<f64>,
+    /// Holdout R² (the last share of the session).
+    pub holdout_r2: Option<f64>,
+    /// The fit's warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Unanswered questions piling up: one product and kind, in the densest
+/// `backlog_window` of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backlog {
+    /// The product asked about (`None`: no product could be told).
+    pub product_id: Option<String>,
+    /// What was asked.
+    pub kind: QuestionKind,
+    /// First unanswered question of the window.
+    pub start_ms: Ms,
+    /// Last one.
+    pub end_ms: Ms,
+    /// Unanswered questions in the window.
+    pub unanswered: usize,
+    /// Distinct viewers who asked them.
+    pub viewers: usize,
+}
+
+/// The questions section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Questions {
+    /// Counts, share answered, latency, by kind.
+    pub stats: QuestionStats,
+    /// Backlogs of at least `min_backlog` unanswered questions, largest first.
+    pub backlogs: Vec<Backlog>,
+    /// Unanswered questions: one from each backlog in turn (largest first),
+    /// then the others by time (`list_questions` at most).
+    pub unanswered: Vec<Question>,
+    /// Every question (not serialised: see [`Replay::table`]`("questions")`).
+    #[serde(skip)]
+    pub all: Vec<Question>,
+}
+
+/// A session replay (直播复盘) with its product and anchor replays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replay {
+    /// Room id.
+    pub room_id: String,
+    /// Session id.
+    pub session_id: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Session start.
+    pub start_ms: Ms,
+    /// Session end.
+    pub end_ms: Ms,
+    /// Display time zone.
+    pub timezone: String,
+    /// Earlier sessions of the room the history comparison read.
+    pub history_sessions: Vec<String>,
+    /// Data quality, to be read first.
+    pub quality: Quality,
+    /// Headline figures.
+    pub headline: Vec<Figure>,
+    /// Curves.
+    pub curves: Curves,
+    /// The attribution model's session view (`None` when not fitted; see
+    /// `model_error`).
+    pub model: Option<ModelSummary>,
+    /// Why the model was not fitted.
+    pub model_error: Option<String>,
+    /// The top moments.
+    pub moments: Vec<MomentReplay>,
+    /// Product replays.
+    pub products: Vec<ProductReplay>,
+    /// Anchor replays.
+    pub anchors: Vec<AnchorReplay>,
+    /// Promotions.
+    pub promotions: Vec<PromotionReplay>,
+    /// Viewers' questions.
+    pub questions: Questions,
+}
+
+/// Who reads a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 运营: traffic, funnel, conversion, data quality.
+    Operator,
+    /// 主播: own speech, questions, own effect.
+    Anchor,
+    /// 场控: promotion timing, product order, explain lengths.
+    FieldControl,
+}
+
+impl Role {
+    /// The replay's sections this role reads, in order.
+    pub fn sections(self) -> &'static [&'static str] {
+        match self {
+            Role::Operator => &[
+                "quality",
+                "headline",
+                "curves",
+                "model",
+                "moments",
+                "promotions",
+                "products",
+            ],
+            Role::Anchor => &["quality", "anchors", "questions", "moments", "products"],
+            Role::FieldControl => &["quality", "promotions", "products", "moments", "curves"],
+        }
+    }
+
+    /// Reads "operator", "anchor", "field_control" (also "field-control").
+    pub fn parse(s: &str) -> Result<Role> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "operator" => Ok(Role::Operator),
+            "anchor" => Ok(Role::Anchor),
+            "field_control" | "fieldcontrol" | "field_controller" => Ok(Role::FieldControl),
+            other => Err(VapError::InvalidArgument(format!(
+                "unknown role '{other}' (expected operator, anchor or field_control)"
+            ))),
+        }
+    }
+}
+
+impl Replay {
+    /// The headline figure with `key`.
+    pub fn figure(&self, key: &str) -> Option<&Figure> {
+        self.headline.iter().find(|f| f.key == key)
+    }
+
+    /// The replay as one role reads it: the session's identity plus that
+    /// role's sections ([`Role::sections`]), as JSON.
+    pub fn view(&self, role: Role) -> Result<serde_json::Value> {
+        let all = serde_json::to_value(self).map_err(|e| VapError::Internal(e.to_string()))?;
+        let mut out = serde_json::Map::new();
+        out.insert(
+            "role".into(),
+            serde_json::to_value(role).unwrap_or_default(),
+        );
+        for k in [
+            "room_id",
+            "session_id",
+            "title",
+            "start_ms",
+            "end_ms",
+            "timezone",
+        ]
+        .iter()
+        .chain(role.sections())
+        {
+            if let Some(v) = all.get(*k) {
+                out.insert((*k).to_string(), v.clone());
+            }
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+
+    /// The replay as JSON text.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| VapError::Internal(e.to_string()))
+    }
+}
+
+/// The recording holding session instant `t`.
+pub fn locate(data: &SessionData, t: Ms) -> Option<RecordingPosition> {
+    let recs = &data.session.recordings;
+    let covering = recs.iter().position(|r| match r.span() {
+        Some((a, b)) => t >= a && t < b,
+        None => t >= r.offset_ms,
+    });
+    covering.map(|i| RecordingPosition {
+        recording: i,
+        path: recs[i].path.clone(),
+        position_ms: t - recs[i].offset_ms,
+    })
+}
+
+const CURVES: &[&str] = &[
+    "order_gmv",
+    "orders",
+    "entries",
+    "online_viewers",
+    "gpm",
+    "conversion",
+    "comments",
+    "product_clicks",
+];
+
+fn curves(data: &SessionData, questions: &[Question], opts: &ReplayOptions) -> Result<Curves> {
+    let tl = Timeline::build(
+        data,
+        &AlignOptions {
+            step_ms: opts.curve_step_ms,
+            per_product: false,
+            ..Default::default()
+        },
+    )?;
+    let mut series = Vec::new();
+    for name in CURVES {
+        let Ok(v) = tl.values(name) else { continue };
+        let meta = tl.meta(name);
+        let missing = tl.missing(name);
+        series.push(Curve {
+            name: (*name).to_string(),
+            unit: meta.map(|m| m.unit.clone()).unwrap_or_default(),
+            source: if matches!(*name, "gpm" | "conversion") {
+                Source::Derived
+            } else {
+                Source::Raw
+            },
+            values: v
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let gone = missing.is_some_and(|m| m[i]) || !x.is_finite();
+                    (!gone).then_some(*x)
+                })
+                .collect(),
+        });
+    }
+    let times = tl.time_ms().to_vec();
+    let mut q = vec![0.0; times.len()];
+    let mut a = vec![0.0; times.len()];
+    for x in questions {
+        let i = ((x.ts_ms - data.session.start_ms) / opts.curve_step_ms.max(1)) as usize;
+        if let Some(v) = q.get_mut(i) {
+            *v += 1.0;
+        }
+        if let Some(ans) = &x.answer {
+            let j = ((ans.ts_ms - data.session.start_ms) / opts.curve_step_ms.max(1)) as usize;
+            if let Some(v) = a.get_mut(j) {
+                *v += 1.0;
+            }
+        }
+    }
+    for (name, v) in [("questions", q), ("answers", a)] {
+        series.push(Curve {
+            name: name.into(),
+            unit: "count".into(),
+            source: Source::Derived,
+            values: v.into_iter().map(Some).collect(),
+        });
+    }
+    Ok(Curves {
+        step_ms: opts.curve_step_ms,
+        time_ms: times,
+        series,
+    })
+}
+
+fn moment_replays(
+    data: &SessionData,
+    questions: &[Question],
+    dec: Option<&Decomposition>,
+    quality: &Quality,
+    opts: &ReplayOptions,
+) -> Result<Vec<MomentReplay>> {
+    let found = moments(data, &opts.moments)?;
+    let top = top_k(&found, None, opts.top);
+    let window = opts.moments.window_ms;
+    Ok(top
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let (target, excess, parts) = match dec {
+                Some(d) => {
+                    let split = if m.metric == d.target {
+                        d.moment(m, window)
+                    } else {
+                        d.window(&d.target, m.start_ms, m.end_ms, None, window)
+                    };
+                    match split {
+                        Ok(s) => (
+                            Some(d.target.clone()),
+                            Some(s.excess),
+                            s.parts.iter().map(Estimate::from).collect(),
+                        ),
+                        Err(_) => (Some(d.target.clone()), None, vec![]),
+                    }
+                }
+                None => (None, None, vec![]),
+            };
+            let (a, b) = (m.start_ms - opts.context_ms, m.end_ms + opts.context_ms);
+            let transcript: Vec<Utterance> = data
+                .utterances
+                .iter()
+                .filter(|u| u.end_ms > a && u.start_ms < b)
+                .cloned()
+                .collect();
+            let lo = data.comments.partition_point(|c| c.ts_ms < a);
+            let hi = data.comments.partition_point(|c| c.ts_ms < b);
+            let all = &data.comments[lo..hi];
+            let keep = opts.context_comments.min(all.len());
+            let comments: Vec<Comment> = (0..keep)
+                .map(|i| all[i * all.len() / keep.max(1)].clone())
+                .collect();
+            let promotions = data
+                .promotions
+                .iter()
+                .filter(|p| p.start_ms < m.end_ms && m.start_ms < p.end_ms)
+                .map(|p| p.id.clone())
+                .collect();
+            MomentReplay {
+                rank: k + 1,
+                metric: m.metric.clone(),
+                kind: m.kind,
+                driver: m.driver,
+                start_ms: m.start_ms,
+                end_ms: m.end_ms,
+                magnitude: m.magnitude,
+                score: m.score,
+                share: m.share,
+                target,
+                excess,
+                parts,
+                recording: locate(data, m.start_ms),
+                product_in_focus: crate::align::focus_at(data, m.start_ms, 0).map(str::to_string),
+                promotions,
+                transcript,
+                comments,
+                comments_in_context: all.len(),
+                questions_in_context: questions
+                    .iter()
+                    .filter(|q| q.ts_ms >= a && q.ts_ms < b)
+                    .count(),
+                data_gap: quality
+                    .gap_in(m.start_ms, m.end_ms)
+                    .map(|n| n.message.clone()),
+            }
+        })
+        .collect())
+}
+
+/// The backlogs of unanswered questions, and the unanswered list ordered by them.
+fn backlogs(qs: &[Question], opts: &ReplayOptions) -> (Vec<Backlog>, Vec<Question>) {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(Option<&str>, QuestionKind), Vec<usize>> = BTreeMap::new();
+    let mut asked: BTreeMap<(Option<&str>, QuestionKind), Vec<Ms>> = BTreeMap::new();
+    for (i, q) in qs.iter().enumerate() {
+        let key = (q.product_id.as_deref(), q.kind);
+        asked.entry(key).or_default().push(q.ts_ms);
+        if q.answer.is_none() {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for ((product, kind), idx) in &groups {
+        let (mut best, mut at) = (0usize, 0usize);
+        let mut lo = 0;
+        for hi in 0..idx.len() {
+            while qs[idx[hi]].ts_ms - qs[idx[lo]].ts_ms > opts.backlog_window_ms {
+                lo += 1;
+            }
+            if hi + 1 - lo > best {
+                best = hi + 1 - lo;
+                at = lo;
+            }
+        }
+        let members = &idx[at..at + best.max(1)];
+        let (s, e) = (qs[members[0]].ts_ms, qs[members[members.len() - 1]].ts_ms);
+        let all = asked
+            .get(&(*product, *kind))
+            .map(|t| t.iter().filter(|&&x| x >= s && x <= e).count())
+            .unwrap_or(best);
+        if best >= opts.min_backlog.max(1) && best as f64 >= opts.backlog_share * all as f64 {
+            let viewers: std::collections::HashSet<&str> =
+                members.iter().map(|&i| qs[i].viewer_id.as_str()).collect();
+            out.push((
+                Backlog {
+                    product_id: product.map(str::to_string),
+                    kind: *kind,
+                    start_ms: qs[members[0]].ts_ms,
+                    end_ms: qs[*members.last().unwrap_or(&members[0])].ts_ms,
+                    unanswered: best,
+                    viewers: viewers.len(),
+                },
+                members.to_vec(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| {
+        b.0.unanswered
+            .cmp(&a.0.unanswered)
+            .then(a.0.start_ms.cmp(&b.0.start_ms))
+    });
+    // One from each backlog in turn (largest first), then the rest by time.
+    let mut listed: Vec<usize> = Vec::new();
+    let longest = out.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+    for k in 0..longest {
+        listed.extend(out.iter().filter_map(|(_, m)| m.get(k).copied()));
+    }
+    let seen: std::collections::HashSet<usize> = listed.iter().copied().collect();
+    listed.extend(
+        qs.iter()
+            .enumerate()
+            .filter(|(i, q)| q.answer.is_none() && !seen.contains(i))
+            .map(|(i, _)| i),
+    );
+    let unanswered = listed
+        .into_iter()
+        .take(opts.list_questions)
+        .map(|i| qs[i].clone())
+        .collect();
+    (out.into_iter().map(|(b, _)| b).collect(), unanswered)
+}
+
+/// The replay of one session, compared with the digests of the room's
+/// earlier sessions in `history` (those of this session, or starting after
+/// it, are ignored). See the module docs.
+pub fn replay(
+    data: &SessionData,
+    history: &[SessionDigest],
+    opts: &ReplayOptions,
+) -> Result<Replay> {
+    opts.check()?;
+    let past: Vec<&SessionDigest> = history
+        .iter()
+        .filter(|d| d.session_id != data.session.id && d.start_ms < data.session.start_ms)
+        .collect();
+    let qs = questions(data, &opts.questions)?;
+    let quality = quality::quality(data, &opts.quality);
+    let mut head = headline(data, &qs);
+    for f in &mut head {
+        let values: Vec<f64> = past
+            .iter()
+            .filter_map(|d| d.headline.get(&f.key).copied())
+            .collect();
+        f.history = Some(History::of(f.value, &values, opts.min_history));
+    }
+    let (fitted, model_error) = if opts.attribute {
+        match session_timeline(data, &opts.timeline.0).and_then(|tl| fit(&tl, &opts.model)) {
+            Ok(f) => (Some(f), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    } else {
+        (None, Some("not asked for (attribute = false)".to_string()))
+    };
+    let dec = fitted.as_ref().map(|f| &f.decomposition);
+    let model = fitted.as_ref().map(|f| {
+        let fin = |x: f64| x.is_finite().then_some(x);
+        ModelSummary {
+            target: f.decomposition.target.clone(),
+            totals: f
+                .decomposition
+                .totals()
+                .iter()
+                .map(Estimate::from)
+                .collect(),
+            r2: fin(f.diagnostics.r2),
+            holdout_r2: fin(f.diagnostics.holdout_r2),
+            warnings: f.diagnostics.warnings.clone(),
+        }
+    });
+    let moments = moment_replays(data, &qs, dec, &quality, opts)?;
+    let products = parts::products(data, &qs, dec, &past, opts);
+    let anchors = parts::anchors(data, &qs, dec, &past, opts);
+    let promotions = parts::promotions(data, dec);
+    let stats = QuestionStats::of(&qs);
+    let (backlogs, unanswered) = backlogs(&qs, opts);
+    Ok(Replay {
+        room_id: data.room.id.clone(),
+        session_id: data.session.id.clone(),
+        title: data.session.title.clone(),
+        start_ms: data.session.start_ms,
+        end_ms: data.session.end_ms,
+        timezone: data.session.timezone.clone(),
+        history_sessions: past.iter().map(|d| d.session_id.clone()).collect(),
+        quality,
+        headline: head,
+        curves: curves(data, &qs, opts)?,
+        model,
+        model_error,
+        moments,
+        products,
+        anchors,
+        promotions,
+        questions: Questions {
+            stats,
+            backlogs,
+            unanswered,
+            all: qs,
+        },
+    })
+}
+
+/// The digests of a room's stored sessions that started before `before`
+/// (all of them when `None`), read one session at a time.
+pub fn store_history(
+    store: &Store,
+    room_id: &str,
+    before: Option<Ms>,
+    opts: &ReplayOptions,
+) -> Result<Vec<SessionDigest>> {
+    let mut out = Vec::new();
+    for info in store.sessions(Some(room_id))? {
+        if before.is_some_and(|b| info.start_ms >= b) || !info.damage.is_empty() {
+            continue;
+        }
+        let data = store.load(room_id, &info.session_id)?;
+        let qs = questions(&data, &opts.questions)?;
+        out.push(digest(&data, &qs));
+    }
+    Ok(out)
+}
+
+/// The replay of a stored session against the room's earlier stored sessions.
+pub fn from_store(
+    store: &Store,
+    room_id: &str,
+    session_id: &str,
+    opts: &ReplayOptions,
+) -> Result<Replay> {
+    opts.check()?;
+    let data = store.load(room_id, session_id)?;
+    let history = store_history(store, room_id, Some(data.session.start_ms), opts)?;
+    replay(&data, &history, opts)
+}
+
+/// A product across a room's sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomProduct {
+    /// Product id.
+    pub product_id: String,
+    /// Sessions it was explained in.
+    pub sessions: usize,
+    /// Explain minutes in all.
+    pub explain_minutes: f64,
+    /// Its GMV while explained, in all.
+    pub gmv_while_explained: f64,
+    /// GMV per explain minute over the room.
+    pub gmv_per_explain_minute: Option<f64>,
+    /// Per session: (session id, explain minutes, GMV while explained).
+    pub per_session: Vec<(String, f64, f64)>,
+}
+
+/// An anchor across a room's sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomAnchor {
+    /// Anchor id.
+    pub anchor_id: String,
+    /// Sessions hosted.
+    pub sessions: usize,
+    /// Hours hosting.
+    pub hours: f64,
+    /// GMV during host shifts.
+    pub gmv: f64,
+    /// GMV per hour hosting.
+    pub gmv_per_hour: Option<f64>,
+    /// GPM over the host shifts (where every session has views).
+    pub gpm: Option<f64>,
+    /// The room model's anchor effect (the `host:<id>` factor over all the
+    /// anchor's shifts, session fixed effects in the model), with interval.
+    pub effect: Option<Estimate>,
+}
+
+/// Products and anchors across a room's stored sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomReplay {
+    /// Room id.
+    pub room_id: String,
+    /// Every session's digest, by start.
+    pub sessions: Vec<SessionDigest>,
+    /// Products, by GMV while explained.
+    pub products: Vec<RoomProduct>,
+    /// Anchors, by hours.
+    pub anchors: Vec<RoomAnchor>,
+    /// Why the room model was not fitted (anchor effects then missing).
+    pub model_error: Option<String>,
+}
+
+/// Products and anchors over a room's history, anchor effects from the room
+/// model (every stored session stacked, session fixed effects).
+pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomReplay> {
+    opts.check()?;
+    let mut sessions = store_history(store, room_id, None, opts)?;
+    sessions.sort_by_key(|d| d.start_ms);
+    let mut products: std::collections::BTreeMap<String, RoomProduct> = Default::default();
+    let mut anchors: std::collections::BTreeMap<String, RoomAnchor> = Default::default();
+    let mut views_known: std::collections::BTreeMap<String, Option<f64>> = Default::default();
+    for d in &sessions {
+        for (id, &(m, g)) in &d.products {
+            let e = products.entry(id.clone()).or_insert_with(|| RoomProduct {
+                product_id: id.clone(),
+                sessions: 0,
+                explain_minutes: 0.0,
+                gmv_while_explained: 0.0,
+                gmv_per_explain_minute: None,
+                per_session: vec![],
+            });
+            e.sessions += 1;
+            e.explain_minutes += m;
+            e.gmv_while_explained += g;
+            e.per_session.push((d.session_id.clone(), m, g));
+        }
+        for (id, &(h, g, v)) in &d.anchors {
+            let e = anchors.entry(id.clone()).or_insert_with(|| RoomAnchor {
+                anchor_id: id.clone(),
+                sessions: 0,
+                hours: 0.0,
+                gmv: 0.0,
+                gmv_per_hour: None,
+                gpm: None,
+                effect: None,
+            });
+            e.sessions += 1;
+            e.hours += h;
+            e.gmv += g;
+            let known = views_known.entry(id.clone()).or_insert(Some(0.0));
+            *known = match (*known, v) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            };
+        }
+    }
+    let (dec, model_error) = if opts.attribute && !sessions.is_empty() {
+        let data = store.load_room(room_id)?;
+        let r = crate::attribute::room_timeline(&data, &opts.timeline.0)
+            .and_then(|tl| fit(&tl, &opts.model));
+        match r {
+            Ok(f) => {
+                let shifts: Vec<(String, Ms, Ms)> = data
+                    .iter()
+                    .flat_map(|s| s.shifts.iter())
+                    .filter(|s| s.role == crate::schema::ShiftRole::Host)
+                    .map(|s| (s.anchor_id.clone(), s.start_ms, s.end_ms))
+                    .collect();
+                (Some((f.decomposition, shifts)), None)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        }
+    } else {
+        (None, Some("not asked for, or no sessions".to_string()))
+    };
+    let mut products: Vec<RoomProduct> = products
+        .into_values()
+        .map(|mut p| {
+            p.gmv_per_explain_minute =
+                figure::ratio(Some(p.gmv_while_explained), Some(p.explain_minutes));
+            p
+        })
+        .collect();
+    products.sort_by(|a, b| b.gmv_while_explained.total_cmp(&a.gmv_while_explained));
+    let mut anchors: Vec<RoomAnchor> = anchors
+        .into_values()
+        .map(|mut a| {
+            a.gmv_per_hour = figure::ratio(Some(a.gmv), Some(a.hours));
+            a.gpm = figure::ratio(
+                Some(a.gmv * 1000.0),
+                views_known.get(&a.anchor_id).copied().flatten(),
+            );
+            if let Some((d, shifts)) = &dec {
+                let spans: Vec<(Ms, Ms)> = shifts
+                    .iter()
+                    .filter(|s| s.0 == a.anchor_id)
+                    .map(|s| (s.1, s.2))
+                    .collect();
+                let name = format!("host:{}", a.anchor_id);
+                a.effect = d
+                    .part_within(&name, &spans, |n| n == name)
+                    .map(|p| Estimate::from(&p));
+            }
+            a
+        })
+        .collect();
+    anchors.sort_by(|a, b| b.hours.total_cmp(&a.hours));
+    Ok(RoomReplay {
+        room_id: room_id.to_string(),
+        sessions,
+        products,
+        anchors,
+        model_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_types_are_send_sync() {
+        fn ss<T: Send + Sync>() {}
+        ss::<Replay>();
+        ss::<ReplayOptions>();
+        ss::<RoomReplay>();
+        ss::<SessionDigest>();
+    }
+
+    #[test]
+    fn roles_parse_and_differ() {
+        assert_eq!(Role::parse("field-control").unwrap(), Role::FieldControl);
+        assert!(Role::parse("boss").is_err());
+        assert_ne!(Role::Operator.sections(), Role::Anchor.sections());
+    }
+
+    #[test]
+    fn options_check_every_field() {
+        let e = ReplayOptions::from_json(r#"{"context": "0s", "min_history": 0}"#).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("context") && msg.contains("min_history"),
+            "{msg}"
+        );
+        let o = ReplayOptions::from_json(r#"{"moments": {"step": "1min"}, "top": 3}"#).unwrap();
+        assert_eq!((o.moments.step_ms, o.top), (60_000, 3));
+        assert!(ReplayOptions::from_json(r#"{"moments": {"step": "-1s"}}"#).is_err());
+        assert!(ReplayOptions::from_json(r#"{"tpo": 3}"#).is_err());
+    }
+}
