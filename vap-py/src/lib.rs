@@ -21,6 +21,7 @@ mod attribute;
 mod detect;
 mod errors;
 mod media;
+mod replay;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
 pub(crate) fn run<T: Send>(
@@ -139,6 +140,27 @@ impl PySession {
 
     fn moments_json(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
         self.scan_moments(py, options_json)
+    }
+
+    fn replay(
+        &self,
+        py: Python<'_>,
+        options_json: &str,
+        history_json: &str,
+    ) -> PyResult<replay::PyReplay> {
+        self.replay_of(py, options_json, history_json)
+    }
+
+    fn digest_json(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        self.digest_of(py, options_json)
+    }
+
+    fn questions_json(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        self.questions_of(py, options_json)
+    }
+
+    fn subtitles(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        self.subtitles_of(py, options_json)
     }
 
     fn apply_offset(&self, py: Python<'_>, estimate_json: &str) -> PyResult<PySession> {
@@ -387,6 +409,20 @@ impl PyStore {
         })
     }
 
+    fn replay(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        session: &str,
+        options_json: &str,
+    ) -> PyResult<replay::PyReplay> {
+        self.replay_of(py, room, session, options_json)
+    }
+
+    fn room_replay_json(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<String> {
+        self.room_replay_of(py, room, options_json)
+    }
+
     fn room_timeline(
         &self,
         py: Python<'_>,
@@ -553,6 +589,9 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(detect::segment, m)?)?;
     m.add_function(wrap_pyfunction!(detect::moment_events, m)?)?;
     m.add_function(wrap_pyfunction!(detect::top_moments, m)?)?;
+    m.add_class::<replay::PyReplay>()?;
+    m.add_function(wrap_pyfunction!(replay::question_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(replay::replay_tables, m)?)?;
     m.add_class::<media::PyAudioStream>()?;
     m.add_class::<media::PyVideoIndex>()?;
     m.add_class::<media::PyAudioChunks>()?;

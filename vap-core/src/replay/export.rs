@@ -177,6 +177,9 @@ pub const TABLES: &[&str] = &[
     "questions",
 ];
 
+/// `*_ms` columns that hold durations (kept as Int64 ms), not instants.
+const DURATIONS: &[&str] = &["latency_ms", "position_ms"];
+
 /// A table's column names and its rows (JSON objects with flat values).
 pub type Rows<'a> = (Vec<&'a str>, Vec<Map<String, Value>>);
 
@@ -607,7 +610,8 @@ impl Replay {
     }
 
     /// Table `name` (one of [`TABLES`]) as an Arrow batch: `*_ms` columns as
-    /// UTC millisecond timestamps, whole numbers as Int64, other numbers as
+    /// UTC millisecond timestamps (but `latency_ms` and `position_ms`,
+    /// durations in ms), whole numbers as Int64, other numbers as
     /// Float64, flags as Boolean, the rest as text; missing values are null.
     pub fn table(&self, name: &str) -> Result<RecordBatch> {
         let (cols, rows) = self.rows(name)?;
@@ -619,7 +623,8 @@ impl Replay {
                 .map(|r| r.get(c).unwrap_or(&Value::Null))
                 .collect();
             let present = || vals.iter().filter(|v| !v.is_null());
-            let (dt, arr): (DataType, ArrayRef) = if c.ends_with("_ms")
+            let instant = c.ends_with("_ms") && !DURATIONS.contains(&c);
+            let (dt, arr): (DataType, ArrayRef) = if instant
                 && present().all(|v| v.is_i64())
             {
                 (

@@ -82,6 +82,19 @@ from ._media import (
 )
 from ._options import OPTION_SETS, option_defaults
 from ._options import resolve as resolve_options
+from ._replay import (
+    REPLAY_TABLES,
+    ROLES,
+    AnchorReplay,
+    Estimate,
+    Figure,
+    MomentReplay,
+    ProductReplay,
+    Quality,
+    QualityNote,
+    Replay,
+    question_kind,
+)
 from ._vap import (
     AUDIO_SAMPLE_RATE,
     ERROR_CODES,
@@ -109,6 +122,17 @@ __version__: str = _vap.__version__
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "REPLAY_TABLES",
+    "ROLES",
+    "AnchorReplay",
+    "Estimate",
+    "Figure",
+    "MomentReplay",
+    "ProductReplay",
+    "Quality",
+    "QualityNote",
+    "Replay",
+    "question_kind",
     "OPTION_SETS",
     "option_defaults",
     "resolve_options",
@@ -265,6 +289,53 @@ class Session:
         ``.to_pandas()`` on the result."""
         out = json.loads(self._inner.moments_json(_options.dumps(options, step=step)))
         return Moments(Moment(**m) for m in out)
+
+    def replay(self, history: Sequence[Any] = (), **options: Any) -> Replay:
+        """The session replay (直播复盘) with its product and anchor replays:
+        data quality first, headline figures (each raw, derived or model,
+        missing with a reason where the data cannot support it) against the
+        room's history, curves, the top moments with their causes, products,
+        anchors, promotions, viewers' questions and their answers.
+        ``history``: earlier sessions of the room (``Session``s, or their
+        ``digest()``); ``Store.replay`` reads them from the store. Options:
+        ``top``, ``context``, ``context_comments``, ``curve_step``,
+        ``carryover``, ``follow``, ``min_support``, ``min_history``,
+        ``list_questions``, ``backlog_window``, ``min_backlog``,
+        ``backlog_share``, ``attribute``, and the nested sets ``moments``,
+        ``timeline``, ``model``, ``questions``, ``quality``; defaults:
+        ``vap.option_defaults("replay")``."""
+        digests = [h.digest() if isinstance(h, Session) else h for h in history]
+        native = self._inner.replay(_options.dumps(options), json.dumps(digests))
+        return Replay(native)
+
+    def digest(self, **options: Any) -> dict[str, Any]:
+        """What this session contributes to a room's history (headline values,
+        each product's explain minutes and GMV, each host's hours, GMV and
+        views): pass it to another session's ``replay(history=...)``."""
+        return json.loads(self._inner.digest_json(_options.dumps(options)))
+
+    def questions(self, **options: Any) -> pa.Table:
+        """Viewers' questions: detected in the comments (Chinese and English),
+        typed, linked to a product, matched to the anchor's answer. Options
+        ``answer_window``, ``focus_grace`` (``vap.option_defaults("questions")``)."""
+        rows = json.loads(self._inner.questions_json(_options.dumps(options)))
+        flat = [
+            {
+                **{k: v for k, v in q.items() if k != "answer"},
+                "answer_ms": (q["answer"] or {}).get("ts_ms"),
+                "latency_ms": (q["answer"] or {}).get("latency_ms"),
+                "answer_text": (q["answer"] or {}).get("text"),
+            }
+            for q in rows
+        ]
+        return pa.Table.from_pylist(flat) if flat else pa.table({"ts_ms": pa.array([], pa.int64())})
+
+    def subtitles(self, **options: Any) -> str:
+        """The transcript or the comments (``stream``) as SRT or WebVTT
+        (``format``) on a recording's clock (``recording``, default 0); comments
+        moved by ``offset`` (the transcript's clock offset) first. Defaults:
+        ``vap.option_defaults("subtitles")``."""
+        return self._inner.subtitles(_options.dumps(options))
 
     def attribution_timeline(self, step: Any = None, **options: Any) -> Timeline:
         """The timeline attribution reads: ``timeline`` plus ``host:<anchor>``
@@ -524,6 +595,18 @@ class Store:
         timeline = _options.merged(timeline_options, step=step)
         request = _options.dumps(options, timeline=timeline)
         return Attribution(_vap.fit_room_model(self._inner, room, request))
+
+    def replay(self, room: str, session: str, **options: Any) -> Replay:
+        """The replay of a stored session against the room's earlier stored
+        sessions (read one at a time). Options as ``Session.replay``."""
+        return Replay(self._inner.replay(room, session, _options.dumps(options)))
+
+    def room_replay(self, room: str, **options: Any) -> dict[str, Any]:
+        """Products and anchors across a room's stored sessions: per session
+        digests, each product's explain minutes and GMV, each anchor's hours,
+        GMV per hour, GPM and effect from the room model (session fixed
+        effects). Options as ``Session.replay``."""
+        return json.loads(self._inner.room_replay_json(room, _options.dumps(options)))
 
     def room_model(self, room: str, name: str) -> RoomModel:
         """A model saved with ``fit_room_model(..., name=)`` or ``RoomModel.save``."""
