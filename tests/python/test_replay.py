@@ -160,7 +160,7 @@ def test_tables_as_pandas_polars_and_files(rep: vap.Replay, tmp_path: pathlib.Pa
     assert q.latency_ms.dropna().ge(0).all(), "latency is a duration in ms"
     assert str(q.ts_ms.dtype).startswith("datetime64")
     assert len(q) == rep.questions.stats.asked
-    paths = rep.write_tables(tmp_path / "pq")
+    paths = rep.write_tables(tmp_path / "pq", "parquet")
     assert len(paths) == len(vap.REPLAY_TABLES)
     back = pq.read_table(tmp_path / "pq" / "products.parquet").to_pandas()
     pd.testing.assert_frame_equal(back, rep.to_pandas("products"))

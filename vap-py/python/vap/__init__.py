@@ -109,6 +109,7 @@ from ._vap import (
     VapIOError,
     VersionError,
     num_threads,
+    replay_tables,
     set_num_threads,
     table_names,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "QualityNote",
     "Replay",
     "question_kind",
+    "replay_tables",
     "OPTION_SETS",
     "option_defaults",
     "resolve_options",
@@ -290,7 +292,7 @@ class Session:
         out = json.loads(self._inner.moments_json(_options.dumps(options, step=step)))
         return Moments(Moment(**m) for m in out)
 
-    def replay(self, history: Sequence[Any] = (), **options: Any) -> Replay:
+    def replay(self, history: Sequence[Any] | None = None, **options: Any) -> Replay:
         """The session replay (直播复盘) with its product and anchor replays:
         data quality first, headline figures (each raw, derived or model,
         missing with a reason where the data cannot support it) against the
@@ -304,7 +306,7 @@ class Session:
         ``backlog_share``, ``attribute``, and the nested sets ``moments``,
         ``timeline``, ``model``, ``questions``, ``quality``; defaults:
         ``vap.option_defaults("replay")``."""
-        digests = [h.digest() if isinstance(h, Session) else h for h in history]
+        digests = [h.digest() if isinstance(h, Session) else h for h in history or []]
         native = self._inner.replay(_options.dumps(options), json.dumps(digests))
         return Replay(native)
 

@@ -380,19 +380,20 @@ class Replay:
 
         return pa.table(self._native.table(name))
 
-    def to_pandas(self, name: str = "headline") -> pandas.DataFrame:
+    def to_pandas(self, name: str) -> pandas.DataFrame:
         """Table ``name`` as pandas."""
         return self.table(name).to_pandas()
 
-    def to_polars(self, name: str = "headline") -> polars.DataFrame:
+    def to_polars(self, name: str) -> polars.DataFrame:
         """Table ``name`` as polars."""
         import polars as pl
 
         return pl.from_arrow(self.table(name))  # type: ignore[return-value]
 
-    def write_tables(self, directory: Any, format: str = "parquet") -> list[str]:
+    def write_tables(self, directory: Any, format: str) -> list[str]:
         """Writes every table into ``directory`` as ``<name>.parquet`` or
-        ``<name>.csv`` (``format``), each file written aside and renamed."""
+        ``<name>.csv`` (``format``: ``"parquet"`` or ``"csv"``), each file
+        written aside and renamed."""
         return [str(p) for p in self._native.write_tables(directory, format)]
 
     def to_dict(self) -> dict[str, Any]:
