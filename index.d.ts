@@ -57,6 +57,9 @@ export type OptionSet =
   | 'events'
   | 'top'
   | 'split'
+  | 'replay'
+  | 'questions'
+  | 'subtitles'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -396,6 +399,19 @@ export declare class Session {
    */
   moments(options?: MomentOptions): Moment[]
   /**
+   * The session replay (直播复盘) with its product and anchor replays: data
+   * quality first, headline figures against the room's `history` (earlier
+   * sessions, or their `digest()`s), curves, top moments with their causes,
+   * products, anchors, promotions, viewers' questions and their answers.
+   */
+  replay(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Replay
+  /** Viewers' questions: detected, typed, linked to a product, matched to an answer. */
+  questions(options?: QuestionOptions): Question[]
+  /** What this session contributes to a room's history (for another session's `replay`). */
+  digest(options?: QuestionOptions): SessionDigest
+  /** The transcript or the comments as SRT / WebVTT on a recording's clock. */
+  subtitles(options?: SubtitleOptions): string
+  /**
    * The recording covering session instant `tMs` and the position in it
    * (`session time = offset_ms + position`); `null` when none covers it. When
    * recordings overlap, the one registered first wins.
@@ -595,6 +611,12 @@ export declare class Store {
   load(room: string, session: string): Session
   /** As `load`, off the main thread. */
   loadAsync(room: string, session: string): Promise<Session>
+  /** The replay of a stored session against the room's earlier stored sessions. */
+  replay(room: string, session: string, options?: ReplayOptions): Replay
+  /** As `replay`, off the JS thread. */
+  replayAsync(room: string, session: string, options?: ReplayOptions): Promise<Replay>
+  /** Products and anchors across a room's stored sessions; anchor effects from the room model. */
+  roomReplay(room: string, options?: ReplayOptions): RoomReplay
   /** Deletes a stored session. */
   delete(room: string, session: string): void
   /** Whether a session is in the store. */
@@ -1446,3 +1468,359 @@ export declare function timelineFromColumns(
   columns: Record<string, ArrayLike<number>>,
   options?: { step?: Duration; start?: Ms; kind?: ColumnKind },
 ): Timeline
+
+// ------------------------------------------------------------------ replays
+
+/** What a viewer asks about. */
+export type QuestionKind = 'price' | 'stock_size' | 'usage' | 'shipping' | 'which_product' | 'other'
+
+/**
+ * The kind of question a comment asks, or null when it is not a question
+ * (information requests in Chinese and English chat; exclamations such as
+ * "这是什么神仙操作" are not questions).
+ */
+export declare function questionKind(text: string): QuestionKind | null
+/** The names of a replay's tables (a new array each call). */
+export declare function replayTables(): string[]
+/** The names of a replay's tables, from the core (frozen). */
+export declare const REPLAY_TABLES: readonly string[]
+
+/** Options of `Session.questions` (`optionDefaults('questions')`). */
+export interface QuestionOptions {
+  /** How long after a question an answer is looked for (default '3min'). */
+  answerWindow?: Duration
+  /** A product explained this long before a question is still in focus (default '2min'). */
+  focusGrace?: Duration
+}
+
+/** Options of the data-quality scan (`replay`'s `quality`). */
+export interface QualityOptions {
+  /** Shortest silence worth a note (default '1min'). */
+  minGap?: Duration
+  /** Events the stream's own rate must put in a silence for a note (default 13.8). */
+  expectedEvents?: number
+  /** A metric hole: samples this many median intervals apart (default 3). */
+  holeFactor?: number
+}
+
+/** Options of `Session.replay` / `Store.replay` (`optionDefaults('replay')`). */
+export interface ReplayOptions {
+  /** How many top moments (default 5). */
+  top?: number
+  /** Transcript and comments shown either side of a moment (default '60s'). */
+  context?: Duration
+  /** Comments kept per moment (default 40). */
+  contextComments?: number
+  /** Bin width of the curves (default '1min'). */
+  curveStep?: Duration
+  /** Longest carryover window after an explain segment (default '5min'). */
+  carryover?: Duration
+  /** Window after a phrase in which orders count for it (default '60s'). */
+  follow?: Duration
+  /** Uses below which a phrase is marked weak (default 5). */
+  minSupport?: number
+  /** Earlier sessions needed to compare with history (default 4). */
+  minHistory?: number
+  /** Unanswered questions listed (default 100). */
+  listQuestions?: number
+  /** Window of a question backlog (default '10min'). */
+  backlogWindow?: Duration
+  /** Unanswered questions that make a backlog (default 5). */
+  minBacklog?: number
+  /** Share of a group's questions unanswered for a backlog (default 0.8). */
+  backlogShare?: number
+  /** Fit the attribution model (default true). */
+  attribute?: boolean
+  /** Moment detection. */
+  moments?: MomentOptions
+  /** The attribution timeline. */
+  timeline?: TimelineOptions
+  /** The attribution model. */
+  model?: AttributeOptions
+  /** Question detection and answers. */
+  questions?: QuestionOptions
+  /** The data-quality scan. */
+  quality?: QualityOptions
+}
+
+/** Options of `Session.subtitles` (`optionDefaults('subtitles')`). */
+export interface SubtitleOptions {
+  /** What becomes subtitles (default 'transcript'). */
+  stream?: 'transcript' | 'comments'
+  /** SubRip or WebVTT (default 'srt'). */
+  format?: 'srt' | 'vtt'
+  /** Index of the recording whose clock the cues follow (default 0). */
+  recording?: number
+  /** The transcript's clock offset, applied to the comments (default 0). */
+  offset?: Duration
+  /** How long a comment stays on screen (default '4s'). */
+  commentDuration?: Duration
+}
+
+/** A figure of a replay: where it comes from, missing (null, with why) where the data cannot support it. */
+export interface Figure {
+  key: string
+  /** Chinese label. */
+  label: string
+  label_en: string
+  unit: string
+  value: number | null
+  source: 'raw' | 'derived' | 'model'
+  from: string
+  low?: number | null
+  high?: number | null
+  missing?: string | null
+  history?: History | null
+}
+
+/** A figure in the room's history: median and top quartile of earlier stored sessions. */
+export interface History {
+  sessions: number
+  median: number | null
+  top_quartile: number | null
+  percentile: number | null
+  enough: boolean
+}
+
+/** A model estimate with its 95 % interval. */
+export interface Estimate {
+  name: string
+  value: number
+  low: number | null
+  high: number | null
+  share: number | null
+}
+
+/** A note on the data. */
+export interface QualityNote {
+  stream: string
+  kind: 'silent' | 'hole' | 'truncated' | 'absent' | 'clock' | 'outside' | 'mismatch'
+  start_ms: Ms | null
+  end_ms: Ms | null
+  expected: number | null
+  message: string
+}
+
+/** Data quality, to read first. */
+export interface Quality {
+  notes: QualityNote[]
+  transcript_offset_ms: number | null
+  transcript_offset_status: 'determined' | 'undetermined' | null
+  orders_outside: number
+}
+
+/** The curves of a replay on its grid. */
+export interface Curves {
+  step_ms: number
+  time_ms: Ms[]
+  series: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
+}
+
+/** A top moment with its causes and everything around it. */
+export interface MomentReplay {
+  rank: number
+  metric: string
+  kind: 'peak' | 'drop' | 'shift'
+  driver: 'traffic' | 'conversion' | 'both' | 'unclear'
+  start_ms: Ms
+  end_ms: Ms
+  magnitude: number
+  score: number
+  share: number
+  target: string | null
+  excess: number | null
+  parts: Estimate[]
+  recording: { recording: number; path: string; position_ms: number } | null
+  product_in_focus: string | null
+  promotions: string[]
+  transcript: Utterance[]
+  comments: Comment[]
+  comments_in_context: number
+  questions_in_context: number
+  data_gap: string | null
+}
+
+/** How one of the anchor's phrases went with orders. */
+export interface PhraseStat {
+  phrase: string
+  group: string
+  uses: number
+  orders_after: number
+  lift: number | null
+  low: number | null
+  high: number | null
+  weak: boolean
+}
+
+/** Questions asked and answered; `by_kind`: kind → [asked, answered]. */
+export interface QuestionStats {
+  asked: number
+  answered: number
+  share: number | null
+  median_latency_s: number | null
+  by_kind: Record<string, [number, number]>
+}
+
+/** One explain segment of a product. */
+export interface ExplainReplay {
+  start_ms: Ms
+  end_ms: Ms
+  minutes: number
+  gmv: number
+  orders: number
+  clicks: number | null
+  conversion: number | null
+  carry_end_ms: Ms
+  carry_gmv: number
+  carry_orders: number
+  gmv_per_minute: number | null
+}
+
+/** The product replay (商品复盘). */
+export interface ProductReplay {
+  product_id: string
+  name: string
+  price: number
+  segments: ExplainReplay[]
+  explain_minutes: number
+  gmv: number
+  orders: number
+  gmv_per_explain_minute: Figure
+  contribution: Estimate | null
+  phrases: PhraseStat[]
+  questions: QuestionStats
+}
+
+/** One shift of an anchor. */
+export interface ShiftReplay {
+  role: 'host' | 'co_host' | 'field_control'
+  start_ms: Ms
+  end_ms: Ms
+  hours: number
+  gmv: number
+  orders: number
+  views: number | null
+  gmv_per_hour: number | null
+  gpm: number | null
+  uv_value: number | null
+  effect: Estimate | null
+}
+
+/** The anchor replay (主播复盘). */
+export interface AnchorReplay {
+  anchor_id: string
+  name: string
+  shifts: ShiftReplay[]
+  host_hours: number
+  gmv_per_hour: Figure
+  gpm: Figure
+  uv_value: Figure
+  effect: Figure
+  phrases: PhraseStat[]
+  questions: QuestionStats
+}
+
+/** A promotion with what happened while it ran. */
+export interface PromotionReplay {
+  id: string
+  kind: string
+  label: string | null
+  product_id: string | null
+  start_ms: Ms
+  end_ms: Ms
+  minutes_in: number
+  minutes: number
+  gmv: number
+  orders: number
+  contribution: Estimate | null
+}
+
+/** A viewer's question. */
+export interface Question {
+  ts_ms: Ms
+  viewer_id: string
+  text: string
+  kind: QuestionKind
+  product_id: string | null
+  linked_by: 'number' | 'name' | 'focus' | null
+  answer: { ts_ms: Ms; latency_ms: number; text: string; speaker: string | null } | null
+}
+
+/** Unanswered questions about one product and kind piling up. */
+export interface Backlog {
+  product_id: string | null
+  kind: QuestionKind
+  start_ms: Ms
+  end_ms: Ms
+  unanswered: number
+  viewers: number
+}
+
+/** A replay as plain data (`Replay.toJSON()`). */
+export interface ReplayData {
+  room_id: string
+  session_id: string
+  title: string | null
+  start_ms: Ms
+  end_ms: Ms
+  timezone: string
+  history_sessions: string[]
+  quality: Quality
+  headline: Figure[]
+  curves: Curves
+  model: { target: string; totals: Estimate[]; r2: number | null; holdout_r2: number | null; warnings: string[] } | null
+  model_error: string | null
+  moments: MomentReplay[]
+  products: ProductReplay[]
+  anchors: AnchorReplay[]
+  promotions: PromotionReplay[]
+  questions: { stats: QuestionStats; backlogs: Backlog[]; unanswered: Question[] }
+}
+
+/** What a session contributes to its room's history. */
+export interface SessionDigest {
+  session_id: string
+  start_ms: Ms
+  headline: Record<string, number>
+  /** Product id → [explain minutes, GMV while explained]. */
+  products: Record<string, [number, number]>
+  /** Anchor id → [hours hosting, GMV, views or null]. */
+  anchors: Record<string, [number, number, number | null]>
+}
+
+/** Products and anchors across a room's stored sessions. */
+export interface RoomReplay {
+  room_id: string
+  sessions: SessionDigest[]
+  products: Array<{
+    product_id: string
+    sessions: number
+    explain_minutes: number
+    gmv_while_explained: number
+    gmv_per_explain_minute: number | null
+    per_session: Array<[string, number, number]>
+  }>
+  anchors: Array<{
+    anchor_id: string
+    sessions: number
+    hours: number
+    gmv: number
+    gmv_per_hour: number | null
+    gpm: number | null
+    effect: Estimate | null
+  }>
+  model_error: string | null
+}
+
+/** A session replay (直播复盘) with its product and anchor replays. */
+export declare class Replay {
+  private constructor()
+  /** The whole replay as plain data (every question: `table('questions')`). */
+  toJSON(): ReplayData
+  /** The replay as one role reads it: 'operator', 'anchor' or 'fieldControl'. */
+  view(role: 'operator' | 'anchor' | 'fieldControl' | 'field_control'): Partial<ReplayData> & { role: string }
+  /** Table `name` (one of `REPLAY_TABLES`) as row objects (times as ms; missing values null). */
+  table(name: string): Record<string, unknown>[]
+  /** Writes every table into `dir` as CSV or Parquet; returns the paths. */
+  writeTables(dir: string, format: 'csv' | 'parquet'): string[]
+}

@@ -16,6 +16,9 @@ const TABLE_NAMES = Object.freeze(native.tableNames())
 /** The names of vap's option sets (`optionDefaults(name)`), from the core. */
 const OPTION_SETS = Object.freeze(native.optionSets())
 
+/** The names of a replay's tables, from the core. */
+const REPLAY_TABLES = Object.freeze(native.replayTables())
+
 module.exports = {
   Session: native.Session,
   Store: native.Store,
@@ -45,6 +48,9 @@ module.exports = {
   binseg: native.binseg,
   topMoments: native.topMoments,
   momentEvents: native.momentEvents,
+  Replay: native.Replay,
+  questionKind: native.questionKind,
+  replayTables: native.replayTables,
   probe: native.probe,
   decodeAudio: native.decodeAudio,
   audioChunks: native.audioChunks,
@@ -67,4 +73,5 @@ module.exports = {
   ERROR_CODES,
   TABLE_NAMES,
   OPTION_SETS,
+  REPLAY_TABLES,
 }

@@ -33,6 +33,9 @@ export const {
   binseg,
   topMoments,
   momentEvents,
+  Replay,
+  questionKind,
+  replayTables,
   probe,
   decodeAudio,
   audioChunks,
@@ -55,5 +58,6 @@ export const {
   ERROR_CODES,
   TABLE_NAMES,
   OPTION_SETS,
+  REPLAY_TABLES,
 } = vap
 export default vap

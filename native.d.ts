@@ -88,6 +88,31 @@ export declare class Decomposition {
 }
 export type JsDecomposition = Decomposition
 
+/** A session replay (直播复盘) with its product and anchor replays. */
+export declare class Replay {
+  /**
+   * The whole replay as plain data (every question is in
+   * `table('questions')`); called by `JSON.stringify`.
+   */
+  toJSON(): ReplayData
+  /**
+   * The replay as one role reads it: `'operator'`, `'anchor'` or
+   * `'fieldControl'` (also `'field_control'`).
+   */
+  view(role: unknown): Partial<ReplayData> & { role: string }
+  /**
+   * Table `name` (one of `REPLAY_TABLES`) as plain row objects (times as
+   * ms since the epoch; missing values null).
+   */
+  table(name: unknown): Record<string, unknown>[]
+  /**
+   * Writes every table into `dir` as `<name>.csv` or `<name>.parquet`
+   * (`format`: `'csv'` or `'parquet'`); returns the paths.
+   */
+  writeTables(dir: unknown, format: unknown): Array<string>
+}
+export type JsReplay = Replay
+
 /** A fitted single-room model. */
 export declare class RoomModel {
   /** Reads a model from JSON text (format and version checked). */
@@ -144,6 +169,12 @@ export declare class Session {
    */
   writeDir(path: unknown, format?: unknown | undefined | null): void
   /**
+   * The session replay (直播复盘) with its product and anchor replays,
+   * compared with `history` (earlier sessions of the room, or their
+   * `digest()`s). Options: `optionDefaults('replay')`, camelCase.
+   */
+  replay(options?: unknown | undefined | null, history?: Array<Session | SessionDigest>): JsReplay
+  /**
    * The whole session as one plain object (serde form of `SessionData`);
    * called by `JSON.stringify`.
    */
@@ -182,6 +213,22 @@ export declare class Session {
    * (`{ recording, path, position_ms }`); `null` when none covers it.
    */
   locate(tMs: unknown): Located | null
+  /**
+   * Viewers' questions: detected in the comments, typed, linked to a
+   * product, matched to the anchor's answer. Options `answerWindow`,
+   * `focusGrace` (`optionDefaults('questions')`).
+   */
+  questions(options?: unknown | undefined | null): Question[]
+  /**
+   * What this session contributes to a room's history (pass it to another
+   * session's `replay(options, [digest, ...])`).
+   */
+  digest(options?: unknown | undefined | null): SessionDigest
+  /**
+   * The transcript or comments as SRT / WebVTT on a recording's clock
+   * (`optionDefaults('subtitles')`).
+   */
+  subtitles(options?: unknown | undefined | null): string
 }
 export type JsSession = Session
 
@@ -239,6 +286,18 @@ export declare class Store {
   load(room: unknown, session: unknown): Session
   /** As `load`, on the libuv thread pool; returns a Promise. */
   loadAsync(room: unknown, session: unknown): Promise<Session>
+  /**
+   * The replay of a stored session against the room's earlier stored
+   * sessions (read one at a time). Options as `Session.replay`.
+   */
+  replay(room: unknown, session: unknown, options?: unknown | undefined | null): JsReplay
+  /** As `replay`, on the libuv thread pool; returns a Promise. */
+  replayAsync(room: unknown, session: unknown, options?: unknown | undefined | null): Promise<Replay>
+  /**
+   * Products and anchors across a room's stored sessions, anchor effects
+   * from the room model. Options as `Session.replay`.
+   */
+  roomReplay(room: unknown, options?: unknown | undefined | null): RoomReplay
   /** Deletes a stored session. */
   delete(room: unknown, session: unknown): void
   /** Whether a session is in the store. */
@@ -548,6 +607,15 @@ export declare function pelt(x: unknown, options?: unknown | undefined | null): 
 
 /** Duration, start time and streams of a recording. */
 export declare function probe(path: unknown): RecordingInfo
+
+/**
+ * The kind of question a comment asks (`'price'`, `'stock_size'`, `'usage'`,
+ * `'shipping'`, `'which_product'`, `'other'`), or null.
+ */
+export declare function questionKind(text: unknown): string | null
+
+/** The names of a replay's tables. */
+export declare function replayTables(): Array<string>
 
 /**
  * Options of a set as written (camelCase keys), checked by the core and

@@ -52,6 +52,19 @@ function clean(v) {
   return v === undefined ? null : v
 }
 
+/** The parts of a replay both bindings must agree on (as run.py). */
+function replay(r) {
+  return {
+    headline: r.headline.map((f) => [f.key, f.value, f.source]),
+    quality: r.quality.notes.map((n) => [n.stream, n.kind, n.start_ms]),
+    moments: r.moments.map((m) => [m.rank, m.metric, m.start_ms, m.excess, m.parts.map((p) => [p.name, p.value])]),
+    products: r.products.map((p) => [p.product_id, p.explain_minutes, p.gmv, p.contribution ? p.contribution.value : null]),
+    anchors: r.anchors.map((a) => [a.anchor_id, a.gmv_per_hour.value, a.effect.value]),
+    questions: r.questions.stats,
+    model_error: r.model_error,
+  }
+}
+
 function runCall(call, rooms, series) {
   const o = opts(call.options)
   switch (call.op) {
@@ -74,6 +87,8 @@ function runCall(call, rooms, series) {
       const seg = vap[call.method](series[call.series], o)
       return { breakpoints: seg.breakpoints, penalized_cost: seg.penalized_cost }
     }
+    case 'question_kind':
+      return call.texts.map((t) => vap.questionKind(t))
   }
   const s = rooms[call.room]
   switch (call.op) {
@@ -95,6 +110,12 @@ function runCall(call, rooms, series) {
       const c = s.estimateTranscriptOffset(o)
       return { status: c.status, offset_ms: c.offset_ms, confidence: c.confidence }
     }
+    case 'replay':
+      return replay(s.replay(o).toJSON())
+    case 'questions':
+      return s.questions(o).map((q) => [q.ts_ms, q.kind, q.product_id, q.answer ? q.answer.ts_ms : null])
+    case 'subtitles':
+      return s.subtitles(o)
     case 'attribute': {
       const fit = s.attribute({ ...o, timeline: opts(call.timeline) })
       return {

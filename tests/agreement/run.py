@@ -50,6 +50,25 @@ def _moment(m: vap.Moment) -> dict[str, Any]:
     }
 
 
+def _replay(r: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a replay both bindings must agree on."""
+    return {
+        "headline": [[f["key"], f["value"], f["source"]] for f in r["headline"]],
+        "quality": [[n["stream"], n["kind"], n["start_ms"]] for n in r["quality"]["notes"]],
+        "moments": [
+            [m["rank"], m["metric"], m["start_ms"], m["excess"], [[p["name"], p["value"]] for p in m["parts"]]]
+            for m in r["moments"]
+        ],
+        "products": [
+            [p["product_id"], p["explain_minutes"], p["gmv"], (p["contribution"] or {}).get("value")]
+            for p in r["products"]
+        ],
+        "anchors": [[a["anchor_id"], a["gmv_per_hour"]["value"], a["effect"]["value"]] for a in r["anchors"]],
+        "questions": r["questions"]["stats"],
+        "model_error": r["model_error"],
+    }
+
+
 def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) -> Any:
     op = call["op"]
     o = call.get("options", {})
@@ -71,7 +90,16 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
         f = {"pelt": vap.pelt, "dynp": vap.dynp, "binseg": vap.binseg}[call["method"]]
         seg = f(series[call["series"]], **o)
         return {"breakpoints": seg.breakpoints, "penalized_cost": seg.penalized_cost}
+    if op == "question_kind":
+        return [vap.question_kind(t) for t in call["texts"]]
     s = rooms[call["room"]]
+    if op == "replay":
+        return _replay(s.replay(**o).to_dict())
+    if op == "questions":
+        t = s.questions(**o).to_pylist()
+        return [[q["ts_ms"], q["kind"], q["product_id"], q["answer_ms"]] for q in t]
+    if op == "subtitles":
+        return s.subtitles(**o)
     if op == "timeline":
         return _timeline(s.timeline(**o))
     if op == "attribution_timeline":

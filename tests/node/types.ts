@@ -63,6 +63,31 @@ const evs: vap.MomentEvent[] = vap.momentEvents(vap.topMoments(moments, 5, 'orde
 vap.pelt([1], { cost: 'cauchy' })
 export const _detectUse = [seg, evs]
 
+// ---- replays
+const rep: vap.Replay = res.data.replay({ top: 3, model: { bootstrap: 10 }, questions: { answerWindow: '2min' } }, [res.data])
+const data: vap.ReplayData = rep.toJSON()
+const gpm: vap.Figure | undefined = data.headline.find((f) => f.key === 'gpm')
+const asAnchor = rep.view('anchor')
+const rows: Record<string, unknown>[] = rep.table('products')
+const qkind: vap.QuestionKind | null = vap.questionKind('多少钱')
+const rtables: string[] = vap.replayTables()
+const frozen: readonly string[] = vap.REPLAY_TABLES
+const qs: vap.Question[] = res.data.questions({ focusGrace: '1min' })
+const dg: vap.SessionDigest = res.data.digest()
+const srt: string = res.data.subtitles({ stream: 'comments', format: 'vtt', offset: '2s' })
+// @ts-expect-error subtitle formats are a closed set
+res.data.subtitles({ format: 'ass' })
+// @ts-expect-error roles are a closed set
+rep.view('boss')
+export const _replayUse = [gpm, asAnchor, rows, qkind, rtables, frozen, qs, dg, srt]
+export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
+  const r: vap.Replay = store.replay('room', 's1', { attribute: false })
+  const ra: vap.Replay = await store.replayAsync('room', 's1')
+  const room: vap.RoomReplay = store.roomReplay('room')
+  const files: string[] = r.writeTables('/tmp/x', 'csv')
+  return [r, ra, room, files]
+}
+
 // ---- attribution
 const fit: vap.Attribution = res.data.attribute({ timeline: { step: '30s' }, bootstrap: 20, factors: ['explain:any', { column: 'speech:answer', carryover: ['30s', '1min'], carryoverKind: 'hold', sign: 'positive' }] })
 const coefs: vap.Coefficient[] = fit.coefficients

@@ -39,6 +39,7 @@ pub mod convert;
 pub mod detect;
 pub mod error;
 pub mod media;
+pub mod replay;
 pub mod sim;
 pub mod tasks;
 

@@ -145,6 +145,50 @@ impl JsSession {
         })
     }
 
+    /// The session replay (直播复盘) with its product and anchor replays,
+    /// compared with `history` (earlier sessions of the room, or their
+    /// `digest()`s). Options: `optionDefaults('replay')`, camelCase.
+    #[napi(catch_unwind)]
+    pub fn replay(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+        #[napi(ts_arg_type = "Array<Session | SessionDigest>")] history: Option<Vec<Unknown<'_>>>,
+    ) -> napi::Result<crate::replay::JsReplay> {
+        call(&env, || {
+            let o = vap_core::replay::ReplayOptions::from_camel_value(crate::convert::json_of(
+                &env, options,
+            )?)?;
+            let mut digests = Vec::new();
+            for h in history.unwrap_or_default() {
+                use napi::bindgen_prelude::FromNapiValue;
+                use napi::JsValue;
+                // SAFETY: `h` is a live value of this call's `env`; a value
+                // that is not a Session is refused by the type check.
+                let session = unsafe {
+                    napi::bindgen_prelude::ClassInstance::<JsSession>::from_napi_value(
+                        env.raw(),
+                        h.raw(),
+                    )
+                };
+                let d = match session {
+                    Ok(s) => {
+                        let q = vap_core::align::questions(&s.data, &o.questions)?;
+                        vap_core::replay::digest(&s.data, &q)
+                    }
+                    Err(_) => serde_json::from_value(crate::convert::json_of(&env, Some(h))?)
+                        .map_err(|e| {
+                            VapError::InvalidArgument(format!(
+                                "history must hold Sessions or their digest(): {e}"
+                            ))
+                        })?,
+                };
+                digests.push(d);
+            }
+            Ok(vap_core::replay::replay(&self.data, &digests, &o)?.into())
+        })
+    }
+
     /// The whole session as one plain object (serde form of `SessionData`);
     /// called by `JSON.stringify`.
     #[napi(js_name = "toJSON", catch_unwind)]

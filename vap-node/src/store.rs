@@ -206,6 +206,66 @@ impl JsStore {
         AsyncTask::new(task)
     }
 
+    /// The replay of a stored session against the room's earlier stored
+    /// sessions (read one at a time). Options as `Session.replay`.
+    #[napi(catch_unwind)]
+    pub fn replay(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<crate::replay::JsReplay> {
+        call(&env, || {
+            let (room, session) = session_key(&env, room, session)?;
+            let o = vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, options)?)?;
+            Ok(vap_core::replay::from_store(&self.inner, &room, &session, &o)?.into())
+        })
+    }
+
+    /// As `replay`, on the libuv thread pool; returns a Promise.
+    #[napi(ts_return_type = "Promise<Replay>", catch_unwind)]
+    pub fn replay_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        session: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<crate::replay::JsReplay>> {
+        let args = session_key(&env, room, session).and_then(|k| {
+            Ok((
+                k,
+                vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, options)?)?,
+            ))
+        });
+        let task = match args {
+            Ok(((room, session), o)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || {
+                    Ok(vap_core::replay::from_store(&store, &room, &session, &o)?.into())
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+
+    /// Products and anchors across a room's stored sessions, anchor effects
+    /// from the room model. Options as `Session.replay`.
+    #[napi(catch_unwind, ts_return_type = "RoomReplay")]
+    pub fn room_replay(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let o = vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, options)?)?;
+            to_json!(&vap_core::replay::room(&self.inner, &room, &o)?)
+        })
+    }
+
     /// Deletes a stored session.
     #[napi(catch_unwind)]
     pub fn delete(&self, env: Env, room: Unknown<'_>, session: Unknown<'_>) -> napi::Result<()> {

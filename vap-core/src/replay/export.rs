@@ -624,9 +624,7 @@ impl Replay {
                 .collect();
             let present = || vals.iter().filter(|v| !v.is_null());
             let instant = c.ends_with("_ms") && !DURATIONS.contains(&c);
-            let (dt, arr): (DataType, ArrayRef) = if instant
-                && present().all(|v| v.is_i64())
-            {
+            let (dt, arr): (DataType, ArrayRef) = if instant && present().all(|v| v.is_i64()) {
                 (
                     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
                     Arc::new(

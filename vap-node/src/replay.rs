@@ -1,0 +1,138 @@
+//! The replays (`vap_core::replay`) and viewers' questions
+//! (`vap_core::align::questions`): a `Replay` class holding the core's object;
+//! options arrive camelCase, everything else goes back as plain objects.
+
+use napi::{Env, Unknown};
+use napi_derive::napi;
+use serde_json::Value;
+use vap_core::align::{self, QuestionOptions};
+use vap_core::options::Options;
+use vap_core::replay::{self, Replay, Role, SubtitleOptions};
+
+use crate::convert::{json_of, string_arg};
+use crate::error::call;
+use crate::session::JsSession;
+use crate::to_json;
+
+/// A session replay (直播复盘) with its product and anchor replays.
+#[napi(js_name = "Replay")]
+pub struct JsReplay {
+    pub(crate) inner: Replay,
+}
+
+impl From<Replay> for JsReplay {
+    fn from(inner: Replay) -> Self {
+        JsReplay { inner }
+    }
+}
+
+#[napi]
+impl JsReplay {
+    /// The whole replay as plain data (every question is in
+    /// `table('questions')`); called by `JSON.stringify`.
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ReplayData")]
+    pub fn to_json(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner))
+    }
+
+    /// The replay as one role reads it: `'operator'`, `'anchor'` or
+    /// `'fieldControl'` (also `'field_control'`).
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Partial<ReplayData> & { role: string }"
+    )]
+    pub fn view(&self, env: Env, role: Unknown<'_>) -> napi::Result<Value> {
+        call(&env, || {
+            let r = string_arg(&env, role, "role")?;
+            let r = if r == "fieldControl" {
+                "field_control".to_string()
+            } else {
+                r
+            };
+            self.inner.view(Role::parse(&r)?)
+        })
+    }
+
+    /// Table `name` (one of `REPLAY_TABLES`) as plain row objects (times as
+    /// ms since the epoch; missing values null).
+    #[napi(catch_unwind, ts_return_type = "Record<string, unknown>[]")]
+    pub fn table(&self, env: Env, name: Unknown<'_>) -> napi::Result<Value> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            let (_, rows) = self.inner.rows(&name)?;
+            Ok(Value::Array(rows.into_iter().map(Value::Object).collect()))
+        })
+    }
+
+    /// Writes every table into `dir` as `<name>.csv` or `<name>.parquet`
+    /// (`format`: `'csv'` or `'parquet'`); returns the paths.
+    #[napi(catch_unwind)]
+    pub fn write_tables(
+        &self,
+        env: Env,
+        dir: Unknown<'_>,
+        format: Unknown<'_>,
+    ) -> napi::Result<Vec<String>> {
+        call(&env, || {
+            let dir = string_arg(&env, dir, "dir")?;
+            let format = string_arg(&env, format, "format")?;
+            Ok(self
+                .inner
+                .write_tables(std::path::Path::new(&dir), &format)?
+                .into_iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect())
+        })
+    }
+}
+
+#[napi]
+impl JsSession {
+    /// Viewers' questions: detected in the comments, typed, linked to a
+    /// product, matched to the anchor's answer. Options `answerWindow`,
+    /// `focusGrace` (`optionDefaults('questions')`).
+    #[napi(catch_unwind, ts_return_type = "Question[]")]
+    pub fn questions(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<Value> {
+        call(&env, || {
+            let o = QuestionOptions::from_camel_value(json_of(&env, options)?)?;
+            to_json!(&align::questions(&self.data, &o)?)
+        })
+    }
+
+    /// What this session contributes to a room's history (pass it to another
+    /// session's `replay(options, [digest, ...])`).
+    #[napi(catch_unwind, ts_return_type = "SessionDigest")]
+    pub fn digest(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<Value> {
+        call(&env, || {
+            let o = QuestionOptions::from_camel_value(json_of(&env, options)?)?;
+            let q = align::questions(&self.data, &o)?;
+            to_json!(&replay::digest(&self.data, &q))
+        })
+    }
+
+    /// The transcript or comments as SRT / WebVTT on a recording's clock
+    /// (`optionDefaults('subtitles')`).
+    #[napi(catch_unwind)]
+    pub fn subtitles(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<String> {
+        call(&env, || {
+            let o = SubtitleOptions::from_camel_value(json_of(&env, options)?)?;
+            replay::subtitles(&self.data, &o)
+        })
+    }
+}
+
+/// The kind of question a comment asks (`'price'`, `'stock_size'`, `'usage'`,
+/// `'shipping'`, `'which_product'`, `'other'`), or null.
+#[napi(catch_unwind)]
+pub fn question_kind(env: Env, text: Unknown<'_>) -> napi::Result<Option<String>> {
+    call(&env, || {
+        let t = string_arg(&env, text, "text")?;
+        Ok(align::question_kind(&t).map(|k| k.as_str().to_string()))
+    })
+}
+
+/// The names of a replay's tables.
+#[napi(catch_unwind)]
+pub fn replay_tables() -> Vec<String> {
+    replay::TABLES.iter().map(|s| s.to_string()).collect()
+}
