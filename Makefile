@@ -45,6 +45,7 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench align
 	$(CARGO) bench --locked -p vap-core --bench detect
 	$(CARGO) bench --locked -p vap-core --bench attribute
+	$(CARGO) bench --locked -p vap-core --bench replay
 
 bench-media: ## decode + transcribe real-time factor (tiny.en, base) and decode throughput vs the ffmpeg CLI, one run (release build)
 	$(CARGO) bench --locked -p vap-core --features media --bench media -- 3 20

@@ -650,9 +650,21 @@ fn ends_as_question(folded: &str) -> bool {
 
 /// An "A不A" / "A没A" question ("透不透", "抽不抽", "有没有").
 fn alternative(folded: &str) -> bool {
-    let c: Vec<char> = folded.chars().collect();
-    c.windows(3)
-        .any(|w| (w[1] == '不' || w[1] == '没') && w[0] == w[2] && !w[0].is_ascii())
+    if !folded.contains('不') && !folded.contains('没') {
+        return false;
+    }
+    let mut it = folded.chars();
+    let (Some(mut a), Some(mut b)) = (it.next(), it.next()) else {
+        return false;
+    };
+    for c in it {
+        if (b == '不' || b == '没') && a == c && !a.is_ascii() {
+            return true;
+        }
+        a = b;
+        b = c;
+    }
+    false
 }
 
 /// English chat that opens like a question ("what size", "do u ship", "is it
@@ -780,6 +792,10 @@ pub struct Answer {
     pub text: String,
     /// Who said it, when known.
     pub speaker: Option<String>,
+    /// Whether the utterance says it answers a question ("这位宝宝问",
+    /// "you asked"), rather than only naming the product with the topic.
+    #[serde(default)]
+    pub explicit: bool,
 }
 
 /// A viewer's question.
@@ -844,6 +860,7 @@ impl crate::options::Options for QuestionOptions {
 struct Names {
     names: Vec<(String, usize)>,
     numbers: Vec<(u32, usize)>,
+    ac: Option<AhoCorasick>,
 }
 
 impl Names {
@@ -862,19 +879,40 @@ impl Names {
             }
         }
         names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
-        Names { names, numbers }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(names.iter().map(|n| n.0.as_str()))
+            .ok();
+        Names { names, numbers, ac }
+    }
+
+    /// Every product named in folded text (sorted, distinct).
+    fn all_named(&self, folded: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = match &self.ac {
+            Some(ac) => ac
+                .find_iter(folded)
+                .map(|m| self.names[m.pattern().as_usize()].1)
+                .collect(),
+            None => vec![],
+        };
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     fn by_number(&self, folded: &str) -> Option<usize> {
+        if self.numbers.is_empty() || !folded.contains('号') {
+            return None;
+        }
         let k = link_number(folded)?;
         self.numbers.iter().find(|(n, _)| *n == k).map(|x| x.1)
     }
 
+    /// The product whose longest name or alias appears first.
     fn by_name(&self, folded: &str) -> Option<usize> {
-        self.names
-            .iter()
-            .find(|(n, _)| folded.contains(n.as_str()))
-            .map(|x| x.1)
+        let ac = self.ac.as_ref()?;
+        ac.find(folded)
+            .map(|m| self.names[m.pattern().as_usize()].1)
     }
 }
 
@@ -939,6 +977,47 @@ pub fn focus_at(data: &SessionData, t: Ms, grace: Ms) -> Option<&str> {
         .map(|s| s.product_id.as_str())
 }
 
+/// [`focus_at`] for times in increasing order: the answer holds until the
+/// next segment boundary (a start, an end, an end plus the grace), so it is
+/// recomputed only there.
+struct FocusCache<'a> {
+    data: &'a SessionData,
+    grace: Ms,
+    from: Ms,
+    until: Ms,
+    value: Option<&'a str>,
+}
+
+impl<'a> FocusCache<'a> {
+    fn new(data: &'a SessionData, grace: Ms) -> Self {
+        FocusCache {
+            data,
+            grace,
+            from: Ms::MAX,
+            until: Ms::MIN,
+            value: None,
+        }
+    }
+
+    fn at(&mut self, t: Ms) -> Option<&'a str> {
+        if t >= self.from && t < self.until {
+            return self.value;
+        }
+        self.value = focus_at(self.data, t, self.grace);
+        self.from = t;
+        self.until = self
+            .data
+            .segments
+            .iter()
+            .filter(|s| matches!(s.kind, SegmentKind::Explain | SegmentKind::Pinned))
+            .flat_map(|s| [s.start_ms, s.end_ms, s.end_ms.saturating_add(self.grace)])
+            .filter(|&b| b > t)
+            .min()
+            .unwrap_or(Ms::MAX);
+        self.value
+    }
+}
+
 /// The session's questions, linked and answered (see the module docs).
 pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Question>> {
     use crate::options::Options as _;
@@ -957,19 +1036,12 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
         .map(|u| {
             let f = fold(&u.text);
             let (flags, _) = flags(speech_automaton(), SPEECH_WORDS, &f);
-            let mut named: Vec<usize> = names
-                .names
-                .iter()
-                .filter(|(n, _)| f.contains(n.as_str()))
-                .map(|x| x.1)
-                .collect();
-            named.sort_unstable();
-            named.dedup();
-            (flags, named)
+            (flags, names.all_named(&f))
         })
         .collect();
     let mut out = Vec::new();
     let mut buf = String::new();
+    let mut focus = FocusCache::new(data, opts.focus_grace_ms);
     for c in &data.comments {
         super::lexicon::fold_into(&c.text, &mut buf);
         let Some(kind) = classify_folded(&buf) else {
@@ -979,9 +1051,7 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
             (Some(i), Some(LinkedBy::Number))
         } else if let Some(i) = names.by_name(&buf) {
             (Some(i), Some(LinkedBy::Name))
-        } else if let Some(i) =
-            focus_at(data, c.ts_ms, opts.focus_grace_ms).and_then(|id| index.get(id).copied())
-        {
+        } else if let Some(i) = focus.at(c.ts_ms).and_then(|id| index.get(id).copied()) {
             (Some(i), Some(LinkedBy::Focus))
         } else {
             (None, None)
@@ -998,11 +1068,12 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
                 let names_it = product.is_some_and(|p| named.contains(&p));
                 (cue && (on_topic || names_it || product.is_none())) || (names_it && on_topic)
             })
-            .map(|(u, _)| Answer {
+            .map(|(u, (f, _))| Answer {
                 ts_ms: u.start_ms,
                 latency_ms: u.start_ms - c.ts_ms,
                 text: u.text.clone(),
                 speaker: u.speaker.clone(),
+                explicit: f & ANSWER != 0,
             });
         out.push(Question {
             ts_ms: c.ts_ms,

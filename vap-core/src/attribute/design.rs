@@ -184,9 +184,14 @@ pub fn default_factors(tl: &Timeline) -> Vec<FactorSpec> {
     if names.contains(&"speech:price") {
         out.push(fs("speech:price", Sign::Positive, &DEFAULT_CARRYOVER_MS));
     }
-    if names.contains(&"speech:answer") {
+    // Answered questions (an utterance that answers a viewer's question,
+    // `answers` from `attribute::enrich`), else the answer-phrase count.
+    let answers = ["answers", "speech:answer"]
+        .into_iter()
+        .find(|a| names.contains(a));
+    if let Some(a) = answers {
         // An answer lifts conversion for a while, then stops: a hold window.
-        let mut f = fs("speech:answer", Sign::Positive, &DEFAULT_HOLD_MS);
+        let mut f = fs(a, Sign::Positive, &DEFAULT_HOLD_MS);
         f.carryover_kind = CarryoverKind::Hold;
         out.push(f);
     }

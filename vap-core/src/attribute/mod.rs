@@ -9,12 +9,14 @@
 //!
 //! * **factors** ([`FactorSpec`]): timeline columns such as `explain:any`,
 //!   `promo:<kind>`, `speech:<group>` (phrase groups: urgency, price, answers),
+//!   `answers` (utterances answering a viewer's question),
 //!   `host:<anchor>`, `comments`; each with an optional carryover (geometric
 //!   adstock, normalised, by half-life, applied within each session; several
 //!   half-lives are searched), an optional Hill saturation and a sign
 //!   constraint. [`default_factors`] picks explains, promotions, the urgency /
 //!   price / answer phrase groups (half-lives searched over 0–120 s, all
-//!   constrained ≥ 0; urgency saturated, answers held for 30–120 s) and every anchor but the one on air the longest (free
+//!   constrained ≥ 0; urgency saturated), the answered questions (`answers`,
+//!   else the answer phrases; held for 30–120 s) and every anchor but the one on air the longest (free
 //!   sign);
 //! * **controls**: a base level, a within-session trend, time-of-day
 //!   harmonics, and session fixed effects when several sessions are fitted
@@ -154,7 +156,9 @@ pub use options::{
     AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Estimator, FactorSpec,
     FitRequest, Form, Saturation, Sign, SplitOptions, TIMELINE_STEP_MS,
 };
-pub use timeline::{enrich, room_timeline, session_timeline, store_room_timeline, PRICE_LEVEL};
+pub use timeline::{
+    enrich, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,
+};
 
 #[cfg(test)]
 mod tests {

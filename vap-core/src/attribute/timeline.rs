@@ -1,5 +1,6 @@
 //! The attribution timeline: a session's alignment timeline enriched with
-//! what the model reads beyond it (who hosts, the price level), and a room's
+//! what the model reads beyond it (who hosts, the price level, the answered
+//! questions), and a room's
 //! sessions stacked for the single-room model.
 
 use std::collections::BTreeMap;
@@ -40,6 +41,13 @@ pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) ->
 
 /// Name of the price-level column added by [`enrich`].
 pub const PRICE_LEVEL: &str = "price_level";
+
+/// Name of the answered-questions column added by [`enrich`]: per bin, the
+/// anchor's utterances starting there that explicitly answer at least one
+/// viewer's question asked before them ([`crate::align::questions`]: an
+/// answer cue such as "这位宝宝问" with the question's topic or product; a
+/// price said while explaining is not counted as an answer here).
+pub const ANSWERS: &str = "answers";
 
 /// Adds to a session's timeline what attribution uses beyond the alignment
 /// columns: `host:<id>` (the share of each bin an anchor hosts; the
@@ -97,6 +105,32 @@ pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
                 v,
             )?;
         }
+    }
+    if tl.position(ANSWERS).is_none() && !data.utterances.is_empty() && !data.comments.is_empty() {
+        let qs = crate::align::questions(data, &crate::align::QuestionOptions::default())?;
+        let mut starts: Vec<Ms> = qs
+            .iter()
+            .filter_map(|q| q.answer.as_ref().filter(|a| a.explicit).map(|a| a.ts_ms))
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let mut v = vec![0.0; n];
+        for t in starts {
+            if let Some(i) = grid.bin(t) {
+                if i < n {
+                    v[i] += 1.0;
+                }
+            }
+        }
+        tl.push(
+            meta(
+                ANSWERS.into(),
+                ColumnKind::Count,
+                "utterances explicitly answering a viewer's question (align::questions)",
+                "count",
+            ),
+            v,
+        )?;
     }
     if tl.position(PRICE_LEVEL).is_none() && !data.products.is_empty() {
         let price: BTreeMap<&str, f64> = data

@@ -253,6 +253,15 @@ impl crate::options::Options for EventOptions {
     const WHAT: &'static str = "event options";
 }
 
+/// Whether the scanned metrics include a phrase-group column (`speech:…`,
+/// `comments:…`): only then is the lexicon matched.
+fn needs_lexicon(opts: &DetectOptions) -> bool {
+    opts.metrics.as_ref().is_some_and(|m| {
+        m.iter()
+            .any(|x| x.starts_with("speech") || x.starts_with("comments:") || x == "questions")
+    })
+}
+
 /// Options of [`top_k`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -435,6 +444,8 @@ pub fn moments(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> 
         &AlignOptions {
             step_ms: opts.step_ms,
             per_product: false,
+            // Phrase groups are matched only when a scanned metric is one.
+            lexicon: (!needs_lexicon(opts)).then(crate::align::Lexicon::new),
             ..Default::default()
         },
     )?;

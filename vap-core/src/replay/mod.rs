@@ -493,6 +493,8 @@ fn curves(data: &SessionData, questions: &[Question], opts: &ReplayOptions) -> R
         &AlignOptions {
             step_ms: opts.curve_step_ms,
             per_product: false,
+            // The curves read no phrase group: skip the lexicon scan.
+            lexicon: Some(crate::align::Lexicon::new()),
             ..Default::default()
         },
     )?;
@@ -753,8 +755,13 @@ pub fn replay(
         }
     });
     let moments = moment_replays(data, &qs, dec, &quality, opts)?;
-    let products = parts::products(data, &qs, dec, &past, opts);
-    let anchors = parts::anchors(data, &qs, dec, &past, opts);
+    let folded: Vec<String> = data
+        .utterances
+        .iter()
+        .map(|u| crate::align::fold(&u.text))
+        .collect();
+    let products = parts::products(data, &folded, &qs, dec, &past, opts);
+    let anchors = parts::anchors(data, &folded, &qs, dec, &past, opts);
     let promotions = parts::promotions(data, dec);
     let stats = QuestionStats::of(&qs);
     let (backlogs, unanswered) = backlogs(&qs, opts);

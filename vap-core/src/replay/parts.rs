@@ -40,6 +40,7 @@ pub struct PhraseStat {
 /// over `scope`.
 pub(super) fn phrases(
     data: &SessionData,
+    folded: &[String],
     scope: &[(Ms, Ms)],
     product: Option<&str>,
     pick: impl Fn(&crate::schema::Utterance) -> bool,
@@ -52,12 +53,16 @@ pub(super) fn phrases(
     } else {
         0.0
     };
+    let lexicon: Vec<(&str, &str, String)> = BUILTIN
+        .iter()
+        .filter(|(g, _)| *g != "question")
+        .flat_map(|(g, list)| list.iter().map(move |p| (*g, *p, fold(p))))
+        .collect();
     let mut uses: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
-    for u in data.utterances.iter().filter(|u| pick(u)) {
-        let text = fold(&u.text);
-        for (group, list) in BUILTIN.iter().filter(|(g, _)| *g != "question") {
-            for p in list.iter() {
-                if text.contains(&fold(p)) {
+    for (u, text) in data.utterances.iter().zip(folded).filter(|(u, _)| pick(u)) {
+        for (group, p, fp) in &lexicon {
+            {
+                if text.contains(fp.as_str()) {
                     let after =
                         paid_in(data, &[(u.start_ms, u.start_ms + opts.follow_ms)], product).1;
                     uses.entry((group, p)).or_default().push(after);
@@ -200,6 +205,7 @@ pub struct ProductReplay {
 /// The product replays, explained products first (by GMV), then the rest.
 pub(super) fn products(
     data: &SessionData,
+    folded: &[String],
     questions: &[Question],
     dec: Option<&Decomposition>,
     history: &[&SessionDigest],
@@ -281,6 +287,7 @@ pub(super) fn products(
             });
             let phrases = phrases(
                 data,
+                folded,
                 &mine,
                 Some(&p.id),
                 |u| mine.iter().any(|&(a, b)| u.start_ms >= a && u.start_ms < b),
@@ -373,6 +380,7 @@ pub struct AnchorReplay {
 /// The anchor replays, by hours hosting.
 pub(super) fn anchors(
     data: &SessionData,
+    folded: &[String],
     questions: &[Question],
     dec: Option<&Decomposition>,
     history: &[&SessionDigest],
@@ -470,6 +478,7 @@ pub(super) fn anchors(
             }
             let phrases = phrases(
                 data,
+                folded,
                 &host,
                 None,
                 |u| match &u.speaker {
