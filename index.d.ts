@@ -1743,7 +1743,8 @@ export interface Question {
   kind: QuestionKind
   product_id: string | null
   linked_by: 'number' | 'name' | 'focus' | null
-  answer: { ts_ms: Ms; latency_ms: number; text: string; speaker: string | null } | null
+  /** The answer; `explicit` when the utterance says it answers ("这位宝宝问"). */
+  answer: { ts_ms: Ms; latency_ms: number; text: string; speaker: string | null; explicit: boolean } | null
 }
 
 /** Unanswered questions about one product and kind piling up. */

@@ -63,3 +63,16 @@ if (m) {
     why.parts.slice(0, 3).map((p) => `${p.name} ${p.value.toFixed(0)}`).join(', '))
 }
 console.log(`attribution R² ${fit.diagnostics.r2.toFixed(2)}, ${fit.coefficients.length} coefficients`)
+
+// 6. The replay (直播复盘): data quality first, the headline, the top moments
+//    with their causes; every table as row objects.
+const replay = aligned.replay({ model: { bootstrap: 50 } }).toJSON()
+for (const note of replay.quality.notes) console.log(`data quality: ${note.message}`)
+for (const f of replay.headline.filter((x) => ['gmv_gross', 'gpm', 'answered_share'].includes(x.key))) {
+  console.log(`${f.label} (${f.label_en}): ${f.value} [${f.source}]`)
+}
+if (replay.moments.length) {
+  const top = replay.moments[0]
+  console.log(`top moment ${top.kind} on ${top.metric}: ` +
+    top.parts.slice(0, 3).map((p) => `${p.name} ${p.value.toFixed(0)}`).join(', '))
+}

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { simulate, Store, type Attribution, type ClockOffset, type Part, type Order, type Summary, type Timeline, type VapError } from '../../index.js'
+import { simulate, Store, type Attribution, type ClockOffset, type Part, type Figure, type Order, type Summary, type Timeline, type VapError } from '../../index.js'
 
 export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'vap-')), 'store')): Summary {
   const { data, truth } = simulate({ seed: 7, hours: 1 })
@@ -38,6 +38,10 @@ export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'v
   const fit: Attribution = aligned.attribute({ timeline: { step: '10s' }, bootstrap: 20 })
   const parts: Part[] = fit.decomposition.totals()
   console.log(`attribution: ${parts.map((p) => `${p.name} ${p.value.toFixed(0)}`).join(', ')}`)
+
+  // The replay: the headline, each figure with its source.
+  const headline: Figure[] = aligned.replay({ attribute: false }).toJSON().headline
+  console.log(headline.slice(0, 3).map((f) => `${f.label} ${f.value ?? '—'} [${f.source}]`).join(' · '))
   return summary
 }
 

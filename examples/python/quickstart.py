@@ -47,6 +47,21 @@ def main() -> None:
             parts = ", ".join(f"{p.name} {p.value:+.0f}" for p in a.parts[:3])
             print(f"python: moment {a.excess:+.0f} yuan: {parts}, ...")
 
+        # The replay (直播复盘): data quality first, the headline, the top
+        # moments with their causes; every table as a DataFrame.
+        store.import_session(session, replace=True)
+        r = store.replay(info["room_id"], info["session_id"], model={"bootstrap": 50})
+        for note in r.quality.notes:
+            print(f"python: data quality: {note.message}")
+        for key in ("gmv_gross", "gpm", "answered_share"):
+            f = r.figure(key)
+            print(f"python: {f.label} ({f.label_en}): {f.value} [{f.source}]")
+        if r.moments:
+            m = r.moments[0]
+            parts = ", ".join(f"{p.name} {p.value:+.0f}" for p in m.parts[:3])
+            print(f"python: top moment {m.kind} on {m.metric}: {parts}")
+        print(f"python: products table {r.to_pandas('products').shape}")
+
 
 if __name__ == "__main__":
     main()

@@ -247,6 +247,8 @@ def test_bad_options_are_reported(fitted):
     assert "'nope'" in str(e.value) and "'missing:col'" in str(e.value)
     defaults = vap.default_factors(tl)
     assert any(f.column == "answers" and f.carryover_kind == "hold" for f in defaults)
-    assert not any(f.column == "speech:answer" for f in defaults), "answered questions replace the phrase count"
+    assert not any(f.column == "speech:answer" for f in defaults), (
+        "answered questions replace the phrase count"
+    )
     tl.add_column("ad_spend", np.ones(len(tl)))
     assert "ad_spend" in tl.columns

@@ -3,8 +3,9 @@
 //! The engine of **vap**, an embeddable analytics library for live-stream
 //! e-commerce review (复盘): it structures people (anchors, commenters), goods
 //! (products) and venue (rooms, sessions), keeps them in an embedded store,
-//! aligns every stream on one timeline and finds the moments of truth (the
-//! attribution model comes next).
+//! aligns every stream on one timeline, finds the moments of truth,
+//! attributes every movement to its causes and serves the replays (session,
+//! product and anchor, with viewers' questions and their answers).
 //!
 //! This crate knows nothing of Python or Node; `vap-py` and `vap-node` convert
 //! and delegate.
@@ -28,8 +29,10 @@
 //! with ground truth), [`text`] (normalisation, encodings, pseudonymisation),
 //! [`threads`],
 //! [`align`] (the [`align::Timeline`]: every stream on one grid, transforms,
-//! clock offsets, the room view, as-of joins), [`detect`] (change points and
-//! moments of truth), [`attribute`] (the single-room attribution model), and,
+//! clock offsets, the room view, as-of joins, viewers' questions), [`detect`]
+//! (change points and moments of truth), [`attribute`] (the single-room
+//! attribution model), [`replay`] (the session, product and anchor replays,
+//! data quality, room history, subtitles, replay tables), and,
 //! with the `media` feature, `media` (recordings: probe, streaming audio
 //! decode, Whisper transcription with checkpoints, video index and stills).
 #![warn(missing_docs)]

@@ -504,13 +504,18 @@ impl SessionData {
 
     /// Commenters derived from the comments: id, count and first comment time.
     pub fn commenters(&self) -> Vec<Commenter> {
-        let mut map: std::collections::BTreeMap<&str, (u64, Ms)> = Default::default();
+        // Hash first, sort the distinct ids once: a tree keyed by the ids
+        // compares strings on every insert (seconds for millions of comments).
+        let mut map: std::collections::HashMap<&str, (u64, Ms)> =
+            std::collections::HashMap::with_capacity(self.comments.len() / 2);
         for c in &self.comments {
             let e = map.entry(c.viewer_id.as_str()).or_insert((0, c.ts_ms));
             e.0 += 1;
             e.1 = e.1.min(c.ts_ms);
         }
-        map.into_iter()
+        let mut v: Vec<(&str, (u64, Ms))> = map.into_iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v.into_iter()
             .map(|(id, (comments, first_ms))| Commenter {
                 id: id.to_string(),
                 comments,

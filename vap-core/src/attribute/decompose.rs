@@ -364,20 +364,25 @@ impl Decomposition {
             .collect()
     }
 
+    /// The fitted bins whose start lies inside any of `spans`.
+    fn rows_within(&self, spans: &[(Ms, Ms)]) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&i| {
+                self.valid[i]
+                    && spans
+                        .iter()
+                        .any(|(s, e)| self.time_ms[i] >= *s && self.time_ms[i] < *e)
+            })
+            .collect()
+    }
+
     /// Totals inside groups of windows `(label, [(start, end), ...])`.
     pub fn totals_by(&self, groups: &[(String, Vec<(Ms, Ms)>)]) -> Vec<GroupTotals> {
         let b = self.coef.to_vec();
         groups
             .iter()
             .map(|(label, spans)| {
-                let rows: Vec<usize> = (0..self.len())
-                    .filter(|&i| {
-                        self.valid[i]
-                            && spans
-                                .iter()
-                                .any(|(s, e)| self.time_ms[i] >= *s && self.time_ms[i] < *e)
-                    })
-                    .collect();
+                let rows = self.rows_within(spans);
                 let s = self.sums(&rows, &b);
                 GroupTotals {
                     label: label.clone(),
@@ -411,14 +416,7 @@ impl Decomposition {
             .filter(|(_, n)| select(n))
             .map(|(k, _)| k)
             .collect();
-        let rows: Vec<usize> = (0..self.len())
-            .filter(|&i| {
-                self.valid[i]
-                    && spans
-                        .iter()
-                        .any(|(s, e)| self.time_ms[i] >= *s && self.time_ms[i] < *e)
-            })
-            .collect();
+        let rows = self.rows_within(spans);
         if picked.is_empty() || rows.is_empty() {
             return None;
         }

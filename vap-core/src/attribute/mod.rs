@@ -157,7 +157,7 @@ pub use options::{
     FitRequest, Form, Saturation, Sign, SplitOptions, TIMELINE_STEP_MS,
 };
 pub use timeline::{
-    enrich, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,
+    enrich, enrich_with, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,
 };
 
 #[cfg(test)]

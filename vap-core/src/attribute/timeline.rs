@@ -56,6 +56,16 @@ pub const ANSWERS: &str = "answers";
 /// product runs, else the explained products, else the room's mean price;
 /// share-weighted within a bin). Columns already present are left alone.
 pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
+    enrich_with(tl, data, None)
+}
+
+/// [`enrich`] with the session's questions already detected (the replay has
+/// them; detecting them again would scan every comment twice).
+pub fn enrich_with(
+    tl: &mut Timeline,
+    data: &SessionData,
+    questions: Option<&[crate::align::Question]>,
+) -> Result<()> {
     let spans = tl.spans().to_vec();
     let span = spans
         .iter()
@@ -107,7 +117,14 @@ pub fn enrich(tl: &mut Timeline, data: &SessionData) -> Result<()> {
         }
     }
     if tl.position(ANSWERS).is_none() && !data.utterances.is_empty() && !data.comments.is_empty() {
-        let qs = crate::align::questions(data, &crate::align::QuestionOptions::default())?;
+        let own;
+        let qs = match questions {
+            Some(q) => q,
+            None => {
+                own = crate::align::questions(data, &crate::align::QuestionOptions::default())?;
+                &own[..]
+            }
+        };
         let mut starts: Vec<Ms> = qs
             .iter()
             .filter_map(|q| q.answer.as_ref().filter(|a| a.explicit).map(|a| a.ts_ms))

@@ -580,6 +580,7 @@ impl Replay {
                     "latency_ms",
                     "answer_text",
                     "answer_speaker",
+                    "answer_explicit",
                 ],
                 self.questions
                     .all
@@ -595,6 +596,7 @@ impl Replay {
                             "answer_speaker".into(),
                             json!(a.and_then(|a| a.speaker.clone())),
                         );
+                        r.insert("answer_explicit".into(), json!(a.map(|a| a.explicit)));
                         r
                     })
                     .collect(),

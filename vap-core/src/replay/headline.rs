@@ -85,7 +85,11 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
     let clicks = flow_sum(data, CLICK_METRICS, start, end);
     let exposures = flow_sum(data, EXPOSURE_METRICS, start, end);
     let hours = (end - start) as f64 / 3_600_000.0;
-    let commenters = data.commenters().len() as f64;
+    let commenters = {
+        let mut ids: HashSet<&str> = HashSet::with_capacity(data.comments.len() / 2);
+        ids.extend(data.comments.iter().map(|c| c.viewer_id.as_str()));
+        ids.len() as f64
+    };
     let gross = has_orders.then_some(gmv.gross);
     let no_orders = "the session has no orders";
     let no_views = "no views metric (entries) in the session";

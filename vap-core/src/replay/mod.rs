@@ -66,9 +66,7 @@ pub use parts::{
 pub use quality::{NoteKind, Quality, QualityNote, QualityOptions};
 
 use crate::align::{questions, AlignOptions, Question, QuestionKind, QuestionOptions, Timeline};
-use crate::attribute::{
-    fit, session_timeline, AttributeOptions, AttributionTimelineOptions, Decomposition,
-};
+use crate::attribute::{fit, AttributeOptions, AttributionTimelineOptions, Decomposition};
 use crate::detect::{moments, top_k, DetectOptions, Driver, MomentKind};
 use crate::error::{Result, VapError};
 use crate::options::Options;
@@ -731,7 +729,11 @@ pub fn replay(
         f.history = Some(History::of(f.value, &values, opts.min_history));
     }
     let (fitted, model_error) = if opts.attribute {
-        match session_timeline(data, &opts.timeline.0).and_then(|tl| fit(&tl, &opts.model)) {
+        let tl = Timeline::build(data, &opts.timeline.0).and_then(|mut tl| {
+            crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
+            Ok(tl)
+        });
+        match tl.and_then(|tl| fit(&tl, &opts.model)) {
             Ok(f) => (Some(f), None),
             Err(e) => (None, Some(e.to_string())),
         }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::headline::{gauge_stats, ONLINE_METRICS};
+use super::headline::ONLINE_METRICS;
 use crate::align::{estimate_transcript_offset, OffsetOptions, OffsetStatus};
 use crate::schema::{Ms, SessionData};
 
@@ -31,7 +31,7 @@ pub enum NoteKind {
 /// One note on the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityNote {
-    /// Which stream: "comments", "orders", "transcript", "metric:<name>", "clock".
+    /// Which stream: `comments`, `orders`, `transcript`, `metric:<name>`, `clock`.
     pub stream: String,
     /// What is wrong.
     pub kind: NoteKind,
@@ -122,9 +122,75 @@ fn minutes(ms: Ms) -> String {
     format!("{:.1} min", ms as f64 / 60_000.0)
 }
 
+/// The online-viewers gauge as prefix integrals of the last observation
+/// carried forward (each valid for the timeline's default staleness): the
+/// time-weighted mean over any span in O(log n).
+struct Gauge {
+    t: Vec<Ms>,
+    end: Vec<Ms>,
+    v: Vec<f64>,
+    integral: Vec<f64>,
+    covered: Vec<f64>,
+}
+
+impl Gauge {
+    fn of(data: &SessionData) -> Option<Gauge> {
+        let name = super::headline::metric_named(data, ONLINE_METRICS)?;
+        let samples: Vec<(Ms, f64)> = data
+            .series(name)
+            .filter(|s| s.value.is_finite())
+            .map(|s| (s.ts_ms, s.value))
+            .collect();
+        if samples.is_empty() {
+            return None;
+        }
+        let t: Vec<Ms> = samples.iter().map(|s| s.0).collect();
+        let stale = crate::align::default_staleness(&t);
+        let end: Vec<Ms> = (0..t.len())
+            .map(|k| {
+                let next = t.get(k + 1).copied().unwrap_or(Ms::MAX);
+                next.min(t[k].saturating_add(stale))
+            })
+            .collect();
+        let v: Vec<f64> = samples.iter().map(|s| s.1).collect();
+        let (mut integral, mut covered) = (vec![0.0], vec![0.0]);
+        for k in 0..t.len() {
+            let len = (end[k] - t[k]).max(0) as f64;
+            integral.push(integral[k] + v[k] * len);
+            covered.push(covered[k] + len);
+        }
+        Some(Gauge {
+            t,
+            end,
+            v,
+            integral,
+            covered,
+        })
+    }
+
+    /// (∫ value, covered length) up to `x`.
+    fn upto(&self, x: Ms) -> (f64, f64) {
+        let k = self.t.partition_point(|&t| t <= x);
+        if k == 0 {
+            return (0.0, 0.0);
+        }
+        let j = k - 1;
+        let part = (x.min(self.end[j]) - self.t[j]).max(0) as f64;
+        (self.integral[j] + self.v[j] * part, self.covered[j] + part)
+    }
+
+    /// The time-weighted mean over `[a, b)`, `None` where nothing covers it.
+    fn mean(&self, a: Ms, b: Ms) -> Option<f64> {
+        let (ia, ca) = self.upto(a);
+        let (ib, cb) = self.upto(b);
+        (cb - ca > 0.0).then(|| (ib - ia) / (cb - ca))
+    }
+}
+
 /// Silences of an event stream (sorted times) inside the session.
 fn silences(
     data: &SessionData,
+    gauge: Option<&Gauge>,
     stream: &str,
     times: &[Ms],
     opts: &QualityOptions,
@@ -147,15 +213,15 @@ fn silences(
         });
         return;
     }
-    let whole = gauge_stats(data, ONLINE_METRICS, start, end).map(|g| g.0);
+    let whole = gauge.and_then(|g| g.mean(start, end));
     let total = inside.len() as f64;
     let span = (end - start) as f64;
     // Events expected in [a, b): the session's rate, scaled by the online
     // viewers there against the session's mean where they are known.
     let expected = |a: Ms, b: Ms| {
         let base = total * (b - a) as f64 / span;
-        match (whole, gauge_stats(data, ONLINE_METRICS, a, b)) {
-            (Some(w), Some((g, _))) if w > 0.0 => base * g / w,
+        match (whole, gauge.and_then(|g| g.mean(a, b))) {
+            (Some(w), Some(g)) if w > 0.0 => base * g / w,
             _ => base,
         }
     };
@@ -255,12 +321,14 @@ fn holes(data: &SessionData, opts: &QualityOptions, out: &mut Vec<QualityNote>) 
 /// The quality scan of a session.
 pub fn quality(data: &SessionData, opts: &QualityOptions) -> Quality {
     let mut notes = Vec::new();
+    let gauge = Gauge::of(data);
+    let g = gauge.as_ref();
     let comment_times: Vec<Ms> = data.comments.iter().map(|c| c.ts_ms).collect();
-    silences(data, "comments", &comment_times, opts, &mut notes);
+    silences(data, g, "comments", &comment_times, opts, &mut notes);
     let order_times: Vec<Ms> = data.orders.iter().map(|o| o.ts_ms).collect();
-    silences(data, "orders", &order_times, opts, &mut notes);
+    silences(data, g, "orders", &order_times, opts, &mut notes);
     let speech: Vec<Ms> = data.utterances.iter().map(|u| u.start_ms).collect();
-    silences(data, "transcript", &speech, opts, &mut notes);
+    silences(data, g, "transcript", &speech, opts, &mut notes);
     holes(data, opts, &mut notes);
     let (start, end) = (data.session.start_ms, data.session.end_ms);
     let outside: Vec<_> = data

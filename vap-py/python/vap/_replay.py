@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _vap
+from ._attribute import Part as Estimate
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -81,17 +82,6 @@ class Figure:
     high: float | None = None
     missing: str | None = None
     history: History | None = None
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A model estimate with its 95 % interval."""
-
-    name: str
-    value: float
-    low: float | None
-    high: float | None
-    share: float | None
 
 
 @dataclass(frozen=True)
@@ -271,6 +261,7 @@ class Answer:
     latency_ms: int
     text: str
     speaker: str | None
+    explicit: bool = False  # the utterance says it answers ("这位宝宝问")
 
 
 @dataclass(frozen=True)
