@@ -1,8 +1,10 @@
 //! Replay benchmarks on the full-scale 12-hour session (2 M comments, the
 //! simulator's `full_scale` room), stored first:
 //!
-//! * `from_store_12h`: `replay::from_store` with the default options: load
-//!   from the store, questions, data quality, headline, curves, the
+//! * `from_store_12h`: `replay::from_store` with the default options, the
+//!   room's three earlier 12-hour sessions stored too (their digests cached
+//!   beside them after the first call, as in use): load from the store,
+//!   questions, data quality, headline against the history, curves, the
 //!   attribution model (10 s bins, 200 bootstrap replicates), the top moments
 //!   and their causes, products, anchors, promotions;
 //! * `replay_12h_in_memory`: the same from a session already in memory;
@@ -21,6 +23,16 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store.import(&room, &ImportOptions::default()).unwrap();
+    for day in 1..=3 {
+        let earlier = simulate(&SimConfig {
+            start_ms: room.session.start_ms - day * 86_400_000,
+            session_id: Some(format!("earlier-{day}")),
+            ..SimConfig::full_scale(day as u64)
+        })
+        .unwrap()
+        .data;
+        store.import(&earlier, &ImportOptions::default()).unwrap();
+    }
     let opts = ReplayOptions::default();
     let mut g = c.benchmark_group("replay");
     g.sample_size(10);

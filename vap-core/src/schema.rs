@@ -506,8 +506,11 @@ impl SessionData {
     pub fn commenters(&self) -> Vec<Commenter> {
         // Hash first, sort the distinct ids once: a tree keyed by the ids
         // compares strings on every insert (seconds for millions of comments).
-        let mut map: std::collections::HashMap<&str, (u64, Ms)> =
-            std::collections::HashMap::with_capacity(self.comments.len() / 2);
+        let mut map: rustc_hash::FxHashMap<&str, (u64, Ms)> =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(
+                self.comments.len() / 2,
+                Default::default(),
+            );
         for c in &self.comments {
             let e = map.entry(c.viewer_id.as_str()).or_insert((0, c.ts_ms));
             e.0 += 1;

@@ -484,7 +484,7 @@ pub fn parse_time(s: &str) -> Result<Ms, String> {
     }
 }
 
-const ROLES: &[(&str, ShiftRole)] = &[
+pub(crate) const ROLES: &[(&str, ShiftRole)] = &[
     ("host", ShiftRole::Host),
     ("co_host", ShiftRole::CoHost),
     ("cohost", ShiftRole::CoHost),
@@ -493,7 +493,7 @@ const ROLES: &[(&str, ShiftRole)] = &[
     ("副播", ShiftRole::CoHost),
     ("场控", ShiftRole::FieldControl),
 ];
-const SEGMENT_KINDS: &[(&str, SegmentKind)] = &[
+pub(crate) const SEGMENT_KINDS: &[(&str, SegmentKind)] = &[
     ("explain", SegmentKind::Explain),
     ("pinned", SegmentKind::Pinned),
     ("on_shelf", SegmentKind::OnShelf),
@@ -501,7 +501,7 @@ const SEGMENT_KINDS: &[(&str, SegmentKind)] = &[
     ("置顶", SegmentKind::Pinned),
     ("上架", SegmentKind::OnShelf),
 ];
-const PROMO_KINDS: &[(&str, PromotionKind)] = &[
+pub(crate) const PROMO_KINDS: &[(&str, PromotionKind)] = &[
     ("flash_sale", PromotionKind::FlashSale),
     ("coupon", PromotionKind::Coupon),
     ("lucky_bag", PromotionKind::LuckyBag),
@@ -512,7 +512,7 @@ const PROMO_KINDS: &[(&str, PromotionKind)] = &[
     ("福袋", PromotionKind::LuckyBag),
     ("直降", PromotionKind::PriceCut),
 ];
-const STATUSES: &[(&str, OrderStatus)] = &[
+pub(crate) const STATUSES: &[(&str, OrderStatus)] = &[
     ("paid", OrderStatus::Paid),
     ("refunded", OrderStatus::Refunded),
     ("refund", OrderStatus::Refunded),
@@ -577,6 +577,22 @@ impl Origins {
             start,
             first_row: row,
             len: 1,
+        });
+    }
+
+    /// Appends the origins of `len` records of `table` that came from rows
+    /// `first_row..first_row + len` of `source`.
+    pub fn push_run(&mut self, table: TableName, source: &Arc<str>, first_row: usize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let runs = self.by_table.entry(table).or_default();
+        let start = runs.last().map(|r| r.start + r.len).unwrap_or(0);
+        runs.push(OriginRun {
+            source: source.clone(),
+            start,
+            first_row,
+            len,
         });
     }
 
@@ -910,6 +926,41 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
             .map(|m| vec![s(&m.metric), Cell::Int(m.ts_ms), Cell::Float(m.value)])
             .collect(),
     }
+}
+
+/// Number of records of one table in `t`.
+pub(crate) fn tables_len(t: &Tables, table: TableName) -> usize {
+    match table {
+        TableName::Anchors => t.anchors.len(),
+        TableName::Shifts => t.shifts.len(),
+        TableName::Products => t.products.len(),
+        TableName::Segments => t.segments.len(),
+        TableName::Promotions => t.promotions.len(),
+        TableName::Comments => t.comments.len(),
+        TableName::Orders => t.orders.len(),
+        TableName::Utterances => t.utterances.len(),
+        TableName::Metrics => t.samples.len(),
+    }
+}
+
+/// Appends every table of `add` to `out`.
+pub(crate) fn append_tables(out: &mut Tables, add: Tables) {
+    fn app<T>(a: &mut Vec<T>, mut b: Vec<T>) {
+        if a.is_empty() {
+            *a = b;
+        } else {
+            a.append(&mut b);
+        }
+    }
+    app(&mut out.anchors, add.anchors);
+    app(&mut out.shifts, add.shifts);
+    app(&mut out.products, add.products);
+    app(&mut out.segments, add.segments);
+    app(&mut out.promotions, add.promotions);
+    app(&mut out.comments, add.comments);
+    app(&mut out.orders, add.orders);
+    app(&mut out.utterances, add.utterances);
+    app(&mut out.samples, add.samples);
 }
 
 /// Number of rows of a table in a session.

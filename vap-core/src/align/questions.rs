@@ -1039,53 +1039,62 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
             (flags, names.all_named(&f))
         })
         .collect();
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut focus = FocusCache::new(data, opts.focus_grace_ms);
-    for c in &data.comments {
-        super::lexicon::fold_into(&c.text, &mut buf);
-        let Some(kind) = classify_folded(&buf) else {
-            continue;
-        };
-        let (product, linked_by) = if let Some(i) = names.by_number(&buf) {
-            (Some(i), Some(LinkedBy::Number))
-        } else if let Some(i) = names.by_name(&buf) {
-            (Some(i), Some(LinkedBy::Name))
-        } else if let Some(i) = focus.at(c.ts_ms).and_then(|id| index.get(id).copied()) {
-            (Some(i), Some(LinkedBy::Focus))
-        } else {
-            (None, None)
-        };
-        let topic = kind.topic_flag();
-        let first = data.utterances.partition_point(|u| u.start_ms < c.ts_ms);
-        let answer = data.utterances[first..]
-            .iter()
-            .zip(&speech[first..])
-            .take_while(|(u, _)| u.start_ms <= c.ts_ms + opts.answer_window_ms)
-            .find(|(_, (f, named))| {
-                let cue = f & ANSWER != 0;
-                let on_topic = topic != 0 && f & topic != 0;
-                let names_it = product.is_some_and(|p| named.contains(&p));
-                (cue && (on_topic || names_it || product.is_none())) || (names_it && on_topic)
-            })
-            .map(|(u, (f, _))| Answer {
-                ts_ms: u.start_ms,
-                latency_ms: u.start_ms - c.ts_ms,
-                text: u.text.clone(),
-                speaker: u.speaker.clone(),
-                explicit: f & ANSWER != 0,
+    // Comments in fixed chunks, in parallel, concatenated in order: the
+    // result does not depend on the thread count.
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 15;
+    let scan = |chunk: &[crate::schema::Comment]| -> Vec<Question> {
+        let mut out = Vec::new();
+        let mut buf = String::new();
+        let mut focus = FocusCache::new(data, opts.focus_grace_ms);
+        for c in chunk {
+            super::lexicon::fold_into(&c.text, &mut buf);
+            let Some(kind) = classify_folded(&buf) else {
+                continue;
+            };
+            let (product, linked_by) = if let Some(i) = names.by_number(&buf) {
+                (Some(i), Some(LinkedBy::Number))
+            } else if let Some(i) = names.by_name(&buf) {
+                (Some(i), Some(LinkedBy::Name))
+            } else if let Some(i) = focus.at(c.ts_ms).and_then(|id| index.get(id).copied()) {
+                (Some(i), Some(LinkedBy::Focus))
+            } else {
+                (None, None)
+            };
+            let topic = kind.topic_flag();
+            let first = data.utterances.partition_point(|u| u.start_ms < c.ts_ms);
+            let answer = data.utterances[first..]
+                .iter()
+                .zip(&speech[first..])
+                .take_while(|(u, _)| u.start_ms <= c.ts_ms + opts.answer_window_ms)
+                .find(|(_, (f, named))| {
+                    let cue = f & ANSWER != 0;
+                    let on_topic = topic != 0 && f & topic != 0;
+                    let names_it = product.is_some_and(|p| named.contains(&p));
+                    (cue && (on_topic || names_it || product.is_none())) || (names_it && on_topic)
+                })
+                .map(|(u, (f, _))| Answer {
+                    ts_ms: u.start_ms,
+                    latency_ms: u.start_ms - c.ts_ms,
+                    text: u.text.clone(),
+                    speaker: u.speaker.clone(),
+                    explicit: f & ANSWER != 0,
+                });
+            out.push(Question {
+                ts_ms: c.ts_ms,
+                viewer_id: c.viewer_id.clone(),
+                text: c.text.clone(),
+                kind,
+                product_id: product.map(|i| data.products[i].id.clone()),
+                linked_by,
+                answer,
             });
-        out.push(Question {
-            ts_ms: c.ts_ms,
-            viewer_id: c.viewer_id.clone(),
-            text: c.text.clone(),
-            kind,
-            product_id: product.map(|i| data.products[i].id.clone()),
-            linked_by,
-            answer,
-        });
-    }
-    Ok(out)
+        }
+        out
+    };
+    let parts: Vec<Vec<Question>> =
+        crate::threads::install(|| data.comments.par_chunks(CHUNK).map(scan).collect());
+    Ok(parts.into_iter().flatten().collect())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -292,6 +293,47 @@ pub fn from_converted_tables(
     opts: &LoadOptions,
 ) -> Result<(SessionData, LoadReport)> {
     build(manifest, raws, opts, conversion_problems)
+}
+
+/// One table of a session as read from a file: raw cells (the general path)
+/// or Arrow batches that may be read column by column.
+pub(crate) enum TableInput {
+    /// Untyped cells.
+    Raw(RawTable),
+    /// Batches with the documented schema, from `source`; read column by
+    /// column when every row allows it ([`super::typed`]), otherwise through
+    /// raw cells.
+    Batches(Arc<str>, Vec<arrow_array::RecordBatch>),
+}
+
+/// [`from_raw_tables`] for tables given as [`TableInput`]s: the store's
+/// tables, written by vap in the documented schema, skip the untyped cells.
+/// Validation, sorting and differencing are the same.
+pub(crate) fn from_table_inputs(
+    manifest: Manifest,
+    inputs: Vec<(TableName, TableInput)>,
+    opts: &LoadOptions,
+) -> Result<(SessionData, LoadReport)> {
+    let mut parsed = Parsed::default();
+    let mut problems = Vec::new();
+    for (t, input) in inputs {
+        match input {
+            TableInput::Raw(raw) => parsed.add(t, &raw, 0, &mut problems),
+            TableInput::Batches(source, batches) => {
+                if !super::typed::typed_from_batches(
+                    t,
+                    &source,
+                    &batches,
+                    &mut parsed.tables,
+                    &mut parsed.origins,
+                ) {
+                    let raw = table::raw_from_batches(&source, &batches, &mut problems);
+                    parsed.add(t, &raw, 0, &mut problems);
+                }
+            }
+        }
+    }
+    build_parsed(manifest, parsed, opts, problems)
 }
 
 /// Parses, validates, sorts and differences raw tables into a session.

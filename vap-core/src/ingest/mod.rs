@@ -68,6 +68,7 @@
 mod load;
 mod manifest;
 mod read;
+mod typed;
 mod validate;
 mod write;
 
@@ -81,6 +82,7 @@ pub use load::{
     difference_cumulative, from_converted_tables, from_raw_tables, load_dir, sort_session,
     LoadReport,
 };
+pub(crate) use load::{from_table_inputs, TableInput};
 pub use manifest::{Manifest, ManifestSession, MANIFEST_VERSION};
 pub(crate) use read::{decode_parquet, parquet_row_count};
 pub use read::{read_csv_bytes, read_jsonl_bytes, read_parquet_bytes};

@@ -255,7 +255,7 @@ pub(crate) fn decode_parquet(
     // (e.g. an RLE bit width over 32): contain such a panic as an error.
     let decoded = crate::error::contain_decoder_panic(|| {
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
-        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options)
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes.clone(), options)
             .map_err(|e| fail(&e))?;
         // The parquet crate asserts (panics) on a column chunk with a negative
         // offset or size in the footer; refuse such files here instead.
@@ -272,10 +272,43 @@ pub(crate) fn decode_parquet(
             }
         }
         let schema = builder.schema().clone();
-        let reader = builder.build().map_err(|e| fail(&e))?;
+        let groups = builder.metadata().num_row_groups();
         let mut batches = Vec::new();
-        for b in reader {
-            batches.push(b.map_err(|e| fail(&e))?);
+        if groups > 1 {
+            // Row groups decoded in parallel, kept in order.
+            use rayon::prelude::*;
+            let parts: std::result::Result<Vec<Vec<arrow_array::RecordBatch>>, String> =
+                crate::threads::install(|| {
+                    (0..groups)
+                        .into_par_iter()
+                        .map(|g| {
+                            // A worker thread contains its own decoder panics.
+                            crate::error::contain_decoder_panic(|| {
+                                let options = ArrowReaderOptions::new()
+                                    .with_skip_arrow_metadata(!arrow_schema);
+                                let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+                                    bytes.clone(),
+                                    options,
+                                )
+                                .and_then(|b| b.with_row_groups(vec![g]).build())
+                                .map_err(|e| fail(&e))?;
+                                reader
+                                    .map(|b| b.map_err(|e| fail(&e)))
+                                    .collect::<std::result::Result<Vec<_>, String>>()
+                            })
+                            .unwrap_or_else(|panic| {
+                                let msg = crate::error::panic_message(panic.as_ref());
+                                Err(fail(&format!("corrupt data ({msg})")))
+                            })
+                        })
+                        .collect()
+                });
+            batches.extend(parts?.into_iter().flatten());
+        } else {
+            let reader = builder.build().map_err(|e| fail(&e))?;
+            for b in reader {
+                batches.push(b.map_err(|e| fail(&e))?);
+            }
         }
         if batches.is_empty() {
             // Keep the schema of an empty table.

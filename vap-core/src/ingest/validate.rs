@@ -4,7 +4,7 @@
 //! intervals, times outside the session, undeclared metrics). Every problem
 //! is collected, in the order of the checks below.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
@@ -150,7 +150,7 @@ pub const MAX_METRIC_VALUE: f64 = 1e15;
 
 /// No metric is declared twice.
 fn check_metric_decls(metrics: &[MetricDecl], problems: &mut Vec<Problem>) {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for d in metrics {
         if !seen.insert(d.name.as_str()) {
             problems.push(Problem::new(
@@ -318,12 +318,19 @@ impl Checks<'_> {
     }
 
     /// Every id after its first occurrence is a duplicate.
-    fn unique(&mut self, table: TableName, ids: Vec<String>) {
-        let mut seen = HashSet::new();
-        for (i, id) in ids.into_iter().enumerate() {
-            if !seen.insert(id.clone()) {
-                self.push(table, i, "id", format!("duplicate id '{id}'"));
+    fn unique<K>(&mut self, table: TableName, ids: impl Iterator<Item = K>)
+    where
+        K: std::hash::Hash + Eq + std::fmt::Display,
+    {
+        let mut seen = HashSet::default();
+        let mut dup = Vec::new();
+        for (i, id) in ids.enumerate() {
+            if let Some(id) = seen.replace(id) {
+                dup.push((i, id.to_string()));
             }
+        }
+        for (i, id) in dup {
+            self.push(table, i, "id", format!("duplicate id '{id}'"));
         }
     }
 }
@@ -331,31 +338,29 @@ impl Checks<'_> {
 /// Ids of anchors, products and promotions are unique; order ids are unique
 /// per status (a refund repeats its order's id).
 fn check_duplicate_ids(c: &mut Checks<'_>, t: &View<'_>) {
-    c.unique(
-        TableName::Anchors,
-        t.anchors.iter().map(|a| a.id.clone()).collect(),
-    );
+    /// An order's id with its status: "id' with status 'paid".
+    #[derive(Hash, PartialEq, Eq)]
+    struct OrderKey<'a>(&'a str, bool);
+    impl std::fmt::Display for OrderKey<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let status = if self.1 { "paid" } else { "refunded" };
+            write!(f, "{}' with status '{status}", self.0)
+        }
+    }
+    c.unique(TableName::Anchors, t.anchors.iter().map(|a| a.id.as_str()));
     c.unique(
         TableName::Products,
-        t.products.iter().map(|p| p.id.clone()).collect(),
+        t.products.iter().map(|p| p.id.as_str()),
     );
     c.unique(
         TableName::Promotions,
-        t.promotions.iter().map(|p| p.id.clone()).collect(),
+        t.promotions.iter().map(|p| p.id.as_str()),
     );
     c.unique(
         TableName::Orders,
         t.orders
             .iter()
-            .map(|o| {
-                let status = if o.status == OrderStatus::Paid {
-                    "paid"
-                } else {
-                    "refunded"
-                };
-                format!("{}' with status '{status}", o.id)
-            })
-            .collect(),
+            .map(|o| OrderKey(o.id.as_str(), o.status == OrderStatus::Paid)),
     );
 }
 
@@ -485,7 +490,7 @@ fn check_utterances(c: &mut Checks<'_>, utterances: &[Utterance]) {
 fn check_metric_samples(c: &mut Checks<'_>, samples: &[MetricSample], decls: &[MetricDecl]) {
     let declared: HashMap<&str, MetricKind> =
         decls.iter().map(|d| (d.name.as_str(), d.kind)).collect();
-    let mut undeclared_reported = HashSet::new();
+    let mut undeclared_reported = HashSet::default();
     for (i, s) in samples.iter().enumerate() {
         let t = TableName::Metrics;
         match declared.get(s.metric.as_str()) {

@@ -1,7 +1,9 @@
 //! Headline figures of a session, and the digest of a session that the
 //! room-history comparison reads.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +88,8 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
     let exposures = flow_sum(data, EXPOSURE_METRICS, start, end);
     let hours = (end - start) as f64 / 3_600_000.0;
     let commenters = {
-        let mut ids: HashSet<&str> = HashSet::with_capacity(data.comments.len() / 2);
+        let mut ids: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(data.comments.len() / 2, Default::default());
         ids.extend(data.comments.iter().map(|c| c.viewer_id.as_str()));
         ids.len() as f64
     };

@@ -551,16 +551,15 @@ fn curves(data: &SessionData, questions: &[Question], opts: &ReplayOptions) -> R
 
 fn moment_replays(
     data: &SessionData,
+    found: &[crate::detect::Moment],
     questions: &[Question],
     dec: Option<&Decomposition>,
     quality: &Quality,
     opts: &ReplayOptions,
-) -> Result<Vec<MomentReplay>> {
-    let found = moments(data, &opts.moments)?;
-    let top = top_k(&found, None, opts.top);
+) -> Vec<MomentReplay> {
+    let top = top_k(found, None, opts.top);
     let window = opts.moments.window_ms;
-    Ok(top
-        .iter()
+    top.iter()
         .enumerate()
         .map(|(k, m)| {
             let (target, excess, parts) = match dec {
@@ -629,7 +628,7 @@ fn moment_replays(
                     .map(|n| n.message.clone()),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The backlogs of unanswered questions, and the unanswered list ordered by them.
@@ -719,27 +718,58 @@ pub fn replay(
         .filter(|d| d.session_id != data.session.id && d.start_ms < data.session.start_ms)
         .collect();
     let qs = questions(data, &opts.questions)?;
-    let quality = quality::quality(data, &opts.quality);
-    let mut head = headline(data, &qs);
-    for f in &mut head {
-        let values: Vec<f64> = past
-            .iter()
-            .filter_map(|d| d.headline.get(&f.key).copied())
-            .collect();
-        f.history = Some(History::of(f.value, &values, opts.min_history));
-    }
-    let (fitted, model_error) = if opts.attribute {
-        let tl = Timeline::build(data, &opts.timeline.0).and_then(|mut tl| {
-            crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
-            Ok(tl)
-        });
-        match tl.and_then(|tl| fit(&tl, &opts.model)) {
-            Ok(f) => (Some(f), None),
-            Err(e) => (None, Some(e.to_string())),
+    // The model on one side, what does not read it on the other.
+    let model_side = || {
+        if opts.attribute {
+            let tl = Timeline::build(data, &opts.timeline.0).and_then(|mut tl| {
+                crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
+                Ok(tl)
+            });
+            match tl.and_then(|tl| fit(&tl, &opts.model)) {
+                Ok(f) => (Some(f), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
+        } else {
+            (None, Some("not asked for (attribute = false)".to_string()))
         }
-    } else {
-        (None, Some("not asked for (attribute = false)".to_string()))
     };
+    let head_side = || {
+        let quality = quality::quality(data, &opts.quality);
+        let mut head = headline(data, &qs);
+        for f in &mut head {
+            let values: Vec<f64> = past
+                .iter()
+                .filter_map(|d| d.headline.get(&f.key).copied())
+                .collect();
+            f.history = Some(History::of(f.value, &values, opts.min_history));
+        }
+        (quality, head)
+    };
+    let curve_side = || curves(data, &qs, opts);
+    let moment_side = || moments(data, &opts.moments);
+    let question_side = || {
+        let folded: Vec<String> = data
+            .utterances
+            .iter()
+            .map(|u| crate::align::fold(&u.text))
+            .collect();
+        let stats = QuestionStats::of(&qs);
+        let (backlogs, unanswered) = backlogs(&qs, opts);
+        (folded, stats, backlogs, unanswered)
+    };
+    // Independent parts side by side: the same result on any number of
+    // threads.
+    let ((fitted, model_error), (((quality, head), curves), (found, q))) =
+        crate::threads::install(|| {
+            rayon::join(model_side, || {
+                rayon::join(
+                    || rayon::join(head_side, curve_side),
+                    || rayon::join(moment_side, question_side),
+                )
+            })
+        });
+    let (curves, found) = (curves?, found?);
+    let (folded, stats, backlogs, unanswered) = q;
     let dec = fitted.as_ref().map(|f| &f.decomposition);
     let model = fitted.as_ref().map(|f| {
         let fin = |x: f64| x.is_finite().then_some(x);
@@ -756,17 +786,22 @@ pub fn replay(
             warnings: f.diagnostics.warnings.clone(),
         }
     });
-    let moments = moment_replays(data, &qs, dec, &quality, opts)?;
-    let folded: Vec<String> = data
-        .utterances
-        .iter()
-        .map(|u| crate::align::fold(&u.text))
-        .collect();
-    let products = parts::products(data, &folded, &qs, dec, &past, opts);
-    let anchors = parts::anchors(data, &folded, &qs, dec, &past, opts);
-    let promotions = parts::promotions(data, dec);
-    let stats = QuestionStats::of(&qs);
-    let (backlogs, unanswered) = backlogs(&qs, opts);
+    let (moments, (products, (anchors, promotions))) = crate::threads::install(|| {
+        rayon::join(
+            || moment_replays(data, &found, &qs, dec, &quality, opts),
+            || {
+                rayon::join(
+                    || parts::products(data, &folded, &qs, dec, &past, opts),
+                    || {
+                        (
+                            parts::anchors(data, &folded, &qs, dec, &past, opts),
+                            parts::promotions(data, dec),
+                        )
+                    },
+                )
+            },
+        )
+    });
     Ok(Replay {
         room_id: data.room.id.clone(),
         session_id: data.session.id.clone(),
@@ -777,7 +812,7 @@ pub fn replay(
         history_sessions: past.iter().map(|d| d.session_id.clone()).collect(),
         quality,
         headline: head,
-        curves: curves(data, &qs, opts)?,
+        curves,
         model,
         model_error,
         moments,
@@ -806,11 +841,44 @@ pub fn store_history(
         if before.is_some_and(|b| info.start_ms >= b) || !info.damage.is_empty() {
             continue;
         }
-        let data = store.load(room_id, &info.session_id)?;
-        let qs = questions(&data, &opts.questions)?;
-        out.push(digest(&data, &qs));
+        out.push(stored_digest(store, room_id, &info.session_id, opts)?);
     }
     Ok(out)
+}
+
+/// Version of what a [`SessionDigest`] holds and how questions are found:
+/// raise it when either changes, so that digests cached in a store are
+/// computed again.
+const DIGEST_VERSION: u32 = 1;
+
+/// The digest of a stored session: cached beside it ([`Store::cached`]) and
+/// computed again only when the session's files, the question options or
+/// vap's rules changed.
+fn stored_digest(
+    store: &Store,
+    room_id: &str,
+    session_id: &str,
+    opts: &ReplayOptions,
+) -> Result<SessionDigest> {
+    let key = format!(
+        "digest {DIGEST_VERSION} vap {} questions {}",
+        env!("CARGO_PKG_VERSION"),
+        serde_json::to_string(&opts.questions).map_err(|e| VapError::Internal(e.to_string()))?
+    );
+    if let Some(v) = store.cached(room_id, session_id, "replay-digest", &key)? {
+        if let Ok(d) = serde_json::from_value::<SessionDigest>(v) {
+            return Ok(d);
+        }
+    }
+    let data = store.load(room_id, session_id)?;
+    let qs = questions(&data, &opts.questions)?;
+    let d = digest(&data, &qs);
+    if let Ok(v) = serde_json::to_value(&d) {
+        // A cache that cannot be written (a full disk) costs time, not
+        // correctness.
+        let _ = store.put_cached(room_id, session_id, "replay-digest", &key, v);
+    }
+    Ok(d)
 }
 
 /// The replay of a stored session against the room's earlier stored sessions.
@@ -823,7 +891,11 @@ pub fn from_store(
     opts.check()?;
     let data = store.load(room_id, session_id)?;
     let history = store_history(store, room_id, Some(data.session.start_ms), opts)?;
-    replay(&data, &history, opts)
+    let r = replay(&data, &history, opts);
+    // Millions of comment strings take a while to free: on vap's pool, not
+    // on the caller's time.
+    crate::threads::pool().spawn(move || drop(data));
+    r
 }
 
 /// A product across a room's sessions.

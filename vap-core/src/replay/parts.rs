@@ -127,9 +127,10 @@ impl QuestionStats {
     pub fn of<'a>(questions: impl IntoIterator<Item = &'a Question>) -> QuestionStats {
         let mut s = QuestionStats::default();
         let mut lat = Vec::new();
+        let mut by_kind: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
         for q in questions {
             s.asked += 1;
-            let e = s.by_kind.entry(q.kind.as_str().to_string()).or_default();
+            let e = by_kind.entry(q.kind.as_str()).or_default();
             e.0 += 1;
             if let Some(a) = &q.answer {
                 s.answered += 1;
@@ -137,6 +138,10 @@ impl QuestionStats {
                 lat.push(a.latency_ms as f64 / 1000.0);
             }
         }
+        s.by_kind = by_kind
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         lat.sort_by(f64::total_cmp);
         s.share = ratio(Some(s.answered as f64), Some(s.asked as f64));
         s.median_latency_s = (!lat.is_empty()).then(|| quantile(&lat, 0.5));
@@ -227,6 +232,12 @@ pub(super) fn products(
         v.sort_by_key(|x| x.1);
         v
     };
+    let mut by_product: rustc_hash::FxHashMap<&str, Vec<&Question>> = Default::default();
+    for q in questions {
+        if let Some(p) = &q.product_id {
+            by_product.entry(p.as_str()).or_default().push(q);
+        }
+    }
     let mut out: Vec<ProductReplay> = data
         .products
         .iter()
@@ -293,11 +304,8 @@ pub(super) fn products(
                 |u| mine.iter().any(|&(a, b)| u.start_ms >= a && u.start_ms < b),
                 opts,
             );
-            let questions = QuestionStats::of(
-                questions
-                    .iter()
-                    .filter(|q| q.product_id.as_deref() == Some(&p.id)),
-            );
+            let questions =
+                QuestionStats::of(by_product.get(p.id.as_str()).into_iter().flatten().copied());
             ProductReplay {
                 product_id: p.id.clone(),
                 name: p.name.clone(),

@@ -70,6 +70,7 @@
 //! tables (`read`), imports and replacements (`write`), room models
 //! (`models`), work files (`work`) and the integrity check (`check`).
 
+mod cache;
 mod check;
 mod layout;
 mod models;

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{id_arg, stored_load_options};
 use super::{Store, StoredManifest};
-use crate::error::{Result, VapError};
-use crate::ingest;
+use crate::error::{Problem, Result, VapError};
+use crate::ingest::{self, TableInput};
 use crate::schema::{Ms, Room, SessionData};
 use crate::table::TableName;
 
@@ -190,8 +190,7 @@ impl Store {
         m: &StoredManifest,
     ) -> Result<SessionData> {
         let dir = self.session_dir(room, session)?;
-        let mut raws = Vec::new();
-        let mut problems = Vec::new();
+        let mut files = Vec::new();
         for t in TableName::ALL {
             let Some(file) = m.manifest.tables.get(t.as_str()) else {
                 continue;
@@ -206,9 +205,36 @@ impl Store {
                     ),
                 ));
             }
-            let bytes = fs::read(&p).map_err(|e| VapError::io(&p, e))?;
-            match ingest::read_parquet_bytes(&p.display().to_string(), bytes) {
-                Ok(raw) => raws.push((t, raw)),
+            files.push((t, p));
+        }
+        // Tables read and decoded in parallel, kept in order.
+        use rayon::prelude::*;
+        /// A table read (or the problems of a file that cannot be), or an
+        /// I/O error.
+        type Read = Result<std::result::Result<(TableName, TableInput), Vec<Problem>>>;
+        let read: Vec<Read> = crate::threads::install(|| {
+            files
+                .par_iter()
+                .map(|(t, p)| {
+                    let bytes = bytes::Bytes::from(fs::read(p).map_err(|e| VapError::io(p, e))?);
+                    let source = p.display().to_string();
+                    // vap wrote this file with the documented schema: read
+                    // its columns directly (with the embedded Arrow
+                    // types); the general path reads anything that is
+                    // not so, naming every problem.
+                    Ok(match ingest::decode_parquet(bytes.clone(), true) {
+                        Ok(batches) => Ok((*t, TableInput::Batches(source.into(), batches))),
+                        Err(_) => ingest::read_parquet_bytes(&source, bytes.to_vec())
+                            .map(|raw| (*t, TableInput::Raw(raw))),
+                    })
+                })
+                .collect()
+        });
+        let mut raws = Vec::new();
+        let mut problems = Vec::new();
+        for r in read {
+            match r? {
+                Ok(x) => raws.push(x),
                 Err(ps) => problems.extend(ps),
             }
         }
@@ -217,7 +243,7 @@ impl Store {
         }
         let mut manifest = m.manifest.clone();
         manifest.tables.clear();
-        Ok(ingest::from_raw_tables(manifest, raws, &stored_load_options())?.0)
+        Ok(ingest::from_table_inputs(manifest, raws, &stored_load_options())?.0)
     }
 
     /// Every stored session of a room, loaded in parallel, in order of start

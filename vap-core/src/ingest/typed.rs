@@ -1,0 +1,377 @@
+//! Typed records straight from Arrow batches written by vap itself (the
+//! store's tables), without the untyped cells of the general path.
+//!
+//! The general path ([`crate::table::raw_from_batches`] then
+//! [`crate::table::parse_raw`]) accepts any column types, parses text
+//! timestamps and normalises every string. A table the store wrote has the
+//! documented schema and text normalised at import, so it can be read column
+//! by column. This reader is strict: anything the general path would treat
+//! differently (another column type, a null where a value is required, text
+//! that is not in normal form, an enum spelled other than its canonical name,
+//! a number out of range) makes it give up, and the caller reads the table the
+//! general way, which reports every problem with its file, row and field.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use unicode_normalization::{is_nfkc_quick, IsNormalized};
+
+use crate::schema::*;
+use crate::table::{ColType, Origins, TableName, Tables};
+
+/// Whether `s` is already what [`crate::text::normalize`] makes of it:
+/// NFKC, no control characters, single spaces only between words.
+fn normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    if s.is_ascii() {
+        return !b.windows(2).any(|w| w == b"  ") && b.iter().all(|&c| (0x20..0x7f).contains(&c));
+    }
+    let mut prev_space = false;
+    for c in s.chars() {
+        if c == ' ' {
+            if prev_space {
+                return false;
+            }
+            prev_space = true;
+            continue;
+        }
+        prev_space = false;
+        if c.is_whitespace() || c.is_control() {
+            return false;
+        }
+    }
+    // ASCII and CJK Unified Ideographs are NFKC-stable.
+    s.chars()
+        .all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        || is_nfkc_quick(s.chars()) == IsNormalized::Yes
+}
+
+/// Reads one column of one batch.
+struct Col<'a> {
+    /// `None` for an optional column the file does not have (all null).
+    arr: Option<&'a dyn Array>,
+}
+
+impl<'a> Col<'a> {
+    fn of(batch: &'a RecordBatch, name: &str, ty: ColType, required: bool) -> Option<Col<'a>> {
+        let Some(arr) = batch.column_by_name(name) else {
+            // A missing optional column reads as nulls in the general path.
+            return (!required).then_some(Col { arr: None });
+        };
+        let ok = match (ty, arr.data_type()) {
+            (ColType::Str, DataType::Utf8) => true,
+            (ColType::Time, DataType::Timestamp(TimeUnit::Millisecond, _)) => true,
+            (ColType::Int, DataType::Int64) => true,
+            (ColType::Float, DataType::Float64) => true,
+            (ColType::StrList, DataType::List(f)) => f.data_type() == &DataType::Utf8,
+            _ => false,
+        };
+        (ok && (!required || arr.null_count() == 0)).then_some(Col {
+            arr: Some(arr.as_ref()),
+        })
+    }
+
+    fn null(&self, i: usize) -> bool {
+        self.arr.is_none_or(|a| a.is_null(i))
+    }
+
+    fn array(&self) -> &'a dyn Array {
+        self.arr.expect("not null, so present")
+    }
+
+    fn str(&self, i: usize) -> Option<&'a str> {
+        if self.null(i) {
+            return None;
+        }
+        let s = self.array().as_string::<i32>().value(i);
+        (!s.is_empty() && normal(s)).then_some(s)
+    }
+
+    /// `Some(None)` for a null, `None` for text not in normal form (the
+    /// general path reads empty text as null: not expected here either).
+    fn opt_str(&self, i: usize) -> Option<Option<String>> {
+        if self.null(i) {
+            return Some(None);
+        }
+        let s = self.array().as_string::<i32>().value(i);
+        (!s.is_empty() && normal(s)).then(|| Some(s.to_string()))
+    }
+
+    fn time(&self, i: usize) -> Option<Ms> {
+        (!self.null(i)).then(|| {
+            self.array()
+                .as_primitive::<TimestampMillisecondType>()
+                .value(i)
+        })
+    }
+
+    fn int(&self, i: usize) -> Option<i64> {
+        (!self.null(i)).then(|| self.array().as_primitive::<Int64Type>().value(i))
+    }
+
+    fn float(&self, i: usize) -> Option<f64> {
+        self.opt_float(i).flatten()
+    }
+
+    /// `Some(None)` for a null, `None` for a number that is not finite.
+    fn opt_float(&self, i: usize) -> Option<Option<f64>> {
+        if self.null(i) {
+            return Some(None);
+        }
+        let v = self.array().as_primitive::<Float64Type>().value(i);
+        v.is_finite().then_some(Some(v))
+    }
+
+    fn list(&self, i: usize) -> Option<Vec<String>> {
+        if self.null(i) {
+            return Some(Vec::new());
+        }
+        let v = self.array().as_list::<i32>().value(i);
+        let v = v.as_string::<i32>();
+        let mut out = Vec::with_capacity(v.len());
+        for j in 0..v.len() {
+            let s = (!v.is_null(j)).then(|| v.value(j))?;
+            if s.is_empty() || !normal(s) {
+                return None;
+            }
+            out.push(s.to_string());
+        }
+        Some(out)
+    }
+
+    fn enumerated<T: Copy>(&self, i: usize, options: &[(&str, T)]) -> Option<T> {
+        let s = self.str(i)?;
+        options.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    }
+}
+
+/// Appends the records of `batches` (one table, with the documented column
+/// types) to `out`, their origins to `origins` (rows numbered from 1 across
+/// the batches). Returns `false`, with `out` and `origins` unchanged, when
+/// any row needs the general path.
+pub(crate) fn typed_from_batches(
+    table: TableName,
+    source: &Arc<str>,
+    batches: &[RecordBatch],
+    out: &mut Tables,
+    origins: &mut Origins,
+) -> bool {
+    // Batches in parallel, appended in order: the same records on any number
+    // of threads.
+    use rayon::prelude::*;
+    let parts: Option<Vec<Tables>> = crate::threads::install(|| {
+        batches
+            .par_iter()
+            .map(|b| {
+                let mut t = Tables::default();
+                read_batch(table, b, &mut t).map(|_| t)
+            })
+            .collect()
+    });
+    let Some(parts) = parts else {
+        return false;
+    };
+    let mut t = Tables::default();
+    for p in parts {
+        crate::table::append_tables(&mut t, p);
+    }
+    let n = crate::table::tables_len(&t, table);
+    crate::table::append_tables(out, t);
+    origins.push_run(table, source, 1, n);
+    true
+}
+
+fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
+    use crate::table::{PROMO_KINDS, ROLES, SEGMENT_KINDS, STATUSES};
+    let cols = table.columns();
+    let mut c = Vec::with_capacity(cols.len());
+    for k in cols {
+        c.push(Col::of(b, k.name, k.ty, k.required)?);
+    }
+    let n = b.num_rows();
+    // The columns in the order of `TableName::columns`.
+    match table {
+        TableName::Anchors => {
+            for i in 0..n {
+                t.anchors.push(Anchor {
+                    id: c[0].str(i)?.to_string(),
+                    name: c[1].str(i)?.to_string(),
+                });
+            }
+        }
+        TableName::Shifts => {
+            for i in 0..n {
+                t.shifts.push(Shift {
+                    anchor_id: c[0].str(i)?.to_string(),
+                    role: c[1].enumerated(i, ROLES)?,
+                    start_ms: c[2].time(i)?,
+                    end_ms: c[3].time(i)?,
+                });
+            }
+        }
+        TableName::Products => {
+            for i in 0..n {
+                t.products.push(Product {
+                    id: c[0].str(i)?.to_string(),
+                    name: c[1].str(i)?.to_string(),
+                    price: c[2].float(i)?,
+                    category: c[3].opt_str(i)?.unwrap_or_default(),
+                    aliases: c[4].list(i)?,
+                });
+            }
+        }
+        TableName::Segments => {
+            for i in 0..n {
+                t.segments.push(ProductSegment {
+                    product_id: c[0].str(i)?.to_string(),
+                    kind: c[1].enumerated(i, SEGMENT_KINDS)?,
+                    start_ms: c[2].time(i)?,
+                    end_ms: c[3].time(i)?,
+                });
+            }
+        }
+        TableName::Promotions => {
+            for i in 0..n {
+                t.promotions.push(Promotion {
+                    id: c[0].str(i)?.to_string(),
+                    kind: c[1].enumerated(i, PROMO_KINDS)?,
+                    label: c[2].opt_str(i)?,
+                    product_id: c[3].opt_str(i)?,
+                    start_ms: c[4].time(i)?,
+                    end_ms: c[5].time(i)?,
+                });
+            }
+        }
+        TableName::Comments => {
+            t.comments.reserve(n);
+            for i in 0..n {
+                t.comments.push(Comment {
+                    ts_ms: c[0].time(i)?,
+                    viewer_id: c[1].str(i)?.to_string(),
+                    text: c[2].str(i)?.to_string(),
+                });
+            }
+        }
+        TableName::Orders => {
+            t.orders.reserve(n);
+            for i in 0..n {
+                let q = c[3].int(i)?;
+                let amount = c[4].float(i)?;
+                if !(1..=u32::MAX as i64).contains(&q) || amount < 0.0 {
+                    return None;
+                }
+                t.orders.push(Order {
+                    id: c[0].str(i)?.to_string(),
+                    ts_ms: c[1].time(i)?,
+                    product_id: c[2].str(i)?.to_string(),
+                    quantity: q as u32,
+                    amount,
+                    status: c[5].enumerated(i, STATUSES)?,
+                    viewer_id: c[6].opt_str(i)?,
+                });
+            }
+        }
+        TableName::Utterances => {
+            t.utterances.reserve(n);
+            for i in 0..n {
+                let confidence = c[4].opt_float(i)?;
+                if confidence.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
+                    return None;
+                }
+                t.utterances.push(Utterance {
+                    start_ms: c[0].time(i)?,
+                    end_ms: c[1].time(i)?,
+                    text: c[2].str(i)?.to_string(),
+                    speaker: c[3].opt_str(i)?,
+                    confidence,
+                });
+            }
+        }
+        TableName::Metrics => {
+            t.samples.reserve(n);
+            for i in 0..n {
+                t.samples.push(MetricSample {
+                    metric: c[0].str(i)?.to_string(),
+                    ts_ms: c[1].time(i)?,
+                    value: c[2].float(i)?,
+                });
+            }
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_vap_writes_reads_column_by_column() {
+        let cfg = crate::sim::SimConfig {
+            hours: 0.5,
+            ..Default::default()
+        };
+        let data = crate::sim::simulate(&cfg).unwrap().data;
+        let src: Arc<str> = Arc::from("x");
+        let mut t = Tables::default();
+        let mut origins = Origins::default();
+        for table in TableName::ALL {
+            let b = crate::table::to_record_batch(&data, table, true);
+            assert!(
+                typed_from_batches(table, &src, &[b.clone(), b], &mut t, &mut origins),
+                "{table}"
+            );
+            let n = crate::table::row_count(&data, table);
+            assert_eq!(crate::table::tables_len(&t, table), 2 * n, "{table}");
+            if n > 0 {
+                assert_eq!(origins.get(table, n), Some(("x", n + 1)));
+            }
+        }
+        assert_eq!(&t.comments[..data.comments.len()], &data.comments[..]);
+        assert_eq!(&t.orders[data.orders.len()..], &data.orders[..]);
+        assert_eq!(&t.utterances[..data.utterances.len()], &data.utterances[..]);
+        assert_eq!(
+            t.products,
+            [data.products.clone(), data.products.clone()].concat()
+        );
+        // A text column that is not in normal form is left to the general path.
+        let mut odd = data.clone();
+        odd.comments[0].text = "ＡＢＣ".into();
+        let b = crate::table::to_record_batch(&odd, TableName::Comments, false);
+        let mut t2 = Tables::default();
+        assert!(!typed_from_batches(
+            TableName::Comments,
+            &src,
+            &[b],
+            &mut t2,
+            &mut origins
+        ));
+        assert!(t2.comments.is_empty());
+    }
+
+    #[test]
+    fn normal_form_is_what_normalize_leaves() {
+        for s in [
+            "hello world",
+            "多少钱",
+            "链接 3 有货吗",
+            "ＡＢＣ",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "ﬁne",
+            "é",
+            "e\u{301}",
+            "",
+        ] {
+            assert_eq!(normal(s), crate::text::normalize(s) == s, "{s:?}");
+        }
+    }
+}
