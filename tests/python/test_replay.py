@@ -214,7 +214,9 @@ def _labelled(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("name,floor", [("labelled.csv", 0.9), ("heldout.csv", 0.85)])
+@pytest.mark.parametrize(
+    "name,floor", [("labelled.csv", 0.9), ("dev.csv", 0.9), ("heldout.csv", 0.85)]
+)
 def test_questions_precision_and_recall(name: str, floor: float) -> None:
     rows = _labelled(name)
     got = np.array([vap.question_kind(r["text"]) is not None for r in rows])

@@ -96,8 +96,23 @@ fn precision_and_recall_on_the_labelled_sample() {
     );
 }
 
-/// A second sample written independently and never looked at while the rules
-/// were written (300 comments): the honest figure.
+/// A second sample, written separately (300 comments). It was held out
+/// until its errors were read to add eight meme and rhetorical openings
+/// ("不会吧", "好家伙", "这不比", ...): development data since.
+#[test]
+fn precision_and_recall_on_the_development_sample() {
+    let (precision, recall, kind) = score("dev.csv");
+    assert!(precision >= 0.9, "precision {precision:.3}");
+    assert!(recall >= 0.9, "recall {recall:.3}");
+    assert!(
+        kind >= 0.7,
+        "kind right for {kind:.3} of the questions found"
+    );
+}
+
+/// A third sample, written by an author who never saw the rules or the other
+/// samples, and never looked at while the rules were written: the honest
+/// figure.
 #[test]
 fn precision_and_recall_on_the_held_out_sample() {
     let (precision, recall, kind) = score("heldout.csv");
