@@ -512,3 +512,60 @@ fn bad_options_are_listed_together() {
         .to_string();
     assert!(e.contains("follow") && e.contains("hole_factor"), "{e}");
 }
+
+/// The replay builds its model's timeline without scanning comments (the
+/// default model reads no comment column) and finds the headline's distinct
+/// viewers by sorting hashes: neither changes a figure.
+#[test]
+fn the_replay_model_and_counts_are_the_full_computations() {
+    let r = room(5, 1.0);
+    let d = &r.data;
+    let opts = quick();
+    let rep = replay(d, &[], &opts).unwrap();
+    let qs = vap_core::align::questions(d, &opts.questions).unwrap();
+    let mut tl = vap_core::align::Timeline::build(d, &opts.timeline.0).unwrap();
+    assert!(tl.position("questions").is_some());
+    attribute::enrich_with(&mut tl, d, Some(&qs)).unwrap();
+    let full = attribute::fit(&tl, &opts.model).unwrap();
+    let totals: Vec<replay::Estimate> = full
+        .decomposition
+        .totals()
+        .iter()
+        .map(replay::Estimate::from)
+        .collect();
+    assert_eq!(rep.model.as_ref().unwrap().totals, totals);
+    let commenters: std::collections::HashSet<&str> =
+        d.comments.iter().map(|c| c.viewer_id.as_str()).collect();
+    assert_eq!(
+        rep.figure("commenters").unwrap().value,
+        Some(commenters.len() as f64)
+    );
+    let buyers: std::collections::HashSet<&str> = d
+        .orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::Paid)
+        .filter_map(|o| o.viewer_id.as_deref())
+        .collect();
+    assert_eq!(
+        rep.figure("buyers").unwrap().value,
+        Some(buyers.len() as f64)
+    );
+    // A model that reads a comment column gets it.
+    let mut o = opts.clone();
+    o.model.factors = Some(vec![FactorSpec {
+        name: "asked".into(),
+        column: "questions".into(),
+        carryover_ms: vec![0],
+        carryover_kind: CarryoverKind::Adstock,
+        saturation: None,
+        sign: Some(Sign::Positive),
+    }]);
+    let asked = replay(d, &[], &o).unwrap();
+    assert!(asked.model_error.is_none(), "{:?}", asked.model_error);
+    assert!(asked
+        .model
+        .unwrap()
+        .totals
+        .iter()
+        .any(|e| e.name == "asked"));
+}

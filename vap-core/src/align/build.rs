@@ -306,19 +306,41 @@ impl Timeline {
     pub fn build(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
         // Everything, nested joins included, on vap's pool (a join on rayon's
         // global pool as well would run twice the threads there are cores).
-        crate::threads::install(|| Timeline::build_on_pool(data, opts))
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::All))
     }
 
-    /// The build, stage by stage; the columns come in this order.
-    fn build_on_pool(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+    /// [`Timeline::build`] without the text streams: no lexicon scan over
+    /// comments and utterances, so no `questions` column and no phrase-group
+    /// columns (`opts.lexicon` and `opts.product_phrases` are not read). For
+    /// callers that read none of them: the replay's curves, moment detection
+    /// on numeric metrics.
+    pub(crate) fn build_numeric(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::None))
+    }
+
+    /// [`Timeline::build`] with the lexicon matched in utterances only: no
+    /// `questions` column and no `comments:<group>` columns. For a model that
+    /// reads none of them (the replay's default model).
+    pub(crate) fn build_speech_only(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::Speech))
+    }
+
+    /// The build, stage by stage; the columns come in this order. `scan`:
+    /// which texts are matched against the lexicon.
+    fn build_on_pool(data: &SessionData, opts: &AlignOptions, scan: TextScan) -> Result<Timeline> {
+        let text = scan != TextScan::None;
         opts.check()?;
         check_metric_names(data)?;
         let s = &data.session;
         let start = opts.start_ms.unwrap_or(s.start_ms);
         let end = opts.end_ms.unwrap_or(s.end_ms);
         let grid = Grid::covering(start, end, opts.step_ms)?;
-        let mut lexicon = opts.lexicon.clone().unwrap_or_else(Lexicon::builtin);
-        if opts.product_phrases {
+        let mut lexicon = match (&opts.lexicon, text) {
+            (_, false) => Lexicon::new(),
+            (Some(l), true) => l.clone(),
+            (None, true) => Lexicon::builtin(),
+        };
+        if opts.product_phrases && text {
             lexicon = lexicon.with_products(&data.products);
         }
         let matcher = lexicon.compile()?;
@@ -332,14 +354,16 @@ impl Timeline {
             tl.push(m, v)?;
         }
         let events = EventCounts::of(data, &grid);
-        let hits = LexiconHits::of(data, &matcher, &grid);
-        push_events(&mut tl, data, &grid, &events, &hits)?;
+        let hits = text.then(|| LexiconHits::of(data, &matcher, &grid, scan == TextScan::All));
+        push_events(&mut tl, data, &grid, &events, hits.as_ref())?;
         push_rates(&mut tl, data, &metric_values, &events)?;
         if opts.per_product {
             push_per_product(&mut tl, data, &grid)?;
         }
         push_intervals(&mut tl, data, &grid, opts.per_product)?;
-        push_lexicon(&mut tl, &matcher, &hits)?;
+        if let Some(hits) = &hits {
+            push_lexicon(&mut tl, &matcher, hits)?;
+        }
         tl.finish();
         Ok(tl)
     }
@@ -474,28 +498,46 @@ impl EventCounts {
     }
 }
 
+/// Which texts a timeline build matches against the lexicon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextScan {
+    /// Comments and utterances.
+    All,
+    /// Utterances only.
+    Speech,
+    /// Neither.
+    None,
+}
+
 /// The lexicon over comments and over utterances (the two in parallel).
 struct LexiconHits {
-    comments: Vec<ChunkHits>,
+    /// `None` when comments were not scanned.
+    comments: Option<Vec<ChunkHits>>,
     speech: Vec<ChunkHits>,
     /// Whether questions are the lexicon's `question` group (else a `?`).
     question_group: bool,
 }
 
 impl LexiconHits {
-    fn of(data: &SessionData, matcher: &Matcher, grid: &Grid) -> LexiconHits {
+    fn of(data: &SessionData, matcher: &Matcher, grid: &Grid, comments: bool) -> LexiconHits {
         let question_group = matcher.groups().iter().position(|g| g == "question");
-        let comment_texts: Vec<&str> = data.comments.iter().map(|c| c.text.as_str()).collect();
+        let comment_texts: Vec<&str> = if comments {
+            data.comments.iter().map(|c| c.text.as_str()).collect()
+        } else {
+            Vec::new()
+        };
         let utt_texts: Vec<&str> = data.utterances.iter().map(|u| u.text.as_str()).collect();
         let (comments, speech) = rayon::join(
             || {
-                lexicon_hits(
-                    matcher,
-                    &comment_texts,
-                    false,
-                    |i, _| grid.bin(data.comments[i].ts_ms),
-                    question_group,
-                )
+                comments.then(|| {
+                    lexicon_hits(
+                        matcher,
+                        &comment_texts,
+                        false,
+                        |i, _| grid.bin(data.comments[i].ts_ms),
+                        question_group,
+                    )
+                })
             },
             || {
                 lexicon_hits(
@@ -525,34 +567,36 @@ fn push_events(
     data: &SessionData,
     grid: &Grid,
     events: &EventCounts,
-    hits: &LexiconHits,
+    hits: Option<&LexiconHits>,
 ) -> Result<()> {
-    let mut questions = vec![0.0; grid.n];
-    for (_, qs) in &hits.comments {
-        for &b in qs {
-            questions[b as usize] += 1.0;
-        }
-    }
     let mut comments = vec![0.0; grid.n];
     for c in &data.comments {
         if let Some(i) = grid.bin(c.ts_ms) {
             comments[i] += 1.0;
         }
     }
-    let question_source = if hits.question_group {
-        "comments matching lexicon group 'question'"
-    } else {
-        "comments containing '?'"
-    };
-    let columns = [
-        ("comments", ColumnKind::Count, "comments", "count", comments),
-        (
-            "questions",
-            ColumnKind::Count,
-            question_source,
-            "count",
+    tl.push(
+        meta("comments", ColumnKind::Count, "comments", "count"),
+        comments,
+    )?;
+    if let Some((hits, scanned)) = hits.and_then(|h| h.comments.as_ref().map(|c| (h, c))) {
+        let mut questions = vec![0.0; grid.n];
+        for (_, qs) in scanned {
+            for &b in qs {
+                questions[b as usize] += 1.0;
+            }
+        }
+        let source = if hits.question_group {
+            "comments matching lexicon group 'question'"
+        } else {
+            "comments containing '?'"
+        };
+        tl.push(
+            meta("questions", ColumnKind::Count, source, "count"),
             questions,
-        ),
+        )?;
+    }
+    let columns = [
         (
             "orders",
             ColumnKind::Count,
@@ -786,9 +830,10 @@ fn push_intervals(
 /// from the hits.
 fn push_lexicon(tl: &mut Timeline, matcher: &Matcher, hits: &LexiconHits) -> Result<()> {
     for (family, hits, what) in [
-        ("speech", &hits.speech, "utterances"),
-        ("comments", &hits.comments, "comments"),
+        ("speech", Some(&hits.speech), "utterances"),
+        ("comments", hits.comments.as_ref(), "comments"),
     ] {
+        let Some(hits) = hits else { continue };
         let mut cols = Vec::with_capacity(matcher.groups().len());
         for g in matcher.groups() {
             cols.push(tl.push_zeroed(meta(
@@ -896,4 +941,46 @@ where
 /// (by start), loaded and aligned in parallel.
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
     room_timeline(&store.load_room(room_id)?, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The builds without text have exactly the full build's other columns,
+    /// with the same values.
+    #[test]
+    fn builds_without_text_drop_only_text_columns() {
+        let room = crate::sim::simulate(&crate::sim::SimConfig {
+            seed: 3,
+            hours: 0.5,
+            ..Default::default()
+        })
+        .unwrap();
+        let d = &room.data;
+        let opts = AlignOptions::default();
+        let full = Timeline::build(d, &opts).unwrap();
+        let speech = Timeline::build_speech_only(d, &opts).unwrap();
+        let numeric = Timeline::build_numeric(d, &opts).unwrap();
+        let comment_text = |n: &str| n == "questions" || n.starts_with("comments:");
+        let speech_text = |n: &str| n.starts_with("speech:");
+        for (tl, dropped) in [
+            (&speech, &comment_text as &dyn Fn(&str) -> bool),
+            (&numeric, &|n: &str| comment_text(n) || speech_text(n)),
+        ] {
+            let kept: Vec<&str> = full.names().into_iter().filter(|n| !dropped(n)).collect();
+            assert_eq!(tl.names(), kept);
+            // bit for bit (NaN marks a bin without data)
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            for n in kept {
+                assert_eq!(
+                    bits(tl.values(n).unwrap()),
+                    bits(full.values(n).unwrap()),
+                    "{n}"
+                );
+            }
+        }
+        assert!(full.names().iter().any(|n| n.starts_with("comments:")));
+        assert!(speech.names().iter().any(|n| n.starts_with("speech:")));
+    }
 }

@@ -33,6 +33,8 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 
@@ -614,33 +616,66 @@ const SPEECH_WORDS: &[(&str, u32)] = &[
     ("link", WHICH),
 ];
 
-fn automaton(words: &'static [(&'static str, u32)]) -> AhoCorasick {
-    AhoCorasick::builder()
+/// A keyword automaton: a DFA used directly (its search loop inlined here,
+/// not behind `AhoCorasick`'s dynamic dispatch) and without prefilter (the
+/// keywords are short and common, chat texts short).
+fn automaton(words: &'static [(&'static str, u32)]) -> DFA {
+    aho_corasick::dfa::Builder::new()
         .match_kind(MatchKind::LeftmostLongest)
+        .prefilter(false)
         .build(words.iter().map(|(w, _)| *w))
         .expect("the keyword tables are valid patterns")
 }
 
-fn comment_automaton() -> &'static AhoCorasick {
-    static A: OnceLock<AhoCorasick> = OnceLock::new();
+fn comment_automaton() -> &'static DFA {
+    static A: OnceLock<DFA> = OnceLock::new();
     A.get_or_init(|| automaton(COMMENT_WORDS))
 }
 
-fn speech_automaton() -> &'static AhoCorasick {
-    static A: OnceLock<AhoCorasick> = OnceLock::new();
+fn speech_automaton() -> &'static DFA {
+    static A: OnceLock<DFA> = OnceLock::new();
     A.get_or_init(|| automaton(SPEECH_WORDS))
+}
+
+/// The distinct topic flags of a text in the order they first appear (at
+/// most [`Topics::CAP`]: the keyword tables have fewer distinct topic masks,
+/// see the test `topic_masks_fit`).
+#[derive(Default)]
+struct Topics {
+    masks: [u32; Topics::CAP],
+    len: usize,
+}
+
+impl Topics {
+    const CAP: usize = 16;
+
+    fn push(&mut self, t: u32) {
+        if self.len < Self::CAP && !self.masks[..self.len].contains(&t) {
+            self.masks[self.len] = t;
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.masks[..self.len].iter().copied()
+    }
 }
 
 /// The flags of every keyword in folded text, and the topic flags in the
 /// order they first appear.
-fn flags(ac: &AhoCorasick, words: &[(&str, u32)], folded: &str) -> (u32, Vec<u32>) {
+fn flags(dfa: &DFA, words: &[(&str, u32)], folded: &str) -> (u32, Topics) {
     let mut all = 0;
-    let mut order = Vec::new();
-    for m in ac.find_iter(folded) {
+    let mut order = Topics::default();
+    // A DFA built here, unanchored, searched without limits: the search
+    // cannot fail.
+    let Ok(found) = dfa.try_find_iter(aho_corasick::Input::new(folded)) else {
+        return (all, order);
+    };
+    for m in found {
         let f = words[m.pattern().as_usize()].1;
         all |= f;
         let t = f & (TOPICS | OTHER);
-        if t != 0 && !order.contains(&t) {
+        if t != 0 {
             order.push(t);
         }
     }
@@ -651,7 +686,9 @@ fn flags(ac: &AhoCorasick, words: &[(&str, u32)], folded: &str) -> (u32, Vec<u32
 /// alternative question ("可以用不", "还有没").
 fn ends_as_question(folded: &str) -> bool {
     let t = folded.trim_end_matches(|c: char| {
-        c.is_whitespace() || c.is_ascii_punctuation() && c != '?' || "!！~～。.…".contains(c)
+        c.is_whitespace()
+            || c.is_ascii_punctuation() && c != '?'
+            || matches!(c, '！' | '～' | '。' | '…')
     });
     let t = t.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '?' && c != '？');
     t.ends_with('?') || t.ends_with('？') || t.ends_with('不') || t.ends_with('没')
@@ -659,7 +696,7 @@ fn ends_as_question(folded: &str) -> bool {
 
 /// An "A不A" / "A没A" question ("透不透", "抽不抽", "有没有").
 fn alternative(folded: &str) -> bool {
-    if !folded.contains('不') && !folded.contains('没') {
+    if !folded.contains(['不', '没']) {
         return false;
     }
     let mut it = folded.chars();
@@ -746,7 +783,7 @@ fn classify_folded(folded: &str) -> Option<QuestionKind> {
     // The kind: the first topic named, with which-link before the others
     // when the comment asks where or which, and price before stock when a
     // number is asked ("3号多少").
-    let first = |mask: u32| order.iter().copied().find(|t| t & mask != 0);
+    let first = |mask: u32| order.iter().find(|t| t & mask != 0);
     let kind = match first(TOPICS).or_else(|| first(OTHER)) {
         Some(t) if t & WHICH != 0 => {
             // "1号链接还有吗" asks about stock; "1号链接多少钱" about price.
@@ -910,7 +947,7 @@ impl Names {
     }
 
     fn by_number(&self, folded: &str) -> Option<usize> {
-        if self.numbers.is_empty() || !folded.contains('号') {
+        if self.numbers.is_empty() || !folded.chars().any(|c| c == '号') {
             return None;
         }
         let k = link_number(folded)?;
@@ -1052,11 +1089,22 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
     // result does not depend on the thread count.
     use rayon::prelude::*;
     const CHUNK: usize = 1 << 15;
-    let scan = |chunk: &[crate::schema::Comment]| -> Vec<Question> {
+    // What a question is, found first as indices (small, cheap to
+    // concatenate); the strings are cloned once, in parallel, straight into
+    // the result.
+    struct Found {
+        comment: usize,
+        kind: QuestionKind,
+        product: Option<usize>,
+        linked_by: Option<LinkedBy>,
+        /// The answering utterance and whether it carries an answer cue.
+        answer: Option<(usize, bool)>,
+    }
+    let scan = |(c0, chunk): (usize, &[crate::schema::Comment])| -> Vec<Found> {
         let mut out = Vec::new();
         let mut buf = String::new();
         let mut focus = FocusCache::new(data, opts.focus_grace_ms);
-        for c in chunk {
+        for (k, c) in chunk.iter().enumerate() {
             super::lexicon::fold_into(&c.text, &mut buf);
             let Some(kind) = classify_folded(&buf) else {
                 continue;
@@ -1076,39 +1124,73 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
                 .iter()
                 .zip(&speech[first..])
                 .take_while(|(u, _)| u.start_ms <= c.ts_ms + opts.answer_window_ms)
-                .find(|(_, (f, named))| {
+                .position(|(_, (f, named))| {
                     let cue = f & ANSWER != 0;
                     let on_topic = topic != 0 && f & topic != 0;
                     let names_it = product.is_some_and(|p| named.contains(&p));
                     (cue && (on_topic || names_it || product.is_none())) || (names_it && on_topic)
                 })
-                .map(|(u, (f, _))| Answer {
-                    ts_ms: u.start_ms,
-                    latency_ms: u.start_ms - c.ts_ms,
-                    text: u.text.clone(),
-                    speaker: u.speaker.clone(),
-                    explicit: f & ANSWER != 0,
-                });
-            out.push(Question {
-                ts_ms: c.ts_ms,
-                viewer_id: c.viewer_id.clone(),
-                text: c.text.clone(),
+                .map(|j| (first + j, speech[first + j].0 & ANSWER != 0));
+            out.push(Found {
+                comment: c0 + k,
                 kind,
-                product_id: product.map(|i| data.products[i].id.clone()),
+                product,
                 linked_by,
                 answer,
             });
         }
         out
     };
-    let parts: Vec<Vec<Question>> =
-        crate::threads::install(|| data.comments.par_chunks(CHUNK).map(scan).collect());
-    Ok(parts.into_iter().flatten().collect())
+    crate::threads::install(|| {
+        let parts: Vec<Vec<Found>> = data
+            .comments
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| scan((i * CHUNK, chunk)))
+            .collect();
+        let found: Vec<Found> = parts.into_iter().flatten().collect();
+        let mut out = Vec::new();
+        found
+            .par_iter()
+            .map(|f| {
+                let c = &data.comments[f.comment];
+                Question {
+                    ts_ms: c.ts_ms,
+                    viewer_id: c.viewer_id.clone(),
+                    text: c.text.clone(),
+                    kind: f.kind,
+                    product_id: f.product.map(|i| data.products[i].id.clone()),
+                    linked_by: f.linked_by,
+                    answer: f.answer.map(|(j, explicit)| {
+                        let u = &data.utterances[j];
+                        Answer {
+                            ts_ms: u.start_ms,
+                            latency_ms: u.start_ms - c.ts_ms,
+                            text: u.text.clone(),
+                            speaker: u.speaker.clone(),
+                            explicit,
+                        }
+                    }),
+                }
+            })
+            .collect_into_vec(&mut out);
+        Ok(out)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_masks_fit() {
+        for words in [COMMENT_WORDS, SPEECH_WORDS] {
+            let mut masks: Vec<u32> = words.iter().map(|w| w.1 & (TOPICS | OTHER)).collect();
+            masks.sort_unstable();
+            masks.dedup();
+            assert!(masks.len() <= Topics::CAP, "{} topic masks", masks.len());
+        }
+    }
 
     #[test]
     fn link_numbers_in_digits_and_chinese() {

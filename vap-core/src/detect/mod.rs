@@ -439,16 +439,17 @@ fn series(x: Vec<f64>, w: usize, detrend: bool, smooth: usize) -> Series {
 /// Finds the moments of a session (see the [module docs](self)).
 pub fn moments(data: &SessionData, opts: &DetectOptions) -> Result<Vec<Moment>> {
     opts.check()?;
-    let tl = Timeline::build(
-        data,
-        &AlignOptions {
-            step_ms: opts.step_ms,
-            per_product: false,
-            // Phrase groups are matched only when a scanned metric is one.
-            lexicon: (!needs_lexicon(opts)).then(crate::align::Lexicon::new),
-            ..Default::default()
-        },
-    )?;
+    let align = AlignOptions {
+        step_ms: opts.step_ms,
+        per_product: false,
+        ..Default::default()
+    };
+    // Comments and speech are scanned only when a scanned metric reads them.
+    let tl = if needs_lexicon(opts) {
+        Timeline::build(data, &align)?
+    } else {
+        Timeline::build_numeric(data, &align)?
+    };
     let video = data.session.recordings.first().map(|r| r.offset_ms);
     timeline_moments(&tl, opts, video)
 }

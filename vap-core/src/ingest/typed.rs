@@ -177,10 +177,7 @@ pub(crate) fn typed_from_batches(
     let Some(parts) = parts else {
         return false;
     };
-    let mut t = Tables::default();
-    for p in parts {
-        crate::table::append_tables(&mut t, p);
-    }
+    let t = crate::table::concat_tables(parts);
     let n = crate::table::tables_len(&t, table);
     crate::table::append_tables(out, t);
     origins.push_run(table, source, 1, n);

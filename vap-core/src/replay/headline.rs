@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet as HashSet;
-
 use serde::{Deserialize, Serialize};
 
 use super::figure::{ratio, Figure, Source};
@@ -76,8 +74,7 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
         .filter(|o| o.status == OrderStatus::Paid)
         .collect();
     let buyers: Option<f64> = if paid.iter().any(|o| o.viewer_id.is_some()) {
-        let ids: HashSet<&str> = paid.iter().filter_map(|o| o.viewer_id.as_deref()).collect();
-        Some(ids.len() as f64)
+        Some(distinct(&paid, |o| o.viewer_id.as_deref()) as f64)
     } else {
         None
     };
@@ -87,12 +84,7 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
     let clicks = flow_sum(data, CLICK_METRICS, start, end);
     let exposures = flow_sum(data, EXPOSURE_METRICS, start, end);
     let hours = (end - start) as f64 / 3_600_000.0;
-    let commenters = {
-        let mut ids: HashSet<&str> =
-            HashSet::with_capacity_and_hasher(data.comments.len() / 2, Default::default());
-        ids.extend(data.comments.iter().map(|c| c.viewer_id.as_str()));
-        ids.len() as f64
-    };
+    let commenters = distinct(&data.comments, |c| Some(c.viewer_id.as_str())) as f64;
     let gross = has_orders.then_some(gmv.gross);
     let no_orders = "the session has no orders";
     let no_views = "no views metric (entries) in the session";
@@ -337,6 +329,37 @@ pub(crate) fn union_ms(spans: &[(Ms, Ms)]) -> Ms {
     total + cur.map(|(s, e)| e - s).unwrap_or(0)
 }
 
+/// The number of distinct keys of `items` (`None` skipped), exactly:
+/// `(hash, key)` pairs sorted by hash in parallel on vap's pool, then each
+/// run of equal hashes counted (one key, unless two keys share a hash). On
+/// millions of comments this is several times faster than a hash set, whose
+/// probes miss the cache; the result does not depend on the thread count.
+pub(crate) fn distinct<T: Sync>(items: &[T], key: impl Fn(&T) -> Option<&str> + Sync) -> usize {
+    use rayon::prelude::*;
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    crate::threads::install(|| {
+        let mut keyed: Vec<(u64, &str)> = items
+            .par_iter()
+            .filter_map(|x| key(x).map(|k| (hasher.hash_one(k), k)))
+            .collect();
+        keyed.par_sort_unstable_by_key(|k| k.0);
+        keyed
+            .par_chunk_by(|a, b| a.0 == b.0)
+            .map(|run| {
+                if run.iter().all(|k| k.1 == run[0].1) {
+                    1
+                } else {
+                    let mut s: Vec<&str> = run.iter().map(|k| k.1).collect();
+                    s.sort_unstable();
+                    s.dedup();
+                    s.len()
+                }
+            })
+            .sum()
+    })
+}
+
 /// Paid GMV and paid orders inside any of `spans` (of one product, or all).
 pub(crate) fn paid_in(data: &SessionData, spans: &[(Ms, Ms)], product: Option<&str>) -> (f64, f64) {
     let mut gmv = 0.0;
@@ -356,6 +379,24 @@ pub(crate) fn paid_in(data: &SessionData, spans: &[(Ms, Ms)], product: Option<&s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_counts_exactly() {
+        #[allow(clippy::ptr_arg)] // the key of a `String` item
+        fn key(s: &String) -> Option<&str> {
+            Some(s.as_str())
+        }
+        #[allow(clippy::ptr_arg)]
+        fn odd(s: &String) -> Option<&str> {
+            s.ends_with(['1', '3', '5', '7', '9']).then_some(s.as_str())
+        }
+        assert_eq!(distinct(&[] as &[String], key), 0);
+        assert_eq!(distinct(&["a".to_string()], key), 1);
+        let ids: Vec<String> = (0..10_000).map(|i| format!("v{}", i % 1234)).collect();
+        assert_eq!(distinct(&ids, key), 1234);
+        let set: std::collections::HashSet<&str> = ids.iter().filter_map(odd).collect();
+        assert_eq!(distinct(&ids, odd), set.len());
+    }
 
     #[test]
     fn unions_count_overlaps_once() {

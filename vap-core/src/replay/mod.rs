@@ -486,13 +486,13 @@ const CURVES: &[&str] = &[
 ];
 
 fn curves(data: &SessionData, questions: &[Question], opts: &ReplayOptions) -> Result<Curves> {
-    let tl = Timeline::build(
+    // The curves read no text column: questions come from the replay's own
+    // detection.
+    let tl = Timeline::build_numeric(
         data,
         &AlignOptions {
             step_ms: opts.curve_step_ms,
             per_product: false,
-            // The curves read no phrase group: skip the lexicon scan.
-            lexicon: Some(crate::align::Lexicon::new()),
             ..Default::default()
         },
     )?;
@@ -721,7 +721,14 @@ pub fn replay(
     // The model on one side, what does not read it on the other.
     let model_side = || {
         if opts.attribute {
-            let tl = Timeline::build(data, &opts.timeline.0).and_then(|mut tl| {
+            // Comments are matched against the lexicon only when the model
+            // reads a comment column (the default model does not).
+            let tl = if model_reads_comments(&opts.model) {
+                Timeline::build(data, &opts.timeline.0)
+            } else {
+                Timeline::build_speech_only(data, &opts.timeline.0)
+            };
+            let tl = tl.and_then(|mut tl| {
                 crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
                 Ok(tl)
             });
@@ -826,6 +833,18 @@ pub fn replay(
             all: qs,
         },
     })
+}
+
+/// Whether a model with these options reads a column built from comments'
+/// text (`questions`, `comments:<group>`); the default factors do not.
+fn model_reads_comments(opts: &crate::attribute::AttributeOptions) -> bool {
+    let text = |c: &str| c == "questions" || c.starts_with("comments:");
+    text(&opts.target)
+        || opts.exposure.as_deref().is_some_and(text)
+        || opts
+            .factors
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|f| text(&f.column)))
 }
 
 /// The digests of a room's stored sessions that started before `before`

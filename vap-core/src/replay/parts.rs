@@ -10,7 +10,7 @@ use super::headline::{flow_sum, paid_in, union_ms, SessionDigest, CLICK_METRICS,
 use super::ReplayOptions;
 use crate::align::{fold, Question, BUILTIN};
 use crate::attribute::Decomposition;
-use crate::schema::{Ms, PromotionKind, SegmentKind, SessionData, ShiftRole};
+use crate::schema::{Ms, OrderStatus, PromotionKind, SegmentKind, SessionData, ShiftRole};
 
 /// How a phrase of the anchor's went with orders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,6 +232,13 @@ pub(super) fn products(
         v.sort_by_key(|x| x.1);
         v
     };
+    // Paid GMV and orders per product, in one pass over the orders.
+    let mut paid: rustc_hash::FxHashMap<&str, (f64, f64)> = Default::default();
+    for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
+        let e = paid.entry(o.product_id.as_str()).or_default();
+        e.0 += o.amount;
+        e.1 += 1.0;
+    }
     let mut by_product: rustc_hash::FxHashMap<&str, Vec<&Question>> = Default::default();
     for q in questions {
         if let Some(p) = &q.product_id {
@@ -277,7 +284,7 @@ pub(super) fn products(
                 .collect();
             let minutes = union_ms(&mine) as f64 / 60_000.0;
             let during: f64 = segments.iter().map(|s| s.gmv).sum();
-            let (gmv, orders) = paid_in(data, &[(Ms::MIN, Ms::MAX)], Some(&p.id));
+            let (gmv, orders) = paid.get(p.id.as_str()).copied().unwrap_or_default();
             let per_min = ratio(Some(during), Some(minutes));
             let past: Vec<f64> = history
                 .iter()
