@@ -179,6 +179,37 @@ fn cached_digests_follow_the_sessions_files() {
     assert!(!cache.exists());
 }
 
+/// A replay from the store leaves its session's digest cached, computed from
+/// the replay's own headline: the same digest as computed from scratch.
+#[test]
+fn a_replay_caches_its_own_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .import(&room(7, "s0", START), &ImportOptions::default())
+        .unwrap();
+    let opts = ReplayOptions::from_json(r#"{"attribute": false}"#).unwrap();
+    let cache = store
+        .session_dir("sim-room", "s0")
+        .unwrap()
+        .join(".cache-replay-digest.json");
+    assert!(!cache.exists());
+    from_store(&store, "sim-room", "s0", &opts).unwrap();
+    assert!(cache.is_file());
+    let data = store.load("sim-room", "s0").unwrap();
+    let qs = vap_core::align::questions(&data, &opts.questions).unwrap();
+    let fresh = vap_core::replay::digest(&data, &qs);
+    assert_eq!(
+        store_history(&store, "sim-room", None, &opts).unwrap(),
+        [fresh]
+    );
+    // A read-only store's replay writes none.
+    std::fs::remove_file(&cache).unwrap();
+    let ro = Store::open_read_only(dir.path()).unwrap();
+    from_store(&ro, "sim-room", "s0", &opts).unwrap();
+    assert!(!cache.exists());
+}
+
 #[test]
 fn the_same_replay_on_one_and_two_threads() {
     let data = room(7, "s", START);

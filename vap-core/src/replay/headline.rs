@@ -270,9 +270,15 @@ pub struct SessionDigest {
 
 /// The digest of a session (see [`SessionDigest`]).
 pub fn digest(data: &SessionData, questions: &[Question]) -> SessionDigest {
-    let headline = headline(data, questions)
-        .into_iter()
-        .filter_map(|f| f.value.map(|v| (f.key, v)))
+    digest_with(data, &headline(data, questions))
+}
+
+/// [`digest`] with the session's headline figures already computed (a
+/// replay has them).
+pub(crate) fn digest_with(data: &SessionData, head: &[Figure]) -> SessionDigest {
+    let headline = head
+        .iter()
+        .filter_map(|f| f.value.map(|v| (f.key.clone(), v)))
         .collect();
     let mut products: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for p in &data.products {

@@ -879,25 +879,51 @@ fn stored_digest(
     session_id: &str,
     opts: &ReplayOptions,
 ) -> Result<SessionDigest> {
-    let key = format!(
-        "digest {DIGEST_VERSION} vap {} questions {}",
-        env!("CARGO_PKG_VERSION"),
-        serde_json::to_string(&opts.questions).map_err(|e| VapError::Internal(e.to_string()))?
-    );
+    let key = digest_key(opts)?;
     if let Some(v) = store.cached(room_id, session_id, "replay-digest", &key)? {
         if let Ok(d) = serde_json::from_value::<SessionDigest>(v) {
             return Ok(d);
         }
     }
+    let files = store.cache_fingerprint(room_id, session_id)?;
     let data = store.load(room_id, session_id)?;
     let qs = questions(&data, &opts.questions)?;
     let d = digest(&data, &qs);
-    if let Ok(v) = serde_json::to_value(&d) {
-        // A cache that cannot be written (a full disk) costs time, not
-        // correctness.
-        let _ = store.put_cached(room_id, session_id, "replay-digest", &key, v);
-    }
+    put_digest(store, &data, &d, &key, files.as_deref());
     Ok(d)
+}
+
+/// The key a cached digest was computed with.
+fn digest_key(opts: &ReplayOptions) -> Result<String> {
+    Ok(format!(
+        "digest {DIGEST_VERSION} vap {} questions {}",
+        env!("CARGO_PKG_VERSION"),
+        serde_json::to_string(&opts.questions).map_err(|e| VapError::Internal(e.to_string()))?
+    ))
+}
+
+/// Caches a session's digest, computed from its files as they were when
+/// their fingerprint `files` was taken.
+fn put_digest(
+    store: &Store,
+    data: &SessionData,
+    d: &SessionDigest,
+    key: &str,
+    files: Option<&str>,
+) {
+    let (Some(files), Ok(v)) = (files, serde_json::to_value(d)) else {
+        return;
+    };
+    // A cache that cannot be written (a full disk) costs time, not
+    // correctness.
+    let _ = store.put_cached(
+        &data.room.id,
+        &data.session.id,
+        "replay-digest",
+        key,
+        v,
+        files,
+    );
 }
 
 /// The replay of a stored session against the room's earlier stored sessions.
@@ -908,9 +934,16 @@ pub fn from_store(
     opts: &ReplayOptions,
 ) -> Result<Replay> {
     opts.check()?;
+    let files = store.cache_fingerprint(room_id, session_id)?;
     let data = store.load(room_id, session_id)?;
     let history = store_history(store, room_id, Some(data.session.start_ms), opts)?;
     let r = replay(&data, &history, opts);
+    // This session's digest, from the replay's own headline: the replays of
+    // later sessions read it instead of loading this one again.
+    if let Ok(r) = &r {
+        let d = headline::digest_with(&data, &r.headline);
+        put_digest(store, &data, &d, &digest_key(opts)?, files.as_deref());
+    }
     // Millions of comment strings take a while to free: on vap's pool, not
     // on the caller's time.
     crate::threads::pool().spawn(move || drop(data));

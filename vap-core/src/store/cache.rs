@@ -81,9 +81,21 @@ impl Store {
         Ok((file.key == key && Some(file.fingerprint) == fingerprint(&dir)).then_some(file.value))
     }
 
+    /// The fingerprint of a stored session's files now (`None` when it is
+    /// not stored): take it before reading what a cached value is computed
+    /// from, and hand it to [`Store::put_cached`].
+    pub(crate) fn cache_fingerprint(&self, room: &str, session: &str) -> Result<Option<String>> {
+        let _lock = self.lock(false)?;
+        let dir = self.session_dir(room, session)?;
+        Ok(fingerprint(&dir).filter(|_| dir.join("manifest.json").is_file()))
+    }
+
     /// Caches `value` under `name` for a stored session, computed with
-    /// `key` (see [`Store::cached`]). Does nothing on a store opened
-    /// read-only or for a session that is not stored.
+    /// `key` (see [`Store::cached`]) from the files whose fingerprint was
+    /// `computed_from` ([`Store::cache_fingerprint`], taken before they were
+    /// read). Does nothing on a store opened read-only, for a session that is
+    /// not stored, or when the session's files changed since `computed_from`
+    /// (the value may be stale).
     pub(crate) fn put_cached(
         &self,
         room: &str,
@@ -91,6 +103,7 @@ impl Store {
         name: &str,
         key: &str,
         value: serde_json::Value,
+        computed_from: &str,
     ) -> Result<()> {
         let p = self.cache_path(room, session, name)?;
         if self.read_only() {
@@ -98,7 +111,8 @@ impl Store {
         }
         let _lock = self.lock(false)?;
         let dir = self.session_dir(room, session)?;
-        let Some(fingerprint) = fingerprint(&dir).filter(|_| dir.join("manifest.json").is_file())
+        let Some(fingerprint) =
+            fingerprint(&dir).filter(|f| f == computed_from && dir.join("manifest.json").is_file())
         else {
             return Ok(());
         };
