@@ -889,7 +889,7 @@ fn stored_digest(
     let data = store.load(room_id, session_id)?;
     let qs = questions(&data, &opts.questions)?;
     let d = digest(&data, &qs);
-    put_digest(store, &data, &d, &key, files.as_deref());
+    put_digest(store, (room_id, session_id), &d, &key, files.as_deref());
     Ok(d)
 }
 
@@ -906,7 +906,7 @@ fn digest_key(opts: &ReplayOptions) -> Result<String> {
 /// their fingerprint `files` was taken.
 fn put_digest(
     store: &Store,
-    data: &SessionData,
+    (room_id, session_id): (&str, &str),
     d: &SessionDigest,
     key: &str,
     files: Option<&str>,
@@ -916,14 +916,7 @@ fn put_digest(
     };
     // A cache that cannot be written (a full disk) costs time, not
     // correctness.
-    let _ = store.put_cached(
-        &data.room.id,
-        &data.session.id,
-        "replay-digest",
-        key,
-        v,
-        files,
-    );
+    let _ = store.put_cached(room_id, session_id, "replay-digest", key, v, files);
 }
 
 /// The replay of a stored session against the room's earlier stored sessions.
@@ -940,9 +933,11 @@ pub fn from_store(
     let r = replay(&data, &history, opts);
     // This session's digest, from the replay's own headline: the replays of
     // later sessions read it instead of loading this one again.
-    if let Ok(r) = &r {
+    // Best effort: a digest that cannot be cached costs the next replay
+    // time, never this one its result.
+    if let (Ok(r), Ok(key)) = (&r, digest_key(opts)) {
         let d = headline::digest_with(&data, &r.headline);
-        put_digest(store, &data, &d, &digest_key(opts)?, files.as_deref());
+        put_digest(store, (room_id, session_id), &d, &key, files.as_deref());
     }
     // Millions of comment strings take a while to free: on vap's pool, not
     // on the caller's time.
