@@ -80,6 +80,18 @@ fn score(file: &str) -> (f64, f64, f64) {
     (precision, recall, kind)
 }
 
+/// Scores `file` and holds precision and recall to `floor`, the share of
+/// questions found with the right kind to `kind_floor`.
+fn assert_scores(file: &str, floor: f64, kind_floor: f64) {
+    let (precision, recall, kind) = score(file);
+    assert!(precision >= floor, "{file}: precision {precision:.3}");
+    assert!(recall >= floor, "{file}: recall {recall:.3}");
+    assert!(
+        kind >= kind_floor,
+        "{file}: kind right for {kind:.3} of the questions found"
+    );
+}
+
 /// The sample the rules were written against (745 comments).
 #[test]
 fn precision_and_recall_on_the_labelled_sample() {
@@ -87,13 +99,7 @@ fn precision_and_recall_on_the_labelled_sample() {
         rows("labelled.csv").len() >= 500,
         "at least 500 labelled comments"
     );
-    let (precision, recall, kind) = score("labelled.csv");
-    assert!(precision >= 0.9, "precision {precision:.3}");
-    assert!(recall >= 0.9, "recall {recall:.3}");
-    assert!(
-        kind >= 0.8,
-        "kind right for {kind:.3} of the questions found"
-    );
+    assert_scores("labelled.csv", 0.9, 0.8);
 }
 
 /// A second sample, written separately (300 comments). It was held out
@@ -101,13 +107,7 @@ fn precision_and_recall_on_the_labelled_sample() {
 /// ("不会吧", "好家伙", "这不比", ...): development data since.
 #[test]
 fn precision_and_recall_on_the_development_sample() {
-    let (precision, recall, kind) = score("dev.csv");
-    assert!(precision >= 0.9, "precision {precision:.3}");
-    assert!(recall >= 0.9, "recall {recall:.3}");
-    assert!(
-        kind >= 0.7,
-        "kind right for {kind:.3} of the questions found"
-    );
+    assert_scores("dev.csv", 0.9, 0.7);
 }
 
 /// A third sample, written by an author who never saw the rules or the other
@@ -115,11 +115,5 @@ fn precision_and_recall_on_the_development_sample() {
 /// figure.
 #[test]
 fn precision_and_recall_on_the_held_out_sample() {
-    let (precision, recall, kind) = score("heldout.csv");
-    assert!(precision >= 0.85, "precision {precision:.3}");
-    assert!(recall >= 0.85, "recall {recall:.3}");
-    assert!(
-        kind >= 0.7,
-        "kind right for {kind:.3} of the questions found"
-    );
+    assert_scores("heldout.csv", 0.85, 0.7);
 }
