@@ -10,7 +10,14 @@
 //! * `replay_12h_in_memory`: the same from a session already in memory;
 //! * `questions_12h`: question detection, linking and answers alone.
 //!
+//! The allocator is mimalloc, the one vap's Python and Node modules use (a
+//! Rust service chooses its own: with the system allocator the figures are
+//! about 10 % higher, see the README).
+//!
 //! `cargo bench -p vap-core --bench replay`
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use vap_core::align::{questions, QuestionOptions};

@@ -20,6 +20,14 @@
 //! as an `Error` with code `VAP_INTERNAL`, never a process crash.
 #![deny(missing_docs)]
 
+/// mimalloc for every allocation the module makes: loading a 12-hour session
+/// makes and frees millions of short strings, 0.26 s against 0.36 s with
+/// glibc's allocator (README, Replays, Speed). Memory handed to the host is
+/// copied, or freed by this module's own release callbacks, never by the
+/// host's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use napi::{Env, Unknown};
 use napi_derive::napi;
 

@@ -31,7 +31,7 @@
 //! assert_eq!(question_kind("真的假的吗哈哈"), None);
 //! ```
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
@@ -834,10 +834,10 @@ pub struct Answer {
     pub ts_ms: Ms,
     /// `ts_ms` − the question's time.
     pub latency_ms: Ms,
-    /// What was said.
-    pub text: String,
+    /// What was said (shared by every question the utterance answers).
+    pub text: Arc<str>,
     /// Who said it, when known.
-    pub speaker: Option<String>,
+    pub speaker: Option<Arc<str>>,
     /// Whether the utterance says it answers a question ("这位宝宝问",
     /// "you asked"), rather than only naming the product with the topic.
     #[serde(default)]
@@ -855,8 +855,9 @@ pub struct Question {
     pub text: String,
     /// What it asks about.
     pub kind: QuestionKind,
-    /// The product it is about, when it can be told.
-    pub product_id: Option<String>,
+    /// The product it is about, when it can be told (shared by every
+    /// question about it).
+    pub product_id: Option<Arc<str>>,
     /// How the product was found.
     pub linked_by: Option<LinkedBy>,
     /// The answer, if the anchor gave one within the window.
@@ -1149,6 +1150,22 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
             .map(|(i, chunk)| scan((i * CHUNK, chunk)))
             .collect();
         let found: Vec<Found> = parts.into_iter().flatten().collect();
+        // Answers and product ids shared, not copied into every question.
+        let said: Vec<(Arc<str>, Option<Arc<str>>)> = data
+            .utterances
+            .iter()
+            .map(|u| {
+                (
+                    Arc::from(u.text.as_str()),
+                    u.speaker.as_deref().map(Arc::from),
+                )
+            })
+            .collect();
+        let ids: Vec<Arc<str>> = data
+            .products
+            .iter()
+            .map(|p| Arc::from(p.id.as_str()))
+            .collect();
         let mut out = Vec::new();
         found
             .par_iter()
@@ -1159,15 +1176,15 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
                     viewer_id: c.viewer_id.clone(),
                     text: c.text.clone(),
                     kind: f.kind,
-                    product_id: f.product.map(|i| data.products[i].id.clone()),
+                    product_id: f.product.map(|i| ids[i].clone()),
                     linked_by: f.linked_by,
                     answer: f.answer.map(|(j, explicit)| {
                         let u = &data.utterances[j];
                         Answer {
                             ts_ms: u.start_ms,
                             latency_ms: u.start_ms - c.ts_ms,
-                            text: u.text.clone(),
-                            speaker: u.speaker.clone(),
+                            text: said[j].0.clone(),
+                            speaker: said[j].1.clone(),
                             explicit,
                         }
                     }),

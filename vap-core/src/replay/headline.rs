@@ -335,32 +335,58 @@ pub(crate) fn union_ms(spans: &[(Ms, Ms)]) -> Ms {
     total + cur.map(|(s, e)| e - s).unwrap_or(0)
 }
 
-/// The number of distinct keys of `items` (`None` skipped), exactly:
-/// `(hash, key)` pairs sorted by hash in parallel on vap's pool, then each
-/// run of equal hashes counted (one key, unless two keys share a hash). On
-/// millions of comments this is several times faster than a hash set, whose
-/// probes miss the cache; the result does not depend on the thread count.
+/// The number of distinct keys of `items` (`None` skipped): the keys'
+/// 128-bit XXH3 hashes, made in one pass over the items in their order,
+/// spread into 256 buckets by their top byte, each bucket (small enough to
+/// stay in cache) sorted on vap's pool and counted where its values change.
+/// No key is read again after it is hashed, so the count costs one
+/// sequential pass over the strings and sorts of 16-byte values, several
+/// times faster on millions of comments than a hash set (whose probes miss
+/// the cache) or a sort that compares the strings. The count is exact unless
+/// two different keys share a 128-bit hash: for a billion distinct keys the
+/// odds of one such pair are below 10⁻²⁰. The result does not depend on the
+/// thread count.
 pub(crate) fn distinct<T: Sync>(items: &[T], key: impl Fn(&T) -> Option<&str> + Sync) -> usize {
     use rayon::prelude::*;
-    use std::hash::BuildHasher;
-    let hasher = rustc_hash::FxBuildHasher;
+    use twox_hash::XxHash3_128;
+    const BITS: u32 = 8;
+    let bucket = |h: u128| (h >> (128 - BITS)) as usize;
     crate::threads::install(|| {
-        let mut keyed: Vec<(u64, &str)> = items
+        let hashes: Vec<u128> = items
             .par_iter()
-            .filter_map(|x| key(x).map(|k| (hasher.hash_one(k), k)))
+            .filter_map(|x| key(x).map(|k| XxHash3_128::oneshot(k.as_bytes())))
             .collect();
-        keyed.par_sort_unstable_by_key(|k| k.0);
-        keyed
-            .par_chunk_by(|a, b| a.0 == b.0)
-            .map(|run| {
-                if run.iter().all(|k| k.1 == run[0].1) {
-                    1
-                } else {
-                    let mut s: Vec<&str> = run.iter().map(|k| k.1).collect();
-                    s.sort_unstable();
-                    s.dedup();
-                    s.len()
-                }
+        let mut counts = vec![0usize; 1 << BITS];
+        for &h in &hashes {
+            counts[bucket(h)] += 1;
+        }
+        let mut next: Vec<usize> = counts
+            .iter()
+            .scan(0, |at, &n| {
+                let start = *at;
+                *at += n;
+                Some(start)
+            })
+            .collect();
+        let mut spread = vec![0u128; hashes.len()];
+        for &h in &hashes {
+            let b = bucket(h);
+            spread[next[b]] = h;
+            next[b] += 1;
+        }
+        drop(hashes);
+        let mut buckets = Vec::with_capacity(counts.len());
+        let mut rest = spread.as_mut_slice();
+        for &n in &counts {
+            let (b, r) = rest.split_at_mut(n);
+            buckets.push(b);
+            rest = r;
+        }
+        buckets
+            .into_par_iter()
+            .map(|b| {
+                b.sort_unstable();
+                b.len() - b.windows(2).filter(|w| w[0] == w[1]).count()
             })
             .sum()
     })

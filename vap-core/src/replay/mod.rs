@@ -633,18 +633,24 @@ fn moment_replays(
 
 /// The backlogs of unanswered questions, and the unanswered list ordered by them.
 fn backlogs(qs: &[Question], opts: &ReplayOptions) -> (Vec<Backlog>, Vec<Question>) {
-    use std::collections::BTreeMap;
-    let mut groups: BTreeMap<(Option<&str>, QuestionKind), Vec<usize>> = BTreeMap::new();
-    let mut asked: BTreeMap<(Option<&str>, QuestionKind), Vec<Ms>> = BTreeMap::new();
+    // Questions grouped by (product, kind): when each was asked, and which
+    // were not answered. Grouped in a hash map, then ordered by key.
+    type Key<'a> = (Option<&'a str>, QuestionKind);
+    /// When each question of a key was asked; which were not answered.
+    type Group = (Vec<Ms>, Vec<usize>);
+    let mut by_key: rustc_hash::FxHashMap<Key, Group> = Default::default();
     for (i, q) in qs.iter().enumerate() {
-        let key = (q.product_id.as_deref(), q.kind);
-        asked.entry(key).or_default().push(q.ts_ms);
+        let e = by_key.entry((q.product_id.as_deref(), q.kind)).or_default();
+        e.0.push(q.ts_ms);
         if q.answer.is_none() {
-            groups.entry(key).or_default().push(i);
+            e.1.push(i);
         }
     }
+    let mut by_key: Vec<(Key, Group)> = by_key.into_iter().collect();
+    by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
-    for ((product, kind), idx) in &groups {
+    for ((product, kind), (asked, idx)) in by_key.iter().filter(|(_, (_, u))| !u.is_empty()) {
+        let (product, kind) = (*product, *kind);
         let (mut best, mut at) = (0usize, 0usize);
         let mut lo = 0;
         for hi in 0..idx.len() {
@@ -658,17 +664,18 @@ fn backlogs(qs: &[Question], opts: &ReplayOptions) -> (Vec<Backlog>, Vec<Questio
         }
         let members = &idx[at..at + best.max(1)];
         let (s, e) = (qs[members[0]].ts_ms, qs[members[members.len() - 1]].ts_ms);
-        let all = asked
-            .get(&(*product, *kind))
-            .map(|t| t.iter().filter(|&&x| x >= s && x <= e).count())
-            .unwrap_or(best);
+        let all = if asked.is_sorted() {
+            asked.partition_point(|&x| x <= e) - asked.partition_point(|&x| x < s)
+        } else {
+            asked.iter().filter(|&&x| x >= s && x <= e).count()
+        };
         if best >= opts.min_backlog.max(1) && best as f64 >= opts.backlog_share * all as f64 {
-            let viewers: std::collections::HashSet<&str> =
+            let viewers: rustc_hash::FxHashSet<&str> =
                 members.iter().map(|&i| qs[i].viewer_id.as_str()).collect();
             out.push((
                 Backlog {
                     product_id: product.map(str::to_string),
-                    kind: *kind,
+                    kind,
                     start_ms: qs[members[0]].ts_ms,
                     end_ms: qs[*members.last().unwrap_or(&members[0])].ts_ms,
                     unanswered: best,
@@ -683,24 +690,28 @@ fn backlogs(qs: &[Question], opts: &ReplayOptions) -> (Vec<Backlog>, Vec<Questio
             .cmp(&a.0.unanswered)
             .then(a.0.start_ms.cmp(&b.0.start_ms))
     });
-    // One from each backlog in turn (largest first), then the rest by time.
+    // One from each backlog in turn (largest first), then the rest by time,
+    // `list_questions` at most.
+    let cap = opts.list_questions;
     let mut listed: Vec<usize> = Vec::new();
     let longest = out.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     for k in 0..longest {
+        if listed.len() >= cap {
+            break;
+        }
         listed.extend(out.iter().filter_map(|(_, m)| m.get(k).copied()));
     }
-    let seen: std::collections::HashSet<usize> = listed.iter().copied().collect();
+    listed.truncate(cap);
+    let seen: rustc_hash::FxHashSet<usize> = listed.iter().copied().collect();
+    let rest = cap - listed.len();
     listed.extend(
         qs.iter()
             .enumerate()
             .filter(|(i, q)| q.answer.is_none() && !seen.contains(i))
-            .map(|(i, _)| i),
+            .map(|(i, _)| i)
+            .take(rest),
     );
-    let unanswered = listed
-        .into_iter()
-        .take(opts.list_questions)
-        .map(|i| qs[i].clone())
-        .collect();
+    let unanswered = listed.into_iter().map(|i| qs[i].clone()).collect();
     (out.into_iter().map(|(b, _)| b).collect(), unanswered)
 }
 
@@ -717,17 +728,31 @@ pub fn replay(
         .iter()
         .filter(|d| d.session_id != data.session.id && d.start_ms < data.session.start_ms)
         .collect();
-    let qs = questions(data, &opts.questions)?;
-    // The model on one side, what does not read it on the other.
-    let model_side = || {
-        if opts.attribute {
+    // What does not read the questions runs beside their detection: the
+    // model's timeline, the moments and the data quality.
+    let timeline_side = || {
+        opts.attribute.then(|| {
             // Comments are matched against the lexicon only when the model
             // reads a comment column (the default model does not).
-            let tl = if model_reads_comments(&opts.model) {
+            if model_reads_comments(&opts.model) {
                 Timeline::build(data, &opts.timeline.0)
             } else {
                 Timeline::build_speech_only(data, &opts.timeline.0)
-            };
+            }
+        })
+    };
+    let moment_side = || moments(data, &opts.moments);
+    let quality_side = || quality::quality(data, &opts.quality);
+    let (qs, (tl, (found, quality))) = crate::threads::install(|| {
+        rayon::join(
+            || questions(data, &opts.questions),
+            || rayon::join(timeline_side, || rayon::join(moment_side, quality_side)),
+        )
+    });
+    let qs = qs?;
+    // The model on one side, what reads the questions on the other.
+    let model_side = || match tl {
+        Some(tl) => {
             let tl = tl.and_then(|mut tl| {
                 crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
                 Ok(tl)
@@ -736,12 +761,10 @@ pub fn replay(
                 Ok(f) => (Some(f), None),
                 Err(e) => (None, Some(e.to_string())),
             }
-        } else {
-            (None, Some("not asked for (attribute = false)".to_string()))
         }
+        None => (None, Some("not asked for (attribute = false)".to_string())),
     };
     let head_side = || {
-        let quality = quality::quality(data, &opts.quality);
         let mut head = headline(data, &qs);
         for f in &mut head {
             let values: Vec<f64> = past
@@ -750,10 +773,9 @@ pub fn replay(
                 .collect();
             f.history = Some(History::of(f.value, &values, opts.min_history));
         }
-        (quality, head)
+        head
     };
     let curve_side = || curves(data, &qs, opts);
-    let moment_side = || moments(data, &opts.moments);
     let question_side = || {
         let folded: Vec<String> = data
             .utterances
@@ -766,15 +788,11 @@ pub fn replay(
     };
     // Independent parts side by side: the same result on any number of
     // threads.
-    let ((fitted, model_error), (((quality, head), curves), (found, q))) =
-        crate::threads::install(|| {
-            rayon::join(model_side, || {
-                rayon::join(
-                    || rayon::join(head_side, curve_side),
-                    || rayon::join(moment_side, question_side),
-                )
-            })
-        });
+    let ((fitted, model_error), ((head, curves), q)) = crate::threads::install(|| {
+        rayon::join(model_side, || {
+            rayon::join(|| rayon::join(head_side, curve_side), question_side)
+        })
+    });
     let (curves, found) = (curves?, found?);
     let (folded, stats, backlogs, unanswered) = q;
     let dec = fitted.as_ref().map(|f| &f.decomposition);

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::figure::{quantile, ratio, Estimate, Figure, History, Source};
+use super::figure::{ratio, Estimate, Figure, History, Source};
 use super::headline::{flow_sum, paid_in, union_ms, SessionDigest, CLICK_METRICS, VIEW_METRICS};
 use super::ReplayOptions;
-use crate::align::{fold, Question, BUILTIN};
+use crate::align::{fold, Question, QuestionKind, BUILTIN};
 use crate::attribute::Decomposition;
 use crate::schema::{Ms, OrderStatus, PromotionKind, SegmentKind, SessionData, ShiftRole};
 
@@ -123,30 +123,51 @@ pub struct QuestionStats {
 }
 
 impl QuestionStats {
-    /// The statistics of the questions `keep` picks.
+    /// The statistics of `questions`: one pass, counts by kind in a fixed
+    /// array, the median latency by selection (not a sort).
     pub fn of<'a>(questions: impl IntoIterator<Item = &'a Question>) -> QuestionStats {
         let mut s = QuestionStats::default();
-        let mut lat = Vec::new();
-        let mut by_kind: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+        let mut lat: Vec<Ms> = Vec::new();
+        let mut kinds = [(0usize, 0usize); QuestionKind::ALL.len()];
         for q in questions {
             s.asked += 1;
-            let e = by_kind.entry(q.kind.as_str()).or_default();
+            // `ALL` lists the kinds in declaration order.
+            let e = &mut kinds[q.kind as usize];
             e.0 += 1;
             if let Some(a) = &q.answer {
                 s.answered += 1;
                 e.1 += 1;
-                lat.push(a.latency_ms as f64 / 1000.0);
+                lat.push(a.latency_ms);
             }
         }
-        s.by_kind = by_kind
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+        s.by_kind = QuestionKind::ALL
+            .iter()
+            .zip(kinds)
+            .filter(|(_, n)| n.0 > 0)
+            .map(|(k, n)| (k.as_str().to_string(), n))
             .collect();
-        lat.sort_by(f64::total_cmp);
         s.share = ratio(Some(s.answered as f64), Some(s.asked as f64));
-        s.median_latency_s = (!lat.is_empty()).then(|| quantile(&lat, 0.5));
+        s.median_latency_s = median_s(&mut lat);
         s
     }
+}
+
+/// The median of latencies in ms, in seconds: [`quantile`]`(…, 0.5)` of the
+/// sorted seconds, found by selection.
+fn median_s(ms: &mut [Ms]) -> Option<f64> {
+    let n = ms.len();
+    if n == 0 {
+        return None;
+    }
+    let hi = n / 2;
+    let (left, &mut b, _) = ms.select_nth_unstable(hi);
+    let a = if n.is_multiple_of(2) {
+        left.iter().copied().max().unwrap_or(b)
+    } else {
+        b
+    };
+    let (a, b) = (a as f64 / 1000.0, b as f64 / 1000.0);
+    Some(a + (b - a) * 0.5)
 }
 
 /// One explain segment of a product.
@@ -242,7 +263,7 @@ pub(super) fn products(
     let mut by_product: rustc_hash::FxHashMap<&str, Vec<&Question>> = Default::default();
     for q in questions {
         if let Some(p) = &q.product_id {
-            by_product.entry(p.as_str()).or_default().push(q);
+            by_product.entry(&**p).or_default().push(q);
         }
     }
     let mut out: Vec<ProductReplay> = data
@@ -586,4 +607,30 @@ pub(super) fn promotions(data: &SessionData, dec: Option<&Decomposition>) -> Vec
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::figure::quantile;
+    use super::*;
+
+    #[test]
+    fn kinds_index_in_declaration_order() {
+        for (i, k) in QuestionKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn median_by_selection_is_the_sorted_quantile() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        assert_eq!(median_s(&mut []), None);
+        for n in 1..60 {
+            let mut ms: Vec<Ms> = (0..n).map(|_| rng.random_range(0..90_000)).collect();
+            let mut sorted: Vec<f64> = ms.iter().map(|&x| x as f64 / 1000.0).collect();
+            sorted.sort_by(f64::total_cmp);
+            assert_eq!(median_s(&mut ms), Some(quantile(&sorted, 0.5)), "n = {n}");
+        }
+    }
 }
