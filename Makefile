@@ -62,4 +62,4 @@ fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600 -timeout=120 -rss_limit_mb=6144; done
 
 clean: ## Remove build outputs and demo data
-	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source
+	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source demo-store-report.html

@@ -60,6 +60,7 @@ export type OptionSet =
   | 'replay'
   | 'questions'
   | 'subtitles'
+  | 'report'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -1557,6 +1558,22 @@ export interface SubtitleOptions {
   commentDuration?: Duration
 }
 
+/** Options of `Replay.toHtml` / `Replay.writeHtml` (`optionDefaults('report')`). */
+export interface ReportOptions {
+  /** Labels in Chinese or English (default 'zh'). */
+  lang?: 'zh' | 'en'
+  /** The curves drawn, by the replay's series names (default order_gmv, orders, online_viewers, gpm). */
+  curves?: string[]
+  /** Recordings sit beside the report: each moment gets a `<video>` seeking to its second (default false). */
+  videoBeside?: boolean
+  /** Transcript lines and comments shown per moment, at most (default 12). */
+  contextLines?: number
+  /** Unanswered questions listed, at most (default 30). */
+  listQuestions?: number
+  /** A `<div class="vap-report">` with its scoped style, to place in another page, instead of a whole document (default false). */
+  fragment?: boolean
+}
+
 /** A figure of a replay: where it comes from, missing (null, with why) where the data cannot support it. */
 export interface Figure {
   key: string
@@ -1824,4 +1841,8 @@ export declare class Replay {
   table(name: string): Record<string, unknown>[]
   /** Writes every table into `dir` as CSV or Parquet; returns the paths. */
   writeTables(dir: string, format: 'csv' | 'parquet'): string[]
+  /** The report (直播复盘报告) as one self-contained HTML document: no script, nothing fetched, SVG charts drawn from the data; data quality first, then `#operator`, `#anchor`, `#field-control`. */
+  toHtml(options?: ReportOptions): string
+  /** Writes the report to `path` whole or not at all (a moment's recording becomes a `<video>` when its file sits beside the report); returns the path. */
+  writeHtml(path: string, options?: ReportOptions): string
 }

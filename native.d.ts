@@ -106,6 +106,19 @@ export declare class Replay {
    */
   table(name: unknown): Record<string, unknown>[]
   /**
+   * The report (直播复盘报告) as one self-contained HTML document (or, with
+   * `fragment: true`, a `<div>` to place in another page). Options
+   * `lang`, `curves`, `videoBeside`, `contextLines`, `listQuestions`,
+   * `fragment` (`optionDefaults('report')`).
+   */
+  toHtml(options?: unknown | undefined | null): string
+  /**
+   * Writes the report to `path`, whole or not at all; a moment's recording
+   * becomes a `<video>` seeking to its second when the file sits beside
+   * the report. Returns the path.
+   */
+  writeHtml(path: unknown, options?: unknown | undefined | null): string
+  /**
    * Writes every table into `dir` as `<name>.csv` or `<name>.parquet`
    * (`format`: `'csv'` or `'parquet'`); returns the paths.
    */

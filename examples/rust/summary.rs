@@ -296,5 +296,9 @@ fn run() -> vap_core::Result<()> {
         .map(|f| format!("{} {:.0}", f.name, f.gmv))
         .collect();
     println!("  planted contributions: {}", truth.join(" · "));
+    // The report operators open: one self-contained HTML file.
+    let page = format!("{store_dir}-report.html");
+    vap_core::report::write_html(&r, &page, &vap_core::report::ReportOptions::default())?;
+    println!("  report      {page} (one self-contained HTML file: open it in a browser)");
     Ok(())
 }

@@ -85,7 +85,10 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const ra: vap.Replay = await store.replayAsync('room', 's1')
   const room: vap.RoomReplay = store.roomReplay('room')
   const files: string[] = r.writeTables('/tmp/x', 'csv')
-  return [r, ra, room, files]
+  const report: vap.ReportOptions = { lang: 'en', curves: ['order_gmv', 'gpm'], videoBeside: true, fragment: false }
+  const page: string = r.toHtml(report)
+  const written: string = r.writeHtml('/tmp/x/report.html', { lang: 'zh', contextLines: 6, listQuestions: 10 })
+  return [r, ra, room, files, page, written]
 }
 
 // ---- attribution

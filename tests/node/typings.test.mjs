@@ -115,6 +115,7 @@ const SETS = {
   ChangePointOptions: 'segment',
   MomentOptions: 'moments',
   AttributeOptions: 'attribute',
+  ReportOptions: 'report',
 }
 
 /** `(default 3 600 000 = 1 h)`, `(default 'order_gmv')`, `Default \`'ridge'\``: the literal, or undefined. */

@@ -32,7 +32,8 @@
 //! clock offsets, the room view, as-of joins, viewers' questions), [`detect`]
 //! (change points and moments of truth), [`attribute`] (the single-room
 //! attribution model), [`replay`] (the session, product and anchor replays,
-//! data quality, room history, subtitles, replay tables), and,
+//! data quality, room history, subtitles, replay tables), [`report`] (a
+//! replay as one self-contained HTML file with SVG charts), and,
 //! with the `media` feature, `media` (recordings: probe, streaming audio
 //! decode, Whisper transcription with checkpoints, video index and stills).
 #![warn(missing_docs)]
@@ -50,6 +51,7 @@ pub mod ingest;
 pub mod media;
 pub mod options;
 pub mod replay;
+pub mod report;
 pub mod schema;
 pub mod seed;
 pub mod sim;
@@ -88,6 +90,7 @@ pub const OPTION_SETS: &[&str] = &[
     "replay",
     "questions",
     "subtitles",
+    "report",
     "transcribe",
 ];
 
@@ -143,6 +146,7 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "replay" => one::<replay::ReplayOptions>(v, camel),
         "questions" => one::<align::QuestionOptions>(v, camel),
         "subtitles" => one::<replay::SubtitleOptions>(v, camel),
+        "report" => one::<report::ReportOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(not(feature = "media"))]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use vap_core::align::{self, QuestionOptions};
 use vap_core::options::Options;
 use vap_core::replay::{self, Replay, Role, SubtitleOptions};
+use vap_core::report::{self, ReportOptions};
 
 use crate::convert::{json_of, string_arg};
 use crate::error::call;
@@ -61,6 +62,36 @@ impl JsReplay {
             let name = string_arg(&env, name, "name")?;
             let (_, rows) = self.inner.rows(&name)?;
             Ok(Value::Array(rows.into_iter().map(Value::Object).collect()))
+        })
+    }
+
+    /// The report (直播复盘报告) as one self-contained HTML document (or, with
+    /// `fragment: true`, a `<div>` to place in another page). Options
+    /// `lang`, `curves`, `videoBeside`, `contextLines`, `listQuestions`,
+    /// `fragment` (`optionDefaults('report')`).
+    #[napi(js_name = "toHtml", catch_unwind)]
+    pub fn to_html(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<String> {
+        call(&env, || {
+            let o = ReportOptions::from_camel_value(json_of(&env, options)?)?;
+            report::html(&self.inner, &o)
+        })
+    }
+
+    /// Writes the report to `path`, whole or not at all; a moment's recording
+    /// becomes a `<video>` seeking to its second when the file sits beside
+    /// the report. Returns the path.
+    #[napi(js_name = "writeHtml", catch_unwind)]
+    pub fn write_html(
+        &self,
+        env: Env,
+        path: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<String> {
+        call(&env, || {
+            let path = string_arg(&env, path, "path")?;
+            let o = ReportOptions::from_camel_value(json_of(&env, options)?)?;
+            report::write_html(&self.inner, &path, &o)?;
+            Ok(path)
         })
     }
 

@@ -7,6 +7,7 @@ use pyo3_arrow::PyTable;
 use vap_core::align::{self, QuestionOptions};
 use vap_core::options::Options;
 use vap_core::replay::{self, Replay, ReplayOptions, Role, SessionDigest, SubtitleOptions};
+use vap_core::report::{self, ReportOptions};
 
 use crate::{parse, py_table, run, to_json, PySession, PyStore};
 
@@ -32,6 +33,27 @@ impl PyReplay {
     fn table(&self, py: Python<'_>, name: &str) -> PyResult<PyTable> {
         let batch = run(py, || self.inner.table(name))?;
         py_table(batch)
+    }
+
+    /// The report as HTML (`vap_core::report::html`; options as JSON).
+    fn html(&self, py: Python<'_>, options_json: &str) -> PyResult<String> {
+        run(py, || {
+            let o = ReportOptions::from_json(options_json)?;
+            report::html(&self.inner, &o)
+        })
+    }
+
+    /// Writes the report to `path`, whole or not at all.
+    fn write_html(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        options_json: &str,
+    ) -> PyResult<()> {
+        run(py, || {
+            let o = ReportOptions::from_json(options_json)?;
+            report::write_html(&self.inner, &path, &o)
+        })
     }
 
     /// Writes every table as CSV or Parquet into `dir`; returns the paths.

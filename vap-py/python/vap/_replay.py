@@ -10,7 +10,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from . import _vap
+from . import _options, _vap
 from ._attribute import Part as Estimate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -390,6 +390,28 @@ class Replay:
     def to_dict(self) -> dict[str, Any]:
         """The replay as plain data (the core's JSON)."""
         return json.loads(self._native.to_json())
+
+    def to_html(self, **options: Any) -> str:
+        """The report (直播复盘报告) as one self-contained HTML document: no
+        script, nothing fetched, charts drawn as SVG from the data. Data
+        quality first, then the operator's, the anchor's and the field
+        controller's sections (``#operator``, ``#anchor``, ``#field-control``).
+        Options: ``lang`` (``"zh"``, default, or ``"en"``), ``curves``,
+        ``video_beside``, ``context_lines``, ``list_questions``, ``fragment``
+        (a ``<div>`` to place inside another page); defaults:
+        ``vap.option_defaults("report")``."""
+        return self._native.html(_options.dumps(options))
+
+    def write_html(self, path: Any, **options: Any) -> str:
+        """Writes the report to ``path`` (whole or not at all) and returns the
+        path. A moment's recording becomes a ``<video>`` seeking to its second
+        when the file sits beside the report. Options as ``to_html``."""
+        self._native.write_html(path, _options.dumps(options))
+        return str(path)
+
+    def _repr_html_(self) -> str:
+        """The report's sections, inline in Jupyter (style scoped to them)."""
+        return self._native.html(_options.dumps({"fragment": True}))
 
     def __repr__(self) -> str:
         gmv = self.figure("gmv_gross")

@@ -1,0 +1,265 @@
+//! The HTML report: self-contained, well-formed, its charts drawn from the
+//! replay (one series per curve, one marker per moment on each), moments
+//! linked to the recording, missing figures shown as missing, files written
+//! whole.
+
+use vap_core::error::VapError;
+use vap_core::options::Options;
+use vap_core::replay::{replay, Replay, ReplayOptions};
+use vap_core::report::{html, write_html, ReportOptions};
+use vap_core::schema::{SessionData, VideoRef};
+use vap_core::sim::{simulate, SimConfig};
+
+fn room() -> SessionData {
+    let mut data = simulate(&SimConfig {
+        seed: 11,
+        hours: 2.0,
+        ..Default::default()
+    })
+    .unwrap()
+    .data;
+    // The recording started 5 s before the session.
+    let rec: VideoRef = serde_json::from_value(serde_json::json!({
+        "path": "recordings/stream.mp4",
+        "offset_ms": data.session.start_ms - 5_000,
+    }))
+    .unwrap();
+    data.session.recordings.push(rec);
+    data
+}
+
+fn the_replay() -> Replay {
+    let opts = ReplayOptions::from_json(r#"{"model": {"bootstrap": 30, "seed": 1}}"#).unwrap();
+    replay(&room(), &[], &opts).unwrap()
+}
+
+/// Checks that `doc` is well-formed XML after its doctype: every element
+/// closed in order, attributes quoted, no stray `<` or `&`. Returns the
+/// number of elements.
+fn well_formed(doc: &str) -> usize {
+    let body = doc.strip_prefix("<!DOCTYPE html>\n").unwrap_or(doc);
+    let b = body.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut elements = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                let end = body[i..].find('>').expect("tag closed") + i;
+                let tag = &body[i + 1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    let open = stack
+                        .pop()
+                        .unwrap_or_else(|| panic!("</{name}> closes nothing"));
+                    assert_eq!(open, name, "</{name}> closes <{open}> at byte {i}");
+                } else {
+                    elements += 1;
+                    let name: String = tag
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '/')
+                        .collect();
+                    assert!(
+                        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+                        "bad tag <{tag}>"
+                    );
+                    // Attribute values quoted: an even number of quotes.
+                    assert_eq!(tag.matches('"').count() % 2, 0, "unquoted <{tag}>");
+                    assert!(!tag.contains('<'), "`<` inside <{tag}>");
+                    if !tag.ends_with('/') {
+                        stack.push(name);
+                    }
+                }
+                i = end + 1;
+            }
+            b'&' => {
+                let end = body[i..].find(';').expect("entity closed") + i;
+                let ent = &body[i + 1..end];
+                assert!(
+                    matches!(ent, "amp" | "lt" | "gt" | "quot" | "#39"),
+                    "unknown entity &{ent};"
+                );
+                i = end + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    elements
+}
+
+#[test]
+fn the_report_is_self_contained_well_formed_and_drawn_from_the_replay() {
+    let r = the_replay();
+    assert!(!r.moments.is_empty(), "the simulated room has moments");
+    let opts = ReportOptions::default();
+    let page = html(&r, &opts).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>\n<html"));
+    assert!(well_formed(&page) > 100);
+    // Nothing is fetched: no script, no stylesheet link, no remote URL.
+    for banned in [
+        "<script",
+        "<link",
+        "@import",
+        "url(",
+        "src=\"http",
+        "href=\"http",
+    ] {
+        assert!(!page.contains(banned), "the report holds {banned}");
+    }
+    // Data quality first, then the three roles.
+    let at = |id: &str| {
+        page.find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("#{id}"))
+    };
+    assert!(at("quality") < at("operator"));
+    assert!(at("operator") < at("anchor") && at("anchor") < at("field-control"));
+    for id in ["quality", "operator", "anchor", "field-control"] {
+        assert!(
+            page.contains(&format!("href=\"#{id}\"")),
+            "nav link to #{id}"
+        );
+    }
+    // One chart per asked curve, each with one series and every moment.
+    let charts: Vec<&str> = page
+        .split("<svg class=\"chart\" data-chart=\"curve\"")
+        .skip(1)
+        .map(|c| &c[..c.find("</svg>").unwrap()])
+        .collect();
+    assert_eq!(charts.len(), opts.curves.len());
+    for (c, name) in charts.iter().zip(&opts.curves) {
+        assert!(c.contains(&format!("data-series-name=\"{name}\"")));
+        assert_eq!(c.matches("class=\"series\"").count(), 1, "{name}");
+        assert_eq!(
+            c.matches("class=\"moment-marker\"").count(),
+            r.moments.len(),
+            "{name}"
+        );
+        let explain: usize = r.products.iter().map(|p| p.segments.len()).sum();
+        assert_eq!(c.matches("class=\"band explain\"").count(), explain);
+        assert_eq!(
+            c.matches("class=\"band promotion\"").count(),
+            r.promotions.len()
+        );
+    }
+    // Every moment has its article, its split and its place in the recording.
+    for m in &r.moments {
+        let id = format!("id=\"moment-{}\"", m.rank);
+        assert!(page.contains(&id), "{id}");
+        assert!(page.contains(&format!("href=\"#moment-{}\"", m.rank)));
+        let rec = m
+            .recording
+            .as_ref()
+            .expect("the recording covers the session");
+        assert_eq!(rec.position_ms, m.start_ms - (r.start_ms - 5_000));
+    }
+    assert_eq!(
+        page.matches("data-chart=\"moment-split\"").count(),
+        r.moments.iter().filter(|m| !m.parts.is_empty()).count()
+    );
+    // Without the file beside it: the path and position as text.
+    assert!(!page.contains("<video"));
+    assert!(page.contains("recordings/stream.mp4"));
+    // Chinese by default, English on request.
+    assert!(page.contains("lang=\"zh-CN\"") && page.contains("成交金额"));
+    let en = html(&r, &ReportOptions::from_json(r#"{"lang": "en"}"#).unwrap()).unwrap();
+    well_formed(&en);
+    assert!(en.contains("lang=\"en\"") && en.contains("GMV (gross)"));
+    assert!(!en.contains("数据质量"));
+    // A fragment for notebooks and templates: the same sections, scoped.
+    let frag = html(
+        &r,
+        &ReportOptions::from_json(r#"{"fragment": true}"#).unwrap(),
+    )
+    .unwrap();
+    assert!(frag.starts_with("<div class=\"vap-report\""));
+    assert!(!frag.contains("<html") && !frag.contains("<body"));
+    well_formed(&frag);
+    assert_eq!(
+        frag.matches("class=\"moment-marker\"").count(),
+        page.matches("class=\"moment-marker\"").count()
+    );
+    // Every style rule is scoped to the report.
+    let css = &frag[frag.find("<style>").unwrap() + 7..frag.find("</style>").unwrap()];
+    for rule in css.lines().filter(|l| !l.trim().is_empty()) {
+        let sel = rule.split('{').next().unwrap();
+        assert!(
+            sel.split(',')
+                .all(|x| x.trim_start().starts_with(".vap-report")),
+            "unscoped: {rule}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_figure_shows_as_missing_and_history_says_when_it_is_short() {
+    let mut r = the_replay();
+    let f = &mut r.headline[0];
+    f.value = None;
+    f.missing = Some("no orders table".into());
+    let key = f.key.clone();
+    let page = html(&r, &ReportOptions::default()).unwrap();
+    let row_at = page.find(&format!("data-key=\"{key}\"")).unwrap();
+    let row = &page[row_at..row_at + page[row_at..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("—") && row.contains("no orders table"),
+        "{row}"
+    );
+    // No history: every figure says the history is too short.
+    assert!(page.contains("历史场次不足"));
+}
+
+#[test]
+fn videos_beside_the_report_seek_to_the_moment() {
+    let r = the_replay();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    // Not beside: text.
+    write_html(&r, &out, &ReportOptions::default()).unwrap();
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert!(!page.contains("<video"));
+    // Beside: a video per moment, at its second.
+    std::fs::write(dir.path().join("stream.mp4"), b"not really a video").unwrap();
+    write_html(&r, &out, &ReportOptions::default()).unwrap();
+    let page = std::fs::read_to_string(&out).unwrap();
+    well_formed(&page);
+    assert_eq!(page.matches("<video").count(), r.moments.len());
+    for m in &r.moments {
+        let s = m.recording.as_ref().unwrap().position_ms as f64 / 1000.0;
+        assert!(
+            page.contains(&format!("src=\"stream.mp4#t={s:.1}\"")),
+            "moment {} at {s:.1} s",
+            m.rank
+        );
+    }
+    // Nothing but the report is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["report.html", "stream.mp4"]);
+}
+
+#[test]
+fn bad_options_and_paths_are_clear_errors() {
+    let r = the_replay();
+    let e = html(
+        &r,
+        &ReportOptions::from_json(r#"{"curves": ["gmv_per_hour"]}"#).unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, VapError::InvalidArgument(_)));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("gmv_per_hour") && msg.contains("order_gmv"),
+        "{msg}"
+    );
+    let e = write_html(
+        &r,
+        "/nonexistent-dir/x/report.html",
+        &ReportOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, VapError::Io { .. }), "{e}");
+    assert!(e.to_string().contains("nonexistent-dir"));
+}
