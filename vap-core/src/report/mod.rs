@@ -144,7 +144,7 @@ pub(crate) fn esc(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Control characters are not allowed in XML text.
-            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{FFFD}'),
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -482,9 +482,10 @@ fn quality(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
     s.push_str("</section>");
 }
 
-/// A figure's value, its source tag and, when missing, why.
-fn figure_cells(lang: Lang, f: &Figure) -> String {
-    let value = match f.value {
+/// A figure's value in its unit with its interval, or "—" with the reason
+/// it is missing.
+fn figure_value(f: &Figure) -> String {
+    match f.value {
         Some(v) => {
             let mut x = esc(&fmt_unit(&f.unit, v));
             if let (Some(lo), Some(hi)) = (f.low, f.high) {
@@ -501,7 +502,12 @@ fn figure_cells(lang: Lang, f: &Figure) -> String {
             "<span class=\"missing\" title=\"{}\">—</span>",
             esc(f.missing.as_deref().unwrap_or(""))
         ),
-    };
+    }
+}
+
+/// A figure's value, its source tag and the room-history cells.
+fn figure_cells(lang: Lang, f: &Figure) -> String {
+    let value = figure_value(f);
     let hist = match &f.history {
         Some(h) if h.enough => format!(
             "<td>{}</td><td>{}</td><td>{}</td>",
@@ -898,6 +904,16 @@ fn moment(
     s.push_str("</ol></div></div></article>");
 }
 
+/// The opening of a table of `class` with these column heads.
+fn table_head(class: &str, heads: &[&str]) -> String {
+    let mut h = format!("<table class=\"{class}\"><thead><tr>");
+    for x in heads {
+        let _ = write!(h, "<th>{x}</th>");
+    }
+    h.push_str("</tr></thead><tbody>");
+    h
+}
+
 /// A position in a recording as h:mm:ss.
 fn hms(ms: Ms) -> String {
     let s = ms.max(0) / 1000;
@@ -908,34 +924,30 @@ fn anchor(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock) {
     let lang = opts.lang;
     let _ = write!(
         s,
-        "<section id=\"anchor\"><h2>{}</h2><table class=\"anchors\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t(lang, "主播: 话术、问答与个人贡献", "Anchor: speech, questions, own effect"),
-        t(lang, "主播", "anchor"),
-        t(lang, "时长 (小时)", "hours"),
-        t(lang, "单小时成交金额", "GMV per hour"),
-        t(lang, "GPM", "GPM"),
-        t(lang, "UV价值", "UV value"),
-        t(lang, "主播效应 (模型, 95% 区间)", "anchor effect (model, 95 %)"),
-        t(lang, "问题回答率", "questions answered"),
-    );
-    let cell = |f: &Figure| match f.value {
-        Some(v) => {
-            let mut x = esc(&fmt_unit(&f.unit, v));
-            if let (Some(lo), Some(hi)) = (f.low, f.high) {
-                let _ = write!(
-                    x,
-                    " <span class=\"missing\">[{} – {}]</span>",
-                    esc(&fmt_unit(&f.unit, lo)),
-                    esc(&fmt_unit(&f.unit, hi))
-                );
-            }
-            x
-        }
-        None => format!(
-            "<span class=\"missing\" title=\"{}\">—</span>",
-            esc(f.missing.as_deref().unwrap_or(""))
+        "<section id=\"anchor\"><h2>{}</h2>{}",
+        t(
+            lang,
+            "主播: 话术、问答与个人贡献",
+            "Anchor: speech, questions, own effect"
         ),
-    };
+        table_head(
+            "anchors",
+            &[
+                t(lang, "主播", "anchor"),
+                t(lang, "时长 (小时)", "hours"),
+                t(lang, "单小时成交金额", "GMV per hour"),
+                "GPM",
+                t(lang, "UV价值", "UV value"),
+                t(
+                    lang,
+                    "主播效应 (模型, 95% 区间)",
+                    "anchor effect (model, 95 %)"
+                ),
+                t(lang, "问题回答率", "questions answered"),
+            ],
+        )
+    );
+    let cell = figure_value;
     for a in &r.anchors {
         let _ = write!(
             s,
@@ -959,13 +971,22 @@ fn anchor(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock) {
         }
         let _ = write!(
             s,
-            "<h4>{} · {}</h4><table class=\"phrases\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            "<h4>{} · {}</h4>{}",
             esc(&a.name),
-            t(lang, "话术与随后成交", "phrases and the orders that followed"),
-            t(lang, "话术", "phrase"),
-            t(lang, "次数", "uses"),
-            t(lang, "随后订单", "orders after"),
-            t(lang, "提升 (95% 区间)", "lift (95 %)"),
+            t(
+                lang,
+                "话术与随后成交",
+                "phrases and the orders that followed"
+            ),
+            table_head(
+                "phrases",
+                &[
+                    t(lang, "话术", "phrase"),
+                    t(lang, "次数", "uses"),
+                    t(lang, "随后订单", "orders after"),
+                    t(lang, "提升 (95% 区间)", "lift (95 %)"),
+                ],
+            )
         );
         for p in a.phrases.iter().take(10) {
             let lift = match (p.lift, p.low, p.high) {
@@ -1010,15 +1031,16 @@ fn anchor(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock) {
             .map_or("—".into(), |v| format!("{v:.0} s")),
     );
     if !q.backlogs.is_empty() {
-        let _ = write!(
-            s,
-            "<table class=\"backlogs\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            t(lang, "商品", "product"),
-            t(lang, "问题类型", "kind"),
-            t(lang, "时段", "span"),
-            t(lang, "未回答", "unanswered"),
-            t(lang, "提问人数", "viewers"),
-        );
+        s.push_str(&table_head(
+            "backlogs",
+            &[
+                t(lang, "商品", "product"),
+                t(lang, "问题类型", "kind"),
+                t(lang, "时段", "span"),
+                t(lang, "未回答", "unanswered"),
+                t(lang, "提问人数", "viewers"),
+            ],
+        ));
         for b in &q.backlogs {
             let _ = write!(
                 s,
@@ -1071,16 +1093,17 @@ fn field_control(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
             t(lang, "本场无促销。", "No promotion ran.")
         );
     } else {
-        let _ = write!(
-            s,
-            "<table class=\"promotions\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            t(lang, "促销", "promotion"),
-            t(lang, "开始", "start"),
-            t(lang, "时长 (分钟)", "minutes"),
-            t(lang, "期间成交金额", "GMV while running"),
-            t(lang, "期间订单", "orders"),
-            t(lang, "贡献 (模型, 95% 区间)", "contribution (model, 95 %)"),
-        );
+        s.push_str(&table_head(
+            "promotions",
+            &[
+                t(lang, "促销", "promotion"),
+                t(lang, "开始", "start"),
+                t(lang, "时长 (分钟)", "minutes"),
+                t(lang, "期间成交金额", "GMV while running"),
+                t(lang, "期间订单", "orders"),
+                t(lang, "贡献 (模型, 95% 区间)", "contribution (model, 95 %)"),
+            ],
+        ));
         for p in &r.promotions {
             let _ = write!(
                 s,
