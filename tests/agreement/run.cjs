@@ -116,6 +116,8 @@ function runCall(call, rooms, series) {
       return s.questions(o).map((q) => [q.ts_ms, q.kind, q.product_id, q.answer ? q.answer.ts_ms : null])
     case 'subtitles':
       return s.subtitles(o)
+    case 'report':
+      return s.replay(call.replay ?? {}).toHtml(o)
     case 'attribute': {
       const fit = s.attribute({ ...o, timeline: opts(call.timeline) })
       return {

@@ -100,6 +100,8 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
         return [[q["ts_ms"], q["kind"], q["product_id"], q["answer_ms"]] for q in t]
     if op == "subtitles":
         return s.subtitles(**o)
+    if op == "report":
+        return s.replay(**call.get("replay", {})).to_html(**o)
     if op == "timeline":
         return _timeline(s.timeline(**o))
     if op == "attribution_timeline":
