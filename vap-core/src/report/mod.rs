@@ -325,8 +325,8 @@ pub fn html(replay: &Replay, opts: &ReportOptions) -> Result<String> {
     render(replay, opts, &|_| opts.video_beside)
 }
 
-/// Writes the report of `replay` to `path`, whole or not at all (a
-/// temporary file beside it, then renamed). A moment's recording gets a
+/// Writes the report of `replay` to `path`, whole or not at all (a file
+/// beside it, synced, then renamed). A moment's recording gets a
 /// `<video>` when its file is found in the report's folder (or when
 /// `video_beside` is set).
 pub fn write_html(replay: &Replay, path: impl AsRef<Path>, opts: &ReportOptions) -> Result<()> {
@@ -343,26 +343,14 @@ pub fn write_html(replay: &Replay, path: impl AsRef<Path>, opts: &ReportOptions)
                 .is_some_and(|f| dir.join(f).is_file())
     };
     let page = render(replay, opts, &beside)?;
-    let io = |e: std::io::Error| VapError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| VapError::InvalidArgument(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, page.as_bytes()).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    if path.file_name().is_none() {
+        return Err(VapError::InvalidArgument(format!(
+            "{}: not a file path",
+            path.display()
+        )));
+    }
+    // Aside, synced, renamed: the store's own atomic write.
+    crate::store::write_atomic(path, page.as_bytes())
 }
 
 fn render(r: &Replay, opts: &ReportOptions, beside: &dyn Fn(&str) -> bool) -> Result<String> {

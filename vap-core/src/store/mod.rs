@@ -76,6 +76,7 @@ mod layout;
 mod models;
 mod read;
 mod transaction;
+pub(crate) use transaction::write_atomic;
 mod work;
 mod write;
 

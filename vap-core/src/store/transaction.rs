@@ -79,8 +79,9 @@ fn write_aside_and_rename(
     Ok(())
 }
 
-/// [`Store::write_atomic`] before there is a store (its meta file).
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// [`Store::write_atomic`] before there is a store (its meta file), and for
+/// files vap writes outside a store (the report).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_aside_and_rename(path, bytes, &|| Ok(()))
 }
 
