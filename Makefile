@@ -33,8 +33,8 @@ lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 test-rust: ## cargo test --workspace --locked (unit, property, crash, fuzz-corpus, doc tests)
 	$(CARGO) test --workspace --locked
 
-test-python: ## pytest (oracles: pandas, polars, pyarrow, duckdb, ruptures, statsmodels, scikit-learn); mypy stubtest
-	$(PY) -m pytest
+test-python: ## pytest (oracles: pandas, polars, pyarrow, duckdb, ruptures, statsmodels, scikit-learn; the report in headless Chromium, required); mypy stubtest
+	VAP_REQUIRE_BROWSER=1 VAP_ARTIFACTS=$(CURDIR)/target/artifacts $(PY) -m pytest
 	$(PY) -m mypy.stubtest vap._vap --allowlist tests/python/stubtest-allowlist.txt
 
 test-node: ## node --test

@@ -1786,7 +1786,15 @@ export interface ReplayData {
   quality: Quality
   headline: Figure[]
   curves: Curves
-  model: { target: string; totals: Estimate[]; r2: number | null; holdout_r2: number | null; warnings: string[] } | null
+  model: {
+    target: string
+    totals: Estimate[]
+    r2: number | null
+    holdout_r2: number | null
+    warnings: string[]
+    /** The parts over time on the curves' grid (`curves.time_ms`): baseline, traffic, each factor and `unexplained`; each step's parts add up to the target's actual value. As a table: `table('contributions')`. */
+    over_time: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
+  } | null
   model_error: string | null
   moments: MomentReplay[]
   products: ProductReplay[]

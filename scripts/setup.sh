@@ -14,7 +14,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 need=()
 for pkg in pkg-config git cmake clang libclang-dev \
            libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
-           espeak-ng ffmpeg; do
+           espeak-ng ffmpeg chromium fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -4,7 +4,7 @@ ffmpeg picks from the extension).
 
 Usage: python3 tests/media/make_media.py SPEC.json
 SPEC: {"out": "rec.mp4", "duration": 60, "video": true, "audio": true,
-       "rate": 22050, "tone": [[start, end], ...],
+       "rate": 22050, "tone": [[start, end], ...], "gop": 25 (frames, 25 fps),
        "parts": [{"at": 5.0, "text": "...", "voice": "en"}, ...],
        "flow": {"start": 1.0, "gap": 0.4, "voice": "en", "texts": ["...", ...]}}
 "flow" fills the recording with the texts one after another (cycling), each
@@ -121,7 +121,9 @@ def main() -> None:
         if spec.get("audio", True):
             cmd += ["-i", wav]
         if spec.get("video", True):
-            cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p"]
+            gop = str(spec.get("gop", 25))
+            cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-g", gop, "-keyint_min", gop]
+            cmd += ["-sc_threshold", "0", "-pix_fmt", "yuv420p"]
         if spec.get("audio", True):
             cmd += ["-c:a", "aac", "-b:a", "64k"]
         cmd += ["-t", str(duration), out]

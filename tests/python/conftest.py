@@ -5,6 +5,22 @@ import pytest
 import vap
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Lists the files tests left for people to look at (``record_property(
+    "artifact", path)``: the report's screenshot), so CI's log names them."""
+    paths = dict.fromkeys(
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "artifact"
+    )
+    if paths:
+        terminalreporter.write_sep("-", "artifacts")
+        for path in paths:
+            terminalreporter.write_line(path)
+
+
 @pytest.fixture(scope="session")
 def room() -> vap.SimRoom:
     """A small synthetic room shared by read-only tests."""

@@ -70,7 +70,7 @@ pub use schema::{MetricKind, Ms, OrderStatus, Room, Session, SessionData, VideoR
 pub use store::Store;
 
 /// The names of vap's option sets, as [`option_defaults`] takes them
-/// (`transcribe` needs the `media` feature).
+/// (`transcribe` and `clips` need the `media` feature).
 pub const OPTION_SETS: &[&str] = &[
     "timeline",
     "attribution_timeline",
@@ -92,6 +92,7 @@ pub const OPTION_SETS: &[&str] = &[
     "subtitles",
     "report",
     "transcribe",
+    "clips",
 ];
 
 /// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
@@ -149,10 +150,12 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "report" => one::<report::ReportOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
+        #[cfg(feature = "media")]
+        "clips" => one::<media::ClipOptions>(v, camel),
         #[cfg(not(feature = "media"))]
-        "transcribe" => Err(VapError::InvalidArgument(
-            "transcribe options need vap-core's `media` feature".into(),
-        )),
+        "transcribe" | "clips" => Err(VapError::InvalidArgument(format!(
+            "{name} options need vap-core's `media` feature"
+        ))),
         other => Err(VapError::InvalidArgument(format!(
             "unknown option set '{other}' (expected one of: {})",
             OPTION_SETS.join(", ")

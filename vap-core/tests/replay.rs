@@ -114,6 +114,41 @@ fn moments_come_with_parts_context_and_focus() {
     }
     // Some moment in a simulated room falls in an explain segment.
     assert!(rep.moments.iter().any(|m| m.product_in_focus.is_some()));
+
+    // The parts over time: on the curves' grid, summing to the session
+    // totals, and each step's stack adding up to the target's curve.
+    let model = rep.model.as_ref().unwrap();
+    let names: Vec<&str> = model.over_time.iter().map(|c| c.name.as_str()).collect();
+    let total_names: Vec<&str> = model.totals.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, total_names);
+    for (c, e) in model.over_time.iter().zip(&model.totals) {
+        assert_eq!(c.values.len(), rep.curves.time_ms.len());
+        let sum: f64 = c.values.iter().flatten().sum();
+        assert!(
+            (sum - e.value).abs() < 1e-6 * e.value.abs().max(1.0),
+            "{}: {sum} vs {}",
+            c.name,
+            e.value
+        );
+    }
+    let target = rep
+        .curves
+        .series
+        .iter()
+        .find(|c| c.name == model.target)
+        .unwrap();
+    let (mut steps, mut equal) = (0, 0);
+    for i in 0..rep.curves.time_ms.len() {
+        let parts: Option<f64> = model.over_time.iter().map(|c| c.values[i]).sum();
+        if let (Some(p), Some(v)) = (parts, target.values[i]) {
+            steps += 1;
+            equal += usize::from((p - v).abs() < 1e-6 * v.abs().max(1.0));
+        }
+    }
+    assert!(steps > 60 && equal * 10 >= steps * 9, "{equal} of {steps}");
+    let (cols, rows) = rep.rows("contributions").unwrap();
+    assert_eq!(cols.len(), 1 + model.over_time.len());
+    assert_eq!(rows.len(), rep.curves.time_ms.len());
 }
 
 #[test]

@@ -141,6 +141,25 @@ fn the_report_is_self_contained_well_formed_and_drawn_from_the_replay() {
             r.promotions.len()
         );
     }
+    // The model's parts over time: one stacked chart, one path per part,
+    // every moment marked.
+    let model = r.model.as_ref().expect("a model");
+    let stacked = page
+        .split("<svg class=\"chart\" data-chart=\"stacked\"")
+        .nth(1)
+        .map(|c| &c[..c.find("</svg>").unwrap()])
+        .expect("the stacked chart");
+    assert_eq!(
+        stacked.matches("<path class=\"stack").count(),
+        model.over_time.len()
+    );
+    for c in &model.over_time {
+        assert!(stacked.contains(&format!("data-part=\"{}\"", c.name)));
+    }
+    assert_eq!(
+        stacked.matches("class=\"moment-marker\"").count(),
+        r.moments.len()
+    );
     // Every moment has its article, its split and its place in the recording.
     for m in &r.moments {
         let id = format!("id=\"moment-{}\"", m.rank);

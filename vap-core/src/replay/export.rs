@@ -167,6 +167,7 @@ pub const TABLES: &[&str] = &[
     "moments",
     "moment_parts",
     "model",
+    "contributions",
     "products",
     "explains",
     "product_phrases",
@@ -271,6 +272,26 @@ impl Replay {
                         m
                     })
                     .collect();
+                (cols, rows)
+            }
+            "contributions" => {
+                let parts: &[super::Curve] = self.model.as_ref().map_or(&[], |m| &m.over_time);
+                let mut cols = vec!["time_ms"];
+                cols.extend(parts.iter().map(|c| c.name.as_str()));
+                let rows = if parts.is_empty() {
+                    Vec::new()
+                } else {
+                    (0..self.curves.time_ms.len())
+                        .map(|i| {
+                            let mut m = Map::new();
+                            m.insert("time_ms".into(), json!(self.curves.time_ms[i]));
+                            for c in parts {
+                                m.insert(c.name.clone(), json!(c.values.get(i).copied().flatten()));
+                            }
+                            m
+                        })
+                        .collect()
+                };
                 (cols, rows)
             }
             "moments" => (

@@ -303,6 +303,11 @@ pub struct ModelSummary {
     pub holdout_r2: Option<f64>,
     /// The fit's warnings.
     pub warnings: Vec<String>,
+    /// The same parts over time, on the curves' grid (`curves.time_ms`):
+    /// baseline, traffic, each factor and `unexplained`, each step the sum of
+    /// the model's bins that start in it (so the parts of a step add up to
+    /// the target's actual value there); `None` where no fitted bin falls.
+    pub over_time: Vec<Curve>,
 }
 
 /// Unanswered questions piling up: one product and kind, in the densest
@@ -484,6 +489,45 @@ const CURVES: &[&str] = &[
     "comments",
     "product_clicks",
 ];
+
+/// The model's parts summed per curve step (see [`ModelSummary::over_time`]).
+fn parts_over_time(dec: &Decomposition, curves: &Curves) -> Vec<Curve> {
+    let step = curves.step_ms.max(1);
+    let groups: Vec<(String, Vec<(Ms, Ms)>)> = curves
+        .time_ms
+        .iter()
+        .map(|&t| (String::new(), vec![(t, t + step)]))
+        .collect();
+    let per_step = dec.totals_by(&groups);
+    let unit = curves
+        .series
+        .iter()
+        .find(|c| c.name == dec.target)
+        .map_or_else(String::new, |c| c.unit.clone());
+    let mut names: Vec<String> = per_step
+        .first()
+        .map(|g| g.parts.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    names.push("unexplained".into());
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(k, name)| Curve {
+            name,
+            unit: unit.clone(),
+            source: Source::Model,
+            values: per_step
+                .iter()
+                .map(|g| {
+                    (g.bins > 0).then(|| match g.parts.get(k) {
+                        Some((_, v)) => *v,
+                        None => g.actual - g.prediction,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
 
 fn curves(data: &SessionData, questions: &[Question], opts: &ReplayOptions) -> Result<Curves> {
     // The curves read no text column: questions come from the replay's own
@@ -799,6 +843,7 @@ pub fn replay(
     let model = fitted.as_ref().map(|f| {
         let fin = |x: f64| x.is_finite().then_some(x);
         ModelSummary {
+            over_time: parts_over_time(&f.decomposition, &curves),
             target: f.decomposition.target.clone(),
             totals: f
                 .decomposition

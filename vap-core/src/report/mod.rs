@@ -305,6 +305,14 @@ const STYLE: &str = r#"
 .vap-report .series{fill:none;stroke:#fe2c55;stroke-width:1.4}
 .vap-report .band.promotion{fill:#ffe4ba;opacity:.55}
 .vap-report .band.explain{fill:#e8f3ff;opacity:.6}
+.vap-report .stack.part-0{fill:#c9cdd4}
+.vap-report .stack.part-1{fill:#86909c}
+.vap-report .stack.part-2{fill:#165dff}
+.vap-report .stack.part-3{fill:#ff7d00}
+.vap-report .stack.part-4{fill:#00b42a}
+.vap-report .stack.part-5{fill:#722ed1}
+.vap-report .stack.part-6{fill:#f5319d}
+.vap-report .stack.part-7{fill:#14c9c9}
 .vap-report .moment-marker{stroke:#165dff;stroke-width:1.2;stroke-dasharray:3 2}
 .vap-report .marker-label{font-size:10px;fill:#165dff}
 .vap-report .axis{stroke:#c9cdd4}
@@ -727,6 +735,38 @@ fn operator(
             );
             for w in &m.warnings {
                 let _ = write!(s, "<p class=\"missing\">⚠ {}</p>", esc(w));
+            }
+            if !m.over_time.is_empty() {
+                let unit = r
+                    .curves
+                    .series
+                    .iter()
+                    .find(|c| c.name == m.target)
+                    .map_or("", |c| curve_unit(&c.name, &c.unit));
+                let parts: Vec<(String, String, &[Option<f64>])> = m
+                    .over_time
+                    .iter()
+                    .map(|c| (c.name.clone(), series_label(lang, &c.name), &c.values[..]))
+                    .collect();
+                let _ = write!(
+                    s,
+                    "<h4>{}</h4>{}",
+                    t(
+                        lang,
+                        "各因素贡献随时间 (每分钟, 叠加 = 实际值)",
+                        "Contributions over time (per step; the stack adds up to the actual value)"
+                    ),
+                    svg::stacked(
+                        t(lang, "各因素贡献随时间", "contributions over time"),
+                        &r.curves.time_ms,
+                        r.curves.step_ms,
+                        &parts,
+                        span,
+                        &markers,
+                        &ticks,
+                        &|v| fmt_unit(unit, v),
+                    )
+                );
             }
         }
         None => {

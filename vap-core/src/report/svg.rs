@@ -156,6 +156,137 @@ pub(super) fn curve(
     s
 }
 
+/// The model's parts over time as stacked bars, one bar per step: positive
+/// parts stacked up from zero, negative ones down, each part one
+/// `<path class="stack" data-part=…>` (a rectangle per step) with a legend
+/// entry; moments marked as on the curves.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn stacked(
+    title: &str,
+    time_ms: &[Ms],
+    step_ms: Ms,
+    parts: &[(String, String, &[Option<f64>])],
+    span: (Ms, Ms),
+    markers: &[Marker],
+    ticks: &[(Ms, String)],
+    y_label: &dyn Fn(f64) -> String,
+) -> String {
+    let (legend_h, h) = (18.0, 220.0);
+    let (t0, t1) = (span.0 as f64, (span.1.max(span.0 + 1)) as f64);
+    let x = |t: f64| LEFT + (t - t0) / (t1 - t0) * (W - LEFT - RIGHT);
+    // Each step's positive and negative stacks, to scale the axis.
+    let (mut hi, mut lo) = (0.0_f64, 0.0_f64);
+    for i in 0..time_ms.len() {
+        let (mut up, mut down) = (0.0, 0.0);
+        for (_, _, v) in parts {
+            match v.get(i).copied().flatten() {
+                Some(v) if v > 0.0 => up += v,
+                Some(v) => down += v,
+                None => {}
+            }
+        }
+        hi = hi.max(up);
+        lo = lo.min(down);
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let top = TOP + legend_h;
+    let y = |v: f64| top + (hi - v) / (hi - lo) * (h - top - BOTTOM);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart" data-chart="stacked" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>"#,
+        n(W),
+        n(h),
+        esc(title),
+        esc(title)
+    );
+    let mut up = vec![0.0_f64; time_ms.len()];
+    let mut down = vec![0.0_f64; time_ms.len()];
+    let width = (x(step_ms as f64 + t0) - x(t0)) * 0.9;
+    for (k, (name, label, values)) in parts.iter().enumerate() {
+        let mut d = String::new();
+        for (i, t) in time_ms.iter().enumerate() {
+            let Some(v) = values.get(i).copied().flatten() else {
+                continue;
+            };
+            if v == 0.0 || !v.is_finite() {
+                continue;
+            }
+            let (a, b) = if v > 0.0 {
+                up[i] += v;
+                (up[i], up[i] - v)
+            } else {
+                down[i] += v;
+                (down[i] - v, down[i])
+            };
+            let _ = write!(
+                d,
+                "M{} {}h{}V{}h-{}Z",
+                n(x(*t as f64)),
+                n(y(a)),
+                n(width.max(0.5)),
+                n(y(b)),
+                n(width.max(0.5))
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<path class="stack part-{}" data-part="{}" d="{}"><title>{}</title></path>"#,
+            k % 8,
+            esc(name),
+            d,
+            esc(label)
+        );
+        let lx = LEFT + k as f64 * 110.0;
+        let _ = write!(
+            s,
+            r#"<rect class="stack part-{}" x="{}" y="{}" width="10" height="10"/><text class="axis-label" x="{}" y="{}">{}</text>"#,
+            k % 8,
+            n(lx),
+            n(TOP - 2.0),
+            n(lx + 14.0),
+            n(TOP + 7.0),
+            esc(label)
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<line class="axis" x1="{l}" y1="{z}" x2="{r}" y2="{z}"/><text class="axis-label" x="{tx}" y="{ty}" text-anchor="end">{top}</text><text class="axis-label" x="{tx}" y="{by}" text-anchor="end">{bottom}</text>"#,
+        l = n(LEFT),
+        r = n(W - RIGHT),
+        z = n(y(0.0)),
+        tx = n(LEFT - 4.0),
+        ty = n(top + 8.0),
+        by = n(h - BOTTOM),
+        top = esc(&y_label(hi)),
+        bottom = esc(&y_label(lo)),
+    );
+    for (t, label) in ticks {
+        let _ = write!(
+            s,
+            r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            n(x(*t as f64)),
+            n(h - 6.0),
+            esc(label)
+        );
+    }
+    for m in markers {
+        let px = n(x(m.at_ms as f64));
+        let _ = write!(
+            s,
+            r##"<a href="#moment-{r}"><line class="moment-marker" data-rank="{r}" x1="{px}" y1="{t}" x2="{px}" y2="{b}"><title>{title}</title></line></a>"##,
+            r = m.rank,
+            t = n(top),
+            b = n(h - BOTTOM),
+            title = esc(&m.title),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// One bar per (label, value, low, high) around zero, with the interval as a
 /// whisker: a moment's split, the model's session totals, the funnel.
 pub(super) fn bars(
@@ -278,6 +409,29 @@ mod tests {
         assert_eq!(svg.matches("class=\"band promotion\"").count(), 1);
         assert!(svg.contains("peak &lt;1&gt;"));
         assert!(!svg.contains("peak <1>"));
+    }
+
+    #[test]
+    fn stacks_go_up_and_down_from_zero() {
+        let t: Vec<Ms> = (0..3).map(|i| i * 60_000).collect();
+        let a = [Some(2.0), None, Some(1.0)];
+        let b = [Some(-1.0), Some(3.0), Some(0.0)];
+        let parts = vec![
+            ("baseline".to_string(), "baseline".to_string(), &a[..]),
+            ("unexplained".to_string(), "unexplained".to_string(), &b[..]),
+        ];
+        let svg = stacked("s", &t, 60_000, &parts, (0, 180_000), &[], &[], &|x| {
+            format!("{x}")
+        });
+        assert_eq!(svg.matches("<path class=\"stack").count(), 2);
+        // A rectangle per non-zero value: 2 for baseline, 2 for unexplained.
+        assert_eq!(svg.matches('Z').count(), 4, "{svg}");
+        // The top of the axis is the tallest positive stack (3), the bottom
+        // the deepest negative one (-1).
+        assert!(
+            svg.contains(">3</text>") && svg.contains(">-1</text>"),
+            "{svg}"
+        );
     }
 
     #[test]

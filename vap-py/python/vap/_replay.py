@@ -7,13 +7,15 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from . import _options, _vap
+from . import _options, _plot, _vap
 from ._attribute import Part as Estimate
 
 if TYPE_CHECKING:  # pragma: no cover
+    import matplotlib.figure
     import pandas
     import polars
     import pyarrow
@@ -307,6 +309,11 @@ class ModelSummary:
     r2: float | None
     holdout_r2: float | None
     warnings: list[str]
+    #: The parts over time on the curves' grid (``Replay.curves["time_ms"]``):
+    #: one ``{"name", "unit", "source", "values"}`` per part (baseline,
+    #: traffic, each factor, ``unexplained``); each step's parts add up to the
+    #: target's actual value. As a table: ``Replay.to_pandas("contributions")``.
+    over_time: list[dict[str, Any]]
 
 
 def _fix_figures(data: Any) -> Any:
@@ -408,6 +415,45 @@ class Replay:
         when the file sits beside the report. Options as ``to_html``."""
         self._native.write_html(path, _options.dumps(options))
         return str(path)
+
+    def plot(
+        self,
+        curves: Sequence[str] | str | None = None,
+        *,
+        contributions: bool = True,
+        lang: str = "en",
+        figsize: tuple[float, float] | None = None,
+    ) -> matplotlib.figure.Figure:
+        """The report's curves as a matplotlib figure (a
+        ``matplotlib.figure.Figure``, not a ``vap.Figure``), for a notebook or
+        a service that renders PNG / SVG / PDF. Needs matplotlib (optional:
+        ``pip install vap[plot]``); raises ``ImportError`` saying so without it.
+
+        One axes per curve, sharing the x axis, in local time in the
+        session's time zone: each bin at its middle, gaps as breaks in the
+        line (never zeros), promotions as orange bands, explain segments as
+        lighter blue ones, every top moment as a dashed line labelled with
+        its rank. With ``contributions`` and a fitted model, a last axes
+        stacks the model's parts per step (``model.over_time``: positive
+        parts up from zero, negative ones down; each step adds up to the
+        target's actual value, drawn as a black line), with a legend.
+
+        ``curves``: series names of ``curves["series"]`` (one name or a
+        list); default: the report's (``vap.option_defaults("report")
+        ["curves"]``); an unknown name raises ``vap.InvalidArgumentError``,
+        as ``to_html`` does. ``lang``: ``"en"`` (default here: matplotlib's
+        default fonts have no Chinese glyphs) or ``"zh"`` (the report's
+        labels; set ``matplotlib.rcParams["font.sans-serif"]`` to a font with
+        Chinese glyphs first, e.g. ``["Noto Sans CJK SC"]``). ``figsize``:
+        inches, default by the number of axes. Nothing is shown and no
+        pyplot state is touched: save it (``fig.savefig("s9.png")``) or let
+        Jupyter display the returned figure.
+
+        >>> rep = vap.simulate(seed=11, hours=1.5).data.replay()  # doctest: +SKIP
+        >>> fig = rep.plot(["order_gmv", "online_viewers"])       # doctest: +SKIP
+        >>> fig.savefig("replay.png", dpi=150)                    # doctest: +SKIP
+        """
+        return _plot.plot_replay(self, curves, contributions, lang, figsize)
 
     def _repr_html_(self) -> str:
         """The report's sections, inline in Jupyter (style scoped to them)."""
