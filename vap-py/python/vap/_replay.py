@@ -335,7 +335,9 @@ class Replay:
     ``anchors``, ``promotions``, ``questions``, ``model``), every table as
     Arrow / pandas / polars (``table``, ``to_pandas``, ``to_polars``;
     ``vap.REPLAY_TABLES``), one role's view (``view``), files
-    (``write_tables``). Build it with ``Session.replay`` or ``Store.replay``."""
+    (``write_tables``), the report (``to_html``, ``write_html``) and its
+    curves as a matplotlib figure (``plot``). Build it with
+    ``Session.replay`` or ``Store.replay``."""
 
     def __init__(self, native: _vap.Replay):
         self._native = native
