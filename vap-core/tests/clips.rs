@@ -152,13 +152,8 @@ fn the_top_moments_are_cut_with_a_manifest() {
     let first = replay(&data, &[], &opts).unwrap();
     assert!(first.moments.len() >= 2);
     // Without a recording: a clear error naming the session.
-    let e = media::moment_clips(
-        &first,
-        None,
-        tmp.path().join("none"),
-        &ClipOptions::default(),
-    )
-    .unwrap_err();
+    let e =
+        media::moment_clips(&first, tmp.path().join("none"), &ClipOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(e.to_string().contains(&first.session_id), "{e}");
     assert!(!tmp.path().join("none").exists());
@@ -174,11 +169,12 @@ fn the_top_moments_are_cut_with_a_manifest() {
         });
     }
     let rep = replay(&data, &[], &opts).unwrap();
-    let o =
+    let mut o =
         ClipOptions::from_json(r#"{"top": 2, "before": "5s", "after": "5s", "max_length": "20s"}"#)
             .unwrap();
+    o.media_dir = Some(tmp.path().display().to_string());
     let out = tmp.path().join("clips");
-    let entries = media::moment_clips(&rep, Some(tmp.path()), &out, &o).unwrap();
+    let entries = media::moment_clips(&rep, &out, &o).unwrap();
     assert_eq!(entries.len(), 2);
     let manifest: Vec<media::ClipEntry> =
         serde_json::from_slice(&std::fs::read(out.join(media::CLIP_MANIFEST)).unwrap()).unwrap();
@@ -199,10 +195,54 @@ fn the_top_moments_are_cut_with_a_manifest() {
         );
         assert_eq!(e.top_part, m.parts.first().map(|p| p.name.clone()));
     }
+    // The report beside the recording: each covered moment's still frame
+    // embedded (the PNG of the frame at its position), its video seeking.
+    let page_path = tmp.path().join("report.html");
+    let ro = vap_core::report::ReportOptions::from_json(r#"{"still_width": 64}"#).unwrap();
+    vap_core::report::write_html(&rep, &page_path, &ro).unwrap();
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let covered: Vec<_> = rep
+        .moments
+        .iter()
+        .filter_map(|m| m.recording.as_ref())
+        .collect();
+    assert_eq!(page.matches("<img class=\"still\"").count(), covered.len());
+    assert_eq!(
+        page.matches("<video class=\"recording\"").count(),
+        covered.len()
+    );
+    let first = page.split("src=\"data:image/png;base64,").nth(1).unwrap();
+    let b64 = &first[..first.find('"').unwrap()];
+    let want = media::still_frame(tmp.path().join("rec.mp4"), covered[0].position_ms, Some(64))
+        .unwrap()
+        .png()
+        .unwrap();
+    assert_eq!(b64, base64_std(&want));
+    // Without stills, none.
+    let ro = vap_core::report::ReportOptions::from_json(r#"{"stills": false}"#).unwrap();
+    vap_core::report::write_html(&rep, &page_path, &ro).unwrap();
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(!page.contains("<img class=\"still\""));
+
     // Bad options, every one named.
     let e = ClipOptions::from_json(r#"{"top": 0, "before": -1, "format": "m p4"}"#).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     for p in ["top must", "before is negative", "format 'm p4'"] {
         assert!(e.to_string().contains(p), "{p}: {e}");
     }
+}
+
+/// Base64 as the command line tool writes it (an independent check of the
+/// report's own encoder).
+fn base64_std(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut c = Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("base64 runs");
+    c.stdin.take().unwrap().write_all(bytes).unwrap();
+    let o = c.wait_with_output().unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
 }

@@ -396,6 +396,9 @@ fn history_from_the_store() {
     let opts = ReplayOptions::from_json(r#"{"attribute": false}"#).unwrap();
     let rep = from_store(&store, "sim-room", "s5", &opts).unwrap();
     assert_eq!(rep.history_sessions.len(), 5);
+    // Copied recordings resolve against the session's directory.
+    let sd = store.session_dir("sim-room", "s5").unwrap();
+    assert_eq!(rep.media_dir.as_deref(), Some(sd.to_str().unwrap()));
     let g = rep.figure("gmv_gross").unwrap().history.clone().unwrap();
     assert!(g.enough && g.sessions == 5);
     let past: Vec<f64> = (0..5)

@@ -515,6 +515,10 @@ pub struct ClipOptions {
     pub exact: bool,
     /// Container of the clips, by extension (default `"mp4"`).
     pub format: String,
+    /// The folder a moment's relative recording path resolves against;
+    /// default `None`: the replay's own (`Replay::media_dir`, the session's
+    /// directory for a stored session), else the current folder.
+    pub media_dir: Option<String>,
 }
 
 impl Default for ClipOptions {
@@ -526,6 +530,7 @@ impl Default for ClipOptions {
             max_length_ms: 180_000,
             exact: false,
             format: "mp4".into(),
+            media_dir: None,
         }
     }
 }
@@ -597,8 +602,9 @@ pub const CLIP_MANIFEST: &str = "clips.json";
 ///
 /// A moment's recording path comes from the replay
 /// ([`crate::replay::MomentReplay::recording`]); a relative one (a recording
-/// copied into the store) is resolved against `media_dir` (the session's
-/// directory, [`crate::Store::session_dir`]; `None`: the current folder).
+/// copied into the store) is resolved against [`ClipOptions::media_dir`],
+/// else the replay's `media_dir` (set for a stored session), else the
+/// current folder.
 ///
 /// Errors: [`VapError::NotFound`] when none of the chosen moments has a
 /// recording (a session without one), naming the session; a recording that
@@ -606,13 +612,17 @@ pub const CLIP_MANIFEST: &str = "clips.json";
 /// clips are renamed into place when complete, the manifest is written last).
 pub fn moment_clips(
     replay: &crate::replay::Replay,
-    media_dir: Option<&Path>,
     out_dir: impl AsRef<Path>,
     opts: &ClipOptions,
 ) -> Result<Vec<ClipEntry>> {
     use crate::options::Options as _;
     opts.check()?;
     let out_dir = out_dir.as_ref();
+    let media_dir = opts
+        .media_dir
+        .as_deref()
+        .or(replay.media_dir.as_deref())
+        .map(Path::new);
     let k = opts.top.unwrap_or(usize::MAX);
     let chosen: Vec<_> = replay.moments.iter().filter(|m| m.rank <= k).collect();
     if !chosen.iter().any(|m| m.recording.is_some()) {

@@ -360,6 +360,12 @@ pub struct Replay {
     pub timezone: String,
     /// Earlier sessions of the room the history comparison read.
     pub history_sessions: Vec<String>,
+    /// The folder a recording's relative path (one copied into the store)
+    /// resolves against: the session's directory for a replay of a stored
+    /// session ([`from_store`]), `None` for one of data in memory. Clips and
+    /// the report's stills read recordings through it.
+    #[serde(default)]
+    pub media_dir: Option<String>,
     /// Data quality, to be read first.
     pub quality: Quality,
     /// Headline figures.
@@ -880,6 +886,7 @@ pub fn replay(
         end_ms: data.session.end_ms,
         timezone: data.session.timezone.clone(),
         history_sessions: past.iter().map(|d| d.session_id.clone()).collect(),
+        media_dir: None,
         quality,
         headline: head,
         curves,
@@ -993,7 +1000,15 @@ pub fn from_store(
     let files = store.cache_fingerprint(room_id, session_id)?;
     let data = store.load(room_id, session_id)?;
     let history = store_history(store, room_id, Some(data.session.start_ms), opts)?;
-    let r = replay(&data, &history, opts);
+    let mut r = replay(&data, &history, opts);
+    if let Ok(r) = &mut r {
+        r.media_dir = Some(
+            store
+                .session_dir(room_id, session_id)?
+                .display()
+                .to_string(),
+        );
+    }
     // This session's digest, from the replay's own headline: the replays of
     // later sessions read it instead of loading this one again.
     // Best effort: a digest that cannot be cached costs the next replay

@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VapError};
 use crate::options::Options;
-use crate::replay::{Estimate, Figure, MomentReplay, NoteKind, Replay, Source};
+use crate::replay::{Estimate, Figure, MomentReplay, NoteKind, RecordingPosition, Replay, Source};
 use crate::schema::Ms;
 
 /// The language of the report's labels.
@@ -90,6 +90,13 @@ pub struct ReportOptions {
     /// scoped style, to show inside another page (a notebook's output, a
     /// service's template) instead of a whole document. Default `false`.
     pub fragment: bool,
+    /// Each moment's still frame, embedded as a PNG (`data:` URI) when its
+    /// recording can be read (vap-core's `media` feature; the file found by
+    /// its absolute path, under the replay's `media_dir`, or beside the
+    /// report [`write_html`] writes). Default `true`.
+    pub stills: bool,
+    /// Width of the stills in pixels, at most (default 320).
+    pub still_width: u32,
 }
 
 impl Default for ReportOptions {
@@ -103,6 +110,8 @@ impl Default for ReportOptions {
             context_lines: 12,
             list_questions: 30,
             fragment: false,
+            stills: true,
+            still_width: 320,
         }
     }
 }
@@ -114,6 +123,12 @@ impl Options for ReportOptions {
         let mut p = Vec::new();
         if self.curves.is_empty() {
             p.push("curves must name at least one series".to_string());
+        }
+        if !(16..=1920).contains(&self.still_width) {
+            p.push(format!(
+                "still_width {} is outside 16..=1920 pixels",
+                self.still_width
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for c in &self.curves {
@@ -324,13 +339,18 @@ const STYLE: &str = r#"
 .vap-report .context{display:grid;grid-template-columns:1fr 1fr;gap:12px;font-size:.88em}
 .vap-report .context ol{padding-left:18px;margin:4px 0}
 .vap-report video{width:100%;max-height:360px;background:#000}
+.vap-report img.still{display:block;max-width:320px;margin:6px 0;border-radius:4px}
 .vap-report footer{margin-top:40px;font-size:.8em;color:#86909c}
 "#;
 
 /// The report of `replay` as one self-contained HTML document.
 pub fn html(replay: &Replay, opts: &ReportOptions) -> Result<String> {
     opts.check()?;
-    render(replay, opts, &|_| opts.video_beside)
+    let media = Media {
+        beside: &|_| opts.video_beside,
+        report_dir: None,
+    };
+    render(replay, opts, &media)
 }
 
 /// Writes the report of `replay` to `path`, whole or not at all (a file
@@ -350,7 +370,11 @@ pub fn write_html(replay: &Replay, path: impl AsRef<Path>, opts: &ReportOptions)
                 .file_name()
                 .is_some_and(|f| dir.join(f).is_file())
     };
-    let page = render(replay, opts, &beside)?;
+    let media = Media {
+        beside: &beside,
+        report_dir: Some(dir),
+    };
+    let page = render(replay, opts, &media)?;
     if path.file_name().is_none() {
         return Err(VapError::InvalidArgument(format!(
             "{}: not a file path",
@@ -361,7 +385,78 @@ pub fn write_html(replay: &Replay, path: impl AsRef<Path>, opts: &ReportOptions)
     crate::store::write_atomic(path, page.as_bytes())
 }
 
-fn render(r: &Replay, opts: &ReportOptions, beside: &dyn Fn(&str) -> bool) -> Result<String> {
+/// Where the report finds the recordings.
+struct Media<'a> {
+    /// Whether a recording (by its stored path) sits beside the report.
+    beside: &'a dyn Fn(&str) -> bool,
+    /// The folder of the report being written, if any.
+    report_dir: Option<&'a Path>,
+}
+
+impl Media<'_> {
+    /// The still of a moment as a `data:` URI, when its recording is found
+    /// and decodes.
+    #[cfg(feature = "media")]
+    fn still(&self, r: &Replay, rec: &RecordingPosition, width: u32) -> Option<String> {
+        let p = Path::new(&rec.path);
+        let mut candidates = vec![];
+        if p.is_absolute() {
+            candidates.push(p.to_path_buf());
+        } else if let Some(d) = &r.media_dir {
+            candidates.push(Path::new(d).join(p));
+        }
+        if let (Some(d), Some(f)) = (self.report_dir, p.file_name()) {
+            candidates.push(d.join(f));
+        }
+        let file = candidates.into_iter().find(|c| c.is_file())?;
+        let still = crate::media::still_frame(&file, rec.position_ms, Some(width)).ok()?;
+        Some(format!(
+            "data:image/png;base64,{}",
+            base64(&still.png().ok()?)
+        ))
+    }
+
+    #[cfg(not(feature = "media"))]
+    fn still(&self, _: &Replay, _: &RecordingPosition, _: u32) -> Option<String> {
+        None
+    }
+}
+
+/// Standard base64 with padding.
+#[cfg_attr(not(feature = "media"), allow(dead_code))]
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A file name as a relative URL: every byte outside the unreserved set
+/// percent-encoded.
+fn url_path(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn render(r: &Replay, opts: &ReportOptions, media: &Media) -> Result<String> {
     let names: Vec<&str> = r.curves.series.iter().map(|c| c.name.as_str()).collect();
     let unknown: Vec<&String> = opts
         .curves
@@ -421,7 +516,7 @@ fn render(r: &Replay, opts: &ReportOptions, beside: &dyn Fn(&str) -> bool) -> Re
         t(lang, "场控", "Field control"),
     );
     quality(&mut s, r, lang, &clock);
-    operator(&mut s, r, opts, &clock, beside);
+    operator(&mut s, r, opts, &clock, media);
     anchor(&mut s, r, opts, &clock);
     field_control(&mut s, r, lang, &clock);
     let _ = write!(
@@ -560,13 +655,7 @@ fn estimate_text(e: &Estimate) -> String {
     }
 }
 
-fn operator(
-    s: &mut String,
-    r: &Replay,
-    opts: &ReportOptions,
-    clock: &Clock,
-    beside: &dyn Fn(&str) -> bool,
-) {
+fn operator(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock, media: &Media) {
     let lang = opts.lang;
     let _ = write!(
         s,
@@ -789,7 +878,7 @@ fn operator(
         );
     }
     for m in &r.moments {
-        moment(s, r, m, opts, clock, beside);
+        moment(s, r, m, opts, clock, media);
     }
     s.push_str("</section>");
 }
@@ -800,7 +889,7 @@ fn moment(
     m: &MomentReplay,
     opts: &ReportOptions,
     clock: &Clock,
-    beside: &dyn Fn(&str) -> bool,
+    media: &Media,
 ) {
     let lang = opts.lang;
     let kind = match (lang, format!("{:?}", m.kind).to_lowercase().as_str()) {
@@ -882,11 +971,25 @@ fn moment(
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| rec.path.clone());
-        if beside(&rec.path) {
+        let still = if opts.stills {
+            media.still(r, rec, opts.still_width)
+        } else {
+            None
+        };
+        if let Some(uri) = &still {
+            let _ = write!(
+                s,
+                "<img class=\"still\" alt=\"{} {}\" src=\"{}\"/>",
+                t(lang, "画面", "still at"),
+                esc(&hms(rec.position_ms)),
+                uri
+            );
+        }
+        if (media.beside)(&rec.path) {
             let _ = write!(
                 s,
                 "<video class=\"recording\" controls=\"controls\" preload=\"none\" src=\"{}#t={:.1}\" data-seconds=\"{:.1}\"></video>",
-                esc(&file),
+                esc(&url_path(&file)),
                 secs,
                 secs
             );
@@ -1183,6 +1286,16 @@ fn field_control(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_and_url_paths() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        assert_eq!(url_path("直播 1.mp4"), "%E7%9B%B4%E6%92%AD%201.mp4");
+    }
 
     #[test]
     fn numbers_read_as_operators_write_them() {
