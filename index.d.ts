@@ -61,6 +61,8 @@ export type OptionSet =
   | 'questions'
   | 'subtitles'
   | 'report'
+  | 'transcribe'
+  | 'clips'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -976,6 +978,66 @@ export interface SessionStill extends Still {
 export declare function stillFrame(path: string, positionMs: number, options: StillOptions & { png: true }): Still & WithPng
 export declare function stillFrame(path: string, positionMs: number, options?: StillOptions): Still
 
+/** A clip written by `clip`: where it really starts and ends in the recording (ms). */
+export interface Clip {
+  path: string
+  source: string
+  /** The stretch asked for, ms from the recording's start. */
+  requested_ms: [number, number]
+  /** Where the clip starts in the recording: the keyframe at or before the start (remux) or the frame on screen at it (exact). */
+  start_ms: number
+  end_ms: number
+  /** Whether the video was re-encoded. */
+  exact: boolean
+}
+
+/**
+ * Writes positions `[startMs, endMs)` of the recording at `path` to `out` (the
+ * container from its extension): a remux from the keyframe at or before
+ * `startMs` (no re-encoding; may start up to one keyframe interval early), or
+ * with `{ exact: true }` the video re-encoded from the frame on screen at
+ * `startMs` (audio copied). Never leaves a partial file; a missing file is
+ * `VAP_IO`, an empty stretch or one past the end `VAP_INVALID_ARGUMENT`.
+ */
+export declare function clip(path: string, startMs: number, endMs: number, out: string, options?: { exact?: boolean }): Clip
+
+/** Options of `Replay.clips` (`optionDefaults('clips')`). */
+export interface ClipOptions {
+  /** The top `k` moments by rank (default null: every moment of the replay). */
+  top?: number | null
+  /** Recording kept before each moment's start (default '10s'). */
+  before?: Duration
+  /** Recording kept after each moment's end (default '10s'). */
+  after?: Duration
+  /** Longest clip (default '3min'). */
+  maxLength?: Duration
+  /** Frame-exact cuts, the video re-encoded (default false: a remux from the keyframe before). */
+  exact?: boolean
+  /** Container, by extension (default 'mp4'). */
+  format?: string
+  /** Where a relative recording path resolves (default null: the stored session's directory). */
+  mediaDir?: string | null
+}
+
+/** One clip of `Replay.clips` (and one entry of its `clips.json`). */
+export interface ClipEntry {
+  rank: number
+  metric: string
+  kind: string
+  moment_start_ms: Ms
+  moment_end_ms: Ms
+  top_part: string | null
+  /** The clip's file, relative to the clips folder. */
+  file: string
+  recording: string
+  /** Where it was cut in the recording, ms. */
+  start_ms: number
+  end_ms: number
+  /** The clip's first instant on the session clock. */
+  session_start_ms: Ms
+  exact: boolean
+}
+
 /** Where a session instant is in the recordings. */
 export interface Located {
   /** Index of the recording in the session's list. */
@@ -1572,6 +1634,10 @@ export interface ReportOptions {
   listQuestions?: number
   /** A `<div class="vap-report">` with its scoped style, to place in another page, instead of a whole document (default false). */
   fragment?: boolean
+  /** Each moment's still frame embedded as a PNG when its recording is found (default true). */
+  stills?: boolean
+  /** Width of the stills in pixels, at most (default 320). */
+  stillWidth?: number
 }
 
 /** A figure of a replay: where it comes from, missing (null, with why) where the data cannot support it. */
@@ -1783,6 +1849,8 @@ export interface ReplayData {
   end_ms: Ms
   timezone: string
   history_sessions: string[]
+  /** Where a copied recording's relative path resolves (the stored session's directory; null for data in memory). */
+  media_dir: string | null
   quality: Quality
   headline: Figure[]
   curves: Curves
@@ -1853,4 +1921,6 @@ export declare class Replay {
   toHtml(options?: ReportOptions): string
   /** Writes the report to `path` whole or not at all (a moment's recording becomes a `<video>` when its file sits beside the report); returns the path. */
   writeHtml(path: string, options?: ReportOptions): string
+  /** Cuts the top moments out of their recordings into `outDir`, one clip per moment and a `clips.json` manifest; a session without a recording is `VAP_NOT_FOUND`. */
+  clips(outDir: string, options?: ClipOptions): ClipEntry[]
 }

@@ -60,6 +60,7 @@ module.exports = {
   VideoIndex: native.VideoIndex,
   videoIndex: native.videoIndex,
   stillFrame: native.stillFrame,
+  clip: native.clip,
   setWhisperLog: native.setWhisperLog,
   setNumThreads: native.setNumThreads,
   numThreads: native.numThreads,

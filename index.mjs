@@ -45,6 +45,7 @@ export const {
   VideoIndex,
   videoIndex,
   stillFrame,
+  clip,
   setWhisperLog,
   setNumThreads,
   numThreads,

@@ -119,6 +119,12 @@ export declare class Replay {
    */
   writeHtml(path: unknown, options?: unknown | undefined | null): string
   /**
+   * Cuts the top moments out of their recordings into `outDir`, one clip
+   * per moment and a `clips.json` manifest (`vap_core::media::moment_clips`;
+   * options `optionDefaults('clips')`). Returns the manifest's entries.
+   */
+  clips(outDir: unknown, options?: unknown | undefined | null): ClipEntry[]
+  /**
    * Writes every table into `dir` as `<name>.csv` or `<name>.parquet`
    * (`format`: `'csv'` or `'parquet'`); returns the paths.
    */
@@ -496,6 +502,13 @@ export declare function binseg(x: unknown, options?: unknown | undefined | null)
 
 /** vap's built-in phrase groups (`{ urgency: [...], price: [...], ... }`). */
 export declare function builtinLexicon(): any
+
+/**
+ * Writes positions `[startMs, endMs)` of the recording at `path` to `out`
+ * (`vap_core::media::clip`): a remux from the keyframe before, or with
+ * `{ exact: true }` the video re-encoded from the frame at `startMs`.
+ */
+export declare function clip(path: unknown, startMs: unknown, endMs: unknown, out: unknown, options?: unknown | undefined | null): Clip
 
 /**
  * The audio of a recording as 16 kHz mono samples; `{ startMs, endMs }`

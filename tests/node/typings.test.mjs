@@ -116,6 +116,7 @@ const SETS = {
   MomentOptions: 'moments',
   AttributeOptions: 'attribute',
   ReportOptions: 'report',
+  ClipOptions: 'clips',
 }
 
 /** `(default 3 600 000 = 1 h)`, `(default 'order_gmv')`, `Default \`'ridge'\``: the literal, or undefined. */

@@ -804,6 +804,46 @@ pub fn still_frame(
     })
 }
 
+/// Writes positions `[startMs, endMs)` of the recording at `path` to `out`
+/// (`vap_core::media::clip`): a remux from the keyframe before, or with
+/// `{ exact: true }` the video re-encoded from the frame at `startMs`.
+#[napi(catch_unwind, ts_return_type = "Clip")]
+pub fn clip(
+    env: Env,
+    path: Unknown<'_>,
+    start_ms: Unknown<'_>,
+    end_ms: Unknown<'_>,
+    out: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
+    call(&env, || {
+        let path = string_arg(&env, path, "path")?;
+        let start = ms_arg(&env, start_ms, "startMs")?;
+        let end = ms_arg(&env, end_ms, "endMs")?;
+        let out = string_arg(&env, out, "out")?;
+        let exact = match json_of(&env, options)? {
+            Value::Null => false,
+            Value::Object(m) => {
+                for k in m.keys() {
+                    if k != "exact" {
+                        return Err(invalid(format!(
+                            "clip options: unknown option '{k}' (expected: exact)"
+                        )));
+                    }
+                }
+                opt_bool(&m, "exact")?.unwrap_or(false)
+            }
+            _ => {
+                return Err(invalid(
+                    "clip options must be an object like { exact: true }",
+                ))
+            }
+        };
+        let c = media::clip(&path, start, end, &out, exact)?;
+        to_json!(&c)
+    })
+}
+
 /// Where whisper.cpp's own log lines go, for the whole process: `'silent'`
 /// (the default) or `'stderr'` (from `minLevel` up: `'debug'`, `'info'`
 /// (default), `'warn'` or `'error'`).

@@ -95,6 +95,23 @@ impl JsReplay {
         })
     }
 
+    /// Cuts the top moments out of their recordings into `outDir`, one clip
+    /// per moment and a `clips.json` manifest (`vap_core::media::moment_clips`;
+    /// options `optionDefaults('clips')`). Returns the manifest's entries.
+    #[napi(catch_unwind, ts_return_type = "ClipEntry[]")]
+    pub fn clips(
+        &self,
+        env: Env,
+        out_dir: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let dir = string_arg(&env, out_dir, "outDir")?;
+            let o = vap_core::media::ClipOptions::from_camel_value(json_of(&env, options)?)?;
+            to_json!(&vap_core::media::moment_clips(&self.inner, &dir, &o)?)
+        })
+    }
+
     /// Writes every table into `dir` as `<name>.csv` or `<name>.parquet`
     /// (`format`: `'csv'` or `'parquet'`); returns the paths.
     #[napi(catch_unwind)]

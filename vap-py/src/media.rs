@@ -46,6 +46,24 @@ pub(crate) fn probe_json(py: Python<'_>, path: PathBuf) -> PyResult<String> {
     run(py, || to_json(&media::probe(&path)?))
 }
 
+/// Positions `[start_ms, end_ms)` of a recording written to `out`
+/// (`vap_core::media::clip`); the clip as JSON.
+#[pyfunction]
+#[pyo3(signature = (path, start_ms, end_ms, out, exact = false))]
+pub(crate) fn clip_json(
+    py: Python<'_>,
+    path: PathBuf,
+    start_ms: Ms,
+    end_ms: Ms,
+    out: PathBuf,
+    exact: bool,
+) -> PyResult<String> {
+    run(py, || {
+        let c = media::clip(&path, start_ms, end_ms, &out, exact)?;
+        to_json(&c)
+    })
+}
+
 /// The window `[start_ms, end_ms)` of a recording's audio as 16 kHz mono
 /// `f32` (native-endian bytes in a `bytearray`).
 #[pyfunction]

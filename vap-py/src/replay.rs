@@ -56,6 +56,20 @@ impl PyReplay {
         })
     }
 
+    /// Cuts the top moments out of their recordings into `out_dir` with a
+    /// manifest (`vap_core::media::moment_clips`); the entries as JSON.
+    fn clips(
+        &self,
+        py: Python<'_>,
+        out_dir: std::path::PathBuf,
+        options_json: &str,
+    ) -> PyResult<String> {
+        run(py, || {
+            let o = vap_core::media::ClipOptions::from_json(options_json)?;
+            to_json(&vap_core::media::moment_clips(&self.inner, &out_dir, &o)?)
+        })
+    }
+
     /// Writes every table as CSV or Parquet into `dir`; returns the paths.
     fn write_tables(
         &self,

@@ -658,6 +658,61 @@ def still_frame(path: PathLike, position: Duration, max_width: int | None = None
     return Still(_vap.still_frame(os.fspath(path), to_ms(position, "position"), max_width))
 
 
+# ---------------------------------------------------------------- clips
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A clip written by ``vap.clip``: where it really starts and ends in the
+    recording (ms), and whether the video was re-encoded."""
+
+    path: str
+    source: str
+    requested_ms: tuple[int, int]
+    start_ms: float
+    end_ms: float
+    exact: bool
+
+    @property
+    def duration_ms(self) -> float:
+        return self.end_ms - self.start_ms
+
+
+def clip(
+    path: PathLike,
+    start: Duration,
+    end: Duration,
+    out: PathLike,
+    *,
+    exact: bool = False,
+) -> Clip:
+    """Writes ``[start, end)`` of the recording at ``path`` (positions: ms,
+    ``timedelta`` or ``"1min"``) to ``out``, the container from its extension.
+
+    ``exact=False`` (default): a remux from the keyframe at or before
+    ``start``, no re-encoding (the clip may start up to one keyframe interval
+    early: see ``Clip.start_ms``). ``exact=True``: the video re-encoded from
+    the frame on screen at ``start`` (H.264), audio copied (cut within one
+    audio frame). Written under a temporary name and renamed: never a partial
+    file. Errors: ``vap.VapIOError`` for a missing file, ``vap.FormatError`` for
+    one FFmpeg cannot read, ``vap.InvalidArgumentError`` for an empty stretch
+    or one past the end.
+
+    >>> c = vap.clip("live.mp4", "1h02min", "1h02min40s", "moment.mp4")  # doctest: +SKIP
+    """
+    d = json.loads(
+        _vap.clip_json(
+            os.fspath(path),
+            to_ms(start, "start"),
+            to_ms(end, "end"),
+            os.fspath(out),
+            exact,
+        )
+    )
+    d["requested_ms"] = tuple(d["requested_ms"])
+    return Clip(**d)
+
+
 # ---------------------------------------------------------------- whisper.cpp's log
 
 

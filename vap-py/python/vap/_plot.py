@@ -120,7 +120,7 @@ def plot_replay(
     rep: Replay,
     curves: Sequence[str] | str | None,
     contributions: bool,
-    lang: str,
+    lang: str | None,
     figsize: tuple[float, float] | None,
 ) -> matplotlib.figure.Figure:
     """See ``Replay.plot``."""
@@ -138,6 +138,8 @@ def plot_replay(
     # The core checks lang and curves (duplicates, none, unknown to this
     # replay) as it does for the report, and gives its labels.
     given = None if curves is None else list(curves)
+    # Not the report's Chinese by default: matplotlib's fonts lack the glyphs.
+    lang = "en" if lang is None else lang
     resolved = _options.resolve("report", lang=lang, curves=given)
     names: list[str] = list(resolved["curves"])
     page = rep._native.html(_options.dumps(None, fragment=True, lang=lang, curves=names))

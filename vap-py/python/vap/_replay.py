@@ -316,6 +316,26 @@ class ModelSummary:
     over_time: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class ClipEntry:
+    """One clip of ``Replay.clips``: the moment (session clock, ms since the
+    epoch), the file (relative to the clips folder), where it was cut in the
+    recording (ms) and its first instant on the session clock."""
+
+    rank: int
+    metric: str
+    kind: str
+    moment_start_ms: int
+    moment_end_ms: int
+    top_part: str | None
+    file: str
+    recording: str
+    start_ms: float
+    end_ms: float
+    session_start_ms: int
+    exact: bool
+
+
 def _fix_figures(data: Any) -> Any:
     """Figures carry a ``from`` key (a Python keyword): renamed ``from_``."""
     if isinstance(data, list):
@@ -418,12 +438,30 @@ class Replay:
         self._native.write_html(path, _options.dumps(options))
         return str(path)
 
+    def clips(self, out_dir: Any, **options: Any) -> list[ClipEntry]:
+        """Cuts the top moments out of their recordings into ``out_dir``: one
+        clip per moment (``moment-RANK.mp4``), from ``before`` its start to
+        ``after`` its end, and a manifest ``clips.json`` (written last).
+        Options: ``top`` (default every moment of the replay), ``before`` /
+        ``after`` (default ``"10s"``), ``max_length`` (``"3min"``), ``exact``
+        (re-encode for frame-exact cuts; default a remux from the keyframe
+        before), ``format`` (``"mp4"``), ``media_dir`` (where a relative
+        recording path resolves; default the stored session's directory);
+        defaults: ``vap.option_defaults("clips")``. A session without a
+        recording raises ``vap.NotFoundError``.
+
+        >>> for c in rep.clips("clips", top=3):  # doctest: +SKIP
+        ...     print(c.rank, c.file, c.start_ms, c.end_ms)
+        """
+        rows = json.loads(self._native.clips(out_dir, _options.dumps(options)))
+        return [ClipEntry(**r) for r in rows]
+
     def plot(
         self,
         curves: Sequence[str] | str | None = None,
         *,
         contributions: bool = True,
-        lang: str = "en",
+        lang: str | None = None,
         figsize: tuple[float, float] | None = None,
     ) -> matplotlib.figure.Figure:
         """The report's curves as a matplotlib figure (a
@@ -443,8 +481,8 @@ class Replay:
         ``curves``: series names of ``curves["series"]`` (one name or a
         list); default: the report's (``vap.option_defaults("report")
         ["curves"]``); an unknown name raises ``vap.InvalidArgumentError``,
-        as ``to_html`` does. ``lang``: ``"en"`` (default here: matplotlib's
-        default fonts have no Chinese glyphs) or ``"zh"`` (the report's
+        as ``to_html`` does. ``lang``: ``None`` (English labels: matplotlib's
+        default fonts have no Chinese glyphs), ``"en"`` or ``"zh"`` (the report's
         labels; set ``matplotlib.rcParams["font.sans-serif"]`` to a font with
         Chinese glyphs first, e.g. ``["Noto Sans CJK SC"]``). ``figsize``:
         inches, default by the number of axes. Nothing is shown and no
