@@ -620,6 +620,10 @@ export declare class Store {
   replayAsync(room: string, session: string, options?: ReplayOptions): Promise<Replay>
   /** Products and anchors across a room's stored sessions; anchor effects from the room model. */
   roomReplay(room: string, options?: ReplayOptions): RoomReplay
+  /** The room's report (直播间复盘) as one self-contained HTML page: every stored session against the room's median (`#sessions`), products (`#products`) and anchors with the room model's effects (`#anchors`). `options`: the report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s. */
+  roomHtml(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
+  /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */
+  writeRoomHtml(room: string, path: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** Deletes a stored session. */
   delete(room: string, session: string): void
   /** Whether a session is in the store. */
@@ -1885,6 +1889,10 @@ export interface SessionDigest {
 /** Products and anchors across a room's stored sessions. */
 export interface RoomReplay {
   room_id: string
+  /** The room's name (from its latest session). */
+  name: string | null
+  /** The time zone of its latest session. */
+  timezone: string
   sessions: SessionDigest[]
   products: Array<{
     product_id: string

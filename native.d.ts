@@ -317,6 +317,15 @@ export declare class Store {
    * from the room model. Options as `Session.replay`.
    */
   roomReplay(room: unknown, options?: unknown | undefined | null): RoomReplay
+  /**
+   * The room's report (`vap_core::report::room_html`): every stored
+   * session against the room's median, products and anchors across
+   * sessions with the room model's anchor effects. `options`: the
+   * report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s.
+   */
+  roomHtml(room: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): string
+  /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */
+  writeRoomHtml(room: unknown, path: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): string
   /** Deletes a stored session. */
   delete(room: unknown, session: unknown): void
   /** Whether a session is in the store. */

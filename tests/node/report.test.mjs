@@ -76,3 +76,29 @@ test('bad report options and paths are typed errors', (t) => {
   assertVapError(() => r.writeHtml(join(tempDir(t), 'missing', 'r.html')), 'VAP_IO')
   assert.equal(vap.optionDefaults('report').lang, 'zh')
 })
+
+test('the room report: every stored session, product and anchor', (t) => {
+  const dir = tempDir(t)
+  const store = new vap.Store(join(dir, 'store'))
+  const day = 86_400_000
+  for (let k = 0; k < 3; k++) {
+    store.importSession(vap.simulate({ seed: 60 + k, hours: 1.5, anchors: 3, startMs: 1_764_072_000_000 + k * day, sessionId: `s${k}` }).data)
+  }
+  const rr = store.roomReplay('sim-room', { attribute: false })
+  const page = store.roomHtml('sim-room', {}, { attribute: false })
+  balanced(page)
+  assert.equal(page.match(/<tr data-session=/g).length, rr.sessions.length)
+  assert.equal((page.match(/<tr data-product=/g) ?? []).length, rr.products.length)
+  assert.equal(page.match(/<tr data-anchor=/g).length, rr.anchors.length)
+  const chart = page.split('data-chart="session-gmv"')[1].split('</svg>')[0]
+  const values = [...chart.matchAll(/data-value="([^"]+)"/g)].map((m) => Number(m[1]))
+  assert.deepEqual(values, rr.sessions.map((d) => d.headline.gmv_gross))
+  assert.equal(rr.timezone, 'Asia/Shanghai')
+  const en = store.roomHtml('sim-room', { lang: 'en', fragment: true }, { attribute: false })
+  assert.ok(en.startsWith('<div class="vap-report"') && en.includes('Room review'))
+  const out = join(dir, 'room.html')
+  assert.equal(store.writeRoomHtml('sim-room', out, {}, { attribute: false }), out)
+  assert.equal(readFileSync(out, 'utf8'), page)
+  assertVapError(() => store.roomHtml('no-room'), 'VAP_NOT_FOUND')
+  assertVapError(() => store.roomHtml('sim-room', { lang: 'fr' }), 'VAP_INVALID_ARGUMENT')
+})

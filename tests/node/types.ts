@@ -84,6 +84,9 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const r: vap.Replay = store.replay('room', 's1', { attribute: false })
   const ra: vap.Replay = await store.replayAsync('room', 's1')
   const room: vap.RoomReplay = store.roomReplay('room')
+  const roomPage: string = store.roomHtml('room', { lang: 'en' }, { attribute: false })
+  const roomFile: string = store.writeRoomHtml('room', '/tmp/x/room.html')
+  const tz: string = room.timezone + roomPage + roomFile
   const files: string[] = r.writeTables('/tmp/x', 'csv')
   const report: vap.ReportOptions = { lang: 'en', curves: ['order_gmv', 'gpm'], videoBeside: true, fragment: false }
   const page: string = r.toHtml(report)
@@ -95,7 +98,7 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const overTime: number = r.toJSON().model?.over_time.length ?? 0
   // @ts-expect-error clip's options are { exact } only
   vap.clip('/tmp/x/live.mp4', 0, 1000, '/tmp/x/c.mp4', { fast: true })
-  return [r, ra, room, files, page, written, firstFile, one, mediaDir, overTime]
+  return [r, ra, room, tz, files, page, written, firstFile, one, mediaDir, overTime]
 }
 
 // ---- attribution

@@ -119,3 +119,45 @@ def test_bad_options_are_typed(rep: vap.Replay, tmp_path: pathlib.Path) -> None:
     with pytest.raises(OSError):
         rep.write_html(tmp_path / "missing" / "report.html")
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_room_report(tmp_path: pathlib.Path) -> None:
+    store = vap.Store(tmp_path / "store")
+    day = 86_400_000
+    for k in range(3):
+        room = vap.simulate(
+            seed=60 + k,
+            hours=1.5,
+            anchors=3,
+            start_ms=1_764_072_000_000 + k * day,
+            session_id=f"s{k}",
+        )
+        store.import_session(room.data)
+    rr = store.room_replay("sim-room", attribute=False)
+    page = store.room_html("sim-room", replay={"attribute": False})
+    p = _Strict()
+    p.feed(page)
+    assert p.errors == [] and p.stack == []
+    root = _xml(page)
+    rows = {
+        t: len(root.findall(f".//{{http://www.w3.org/1999/xhtml}}tr[@data-{t}]"))
+        for t in ("session", "product", "anchor")
+    }
+    assert rows == {
+        "session": len(rr["sessions"]),
+        "product": len(rr["products"]),
+        "anchor": len(rr["anchors"]),
+    }
+    bars = root.findall(f".//{SVG}svg[@data-chart='session-gmv']/{SVG}rect")
+    got = [float(b.get("data-value", "nan")) for b in bars]
+    np.testing.assert_allclose(got, [d["headline"]["gmv_gross"] for d in rr["sessions"]])
+    assert "直播间复盘" in page
+    en = store.room_html("sim-room", replay={"attribute": False}, lang="en")
+    assert "Room review" in en and "直播间复盘" not in en
+    out = tmp_path / "room.html"
+    assert store.write_room_html("sim-room", out, replay={"attribute": False}) == str(out)
+    assert out.read_text(encoding="utf-8") == page
+    with pytest.raises(vap.NotFoundError):
+        store.room_html("no-room")
+    with pytest.raises(vap.InvalidArgumentError):
+        store.room_html("sim-room", lang="fr")

@@ -282,3 +282,97 @@ fn bad_options_and_paths_are_clear_errors() {
     assert!(matches!(e, VapError::Io { .. }), "{e}");
     assert!(e.to_string().contains("nonexistent-dir"));
 }
+
+/// The room's report: every stored session, product and anchor, its GMV
+/// bars from the digests, each session against the room's median.
+#[test]
+fn the_room_report_holds_every_session_product_and_anchor() {
+    use vap_core::report::{room_html, write_room_html};
+    use vap_core::store::{ImportOptions, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store")).unwrap();
+    let day = 86_400_000;
+    for k in 0..4i64 {
+        let r = simulate(&SimConfig {
+            seed: 40 + k as u64,
+            hours: 2.0,
+            anchors: 3,
+            start_ms: 1_764_072_000_000 + k * day,
+            session_id: Some(format!("s{k}")),
+            ..Default::default()
+        })
+        .unwrap();
+        store.import(&r.data, &ImportOptions::default()).unwrap();
+    }
+    let opts = ReplayOptions::from_json(r#"{"model": {"bootstrap": 20, "seed": 1}}"#).unwrap();
+    let room = vap_core::replay::room(&store, "sim-room", &opts).unwrap();
+    assert_eq!(room.timezone, "Asia/Shanghai");
+    assert!(room.name.is_some());
+    let page = room_html(&room, &ReportOptions::default()).unwrap();
+    well_formed(&page);
+    assert!(page.contains("直播间复盘") && page.contains("lang=\"zh-CN\""));
+    for id in ["sessions", "products", "anchors"] {
+        assert!(
+            page.contains(&format!("id=\"{id}\"")) && page.contains(&format!("href=\"#{id}\""))
+        );
+    }
+    assert_eq!(page.matches("<tr data-session=").count(), 4);
+    assert_eq!(
+        page.matches("<tr data-product=").count(),
+        room.products.len()
+    );
+    assert_eq!(page.matches("<tr data-anchor=").count(), room.anchors.len());
+    // One GMV bar per session, its value the digest's.
+    let chart = page
+        .split("data-chart=\"session-gmv\"")
+        .nth(1)
+        .map(|c| &c[..c.find("</svg>").unwrap()])
+        .unwrap();
+    let values: Vec<f64> = chart
+        .split("data-value=\"")
+        .skip(1)
+        .map(|v| v[..v.find('"').unwrap()].parse().unwrap())
+        .collect();
+    let want: Vec<f64> = room
+        .sessions
+        .iter()
+        .map(|d| d.headline["gmv_gross"])
+        .collect();
+    assert_eq!(values, want);
+    // Each session's GMV against the median of the four (mean of the middle two).
+    let mut sorted = want.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = (sorted[1] + sorted[2]) / 2.0;
+    let row = page.split("<tr data-session=\"s0\">").nth(1).unwrap();
+    let last_cell = row[..row.find("</tr>").unwrap()]
+        .rsplit("<td>")
+        .next()
+        .unwrap();
+    let shown = format!("{:.1}%", want[0] / median * 100.0);
+    assert!(last_cell.starts_with(&shown), "{last_cell} vs {shown}");
+    // Anchor effects from the room model, as bars with intervals.
+    let with_effect = room.anchors.iter().filter(|a| a.effect.is_some()).count();
+    assert!(with_effect > 0, "{:?}", room.model_error);
+    let effects = page.split("data-chart=\"anchor-effect\"").nth(1).unwrap();
+    let effects = &effects[..effects.find("</svg>").unwrap()];
+    assert_eq!(effects.matches("<rect class=\"bar").count(), with_effect);
+    // English, a fragment, written whole.
+    let en = room_html(
+        &room,
+        &ReportOptions::from_json(r#"{"lang": "en"}"#).unwrap(),
+    )
+    .unwrap();
+    well_formed(&en);
+    assert!(en.contains("Room review") && !en.contains("直播间复盘"));
+    let frag = room_html(
+        &room,
+        &ReportOptions::from_json(r#"{"fragment": true}"#).unwrap(),
+    )
+    .unwrap();
+    assert!(frag.starts_with("<div class=\"vap-report\"") && !frag.contains("<body"));
+    let path = dir.path().join("room.html");
+    write_room_html(&room, &path, &ReportOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), page);
+    let e = write_room_html(&room, dir.path().join(".."), &ReportOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), vap_core::ErrorKind::InvalidArgument);
+}

@@ -266,6 +266,49 @@ impl JsStore {
         })
     }
 
+    /// The room's report (`vap_core::report::room_html`): every stored
+    /// session against the room's median, products and anchors across
+    /// sessions with the room model's anchor effects. `options`: the
+    /// report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s.
+    #[napi(catch_unwind)]
+    pub fn room_html(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+        replay_options: Option<Unknown<'_>>,
+    ) -> napi::Result<String> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
+            let ro =
+                vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, replay_options)?)?;
+            vap_core::report::room_html(&vap_core::replay::room(&self.inner, &room, &ro)?, &o)
+        })
+    }
+
+    /// Writes `roomHtml` to `path`, whole or not at all; returns the path.
+    #[napi(catch_unwind)]
+    pub fn write_room_html(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        path: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+        replay_options: Option<Unknown<'_>>,
+    ) -> napi::Result<String> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let path = string_arg(&env, path, "path")?;
+            let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
+            let ro =
+                vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, replay_options)?)?;
+            let r = vap_core::replay::room(&self.inner, &room, &ro)?;
+            vap_core::report::write_room_html(&r, &path, &o)?;
+            Ok(path)
+        })
+    }
+
     /// Deletes a stored session.
     #[napi(catch_unwind)]
     pub fn delete(&self, env: Env, room: Unknown<'_>, session: Unknown<'_>) -> napi::Result<()> {

@@ -431,6 +431,18 @@ impl PyStore {
         self.room_replay_of(py, room, options_json)
     }
 
+    #[pyo3(signature = (room, path, replay_json, report_json))]
+    fn room_html(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        path: Option<std::path::PathBuf>,
+        replay_json: &str,
+        report_json: &str,
+    ) -> PyResult<String> {
+        self.room_html_of(py, room, path, replay_json, report_json)
+    }
+
     fn room_timeline(
         &self,
         py: Python<'_>,

@@ -145,6 +145,28 @@ impl PyStore {
             to_json(&replay::room(&self.inner, room, &o)?)
         })
     }
+
+    /// The room's report (`vap_core::report::room_html`), written to `path`
+    /// when given; returns the page.
+    pub(crate) fn room_html_of(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        path: Option<std::path::PathBuf>,
+        replay_json: &str,
+        report_json: &str,
+    ) -> PyResult<String> {
+        run(py, || {
+            let ro = ReplayOptions::from_json(replay_json)?;
+            let o = ReportOptions::from_json(report_json)?;
+            let r = replay::room(&self.inner, room, &ro)?;
+            let page = report::room_html(&r, &o)?;
+            if let Some(p) = path {
+                report::write_room_html(&r, &p, &o)?;
+            }
+            Ok(page)
+        })
+    }
 }
 
 /// The kind of question a comment asks ("price", ...), or `None`.

@@ -1060,11 +1060,21 @@ pub struct RoomAnchor {
     pub effect: Option<Estimate>,
 }
 
+fn utc() -> String {
+    "UTC".into()
+}
+
 /// Products and anchors across a room's stored sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomReplay {
     /// Room id.
     pub room_id: String,
+    /// The room's name (from its latest session).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The time zone of its latest session (IANA name; `UTC` when unknown).
+    #[serde(default = "utc")]
+    pub timezone: String,
     /// Every session's digest, by start.
     pub sessions: Vec<SessionDigest>,
     /// Products, by GMV while explained.
@@ -1170,8 +1180,14 @@ pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomRe
         })
         .collect();
     anchors.sort_by(|a, b| b.hours.total_cmp(&a.hours));
+    let latest = sessions
+        .last()
+        .and_then(|d| store.manifest(room_id, &d.session_id).ok())
+        .map(|m| m.manifest);
     Ok(RoomReplay {
         room_id: room_id.to_string(),
+        name: latest.as_ref().map(|m| m.room.name.clone()),
+        timezone: latest.map_or_else(utc, |m| m.session.timezone),
         sessions,
         products,
         anchors,

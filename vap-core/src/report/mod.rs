@@ -23,6 +23,11 @@
 //!   products (explain segments, GMV per explain minute against the room's
 //!   history, contribution with interval).
 //!
+//! [`room_html`] / [`write_room_html`] do the same for a room (a
+//! [`crate::replay::RoomReplay`]): every stored session's headline against
+//! the room's median (`#sessions`), products across sessions (`#products`),
+//! anchors with the room model's effect (`#anchors`).
+//!
 //! Every figure says where it comes from (数据 / 推算 / 模型, raw / derived /
 //! model) and shows "—" with the reason where it is missing, never a zero.
 //! The markup is well-formed XML as well as HTML (every element closed,
@@ -43,7 +48,10 @@
 //! assert!(en.contains("Session replay"));
 //! ```
 
+mod room;
 mod svg;
+
+pub use room::{room_html, write_room_html};
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -390,6 +398,7 @@ struct Media<'a> {
     /// Whether a recording (by its stored path) sits beside the report.
     beside: &'a dyn Fn(&str) -> bool,
     /// The folder of the report being written, if any.
+    #[cfg_attr(not(feature = "media"), allow(dead_code))]
     report_dir: Option<&'a Path>,
 }
 

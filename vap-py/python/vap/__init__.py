@@ -616,6 +616,27 @@ class Store:
         effects). Options as ``Session.replay``."""
         return json.loads(self._inner.room_replay_json(room, _options.dumps(options)))
 
+    def room_html(
+        self, room: str, *, replay: Mapping[str, Any] | None = None, **options: Any
+    ) -> str:
+        """The room's report (every stored session against the room's median,
+        products and anchors across sessions with the room model's anchor
+        effects) as one self-contained HTML page. ``replay``: options of
+        ``room_replay``; ``options``: the report's (``lang``, ``fragment``;
+        ``vap.option_defaults("report")``)."""
+        return self._inner.room_html(
+            room, None, _options.dumps(dict(replay or {})), _options.dumps(options)
+        )
+
+    def write_room_html(
+        self, room: str, path: PathLike, *, replay: Mapping[str, Any] | None = None, **options: Any
+    ) -> str:
+        """Writes ``room_html`` to ``path`` (whole or not at all); returns the path."""
+        self._inner.room_html(
+            room, os.fspath(path), _options.dumps(dict(replay or {})), _options.dumps(options)
+        )
+        return os.fspath(path)
+
     def room_model(self, room: str, name: str) -> RoomModel:
         """A model saved with ``fit_room_model(..., name=)`` or ``RoomModel.save``."""
         return RoomModel.load(self, room, name)

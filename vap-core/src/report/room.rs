@@ -1,0 +1,336 @@
+//! The room's report: every stored session, product and anchor side by side
+//! (a [`RoomReplay`]), in the same self-contained page as a session's.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::{esc, fmt_unit, svg, t, table_head, Clock, Lang, ReportOptions, STYLE};
+use crate::error::{Result, VapError};
+use crate::options::Options;
+use crate::replay::{quantile, RoomReplay, LABELS};
+
+/// The session figures the room's table shows, in order.
+const SESSION_FIGURES: &[&str] = &[
+    "gmv_gross",
+    "paid_orders",
+    "gpm",
+    "uv_value",
+    "peak_online",
+    "avg_watch_minutes",
+];
+
+fn figure_label(lang: Lang, key: &str) -> (String, &'static str) {
+    LABELS
+        .iter()
+        .find(|l| l.0 == key)
+        .map(|l| {
+            (
+                match lang {
+                    Lang::Zh => l.1.to_string(),
+                    Lang::En => l.2.to_string(),
+                },
+                l.3,
+            )
+        })
+        .unwrap_or_else(|| (key.to_string(), ""))
+}
+
+/// The report of a room (every stored session, product and anchor: a
+/// [`RoomReplay`], `vap_core::replay::room`) as one self-contained HTML
+/// document, or a fragment (`fragment`). Of [`ReportOptions`] it reads
+/// `lang` and `fragment`. Sections: `#sessions` (each session's headline
+/// figures against the room's median, GMV per session as bars), `#products`
+/// (explain minutes, GMV while explained and per explain minute across the
+/// sessions), `#anchors` (hours, GMV per hour, GPM and the room model's
+/// anchor effect with its interval).
+pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
+    opts.check()?;
+    let lang = opts.lang;
+    let clock = Clock(room.timezone.parse().unwrap_or(chrono_tz::UTC));
+    let mut s = String::with_capacity(64 * 1024);
+    let title = format!(
+        "{} · {}",
+        t(lang, "直播间复盘", "Room review"),
+        room.name.as_deref().unwrap_or(&room.room_id)
+    );
+    if opts.fragment {
+        let _ = write!(
+            s,
+            "<div class=\"vap-report\" lang=\"{}\"><style>{}</style>",
+            t(lang, "zh-CN", "en"),
+            STYLE
+        );
+    } else {
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"{}\" xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><meta name=\"generator\" content=\"vap {}\"/><title>{}</title><style>{}</style></head><body><div class=\"vap-report\">",
+            t(lang, "zh-CN", "en"),
+            env!("CARGO_PKG_VERSION"),
+            esc(&title),
+            STYLE
+        );
+    }
+    let span = match (room.sessions.first(), room.sessions.last()) {
+        (Some(a), Some(b)) => format!(
+            " · {} – {} ({})",
+            clock.fmt(a.start_ms, "%Y-%m-%d"),
+            clock.fmt(b.start_ms, "%Y-%m-%d"),
+            room.timezone
+        ),
+        _ => String::new(),
+    };
+    let _ = write!(
+        s,
+        "<header><h1>{}</h1><p>{} <b>{}</b> · {} {}{}</p><nav><a href=\"#sessions\">{}</a><a href=\"#products\">{}</a><a href=\"#anchors\">{}</a></nav></header>",
+        esc(&title),
+        t(lang, "直播间", "room"),
+        esc(&room.room_id),
+        room.sessions.len(),
+        t(lang, "场", "sessions"),
+        esc(&span),
+        t(lang, "场次", "Sessions"),
+        t(lang, "商品", "Products"),
+        t(lang, "主播", "Anchors"),
+    );
+    sessions(&mut s, room, lang, &clock);
+    products(&mut s, room, lang);
+    anchors(&mut s, room, lang);
+    let _ = write!(
+        s,
+        "<footer>{} vap {}</footer></div>{}",
+        t(lang, "生成工具", "Made with"),
+        env!("CARGO_PKG_VERSION"),
+        if opts.fragment {
+            ""
+        } else {
+            "</body></html>\n"
+        }
+    );
+    Ok(s)
+}
+
+/// Writes [`room_html`] to `path`, whole or not at all.
+pub fn write_room_html(
+    room: &RoomReplay,
+    path: impl AsRef<Path>,
+    opts: &ReportOptions,
+) -> Result<()> {
+    let path = path.as_ref();
+    if path.file_name().is_none() {
+        return Err(VapError::InvalidArgument(format!(
+            "{}: not a file path",
+            path.display()
+        )));
+    }
+    let page = room_html(room, opts)?;
+    crate::store::write_atomic(path, page.as_bytes())
+}
+
+fn sessions(s: &mut String, room: &RoomReplay, lang: Lang, clock: &Clock) {
+    let _ = write!(
+        s,
+        "<section id=\"sessions\"><h2>{}</h2>",
+        t(lang, "各场次", "Sessions")
+    );
+    if room.sessions.is_empty() {
+        let _ = write!(
+            s,
+            "<p class=\"missing\">{}</p></section>",
+            t(lang, "没有已存储的场次。", "No stored session.")
+        );
+        return;
+    }
+    let rows: Vec<(String, f64, Option<f64>, Option<f64>)> = room
+        .sessions
+        .iter()
+        .map(|d| {
+            (
+                format!("{} {}", clock.fmt(d.start_ms, "%m-%d"), d.session_id),
+                d.headline.get("gmv_gross").copied().unwrap_or(0.0),
+                None,
+                None,
+            )
+        })
+        .collect();
+    s.push_str(&svg::bars(
+        "session-gmv",
+        t(lang, "每场成交金额", "GMV per session"),
+        &rows,
+        &|v| fmt_unit("yuan", v),
+    ));
+    // Each figure's room median, for the comparison.
+    let median = |key: &str| {
+        let mut v: Vec<f64> = room
+            .sessions
+            .iter()
+            .filter_map(|d| d.headline.get(key).copied())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        Some(quantile(&v, 0.5)).filter(|m| m.is_finite())
+    };
+    let mut heads: Vec<String> = vec![
+        t(lang, "场次", "session").into(),
+        t(lang, "开始", "start").into(),
+    ];
+    for k in SESSION_FIGURES {
+        heads.push(esc(&figure_label(lang, k).0));
+    }
+    heads.push(t(lang, "成交金额 / 直播间中位数", "GMV / room median").into());
+    let head_refs: Vec<&str> = heads.iter().map(String::as_str).collect();
+    s.push_str(&table_head("sessions", &head_refs));
+    let gmv_median = median("gmv_gross");
+    for d in &room.sessions {
+        let _ = write!(
+            s,
+            "<tr data-session=\"{}\"><td>{}</td><td>{}</td>",
+            esc(&d.session_id),
+            esc(&d.session_id),
+            esc(&clock.fmt(d.start_ms, "%Y-%m-%d %H:%M"))
+        );
+        for k in SESSION_FIGURES {
+            let unit = figure_label(lang, k).1;
+            match d.headline.get(*k) {
+                Some(v) => {
+                    let _ = write!(s, "<td>{}</td>", esc(&fmt_unit(unit, *v)));
+                }
+                None => s.push_str("<td><span class=\"missing\">—</span></td>"),
+            }
+        }
+        match (d.headline.get("gmv_gross"), gmv_median) {
+            (Some(v), Some(m)) if m > 0.0 => {
+                let _ = write!(s, "<td>{}</td>", esc(&fmt_unit("ratio", v / m)));
+            }
+            _ => s.push_str("<td><span class=\"missing\">—</span></td>"),
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table></section>");
+}
+
+fn products(s: &mut String, room: &RoomReplay, lang: Lang) {
+    let _ = write!(
+        s,
+        "<section id=\"products\"><h2>{}</h2>",
+        t(lang, "商品 (跨场次)", "Products across sessions")
+    );
+    if room.products.is_empty() {
+        let _ = write!(
+            s,
+            "<p class=\"missing\">{}</p></section>",
+            t(lang, "没有讲解记录。", "No explain segment recorded.")
+        );
+        return;
+    }
+    let rows: Vec<(String, f64, Option<f64>, Option<f64>)> = room
+        .products
+        .iter()
+        .filter_map(|p| Some((p.product_id.clone(), p.gmv_per_explain_minute?, None, None)))
+        .collect();
+    if !rows.is_empty() {
+        s.push_str(&svg::bars(
+            "product-gmv-per-minute",
+            t(lang, "每讲解分钟成交金额", "GMV per explain minute"),
+            &rows,
+            &|v| fmt_unit("yuan", v),
+        ));
+    }
+    s.push_str(&table_head(
+        "products",
+        &[
+            t(lang, "商品", "product"),
+            t(lang, "场次", "sessions"),
+            t(lang, "讲解分钟", "explain minutes"),
+            t(lang, "讲解期间成交金额", "GMV while explained"),
+            t(lang, "每讲解分钟成交金额", "GMV per explain minute"),
+        ],
+    ));
+    for p in &room.products {
+        let _ = write!(
+            s,
+            "<tr data-product=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&p.product_id),
+            esc(&p.product_id),
+            p.sessions,
+            esc(&fmt_unit("minutes", p.explain_minutes)),
+            esc(&fmt_unit("yuan", p.gmv_while_explained)),
+            p.gmv_per_explain_minute.map_or_else(
+                || "<span class=\"missing\">—</span>".to_string(),
+                |v| esc(&fmt_unit("yuan", v))
+            ),
+        );
+    }
+    s.push_str("</tbody></table></section>");
+}
+
+fn anchors(s: &mut String, room: &RoomReplay, lang: Lang) {
+    let _ = write!(
+        s,
+        "<section id=\"anchors\"><h2>{}</h2>",
+        t(lang, "主播 (跨场次)", "Anchors across sessions")
+    );
+    if room.anchors.is_empty() {
+        let _ = write!(
+            s,
+            "<p class=\"missing\">{}</p></section>",
+            t(lang, "没有主播排班。", "No anchor shift recorded.")
+        );
+        return;
+    }
+    let effects: Vec<(String, f64, Option<f64>, Option<f64>)> = room
+        .anchors
+        .iter()
+        .filter_map(|a| {
+            let e = a.effect.as_ref()?;
+            Some((a.anchor_id.clone(), e.value, e.low, e.high))
+        })
+        .collect();
+    if !effects.is_empty() {
+        s.push_str(&svg::bars(
+            "anchor-effect",
+            t(
+                lang,
+                "主播效应 (房间模型, 95% 区间)",
+                "anchor effect (room model, 95 % intervals)",
+            ),
+            &effects,
+            &|v| fmt_unit("yuan", v),
+        ));
+    } else if let Some(e) = &room.model_error {
+        let _ = write!(
+            s,
+            "<p class=\"missing\">{}: {}</p>",
+            t(lang, "未拟合房间模型", "no room model fitted"),
+            esc(e)
+        );
+    }
+    s.push_str(&table_head(
+        "anchors",
+        &[
+            t(lang, "主播", "anchor"),
+            t(lang, "场次", "sessions"),
+            t(lang, "小时", "hours"),
+            t(lang, "成交金额", "GMV"),
+            t(lang, "单小时成交金额", "GMV per hour"),
+            "GPM",
+            t(lang, "主播效应 (模型)", "anchor effect (model)"),
+        ],
+    ));
+    let dash = || "<span class=\"missing\">—</span>".to_string();
+    for a in &room.anchors {
+        let _ = write!(
+            s,
+            "<tr data-anchor=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.anchor_id),
+            esc(&a.anchor_id),
+            a.sessions,
+            esc(&fmt_unit("hours", a.hours)),
+            esc(&fmt_unit("yuan", a.gmv)),
+            a.gmv_per_hour.map_or_else(dash, |v| esc(&fmt_unit("yuan", v))),
+            a.gpm.map_or_else(dash, |v| esc(&fmt_unit("yuan", v))),
+            a.effect
+                .as_ref()
+                .map_or_else(dash, |e| esc(&super::estimate_text(e))),
+        );
+    }
+    s.push_str("</tbody></table></section>");
+}
