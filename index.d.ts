@@ -1005,6 +1005,14 @@ export interface Clip {
  */
 export declare function clip(path: string, startMs: number, endMs: number, out: string, options?: { exact?: boolean }): Clip
 
+/**
+ * The `vap` command line on `args` (without the program's name), writing to
+ * the process's stdout and stderr; returns the exit code (0 done, 2 usage,
+ * 3 not found, 4 bad data, 5 I/O, 6 conflict, 1 a bug). The package's `bin`
+ * (`npx vap --help`) runs it.
+ */
+export declare function cli(args: string[]): number
+
 /** Options of `Replay.clips` (`optionDefaults('clips')`). */
 export interface ClipOptions {
   /** The top `k` moments by rank (default null: every moment of the replay). */

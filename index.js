@@ -61,6 +61,7 @@ module.exports = {
   videoIndex: native.videoIndex,
   stillFrame: native.stillFrame,
   clip: native.clip,
+  cli: native.cli,
   setWhisperLog: native.setWhisperLog,
   setNumThreads: native.setNumThreads,
   numThreads: native.numThreads,

@@ -46,6 +46,7 @@ export const {
   videoIndex,
   stillFrame,
   clip,
+  cli,
   setWhisperLog,
   setNumThreads,
   numThreads,

@@ -513,6 +513,13 @@ export declare function binseg(x: unknown, options?: unknown | undefined | null)
 export declare function builtinLexicon(): any
 
 /**
+ * The `vap` command line (`vap_core::cli::run`) on `args` (without the
+ * program's name), writing to the process's stdout and stderr; returns the
+ * exit code. `npx vap --help`.
+ */
+export declare function cli(args: Array<string>): number
+
+/**
  * Writes positions `[startMs, endMs)` of the recording at `path` to `out`
  * (`vap_core::media::clip`): a remux from the keyframe before, or with
  * `{ exact: true }` the video re-encoded from the frame at `startMs`.

@@ -861,6 +861,7 @@ module.exports.attributionTimeline = nativeBinding.attributionTimeline
 module.exports.audioChunks = nativeBinding.audioChunks
 module.exports.binseg = nativeBinding.binseg
 module.exports.builtinLexicon = nativeBinding.builtinLexicon
+module.exports.cli = nativeBinding.cli
 module.exports.clip = nativeBinding.clip
 module.exports.decodeAudio = nativeBinding.decodeAudio
 module.exports.defaultFactors = nativeBinding.defaultFactors

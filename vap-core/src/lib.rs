@@ -40,6 +40,8 @@
 
 pub mod align;
 pub mod attribute;
+#[cfg(feature = "media")]
+pub mod cli;
 pub mod detect;
 pub mod error;
 #[cfg(feature = "testing")]

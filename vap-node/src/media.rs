@@ -804,6 +804,20 @@ pub fn still_frame(
     })
 }
 
+/// The `vap` command line (`vap_core::cli::run`) on `args` (without the
+/// program's name), writing to the process's stdout and stderr; returns the
+/// exit code. `npx vap --help`.
+#[napi(catch_unwind)]
+pub fn cli(env: Env, args: Vec<String>) -> napi::Result<i32> {
+    call(&env, || {
+        Ok(vap_core::cli::run(
+            &args,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        ))
+    })
+}
+
 /// Writes positions `[startMs, endMs)` of the recording at `path` to `out`
 /// (`vap_core::media::clip`): a remux from the keyframe before, or with
 /// `{ exact: true }` the video re-encoded from the frame at `startMs`.

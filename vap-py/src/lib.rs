@@ -618,6 +618,7 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<media::PyStill>()?;
     m.add_function(wrap_pyfunction!(media::probe_json, m)?)?;
     m.add_function(wrap_pyfunction!(media::clip_json, m)?)?;
+    m.add_function(wrap_pyfunction!(media::cli, m)?)?;
     m.add_function(wrap_pyfunction!(media::decode_audio, m)?)?;
     m.add_function(wrap_pyfunction!(media::transcribe, m)?)?;
     m.add_function(wrap_pyfunction!(media::still_frame, m)?)?;

@@ -46,6 +46,19 @@ pub(crate) fn probe_json(py: Python<'_>, path: PathBuf) -> PyResult<String> {
     run(py, || to_json(&media::probe(&path)?))
 }
 
+/// The `vap` command line (`vap_core::cli::run`) on `args`; output to the
+/// process's stdout and stderr; returns the exit code.
+#[pyfunction]
+pub(crate) fn cli(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
+    run(py, || {
+        Ok(vap_core::cli::run(
+            &args,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        ))
+    })
+}
+
 /// Positions `[start_ms, end_ms)` of a recording written to `out`
 /// (`vap_core::media::clip`); the clip as JSON.
 #[pyfunction]
