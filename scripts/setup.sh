@@ -43,6 +43,10 @@ say "whisper models (models/ggml-tiny.en.bin, models/ggml-base.bin)"
 .venv/bin/python scripts/whisper-model.py tiny.en --quiet
 .venv/bin/python scripts/whisper-model.py base --quiet
 
+# --- the demo's short recordings (test pattern + espeak-ng speech) around its top moments
+say "demo recordings (demo-recording-*.mp4, demo-recordings.json)"
+.venv/bin/python scripts/demo-recording.py .
+
 # --- Node: npm packages; `prepare` builds the addon with napi
 say "npm install  (builds the Node addon with napi)"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

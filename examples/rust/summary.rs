@@ -123,6 +123,33 @@ fn run() -> vap_core::Result<()> {
         );
     }
 
+    // The demo's recordings (short test patterns with the anchor's lines
+    // spoken, made by the set-up: scripts/demo-recording.py) registered on
+    // the session where they sit on its clock, so that the report's videos
+    // and stills play. Without them the report gives paths and positions.
+    let recordings = std::path::Path::new("demo-recordings.json");
+    if let Ok(text) = std::fs::read_to_string(recordings) {
+        let list: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| vap_core::VapError::format(recordings, e.to_string()))?;
+        for r in &list {
+            let (Some(file), Some(offset)) = (r["file"].as_str(), r["offset_ms"].as_i64()) else {
+                continue;
+            };
+            vap_core::media::register_recording(
+                &store,
+                &data.room.id,
+                &data.session.id,
+                file,
+                offset,
+            )?;
+        }
+        println!(
+            "  recordings  {} short demo recording(s) registered ({})",
+            list.len(),
+            recordings.display()
+        );
+    }
+
     // The session replay (直播复盘), from the store: data quality first, the
     // headline against the room's history, the top moments with their causes.
     let opts = replay::ReplayOptions {
@@ -299,6 +326,10 @@ fn run() -> vap_core::Result<()> {
     // The report operators open: one self-contained HTML file.
     let page = format!("{store_dir}-report.html");
     vap_core::report::write_html(&r, &page, &vap_core::report::ReportOptions::default())?;
-    println!("  report      {page} (one self-contained HTML file: open it in a browser)");
+    let covered = r.moments.iter().filter(|m| m.recording.is_some()).count();
+    println!(
+        "  report      {page} (one self-contained HTML file: open it in a browser; {covered} of {} moments with their recording and still)",
+        r.moments.len()
+    );
     Ok(())
 }

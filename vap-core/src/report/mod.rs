@@ -336,6 +336,10 @@ const STYLE: &str = r#"
 .vap-report .stack.part-5{fill:#722ed1}
 .vap-report .stack.part-6{fill:#f5319d}
 .vap-report .stack.part-7{fill:#14c9c9}
+.vap-report .stack.part-8{fill:#a0522d}
+.vap-report .stack.part-9{fill:#fadc19}
+.vap-report .stack.part-10{fill:#0e42d2}
+.vap-report .stack.part-11{fill:#9fdb1d}
 .vap-report .moment-marker{stroke:#165dff;stroke-width:1.2;stroke-dasharray:3 2}
 .vap-report .marker-label{font-size:10px;fill:#165dff}
 .vap-report .axis{stroke:#c9cdd4}

@@ -171,7 +171,11 @@ pub(super) fn stacked(
     ticks: &[(Ms, String)],
     y_label: &dyn Fn(f64) -> String,
 ) -> String {
-    let (legend_h, h) = (18.0, 220.0);
+    // The legend: rows of at most PER_ROW entries above the plot.
+    const PER_ROW: usize = 7;
+    let rows = parts.len().div_ceil(PER_ROW).max(1);
+    let legend_h = 18.0 * rows as f64;
+    let h = 202.0 + legend_h;
     let (t0, t1) = (span.0 as f64, (span.1.max(span.0 + 1)) as f64);
     let x = |t: f64| LEFT + (t - t0) / (t1 - t0) * (W - LEFT - RIGHT);
     // Each step's positive and negative stacks, to scale the axis.
@@ -234,20 +238,21 @@ pub(super) fn stacked(
         let _ = write!(
             s,
             r#"<path class="stack part-{}" data-part="{}" d="{}"><title>{}</title></path>"#,
-            k % 8,
+            k % 12,
             esc(name),
             d,
             esc(label)
         );
-        let lx = LEFT + k as f64 * 110.0;
+        let lx = LEFT + (k % PER_ROW) as f64 * 125.0;
+        let ly = TOP + (k / PER_ROW) as f64 * 18.0;
         let _ = write!(
             s,
             r#"<rect class="stack part-{}" x="{}" y="{}" width="10" height="10"/><text class="axis-label" x="{}" y="{}">{}</text>"#,
-            k % 8,
+            k % 12,
             n(lx),
-            n(TOP - 2.0),
+            n(ly - 2.0),
             n(lx + 14.0),
-            n(TOP + 7.0),
+            n(ly + 7.0),
             esc(label)
         );
     }
