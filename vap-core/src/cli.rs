@@ -325,7 +325,6 @@ fn import(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<()
     let opts = ImportOptions {
         replace: a.on("replace"),
         copy_recordings: a.on("copy-recordings"),
-        ..Default::default()
     };
     let quiet = a.on("quiet");
     let n = a.pos.len();
@@ -645,11 +644,13 @@ fn transcribe(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Resul
         return Ok(());
     };
     let [store, room, session] = a.positionals::<3>(TRANSCRIBE_HELP)?;
-    let mut o = TranscribeOptions::default();
-    o.model = a
-        .val("model")
-        .ok_or_else(|| Usage(format!("--model is required\n\n{TRANSCRIBE_HELP}")))?
-        .into();
+    let mut o = TranscribeOptions {
+        model: a
+            .val("model")
+            .ok_or_else(|| Usage(format!("--model is required\n\n{TRANSCRIBE_HELP}")))?
+            .into(),
+        ..Default::default()
+    };
     if let Some(l) = a.val("language") {
         o.language = Language::parse(l)?;
     }

@@ -57,7 +57,7 @@ fn import_list_replay_and_report_with_exit_codes() {
     // Again without --replace: a conflict (6); with it: done.
     let o = vap(&["import", "dir0", "--store", "st", "--quiet"], d);
     assert_eq!(o.status.code(), Some(6), "{}", text(&o.stderr));
-    assert!(o.stderr.len() > 0 && !text(&o.stderr).contains("[1/1]"));
+    assert!(!o.stderr.is_empty() && !text(&o.stderr).contains("[1/1]"));
     let o = vap(&["import", "dir0", "--store", "st", "--replace"], d);
     assert_eq!(o.status.code(), Some(0));
     let o = vap(&["import", "no-such-dir", "--store", "st"], d);
