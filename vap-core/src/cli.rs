@@ -10,6 +10,17 @@
 //! option, missing argument); 3 not found (store, room, session, file); 4 bad
 //! data (a file that fails validation or cannot be parsed); 5 an I/O error;
 //! 6 a conflict (already exists, or written by a newer vap).
+//!
+//! ```
+//! let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+//! let (mut out, mut err) = (Vec::new(), Vec::new());
+//! assert_eq!(vap_core::cli::run(&args(&["--version"]), &mut out, &mut err), 0);
+//! assert!(String::from_utf8(out).unwrap().starts_with("vap "));
+//! // A usage error exits 2, with the help on stderr.
+//! let (mut out, mut err) = (Vec::new(), Vec::new());
+//! assert_eq!(vap_core::cli::run(&args(&["replay"]), &mut out, &mut err), 2);
+//! assert!(String::from_utf8(err).unwrap().contains("Usage: vap replay"));
+//! ```
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,10 +29,10 @@ use std::time::Instant;
 use crate::align::parse_duration_ms;
 use crate::error::{ErrorKind, Result, VapError};
 use crate::ingest::LoadOptions;
-use crate::media::{self, ClipOptions, Language, TranscribeOptions};
+use crate::media::{self, Language, TranscribeOptions};
 use crate::options::Options;
 use crate::replay::{self, Replay, ReplayOptions};
-use crate::report::{self, Lang, ReportOptions};
+use crate::report::{self, ClipOptions, Lang, ReportOptions};
 use crate::store::{ImportOptions, Store};
 
 const MAIN_HELP: &str = "\
@@ -515,7 +526,7 @@ fn replay_cmd(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Resul
                 dir.display()
             );
         }
-        let entries = media::moment_clips(&r, &dir, &o)?;
+        let entries = report::moment_clips(&r, &dir, &o)?;
         for e in &entries {
             let _ = writeln!(
                 out,
@@ -530,7 +541,7 @@ fn replay_cmd(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Resul
         let _ = writeln!(
             out,
             "manifest: {}",
-            dir.join(media::CLIP_MANIFEST).display()
+            dir.join(report::CLIP_MANIFEST).display()
         );
     }
     Ok(())

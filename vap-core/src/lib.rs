@@ -153,7 +153,7 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(feature = "media")]
-        "clips" => one::<media::ClipOptions>(v, camel),
+        "clips" => one::<report::ClipOptions>(v, camel),
         #[cfg(not(feature = "media"))]
         "transcribe" | "clips" => Err(VapError::InvalidArgument(format!(
             "{name} options need vap-core's `media` feature"

@@ -7,9 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vap_core::media::{self, ClipOptions, VideoIndex};
+use vap_core::media::{self, VideoIndex};
 use vap_core::options::Options;
 use vap_core::replay::{replay, ReplayOptions};
+use vap_core::report::{self as report, ClipOptions};
 use vap_core::sim::{simulate, SimConfig};
 use vap_core::{ErrorKind, VideoRef};
 
@@ -153,7 +154,7 @@ fn the_top_moments_are_cut_with_a_manifest() {
     assert!(first.moments.len() >= 2);
     // Without a recording: a clear error naming the session.
     let e =
-        media::moment_clips(&first, tmp.path().join("none"), &ClipOptions::default()).unwrap_err();
+        report::moment_clips(&first, tmp.path().join("none"), &ClipOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(e.to_string().contains(&first.session_id), "{e}");
     assert!(!tmp.path().join("none").exists());
@@ -174,10 +175,10 @@ fn the_top_moments_are_cut_with_a_manifest() {
             .unwrap();
     o.media_dir = Some(tmp.path().display().to_string());
     let out = tmp.path().join("clips");
-    let entries = media::moment_clips(&rep, &out, &o).unwrap();
+    let entries = report::moment_clips(&rep, &out, &o).unwrap();
     assert_eq!(entries.len(), 2);
-    let manifest: Vec<media::ClipEntry> =
-        serde_json::from_slice(&std::fs::read(out.join(media::CLIP_MANIFEST)).unwrap()).unwrap();
+    let manifest: Vec<report::ClipEntry> =
+        serde_json::from_slice(&std::fs::read(out.join(report::CLIP_MANIFEST)).unwrap()).unwrap();
     assert_eq!(manifest, entries);
     for (e, m) in entries.iter().zip(&rep.moments) {
         assert_eq!((e.rank, e.moment_start_ms), (m.rank, m.start_ms));
@@ -198,8 +199,8 @@ fn the_top_moments_are_cut_with_a_manifest() {
     // The report beside the recording: each covered moment's still frame
     // embedded (the PNG of the frame at its position), its video seeking.
     let page_path = tmp.path().join("report.html");
-    let ro = vap_core::report::ReportOptions::from_json(r#"{"still_width": 64}"#).unwrap();
-    vap_core::report::write_html(&rep, &page_path, &ro).unwrap();
+    let ro = report::ReportOptions::from_json(r#"{"still_width": 64}"#).unwrap();
+    report::write_html(&rep, &page_path, &ro).unwrap();
     let page = std::fs::read_to_string(&page_path).unwrap();
     let covered: Vec<_> = rep
         .moments
@@ -219,8 +220,8 @@ fn the_top_moments_are_cut_with_a_manifest() {
         .unwrap();
     assert_eq!(b64, base64_std(&want));
     // Without stills, none.
-    let ro = vap_core::report::ReportOptions::from_json(r#"{"stills": false}"#).unwrap();
-    vap_core::report::write_html(&rep, &page_path, &ro).unwrap();
+    let ro = report::ReportOptions::from_json(r#"{"stills": false}"#).unwrap();
+    report::write_html(&rep, &page_path, &ro).unwrap();
     let page = std::fs::read_to_string(&page_path).unwrap();
     assert!(!page.contains("<img class=\"still\""));
 

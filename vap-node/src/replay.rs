@@ -96,7 +96,7 @@ impl JsReplay {
     }
 
     /// Cuts the top moments out of their recordings into `outDir`, one clip
-    /// per moment and a `clips.json` manifest (`vap_core::media::moment_clips`;
+    /// per moment and a `clips.json` manifest (`vap_core::report::moment_clips`;
     /// options `optionDefaults('clips')`). Returns the manifest's entries.
     #[napi(catch_unwind, ts_return_type = "ClipEntry[]")]
     pub fn clips(
@@ -107,8 +107,8 @@ impl JsReplay {
     ) -> napi::Result<Value> {
         call(&env, || {
             let dir = string_arg(&env, out_dir, "outDir")?;
-            let o = vap_core::media::ClipOptions::from_camel_value(json_of(&env, options)?)?;
-            to_json!(&vap_core::media::moment_clips(&self.inner, &dir, &o)?)
+            let o = vap_core::report::ClipOptions::from_camel_value(json_of(&env, options)?)?;
+            to_json!(&vap_core::report::moment_clips(&self.inner, &dir, &o)?)
         })
     }
 

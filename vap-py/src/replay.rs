@@ -57,7 +57,7 @@ impl PyReplay {
     }
 
     /// Cuts the top moments out of their recordings into `out_dir` with a
-    /// manifest (`vap_core::media::moment_clips`); the entries as JSON.
+    /// manifest (`vap_core::report::moment_clips`); the entries as JSON.
     fn clips(
         &self,
         py: Python<'_>,
@@ -65,8 +65,8 @@ impl PyReplay {
         options_json: &str,
     ) -> PyResult<String> {
         run(py, || {
-            let o = vap_core::media::ClipOptions::from_json(options_json)?;
-            to_json(&vap_core::media::moment_clips(&self.inner, &out_dir, &o)?)
+            let o = vap_core::report::ClipOptions::from_json(options_json)?;
+            to_json(&vap_core::report::moment_clips(&self.inner, &out_dir, &o)?)
         })
     }
 

@@ -35,8 +35,8 @@
 //!   instant of a stored session; [`recording_path`] resolves where a
 //!   registered recording's file is.
 //! - [`clip`]: a stretch of a recording as its own file, remuxed from the
-//!   keyframe before or cut exactly (re-encoded); [`moment_clips`]: the top
-//!   moments of a replay cut into a folder with a manifest.
+//!   keyframe before or cut exactly (re-encoded); the top moments of a
+//!   replay are cut with it by [`crate::report::moment_clips`].
 //! - [`set_whisper_log`]: whisper.cpp's own logging silenced (the default),
 //!   sent to stderr, or handed to a callback.
 //!
@@ -70,7 +70,7 @@ mod video;
 pub use audio::{
     audio_chunks, decode_audio, AudioChunk, AudioChunks, AudioStream, DEFAULT_CHUNK_MS, SAMPLE_RATE,
 };
-pub use clip::{clip, moment_clips, Clip, ClipEntry, ClipOptions, CLIP_MANIFEST};
+pub use clip::{clip, Clip};
 pub use log::{set_whisper_log, WhisperLog, WhisperLogLevel};
 pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
 pub use register::{recording_path, recording_span, register_recording, set_recording_offset};

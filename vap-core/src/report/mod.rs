@@ -23,6 +23,9 @@
 //!   products (explain segments, GMV per explain minute against the room's
 //!   history, contribution with interval).
 //!
+//! [`moment_clips`] (feature `media`) cuts the top moments out of their
+//! recordings with a manifest, to send to the anchor.
+//!
 //! [`room_html`] / [`write_room_html`] do the same for a room (a
 //! [`crate::replay::RoomReplay`]): every stored session's headline against
 //! the room's median (`#sessions`), products across sessions (`#products`),
@@ -48,9 +51,13 @@
 //! assert!(en.contains("Session replay"));
 //! ```
 
+#[cfg(feature = "media")]
+mod clips;
 mod room;
 mod svg;
 
+#[cfg(feature = "media")]
+pub use clips::{moment_clips, ClipEntry, ClipOptions, CLIP_MANIFEST};
 pub use room::{room_html, write_room_html};
 
 use std::fmt::Write as _;
