@@ -120,7 +120,7 @@ export declare class Replay {
   writeHtml(path: unknown, options?: unknown | undefined | null): string
   /**
    * Cuts the top moments out of their recordings into `outDir`, one clip
-   * per moment and a `clips.json` manifest (`vap_core::media::moment_clips`;
+   * per moment and a `clips.json` manifest (`vap_core::report::moment_clips`;
    * options `optionDefaults('clips')`). Returns the manifest's entries.
    */
   clips(outDir: unknown, options?: unknown | undefined | null): ClipEntry[]

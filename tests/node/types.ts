@@ -93,12 +93,13 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const written: string = r.writeHtml('/tmp/x/report.html', { lang: 'zh', contextLines: 6, listQuestions: 10, stills: true, stillWidth: 240 })
   const clips: vap.ClipEntry[] = r.clips('/tmp/x/clips', { top: 3, before: '5s', after: 5000, maxLength: '2min', exact: false, format: 'mp4', mediaDir: null })
   const firstFile: string = clips[0].file
+  const code: number = vap.cli(['--version'])
   const one: vap.Clip = vap.clip('/tmp/x/live.mp4', 1000, 41000, '/tmp/x/c.mp4', { exact: true })
   const mediaDir: string | null = r.toJSON().media_dir
   const overTime: number = r.toJSON().model?.over_time.length ?? 0
   // @ts-expect-error clip's options are { exact } only
   vap.clip('/tmp/x/live.mp4', 0, 1000, '/tmp/x/c.mp4', { fast: true })
-  return [r, ra, room, tz, files, page, written, firstFile, one, mediaDir, overTime]
+  return [r, ra, room, tz, code, files, page, written, firstFile, one, mediaDir, overTime]
 }
 
 // ---- attribution

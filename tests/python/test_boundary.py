@@ -153,6 +153,9 @@ def test_every_native_symbol_is_reexported():
         # vap.audio_chunks
         "probe_json",
         "AudioChunks",
+        # wrapped by vap.clip and the console script (vap._cli.main)
+        "clip_json",
+        "cli",
         # wrapped by vap.option_defaults / vap.OPTION_SETS, every option
         # argument (vap._options), every instant argument, and
         # Store.fit_room_model
