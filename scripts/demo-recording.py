@@ -90,7 +90,15 @@ def main() -> int:
             ]  # fmt: skip
             subprocess.run(cmd, check=True)
             part.rename(a.dir / name)
-            out.append({"file": name, "offset_ms": start, "rank": m.rank, "lines": len(lines)})
+            out.append(
+                {
+                    "file": name,
+                    "session_id": s["id"],
+                    "offset_ms": start,
+                    "rank": m.rank,
+                    "lines": len(lines),
+                }
+            )
     tmp_index = index.with_name(".demo-recordings.json.part")
     tmp_index.write_text(json.dumps(out, indent=1))
     tmp_index.rename(index)

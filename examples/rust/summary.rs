@@ -131,10 +131,16 @@ fn run() -> vap_core::Result<()> {
     if let Ok(text) = std::fs::read_to_string(recordings) {
         let list: Vec<serde_json::Value> = serde_json::from_str(&text)
             .map_err(|e| vap_core::VapError::format(recordings, e.to_string()))?;
+        let mut registered = 0;
         for r in &list {
             let (Some(file), Some(offset)) = (r["file"].as_str(), r["offset_ms"].as_i64()) else {
                 continue;
             };
+            // Made for one session (seed and length): not another's clock.
+            if r["session_id"].as_str() != Some(data.session.id.as_str()) {
+                continue;
+            }
+            registered += 1;
             vap_core::media::register_recording(
                 &store,
                 &data.room.id,
@@ -144,8 +150,7 @@ fn run() -> vap_core::Result<()> {
             )?;
         }
         println!(
-            "  recordings  {} short demo recording(s) registered ({})",
-            list.len(),
+            "  recordings  {registered} short demo recording(s) registered ({})",
             recordings.display()
         );
     }

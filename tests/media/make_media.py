@@ -4,7 +4,7 @@ ffmpeg picks from the extension).
 
 Usage: python3 tests/media/make_media.py SPEC.json
 SPEC: {"out": "rec.mp4", "duration": 60, "video": true, "audio": true,
-       "rate": 22050, "tone": [[start, end], ...], "gop": 25 (frames, 25 fps),
+       "rate": 22050, "tone": [[start, end], ...], "gop": 25 (frames, 25 fps), "bframes": 0,
        "parts": [{"at": 5.0, "text": "...", "voice": "en"}, ...],
        "flow": {"start": 1.0, "gap": 0.4, "voice": "en", "texts": ["...", ...]}}
 "flow" fills the recording with the texts one after another (cycling), each
@@ -124,6 +124,8 @@ def main() -> None:
             gop = str(spec.get("gop", 25))
             cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-g", gop, "-keyint_min", gop]
             cmd += ["-sc_threshold", "0", "-pix_fmt", "yuv420p"]
+            if spec.get("bframes"):
+                cmd += ["-x264-params", f"bframes={int(spec['bframes'])}"]
         if spec.get("audio", True):
             cmd += ["-c:a", "aac", "-b:a", "64k"]
         cmd += ["-t", str(duration), out]

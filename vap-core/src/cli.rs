@@ -6,8 +6,9 @@
 //! behave the same.
 //!
 //! Exit codes scripts can rely on ([`exit_code`]): 0 done; 1 an unexpected
-//! error (a bug: please report it); 2 a usage error (unknown command or
-//! option, missing argument); 3 not found (store, room, session, file); 4 bad
+//! error (a bug: please report it); 2 a usage error or an invalid argument
+//! (unknown command or option, missing argument, a clip past the end of its
+//! recording); 3 not found (store, room, session, file); 4 bad
 //! data (a file that fails validation or cannot be parsed); 5 an I/O error;
 //! 6 a conflict (already exists, or written by a newer vap).
 //!
@@ -51,7 +52,7 @@ Commands:
 
 Run `vap <command> --help` for a command's options and an example.
 
-Exit codes: 0 done · 1 unexpected error (a bug) · 2 usage error ·
+Exit codes: 0 done · 1 unexpected error (a bug) · 2 usage or invalid argument ·
 3 not found · 4 bad data · 5 I/O error · 6 conflict (exists, newer format)
 ";
 
@@ -176,7 +177,17 @@ pub fn exit_code(k: ErrorKind) -> i32 {
 /// Runs the command line `args` (without the program's name), writing
 /// results to `out` and progress and errors to `err`; returns the exit code.
 pub fn run(args: &[String], out: Out<'_>, err: Out<'_>) -> i32 {
-    let r = dispatch(args, out, err);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(args, &mut *out, &mut *err)
+    }));
+    let r = match r {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = crate::error::panic_message(payload.as_ref());
+            let _ = writeln!(err, "vap: internal error (a bug, please report it): {msg}");
+            return 1;
+        }
+    };
     match r {
         Ok(()) => 0,
         Err(Failure::Usage(Usage(msg))) => {

@@ -16,11 +16,17 @@ use vap_core::{ErrorKind, VideoRef};
 
 /// A 25 fps recording of `seconds` with a keyframe every `gop` frames.
 fn make(dir: &Path, name: &str, seconds: u32, gop: u32) -> PathBuf {
+    make_with(dir, name, seconds, gop, 0)
+}
+
+/// As [`make`], with `bframes` B-frames between references.
+fn make_with(dir: &Path, name: &str, seconds: u32, gop: u32, bframes: u32) -> PathBuf {
     let out = dir.join(name);
     let spec = serde_json::json!({
         "out": out.display().to_string(),
         "duration": seconds,
         "gop": gop,
+        "bframes": bframes,
         "parts": [{"at": 1.0, "text": "the forty seconds that sold three hundred units"}],
     });
     let sp = dir.join(format!("{name}.json"));
@@ -246,4 +252,73 @@ fn base64_std(bytes: &[u8]) -> String {
     c.stdin.take().unwrap().write_all(bytes).unwrap();
     let o = c.wait_with_output().unwrap();
     String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+/// Decodes every frame with the ffmpeg command line: its error output (empty
+/// for a clean file).
+fn decode_errors(path: &Path) -> String {
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn b_frames_video_only_and_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    // B-frames: the reference frame after the end is kept, every frame decodes.
+    let src = make_with(tmp.path(), "b.mp4", 12, 50, 3);
+    let index = VideoIndex::build(&src).unwrap();
+    let out = tmp.path().join("b-clip.mp4");
+    let c = media::clip(&src, 4_500, 7_300, &out, false).unwrap();
+    assert_eq!(c.start_ms, index.keyframe_before(4_500.0).unwrap());
+    // Past the end by at most the reordering depth (3 B-frames and the
+    // reference after them).
+    assert!(
+        c.end_ms >= 7_300.0 - FRAME && c.end_ms <= 7_300.0 + 5.0 * FRAME,
+        "{c:?}"
+    );
+    assert_eq!(decode_errors(&out), "");
+    let ci = VideoIndex::build(&out).unwrap();
+    // Every source frame from the keyframe to the end is there.
+    let want = index
+        .frames_ms
+        .iter()
+        .filter(|t| **t >= c.start_ms - 0.5 && **t < 7_300.0 - 0.5)
+        .count();
+    assert!(
+        ci.frames_ms.len() >= want,
+        "{} < {want}",
+        ci.frames_ms.len()
+    );
+    let exact = media::clip(&src, 4_500, 7_300, tmp.path().join("b-exact.mp4"), true).unwrap();
+    assert_eq!(decode_errors(Path::new(&exact.path)), "");
+    // 4.48 s (on screen at 4.5 s) to 7.28 s: 71 frames.
+    assert_eq!(VideoIndex::build(&exact.path).unwrap().frames_ms.len(), 71);
+
+    // Video only: stops at the end, not at the end of the file.
+    let vo = tmp.path().join("vo.mp4");
+    let spec = serde_json::json!({"out": vo.display().to_string(), "duration": 10, "audio": false});
+    let sp = tmp.path().join("vo.json");
+    std::fs::write(&sp, spec.to_string()).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let o = Command::new("python3")
+        .arg(root.join("tests/media/make_media.py"))
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let c = media::clip(&vo, 2_000, 4_000, tmp.path().join("vo-clip.mp4"), false).unwrap();
+    assert!((c.end_ms - 4_000.0).abs() <= FRAME, "{c:?}");
+    assert!(!media::probe(&c.path).unwrap().has_audio());
+
+    // A clip over its own recording, into a missing folder: refused, typed.
+    let e = media::clip(&vo, 0, 1_000, &vo, false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = media::clip(&vo, 0, 1_000, tmp.path().join("no/such/dir/c.mp4"), false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
 }

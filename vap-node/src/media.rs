@@ -835,24 +835,10 @@ pub fn clip(
         let start = ms_arg(&env, start_ms, "startMs")?;
         let end = ms_arg(&env, end_ms, "endMs")?;
         let out = string_arg(&env, out, "out")?;
-        let exact = match json_of(&env, options)? {
-            Value::Null => false,
-            Value::Object(m) => {
-                for k in m.keys() {
-                    if k != "exact" {
-                        return Err(invalid(format!(
-                            "clip options: unknown option '{k}' (expected: exact)"
-                        )));
-                    }
-                }
-                opt_bool(&m, "exact")?.unwrap_or(false)
-            }
-            _ => {
-                return Err(invalid(
-                    "clip options must be an object like { exact: true }",
-                ))
-            }
-        };
+        let exact = <media::CutOptions as vap_core::options::Options>::from_camel_value(json_of(
+            &env, options,
+        )?)?
+        .exact;
         let c = media::clip(&path, start, end, &out, exact)?;
         to_json!(&c)
     })

@@ -160,11 +160,13 @@ impl PyStore {
             let ro = ReplayOptions::from_json(replay_json)?;
             let o = ReportOptions::from_json(report_json)?;
             let r = replay::room(&self.inner, room, &ro)?;
-            let page = report::room_html(&r, &o)?;
-            if let Some(p) = path {
-                report::write_room_html(&r, &p, &o)?;
+            match path {
+                Some(p) => {
+                    report::write_room_html(&r, &p, &o)?;
+                    std::fs::read_to_string(&p).map_err(|e| vap_core::VapError::io(&p, e))
+                }
+                None => report::room_html(&r, &o),
             }
-            Ok(page)
         })
     }
 }

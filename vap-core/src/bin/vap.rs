@@ -3,7 +3,16 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            Err(a) => {
+                eprintln!("vap: argument {a:?} is not valid UTF-8");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let code = vap_core::cli::run(&args, &mut std::io::stdout(), &mut std::io::stderr());
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -11,6 +11,20 @@ use super::{container_start_us, open_input, ts_ms};
 use crate::error::{Result, VapError};
 use crate::schema::Ms;
 
+/// How [`clip`] cuts, as the bindings take it (`{"exact": true}`): one
+/// owner for the option, so that every binding reads it the same way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CutOptions {
+    /// Frame-exact, the video re-encoded (default `false`: a remux from the
+    /// keyframe before).
+    pub exact: bool,
+}
+
+impl crate::options::Options for CutOptions {
+    const WHAT: &'static str = "clip options";
+}
+
 /// A clip written by [`clip`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clip {
@@ -50,8 +64,10 @@ struct Mapped {
 ///
 /// - `exact == false` (a remux, fast, no quality loss): packets are copied
 ///   from the keyframe at or before `start_ms` (the clip may start up to one
-///   keyframe interval early) to the last video frame starting before
-///   `end_ms`; audio packets over the same span.
+///   keyframe interval early) to the last video packet decoded before
+///   `end_ms` (with B-frames the clip may run a few frames past the end,
+///   never cut a frame from the reference it needs); audio packets over the
+///   same span.
 /// - `exact == true`: the video is decoded from that keyframe and re-encoded
 ///   (H.264 when FFmpeg has an encoder for it, else MPEG-4 part 2) from the
 ///   frame on screen at `start_ms` (so the clip starts within one frame of
@@ -62,9 +78,10 @@ struct Mapped {
 ///
 /// The output is written beside `out` under a temporary name and renamed
 /// when complete: an error never leaves a partial clip behind. Errors: a
-/// missing or unreadable recording ([`VapError::Io`] / [`VapError::Format`]),
-/// an empty or negative stretch or one past the recording's end
-/// ([`VapError::InvalidArgument`]).
+/// missing or unreadable recording, or a missing output folder
+/// ([`VapError::Io`] / [`VapError::Format`]); an empty or negative stretch,
+/// one past the recording's end, `out` naming the recording itself or a
+/// path that is not UTF-8 ([`VapError::InvalidArgument`]).
 pub fn clip(
     src: impl AsRef<Path>,
     start_ms: Ms,
@@ -78,6 +95,33 @@ pub fn clip(
             "a clip needs 0 <= start < end, got {start_ms} ms to {end_ms} ms"
         )));
     }
+    // FFmpeg takes paths as UTF-8 strings.
+    for p in [src, out] {
+        if p.to_str().is_none() {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: a path that is not valid UTF-8",
+                p.display()
+            )));
+        }
+    }
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(VapError::io(
+            out,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "its folder does not exist"),
+        ));
+    }
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(src), std::fs::canonicalize(out)) {
+        if a == b {
+            return Err(VapError::InvalidArgument(format!(
+                "{}: a clip cannot replace the recording it is cut from",
+                out.display()
+            )));
+        }
+    }
     let mut input = open_input(src)?;
     let start_us = container_start_us(&input);
     let duration_ms = (input.duration() > 0).then(|| input.duration() as f64 / 1000.0);
@@ -89,9 +133,21 @@ pub fn clip(
             )));
         }
     }
+    // The video stream: the best one that is not a cover picture (an audio
+    // file's attached art is a "video" stream of one frame).
+    let is_picture = |s: &ff::format::stream::Stream| {
+        s.disposition()
+            .contains(ff::format::stream::Disposition::ATTACHED_PIC)
+    };
     let video = input
         .streams()
         .best(ff::media::Type::Video)
+        .filter(|s| !is_picture(s))
+        .or_else(|| {
+            input
+                .streams()
+                .find(|s| s.parameters().medium() == ff::media::Type::Video && !is_picture(s))
+        })
         .map(|s| s.index());
     let tmp = tmp_path(out);
     let result = write(
@@ -256,7 +312,8 @@ fn write(
     let mut last_ms = f64::NEG_INFINITY;
     let mut pending_audio: Vec<(usize, ff::Packet)> = Vec::new();
     let mut video_done = video.is_none();
-    let mut audio_done = false;
+    // Without an audio stream there is nothing to wait for on that side.
+    let mut audio_done = !map.iter().flatten().any(|m| !m.video);
     let mut packet = ff::Packet::empty();
     let mut frame = ff::frame::Video::empty();
     let mut errors = 0usize;
@@ -355,13 +412,13 @@ fn write(
                 }
                 zero_ms = Some(t);
             }
-            if t >= end_f - 0.5 {
-                // Past the end (in presentation order); stop once decoding
-                // order is past it too, with a second for reordering.
-                let d = packet.dts().map_or(t, |x| to_ms(x, m.tb_in));
-                if d >= end_f + 1_000.0 {
-                    video_done = true;
-                }
+            // The end in decoding order: every packet decoded before it is
+            // kept, so that frames shown before the end keep the later
+            // reference frame they need (B-frames); the clip may then run
+            // past the end by the stream's reordering depth.
+            let d = packet.dts().map_or(t, |x| to_ms(x, m.tb_in));
+            if d >= end_f - 0.5 {
+                video_done = true;
                 continue;
             }
             let dur = ts_ms(packet.duration(), m.tb_in);
@@ -389,10 +446,16 @@ fn write(
             }
             match (zero_ms, video) {
                 (None, Some(_)) => {
-                    // The video's zero is not known yet: hold the packet.
-                    if t >= start_f - 10_000.0 {
-                        pending_audio.push((packet.stream(), packet.clone()));
+                    // The video's zero is not known yet: hold the packet
+                    // (a keyframe interval of audio at most; the cap stops a
+                    // video stream that never yields a keyframe).
+                    if pending_audio.len() >= 200_000 {
+                        return Err(VapError::format(
+                            src,
+                            "no video keyframe found near the clip's start",
+                        ));
                     }
+                    pending_audio.push((packet.stream(), packet.clone()));
                 }
                 (None, None) => {
                     if t >= start_f - 0.5 || ts_ms(packet.duration(), m.tb_in) + t > start_f {
@@ -431,6 +494,21 @@ fn write(
         }
         let _ = re.encoder.send_eof();
         drain(re, &mut octx, &tb_out, out)?;
+    }
+    // Audio still held when the video's zero was found at the very end.
+    if let Some(z) = zero_ms {
+        for (i, a) in pending_audio.drain(..) {
+            if let Some(Some(am)) = map.get(i) {
+                let at = a
+                    .pts()
+                    .or(a.dts())
+                    .map(|x| to_ms(x, am.tb_in))
+                    .unwrap_or(0.0);
+                if at >= z - 0.5 && at < end_f {
+                    put(&mut octx, a, am, z)?;
+                }
+            }
+        }
     }
     let Some(first) = zero_ms else {
         return Err(VapError::InvalidArgument(format!(

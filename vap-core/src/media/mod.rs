@@ -70,7 +70,7 @@ mod video;
 pub use audio::{
     audio_chunks, decode_audio, AudioChunk, AudioChunks, AudioStream, DEFAULT_CHUNK_MS, SAMPLE_RATE,
 };
-pub use clip::{clip, Clip};
+pub use clip::{clip, Clip, CutOptions};
 pub use log::{set_whisper_log, WhisperLog, WhisperLogLevel};
 pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
 pub use register::{recording_path, recording_span, register_recording, set_recording_offset};
@@ -99,6 +99,13 @@ pub(crate) fn init() {
 /// ([`VapError::Format`]).
 pub(crate) fn open_input(path: &Path) -> Result<ffmpeg_next::format::context::Input> {
     init();
+    // FFmpeg takes paths as UTF-8 strings (ffmpeg-next would panic).
+    if path.to_str().is_none() {
+        return Err(VapError::InvalidArgument(format!(
+            "{}: a path that is not valid UTF-8",
+            path.display()
+        )));
+    }
     match std::fs::metadata(path) {
         Err(e) => return Err(VapError::io(path, e)),
         Ok(m) if m.is_dir() => {

@@ -204,6 +204,14 @@ impl Options for ReplayOptions {
         if self.min_history < 1 {
             p.push("min_history must be at least 1".into());
         }
+        // The model's parts are summed per curve step: whole model bins only.
+        let model_step = self.timeline.0.step_ms;
+        if self.curve_step_ms > 0 && model_step > 0 && self.curve_step_ms % model_step != 0 {
+            p.push(format!(
+                "curve_step ({} ms) must be a whole number of the model's timeline steps ({model_step} ms)",
+                self.curve_step_ms
+            ));
+        }
         self.quality.problems(&mut p);
         crate::options::all_or_nothing(Self::WHAT, p)
     }
@@ -305,8 +313,9 @@ pub struct ModelSummary {
     pub warnings: Vec<String>,
     /// The same parts over time, on the curves' grid (`curves.time_ms`):
     /// baseline, traffic, each factor and `unexplained`, each step the sum of
-    /// the model's bins that start in it (so the parts of a step add up to
-    /// the target's actual value there); `None` where no fitted bin falls.
+    /// the model's bins that start in it (`curve_step` is a whole number of
+    /// model steps, so the parts of a step add up to the target's actual
+    /// value there); `None` where any of its bins was not fitted (a hole).
     pub over_time: Vec<Curve>,
 }
 
@@ -505,6 +514,13 @@ fn parts_over_time(dec: &Decomposition, curves: &Curves) -> Vec<Curve> {
         .map(|&t| (String::new(), vec![(t, t + step)]))
         .collect();
     let per_step = dec.totals_by(&groups);
+    // A step counts only when every model bin starting in it was fitted:
+    // then its parts add up to the target's actual value there.
+    let bins_in = |t: Ms| {
+        let a = dec.time_ms.partition_point(|x| *x < t);
+        let b = dec.time_ms.partition_point(|x| *x < t + step);
+        b - a
+    };
     let unit = curves
         .series
         .iter()
@@ -524,8 +540,9 @@ fn parts_over_time(dec: &Decomposition, curves: &Curves) -> Vec<Curve> {
             source: Source::Model,
             values: per_step
                 .iter()
-                .map(|g| {
-                    (g.bins > 0).then(|| match g.parts.get(k) {
+                .zip(&curves.time_ms)
+                .map(|(g, &t)| {
+                    (g.bins > 0 && g.bins == bins_in(t)).then(|| match g.parts.get(k) {
                         Some((_, v)) => *v,
                         None => g.actual - g.prediction,
                     })
@@ -1002,12 +1019,10 @@ pub fn from_store(
     let history = store_history(store, room_id, Some(data.session.start_ms), opts)?;
     let mut r = replay(&data, &history, opts);
     if let Ok(r) = &mut r {
-        r.media_dir = Some(
-            store
-                .session_dir(room_id, session_id)?
-                .display()
-                .to_string(),
-        );
+        let dir = store.session_dir(room_id, session_id)?;
+        // Absolute, so that it still resolves after the caller changes folder.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        r.media_dir = Some(dir.display().to_string());
     }
     // This session's digest, from the replay's own headline: the replays of
     // later sessions read it instead of loading this one again.

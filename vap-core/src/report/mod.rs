@@ -358,7 +358,7 @@ const STYLE: &str = r#"
 .vap-report .context{display:grid;grid-template-columns:1fr 1fr;gap:12px;font-size:.88em}
 .vap-report .context ol{padding-left:18px;margin:4px 0}
 .vap-report video{width:100%;max-height:360px;background:#000}
-.vap-report img.still{display:block;max-width:320px;margin:6px 0;border-radius:4px}
+.vap-report img.still{display:block;max-width:100%;margin:6px 0;border-radius:4px}
 .vap-report footer{margin-top:40px;font-size:.8em;color:#86909c}
 "#;
 
@@ -857,13 +857,23 @@ fn operator(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock, med
                     .iter()
                     .map(|c| (c.name.clone(), series_label(lang, &c.name), &c.values[..]))
                     .collect();
+                let step = r.curves.step_ms;
+                let per = match (lang, step) {
+                    (Lang::Zh, 60_000) => "每分钟".to_string(),
+                    (Lang::En, 60_000) => "per minute".to_string(),
+                    (Lang::Zh, x) if x % 60_000 == 0 => format!("每 {} 分钟", x / 60_000),
+                    (Lang::En, x) if x % 60_000 == 0 => format!("per {} min", x / 60_000),
+                    (Lang::Zh, x) => format!("每 {} 秒", grouped(x as f64 / 1000.0, 1)),
+                    (Lang::En, x) => format!("per {} s", grouped(x as f64 / 1000.0, 1)),
+                };
                 let _ = write!(
                     s,
-                    "<h4>{}</h4>{}",
+                    "<h4>{} ({per}, {})</h4>{}",
+                    t(lang, "各因素贡献随时间", "Contributions over time"),
                     t(
                         lang,
-                        "各因素贡献随时间 (每分钟, 叠加 = 实际值)",
-                        "Contributions over time (per step; the stack adds up to the actual value)"
+                        "叠加 = 实际值",
+                        "the stack adds up to the actual value"
                     ),
                     svg::stacked(
                         t(lang, "各因素贡献随时间", "contributions over time"),

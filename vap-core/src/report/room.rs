@@ -140,16 +140,18 @@ fn sessions(s: &mut String, room: &RoomReplay, lang: Lang, clock: &Clock) {
         );
         return;
     }
+    // A session without orders has no GMV figure: no bar (not a zero one);
+    // its row in the table says "—".
     let rows: Vec<(String, f64, Option<f64>, Option<f64>)> = room
         .sessions
         .iter()
-        .map(|d| {
-            (
+        .filter_map(|d| {
+            Some((
                 format!("{} {}", clock.fmt(d.start_ms, "%m-%d"), d.session_id),
-                d.headline.get("gmv_gross").copied().unwrap_or(0.0),
+                *d.headline.get("gmv_gross")?,
                 None,
                 None,
-            )
+            ))
         })
         .collect();
     s.push_str(&svg::bars(

@@ -142,7 +142,10 @@ def plot_replay(
     lang = "en" if lang is None else lang
     resolved = _options.resolve("report", lang=lang, curves=given)
     names: list[str] = list(resolved["curves"])
-    page = rep._native.html(_options.dumps(None, fragment=True, lang=lang, curves=names))
+    # Only the labels are read: no stills decoded.
+    page = rep._native.html(
+        _options.dumps(None, fragment=True, lang=lang, curves=names, stills=False)
+    )
     drawn, labels, stacked_title = _labels(page)
     names = drawn or names
     words = _WORDS.get(resolved["lang"], _WORDS["en"])
