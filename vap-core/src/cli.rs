@@ -132,7 +132,7 @@ vap transcribe: transcribe a stored session's recordings (whisper.cpp)
 Usage: vap transcribe STORE ROOM SESSION --model FILE [--language auto|zh|en]
                       [--chunk 5min] [--overlap 3s] [--threads N] [--beam N] [--quiet]
 
-One progress line per chunk. Every chunk is checkpointed in the store: stop it
+One progress line per chunk, with a bar. Every chunk is checkpointed in the store: stop it
 (Ctrl-C) and run the same command again to go on where it stopped.
 
 Example:
@@ -693,16 +693,7 @@ fn transcribe(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Resul
     let quiet = a.on("quiet");
     let t = media::transcribe_session(&store, room, session, &o, &mut |p| {
         if !quiet {
-            let _ = writeln!(
-                err,
-                "chunk {}/{} (recording {}, at {:.1} s){}: {} segments",
-                p.done,
-                p.total,
-                p.recording,
-                p.position_ms as f64 / 1000.0,
-                if p.resumed { " from checkpoint" } else { "" },
-                p.segments
-            );
+            let _ = writeln!(err, "{p}");
         }
         true
     })?;

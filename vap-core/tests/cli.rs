@@ -154,6 +154,25 @@ fn import_list_replay_and_report_with_exit_codes() {
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o.stderr));
     }
     assert!(!d.join("nostore").exists(), "no store is created by a read");
+    // Transcribing a session without a recording: a clear error (2).
+    let o = vap(
+        &[
+            "transcribe",
+            "st",
+            "sim-room",
+            "s1",
+            "--model",
+            "no-model.bin",
+            "--quiet",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no recordings"),
+        "{}",
+        text(&o.stderr)
+    );
     // Usage: 2, with the command's help.
     let o = vap(&["replay", "st", "sim-room"], d);
     assert_eq!(o.status.code(), Some(2));

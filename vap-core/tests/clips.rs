@@ -21,14 +21,23 @@ fn make(dir: &Path, name: &str, seconds: u32, gop: u32) -> PathBuf {
 
 /// As [`make`], with `bframes` B-frames between references.
 fn make_with(dir: &Path, name: &str, seconds: u32, gop: u32, bframes: u32) -> PathBuf {
+    make_spec(
+        dir,
+        name,
+        serde_json::json!({
+            "duration": seconds,
+            "gop": gop,
+            "bframes": bframes,
+            "parts": [{"at": 1.0, "text": "the forty seconds that sold three hundred units"}],
+        }),
+    )
+}
+
+/// A recording made by tests/media/make_media.py from `spec` (its `out` set
+/// here).
+fn make_spec(dir: &Path, name: &str, mut spec: serde_json::Value) -> PathBuf {
     let out = dir.join(name);
-    let spec = serde_json::json!({
-        "out": out.display().to_string(),
-        "duration": seconds,
-        "gop": gop,
-        "bframes": bframes,
-        "parts": [{"at": 1.0, "text": "the forty seconds that sold three hundred units"}],
-    });
+    spec["out"] = serde_json::json!(out.display().to_string());
     let sp = dir.join(format!("{name}.json"));
     std::fs::write(&sp, spec.to_string()).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -301,17 +310,11 @@ fn b_frames_video_only_and_paths() {
     assert_eq!(VideoIndex::build(&exact.path).unwrap().frames_ms.len(), 71);
 
     // Video only: stops at the end, not at the end of the file.
-    let vo = tmp.path().join("vo.mp4");
-    let spec = serde_json::json!({"out": vo.display().to_string(), "duration": 10, "audio": false});
-    let sp = tmp.path().join("vo.json");
-    std::fs::write(&sp, spec.to_string()).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let o = Command::new("python3")
-        .arg(root.join("tests/media/make_media.py"))
-        .arg(&sp)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    let vo = make_spec(
+        tmp.path(),
+        "vo.mp4",
+        serde_json::json!({"duration": 10, "audio": false}),
+    );
     let c = media::clip(&vo, 2_000, 4_000, tmp.path().join("vo-clip.mp4"), false).unwrap();
     assert!((c.end_ms - 4_000.0).abs() <= FRAME, "{c:?}");
     assert!(!media::probe(&c.path).unwrap().has_audio());

@@ -58,15 +58,7 @@ fn run() -> Result<()> {
     let store = Store::open(store)?;
     let t = transcribe_session(&store, &room, &session, &opts, &mut |p| {
         if !quiet {
-            eprintln!(
-                "chunk {}/{} (recording {}, at {:.1} s){}: {} segments",
-                p.done,
-                p.total,
-                p.recording,
-                p.position_ms as f64 / 1000.0,
-                if p.resumed { " from checkpoint" } else { "" },
-                p.segments
-            );
+            eprintln!("{p}");
         }
         true
     })?;

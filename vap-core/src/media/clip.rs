@@ -339,6 +339,22 @@ fn write(
         p.write_interleaved(octx)
             .map_err(|e| VapError::format(out, format!("writing the clip: {e}")))
     };
+    // Writes the audio held until the clip's zero was known: the packets
+    // from the zero to the end.
+    let flush = |octx: &mut ff::format::context::Output,
+                 held: &mut Vec<(usize, ff::Packet)>,
+                 zero: f64|
+     -> Result<()> {
+        for (i, a) in held.drain(..) {
+            if let Some(Some(am)) = map.get(i) {
+                let at = a.pts().or(a.dts()).map_or(0.0, |x| to_ms(x, am.tb_in));
+                if at >= zero - 0.5 && at < end_f {
+                    put(octx, a, am, zero)?;
+                }
+            }
+        }
+        Ok(())
+    };
     loop {
         if eof || (video_done && audio_done) {
             break;
@@ -391,18 +407,7 @@ fn write(
                     let zero = *zero_ms.get_or_insert(ft);
                     encode(re, &mut frame, ft, zero, &mut octx, &tb_out, out)?;
                     last_ms = last_ms.max(ft + frame_ms(re));
-                    for (i, a) in pending_audio.drain(..) {
-                        if let Some(Some(am)) = map.get(i) {
-                            let at = a
-                                .pts()
-                                .or(a.dts())
-                                .map(|x| to_ms(x, am.tb_in))
-                                .unwrap_or(0.0);
-                            if at >= zero - 0.5 {
-                                put(&mut octx, a, am, zero)?;
-                            }
-                        }
-                    }
+                    flush(&mut octx, &mut pending_audio, zero)?;
                 }
                 continue;
             }
@@ -424,18 +429,7 @@ fn write(
             let dur = ts_ms(packet.duration(), m.tb_in);
             last_ms = last_ms.max(t + dur);
             let p = packet.clone();
-            for (i, a) in pending_audio.drain(..) {
-                if let Some(Some(am)) = map.get(i) {
-                    let at = a
-                        .pts()
-                        .or(a.dts())
-                        .map(|x| to_ms(x, am.tb_in))
-                        .unwrap_or(0.0);
-                    if at >= t {
-                        put(&mut octx, a, am, zero_ms.unwrap_or(t))?;
-                    }
-                }
-            }
+            flush(&mut octx, &mut pending_audio, zero_ms.unwrap_or(t))?;
             put(&mut octx, p, m, zero_ms.unwrap_or(t))?;
         } else {
             // Audio: from the clip's zero (its start when cutting exactly)
@@ -497,18 +491,7 @@ fn write(
     }
     // Audio still held when the video's zero was found at the very end.
     if let Some(z) = zero_ms {
-        for (i, a) in pending_audio.drain(..) {
-            if let Some(Some(am)) = map.get(i) {
-                let at = a
-                    .pts()
-                    .or(a.dts())
-                    .map(|x| to_ms(x, am.tb_in))
-                    .unwrap_or(0.0);
-                if at >= z - 0.5 && at < end_f {
-                    put(&mut octx, a, am, z)?;
-                }
-            }
-        }
+        flush(&mut octx, &mut pending_audio, z)?;
     }
     let Some(first) = zero_ms else {
         return Err(VapError::InvalidArgument(format!(

@@ -476,6 +476,28 @@ fn url_path(name: &str) -> String {
     out
 }
 
+/// The page's start: a whole document's head, or a fragment's scoped
+/// `<div>`; both with the style.
+fn open_page(s: &mut String, lang: Lang, title: &str, fragment: bool) {
+    if fragment {
+        let _ = write!(
+            s,
+            "<div class=\"vap-report\" lang=\"{}\"><style>{}</style>",
+            t(lang, "zh-CN", "en"),
+            STYLE
+        );
+    } else {
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"{}\" xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><meta name=\"generator\" content=\"vap {}\"/><title>{}</title><style>{}</style></head><body><div class=\"vap-report\">",
+            t(lang, "zh-CN", "en"),
+            env!("CARGO_PKG_VERSION"),
+            esc(title),
+            STYLE
+        );
+    }
+}
+
 fn render(r: &Replay, opts: &ReportOptions, media: &Media) -> Result<String> {
     let names: Vec<&str> = r.curves.series.iter().map(|c| c.name.as_str()).collect();
     let unknown: Vec<&String> = opts
@@ -502,23 +524,7 @@ fn render(r: &Replay, opts: &ReportOptions, media: &Media) -> Result<String> {
         t(lang, "直播复盘", "Session replay"),
         r.title.as_deref().unwrap_or(&r.session_id)
     );
-    if opts.fragment {
-        let _ = write!(
-            s,
-            "<div class=\"vap-report\" lang=\"{}\"><style>{}</style>",
-            t(lang, "zh-CN", "en"),
-            STYLE
-        );
-    } else {
-        let _ = write!(
-            s,
-            "<!DOCTYPE html>\n<html lang=\"{}\" xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><meta name=\"generator\" content=\"vap {}\"/><title>{}</title><style>{}</style></head><body><div class=\"vap-report\">",
-            t(lang, "zh-CN", "en"),
-            env!("CARGO_PKG_VERSION"),
-            esc(&title),
-            STYLE
-        );
-    }
+    open_page(&mut s, lang, &title, opts.fragment);
     let _ = write!(
         s,
         "<header><h1>{}</h1><p>{} <b>{}</b> · {} <b>{}</b> · {} – {} ({})</p><nav><a href=\"#quality\">{}</a><a href=\"#operator\">{}</a><a href=\"#anchor\">{}</a><a href=\"#field-control\">{}</a></nav></header>",

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{esc, fmt_unit, svg, t, table_head, Clock, Lang, ReportOptions, STYLE};
+use super::{esc, fmt_unit, open_page, svg, t, table_head, Clock, Lang, ReportOptions};
 use crate::error::{Result, VapError};
 use crate::options::Options;
 use crate::replay::{quantile, RoomReplay, LABELS};
@@ -53,23 +53,7 @@ pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
         t(lang, "直播间复盘", "Room review"),
         room.name.as_deref().unwrap_or(&room.room_id)
     );
-    if opts.fragment {
-        let _ = write!(
-            s,
-            "<div class=\"vap-report\" lang=\"{}\"><style>{}</style>",
-            t(lang, "zh-CN", "en"),
-            STYLE
-        );
-    } else {
-        let _ = write!(
-            s,
-            "<!DOCTYPE html>\n<html lang=\"{}\" xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><meta name=\"generator\" content=\"vap {}\"/><title>{}</title><style>{}</style></head><body><div class=\"vap-report\">",
-            t(lang, "zh-CN", "en"),
-            env!("CARGO_PKG_VERSION"),
-            esc(&title),
-            STYLE
-        );
-    }
+    open_page(&mut s, lang, &title, opts.fragment);
     let span = match (room.sessions.first(), room.sessions.last()) {
         (Some(a), Some(b)) => format!(
             " · {} – {} ({})",

@@ -29,6 +29,54 @@ pub struct Progress {
     pub segments: usize,
 }
 
+impl std::fmt::Display for Progress {
+    /// One progress line: a bar over the audio covered, then the chunk:
+    /// `[########------------]  40% chunk 4/10 (recording 0, at 180.0 s): 12 segments`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const WIDTH: usize = 20;
+        let share = if self.audio_total_ms > 0 {
+            (self.audio_done_ms as f64 / self.audio_total_ms as f64).clamp(0.0, 1.0)
+        } else {
+            self.done as f64 / self.total.max(1) as f64
+        };
+        let full = (share * WIDTH as f64).round() as usize;
+        write!(
+            f,
+            "[{}{}] {:>3.0}% chunk {}/{} (recording {}, at {:.1} s){}: {} segments",
+            "#".repeat(full),
+            "-".repeat(WIDTH - full),
+            share * 100.0,
+            self.done,
+            self.total,
+            self.recording,
+            self.position_ms as f64 / 1000.0,
+            if self.resumed { " from checkpoint" } else { "" },
+            self.segments
+        )
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    #[test]
+    fn a_progress_line_shows_a_bar() {
+        let p = super::Progress {
+            done: 4,
+            total: 10,
+            recording: 0,
+            position_ms: 180_000,
+            audio_done_ms: 400,
+            audio_total_ms: 1_000,
+            resumed: true,
+            segments: 12,
+        };
+        assert_eq!(
+            p.to_string(),
+            "[########------------]  40% chunk 4/10 (recording 0, at 180.0 s) from checkpoint: 12 segments"
+        );
+    }
+}
+
 /// What a transcription did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TranscriptStats {
