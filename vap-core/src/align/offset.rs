@@ -394,10 +394,23 @@ pub fn estimate_offset(
 }
 
 /// Estimates the transcript's clock offset to the platform clock from the
-/// products: for each product, the platform's explain segments against the
-/// anchor naming it (name or alias) in the utterances. Positive when the
-/// transcript runs late. Never applied; see
+/// products. Positive when the transcript runs late. Never applied; see
 /// [`OffsetEstimate::apply_to_transcript`].
+///
+/// The platform's explain segments against the anchor naming the product
+/// (name or alias), over every product that has both: [`estimate_offset`]
+/// over the pairs, which says whether an offset can be told at all.
+///
+/// An anchor also names a product after its segment has ended (answering a
+/// viewer's question about it, a recap): such late mentions stretch the
+/// segments late and pull that estimate late. So the segments' leading edge
+/// is located too: the mentions of each product around each of its segment
+/// starts, at 1 s, summed over all starts, and the one step up that fits
+/// that profile best (two Poisson rates, by likelihood): before a start the product is named
+/// rarely, after it often, whatever happens after the end. Mentions come at
+/// or after a segment starts, so the edge bounds the offset from above: when
+/// it lies more than half a bin before the whole segments' estimate, it is
+/// the answer (`reason` says so). Needs at least [`MIN_EDGE_STARTS`] starts.
 pub fn estimate_transcript_offset(
     data: &SessionData,
     opts: &OffsetOptions,
@@ -437,7 +450,94 @@ pub fn estimate_transcript_offset(
             "no product is both explained on the platform and named in the transcript".into(),
         ));
     }
-    estimate_offset(&pairs, opts.step_ms, opts)
+    let whole = estimate_offset(&pairs, opts.step_ms, opts)?;
+    // The whole segments' lag even where it is not reported (at the
+    // window's edge): late mentions can pull it there.
+    let step = opts.step_ms as f64;
+    let w = whole
+        .offset_ms
+        .unwrap_or((whole.lag_bins as f64 + whole.sub_bin) * step);
+    let clear = whole.confidence >= opts.min_confidence;
+    Ok(match leading_edge(&light, opts)? {
+        Some(e) if clear && e < w - step / 2.0 && e.abs() < opts.max_lag_ms as f64 => {
+            let mut est = whole;
+            let bins = e / step;
+            est.status = OffsetStatus::Determined;
+            est.offset_ms = Some(e);
+            est.lag_bins = bins.round() as i64;
+            est.sub_bin = bins - bins.round();
+            est.reason = format!(
+                "the segments' leading edge at {e:.0} ms (whole segments: {w:.0} ms, pulled late by mentions after a segment's end; z = {:.1})",
+                est.z
+            );
+            est
+        }
+        _ => whole,
+    })
+}
+
+/// The fewest explain starts the leading edge of
+/// [`estimate_transcript_offset`] is located from.
+pub const MIN_EDGE_STARTS: usize = 3;
+
+/// The leading edge of [`estimate_transcript_offset`], in ms; `None` with
+/// fewer than [`MIN_EDGE_STARTS`] starts or no rise in the profile.
+fn leading_edge(light: &SessionData, opts: &OffsetOptions) -> Result<Option<f64>> {
+    const STEP: Ms = 1000;
+    let tl = Timeline::build(
+        light,
+        &AlignOptions {
+            step_ms: STEP,
+            lexicon: Some(Lexicon::new()),
+            product_phrases: true,
+            per_product: true,
+            ..Default::default()
+        },
+    )?;
+    let w = (opts.max_lag_ms / STEP).max(1) as usize;
+    let mut profile = vec![0.0; 2 * w + 1];
+    let mut starts = 0usize;
+    for p in &light.products {
+        let (Ok(r), Ok(o)) = (
+            tl.values(&format!("explain:{}", p.id)),
+            tl.values(&format!("speech:product:{}", p.id)),
+        ) else {
+            continue;
+        };
+        for t in 0..r.len() {
+            if r[t] > 0.0 && (t == 0 || r[t - 1] == 0.0) {
+                starts += 1;
+                for (k, h) in profile.iter_mut().enumerate() {
+                    let u = t as i64 + k as i64 - w as i64;
+                    if u >= 0 && (u as usize) < o.len() {
+                        *h += o[u as usize];
+                    }
+                }
+            }
+        }
+    }
+    if starts < MIN_EDGE_STARTS {
+        return Ok(None);
+    }
+    // The best single step up: the split c maximising the Poisson
+    // log-likelihood of two rates, S_l·ln(S_l/c) + S_r·ln(S_r/(m−c)), with the
+    // right rate above the left (mentions are counts, sparse before a start).
+    let m = profile.len();
+    let total: f64 = profile.iter().sum();
+    let xlnx = |s: f64, n: f64| if s > 0.0 { s * (s / n).ln() } else { 0.0 };
+    let (mut left, mut best) = (0.0, None::<(f64, usize)>);
+    for c in 1..m {
+        left += profile[c - 1];
+        let (nl, nr) = (c as f64, (m - c) as f64);
+        if (total - left) / nr <= left / nl {
+            continue;
+        }
+        let ll = xlnx(left, nl) + xlnx(total - left, nr);
+        if best.is_none_or(|(g, _)| ll > g) {
+            best = Some((ll, c));
+        }
+    }
+    Ok(best.map(|(_, c)| (c as f64 - w as f64) * STEP as f64))
 }
 
 /// Estimates how far the transcript of recording `index` runs ahead of the
