@@ -1274,9 +1274,10 @@ export type CostName = 'l2' | 'normal' | 'poisson'
 export interface ChangePointOptions {
   /** Default `'l2'`. */
   cost?: CostName
-  /** `'bic'` (default) or a number per change point. */
-  penalty?: 'bic' | number
-  /** Shortest segment (default 1; 2 for `'normal'`). */
+  /** `'robust'` (default: 4·ln n × a long-run noise variance robust to
+   * trends, autocorrelation and outliers), `'bic'` or a number per change point. */
+  penalty?: 'robust' | 'bic' | number
+  /** Shortest segment (default 5; a shorter series is one segment). */
   minSize?: number
 }
 
@@ -1315,7 +1316,7 @@ export interface MomentOptions {
   detrend?: boolean
   /** Also report PELT level shifts. */
   shifts?: boolean
-  penalty?: 'bic' | number
+  penalty?: 'robust' | 'bic' | number
   /** Minimum segment of the level-shift search (default `'10min'`). */
   minSegment?: Duration
   /** |ln ratio| above which exposure counts as moved (default 0.1). */
@@ -1340,6 +1341,18 @@ export interface Moment {
   baseline: number[]
   /** Position of the start in the first recording, when there is one. */
   video_ms: Ms | null
+  /** The streams that moved with it (online viewers, entries, orders, GMV,
+   * product clicks, comments), the strongest first. */
+  moved: Moved[]
+}
+
+/** A stream that moved in a moment. */
+export interface Moved {
+  metric: string
+  /** Relative change against the baseline (-0.62: 62 % below). */
+  change: number
+  /** Its largest robust z-score in the moment's bins (signed). */
+  score: number
 }
 
 /** Overlapping moments of several metrics; kind and driver are its strongest member's. */
@@ -1379,9 +1392,11 @@ export interface Factor {
   name?: string
   /** Durations to search: adstock half-lives, or hold windows with `carryoverKind: 'hold'`. */
   carryover?: Duration | Duration[]
-  carryoverKind?: 'adstock' | 'hold'
-  /** Hill saturation: `[slope, inflexion]` (inflexion relative to the column maximum). */
-  saturation?: [number, number] | { slope: number; inflexion: number }
+  /** `'auto'`: adstock and hold both searched, cross-validation keeps one. */
+  carryoverKind?: 'adstock' | 'hold' | 'auto'
+  /** Hill saturation: `[slope, inflexion]` (inflexion relative to the column
+   * maximum), or `'auto'`: linear and S-shaped searched. */
+  saturation?: [number, number] | { slope: number; inflexion: number } | 'auto'
   /** Sign constraint (default `'free'`). */
   sign?: 'free' | 'positive' | 'negative'
 }
@@ -1436,6 +1451,10 @@ export interface Coefficient {
   name: string
   role: 'base' | 'traffic' | 'control' | 'session' | 'factor'
   half_life_ms: number
+  /** A factor's carryover shape as chosen by the cross-validation (null for other columns). */
+  carryover_kind: 'adstock' | 'hold' | null
+  /** A factor's saturation as chosen (null: linear). */
+  saturation: { slope: number; inflexion: number } | null
   value: number
   std_error: number | null
   ci_low: number | null
@@ -1460,6 +1479,8 @@ export interface AttributionDiagnostics {
   durbin_watson: number | null
   residual_autocorrelation: number | null
   candidates: number
+  /** Pairs of factors the data cannot tell apart (columns correlated at 0.9 or more). */
+  confounded: Array<{ a: string; b: string; correlation: number }>
   warnings: string[]
 }
 
@@ -1535,7 +1556,7 @@ export declare function attribute(timeline: Timeline, options?: AttributeOptions
 /** As `attribute`, off the main thread. */
 export declare function attributeAsync(timeline: Timeline, options?: AttributeOptions): Promise<Attribution>
 /** The factors `attribute` uses when none are given. */
-export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation'>> & { saturation: { slope: number; inflexion: number } | null; carryover_ms: number[] }>
+export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: { slope: number; inflexion: number } | 'auto' | null; carryover_kind: 'adstock' | 'hold' | 'auto'; carryover_ms: number[] }>
 /** Sessions of one room as attribution timelines, stacked (step 10 s by default). */
 export declare function attributionTimeline(sessions: Session[], options?: TimelineOptions): Timeline
 /** A timeline of your own columns on the grid `start + k·step`. */

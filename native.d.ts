@@ -12,8 +12,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A fitted attribution model. */
 export declare class Attribution {
   /**
-   * Coefficients: `{ name, role, half_life_ms, value, std_error, ci_low,
-   * ci_high, boot_se, boot_low, boot_high }`.
+   * Coefficients: `{ name, role, half_life_ms, carryover_kind, saturation,
+   * value, std_error, ci_low, ci_high, boot_se, boot_low, boot_high }`.
    */
   get coefficients(): any
   /** Cross-validation curve `[{ penalty, error }]`. */

@@ -32,6 +32,11 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("pelt_l2", n), &x, |b, x| {
             b.iter(|| detect::pelt(x, Cost::L2, Penalty::Bic, 1).unwrap())
         });
+        // the default: the robust penalty (its noise estimate included) and
+        // segments of at least 5 points
+        g.bench_with_input(BenchmarkId::new("pelt_l2_default", n), &x, |b, x| {
+            b.iter(|| detect::pelt(x, Cost::L2, Penalty::Robust, 5).unwrap())
+        });
         g.bench_with_input(BenchmarkId::new("binseg_l2", n), &x, |b, x| {
             b.iter(|| detect::binseg(x, Cost::L2, Penalty::Bic, 1).unwrap())
         });

@@ -108,5 +108,30 @@ test('the room model is fitted over stored sessions, saved and applied to a new 
   const a = await vap.attributeAsync(sessions[3].attributionTimeline(), { bootstrap: 5, seed: 1 })
   const b = vap.attribute(sessions[3].attributionTimeline(), { bootstrap: 5, seed: 1 })
   assert.deepEqual(a.coefficients, b.coefficients)
-  assert.ok(vap.defaultFactors(sessions[3].attributionTimeline()).some((f) => f.carryover_kind === 'hold'))
+  const defaults = vap.defaultFactors(sessions[3].attributionTimeline())
+  assert.ok(defaults.some((f) => f.column === 'answers' && f.carryover_kind === 'hold'))
+  assert.ok(defaults.some((f) => f.column === 'speech:urgency' && f.saturation === 'auto'))
+})
+
+test('forms are chosen by cross-validation; confounded factors are reported', () => {
+  let seed = 11
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+  const n = 1500
+  const x = Float64Array.from({ length: n }, () => (rand() < 0.08 ? 1 + Math.floor(rand() * 4) : 0))
+  const held = x.map((_, t) => x.slice(Math.max(0, t - 5), t + 1).reduce((a, v) => a + v, 0))
+  const y = held.map((h) => 20 + 3 * h + (rand() - 0.5) * 2)
+  const twin = x.map((v) => v + (rand() - 0.5) * 0.1)
+  const tl = vap.timelineFromColumns({ y, x, twin }, { step: '10s' })
+  const base = { target: 'y', form: 'linear', exposure: null, bootstrap: 0 }
+  const fit = vap.attribute(tl, { ...base, factors: [{ column: 'x', carryover: ['0s', '30s', '60s', '120s'], carryoverKind: 'auto', saturation: 'auto' }] })
+  const c = fit.coefficients.find((k) => k.name === 'x')
+  assert.deepEqual([c.carryover_kind, c.half_life_ms, c.saturation], ['hold', 60000, null])
+  assert.deepEqual(fit.diagnostics.confounded, [])
+  const both = vap.attribute(tl, { ...base, factors: ['x', 'twin'] })
+  assert.equal(both.diagnostics.confounded.length, 1)
+  const [pair] = both.diagnostics.confounded
+  assert.deepEqual([pair.a, pair.b], ['x', 'twin'])
+  assert.ok(pair.correlation > 0.99)
+  assert.ok(both.diagnostics.warnings.some((w) => w.includes('x and twin move together')))
+  assert.throws(() => vap.attribute(tl, { ...base, factors: [{ column: 'x', saturation: 'maybe' }] }), { code: 'VAP_INVALID_ARGUMENT' })
 })

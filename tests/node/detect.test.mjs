@@ -37,6 +37,15 @@ test('moments of a synthetic room: ranked, typed, with drivers', () => {
   assert.ok(gmv.every((m) => m.metric === 'order_gmv'))
   for (let i = 1; i < gmv.length; i++) assert.ok(Math.abs(gmv[i - 1].magnitude) >= Math.abs(gmv[i].magnitude))
   for (const m of moments) assert.equal(m.baseline.length, (m.end_ms - m.start_ms) / 30000)
+  // the viewer gauge is scanned: each planted stall is a traffic drop on it
+  const stalls = truth.moments.filter((p) => p.cause === 'stream_stall')
+  assert.ok(stalls.length > 0)
+  for (const p of stalls) {
+    const hit = moments.find((m) => m.metric === 'online_viewers' && m.kind === 'drop' && m.start_ms < p.end_ms && p.start_ms < m.end_ms)
+    assert.ok(hit, `stall at ${p.start_ms}`)
+    assert.equal(hit.driver, 'traffic')
+    assert.ok(hit.moved.some((s) => s.metric === 'online_viewers' && s.change < -0.2))
+  }
   const events = vap.momentEvents(moments)
   for (const p of truth.moments.filter((p) => p.cause === 'flash_sale')) {
     const near = events.filter((e) => Math.abs(e.start_ms - p.start_ms) <= 60000)

@@ -57,6 +57,9 @@ export const _alignUse = [col, info, derived, offMs, joined, roomTl]
 
 // ---- moments
 const moments: vap.Moment[] = res.data.moments({ step: '30s', threshold: 3.5 })
+const streams: vap.Moved[] = moments[0].moved
+const firstMoved: number = streams.length > 0 ? streams[0].change : 0
+void firstMoved
 const seg: vap.Segmentation = vap.pelt([1, 2, 3], { cost: 'poisson', penalty: 'bic' })
 const evs: vap.MomentEvent[] = vap.momentEvents(vap.topMoments(moments, 5, 'order_gmv'))
 // @ts-expect-error costs are a closed set

@@ -247,8 +247,39 @@ def test_bad_options_are_reported(fitted):
     assert "'nope'" in str(e.value) and "'missing:col'" in str(e.value)
     defaults = vap.default_factors(tl)
     assert any(f.column == "answers" and f.carryover_kind == "hold" for f in defaults)
+    assert any(f.column == "speech:urgency" and f.saturation == "auto" for f in defaults)
     assert not any(f.column == "speech:answer" for f in defaults), (
         "answered questions replace the phrase count"
     )
     tl.add_column("ad_spend", np.ones(len(tl)))
     assert "ad_spend" in tl.columns
+
+
+def test_forms_are_chosen_and_confounded_factors_reported():
+    """Choose, don't assume: a factor searched over adstock and hold, linear
+    and S-shaped, gets the form that generated the target (a 60 s hold,
+    linear), and the coefficient says so; a column that moves with it is
+    reported as confounded, with the correlation, and warned."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    x = np.where(rng.random(n) < 0.08, rng.integers(1, 5, n), 0).astype(float)
+    held = np.convolve(x, np.ones(6))[:n]  # the sum over the last 6 bins of 10 s
+    y = 20 + 3 * held + rng.normal(0, 1, n)
+    twin = x + rng.normal(0, 0.05, n)
+    tl = vap.Timeline.from_columns({"y": y, "x": x, "twin": twin}, step="10s")
+    base = dict(target="y", form="linear", exposure=None, bootstrap=0)
+    auto = vap.Factor(
+        "x", carryover=["0s", "30s", "60s", "120s"], carryover_kind="auto", saturation="auto"
+    )
+    fit = vap.attribute(tl, factors=[auto], **base)
+    c = next(c for c in fit.coefficients if c.name == "x")
+    assert (c.carryover_kind, c.half_life_ms, c.saturation) == ("hold", 60_000, None)
+    assert fit.summary().loc["x", "carryover_kind"] == "hold"
+    assert fit.diagnostics.confounded == []
+    both = vap.attribute(tl, factors=["x", "twin"], **base)
+    (pair,) = both.diagnostics.confounded
+    assert isinstance(pair, vap.Confounded)
+    assert (pair.a, pair.b) == ("x", "twin") and pair.correlation > 0.99
+    assert any("x and twin move together" in w for w in both.diagnostics.warnings)
+    with pytest.raises(vap.InvalidArgumentError, match="saturation"):
+        vap.attribute(tl, factors=[{"column": "x", "saturation": "maybe"}], **base)

@@ -22,7 +22,7 @@ def test_pelt_matches_ruptures_pelt_and_dynp(seed):
     rng = np.random.default_rng(seed)
     x = signal(rng, int(rng.integers(40, 200)), int(rng.integers(1, 5)))
     for pen in (2.0, 8.0, 25.0):
-        ours = vap.pelt(x, cost="l2", penalty=pen)
+        ours = vap.pelt(x, cost="l2", penalty=pen, min_size=1)
         theirs = rpt.Pelt(model="l2", min_size=1, jump=1).fit(x).predict(pen=pen)
         assert ours.breakpoints == theirs
         if len(ours.breakpoints) > 1:
@@ -32,7 +32,7 @@ def test_pelt_matches_ruptures_pelt_and_dynp(seed):
                 .predict(n_bkps=len(ours.breakpoints) - 1)
             )
             assert ours.breakpoints == exact
-        assert vap.dynp(x, cost="l2", penalty=pen).breakpoints == ours.breakpoints
+        assert vap.dynp(x, cost="l2", penalty=pen, min_size=1).breakpoints == ours.breakpoints
 
 
 @pytest.mark.parametrize("min_size", [2, 5, 9])
@@ -84,6 +84,22 @@ def test_moments_on_a_synthetic_room():
     assert moments.to_polars().height == len(moments)
     for m in moments:
         assert len(m.baseline) == (m.end_ms - m.start_ms) // 30_000
+        assert all(isinstance(s, vap.Moved) for s in m.moved)
+    assert "moved" in df.columns
+    # the viewer gauge is scanned: each planted stall is a traffic drop on it
+    stalls = [p for p in room.truth["moments"] if p["cause"] == "stream_stall"]
+    assert stalls
+    for p in stalls:
+        hit = [
+            m
+            for m in moments
+            if m.metric == "online_viewers"
+            and m.kind == "drop"
+            and m.start_ms < p["end_ms"]
+            and p["start_ms"] < m.end_ms
+        ]
+        assert hit and hit[0].driver == "traffic", p
+        assert any(s.metric == "online_viewers" and s.change < -0.2 for s in hit[0].moved)
     # every planted flash sale is found, as conversion-driven, within a minute
     events = moments.events()
     for p in room.truth["moments"]:

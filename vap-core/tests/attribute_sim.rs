@@ -91,6 +91,24 @@ fn per_factor_totals_and_moment_causes() {
         };
         let fit = attribute::fit(&tl, &opts).unwrap();
         let totals = fit.decomposition.totals();
+        let forms: Vec<String> = fit
+            .model
+            .factors
+            .iter()
+            .filter(|f| f.half_life_ms > 0 || f.saturation.is_some())
+            .map(|f| {
+                format!(
+                    "{} {:?} {}s{}",
+                    f.name,
+                    f.carryover_kind,
+                    f.half_life_ms / 1000,
+                    f.saturation
+                        .map(|(s, k, _)| format!(" hill({s},{k})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        println!("seed {seed}: forms {}", forms.join(", "));
         let mut line = format!("seed {seed}: R² {:.3} ", fit.diagnostics.r2);
         for f in &r.truth.factors {
             let col = column_of(&f.name);
@@ -205,7 +223,11 @@ fn per_factor_totals_and_moment_causes() {
         e_small / t_small
     );
     assert!(e_small / t_small < 0.4, "{}", e_small / t_small);
-    assert!(rel < 0.15, "{rel}");
+    // 0.148 with defaults tuned to this simulator (urgency S-shaped, fixed);
+    // 0.181 with the defaults chosen on both simulators (hold carryover,
+    // linear or S-shaped urgency by cross-validation), which cut the second
+    // simulator's error from 0.353 to about 0.23 (README, "Robustness").
+    assert!(rel < 0.2, "{rel}");
     assert!(right as f64 >= 0.9 * peaks as f64, "{right}/{peaks}");
     assert!(
         det > 0 && det_right as f64 >= 0.9 * det as f64,
@@ -694,4 +716,114 @@ fn a_missing_factor_bin_does_not_poison_the_carryover() {
     assert_eq!(fit.diagnostics.n_dropped, 1);
     assert!(fit.decomposition.prediction[100].is_nan());
     assert!(fit.decomposition.prediction[101].is_finite());
+}
+
+/// "Choose, don't assume": a factor with `carryover_kind: auto` and
+/// `saturation: auto` gets the shape the data have. Two sparse phrase-count
+/// columns drive the target, one linearly with a 60 s hold, one through an
+/// S-shaped Hill on a 30 s adstock; the fit keeps those forms and reports
+/// them. Two columns that move together are reported as confounded.
+#[test]
+fn forms_are_chosen_by_cross_validation_and_confounding_is_reported() {
+    use rand::{Rng, SeedableRng};
+    let r = room(3, 2.0);
+    let mut tl = ten_seconds(&r.data);
+    let n = tl.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    // sparse counts: mostly 0, bursts of 1-4
+    let mut counts = |p: f64| -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                if rng.random_bool(p) {
+                    rng.random_range(1..=4) as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    };
+    let (a, b) = (counts(0.08), counts(0.08));
+    // a: linear, held 60 s (6 bins)
+    let held: Vec<f64> = (0..n)
+        .map(|t| a[t.saturating_sub(5)..=t].iter().sum())
+        .collect();
+    // b: 30 s adstock (3 bins half-life), then an S-shaped Hill at half the max
+    let ad = vap_core::align::adstock(&b, 3.0, true);
+    let max_b = b.iter().copied().fold(0.0, f64::max);
+    let sat = vap_core::align::hill(&ad, 3.0, 0.5, max_b);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let y: Vec<f64> = (0..n)
+        .map(|t| 20.0 + 3.0 * held[t] + 40.0 * sat[t] + noise.sample(&mut rng))
+        .collect();
+    let twin: Vec<f64> = a
+        .iter()
+        .map(|v| v + 0.05 * noise.sample(&mut rng))
+        .collect();
+    for (name, v) in [
+        ("x:a", a.clone()),
+        ("x:b", b.clone()),
+        ("y", y),
+        ("x:twin", twin),
+    ] {
+        tl.add_column(name.into(), v, ColumnKind::Count, "count")
+            .unwrap();
+    }
+    let auto = |col: &str| -> FactorSpec {
+        serde_json::from_value(serde_json::json!({
+            "column": col,
+            "carryover": ["0s", "30s", "60s", "120s"],
+            "carryover_kind": "auto",
+            "saturation": "auto",
+            "sign": "positive"
+        }))
+        .unwrap()
+    };
+    let opts = AttributeOptions {
+        target: "y".into(),
+        form: Form::Linear,
+        exposure: None,
+        factors: Some(vec![auto("x:a"), auto("x:b")]),
+        bootstrap: 0,
+        ..Default::default()
+    };
+    let fit = attribute::fit(&tl, &opts).unwrap();
+    let f = |name: &str| {
+        fit.model
+            .factors
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .clone()
+    };
+    let (fa, fb) = (f("x:a"), f("x:b"));
+    println!("chosen: {fa:?}\n        {fb:?}");
+    assert_eq!(
+        (fa.carryover_kind, fa.half_life_ms),
+        (CarryoverKind::Hold, 60_000)
+    );
+    assert!(fa.saturation.is_none(), "{fa:?}");
+    assert_eq!(
+        (fb.carryover_kind, fb.half_life_ms),
+        (CarryoverKind::Adstock, 30_000)
+    );
+    assert_eq!(fb.saturation.map(|(s, k, _)| (s, k)), Some((3.0, 0.5)));
+    assert!(fit.diagnostics.confounded.is_empty());
+    // a twin of x:a: the pair is reported, with its correlation, and warned
+    let opts = AttributeOptions {
+        factors: Some(vec![
+            plain("x:a", Sign::Positive),
+            plain("x:twin", Sign::Positive),
+        ]),
+        ..opts
+    };
+    let fit = attribute::fit(&tl, &opts).unwrap();
+    let c = &fit.diagnostics.confounded;
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!((c[0].a.as_str(), c[0].b.as_str()), ("x:a", "x:twin"));
+    assert!(c[0].correlation > 0.99);
+    assert!(fit
+        .diagnostics
+        .warnings
+        .iter()
+        .any(|w| w.contains("x:a and x:twin move together")));
 }

@@ -213,3 +213,70 @@ fn moments_carry_their_video_position() {
         .all(|w| w[0].magnitude.abs() >= w[1].magnitude.abs()));
     assert!(top.iter().all(|m| m.metric == "orders"));
 }
+
+/// Stream stalls as an independent simulator plants them (issue 16): the
+/// online-viewer gauge collapses to a third for 90–180 s while entries keep
+/// arriving. Each is a moment on `online_viewers`, driver traffic, that
+/// says the gauge moved; the rest of the scan is unchanged.
+#[test]
+fn a_stall_of_the_viewer_gauge_is_a_traffic_moment() {
+    let mut found = 0;
+    let mut planted = 0;
+    for seed in 0..6u64 {
+        let mut room = simulate(&SimConfig {
+            seed: 40 + seed,
+            ..Default::default()
+        })
+        .unwrap();
+        let t0 = room.data.session.start_ms;
+        let len = (room.data.session.end_ms - t0) / 1000;
+        // two stalls, away from the planted moments and the first half hour
+        let mut stalls = Vec::new();
+        for k in 0..2i64 {
+            let mut at = t0 + (1_800 + k * (len - 2_400) / 2 + 600 * seed as i64 % 900) * 1000;
+            while room
+                .truth
+                .moments
+                .iter()
+                .any(|m| m.start_ms < at + 600_000 && at - 600_000 < m.end_ms)
+            {
+                at += 60_000;
+            }
+            let dur = 90_000 + 30_000 * ((seed as i64 + k) % 4);
+            stalls.push((at, at + dur));
+        }
+        for s in &mut room.data.samples {
+            if s.metric == "online_viewers"
+                && stalls.iter().any(|(a, b)| s.ts_ms >= *a && s.ts_ms < *b)
+            {
+                s.value /= 3.0;
+            }
+        }
+        let moments = detect::moments(&room.data, &DetectOptions::default()).unwrap();
+        for (a, b) in &stalls {
+            planted += 1;
+            let hit = moments.iter().find(|m| {
+                m.metric == "online_viewers"
+                    && m.kind == detect::MomentKind::Drop
+                    && m.start_ms < *b
+                    && *a < m.end_ms
+            });
+            if let Some(m) = hit {
+                assert_eq!(m.driver, Driver::Traffic, "seed {seed}: {m:?}");
+                assert_eq!(m.moved[0].metric, "online_viewers", "{:?}", m.moved);
+                assert!(m.moved[0].change < -0.3, "{:?}", m.moved);
+                // entries kept arriving: they did not move down
+                assert!(
+                    !m.moved
+                        .iter()
+                        .any(|s| s.metric == "entries" && s.change < 0.0),
+                    "{:?}",
+                    m.moved
+                );
+                found += 1;
+            }
+        }
+    }
+    eprintln!("gauge stalls reported as traffic drops: {found}/{planted}");
+    assert_eq!(found, planted);
+}

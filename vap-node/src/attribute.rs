@@ -42,8 +42,8 @@ pub struct JsAttribution {
 
 #[napi]
 impl JsAttribution {
-    /// Coefficients: `{ name, role, half_life_ms, value, std_error, ci_low,
-    /// ci_high, boot_se, boot_low, boot_high }`.
+    /// Coefficients: `{ name, role, half_life_ms, carryover_kind, saturation,
+    /// value, std_error, ci_low, ci_high, boot_se, boot_low, boot_high }`.
     #[napi(getter, catch_unwind)]
     pub fn coefficients(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.inner.coefficients))

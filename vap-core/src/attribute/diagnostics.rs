@@ -45,8 +45,70 @@ pub struct Diagnostics {
     pub residual_autocorrelation: f64,
     /// Carryover candidates evaluated.
     pub candidates: usize,
+    /// Pairs of factors the data cannot tell apart: their columns as fitted
+    /// correlate at [`CONFOUNDED_CORRELATION`] or more over the fitted bins,
+    /// so how their joint effect splits between them is arbitrary (read
+    /// their sum); each also raises a warning.
+    #[serde(default)]
+    pub confounded: Vec<Confounded>,
     /// Warnings (collinearity naming the factors, residuals, dropped bins).
     pub warnings: Vec<String>,
+}
+
+/// Two factors the data cannot separate (see [`Diagnostics::confounded`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confounded {
+    /// One factor.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Correlation of their columns as fitted, over the fitted bins.
+    pub correlation: f64,
+}
+
+/// The correlation from which two factors count as not identifiable apart.
+pub const CONFOUNDED_CORRELATION: f64 = 0.9;
+
+/// The pairs of selected factor columns correlated at
+/// [`CONFOUNDED_CORRELATION`] or more over the valid rows (the columns as
+/// the fit sees them: times the exposure in the exposure form), each with a
+/// warning.
+fn confounded(d: &Design, sel: &[usize], warnings: &mut Vec<String>) -> Vec<Confounded> {
+    let rows = d.valid_rows();
+    let factors: Vec<usize> = sel[d.nu..].to_vec();
+    let cols: Vec<(Vec<f64>, f64)> = factors
+        .iter()
+        .map(|&j| {
+            let x: Vec<f64> = rows.iter().map(|&i| d.z(i, j)).collect();
+            let m = x.iter().sum::<f64>() / x.len().max(1) as f64;
+            let c: Vec<f64> = x.iter().map(|v| v - m).collect();
+            let ss = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+            (c, ss)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for a in 0..cols.len() {
+        for b in a + 1..cols.len() {
+            let (ca, sa) = &cols[a];
+            let (cb, sb) = &cols[b];
+            if *sa <= 0.0 || *sb <= 0.0 {
+                continue;
+            }
+            let r = ca.iter().zip(cb).map(|(x, y)| x * y).sum::<f64>() / (sa * sb);
+            if r.abs() >= CONFOUNDED_CORRELATION {
+                let (na, nb) = (&d.cols[factors[a]].name, &d.cols[factors[b]].name);
+                warnings.push(format!(
+                    "{na} and {nb} move together (correlation {r:.2}): the data cannot tell their effects apart, so how their joint part splits between them is arbitrary; read their sum"
+                ));
+                out.push(Confounded {
+                    a: na.clone(),
+                    b: nb.clone(),
+                    correlation: r,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The diagnostics of the fit over the columns `sel` (its decomposition
@@ -66,6 +128,7 @@ pub(super) fn diagnostics(
     let (hr2, hnrmse, hmape) = holdout(ctx, sel, dec, penalty);
     let (names, vif, cond) = collinearity(ctx, sel, warnings)?;
     let (dw, ac) = residual_autocorrelation(d, dec, warnings);
+    let confounded = confounded(d, sel, warnings);
     Ok(Diagnostics {
         n_bins: valid.len(),
         n_dropped: d.n - valid.len(),
@@ -80,6 +143,7 @@ pub(super) fn diagnostics(
         durbin_watson: dw,
         residual_autocorrelation: ac,
         candidates,
+        confounded,
         warnings: warnings.clone(),
     })
 }

@@ -17,7 +17,10 @@ use super::search::{self, Selection};
 use super::solve::{self, LsqProblem, Pen, Stats};
 use super::timeline::{store_room_timeline, PRICE_LEVEL};
 use super::units::Ctx;
-use super::{default_factors, AttributeOptions, Estimator, FactorSpec, FitRequest, Form};
+use super::{
+    default_factors, AttributeOptions, CarryoverKind, Estimator, FactorSpec, FitRequest, Form,
+    Saturation,
+};
 use crate::align::Timeline;
 use crate::error::{Result, VapError};
 use crate::options::Options;
@@ -33,6 +36,12 @@ pub struct Coefficient {
     pub role: Role,
     /// Carryover half-life of a factor (ms).
     pub half_life_ms: Ms,
+    /// The carryover shape chosen for a factor (`None` for other columns).
+    #[serde(default)]
+    pub carryover_kind: Option<CarryoverKind>,
+    /// The saturation chosen for a factor (`None`: linear, or not a factor).
+    #[serde(default)]
+    pub saturation: Option<Saturation>,
     /// Estimate.
     pub value: f64,
     /// Analytic standard error (OLS; unpenalised Poisson).
@@ -442,6 +451,8 @@ fn coefficients(
                 name: d.cols[c].name.clone(),
                 role: d.cols[c].role,
                 half_life_ms: d.cols[c].half_life_ms,
+                carryover_kind: (d.cols[c].role == Role::Factor).then_some(d.cols[c].kind),
+                saturation: d.cols[c].sat,
                 value: coef[k],
                 std_error: s,
                 ci_low: lo,
@@ -464,10 +475,9 @@ fn resolved_factors(d: &Design, choice: &[usize]) -> Vec<ResolvedFactor> {
             name: f.spec.name.clone(),
             column: f.spec.column.clone(),
             half_life_ms: d.cols[c].half_life_ms,
-            carryover_kind: f.spec.carryover_kind,
-            saturation: f
-                .spec
-                .saturation
+            carryover_kind: d.cols[c].kind,
+            saturation: d.cols[c]
+                .sat
                 .map(|s| (s.slope, s.inflexion, d.cols[c].sat_max.unwrap_or(0.0))),
             sign: f.sign,
         })

@@ -149,12 +149,13 @@ mod units;
 pub use cv::CvPoint;
 pub use decompose::{Decomposition, GroupTotals, MomentAttribution, Part};
 pub use design::{default_factors, ResolvedFactor, Role, DEFAULT_CARRYOVER_MS};
-pub use diagnostics::Diagnostics;
+pub use diagnostics::{Confounded, Diagnostics, CONFOUNDED_CORRELATION};
 pub use fit::{fit, fit_room, Attribution, Coefficient};
 pub use model::{ModelColumn, RoomModel};
 pub use options::{
     AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Estimator, FactorSpec,
-    FitRequest, Form, Saturation, Sign, SplitOptions, TIMELINE_STEP_MS,
+    FitRequest, Form, Saturation, SaturationSpec, Sign, SplitOptions, AUTO_SATURATIONS,
+    TIMELINE_STEP_MS,
 };
 pub use timeline::{
     enrich, enrich_with, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decompose::{Decomposition, DesignView};
 use super::design::{self, ResolvedFactor, Role};
-use super::{AttributeOptions, FactorSpec, Saturation};
+use super::{AttributeOptions, CarryoverKind, FactorSpec, Saturation, SaturationSpec};
 use crate::align::Timeline;
 use crate::error::{Result, VapError};
 use crate::schema::*;
@@ -120,9 +120,9 @@ impl RoomModel {
                 column: f.column.clone(),
                 carryover_ms: vec![f.half_life_ms],
                 carryover_kind: f.carryover_kind,
-                saturation: f
-                    .saturation
-                    .map(|(slope, inflexion, _)| Saturation { slope, inflexion }),
+                saturation: f.saturation.map(|(slope, inflexion, _)| {
+                    SaturationSpec::Hill(Saturation { slope, inflexion })
+                }),
                 sign: Some(f.sign),
             })
             .collect();
@@ -153,6 +153,8 @@ impl RoomModel {
                     role: Role::Session,
                     factor: None,
                     half_life_ms: 0,
+                    kind: CarryoverKind::Adstock,
+                    sat: None,
                     sat_max: None,
                     x,
                 },

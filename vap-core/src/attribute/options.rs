@@ -71,6 +71,19 @@ pub enum CarryoverKind {
     /// Hold: the sum of the factor over the trailing window of that length
     /// ("the minute after an answered question").
     Hold,
+    /// Both shapes searched, the one the blocked cross-validation prefers
+    /// kept (a factor's spec only: a fitted factor is adstock or hold).
+    Auto,
+}
+
+impl CarryoverKind {
+    /// The shapes a spec searches: both for [`CarryoverKind::Auto`].
+    pub fn candidates(self) -> Vec<CarryoverKind> {
+        match self {
+            CarryoverKind::Auto => vec![CarryoverKind::Adstock, CarryoverKind::Hold],
+            k => vec![k],
+        }
+    }
 }
 
 /// Hill saturation `x^s / (x^s + (k·max)^s)`, applied after carryover, `max`
@@ -85,16 +98,64 @@ pub struct Saturation {
     pub inflexion: f64,
 }
 
+/// The saturations `"auto"` searches: none (linear), a concave Hill (slope
+/// 1: each further phrase adds less) and an S-shaped one (slope 3: one
+/// phrase in passing does little, a dense run a lot), both with the half
+/// effect at half the column's maximum.
+pub const AUTO_SATURATIONS: [Option<Saturation>; 2] = [
+    None,
+    Some(Saturation {
+        slope: 3.0,
+        inflexion: 0.5,
+    }),
+];
+
+/// A factor's saturation: one Hill curve, or `"auto"`: each of
+/// [`AUTO_SATURATIONS`] searched, the one the blocked cross-validation
+/// prefers kept (reported in the fitted factor).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SaturationSpec {
+    /// This Hill curve.
+    Hill(Saturation),
+    /// Linear or saturated, chosen by cross-validation.
+    Auto,
+}
+
+impl SaturationSpec {
+    /// The saturations searched.
+    pub fn candidates(spec: Option<SaturationSpec>) -> Vec<Option<Saturation>> {
+        match spec {
+            None => vec![None],
+            Some(SaturationSpec::Hill(s)) => vec![Some(s)],
+            Some(SaturationSpec::Auto) => AUTO_SATURATIONS.to_vec(),
+        }
+    }
+}
+
+impl Serialize for SaturationSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            SaturationSpec::Hill(h) => h.serialize(s),
+            SaturationSpec::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
 /// A factor: a timeline column and how it acts.
 ///
 /// Read from a column name (`"speech:urgency"`, every other field its
 /// default) or an object; `carryover` (alias of `carryover_ms`) is one
-/// duration or a list (ms, or `"30s"`, `"2min"`), `saturation` is
-/// `{"slope": s, "inflexion": k}` or `[s, k]`. The name defaults to the
-/// column ([`Options::resolve`] of [`AttributeOptions`], and [`fit`]).
+/// duration or a list (ms, or `"30s"`, `"2min"`), `carryover_kind` is
+/// `"adstock"`, `"hold"` or `"auto"` (both searched), `saturation` is
+/// `{"slope": s, "inflexion": k}`, `[s, k]` or `"auto"` (linear, concave or
+/// S-shaped, searched). Every combination of length, shape and saturation
+/// is a candidate column; the blocked cross-validation chooses one per
+/// factor, and the fitted factor ([`ResolvedFactor`]) says which. The name
+/// defaults to the column ([`Options::resolve`] of [`AttributeOptions`],
+/// and [`fit`]).
 ///
 /// ```
-/// use vap_core::attribute::{CarryoverKind, FactorSpec};
+/// use vap_core::attribute::{CarryoverKind, FactorSpec, SaturationSpec};
 /// let f: FactorSpec = serde_json::from_str(r#""promo:flash""#).unwrap();
 /// assert_eq!((f.column.as_str(), f.carryover_ms.len()), ("promo:flash", 0));
 /// let f: FactorSpec = serde_json::from_str(
@@ -102,7 +163,12 @@ pub struct Saturation {
 /// ).unwrap();
 /// assert_eq!(f.carryover_ms, vec![30_000, 60_000]);
 /// assert_eq!(f.carryover_kind, CarryoverKind::Hold);
-/// assert_eq!(f.saturation.unwrap().inflexion, 0.5);
+/// assert!(matches!(f.saturation, Some(SaturationSpec::Hill(h)) if h.inflexion == 0.5));
+/// let f: FactorSpec = serde_json::from_str(
+///     r#"{"column": "speech:urgency", "carryover_kind": "auto", "saturation": "auto"}"#,
+/// ).unwrap();
+/// assert_eq!(f.saturation, Some(SaturationSpec::Auto));
+/// assert_eq!(f.carryover_kind.candidates().len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value")]
@@ -116,12 +182,12 @@ pub struct FactorSpec {
     /// hold windows (see `carryover_kind`); `[0]` or empty: none.
     #[serde(default, alias = "carryover", with = "crate::options::durations")]
     pub carryover_ms: Vec<Ms>,
-    /// How carryover acts (default adstock).
+    /// How carryover acts (default adstock; `auto`: both searched).
     #[serde(default)]
     pub carryover_kind: CarryoverKind,
-    /// Optional saturation.
+    /// Optional saturation (`auto`: linear and saturated searched).
     #[serde(default)]
-    pub saturation: Option<Saturation>,
+    pub saturation: Option<SaturationSpec>,
     /// Sign constraint (default free).
     #[serde(default)]
     pub sign: Option<Sign>,
@@ -148,6 +214,7 @@ struct FactorObject {
 enum SaturationInput {
     Pair(f64, f64),
     Object(Saturation),
+    Word(String),
 }
 
 impl TryFrom<serde_json::Value> for FactorSpec {
@@ -173,15 +240,27 @@ impl TryFrom<serde_json::Value> for FactorSpec {
                         format!("'{path}': {}", e.into_inner())
                     }
                 })?;
+                let saturation = match o.saturation {
+                    None => None,
+                    Some(SaturationInput::Pair(slope, inflexion)) => {
+                        Some(SaturationSpec::Hill(Saturation { slope, inflexion }))
+                    }
+                    Some(SaturationInput::Object(s)) => Some(SaturationSpec::Hill(s)),
+                    Some(SaturationInput::Word(w)) if w.eq_ignore_ascii_case("auto") => {
+                        Some(SaturationSpec::Auto)
+                    }
+                    Some(SaturationInput::Word(w)) => {
+                        return Err(format!(
+                            "'saturation': expected [slope, inflexion], {{\"slope\": s, \"inflexion\": k}} or \"auto\", got \"{w}\""
+                        ))
+                    }
+                };
                 FactorSpec {
                     name: o.name.unwrap_or_else(|| o.column.clone()),
                     column: o.column,
                     carryover_ms: o.carryover_ms,
                     carryover_kind: o.carryover_kind,
-                    saturation: o.saturation.map(|s| match s {
-                        SaturationInput::Pair(slope, inflexion) => Saturation { slope, inflexion },
-                        SaturationInput::Object(s) => s,
-                    }),
+                    saturation,
                     sign: o.sign,
                 }
             }

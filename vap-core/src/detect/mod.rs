@@ -95,7 +95,47 @@ pub struct Moment {
     /// Position of the start in the session's first recording (ms from its
     /// start), when the session has one.
     pub video_ms: Option<Ms>,
+    /// The streams that moved with it, the strongest first: every stream of
+    /// [`MOVED_STREAMS`] the timeline has (and the moment's own metric) whose
+    /// smoothed robust z-score passes the threshold, on the moment's side,
+    /// somewhere in its bins.
+    #[serde(default)]
+    pub moved: Vec<Moved>,
 }
+
+/// A stream that moved in a [`Moment`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    /// Timeline column.
+    pub metric: String,
+    /// Relative change of the moment's total against its baseline's:
+    /// `(Σx + ½) / (Σbase + ½) − 1` (−0.62: 62 % below).
+    pub change: f64,
+    /// Its largest robust z-score in the moment's bins (signed).
+    pub score: f64,
+}
+
+/// The streams a moment's [`Moment::moved`] looks at, where the timeline has
+/// them: exposure (online viewers, entries), orders and GMV, product clicks
+/// and comments.
+pub const MOVED_STREAMS: &[&str] = &[
+    "online_viewers",
+    "entries",
+    "orders",
+    "order_gmv",
+    "product_clicks",
+    "comments",
+];
+
+/// The streams scanned by default, where the timeline has them (see
+/// [`DetectOptions::metrics`]).
+pub const DEFAULT_SCAN: &[&str] = &[
+    "orders",
+    "entries",
+    "online_viewers",
+    "product_clicks",
+    "comments",
+];
 
 /// Options of [`moments`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,11 +144,14 @@ pub struct DetectOptions {
     /// Bin width of the scan (default 30 s).
     #[serde(alias = "step", with = "crate::options::duration")]
     pub step_ms: Ms,
-    /// Timeline columns to scan (default: `orders` and `entries`, where
-    /// present, each moment on `orders` also reported on `order_gmv` over the
-    /// same bins with its excess in yuan: the order count is the steadier
-    /// signal, prices make GMV heavy-tailed; GMV from orders rather than the
-    /// platform's per-minute series, whose minutes blur a start).
+    /// Timeline columns to scan (default [`DEFAULT_SCAN`]: `orders`,
+    /// `entries`, the online-viewer gauge (a stall or an exodus of viewers
+    /// is a moment, driver traffic), `product_clicks` and `comments`, each
+    /// where the timeline has it and it is not all zero; each moment on
+    /// `orders` also reported on `order_gmv` over the same bins with its
+    /// excess in yuan: the order count is the steadier signal, prices make
+    /// GMV heavy-tailed; GMV from orders rather than the platform's
+    /// per-minute series, whose minutes blur a start).
     pub metrics: Option<Vec<String>>,
     /// Width of the centred rolling-median baseline (default 20 min).
     #[serde(alias = "window", with = "crate::options::duration")]
@@ -160,7 +203,7 @@ impl Default for DetectOptions {
             merge_gap_ms: 60_000,
             detrend: false,
             shifts: false,
-            penalty: Penalty::Bic,
+            penalty: Penalty::Robust,
             min_segment_ms: 10 * 60_000,
             exposure_change: 0.1,
             rate_change: 0.25,
@@ -186,7 +229,9 @@ impl crate::options::Options for DetectOptions {
         }
         if let Penalty::Value(p) = self.penalty {
             if !(p.is_finite() && p >= 0.0) {
-                problems.push(format!("penalty must be 'bic' or a number >= 0, got {p}"));
+                problems.push(format!(
+                    "penalty must be 'robust', 'bic' or a number >= 0, got {p}"
+                ));
             }
         }
         for (what, v) in [
@@ -399,7 +444,11 @@ struct Series {
     scale: f64,
 }
 
-fn series(x: Vec<f64>, w: usize, detrend: bool, smooth: usize) -> Series {
+/// The robust baseline and smoothed z-scores of `x`. For a count or flow the
+/// smoothed residual's noise is `scale / √k` over `k` bins; a gauge (online
+/// viewers) is already smooth (its residuals are autocorrelated), so its
+/// noise stays `scale`.
+fn series(x: Vec<f64>, w: usize, detrend: bool, smooth: usize, gauge: bool) -> Series {
     let trend = if detrend {
         Some(rolling_median(&x, 4 * w))
     } else {
@@ -427,7 +476,8 @@ fn series(x: Vec<f64>, w: usize, detrend: bool, smooth: usize) -> Series {
                 .collect();
             if scale > 0.0 && !vals.is_empty() {
                 let k = vals.len() as f64;
-                (vals.iter().sum::<f64>() / k) / (scale / k.sqrt())
+                let noise = if gauge { scale } else { scale / k.sqrt() };
+                (vals.iter().sum::<f64>() / k) / noise
             } else {
                 0.0
             }
@@ -468,9 +518,12 @@ pub fn timeline_moments(
     let step = grid.step_ms;
     let names: Vec<String> = match &opts.metrics {
         Some(m) => m.clone(),
-        None => ["orders", "entries"]
+        None => DEFAULT_SCAN
             .iter()
-            .filter(|c| tl.position(c).is_some())
+            .filter(|c| {
+                tl.values(c)
+                    .is_ok_and(|v| v.iter().any(|x| x.is_finite() && *x != 0.0))
+            })
             .map(|c| c.to_string())
             .collect(),
     };
@@ -480,16 +533,64 @@ pub fn timeline_moments(
     let gap = (opts.merge_gap_ms / step) as usize;
 
     // exposure and rate, for the drivers
-    let exposure = tl
-        .values("online_viewers")
-        .or_else(|_| tl.values("entries"))
-        .ok()
-        .map(|v| series(v.to_vec(), w, opts.detrend, smooth));
+    let exposure_name = ["online_viewers", "entries"]
+        .into_iter()
+        .find(|c| tl.position(c).is_some());
+    let gauge = |c: &str| {
+        tl.meta(c)
+            .is_some_and(|m| m.kind == crate::align::ColumnKind::Gauge)
+    };
+    let exposure = exposure_name
+        .and_then(|c| tl.values(c).ok().map(|v| (c, v)))
+        .map(|(c, v)| series(v.to_vec(), w, opts.detrend, smooth, gauge(c)));
+    // the streams a moment's `moved` reads, each scored once
+    let mut stream_names: Vec<&str> = MOVED_STREAMS.to_vec();
+    for n in &names {
+        if !stream_names.contains(&n.as_str()) {
+            stream_names.push(n);
+        }
+    }
+    let streams: Vec<(&str, Series)> = stream_names
+        .into_iter()
+        .filter_map(|c| {
+            let v = tl.values(c).ok()?;
+            Some((c, series(v.to_vec(), w, opts.detrend, smooth, gauge(c))))
+        })
+        .collect();
+    let moved = |a: usize, b: usize, up: bool| -> Vec<Moved> {
+        let mut out: Vec<Moved> = streams
+            .iter()
+            .filter_map(|(name, s)| {
+                let score = s.z[a..b]
+                    .iter()
+                    .copied()
+                    .filter(|z| if up { *z > 0.0 } else { *z < 0.0 })
+                    .max_by(|x, y| x.abs().total_cmp(&y.abs()))?;
+                if score.abs() < opts.threshold {
+                    return None;
+                }
+                let (mut x, mut m) = (0.0, 0.0);
+                for i in a..b {
+                    if s.x[i].is_finite() && s.base[i].is_finite() {
+                        x += s.x[i];
+                        m += s.base[i];
+                    }
+                }
+                Some(Moved {
+                    metric: name.to_string(),
+                    change: (x + 0.5) / (m + 0.5) - 1.0,
+                    score,
+                })
+            })
+            .collect();
+        out.sort_by(|p, q| q.score.abs().total_cmp(&p.score.abs()));
+        out
+    };
     // orders, for the rate: orders per viewer = orders / exposure
     let orders = tl
         .values("orders")
         .ok()
-        .map(|v| series(v.to_vec(), w, opts.detrend, smooth));
+        .map(|v| series(v.to_vec(), w, opts.detrend, smooth, false));
     // Signed relative change of a window's total against its baseline's,
     // ln((Σx + ½) / (Σbase + ½)) (the ½ keeps an empty window finite).
     let change = |s: &Option<Series>, a: usize, b: usize| -> Option<f64> {
@@ -522,8 +623,12 @@ pub fn timeline_moments(
     for name in &names {
         let x = tl.values(name)?.to_vec();
         let total: f64 = x.iter().filter(|v| v.is_finite()).map(|v| v.abs()).sum();
-        let s = series(x, w, opts.detrend, smooth);
-        for mut r in runs(&s.z, opts.threshold, min_len, gap) {
+        let s = series(x, w, opts.detrend, smooth, gauge(name));
+        // A drop from the first bin is the room filling up, not a moment.
+        for mut r in runs(&s.z, opts.threshold, min_len, gap)
+            .into_iter()
+            .filter(|r| r.up || r.a > 0)
+        {
             // The smoothing lets a strong change cross the threshold a little
             // before it starts: trim leading and trailing bins that are not
             // off the baseline on the run's side at all.
@@ -570,7 +675,12 @@ pub fn timeline_moments(
                 } else {
                     MomentKind::Drop
                 },
-                driver: driver(ca, cb),
+                // the exposure's own moments are traffic by definition
+                driver: if exposure_name == Some(name.as_str()) {
+                    Driver::Traffic
+                } else {
+                    driver(ca, cb)
+                },
                 magnitude,
                 score: r.score,
                 share: if total > 0.0 {
@@ -580,6 +690,7 @@ pub fn timeline_moments(
                 },
                 baseline: s.base[r.a..r.b].to_vec(),
                 video_ms: video_offset_ms.map(|v| start_ms - v),
+                moved: moved(r.a, r.b, r.up),
             });
         }
         if opts.shifts {
@@ -613,6 +724,7 @@ pub fn timeline_moments(
                             },
                             baseline: vec![pm; b - a],
                             video_ms: video_offset_ms.map(|v| start_ms - v),
+                            moved: moved(a, b, level > 0.0),
                         });
                     }
                     prev_mean = Some(mean);
@@ -626,7 +738,7 @@ pub fn timeline_moments(
     if opts.metrics.is_none() {
         if let Ok(g) = tl.values("order_gmv") {
             let total: f64 = g.iter().map(|v| v.abs()).sum();
-            let gs = series(g.to_vec(), w, opts.detrend, smooth);
+            let gs = series(g.to_vec(), w, opts.detrend, smooth, false);
             let companions: Vec<Moment> = out
                 .iter()
                 .filter(|m| m.metric == "orders" && m.kind != MomentKind::Shift)

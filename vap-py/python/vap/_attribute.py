@@ -32,9 +32,12 @@ class Factor:
 
     ``name``: the name in results (default: the column). ``carryover``: one
     duration or several to search (half-lives of a geometric adstock, or hold
-    windows with ``carryover_kind="hold"``); ``0`` or empty for none.
-    ``saturation``: ``(slope, inflexion)`` of a Hill curve, the inflexion
-    relative to the column maximum. ``sign``: ``"free"``, ``"positive"``,
+    windows with ``carryover_kind="hold"``; ``"auto"`` searches both); ``0`` or
+    empty for none. ``saturation``: ``(slope, inflexion)`` of a Hill curve, the
+    inflexion relative to the column maximum, or ``"auto"`` (linear or
+    S-shaped, searched). Every combination is a candidate; the blocked
+    cross-validation keeps one per factor and the fitted model's ``factors``
+    say which. ``sign``: ``"free"``, ``"positive"``,
     ``"negative"``. A field left ``None`` takes the core's default; the core
     checks every field."""
 
@@ -42,7 +45,7 @@ class Factor:
     name: str | None = None
     carryover: Sequence[Duration] | Duration | None = None
     carryover_kind: str | None = None
-    saturation: tuple[float, float] | None = None
+    saturation: tuple[float, float] | str | None = None
     sign: str | None = None
 
     def _spec(self) -> dict[str, Any]:
@@ -63,7 +66,10 @@ def attribute_options(**options: Any) -> str:
 @dataclass(frozen=True)
 class Coefficient:
     """A fitted coefficient: analytic standard error and interval for OLS and
-    the unpenalised Poisson model, moving-block bootstrap ones always."""
+    the unpenalised Poisson model, moving-block bootstrap ones always. For a
+    factor, the form the cross-validation chose: ``half_life_ms``,
+    ``carryover_kind`` (``"adstock"`` or ``"hold"``) and ``saturation``
+    (``(slope, inflexion)``, ``None`` when linear)."""
 
     name: str
     role: str  # base, traffic, control, session, factor
@@ -75,12 +81,31 @@ class Coefficient:
     boot_se: float | None
     boot_low: float | None
     boot_high: float | None
+    carryover_kind: str | None = None
+    saturation: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        sat = self.saturation
+        if isinstance(sat, dict):
+            object.__setattr__(self, "saturation", (sat["slope"], sat["inflexion"]))
+
+
+@dataclass(frozen=True)
+class Confounded:
+    """Two factors the data cannot tell apart: their columns as fitted
+    correlate at ``correlation`` (0.9 or more), so how their joint part splits
+    between them is arbitrary; read their sum."""
+
+    a: str
+    b: str
+    correlation: float
 
 
 @dataclass(frozen=True)
 class Diagnostics:
     """Fit diagnostics: in-sample and time-ordered holdout fit, collinearity
-    (VIF per factor, condition number), residual autocorrelation, warnings."""
+    (VIF per factor, condition number), residual autocorrelation, the pairs of
+    factors the data cannot separate (``confounded``), warnings."""
 
     n_bins: int
     n_dropped: int
@@ -95,7 +120,12 @@ class Diagnostics:
     durbin_watson: float | None
     residual_autocorrelation: float | None
     candidates: int
+    confounded: list[Confounded] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        pairs = [Confounded(**c) if isinstance(c, dict) else c for c in self.confounded]
+        object.__setattr__(self, "confounded", pairs)
 
 
 @dataclass(frozen=True)
@@ -386,7 +416,9 @@ def default_factors(timeline: Timeline) -> list[Factor]:
                 name=f["name"],
                 carryover=tuple(f["carryover_ms"]) or None,
                 carryover_kind=f["carryover_kind"],
-                saturation=None if sat is None else (sat["slope"], sat["inflexion"]),
+                saturation=sat
+                if sat is None or isinstance(sat, str)
+                else (sat["slope"], sat["inflexion"]),
                 sign=f["sign"],
             )
         )

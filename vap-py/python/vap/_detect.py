@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars
 
 PenaltyLike = Union[str, float]
-"""A penalty: ``"bic"`` or a number per change point."""
+"""A penalty: ``"robust"`` (the default), ``"bic"`` or a number per change point."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,11 @@ def _segment(method: str, x: Any, options: dict[str, Any]) -> Segmentation:
 def pelt(x: Any, **options: Any) -> Segmentation:
     """Exact PELT change points of a 1-D series. Options: ``cost`` (``"l2"``:
     mean shifts; ``"normal"``: mean and variance; ``"poisson"``: counts),
-    ``penalty`` (``"bic"`` or a number per change point), ``min_size`` (the
-    shortest segment); defaults: ``vap.option_defaults("segment")``. Exact for
-    every ``min_size`` (tested against ``dynp``)."""
+    ``penalty`` (``"robust"``: 4·ln n × a long-run noise variance that survives
+    trends, autocorrelation and outliers; ``"bic"``; or a number per change
+    point), ``min_size`` (the shortest segment; a shorter series is one
+    segment); defaults: ``vap.option_defaults("segment")``. Exact for every
+    ``min_size`` (tested against ``dynp``)."""
     return _segment("pelt", x, options)
 
 
@@ -58,8 +60,20 @@ def binseg(x: Any, **options: Any) -> Segmentation:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A stream that moved in a moment: its relative change against the
+    baseline (``-0.62``: 62 % below) and its largest robust z-score."""
+
+    metric: str
+    change: float
+    score: float
+
+
+@dataclass(frozen=True)
 class Moment:
-    """A moment of truth found on one metric (see ``Session.moments``)."""
+    """A moment of truth found on one metric (see ``Session.moments``).
+    ``moved``: the streams that moved with it (online viewers, entries,
+    orders, GMV, product clicks, comments), the strongest first."""
 
     metric: str
     start_ms: int
@@ -71,6 +85,11 @@ class Moment:
     share: float  # |magnitude| as a share of the metric's session total
     baseline: list[float]
     video_ms: int | None
+    moved: list[Moved] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        moved = [Moved(**m) if isinstance(m, dict) else m for m in self.moved]
+        object.__setattr__(self, "moved", moved)
 
 
 @dataclass(frozen=True)
@@ -106,11 +125,17 @@ class Moments(list):  # type: ignore[type-arg]
         return [Event(**e) for e in out]
 
     def _rows(self) -> list[dict[str, Any]]:
-        return [{k: v for k, v in asdict(m).items() if k != "baseline"} for m in self]
+        rows = []
+        for m in self:
+            row = {k: v for k, v in asdict(m).items() if k != "baseline"}
+            row["moved"] = ", ".join(f"{s.metric} {s.change:+.0%}" for s in m.moved)
+            rows.append(row)
+        return rows
 
     def to_pandas(self) -> pandas.DataFrame:
         """One row per moment (times as UTC timestamps; the baseline series left
-        out: see ``Moment.baseline``)."""
+        out: see ``Moment.baseline``; ``moved`` as text, e.g.
+        ``"online_viewers -62%, orders -40%"``)."""
         import pandas as pd
 
         cols = [f for f in Moment.__dataclass_fields__ if f != "baseline"]

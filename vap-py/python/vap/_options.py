@@ -2,7 +2,7 @@
 
 Every option set is owned by the Rust core (``vap_core::options``): its
 defaults, the forms it reads (durations as ms or ``"10s"``, instants as ms, a
-``datetime`` or ISO 8601, penalties as ``"bic"`` or a number) and its checks.
+``datetime`` or ISO 8601, penalties as ``"robust"``, ``"bic"`` or a number) and its checks.
 This module only turns Python values into JSON (``timedelta`` into ms,
 ``datetime`` into ISO 8601, NumPy scalars into numbers); it restates no
 default. ``vap.option_defaults(name)`` shows the core's defaults.
