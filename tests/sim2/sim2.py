@@ -155,57 +155,15 @@ SPEC_VERSION = 1
 #: 2026-06-18 10:00 UTC (18:00 in Shanghai, the 618 festival's evening).
 START_MS = 1_781_776_800_000
 
-#: vap's built-in lexicon groups, as of this writing (the tests check them
-#: against ``vap.builtin_lexicon()``): the spoken phrases are counted with them.
-URGENCY = [
-    "最后100单",
-    "最后一波",
-    "限时",
-    "秒杀",
-    "抓紧",
-    "抓紧拍",
-    "马上涨价",
-    "库存不多",
-    "手慢无",
-    "倒计时",
-    "last chance",
-    "limited time",
-    "hurry",
-    "only a few left",
-]
-PRICE = [
-    "到手价",
-    "直降",
-    "券后",
-    "买一送一",
-    "优惠券",
-    "领券",
-    "原价",
-    "折扣",
-    "包邮",
-    "price",
-    "discount",
-    "coupon",
-    "% off",
-]
-QUESTION = [
-    "?",
-    "吗",
-    "多少钱",
-    "有没有",
-    "怎么",
-    "什么时候",
-    "哪里",
-    "在哪",
-    "能不能",
-    "可以吗",
-    "how much",
-    "how to",
-    "when will",
-    "is it",
-    "do you",
-]
-ANSWER = ["这位宝宝问", "有宝宝问", "回答一下", "有的", "可以的", "you asked", "good question"]
+
+def builtin_groups() -> dict[str, list[str]]:
+    """vap's built-in lexicon groups (urgency, price, question, answer): the
+    spoken phrases are counted with them, as vap counts them."""
+    import vap
+
+    lex = vap.builtin_lexicon()
+    return {g: list(lex[g]) for g in ("urgency", "price", "question", "answer")}
+
 
 PRODUCT_NAMES = [
     ("玻尿酸精华", "美妆"),
@@ -900,7 +858,7 @@ class _Sim:
             t += dur + self._u(0.3, 1.2)
         self.said, self.answer_log = said, answers
         # The phrases said, at their character midpoints.
-        groups = {"urgency": URGENCY, "price": PRICE, "question": QUESTION, "answer": ANSWER}
+        groups = builtin_groups()
         groups["product"] = [p["name"] for p in self.products] + [p["link"] for p in self.products]
         matcher = _Matcher(groups)
         urg, pri = np.zeros(n), np.zeros(n)

@@ -420,28 +420,11 @@ pub fn estimate_transcript_offset(
     light.products = data.products.clone();
     light.segments = data.segments.clone();
     light.utterances = data.utterances.clone();
-    let tl = Timeline::build(
-        &light,
-        &AlignOptions {
-            step_ms: opts.step_ms,
-            lexicon: Some(Lexicon::new()),
-            product_phrases: true,
-            per_product: true,
-            ..Default::default()
-        },
-    )?;
-    let mut pairs = Vec::new();
-    for p in &data.products {
-        let (Ok(r), Ok(o)) = (
-            tl.values(&format!("explain:{}", p.id)),
-            tl.values(&format!("speech:product:{}", p.id)),
-        ) else {
-            continue;
-        };
-        if r.iter().any(|v| *v > 0.0) && o.iter().any(|v| *v > 0.0) {
-            pairs.push((r, o));
-        }
-    }
+    let tl = product_timeline(&light, opts.step_ms)?;
+    let pairs: Vec<(&[f64], &[f64])> = product_pairs(&tl, &light)
+        .into_iter()
+        .filter(|(r, o)| r.iter().any(|v| *v > 0.0) && o.iter().any(|v| *v > 0.0))
+        .collect();
     if pairs.is_empty() {
         return Ok(OffsetEstimate::undetermined(
             opts.step_ms,
@@ -476,6 +459,33 @@ pub fn estimate_transcript_offset(
     })
 }
 
+/// Each product's explain segments and the anchor naming it (name or alias)
+/// on a grid of `step_ms`.
+fn product_timeline(light: &SessionData, step_ms: Ms) -> Result<Timeline> {
+    Timeline::build(
+        light,
+        &AlignOptions {
+            step_ms,
+            lexicon: Some(Lexicon::new()),
+            product_phrases: true,
+            per_product: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// Per product with both columns: its explain column and its mentions.
+fn product_pairs<'a>(tl: &'a Timeline, data: &SessionData) -> Vec<(&'a [f64], &'a [f64])> {
+    data.products
+        .iter()
+        .filter_map(|p| {
+            let r = tl.values(&format!("explain:{}", p.id)).ok()?;
+            let o = tl.values(&format!("speech:product:{}", p.id)).ok()?;
+            Some((r, o))
+        })
+        .collect()
+}
+
 /// The fewest explain starts the leading edge of
 /// [`estimate_transcript_offset`] is located from.
 pub const MIN_EDGE_STARTS: usize = 3;
@@ -484,26 +494,11 @@ pub const MIN_EDGE_STARTS: usize = 3;
 /// fewer than [`MIN_EDGE_STARTS`] starts or no rise in the profile.
 fn leading_edge(light: &SessionData, opts: &OffsetOptions) -> Result<Option<f64>> {
     const STEP: Ms = 1000;
-    let tl = Timeline::build(
-        light,
-        &AlignOptions {
-            step_ms: STEP,
-            lexicon: Some(Lexicon::new()),
-            product_phrases: true,
-            per_product: true,
-            ..Default::default()
-        },
-    )?;
+    let tl = product_timeline(light, STEP)?;
     let w = (opts.max_lag_ms / STEP).max(1) as usize;
     let mut profile = vec![0.0; 2 * w + 1];
     let mut starts = 0usize;
-    for p in &light.products {
-        let (Ok(r), Ok(o)) = (
-            tl.values(&format!("explain:{}", p.id)),
-            tl.values(&format!("speech:product:{}", p.id)),
-        ) else {
-            continue;
-        };
+    for (r, o) in product_pairs(&tl, light) {
         for t in 0..r.len() {
             if r[t] > 0.0 && (t == 0 || r[t - 1] == 0.0) {
                 starts += 1;

@@ -11,13 +11,19 @@
 //!   `promo:<kind>`, `speech:<group>` (phrase groups: urgency, price, answers),
 //!   `answers` (utterances answering a viewer's question),
 //!   `host:<anchor>`, `comments`; each with an optional carryover (geometric
-//!   adstock, normalised, by half-life, applied within each session; several
-//!   half-lives are searched), an optional Hill saturation and a sign
-//!   constraint. [`default_factors`] picks explains, promotions, the urgency /
-//!   price / answer phrase groups (half-lives searched over 0–120 s, all
-//!   constrained ≥ 0; urgency saturated), the answered questions (`answers`,
-//!   else the answer phrases; held for 30–120 s) and every anchor but the one on air the longest (free
-//!   sign);
+//!   adstock, normalised, by half-life, or a hold over a trailing window;
+//!   applied within each session), an optional Hill saturation and a sign
+//!   constraint. Every combination of the lengths, shapes (`auto`: both) and
+//!   saturations (`auto`: linear or S-shaped) a factor lists is a candidate;
+//!   the blocked cross-validation keeps one per factor, reported in
+//!   [`ResolvedFactor`] and on each [`Coefficient`]. [`default_factors`]
+//!   picks explains and promotions (held 0–60 s), the urgency / price phrase
+//!   groups (held 0–120 s, linear or S-shaped), the answered questions
+//!   (`answers`, else the answer phrases; held 30–120 s), all constrained
+//!   ≥ 0, and every anchor but the one on air the longest (free sign); how
+//!   those were chosen, on two simulators, is in [`default_factors`].
+//!   Factors the data cannot tell apart are listed in
+//!   [`Diagnostics::confounded`];
 //! * **controls**: a base level, a within-session trend, time-of-day
 //!   harmonics, and session fixed effects when several sessions are fitted
 //!   together (the single-room model);
