@@ -26,8 +26,8 @@ lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps --features media
-	.venv/bin/ruff check tests/python vap-py/python examples/python benches
-	.venv/bin/ruff format --check tests/python vap-py/python examples/python benches
+	.venv/bin/ruff check tests/python tests/sim2 vap-py/python examples/python benches
+	.venv/bin/ruff format --check tests/python tests/sim2 vap-py/python examples/python benches
 	npx tsc --noEmit -p tsconfig.json
 
 test-rust: ## cargo test --workspace --locked (unit, property, crash, fuzz-corpus, doc tests)

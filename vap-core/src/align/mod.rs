@@ -48,7 +48,7 @@ pub use grid::{parse_duration_ms, Grid, MAX_BINS};
 pub use lexicon::{fold, fold_into, Lexicon, Matcher, PhraseMatch, BUILTIN};
 pub use offset::{
     estimate_offset, estimate_recording_offset, estimate_transcript_offset, shift_utterances,
-    OffsetEstimate, OffsetOptions, OffsetStatus,
+    OffsetEstimate, OffsetOptions, OffsetStatus, MIN_EDGE_STARTS,
 };
 pub use questions::{
     focus_at, question_kind, questions, Answer, LinkedBy, Question, QuestionKind, QuestionOptions,

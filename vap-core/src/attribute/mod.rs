@@ -154,7 +154,10 @@ mod units;
 
 pub use cv::CvPoint;
 pub use decompose::{Decomposition, GroupTotals, MomentAttribution, Part};
-pub use design::{default_factors, ResolvedFactor, Role, DEFAULT_CARRYOVER_MS};
+pub use design::{
+    default_factors, ResolvedFactor, Role, DEFAULT_CARRYOVER_MS, DEFAULT_EVENT_CARRYOVER_MS,
+    DEFAULT_HOLD_MS,
+};
 pub use diagnostics::{Confounded, Diagnostics, CONFOUNDED_CORRELATION};
 pub use fit::{fit, fit_room, Attribution, Coefficient};
 pub use model::{ModelColumn, RoomModel};

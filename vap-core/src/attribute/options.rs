@@ -151,7 +151,7 @@ impl Serialize for SaturationSpec {
 /// `{"slope": s, "inflexion": k}`, `[s, k]` or `"auto"` (linear or S-shaped,
 /// searched). Every combination of length, shape and saturation
 /// is a candidate column; the blocked cross-validation chooses one per
-/// factor, and the fitted factor ([`ResolvedFactor`]) says which. The name
+/// factor, and the fitted factor ([`ResolvedFactor`](super::ResolvedFactor)) says which. The name
 /// defaults to the column ([`Options::resolve`] of [`AttributeOptions`],
 /// and [`fit`]).
 ///
