@@ -396,9 +396,10 @@ export declare class Session {
   /** A copy with every utterance moved by `deltaMs`. */
   shiftTranscript(deltaMs: number): Session
   /**
-   * Moments of truth: peaks and drops of `orders` and `entries` (and GMV in
-   * yuan over the same bins) against a robust rolling baseline, each with its
-   * driver; ranked by share of the metric's session total.
+   * Moments of truth: peaks and drops of `orders`, `entries`, the online-viewer
+   * gauge, product clicks and comments (and GMV in yuan over the orders' bins)
+   * against a robust rolling baseline, each with its driver and the streams
+   * that moved; ranked by share of the metric's session total.
    */
   moments(options?: MomentOptions): Moment[]
   /**
@@ -1277,7 +1278,7 @@ export interface ChangePointOptions {
   /** `'robust'` (default: 4·ln n × a long-run noise variance robust to
    * trends, autocorrelation and outliers), `'bic'` or a number per change point. */
   penalty?: 'robust' | 'bic' | number
-  /** Shortest segment (default 5; a shorter series is one segment). */
+  /** Shortest segment (default 5; a shorter series is one segment; `'normal'` needs 2 points). */
   minSize?: number
 }
 
@@ -1300,7 +1301,8 @@ export declare function binseg(x: ArrayLike<number>, options?: ChangePointOption
 export interface MomentOptions {
   /** Bin width of the scan (default `'30s'`). */
   step?: Duration
-  /** Timeline columns to scan (default `orders`, `entries`). */
+  /** Timeline columns to scan (default `orders`, `entries`, `online_viewers`,
+   * `product_clicks`, `comments`, where present). */
   metrics?: string[]
   /** Rolling-median baseline width (default `'20min'`). */
   window?: Duration

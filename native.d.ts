@@ -222,9 +222,10 @@ export declare class Session {
    */
   attribute(options?: unknown | undefined | null): Attribution
   /**
-   * Moments of truth: peaks and drops of `orders` and `entries` (and GMV
-   * in yuan over the same bins) against a robust rolling baseline, with
-   * drivers; ranked by share of the metric's session total.
+   * Moments of truth: peaks and drops of `orders`, `entries`, the
+   * online-viewer gauge, product clicks and comments (and GMV in yuan over
+   * the orders' bins) against a robust rolling baseline, with drivers and
+   * the streams that moved; ranked by share of the metric's session total.
    */
   moments(options?: unknown | undefined | null): any
   /**

@@ -14,7 +14,7 @@
 //!   `"1min"`, `"2h"` ([`duration`]);
 //! - instants: ms since the epoch, or an RFC 3339 / ISO 8601 string (a time
 //!   without a zone is UTC) ([`instant`]);
-//! - penalties: `"bic"` or a number ([`crate::detect::Penalty`]).
+//! - penalties: `"robust"`, `"bic"` or a number ([`crate::detect::Penalty`]).
 //!
 //! Fields that hold a duration or an instant accept the short name users
 //! write (`step`, `window`, `start`) as well as the field's own (`step_ms`);

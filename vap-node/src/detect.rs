@@ -16,9 +16,10 @@ use crate::to_json;
 
 #[napi]
 impl JsSession {
-    /// Moments of truth: peaks and drops of `orders` and `entries` (and GMV
-    /// in yuan over the same bins) against a robust rolling baseline, with
-    /// drivers; ranked by share of the metric's session total.
+    /// Moments of truth: peaks and drops of `orders`, `entries`, the
+    /// online-viewer gauge, product clicks and comments (and GMV in yuan over
+    /// the orders' bins) against a robust rolling baseline, with drivers and
+    /// the streams that moved; ranked by share of the metric's session total.
     #[napi(catch_unwind)]
     pub fn moments(&self, env: Env, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         call(&env, || {

@@ -411,6 +411,9 @@ pub fn estimate_offset(
 /// or after a segment starts, so the edge bounds the offset from above: when
 /// it lies more than half a bin before the whole segments' estimate, it is
 /// the answer (`reason` says so). Needs at least [`MIN_EDGE_STARTS`] starts.
+/// The assumption it rests on: where an anchor habitually names the next
+/// product before the operator marks its segment, the edge comes early and
+/// so does the answer.
 pub fn estimate_transcript_offset(
     data: &SessionData,
     opts: &OffsetOptions,
@@ -441,8 +444,15 @@ pub fn estimate_transcript_offset(
         .offset_ms
         .unwrap_or((whole.lag_bins as f64 + whole.sub_bin) * step);
     let clear = whole.confidence >= opts.min_confidence;
-    Ok(match leading_edge(&light, opts)? {
-        Some(e) if clear && e < w - step / 2.0 && e.abs() < opts.max_lag_ms as f64 => {
+    // The edge is a refinement: where it cannot be located, the whole
+    // segments' estimate stands.
+    let edge = if clear {
+        leading_edge(&light, opts).ok().flatten()
+    } else {
+        None
+    };
+    Ok(match edge {
+        Some(e) if e < w - step / 2.0 && e.abs() < opts.max_lag_ms as f64 => {
             let mut est = whole;
             let bins = e / step;
             est.status = OffsetStatus::Determined;
@@ -491,27 +501,62 @@ fn product_pairs<'a>(tl: &'a Timeline, data: &SessionData) -> Vec<(&'a [f64], &'
 pub const MIN_EDGE_STARTS: usize = 3;
 
 /// The leading edge of [`estimate_transcript_offset`], in ms; `None` with
-/// fewer than [`MIN_EDGE_STARTS`] starts or no rise in the profile.
+/// fewer than [`MIN_EDGE_STARTS`] starts or no rise in the profile. Read
+/// straight from the segments and the utterances (the product phrases
+/// matched as the timeline matches them, each placed by its position in
+/// the utterance), not from a 1 s timeline: the profile is all it needs.
 fn leading_edge(light: &SessionData, opts: &OffsetOptions) -> Result<Option<f64>> {
     const STEP: Ms = 1000;
-    let tl = product_timeline(light, STEP)?;
-    let w = (opts.max_lag_ms / STEP).max(1) as usize;
-    let mut profile = vec![0.0; 2 * w + 1];
-    let mut starts = 0usize;
-    for (r, o) in product_pairs(&tl, light) {
-        for t in 0..r.len() {
-            if r[t] > 0.0 && (t == 0 || r[t - 1] == 0.0) {
-                starts += 1;
-                for (k, h) in profile.iter_mut().enumerate() {
-                    let u = t as i64 + k as i64 - w as i64;
-                    if u >= 0 && (u as usize) < o.len() {
-                        *h += o[u as usize];
-                    }
-                }
+    let matcher = Lexicon::new().with_products(&light.products).compile()?;
+    let group_product: Vec<Option<&str>> = matcher
+        .groups()
+        .iter()
+        .map(|g| g.strip_prefix("product:"))
+        .collect();
+    let mut mentions: std::collections::HashMap<&str, Vec<Ms>> = Default::default();
+    let texts: Vec<&str> = light.utterances.iter().map(|u| u.text.as_str()).collect();
+    matcher.for_each_in(&texts, true, |i, m| {
+        if let Some(p) = group_product[m.group] {
+            let u = &light.utterances[i];
+            let at = u.start_ms + ((u.end_ms - u.start_ms) as f64 * m.position).round() as Ms;
+            mentions.entry(p).or_default().push(at);
+        }
+    });
+    // Each product's explain starts: the starts of the union of its segments.
+    let mut segs: Vec<(&str, Ms, Ms)> = light
+        .segments
+        .iter()
+        .filter(|s| s.kind == crate::schema::SegmentKind::Explain)
+        .map(|s| (s.product_id.as_str(), s.start_ms, s.end_ms))
+        .collect();
+    segs.sort();
+    let mut starts: Vec<(&str, Ms)> = Vec::new();
+    let mut open: Option<(&str, Ms)> = None; // product, end of its current union
+    for (p, a, b) in segs {
+        match open {
+            Some((q, end)) if q == p && a <= end => open = Some((p, end.max(b))),
+            _ => {
+                starts.push((p, a));
+                open = Some((p, b));
             }
         }
     }
-    if starts < MIN_EDGE_STARTS {
+    let w = (opts.max_lag_ms / STEP).max(1);
+    let mut profile = vec![0.0; (2 * w + 1) as usize];
+    let mut used = 0usize;
+    for (p, start) in starts {
+        let Some(times) = mentions.get(p) else {
+            continue;
+        };
+        used += 1;
+        for &t in times {
+            let k = (t - start).div_euclid(STEP) + w;
+            if (0..profile.len() as i64).contains(&k) {
+                profile[k as usize] += 1.0;
+            }
+        }
+    }
+    if used < MIN_EDGE_STARTS {
         return Ok(None);
     }
     // The best single step up: the split c maximising the Poisson

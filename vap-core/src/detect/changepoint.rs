@@ -128,7 +128,7 @@ pub struct SegmentOptions {
     pub penalty: Penalty,
     /// The shortest segment, in points (default 5: real series move by
     /// single points without changing level; a series shorter than that is
-    /// one segment).
+    /// one segment; the normal cost needs at least 2 points).
     pub min_size: usize,
 }
 

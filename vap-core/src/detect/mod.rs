@@ -98,7 +98,8 @@ pub struct Moment {
     /// The streams that moved with it, the strongest first: every stream of
     /// [`MOVED_STREAMS`] the timeline has (and the moment's own metric) whose
     /// smoothed robust z-score passes the threshold, on the moment's side,
-    /// somewhere in its bins.
+    /// somewhere in its bins (a shift: in the smoothing span after the
+    /// change); a stream whose baseline is not positive there is left out.
     #[serde(default)]
     pub moved: Vec<Moved>,
 }
@@ -576,7 +577,8 @@ pub fn timeline_moments(
                         m += s.base[i];
                     }
                 }
-                Some(Moved {
+                // a relative change needs a positive baseline
+                (m > 0.0).then(|| Moved {
                     metric: name.to_string(),
                     change: (x + 0.5) / (m + 0.5) - 1.0,
                     score,
@@ -624,10 +626,12 @@ pub fn timeline_moments(
         let x = tl.values(name)?.to_vec();
         let total: f64 = x.iter().filter(|v| v.is_finite()).map(|v| v.abs()).sum();
         let s = series(x, w, opts.detrend, smooth, gauge(name));
-        // A drop from the first bin is the room filling up, not a moment.
+        // A drop from the first bin with data is the room filling up, not a
+        // moment.
+        let first = s.x.iter().position(|v| v.is_finite()).unwrap_or(0);
         for mut r in runs(&s.z, opts.threshold, min_len, gap)
             .into_iter()
-            .filter(|r| r.up || r.a > 0)
+            .filter(|r| r.up || r.a > first)
         {
             // The smoothing lets a strong change cross the threshold a little
             // before it starts: trim leading and trailing bins that are not
@@ -714,7 +718,11 @@ pub fn timeline_moments(
                             start_ms,
                             end_ms: grid.time(b),
                             kind: MomentKind::Shift,
-                            driver: driver(a, b),
+                            driver: if exposure_name == Some(name.as_str()) {
+                                Driver::Traffic
+                            } else {
+                                driver(a, b)
+                            },
                             magnitude: level * (b - a) as f64,
                             score: if sd > 0.0 { level.abs() / sd } else { 0.0 },
                             share: if total > 0.0 {
@@ -724,7 +732,8 @@ pub fn timeline_moments(
                             },
                             baseline: vec![pm; b - a],
                             video_ms: video_offset_ms.map(|v| start_ms - v),
-                            moved: moved(a, b, level > 0.0),
+                            // what moved at the change, not hours later
+                            moved: moved(a, (a + smooth).min(b), level > 0.0),
                         });
                     }
                     prev_mean = Some(mean);

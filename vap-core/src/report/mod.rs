@@ -251,6 +251,8 @@ fn series_label(lang: Lang, name: &str) -> String {
         "conversion" => "观看-成交率",
         "questions" => "观众提问数",
         "answers" => "回答数",
+        "product_clicks" => "商品点击次数",
+        "comments" => "评论数",
         "baseline" => "基线",
         "traffic" => "流量",
         "unexplained" => "未解释",
@@ -266,6 +268,8 @@ fn series_label(lang: Lang, name: &str) -> String {
         "conversion" => "watch-to-order conversion",
         "questions" => "viewer questions",
         "answers" => "answers",
+        "product_clicks" => "product clicks",
+        "comments" => "comments",
         _ => "",
     };
     match lang {

@@ -290,9 +290,10 @@ class Session:
         return ClockOffset(**json.loads(out))
 
     def moments(self, step: Any = None, **options: Any) -> Moments:
-        """Moments of truth: peaks and drops of ``order_gmv``, ``orders`` and
-        ``entries`` (``metrics=``) against a robust rolling baseline, each with
-        its driver (traffic, conversion, both), magnitude in the metric's units
+        """Moments of truth: peaks and drops of ``orders``, ``entries``, the
+        online-viewer gauge, product clicks and comments (``metrics=``; GMV in
+        yuan over the orders' bins) against a robust rolling baseline, each with
+        its driver (traffic, conversion, both), the streams that moved, magnitude in the metric's units
         and share of the session total; ranked. Options: ``window``,
         ``threshold``, ``smooth``, ``min_duration``, ``merge_gap``, ``detrend``,
         ``shifts`` (PELT level shifts), ``penalty``, ``min_segment``,

@@ -43,7 +43,7 @@ def pelt(x: Any, **options: Any) -> Segmentation:
     ``penalty`` (``"robust"``: 4·ln n × a long-run noise variance that survives
     trends, autocorrelation and outliers; ``"bic"``; or a number per change
     point), ``min_size`` (the shortest segment; a shorter series is one
-    segment); defaults: ``vap.option_defaults("segment")``. Exact for every
+    segment; ``"normal"`` needs at least 2 points); defaults: ``vap.option_defaults("segment")``. Exact for every
     ``min_size`` (tested against ``dynp``)."""
     return _segment("pelt", x, options)
 
