@@ -10,13 +10,13 @@ use vap_core::align::{AlignOptions, Timeline};
 use vap_core::detect::{self, Cost, DetectOptions, Penalty};
 use vap_core::sim::{simulate, SimConfig};
 
-/// Piecewise-constant mean with a change about every 1,000 points, plus noise.
-pub fn signal(n: usize, seed: u64) -> Vec<f64> {
+/// Piecewise-constant mean with a change every `every` points, plus noise.
+pub fn signal(n: usize, every: usize, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut level = 0.0;
     (0..n)
         .map(|i| {
-            if i % 1000 == 0 {
+            if i % every == 0 {
                 level = rng.random_range(-5.0..5.0);
             }
             level + rng.random_range(-1.0..1.0)
@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("detect");
     g.sample_size(10);
     for n in [1_000usize, 10_000, 43_200] {
-        let x = signal(n, 1);
+        let x = signal(n, 1000, 1);
         g.bench_with_input(BenchmarkId::new("pelt_l2", n), &x, |b, x| {
             b.iter(|| detect::pelt(x, Cost::L2, Penalty::Bic, 1).unwrap())
         });
@@ -40,6 +40,16 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("binseg_l2", n), &x, |b, x| {
             b.iter(|| detect::binseg(x, Cost::L2, Penalty::Bic, 1).unwrap())
         });
+    }
+    // 12 hours at 1 s with changes frequent, as above, and rare: the time of
+    // exact PELT grows with the candidates that survive between changes
+    for every in [500usize, 1_000, 10_000] {
+        let x = signal(43_200, every, 2);
+        g.bench_with_input(
+            BenchmarkId::new("pelt_l2_default_43200_every", every),
+            &x,
+            |b, x| b.iter(|| detect::pelt(x, Cost::L2, Penalty::Robust, 5).unwrap()),
+        );
     }
     let room = simulate(&SimConfig::full_scale(1)).unwrap().data;
     let opts = DetectOptions::default();

@@ -187,6 +187,66 @@ proptest! {
     }
 }
 
+/// The L2 PELT prunes functionally (a candidate keeps the means where it
+/// beats every later one): on long series, where few candidates survive a
+/// quiet stretch, it still finds the exact optimum (the same breakpoints as
+/// the dynamic programme where the optimum is unique), with rare and
+/// frequent changes, ties (integer data with long runs of equal values),
+/// trends and outliers.
+#[test]
+fn functional_pruning_stays_exact_on_long_series() {
+    use rand::{Rng, SeedableRng};
+    let mut checked = 0;
+    for seed in 0..8u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = 1_200 + 100 * seed as usize;
+        let every = [40usize, 150, 600, 5_000][seed as usize % 4];
+        let mut level = 0.0;
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % every == 0 {
+                    level = rng.random_range(-4.0..4.0);
+                }
+                let noise: f64 = rng.random_range(-1.0..1.0);
+                match seed % 3 {
+                    // counts: many exact ties
+                    0 => (level + 5.0 + 2.0 * noise).round().max(0.0),
+                    // a trend and outliers
+                    1 => level + 0.002 * i as f64 + if i % 97 == 0 { 12.0 } else { noise },
+                    _ => level + noise,
+                }
+            })
+            .collect();
+        for min_size in [1usize, 5] {
+            for pen in [
+                Penalty::Robust,
+                Penalty::Bic,
+                Penalty::Value(3.0),
+                Penalty::Value(40.0),
+            ] {
+                let a = detect::pelt(&x, Cost::L2, pen, min_size).unwrap();
+                let b = detect::dynp(&x, Cost::L2, pen, min_size).unwrap();
+                assert!(
+                    (a.penalized_cost - b.penalized_cost).abs()
+                        <= 1e-9 * (1.0 + b.penalized_cost.abs()),
+                    "seed {seed} min_size {min_size} {pen:?}: pelt {} vs dynp {}",
+                    a.penalized_cost,
+                    b.penalized_cost
+                );
+                let recomputed =
+                    changepoint::penalized_cost(&x, Cost::L2, a.penalty, &a.breakpoints).unwrap();
+                assert!((recomputed - a.penalized_cost).abs() <= 1e-9 * (1.0 + recomputed.abs()));
+                // counts tie: several segmentations share the optimum there
+                if seed % 3 != 0 {
+                    assert_eq!(a.breakpoints, b.breakpoints, "seed {seed} {pen:?}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 64);
+}
+
 #[test]
 fn moments_carry_their_video_position() {
     let mut room = simulate(&SimConfig {

@@ -581,11 +581,126 @@ fn l2_values(
     l2_values_body(g, a, pos, s1t, s2t, t, out)
 }
 
-/// [`pelt`] for the L2 cost, the hot case, written so that the candidate loop
-/// vectorises: per candidate `s`, `g = F(s) − S2(s)`, `S1(s)` and `s` sit in
-/// contiguous arrays, and `F(s) + C(s, t) = g + S2(t) − (S1(t) − S1(s))² /
-/// (t − s)` is straight arithmetic. Candidates are compacted only on steps
-/// where one is due to be dropped.
+/// A candidate's means `[lo, hi]` less the open hole `(a, b)` (none where
+/// NaN), kept as one interval: an end inside the hole moves to the hole's
+/// edge. Returns whether nothing is left.
+#[inline]
+fn narrowed(lo: &mut f64, hi: &mut f64, a: f64, b: f64) -> bool {
+    // selects, not branches: which way they go is data
+    let (l, h) = (*lo, *hi);
+    *lo = if (l > a) & (l < b) { b } else { l };
+    *hi = if (h < b) & (h > a) { a } else { h };
+    *lo > *hi
+}
+
+/// The open interval `hole` grown by the open intervals of `iv` that
+/// overlap it, in one pass: part of the connected union of `iv` around it
+/// (a newcomer can never beat the best candidate anywhere in it).
+fn grown(hole: (f64, f64), iv: &[(f64, f64)]) -> (f64, f64) {
+    let (mut a, mut b) = hole;
+    for &(lo, hi) in iv {
+        let overlaps = (lo < b) & (hi > a);
+        a = if overlaps { a.min(lo) } else { a };
+        b = if overlaps { b.max(hi) } else { b };
+    }
+    (a, b)
+}
+
+/// Every candidate's sublevel interval against the newcomer at `t`,
+/// `centre[k] ± half[k]`: the means where `F(s) + Σ (x_i − μ)² ≤ F(t)`
+/// (`half` 0 where that is empty), branch-free so that it vectorises.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn l2_intervals_body(
+    vals: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    t: f64,
+    ft: f64,
+    centre: &mut [f64],
+    half: &mut [f64],
+) {
+    let it = centre
+        .iter_mut()
+        .zip(half.iter_mut())
+        .zip(vals)
+        .zip(a)
+        .zip(pos);
+    for ((((c, h), v), a), pos) in it {
+        let inv = 1.0 / (t - pos);
+        *c = (s1t - a) * inv;
+        *h = ((ft - v).max(0.0) * inv).sqrt();
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn l2_intervals_avx2(
+    vals: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    t: f64,
+    ft: f64,
+    centre: &mut [f64],
+    half: &mut [f64],
+) {
+    l2_intervals_body(vals, a, pos, s1t, t, ft, centre, half)
+}
+
+/// [`l2_intervals_body`], 4-wide with AVX2 where the CPU has it (the same
+/// operations, so the same results).
+#[allow(clippy::too_many_arguments)]
+fn l2_intervals(
+    vals: &[f64],
+    a: &[f64],
+    pos: &[f64],
+    s1t: f64,
+    t: f64,
+    ft: f64,
+    centre: &mut [f64],
+    half: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { l2_intervals_avx2(vals, a, pos, s1t, t, ft, centre, half) };
+        }
+    }
+    l2_intervals_body(vals, a, pos, s1t, t, ft, centre, half)
+}
+
+/// [`pelt`] for the L2 cost, the hot case: PELT with functional pruning
+/// (FPOP, Maidstone et al. 2017), still exact.
+///
+/// A candidate `s` (the last change before `t`) costs, as a function of the
+/// current segment's mean `μ`, `q_s(μ) = F(s) + pen + Σ_{s<i≤t} (x_i − μ)²`.
+/// Every later candidate `t'` enters at `F(t') + pen` and from then on both
+/// gain the same `(x_i − μ)²`, so `s` loses to `t'` for good wherever
+/// `q_s(μ) > F(t') + pen` at `t'`: `s` keeps only the interval of means
+/// where it still beats every candidate that came after it, the
+/// intersection of the sublevel intervals `{μ: q_s(μ) ≤ F(t') + pen}` (a
+/// quadratic's, so an interval). A newcomer starts without the means where
+/// the candidates before it are already below it for good (the connected
+/// stretch of them around the best candidate's), so one that could only win
+/// far from the current level goes as soon as its own level is known. Once
+/// what a candidate keeps is empty, it is never the best
+/// again; with a minimum segment length it is dropped `min_size` steps
+/// later, when the candidates that beat it are admissible (as in
+/// [`pelt`]). PELT's own rule is the special case of one `t'` at a time, so
+/// this keeps fewer candidates: about logarithmically many in the length of
+/// the current segment instead of all of them, which keeps long quiet
+/// stretches cheap. The interval test has a margin of `1e-10` of the
+/// costs' scale, so rounding never drops a candidate that ties.
+///
+/// The candidate loop runs on contiguous arrays: per candidate `s`,
+/// `g = F(s) − S2(s)`, `S1(s)` and `s`, and `F(s) + C(s, t) = g + S2(t) −
+/// (S1(t) − S1(s))² / (t − s)` is straight arithmetic the compiler
+/// vectorises. Candidates are compacted only on steps where one is due to
+/// be dropped.
 fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
     let n = p.len();
     let mut f = vec![f64::INFINITY; n + 1];
@@ -596,12 +711,21 @@ fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
     let mut c1: Vec<f64> = vec![p.s1[0]];
     let mut cpos: Vec<f64> = vec![0.0];
     let mut cdrop: Vec<usize> = vec![usize::MAX];
+    // the interval of means where the candidate still beats every later one
+    let mut clo: Vec<f64> = vec![f64::NEG_INFINITY];
+    let mut chi: Vec<f64> = vec![f64::INFINITY];
+    // less an open hole of means where an earlier candidate beats it for good
+    let mut cha: Vec<f64> = vec![f64::NAN];
+    let mut chb: Vec<f64> = vec![f64::NAN];
+    let mut below: Vec<(f64, f64)> = Vec::new();
+    let (mut centre, mut half): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut next_drop = usize::MAX;
     let mut vals: Vec<f64> = Vec::new();
     for t in min_size..=n {
         let ready = cs.partition_point(|&s| s + min_size <= t);
         let (s1t, s2t, tf) = (p.s1[t], p.s2[t], t as f64);
-        vals.resize(ready, 0.0);
+        let all = cs.len();
+        vals.resize(all, 0.0);
         let best = l2_values(
             &cg[..ready],
             &c1[..ready],
@@ -609,17 +733,64 @@ fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
             s1t,
             s2t,
             tf,
-            &mut vals,
+            &mut vals[..ready],
+        );
+        // the candidates not admissible yet: narrowed all the same
+        l2_values(
+            &cg[ready..],
+            &c1[ready..],
+            &cpos[ready..],
+            s1t,
+            s2t,
+            tf,
+            &mut vals[ready..],
         );
         f[t] = best + pen;
         let ft = f[t];
-        let arg = vals.iter().position(|&v| v == best).unwrap_or(0);
+        let arg = vals[..ready].iter().position(|&v| v == best).unwrap_or(0);
         last[t] = cs.get(arg).copied().unwrap_or(0);
-        // mark the dominated (dropped min_size steps later)
-        for (k, &v) in vals.iter().enumerate() {
-            if v > ft && cdrop[k] == usize::MAX {
-                cdrop[k] = t + min_size;
-                next_drop = next_drop.min(t + min_size);
+        // narrow every candidate's interval against the newcomer `t` (whose
+        // cost is `F(t) + pen` at every mean), mark the emptied ones
+        // (dropped min_size steps later), and gather where the newcomer
+        // loses for good: the means where some candidate is below it
+        let mut hole = (f64::NAN, f64::NAN);
+        if ft.is_finite() {
+            // rounding margins: a candidate keeps a little more than its
+            // interval, and the newcomer's hole is a little smaller
+            let tol = 1e-10 * (ft.abs() + s2t.abs() + 1.0);
+            below.clear();
+            centre.resize(all, 0.0);
+            half.resize(all, 0.0);
+            l2_intervals(&vals, &c1, &cpos, s1t, tf, ft, &mut centre, &mut half);
+            for k in 0..all {
+                if ft - vals[k] < -tol {
+                    if cdrop[k] == usize::MAX {
+                        cdrop[k] = t + min_size;
+                        next_drop = next_drop.min(t + min_size);
+                    }
+                    continue;
+                }
+                let (c, h) = (centre[k], half[k]);
+                let margin = 1e-9 * (h + c.abs()) + 1e-300;
+                if h > margin {
+                    below.push((c - h + margin, c + h - margin));
+                    if k == arg {
+                        hole = (c - h + margin, c + h - margin);
+                    }
+                }
+                if cdrop[k] == usize::MAX {
+                    clo[k] = clo[k].max(c - h - margin);
+                    chi[k] = chi[k].min(c + h + margin);
+                    if narrowed(&mut clo[k], &mut chi[k], cha[k], chb[k]) {
+                        cdrop[k] = t + min_size;
+                        next_drop = next_drop.min(t + min_size);
+                    }
+                }
+            }
+            if hole.0 < hole.1 {
+                hole = grown(hole, &below);
+            } else {
+                hole = (f64::NAN, f64::NAN);
             }
         }
         if next_drop <= t + 1 {
@@ -632,14 +803,20 @@ fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
                     c1[w] = c1[k];
                     cpos[w] = cpos[k];
                     cdrop[w] = cdrop[k];
+                    clo[w] = clo[k];
+                    chi[w] = chi[k];
+                    cha[w] = cha[k];
+                    chb[w] = chb[k];
                     next_drop = next_drop.min(cdrop[k]);
                     w += 1;
                 }
             }
+            for v in [
+                &mut cg, &mut c1, &mut cpos, &mut clo, &mut chi, &mut cha, &mut chb,
+            ] {
+                v.truncate(w);
+            }
             cs.truncate(w);
-            cg.truncate(w);
-            c1.truncate(w);
-            cpos.truncate(w);
             cdrop.truncate(w);
         }
         if t + min_size <= n && ft.is_finite() {
@@ -648,6 +825,10 @@ fn pelt_l2(p: &Prefix, pen: f64, min_size: usize) -> Segmentation {
             c1.push(s1t);
             cpos.push(tf);
             cdrop.push(usize::MAX);
+            clo.push(f64::NEG_INFINITY);
+            chi.push(f64::INFINITY);
+            cha.push(hole.0);
+            chb.push(hole.1);
         }
     }
     Segmentation {
