@@ -1386,7 +1386,7 @@ export declare function momentEvents(moments: Moment[], gap?: Duration | { gap?:
 // ---------------------------------------------------------------- attribution
 
 /** How traffic enters the model. */
-export type AttributionForm = 'exposure' | 'log_link' | 'linear'
+export type AttributionForm = 'auto' | 'exposure' | 'log_link' | 'linear'
 
 /** A factor: a timeline column and how it acts. */
 export interface Factor {
@@ -1407,7 +1407,7 @@ export interface Factor {
 export interface AttributeOptions {
   /** Target column (default `'order_gmv'`). */
   target?: string
-  /** Default `'exposure'`: `y = e·(β0 + Σβx)`. */
+  /** Default `'auto'`: `'exposure'` (`y = e·(β0 + Σβx)`) or `'log_link'` (`y ~ Poisson(e·exp(β0 + Σβx))`), whichever the blocked cross-validation prefers (see `diagnostics().form`). */
   form?: AttributionForm
   /** Default `'ridge'`. */
   estimator?: 'ridge' | 'elastic_net' | 'ols'
@@ -1483,6 +1483,10 @@ export interface AttributionDiagnostics {
   candidates: number
   /** Pairs of factors the data cannot tell apart (columns correlated at 0.9 or more). */
   confounded: Array<{ a: string; b: string; correlation: number }>
+  /** The form fitted: the one asked for, or the one `form: 'auto'` chose. */
+  form: 'exposure' | 'log_link' | 'linear'
+  /** With `form: 'auto'`, each form tried and its cross-validated mean squared error per bin (the lower was fitted). */
+  form_cv: Array<[string, number]>
   warnings: string[]
 }
 

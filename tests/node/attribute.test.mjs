@@ -135,3 +135,44 @@ test('forms are chosen by cross-validation; confounded factors are reported', ()
   assert.ok(both.diagnostics.warnings.some((w) => w.includes('x and twin move together')))
   assert.throws(() => vap.attribute(tl, { ...base, factors: [{ column: 'x', saturation: 'maybe' }] }), { code: 'VAP_INVALID_ARGUMENT' })
 })
+
+test("form 'auto' (the default) fits the exposure form or the log link by cross-validation", () => {
+  let seed = 9
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+  const n = 1500
+  const e = Float64Array.from({ length: n }, () => 500 + 2500 * rand())
+  const blocks = () => {
+    let on = 0
+    return Float64Array.from({ length: n }, (_, i) => {
+      if (i % 6 === 0) on = rand() < 0.4 ? 1 : 0
+      return on
+    })
+  }
+  const x1 = blocks()
+  const x2 = blocks()
+  // Poisson draws by inversion (means up to ~330: sum of exponential gaps)
+  const poisson = (mu) => {
+    let k = 0
+    let t = -Math.log(rand())
+    while (t < mu) {
+      k += 1
+      t -= Math.log(rand())
+    }
+    return k
+  }
+  const yAdd = Float64Array.from({ length: n }, (_, i) => Math.max(0, e[i] * (0.01 + 0.02 * x1[i] + 0.02 * x2[i]) + 4 * (rand() - 0.5)))
+  const yMul = Float64Array.from({ length: n }, (_, i) => poisson(e[i] * 0.01 * Math.exp(1.2 * x1[i] + 1.2 * x2[i])))
+  const tl = vap.timelineFromColumns({ yAdd, yMul, e, x1, x2 }, { step: '10s' })
+  const base = { exposure: 'e', factors: ['x1', 'x2'], bootstrap: 0 }
+  for (const [target, want, other] of [['yAdd', 'exposure', 'log_link'], ['yMul', 'log_link', 'exposure']]) {
+    const fit = vap.attribute(tl, { ...base, target })
+    const d = fit.diagnostics
+    const scores = Object.fromEntries(d.form_cv)
+    assert.equal(d.form, want, JSON.stringify(scores))
+    assert.ok(scores[want] < scores[other], JSON.stringify(scores))
+    const given = vap.attribute(tl, { ...base, target, form: want })
+    assert.equal(given.diagnostics.form, want)
+    assert.deepEqual(given.diagnostics.form_cv, [])
+    fit.coefficients.forEach((c, i) => assert.ok(close(c.value, given.coefficients[i].value, 1e-9)))
+  }
+})

@@ -283,3 +283,42 @@ def test_forms_are_chosen_and_confounded_factors_reported():
     assert any("x and twin move together" in w for w in both.diagnostics.warnings)
     with pytest.raises(vap.InvalidArgumentError, match="saturation"):
         vap.attribute(tl, factors=[{"column": "x", "saturation": "maybe"}], **base)
+
+
+def test_the_form_is_chosen_by_cross_validation():
+    """``form="auto"`` (the default) fits the exposure form where the
+    factors add up on conversion and the log link where they multiply; both
+    forms' cross-validated errors are reported and the lower one is fitted,
+    with the same coefficients as asking for that form outright."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    e = rng.uniform(500, 3000, n)
+    x1 = np.repeat(rng.random(n // 6 + 1) < 0.4, 6)[:n].astype(float)
+    x2 = np.repeat(rng.random(n // 6 + 1) < 0.4, 6)[:n].astype(float)
+    y_add = np.maximum(e * (0.01 + 0.02 * x1 + 0.02 * x2) + rng.normal(0, 2, n), 0)
+    y_mul = rng.poisson(e * 0.01 * np.exp(1.2 * x1 + 1.2 * x2)).astype(float)
+    tl = vap.Timeline.from_columns(
+        {"y_add": y_add, "y_mul": y_mul, "e": e, "x1": x1, "x2": x2}, step="10s"
+    )
+    base = dict(exposure="e", factors=["x1", "x2"], bootstrap=0)
+    assert vap.option_defaults("attribute")["form"] == "auto"
+    for target, want, other in (
+        ("y_add", "exposure", "log_link"),
+        ("y_mul", "log_link", "exposure"),
+    ):
+        fit = vap.attribute(tl, target=target, **base)
+        d = fit.diagnostics
+        scores = dict(d.form_cv)
+        assert d.form == want, scores
+        assert set(scores) == {"exposure", "log_link"}
+        assert scores[want] < scores[other]
+        given = vap.attribute(tl, target=target, form=want, **base)
+        assert given.diagnostics.form == want and given.diagnostics.form_cv == []
+        np.testing.assert_allclose(values(fit), values(given), rtol=1e-9)
+    # the log link's true coefficients are recovered by the chosen fit
+    fit = vap.attribute(tl, target="y_mul", **base)
+    np.testing.assert_allclose(values(fit)[-2:], [1.2, 1.2], atol=0.05)
+    # a target the log link cannot take: the exposure form, one score
+    tl.add_column("y_neg", y_add - 300.0)
+    neg = vap.attribute(tl, target="y_neg", **base)
+    assert neg.diagnostics.form == "exposure" and len(neg.diagnostics.form_cv) == 1

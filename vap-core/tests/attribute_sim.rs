@@ -827,3 +827,109 @@ fn forms_are_chosen_by_cross_validation_and_confounding_is_reported() {
         .iter()
         .any(|w| w.contains("x:a and x:twin move together")));
 }
+
+/// `form: auto` (the default) fits the form the target was made with: the
+/// exposure form where the factors add up on conversion, the log link where
+/// they multiply (so that two effects together are worth more than the sum
+/// of each alone). Both forms' cross-validated errors are reported, the
+/// lower one fitted, and the model keeps the concrete form it was fitted
+/// with; a form asked for is fitted without the comparison.
+#[test]
+fn the_form_is_chosen_by_cross_validation() {
+    use rand::Rng;
+    let r = room(5, 2.0);
+    let base = ten_seconds(&r.data);
+    let e = base.values("online_viewers").unwrap().to_vec();
+    let n = base.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    // two factors on in blocks of a minute, 40 % of the time each, often together
+    let mut blocks = || -> Vec<f64> {
+        let mut on = 0.0;
+        (0..n)
+            .map(|i| {
+                if i % 6 == 0 {
+                    on = if rng.random_bool(0.4) { 1.0 } else { 0.0 };
+                }
+                on
+            })
+            .collect()
+    };
+    let (x1, x2) = (blocks(), blocks());
+    let noise = Normal::new(0.0, 2.0).unwrap();
+    let additive: Vec<f64> = (0..n)
+        .map(|i| {
+            let e = if e[i].is_finite() { e[i] } else { 0.0 };
+            (e * (0.01 + 0.02 * x1[i] + 0.02 * x2[i]) + noise.sample(&mut rng)).max(0.0)
+        })
+        .collect();
+    let multiplicative: Vec<f64> = (0..n)
+        .map(|i| {
+            let e = if e[i].is_finite() { e[i] } else { 0.0 };
+            let mu = e * 0.01 * (1.2 * x1[i] + 1.2 * x2[i]).exp();
+            if mu > 0.0 {
+                Poisson::new(mu).unwrap().sample(&mut rng)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut tl = base.clone();
+    for (name, v) in [
+        ("x1", x1),
+        ("x2", x2),
+        ("y_add", additive),
+        ("y_mul", multiplicative),
+    ] {
+        tl.add_column(name.into(), v, ColumnKind::Count, "count")
+            .unwrap();
+    }
+    let opts = |target: &str, form: Form| AttributeOptions {
+        target: target.into(),
+        form,
+        factors: Some(vec![plain("x1", Sign::Free), plain("x2", Sign::Free)]),
+        bootstrap: 0,
+        ..Default::default()
+    };
+    assert_eq!(AttributeOptions::default().form, Form::Auto);
+    for (target, want) in [("y_add", "exposure"), ("y_mul", "log_link")] {
+        let fit = attribute::fit(&tl, &opts(target, Form::Auto)).unwrap();
+        let d = &fit.diagnostics;
+        println!("{target}: {} {:?}", d.form, d.form_cv);
+        assert_eq!(d.form, want, "{target}: {:?}", d.form_cv);
+        assert_eq!(d.form_cv.len(), 2);
+        let score = |f: &str| d.form_cv.iter().find(|(k, _)| k == f).unwrap().1;
+        let other = if want == "exposure" {
+            "log_link"
+        } else {
+            "exposure"
+        };
+        assert!(score(want) < score(other));
+        assert_eq!(fit.model.options.form.as_str(), want);
+        // the same fit as asking for that form outright
+        let form = if want == "exposure" {
+            Form::Exposure
+        } else {
+            Form::LogLink
+        };
+        let given = attribute::fit(&tl, &opts(target, form)).unwrap();
+        assert!(given.diagnostics.form_cv.is_empty());
+        assert_eq!(given.diagnostics.form, want);
+        for (a, b) in fit.coefficients.iter().zip(&given.coefficients) {
+            assert_eq!(a.name, b.name);
+            assert!((a.value - b.value).abs() <= 1e-9 * (1.0 + b.value.abs()));
+        }
+    }
+    // a target the log link cannot take (negative bins): the exposure form
+    let mut tl2 = tl.clone();
+    let neg: Vec<f64> = tl2
+        .values("y_add")
+        .unwrap()
+        .iter()
+        .map(|v| v - 300.0)
+        .collect();
+    tl2.add_column("y_neg".into(), neg, ColumnKind::Flow, "count")
+        .unwrap();
+    let fit = attribute::fit(&tl2, &opts("y_neg", Form::Auto)).unwrap();
+    assert_eq!(fit.diagnostics.form, "exposure");
+    assert_eq!(fit.diagnostics.form_cv.len(), 1);
+}

@@ -211,21 +211,50 @@ fn default_penalties(
 
 /// The log link's penalty for the columns `sel`, cross-validated with IRLS
 /// over the folds (`valid_rows` every usable row): the grid's best by mean
-/// Poisson deviance per test bin, and the curve. Folds that cannot be fitted
-/// are skipped.
+/// Poisson deviance per test bin, the curve, and the mean squared error of
+/// the target per test bin at that penalty (how [`Form::Auto`] compares the
+/// log link with the exposure form). Folds that cannot be fitted are
+/// skipped.
+///
+/// [`Form::Auto`]: super::Form::Auto
 pub(super) fn glm_penalty(
     ctx: &Ctx,
     sel: &[usize],
     valid_rows: &[usize],
-) -> Result<(f64, Vec<CvPoint>)> {
+) -> Result<(f64, Vec<CvPoint>, f64)> {
     let grid = ctx.penalty_grid(sel)?;
-    let mut err = vec![0.0; grid.len()];
+    let (dev, sse) = glm_cv(ctx, sel, valid_rows, &grid)?;
+    let best = (0..grid.len())
+        .min_by(|&a, &b| dev[a].total_cmp(&dev[b]).then(a.cmp(&b)))
+        .unwrap_or(0);
+    let cv = grid
+        .iter()
+        .zip(&dev)
+        .map(|(p, e)| CvPoint {
+            penalty: *p,
+            error: *e,
+        })
+        .collect();
+    Ok((grid[best], cv, sse[best]))
+}
+
+/// The log link's mean test deviance and mean squared error per test bin
+/// at each penalty of `grid`, over the folds that can be fitted.
+pub(super) fn glm_cv(
+    ctx: &Ctx,
+    sel: &[usize],
+    valid_rows: &[usize],
+    grid: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut dev = vec![0.0; grid.len()];
+    let mut sse = vec![0.0; grid.len()];
     let mut ntest = 0.0;
     for (test, excl) in &ctx.folds {
-        let Some((fold, n)) = glm_fold(ctx, sel, valid_rows, &grid, test, excl) else {
+        let Some((fd, fs, n)) = glm_fold(ctx, sel, valid_rows, grid, test, excl) else {
             continue;
         };
-        err.iter_mut().zip(fold).for_each(|(e, v)| *e += v);
+        dev.iter_mut().zip(fd).for_each(|(e, v)| *e += v);
+        sse.iter_mut().zip(fs).for_each(|(e, v)| *e += v);
         ntest += n;
     }
     if ntest == 0.0 {
@@ -233,22 +262,12 @@ pub(super) fn glm_penalty(
             "too few bins for cross-validation".into(),
         ));
     }
-    let best = (0..grid.len())
-        .min_by(|&a, &b| err[a].total_cmp(&err[b]).then(a.cmp(&b)))
-        .unwrap_or(0);
-    let cv = grid
-        .iter()
-        .zip(&err)
-        .map(|(p, e)| CvPoint {
-            penalty: *p,
-            error: e / ntest,
-        })
-        .collect();
-    Ok((grid[best], cv))
+    let per_bin = |v: Vec<f64>| v.into_iter().map(|e| e / ntest).collect();
+    Ok((per_bin(dev), per_bin(sse)))
 }
 
-/// One fold of the log link's cross-validation: the test deviance at every
-/// penalty of `grid`, fitted on the training rows warm-started from the
+/// One fold of the log link's cross-validation: the test deviance and
+/// squared error at every penalty of `grid`, fitted on the training rows warm-started from the
 /// largest penalty down, and the number of test bins; `None` when the fold
 /// is too small or a fit fails.
 fn glm_fold(
@@ -258,7 +277,7 @@ fn glm_fold(
     grid: &[f64],
     test: &[usize],
     excl: &[usize],
-) -> Option<(Vec<f64>, f64)> {
+) -> Option<(Vec<f64>, Vec<f64>, f64)> {
     let d = ctx.d;
     let p = sel.len();
     let te = ctx.rows(test.iter().copied());
@@ -280,6 +299,7 @@ fn glm_fold(
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
     let mut warm: Option<Array1<f64>> = None;
     let mut fold = vec![0.0; grid.len()];
+    let mut sq = vec![0.0; grid.len()];
     let ok = order.into_iter().all(|k| {
         let Ok(f) = solve::poisson_irls(
             zt.view(),
@@ -301,11 +321,12 @@ fn glm_fold(
             })
             .collect();
         fold[k] = solve::poisson_deviance(&yte, &mu);
+        sq[k] = yte.iter().zip(&mu).map(|(y, m)| (y - m) * (y - m)).sum();
         warm = Some(f.b);
         true
     });
     if !ok {
         return None;
     }
-    Some((fold, te.len() as f64))
+    Some((fold, sq, te.len() as f64))
 }

@@ -87,7 +87,8 @@ impl DesignView {
                 }
                 (base, traffic, s)
             }
-            Form::Exposure => {
+            // a design is built with a concrete form: auto never reaches here
+            Form::Exposure | Form::Auto => {
                 let u: f64 = (0..nu).map(|j| b[j] * x[j]).sum();
                 let mut s = 0.0;
                 for j in nu..b.len() {

@@ -274,6 +274,11 @@ pub(crate) fn build(
     fixed: Option<&[ResolvedFactor]>,
     price: Option<(f64, f64)>,
 ) -> Result<Design> {
+    if opts.form == Form::Auto {
+        return Err(VapError::InvalidArgument(
+            "a design needs a concrete form: 'auto' is resolved by attribute::fit".into(),
+        ));
+    }
     let n = tl.len();
     let mut warnings = Vec::new();
     check_inputs(tl, opts, factors)?;

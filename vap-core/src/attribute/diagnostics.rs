@@ -51,6 +51,19 @@ pub struct Diagnostics {
     /// their sum); each also raises a warning.
     #[serde(default)]
     pub confounded: Vec<Confounded>,
+    /// The form fitted (`exposure`, `log_link` or `linear`): the one asked
+    /// for, or the one [`Form::Auto`] chose.
+    ///
+    /// [`Form::Auto`]: super::Form::Auto
+    #[serde(default)]
+    pub form: String,
+    /// With [`Form::Auto`], each form tried and its cross-validated mean
+    /// squared error of the target per test bin (the lower was fitted);
+    /// empty when the form was given.
+    ///
+    /// [`Form::Auto`]: super::Form::Auto
+    #[serde(default)]
+    pub form_cv: Vec<(String, f64)>,
     /// Warnings (collinearity naming the factors, residuals, dropped bins).
     pub warnings: Vec<String>,
 }
@@ -144,6 +157,8 @@ pub(super) fn diagnostics(
         residual_autocorrelation: ac,
         candidates,
         confounded,
+        form: ctx.opts.form.as_str().to_string(),
+        form_cv: vec![],
         warnings: warnings.clone(),
     })
 }

@@ -83,40 +83,108 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     opts.check()?;
     let factors = factor_specs(tl, opts);
     let price = price_line(tl, opts)?;
-    let d = design::build(tl, opts, &factors, None, price)?;
-    let n_valid = enough_bins(&d)?;
     let step = tl.step_ms().max(1);
-    let ctx = Ctx::new(&d, opts, step, n_valid);
+    let concrete = |form: Form| AttributeOptions {
+        form,
+        ..opts.clone()
+    };
+    let form = match opts.form {
+        Form::Auto if opts.exposure.is_none() => Form::Linear,
+        f => f,
+    };
+    if form != Form::Auto {
+        let o = concrete(form);
+        let d = design::build(tl, &o, &factors, None, price)?;
+        let ctx = Ctx::new(&d, &o, step, enough_bins(&d)?);
+        let s = search::select_columns(&ctx)?;
+        return finish(tl, &ctx, s, None, factors, price, vec![]);
+    }
+    // auto: both forms searched, each scored on its own folds by the mean
+    // squared error of the target per test bin at its chosen penalty
+    let (oe, ol) = (concrete(Form::Exposure), concrete(Form::LogLink));
+    let de = design::build(tl, &oe, &factors, None, price)?;
+    let ce = Ctx::new(&de, &oe, step, enough_bins(&de)?);
+    let se = search::select_columns(&ce)?;
+    let sel = search::columns(de.nu, &se.choice);
+    let exposure_cv = ce.cv_errors(&ce.fold_stats, &sel, &ce.all_stats, &[se.penalty])?[0];
+    let mut scores = vec![(Form::Exposure.as_str().to_string(), exposure_cv)];
+    // the log link where the data allow it (a target ≥ 0, an exposure > 0)
+    if let Ok(dl) = design::build(tl, &ol, &factors, None, price) {
+        if let Ok(n_valid) = enough_bins(&dl) {
+            let cl = Ctx::new(&dl, &ol, step, n_valid);
+            if let Some((sl, chosen, log_cv)) = log_link_scored(&cl) {
+                scores.push((Form::LogLink.as_str().to_string(), log_cv));
+                if log_cv < exposure_cv {
+                    return finish(tl, &cl, sl, Some(chosen), factors, price, scores);
+                }
+            }
+        }
+    }
+    finish(tl, &ce, se, None, factors, price, scores)
+}
+
+/// The log link's columns, penalty (with its curve) and mean squared error
+/// per test bin at it, for [`Form::Auto`]; `None` where it cannot be fitted.
+#[allow(clippy::type_complexity)]
+fn log_link_scored(ctx: &Ctx) -> Option<(Selection, (f64, Vec<CvPoint>), f64)> {
+    let s = search::select_columns(ctx).ok()?;
+    let sel = search::columns(ctx.d.nu, &s.choice);
+    let rows = ctx.d.valid_rows();
+    let opts = ctx.opts;
+    let (penalty, cv, sq) = match (opts.estimator, opts.penalty) {
+        (Estimator::Ols, _) => (0.0, vec![], cv::glm_cv(ctx, &sel, &rows, &[0.0]).ok()?.1[0]),
+        (_, Some(p)) => (p, vec![], cv::glm_cv(ctx, &sel, &rows, &[p]).ok()?.1[0]),
+        _ => cv::glm_penalty(ctx, &sel, &rows).ok()?,
+    };
+    sq.is_finite().then_some((s, (penalty, cv), sq))
+}
+
+/// The rest of [`fit`] for one form: the final fit, the bootstrap, the
+/// decomposition, the diagnostics and the model (its options with the form
+/// fitted); `glm_chosen` is the log link's penalty and curve where
+/// [`Form::Auto`] chose them already, `form_cv` the forms' scores.
+fn finish(
+    tl: &Timeline,
+    ctx: &Ctx,
+    selection: Selection,
+    glm_chosen: Option<(f64, Vec<CvPoint>)>,
+    factors: Vec<FactorSpec>,
+    price: Option<(f64, f64)>,
+    form_cv: Vec<(String, f64)>,
+) -> Result<Attribution> {
+    let (d, opts, step) = (ctx.d, ctx.opts, tl.step_ms().max(1));
     let Selection {
         choice,
         penalty,
         cv,
         candidates,
-    } = search::select_columns(&ctx)?;
+    } = selection;
     let sel = search::columns(d.nu, &choice);
-    let est = final_fit(&ctx, &sel, penalty, cv)?;
+    let est = final_fit(ctx, &sel, penalty, cv, glm_chosen)?;
     let (reps, notes) =
-        bootstrap::replicates(&ctx, &sel, &est.coef, est.penalty, est.glm_problem.as_ref())?;
-    let coefficients = coefficients(&d, &sel, &est, &reps);
+        bootstrap::replicates(ctx, &sel, &est.coef, est.penalty, est.glm_problem.as_ref())?;
+    let coefficients = coefficients(d, &sel, &est, &reps);
 
-    let view = DesignView::new(&d, &sel);
+    let view = DesignView::new(d, &sel);
     let decomposition = Decomposition::new(
         &opts.target,
-        &d,
+        d,
         view,
         est.coef.clone(),
         reps.iter().map(|r| r.to_vec()).collect(),
     );
     let mut warnings = d.warnings.clone();
     warnings.extend(notes);
-    let diag = diagnostics(
-        &ctx,
+    let mut diag = diagnostics(
+        ctx,
         &sel,
         &decomposition,
         est.penalty,
         &mut warnings,
         candidates,
     )?;
+    diag.form = opts.form.as_str().to_string();
+    diag.form_cv = form_cv;
 
     let spans = tl.spans();
     let model = RoomModel {
@@ -130,9 +198,9 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
             ..opts.clone()
         },
         price,
-        factors: resolved_factors(&d, &choice),
+        factors: resolved_factors(d, &choice),
         penalty: est.penalty,
-        columns: model_columns(&d, &sel, &est.coef),
+        columns: model_columns(d, &sel, &est.coef),
         replicates: reps.iter().map(|r| r.to_vec()).collect(),
     };
     Ok(Attribution {
@@ -284,11 +352,17 @@ struct Estimate {
 }
 
 /// The final fit over the columns `sel` at the penalty chosen (the log link
-/// chooses its penalty here, by IRLS).
-fn final_fit(ctx: &Ctx, sel: &[usize], penalty: f64, cv: Vec<CvPoint>) -> Result<Estimate> {
+/// chooses its penalty here, by IRLS, unless `glm_chosen` has it).
+fn final_fit(
+    ctx: &Ctx,
+    sel: &[usize],
+    penalty: f64,
+    cv: Vec<CvPoint>,
+    glm_chosen: Option<(f64, Vec<CvPoint>)>,
+) -> Result<Estimate> {
     let valid_rows = ctx.d.valid_rows();
     if ctx.opts.form == Form::LogLink {
-        glm_fit(ctx, sel, &valid_rows, penalty, cv)
+        glm_fit(ctx, sel, &valid_rows, penalty, cv, glm_chosen)
     } else {
         linear_fit(ctx, sel, &valid_rows, penalty, cv)
     }
@@ -303,6 +377,7 @@ fn glm_fit(
     valid_rows: &[usize],
     mut penalty: f64,
     mut cv: Vec<CvPoint>,
+    glm_chosen: Option<(f64, Vec<CvPoint>)>,
 ) -> Result<Estimate> {
     let opts = ctx.opts;
     let penalised = opts.estimator != Estimator::Ols;
@@ -310,8 +385,10 @@ fn glm_fit(
     if penalised {
         if let Some(pv) = opts.penalty {
             penalty = pv;
+        } else if let Some(chosen) = glm_chosen {
+            (penalty, cv) = chosen;
         } else {
-            (penalty, cv) = cv::glm_penalty(ctx, sel, valid_rows)?;
+            (penalty, cv, _) = cv::glm_penalty(ctx, sel, valid_rows)?;
         }
     }
     let f = solve::poisson_irls(

@@ -28,7 +28,13 @@
 //!   harmonics, and session fixed effects when several sessions are fitted
 //!   together (the single-room model);
 //! * **traffic as exposure** ([`Form`]):
-//!   - `exposure` (default): `y_t = e_t · (β0 + controls_t + Σ βk·xk,t)`, the
+//!   - `auto` (default): the exposure form or the log link, whichever has
+//!     the lower cross-validated mean squared error of the target per bin
+//!     (each at its own chosen columns and penalty, on the same blocked
+//!     folds); effects that add up on conversion favour the first, effects
+//!     that multiply the second. [`Diagnostics::form`] names the form
+//!     fitted, [`Diagnostics::form_cv`] gives both scores;
+//!   - `exposure`: `y_t = e_t · (β0 + controls_t + Σ βk·xk,t)`, the
 //!     factors acting on conversion, `e_t` the exposure (online viewers; for a
 //!     target in yuan, viewers × the price level of what is in focus, see
 //!     below);

@@ -24,6 +24,17 @@ pub enum Form {
     LogLink,
     /// `y = β0 + γ·e + controls + Σβx`.
     Linear,
+    /// Exposure or log link, whichever predicts the target better on the
+    /// blocked cross-validation's folds (mean squared error per test bin,
+    /// each form at its own chosen columns and penalty); the exposure form
+    /// where the log link cannot be fitted (a negative target, an exposure
+    /// of 0), the linear form without an exposure column. The form fitted
+    /// and both scores are in [`Diagnostics::form`] and
+    /// [`Diagnostics::form_cv`].
+    ///
+    /// [`Diagnostics::form`]: super::Diagnostics::form
+    /// [`Diagnostics::form_cv`]: super::Diagnostics::form_cv
+    Auto,
 }
 
 impl Form {
@@ -33,6 +44,7 @@ impl Form {
             Form::Exposure => "exposure",
             Form::LogLink => "log_link",
             Form::Linear => "linear",
+            Form::Auto => "auto",
         }
     }
 }
@@ -305,7 +317,8 @@ impl Default for Controls {
 pub struct AttributeOptions {
     /// Target column (default `order_gmv`).
     pub target: String,
-    /// How traffic enters (default exposure).
+    /// How traffic enters (default auto: exposure or log link, chosen by
+    /// cross-validation).
     pub form: Form,
     /// Estimator (default ridge).
     pub estimator: Estimator,
@@ -351,7 +364,7 @@ impl Default for AttributeOptions {
     fn default() -> Self {
         AttributeOptions {
             target: "order_gmv".into(),
-            form: Form::Exposure,
+            form: Form::Auto,
             estimator: Estimator::Ridge,
             l1_ratio: 0.5,
             exposure: Some("online_viewers".into()),

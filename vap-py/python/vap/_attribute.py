@@ -105,7 +105,9 @@ class Confounded:
 class Diagnostics:
     """Fit diagnostics: in-sample and time-ordered holdout fit, collinearity
     (VIF per factor, condition number), residual autocorrelation, the pairs of
-    factors the data cannot separate (``confounded``), warnings."""
+    factors the data cannot separate (``confounded``), the form fitted
+    (``form``) and, with ``form="auto"``, each form's cross-validated mean
+    squared error per bin (``form_cv``), warnings."""
 
     n_bins: int
     n_dropped: int
@@ -121,11 +123,14 @@ class Diagnostics:
     residual_autocorrelation: float | None
     candidates: int
     confounded: list[Confounded] = field(default_factory=list)
+    form: str = ""
+    form_cv: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         pairs = [Confounded(**c) if isinstance(c, dict) else c for c in self.confounded]
         object.__setattr__(self, "confounded", pairs)
+        object.__setattr__(self, "form_cv", [tuple(p) for p in self.form_cv])
 
 
 @dataclass(frozen=True)
@@ -385,11 +390,15 @@ def attribute(timeline: Timeline, **options: Any) -> Attribution:
     explains, promotions by kind, urgency / price / answer phrase groups, the
     anchors but the one on air the longest) with traffic as the exposure:
 
-    * ``form="exposure"`` (default): ``y = e·(β0 + Σβ·x)``, ``e`` the online
-      viewers (× the expected order value of what is in focus for a target in
-      yuan);
-    * ``form="log_link"``: ``y ~ Poisson(e·exp(β0 + Σβ·x))`` for counts;
-    * ``form="linear"``: ``y = β0 + γ·e + Σβ·x``.
+    * ``form="exposure"``: ``y = e·(β0 + Σβ·x)``, ``e`` the online viewers
+      (× the expected order value of what is in focus for a target in yuan);
+    * ``form="log_link"``: ``y ~ Poisson(e·exp(β0 + Σβ·x))``, factors that
+      multiply;
+    * ``form="linear"``: ``y = β0 + γ·e + Σβ·x``;
+    * ``form="auto"`` (default): exposure or log link, whichever predicts
+      the target better on the blocked cross-validation's folds (mean squared
+      error per bin); ``diagnostics.form`` says which, ``diagnostics.form_cv``
+      gives both scores.
 
     ``estimator``: ``"ridge"`` (``‖y − Zb‖² + λ·Σ(s·β)²``, scikit-learn's
     ``Ridge(alpha=λ)`` with ``standardize=False``), ``"elastic_net"``
