@@ -124,6 +124,9 @@ function runCall(call, rooms, series) {
         penalty: fit.penalty,
         coefficients: fit.coefficients.map((c) => [c.name, c.value]),
         totals: fit.decomposition.totals().map((p) => [p.name, p.value, p.low, p.high]),
+        form: fit.diagnostics.form,
+        form_cv: fit.diagnostics.form_cv,
+        confounded: fit.diagnostics.confounded.map((c) => [c.a, c.b, c.correlation]),
       }
     }
   }

@@ -117,6 +117,9 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "penalty": fit.penalty,
             "coefficients": [[c.name, c.value] for c in fit.coefficients],
             "totals": [[p.name, p.value, p.low, p.high] for p in fit.decomposition.totals()],
+            "form": fit.diagnostics.form,
+            "form_cv": [[f, v] for f, v in fit.diagnostics.form_cv],
+            "confounded": [[c.a, c.b, c.correlation] for c in fit.diagnostics.confounded],
         }
     raise ValueError(f"unknown op {op!r}")
 
