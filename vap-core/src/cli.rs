@@ -57,12 +57,21 @@ Exit codes: 0 done · 1 unexpected error (a bug) · 2 usage or invalid argument 
 ";
 
 const IMPORT_HELP: &str = "\
-vap import: import session directories into a store
+vap import: import session directories, or one session's platform exports, into a store
 
 Usage: vap import DIR... --store STORE [--replace] [--copy-recordings] [--quiet]
+       vap import FILE... --store STORE [--room ID] [--session ID] [--timezone TZ] [--replace]
 
   DIR                a session directory (manifest.json, comments, orders, metrics, ...;
                      CSV, JSON Lines or Parquet, UTF-8 or GB18030)
+  FILE               the exports and capture logs of one session, each format detected:
+                     Compass session list (XLSX/CSV), per-minute trend, order stream and
+                     traffic sources (JSON), Douyin or TikTokLive capture logs (JSON Lines),
+                     TikTok Shop LIVE per-session or per-minute performance (JSON); what
+                     each field became is printed (ignored fields, dropped rows, gaps, checks)
+  --room ID          room id (default: the capture log's, else \"room\")
+  --session ID       session id (default: its local start, 2026-11-25-2000)
+  --timezone TZ      time zone of local times in the files (default Asia/Shanghai)
   --store STORE      the store (created if missing)
   --replace          replace a session already stored (default: refuse, exit 6)
   --copy-recordings  copy the recordings into the store
@@ -73,6 +82,7 @@ Every directory is validated first: a bad one is reported with every problem
 
 Example:
   vap import exports/2026-12-01 exports/2026-12-02 --store brand-store
+  vap import 直播列表.xlsx trend.json orders.json capture.jsonl --room acme --store brand-store
 ";
 
 const SESSIONS_HELP: &str = "\
@@ -326,10 +336,47 @@ fn dispatch(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<
     }
 }
 
+/// `vap import FILE...`: one session from platform exports and capture logs.
+fn import_sources(
+    a: &Args,
+    store: &Store,
+    opts: &ImportOptions,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> std::result::Result<(), Failure> {
+    use crate::ingest::sources::{read_sources, SourceFile, SourceOptions};
+    let mut so = SourceOptions {
+        room_id: a.val("room").map(str::to_string),
+        session_id: a.val("session").map(str::to_string),
+        ..SourceOptions::default()
+    };
+    if let Some(tz) = a.val("timezone") {
+        so.timezone = tz.to_string();
+    }
+    let files: Vec<SourceFile> = a.pos.iter().map(SourceFile::new).collect();
+    let (data, report) = read_sources(&files, &so)?;
+    if !a.on("quiet") {
+        for line in report.lines() {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+    store.import(&data, opts)?;
+    let _ = writeln!(
+        out,
+        "imported {}/{} ({} comments, {} orders, {} metric series)",
+        data.room.id,
+        data.session.id,
+        data.comments.len(),
+        data.orders.len(),
+        data.metrics.len()
+    );
+    Ok(())
+}
+
 fn import(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<(), Failure> {
     let Some(a) = Args::parse(
         args,
-        &["store"],
+        &["store", "room", "session", "timezone"],
         &["replace", "copy-recordings", "quiet"],
         IMPORT_HELP,
     )?
@@ -349,6 +396,16 @@ fn import(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<()
         copy_recordings: a.on("copy-recordings"),
     };
     let quiet = a.on("quiet");
+    let files = a.pos.iter().filter(|p| Path::new(p).is_file()).count();
+    if files > 0 {
+        if files < a.pos.len() {
+            return Err(Usage(format!(
+                "give session directories or the files of one session, not both\n\n{IMPORT_HELP}"
+            ))
+            .into());
+        }
+        return import_sources(&a, &store, &opts, out, err);
+    }
     let n = a.pos.len();
     let mut failed: Vec<VapError> = Vec::new();
     for (k, dir) in a.pos.iter().enumerate() {
@@ -720,6 +777,47 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
         )
+    }
+
+    #[test]
+    fn import_reads_one_sessions_exports_and_says_what_became_of_them() {
+        let fx = |n: &str| {
+            format!(
+                "{}/../tests/fixtures/imports/{n}",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("s");
+        let store = store.to_str().unwrap();
+        let (trend, orders, list, log) = (
+            fx("compass_trend.json"),
+            fx("compass_orders.json"),
+            fx("compass_sessions.xlsx"),
+            fx("douyin_capture.jsonl"),
+        );
+        let (c, o, e) = run_args(&[
+            "import", &list, &trend, &orders, &log, "--room", "acme", "--store", store,
+        ]);
+        assert_eq!(c, 0, "{e}");
+        assert!(o.contains("imported acme/2026-11-25-2000"), "{o}");
+        assert!(e.contains("ignored gpm"), "{e}");
+        assert!(e.contains("gap: douyin_capture"), "{e}");
+        let s = Store::open(store)
+            .unwrap()
+            .load("acme", "2026-11-25-2000")
+            .unwrap();
+        assert_eq!(s.session.gaps.len(), 1);
+        assert!(s.session.facts.contains_key("gmv"));
+        // Directories and files together are a usage error.
+        let (c, _, e) = run_args(&[
+            "import",
+            dir.path().to_str().unwrap(),
+            &trend,
+            "--store",
+            store,
+        ]);
+        assert_eq!(c, 2, "{e}");
     }
 
     #[test]

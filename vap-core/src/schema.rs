@@ -23,6 +23,8 @@
 //! assert!(data.orders.iter().all(|o| o.ts_ms >= data.session.start_ms));
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -85,6 +87,49 @@ pub struct Session {
     /// Recordings of the session, each with its own offset to the session clock.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<VideoRef>,
+    /// Figures the platform reported for the whole session (an imported
+    /// Compass session list or TikTok Shop summary: `gmv`, `viewers`, ...,
+    /// each unknown column under its own header), kept as they were exported.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, Fact>,
+    /// Spans where a source is known to have no data (a capture tool's
+    /// reconnect): missing data, not quiet minutes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<DataGap>,
+}
+
+/// A session-level figure as a platform exported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Fact {
+    /// A number (rates as ratios: "12.3%" is 0.123; "1.2万" is 12000).
+    Number(f64),
+    /// Anything that is not a number (a title, a date).
+    Text(String),
+}
+
+impl Fact {
+    /// The number, when it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Fact::Number(x) => Some(*x),
+            Fact::Text(_) => None,
+        }
+    }
+}
+
+/// A span where a source had no data, `[start_ms, end_ms)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataGap {
+    /// Which source ("douyin_capture", "compass_trend", ...).
+    pub source: String,
+    /// First instant without data.
+    pub start_ms: Ms,
+    /// First instant with data again.
+    pub end_ms: Ms,
+    /// Why ("no message for 240 s: a reconnect").
+    pub reason: String,
 }
 
 fn default_timezone() -> String {
@@ -705,6 +750,8 @@ mod tests {
                 timezone: "UTC".into(),
                 title: None,
                 recordings: vec![],
+                facts: Default::default(),
+                gaps: vec![],
             },
         );
         for (i, (amt, st)) in [

@@ -389,6 +389,8 @@ fn shop_session(start: Ms) -> SessionData {
         timezone: "UTC".into(),
         title: None,
         recordings: vec![],
+        facts: Default::default(),
+        gaps: vec![],
     };
     let mut d = SessionData::new(room, session);
     let product = |id: &str, name: &str, alias: &str| Product {

@@ -419,6 +419,8 @@ fn header_of(manifest: &Manifest) -> (Room, Session) {
         timezone: ms.timezone.clone(),
         title: ms.title.as_deref().map(text::normalize),
         recordings: ms.recordings.clone(),
+        facts: ms.facts.clone(),
+        gaps: ms.gaps.clone(),
     };
     (room, session)
 }

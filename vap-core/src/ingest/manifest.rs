@@ -1,13 +1,13 @@
 //! The manifest of a session directory (`manifest.json`) and its format version.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Problem, Result, VapError};
-use crate::schema::{MetricDecl, Ms, Room, SessionData, VideoRef};
+use crate::schema::{DataGap, Fact, MetricDecl, Ms, Room, SessionData, VideoRef};
 use crate::table::TableName;
 use crate::text;
 
@@ -55,6 +55,12 @@ pub struct ManifestSession {
     /// Recordings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<VideoRef>,
+    /// Session-level figures the platform reported.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, Fact>,
+    /// Spans where a source had no data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<DataGap>,
 }
 
 fn utc() -> String {
@@ -75,6 +81,8 @@ impl Manifest {
                 timezone: data.session.timezone.clone(),
                 title: data.session.title.clone(),
                 recordings: data.session.recordings.clone(),
+                facts: data.session.facts.clone(),
+                gaps: data.session.gaps.clone(),
             },
             metrics: data.metrics.clone(),
             tables: HashMap::new(),

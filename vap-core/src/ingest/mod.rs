@@ -68,6 +68,7 @@
 mod load;
 mod manifest;
 mod read;
+pub mod sources;
 mod typed;
 mod validate;
 mod write;

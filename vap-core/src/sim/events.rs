@@ -137,6 +137,8 @@ pub(super) fn session_data(
             timezone: "Asia/Shanghai".into(),
             title: Some(format!("synthetic session, seed {}", cfg.seed)),
             recordings: vec![],
+            facts: Default::default(),
+            gaps: vec![],
         },
     );
     let mut refunds = Vec::new();

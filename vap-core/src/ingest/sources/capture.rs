@@ -1,0 +1,456 @@
+//! Capture logs of live rooms as the common open-source clients write them,
+//! one JSON object per line: Douyin (`{"method": "WebcastChatMessage", …}`,
+//! the message's fields as the protobuf library's `to_dict()` writes them) and
+//! TikTokLive (`{"type": "CommentEvent", "data": {…}}`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::build::Builder;
+use super::{json, value, FieldUse, SourceOptions};
+use crate::error::Problem;
+use crate::schema::{MetricKind, Ms};
+
+/// What a message kind becomes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Comment,
+    Question,
+    Entry,
+    Like,
+    Follow,
+    Share,
+    Gift,
+    Viewers,
+    ProductChange,
+    End,
+    Shopping,
+    Unknown,
+}
+
+fn douyin_kind(method: &str) -> Kind {
+    match method {
+        "WebcastChatMessage" | "WebcastEmojiChatMessage" => Kind::Comment,
+        "WebcastMemberMessage" => Kind::Entry,
+        "WebcastLikeMessage" => Kind::Like,
+        "WebcastSocialMessage" => Kind::Follow,
+        "WebcastGiftMessage" => Kind::Gift,
+        "WebcastRoomUserSeqMessage" => Kind::Viewers,
+        "WebcastControlMessage" => Kind::End,
+        "WebcastProductChangeMessage" => Kind::ProductChange,
+        "WebcastLiveShoppingMessage" => Kind::Shopping,
+        _ => Kind::Unknown,
+    }
+}
+
+fn tiktok_kind(t: &str) -> Kind {
+    match t {
+        "CommentEvent" => Kind::Comment,
+        "QuestionNewEvent" => Kind::Question,
+        "JoinEvent" => Kind::Entry,
+        "LikeEvent" => Kind::Like,
+        "FollowEvent" => Kind::Follow,
+        "ShareEvent" => Kind::Share,
+        "GiftEvent" => Kind::Gift,
+        "RoomUserSeqEvent" => Kind::Viewers,
+        "LiveEndEvent" => Kind::End,
+        "OecLiveShoppingEvent" => Kind::Shopping,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The common header of a message, wherever the tool put it.
+fn common(o: &Map<String, Value>) -> Option<&Map<String, Value>> {
+    json::get_any(o, &["common", "commonInfo", "base_message", "baseMessage"])
+        .and_then(|c| c.as_object())
+}
+
+/// The message's id (for dropping repeats after a reconnect).
+fn msg_id(o: &Map<String, Value>) -> Option<String> {
+    common(o)
+        .and_then(|c| json::text(json::get(c, "msgId")))
+        .or_else(|| json::text(json::get(o, "msgId")))
+}
+
+/// The message's time: the header's `createTime`, else its own `eventTime`
+/// or `timestamp` (Unix seconds or ms).
+fn time_of(o: &Map<String, Value>) -> Result<Option<Ms>, String> {
+    let candidates = [
+        common(o).and_then(|c| json::get(c, "createTime")),
+        json::get(o, "createTime"),
+        json::get(o, "eventTime"),
+        json::get(o, "timestamp"),
+        json::get(o, "ts"),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if let Some(x) = json::num(Some(c))? {
+            if x > 0.0 {
+                return value::epoch(x).map(Some);
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn user_id(o: &Map<String, Value>) -> Option<String> {
+    let u = json::get_any(o, &["user", "author"]).and_then(|u| u.as_object());
+    u.and_then(|u| {
+        json::text(json::get_any(
+            u,
+            &[
+                "id",
+                "userId",
+                "uniqueId",
+                "displayId",
+                "secUid",
+                "shortId",
+                "nickName",
+                "nickname",
+            ],
+        ))
+    })
+    .or_else(|| json::text(json::get_any(o, &["userId", "uniqueId", "user_id"])))
+}
+
+#[derive(Default)]
+struct Tally {
+    kept: usize,
+    fields: BTreeMap<&'static str, usize>,
+}
+
+/// Reads a capture log, `tiktok` telling the line shape.
+fn read(
+    file: &str,
+    bytes: &[u8],
+    opts: &SourceOptions,
+    b: &mut Builder,
+    tiktok: bool,
+) -> Result<(), Vec<Problem>> {
+    let (text, _) =
+        crate::text::decode(bytes).map_err(|e| vec![Problem::new(file, None, None, e)])?;
+    let source = if tiktok {
+        "tiktok_capture"
+    } else {
+        "douyin_capture"
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut times: Vec<Ms> = Vec::new();
+    let mut tallies: BTreeMap<String, (Kind, Tally)> = BTreeMap::new();
+    let mut entries: Vec<(Ms, f64)> = Vec::new();
+    let mut likes_total: Vec<(Ms, f64)> = Vec::new();
+    let mut likes_count: Vec<(Ms, f64)> = Vec::new();
+    let mut follows: Vec<(Ms, f64)> = Vec::new();
+    let mut shares: Vec<(Ms, f64)> = Vec::new();
+    let mut gifts: Vec<(Ms, f64)> = Vec::new();
+    let mut diamonds: Vec<(Ms, f64)> = Vec::new();
+    let mut viewers: Vec<(Ms, f64)> = Vec::new();
+    let mut total_views: Vec<(Ms, f64)> = Vec::new();
+    // (time, explained product or none) in message order.
+    let mut explains: Vec<(Ms, Option<String>)> = Vec::new();
+    let mut ended: Option<Ms> = None;
+    let mut repeats = 0;
+    let mut not_json = 0;
+    for (i, line) in text.lines().enumerate() {
+        let row = i + 1;
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let Ok(Value::Object(top)) = serde_json::from_str::<Value>(line) else {
+            not_json += 1;
+            b.drop_row(
+                file,
+                row,
+                "not a JSON object (a log line of the capture tool?)",
+            );
+            continue;
+        };
+        let (name, o): (String, &Map<String, Value>) = if tiktok {
+            let Some(t) = json::text(json::get_any(&top, &["type", "event"])) else {
+                b.drop_row(file, row, "no 'type'");
+                continue;
+            };
+            let data = json::get_any(&top, &["data", "payload"])
+                .and_then(|d| d.as_object())
+                .unwrap_or(&top);
+            (t, data)
+        } else {
+            let Some(m) = json::text(json::get(&top, "method"))
+                .or_else(|| common(&top).and_then(|c| json::text(json::get(c, "method"))))
+            else {
+                b.drop_row(file, row, "no 'method'");
+                continue;
+            };
+            let data = json::get_any(&top, &["data", "payload", "message"])
+                .and_then(|d| d.as_object())
+                .unwrap_or(&top);
+            (m, data)
+        };
+        let kind = if tiktok {
+            tiktok_kind(&name)
+        } else {
+            douyin_kind(&name)
+        };
+        let tally = &mut tallies
+            .entry(name.clone())
+            .or_insert((kind, Tally::default()))
+            .1;
+        if let Some(id) = msg_id(o) {
+            if !seen.insert(id) {
+                repeats += 1;
+                continue;
+            }
+        }
+        let t = match time_of(o) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                b.drop_row(
+                    file,
+                    row,
+                    format!("{name}: no time (createTime / eventTime)"),
+                );
+                continue;
+            }
+            Err(m) => {
+                b.drop_row(file, row, format!("{name}: bad time: {m}"));
+                continue;
+            }
+        };
+        if b.room_id.is_none() {
+            b.room_id = common(o)
+                .and_then(|c| json::text(json::get(c, "roomId")))
+                .or_else(|| json::text(json::get(o, "roomId")));
+        }
+        times.push(t);
+        tally.kept += 1;
+        let n = |k: &str| json::num(json::get(o, k)).ok().flatten();
+        match kind {
+            Kind::Comment | Kind::Question => {
+                let content = json::text(json::get_any(o, &["content", "comment", "text"]))
+                    .or_else(|| {
+                        json::get(o, "details")
+                            .and_then(|d| d.as_object())
+                            .and_then(|d| json::text(json::get(d, "text")))
+                    });
+                match content {
+                    Some(c) => {
+                        let viewer = user_id(o).unwrap_or_else(|| "unknown".into());
+                        b.comment(t, viewer, &c);
+                        *tally.fields.entry("text").or_default() += 1;
+                    }
+                    None => {
+                        tally.kept -= 1;
+                        b.drop_row(file, row, format!("{name}: no text"));
+                    }
+                }
+            }
+            Kind::Entry => entries.push((t, 1.0)),
+            Kind::Like => {
+                // Douyin and TikTokLive v6: count, total; v5: likes, total_likes.
+                if let Some(total) = n("total")
+                    .or_else(|| n("totalLikes"))
+                    .or_else(|| n("totalLikeCount"))
+                {
+                    likes_total.push((t, total));
+                }
+                likes_count.push((
+                    t,
+                    n("count")
+                        .or_else(|| n("likes"))
+                        .or_else(|| n("likeCount"))
+                        .unwrap_or(1.0),
+                ));
+            }
+            Kind::Follow => {
+                // Douyin's social message: action 1 follows, 3 shares.
+                match n("action").unwrap_or(1.0) as i64 {
+                    3 => shares.push((t, 1.0)),
+                    _ => follows.push((t, 1.0)),
+                }
+            }
+            Kind::Share => shares.push((t, 1.0)),
+            Kind::Gift => {
+                let count = n("repeatCount")
+                    .or_else(|| n("comboCount"))
+                    .unwrap_or(1.0)
+                    .max(1.0);
+                gifts.push((t, count));
+                let gift = json::get(o, "gift").and_then(|g| g.as_object());
+                if let Some(d) = gift.and_then(|g| {
+                    json::num(json::get_any(g, &["diamondCount", "diamond_count"]))
+                        .ok()
+                        .flatten()
+                }) {
+                    diamonds.push((t, d * count));
+                }
+            }
+            Kind::Viewers => {
+                if let Some(v) = n("total")
+                    .or_else(|| n("viewerCount"))
+                    .or_else(|| n("onlineUserCount"))
+                {
+                    viewers.push((t, v));
+                }
+                if let Some(v) = n("totalPvForAnchor").or_else(|| n("totalUser")) {
+                    total_views.push((t, v));
+                }
+            }
+            Kind::ProductChange => {
+                let at = n("updateTimestamp")
+                    .and_then(|x| value::epoch(x).ok())
+                    .unwrap_or(t);
+                let list = json::get(o, "updateProductInfoList").and_then(|l| l.as_array());
+                let explained = list.and_then(|l| {
+                    l.iter().filter_map(|p| p.as_object()).find_map(|p| {
+                        let ty = json::num(json::get(p, "explainType"))
+                            .ok()
+                            .flatten()
+                            .unwrap_or(0.0);
+                        (ty != 0.0)
+                            .then(|| json::text(json::get_any(p, &["promotionId", "productId"])))
+                            .flatten()
+                    })
+                });
+                explains.push((at, explained));
+            }
+            Kind::End => {
+                let status = n("status").unwrap_or(3.0) as i64;
+                if tiktok || status == 3 {
+                    ended = Some(ended.map_or(t, |e: Ms| e.min(t)));
+                }
+            }
+            Kind::Shopping | Kind::Unknown => {}
+        }
+    }
+    if tallies.is_empty() {
+        return Err(vec![Problem::new(
+            file,
+            None,
+            Some(if tiktok { "type" } else { "method" }),
+            format!("no capture messages found ({not_json} line(s) not JSON)"),
+        )]);
+    }
+    b.report.duplicates += repeats;
+    b.capture_gaps(source, &mut times, opts.capture_gap_ms);
+    if let Some(e) = ended {
+        b.end_ms = Some(b.end_ms.map_or(e, |x| x.min(e)));
+    }
+    // Explain segments: from each change naming a product to the next change.
+    explains.sort_by_key(|e| e.0);
+    let stop = ended.or(times.iter().copied().max()).unwrap_or(0);
+    let mut segments = 0;
+    for (k, (at, p)) in explains.iter().enumerate() {
+        if let Some(p) = p {
+            let next = explains.get(k + 1).map_or(stop, |n| n.0);
+            if next > *at {
+                b.product(p, None, None);
+                b.segment(p.clone(), *at, next);
+                segments += 1;
+            }
+        }
+    }
+    let mut series = |name: &str, kind: MetricKind, unit: &str, s: Vec<(Ms, f64)>| -> String {
+        let mut s = s;
+        s.sort_by_key(|x| x.0);
+        b.add_series(source, name, kind, unit, s)
+    };
+    let entries_key = series("entries", MetricKind::Flow, "viewers", entries);
+    let likes_key = if likes_total.is_empty() {
+        series("likes", MetricKind::Flow, "count", likes_count)
+    } else {
+        series("likes", MetricKind::Cumulative, "count", likes_total)
+    };
+    let follows_key = series("follows", MetricKind::Flow, "count", follows);
+    let shares_key = series("shares", MetricKind::Flow, "count", shares);
+    let gifts_key = series("gifts", MetricKind::Flow, "count", gifts);
+    let diamonds_key = series("gift_diamonds", MetricKind::Flow, "diamonds", diamonds);
+    let viewers_key = series("online_viewers", MetricKind::Gauge, "viewers", viewers);
+    let views_key = series(
+        "total_views",
+        MetricKind::Cumulative,
+        "viewers",
+        total_views,
+    );
+    for (name, (kind, tally)) in tallies {
+        let (used, target, note) = match kind {
+            Kind::Comment => (FieldUse::Mapped, "comments".to_string(), String::new()),
+            Kind::Question => (
+                FieldUse::Mapped,
+                "comments".into(),
+                "a viewer's question, kept as a comment".into(),
+            ),
+            Kind::Entry => (
+                FieldUse::Mapped,
+                format!("metric:{entries_key} (flow, 1 per message)"),
+                String::new(),
+            ),
+            Kind::Like => (
+                FieldUse::Mapped,
+                format!("metric:{likes_key}"),
+                "cumulative from `total` where given".into(),
+            ),
+            Kind::Follow => (
+                FieldUse::Mapped,
+                format!("metric:{follows_key} / metric:{shares_key}"),
+                String::new(),
+            ),
+            Kind::Share => (
+                FieldUse::Mapped,
+                format!("metric:{shares_key}"),
+                String::new(),
+            ),
+            Kind::Gift => (
+                FieldUse::Mapped,
+                format!("metric:{gifts_key}, metric:{diamonds_key}"),
+                String::new(),
+            ),
+            Kind::Viewers => (
+                FieldUse::Mapped,
+                format!("metric:{viewers_key} (gauge), metric:{views_key}"),
+                String::new(),
+            ),
+            Kind::ProductChange => (
+                FieldUse::Mapped,
+                "segments (explain)".into(),
+                format!("{segments} explain segment(s)"),
+            ),
+            Kind::End => (FieldUse::Mapped, "session.end_ms".into(), String::new()),
+            Kind::Shopping => (
+                FieldUse::Ignored,
+                String::new(),
+                "shopping-bag updates carry no order or amount".into(),
+            ),
+            Kind::Unknown => (
+                FieldUse::Ignored,
+                String::new(),
+                "a message type vap does not read".into(),
+            ),
+        };
+        b.field(file, &name, used, &target, tally.kept, &note);
+    }
+    if not_json > 0 {
+        b.report.notes.push(format!(
+            "{file}: {not_json} line(s) were not JSON (the tool's own log lines?)"
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn read_douyin(
+    file: &str,
+    bytes: &[u8],
+    opts: &SourceOptions,
+    b: &mut Builder,
+) -> Result<(), Vec<Problem>> {
+    read(file, bytes, opts, b, false)
+}
+
+pub(crate) fn read_tiktok(
+    file: &str,
+    bytes: &[u8],
+    opts: &SourceOptions,
+    b: &mut Builder,
+) -> Result<(), Vec<Problem>> {
+    read(file, bytes, opts, b, true)
+}

@@ -1,0 +1,407 @@
+//! The importers on fixtures that follow the platforms' and the capture
+//! tools' formats (tests/fixtures/imports, written by
+//! scripts/import-fixtures.py): what is mapped, dropped, counted and checked.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use vap_core::ingest::sources::{
+    detect_format, read_compass_sessions, read_sources, FieldUse, SourceFile, SourceFormat,
+    SourceOptions,
+};
+use vap_core::schema::{Fact, MetricKind, OrderStatus};
+use vap_core::ErrorKind;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/imports")
+        .join(name)
+}
+
+fn json(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
+}
+
+/// 2026-11-25 20:00 in Shanghai.
+const START: i64 = 1_795_608_000_000;
+const HOUR: i64 = 3_600_000;
+
+#[test]
+fn formats_are_detected_from_the_content() {
+    for (f, want) in [
+        ("compass_sessions.csv", SourceFormat::CompassSessions),
+        ("compass_sessions_utf8.csv", SourceFormat::CompassSessions),
+        ("compass_sessions.xlsx", SourceFormat::CompassSessions),
+        ("compass_trend.json", SourceFormat::CompassTrend),
+        ("compass_trend_grouped.json", SourceFormat::CompassTrend),
+        ("compass_orders.json", SourceFormat::CompassOrders),
+        ("compass_traffic.json", SourceFormat::CompassTraffic),
+        ("douyin_capture.jsonl", SourceFormat::DouyinCapture),
+        ("tiktok_capture.jsonl", SourceFormat::TiktokCapture),
+        ("tiktok_shop_session.json", SourceFormat::TiktokShopSession),
+        ("tiktok_shop_minutes.json", SourceFormat::TiktokShopMinutes),
+        (
+            "tiktok_shop_minutes_alt.json",
+            SourceFormat::TiktokShopMinutes,
+        ),
+    ] {
+        assert_eq!(detect_format(fixture(f)).unwrap(), want, "{f}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("x.json");
+    std::fs::write(&other, r#"{"hello": [1, 2]}"#).unwrap();
+    let e = detect_format(&other).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Format);
+    assert!(e.to_string().contains("douyin_capture"), "{e}");
+}
+
+#[test]
+fn the_session_list_reads_alike_from_gb18030_csv_utf8_csv_and_xlsx() {
+    let opts = SourceOptions::default();
+    let (csv, report) = read_compass_sessions(fixture("compass_sessions.csv"), &opts).unwrap();
+    let (utf8, _) = read_compass_sessions(fixture("compass_sessions_utf8.csv"), &opts).unwrap();
+    let (xlsx, _) = read_compass_sessions(fixture("compass_sessions.xlsx"), &opts).unwrap();
+    assert_eq!(csv.len(), 3);
+    for rows in [&utf8, &xlsx] {
+        assert_eq!(rows.len(), 3);
+        for (a, b) in csv.iter().zip(rows.iter()) {
+            assert_eq!((a.start_ms, a.end_ms), (b.start_ms, b.end_ms));
+            let ga = a.facts["gmv"].as_f64().unwrap();
+            let gb = b.facts["gmv"].as_f64().unwrap();
+            assert!((ga - gb).abs() < 0.01, "{ga} {gb}");
+        }
+    }
+    let last = &csv[2];
+    assert_eq!((last.start_ms, last.end_ms), (START, START + 2 * HOUR));
+    // "15.7万", "-" and rates as ratios or "12.3%".
+    assert_eq!(last.facts["exposure_viewers"], Fact::Number(157_000.0));
+    assert!(
+        !last.facts.contains_key("coupon_gmv"),
+        "'-' is missing, not 0"
+    );
+    assert!((csv[1].facts["returning_fan_share"].as_f64().unwrap() - 0.274).abs() < 1e-12);
+    assert!(last.facts["exposure_click_rate"].as_f64().unwrap() < 1.0);
+    // Unknown columns are kept under their header; text stays text.
+    assert!(
+        matches!(last.facts.get("直播间名称"), Some(Fact::Text(_))),
+        "{:?}",
+        last.facts.keys()
+    );
+    assert!(report.fields.iter().any(|f| f.field == "直播间成交金额"
+        && f.used == FieldUse::Mapped
+        && f.target == "fact:gmv"));
+    assert!(report
+        .fields
+        .iter()
+        .any(|f| f.field == "直播间名称" && f.used == FieldUse::Kept));
+    // The UTF-8 file lacks a column: said, not an error.
+    let (_, r2) = read_compass_sessions(fixture("compass_sessions_utf8.csv"), &opts).unwrap();
+    assert!(
+        r2.notes.iter().any(|n| n.contains("消费券引导支付金额")),
+        "{:?}",
+        r2.notes
+    );
+}
+
+#[test]
+fn a_compass_session_merges_trend_orders_list_and_traffic_and_checks_the_totals() {
+    let files = [
+        SourceFile::new(fixture("compass_trend.json")),
+        SourceFile::new(fixture("compass_orders.json")),
+        SourceFile::new(fixture("compass_sessions.csv")),
+        SourceFile::new(fixture("compass_traffic.json")),
+    ];
+    let opts = SourceOptions {
+        room_id: Some("acme".into()),
+        ..Default::default()
+    };
+    let (data, report) = read_sources(&files, &opts).unwrap();
+    assert_eq!(
+        (data.session.start_ms, data.session.end_ms),
+        (START, START + 2 * HOUR)
+    );
+    assert_eq!(data.session.id, "2026-11-25-2000");
+    assert_eq!(data.session.timezone, "Asia/Shanghai");
+    // Orders: paid ones once each, independently counted from the file.
+    let items = json("compass_orders.json")["data"]["live_order_stream"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mut paid_ids = HashSet::new();
+    let mut paid_sum = 0.0;
+    let mut placed = HashSet::new();
+    for it in &items {
+        let id = it["order_id"].as_str().unwrap().to_string();
+        if it["order_status"] == 3 {
+            if paid_ids.insert(id) {
+                paid_sum += it["pay_amount"].as_f64().unwrap();
+            }
+        } else {
+            placed.insert(id);
+        }
+    }
+    assert_eq!(data.orders.len(), paid_ids.len());
+    assert!(data.orders.iter().all(|o| o.status == OrderStatus::Paid));
+    let gross: f64 = data.orders.iter().map(|o| o.amount).sum();
+    assert!((gross - paid_sum).abs() < 0.01, "{gross} {paid_sum}");
+    assert_eq!(
+        report
+            .dropped
+            .iter()
+            .filter(|d| d.reason.contains("placed, not paid"))
+            .count(),
+        placed.len()
+    );
+    assert!(report.duplicates > 0);
+    // Products named from the order stream.
+    assert!(data.products.iter().all(|p| p.name != p.id));
+    // Series with their kinds; rates ignored with the reason.
+    let kind = |n: &str| data.metrics.iter().find(|m| m.name == n).map(|m| m.kind);
+    assert_eq!(kind("online_viewers"), Some(MetricKind::Gauge));
+    assert_eq!(kind("gmv"), Some(MetricKind::Flow));
+    assert_eq!(kind("ad_spend"), Some(MetricKind::Flow));
+    assert!(kind("gpm").is_none());
+    assert!(report
+        .fields
+        .iter()
+        .any(|f| f.field == "gpm" && f.used == FieldUse::Ignored && f.note.contains("recomputed")));
+    // The per-minute gmv sums to the orders; the list's gmv to both.
+    let gmv_series: f64 = data
+        .samples
+        .iter()
+        .filter(|s| s.metric == "gmv")
+        .map(|s| s.value)
+        .sum();
+    assert!(
+        (gmv_series - paid_sum).abs() < 0.05,
+        "{gmv_series} {paid_sum}"
+    );
+    assert!(!report.checks.is_empty());
+    for c in &report.checks {
+        assert!(c.agrees, "{c:?}");
+    }
+    // Session facts from the list's matching row and the traffic sources.
+    assert_eq!(data.session.facts["viewers"], Fact::Number(30_101.0));
+    assert!(data
+        .session
+        .facts
+        .keys()
+        .any(|k| k.starts_with("traffic.自然流量.推荐feed.")));
+    assert!(data
+        .session
+        .facts
+        .keys()
+        .any(|k| k.starts_with("traffic.付费流量.")));
+}
+
+#[test]
+fn a_douyin_capture_log_keeps_each_message_once_and_reports_its_gap() {
+    let path = fixture("douyin_capture.jsonl");
+    let (data, report) =
+        read_sources(&[SourceFile::new(&path)], &SourceOptions::default()).unwrap();
+    // Independent count: distinct chat msgIds among the JSON lines.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut chat = HashSet::new();
+    let mut all = HashSet::new();
+    let mut lines = 0;
+    for l in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+            continue;
+        };
+        lines += 1;
+        let id = v["common"]["msgId"].as_str().unwrap().to_string();
+        if v["method"] == "WebcastChatMessage" {
+            chat.insert(id.clone());
+        }
+        all.insert(id);
+    }
+    assert_eq!(data.comments.len(), chat.len());
+    assert_eq!(report.duplicates, lines - all.len());
+    assert!(report.duplicates > 0);
+    assert_eq!(data.session.room_id, "7311111111111111111");
+    assert_eq!(data.room.platform.as_deref(), Some("douyin"));
+    // The control message ends the session at 22:00.
+    assert_eq!(data.session.end_ms, START + 2 * HOUR);
+    // One reconnect gap, 20:47–20:51, kept with the session.
+    assert_eq!(report.gaps.len(), 1, "{:?}", report.gaps);
+    let g = &data.session.gaps[0];
+    assert!((g.start_ms - (START + 47 * 60_000)).abs() < 30_000, "{g:?}");
+    assert!((g.end_ms - (START + 51 * 60_000)).abs() < 30_000, "{g:?}");
+    // Non-JSON log lines dropped with a reason; unknown methods ignored and named.
+    assert!(report
+        .dropped
+        .iter()
+        .any(|d| d.reason.contains("not a JSON object")));
+    assert!(report
+        .fields
+        .iter()
+        .any(|f| f.used == FieldUse::Ignored && f.field == "WebcastLiveShoppingMessage"));
+    // Explain segments from the product changes, on products the room sells.
+    assert!(data.segments.len() >= 5, "{}", data.segments.len());
+    for w in data.segments.windows(2) {
+        assert!(w[0].end_ms <= w[1].start_ms);
+    }
+    let kind = |n: &str| data.metrics.iter().find(|m| m.name == n).map(|m| m.kind);
+    assert_eq!(kind("online_viewers"), Some(MetricKind::Gauge));
+    assert_eq!(kind("entries"), Some(MetricKind::Flow));
+    assert_eq!(
+        kind("likes"),
+        Some(MetricKind::Flow),
+        "cumulative likes are differenced"
+    );
+}
+
+#[test]
+fn a_tiktok_capture_log_reads_snake_and_camel_fields() {
+    let (data, report) = read_sources(
+        &[SourceFile::new(fixture("tiktok_capture.jsonl"))],
+        &SourceOptions {
+            timezone: "UTC".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(data.comments.len() > 300, "{}", data.comments.len());
+    assert_eq!(data.room.platform.as_deref(), Some("tiktok"));
+    assert!(report.duplicates > 0);
+    assert_eq!(report.gaps.len(), 1, "{:?}", report.gaps);
+    let viewers: Vec<f64> = data
+        .samples
+        .iter()
+        .filter(|s| s.metric == "online_viewers")
+        .map(|s| s.value)
+        .collect();
+    assert!(viewers.len() > 50 && viewers.iter().all(|v| *v > 0.0));
+    assert!(report
+        .fields
+        .iter()
+        .any(|f| f.field == "QuestionNewEvent" && f.used == FieldUse::Mapped));
+}
+
+#[test]
+fn tiktok_shop_minutes_read_alike_in_both_shapes() {
+    let opts = SourceOptions {
+        timezone: "UTC".into(),
+        ..Default::default()
+    };
+    let (a, _) = read_sources(
+        &[
+            SourceFile::new(fixture("tiktok_shop_minutes.json")),
+            SourceFile::new(fixture("tiktok_shop_session.json")),
+        ],
+        &opts,
+    )
+    .unwrap();
+    let (b, _) = read_sources(
+        &[SourceFile::new(fixture("tiktok_shop_minutes_alt.json"))],
+        &opts,
+    )
+    .unwrap();
+    let sum = |d: &vap_core::SessionData, m: &str| {
+        d.samples
+            .iter()
+            .filter(|s| s.metric == m)
+            .map(|s| s.value)
+            .sum::<f64>()
+    };
+    assert!(sum(&a, "gmv") > 0.0);
+    assert!((sum(&a, "gmv") - sum(&b, "gmv")).abs() < 0.01);
+    assert!((sum(&a, "paid_orders") - sum(&b, "paid_orders")).abs() < 0.5);
+    assert_eq!(a.session.start_ms, b.session.start_ms);
+    assert_eq!(a.session.facts["peak_online"], Fact::Number(518.0));
+    assert!((a.session.facts["click_conversion_rate"].as_f64().unwrap() - 0.056).abs() < 1e-12);
+}
+
+#[test]
+fn bad_files_name_the_file_row_and_field_and_list_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("orders.json");
+    std::fs::write(
+        &p,
+        r#"{"data": {"live_order_stream": [
+            {"order_id": "1", "order_status": 3, "order_ts": "soon", "product_id": "p", "item_num": 1, "pay_amount": 5},
+            {"order_id": "2", "order_status": 3, "order_ts": 1795608001, "product_id": "p", "item_num": 0, "pay_amount": 5},
+            {"order_id": "3", "order_status": 3, "order_ts": 1795608002, "product_id": "p", "item_num": 1, "pay_amount": "abc"}
+        ]}}"#,
+    )
+    .unwrap();
+    let e = read_sources(&[SourceFile::new(&p)], &SourceOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    let fields: Vec<(Option<usize>, Option<&str>)> = e
+        .problems()
+        .iter()
+        .map(|p| (p.row, p.field.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (Some(1), Some("order_ts")),
+            (Some(2), Some("item_num")),
+            (Some(3), Some("pay_amount"))
+        ]
+    );
+    assert!(e.problems().iter().all(|q| q.file.ends_with("orders.json")));
+    // A session list with a bad time and a bad number: both named.
+    let csv = dir.path().join("list.csv");
+    std::fs::write(&csv, "直播开始时间,直播结束时间,直播间成交金额\n2026/11/25 20:00:00,2026/11/25 22:00:00,12元x\nyesterday,2026/11/25 22:00:00,5\n").unwrap();
+    let e = read_compass_sessions(&csv, &SourceOptions::default()).unwrap_err();
+    let fields: Vec<(Option<usize>, Option<&str>)> = e
+        .problems()
+        .iter()
+        .map(|p| (p.row, p.field.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (Some(1), Some("直播间成交金额")),
+            (Some(2), Some("直播开始时间"))
+        ]
+    );
+    // Options are checked before any work.
+    let e = read_sources(
+        &[SourceFile::new(&p)],
+        &SourceOptions {
+            timezone: "Mars/Base".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn an_order_stream_as_a_bare_list_with_placed_then_paid_orders() {
+    // oba-live-tool's shape: `{data: [items], msg}`, no amounts; an order seen
+    // placed (0) and later paid (3) is one paid order.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stream.json");
+    std::fs::write(
+        &p,
+        r#"{"msg": "", "data": [
+            {"order_id": "9", "order_status": 0, "order_ts": 1795608001, "product_id": "p1", "product_title": "羊绒围巾", "item_num": 2, "nick_name": "小***"},
+            {"order_id": "9", "order_status": 3, "order_ts": 1795608010, "product_id": "p1", "product_title": "羊绒围巾", "item_num": 2, "nick_name": "小***"},
+            {"order_id": "9", "order_status": 3, "order_ts": 1795608010, "product_id": "p1", "product_title": "羊绒围巾", "item_num": 2, "nick_name": "小***"},
+            {"order_id": "7", "order_status": 0, "order_ts": 1795608020, "product_id": "p1", "product_title": "羊绒围巾", "item_num": 1, "nick_name": "大***"}
+        ]}"#,
+    )
+    .unwrap();
+    assert_eq!(detect_format(&p).unwrap(), SourceFormat::CompassOrders);
+    let (data, report) = read_sources(&[SourceFile::new(&p)], &SourceOptions::default()).unwrap();
+    assert_eq!(data.orders.len(), 1);
+    assert_eq!(data.orders[0].quantity, 2);
+    assert_eq!(report.duplicates, 1);
+    assert!(report
+        .dropped
+        .iter()
+        .any(|d| d.reason.contains("paid later")));
+    assert!(report
+        .dropped
+        .iter()
+        .any(|d| d.reason.contains("placed, not paid")));
+    assert!(
+        report.notes.iter().any(|n| n.contains("carry no amount")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(data.products[0].name, "羊绒围巾");
+}
