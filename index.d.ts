@@ -52,6 +52,7 @@ export type OptionSet =
   | 'simulate'
   | 'load'
   | 'import'
+  | 'sources'
   | 'columns'
   | 'column'
   | 'events'
@@ -130,6 +131,18 @@ export interface SessionMeta {
   timezone: string
   title?: string
   recordings?: VideoRef[]
+  /** Figures the platform reported for the whole session (an imported Compass session list or TikTok Shop summary), rates as ratios. */
+  facts?: Record<string, number | string>
+  /** Spans where a source had no data (a capture tool's reconnect): missing data, not quiet minutes. */
+  gaps?: DataGap[]
+}
+
+/** A span where a source had no data. */
+export interface DataGap {
+  source: string
+  start_ms: Ms
+  end_ms: Ms
+  reason: string
 }
 
 /** How the samples of a metric series are read. */
@@ -355,6 +368,8 @@ export declare class Session {
   private constructor()
   /** What loading found, for a session made by `loadDir` / `fromTables`; else null. */
   get loadReport(): LoadReport | null
+  /** What importing platform exports did, for a session made by `readSources` / `read*`; else null. */
+  get sourceReport(): SourceReport | null
   /** The room. */
   get room(): Room
   /** The session. */
@@ -437,6 +452,103 @@ export interface LoadOptions {
   /** Events further than this outside the session are errors (default 3 600 000 = 1 h). */
   outsideToleranceMs?: number
 }
+
+// ------------------------------------------------------------------ importers
+
+/** Formats of platform exports and capture logs vap imports. */
+export type SourceFormat =
+  | 'compass_sessions'
+  | 'compass_trend'
+  | 'compass_orders'
+  | 'compass_traffic'
+  | 'douyin_capture'
+  | 'tiktok_capture'
+  | 'tiktok_shop_session'
+  | 'tiktok_shop_minutes'
+
+/** A file with its format (detected from the content when left out). */
+export interface SourceFileSpec {
+  path: string
+  format?: SourceFormat | null
+}
+
+/** Options of the importers; defaults: `optionDefaults('sources')`. */
+export interface SourceOptions {
+  /** Room id; default: the capture log's room id, else "room". */
+  roomId?: string
+  roomName?: string
+  /** Session id; default: the session's local start ("2026-11-25-2000"). */
+  sessionId?: string
+  /** Time zone of local times in the files and of the session. */
+  timezone?: string
+  /** Session start: ms, or ISO 8601. Default: the matching session-list row, else the earliest data. */
+  start?: Ms | string
+  /** Session end; default: the session-list row, the capture's end message, else just after the last data. */
+  end?: Ms | string
+  /** A capture log without any message for this long has a gap (ms or "60s"). */
+  captureGap?: Ms | string
+  /** Cross-checks of the platform's totals warn above this relative difference. */
+  checkTolerance?: number
+}
+
+/** What became of one source field. */
+export interface FieldReport {
+  file: string
+  field: string
+  used: 'mapped' | 'kept' | 'ignored'
+  target: string
+  count: number
+  note: string
+}
+
+/** What an import did (`Session.sourceReport`). */
+export interface SourceReport {
+  files: [string, SourceFormat][]
+  fields: FieldReport[]
+  dropped: { file: string; row: number; reason: string }[]
+  duplicates: number
+  gaps: DataGap[]
+  checks: { what: string; reported: number; summed: number; relative: number; agrees: boolean }[]
+  notes: string[]
+}
+
+/** One row of a Compass session list. */
+export interface SessionFacts {
+  row: number
+  label: string
+  start_ms: Ms
+  end_ms: Ms
+  facts: Record<string, number | string>
+}
+
+/** The files of `readCompass`, by role. */
+export interface CompassFiles {
+  trend?: string
+  orders?: string
+  sessions?: string
+  traffic?: string
+}
+
+/** The files of `readTiktokShop`, by role. */
+export interface TiktokShopFiles {
+  minutes?: string
+  session?: string
+}
+
+/** Reads one session from platform exports and capture logs, merged on one clock (`Session.sourceReport` says what became of every field and row). */
+export declare function readSources(files: (string | SourceFileSpec)[], options?: SourceOptions): Session
+/** As `readSources`, off the main thread. */
+export declare function readSourcesAsync(files: (string | SourceFileSpec)[], options?: SourceOptions): Promise<Session>
+/** One session from Douyin E-commerce Compass exports. */
+export declare function readCompass(files: CompassFiles, options?: SourceOptions): Session
+/** One session from a Douyin or TikTokLive capture log (JSON Lines). */
+export declare function readCaptureLog(path: string, options?: SourceOptions): Session
+/** One session from TikTok Shop LIVE analytics. */
+export declare function readTiktokShop(files: TiktokShopFiles, options?: SourceOptions): Session
+/** A Compass session list (XLSX or CSV): a row per session and the report. */
+export declare function readCompassSessions(path: string, options?: SourceOptions): { sessions: SessionFacts[]; report: SourceReport }
+/** The format of a platform export or capture log, detected from its content. */
+export declare function detectSourceFormat(path: string): SourceFormat
 
 /** Loads a session directory. */
 export declare function loadDir(path: string, options?: LoadOptions): Session

@@ -159,6 +159,12 @@ export declare class Session {
    * oddities such as a refund with no payment in the session), else null.
    */
   get loadReport(): LoadReport | null
+  /**
+   * What importing platform exports did, for a session made by
+   * `readSources` or a `read*` importer (`{ files, fields, dropped,
+   * duplicates, gaps, checks, notes }`), else null.
+   */
+  get sourceReport(): SourceReport | null
   /** The room (`{ id, name, platform? }`). */
   get room(): any
   /** The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`). */
@@ -536,6 +542,9 @@ export declare function decodeAudio(path: unknown, options?: unknown | undefined
 /** The factors `attribute` uses when none are given. */
 export declare function defaultFactors(timeline: Timeline): any
 
+/** The format name of a platform export or capture log, detected from its content. */
+export declare function detectSourceFormat(path: unknown): SourceFormat
+
 /** The exact optimum by dynamic programming (O(n²)). */
 export declare function dynp(x: unknown, options?: unknown | undefined | null): any
 
@@ -656,6 +665,27 @@ export declare function probe(path: unknown): RecordingInfo
  * `'shipping'`, `'which_product'`, `'other'`), or null.
  */
 export declare function questionKind(text: unknown): string | null
+
+/** One session from a Douyin or TikTokLive capture log (JSON Lines). */
+export declare function readCaptureLog(path: string, options?: SourceOptions): Session
+
+/** One session from Compass exports: `{ trend, orders, sessions, traffic }`. */
+export declare function readCompass(files: CompassFiles, options?: SourceOptions): Session
+
+/** A Compass session list (XLSX or CSV): `{ sessions, report }`. */
+export declare function readCompassSessions(path: string, options?: SourceOptions): { sessions: SessionFacts[]; report: SourceReport }
+
+/**
+ * Reads one session from platform exports and capture logs, each file's
+ * format detected unless given (`{ path, format }`).
+ */
+export declare function readSources(files: (string | SourceFileSpec)[], options?: SourceOptions): Session
+
+/** As `readSources`, on the libuv thread pool; returns a Promise. */
+export declare function readSourcesAsync(files: (string | SourceFileSpec)[], options?: SourceOptions): Promise<Session>
+
+/** One session from TikTok Shop LIVE analytics: `{ minutes, session }`. */
+export declare function readTiktokShop(files: TiktokShopFiles, options?: SourceOptions): Session
 
 /** The names of a replay's tables. */
 export declare function replayTables(): Array<string>

@@ -178,6 +178,15 @@ export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, 
 export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<unknown[]> {
   const loaded: vap.Session = vap.loadDir('/tmp/x', { pseudonymizeKey: 'k', outsideToleranceMs: 60_000 })
   const loadedAsync: Promise<vap.Session> = vap.loadDirAsync('/tmp/x')
+  const imported: vap.Session = vap.readSources(['/tmp/a.json', { path: '/tmp/b.jsonl', format: 'douyin_capture' }], { roomId: 'acme', captureGap: '90s', start: '2026-11-25T20:00:00+08:00' })
+  const importedAsync: Promise<vap.Session> = vap.readSourcesAsync(['/tmp/a.json'])
+  const compass: vap.Session = vap.readCompass({ trend: '/tmp/t.json', sessions: '/tmp/l.xlsx' }, { timezone: 'Asia/Shanghai' })
+  const capture: vap.Session = vap.readCaptureLog('/tmp/c.jsonl')
+  const shop: vap.Session = vap.readTiktokShop({ minutes: '/tmp/m.json' })
+  const list: { sessions: vap.SessionFacts[]; report: vap.SourceReport } = vap.readCompassSessions('/tmp/l.csv')
+  const fmt: vap.SourceFormat = vap.detectSourceFormat('/tmp/a.json')
+  const sreport: vap.SourceReport | null = imported.sourceReport
+  const gaps: vap.DataGap[] | undefined = imported.session.gaps
   const room: vap.Timeline = vap.roomTimeline([s], { step: '1min' })
   const roomAsync: Promise<vap.Timeline> = vap.roomTimelineAsync([s], { step: 60_000 })
   const folded: string = vap.fold('限時秒殺')
@@ -207,6 +216,6 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   } catch {
     // expected
   }
-  return [loaded, await loadedAsync, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
+  return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
     top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables]
 }

@@ -3,6 +3,7 @@
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
+use vap_core::ingest::sources::{self, SourceFile, SourceOptions, SourceReport};
 use vap_core::ingest::{self, Format, LoadOptions, Manifest};
 use vap_core::options::Options;
 use vap_core::table::{self, TableName};
@@ -21,6 +22,9 @@ pub struct JsSession {
     /// What loading found (files, encodings, sorting, warnings), for sessions
     /// made by `loadDir` / `fromTables`.
     pub(crate) report: Option<ingest::LoadReport>,
+    /// What importing platform exports did, for sessions made by
+    /// `readSources` and the `read*` importers.
+    pub(crate) source_report: Option<SourceReport>,
 }
 
 impl From<SessionData> for JsSession {
@@ -28,6 +32,7 @@ impl From<SessionData> for JsSession {
         JsSession {
             data: std::sync::Arc::new(data),
             report: None,
+            source_report: None,
         }
     }
 }
@@ -37,6 +42,17 @@ impl From<(SessionData, ingest::LoadReport)> for JsSession {
         JsSession {
             data: std::sync::Arc::new(data),
             report: Some(report),
+            source_report: None,
+        }
+    }
+}
+
+impl From<(SessionData, SourceReport)> for JsSession {
+    fn from((data, report): (SessionData, SourceReport)) -> Self {
+        JsSession {
+            data: std::sync::Arc::new(data),
+            report: None,
+            source_report: Some(report),
         }
     }
 }
@@ -49,6 +65,17 @@ impl JsSession {
     #[napi(getter, catch_unwind, ts_return_type = "LoadReport | null")]
     pub fn load_report(&self, env: Env) -> napi::Result<Value> {
         call(&env, || match &self.report {
+            Some(r) => to_json!(r),
+            None => Ok(Value::Null),
+        })
+    }
+
+    /// What importing platform exports did, for a session made by
+    /// `readSources` or a `read*` importer (`{ files, fields, dropped,
+    /// duplicates, gaps, checks, notes }`), else null.
+    #[napi(getter, catch_unwind, ts_return_type = "SourceReport | null")]
+    pub fn source_report(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || match &self.source_report {
             Some(r) => to_json!(r),
             None => Ok(Value::Null),
         })
@@ -230,6 +257,180 @@ pub fn load_dir_async(
         Err(e) => VapTask::failed(e),
     };
     napi::bindgen_prelude::AsyncTask::new(task)
+}
+
+/// The files of a `readSources` call: paths, or `{ path, format }` objects.
+fn source_files(v: Value) -> vap_core::Result<Vec<SourceFile>> {
+    let Value::Array(items) = v else {
+        return Err(invalid(
+            "files must be an array of paths or { path, format } objects",
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            Value::String(p) => Ok(SourceFile::new(p)),
+            Value::Object(o) => {
+                let path = o.get("path").and_then(Value::as_str).ok_or_else(|| {
+                    invalid(format!(
+                        "files[{i}]: a {{ path, format }} object needs a string path"
+                    ))
+                })?;
+                let format = match o.get("format") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(f)) => Some(f.as_str()),
+                    Some(_) => return Err(invalid(format!("files[{i}].format must be a string"))),
+                };
+                SourceFile::named(path, format)
+            }
+            _ => Err(invalid(format!(
+                "files[{i}] must be a path or a {{ path, format }} object"
+            ))),
+        })
+        .collect()
+}
+
+/// The files of a family's importer (`readCompass({ trend, orders })`):
+/// each key a role, its format `<family>_<role>`.
+fn role_files(v: Value, family: &str) -> vap_core::Result<Vec<SourceFile>> {
+    let Value::Object(o) = v else {
+        return Err(invalid("files must be an object of paths by role"));
+    };
+    o.iter()
+        .filter(|(_, p)| !p.is_null())
+        .map(|(role, p)| {
+            let path = p
+                .as_str()
+                .ok_or_else(|| invalid(format!("files.{role} must be a path")))?;
+            SourceFile::named(path, Some(&format!("{family}_{role}")))
+        })
+        .collect()
+}
+
+fn read_with(files: Vec<SourceFile>, options: Value) -> vap_core::Result<JsSession> {
+    let opts = SourceOptions::from_camel_value(options)?;
+    Ok(sources::read_sources(&files, &opts)?.into())
+}
+
+/// Reads one session from platform exports and capture logs, each file's
+/// format detected unless given (`{ path, format }`).
+#[napi(
+    catch_unwind,
+    ts_args_type = "files: (string | SourceFileSpec)[], options?: SourceOptions"
+)]
+pub fn read_sources(
+    env: Env,
+    files: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
+    call(&env, || {
+        read_with(
+            source_files(json_of(&env, Some(files))?)?,
+            json_of(&env, options)?,
+        )
+    })
+}
+
+/// As `readSources`, on the libuv thread pool; returns a Promise.
+#[napi(
+    catch_unwind,
+    ts_args_type = "files: (string | SourceFileSpec)[], options?: SourceOptions",
+    ts_return_type = "Promise<Session>"
+)]
+pub fn read_sources_async(
+    env: Env,
+    files: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::bindgen_prelude::AsyncTask<VapTask<JsSession>> {
+    let args = json_of(&env, Some(files))
+        .and_then(source_files)
+        .and_then(|f| Ok((f, json_of(&env, options)?)));
+    let task = match args {
+        Ok((files, options)) => VapTask::new(move || read_with(files, options)),
+        Err(e) => VapTask::failed(e),
+    };
+    napi::bindgen_prelude::AsyncTask::new(task)
+}
+
+/// One session from Compass exports: `{ trend, orders, sessions, traffic }`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "files: CompassFiles, options?: SourceOptions"
+)]
+pub fn read_compass(
+    env: Env,
+    files: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
+    call(&env, || {
+        read_with(
+            role_files(json_of(&env, Some(files))?, "compass")?,
+            json_of(&env, options)?,
+        )
+    })
+}
+
+/// One session from TikTok Shop LIVE analytics: `{ minutes, session }`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "files: TiktokShopFiles, options?: SourceOptions"
+)]
+pub fn read_tiktok_shop(
+    env: Env,
+    files: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
+    call(&env, || {
+        read_with(
+            role_files(json_of(&env, Some(files))?, "tiktok_shop")?,
+            json_of(&env, options)?,
+        )
+    })
+}
+
+/// One session from a Douyin or TikTokLive capture log (JSON Lines).
+#[napi(catch_unwind, ts_args_type = "path: string, options?: SourceOptions")]
+pub fn read_capture_log(
+    env: Env,
+    path: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<JsSession> {
+    call(&env, || {
+        read_with(
+            vec![SourceFile::new(string_arg(&env, path, "path")?)],
+            json_of(&env, options)?,
+        )
+    })
+}
+
+/// A Compass session list (XLSX or CSV): `{ sessions, report }`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: SourceOptions",
+    ts_return_type = "{ sessions: SessionFacts[]; report: SourceReport }"
+)]
+pub fn read_compass_sessions(
+    env: Env,
+    path: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
+    call(&env, || {
+        let path = string_arg(&env, path, "path")?;
+        let opts = SourceOptions::from_camel_value(json_of(&env, options)?)?;
+        let (rows, report) = sources::read_compass_sessions(&path, &opts)?;
+        Ok(serde_json::json!({ "sessions": to_json!(&rows)?, "report": to_json!(&report)? }))
+    })
+}
+
+/// The format name of a platform export or capture log, detected from its content.
+#[napi(catch_unwind, ts_return_type = "SourceFormat")]
+pub fn detect_source_format(env: Env, path: Unknown<'_>) -> napi::Result<String> {
+    call(&env, || {
+        Ok(sources::detect_format(string_arg(&env, path, "path")?)?
+            .name()
+            .to_string())
+    })
 }
 
 /// Builds a validated session from a manifest object and rows per table

@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
+use vap_core::ingest::sources::{self, SourceFile, SourceOptions};
 use vap_core::ingest::{self, Format, LoadOptions, Manifest};
 use vap_core::options::Options;
 use vap_core::store::{ImportOptions, Store};
@@ -257,6 +258,47 @@ fn load_dir(
         Ok((d, to_json(&r)?))
     })?;
     Ok((PySession { inner: data }, report))
+}
+
+/// Reads one session from platform exports and capture logs: each file with
+/// its format's name, or `None` to detect it. Returns the session and the
+/// source report (JSON).
+#[pyfunction]
+fn read_sources(
+    py: Python<'_>,
+    files: Vec<(std::path::PathBuf, Option<String>)>,
+    options_json: &str,
+) -> PyResult<(PySession, String)> {
+    let (data, report) = run(py, || {
+        let opts = SourceOptions::from_json(options_json)?;
+        let files = files
+            .iter()
+            .map(|(p, f)| SourceFile::named(p, f.as_deref()))
+            .collect::<vap_core::Result<Vec<_>>>()?;
+        let (d, r) = sources::read_sources(&files, &opts)?;
+        Ok((d, to_json(&r)?))
+    })?;
+    Ok((PySession { inner: data }, report))
+}
+
+/// A Compass session list: its rows and the source report (both JSON).
+#[pyfunction]
+fn read_compass_sessions(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    options_json: &str,
+) -> PyResult<(String, String)> {
+    run(py, || {
+        let opts = SourceOptions::from_json(options_json)?;
+        let (rows, r) = sources::read_compass_sessions(&path, &opts)?;
+        Ok((to_json(&rows)?, to_json(&r)?))
+    })
+}
+
+/// The format of a source file, detected from its content.
+#[pyfunction]
+fn detect_source_format(py: Python<'_>, path: std::path::PathBuf) -> PyResult<String> {
+    run(py, || Ok(sources::detect_format(&path)?.name().to_string()))
 }
 
 /// Builds a session from a JSON manifest and Arrow tables (any object with
@@ -626,6 +668,9 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(read_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(read_compass_sessions, m)?)?;
+    m.add_function(wrap_pyfunction!(detect_source_format, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;

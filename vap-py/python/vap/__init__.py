@@ -211,9 +211,15 @@ __all__ = [
     "VapError",
     "VapIOError",
     "VersionError",
+    "detect_source_format",
     "from_tables",
     "load_dir",
     "num_threads",
+    "read_capture_log",
+    "read_compass",
+    "read_compass_sessions",
+    "read_sources",
+    "read_tiktok_shop",
     "set_num_threads",
     "simulate",
     "table_names",
@@ -228,15 +234,27 @@ class Session:
     ``timestamp[ms, tz=UTC]``.
     """
 
-    __slots__ = ("_inner", "load_report")
+    __slots__ = ("_inner", "load_report", "source_report")
 
-    def __init__(self, inner: _vap.Session, load_report: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        inner: _vap.Session,
+        load_report: dict[str, Any] | None = None,
+        source_report: dict[str, Any] | None = None,
+    ):
         self._inner = inner
         #: What loading did: files and encodings, tables sorted, cumulative
         #: metrics differenced (with counter resets), and ``warnings``: accepted
         #: but suspicious rows (a refund with no payment in the session), each a
         #: problem dict naming file, row and field. ``None`` when not loaded.
         self.load_report = load_report
+        #: What importing platform exports did (``vap.read_sources`` and the
+        #: ``read_*`` importers): ``files`` with their formats, ``fields``
+        #: (each source field ``mapped``, ``kept`` as a fact or ``ignored``,
+        #: with its target and why), ``dropped`` rows with reasons,
+        #: ``duplicates``, capture ``gaps``, ``checks`` of the platform's
+        #: totals against the rows, ``notes``. ``None`` otherwise.
+        self.source_report = source_report
 
     @property
     def room(self) -> dict[str, Any]:
@@ -470,6 +488,91 @@ def load_dir(path: PathLike, **options: Any) -> Session:
     """
     inner, report = _vap.load_dir(os.fspath(path), _options.dumps(options))
     return Session(inner, json.loads(report))
+
+
+def read_sources(*files: PathLike | tuple[PathLike, str | None], **options: Any) -> Session:
+    """Reads one session from platform exports and capture logs, as they are.
+
+    Each file is a path (its format detected from the content:
+    ``vap.detect_source_format``) or ``(path, format)`` with a format name:
+    ``compass_sessions`` (the Compass session list, XLSX or CSV),
+    ``compass_trend`` (the live dashboard's per-minute trend),
+    ``compass_orders`` (its ``live_order_stream``), ``compass_traffic``
+    (traffic sources), ``douyin_capture`` / ``tiktok_capture`` (JSON Lines
+    of the capture tools), ``tiktok_shop_session`` / ``tiktok_shop_minutes``.
+    The files are merged on one clock; the session's platform figures land in
+    ``session["facts"]`` and capture gaps in ``session["gaps"]``; what became
+    of every field and row is in ``.source_report``.
+
+    Options (``vap.option_defaults("sources")``): ``room_id``, ``room_name``,
+    ``session_id``, ``timezone`` (of local times in the files), ``start`` /
+    ``end`` (also ``start_ms`` / ``end_ms``), ``capture_gap``,
+    ``check_tolerance``. Raises ``vap.ValidationError`` naming file, row and
+    field for every problem, ``vap.FormatError`` for a file vap does not read.
+    """
+    items: list[tuple[str, str | None]] = []
+    for f in files:
+        if isinstance(f, tuple):
+            path, fmt = f
+            items.append((os.fspath(path), fmt))
+        else:
+            items.append((os.fspath(f), None))
+    inner, report = _vap.read_sources(items, _options.dumps(options))
+    return Session(inner, None, json.loads(report))
+
+
+def read_compass(
+    trend: PathLike | None = None,
+    orders: PathLike | None = None,
+    sessions: PathLike | None = None,
+    traffic: PathLike | None = None,
+    **options: Any,
+) -> Session:
+    """One session from Douyin E-commerce Compass (抖音电商罗盘) exports: the
+    live dashboard's per-minute ``trend`` JSON, its ``orders`` stream, the
+    ``sessions`` list (XLSX or CSV; the row matching the session becomes its
+    facts) and the ``traffic`` sources. Options as ``vap.read_sources``."""
+    named = [
+        (trend, "compass_trend"),
+        (orders, "compass_orders"),
+        (sessions, "compass_sessions"),
+        (traffic, "compass_traffic"),
+    ]
+    return read_sources(*[(p, f) for p, f in named if p is not None], **options)
+
+
+def read_capture_log(path: PathLike, **options: Any) -> Session:
+    """One session from a live capture log (JSON Lines of a Douyin capture
+    tool or of TikTokLive, detected). Options as ``vap.read_sources``."""
+    return read_sources(path, **options)
+
+
+def read_tiktok_shop(
+    minutes: PathLike | None = None, session: PathLike | None = None, **options: Any
+) -> Session:
+    """One session from TikTok Shop LIVE analytics: the per-``minutes``
+    performance (either shape) and the per-``session`` performance (facts).
+    Options as ``vap.read_sources``."""
+    named = [(minutes, "tiktok_shop_minutes"), (session, "tiktok_shop_session")]
+    return read_sources(*[(p, f) for p, f in named if p is not None], **options)
+
+
+def read_compass_sessions(
+    path: PathLike, **options: Any
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A Compass session list (XLSX or CSV, GB18030 or UTF-8): one dict per
+    session (``row, label, start_ms, end_ms, facts``; known columns under
+    vap's names such as ``gmv`` and ``viewers``, rates as ratios, unknown
+    ones under their header) and the source report. Options as
+    ``vap.read_sources`` (``timezone`` reads the local times)."""
+    rows, report = _vap.read_compass_sessions(os.fspath(path), _options.dumps(options))
+    return json.loads(rows), json.loads(report)
+
+
+def detect_source_format(path: PathLike) -> str:
+    """The format name of a platform export or capture log (see
+    ``vap.read_sources``), detected from its content."""
+    return _vap.detect_source_format(os.fspath(path))
 
 
 def from_tables(manifest: Mapping[str, Any], tables: Mapping[str, Any], **options: Any) -> Session:

@@ -167,11 +167,13 @@ impl Builder {
                 .max_by_key(|(ov, _)| *ov)
                 .map(|(_, r)| r),
             None if rows.len() == 1 => rows.into_iter().next(),
-            None => return Err(VapError::InvalidArgument(format!(
+            None => {
+                return Err(VapError::InvalidArgument(format!(
                 "{file}: a session list of {} sessions and no other data to say which one: give \
                      start and end, or read it with read_compass_sessions",
                 rows.len()
-            ))),
+            )))
+            }
         };
         match best {
             Some(r) => {

@@ -118,6 +118,16 @@ impl SourceFormat {
         SourceFormat::ALL.into_iter().find(|f| f.name() == s)
     }
 
+    /// Parses a name, an unknown one an `InvalidArgument` listing the names.
+    pub fn from_name(s: &str) -> Result<SourceFormat> {
+        SourceFormat::parse(s).ok_or_else(|| {
+            VapError::InvalidArgument(format!(
+                "unknown source format '{s}' (one of: {})",
+                SourceFormat::ALL.map(|f| f.name()).join(", ")
+            ))
+        })
+    }
+
     fn platform(self) -> &'static str {
         match self {
             SourceFormat::TiktokCapture
@@ -138,6 +148,14 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A file and, when given, its format by name ("compass_trend").
+    pub fn named(path: impl AsRef<Path>, format: Option<&str>) -> Result<Self> {
+        Ok(SourceFile {
+            path: path.as_ref().to_path_buf(),
+            format: format.map(SourceFormat::from_name).transpose()?,
+        })
+    }
+
     /// A file whose format is detected.
     pub fn new(path: impl AsRef<Path>) -> Self {
         SourceFile {
@@ -170,11 +188,11 @@ pub struct SourceOptions {
     pub timezone: String,
     /// Session start (ms UTC, or ISO 8601; without an offset, UTC); default:
     /// the matching session-list row, else the earliest data.
-    #[serde(with = "crate::options::opt_instant")]
+    #[serde(alias = "start", with = "crate::options::opt_instant")]
     pub start_ms: Option<Ms>,
     /// Session end; default: the session-list row, the capture's end message,
     /// else just after the last data.
-    #[serde(with = "crate::options::opt_instant")]
+    #[serde(alias = "end", with = "crate::options::opt_instant")]
     pub end_ms: Option<Ms>,
     /// A capture log without any message for this long has a gap (a
     /// reconnect), reported and kept with the session (default 60 s: a room's
