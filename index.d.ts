@@ -1828,7 +1828,7 @@ export interface Estimate {
 /** A note on the data. */
 export interface QualityNote {
   stream: string
-  kind: 'silent' | 'hole' | 'truncated' | 'absent' | 'clock' | 'outside' | 'mismatch'
+  kind: 'gap' | 'silent' | 'hole' | 'truncated' | 'absent' | 'clock' | 'outside' | 'mismatch'
   start_ms: Ms | null
   end_ms: Ms | null
   expected: number | null

@@ -281,3 +281,18 @@ pub fn stored_table(data: &[u8]) {
     let _ = store.check();
     let _ = std::fs::write(&path, original);
 }
+
+/// The importers ([`crate::ingest::sources`]): the first byte picks the format
+/// ([`SourceFormat::ALL`]`[b % 8]`), the rest is the file.
+pub fn source(data: &[u8]) {
+    use crate::ingest::sources::{read_loaded, SourceFormat, SourceOptions};
+    let Some((&b, rest)) = data.split_first() else {
+        return;
+    };
+    let format = SourceFormat::ALL[b as usize % SourceFormat::ALL.len()];
+    let name = format!("fuzz.{}", format.name());
+    let _ = read_loaded(
+        vec![(name, rest.to_vec(), format)],
+        &SourceOptions::default(),
+    );
+}

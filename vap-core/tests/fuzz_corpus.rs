@@ -16,6 +16,7 @@ type Target = (&'static str, fn(&[u8]));
 
 const TARGETS: &[Target] = &[
     ("csv_table", fuzzing::csv_table),
+    ("source", fuzzing::source),
     ("jsonl_table", fuzzing::jsonl_table),
     ("parquet_table", fuzzing::parquet_table),
     ("manifest", fuzzing::manifest),
@@ -59,6 +60,12 @@ fn replay(target: &str, run: fn(&[u8])) -> (usize, usize) {
         );
     }
     (corpus.len(), regressions.len())
+}
+
+#[test]
+fn source_corpus() {
+    let (corpus, _) = replay("source", fuzzing::source);
+    assert!(corpus > 0, "fuzz/corpus/source is empty or missing");
 }
 
 #[test]

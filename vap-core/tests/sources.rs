@@ -405,3 +405,88 @@ fn an_order_stream_as_a_bare_list_with_placed_then_paid_orders() {
     );
     assert_eq!(data.products[0].name, "羊绒围巾");
 }
+
+#[test]
+fn an_imported_session_replays_and_its_capture_gap_is_read_as_missing_data() {
+    use vap_core::replay::{replay, NoteKind, ReplayOptions};
+    let files = [
+        SourceFile::new(fixture("compass_trend.json")),
+        SourceFile::new(fixture("compass_orders.json")),
+        SourceFile::new(fixture("compass_sessions.xlsx")),
+        SourceFile::new(fixture("douyin_capture.jsonl")),
+    ];
+    let (data, report) = read_sources(&files, &SourceOptions::default()).unwrap();
+    // The capture's online viewers keep the name, the trend's are kept apart, said so.
+    assert!(data
+        .metrics
+        .iter()
+        .any(|m| m.name == "online_viewers_compass"));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("online_viewers_compass")),
+        "{:?}",
+        report.notes
+    );
+    // The list counts comments the capture lost in its gap: the check says so.
+    let c = report
+        .checks
+        .iter()
+        .find(|c| c.what.starts_with("comments"))
+        .unwrap();
+    assert!(c.summed < c.reported, "{c:?}");
+    let r = replay(&data, &[], &ReplayOptions::default()).unwrap();
+    let first = &r.quality.notes[0];
+    assert_eq!(first.kind, NoteKind::Gap);
+    assert_eq!(first.stream, "douyin_capture");
+    assert_eq!(first.start_ms, Some(data.session.gaps[0].start_ms));
+    assert!(r
+        .quality
+        .gap_in(START + 48 * 60_000, START + 49 * 60_000)
+        .is_some());
+}
+
+#[test]
+fn mangled_exports_are_errors_never_panics() {
+    // Seeded byte mutations and truncations of every fixture, through the
+    // fuzz entry point (the cargo-fuzz target `source` runs the same).
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let names = [
+        (0u8, "compass_sessions.csv"),
+        (0, "compass_sessions.xlsx"),
+        (1, "compass_trend_grouped.json"),
+        (2, "compass_orders.json"),
+        (3, "compass_traffic.json"),
+        (4, "douyin_capture.jsonl"),
+        (5, "tiktok_capture.jsonl"),
+        (6, "tiktok_shop_session.json"),
+        (7, "tiktok_shop_minutes_alt.json"),
+    ];
+    for (fmt, name) in names {
+        let full = std::fs::read(fixture(name)).unwrap();
+        let base: Vec<u8> = if name.ends_with("xlsx") {
+            full
+        } else {
+            full[..full.len().min(8_000)].to_vec()
+        };
+        for _ in 0..40 {
+            let mut b = base.clone();
+            for _ in 0..rng.random_range(1..6) {
+                let i = rng.random_range(0..b.len());
+                match rng.random_range(0..3) {
+                    0 => b[i] = rng.random(),
+                    1 => b.truncate(i.max(1)),
+                    _ => b.insert(
+                        i,
+                        *b"-,\"}]%\n\xe4"[rng.random_range(0..8)..].first().unwrap(),
+                    ),
+                }
+            }
+            let mut input = vec![fmt];
+            input.extend(b);
+            vap_core::fuzzing::source(&input);
+        }
+    }
+}

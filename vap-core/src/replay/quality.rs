@@ -12,6 +12,9 @@ use crate::schema::{Ms, SessionData};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoteKind {
+    /// A span an importer found without data (a capture tool's reconnect,
+    /// kept in the session's `gaps`): missing data, not a quiet room.
+    Gap,
     /// An event stream went silent for longer than its own rate allows.
     Silent,
     /// A metric series has no samples for longer than its sampling allows.
@@ -66,7 +69,7 @@ impl Quality {
         self.notes.iter().find(|n| {
             matches!(
                 n.kind,
-                NoteKind::Silent | NoteKind::Hole | NoteKind::Truncated
+                NoteKind::Gap | NoteKind::Silent | NoteKind::Hole | NoteKind::Truncated
             ) && n
                 .start_ms
                 .zip(n.end_ms)
@@ -320,7 +323,20 @@ fn holes(data: &SessionData, opts: &QualityOptions, out: &mut Vec<QualityNote>) 
 
 /// The quality scan of a session.
 pub fn quality(data: &SessionData, opts: &QualityOptions) -> Quality {
-    let mut notes = Vec::new();
+    // Gaps the importers found come first: they say why the streams below are silent.
+    let mut notes: Vec<QualityNote> = data
+        .session
+        .gaps
+        .iter()
+        .map(|g| QualityNote {
+            stream: g.source.clone(),
+            kind: NoteKind::Gap,
+            start_ms: Some(g.start_ms),
+            end_ms: Some(g.end_ms),
+            expected: None,
+            message: g.reason.clone(),
+        })
+        .collect();
     let gauge = Gauge::of(data);
     let g = gauge.as_ref();
     let comment_times: Vec<Ms> = data.comments.iter().map(|c| c.ts_ms).collect();

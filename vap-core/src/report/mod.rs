@@ -582,7 +582,7 @@ fn quality(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
         for n in &q.notes {
             let gap = matches!(
                 n.kind,
-                NoteKind::Silent | NoteKind::Hole | NoteKind::Truncated
+                NoteKind::Gap | NoteKind::Silent | NoteKind::Hole | NoteKind::Truncated
             );
             let span = match (n.start_ms, n.end_ms) {
                 (Some(a), Some(b)) => format!("{} – {} · ", clock.time(a), clock.time(b)),

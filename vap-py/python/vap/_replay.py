@@ -88,7 +88,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class QualityNote:
-    """A note on the data: a silent stream, a hole, a truncated stream, the
+    """A note on the data: a gap an importer found (a capture's reconnect), a
+    silent stream, a hole, a truncated stream, the
     clock, orders outside the session, a GMV mismatch."""
 
     stream: str

@@ -474,22 +474,41 @@ pub fn read_sources(
     if files.is_empty() {
         return Err(VapError::InvalidArgument("no source files given".into()));
     }
-    let tz = value::zone(&opts.timezone).map_err(VapError::InvalidArgument)?;
-    let mut b = build::Builder::new(tz);
-    let mut problems = Vec::new();
-    let mut session_lists = Vec::new();
+    let mut loaded = Vec::with_capacity(files.len());
     for f in files {
         let bytes = std::fs::read(&f.path).map_err(|e| VapError::io(&f.path, e))?;
         let format = match f.format {
             Some(fmt) => fmt,
             None => detect_bytes(&f.path, &bytes)?,
         };
-        let name = f.path.display().to_string();
+        loaded.push((f.path.display().to_string(), bytes, format));
+    }
+    read_loaded(loaded, opts)
+}
+
+/// [`read_sources`] on files already read: (name, bytes, format).
+pub(crate) fn read_loaded(
+    mut loaded: Vec<(String, Vec<u8>, SourceFormat)>,
+    opts: &SourceOptions,
+) -> Result<(SessionData, SourceReport)> {
+    let tz = value::zone(&opts.timezone).map_err(VapError::InvalidArgument)?;
+    let mut b = build::Builder::new(tz);
+    let mut problems = Vec::new();
+    let mut session_lists = Vec::new();
+    // Capture logs first: a series two sources give (online viewers, entries)
+    // keeps vap's name from the finer-grained one, the other's gets a suffix.
+    loaded.sort_by_key(|(_, _, fmt)| {
+        !matches!(
+            fmt,
+            SourceFormat::DouyinCapture | SourceFormat::TiktokCapture
+        )
+    });
+    for (name, bytes, format) in loaded {
         b.report.files.push((name.clone(), format));
         b.platform.get_or_insert(format.platform());
         let read = match format {
             SourceFormat::CompassSessions => {
-                match compass::read_sessions(&f.path, &bytes, tz, &mut b.report) {
+                match compass::read_sessions(Path::new(&name), &bytes, tz, &mut b.report) {
                     Ok(rows) => {
                         session_lists.push((name.clone(), rows));
                         Ok(())
