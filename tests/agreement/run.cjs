@@ -79,6 +79,21 @@ function runCall(call, rooms, series) {
         comments: s.comments,
       }
     }
+    case 'read_sources': {
+      const fx = path.join(__dirname, '..', 'fixtures', 'imports')
+      const got = vap.readSources(call.files.map(([f, format]) => ({ path: path.join(fx, f), format })), o)
+      const rep = got.sourceReport ?? {}
+      const meta = got.session
+      const pick = (k) => (rep[k] === undefined ? null : rep[k])
+      return {
+        session: [meta.id, meta.room_id, meta.start_ms, meta.end_ms],
+        rows: Object.fromEntries(['comments', 'orders', 'segments', 'products', 'metrics'].map((t) => [t, got.numRows(t)])),
+        metrics: got.metrics.map((m) => [m.name, m.kind]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+        facts: meta.facts ?? {},
+        gaps: meta.gaps ?? [],
+        report: Object.fromEntries(['files', 'fields', 'dropped', 'duplicates', 'checks', 'notes'].map((k) => [k, pick(k)])),
+      }
+    }
     case 'defaults':
       return Object.fromEntries(vap.OPTION_SETS.map((n) => [n, vap.optionDefaults(n)]))
     case 'resolve':

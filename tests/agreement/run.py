@@ -82,6 +82,18 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "gmv": s["gmv"]["gross"],
             "comments": s["comments"],
         }
+    if op == "read_sources":
+        fx = HERE.parent / "fixtures" / "imports"
+        got = vap.read_sources(*[(fx / f, fmt) for f, fmt in call["files"]], **o)
+        rep = got.source_report or {}
+        return {
+            "session": [got.session["id"], got.session["room_id"], got.session["start_ms"], got.session["end_ms"]],
+            "rows": {t: got.num_rows(t) for t in ("comments", "orders", "segments", "products", "metrics")},
+            "metrics": sorted((m["name"], m["kind"]) for m in got.metrics),
+            "facts": got.session.get("facts", {}),
+            "gaps": got.session.get("gaps", []),
+            "report": {k: rep.get(k) for k in ("files", "fields", "dropped", "duplicates", "checks", "notes")},
+        }
     if op == "defaults":
         return {name: vap.option_defaults(name) for name in vap.OPTION_SETS}
     if op == "resolve":

@@ -308,6 +308,8 @@ fn tiktok_shop_minutes_read_alike_in_both_shapes() {
     assert!((sum(&a, "gmv") - sum(&b, "gmv")).abs() < 0.01);
     assert!((sum(&a, "paid_orders") - sum(&b, "paid_orders")).abs() < 0.5);
     assert_eq!(a.session.start_ms, b.session.start_ms);
+    // The last minute's end, not the instant after its stamp.
+    assert_eq!(b.session.end_ms - b.session.start_ms, 30 * 60_000);
     assert_eq!(a.session.facts["peak_online"], Fact::Number(518.0));
     assert!((a.session.facts["click_conversion_rate"].as_f64().unwrap() - 0.056).abs() < 1e-12);
 }

@@ -44,6 +44,10 @@ pub(crate) struct Builder {
     /// Every instant a source put data at (for the default span).
     pub first_ms: Option<Ms>,
     pub last_ms: Option<Ms>,
+    /// The end of the last period a per-minute source covers (its last
+    /// minute's start plus a minute): the session's default end when no
+    /// data come later.
+    pub period_end: Option<Ms>,
     /// Orders whose amount is missing (a stream without `pay_amount`).
     pub unpriced: Vec<usize>,
 }
@@ -65,8 +69,14 @@ impl Builder {
             session_row: None,
             first_ms: None,
             last_ms: None,
+            period_end: None,
             unpriced: Vec::new(),
         }
+    }
+
+    /// Notes the end of a period a per-minute source covers.
+    pub fn period(&mut self, end: Ms) {
+        self.period_end = Some(self.period_end.map_or(end, |p| p.max(end)));
     }
 
     pub fn saw(&mut self, t: Ms) {
@@ -206,7 +216,10 @@ impl Builder {
             .end_ms
             .or(row.map(|r| r.end_ms))
             .or(self.end_ms)
-            .or(self.last_ms.map(|l| l + 1))
+            .or(self.last_ms.map(|l| match self.period_end {
+                Some(p) if p >= l => p,
+                _ => l + 1,
+            }))
             .unwrap_or(start + 1)
             .max(start + 1);
         let room_id = opts

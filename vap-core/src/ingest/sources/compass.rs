@@ -473,6 +473,9 @@ pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<()
     b.report.duplicates += repeats;
     let all_minutes: std::collections::BTreeSet<Ms> =
         by_index.values().flat_map(|m| m.keys().copied()).collect();
+    if let Some(&last) = all_minutes.last() {
+        b.period(last + MINUTE);
+    }
     if let (Some(&first), Some(&last)) = (all_minutes.first(), all_minutes.last()) {
         let mut missing = Vec::new();
         let mut t = first;

@@ -172,6 +172,9 @@ pub(crate) fn read_minutes(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
         gaps.sort_unstable();
         gaps.get(gaps.len() / 2).copied().unwrap_or(60_000).max(1)
     };
+    if let Some(&last) = times.iter().max() {
+        b.period(last + step);
+    }
     for (j, (field, name, kind, unit)) in MINUTE_FIELDS.iter().enumerate() {
         let mut pts = std::mem::take(&mut cols[j]);
         if pts.is_empty() {
