@@ -492,3 +492,44 @@ fn mangled_exports_are_errors_never_panics() {
         }
     }
 }
+
+#[test]
+fn the_platforms_session_figures_stand_in_where_the_streams_have_none() {
+    use vap_core::replay::{digest, headline};
+    // Orders and the session list only: no views or online-viewer series.
+    let files = [
+        SourceFile::new(fixture("compass_orders.json")),
+        SourceFile::new(fixture("compass_sessions.csv")),
+    ];
+    let (data, _) = read_sources(&files, &SourceOptions::default()).unwrap();
+    let head = headline(&data, &[]);
+    let fig = |k: &str| head.iter().find(|f| f.key == k).unwrap();
+    let views = data.session.facts["views"].as_f64().unwrap();
+    assert_eq!(fig("views").value, Some(views));
+    assert!(
+        fig("views").from.starts_with("platform"),
+        "{}",
+        fig("views").from
+    );
+    assert_eq!(
+        fig("peak_online").value,
+        data.session.facts["peak_online"].as_f64()
+    );
+    let gross = fig("gmv_gross").value.unwrap();
+    assert!((fig("gpm").value.unwrap() - gross * 1000.0 / views).abs() < 1e-9);
+    // Own streams win over the platform's figure.
+    let (full, _) = read_sources(
+        &[
+            SourceFile::new(fixture("compass_trend.json")),
+            files[0].clone(),
+            files[1].clone(),
+        ],
+        &SourceOptions::default(),
+    )
+    .unwrap();
+    let h2 = headline(&full, &[]);
+    let v2 = h2.iter().find(|f| f.key == "views").unwrap();
+    assert!(v2.from.starts_with("metric"), "{}", v2.from);
+    // The history compares them: the digest carries the figure.
+    assert_eq!(digest(&data, &[]).headline.get("views"), Some(&views));
+}

@@ -73,16 +73,61 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
         .iter()
         .filter(|o| o.status == OrderStatus::Paid)
         .collect();
-    let buyers: Option<f64> = if paid.iter().any(|o| o.viewer_id.is_some()) {
-        Some(distinct(&paid, |o| o.viewer_id.as_deref()) as f64)
-    } else {
-        None
+    // Where the streams cannot give a figure, the platform's own session
+    // figure (an imported Compass list or TikTok Shop summary) stands in,
+    // and says so; so the history compares what the platform reported.
+    let fact = |k: &str| {
+        data.session
+            .facts
+            .get(k)
+            .and_then(crate::schema::Fact::as_f64)
+            .filter(|v| v.is_finite())
     };
+    let either =
+        |own: Option<f64>, from: &'static str, k: &'static str, platform: &'static str| match own {
+            Some(v) => (Some(v), from),
+            None => (fact(k), platform),
+        };
+    let (buyers, buyers_from) = either(
+        paid.iter()
+            .any(|o| o.viewer_id.is_some())
+            .then(|| distinct(&paid, |o| o.viewer_id.as_deref()) as f64),
+        "orders: distinct buyer ids",
+        "buyers",
+        "platform: the session's reported buyers",
+    );
     let items: f64 = paid.iter().map(|o| o.quantity as f64).sum();
-    let views = flow_sum(data, VIEW_METRICS, start, end);
+    let (views, views_from) = either(
+        flow_sum(data, VIEW_METRICS, start, end),
+        "metric: entries",
+        "views",
+        "platform: the session's reported views",
+    );
     let online = gauge_stats(data, ONLINE_METRICS, start, end);
-    let clicks = flow_sum(data, CLICK_METRICS, start, end);
-    let exposures = flow_sum(data, EXPOSURE_METRICS, start, end);
+    let (peak_online, peak_from) = either(
+        online.map(|o| o.1),
+        "metric: online viewers (largest sample)",
+        "peak_online",
+        "platform: the session's reported peak online",
+    );
+    let (avg_online, avg_from) = either(
+        online.map(|o| o.0),
+        "online viewers, time-weighted mean",
+        "avg_online",
+        "platform: the session's reported average online",
+    );
+    let (clicks, clicks_from) = either(
+        flow_sum(data, CLICK_METRICS, start, end),
+        "metric: product clicks",
+        "product_clicks",
+        "platform: the session's reported product clicks",
+    );
+    let (exposures, exposures_from) = either(
+        flow_sum(data, EXPOSURE_METRICS, start, end),
+        "metric: product exposures",
+        "product_exposures",
+        "platform: the session's reported product exposures",
+    );
     let hours = (end - start) as f64 / 3_600_000.0;
     let commenters = distinct(&data.comments, |c| Some(c.viewer_id.as_str())) as f64;
     let gross = has_orders.then_some(gmv.gross);
@@ -126,7 +171,7 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
             "orders",
         )
         .or_missing(no_orders),
-        Figure::new("buyers", buyers, Source::Raw, "orders: distinct buyer ids")
+        Figure::new("buyers", buyers, Source::Raw, buyers_from)
             .or_missing("the orders carry no buyer ids"),
         Figure::new(
             "items_sold",
@@ -135,7 +180,7 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
             "orders: quantities",
         )
         .or_missing(no_orders),
-        Figure::new("views", views, Source::Raw, "metric: entries").or_missing(no_views),
+        Figure::new("views", views, Source::Raw, views_from).or_missing(no_views),
         Figure::new(
             "gpm",
             ratio(gross.map(|g| g * 1000.0), views),
@@ -161,23 +206,11 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
             },
         )
         .or_missing(no_views),
-        Figure::new(
-            "peak_online",
-            online.map(|o| o.1),
-            Source::Raw,
-            "metric: online viewers (largest sample)",
-        )
-        .or_missing(no_online),
-        Figure::new(
-            "avg_online",
-            online.map(|o| o.0),
-            Source::Derived,
-            "online viewers, time-weighted mean",
-        )
-        .or_missing(no_online),
+        Figure::new("peak_online", peak_online, Source::Raw, peak_from).or_missing(no_online),
+        Figure::new("avg_online", avg_online, Source::Derived, avg_from).or_missing(no_online),
         Figure::new(
             "avg_watch_minutes",
-            ratio(online.map(|o| o.0 * hours * 60.0), views),
+            ratio(avg_online.map(|o| o * hours * 60.0), views),
             Source::Derived,
             "avg_online × duration ÷ views (Little's law)",
         )
@@ -201,14 +234,9 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
             "commenters ÷ views",
         )
         .or_missing(no_views),
-        Figure::new(
-            "exposures",
-            exposures,
-            Source::Raw,
-            "metric: product exposures",
-        )
-        .or_missing("no product-exposure metric in the session"),
-        Figure::new("clicks", clicks, Source::Raw, "metric: product clicks")
+        Figure::new("exposures", exposures, Source::Raw, exposures_from)
+            .or_missing("no product-exposure metric in the session"),
+        Figure::new("clicks", clicks, Source::Raw, clicks_from)
             .or_missing("no product-click metric in the session"),
         Figure::new(
             "exposure_to_click",
