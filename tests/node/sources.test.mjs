@@ -83,7 +83,8 @@ test('bad input: typed errors naming file, row and field', async () => {
     return true
   })
   assert.throws(() => vap.readSources([{ path: p, format: 'compass_orderz' }]), { code: 'VAP_INVALID_ARGUMENT' })
-  assert.throws(() => vap.readCompass({ trendz: p }), /unknown source format 'compass_trendz'/)
+  assert.throws(() => vap.readCompass({ trendz: p }), /unknown file role 'trendz'/)
+  assert.throws(() => vap.readCaptureLog(fx('compass_trend.json')), { code: 'VAP_FORMAT' })
   assert.throws(() => vap.readSources([p], { timezone: 'Mars/Base' }), { code: 'VAP_INVALID_ARGUMENT' })
   await assert.rejects(vap.readSourcesAsync([path.join(dir, 'missing.json')]), { code: 'VAP_IO' })
 })

@@ -151,3 +151,28 @@ def test_bad_input_names_file_row_and_field(tmp_path: Path) -> None:
         vap.read_sources(other)
     with pytest.raises(vap.VapIOError):
         vap.read_sources(tmp_path / "missing.json")
+
+
+def test_a_workbook_claiming_a_huge_sheet_is_refused_not_allocated(tmp_path: Path) -> None:
+    # One cell at the last row and column Excel allows: a dense grid of it
+    # would need ~1.7e10 cells. vap reads cell by cell and refuses it.
+    import zipfile
+
+    src = zipfile.ZipFile(FX / "compass_sessions.xlsx")
+    out = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(out, "w") as z:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>",
+                    b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>',
+                )
+            z.writestr(item, data)
+    with pytest.raises(vap.ValidationError, match="more than a session list holds"):
+        vap.read_compass_sessions(out)
+
+
+def test_read_capture_log_reads_only_capture_logs() -> None:
+    with pytest.raises(vap.FormatError, match="compass_trend"):
+        vap.read_capture_log(FX / "compass_trend.json")

@@ -398,6 +398,23 @@ fn import(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<()
     let quiet = a.on("quiet");
     let files = a.pos.iter().filter(|p| Path::new(p).is_file()).count();
     if files > 0 {
+        // One session's exports: each must be there (a typo is not "both").
+        if let Some(missing) = a.pos.iter().find(|p| !Path::new(p).exists()) {
+            return Err(VapError::NotFound(format!("no file at {missing}")).into());
+        }
+    }
+    if files == 0 {
+        if let Some(flag) = ["room", "session", "timezone"]
+            .into_iter()
+            .find(|f| a.val(f).is_some())
+        {
+            return Err(Usage(format!(
+                "--{flag} is for platform exports; a session directory names its room and session in its manifest\n\n{IMPORT_HELP}"
+            ))
+            .into());
+        }
+    }
+    if files > 0 {
         if files < a.pos.len() {
             return Err(Usage(format!(
                 "give session directories or the files of one session, not both\n\n{IMPORT_HELP}"
@@ -807,8 +824,23 @@ mod tests {
             .unwrap()
             .load("acme", "2026-11-25-2000")
             .unwrap();
-        assert_eq!(s.session.gaps.len(), 1);
+        let gaps: Vec<&str> = s.session.gaps.iter().map(|g| g.source.as_str()).collect();
+        assert_eq!(gaps, ["douyin_capture", "compass_trend"]);
         assert!(s.session.facts.contains_key("gmv"));
+        // A mistyped file is not found (exit 3), not "directories and files".
+        let (c, _, e) = run_args(&["import", &trend, "nope.json", "--store", store]);
+        assert_eq!(c, 3, "{e}");
+        assert!(e.contains("nope.json"), "{e}");
+        // The exports' flags mean nothing to a session directory.
+        let (c, _, e) = run_args(&[
+            "import",
+            dir.path().to_str().unwrap(),
+            "--room",
+            "x",
+            "--store",
+            store,
+        ]);
+        assert_eq!(c, 2, "{e}");
         // Directories and files together are a usage error.
         let (c, _, e) = run_args(&[
             "import",

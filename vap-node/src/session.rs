@@ -291,21 +291,23 @@ fn source_files(v: Value) -> vap_core::Result<Vec<SourceFile>> {
         .collect()
 }
 
-/// The files of a family's importer (`readCompass({ trend, orders })`):
-/// each key a role, its format `<family>_<role>`.
-fn role_files(v: Value, family: &str) -> vap_core::Result<Vec<SourceFile>> {
+/// The files of a family's importer (`readCompass({ trend, orders })`), by role.
+fn role_files(v: Value) -> vap_core::Result<Vec<(String, std::path::PathBuf)>> {
     let Value::Object(o) = v else {
         return Err(invalid("files must be an object of paths by role"));
     };
-    o.iter()
+    o.into_iter()
         .filter(|(_, p)| !p.is_null())
-        .map(|(role, p)| {
-            let path = p
-                .as_str()
-                .ok_or_else(|| invalid(format!("files.{role} must be a path")))?;
-            SourceFile::named(path, Some(&format!("{family}_{role}")))
+        .map(|(role, p)| match p {
+            Value::String(p) => Ok((role, p.into())),
+            _ => Err(invalid(format!("files.{role} must be a path"))),
         })
         .collect()
+}
+
+fn read_family_with(family: &str, files: Value, options: Value) -> vap_core::Result<JsSession> {
+    let opts = SourceOptions::from_camel_value(options)?;
+    Ok(sources::read_family(family, &role_files(files)?, &opts)?.into())
 }
 
 fn read_with(files: Vec<SourceFile>, options: Value) -> vap_core::Result<JsSession> {
@@ -364,8 +366,9 @@ pub fn read_compass(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<JsSession> {
     call(&env, || {
-        read_with(
-            role_files(json_of(&env, Some(files))?, "compass")?,
+        read_family_with(
+            "compass",
+            json_of(&env, Some(files))?,
             json_of(&env, options)?,
         )
     })
@@ -382,8 +385,9 @@ pub fn read_tiktok_shop(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<JsSession> {
     call(&env, || {
-        read_with(
-            role_files(json_of(&env, Some(files))?, "tiktok_shop")?,
+        read_family_with(
+            "tiktok_shop",
+            json_of(&env, Some(files))?,
             json_of(&env, options)?,
         )
     })
@@ -397,10 +401,9 @@ pub fn read_capture_log(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<JsSession> {
     call(&env, || {
-        read_with(
-            vec![SourceFile::new(string_arg(&env, path, "path")?)],
-            json_of(&env, options)?,
-        )
+        let path = string_arg(&env, path, "path")?;
+        let opts = SourceOptions::from_camel_value(json_of(&env, options)?)?;
+        Ok(sources::read_capture_log(&path, &opts)?.into())
     })
 }
 

@@ -281,6 +281,37 @@ fn read_sources(
     Ok((PySession { inner: data }, report))
 }
 
+/// One session from a family's files by role (`compass`, `tiktok_shop`).
+#[pyfunction]
+fn read_family(
+    py: Python<'_>,
+    family: &str,
+    files: Vec<(String, std::path::PathBuf)>,
+    options_json: &str,
+) -> PyResult<(PySession, String)> {
+    let (data, report) = run(py, || {
+        let opts = SourceOptions::from_json(options_json)?;
+        let (d, r) = sources::read_family(family, &files, &opts)?;
+        Ok((d, to_json(&r)?))
+    })?;
+    Ok((PySession { inner: data }, report))
+}
+
+/// One session from a capture log (Douyin or TikTokLive).
+#[pyfunction]
+fn read_capture_log(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    options_json: &str,
+) -> PyResult<(PySession, String)> {
+    let (data, report) = run(py, || {
+        let opts = SourceOptions::from_json(options_json)?;
+        let (d, r) = sources::read_capture_log(&path, &opts)?;
+        Ok((d, to_json(&r)?))
+    })?;
+    Ok((PySession { inner: data }, report))
+}
+
 /// A Compass session list: its rows and the source report (both JSON).
 #[pyfunction]
 fn read_compass_sessions(
@@ -670,6 +701,8 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;
     m.add_function(wrap_pyfunction!(read_sources, m)?)?;
     m.add_function(wrap_pyfunction!(read_compass_sessions, m)?)?;
+    m.add_function(wrap_pyfunction!(read_family, m)?)?;
+    m.add_function(wrap_pyfunction!(read_capture_log, m)?)?;
     m.add_function(wrap_pyfunction!(detect_source_format, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;

@@ -207,13 +207,32 @@ pub fn headline(data: &SessionData, questions: &[Question]) -> Vec<Figure> {
         )
         .or_missing(no_views),
         Figure::new("peak_online", peak_online, Source::Raw, peak_from).or_missing(no_online),
-        Figure::new("avg_online", avg_online, Source::Derived, avg_from).or_missing(no_online),
         Figure::new(
-            "avg_watch_minutes",
-            ratio(avg_online.map(|o| o * hours * 60.0), views),
-            Source::Derived,
-            "avg_online × duration ÷ views (Little's law)",
+            "avg_online",
+            avg_online,
+            // A reported figure is raw; the mean of the stream is derived.
+            if online.is_some() {
+                Source::Derived
+            } else {
+                Source::Raw
+            },
+            avg_from,
         )
+        .or_missing(no_online),
+        match (online, fact("avg_watch_minutes")) {
+            (None, Some(m)) => Figure::new(
+                "avg_watch_minutes",
+                Some(m),
+                Source::Raw,
+                "platform: the session's reported average watch time",
+            ),
+            _ => Figure::new(
+                "avg_watch_minutes",
+                ratio(avg_online.map(|o| o * hours * 60.0), views),
+                Source::Derived,
+                "avg_online × duration ÷ views (Little's law)",
+            ),
+        }
         .or_missing("needs both online viewers and views"),
         Figure::new(
             "comments",

@@ -532,19 +532,22 @@ def read_compass(
     live dashboard's per-minute ``trend`` JSON, its ``orders`` stream, the
     ``sessions`` list (XLSX or CSV; the row matching the session becomes its
     facts) and the ``traffic`` sources. Options as ``vap.read_sources``."""
-    named = [
-        (trend, "compass_trend"),
-        (orders, "compass_orders"),
-        (sessions, "compass_sessions"),
-        (traffic, "compass_traffic"),
-    ]
-    return read_sources(*[(p, f) for p, f in named if p is not None], **options)
+    roles = {"trend": trend, "orders": orders, "sessions": sessions, "traffic": traffic}
+    return _read_family("compass", roles, options)
+
+
+def _read_family(family: str, roles: Mapping[str, Any], options: Mapping[str, Any]) -> Session:
+    files = [(role, os.fspath(p)) for role, p in roles.items() if p is not None]
+    inner, report = _vap.read_family(family, files, _options.dumps(options))
+    return Session(inner, None, json.loads(report))
 
 
 def read_capture_log(path: PathLike, **options: Any) -> Session:
     """One session from a live capture log (JSON Lines of a Douyin capture
-    tool or of TikTokLive, detected). Options as ``vap.read_sources``."""
-    return read_sources(path, **options)
+    tool or of TikTokLive, detected; any other file is a ``vap.FormatError``).
+    Options as ``vap.read_sources``."""
+    inner, report = _vap.read_capture_log(os.fspath(path), _options.dumps(options))
+    return Session(inner, None, json.loads(report))
 
 
 def read_tiktok_shop(
@@ -553,8 +556,7 @@ def read_tiktok_shop(
     """One session from TikTok Shop LIVE analytics: the per-``minutes``
     performance (either shape) and the per-``session`` performance (facts).
     Options as ``vap.read_sources``."""
-    named = [(minutes, "tiktok_shop_minutes"), (session, "tiktok_shop_session")]
-    return read_sources(*[(p, f) for p, f in named if p is not None], **options)
+    return _read_family("tiktok_shop", {"minutes": minutes, "session": session}, options)
 
 
 def read_compass_sessions(

@@ -1,6 +1,6 @@
 //! Collects what the sources yield and makes one validated session of it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::TimeZone;
 use chrono_tz::Tz;
@@ -50,6 +50,16 @@ pub(crate) struct Builder {
     pub period_end: Option<Ms>,
     /// Orders whose amount is missing (a stream without `pay_amount`).
     pub unpriced: Vec<usize>,
+    /// Message ids seen in any capture file (a restarted tool replays its
+    /// last messages into the next log).
+    pub seen_messages: HashSet<String>,
+    /// (order id, status) seen in any order-stream file.
+    pub seen_orders: HashSet<String>,
+    /// Each capture's first and last message, for gaps at the session's edges.
+    pub capture_spans: Vec<(String, Ms, Ms)>,
+    /// Whether some order amounts were split from the per-minute GMV (which
+    /// then cannot be checked against them).
+    pub amounts_from_series: bool,
 }
 
 impl Builder {
@@ -71,6 +81,10 @@ impl Builder {
             last_ms: None,
             period_end: None,
             unpriced: Vec::new(),
+            seen_messages: HashSet::new(),
+            seen_orders: HashSet::new(),
+            capture_spans: Vec::new(),
+            amounts_from_series: false,
         }
     }
 
@@ -234,6 +248,27 @@ impl Builder {
                 |d| d.format("%Y-%m-%d-%H%M").to_string(),
             )
         });
+        // A capture that starts after the session or stops before its end
+        // has gaps there too.
+        for (source, first, last) in std::mem::take(&mut self.capture_spans) {
+            let mut edge = |a: Ms, b: Ms, which: &str| {
+                if b - a > opts.capture_gap_ms {
+                    self.report.gaps.push(DataGap {
+                        source: source.clone(),
+                        start_ms: a,
+                        end_ms: b,
+                        reason: format!(
+                            "{source}: no message in the session's first {:.0} s{which}: the capture {}",
+                            (b - a) as f64 / 1000.0,
+                            if which.is_empty() { "started late" } else { "stopped early" }
+                        ),
+                    });
+                }
+            };
+            edge(start, first.clamp(start, end), "");
+            edge((last + 1).clamp(start, end), end, " (at its end)");
+        }
+        self.report.gaps.sort_by_key(|g| (g.start_ms, g.end_ms));
         let room = Room {
             id: text::normalize(&room_id),
             name: text::normalize(opts.room_name.as_deref().unwrap_or(&room_id)),
@@ -299,47 +334,58 @@ impl Builder {
         Ok((data, self.report))
     }
 
-    /// Orders without an amount get the per-minute `pay_amt` of their
-    /// minute, split over the minute's unpriced orders by quantity.
+    /// Orders without an amount: their product's price when known, else
+    /// the rest of their minute's `pay_amt` (after the priced orders), split
+    /// over the minute's still unpriced orders by quantity.
     fn price_orders(&mut self) {
         if self.unpriced.is_empty() {
             return;
         }
         let minute = |t: Ms| t.div_euclid(60_000);
+        let total = self.unpriced.len();
+        let mut from_price = 0;
+        let mut rest = Vec::new();
+        for &i in &self.unpriced {
+            let o = &mut self.orders[i];
+            match self.products.get(&o.product_id).and_then(|p| p.price) {
+                Some(p) => {
+                    o.amount = p * f64::from(o.quantity);
+                    from_price += 1;
+                }
+                None => rest.push(i),
+            }
+        }
         let pay: Option<HashMap<Ms, f64>> = self.series.get("gmv").map(|(_, _, s, _)| {
             // Flow samples stamped at the minute's end describe the minute before.
             s.iter().map(|&(t, v)| (minute(t - 1), v)).collect()
         });
+        let rest_set: HashSet<usize> = rest.iter().copied().collect();
         let mut qty: HashMap<Ms, f64> = HashMap::new();
         let mut priced: HashMap<Ms, f64> = HashMap::new();
         for (i, o) in self.orders.iter().enumerate() {
-            if self.unpriced.binary_search(&i).is_ok() {
+            if rest_set.contains(&i) {
                 *qty.entry(minute(o.ts_ms)).or_default() += f64::from(o.quantity);
             } else {
                 *priced.entry(minute(o.ts_ms)).or_default() += o.amount;
             }
         }
-        let mut from_price = 0;
-        let mut from_minute = 0;
-        let mut none = 0;
-        for &i in &self.unpriced {
+        let (mut from_minute, mut none) = (0, 0);
+        for &i in &rest {
             let o = &mut self.orders[i];
             let m = minute(o.ts_ms);
-            if let Some(p) = self.products.get(&o.product_id).and_then(|p| p.price) {
-                o.amount = p * f64::from(o.quantity);
-                from_price += 1;
-            } else if let Some(total) = pay.as_ref().and_then(|p| p.get(&m)) {
-                let rest = (total - priced.get(&m).copied().unwrap_or(0.0)).max(0.0);
-                o.amount = rest * f64::from(o.quantity) / qty[&m];
-                from_minute += 1;
-            } else {
-                none += 1;
+            match (pay.as_ref().and_then(|p| p.get(&m)), qty.get(&m)) {
+                (Some(total), Some(q)) if *q > 0.0 => {
+                    let left = (total - priced.get(&m).copied().unwrap_or(0.0)).max(0.0);
+                    o.amount = left * f64::from(o.quantity) / q;
+                    from_minute += 1;
+                }
+                _ => none += 1,
             }
         }
+        self.amounts_from_series = from_minute > 0;
         self.report.notes.push(format!(
-            "{} order(s) carry no amount: {from_price} priced from their product's price, {from_minute} from \
-             their minute's pay_amt split by quantity, {none} left at 0 (no price known)",
-            self.unpriced.len()
+            "{total} order(s) carry no amount: {from_price} priced from their product's price, {from_minute} from \
+             what their minute's pay_amt leaves after the priced orders, split by quantity, {none} left at 0 (no price known)"
         ));
     }
 
@@ -402,7 +448,8 @@ impl Builder {
                 );
             }
         }
-        if let (Some(s), true) = (series_sum("gmv"), has_orders) {
+        // Not when amounts were split from the series itself: it would agree by construction.
+        if let (Some(s), true, false) = (series_sum("gmv"), has_orders, self.amounts_from_series) {
             add("gmv: per-minute gmv vs paid orders".into(), s, paid);
         }
         if let Some(c) = fact("comments") {

@@ -3,7 +3,10 @@
 //! the message's fields as the protobuf library's `to_dict()` writes them) and
 //! TikTokLive (`{"type": "CommentEvent", "data": {…}}`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+/// Messages of one gift streak come this close together.
+const STREAK_MS: Ms = 10_000;
 
 use serde_json::{Map, Value};
 
@@ -134,7 +137,6 @@ fn read(
     } else {
         "douyin_capture"
     };
-    let mut seen: HashSet<String> = HashSet::new();
     let mut times: Vec<Ms> = Vec::new();
     let mut tallies: BTreeMap<String, (Kind, Tally)> = BTreeMap::new();
     let mut entries: Vec<(Ms, f64)> = Vec::new();
@@ -149,6 +151,7 @@ fn read(
     // (time, explained product or none) in message order.
     let mut explains: Vec<(Ms, Option<String>)> = Vec::new();
     let mut ended: Option<Ms> = None;
+    let mut streaks: HashMap<String, (Ms, f64)> = HashMap::new();
     let mut repeats = 0;
     let mut not_json = 0;
     for (i, line) in text.lines().enumerate() {
@@ -196,8 +199,9 @@ fn read(
             .entry(name.clone())
             .or_insert((kind, Tally::default()))
             .1;
+        // Across files too: a restarted tool replays its last messages into the next log.
         if let Some(id) = msg_id(o) {
-            if !seen.insert(id) {
+            if !b.seen_messages.insert(id) {
                 repeats += 1;
                 continue;
             }
@@ -271,18 +275,35 @@ fn read(
             }
             Kind::Share => shares.push((t, 1.0)),
             Kind::Gift => {
+                // A streak arrives as messages with a growing repeatCount: each
+                // adds what its count adds to the streak's last one.
                 let count = n("repeatCount")
                     .or_else(|| n("comboCount"))
                     .unwrap_or(1.0)
                     .max(1.0);
-                gifts.push((t, count));
-                let gift = json::get(o, "gift").and_then(|g| g.as_object());
-                if let Some(d) = gift.and_then(|g| {
-                    json::num(json::get_any(g, &["diamondCount", "diamond_count"]))
-                        .ok()
-                        .flatten()
-                }) {
-                    diamonds.push((t, d * count));
+                let key = format!(
+                    "{}\u{1}{}",
+                    user_id(o).unwrap_or_default(),
+                    json::text(json::get_any(o, &["giftId", "gift_id"])).unwrap_or_default()
+                );
+                let added = match streaks.get(&key) {
+                    Some(&(last_t, last)) if count > last && t - last_t <= STREAK_MS => {
+                        count - last
+                    }
+                    Some(&(last_t, last)) if count == last && t - last_t <= STREAK_MS => 0.0,
+                    _ => count,
+                };
+                streaks.insert(key, (t, count));
+                if added > 0.0 {
+                    gifts.push((t, added));
+                    let gift = json::get(o, "gift").and_then(|g| g.as_object());
+                    if let Some(d) = gift.and_then(|g| {
+                        json::num(json::get_any(g, &["diamondCount", "diamond_count"]))
+                            .ok()
+                            .flatten()
+                    }) {
+                        diamonds.push((t, d * added));
+                    }
                 }
             }
             Kind::Viewers => {
@@ -315,7 +336,9 @@ fn read(
                 explains.push((at, explained));
             }
             Kind::End => {
-                let status = n("status").unwrap_or(3.0) as i64;
+                // Douyin's control message: status 3 ends the room; a dump
+                // omits the default 0. TikTokLive's LiveEndEvent is the end.
+                let status = n("status").unwrap_or(0.0) as i64;
                 if tiktok || status == 3 {
                     ended = Some(ended.map_or(t, |e: Ms| e.min(t)));
                 }
@@ -333,6 +356,9 @@ fn read(
     }
     b.report.duplicates += repeats;
     b.capture_gaps(source, &mut times, opts.capture_gap_ms);
+    if let (Some(&first), Some(&last)) = (times.first(), times.last()) {
+        b.capture_spans.push((source.to_string(), first, last));
+    }
     if let Some(e) = ended {
         b.end_ms = Some(b.end_ms.map_or(e, |x| x.min(e)));
     }
@@ -349,6 +375,16 @@ fn read(
                 segments += 1;
             }
         }
+    }
+    // Running totals as the room shows them: "1.9万" after 19,316 is a rounded
+    // display, not a counter reset; only rises are kept.
+    let (likes_total, dropped_likes) = rising(likes_total);
+    let (total_views, dropped_views) = rising(total_views);
+    if dropped_likes + dropped_views > 0 {
+        b.report.notes.push(format!(
+            "{file}: {} running total(s) below an earlier one (rounded displays such as \"1.9万\") skipped",
+            dropped_likes + dropped_views
+        ));
     }
     let mut series = |name: &str, kind: MetricKind, unit: &str, s: Vec<(Ms, f64)>| -> String {
         let mut s = s;
@@ -435,6 +471,21 @@ fn read(
         ));
     }
     Ok(())
+}
+
+/// The samples of a running total that rise above every earlier one (in
+/// time order), and how many were skipped.
+fn rising(mut s: Vec<(Ms, f64)>) -> (Vec<(Ms, f64)>, usize) {
+    s.sort_by_key(|x| x.0);
+    let n = s.len();
+    let mut top = f64::NEG_INFINITY;
+    s.retain(|&(_, v)| {
+        let keep = v >= top;
+        top = top.max(v);
+        keep
+    });
+    let skipped = n - s.len();
+    (s, skipped)
 }
 
 pub(crate) fn read_douyin(

@@ -96,56 +96,16 @@ impl Cell {
 /// The rows of an XLSX/XLS/ODS workbook's first sheet, or of CSV text.
 fn table(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<Cell>>, Vec<Problem>> {
     let file = path.display().to_string();
-    let spreadsheet =
-        bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    if spreadsheet {
-        use calamine::{Data, Reader};
-        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
-            .map_err(|e| {
-            vec![Problem::new(
-                &file,
-                None,
-                None,
-                format!("not a readable spreadsheet: {e}"),
-            )]
-        })?;
-        let range = match book.worksheet_range_at(0) {
-            Some(Ok(r)) => r,
-            Some(Err(e)) => {
-                return Err(vec![Problem::new(
-                    &file,
-                    None,
-                    None,
-                    format!("its first sheet cannot be read: {e}"),
-                )])
-            }
-            None => {
-                return Err(vec![Problem::new(
-                    &file,
-                    None,
-                    None,
-                    "the workbook has no sheet",
-                )])
-            }
-        };
-        return Ok(range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        Data::Empty => Cell::Empty,
-                        Data::Int(i) => Cell::Number(*i as f64),
-                        Data::Float(x) => Cell::Number(*x),
-                        Data::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
-                        Data::DateTime(d) => Cell::Serial(d.as_f64()),
-                        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-                            Cell::Text(s.clone())
-                        }
-                        Data::Error(e) => Cell::Text(format!("#{e:?}")),
-                    })
-                    .collect()
-            })
-            .collect());
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(vec![Problem::new(
+            &file,
+            None,
+            None,
+            "an old Excel (.xls) workbook: save it as XLSX or CSV",
+        )]);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return xlsx_rows(&file, bytes);
     }
     let (text, _) = text::decode(bytes).map_err(|e| vec![Problem::new(&file, None, None, e)])?;
     let text = text.trim_start_matches('\u{feff}');
@@ -174,6 +134,64 @@ fn table(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<Cell>>, Vec<Problem>> {
                 })
                 .collect(),
         );
+    }
+    Ok(rows)
+}
+
+/// Rows and columns a session list may span (a brand's years of sessions fit
+/// many times over); a sheet reaching past them is refused before anything
+/// is allocated for it.
+const MAX_ROWS: u32 = 200_000;
+const MAX_COLS: u32 = 1_000;
+
+/// The first sheet of an XLSX workbook, cell by cell (never a dense grid
+/// sized by what the file claims).
+fn xlsx_rows(file: &str, bytes: &[u8]) -> Result<Vec<Vec<Cell>>, Vec<Problem>> {
+    use calamine::{DataRef, Reader};
+    let bad = |m: String| vec![Problem::new(file, None, None, m)];
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+            .map_err(|e| bad(format!("not a readable XLSX workbook: {e}")))?;
+    let Some(name) = book.sheet_names().first().cloned() else {
+        return Err(bad("the workbook has no sheet".into()));
+    };
+    let mut reader = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| bad(format!("its first sheet cannot be read: {e}")))?;
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    while let Some(c) = reader
+        .next_cell()
+        .map_err(|e| bad(format!("its first sheet cannot be read: {e}")))?
+    {
+        let (r, col) = c.get_position();
+        if r >= MAX_ROWS || col >= MAX_COLS {
+            return Err(bad(format!(
+                "the sheet reaches row {} / column {}: more than a session list holds ({MAX_ROWS} rows, {MAX_COLS} columns)",
+                r + 1,
+                col + 1
+            )));
+        }
+        let cell = match c.get_value() {
+            DataRef::Empty => continue,
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            DataRef::Float(x) => Cell::Number(*x),
+            DataRef::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
+            DataRef::DateTime(d) => Cell::Serial(d.as_f64()),
+            DataRef::SharedString(s) => Cell::Text(s.to_string()),
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                Cell::Text(s.clone())
+            }
+            DataRef::Error(e) => Cell::Text(format!("#{e:?}")),
+        };
+        let (r, col) = (r as usize, col as usize);
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        let row = &mut rows[r];
+        if row.len() <= col {
+            row.resize_with(col + 1, || Cell::Empty);
+        }
+        row[col] = cell;
     }
     Ok(rows)
 }
@@ -230,7 +248,11 @@ pub(crate) fn read_sessions(
             Cell::Serial(x) => value::excel_serial(*x, tz),
             Cell::Number(x) if *x > 1e9 => value::epoch(*x),
             Cell::Number(x) => value::excel_serial(*x, tz),
-            Cell::Text(s) => value::instant(s, tz),
+            // A CSV re-saved from Excel can hold the serial number itself.
+            Cell::Text(s) => match s.trim().parse::<f64>() {
+                Ok(x) if x < 3e6 => value::excel_serial(x, tz),
+                _ => value::instant(s, tz),
+            },
             Cell::Empty => Err("no time".into()),
         }
     };
@@ -479,11 +501,30 @@ pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<()
     if let (Some(&first), Some(&last)) = (all_minutes.first(), all_minutes.last()) {
         let mut missing = Vec::new();
         let mut t = first;
-        while t <= last {
+        // Bounded: values are in vap's time range, and a note needs no more.
+        while t <= last && missing.len() <= 100_000 {
             if !all_minutes.contains(&t) {
                 missing.push(t);
             }
-            t += MINUTE;
+            t = t.saturating_add(MINUTE);
+        }
+        // Runs of missing minutes are gaps of the trend: missing, not quiet.
+        let mut k = 0;
+        while k < missing.len() {
+            let mut e = k;
+            while e + 1 < missing.len() && missing[e + 1] == missing[e] + MINUTE {
+                e += 1;
+            }
+            b.report.gaps.push(crate::schema::DataGap {
+                source: "compass_trend".into(),
+                start_ms: missing[k],
+                end_ms: missing[e] + MINUTE,
+                reason: format!(
+                    "compass_trend: {} minute(s) missing from the per-minute trend",
+                    e - k + 1
+                ),
+            });
+            k = e + 1;
         }
         if !missing.is_empty() {
             b.report.notes.push(format!(
@@ -566,7 +607,7 @@ pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(
             )]
         })?;
     let mut problems = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+
     // Orders paid somewhere in the stream: their placed records are the same order.
     let paid_ids: HashSet<String> = list
         .iter()
@@ -598,7 +639,9 @@ pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(
         };
         let status = match status {
             Ok(Some(s)) => s as i64,
-            Ok(None) => 3,
+            // A dump that omits default values omits status 0 (placed): a
+            // missing status is never read as paid.
+            Ok(None) => 0,
             Err(m) => {
                 bad("order_status", m);
                 continue;
@@ -638,7 +681,8 @@ pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(
             bad("product_id", "no product id".into());
             continue;
         };
-        if !seen.insert(format!("{id}\u{1}{status}")) {
+        // Across files too: two polls of the stream overlap.
+        if !b.seen_orders.insert(format!("{id}\u{1}{status}")) {
             repeats += 1;
             continue;
         }

@@ -537,6 +537,67 @@ pub(crate) fn read_loaded(
     b.finish(opts)
 }
 
+/// The importers' families and their files' roles: a role's format is
+/// `<family>_<role>` (`compass` + `trend` → [`SourceFormat::CompassTrend`]).
+pub const FAMILIES: &[(&str, &[&str])] = &[
+    ("compass", &["trend", "orders", "sessions", "traffic"]),
+    ("tiktok_shop", &["minutes", "session"]),
+];
+
+/// Reads one session from a family's files by role: `compass` (`trend`,
+/// `orders`, `sessions`, `traffic`) or `tiktok_shop` (`minutes`,
+/// `session`); an unknown family or role is an `InvalidArgument` naming the
+/// known ones.
+pub fn read_family(
+    family: &str,
+    files: &[(String, PathBuf)],
+    opts: &SourceOptions,
+) -> Result<(SessionData, SourceReport)> {
+    let Some((_, roles)) = FAMILIES.iter().find(|(f, _)| *f == family) else {
+        return Err(VapError::InvalidArgument(format!(
+            "unknown importer family '{family}' (one of: {})",
+            FAMILIES.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let mut out = Vec::with_capacity(files.len());
+    for (role, path) in files {
+        if !roles.contains(&role.as_str()) {
+            return Err(VapError::InvalidArgument(format!(
+                "{family}: unknown file role '{role}' (one of: {})",
+                roles.join(", ")
+            )));
+        }
+        out.push(SourceFile::of(
+            path,
+            SourceFormat::from_name(&format!("{family}_{role}"))?,
+        ));
+    }
+    read_sources(&out, opts)
+}
+
+/// Reads one session from a live capture log (Douyin or TikTokLive JSON
+/// Lines, detected); any other file is a format error saying what it is.
+pub fn read_capture_log(
+    path: impl AsRef<Path>,
+    opts: &SourceOptions,
+) -> Result<(SessionData, SourceReport)> {
+    let path = path.as_ref();
+    let format = detect_format(path)?;
+    if !matches!(
+        format,
+        SourceFormat::DouyinCapture | SourceFormat::TiktokCapture
+    ) {
+        return Err(VapError::format(
+            path,
+            format!(
+                "not a capture log: it reads as {} (use read_sources for it)",
+                format.name()
+            ),
+        ));
+    }
+    read_sources(&[SourceFile::of(path, format)], opts)
+}
+
 /// Reads a Compass session list (XLSX or CSV): one [`SessionFacts`] per
 /// session, with the report of what each column became.
 pub fn read_compass_sessions(

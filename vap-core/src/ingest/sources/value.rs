@@ -83,7 +83,8 @@ pub(crate) fn excel_serial(days: f64, tz: Tz) -> Result<Ms, String> {
     if !(days.is_finite() && (1.0..2_958_466.0).contains(&days)) {
         return Err(format!("not an Excel date: {days}"));
     }
-    let local_ms = ((days - EXCEL_EPOCH_DAYS) * 86_400_000.0).round() as i64;
+    let local_ms = in_range(((days - EXCEL_EPOCH_DAYS) * 86_400_000.0).round())
+        .ok_or_else(|| format!("an Excel date out of range: {days}"))?;
     let naive = chrono::DateTime::from_timestamp_millis(local_ms)
         .ok_or_else(|| format!("not an Excel date: {days}"))?
         .naive_utc();
@@ -97,16 +98,24 @@ fn local(naive: NaiveDateTime, tz: Tz) -> Result<Ms, String> {
         .ok_or_else(|| format!("{naive} does not exist in {tz}"))
 }
 
-/// Unix time as a number: seconds below 10¹¹, else milliseconds.
+/// Unix time as a number: seconds below 10¹¹, else milliseconds; within
+/// vap's time range.
 pub(crate) fn epoch(x: f64) -> Result<Ms, String> {
     if !x.is_finite() || x < 0.0 {
         return Err(format!("not a Unix time: {x}"));
     }
-    Ok(if x < 1e11 {
-        (x * 1000.0).round() as Ms
-    } else {
-        x.round() as Ms
-    })
+    let ms = if x < 1e11 { x * 1000.0 } else { x };
+    in_range(ms.round()).ok_or_else(|| format!("a Unix time out of range: {x}"))
+}
+
+/// `ms` as [`Ms`] when it lies in vap's time range.
+fn in_range(ms: f64) -> Option<Ms> {
+    use crate::schema::{MAX_TIME_MS, MIN_TIME_MS};
+    (ms >= MIN_TIME_MS as f64 && ms <= MAX_TIME_MS as f64).then_some(ms as Ms)
+}
+
+fn checked(ms: Ms, what: &str) -> Result<Ms, String> {
+    in_range(ms as f64).ok_or_else(|| format!("a time out of range: {what:?}"))
 }
 
 /// An instant as exports write it, local times read in `tz`:
@@ -121,7 +130,7 @@ pub(crate) fn instant(s: &str, tz: Tz) -> Result<Ms, String> {
         return epoch(x);
     }
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Ok(d.timestamp_millis());
+        return checked(d.timestamp_millis(), raw);
     }
     // An explicit offset or Z after the time: read it, then the wall clock.
     let (body, offset_min) = split_offset(raw);
@@ -150,10 +159,11 @@ pub(crate) fn instant(s: &str, tz: Tz) -> Result<Ms, String> {
     let naive = NaiveDate::from_ymd_opt(y, mo, d)
         .and_then(|date| date.and_hms_milli_opt(h, mi, se, frac_ms))
         .ok_or_else(bad)?;
-    match offset_min {
-        Some(m) => Ok(naive.and_utc().timestamp_millis() - m as i64 * 60_000),
-        None => local(naive, tz),
-    }
+    let ms = match offset_min {
+        Some(m) => naive.and_utc().timestamp_millis() - m as i64 * 60_000,
+        None => local(naive, tz)?,
+    };
+    checked(ms, raw)
 }
 
 /// Splits a trailing "Z", "+08:00" or "+0800" (after a time) off.
@@ -238,6 +248,17 @@ mod tests {
         assert!(instant("25/11/2026", sh).is_err());
         assert!(instant("2026/13/01 00:00", sh).is_err());
         assert!(instant("-", sh).is_err());
+        // Out of vap's time range: an error, not a saturated instant.
+        for s in [
+            "1e300",
+            "9999999999999999",
+            "9999-01-01 00:00:00",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert!(instant(s, sh).is_err(), "{s}");
+        }
+        assert!(epoch(1e15).is_err() && epoch(f64::MAX).is_err());
+        assert!(excel_serial(2_958_465.0, sh).is_err());
         // 46351.5 = 2026-11-25 12:00 local.
         assert_eq!(excel_serial(46_351.5, sh).unwrap(), t - 8 * 3_600_000);
         assert!(zone("Mars/Base").is_err());
