@@ -590,6 +590,12 @@ export interface SimConfig {
   roomId?: string
   /** Session id; null/absent uses "sim-<seed>". */
   sessionId?: string | null
+  /** Mean ad spend in yuan per hour, in campaigns of 5–20 min, recorded as `ad_spend` (default 0: no ads). */
+  adSpendPerHour?: number
+  /** Paid entries per yuan at a steady spend (default 1). */
+  entriesPerYuan?: number
+  /** Half-life in seconds from spend to paid entries (default 90). */
+  adHalfLifeS?: number
 }
 
 export type Cause = 'flash_sale' | 'pitch_burst' | 'traffic_wave' | 'stream_stall'
@@ -1558,6 +1564,97 @@ export interface AttributeOptions {
   holdout?: number
   /** Largest carryover grid searched exhaustively (default 5000). */
   maxCandidates?: number
+  /** The split of traffic into paid and natural where the timeline has ad spend. */
+  ads?: AdsOptions
+}
+
+/** How traffic is split into paid and natural (see `Attribution.paid`). */
+export interface AdsOptions {
+  /** Split where the spend column spends something (default true). */
+  enabled?: boolean
+  /** Spend column, yuan per bin (default `'ad_spend'`, Compass' `stat_cost`). */
+  spend?: string
+  /** Entries column also modelled on the spend (default `'entries'`). */
+  entries?: string
+  /** Carryover half-lives tried, chosen by blocked cross-validation (ms or `'90s'`; default 0 s to 20 min). */
+  carryover?: Array<number | string>
+}
+
+/** A value with its bootstrap 95 % interval (`low`/`high` NaN without replicates). */
+export interface Interval {
+  value: number
+  low: number
+  high: number
+}
+
+/** How viewers or entries respond to the ad spend. */
+export interface SpendResponse {
+  column: string
+  /** Chosen half-life from spend to the column (ms). */
+  carryover_ms: Ms
+  /** Half-lives the cross-validation cannot tell from the chosen one; the intervals span them. */
+  plausible_ms: Ms[]
+  /** Rise of the column per yuan spent per bin at a steady spend (entries: paid entries per yuan). */
+  per_yuan: Interval
+  cv: Array<{ carryover_ms: Ms; cv_error: number }>
+  /** Exit rate per bin that turned paid entries into paid viewers (viewers only). */
+  exit_rate: number | null
+  /** Σ paid over the bins. */
+  paid: number
+  /** Paid share of the column's total. */
+  share: number
+}
+
+/** Traffic split into paid and natural (`Attribution.paid`). */
+export interface PaidTraffic {
+  spend_column: string
+  /** Total spend (yuan). */
+  spend: number
+  viewers: SpendResponse
+  entries: SpendResponse | null
+  /** Σ of the part of baseline + traffic the paid viewers account for (null in the linear form). */
+  paid_traffic: number | null
+  /** The paid viewers' predicted GMV with its interval. */
+  paid_gmv: Interval | null
+  /** Return on ad spend: paid GMV per yuan. */
+  roi: Interval | null
+  notes: string[]
+  /** Per bin, on the decomposition's rows. */
+  series: {
+    time_ms: Ms[]
+    spend: number[]
+    viewers: number[]
+    paid_viewers: number[]
+    paid_entries: number[]
+    paid_traffic: number[]
+    paid_gmv: number[]
+  }
+}
+
+/** The ads inside a moment. */
+export interface MomentAds {
+  spend: number
+  paid_entries: number | null
+  paid_viewers: number
+  paid_share: number
+  /** The part of the moment's traffic part the ads brought (against the reference window). */
+  paid_traffic: number | null
+  paid_gmv: number | null
+  roi: number | null
+}
+
+/** The session's ads in the replay. */
+export interface AdsSummary {
+  spend: number
+  paid_entries: number | null
+  paid_entries_share: number | null
+  entries_per_yuan: Interval | null
+  paid_viewers_share: number
+  carryover_ms: Ms
+  paid_traffic: number | null
+  paid_gmv: Interval | null
+  roi: Interval | null
+  notes: string[]
 }
 
 /** A fitted coefficient (analytic SE for OLS / unpenalised Poisson; bootstrap always). */
@@ -1637,6 +1734,8 @@ export declare class Attribution {
   get coefficients(): Coefficient[]
   get cv(): Array<{ penalty: number; error: number }>
   get diagnostics(): AttributionDiagnostics
+  /** Traffic split into paid and natural where the timeline has ad spend; null otherwise. */
+  get paid(): PaidTraffic | null
   get penalty(): number
   get model(): RoomModel
   get decomposition(): Decomposition
@@ -1872,6 +1971,8 @@ export interface MomentReplay {
   comments_in_context: number
   questions_in_context: number
   data_gap: string | null
+  /** The ads inside the moment where the session has ad spend; null otherwise. */
+  ads: MomentAds | null
 }
 
 /** How one of the anchor's phrases went with orders. */
@@ -2011,6 +2112,8 @@ export interface ReplayData {
     r2: number | null
     holdout_r2: number | null
     warnings: string[]
+    /** Paid and natural traffic where the session has ad spend; null otherwise. */
+    ads: AdsSummary | null
     /** The parts over time on the curves' grid (`curves.time_ms`): baseline, traffic, each factor and `unexplained`; each step's parts add up to the target's actual value. As a table: `table('contributions')`. */
     over_time: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
   } | null

@@ -61,6 +61,14 @@ impl JsAttribution {
         call(&env, || to_json!(&self.inner.diagnostics))
     }
 
+    /// Traffic split into paid and natural where the timeline has ad spend
+    /// (`null` otherwise): spend, the viewers' and entries' response with
+    /// their carryover, paid GMV and ROI with intervals, the per-bin series.
+    #[napi(getter, catch_unwind)]
+    pub fn paid(&self, env: Env) -> napi::Result<Value> {
+        call(&env, || to_json!(&self.inner.paid))
+    }
+
     /// The penalty used.
     #[napi(getter)]
     pub fn penalty(&self) -> f64 {

@@ -31,6 +31,10 @@ impl PyAttribution {
         run(py, || to_json(&self.inner.diagnostics))
     }
 
+    fn paid_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || to_json(&self.inner.paid))
+    }
+
     fn model(&self) -> PyRoomModel {
         PyRoomModel {
             inner: self.inner.model.clone(),

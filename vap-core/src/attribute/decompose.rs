@@ -283,6 +283,26 @@ impl Decomposition {
         self.time_ms.is_empty()
     }
 
+    /// The predictions under each bootstrap replicate of the coefficients
+    /// (NaN where a bin was not usable; empty without replicates).
+    pub(super) fn replicate_predictions(&self) -> Vec<Vec<f64>> {
+        self.reps
+            .iter()
+            .map(|b| {
+                (0..self.len())
+                    .map(|i| {
+                        if self.valid[i] {
+                            let (bs, tr, s) = self.view.parts(i, b, None);
+                            bs + tr + s
+                        } else {
+                            f64::NAN
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Sums of (baseline, traffic, factors...) over `rows` under coefficients `b`.
     fn sums(&self, rows: &[usize], b: &[f64]) -> Vec<f64> {
         let nf = self.factors.len();

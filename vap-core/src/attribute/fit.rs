@@ -71,11 +71,18 @@ pub struct Attribution {
     pub diagnostics: Diagnostics,
     /// Decomposition of the fitted bins.
     pub decomposition: Decomposition,
+    /// Traffic split into paid and natural, where the timeline has ad spend
+    /// (see [`PaidTraffic`](super::PaidTraffic)).
+    pub paid: Option<super::PaidTraffic>,
 }
 
 /// Fits the attribution model on a timeline (see the module docs).
 pub fn fit(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
-    crate::threads::install(|| fit_on_pool(tl, opts))
+    crate::threads::install(|| {
+        let mut a = fit_on_pool(tl, opts)?;
+        a.paid = super::paid::paid_traffic(tl, &a.decomposition, opts);
+        Ok(a)
+    })
 }
 
 /// The pipeline of [`fit`], on the thread pool.
@@ -209,6 +216,7 @@ fn finish(
         cv: est.cv,
         diagnostics: diag,
         decomposition,
+        paid: None,
     })
 }
 

@@ -48,6 +48,15 @@
 //! with `a, b` fitted once by least squares of per-bin GMV on
 //! `orders × (1, price_level)`: the expected order value given what is on sale.
 //!
+//! # Paid and natural traffic
+//!
+//! Where the timeline has ad spend (`ad_spend`), a second stage models the
+//! viewers (and the entries) on the spend carried over, the carryover chosen
+//! by cross-validation, and splits the traffic into paid and natural:
+//! [`Attribution::paid`] holds the paid viewers and entries, the paid
+//! viewers' GMV and the return on ad spend with intervals, and
+//! [`PaidTraffic::moment`] the same inside a moment (see [`PaidTraffic`]).
+//!
 //! # Estimators and penalties
 //!
 //! [`Estimator::Ols`] (Householder QR, non-robust standard errors; with sign
@@ -153,6 +162,7 @@ mod diagnostics;
 mod fit;
 mod model;
 mod options;
+mod paid;
 mod search;
 mod solve;
 mod timeline;
@@ -168,10 +178,11 @@ pub use diagnostics::{Confounded, Diagnostics, CONFOUNDED_CORRELATION};
 pub use fit::{fit, fit_room, Attribution, Coefficient};
 pub use model::{ModelColumn, RoomModel};
 pub use options::{
-    AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Estimator, FactorSpec,
-    FitRequest, Form, Saturation, SaturationSpec, Sign, SplitOptions, AUTO_SATURATIONS,
+    AdsOptions, AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Estimator,
+    FactorSpec, FitRequest, Form, Saturation, SaturationSpec, Sign, SplitOptions, AUTO_SATURATIONS,
     TIMELINE_STEP_MS,
 };
+pub use paid::{CarryoverScore, Interval, MomentAds, PaidSeries, PaidTraffic, SpendResponse};
 pub use timeline::{
     enrich, enrich_with, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,
 };
@@ -202,6 +213,9 @@ mod tests {
         send_sync::<a::ModelColumn>();
         send_sync::<a::MomentAttribution>();
         send_sync::<a::Part>();
+        send_sync::<a::PaidTraffic>();
+        send_sync::<a::MomentAds>();
+        send_sync::<a::AdsOptions>();
         send_sync::<a::ResolvedFactor>();
         send_sync::<a::Role>();
         send_sync::<a::RoomModel>();

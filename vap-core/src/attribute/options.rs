@@ -358,6 +358,46 @@ pub struct AttributeOptions {
     pub holdout: f64,
     /// Largest carryover grid searched exhaustively (default 5000).
     pub max_candidates: usize,
+    /// The split of traffic into paid and natural (see [`AdsOptions`]).
+    pub ads: AdsOptions,
+}
+
+/// How traffic is split into paid and natural where the timeline has ad
+/// spend (see [`crate::attribute::PaidTraffic`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdsOptions {
+    /// Split the traffic where the spend column is present and spends
+    /// something (default on).
+    pub enabled: bool,
+    /// Spend column, yuan per bin (default `ad_spend`: Compass' `stat_cost`).
+    pub spend: String,
+    /// Entries column modelled on the spend too (default `entries`; skipped
+    /// where absent).
+    pub entries: String,
+    /// Carryover half-lives from spend to viewers and to entries, each chosen
+    /// by blocked cross-validation (default 0, 30 s, 1, 1.5, 2, 3, 4, 5, 8,
+    /// 12, 15 and 20 min: a delivery that takes effect at once to one that lasts a
+    /// quarter of an hour, and a stock of viewers that stays a few minutes).
+    #[serde(alias = "carryover", with = "crate::options::durations")]
+    pub carryover_ms: Vec<Ms>,
+}
+
+/// The carryover half-lives [`AdsOptions`] tries by default.
+pub const DEFAULT_ADS_CARRYOVER_MS: [Ms; 12] = [
+    0, 30_000, 60_000, 90_000, 120_000, 180_000, 240_000, 300_000, 480_000, 720_000, 900_000,
+    1_200_000,
+];
+
+impl Default for AdsOptions {
+    fn default() -> Self {
+        AdsOptions {
+            enabled: true,
+            spend: "ad_spend".into(),
+            entries: "entries".into(),
+            carryover_ms: DEFAULT_ADS_CARRYOVER_MS.to_vec(),
+        }
+    }
 }
 
 impl Default for AttributeOptions {
@@ -382,6 +422,7 @@ impl Default for AttributeOptions {
             seed: 0,
             holdout: 0.2,
             max_candidates: 5000,
+            ads: AdsOptions::default(),
         }
     }
 }
@@ -469,6 +510,19 @@ impl Options for AttributeOptions {
         }
         if self.max_candidates == 0 {
             bad.push("max_candidates must be ≥ 1".into());
+        }
+        let ads = &self.ads;
+        if ads.enabled && ads.spend.is_empty() {
+            bad.push("ads.spend must name a column".into());
+        }
+        if ads.carryover_ms.is_empty()
+            || ads.carryover_ms.len() > 64
+            || ads
+                .carryover_ms
+                .iter()
+                .any(|&h| !(0..=86_400_000).contains(&h))
+        {
+            bad.push("ads.carryover_ms must list 1 to 64 half-lives in [0, 24 h]".into());
         }
         crate::options::all_or_nothing(Self::WHAT, bad)
     }

@@ -66,7 +66,10 @@ pub use parts::{
 pub use quality::{NoteKind, Quality, QualityNote, QualityOptions};
 
 use crate::align::{questions, AlignOptions, Question, QuestionKind, QuestionOptions, Timeline};
-use crate::attribute::{fit, AttributeOptions, AttributionTimelineOptions, Decomposition};
+use crate::attribute::{
+    fit, AttributeOptions, AttributionTimelineOptions, Decomposition, Interval, MomentAds,
+    PaidTraffic,
+};
 use crate::detect::{moments, top_k, DetectOptions, Driver, MomentKind};
 use crate::error::{Result, VapError};
 use crate::options::Options;
@@ -296,6 +299,11 @@ pub struct MomentReplay {
     pub questions_in_context: usize,
     /// A data-quality note the moment overlaps: read it before the moment.
     pub data_gap: Option<String>,
+    /// The ads inside the moment, where the session has ad spend: spend,
+    /// paid entries, the part of the traffic part the ads brought, the paid
+    /// viewers' GMV and its return on the spend.
+    #[serde(default)]
+    pub ads: Option<MomentAds>,
 }
 
 /// The attribution model's session view.
@@ -311,12 +319,69 @@ pub struct ModelSummary {
     pub holdout_r2: Option<f64>,
     /// The fit's warnings.
     pub warnings: Vec<String>,
+    /// Paid and natural traffic where the session has ad spend (`None`
+    /// otherwise; see [`crate::attribute::PaidTraffic`]).
+    #[serde(default)]
+    pub ads: Option<AdsSummary>,
     /// The same parts over time, on the curves' grid (`curves.time_ms`):
     /// baseline, traffic, each factor and `unexplained`, each step the sum of
     /// the model's bins that start in it (`curve_step` is a whole number of
     /// model steps, so the parts of a step add up to the target's actual
     /// value there); `None` where any of its bins was not fitted (a hole).
     pub over_time: Vec<Curve>,
+}
+
+/// The session's ads: what was spent, the paid entries and viewers, the
+/// paid viewers' GMV and the return on ad spend, with intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdsSummary {
+    /// Total spend (yuan).
+    pub spend: f64,
+    /// Paid entries (`None` without an entries stream).
+    pub paid_entries: Option<f64>,
+    /// Paid share of the entries.
+    pub paid_entries_share: Option<f64>,
+    /// Paid entries per yuan, with its interval.
+    pub entries_per_yuan: Option<Interval>,
+    /// Paid share of the viewers online.
+    pub paid_viewers_share: f64,
+    /// Half-life from spend to entries (or to viewers without entries), ms.
+    pub carryover_ms: Ms,
+    /// The part of the session's baseline and traffic the paid viewers
+    /// account for (`None` in the linear form).
+    pub paid_traffic: Option<f64>,
+    /// The paid viewers' predicted GMV, with its interval.
+    pub paid_gmv: Option<Interval>,
+    /// Return on ad spend (paid GMV per yuan), with its interval.
+    pub roi: Option<Interval>,
+    /// Caveats of the split.
+    pub notes: Vec<String>,
+}
+
+impl AdsSummary {
+    /// The summary of a fit's split.
+    pub fn of(p: &PaidTraffic) -> AdsSummary {
+        let fin = |x: f64| x.is_finite().then_some(x);
+        AdsSummary {
+            spend: p.spend,
+            paid_entries: p.entries.as_ref().map(|e| e.paid),
+            paid_entries_share: p.entries.as_ref().and_then(|e| fin(e.share)),
+            entries_per_yuan: p.entries.as_ref().map(|e| e.per_yuan),
+            paid_viewers_share: if p.viewers.share.is_finite() {
+                p.viewers.share
+            } else {
+                0.0
+            },
+            carryover_ms: p
+                .entries
+                .as_ref()
+                .map_or(p.viewers.carryover_ms, |e| e.carryover_ms),
+            paid_traffic: p.paid_traffic,
+            paid_gmv: p.paid_gmv,
+            roi: p.roi,
+            notes: p.notes.clone(),
+        }
+    }
 }
 
 /// Unanswered questions piling up: one product and kind, in the densest
@@ -621,6 +686,7 @@ fn moment_replays(
     found: &[crate::detect::Moment],
     questions: &[Question],
     dec: Option<&Decomposition>,
+    paid: Option<&PaidTraffic>,
     quality: &Quality,
     opts: &ReplayOptions,
 ) -> Vec<MomentReplay> {
@@ -629,7 +695,7 @@ fn moment_replays(
     top.iter()
         .enumerate()
         .map(|(k, m)| {
-            let (target, excess, parts) = match dec {
+            let (target, excess, parts, reference) = match dec {
                 Some(d) => {
                     let split = if m.metric == d.target {
                         d.moment(m, window)
@@ -641,12 +707,15 @@ fn moment_replays(
                             Some(d.target.clone()),
                             Some(s.excess),
                             s.parts.iter().map(Estimate::from).collect(),
+                            Some(s.reference_ms),
                         ),
-                        Err(_) => (Some(d.target.clone()), None, vec![]),
+                        Err(_) => (Some(d.target.clone()), None, vec![], None),
                     }
                 }
-                None => (None, None, vec![]),
+                None => (None, None, vec![], None),
             };
+            let reference = reference.unwrap_or((m.start_ms - window / 2, m.end_ms + window / 2));
+            let ads = paid.map(|p| p.moment(m.start_ms, m.end_ms, reference));
             let (a, b) = (m.start_ms - opts.context_ms, m.end_ms + opts.context_ms);
             let transcript: Vec<Utterance> = data
                 .utterances
@@ -680,6 +749,7 @@ fn moment_replays(
                 target,
                 excess,
                 parts,
+                ads,
                 recording: locate(data, m.start_ms),
                 product_in_focus: crate::align::focus_at(data, m.start_ms, 0).map(str::to_string),
                 promotions,
@@ -877,11 +947,13 @@ pub fn replay(
             r2: fin(f.diagnostics.r2),
             holdout_r2: fin(f.diagnostics.holdout_r2),
             warnings: f.diagnostics.warnings.clone(),
+            ads: f.paid.as_ref().map(AdsSummary::of),
         }
     });
+    let paid = fitted.as_ref().and_then(|f| f.paid.as_ref());
     let (moments, (products, (anchors, promotions))) = crate::threads::install(|| {
         rayon::join(
-            || moment_replays(data, &found, &qs, dec, &quality, opts),
+            || moment_replays(data, &found, &qs, dec, paid, &quality, opts),
             || {
                 rayon::join(
                     || parts::products(data, &folded, &qs, dec, &past, opts),

@@ -224,7 +224,7 @@ fn fmt_unit(unit: &str, v: f64) -> String {
 /// The unit of a curve, for its axis.
 fn curve_unit(name: &str, unit: &str) -> &'static str {
     match (name, unit) {
-        (n, _) if n.contains("gmv") || n == "gpm" => "yuan",
+        (n, _) if n.contains("gmv") || n == "gpm" || n == "ad_spend" => "yuan",
         ("conversion", _) => "ratio",
         ("online_viewers", _) => "viewers",
         _ => "count",
@@ -253,6 +253,7 @@ fn series_label(lang: Lang, name: &str) -> String {
         "answers" => "回答数",
         "product_clicks" => "商品点击次数",
         "comments" => "评论数",
+        "ad_spend" => "投放消耗",
         "baseline" => "基线",
         "traffic" => "流量",
         "unexplained" => "未解释",
@@ -270,6 +271,7 @@ fn series_label(lang: Lang, name: &str) -> String {
         "answers" => "answers",
         "product_clicks" => "product clicks",
         "comments" => "comments",
+        "ad_spend" => "ad spend",
         _ => "",
     };
     match lang {
@@ -673,6 +675,62 @@ fn history_head(lang: Lang) -> String {
     )
 }
 
+/// The session's ads: spend, paid entries and viewers, the paid viewers' GMV
+/// and the return on ad spend with their intervals.
+fn ads_summary(s: &mut String, a: &crate::replay::AdsSummary, lang: Lang) {
+    let iv = |x: &crate::attribute::Interval, f: &dyn Fn(f64) -> String| {
+        if x.low.is_finite() && x.high.is_finite() {
+            format!("{} [{}, {}]", f(x.value), f(x.low), f(x.high))
+        } else {
+            f(x.value)
+        }
+    };
+    let yuan = |v: f64| esc(&fmt_unit("yuan", v));
+    let ratio = |v: f64| format!("{v:.2}");
+    let mut rows = vec![(t(lang, "投放消耗", "ad spend"), yuan(a.spend))];
+    if let Some(e) = a.paid_entries {
+        let share = a
+            .paid_entries_share
+            .map_or(String::new(), |x| format!(" ({:.0}%)", 100.0 * x));
+        rows.push((
+            t(lang, "付费进入人次", "paid entries"),
+            format!("{}{share}", grouped(e, 0)),
+        ));
+    }
+    if let Some(k) = &a.entries_per_yuan {
+        rows.push((t(lang, "每元带来进入", "entries per yuan"), iv(k, &ratio)));
+    }
+    rows.push((
+        t(lang, "付费在线占比", "paid share of viewers"),
+        format!("{:.0}%", 100.0 * a.paid_viewers_share),
+    ));
+    rows.push((
+        t(lang, "投放起效半衰期", "delivery half-life"),
+        format!("{} s", a.carryover_ms / 1000),
+    ));
+    if let Some(g) = &a.paid_gmv {
+        rows.push((
+            t(lang, "付费流量成交 (模型)", "paid viewers' GMV (model)"),
+            iv(g, &yuan),
+        ));
+    }
+    if let Some(r) = &a.roi {
+        rows.push((t(lang, "投产比 ROI", "return on ad spend"), iv(r, &ratio)));
+    }
+    let _ = write!(
+        s,
+        "<h3>{}</h3><table class=\"ads\"><tbody>",
+        t(lang, "付费流量与自然流量", "Paid and natural traffic")
+    );
+    for (k, v) in rows {
+        let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), v);
+    }
+    s.push_str("</tbody></table>");
+    for n in &a.notes {
+        let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
+    }
+}
+
 fn estimate_text(e: &Estimate) -> String {
     match (e.low, e.high) {
         (Some(lo), Some(hi)) => format!(
@@ -855,6 +913,9 @@ fn operator(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock, med
             for w in &m.warnings {
                 let _ = write!(s, "<p class=\"missing\">⚠ {}</p>", esc(w));
             }
+            if let Some(a) = &m.ads {
+                ads_summary(s, a, lang);
+            }
             if !m.over_time.is_empty() {
                 let unit = r
                     .curves
@@ -984,6 +1045,37 @@ fn moment(
             t(lang, "超出", "excess"),
             esc(&fmt_unit("yuan", x))
         ));
+    }
+    if let Some(a) = &m.ads {
+        if a.spend > 0.0 || a.paid_viewers > 0.0 {
+            let mut f = format!(
+                "{}: {} · {} {:.0}%",
+                t(lang, "投放消耗", "ad spend"),
+                esc(&fmt_unit("yuan", a.spend)),
+                t(lang, "付费在线占比", "paid share of viewers"),
+                100.0 * a.paid_share
+            );
+            if let Some(e) = a.paid_entries {
+                let _ = write!(
+                    f,
+                    " · {} {}",
+                    t(lang, "付费进入", "paid entries"),
+                    grouped(e, 0)
+                );
+            }
+            if let Some(p) = a.paid_traffic {
+                let _ = write!(
+                    f,
+                    " · {} {}",
+                    t(lang, "流量部分中付费带来", "of the traffic part, from ads"),
+                    esc(&fmt_unit("yuan", p))
+                );
+            }
+            if let Some(roi) = a.roi {
+                let _ = write!(f, " · ROI {roi:.2}");
+            }
+            facts.push(f);
+        }
     }
     if !facts.is_empty() {
         let _ = write!(s, "<p>{}</p>", facts.join(" · "));

@@ -36,6 +36,17 @@ pub struct SimConfig {
     pub room_id: String,
     /// Session id; `None` uses `"sim-<seed>"`.
     pub session_id: Option<String>,
+    /// Mean ad spend in yuan per hour (default 0: no ads). Spend runs in
+    /// campaigns of 5–20 minutes with pauses of 5–25 minutes between them, is
+    /// recorded per minute as the `ad_spend` metric (Compass' `stat_cost`),
+    /// and brings paid entries on top of the natural ones.
+    pub ad_spend_per_hour: f64,
+    /// Paid entries per yuan spent, once delivery has caught up with a steady
+    /// spend.
+    pub entries_per_yuan: f64,
+    /// Half-life in seconds of the delivery of what was spent (geometric
+    /// carryover from spend to paid entries).
+    pub ad_half_life_s: f64,
 }
 
 impl Default for SimConfig {
@@ -53,6 +64,9 @@ impl Default for SimConfig {
             clock_offset_ms: None,
             room_id: "sim-room".into(),
             session_id: None,
+            ad_spend_per_hour: 0.0,
+            entries_per_yuan: 1.0,
+            ad_half_life_s: 90.0,
         }
     }
 }
@@ -107,6 +121,9 @@ impl crate::options::Options for SimConfig {
             ("mean_stay_s", self.mean_stay_s),
             ("comment_rate", self.comment_rate),
             ("base_conversion", self.base_conversion),
+            ("ad_spend_per_hour", self.ad_spend_per_hour),
+            ("entries_per_yuan", self.entries_per_yuan),
+            ("ad_half_life_s", self.ad_half_life_s),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 bad.push(format!("{n} must be a finite non-negative number, got {v}"));
@@ -124,9 +141,17 @@ impl crate::options::Options for SimConfig {
         {
             bad.push("entries_per_second ≤ 10000, comment_rate ≤ 1 and base_conversion ≤ 0.01 are the limits".into());
         }
+        if self.ad_spend_per_hour > 1.0e7
+            || self.entries_per_yuan > 1_000.0
+            || self.ad_half_life_s > 86_400.0
+        {
+            bad.push("ad_spend_per_hour ≤ 10000000, entries_per_yuan ≤ 1000 and ad_half_life_s ≤ 86400 are the limits".into());
+        }
         // Bound the volume before allocating it: steady-state online viewers are
         // entries × stay; comments and orders scale with them.
-        let online = self.entries_per_second * self.mean_stay_s;
+        // Paid entries at the campaigns' peak spend (about 2.5 × the mean).
+        let paid = 2.5 * self.ad_spend_per_hour / 3600.0 * self.entries_per_yuan;
+        let online = (self.entries_per_second + paid) * self.mean_stay_s;
         let seconds = self.hours * 3600.0;
         let comments = online * self.comment_rate * seconds;
         let orders = online * self.base_conversion * 12.0 * seconds;

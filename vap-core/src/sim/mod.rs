@@ -15,6 +15,13 @@
 //!   multiplier and `s_t` is 0.1 during a stall (1 otherwise); exits are
 //!   `Binomial(online, 1/stay)` (four times more likely during a stall);
 //!   `online_{t+1} = online_t + e_t - exits_t`.
+//! * ads (with [`SimConfig::ad_spend_per_hour`] > 0): spend runs in
+//!   campaigns and is recorded per minute as `ad_spend`; paid entries
+//!   `k · a_t` join the Poisson rate, `a_t` the spend per second carried
+//!   over geometrically (half-life [`SimConfig::ad_half_life_s`], normalised)
+//!   and `k` [`SimConfig::entries_per_yuan`]. [`Truth::ads`] holds the
+//!   expected paid entries and the paid viewers' expected GMV (their share of
+//!   the expected stock of viewers times each second's expected GMV).
 //! * conversion per online viewer is **additive** in the factors:
 //!   `c_t = c0 + Σ_k β_k · x_{k,t}`, with `x` the indicator of: any product
 //!   explained, flash sale, coupon, pitch burst (urgency phrases), the minute
@@ -67,7 +74,7 @@ use crate::options::Options as _;
 use crate::schema::Ms;
 
 pub use config::SimConfig;
-pub use truth::{Cause, Driver, FactorTruth, PlantedMoment, SimRoom, Truth, TruthSeries};
+pub use truth::{AdsTruth, Cause, Driver, FactorTruth, PlantedMoment, SimRoom, Truth, TruthSeries};
 
 /// Generates a synthetic room (see the module docs for the model).
 pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
@@ -112,17 +119,10 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimRoom> {
         promotions: planted.promotions,
     };
     let mut data = events::session_data(cfg, clock, tables, chunks);
-    data.metrics = traffic::metric_decls();
+    data.metrics = traffic::metric_decls(&traffic);
     data.samples = traffic::samples(cfg, clock, &traffic, &conversion.conv, &data.orders);
     data.sort_tables();
-    let truth = truth::truth(
-        cfg,
-        clock,
-        offset,
-        conversion,
-        planted.moments,
-        traffic.online,
-    );
+    let truth = truth::truth(cfg, clock, offset, conversion, planted.moments, traffic);
     Ok(SimRoom { data, truth })
 }
 

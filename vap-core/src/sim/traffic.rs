@@ -1,7 +1,7 @@
 //! Traffic: the online viewers as a stock of entries minus exits, walked second
 //! by second, and the platform metrics sampled from it.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
@@ -15,11 +15,51 @@ pub(super) struct Traffic {
     pub(super) online: Vec<f64>,
     /// Entries in each second.
     pub(super) entries: Vec<u64>,
+    /// Ad spend in each minute (yuan; empty without ads).
+    pub(super) spend: Vec<f64>,
+    /// Expected paid entries in each second (empty without ads).
+    pub(super) paid_entries: Vec<f64>,
+    /// Expected paid viewers online at each second (empty without ads).
+    pub(super) paid_online: Vec<f64>,
 }
 
-/// Walks the stock of viewers: Poisson entries (scaled by the traffic wave,
-/// a tenth during a stall), Binomial exits (four times as likely during a
-/// stall), from 30 % of the steady state.
+/// The ad spend per minute: campaigns of 5–20 minutes at 0.5–1.5 × their
+/// mean level, with pauses of 5–25 minutes, from a stream of their own (so a
+/// room without ads draws what it drew before ads existed). The level is set
+/// so the session's mean is `ad_spend_per_hour`.
+fn spend_schedule(cfg: &SimConfig, minutes: usize) -> Vec<f64> {
+    if cfg.ad_spend_per_hour <= 0.0 || minutes == 0 {
+        return Vec::new();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix(cfg.seed, 7, 0));
+    let mut spend = vec![0f64; minutes];
+    let mut m = rng.random_range(0..10usize);
+    while m < minutes {
+        let on = rng.random_range(5..=20usize);
+        let level: f64 = rng.random_range(0.5..1.5);
+        for v in spend.iter_mut().skip(m).take(on) {
+            *v = level;
+        }
+        m += on + rng.random_range(5..=25usize);
+    }
+    let total: f64 = spend.iter().sum();
+    if total <= 0.0 {
+        spend[0] = 1.0;
+    }
+    let scale = cfg.ad_spend_per_hour / 60.0 * minutes as f64 / spend.iter().sum::<f64>();
+    spend
+        .iter()
+        .map(|v| (v * scale * 100.0).round() / 100.0)
+        .collect()
+}
+
+/// Walks the stock of viewers: Poisson entries (natural ones scaled by the
+/// traffic wave, plus the paid ones the ads deliver; a tenth of both during a
+/// stall), Binomial exits (four times as likely during a stall), from 30 % of
+/// the steady state. Paid entries per second are `entries_per_yuan ×` the
+/// spend per second carried over geometrically with half-life
+/// `ad_half_life_s` (normalised: a steady spend brings `entries_per_yuan`
+/// per yuan); the paid viewers' expected stock leaves at the same rate.
 pub(super) fn viewers(
     cfg: &SimConfig,
     clock: Clock,
@@ -28,13 +68,35 @@ pub(super) fn viewers(
 ) -> Traffic {
     let n = clock.n;
     let (wave, stall) = (&planted.wave, &planted.stall);
+    let spend = spend_schedule(cfg, n.div_ceil(60));
+    let ads = !spend.is_empty();
+    let keep = if cfg.ad_half_life_s > 0.0 {
+        0.5f64.powf(1.0 / cfg.ad_half_life_s)
+    } else {
+        0.0
+    };
     let mut online = vec![0f64; n];
     let mut entries = vec![0u64; n];
+    let (mut paid_entries, mut paid_online) = if ads {
+        (vec![0f64; n], vec![0f64; n])
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let mut cur = cfg.entries_per_second * cfg.mean_stay_s * 0.3;
+    let (mut carried, mut paid_cur) = (0f64, 0f64);
     for s in 0..n {
-        let lam = cfg.entries_per_second * wave[s] * if stall[s] { 0.1 } else { 1.0 };
-        let e = poisson(rng, lam);
+        let slow = if stall[s] { 0.1 } else { 1.0 };
         let p_exit = (if stall[s] { 4.0 } else { 1.0 } / cfg.mean_stay_s).min(1.0);
+        let mut lam = cfg.entries_per_second * wave[s] * slow;
+        if ads {
+            carried = keep * carried + (1.0 - keep) * spend[s / 60] / 60.0;
+            let paid = cfg.entries_per_yuan * carried * slow;
+            paid_cur = paid_cur * (1.0 - p_exit) + paid;
+            paid_entries[s] = paid;
+            paid_online[s] = paid_cur;
+            lam += paid;
+        }
+        let e = poisson(rng, lam);
         let exits = Binomial::new(cur as u64, p_exit)
             .map(|d| d.sample(rng))
             .unwrap_or(0);
@@ -42,12 +104,26 @@ pub(super) fn viewers(
         online[s] = cur.floor();
         entries[s] = e;
     }
-    Traffic { online, entries }
+    Traffic {
+        online,
+        entries,
+        spend,
+        paid_entries,
+        paid_online,
+    }
 }
 
-/// The platform metrics the room declares.
-pub(super) fn metric_decls() -> Vec<MetricDecl> {
-    vec![
+/// The platform metrics the room declares (`ad_spend` only with ads).
+pub(super) fn metric_decls(traffic: &Traffic) -> Vec<MetricDecl> {
+    let mut decls = vec![];
+    if !traffic.spend.is_empty() {
+        decls.push(MetricDecl {
+            name: "ad_spend".into(),
+            kind: MetricKind::Flow,
+            unit: "yuan".into(),
+        });
+    }
+    decls.extend([
         MetricDecl {
             name: "entries".into(),
             kind: MetricKind::Flow,
@@ -68,13 +144,14 @@ pub(super) fn metric_decls() -> Vec<MetricDecl> {
             kind: MetricKind::Flow,
             unit: "clicks".into(),
         },
-    ]
+    ]);
+    decls
 }
 
 /// Samples of the metrics, by metric and time: entries per 10 s, paid GMV per
 /// minute (from `orders`, sorted by time), online viewers every 5 s and
 /// product clicks per 30 s (Poisson, six per expected order, on a stream of
-/// their own).
+/// their own), the ad spend per minute (with ads).
 pub(super) fn samples(
     cfg: &SimConfig,
     clock: Clock,
@@ -123,6 +200,13 @@ pub(super) fn samples(
             metric: "product_clicks".into(),
             ts_ms: at((s + 30).min(n)),
             value: poisson(&mut crng, lam) as f64,
+        });
+    }
+    for (m, v) in traffic.spend.iter().enumerate() {
+        samples.push(MetricSample {
+            metric: "ad_spend".into(),
+            ts_ms: at(((m + 1) * 60).min(n)),
+            value: *v,
         });
     }
     samples.sort_by(|a, b| (&a.metric, a.ts_ms).cmp(&(&b.metric, b.ts_ms)));

@@ -93,6 +93,35 @@ pub struct Truth {
     pub moments: Vec<PlantedMoment>,
     /// Per-second series.
     pub series: TruthSeries,
+    /// The ads' truth (`None` for a room without ads).
+    pub ads: Option<AdsTruth>,
+}
+
+/// What the ads spent and brought in a room with ads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdsTruth {
+    /// Total spend (yuan).
+    pub spend: f64,
+    /// Paid entries per yuan at a steady spend.
+    pub entries_per_yuan: f64,
+    /// Half-life of the delivery (seconds).
+    pub half_life_s: f64,
+    /// Expected paid entries over the session.
+    pub paid_entries: f64,
+    /// Expected GMV of the paid viewers over the session: each second's
+    /// expected GMV times the paid viewers' share of those online.
+    pub paid_gmv: f64,
+    /// Expected paid entries per second.
+    pub paid_entries_series: Vec<f64>,
+    /// Expected GMV of the paid viewers per second.
+    pub paid_gmv_series: Vec<f64>,
+}
+
+impl AdsTruth {
+    /// Return on ad spend: `paid_gmv / spend`.
+    pub fn roi(&self) -> f64 {
+        self.paid_gmv / self.spend
+    }
 }
 
 /// A synthetic room: the data and its truth.
@@ -221,10 +250,35 @@ pub(super) fn truth(
     clock_offset_ms: Ms,
     conversion: Conversion,
     moments: Vec<PlantedMoment>,
-    online: Vec<f64>,
+    traffic: super::traffic::Traffic,
 ) -> Truth {
     let baseline_gmv = conversion.baseline.iter().sum();
+    let online = traffic.online;
+    let ads = (!traffic.spend.is_empty()).then(|| {
+        let paid_gmv_series: Vec<f64> = (0..online.len())
+            .map(|s| {
+                let total =
+                    conversion.baseline[s] + conversion.series.iter().map(|f| f[s]).sum::<f64>();
+                let share = if online[s] > 0.0 {
+                    (traffic.paid_online[s] / online[s]).min(1.0)
+                } else {
+                    0.0
+                };
+                share * total
+            })
+            .collect();
+        AdsTruth {
+            spend: traffic.spend.iter().sum(),
+            entries_per_yuan: cfg.entries_per_yuan,
+            half_life_s: cfg.ad_half_life_s,
+            paid_entries: traffic.paid_entries.iter().sum(),
+            paid_gmv: paid_gmv_series.iter().sum(),
+            paid_entries_series: traffic.paid_entries,
+            paid_gmv_series,
+        }
+    });
     Truth {
+        ads,
         clock_offset_ms,
         base_conversion: cfg.base_conversion,
         baseline_gmv,

@@ -39,6 +39,10 @@ from ._align import (
 )
 from ._attribute import (
     Attribution,
+    Interval,
+    MomentAds,
+    PaidTraffic,
+    SpendResponse,
     Coefficient,
     Confounded,
     Decomposition,
@@ -89,6 +93,7 @@ from ._options import resolve as resolve_options
 from ._replay import (
     REPLAY_TABLES,
     ROLES,
+    AdsSummary,
     AnchorReplay,
     ClipEntry,
     Estimate,
@@ -149,6 +154,11 @@ __all__ = [
     "Duration",
     "AlreadyExistsError",
     "Attribution",
+    "AdsSummary",
+    "Interval",
+    "MomentAds",
+    "PaidTraffic",
+    "SpendResponse",
     "Coefficient",
     "Decomposition",
     "Confounded",
@@ -471,7 +481,10 @@ def simulate(seed: int | None = None, hours: float | None = None, **config: Any)
 
     Keyword options (``vap_core::sim::SimConfig``): ``seed, hours, start_ms,
     anchors, products, entries_per_second, mean_stay_s, comment_rate,
-    base_conversion, clock_offset_ms, room_id, session_id`` (defaults:
+    base_conversion, clock_offset_ms, room_id, session_id, ad_spend_per_hour,
+    entries_per_yuan, ad_half_life_s`` (ads off by default; with spend, the
+    room records ``ad_spend`` per minute and ``truth["ads"]`` holds the paid
+    entries and the paid viewers' GMV; defaults:
     ``vap.option_defaults("simulate")``). The same arguments give the same room
     on any number of threads.
     """

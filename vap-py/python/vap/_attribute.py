@@ -349,11 +349,116 @@ class RoomModel:
         return f"<vap.RoomModel room={d['room_id']!r} sessions={len(d['sessions'])} target={d['options']['target']!r}>"
 
 
+@dataclass(frozen=True)
+class Interval:
+    """A value with its bootstrap 95 % interval (``low``/``high`` NaN without
+    replicates)."""
+
+    value: float
+    low: float
+    high: float
+
+    @staticmethod
+    def of(d: Mapping[str, Any] | None) -> Interval | None:
+        return None if d is None else Interval(_num(d["value"]), _num(d["low"]), _num(d["high"]))
+
+
+def _num(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+@dataclass(frozen=True)
+class SpendResponse:
+    """How one column (viewers or entries) responds to the ad spend: the
+    chosen carryover half-life, the half-lives the cross-validation cannot tell
+    from it (the intervals span them), the rise per yuan spent per bin (for
+    entries: paid entries per yuan), the paid total and share."""
+
+    column: str
+    carryover_ms: int
+    plausible_ms: list[int]
+    per_yuan: Interval
+    cv: list[dict[str, float]]
+    exit_rate: float | None
+    paid: float
+    share: float
+
+    @staticmethod
+    def of(d: Mapping[str, Any] | None) -> SpendResponse | None:
+        if d is None:
+            return None
+        return SpendResponse(**{**d, "per_yuan": Interval.of(d["per_yuan"]), "share": _num(d["share"])})
+
+
+@dataclass(frozen=True)
+class PaidTraffic:
+    """Traffic split into paid and natural (``Attribution.paid``): the
+    entries and the viewers modelled on the ad spend carried over, the part of
+    the traffic the paid viewers account for, their predicted GMV and the
+    return on ad spend with intervals; ``to_pandas()`` gives the per-bin series
+    (see ``vap_core::attribute::PaidTraffic`` for the model)."""
+
+    spend_column: str
+    spend: float
+    viewers: SpendResponse
+    entries: SpendResponse | None
+    paid_traffic: float | None
+    paid_gmv: Interval | None
+    roi: Interval | None
+    notes: list[str]
+    series: dict[str, list[float]]
+
+    @staticmethod
+    def of(d: Mapping[str, Any] | None) -> PaidTraffic | None:
+        if d is None:
+            return None
+        return PaidTraffic(
+            spend_column=d["spend_column"],
+            spend=d["spend"],
+            viewers=SpendResponse.of(d["viewers"]),  # type: ignore[arg-type]
+            entries=SpendResponse.of(d["entries"]),
+            paid_traffic=d["paid_traffic"],
+            paid_gmv=Interval.of(d["paid_gmv"]),
+            roi=Interval.of(d["roi"]),
+            notes=list(d["notes"]),
+            series={k: [_num(x) for x in v] for k, v in d["series"].items()},
+        )
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The per-bin series (``spend``, ``viewers``, ``paid_viewers``,
+        ``paid_entries``, ``paid_traffic``, ``paid_gmv``) indexed by the bin's
+        start (UTC)."""
+        import pandas as pd
+
+        s = self.series
+        n = len(s["time_ms"])
+        cols = {k: v for k, v in s.items() if k != "time_ms" and len(v) == n}
+        idx = pd.to_datetime(s["time_ms"], unit="ms", utc=True)
+        return pd.DataFrame(cols, index=pd.Index(idx, name="time"))
+
+
+@dataclass(frozen=True)
+class MomentAds:
+    """The ads inside a moment: spend, paid entries, mean paid viewers and
+    their share, the part of the moment's traffic part the ads brought (against
+    its reference window), the paid viewers' GMV and its return on the spend."""
+
+    spend: float
+    paid_entries: float | None
+    paid_viewers: float
+    paid_share: float
+    paid_traffic: float | None
+    paid_gmv: float | None
+    roi: float | None
+
+
 class Attribution:
     """A fitted attribution model: coefficients, cross-validation curve,
-    diagnostics, the decomposition of the fitted bins and the room model."""
+    diagnostics, the decomposition of the fitted bins, the room model and,
+    where the timeline has ad spend, the split of traffic into paid and
+    natural (``paid``)."""
 
-    __slots__ = ("_inner", "coefficients", "cv", "diagnostics", "decomposition", "model")
+    __slots__ = ("_inner", "coefficients", "cv", "diagnostics", "decomposition", "model", "paid")
 
     def __init__(self, inner: _vap.Attribution):
         self._inner = inner
@@ -364,6 +469,7 @@ class Attribution:
         self.diagnostics = Diagnostics(**d)
         self.decomposition = Decomposition(inner.decomposition())
         self.model = RoomModel(inner.model())
+        self.paid: PaidTraffic | None = PaidTraffic.of(json.loads(inner.paid_json()))
 
     @property
     def penalty(self) -> float:

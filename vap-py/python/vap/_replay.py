@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _options, _plot, _vap
+from ._attribute import Interval, MomentAds
 from ._attribute import Part as Estimate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,6 +145,8 @@ class MomentReplay:
     comments_in_context: int
     questions_in_context: int
     data_gap: str | None
+    #: The ads inside the moment where the session has ad spend.
+    ads: MomentAds | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,25 @@ class Questions:
 
 
 @dataclass(frozen=True)
+class AdsSummary:
+    """The session's ads: spend, paid entries (and their share), paid entries
+    per yuan, the paid share of viewers, the delivery half-life, the part of
+    baseline + traffic the paid viewers account for, their predicted GMV and
+    the return on ad spend, with intervals."""
+
+    spend: float
+    paid_entries: float | None
+    paid_entries_share: float | None
+    entries_per_yuan: Interval | None
+    paid_viewers_share: float
+    carryover_ms: int
+    paid_traffic: float | None
+    paid_gmv: Interval | None
+    roi: Interval | None
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     """The attribution model's session totals and fit."""
 
@@ -315,6 +337,8 @@ class ModelSummary:
     #: traffic, each factor, ``unexplained``); each step's parts add up to the
     #: target's actual value. As a table: ``Replay.to_pandas("contributions")``.
     over_time: list[dict[str, Any]]
+    #: Paid and natural traffic where the session has ad spend.
+    ads: AdsSummary | None = None
 
 
 @dataclass(frozen=True)
