@@ -143,6 +143,8 @@ export interface DataGap {
   start_ms: Ms
   end_ms: Ms
   reason: string
+  /** Streams it leaves unknown (metric names, `comments`, `orders`; empty: every measured stream): missing bins on the timeline. */
+  streams: string[]
 }
 
 /** How the samples of a metric series are read. */
@@ -489,6 +491,10 @@ export interface SourceOptions {
   captureGap?: Ms | string
   /** Cross-checks of the platform's totals warn above this relative difference. */
   checkTolerance?: number
+  /** Largest clock offset between two sources searched, either way (default 2 min). */
+  maxOffset?: Ms | string
+  /** Move a source whose offset against the platform's data is determined onto the platform's clock (default false: reported only). */
+  applyOffsets?: boolean
 }
 
 /** What became of one source field. */
@@ -510,6 +516,20 @@ export interface SourceReport {
   gaps: DataGap[]
   checks: { what: string; reported: number; summed: number; relative: number; agrees: boolean }[]
   notes: string[]
+  /** Each source's clock against the platform's data where both give a stream. */
+  offsets: SourceOffset[]
+}
+
+/** One source's clock against another's (`SourceReport.offsets`). */
+export interface SourceOffset {
+  source: string
+  reference: string
+  /** The streams paired, `reference stream ~ source stream`. */
+  channels: string[]
+  /** `offset_ms`: how far `source`'s clock reads ahead of the reference's (null where undetermined). */
+  estimate: ClockOffset
+  /** Whether the source's times were moved onto the reference's clock. */
+  applied: boolean
 }
 
 /** One row of a Compass session list. */

@@ -20,6 +20,12 @@ export declare class Attribution {
   get cv(): any
   /** Diagnostics (R², NRMSE, holdout, VIF, condition number, Durbin–Watson, warnings). */
   get diagnostics(): any
+  /**
+   * Traffic split into paid and natural where the timeline has ad spend
+   * (`null` otherwise): spend, the viewers' and entries' response with
+   * their carryover, paid GMV and ROI with intervals, the per-bin series.
+   */
+  get paid(): any
   /** The penalty used. */
   get penalty(): number
   /** The room model (save it, apply it to new sessions). */

@@ -88,3 +88,18 @@ test('bad input: typed errors naming file, row and field', async () => {
   assert.throws(() => vap.readSources([p], { timezone: 'Mars/Base' }), { code: 'VAP_INVALID_ARGUMENT' })
   await assert.rejects(vap.readSourcesAsync([path.join(dir, 'missing.json')]), { code: 'VAP_IO' })
 })
+
+test('each source clock is reported against the platform data and applied only when asked', () => {
+  const s = vap.readSources([fx('compass_trend.json'), fx('douyin_capture.jsonl')])
+  const [o] = s.sourceReport.offsets
+  assert.equal(o.source, 'douyin_capture')
+  assert.equal(o.reference, 'compass')
+  assert.equal(o.applied, false)
+  assert.equal(o.estimate.status, 'determined')
+  assert.ok(Math.abs(o.estimate.offset_ms) <= 5000)
+  const moved = vap.readSources([fx('compass_trend.json'), fx('douyin_capture.jsonl')], { applyOffsets: true, maxOffset: '90s' })
+  assert.equal(moved.sourceReport.offsets[0].applied, true)
+  assert.throws(() => vap.readSources([fx('douyin_capture.jsonl')], { maxOffset: '1s' }), { code: 'VAP_INVALID_ARGUMENT' })
+  const gap = s.session.gaps.find((g) => g.source === 'douyin_capture')
+  assert.ok(gap.streams.includes('comments') && gap.streams.includes('online_viewers'))
+})

@@ -117,7 +117,15 @@ const own: vap.Timeline = vap.timelineFromColumns({ y: [1, 2], x: new Float64Arr
 vap.attribute(tl, { form: 'tobit' })
 // @ts-expect-error signs are a closed set
 vap.attribute(tl, { factors: [{ column: 'x', sign: 'up' }] })
-export const _attributeUse = [coefs, parts, split, applied, glm, own]
+const paid: vap.PaidTraffic | null = vap.attribute(tl, { ads: { spend: 'ad_spend', carryover: ['30s', 90_000] } }).paid
+const roi: vap.Interval | null = paid?.roi ?? null
+const perYuan: number | undefined = paid?.entries?.per_yuan.value
+const momentAds: vap.MomentAds | null = data.moments[0].ads
+const adsSummary: vap.AdsSummary | null = data.model?.ads ?? null
+const adsRoom = vap.simulate({ adSpendPerHour: 20_000, entriesPerYuan: 0.5, adHalfLifeS: 90 })
+// @ts-expect-error ads options are typed
+vap.attribute(tl, { ads: { spend: 3 } })
+export const _attributeUse = [coefs, parts, split, applied, glm, own, paid, roi, perYuan, momentAds, adsSummary, adsRoom]
 
 // ---- recordings
 const recInfo: vap.RecordingInfo = vap.probe('a.mp4')
@@ -187,6 +195,9 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const fmt: vap.SourceFormat = vap.detectSourceFormat('/tmp/a.json')
   const sreport: vap.SourceReport | null = imported.sourceReport
   const gaps: vap.DataGap[] | undefined = imported.session.gaps
+  const offsets: vap.SourceOffset[] | undefined = sreport?.offsets
+  const gapStreams: string[] | undefined = gaps?.[0]?.streams
+  const moved = vap.readSources(['a.json'], { applyOffsets: true, maxOffset: '90s' })
   const room: vap.Timeline = vap.roomTimeline([s], { step: '1min' })
   const roomAsync: Promise<vap.Timeline> = vap.roomTimelineAsync([s], { step: 60_000 })
   const folded: string = vap.fold('限時秒殺')
@@ -216,6 +227,6 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   } catch {
     // expected
   }
-  return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
+  return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
     top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables]
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -176,3 +177,60 @@ def test_a_workbook_claiming_a_huge_sheet_is_refused_not_allocated(tmp_path: Pat
 def test_read_capture_log_reads_only_capture_logs() -> None:
     with pytest.raises(vap.FormatError, match="compass_trend"):
         vap.read_capture_log(FX / "compass_trend.json")
+
+
+def test_tiktok_shop_session_xlsx_reads_as_its_json(tmp_path: Path) -> None:
+    import openpyxl
+
+    stats = json.loads((FX / "tiktok_shop_session.json").read_text())["data"]["stats"]
+    headers = {
+        "gmv": "GMV",
+        "sku_orders": "SKU orders",
+        "customers": "Customers",
+        "click_to_order_rate": "Click-to-order rate",
+        "acu": "ACU",
+        "pcu": "PCU",
+        "viewers": "Viewers",
+        "views": "Views",
+        "avg_viewing_duration": "Avg. viewing duration",
+        "comments": "Comments",
+        "new_followers": "New followers",
+        "product_impressions": "Product impressions",
+        "product_clicks": "Product clicks",
+        "click_through_rate": "Click-through rate",
+    }
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["LIVE name", *headers.values()])
+    ws.append(["Winter sale", *(stats[k] for k in headers)])
+    path = tmp_path / "live_performance.xlsx"
+    wb.save(path)
+    assert vap.detect_source_format(path) == "tiktok_shop_session"
+    minutes = FX / "tiktok_shop_minutes.json"
+    a = vap.read_tiktok_shop(minutes=minutes, session=FX / "tiktok_shop_session.json")
+    b = vap.read_tiktok_shop(minutes=minutes, session=path)
+    fa, fb = a.session["facts"], b.session["facts"]
+    for k, v in fa.items():
+        assert fb[k] == pytest.approx(v), k
+    assert fb["LIVE name"] == "Winter sale"
+
+
+def test_source_clocks_are_reported_and_gaps_blank_the_timeline() -> None:
+    s = vap.read_sources(FX / "compass_trend.json", FX / "douyin_capture.jsonl")
+    (o,) = s.source_report["offsets"]
+    assert (o["source"], o["reference"], o["applied"]) == ("douyin_capture", "compass", False)
+    assert o["estimate"]["status"] == "determined"
+    assert abs(o["estimate"]["offset_ms"]) <= 5000
+    moved = vap.read_sources(FX / "compass_trend.json", FX / "douyin_capture.jsonl", apply_offsets=True)
+    assert moved.source_report["offsets"][0]["applied"]
+    with pytest.raises(vap.InvalidArgumentError, match="max_offset"):
+        vap.read_sources(FX / "douyin_capture.jsonl", max_offset="1s")
+    # the capture's gap: its streams are missing bins, not zeros
+    (gap,) = [g for g in s.session["gaps"] if g["source"] == "douyin_capture"]
+    assert "comments" in gap["streams"]
+    tl = s.timeline("10s")
+    t, comments = tl.time_ms(), tl.column("comments")
+    inside = (t >= gap["start_ms"]) & (t + 10_000 <= gap["end_ms"])
+    assert inside.sum() > 0 and np.isnan(comments[inside]).all()
+    assert tl.missing("comments")[inside].all()
+    assert np.isfinite(comments[~inside]).sum() > 0.9 * (~inside).sum()

@@ -130,6 +130,11 @@ pub struct DataGap {
     pub end_ms: Ms,
     /// Why ("no message for 240 s: a reconnect").
     pub reason: String,
+    /// The streams it leaves unknown: metric names, `comments`, `orders`
+    /// (empty: every measured stream). The timeline reads their bins in the
+    /// gap as missing, not as zero.
+    #[serde(default)]
+    pub streams: Vec<String>,
 }
 
 fn default_timezone() -> String {

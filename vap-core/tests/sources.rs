@@ -748,3 +748,193 @@ fn a_restarted_capture_replaying_into_its_next_log_counts_each_message_once() {
     assert_eq!(two.comments.len(), one.comments.len());
     assert!(report.duplicates >= 40);
 }
+
+#[test]
+fn declared_gaps_are_missing_bins_on_the_timeline_not_quiet_ones() {
+    use vap_core::align::Timeline;
+    let (data, _) = read_sources(
+        &[SourceFile::new(fixture("douyin_capture.jsonl"))],
+        &SourceOptions::default(),
+    )
+    .unwrap();
+    let g = data.session.gaps[0].clone();
+    assert!(
+        g.streams.iter().any(|s| s == "comments")
+            && g.streams.iter().any(|s| s == "online_viewers"),
+        "{g:?}"
+    );
+    let check = |data: &vap_core::SessionData, blank: &[&str], kept: &[&str]| {
+        let tl = Timeline::build(data, &Default::default()).unwrap();
+        let (t, step) = (tl.time_ms().to_vec(), tl.step_ms());
+        let inside: Vec<usize> = (0..t.len())
+            .filter(|&i| t[i] >= g.start_ms && t[i] + step <= g.end_ms)
+            .collect();
+        assert!(inside.len() >= 10, "{} bins inside the gap", inside.len());
+        let before = inside[0] - 3;
+        for col in blank {
+            let v = tl.values(col).unwrap();
+            let m = tl
+                .missing(col)
+                .unwrap_or_else(|| panic!("{col} has missing bins"));
+            assert!(inside.iter().all(|&i| v[i].is_nan() && m[i]), "{col}");
+            assert!(!m[before] && v[before].is_finite(), "{col} before the gap");
+        }
+        for col in kept {
+            let v = tl.values(col).unwrap();
+            assert!(inside.iter().all(|&i| v[i].is_finite()), "{col} is kept");
+        }
+    };
+    // the capture's own streams are missing there; the plan (explains) is not
+    check(&data, &["comments", "online_viewers"], &["explain:any"]);
+    // a gap naming a stream no column has leaves every column alone: the
+    // comments read as a quiet room again (the gauge is missing there anyway:
+    // its last reading is too stale)
+    let mut none = data.clone();
+    none.session.gaps[0].streams = vec!["nothing".into()];
+    check(&none, &[], &["comments", "explain:any"]);
+    // a hand-declared gap naming no stream blanks every measured one
+    let mut all = data.clone();
+    all.session.gaps[0].streams.clear();
+    check(&all, &["comments", "online_viewers"], &["explain:any"]);
+}
+
+#[test]
+fn each_sources_clock_is_estimated_against_the_platforms_and_applied_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    // the capture's clock 20 s ahead of the platform's
+    let text = std::fs::read_to_string(fixture("douyin_capture.jsonl")).unwrap();
+    let mut shifted = String::new();
+    for line in text.lines() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(mut v) => {
+                if let Some(t) = v["common"]["createTime"].as_str() {
+                    let t: i64 = t.parse().unwrap();
+                    v["common"]["createTime"] = serde_json::Value::String((t + 20_000).to_string());
+                }
+                shifted.push_str(&v.to_string());
+            }
+            Err(_) => shifted.push_str(line),
+        }
+        shifted.push('\n');
+    }
+    let late = write(dir.path(), "late_capture.jsonl", &shifted);
+    let read = |capture: &std::path::Path, apply: bool| {
+        let opts = SourceOptions {
+            apply_offsets: apply,
+            ..Default::default()
+        };
+        read_sources(
+            &[
+                SourceFile::new(fixture("compass_trend.json")),
+                SourceFile::new(capture),
+            ],
+            &opts,
+        )
+        .unwrap()
+    };
+    let (base, report) = read(&fixture("douyin_capture.jsonl"), false);
+    let o = &report.offsets[0];
+    assert_eq!(
+        (o.source.as_str(), o.reference.as_str()),
+        ("douyin_capture", "compass")
+    );
+    assert!(o.channels.iter().any(|c| c.contains("comments")), "{o:?}");
+    let off = o
+        .estimate
+        .offset_ms
+        .expect("the shared streams tell the offset");
+    assert!(
+        off.abs() <= 5_000.0,
+        "the fixture's sources share a clock: {off}"
+    );
+    let (kept, report) = read(&late, false);
+    let o = &report.offsets[0];
+    let off = o.estimate.offset_ms.unwrap();
+    assert!((off - 20_000.0).abs() <= 5_000.0, "{o:?}");
+    assert!(!o.applied);
+    let diff = |a: &vap_core::SessionData, b: &vap_core::SessionData| {
+        let mut d: Vec<i64> = a
+            .comments
+            .iter()
+            .zip(&b.comments)
+            .map(|(x, y)| x.ts_ms - y.ts_ms)
+            .collect();
+        d.sort_unstable();
+        d[d.len() / 2]
+    };
+    assert_eq!(diff(&kept, &base), 20_000, "reported, not applied");
+    let (moved, report) = read(&late, true);
+    assert!(report.offsets[0].applied);
+    assert!(
+        diff(&moved, &base).abs() <= 5_000,
+        "applied: back on the platform's clock"
+    );
+    assert_eq!(moved.comments.len(), base.comments.len());
+    // a capture alone has nothing to be measured against
+    let (_, alone) = read_sources(
+        &[SourceFile::new(fixture("douyin_capture.jsonl"))],
+        &SourceOptions::default(),
+    )
+    .unwrap();
+    assert!(alone.offsets.is_empty());
+}
+
+#[test]
+fn tiktok_shops_per_session_download_reads_as_its_json_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "live_performance.csv",
+        "LIVE name,Start time,GMV,SKU orders,Customers,Click-to-order rate,ACU,PCU,Viewers,Views,Avg. viewing duration,Comments,New followers,Product impressions,Product clicks,Click-through rate\n\
+         Winter sale,2026-11-26 20:00:00,\"2,429.31\",55,53,5.6%,399,518,4802,6579,62,452,24,\"13,025\",978,7.5%\n",
+    );
+    assert_eq!(
+        detect_format(&csv).unwrap(),
+        SourceFormat::TiktokShopSession
+    );
+    let read = |p: PathBuf| {
+        read_sources(
+            &[
+                SourceFile::new(fixture("tiktok_shop_minutes.json")),
+                SourceFile::new(p),
+            ],
+            &SourceOptions::default(),
+        )
+        .unwrap()
+    };
+    let (from_json, _) = read(fixture("tiktok_shop_session.json"));
+    let (from_csv, report) = read(csv.clone());
+    for (k, v) in &from_json.session.facts {
+        assert_eq!(from_csv.session.facts.get(k), Some(v), "fact {k}");
+    }
+    // the columns the JSON has not are kept as exported
+    assert_eq!(
+        from_csv.session.facts.get("LIVE name"),
+        Some(&Fact::Text("Winter sale".into()))
+    );
+    assert!(report
+        .fields
+        .iter()
+        .any(|f| f.field == "Avg. viewing duration" && f.target == "fact:avg_watch_seconds"));
+    // two sessions in one download, a bad number: errors naming file, row, field
+    let two = write(dir.path(), "two.csv", "GMV,SKU orders\n1,2\n3,4\n");
+    let e = read_sources(
+        &[SourceFile::of(&two, SourceFormat::TiktokShopSession)],
+        &SourceOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("2 session rows") && e.to_string().contains("two.csv"),
+        "{e}"
+    );
+    let bad = write(dir.path(), "bad.csv", "GMV,SKU orders\nlots,2\n");
+    let e = read_sources(
+        &[SourceFile::of(&bad, SourceFormat::TiktokShopSession)],
+        &SourceOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("GMV") && e.to_string().contains("bad.csv"),
+        "{e}"
+    );
+}

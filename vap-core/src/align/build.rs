@@ -364,8 +364,70 @@ impl Timeline {
         if let Some(hits) = &hits {
             push_lexicon(&mut tl, &matcher, hits)?;
         }
+        blank_gaps(&mut tl, data, &grid);
         tl.finish();
         Ok(tl)
+    }
+}
+
+/// The session's declared data gaps ([`crate::schema::Session::gaps`]) as
+/// missing bins: every bin a gap overlaps is missing in the columns of the
+/// streams it names (a metric by name, `comments` for the comment counts,
+/// `orders` for the order columns; every measured stream where it names
+/// none), and in the rates there. Plan columns (explains, promotions, shifts)
+/// and phrase matches are left alone: a capture's reconnect does not unplan
+/// the session.
+fn blank_gaps(tl: &mut Timeline, data: &SessionData, grid: &Grid) {
+    if data.session.gaps.is_empty() || grid.n == 0 {
+        return;
+    }
+    let stream_of = |m: &ColumnMeta| -> Option<String> {
+        match m.kind {
+            // a metric's column has the metric's name
+            ColumnKind::Flow | ColumnKind::Gauge => Some(m.name.clone()),
+            ColumnKind::Count | ColumnKind::Sum => match m.name.as_str() {
+                "comments" | "questions" => Some("comments".into()),
+                "orders" | "quantity" | "order_gmv" | "refunds" | "refund_gmv" => {
+                    Some("orders".into())
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let columns: Vec<(usize, Option<String>, bool)> = tl
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (j, stream_of(m), m.kind == ColumnKind::Rate))
+        .collect();
+    for g in &data.session.gaps {
+        if g.end_ms <= g.start_ms {
+            continue;
+        }
+        let step = grid.step_ms;
+        let first = ((g.start_ms - grid.start_ms).max(0) / step) as usize;
+        let last = ((g.end_ms - grid.start_ms + step - 1).max(0) / step) as usize;
+        let rows = first.min(grid.n)..last.min(grid.n);
+        if rows.is_empty() {
+            continue;
+        }
+        let mut any = false;
+        for (j, stream, _) in &columns {
+            if let Some(s) = stream {
+                if g.streams.is_empty() || g.streams.iter().any(|x| x == s) {
+                    tl.blank(*j, rows.clone());
+                    any = true;
+                }
+            }
+        }
+        if any {
+            for (j, _, rate) in &columns {
+                if *rate {
+                    tl.blank(*j, rows.clone());
+                }
+            }
+        }
     }
 }
 

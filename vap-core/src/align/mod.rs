@@ -34,7 +34,7 @@ mod asof;
 mod build;
 mod grid;
 mod lexicon;
-mod offset;
+pub(crate) mod offset;
 mod questions;
 mod timeline;
 mod transform;

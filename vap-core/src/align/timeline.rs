@@ -392,6 +392,19 @@ impl Timeline {
         }
     }
 
+    /// Marks rows `rows` of column `col` missing (NaN + mask).
+    pub(crate) fn blank(&mut self, col: usize, rows: std::ops::Range<usize>) {
+        let n = self.rows;
+        let (a, b) = (rows.start.min(n), rows.end.min(n));
+        if a >= b || col >= self.meta.len() {
+            return;
+        }
+        self.data[col * n + a..col * n + b].fill(f64::NAN);
+        let mask = self.missing[col].get_or_insert_with(|| vec![false; n]);
+        mask[a..b].fill(true);
+        self.meta[col].has_missing = true;
+    }
+
     /// Drops the zeros reserved beyond the used columns (the allocation is
     /// kept; clones copy only the used part).
     pub(crate) fn finish(&mut self) {

@@ -520,7 +520,10 @@ def read_sources(*files: PathLike | tuple[PathLike, str | None], **options: Any)
     Options (``vap.option_defaults("sources")``): ``room_id``, ``room_name``,
     ``session_id``, ``timezone`` (of local times in the files), ``start`` /
     ``end`` (also ``start_ms`` / ``end_ms``), ``capture_gap``,
-    ``check_tolerance``. Raises ``vap.ValidationError`` naming file, row and
+    ``check_tolerance``, ``max_offset`` (largest clock offset between two
+    sources searched, default 2 min) and ``apply_offsets`` (move a source whose
+    offset against the platform's data is determined onto the platform's
+    clock; default off: ``source_report["offsets"]`` reports them). Raises ``vap.ValidationError`` naming file, row and
     field for every problem, ``vap.FormatError`` for a file vap does not read.
     """
     items: list[tuple[str, str | None]] = []

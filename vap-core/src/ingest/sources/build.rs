@@ -248,6 +248,7 @@ impl Builder {
                 |d| d.format("%Y-%m-%d-%H%M").to_string(),
             )
         });
+        self.source_offsets(opts.max_offset_ms, opts.apply_offsets);
         // A capture that starts after the session or stops before its end
         // has gaps there too.
         for (source, first, last) in std::mem::take(&mut self.capture_spans) {
@@ -257,6 +258,7 @@ impl Builder {
                         source: source.clone(),
                         start_ms: a,
                         end_ms: b,
+                        streams: vec![],
                         reason: format!(
                             "{source}: no message in the session's first {:.0} s{which}: the capture {}",
                             (b - a) as f64 / 1000.0,
@@ -267,6 +269,30 @@ impl Builder {
             };
             edge(start, first.clamp(start, end), "");
             edge((last + 1).clamp(start, end), end, " (at its end)");
+        }
+        // What each gap leaves unknown: the series its source gave, and the
+        // comments for a capture.
+        for g in &mut self.report.gaps {
+            let family = match g.source.as_str() {
+                "compass_trend" => "compass",
+                s => s,
+            };
+            let mut streams: Vec<String> = self
+                .series
+                .iter()
+                .filter(|(_, (.., from))| from == family)
+                .map(|(k, _)| k.clone())
+                .collect();
+            if g.source.ends_with("_capture") && !self.comments.is_empty() {
+                streams.push("comments".into());
+            }
+            if streams.is_empty() {
+                // nothing measured came from it (a capture of explains only):
+                // its own name, which no column has, so the timeline keeps
+                // every column
+                streams.push(g.source.clone());
+            }
+            g.streams = streams;
         }
         self.report.gaps.sort_by_key(|g| (g.start_ms, g.end_ms));
         let room = Room {
@@ -469,6 +495,7 @@ impl Builder {
         for w in times.windows(2) {
             if w[1] - w[0] > gap_ms {
                 let g = DataGap {
+                    streams: vec![],
                     source: source.to_string(),
                     start_ms: w[0] + 1,
                     end_ms: w[1],
@@ -526,4 +553,21 @@ impl Builder {
             });
         }
     }
+}
+
+/// A per-period flow as samples: each period's amount stamped at its end, with
+/// a zero at its start where the previous period did not end there (after a
+/// missing period, so its amount is not spread over the hole). `pts` are
+/// `(period start, amount)` sorted by time.
+pub(crate) fn stamp_flow(pts: Vec<(Ms, f64)>, period: Ms) -> Vec<(Ms, f64)> {
+    let mut out = Vec::with_capacity(pts.len() + 8);
+    let mut prev_end: Option<Ms> = None;
+    for (t, x) in pts {
+        if prev_end != Some(t) {
+            out.push((t, 0.0));
+        }
+        out.push((t + period, x));
+        prev_end = Some(t + period);
+    }
+    out
 }

@@ -75,7 +75,7 @@ const START: &str = "直播开始时间";
 const END: &str = "直播结束时间";
 
 /// A cell as read from CSV text or a spreadsheet.
-enum Cell {
+pub(crate) enum Cell {
     Empty,
     Text(String),
     Number(f64),
@@ -84,7 +84,7 @@ enum Cell {
 }
 
 impl Cell {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.clone(),
@@ -94,7 +94,7 @@ impl Cell {
 }
 
 /// The rows of an XLSX/XLS/ODS workbook's first sheet, or of CSV text.
-fn table(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<Cell>>, Vec<Problem>> {
+pub(crate) fn table(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<Cell>>, Vec<Problem>> {
     let file = path.display().to_string();
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(vec![Problem::new(
@@ -423,23 +423,11 @@ const TREND_RATES: &[(&str, &str)] = &[
 
 const MINUTE: Ms = 60_000;
 
-fn parse_json(file: &str, bytes: &[u8]) -> Result<Value, Vec<Problem>> {
-    let (t, _) = text::decode(bytes).map_err(|e| vec![Problem::new(file, None, None, e)])?;
-    serde_json::from_str(t.trim_start_matches('\u{feff}')).map_err(|e| {
-        vec![Problem::new(
-            file,
-            Some(e.line()),
-            None,
-            format!("not JSON: {e}"),
-        )]
-    })
-}
-
 /// Reads the per-minute trend: one series per known index, flows stamped at
 /// the end of their minute (with a zero at the start after a missing minute,
 /// so a minute's amount is not spread over the hole), gauges at the minute.
 pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
-    let v = parse_json(file, bytes)?;
+    let v = json::parse(file, bytes)?;
     let mut points = Vec::new();
     json::objects(
         &v,
@@ -517,6 +505,7 @@ pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<()
             }
             b.report.gaps.push(crate::schema::DataGap {
                 source: "compass_trend".into(),
+                streams: vec![],
                 start_ms: missing[k],
                 end_ms: missing[e] + MINUTE,
                 reason: format!(
@@ -539,18 +528,7 @@ pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<()
         if let Some((_, name, kind, unit)) = TREND_SERIES.iter().find(|(i, ..)| *i == index) {
             let samples: Vec<(Ms, f64)> = match kind {
                 MetricKind::Gauge => pts.into_iter().collect(),
-                _ => {
-                    let mut out = Vec::with_capacity(count + 8);
-                    let mut prev_end: Option<Ms> = None;
-                    for (t, x) in pts {
-                        if prev_end != Some(t) {
-                            out.push((t, 0.0));
-                        }
-                        out.push((t + MINUTE, x));
-                        prev_end = Some(t + MINUTE);
-                    }
-                    out
-                }
+                _ => super::build::stamp_flow(pts.into_iter().collect(), MINUTE),
             };
             let key = b.add_series("compass", name, *kind, unit, samples);
             let kind_name = if *kind == MetricKind::Gauge {
@@ -594,7 +572,7 @@ pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<()
 /// Reads the dashboard's order stream: paid orders (status 3) once each;
 /// placed-but-unpaid ones (status 0) and repeats of polled items dropped.
 pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
-    let v = parse_json(file, bytes)?;
+    let v = json::parse(file, bytes)?;
     let list = json::find_key(&v, "live_order_stream")
         .and_then(|x| x.as_array())
         .or_else(|| json::main_list(&v))
@@ -777,7 +755,7 @@ pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(
 
 /// Reads the traffic sources: facts `traffic.<flowChannel>.<channelName>.<measure>`.
 pub(crate) fn read_traffic(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
-    let v = parse_json(file, bytes)?;
+    let v = json::parse(file, bytes)?;
     let mut rows = Vec::new();
     json::objects(
         &v,

@@ -3,6 +3,23 @@
 
 use serde_json::{Map, Value};
 
+use crate::error::Problem;
+
+/// A whole file as one JSON document, in any of the encodings
+/// [`crate::text::decode`] reads (a byte-order mark skipped); a syntax error
+/// names the file and its line.
+pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Value, Vec<Problem>> {
+    let (t, _) = crate::text::decode(bytes).map_err(|e| vec![Problem::new(file, None, None, e)])?;
+    serde_json::from_str(t.trim_start_matches('\u{feff}')).map_err(|e| {
+        vec![Problem::new(
+            file,
+            Some(e.line()),
+            None,
+            format!("not JSON: {e}"),
+        )]
+    })
+}
+
 /// A key reduced for matching: lower case, no underscores or hyphens.
 fn norm(k: &str) -> impl Iterator<Item = char> + '_ {
     k.chars()

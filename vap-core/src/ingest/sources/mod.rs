@@ -9,7 +9,7 @@
 //! | [`SourceFormat::CompassTraffic`] | traffic sources per session (`flowChannel` × `channelName`) | facts `traffic.<flowChannel>.<channelName>.<audience\|orders\|gmv>` |
 //! | [`SourceFormat::DouyinCapture`] | JSON Lines of a Douyin live capture tool (`{"method": "WebcastChatMessage", …}`) | comments, entries, likes, follows, shares, gifts, online viewers, explain segments, the end |
 //! | [`SourceFormat::TiktokCapture`] | JSON Lines of TikTokLive (`{"type": "CommentEvent", "data": {…}}`) | comments, questions (as comments), entries, likes, follows, shares, gifts, online viewers |
-//! | [`SourceFormat::TiktokShopSession`] | TikTok Shop LIVE per-session performance | facts |
+//! | [`SourceFormat::TiktokShopSession`] | TikTok Shop LIVE per-session performance (JSON, or one session's row of the CSV / XLSX download) | facts |
 //! | [`SourceFormat::TiktokShopMinutes`] | TikTok Shop LIVE per-minute performance (either shape) | metric series |
 //!
 //! Values are read as exports write them: "1,234.5", "12.3%" (0.123),
@@ -51,6 +51,7 @@ mod build;
 mod capture;
 mod compass;
 mod json;
+mod offsets;
 mod tiktok_shop;
 mod value;
 
@@ -63,6 +64,7 @@ use crate::error::{Result, VapError};
 use crate::schema::{DataGap, Fact, Ms, SessionData};
 
 pub use compass::SessionFacts;
+pub use offsets::SourceOffset;
 
 /// What a source file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,6 +204,14 @@ pub struct SourceOptions {
     /// Cross-checks of the platform's totals against the orders and the
     /// per-minute series warn above this relative difference (default 0.02).
     pub check_tolerance: f64,
+    /// Largest clock offset between two sources searched, either way
+    /// (default 2 min).
+    #[serde(alias = "max_offset", with = "crate::options::duration")]
+    pub max_offset_ms: Ms,
+    /// Move each source whose clock offset against the platform's data is
+    /// determined onto the platform's clock (default false: offsets are
+    /// estimated and reported, the files' times kept).
+    pub apply_offsets: bool,
 }
 
 impl Default for SourceOptions {
@@ -215,6 +225,8 @@ impl Default for SourceOptions {
             end_ms: None,
             capture_gap_ms: 60_000,
             check_tolerance: 0.02,
+            max_offset_ms: 120_000,
+            apply_offsets: false,
         }
     }
 }
@@ -229,6 +241,9 @@ impl crate::options::Options for SourceOptions {
         }
         if self.capture_gap_ms <= 0 {
             bad.push("option 'capture_gap' must be positive".into());
+        }
+        if !(5_000..=3_600_000).contains(&self.max_offset_ms) {
+            bad.push("option 'max_offset' must be between 5 s and 1 h".into());
         }
         if !(self.check_tolerance.is_finite() && self.check_tolerance >= 0.0) {
             bad.push("option 'check_tolerance' must be a number >= 0".into());
@@ -328,6 +343,10 @@ pub struct SourceReport {
     pub checks: Vec<SourceCheck>,
     /// Anything else worth knowing (renamed series, estimated amounts).
     pub notes: Vec<String>,
+    /// Each source's clock against the platform's data where both give a
+    /// stream (estimated always, applied only with `apply_offsets`).
+    #[serde(default)]
+    pub offsets: Vec<SourceOffset>,
 }
 
 impl SourceReport {
@@ -388,9 +407,26 @@ fn detect_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFormat> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let tiktok_header = |rows: &[Vec<compass::Cell>]| {
+        rows.iter().take(20).any(|r| {
+            let keys: Vec<String> = r
+                .iter()
+                .map(|c| c.display().to_lowercase().replace([' ', '_', '.'], ""))
+                .collect();
+            keys.iter().any(|k| k == "gmv")
+                && keys
+                    .iter()
+                    .any(|k| k == "skuorders" || k == "pcu" || k == "acu")
+        })
+    };
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
         || bytes.starts_with(b"PK\x03\x04")
     {
+        if let Ok(rows) = compass::table(path, bytes) {
+            if tiktok_header(&rows) {
+                return Ok(SourceFormat::TiktokShopSession);
+            }
+        }
         return Ok(SourceFormat::CompassSessions);
     }
     let text = crate::text::decode(bytes)
@@ -400,6 +436,13 @@ fn detect_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFormat> {
     let head: String = text.chars().take(4096).collect();
     if head.contains("直播开始时间") {
         return Ok(SourceFormat::CompassSessions);
+    }
+    if !head.trim_start().starts_with(['{', '[']) {
+        if let Ok(rows) = compass::table(path, head.as_bytes()) {
+            if tiktok_header(&rows) {
+                return Ok(SourceFormat::TiktokShopSession);
+            }
+        }
     }
     // JSON Lines: the first line that parses as an object.
     for line in text.lines().take(200) {

@@ -1,5 +1,6 @@
-//! TikTok Shop LIVE analytics: the per-session performance and the
-//! per-minute performance (`timestamp` with `gmv, viewers, product_clicks,
+//! TikTok Shop LIVE analytics: the per-session performance (JSON, or the
+//! CSV / XLSX download of one session's row under headers such as "GMV",
+//! "SKU orders", "Avg. viewing duration") and the per-minute performance (`timestamp` with `gmv, viewers, product_clicks,
 //! orders`, or with `sku_orders, customers, items_sold`: both shapes read).
 
 use serde_json::Value;
@@ -43,21 +44,144 @@ const MINUTE_FIELDS: &[(&str, &str, MetricKind, &str)] = &[
     ("items_sold", "items_sold", MetricKind::Flow, "count"),
 ];
 
-fn parse(file: &str, bytes: &[u8]) -> Result<Value, Vec<Problem>> {
-    let (t, _) = crate::text::decode(bytes).map_err(|e| vec![Problem::new(file, None, None, e)])?;
-    serde_json::from_str(t.trim_start_matches('\u{feff}')).map_err(|e| {
-        vec![Problem::new(
-            file,
-            Some(e.line()),
-            None,
-            format!("not JSON: {e}"),
-        )]
+/// A header or key reduced for matching: lower case letters and digits only
+/// ("Avg. viewing duration" and `avg_viewing_duration` meet).
+fn header_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether the file is JSON (its first character past a byte-order mark and
+/// blanks opens an object or an array).
+fn is_json(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return false;
+    }
+    crate::text::decode(bytes).is_ok_and(|(t, _)| {
+        t.trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with(['{', '['])
     })
 }
 
-/// Reads the per-session performance into facts.
+/// Reads one session's row of the per-session download (CSV or XLSX): the
+/// header row is the first with a "GMV" cell; known columns become facts by
+/// the names of [`SESSION_FIELDS`], others are kept as exported.
+fn read_session_table(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
+    use super::compass::{table, Cell};
+    let rows = table(std::path::Path::new(file), bytes)?;
+    let Some(h) = rows
+        .iter()
+        .position(|r| r.iter().any(|c| header_key(&c.display()) == "gmv"))
+    else {
+        return Err(vec![Problem::new(
+            file,
+            None,
+            Some("GMV"),
+            "no header row with a GMV column found",
+        )]);
+    };
+    let data: Vec<(usize, &Vec<Cell>)> = rows
+        .iter()
+        .enumerate()
+        .skip(h + 1)
+        .filter(|(_, r)| r.iter().any(|c| !c.display().trim().is_empty()))
+        .collect();
+    let (row_no, row) = match data.as_slice() {
+        [one] => (one.0 + 1, one.1),
+        [] => {
+            return Err(vec![Problem::new(
+                file,
+                Some(h + 2),
+                None,
+                "the header row is not followed by a session's row",
+            )])
+        }
+        many => {
+            return Err(vec![Problem::new(
+                file,
+                Some(many[1].0 + 1),
+                None,
+                format!(
+                    "{} session rows: a per-session download holds one session (keep its row)",
+                    many.len()
+                ),
+            )])
+        }
+    };
+    let mut problems = Vec::new();
+    for (j, head) in rows[h].iter().enumerate() {
+        let name = head.display().trim().to_string();
+        if name.is_empty() {
+            continue;
+        }
+        let known = SESSION_FIELDS
+            .iter()
+            .find(|(s, _)| header_key(s) == header_key(&name));
+        let cell = row.get(j);
+        let number = match cell {
+            Some(Cell::Number(x)) => Ok(Some(*x)),
+            Some(Cell::Text(t)) => value::number(t),
+            _ => Ok(None),
+        };
+        match (known, number) {
+            (Some((_, fact)), Ok(Some(n))) => {
+                b.facts.insert(fact.to_string(), Fact::Number(n));
+                b.field(
+                    file,
+                    &name,
+                    FieldUse::Mapped,
+                    &format!("fact:{fact}"),
+                    1,
+                    "",
+                );
+            }
+            (Some(_), Ok(None)) => b.field(file, &name, FieldUse::Ignored, "", 0, "missing"),
+            (Some(_), Err(m)) => problems.push(Problem::new(file, Some(row_no), Some(&name), m)),
+            (None, Ok(Some(n))) => {
+                b.facts.insert(name.clone(), Fact::Number(n));
+                b.field(
+                    file,
+                    &name,
+                    FieldUse::Kept,
+                    &format!("fact:{name}"),
+                    1,
+                    "not a field vap knows: kept as exported",
+                );
+            }
+            (None, _) => match cell.map(|c| c.display()).filter(|t| !t.trim().is_empty()) {
+                Some(t) => {
+                    b.facts
+                        .insert(name.clone(), Fact::Text(t.trim().to_string()));
+                    b.field(
+                        file,
+                        &name,
+                        FieldUse::Kept,
+                        &format!("fact:{name}"),
+                        1,
+                        "not a field vap knows: kept as exported",
+                    );
+                }
+                None => b.field(file, &name, FieldUse::Ignored, "", 0, "missing"),
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads the per-session performance into facts (JSON, or one session's row
+/// of the CSV / XLSX download).
 pub(crate) fn read_session(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
-    let v = parse(file, bytes)?;
+    if !is_json(bytes) {
+        return read_session_table(file, bytes, b);
+    }
+    let v = json::parse(file, bytes)?;
     let mut found = Vec::new();
     json::objects(&v, &|o| json::get(o, "gmv").is_some(), &mut found, None);
     let Some((o, _)) = found.first() else {
@@ -116,7 +240,7 @@ pub(crate) fn read_session(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
 /// Reads the per-minute performance: one series per known field; flows
 /// stamped at the end of their minute (a zero at its start after a hole).
 pub(crate) fn read_minutes(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
-    let v = parse(file, bytes)?;
+    let v = json::parse(file, bytes)?;
     let mut rows = Vec::new();
     json::objects(
         &v,
@@ -185,16 +309,7 @@ pub(crate) fn read_minutes(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
         let samples = if *kind == MetricKind::Gauge {
             pts
         } else {
-            let mut out = Vec::with_capacity(count + 4);
-            let mut prev_end = None;
-            for (t, x) in pts {
-                if prev_end != Some(t) {
-                    out.push((t, 0.0));
-                }
-                out.push((t + step, x));
-                prev_end = Some(t + step);
-            }
-            out
+            super::build::stamp_flow(pts, step)
         };
         let key = b.add_series("tiktok_shop", name, *kind, unit, samples);
         b.field(
