@@ -198,6 +198,10 @@ fn periods(samples: &[(Ms, f64)]) -> Vec<(Ms, Ms, f64)> {
         .collect()
 }
 
+/// A channel ready to be matched: the reference's periods, the source's
+/// record times (sorted) and the prefix sums of their amounts.
+type Prepared = (Vec<(Ms, Ms, f64)>, Vec<Ms>, Vec<f64>);
+
 /// Pearson correlation (0 where either side is constant).
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
@@ -231,7 +235,7 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 fn match_periods(channels: &[Channel], max_lag: Ms) -> OffsetEstimate {
     // per channel: the reference's periods and the source's sorted records
     // with prefix sums
-    let prepared: Vec<(Vec<(Ms, Ms, f64)>, Vec<Ms>, Vec<f64>)> = channels
+    let prepared: Vec<Prepared> = channels
         .iter()
         .map(|(_, r, s)| {
             let p = periods(&r.1);
