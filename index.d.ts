@@ -526,8 +526,15 @@ export interface SourceOffset {
   reference: string
   /** The streams paired, `reference stream ~ source stream`. */
   channels: string[]
-  /** `offset_ms`: how far `source`'s clock reads ahead of the reference's (null where undetermined). */
-  estimate: ClockOffset
+  /** How far `source`'s clock reads ahead of the reference's, ms (null where the streams do not tell: see `reason`). */
+  offset_ms: number | null
+  /** The lag that matched best, determined or not (ms). */
+  best_lag_ms: Ms
+  /** The channels' weighted correlation of period-to-period changes at it. */
+  correlation: number
+  /** Its standard score against the circularly shifted periods (≥ 4 for an offset). */
+  z: number
+  reason: string
   /** Whether the source's times were moved onto the reference's clock. */
   applied: boolean
 }

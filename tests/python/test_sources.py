@@ -219,9 +219,11 @@ def test_source_clocks_are_reported_and_gaps_blank_the_timeline() -> None:
     s = vap.read_sources(FX / "compass_trend.json", FX / "douyin_capture.jsonl")
     (o,) = s.source_report["offsets"]
     assert (o["source"], o["reference"], o["applied"]) == ("douyin_capture", "compass", False)
-    assert o["estimate"]["status"] == "determined"
-    assert abs(o["estimate"]["offset_ms"]) <= 5000
-    moved = vap.read_sources(FX / "compass_trend.json", FX / "douyin_capture.jsonl", apply_offsets=True)
+    assert o["offset_ms"] is not None and o["z"] >= 4
+    assert abs(o["offset_ms"]) <= 5000
+    moved = vap.read_sources(
+        FX / "compass_trend.json", FX / "douyin_capture.jsonl", apply_offsets=True
+    )
     assert moved.source_report["offsets"][0]["applied"]
     with pytest.raises(vap.InvalidArgumentError, match="max_offset"):
         vap.read_sources(FX / "douyin_capture.jsonl", max_offset="1s")

@@ -839,17 +839,14 @@ fn each_sources_clock_is_estimated_against_the_platforms_and_applied_only_when_a
         ("douyin_capture", "compass")
     );
     assert!(o.channels.iter().any(|c| c.contains("comments")), "{o:?}");
-    let off = o
-        .estimate
-        .offset_ms
-        .expect("the shared streams tell the offset");
+    let off = o.offset_ms.expect("the shared streams tell the offset");
     assert!(
         off.abs() <= 5_000.0,
         "the fixture's sources share a clock: {off}"
     );
     let (kept, report) = read(&late, false);
     let o = &report.offsets[0];
-    let off = o.estimate.offset_ms.unwrap();
+    let off = o.offset_ms.unwrap();
     assert!((off - 20_000.0).abs() <= 5_000.0, "{o:?}");
     assert!(!o.applied);
     let diff = |a: &vap_core::SessionData, b: &vap_core::SessionData| {

@@ -34,7 +34,7 @@ mod asof;
 mod build;
 mod grid;
 mod lexicon;
-pub(crate) mod offset;
+mod offset;
 mod questions;
 mod timeline;
 mod transform;

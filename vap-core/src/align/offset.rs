@@ -161,7 +161,7 @@ pub fn shift_utterances(data: &mut SessionData, delta_ms: Ms) {
     }
 }
 
-pub(crate) fn erfc(x: f64) -> f64 {
+fn erfc(x: f64) -> f64 {
     // Numerical Recipes' erfcc (fractional error < 1.2e-7).
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);

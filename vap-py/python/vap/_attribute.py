@@ -387,7 +387,9 @@ class SpendResponse:
     def of(d: Mapping[str, Any] | None) -> SpendResponse | None:
         if d is None:
             return None
-        return SpendResponse(**{**d, "per_yuan": Interval.of(d["per_yuan"]), "share": _num(d["share"])})
+        return SpendResponse(
+            **{**d, "per_yuan": Interval.of(d["per_yuan"]), "share": _num(d["share"])}
+        )
 
 
 @dataclass(frozen=True)

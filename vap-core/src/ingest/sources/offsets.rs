@@ -9,8 +9,8 @@
 //! platform's minutes, match the platform's minute totals best (see
 //! [`match_periods`]; gauges are left out: one read once a minute and one
 //! followed second by second do not change at the same instants). It is
-//! reported in [`super::SourceReport::offsets`] (an [`OffsetEstimate`]:
-//! undetermined where the match does not stand clear of chance), and applied
+//! reported in [`super::SourceReport::offsets`] (no offset where the match
+//! does not stand clear of chance), and applied
 //! only when [`super::SourceOptions::apply_offsets`] asks: then the source's
 //! series, and a capture's comments, explain segments and gaps, are moved
 //! onto the
@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::build::Builder;
-use crate::align::{OffsetEstimate, OffsetStatus};
 use crate::schema::{MetricKind, Ms};
 
 /// The smallest offset window searched (ms).
@@ -37,9 +36,17 @@ pub struct SourceOffset {
     pub reference: String,
     /// The streams paired, as `reference stream ~ source stream`.
     pub channels: Vec<String>,
-    /// The estimate: `offset_ms` is how far `source`'s clock reads ahead of
-    /// the reference's (undetermined where the streams do not tell).
-    pub estimate: OffsetEstimate,
+    /// How far `source`'s clock reads ahead of the reference's, in ms
+    /// (`None` where the streams do not tell: see `reason`).
+    pub offset_ms: Option<f64>,
+    /// The lag that matched best, determined or not (ms).
+    pub best_lag_ms: Ms,
+    /// The channels' weighted correlation of period-to-period changes at it.
+    pub correlation: f64,
+    /// Its standard score against the circularly shifted periods.
+    pub z: f64,
+    /// A summary, or why there is no offset.
+    pub reason: String,
     /// Whether the source's times were moved onto the reference's clock.
     pub applied: bool,
 }
@@ -118,11 +125,9 @@ impl Builder {
         }
         let only_capture = (captures.len() == 1).then(|| captures[0].clone());
         for ((reference, source), channels) in groups {
-            let estimate = match_periods(&channels, max_lag_ms.max(STEP));
+            let m = match_periods(&channels, max_lag_ms.max(STEP));
             let mut applied = false;
-            if let (true, OffsetStatus::Determined, Some(off)) =
-                (apply, estimate.status, estimate.offset_ms)
-            {
+            if let (true, Some(off)) = (apply, m.offset_ms) {
                 let d = off.round() as Ms;
                 self.shift_source(&source, d, only_capture.as_deref() == Some(source.as_str()));
                 applied = true;
@@ -131,7 +136,11 @@ impl Builder {
                 source,
                 reference,
                 channels: channels.into_iter().map(|c| c.0).collect(),
-                estimate,
+                offset_ms: m.offset_ms,
+                best_lag_ms: m.best_lag_ms,
+                correlation: m.correlation,
+                z: m.z,
+                reason: m.reason,
                 applied,
             });
         }
@@ -170,8 +179,18 @@ impl Builder {
 /// The lag grid of [`match_periods`] (ms).
 const LAG_STEP: Ms = 1_000;
 
-/// Confidence needed to call an offset determined.
-const MIN_CONFIDENCE: f64 = 0.99;
+/// Standard score the best match needs against the shifted periods (about
+/// what a 0.99 confidence asks over the 241 lags of a ±2 min window).
+const MIN_Z: f64 = 4.0;
+
+/// What [`match_periods`] found.
+struct Match {
+    offset_ms: Option<f64>,
+    best_lag_ms: Ms,
+    correlation: f64,
+    z: f64,
+    reason: String,
+}
 
 /// The reference's periods `[start, end)` with their amounts: each sample's
 /// amount over the interval since the previous sample, periods longer than
@@ -227,12 +246,12 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 /// `±max_lag` by 1 s, the source's records are moved back by the lag and
 /// summed per period, and the period totals of every channel are correlated
 /// with the reference's (their changes from one period to the next, so a
-/// room's slow swell does not decide). The best lag is called determined
-/// where it stands clear of a null distribution of the same correlation with
-/// the reference's periods shifted circularly (by at least five periods),
-/// Šidák-corrected over the lags tried, at confidence 0.99, and not at the
-/// window's edge.
-fn match_periods(channels: &[Channel], max_lag: Ms) -> OffsetEstimate {
+/// room's slow swell does not decide), channels weighted by their best
+/// correlation. The best lag is an offset where it stands clear of the same
+/// score with the reference's periods shifted circularly (by at least five
+/// periods): above every one of them, at a standard score of at least
+/// [`MIN_Z`], and not at the window's edge.
+fn match_periods(channels: &[Channel], max_lag: Ms) -> Match {
     // per channel: the reference's periods and the source's sorted records
     // with prefix sums
     let prepared: Vec<Prepared> = channels
@@ -251,17 +270,11 @@ fn match_periods(channels: &[Channel], max_lag: Ms) -> OffsetEstimate {
         })
         .filter(|(p, t, _)| p.len() >= 12 && !t.is_empty())
         .collect();
-    let mut est = OffsetEstimate {
-        status: OffsetStatus::Undetermined,
+    let mut est = Match {
         offset_ms: None,
-        lag_bins: 0,
-        sub_bin: 0.0,
+        best_lag_ms: 0,
         correlation: 0.0,
         z: 0.0,
-        confidence: 0.0,
-        step_ms: LAG_STEP,
-        max_lag_ms: max_lag,
-        channels: prepared.len(),
         reason: String::new(),
     };
     if prepared.is_empty() {
@@ -333,7 +346,7 @@ fn match_periods(channels: &[Channel], max_lag: Ms) -> OffsetEstimate {
     let null: Vec<f64> = (5..n_periods.saturating_sub(5))
         .map(|shift| score(&at_best, shift))
         .collect();
-    est.lag_bins = lag / LAG_STEP;
+    est.best_lag_ms = lag;
     est.correlation = best;
     if null.len() < 10 {
         est.reason = format!("{n_periods} periods are too few to tell an offset from chance");
@@ -342,21 +355,17 @@ fn match_periods(channels: &[Channel], max_lag: Ms) -> OffsetEstimate {
     let m = null.iter().sum::<f64>() / null.len() as f64;
     let sd = (null.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (null.len() - 1) as f64).sqrt();
     let z = if sd > 0.0 { (best - m) / sd } else { 0.0 };
-    let q = 0.5 * crate::align::offset::erfc(z / std::f64::consts::SQRT_2);
-    let p = -((scored.len() as f64) * (-q).ln_1p()).exp_m1();
+    let beaten = null.iter().all(|&v| best > v);
     est.z = z;
-    est.confidence = (1.0 - p).clamp(0.0, 1.0);
     if lag.abs() == steps * LAG_STEP && steps > 0 {
         est.reason =
             format!("the best lag is at the edge of the ±{max_lag} ms window; widen max_offset");
-    } else if est.confidence < MIN_CONFIDENCE {
+    } else if z < MIN_Z || !beaten {
         est.reason = format!(
-            "the best match (z = {z:.2}) is not clear of chance over {} lags (confidence {:.3} < {MIN_CONFIDENCE})",
-            scored.len(),
-            est.confidence
+            "the best match (z = {z:.2}) does not stand clear of the {} circular shifts of the periods (z ≥ {MIN_Z} and above every one are needed)",
+            null.len()
         );
     } else {
-        est.status = OffsetStatus::Determined;
         est.offset_ms = Some(lag as f64);
         est.reason =
             format!("period totals match best at {lag} ms (correlation {best:.3}, z = {z:.1})");
