@@ -41,7 +41,7 @@ def test_entries_on_spend_equal_statsmodels_rlm(ads_fit):
     assert isinstance(paid, vap.PaidTraffic) and paid.entries is not None
     entries = tl.column("entries")
     spend = tl.column("ad_spend")
-    step = float(tl.step_ms())
+    step = float(tl.step_ms)
     a = carried(spend, step, paid.entries.carryover_ms)
     ok = np.isfinite(entries) & np.isfinite(spend)
     t = np.arange(len(entries), dtype=float)

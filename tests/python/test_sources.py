@@ -231,7 +231,7 @@ def test_source_clocks_are_reported_and_gaps_blank_the_timeline() -> None:
     (gap,) = [g for g in s.session["gaps"] if g["source"] == "douyin_capture"]
     assert "comments" in gap["streams"]
     tl = s.timeline("10s")
-    t, comments = tl.time_ms(), tl.column("comments")
+    t, comments = tl.time_ms, tl.column("comments")
     inside = (t >= gap["start_ms"]) & (t + 10_000 <= gap["end_ms"])
     assert inside.sum() > 0 and np.isnan(comments[inside]).all()
     assert tl.missing("comments")[inside].all()

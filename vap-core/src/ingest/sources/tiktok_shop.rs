@@ -66,6 +66,41 @@ fn is_json(bytes: &[u8]) -> bool {
     })
 }
 
+/// One per-session field as a fact: a known field under its fact name (a
+/// problem where its value is not a number), another kept as exported (a
+/// number, else its text), an empty one noted as missing. `at`: the file,
+/// the row (for a table) and the field as the file names it.
+fn put_fact(
+    b: &mut Builder,
+    at: (&str, Option<usize>, &str),
+    known: Option<&str>,
+    number: Result<Option<f64>, String>,
+    text: Option<String>,
+    problems: &mut Vec<Problem>,
+) {
+    let (file, row, name) = at;
+    let (fact, value, used) = match (known, number, text) {
+        (Some(_), Err(m), _) => {
+            problems.push(Problem::new(file, row, Some(name), m));
+            return;
+        }
+        (Some(f), Ok(Some(n)), _) => (f.to_string(), Fact::Number(n), FieldUse::Mapped),
+        (None, Ok(Some(n)), _) => (name.to_string(), Fact::Number(n), FieldUse::Kept),
+        (None, _, Some(t)) => (name.to_string(), Fact::Text(t), FieldUse::Kept),
+        (_, _, _) => {
+            b.field(file, name, FieldUse::Ignored, "", 0, "missing");
+            return;
+        }
+    };
+    let note = if used == FieldUse::Kept {
+        "not a field vap knows: kept as exported"
+    } else {
+        ""
+    };
+    b.facts.insert(fact.clone(), value);
+    b.field(file, name, used, &format!("fact:{fact}"), 1, note);
+}
+
 /// Reads one session's row of the per-session download (CSV or XLSX): the
 /// header row is the first with a "GMV" cell; known columns become facts by
 /// the names of [`SESSION_FIELDS`], others are kept as exported.
@@ -119,54 +154,25 @@ fn read_session_table(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), V
         }
         let known = SESSION_FIELDS
             .iter()
-            .find(|(s, _)| header_key(s) == header_key(&name));
+            .find(|(s, _)| header_key(s) == header_key(&name))
+            .map(|f| f.1);
         let cell = row.get(j);
         let number = match cell {
             Some(Cell::Number(x)) => Ok(Some(*x)),
             Some(Cell::Text(t)) => value::number(t),
             _ => Ok(None),
         };
-        match (known, number) {
-            (Some((_, fact)), Ok(Some(n))) => {
-                b.facts.insert(fact.to_string(), Fact::Number(n));
-                b.field(
-                    file,
-                    &name,
-                    FieldUse::Mapped,
-                    &format!("fact:{fact}"),
-                    1,
-                    "",
-                );
-            }
-            (Some(_), Ok(None)) => b.field(file, &name, FieldUse::Ignored, "", 0, "missing"),
-            (Some(_), Err(m)) => problems.push(Problem::new(file, Some(row_no), Some(&name), m)),
-            (None, Ok(Some(n))) => {
-                b.facts.insert(name.clone(), Fact::Number(n));
-                b.field(
-                    file,
-                    &name,
-                    FieldUse::Kept,
-                    &format!("fact:{name}"),
-                    1,
-                    "not a field vap knows: kept as exported",
-                );
-            }
-            (None, _) => match cell.map(|c| c.display()).filter(|t| !t.trim().is_empty()) {
-                Some(t) => {
-                    b.facts
-                        .insert(name.clone(), Fact::Text(t.trim().to_string()));
-                    b.field(
-                        file,
-                        &name,
-                        FieldUse::Kept,
-                        &format!("fact:{name}"),
-                        1,
-                        "not a field vap knows: kept as exported",
-                    );
-                }
-                None => b.field(file, &name, FieldUse::Ignored, "", 0, "missing"),
-            },
-        }
+        let text = cell
+            .map(|c| c.display().trim().to_string())
+            .filter(|t| !t.is_empty());
+        put_fact(
+            b,
+            (file, Some(row_no), &name),
+            known,
+            number,
+            text,
+            &mut problems,
+        );
     }
     if problems.is_empty() {
         Ok(())
@@ -194,41 +200,18 @@ pub(crate) fn read_session(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
     };
     let mut problems = Vec::new();
     for (k, x) in o.iter() {
-        let known = SESSION_FIELDS.iter().find(|(s, _)| json::same(k, s));
-        match (known, json::num(Some(x))) {
-            (Some((_, fact)), Ok(Some(n))) => {
-                b.facts.insert(fact.to_string(), Fact::Number(n));
-                b.field(file, k, FieldUse::Mapped, &format!("fact:{fact}"), 1, "");
-            }
-            (Some(_), Ok(None)) => b.field(file, k, FieldUse::Ignored, "", 0, "missing"),
-            (Some(_), Err(m)) => problems.push(Problem::new(file, None, Some(k), m)),
-            (None, Ok(Some(n))) => {
-                b.facts.insert(k.clone(), Fact::Number(n));
-                b.field(
-                    file,
-                    k,
-                    FieldUse::Kept,
-                    &format!("fact:{k}"),
-                    1,
-                    "not a field vap knows: kept as exported",
-                );
-            }
-            (None, _) => {
-                if let Some(s) = json::text(Some(x)) {
-                    b.facts.insert(k.clone(), Fact::Text(s));
-                    b.field(
-                        file,
-                        k,
-                        FieldUse::Kept,
-                        &format!("fact:{k}"),
-                        1,
-                        "not a field vap knows: kept as exported",
-                    );
-                } else {
-                    b.field(file, k, FieldUse::Ignored, "", 1, "not a number or text");
-                }
-            }
-        }
+        let known = SESSION_FIELDS
+            .iter()
+            .find(|(s, _)| json::same(k, s))
+            .map(|f| f.1);
+        put_fact(
+            b,
+            (file, None, k),
+            known,
+            json::num(Some(x)),
+            json::text(Some(x)),
+            &mut problems,
+        );
     }
     if problems.is_empty() {
         Ok(())
