@@ -1666,8 +1666,10 @@ export interface MomentAds {
   paid_share: number
   /** The part of the moment's traffic part the ads brought (against the reference window). */
   paid_traffic: number | null
-  paid_gmv: number | null
-  roi: number | null
+  /** The paid viewers' predicted GMV inside the moment, with its interval. */
+  paid_gmv: Interval | null
+  /** Paid GMV per yuan spent inside the moment, with its interval. */
+  roi: Interval | null
 }
 
 /** The session's ads in the replay. */

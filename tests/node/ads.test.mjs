@@ -39,7 +39,10 @@ test('the replay shows the ads per session and per moment; without spend nothing
   assert.ok(rep.moments.length > 0 && rep.moments.every((m) => m.ads !== null))
   const spent = rep.moments.filter((m) => m.ads.spend > 0)
   assert.ok(spent.length > 0)
-  for (const m of spent) assert.ok(Number.isFinite(m.ads.roi) && m.ads.paid_share >= 0 && m.ads.paid_share <= 1)
+  for (const m of spent) {
+    const r = m.ads.roi
+    assert.ok(Number.isFinite(r.value) && r.low <= r.value && r.value <= r.high && m.ads.paid_share >= 0 && m.ads.paid_share <= 1)
+  }
   const plain = vap.simulate({ seed: 4, hours: 1, entriesPerSecond: 40 })
   assert.equal(plain.truth.ads, null)
   assert.equal(plain.data.attribute({ bootstrap: 0 }).paid, null)

@@ -103,3 +103,19 @@ test('each source clock is reported against the platform data and applied only w
   const gap = s.session.gaps.find((g) => g.source === 'douyin_capture')
   assert.ok(gap.streams.includes('comments') && gap.streams.includes('online_viewers'))
 })
+
+test("TikTok Shop's per-session CSV download reads as its JSON", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vap-tts-'))
+  const csv = path.join(dir, 'live_performance.csv')
+  writeFileSync(
+    csv,
+    'LIVE name,GMV,SKU orders,Customers,Click-to-order rate,ACU,PCU,Viewers,Views,Avg. viewing duration,Comments,New followers,Product impressions,Product clicks,Click-through rate\n' +
+      'Winter sale,"2,429.31",55,53,5.6%,399,518,4802,6579,62,452,24,"13,025",978,7.5%\n'
+  )
+  assert.equal(vap.detectSourceFormat(csv), 'tiktok_shop_session')
+  const minutes = fx('tiktok_shop_minutes.json')
+  const a = vap.readTiktokShop({ minutes, session: fx('tiktok_shop_session.json') })
+  const b = vap.readTiktokShop({ minutes, session: csv })
+  for (const [k, v] of Object.entries(a.session.facts)) assert.equal(b.session.facts[k], v, k)
+  assert.equal(b.session.facts['LIVE name'], 'Winter sale')
+})

@@ -109,6 +109,8 @@ def test_the_replay_shows_the_ads(ads_room, ads_fit):
     assert rep.moments and all(isinstance(m.ads, vap.MomentAds) for m in rep.moments)
     assert spent, "some moment ran during a campaign"
     for m in spent:
-        assert math.isfinite(m.ads.roi) and 0 <= m.ads.paid_share <= 1
+        roi = m.ads.roi
+        assert isinstance(roi, vap.Interval) and math.isfinite(roi.value)
+        assert roi.low <= roi.value <= roi.high and 0 <= m.ads.paid_share <= 1
     html = rep.to_html()
     assert "付费流量与自然流量" in html and "ROI" in html

@@ -177,7 +177,8 @@ fn the_replay_and_the_report_show_the_ads() {
         assert!((0.0..=1.0).contains(&a.paid_share));
         if a.spend > 0.0 {
             with_spend += 1;
-            assert!(a.roi.unwrap().is_finite());
+            let roi = a.roi.unwrap();
+            assert!(roi.value.is_finite() && roi.low <= roi.value && roi.value <= roi.high);
         }
     }
     assert!(with_spend > 0, "some moment ran during a campaign");

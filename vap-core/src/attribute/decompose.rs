@@ -283,24 +283,19 @@ impl Decomposition {
         self.time_ms.is_empty()
     }
 
-    /// The predictions under each bootstrap replicate of the coefficients
-    /// (NaN where a bin was not usable; empty without replicates).
-    pub(super) fn replicate_predictions(&self) -> Vec<Vec<f64>> {
-        self.reps
-            .iter()
-            .map(|b| {
-                (0..self.len())
-                    .map(|i| {
-                        if self.valid[i] {
-                            let (bs, tr, s) = self.view.parts(i, b, None);
-                            bs + tr + s
-                        } else {
-                            f64::NAN
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
+    /// Number of bootstrap replicates of the coefficients kept.
+    pub(super) fn replicate_count(&self) -> usize {
+        self.reps.len()
+    }
+
+    /// The prediction at row `i` under bootstrap replicate `r` of the
+    /// coefficients (NaN where the bin was not usable).
+    pub(super) fn replicate_prediction(&self, r: usize, i: usize) -> f64 {
+        if !self.valid[i] {
+            return f64::NAN;
+        }
+        let (bs, tr, s) = self.view.parts(i, &self.reps[r], None);
+        bs + tr + s
     }
 
     /// Sums of (baseline, traffic, factors...) over `rows` under coefficients `b`.

@@ -115,6 +115,10 @@ pub struct PaidTraffic {
     pub notes: Vec<String>,
     /// Per bin, on the decomposition's rows.
     pub series: PaidSeries,
+    /// Per plausible half-life: the paid viewers per unit `θ` at each bin and
+    /// the bootstrap's `θ`s (for a moment's interval; not serialised).
+    #[serde(skip)]
+    alternatives: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 /// The split per bin.
@@ -151,16 +155,25 @@ pub struct MomentAds {
     /// The part of the moment's traffic part the ads brought: the paid
     /// traffic's excess over the reference window (`None` in the linear form).
     pub paid_traffic: Option<f64>,
-    /// The paid viewers' predicted GMV inside the moment.
-    pub paid_gmv: Option<f64>,
-    /// `paid_gmv / spend` where something was spent.
-    pub roi: Option<f64>,
+    /// The paid viewers' predicted GMV inside the moment, with its interval.
+    pub paid_gmv: Option<Interval>,
+    /// `paid_gmv / spend` where something was spent, with its interval.
+    pub roi: Option<Interval>,
 }
 
 impl PaidTraffic {
     /// The ads inside `[start, end)`, the paid traffic measured against the
-    /// bins of `reference` outside the moment (the moment's reference window).
-    pub fn moment(&self, start_ms: Ms, end_ms: Ms, reference_ms: (Ms, Ms)) -> MomentAds {
+    /// bins of `reference` outside the moment (the moment's reference window);
+    /// the paid GMV's interval as the session's (every plausible half-life's
+    /// bootstrap, each replicate with `dec`'s replicate prediction), NaN
+    /// bounds for a split read back from JSON.
+    pub fn moment(
+        &self,
+        dec: &Decomposition,
+        start_ms: Ms,
+        end_ms: Ms,
+        reference_ms: (Ms, Ms),
+    ) -> MomentAds {
         let s = &self.series;
         let inside: Vec<usize> = (0..s.time_ms.len())
             .filter(|&i| s.time_ms[i] >= start_ms && s.time_ms[i] < end_ms)
@@ -192,7 +205,14 @@ impl PaidTraffic {
             };
             sum(&s.paid_traffic, &inside) - inside.len() as f64 * reference
         });
-        let paid_gmv = has_gmv.then(|| sum(&s.paid_gmv, &inside));
+        let paid_gmv = has_gmv.then(|| {
+            let (low, high) = self.interval(dec, &inside);
+            Interval {
+                value: sum(&s.paid_gmv, &inside),
+                low,
+                high,
+            }
+        });
         MomentAds {
             spend,
             paid_entries: (!s.paid_entries.is_empty()).then(|| sum(&s.paid_entries, &inside)),
@@ -200,8 +220,20 @@ impl PaidTraffic {
             paid_share,
             paid_traffic,
             paid_gmv,
-            roi: paid_gmv.filter(|_| spend > 0.0).map(|g| g / spend),
+            roi: paid_gmv.filter(|_| spend > 0.0).map(|g| Interval {
+                value: g.value / spend,
+                low: g.low / spend,
+                high: g.high / spend,
+            }),
         }
+    }
+
+    /// The paid GMV's bootstrap interval over `rows`: per plausible
+    /// half-life, the 2.5 % and 97.5 % quantiles of its replicates, replicate
+    /// r pairing `θ_r` with `dec`'s r-th replicate prediction (its estimate
+    /// without replicates); the widest span over the half-lives.
+    fn interval(&self, dec: &Decomposition, rows: &[usize]) -> (f64, f64) {
+        gmv_interval(&self.alternatives, &self.series.viewers, dec, rows)
     }
 }
 
@@ -259,16 +291,13 @@ pub(super) fn paid_traffic(
         None => setup.respond(viewers_name, viewers, &mut notes)?,
     };
     let n = tl.len();
-    let share_of = |paid: f64, i: usize| -> f64 {
-        let v = viewers[i];
-        if v.is_finite() && v > 0.0 {
-            (paid / v).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
-    };
     let shares: Vec<f64> = (0..n)
-        .map(|i| share_of(vfit.theta * vfit.carried[i], i))
+        .map(|i| share(vfit.theta * vfit.carried[i], viewers[i]))
+        .collect();
+    let alternatives: Vec<(Vec<f64>, Vec<f64>)> = vfit
+        .alternatives
+        .iter()
+        .map(|alt| (alt.carried.clone(), alt.replicates.clone()))
         .collect();
     let paid_viewers: Vec<f64> = vfit.carried.iter().map(|a| vfit.theta * a).collect();
     let proportional = matches!(dec.form, Form::Exposure | Form::LogLink);
@@ -281,32 +310,9 @@ pub(super) fn paid_traffic(
         paid_gmv = (0..n).map(|i| shares[i] * dec.prediction[i]).collect();
         let finite_sum = |v: &[f64]| v.iter().filter(|x| x.is_finite()).sum::<f64>();
         let g = finite_sum(&paid_gmv);
-        // the interval spans every plausible half-life's bootstrap, replicate
-        // r pairing the second stage's θ_r with the first stage's r-th
-        // replicate prediction (the estimate's where there are none)
-        let preds = dec.replicate_predictions();
-        let (lo, hi) = vfit
-            .alternatives
-            .iter()
-            .map(|alt| {
-                let reps: Vec<f64> = alt
-                    .replicates
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &th)| {
-                        let pred = match preds.len() {
-                            0 => &dec.prediction,
-                            m => &preds[r % m],
-                        };
-                        (0..n)
-                            .map(|i| share_of(th.max(0.0) * alt.carried[i], i) * pred[i])
-                            .filter(|x| x.is_finite())
-                            .sum()
-                    })
-                    .collect();
-                quantiles(&reps)
-            })
-            .fold((f64::NAN, f64::NAN), |(l, h), (a, b)| (l.min(a), h.max(b)));
+        // the interval spans every plausible half-life's bootstrap (see
+        // PaidTraffic::interval), over every bin
+        let (lo, hi) = gmv_interval(&alternatives, viewers, dec, &(0..n).collect::<Vec<_>>());
         traffic_total = Some(finite_sum(&paid_traffic));
         gmv = Some(Interval {
             value: g,
@@ -346,6 +352,7 @@ pub(super) fn paid_traffic(
         roi,
         notes,
         series,
+        alternatives,
     })
 }
 
@@ -767,6 +774,52 @@ fn weighted_line(v: &[f64], rows: Range<usize>, w: &[f64]) -> Option<(f64, f64)>
     }
     let d = (sw * stv - st * sv) / den;
     Some(((sv - d * st) / sw, d))
+}
+
+/// Paid viewers' share of `viewers`, in `[0, 1]` (0 where unknown).
+fn share(paid: f64, viewers: f64) -> f64 {
+    if viewers.is_finite() && viewers > 0.0 {
+        (paid / viewers).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The paid GMV's bootstrap interval over `rows`: per plausible half-life
+/// (`(paid viewers per unit θ, θ replicates)`), the 2.5 % and 97.5 %
+/// quantiles of its replicates, replicate r pairing `θ_r` with `dec`'s r-th
+/// replicate prediction (its estimate without replicates); the widest span
+/// over the half-lives.
+fn gmv_interval(
+    alternatives: &[(Vec<f64>, Vec<f64>)],
+    viewers: &[f64],
+    dec: &Decomposition,
+    rows: &[usize],
+) -> (f64, f64) {
+    let m = dec.replicate_count();
+    alternatives
+        .iter()
+        .map(|(per_theta, thetas)| {
+            let reps: Vec<f64> = thetas
+                .iter()
+                .enumerate()
+                .map(|(r, &th)| {
+                    rows.iter()
+                        .map(|&i| {
+                            let pred = if m == 0 {
+                                dec.prediction[i]
+                            } else {
+                                dec.replicate_prediction(r % m, i)
+                            };
+                            share(th.max(0.0) * per_theta[i], viewers[i]) * pred
+                        })
+                        .filter(|x| x.is_finite())
+                        .sum()
+                })
+                .collect();
+            quantiles(&reps)
+        })
+        .fold((f64::NAN, f64::NAN), |(l, h), (a, b)| (l.min(a), h.max(b)))
 }
 
 /// The median (the mean of the middle two for an even count); reorders `v`.

@@ -715,7 +715,9 @@ fn moment_replays(
                 None => (None, None, vec![], None),
             };
             let reference = reference.unwrap_or((m.start_ms - window / 2, m.end_ms + window / 2));
-            let ads = paid.map(|p| p.moment(m.start_ms, m.end_ms, reference));
+            let ads = paid
+                .zip(dec)
+                .map(|(p, d)| p.moment(d, m.start_ms, m.end_ms, reference));
             let (a, b) = (m.start_ms - opts.context_ms, m.end_ms + opts.context_ms);
             let transcript: Vec<Utterance> = data
                 .utterances

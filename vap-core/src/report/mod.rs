@@ -1072,7 +1072,10 @@ fn moment(
                 );
             }
             if let Some(roi) = a.roi {
-                let _ = write!(f, " · ROI {roi:.2}");
+                let _ = write!(f, " · ROI {:.2}", roi.value);
+                if roi.low.is_finite() && roi.high.is_finite() {
+                    let _ = write!(f, " [{:.2}, {:.2}]", roi.low, roi.high);
+                }
             }
             facts.push(f);
         }

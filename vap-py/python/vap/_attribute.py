@@ -450,8 +450,8 @@ class MomentAds:
     paid_viewers: float
     paid_share: float
     paid_traffic: float | None
-    paid_gmv: float | None
-    roi: float | None
+    paid_gmv: Interval | None
+    roi: Interval | None
 
 
 class Attribution:
