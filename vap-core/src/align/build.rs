@@ -390,6 +390,8 @@ fn blank_gaps(tl: &mut Timeline, data: &SessionData, grid: &Grid) {
                 "orders" | "quantity" | "order_gmv" | "refunds" | "refund_gmv" => {
                     Some("orders".into())
                 }
+                // a product's own order columns
+                n if n.starts_with("gmv:") || n.starts_with("orders:") => Some("orders".into()),
                 _ => None,
             },
             _ => None,

@@ -10,7 +10,7 @@
 //! geometrically within each session (normalised: a steady spend `x` gives
 //! `a = x`; `κ = 0.5^(step / half-life)`), the half-life chosen among
 //! [`AdsOptions::carryover_ms`] by blocked cross-validation (fold `k` the
-//! `k`-th of `folds` contiguous slices of every session, the mean squared
+//! `k`-th of `folds` contiguous slices of every session, the mean absolute
 //! error of the held-out bins), `θ ≥ 0` (a negative estimate is reported as
 //! 0 with a note), its interval from a moving-block bootstrap stratified by
 //! session (the fit's `block_ms`, `bootstrap` replicates seeded from the
@@ -188,9 +188,15 @@ impl PaidTraffic {
             rows.iter().map(|&i| v[i]).filter(|x| x.is_finite()).sum()
         };
         let spend = sum(&s.spend, &inside);
-        let n = inside.len().max(1) as f64;
-        let paid_viewers = sum(&s.paid_viewers, &inside) / n;
-        let viewers = sum(&s.viewers, &inside) / n;
+        // viewers and paid viewers over the bins whose viewers are known
+        let seen: Vec<usize> = inside
+            .iter()
+            .copied()
+            .filter(|&i| s.viewers[i].is_finite())
+            .collect();
+        let n = seen.len().max(1) as f64;
+        let paid_viewers = sum(&s.paid_viewers, &seen) / n;
+        let viewers = sum(&s.viewers, &seen) / n;
         let paid_share = if viewers > 0.0 {
             (paid_viewers / viewers).clamp(0.0, 1.0)
         } else {
@@ -198,6 +204,14 @@ impl PaidTraffic {
         };
         let has_gmv = !s.paid_traffic.is_empty();
         let paid_traffic = has_gmv.then(|| {
+            // as the moment's other parts: fitted bins only
+            let fitted = |rows: &[usize]| -> Vec<usize> {
+                rows.iter()
+                    .copied()
+                    .filter(|&i| s.paid_traffic[i].is_finite())
+                    .collect()
+            };
+            let (inside, refs) = (fitted(&inside), fitted(&refs));
             let reference = if refs.is_empty() {
                 0.0
             } else {
@@ -508,10 +522,13 @@ impl Setup<'_> {
         let alternatives: Vec<Alternative> = plausible
             .iter()
             .map(|&j| Alternative {
+                // replicate r keeps index r (NaN where it could not be
+                // fitted), so it pairs with the first stage's r-th
                 replicates: (0..self.bootstrap)
-                    .filter_map(|r| {
+                    .map(|r| {
                         let wr = self.resample(&valid, r as u64);
-                        Fwl::fit_robust(y, &carried[j], self.sessions, &wr).map(|m| m.theta)
+                        Fwl::fit_robust(y, &carried[j], self.sessions, &wr)
+                            .map_or(f64::NAN, |m| m.theta)
                     })
                     .collect(),
                 carried: carried[j].clone(),
@@ -531,8 +548,8 @@ impl Setup<'_> {
                 plausible_ms: plausible.iter().map(|&j| cv[j].carryover_ms).collect(),
                 per_yuan: Interval {
                     value: theta,
-                    low: lo.max(0.0),
-                    high: hi.max(0.0),
+                    low: nonneg(lo),
+                    high: nonneg(hi),
                 },
                 cv,
                 exit_rate: None,
@@ -692,8 +709,8 @@ impl Fwl {
 
     /// [`Fwl::fit`] made robust by iterated Huber weights: statsmodels'
     /// `RLM(M=HuberT(t=1.345))` with its default scale, the residuals' median
-    /// absolute deviation about their median over 0.6745, re-estimated every
-    /// iteration. A wave of natural traffic or a stall that happens to overlap
+    /// absolute value over 0.6745 (`scale.mad(resid, center=0)`),
+    /// re-estimated every iteration. A wave of natural traffic or a stall that happens to overlap
     /// a campaign weighs as an outlier, not as the ads' effect.
     fn fit_robust(y: &[f64], a: &[f64], sessions: &[Range<usize>], w0: &[f64]) -> Option<Fwl> {
         let mut m = Fwl::fit(y, a, sessions, w0)?;
@@ -718,8 +735,7 @@ impl Fwl {
             if r.is_empty() {
                 break;
             }
-            let centre = median(&mut r);
-            r.iter_mut().for_each(|x| *x = (*x - centre).abs());
+            r.iter_mut().for_each(|x| *x = x.abs());
             let scale = median(&mut r) / 0.6745;
             if scale.is_nan() || scale <= 0.0 {
                 break;
@@ -776,6 +792,16 @@ fn weighted_line(v: &[f64], rows: Range<usize>, w: &[f64]) -> Option<(f64, f64)>
     Some(((sv - d * st) / sw, d))
 }
 
+/// A bound of a non-negative quantity: clamped at 0, NaN kept (no
+/// replicates).
+fn nonneg(x: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else {
+        x.max(0.0)
+    }
+}
+
 /// Paid viewers' share of `viewers`, in `[0, 1]` (0 where unknown).
 fn share(paid: f64, viewers: f64) -> f64 {
     if viewers.is_finite() && viewers > 0.0 {
@@ -803,18 +829,23 @@ fn gmv_interval(
             let reps: Vec<f64> = thetas
                 .iter()
                 .enumerate()
-                .map(|(r, &th)| {
-                    rows.iter()
-                        .map(|&i| {
-                            let pred = if m == 0 {
-                                dec.prediction[i]
-                            } else {
-                                dec.replicate_prediction(r % m, i)
-                            };
-                            share(th.max(0.0) * per_theta[i], viewers[i]) * pred
-                        })
-                        .filter(|x| x.is_finite())
-                        .sum()
+                .filter(|(_, th)| th.is_finite())
+                .filter_map(|(r, &th)| {
+                    let mut total = 0.0;
+                    for &i in rows.iter().filter(|&&i| dec.prediction[i].is_finite()) {
+                        let pred = if m == 0 {
+                            dec.prediction[i]
+                        } else {
+                            dec.replicate_prediction(r % m, i)
+                        };
+                        // a first-stage replicate that could not predict a
+                        // fitted bin is left out, not counted as no GMV
+                        if !pred.is_finite() {
+                            return None;
+                        }
+                        total += share(th.max(0.0) * per_theta[i], viewers[i]) * pred;
+                    }
+                    Some(total)
                 })
                 .collect();
             quantiles(&reps)

@@ -47,10 +47,15 @@ fn spend_schedule(cfg: &SimConfig, minutes: usize) -> Vec<f64> {
         spend[0] = 1.0;
     }
     let scale = cfg.ad_spend_per_hour / 60.0 * minutes as f64 / spend.iter().sum::<f64>();
-    spend
+    let spend: Vec<f64> = spend
         .iter()
         .map(|v| (v * scale * 100.0).round() / 100.0)
-        .collect()
+        .collect();
+    // a spend too small to record (every minute rounds to 0 fen) is no ads
+    if spend.iter().all(|&v| v <= 0.0) {
+        return Vec::new();
+    }
+    spend
 }
 
 /// Walks the stock of viewers: Poisson entries (natural ones scaled by the

@@ -216,6 +216,8 @@ impl Builder {
     }
 
     pub fn finish(mut self, opts: &SourceOptions) -> Result<(SessionData, SourceReport)> {
+        // sources' clocks first: a moved capture's end message moves too
+        self.source_offsets(opts.max_offset_ms, opts.apply_offsets);
         let row = self.session_row.as_ref();
         let start = opts
             .start_ms
@@ -248,7 +250,6 @@ impl Builder {
                 |d| d.format("%Y-%m-%d-%H%M").to_string(),
             )
         });
-        self.source_offsets(opts.max_offset_ms, opts.apply_offsets);
         // A capture that starts after the session or stops before its end
         // has gaps there too.
         for (source, first, last) in std::mem::take(&mut self.capture_spans) {

@@ -423,7 +423,11 @@ fn detect_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFormat> {
         || bytes.starts_with(b"PK\x03\x04")
     {
         if let Ok(rows) = compass::table(path, bytes) {
-            if tiktok_header(&rows) {
+            let compass = rows
+                .iter()
+                .take(20)
+                .any(|r| r.iter().any(|c| c.display().trim() == "直播开始时间"));
+            if !compass && tiktok_header(&rows) {
                 return Ok(SourceFormat::TiktokShopSession);
             }
         }

@@ -81,11 +81,12 @@ impl Builder {
             if bfrom == from || bkind != kind || *kind != MetricKind::Flow {
                 continue;
             }
-            // the capture is measured against the platform's data
-            let (reference, source, r, s) = if is_capture(bfrom) && !is_capture(from) {
-                (from, bfrom, samples, bsamples)
-            } else {
-                (bfrom, from, bsamples, samples)
+            // a capture is measured against the platform's data; two
+            // captures (or two platform sources) are not measured here
+            let (reference, source, r, s) = match (is_capture(bfrom), is_capture(from)) {
+                (true, false) => (from, bfrom, samples, bsamples),
+                (false, true) => (bfrom, from, bsamples, samples),
+                _ => continue,
             };
             groups
                 .entry((reference.clone(), source.clone()))
@@ -124,10 +125,25 @@ impl Builder {
             }
         }
         let only_capture = (captures.len() == 1).then(|| captures[0].clone());
-        for ((reference, source), channels) in groups {
+        let mut moved: Vec<String> = Vec::new();
+        for ((reference, source), mut channels) in groups {
+            // the reference's own gaps (its missing minutes) are not periods
+            let family_gaps: Vec<(Ms, Ms)> = self
+                .report
+                .gaps
+                .iter()
+                .filter(|g| g.source.starts_with(reference.as_str()))
+                .map(|g| (g.start_ms, g.end_ms))
+                .collect();
+            for c in &mut channels {
+                c.1 .1
+                    .retain(|&(t, _)| !family_gaps.iter().any(|&(a, b)| t > a && t <= b + 60_000));
+            }
             let m = match_periods(&channels, max_lag_ms.max(STEP));
             let mut applied = false;
-            if let (true, Some(off)) = (apply, m.offset_ms) {
+            // one offset per source: it was measured on unshifted data
+            if let (true, Some(off), false) = (apply, m.offset_ms, moved.contains(&source)) {
+                moved.push(source.clone());
                 let d = off.round() as Ms;
                 self.shift_source(&source, d, only_capture.as_deref() == Some(source.as_str()));
                 applied = true;
@@ -155,6 +171,9 @@ impl Builder {
             }
         }
         if capture {
+            if let Some(e) = &mut self.end_ms {
+                *e -= d;
+            }
             self.comments.iter_mut().for_each(|c| c.ts_ms -= d);
             for s in &mut self.segments {
                 s.start_ms -= d;
@@ -334,6 +353,10 @@ fn match_periods(channels: &[Channel], max_lag: Ms) -> Match {
             0.0
         }
     };
+    if wsum <= 0.0 {
+        est.reason = "no shared stream's totals correlate at any lag".into();
+        return est;
+    }
     let scored: Vec<(Ms, f64)> = by_lag.iter().map(|(l, v)| (*l, combine(v))).collect();
     let (lag, best) =
         scored.iter().copied().fold(
