@@ -91,7 +91,7 @@ function runCall(call, rooms, series) {
         metrics: got.metrics.map((m) => [m.name, m.kind]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
         facts: meta.facts ?? {},
         gaps: meta.gaps ?? [],
-        report: Object.fromEntries(['files', 'fields', 'dropped', 'duplicates', 'checks', 'notes'].map((k) => [k, pick(k)])),
+        report: Object.fromEntries(['files', 'fields', 'dropped', 'duplicates', 'checks', 'notes', 'offsets'].map((k) => [k, pick(k)])),
       }
     }
     case 'defaults':
@@ -142,6 +142,16 @@ function runCall(call, rooms, series) {
         form: fit.diagnostics.form,
         form_cv: fit.diagnostics.form_cv,
         confounded: fit.diagnostics.confounded.map((c) => [c.a, c.b, c.correlation]),
+        paid: ((p) =>
+          p === null
+            ? null
+            : {
+                spend: p.spend,
+                entries: [p.entries.carryover_ms, p.entries.per_yuan.value, p.entries.paid],
+                viewers: [p.viewers.carryover_ms, p.viewers.paid],
+                paid_gmv: [p.paid_gmv.value, p.paid_gmv.low, p.paid_gmv.high],
+                roi: [p.roi.value, p.roi.low, p.roi.high],
+              })(fit.paid),
       }
     }
   }

@@ -56,14 +56,27 @@ def _replay(r: dict[str, Any]) -> dict[str, Any]:
         "headline": [[f["key"], f["value"], f["source"]] for f in r["headline"]],
         "quality": [[n["stream"], n["kind"], n["start_ms"]] for n in r["quality"]["notes"]],
         "moments": [
-            [m["rank"], m["metric"], m["start_ms"], m["excess"], [[p["name"], p["value"]] for p in m["parts"]]]
+            [
+                m["rank"],
+                m["metric"],
+                m["start_ms"],
+                m["excess"],
+                [[p["name"], p["value"]] for p in m["parts"]],
+            ]
             for m in r["moments"]
         ],
         "products": [
-            [p["product_id"], p["explain_minutes"], p["gmv"], (p["contribution"] or {}).get("value")]
+            [
+                p["product_id"],
+                p["explain_minutes"],
+                p["gmv"],
+                (p["contribution"] or {}).get("value"),
+            ]
             for p in r["products"]
         ],
-        "anchors": [[a["anchor_id"], a["gmv_per_hour"]["value"], a["effect"]["value"]] for a in r["anchors"]],
+        "anchors": [
+            [a["anchor_id"], a["gmv_per_hour"]["value"], a["effect"]["value"]] for a in r["anchors"]
+        ],
         "questions": r["questions"]["stats"],
         "model_error": r["model_error"],
     }
@@ -87,12 +100,23 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
         got = vap.read_sources(*[(fx / f, fmt) for f, fmt in call["files"]], **o)
         rep = got.source_report or {}
         return {
-            "session": [got.session["id"], got.session["room_id"], got.session["start_ms"], got.session["end_ms"]],
-            "rows": {t: got.num_rows(t) for t in ("comments", "orders", "segments", "products", "metrics")},
+            "session": [
+                got.session["id"],
+                got.session["room_id"],
+                got.session["start_ms"],
+                got.session["end_ms"],
+            ],
+            "rows": {
+                t: got.num_rows(t)
+                for t in ("comments", "orders", "segments", "products", "metrics")
+            },
             "metrics": sorted((m["name"], m["kind"]) for m in got.metrics),
             "facts": got.session.get("facts", {}),
             "gaps": got.session.get("gaps", []),
-            "report": {k: rep.get(k) for k in ("files", "fields", "dropped", "duplicates", "checks", "notes")},
+            "report": {
+                k: rep.get(k)
+                for k in ("files", "fields", "dropped", "duplicates", "checks", "notes", "offsets")
+            },
         }
     if op == "defaults":
         return {name: vap.option_defaults(name) for name in vap.OPTION_SETS}
@@ -132,6 +156,23 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "form": fit.diagnostics.form,
             "form_cv": [[f, v] for f, v in fit.diagnostics.form_cv],
             "confounded": [[c.a, c.b, c.correlation] for c in fit.diagnostics.confounded],
+            "paid": None
+            if fit.paid is None
+            else {
+                "spend": fit.paid.spend,
+                "entries": [
+                    fit.paid.entries.carryover_ms,
+                    fit.paid.entries.per_yuan.value,
+                    fit.paid.entries.paid,
+                ],
+                "viewers": [fit.paid.viewers.carryover_ms, fit.paid.viewers.paid],
+                "paid_gmv": [
+                    fit.paid.paid_gmv.value,
+                    fit.paid.paid_gmv.low,
+                    fit.paid.paid_gmv.high,
+                ],
+                "roi": [fit.paid.roi.value, fit.paid.roi.low, fit.paid.roi.high],
+            },
         }
     raise ValueError(f"unknown op {op!r}")
 
