@@ -428,21 +428,13 @@ const MINUTE: Ms = 60_000;
 /// so a minute's amount is not spread over the hole), gauges at the minute.
 pub(crate) fn read_trend(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
     let v = json::parse(file, bytes)?;
-    let mut points = Vec::new();
-    json::objects(
+    let points = json::require_objects(
         &v,
         &|o| json::get(o, "horizontal").is_some() && json::get(o, "vertical").is_some(),
-        &mut points,
-        None,
-    );
-    if points.is_empty() {
-        return Err(vec![Problem::new(
-            file,
-            None,
-            Some("horizontal"),
-            "no trend points ({horizontal, vertical}) found",
-        )]);
-    }
+        file,
+        "horizontal",
+        "no trend points ({horizontal, vertical}) found",
+    )?;
     let mut problems = Vec::new();
     let mut by_index: BTreeMap<String, BTreeMap<Ms, f64>> = BTreeMap::new();
     let mut repeats = 0;
@@ -756,21 +748,13 @@ pub(crate) fn read_orders(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(
 /// Reads the traffic sources: facts `traffic.<flowChannel>.<channelName>.<measure>`.
 pub(crate) fn read_traffic(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
     let v = json::parse(file, bytes)?;
-    let mut rows = Vec::new();
-    json::objects(
+    let rows = json::require_objects(
         &v,
         &|o| json::get(o, "flowChannel").is_some() || json::get(o, "channelName").is_some(),
-        &mut rows,
-        None,
-    );
-    if rows.is_empty() {
-        return Err(vec![Problem::new(
-            file,
-            None,
-            Some("flowChannel"),
-            "no traffic-source rows found",
-        )]);
-    }
+        file,
+        "flowChannel",
+        "no traffic-source rows found",
+    )?;
     let mut problems = Vec::new();
     let measures = [
         ("audience", "audience"),

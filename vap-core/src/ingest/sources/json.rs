@@ -82,6 +82,24 @@ pub(crate) fn any_object(v: &Value, f: &dyn Fn(&Map<String, Value>) -> bool) -> 
     }
 }
 
+/// [`objects`] from the top of a file, refused where there is none: the
+/// problem names `file` and `field` and says `what` was looked for.
+#[allow(clippy::type_complexity)]
+pub(crate) fn require_objects<'a>(
+    v: &'a Value,
+    f: &dyn Fn(&Map<String, Value>) -> bool,
+    file: &str,
+    field: &str,
+    what: &str,
+) -> Result<Vec<(&'a Map<String, Value>, Option<&'a str>)>, Vec<Problem>> {
+    let mut out = Vec::new();
+    objects(v, f, &mut out, None);
+    if out.is_empty() {
+        return Err(vec![Problem::new(file, None, Some(field), what)]);
+    }
+    Ok(out)
+}
+
 /// Every object under `v` that satisfies `f`, with the key path of the
 /// nearest enclosing named value (for the trend's grouped shape), depth first.
 pub(crate) fn objects<'a>(

@@ -188,16 +188,14 @@ pub(crate) fn read_session(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
         return read_session_table(file, bytes, b);
     }
     let v = json::parse(file, bytes)?;
-    let mut found = Vec::new();
-    json::objects(&v, &|o| json::get(o, "gmv").is_some(), &mut found, None);
-    let Some((o, _)) = found.first() else {
-        return Err(vec![Problem::new(
-            file,
-            None,
-            Some("gmv"),
-            "no per-session performance (an object with gmv) found",
-        )]);
-    };
+    let found = json::require_objects(
+        &v,
+        &|o| json::get(o, "gmv").is_some(),
+        file,
+        "gmv",
+        "no per-session performance (an object with gmv) found",
+    )?;
+    let (o, _) = found[0];
     let mut problems = Vec::new();
     for (k, x) in o.iter() {
         let known = SESSION_FIELDS
@@ -224,21 +222,13 @@ pub(crate) fn read_session(file: &str, bytes: &[u8], b: &mut Builder) -> Result<
 /// stamped at the end of their minute (a zero at its start after a hole).
 pub(crate) fn read_minutes(file: &str, bytes: &[u8], b: &mut Builder) -> Result<(), Vec<Problem>> {
     let v = json::parse(file, bytes)?;
-    let mut rows = Vec::new();
-    json::objects(
+    let rows = json::require_objects(
         &v,
         &|o| json::get(o, "timestamp").is_some(),
-        &mut rows,
-        None,
-    );
-    if rows.is_empty() {
-        return Err(vec![Problem::new(
-            file,
-            None,
-            Some("timestamp"),
-            "no per-minute rows (objects with a timestamp) found",
-        )]);
-    }
+        file,
+        "timestamp",
+        "no per-minute rows (objects with a timestamp) found",
+    )?;
     let mut problems = Vec::new();
     let mut times: Vec<Ms> = Vec::new();
     let mut cols: Vec<Vec<(Ms, f64)>> = vec![Vec::new(); MINUTE_FIELDS.len()];
