@@ -46,20 +46,20 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench detect
 	$(CARGO) bench --locked -p vap-core --bench attribute
 	$(CARGO) bench --locked -p vap-core --bench replay
+	$(CARGO) bench --locked -p vap-core --bench history
 
 bench-media: ## decode + transcribe real-time factor (tiny.en, base) and decode throughput vs the ffmpeg CLI, one run (release build)
 	$(CARGO) bench --locked -p vap-core --features media --bench media -- 3 20
 
-bench-peers: ## vap (release build, .venv-bench) vs pandas / polars / pyarrow / ruptures / scikit-learn / statsmodels: loading, the full timeline, change points, attribution; one run each, ratios
-	bash scripts/bench-venv.sh
-	.venv-bench/bin/python benches/peers.py
-	.venv-bench/bin/python benches/align_peers.py full 7
-	.venv-bench/bin/python benches/detect_peers.py 3 30
-	.venv-bench/bin/python benches/attribute_peers.py 12 3 120
+bench-peers: ## vap as installed (the `pip install .` in .venv: release) vs pandas / polars / pyarrow / ruptures / scikit-learn / statsmodels: loading, the full timeline, change points, attribution; one run each, ratios
+	$(PY) benches/peers.py
+	$(PY) benches/align_peers.py full 7
+	$(PY) benches/detect_peers.py 3 30
+	$(PY) benches/attribute_peers.py 12 3 120
 
 fuzz: ## 10 minutes per fuzz target (needs cargo-fuzz; see fuzz/README.md)
 	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -s none -- -max_total_time=600 -timeout=120 -rss_limit_mb=6144; done
 
 clean: ## Remove build outputs and demo data
-	rm -rf target .venv .venv-bench node_modules demo-store demo-store.source demo-store-report.html demo-recording-*.mp4 demo-recordings.json demo-store-clips
+	rm -rf target .venv node_modules demo-store demo-store.source demo-store-report.html demo-recording-*.mp4 demo-recordings.json demo-store-clips

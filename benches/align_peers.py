@@ -9,7 +9,7 @@ vectorised library code (no Python loops over events; interval unions use one
 numpy sweep shared by both peers); vap's time includes the Python call and
 the copy of the result into a numpy matrix.
 
-    .venv-bench/bin/python benches/align_peers.py [hours|full] [repeats]
+    .venv/bin/python benches/align_peers.py [hours|full] [repeats]
 
 Semantics the peers reproduce (see ``vap_core::align``): flow samples spread
 over ``(previous, ts]`` (exact per second here: the sim stamps whole seconds),

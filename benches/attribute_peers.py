@@ -15,7 +15,7 @@ standard errors agree within sampling error; it prints medians of N repeats
 and ratios. statsmodels is timed on a tenth of the work and scaled (marked ~)
 when the whole would exceed the time-out.
 
-    .venv-bench/bin/python benches/attribute_peers.py [hours] [repeats] [timeout_s]
+    .venv/bin/python benches/attribute_peers.py [hours] [repeats] [timeout_s]
 """
 
 from __future__ import annotations

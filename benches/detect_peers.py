@@ -7,7 +7,7 @@ Pelt with min_size=1 and jump=1, ruptures KernelCPD with the linear kernel,
 which is the L2 cost) the script checks that the segmentations agree and exits
 1 if they do not.
 
-    .venv-bench/bin/python benches/detect_peers.py [repeats] [timeout_s]
+    .venv/bin/python benches/detect_peers.py [repeats] [timeout_s]
 """
 
 from __future__ import annotations

@@ -28,6 +28,14 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://ru
 command -v python3 >/dev/null || { echo "python3 not found"; exit 1; }
 command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.17"; exit 1; }
 
+# --- Both bindings are built optimised (the `release` profile: what a user
+# installs is what the tests and the benchmarks run). napi always passes
+# `--target`; maturin is given the same host triple, so the two builds share
+# one target directory and build every dependency (whisper.cpp, the Arrow
+# stack) once.
+CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+export CARGO_BUILD_TARGET
+
 # --- Python: venv + vap (built from this checkout) + test/oracle packages
 if [ ! -x .venv/bin/python ]; then
   say "python venv (.venv)"

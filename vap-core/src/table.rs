@@ -830,14 +830,23 @@ fn enum_str<T: serde::Serialize>(v: &T) -> Cell {
 
 /// The rows of one table of a session, in column order.
 pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
+    rows_of_range(data, table, 0..row_count(data, table))
+}
+
+/// The rows `range` of a table (as [`rows_of`]), so that a large table can
+/// be written a chunk at a time without materialising every row's cells.
+pub fn rows_of_range(
+    data: &SessionData,
+    table: TableName,
+    range: std::ops::Range<usize>,
+) -> Vec<Vec<Cell>> {
+    let r = range;
     match table {
-        TableName::Anchors => data
-            .anchors
+        TableName::Anchors => data.anchors[r.clone()]
             .iter()
             .map(|a| vec![s(&a.id), s(&a.name)])
             .collect(),
-        TableName::Shifts => data
-            .shifts
+        TableName::Shifts => data.shifts[r.clone()]
             .iter()
             .map(|x| {
                 vec![
@@ -848,8 +857,7 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Products => data
-            .products
+        TableName::Products => data.products[r.clone()]
             .iter()
             .map(|p| {
                 vec![
@@ -861,8 +869,7 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Segments => data
-            .segments
+        TableName::Segments => data.segments[r.clone()]
             .iter()
             .map(|x| {
                 vec![
@@ -873,8 +880,7 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Promotions => data
-            .promotions
+        TableName::Promotions => data.promotions[r.clone()]
             .iter()
             .map(|x| {
                 vec![
@@ -887,13 +893,11 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Comments => data
-            .comments
+        TableName::Comments => data.comments[r.clone()]
             .iter()
             .map(|c| vec![Cell::Int(c.ts_ms), s(&c.viewer_id), s(&c.text)])
             .collect(),
-        TableName::Orders => data
-            .orders
+        TableName::Orders => data.orders[r.clone()]
             .iter()
             .map(|o| {
                 vec![
@@ -907,8 +911,7 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Utterances => data
-            .utterances
+        TableName::Utterances => data.utterances[r.clone()]
             .iter()
             .map(|u| {
                 vec![
@@ -920,8 +923,7 @@ pub fn rows_of(data: &SessionData, table: TableName) -> Vec<Vec<Cell>> {
                 ]
             })
             .collect(),
-        TableName::Metrics => data
-            .samples
+        TableName::Metrics => data.samples[r.clone()]
             .iter()
             .map(|m| vec![s(&m.metric), Cell::Int(m.ts_ms), Cell::Float(m.value)])
             .collect(),
@@ -1009,7 +1011,18 @@ pub fn row_count(data: &SessionData, table: TableName) -> usize {
 /// ([`TableName::arrow_schema`]); with `keys`, `room_id` and `session_id`
 /// columns come first.
 pub fn to_record_batch(data: &SessionData, table: TableName, keys: bool) -> RecordBatch {
-    let rows = rows_of(data, table);
+    to_record_batch_range(data, table, keys, 0..row_count(data, table))
+}
+
+/// The rows `range` of a table as [`to_record_batch`] makes them: a large
+/// table is written a batch at a time ([`crate::ingest::table_bytes`]).
+pub fn to_record_batch_range(
+    data: &SessionData,
+    table: TableName,
+    keys: bool,
+    range: std::ops::Range<usize>,
+) -> RecordBatch {
+    let rows = rows_of_range(data, table, range);
     let schema = table.arrow_schema(keys);
     let n = rows.len();
     let mut arrays: Vec<ArrayRef> = Vec::new();

@@ -222,3 +222,43 @@ fn the_same_replay_on_one_and_two_threads() {
     assert_eq!(a.to_json().unwrap(), b.to_json().unwrap());
     assert!(!a.questions.all.is_empty());
 }
+
+/// `map_room` hands over the room's sessions in order of start whatever the
+/// order of import, as `load_room` returns them; the room timeline built
+/// session by session from the store equals the one built from the loaded
+/// sessions; a room without sessions is an error.
+#[test]
+fn the_room_is_read_session_by_session_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t0 = SimConfig::default().start_ms;
+    for (seed, name, day) in [(1, "c", 2), (2, "a", 0), (3, "b", 1)] {
+        let d = room(seed, name, t0 + day * 86_400_000);
+        store.import(&d, &ImportOptions::default()).unwrap();
+    }
+    let rid = room(1, "c", t0).room.id;
+    let ids = store.map_room(&rid, |d| Ok(d.session.id)).unwrap();
+    assert_eq!(ids, ["a", "b", "c"]);
+    let loaded = store.load_room(&rid).unwrap();
+    let loaded_ids: Vec<_> = loaded.iter().map(|d| d.session.id.clone()).collect();
+    assert_eq!(loaded_ids, ids);
+    let opts = vap_core::align::AlignOptions::default();
+    let same = |a: vap_core::align::Timeline, b: vap_core::align::Timeline| {
+        assert_eq!(a.spans(), b.spans());
+        assert_eq!(a.time_ms(), b.time_ms());
+        assert_eq!(a.columns(), b.columns());
+        let bits = |t: &vap_core::align::Timeline| -> Vec<u64> {
+            t.as_slice().iter().map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&a), bits(&b));
+    };
+    same(
+        vap_core::align::store_room_timeline(&store, &rid, &opts).unwrap(),
+        vap_core::align::room_timeline(&loaded, &opts).unwrap(),
+    );
+    same(
+        vap_core::attribute::store_room_timeline(&store, &rid, &opts).unwrap(),
+        vap_core::attribute::room_timeline(&loaded, &opts).unwrap(),
+    );
+    assert!(store.map_room("no-such-room", |_| Ok(())).is_err());
+}

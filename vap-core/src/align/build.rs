@@ -1002,9 +1002,20 @@ where
 }
 
 /// The room view of every session of `room_id` in a store, in session order
-/// (by start), loaded and aligned in parallel.
+/// (by start), loaded and aligned in parallel, session by session: a
+/// session's data is dropped once its timeline is built
+/// ([`Store::map_room`]), so the room's history is never in memory at once.
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
-    room_timeline(&store.load_room(room_id)?, opts)
+    if opts.start_ms.is_some() || opts.end_ms.is_some() {
+        return Err(VapError::InvalidArgument(
+            "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
+        ));
+    }
+    let parts = store.map_room(room_id, |d| Timeline::build(&d, opts))?;
+    let bins: u128 = parts.iter().map(|t| t.len() as u128).sum();
+    let columns = parts.iter().map(|t| t.columns().len()).max().unwrap_or(0);
+    check_timeline_size(bins, columns as u128)?;
+    Timeline::stack(parts)
 }
 
 #[cfg(test)]

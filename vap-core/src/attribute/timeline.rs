@@ -34,9 +34,12 @@ where
     Timeline::stack(parts)
 }
 
-/// The room's stored sessions ([`Store::load_room`]) as [`room_timeline`].
+/// The room's stored sessions as [`room_timeline`], read session by session
+/// ([`Store::map_room`]): each session's data is dropped once its timeline is
+/// built, so the room's history is never in memory at once.
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
-    room_timeline(&store.load_room(room_id)?, opts)
+    let parts = store.map_room(room_id, |d| session_timeline(&d, opts))?;
+    Timeline::stack(parts)
 }
 
 /// Name of the price-level column added by [`enrich`].

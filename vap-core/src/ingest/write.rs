@@ -28,22 +28,24 @@ pub fn table_bytes(
             header.extend(t.columns().iter().map(|c| c.name));
             w.write_record(&header)
                 .map_err(|e| VapError::Internal(e.to_string()))?;
-            for row in table::rows_of(data, t) {
-                let mut rec: Vec<String> = Vec::with_capacity(header.len());
-                if keys {
-                    rec.push(data.room.id.clone());
-                    rec.push(data.session.id.clone());
+            for range in chunks(table::row_count(data, t)) {
+                for row in table::rows_of_range(data, t, range) {
+                    let mut rec: Vec<String> = Vec::with_capacity(header.len());
+                    if keys {
+                        rec.push(data.room.id.clone());
+                        rec.push(data.session.id.clone());
+                    }
+                    rec.extend(row.iter().map(|c| match c {
+                        Cell::Null => String::new(),
+                        Cell::Bool(b) => b.to_string(),
+                        Cell::Int(i) => i.to_string(),
+                        Cell::Float(f) => format!("{f}"),
+                        Cell::Str(s) => s.clone(),
+                        Cell::List(v) => v.join("|"),
+                    }));
+                    w.write_record(&rec)
+                        .map_err(|e| VapError::Internal(e.to_string()))?;
                 }
-                rec.extend(row.iter().map(|c| match c {
-                    Cell::Null => String::new(),
-                    Cell::Bool(b) => b.to_string(),
-                    Cell::Int(i) => i.to_string(),
-                    Cell::Float(f) => format!("{f}"),
-                    Cell::Str(s) => s.clone(),
-                    Cell::List(v) => v.join("|"),
-                }));
-                w.write_record(&rec)
-                    .map_err(|e| VapError::Internal(e.to_string()))?;
             }
             let bytes = w
                 .into_inner()
@@ -70,14 +72,40 @@ pub fn table_bytes(
             })
         }
         Format::Parquet => {
-            let batch = table::to_record_batch(data, t, keys);
-            parquet_bytes(&batch)
+            let mut ranges = chunks(table::row_count(data, t));
+            let first = table::to_record_batch_range(data, t, keys, ranges.next().unwrap_or(0..0));
+            parquet_bytes_from(
+                &first,
+                ranges.map(|r| Ok(table::to_record_batch_range(data, t, keys, r))),
+            )
         }
     }
 }
 
+/// Rows per batch when a table is written: the cells of one chunk are made
+/// at a time, not those of the whole table.
+const WRITE_CHUNK_ROWS: usize = 1 << 16;
+
+/// The row ranges a table of `n` rows is written in (none for an empty
+/// table).
+fn chunks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..n)
+        .step_by(WRITE_CHUNK_ROWS)
+        .map(move |a| a..(a + WRITE_CHUNK_ROWS).min(n))
+}
+
 /// Encodes a batch as a Parquet file (Snappy-compressed).
 pub fn parquet_bytes(batch: &arrow_array::RecordBatch) -> Result<Vec<u8>> {
+    parquet_bytes_from(batch, std::iter::empty())
+}
+
+/// Encodes `first` and the batches after it (the same schema) as one
+/// Parquet file, each batch made only when the one before it is written.
+fn parquet_bytes_from(
+    first: &arrow_array::RecordBatch,
+    rest: impl Iterator<Item = Result<arrow_array::RecordBatch>>,
+) -> Result<Vec<u8>> {
+    let batch = first;
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;
@@ -89,6 +117,10 @@ pub fn parquet_bytes(batch: &arrow_array::RecordBatch) -> Result<Vec<u8>> {
         .map_err(|e| VapError::Internal(format!("parquet writer: {e}")))?;
     w.write(batch)
         .map_err(|e| VapError::Internal(format!("parquet write: {e}")))?;
+    for b in rest {
+        w.write(&b?)
+            .map_err(|e| VapError::Internal(format!("parquet write: {e}")))?;
+    }
     w.close()
         .map_err(|e| VapError::Internal(format!("parquet close: {e}")))?;
     Ok(buf)

@@ -1219,19 +1219,34 @@ pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomRe
         }
     }
     let (dec, model_error) = if opts.attribute && !sessions.is_empty() {
-        let data = store.load_room(room_id)?;
-        let r = crate::attribute::room_timeline(&data, &opts.timeline.0)
+        // Session by session: each session's data is dropped once its
+        // timeline and host shifts are taken (a load error is the room's
+        // error; a timeline that cannot be built is the model's).
+        let parts = store.map_room(room_id, |d| {
+            let shifts: Vec<(String, Ms, Ms)> = d
+                .shifts
+                .iter()
+                .filter(|s| s.role == crate::schema::ShiftRole::Host)
+                .map(|s| (s.anchor_id.clone(), s.start_ms, s.end_ms))
+                .collect();
+            Ok((
+                crate::attribute::session_timeline(&d, &opts.timeline.0),
+                shifts,
+            ))
+        })?;
+        let mut shifts = Vec::new();
+        let mut timelines = Vec::with_capacity(parts.len());
+        for (tl, s) in parts {
+            timelines.push(tl);
+            shifts.extend(s);
+        }
+        let r = timelines
+            .into_iter()
+            .collect::<Result<Vec<_>>>()
+            .and_then(crate::align::Timeline::stack)
             .and_then(|tl| fit(&tl, &opts.model));
         match r {
-            Ok(f) => {
-                let shifts: Vec<(String, Ms, Ms)> = data
-                    .iter()
-                    .flat_map(|s| s.shifts.iter())
-                    .filter(|s| s.role == crate::schema::ShiftRole::Host)
-                    .map(|s| (s.anchor_id.clone(), s.start_ms, s.end_ms))
-                    .collect();
-                (Some((f.decomposition, shifts)), None)
-            }
+            Ok(f) => (Some((f.decomposition, shifts)), None),
             Err(e) => (None, Some(e.to_string())),
         }
     } else {

@@ -142,6 +142,16 @@ pub(super) fn session_data(
         },
     );
     let mut refunds = Vec::new();
+    // Reserved once: growing a 2 M-row table by doubling holds the old and
+    // the new buffer at once.
+    data.comments
+        .reserve_exact(chunks.iter().map(|c| c.comments.len()).sum());
+    data.orders.reserve_exact(
+        chunks
+            .iter()
+            .map(|c| c.orders.len() + c.refunds.len())
+            .sum(),
+    );
     for ch in chunks {
         data.comments.extend(ch.comments);
         data.orders.extend(ch.orders);

@@ -248,7 +248,24 @@ impl Store {
 
     /// Every stored session of a room, loaded in parallel, in order of start
     /// (then id). A room without sessions is [`VapError::NotFound`].
+    ///
+    /// This holds the whole history in memory; what needs one result per
+    /// session (a timeline, a digest) reads the room with [`Store::map_room`].
     pub fn load_room(&self, room: &str) -> Result<Vec<SessionData>> {
+        self.map_room(room, Ok)
+    }
+
+    /// Every stored session of a room, in order of start (then id), each
+    /// loaded and handed to `each`, its data dropped as soon as `each`
+    /// returns: sessions are read in parallel, but no more of them are in
+    /// memory at once than there are threads. The results keep the sessions'
+    /// order whatever the thread count. A room without sessions is
+    /// [`VapError::NotFound`]; the first error (in session order) is returned.
+    pub fn map_room<T, F>(&self, room: &str, each: F) -> Result<Vec<T>>
+    where
+        T: Send,
+        F: Fn(SessionData) -> Result<T> + Sync,
+    {
         use rayon::prelude::*;
         let mut infos = self.sessions(Some(room))?;
         if infos.is_empty() {
@@ -260,7 +277,7 @@ impl Store {
         crate::threads::install(|| {
             infos
                 .par_iter()
-                .map(|i| self.load(room, &i.session_id))
+                .map(|i| each(self.load(room, &i.session_id)?))
                 .collect::<Result<Vec<_>>>()
         })
     }
