@@ -947,6 +947,17 @@ fn check_timeline_size(bins: u128, columns: u128) -> Result<()> {
     Ok(())
 }
 
+/// A room view uses each session's own range: `start_ms` / `end_ms` are
+/// refused.
+fn check_room_range(opts: &AlignOptions) -> Result<()> {
+    if opts.start_ms.is_some() || opts.end_ms.is_some() {
+        return Err(VapError::InvalidArgument(
+            "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The room view: timelines of many sessions of one room, built in parallel
 /// and stacked with a session key ([`Timeline::stack`]). Sessions keep the
 /// order given.
@@ -954,11 +965,7 @@ pub fn room_timeline<D>(sessions: &[D], opts: &AlignOptions) -> Result<Timeline>
 where
     D: std::borrow::Borrow<SessionData> + Sync,
 {
-    if opts.start_ms.is_some() || opts.end_ms.is_some() {
-        return Err(VapError::InvalidArgument(
-            "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
-        ));
-    }
+    check_room_range(opts)?;
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     if let Some(first) = sessions.first() {
@@ -1006,11 +1013,7 @@ where
 /// session's data is dropped once its timeline is built
 /// ([`Store::map_room`]), so the room's history is never in memory at once.
 pub fn store_room_timeline(store: &Store, room_id: &str, opts: &AlignOptions) -> Result<Timeline> {
-    if opts.start_ms.is_some() || opts.end_ms.is_some() {
-        return Err(VapError::InvalidArgument(
-            "a room view uses each session's own range; leave start_ms and end_ms unset".into(),
-        ));
-    }
+    check_room_range(opts)?;
     let parts = store.map_room(room_id, |d| Timeline::build(&d, opts))?;
     let bins: u128 = parts.iter().map(|t| t.len() as u128).sum();
     let columns = parts.iter().map(|t| t.columns().len()).max().unwrap_or(0);
