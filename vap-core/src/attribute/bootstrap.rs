@@ -7,8 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::solve::{self, LsqProblem, Stats};
-use super::units::Ctx;
+use super::solve::{self, LsqProblem};
+use super::units::{Ctx, UnitStats, UnitSum};
 use crate::error::Result;
 
 /// Units per bootstrap block (a unit is a quarter of `block_ms`).
@@ -106,11 +106,11 @@ fn glm_replicates(
         .into_par_iter()
         .map(|r| {
             let rows: Vec<usize> = ctx.rows(draw(ctx, r));
-            let z = d.matrix(&rows, sel);
+            let z = d.split_matrix(&rows, sel);
             let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
             let off: Array1<f64> = rows.iter().map(|&i| d.offset(i)).collect();
             solve::poisson_irls(
-                z.view(),
+                &z,
                 y.view(),
                 off.view(),
                 prob,
@@ -132,16 +132,23 @@ fn linear_replicates(
     penalty: f64,
 ) -> Result<Vec<Array1<f64>>> {
     let (opts, p) = (ctx.opts, sel.len());
-    let sel_units: Vec<Stats> = ctx.unit_stats.par_iter().map(|s| s.select(sel)).collect();
+    // The units' statistics over the dense columns of `sel` only.
+    let keep: Vec<usize> = (0..ctx.dense_cols.len())
+        .filter(|&a| sel.contains(&ctx.dense_cols[a]))
+        .collect();
+    let dense: Vec<usize> = keep.iter().map(|&a| ctx.dense_cols[a]).collect();
+    let sel_units: Vec<UnitStats> = ctx.unit_stats.par_iter().map(|s| s.select(&keep)).collect();
     let st = ctx.all_stats.select(sel);
     let prob = ctx.problem(&st, sel)?;
+    let ncols = ctx.d.cols.len();
     Ok((0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
-            let mut s = Stats::zeros(p);
+            let mut sum = UnitSum::new(dense.len());
             for k in draw(ctx, r) {
-                s.add(&sel_units[k]);
+                sum.add(&sel_units[k]);
             }
+            let s = sum.stats(ncols, &dense, sel);
             prob.solve(&s, opts.pen(penalty, s.n), Some(coef))
                 .unwrap_or_else(|_| Array1::from_elem(p, f64::NAN))
         })

@@ -293,7 +293,7 @@ fn glm_fold(
     let Ok((zt, yt, ot, pr)) = ctx.glm_data(sel, &tr) else {
         return None;
     };
-    let zte = d.matrix(&te, sel);
+    let zte = d.split_matrix(&te, sel);
     let yte: Vec<f64> = te.iter().map(|&i| d.y[i]).collect();
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
@@ -302,7 +302,7 @@ fn glm_fold(
     let mut sq = vec![0.0; grid.len()];
     let ok = order.into_iter().all(|k| {
         let Ok(f) = solve::poisson_irls(
-            zt.view(),
+            &zt,
             yt.view(),
             ot.view(),
             &pr,
@@ -315,7 +315,7 @@ fn glm_fold(
             .iter()
             .enumerate()
             .map(|(a, &i)| {
-                (zte.row(a).dot(&f.b) + d.offset(i))
+                (zte.row_dot(a, &f.b) + d.offset(i))
                     .clamp(-700.0, 700.0)
                     .exp()
             })

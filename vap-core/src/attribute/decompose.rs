@@ -25,8 +25,16 @@ pub(super) struct DesignView {
     nu: usize,
     roles: Vec<Role>,
     names: Vec<String>,
-    /// Raw values, row-major (n × p).
+    /// Raw values of the columns that are not session effects, row-major
+    /// (n × those columns).
     x: Array2<f64>,
+    /// The unpenalised columns' positions among those, with their `x`
+    /// column.
+    u_dense: Vec<(usize, usize)>,
+    /// Per position of `sel` at or after `nu`, its `x` column.
+    f_col: Vec<usize>,
+    /// Per row, its session-effect column's position and raw value.
+    sess: Vec<Option<(usize, f64)>>,
     e: Vec<f64>,
     e_ref: Vec<f64>,
     has_exposure: bool,
@@ -35,22 +43,68 @@ pub(super) struct DesignView {
 impl DesignView {
     /// The columns `sel` of `d` over every row.
     pub(super) fn new(d: &Design, sel: &[usize]) -> DesignView {
-        let mut x = Array2::zeros((d.n, sel.len()));
-        for (b, &j) in sel.iter().enumerate() {
+        let dense: Vec<usize> = (0..sel.len())
+            .filter(|&q| d.cols[sel[q]].role != Role::Session)
+            .collect();
+        let mut x = Array2::zeros((d.n, dense.len()));
+        for (b, &q) in dense.iter().enumerate() {
+            let col = &d.cols[sel[q]].x;
             for i in 0..d.n {
-                x[[i, b]] = d.cols[j].x[i];
+                x[[i, b]] = col[i];
             }
         }
+        let mut at = vec![usize::MAX; sel.len()];
+        for (b, &q) in dense.iter().enumerate() {
+            at[q] = b;
+        }
+        let by_session = d.session_columns();
+        let mut pos = vec![None; d.cols.len()];
+        for (q, &j) in sel.iter().enumerate() {
+            pos[j] = Some(q);
+        }
+        let sess = (0..d.n)
+            .map(|i| {
+                let j = by_session[d.session[i]]?;
+                let q = pos[j]?;
+                let v = d.cols[j].x[i];
+                (v != 0.0).then_some((q, v))
+            })
+            .collect();
         DesignView {
             form: d.form,
             nu: d.nu,
             roles: sel.iter().map(|&j| d.cols[j].role).collect(),
             names: sel.iter().map(|&j| d.cols[j].name.clone()).collect(),
             x,
+            u_dense: dense
+                .iter()
+                .filter(|&&q| q < d.nu)
+                .map(|&q| (q, at[q]))
+                .collect(),
+            f_col: (d.nu..sel.len()).map(|q| at[q]).collect(),
+            sess,
             e: d.e.clone(),
             e_ref: d.e_ref.clone(),
             has_exposure: d.has_exposure,
         }
+    }
+
+    /// `Σ b_j x_j` over the unpenalised columns at row `i` (base, controls,
+    /// the row's session effect), leaving out the traffic column when
+    /// `traffic` is given, whose coefficient is returned in it.
+    fn unpenalised(&self, i: usize, b: &[f64], mut traffic: Option<&mut f64>) -> f64 {
+        let x = self.x.row(i);
+        let mut u = 0.0;
+        for &(j, c) in &self.u_dense {
+            match traffic.as_deref_mut() {
+                Some(t) if self.roles[j] == Role::Traffic => *t += b[j],
+                _ => u += b[j] * x[c],
+            }
+        }
+        if let Some((q, v)) = self.sess[i] {
+            u += b[q] * v;
+        }
+        u
     }
 
     /// The prediction at row `i` under coefficients `b`.
@@ -65,21 +119,15 @@ impl DesignView {
         let x = self.x.row(i);
         let nu = self.nu;
         let (e, er) = (self.e[i], self.e_ref[i]);
+        let f = |j: usize| b[j] * x[self.f_col[j - nu]];
         match self.form {
             Form::Linear => {
-                let mut base = 0.0;
-                let mut traffic = 0.0;
-                for j in 0..nu {
-                    if self.roles[j] == Role::Traffic {
-                        base += b[j] * er;
-                        traffic += b[j] * (e - er);
-                    } else {
-                        base += b[j] * x[j];
-                    }
-                }
+                let mut tb = 0.0;
+                let base = self.unpenalised(i, b, Some(&mut tb)) + tb * er;
+                let traffic = tb * (e - er);
                 let mut s = 0.0;
                 for j in nu..b.len() {
-                    let c = b[j] * x[j];
+                    let c = f(j);
                     s += c;
                     if let Some(o) = out.as_deref_mut() {
                         o[j - nu] = c;
@@ -89,10 +137,10 @@ impl DesignView {
             }
             // a design is built with a concrete form: auto never reaches here
             Form::Exposure | Form::Auto => {
-                let u: f64 = (0..nu).map(|j| b[j] * x[j]).sum();
+                let u = self.unpenalised(i, b, None);
                 let mut s = 0.0;
                 for j in nu..b.len() {
-                    let c = e * b[j] * x[j];
+                    let c = e * f(j);
                     s += c;
                     if let Some(o) = out.as_deref_mut() {
                         o[j - nu] = c;
@@ -106,16 +154,12 @@ impl DesignView {
                 } else {
                     (1.0, 1.0)
                 };
-                let eu = (0..nu)
-                    .map(|j| b[j] * x[j])
-                    .sum::<f64>()
-                    .clamp(-700.0, 700.0)
-                    .exp();
-                let sum: f64 = (nu..b.len()).map(|j| b[j] * x[j]).sum();
+                let eu = self.unpenalised(i, b, None).clamp(-700.0, 700.0).exp();
+                let sum: f64 = (nu..b.len()).map(f).sum();
                 let total = e * eu * (sum.clamp(-700.0, 700.0).exp_m1());
                 if let Some(o) = out {
                     for j in nu..b.len() {
-                        let a = b[j] * x[j];
+                        let a = f(j);
                         o[j - nu] = if sum.abs() > 1e-12 {
                             total * a / sum
                         } else {

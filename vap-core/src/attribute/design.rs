@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use ndarray::Array2;
+
+use super::solve::SplitZ;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::PRICE_LEVEL;
@@ -121,6 +123,51 @@ impl Design {
             }
         }
         m
+    }
+
+    /// Each session's effect column (`None` for the reference session, or
+    /// where the design has no session effects).
+    pub fn session_columns(&self) -> Vec<Option<usize>> {
+        let mut out = vec![None; self.sessions.len()];
+        for (j, c) in self.cols.iter().enumerate() {
+            if c.role == Role::Session {
+                if let Some(i) = c.x.iter().position(|v| *v != 0.0) {
+                    out[self.session[i]] = Some(j);
+                }
+            }
+        }
+        out
+    }
+
+    /// The columns `cols` over the rows `rows`, the session effects kept as
+    /// one value per row ([`SplitZ`]): what [`Design::matrix`] gives, in
+    /// `O(rows × other columns)` memory.
+    pub fn split_matrix(&self, rows: &[usize], cols: &[usize]) -> SplitZ {
+        let by_session = self.session_columns();
+        let mut pos = vec![None; self.cols.len()];
+        for (q, &j) in cols.iter().enumerate() {
+            pos[j] = Some(q);
+        }
+        let dense: Vec<usize> = (0..cols.len())
+            .filter(|&q| self.cols[cols[q]].role != Role::Session)
+            .collect();
+        let dense_cols: Vec<usize> = dense.iter().map(|&q| cols[q]).collect();
+        let x = self.matrix(rows, &dense_cols);
+        let one = rows
+            .iter()
+            .map(|&i| {
+                let j = by_session[self.session[i]]?;
+                let q = pos[j]?;
+                let v = self.z(i, j);
+                (v != 0.0).then_some((q, v))
+            })
+            .collect();
+        SplitZ {
+            p: cols.len(),
+            dense,
+            x,
+            one,
+        }
     }
 
     pub fn valid_rows(&self) -> Vec<usize> {

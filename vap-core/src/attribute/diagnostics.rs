@@ -200,7 +200,7 @@ fn holdout(ctx: &Ctx, sel: &[usize], dec: &Decomposition, penalty: f64) -> (f64,
             ctx.glm_data(sel, &train_rows)
                 .and_then(|(z, y, off, prob)| {
                     solve::poisson_irls(
-                        z.view(),
+                        &z,
                         y.view(),
                         off.view(),
                         &prob,

@@ -400,7 +400,7 @@ fn glm_fit(
         }
     }
     let f = solve::poisson_irls(
-        z.view(),
+        &z,
         y.view(),
         off.view(),
         &prob,

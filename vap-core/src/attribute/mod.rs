@@ -183,6 +183,7 @@ pub use options::{
     TIMELINE_STEP_MS,
 };
 pub use paid::{CarryoverScore, Interval, MomentAds, PaidSeries, PaidTraffic, SpendResponse};
+pub(crate) use timeline::session_timeline_with;
 pub use timeline::{
     enrich, enrich_with, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,
 };

@@ -82,6 +82,115 @@ impl Stats {
     }
 }
 
+/// A design matrix whose sparse columns (the session effects) have at most
+/// one non-zero per row: the dense columns as a matrix, the sparse ones as
+/// one `(column, value)` per row. Products and Gram matrices cost
+/// `O(n·k²)` for `k` dense columns however many sessions there are, and give
+/// what the full matrix gives.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitZ {
+    /// Columns in all.
+    pub p: usize,
+    /// The dense columns' positions, in order.
+    pub dense: Vec<usize>,
+    /// Rows × dense columns.
+    pub x: Array2<f64>,
+    /// Per row, its sparse column's position and value (`None`: every
+    /// sparse column is 0 on the row).
+    pub one: Vec<Option<(usize, f64)>>,
+}
+
+impl SplitZ {
+    /// Splits a full matrix `z`: the positions `sparse` are the sparse
+    /// columns (each row non-zero on at most one of them; the first non-zero
+    /// is kept).
+    #[cfg(test)]
+    pub fn from_full(z: ArrayView2<f64>, sparse: &[usize]) -> SplitZ {
+        let dense: Vec<usize> = (0..z.ncols()).filter(|j| !sparse.contains(j)).collect();
+        let x = z.select(Axis(1), &dense);
+        let one = z
+            .rows()
+            .into_iter()
+            .map(|r| sparse.iter().find(|&&q| r[q] != 0.0).map(|&q| (q, r[q])))
+            .collect();
+        SplitZ {
+            p: z.ncols(),
+            dense,
+            x,
+            one,
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// The product `Z b`.
+    pub fn dot(&self, b: &Array1<f64>) -> Array1<f64> {
+        let bd: Array1<f64> = self.dense.iter().map(|&j| b[j]).collect();
+        let mut out = self.x.dot(&bd);
+        for (o, s) in out.iter_mut().zip(&self.one) {
+            if let Some((q, v)) = s {
+                *o += v * b[*q];
+            }
+        }
+        out
+    }
+
+    /// The product of row `i` with `b`.
+    pub fn row_dot(&self, i: usize, b: &Array1<f64>) -> f64 {
+        let mut v: f64 = self
+            .dense
+            .iter()
+            .zip(self.x.row(i))
+            .map(|(&j, x)| x * b[j])
+            .sum();
+        if let Some((q, s)) = self.one[i] {
+            v += s * b[q];
+        }
+        v
+    }
+
+    /// Statistics of the rows scaled by `sw` (square roots of the weights;
+    /// `None`: unweighted) against the target `t` (already scaled).
+    pub fn stats(&self, sw: Option<&Array1<f64>>, t: ArrayView1<f64>) -> Stats {
+        let n = self.x.nrows();
+        let xw = match sw {
+            Some(sw) => &self.x * &sw.view().insert_axis(Axis(1)),
+            None => self.x.clone(),
+        };
+        let gd = xw.t().dot(&xw);
+        let xy = xw.t().dot(&t);
+        let mut st = Stats::zeros(self.p);
+        st.n = n as f64;
+        st.yy = t.dot(&t);
+        for (a, &ja) in self.dense.iter().enumerate() {
+            st.zy[ja] = xy[a];
+            for (b, &jb) in self.dense.iter().enumerate() {
+                st.g[[ja, jb]] = gd[[a, b]];
+            }
+        }
+        let mut seen = vec![false; self.p];
+        for i in 0..n {
+            let Some((q, v)) = self.one[i] else { continue };
+            let vw = v * sw.map_or(1.0, |s| s[i]);
+            st.g[[q, q]] += vw * vw;
+            st.zy[q] += vw * t[i];
+            let mut row = st.g.row_mut(q);
+            for (a, &ja) in self.dense.iter().enumerate() {
+                row[ja] += vw * xw[[i, a]];
+            }
+            seen[q] = true;
+        }
+        for q in (0..self.p).filter(|&q| seen[q]) {
+            for &ja in &self.dense {
+                st.g[[ja, q]] = st.g[[q, ja]];
+            }
+        }
+        st
+    }
+}
+
 /// A penalised least-squares problem over columns `[U | X]`: the first `nu`
 /// columns are unpenalised, the others penalised on the scale `scale`
 /// (coefficient `β_j` is penalised as `(scale_j β_j)²`, `|scale_j β_j|`).
@@ -307,19 +416,29 @@ struct Profiled {
     uy: Array1<f64>,
 }
 
-/// Inverse of a symmetric positive definite matrix (Cholesky).
+/// Inverse of a symmetric positive definite matrix (Cholesky): `W = L⁻¹`
+/// by forward substitution, row by row, then `W'W`.
 pub(crate) fn sym_inverse(m: &Array2<f64>) -> Result<Array2<f64>> {
     let n = m.nrows();
     let l = m
         .cholesky()
         .map_err(|e| numeric("Cholesky factorisation", e))?;
-    let mut inv = Array2::zeros((n, n));
-    for c in 0..n {
-        let mut e = Array1::zeros(n);
-        e[c] = 1.0;
-        inv.column_mut(c).assign(&chol_apply(&l, &e));
+    let mut w = Array2::<f64>::zeros((n, n));
+    let mut row = Array1::<f64>::zeros(n);
+    for i in 0..n {
+        row.fill(0.0);
+        row[i] = 1.0;
+        for k in 0..i {
+            let a = l[[i, k]];
+            if a != 0.0 {
+                row.slice_mut(s![..=k])
+                    .scaled_add(-a, &w.slice(s![k, ..=k]));
+            }
+        }
+        row /= l[[i, i]];
+        w.row_mut(i).assign(&row);
     }
-    Ok(inv)
+    Ok(w.t().dot(&w))
 }
 
 fn chol_apply(l: &Array2<f64>, b: &Array1<f64>) -> Array1<f64> {
@@ -462,14 +581,14 @@ pub(crate) struct PoissonFit {
 /// least-squares problem (Cholesky, or bounded coordinate descent with L1 or
 /// sign constraints).
 pub(crate) fn poisson_irls(
-    z: ArrayView2<f64>,
+    z: &SplitZ,
     y: ArrayView1<f64>,
     offset: ArrayView1<f64>,
     prob: &LsqProblem,
     pen: Pen,
     warm: Option<&Array1<f64>>,
 ) -> Result<PoissonFit> {
-    let (n, p) = z.dim();
+    let (n, p) = (z.nrows(), z.p);
     let nf = n as f64;
     let mut b = match warm {
         Some(w) => w.clone(),
@@ -479,9 +598,11 @@ pub(crate) fn poisson_irls(
             let mut b = Array1::zeros(p);
             let ys: f64 = y.sum();
             let es: f64 = offset.iter().map(|o| o.exp()).sum();
-            if p > 0 && prob.nu > 0 && ys > 0.0 && es > 0.0 {
-                let c0 = z[[0, 0]];
-                if c0 != 0.0 && z.column(0).iter().all(|v| *v == c0) {
+            let first_dense =
+                z.dense.first() == Some(&0) && z.one.iter().all(|s| !matches!(s, Some((0, _))));
+            if p > 0 && prob.nu > 0 && ys > 0.0 && es > 0.0 && first_dense && n > 0 {
+                let c0 = z.x[[0, 0]];
+                if c0 != 0.0 && z.x.column(0).iter().all(|v| *v == c0) {
                     b[0] = (ys / es).ln() / c0;
                 }
             }
@@ -494,18 +615,17 @@ pub(crate) fn poisson_irls(
     while it < 100 {
         it += 1;
         let eta = z.dot(&b) + offset;
-        let mu = eta.mapv(|v| v.clamp(-700.0, 700.0).exp());
         // working response and weights
-        let mut zw = z.to_owned();
+        let mut sw = Array1::zeros(n);
         let mut t = Array1::zeros(n);
         for i in 0..n {
-            let m = mu[i].max(1e-300);
+            let m = eta[i].clamp(-700.0, 700.0).exp().max(1e-300);
             let w = m.sqrt();
             t[i] = w * (eta[i] - offset[i] + (y[i] - m) / m);
-            zw.row_mut(i).mapv_inplace(|v| v * w);
+            sw[i] = w;
             w_final[i] = m;
         }
-        let st = Stats::of(zw.view(), t.view());
+        let st = z.stats(Some(&sw), t.view());
         // The penalties are per observation in statsmodels: multiply by n.
         let scaled = Pen {
             l2: pen.l2 * nf,
@@ -533,12 +653,8 @@ pub(crate) fn poisson_irls(
         last_dev = dev;
     }
     // Covariance at the solution: (Z'WZ + n·l2·diag(0, s²))⁻¹.
-    let mut zw = z.to_owned();
-    for i in 0..n {
-        let w = w_final[i].sqrt();
-        zw.row_mut(i).mapv_inplace(|v| v * w);
-    }
-    let mut h = zw.t().dot(&zw);
+    let sw = w_final.mapv(f64::sqrt);
+    let mut h = z.stats(Some(&sw), Array1::zeros(n).view()).g;
     for j in 0..prob.scale.len() {
         h[[prob.nu + j, prob.nu + j]] += pen.l2 * nf * prob.scale[j] * prob.scale[j];
     }
@@ -669,6 +785,73 @@ mod tests {
         assert!(free[2] < 0.0);
         let b = pos.solve(&st, Pen { l2: 0.0, l1: 0.0 }, None).unwrap();
         assert_eq!(b[2], 0.0);
+    }
+
+    #[test]
+    fn split_matrix_gives_what_the_full_matrix_gives() {
+        // Columns 2 and 3 are session indicators (values 1 and 0.5·e):
+        // at most one non-zero per row, none on the reference rows.
+        let z = array![
+            [1.0, 0.5, 0.0, 0.0, 2.0],
+            [1.0, 1.5, 1.0, 0.0, -1.0],
+            [1.0, -0.3, 1.0, 0.0, 0.2],
+            [1.0, 2.2, 0.0, 0.7, 1.1],
+            [1.0, 0.9, 0.0, 1.3, -0.7],
+            [1.0, 0.1, 0.0, 0.0, 0.4]
+        ];
+        let y = array![-0.05, 3.35, 0.5, 2.3, 2.5, 1.0];
+        let sw = array![1.0, 0.5, 2.0, 1.5, 0.25, 3.0];
+        let split = SplitZ::from_full(z.view(), &[2, 3]);
+        assert_eq!(split.dense, vec![0, 1, 4]);
+        assert_eq!(split.one[0], None);
+        assert_eq!(split.one[3], Some((3, 0.7)));
+        let b = array![0.3, -1.0, 2.0, 0.5, 0.25];
+        let full = z.dot(&b);
+        let part = split.dot(&b);
+        for i in 0..6 {
+            assert!((full[i] - part[i]).abs() < 1e-12);
+            assert!((full[i] - split.row_dot(i, &b)).abs() < 1e-12);
+        }
+        let zw = &z * &sw.view().insert_axis(Axis(1));
+        let t = &y * &sw;
+        for (a, b) in [
+            (Stats::of(z.view(), y.view()), split.stats(None, y.view())),
+            (
+                Stats::of(zw.view(), t.view()),
+                split.stats(Some(&sw), t.view()),
+            ),
+        ] {
+            assert_eq!(a.n, b.n);
+            assert!((a.yy - b.yy).abs() < 1e-12);
+            assert!((&a.zy - &b.zy).iter().all(|v| v.abs() < 1e-12));
+            assert!(
+                (&a.g - &b.g).iter().all(|v| v.abs() < 1e-12),
+                "{}\n{}",
+                a.g,
+                b.g
+            );
+        }
+    }
+
+    #[test]
+    fn sym_inverse_inverts() {
+        let z = array![
+            [1.0, 0.5, 2.0],
+            [1.0, 1.5, -1.0],
+            [1.0, -0.3, 0.2],
+            [1.0, 2.2, 1.1],
+            [1.0, 0.9, -0.7]
+        ];
+        let g = z.t().dot(&z);
+        let inv = sym_inverse(&g).unwrap();
+        let eye = g.dot(&inv);
+        for i in 0..3 {
+            for j in 0..3 {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((eye[[i, j]] - want).abs() < 1e-12, "{eye}");
+            }
+        }
+        assert!(sym_inverse(&array![[1.0, 2.0], [2.0, 1.0]]).is_err());
     }
 
     #[test]

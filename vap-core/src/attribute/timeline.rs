@@ -14,8 +14,18 @@ use crate::store::Store;
 
 /// A session's timeline for attribution: [`Timeline::build`] then [`enrich`].
 pub fn session_timeline(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
+    session_timeline_with(data, opts, None)
+}
+
+/// [`session_timeline`] with the session's questions already detected with
+/// the default [`crate::align::QuestionOptions`] (see [`enrich_with`]).
+pub(crate) fn session_timeline_with(
+    data: &SessionData,
+    opts: &AlignOptions,
+    questions: Option<&[crate::align::Question]>,
+) -> Result<Timeline> {
     let mut tl = Timeline::build(data, opts)?;
-    enrich(&mut tl, data)?;
+    enrich_with(&mut tl, data, questions)?;
     Ok(tl)
 }
 

@@ -5,25 +5,29 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
-use super::design::Design;
-use super::solve::{LsqProblem, Stats};
+use super::design::{Design, Role};
+use super::solve::{LsqProblem, SplitZ, Stats};
 use super::{cv, AttributeOptions, Form, Sign};
 use crate::error::Result;
 use crate::schema::Ms;
 
 /// Rows of a Poisson fit: design, target, offset, and the problem's bounds.
-pub(super) type GlmData = (Array2<f64>, Array1<f64>, Array1<f64>, LsqProblem);
+pub(super) type GlmData = (SplitZ, Array1<f64>, Array1<f64>, LsqProblem);
 
 /// What every stage of a fit reads: the design, the options, the units and
 /// the statistics summed from them.
 pub(super) struct Ctx<'a> {
     pub(super) d: &'a Design,
     pub(super) opts: &'a AttributeOptions,
-    /// Per-unit statistics over every design column.
-    pub(super) unit_stats: Vec<Stats>,
+    /// Per-unit statistics over every design column, compact (a unit's
+    /// rows are non-zero on one session column at most).
+    pub(super) unit_stats: Vec<UnitStats>,
+    /// The design columns that are not session effects (the units' dense
+    /// columns), in order.
+    pub(super) dense_cols: Vec<usize>,
     /// Units: (session index, rows).
     pub(super) units: Vec<(usize, Range<usize>)>,
     /// Units per fold: (test units, excluded units).
@@ -50,7 +54,10 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         let u = ((opts.block_ms / 4) / step).max(1) as usize;
         let unit_list = units(d, u);
-        let unit_stats = unit_statistics(d, &unit_list);
+        let dense_cols: Vec<usize> = (0..d.cols.len())
+            .filter(|&j| d.cols[j].role != Role::Session)
+            .collect();
+        let unit_stats = unit_statistics(d, &unit_list, &dense_cols);
         let session_units = session_units(&unit_list);
         let gap = ((opts.gap_ms / step) as usize).div_ceil(u);
         let folds = cv::blocked_folds(&session_units, opts.folds, gap);
@@ -58,6 +65,7 @@ impl<'a> Ctx<'a> {
             d,
             opts,
             unit_stats,
+            dense_cols,
             units: unit_list,
             folds,
             session_units,
@@ -70,13 +78,15 @@ impl<'a> Ctx<'a> {
         ctx
     }
 
-    /// The statistics of `units`, summed in order.
+    /// The statistics of `units`, summed in order, over every design
+    /// column.
     pub(super) fn total(&self, units: impl Iterator<Item = usize>) -> Stats {
-        let mut s = Stats::zeros(self.d.cols.len());
+        let mut s = UnitSum::new(self.dense_cols.len());
         for u in units {
             s.add(&self.unit_stats[u]);
         }
-        s
+        let all: Vec<usize> = (0..self.d.cols.len()).collect();
+        s.stats(self.d.cols.len(), &self.dense_cols, &all)
     }
 
     /// The usable rows of `units`, in order.
@@ -116,10 +126,10 @@ impl<'a> Ctx<'a> {
     /// target, offset, and the problem scaled from these rows.
     pub(super) fn glm_data(&self, sel: &[usize], rows: &[usize]) -> Result<GlmData> {
         let d = self.d;
-        let z = d.matrix(rows, sel);
+        let z = d.split_matrix(rows, sel);
         let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
         let off: Array1<f64> = rows.iter().map(|&i| d.offset(i)).collect();
-        let st = Stats::of(z.view(), y.view());
+        let st = z.stats(None, y.view());
         let prob = self.problem(&st, sel)?;
         Ok((z, y, off, prob))
     }
@@ -139,23 +149,162 @@ fn units(d: &Design, u: usize) -> Vec<(usize, Range<usize>)> {
     out
 }
 
-/// Statistics per unit over all candidate columns (the log-link form uses
-/// the exposure-scaled values for its carryover search).
-fn unit_statistics(d: &Design, unit_list: &[(usize, Range<usize>)]) -> Vec<Stats> {
-    unit_list
-        .par_iter()
-        .map(|(_, r)| {
-            let rows: Vec<usize> = r.clone().filter(|&i| d.valid[i]).collect();
-            let all: Vec<usize> = (0..d.cols.len()).collect();
-            let mut z = d.matrix(&rows, &all);
-            let mut y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
-            if d.form == Form::LogLink && d.has_exposure {
-                for (a, &i) in rows.iter().enumerate() {
-                    z.row_mut(a).mapv_inplace(|v| v * d.e[i]);
-                    y[a] = d.y[i];
+/// One unit's statistics, compact: `n`, Gram, cross-products and `y'y`
+/// over the dense columns (those that are not session effects), and the one
+/// session column the unit's rows can be non-zero on.
+#[derive(Debug, Clone)]
+pub(super) struct UnitStats {
+    pub(super) st: Stats,
+    pub(super) sess: Option<SessionPart>,
+}
+
+/// A session column's part of a unit's statistics: its cross-products with
+/// the dense columns, its sum of squares and its product with the target.
+#[derive(Debug, Clone)]
+pub(super) struct SessionPart {
+    /// Design column.
+    pub(super) col: usize,
+    pub(super) zx: Array1<f64>,
+    pub(super) vv: f64,
+    pub(super) vy: f64,
+}
+
+impl UnitStats {
+    /// The statistics of dense columns `x`, session values `v` (on the
+    /// session column `col`) and target `y`.
+    fn of(
+        x: ArrayView2<f64>,
+        v: Option<(usize, ArrayView1<f64>)>,
+        y: ArrayView1<f64>,
+    ) -> UnitStats {
+        UnitStats {
+            st: Stats::of(x, y),
+            sess: v.map(|(col, v)| SessionPart {
+                col,
+                zx: x.t().dot(&v),
+                vv: v.dot(&v),
+                vy: v.dot(&y),
+            }),
+        }
+    }
+
+    /// The statistics of the dense columns at positions `keep` only.
+    pub(super) fn select(&self, keep: &[usize]) -> UnitStats {
+        UnitStats {
+            st: self.st.select(keep),
+            sess: self.sess.as_ref().map(|s| SessionPart {
+                col: s.col,
+                zx: keep.iter().map(|&a| s.zx[a]).collect(),
+                vv: s.vv,
+                vy: s.vy,
+            }),
+        }
+    }
+}
+
+/// A sum of [`UnitStats`] over the same dense columns: the dense part summed
+/// in place, the session parts per session column.
+pub(super) struct UnitSum {
+    st: Stats,
+    sess: std::collections::BTreeMap<usize, SessionPart>,
+}
+
+impl UnitSum {
+    pub(super) fn new(k: usize) -> UnitSum {
+        UnitSum {
+            st: Stats::zeros(k),
+            sess: Default::default(),
+        }
+    }
+
+    pub(super) fn add(&mut self, u: &UnitStats) {
+        self.st.add(&u.st);
+        if let Some(s) = &u.sess {
+            match self.sess.get_mut(&s.col) {
+                Some(t) => {
+                    t.zx += &s.zx;
+                    t.vv += s.vv;
+                    t.vy += s.vy;
+                }
+                None => {
+                    self.sess.insert(s.col, s.clone());
                 }
             }
-            Stats::of(z.view(), y.view())
+        }
+    }
+
+    /// The full statistics over the design columns `cols`, where `dense`
+    /// names the design columns of the dense part (in its order) and
+    /// `ncols` is the number of design columns.
+    pub(super) fn stats(&self, ncols: usize, dense: &[usize], cols: &[usize]) -> Stats {
+        let mut at = vec![None; ncols];
+        for (a, &j) in dense.iter().enumerate() {
+            at[j] = Some(a);
+        }
+        let p = cols.len();
+        let mut out = Stats::zeros(p);
+        out.n = self.st.n;
+        out.yy = self.st.yy;
+        for (q, &j) in cols.iter().enumerate() {
+            match at[j] {
+                Some(a) => {
+                    out.zy[q] = self.st.zy[a];
+                    for (r, &k) in cols.iter().enumerate() {
+                        out.g[[q, r]] = match (at[k], self.sess.get(&k)) {
+                            (Some(b), _) => self.st.g[[a, b]],
+                            (None, Some(s)) => s.zx[a],
+                            (None, None) => 0.0,
+                        };
+                    }
+                }
+                None => {
+                    let Some(s) = self.sess.get(&j) else { continue };
+                    out.zy[q] = s.vy;
+                    for (r, &k) in cols.iter().enumerate() {
+                        out.g[[q, r]] = match at[k] {
+                            Some(b) => s.zx[b],
+                            None if k == j => s.vv,
+                            None => 0.0,
+                        };
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Statistics per unit over all candidate columns (the log-link form uses
+/// the exposure-scaled values for its carryover search), compact: the dense
+/// columns `dense` and the unit's session column.
+fn unit_statistics(
+    d: &Design,
+    unit_list: &[(usize, Range<usize>)],
+    dense: &[usize],
+) -> Vec<UnitStats> {
+    let by_session = d.session_columns();
+    unit_list
+        .par_iter()
+        .map(|(k, r)| {
+            let rows: Vec<usize> = r.clone().filter(|&i| d.valid[i]).collect();
+            let mut z = d.matrix(&rows, dense);
+            let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
+            let scol = by_session[*k];
+            let mut v: Option<Array1<f64>> =
+                scol.map(|j| rows.iter().map(|&i| d.z(i, j)).collect());
+            if d.form == Form::LogLink && d.has_exposure {
+                for (a, &i) in rows.iter().enumerate() {
+                    z.row_mut(a).mapv_inplace(|x| x * d.e[i]);
+                    if let Some(v) = v.as_mut() {
+                        v[a] *= d.e[i];
+                    }
+                }
+            }
+            UnitStats::of(
+                z.view(),
+                scol.zip(v.as_ref()).map(|(j, v)| (j, v.view())),
+                y.view(),
+            )
         })
         .collect()
 }
@@ -172,4 +321,62 @@ fn session_units(unit_list: &[(usize, Range<usize>)]) -> Vec<Range<usize>> {
         }
     }
     session_units
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, s};
+
+    #[test]
+    fn compact_unit_statistics_sum_to_the_full_ones() {
+        // Columns 2 and 3 are two sessions' effects; rows 0–1 are the
+        // reference session, 2–4 session 2, 5–6 session 3.
+        let z = array![
+            [1.0, 0.5, 0.0, 0.0, 2.0],
+            [1.0, 1.5, 0.0, 0.0, -1.0],
+            [1.0, -0.3, 1.0, 0.0, 0.2],
+            [1.0, 2.2, 0.8, 0.0, 1.1],
+            [1.0, 0.9, 1.2, 0.0, -0.7],
+            [1.0, 0.1, 0.0, 1.0, 0.4],
+            [1.0, 0.4, 0.0, 0.5, 0.3]
+        ];
+        let y = array![-0.05, 3.35, 0.5, 2.3, 2.5, 1.0, 0.7];
+        let dense = [0usize, 1, 4];
+        let units: [(Option<usize>, std::ops::Range<usize>); 4] = [
+            (None, 0..2),
+            (Some(2), 2..4),
+            (Some(2), 4..5),
+            (Some(3), 5..7),
+        ];
+        let stats: Vec<UnitStats> = units
+            .iter()
+            .map(|(c, r)| {
+                let rows = z.slice(s![r.clone(), ..]);
+                let x = rows.select(ndarray::Axis(1), &dense);
+                let v = c.map(|c| rows.column(c).to_owned());
+                UnitStats::of(
+                    x.view(),
+                    c.zip(v.as_ref()).map(|(c, v)| (c, v.view())),
+                    y.slice(s![r.clone()]),
+                )
+            })
+            .collect();
+        let mut sum = UnitSum::new(dense.len());
+        stats.iter().for_each(|u| sum.add(u));
+        let full = Stats::of(z.view(), y.view());
+        let close = |a: &Stats, b: &Stats| {
+            a.n == b.n
+                && (a.yy - b.yy).abs() < 1e-12
+                && (&a.zy - &b.zy).iter().all(|v| v.abs() < 1e-12)
+                && (&a.g - &b.g).iter().all(|v| v.abs() < 1e-12)
+        };
+        assert!(close(&full, &sum.stats(5, &dense, &[0, 1, 2, 3, 4])));
+        // A selection of columns, with the dense part selected per unit.
+        let sel = [0usize, 2, 3, 4];
+        let keep = [0usize, 2];
+        let mut part = UnitSum::new(keep.len());
+        stats.iter().for_each(|u| part.add(&u.select(&keep)));
+        assert!(close(&full.select(&sel), &part.stats(5, &[0, 4], &sel)));
+    }
 }

@@ -1016,14 +1016,14 @@ pub fn store_history(
     before: Option<Ms>,
     opts: &ReplayOptions,
 ) -> Result<Vec<SessionDigest>> {
-    let mut out = Vec::new();
-    for info in store.sessions(Some(room_id))? {
-        if before.is_some_and(|b| info.start_ms >= b) || !info.damage.is_empty() {
-            continue;
-        }
-        out.push(stored_digest(store, room_id, &info.session_id, opts)?);
-    }
-    Ok(out)
+    let infos: Vec<_> = store
+        .sessions(Some(room_id))?
+        .into_iter()
+        .filter(|i| before.is_none_or(|b| i.start_ms < b) && i.damage.is_empty())
+        .collect();
+    crate::store::par_sessions(&infos, |i| {
+        Ok(stored_digest(store, room_id, &i.session_id, opts, false)?.digest)
+    })
 }
 
 /// Version of what a [`SessionDigest`] holds and how questions are found:
@@ -1039,11 +1039,20 @@ fn stored_digest(
     room_id: &str,
     session_id: &str,
     opts: &ReplayOptions,
-) -> Result<SessionDigest> {
+    keep_data: bool,
+) -> Result<StoredDigest> {
     let key = digest_key(opts)?;
     if let Some(v) = store.cached(room_id, session_id, "replay-digest", &key)? {
-        if let Ok(d) = serde_json::from_value::<SessionDigest>(v) {
-            return Ok(d);
+        if let Ok(digest) = serde_json::from_value::<SessionDigest>(v) {
+            let data = match keep_data {
+                true => Some(store.load(room_id, session_id)?),
+                false => None,
+            };
+            return Ok(StoredDigest {
+                digest,
+                data,
+                questions: None,
+            });
         }
     }
     let files = store.cache_fingerprint(room_id, session_id)?;
@@ -1051,7 +1060,19 @@ fn stored_digest(
     let qs = questions(&data, &opts.questions)?;
     let d = digest(&data, &qs);
     put_digest(store, (room_id, session_id), &d, &key, files.as_deref());
-    Ok(d)
+    Ok(StoredDigest {
+        digest: d,
+        data: keep_data.then_some(data),
+        questions: Some(qs),
+    })
+}
+
+/// What [`stored_digest`] read: the digest, the session's data when it was
+/// asked for, and its questions when the digest was computed (not cached).
+struct StoredDigest {
+    digest: SessionDigest,
+    data: Option<SessionData>,
+    questions: Option<Vec<Question>>,
 }
 
 /// The key a cached digest was computed with.
@@ -1178,7 +1199,47 @@ pub struct RoomReplay {
 /// model (every stored session stacked, session fixed effects).
 pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomReplay> {
     opts.check()?;
-    let mut sessions = store_history(store, room_id, None, opts)?;
+    // One pass over the room: each session's digest (cached, or computed and
+    // cached) and, for the room model, its attribution timeline and host
+    // shifts, the session's data dropped once they are taken (its questions,
+    // where the digest just found them, reused by the timeline).
+    let reuse_questions = opts.questions == QuestionOptions::default();
+    type Part = (
+        SessionDigest,
+        Option<(Result<Timeline>, Vec<(String, Ms, Ms)>)>,
+    );
+    let mut infos = store.sessions(Some(room_id))?;
+    crate::store::sort_sessions(&mut infos);
+    let parts: Vec<Option<Part>> = crate::store::par_sessions(&infos, |info| {
+        if !info.damage.is_empty() {
+            return Ok(None);
+        }
+        let sd = stored_digest(store, room_id, &info.session_id, opts, opts.attribute)?;
+        let model = sd.data.map(|d| {
+            let shifts: Vec<(String, Ms, Ms)> = d
+                .shifts
+                .iter()
+                .filter(|s| s.role == crate::schema::ShiftRole::Host)
+                .map(|s| (s.anchor_id.clone(), s.start_ms, s.end_ms))
+                .collect();
+            let qs = sd.questions.as_deref().filter(|_| reuse_questions);
+            (
+                crate::attribute::session_timeline_with(&d, &opts.timeline.0, qs),
+                shifts,
+            )
+        });
+        Ok(Some((sd.digest, model)))
+    })?;
+    let mut sessions = Vec::with_capacity(parts.len());
+    let mut timelines = Vec::with_capacity(parts.len());
+    let mut shifts = Vec::new();
+    for (digest, model) in parts.into_iter().flatten() {
+        sessions.push(digest);
+        if let Some((tl, s)) = model {
+            timelines.push(tl);
+            shifts.extend(s);
+        }
+    }
     sessions.sort_by_key(|d| d.start_ms);
     let mut products: std::collections::BTreeMap<String, RoomProduct> = Default::default();
     let mut anchors: std::collections::BTreeMap<String, RoomAnchor> = Default::default();
@@ -1218,28 +1279,9 @@ pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomRe
             };
         }
     }
-    let (dec, model_error) = if opts.attribute && !sessions.is_empty() {
-        // Session by session: each session's data is dropped once its
-        // timeline and host shifts are taken (a load error is the room's
-        // error; a timeline that cannot be built is the model's).
-        let parts = store.map_room(room_id, |d| {
-            let shifts: Vec<(String, Ms, Ms)> = d
-                .shifts
-                .iter()
-                .filter(|s| s.role == crate::schema::ShiftRole::Host)
-                .map(|s| (s.anchor_id.clone(), s.start_ms, s.end_ms))
-                .collect();
-            Ok((
-                crate::attribute::session_timeline(&d, &opts.timeline.0),
-                shifts,
-            ))
-        })?;
-        let mut shifts = Vec::new();
-        let mut timelines = Vec::with_capacity(parts.len());
-        for (tl, s) in parts {
-            timelines.push(tl);
-            shifts.extend(s);
-        }
+    let (dec, model_error) = if opts.attribute && !timelines.is_empty() {
+        // A timeline that cannot be built is the model's error, not the
+        // room's.
         let r = timelines
             .into_iter()
             .collect::<Result<Vec<_>>>()

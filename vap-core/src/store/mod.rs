@@ -91,6 +91,7 @@ pub use crate::ids::check_id;
 pub use check::{Damage, StoreCheck};
 pub use layout::{StoredManifest, STORE_VERSION};
 pub use read::SessionInfo;
+pub(crate) use read::{par_sessions, sort_sessions};
 pub use write::{file_digest, import_request, ImportOptions};
 
 /// An embedded store rooted at a directory.

@@ -266,20 +266,14 @@ impl Store {
         T: Send,
         F: Fn(SessionData) -> Result<T> + Sync,
     {
-        use rayon::prelude::*;
         let mut infos = self.sessions(Some(room))?;
         if infos.is_empty() {
             return Err(VapError::NotFound(format!(
                 "room '{room}' has no sessions in the store"
             )));
         }
-        infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
-        crate::threads::install(|| {
-            infos
-                .par_iter()
-                .map(|i| each(self.load(room, &i.session_id)?))
-                .collect::<Result<Vec<_>>>()
-        })
+        sort_sessions(&mut infos);
+        par_sessions(&infos, |i| each(self.load(room, &i.session_id)?))
     }
 
     /// Reads one table (core or derived) of a stored session as Arrow batches,
@@ -298,6 +292,22 @@ impl Store {
         }
         read_parquet_file(&p)
     }
+}
+
+/// Sessions in order of start, then id.
+pub(crate) fn sort_sessions(infos: &mut [SessionInfo]) {
+    infos.sort_by(|a, b| (a.start_ms, &a.session_id).cmp(&(b.start_ms, &b.session_id)));
+}
+
+/// `each` over `infos` in parallel (the thread setting's pool), results in
+/// their order, the first error in that order returned.
+pub(crate) fn par_sessions<T, F>(infos: &[SessionInfo], each: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(&SessionInfo) -> Result<T> + Sync,
+{
+    use rayon::prelude::*;
+    crate::threads::install(|| infos.par_iter().map(&each).collect::<Result<Vec<_>>>())
 }
 
 pub(super) fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {
