@@ -3,6 +3,8 @@
 //! flagged, a planted unanswered-question backlog found, the anchor effect
 //! recovered within its interval, the room history, subtitles and tables.
 
+mod common;
+
 use vap_core::align::{estimate_transcript_offset, OffsetOptions};
 use vap_core::attribute::{self, AttributeOptions, CarryoverKind, FactorSpec, Sign};
 use vap_core::options::Options;
@@ -12,7 +14,6 @@ use vap_core::replay::{
 };
 use vap_core::schema::{Comment, OrderStatus, VideoRef};
 use vap_core::sim::{simulate, SimConfig, SimRoom};
-use vap_core::store::{ImportOptions, Store};
 
 fn room(seed: u64, hours: f64) -> SimRoom {
     simulate(&SimConfig {
@@ -387,20 +388,7 @@ fn the_anchor_effect_is_recovered_within_its_interval() {
 #[test]
 fn history_from_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let day = 86_400_000;
-    for k in 0..6i64 {
-        let r = simulate(&SimConfig {
-            seed: 20 + k as u64,
-            hours: 2.5,
-            anchors: 3,
-            start_ms: 1_764_072_000_000 + k * day,
-            session_id: Some(format!("s{k}")),
-            ..Default::default()
-        })
-        .unwrap();
-        store.import(&r.data, &ImportOptions::default()).unwrap();
-    }
+    let store = common::stored_room(dir.path(), 20, 6, 2.5);
     let opts = ReplayOptions::from_json(r#"{"attribute": false}"#).unwrap();
     let rep = from_store(&store, "sim-room", "s5", &opts).unwrap();
     assert_eq!(rep.history_sessions.len(), 5);
@@ -614,4 +602,31 @@ fn the_replay_model_and_counts_are_the_full_computations() {
         .totals
         .iter()
         .any(|e| e.name == "asked"));
+}
+
+#[test]
+fn the_room_replay_is_the_same_cold_and_cached_and_skips_damaged_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::stored_room(dir.path(), 40, 4, 1.5);
+    let opts = ReplayOptions::from_json(r#"{"model": {"bootstrap": 10}}"#).unwrap();
+    // Cold: every digest computed, its questions reused by the timeline.
+    let cold = replay::room(&store, "sim-room", &opts).unwrap();
+    assert!(cold.model_error.is_none(), "{:?}", cold.model_error);
+    assert!(cold.anchors.iter().any(|a| a.effect.is_some()));
+    // Cached: digests read back, questions found again by the timeline.
+    let cached = replay::room(&store, "sim-room", &opts).unwrap();
+    assert_eq!(cold, cached);
+    // A damaged session is left out of the digests and of the model alike.
+    let p = store
+        .session_dir("sim-room", "s1")
+        .unwrap()
+        .join("comments.parquet");
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    let infos = store.sessions(Some("sim-room")).unwrap();
+    assert!(infos.iter().any(|i| !i.damage.is_empty()));
+    let rest = replay::room(&store, "sim-room", &opts).unwrap();
+    assert_eq!(rest.sessions.len(), 3);
+    assert!(rest.sessions.iter().all(|d| d.session_id != "s1"));
+    assert!(rest.model_error.is_none(), "{:?}", rest.model_error);
 }

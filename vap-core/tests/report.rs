@@ -3,6 +3,8 @@
 //! linked to the recording, missing figures shown as missing, files written
 //! whole.
 
+mod common;
+
 use vap_core::error::VapError;
 use vap_core::options::Options;
 use vap_core::replay::{replay, Replay, ReplayOptions};
@@ -288,22 +290,8 @@ fn bad_options_and_paths_are_clear_errors() {
 #[test]
 fn the_room_report_holds_every_session_product_and_anchor() {
     use vap_core::report::{room_html, write_room_html};
-    use vap_core::store::{ImportOptions, Store};
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("store")).unwrap();
-    let day = 86_400_000;
-    for k in 0..4i64 {
-        let r = simulate(&SimConfig {
-            seed: 40 + k as u64,
-            hours: 2.0,
-            anchors: 3,
-            start_ms: 1_764_072_000_000 + k * day,
-            session_id: Some(format!("s{k}")),
-            ..Default::default()
-        })
-        .unwrap();
-        store.import(&r.data, &ImportOptions::default()).unwrap();
-    }
+    let store = common::stored_room(&dir.path().join("store"), 40, 4, 2.0);
     let opts = ReplayOptions::from_json(r#"{"model": {"bootstrap": 20, "seed": 1}}"#).unwrap();
     let room = vap_core::replay::room(&store, "sim-room", &opts).unwrap();
     assert_eq!(room.timezone, "Asia/Shanghai");

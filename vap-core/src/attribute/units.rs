@@ -365,18 +365,14 @@ mod tests {
         let mut sum = UnitSum::new(dense.len());
         stats.iter().for_each(|u| sum.add(u));
         let full = Stats::of(z.view(), y.view());
-        let close = |a: &Stats, b: &Stats| {
-            a.n == b.n
-                && (a.yy - b.yy).abs() < 1e-12
-                && (&a.zy - &b.zy).iter().all(|v| v.abs() < 1e-12)
-                && (&a.g - &b.g).iter().all(|v| v.abs() < 1e-12)
-        };
-        assert!(close(&full, &sum.stats(5, &dense, &[0, 1, 2, 3, 4])));
+        assert!(full.close_to(&sum.stats(5, &dense, &[0, 1, 2, 3, 4]), 1e-12));
         // A selection of columns, with the dense part selected per unit.
         let sel = [0usize, 2, 3, 4];
         let keep = [0usize, 2];
         let mut part = UnitSum::new(keep.len());
         stats.iter().for_each(|u| part.add(&u.select(&keep)));
-        assert!(close(&full.select(&sel), &part.stats(5, &[0, 4], &sel)));
+        assert!(full
+            .select(&sel)
+            .close_to(&part.stats(5, &[0, 4], &sel), 1e-12));
     }
 }
