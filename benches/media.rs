@@ -1,8 +1,11 @@
 //! Media speed, one run side by side (feature `media`; release build):
 //!
 //! 1. decode + transcribe of minutes of continuous espeak-ng speech, real-time
-//!    factor (wall seconds per second of audio), tiny.en (English) and base
-//!    (Mandarin, pinyin voice), greedy, default chunking;
+//!    factor (wall seconds per second of audio) and recall (English: the
+//!    spoken product names heard at their time; Mandarin: the characters of
+//!    the sentences), tiny.en (English) and base
+//!    (Mandarin, pinyin voice), greedy, default chunking: the f16 model and
+//!    the q8_0 / q5_1 ones where `scripts/whisper-model.py --quant` wrote them;
 //! 2. audio decode throughput: `vap_core::media::decode_audio` against the
 //!    `ffmpeg` command line doing the same resampling (16 kHz mono f32), on
 //!    the same file, medians of 5.
@@ -23,7 +26,15 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn make(dir: &Path, name: &str, minutes: f64, voice: &str, texts: &[&str]) -> PathBuf {
+/// Makes `minutes` of continuous speech cycling through `texts`; returns the
+/// file and what was said where: `(start s, end s, text)`.
+fn make(
+    dir: &Path,
+    name: &str,
+    minutes: f64,
+    voice: &str,
+    texts: &[&str],
+) -> (PathBuf, Vec<(f64, f64, String)>) {
     let out = dir.join(name);
     let spec = serde_json::json!({
         "out": out.display().to_string(),
@@ -39,7 +50,54 @@ fn make(dir: &Path, name: &str, minutes: f64, voice: &str, texts: &[&str]) -> Pa
         .output()
         .expect("python3 runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    let placed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let parts = placed["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["at"].as_f64().unwrap(),
+                p["end"].as_f64().unwrap(),
+                p["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (out, parts)
+}
+
+/// Recall of what was said: for each spoken sentence that `expect` knows
+/// (what the script says → what the transcript should read), the share of
+/// the expected words (English: the product name, whole) or characters
+/// (Chinese: every hanzi of the sentence) found in the utterances
+/// overlapping the sentence (±1 s); the mean over those sentences.
+fn recall(
+    parts: &[(f64, f64, String)],
+    utterances: &[vap_core::schema::Utterance],
+    expect: &dyn Fn(&str) -> Option<(String, bool)>,
+) -> f64 {
+    let (mut n, mut sum) = (0usize, 0.0);
+    for (a, b, text) in parts {
+        let Some((want, by_char)) = expect(text) else {
+            continue;
+        };
+        let heard: String = utterances
+            .iter()
+            .filter(|u| {
+                let (s, e) = (u.start_ms as f64 / 1000.0, u.end_ms as f64 / 1000.0);
+                s <= b + 1.0 && e >= a - 1.0
+            })
+            .map(|u| u.text.to_lowercase())
+            .collect();
+        n += 1;
+        sum += if by_char {
+            let chars: Vec<char> = want.chars().collect();
+            chars.iter().filter(|c| heard.contains(**c)).count() as f64 / chars.len() as f64
+        } else {
+            heard.contains(&want) as u8 as f64
+        };
+    }
+    sum / n.max(1) as f64
 }
 
 fn refs(v: &[String]) -> Vec<&str> {
@@ -112,44 +170,103 @@ fn main() {
         "cmn-latn-pinyin",
         &refs(&zh_texts),
     );
+    // English: the product name; Mandarin (espeak's pinyin voice, which
+    // base hears poorly): the sentence's characters.
+    let en_words = [
+        "shampoo",
+        "face cream",
+        "lipstick",
+        "sunscreen",
+        "perfume",
+        "hair dryer",
+        "serum",
+        "mascara",
+    ];
+    let en_expect = |text: &str| {
+        en_words
+            .iter()
+            .find(|w| text.contains(*w))
+            .map(|w| (w.to_string(), false))
+    };
+    let zh_templates = [
+        ("jin1 tian1 {} te4 jia4", "今天{}特价"),
+        ("ma3 shang4 xia4 dan1 {}", "马上下单{}"),
+        ("kan4 yi2 xia4 zhe4 ge4 {}", "看一下这个{}"),
+        ("{} mai3 yi1 song4 yi1", "{}买一送一"),
+    ];
+    let zh_products = [
+        ("jing1 hua2 ye4", "精华液"),
+        ("kou3 hong2", "口红"),
+        ("fang2 shai4 shuang1", "防晒霜"),
+        ("xiang1 shui3", "香水"),
+        ("mian4 mo2", "面膜"),
+    ];
+    let zh_expect = |text: &str| {
+        zh_templates.iter().find_map(|(t, h)| {
+            zh_products
+                .iter()
+                .find(|(p, _)| t.replace("{}", p) == text)
+                .map(|(_, ph)| (h.replace("{}", ph), true))
+        })
+    };
     let mut report = serde_json::Map::new();
     println!("media bench: {minutes} min of continuous speech, 2 threads per run where the machine has them");
-    for (name, file, model, lang, target) in [
+    println!(
+        "  recall: English, the product names heard at their time (±1 s); Mandarin, the sentences' characters"
+    );
+    for (name, (file, parts), model, lang, target, expect) in [
         (
             "tiny.en greedy (English)",
             &en,
-            "ggml-tiny.en.bin",
+            "tiny.en",
             Language::En,
             0.04,
+            &en_expect as &dyn Fn(&str) -> Option<(String, bool)>,
         ),
         (
             "base greedy (Mandarin)",
             &zh,
-            "ggml-base.bin",
+            "base",
             Language::Zh,
             0.12,
+            &zh_expect as &dyn Fn(&str) -> Option<(String, bool)>,
         ),
     ] {
-        let opts = TranscribeOptions::new(models.join(model), lang);
-        let t0 = Instant::now();
-        let t = media::transcribe(file, 0, &opts, &mut |_| true).unwrap();
-        let wall = t0.elapsed().as_secs_f64();
-        let rtf = wall / (minutes * 60.0);
-        println!(
-            "  {name:<26} wall {wall:7.1} s  RTF {rtf:.3} (target <= {target})  model {:.1} s  decode {:.2} s  {} utterances",
-            t.stats.model_seconds,
-            t.stats.decode_seconds,
-            t.utterances.len()
-        );
-        report.insert(
-            name.into(),
-            serde_json::json!({"wall_s": wall, "rtf": rtf, "target": target,
-                "model_s": t.stats.model_seconds, "decode_s": t.stats.decode_seconds,
-                "utterances": t.utterances.len()}),
-        );
+        // The f16 model and the quantised ones `whisper-model.py --quant` wrote.
+        for variant in ["", "-q8_0", "-q5_1"] {
+            let path = models.join(format!("ggml-{model}{variant}.bin"));
+            if !variant.is_empty() && !path.is_file() {
+                continue;
+            }
+            let opts = TranscribeOptions::new(path, lang.clone());
+            let t0 = Instant::now();
+            let t = media::transcribe(file, 0, &opts, &mut |_| true).unwrap();
+            let wall = t0.elapsed().as_secs_f64();
+            let rtf = wall / (minutes * 60.0);
+            let r = recall(parts, &t.utterances, expect);
+            let label = format!(
+                "{name} {}",
+                if variant.is_empty() {
+                    "f16"
+                } else {
+                    &variant[1..]
+                }
+            );
+            println!(
+                "  {label:<31} wall {wall:7.1} s  RTF {rtf:.3} (target <= {target})  recall {r:.3}  model {:.1} s  {} utterances",
+                t.stats.model_seconds,
+                t.utterances.len()
+            );
+            report.insert(
+                label,
+                serde_json::json!({"wall_s": wall, "rtf": rtf, "target": target, "recall": r,
+                    "model_s": t.stats.model_seconds, "decode_s": t.stats.decode_seconds,
+                    "utterances": t.utterances.len()}),
+            );
+        }
     }
     // Decode throughput against the ffmpeg CLI, same file, same run.
-    let long = make(
+    let (long, _) = make(
         tmp.path(),
         "long.mp4",
         decode_minutes,

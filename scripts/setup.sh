@@ -48,8 +48,8 @@ say "pip install .[test]  (builds the vap extension with maturin)"
 
 # --- Whisper models for vap.media (tiny.en: English; base: multilingual)
 say "whisper models (models/ggml-tiny.en.bin, models/ggml-base.bin)"
-.venv/bin/python scripts/whisper-model.py tiny.en --quiet
-.venv/bin/python scripts/whisper-model.py base --quiet
+.venv/bin/python scripts/whisper-model.py tiny.en --quiet --quant q8_0 --quant q5_1
+.venv/bin/python scripts/whisper-model.py base --quiet --quant q8_0 --quant q5_1
 
 # --- the demo's short recordings (test pattern + espeak-ng speech) around its top moments
 say "demo recordings (demo-recording-*.mp4, demo-recordings.json)"

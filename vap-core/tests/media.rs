@@ -325,6 +325,37 @@ fn audio_chunks_are_fixed_length_and_concatenate_to_the_window() {
     assert_eq!(e.kind(), ErrorKind::Format);
 }
 
+/// The q8_0 model `scripts/whisper-model.py --quant q8_0` writes (setup
+/// makes it) loads and hears the short file's product words at their times.
+#[test]
+fn a_quantised_model_hears_the_same_words() {
+    let f = fixtures();
+    let t = media::transcribe(
+        &f.short.0,
+        0,
+        &TranscribeOptions {
+            chunk_ms: 12_000,
+            overlap_ms: 2_000,
+            threads: 2,
+            ..TranscribeOptions::new(model("ggml-tiny.en-q8_0.bin"), Language::En)
+        },
+        &mut |_| true,
+    )
+    .unwrap();
+    let text = text_of(&t.utterances);
+    for w in ["welcome", "shampoo", "face cream", "sale"] {
+        assert!(text.contains(w), "'{w}' not in {text:?}");
+    }
+    assert_eq!(t.utterances.len(), 3, "{:?}", t.utterances);
+    for (p, u) in f.short.1.iter().zip(&t.utterances) {
+        assert!(
+            (u.start_ms as f64 / 1000.0 - p.at).abs() < 1.5,
+            "{u:?} vs {}",
+            p.at
+        );
+    }
+}
+
 #[test]
 fn english_speech_is_transcribed_at_the_right_times_and_silence_is_not() {
     let f = fixtures();
