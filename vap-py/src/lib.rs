@@ -13,10 +13,12 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc 3 hands memory freed by a thread back to the system only after
-/// `purge_delay` (1,000 ms by default): a session dropped before the next one
-/// is loaded on other threads stays resident meanwhile (simulate, import,
+/// `purge_delay` (1,000 ms by default): what a script frees (a dropped
+/// session, the churn of simulating or loading one) stays resident meanwhile,
+/// unused by the next step's threads (simulate, import,
 /// load, timeline and attribution of the 12-hour session peaked at 731 MB,
-/// 554 MB with 10 ms, mimalloc 2's default). Set when the
+/// 560 MB with 100 ms; 10 ms, mimalloc 2's default, saves no more and costs
+/// repeated timelines their pages: README, Building notes). Set when the
 /// module is loaded, before it allocates.
 fn tune_allocator() {
     /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v2 and v3).
@@ -24,7 +26,7 @@ fn tune_allocator() {
     // mimalloc reads its environment itself: a delay set there stays.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one of mimalloc's global options; any value is valid.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
     }
 }
 
