@@ -44,6 +44,57 @@ impl Encoding {
 /// assert_eq!(vap_core::text::normalize("  ＶＩＰ　专享\t价！ "), "VIP 专享 价!");
 /// ```
 pub fn normalize(s: &str) -> String {
+    if is_normal(s) {
+        return s.to_owned();
+    }
+    normalize_slow(s)
+}
+
+/// Whether [`normalize`] would return `s` unchanged, decided without
+/// normalising: no whitespace but single inner spaces, no control
+/// characters, and NFKC-stable (ASCII and CJK ideographs are; otherwise
+/// Unicode's quick check must say yes, a "maybe" counts as no). Most comments
+/// and utterances are, so loading copies them instead of running NFKC.
+fn is_normal(s: &str) -> bool {
+    let mut space = true; // at the start, a space would be leading
+    if s.is_ascii() {
+        for &b in s.as_bytes() {
+            if b == b' ' {
+                if space {
+                    return false;
+                }
+                space = true;
+            } else if b < 0x20 || b == 0x7f {
+                return false;
+            } else {
+                space = false;
+            }
+        }
+        return !space || s.is_empty();
+    }
+    let mut simple = true;
+    for c in s.chars() {
+        if c == ' ' {
+            if space {
+                return false;
+            }
+            space = true;
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
+            return false;
+        }
+        space = false;
+        simple &= c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    }
+    !space
+        && (simple
+            || unicode_normalization::is_nfkc_quick(s.chars())
+                == unicode_normalization::IsNormalized::Yes)
+}
+
+/// [`normalize`] without the fast path.
+fn normalize_slow(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.nfkc() {
@@ -275,6 +326,45 @@ pub fn parse_json_strict(text: &str) -> Result<serde_json::Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_gives_what_normalising_gives() {
+        // Each case: normal (copied) or not (normalised), the same either way.
+        for (s, normal) in [
+            ("", true),
+            ("how much?", true),
+            ("多少钱 有没有大码", true),
+            ("VIP 专享价!", true),
+            ("café", true),
+            (" leading", false),
+            ("trailing ", false),
+            ("two  spaces", false),
+            ("tab\there", false),
+            ("line\nbreak", false),
+            ("ｈｏｗ", false),
+            ("①", false),
+            ("ideographic\u{3000}space", false),
+            ("nbsp\u{a0}here", false),
+            ("cafe\u{301}", false),
+            ("bell\u{7}", false),
+            ("\u{2002}", false),
+        ] {
+            assert_eq!(is_normal(s), normal, "{s:?}");
+            assert_eq!(normalize(s), normalize_slow(s), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_equals_the_slow_path(
+            s in "[ a-zA-Z0-9\t\n\u{3000}\u{a0}\u{ff21}-\u{ff3a}\u{301}\u{4e00}-\u{4e10}\u{2460}\u{e9}!?]{0,12}"
+        ) {
+            let fast = normalize(&s);
+            proptest::prop_assert_eq!(&fast, &normalize_slow(&s));
+            // Normalising twice changes nothing.
+            proptest::prop_assert_eq!(&normalize(&fast), &fast);
+        }
+    }
 
     #[test]
     fn nfkc_and_width() {
