@@ -437,7 +437,9 @@ def transcribe(
         The recording.
     model
         A whisper.cpp ggml model file (``make models`` writes
-        ``models/ggml-tiny.en.bin``, English only, and ``models/ggml-base.bin``).
+        ``models/ggml-tiny.en.bin``, English only, and ``models/ggml-base.bin``,
+        and their quantised ``-q8_0`` / ``-q5_1`` variants: tiny.en q8_0 is
+        about 16 % faster at the same recall, see the README).
     language
         ``"auto"`` (detected per chunk), ``"zh"``, ``"en"`` or another Whisper
         language code. An English-only model needs ``"en"``.

@@ -77,7 +77,9 @@ impl<'de> Deserialize<'de> for Language {
 #[serde(default, deny_unknown_fields)]
 pub struct TranscribeOptions {
     /// The whisper.cpp ggml model file (`make models` writes
-    /// `models/ggml-tiny.en.bin` and `models/ggml-base.bin`).
+    /// `models/ggml-tiny.en.bin` and `models/ggml-base.bin`, and their
+    /// quantised `-q8_0` / `-q5_1` variants: tiny.en q8_0 is about 16 %
+    /// faster at the same recall, see the README).
     pub model: PathBuf,
     /// Language of the speech (default auto; an English-only model needs `En`).
     pub language: Language,
