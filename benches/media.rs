@@ -121,57 +121,16 @@ fn main() {
         .unwrap_or_else(|| root().join("models"));
     let tmp = tempfile::tempdir().unwrap();
     // Distinct sentences in a row (whisper falls back to sampling on
-    // repetitive text, which real speech is not).
-    let en_texts: Vec<String> = [
+    // repetitive text, which real speech is not): every template with every
+    // product. Mandarin is spoken in pinyin (espeak's voice); the hanzi are
+    // what the transcript should read.
+    let en_templates = [
         "Try the {} today.",
         "The {} is on sale now.",
         "Look at this {} in my hand.",
         "Order the {} before nine tonight.",
         "This {} is our best seller.",
-    ]
-    .iter()
-    .flat_map(|t| {
-        [
-            "shampoo",
-            "face cream",
-            "lipstick",
-            "sunscreen",
-            "perfume",
-            "hair dryer",
-            "serum",
-            "mascara",
-        ]
-        .map(|p| t.replace("{}", p))
-    })
-    .collect();
-    let zh_texts: Vec<String> = [
-        "jin1 tian1 {} te4 jia4",
-        "ma3 shang4 xia4 dan1 {}",
-        "kan4 yi2 xia4 zhe4 ge4 {}",
-        "{} mai3 yi1 song4 yi1",
-    ]
-    .iter()
-    .flat_map(|t| {
-        [
-            "jing1 hua2 ye4",
-            "kou3 hong2",
-            "fang2 shai4 shuang1",
-            "xiang1 shui3",
-            "mian4 mo2",
-        ]
-        .map(|p| t.replace("{}", p))
-    })
-    .collect();
-    let en = make(tmp.path(), "en.mp4", minutes, "en", &refs(&en_texts));
-    let zh = make(
-        tmp.path(),
-        "zh.mp4",
-        minutes,
-        "cmn-latn-pinyin",
-        &refs(&zh_texts),
-    );
-    // English: the product name; Mandarin (espeak's pinyin voice, which
-    // base hears poorly): the sentence's characters.
+    ];
     let en_words = [
         "shampoo",
         "face cream",
@@ -182,12 +141,6 @@ fn main() {
         "serum",
         "mascara",
     ];
-    let en_expect = |text: &str| {
-        en_words
-            .iter()
-            .find(|w| text.contains(*w))
-            .map(|w| (w.to_string(), false))
-    };
     let zh_templates = [
         ("jin1 tian1 {} te4 jia4", "今天{}特价"),
         ("ma3 shang4 xia4 dan1 {}", "马上下单{}"),
@@ -201,6 +154,30 @@ fn main() {
         ("xiang1 shui3", "香水"),
         ("mian4 mo2", "面膜"),
     ];
+    let en_texts: Vec<String> = en_templates
+        .iter()
+        .flat_map(|t| en_words.map(|p| t.replace("{}", p)))
+        .collect();
+    let zh_texts: Vec<String> = zh_templates
+        .iter()
+        .flat_map(|(t, _)| zh_products.map(|(p, _)| t.replace("{}", p)))
+        .collect();
+    let en = make(tmp.path(), "en.mp4", minutes, "en", &refs(&en_texts));
+    let zh = make(
+        tmp.path(),
+        "zh.mp4",
+        minutes,
+        "cmn-latn-pinyin",
+        &refs(&zh_texts),
+    );
+    // Recall: English, the product name; Mandarin (which base hears poorly
+    // in espeak's voice), the sentence's characters.
+    let en_expect = |text: &str| {
+        en_words
+            .iter()
+            .find(|w| text.contains(*w))
+            .map(|w| (w.to_string(), false))
+    };
     let zh_expect = |text: &str| {
         zh_templates.iter().find_map(|(t, h)| {
             zh_products

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, NamedTuple
 
 try:
     import numpy as np
@@ -770,60 +770,84 @@ def check_quantized(x: np.ndarray, data: bytes, kind: str, name: str) -> tuple[f
     return float((err.astype(np.float64) ** 2).sum()), float((b.astype(np.float64) ** 2).sum())
 
 
-def quantize_ggml(src: bytes, kind: str, w: HashingWriter) -> tuple[int, float]:
-    """Writes the ggml file ``src`` (f16) with its 2-D f16 matrices quantised
-    as ``kind``; returns how many were and the relative RMS error over them."""
-    if kind not in QUANTS:
-        raise ConvertError(f"unknown quantisation {kind!r} (one of {sorted(QUANTS)})")
-    ttype, ftype, _ = QUANTS[kind]
+class GgmlTensor(NamedTuple):
+    name: str
+    ttype: int
+    dims: tuple[int, ...]  # ggml order: the row length first
+    offset: int  # of the data in the file
+    size: int  # bytes of data
+
+
+def read_ggml(src: bytes) -> tuple[list[int], int, list[GgmlTensor]]:
+    """Splits a ggml Whisper file: the magic and hparams (ftype last), where
+    the mel filters and vocabulary end, and every tensor (f16, f32, q8_0 or
+    q5_1). A truncated file or an unknown tensor type is a ConvertError."""
     off = 0
 
     def ints(n: int) -> tuple[int, ...]:
         nonlocal off
         if off + 4 * n > len(src):
-            raise ConvertError("the f16 model is truncated")
+            raise ConvertError("the model file is truncated")
         v = struct.unpack_from(f"<{n}i", src, off)
         off += 4 * n
         return v
 
-    magic, *hp = ints(1 + len(HPARAM_ORDER) + 1)
-    if magic != GGML_MAGIC or hp[-1] != GGML_FTYPE_F16:
-        raise ConvertError("not an f16 ggml Whisper model")
-    w.i32(magic, *hp[:-1], GGML_QNT_VERSION * 1000 + ftype)
-    start = off
+    head = list(ints(1 + len(HPARAM_ORDER) + 1))
+    if head[0] != GGML_MAGIC:
+        raise ConvertError("not a ggml Whisper model")
     n_mels, n_fft = ints(2)
     off += 4 * n_mels * n_fft
     (n_vocab,) = ints(1)
     for _ in range(n_vocab):
         (n,) = ints(1)
         off += n
-    w.write(src[start:off])
-    count, sq_err, sq = 0, 0.0, 0.0
+    vocab_end = off
+    bytes_per = {GGML_FTYPE_F16: 2.0, GGML_FTYPE_F32: 4.0}
+    bytes_per.update({t: b / QUANT_BLOCK for t, _, b in QUANTS.values()})
+    tensors = []
     while off < len(src):
         n_dims, name_len, tt = ints(3)
         dims = ints(n_dims)
         name = src[off : off + name_len].decode("utf-8")
         off += name_len
-        n = int(np.prod(dims))
-        dtype = {GGML_FTYPE_F16: "<f2", GGML_FTYPE_F32: "<f4"}.get(tt)
-        if dtype is None:
-            raise ConvertError(f"{name}: tensor type {tt} is neither f16 nor f32")
-        size = n * np.dtype(dtype).itemsize
+        if tt not in bytes_per:
+            raise ConvertError(f"{name}: unknown tensor type {tt}")
+        size = int(int(np.prod(dims)) * bytes_per[tt])
         if off + size > len(src):
-            raise ConvertError(f"{name}: the f16 model is truncated")
-        x = np.frombuffer(src, dtype=dtype, count=n, offset=off)
+            raise ConvertError(f"{name}: the model file is truncated")
+        tensors.append(GgmlTensor(name, tt, dims, off, size))
         off += size
-        if tt == GGML_FTYPE_F16 and n_dims == 2 and dims[0] % QUANT_BLOCK == 0:
+    return head, vocab_end, tensors
+
+
+def quantize_ggml(src: bytes, kind: str, w: HashingWriter) -> tuple[int, float]:
+    """Writes the ggml file ``src`` (f16) with its 2-D f16 matrices quantised
+    as ``kind``; returns how many were and the relative RMS error over them."""
+    if kind not in QUANTS:
+        raise ConvertError(f"unknown quantisation {kind!r} (one of {sorted(QUANTS)})")
+    ttype, ftype, _ = QUANTS[kind]
+    head, vocab_end, tensors = read_ggml(src)
+    if head[-1] != GGML_FTYPE_F16:
+        raise ConvertError("not an f16 ggml Whisper model")
+    w.i32(*head[:-1], GGML_QNT_VERSION * 1000 + ftype)
+    w.write(src[4 * len(head) : vocab_end])
+    count, sq_err, sq = 0, 0.0, 0.0
+    for t in tensors:
+        raw_name = t.name.encode("utf-8")
+        dtype = "<f2" if t.ttype == GGML_FTYPE_F16 else "<f4"
+        x = np.frombuffer(src, dtype=dtype, count=int(np.prod(t.dims)), offset=t.offset)
+        if t.ttype == GGML_FTYPE_F16 and len(t.dims) == 2 and t.dims[0] % QUANT_BLOCK == 0:
             data = quantize(x, kind)
-            e, v = check_quantized(x, data, kind, name)
+            e, v = check_quantized(x, data, kind, t.name)
             sq_err, sq, count = sq_err + e, sq + v, count + 1
-            w.i32(n_dims, name_len, ttype, *dims)
-            w.write(name.encode("utf-8"))
-            w.write(data)
+            w.i32(len(t.dims), len(raw_name), ttype, *t.dims)
         else:
-            w.i32(n_dims, name_len, tt, *dims)
-            w.write(name.encode("utf-8"))
-            w.write(x.tobytes())
+            if t.ttype not in (GGML_FTYPE_F16, GGML_FTYPE_F32):
+                raise ConvertError(f"{t.name}: already quantised")
+            data = x.tobytes()
+            w.i32(len(t.dims), len(raw_name), t.ttype, *t.dims)
+        w.write(raw_name)
+        w.write(data)
     return count, (sq_err / sq) ** 0.5 if sq > 0 else 0.0
 
 

@@ -93,37 +93,22 @@ def test_a_model_file_is_quantised_matrix_by_matrix(wm):
     matrices = [n for n in matrices if wm.expected_tensors(hp)[n][1] == wm.GGML_FTYPE_F16]
     assert count == len(matrices) > 0 and 0 < rel < 0.02
     # Read it back: the header says q8_0, matrices are q8_0, the rest as was.
-    b, off = q8.getvalue(), 0
-
-    def ints(n):
-        nonlocal off
-        v = struct.unpack_from(f"<{n}i", b, off)
-        off += 4 * n
-        return v
-
-    head = ints(1 + len(wm.HPARAM_ORDER) + 1)
+    b = q8.getvalue()
+    head, _, read = wm.read_ggml(b)
     assert head[0] == wm.GGML_MAGIC and head[-1] == 2007
-    n_mels, n_fft = ints(2)
-    off += 4 * n_mels * n_fft
-    (nv,) = ints(1)
-    for _ in range(nv):
-        (n,) = ints(1)
-        off += n
-    seen = {}
-    for name, arr in tensors:
-        nd, nl, tt = ints(3)
-        dims = ints(nd)
-        assert b[off : off + nl].decode() == name
-        off += nl
-        assert tuple(reversed(dims)) == arr.shape
+    assert [t.name for t in read] == [n for n, _ in tensors]
+    for t, (name, arr) in zip(read, tensors):
+        assert tuple(reversed(t.dims)) == arr.shape
         if name in matrices:
-            assert tt == 8
-            size = arr.size // 32 * 34
-            back = wm.dequantize(b[off : off + size], "q8_0").reshape(arr.shape)
+            assert t.ttype == 8 and t.size == arr.size // 32 * 34
+            back = wm.dequantize(b[t.offset : t.offset + t.size], "q8_0").reshape(arr.shape)
             ref = arr.astype(np.float16).astype(np.float32)
             assert np.abs(back - ref).max() <= np.abs(ref).max() / 127
         else:
-            size = arr.size * (2 if tt == 1 else 4)
-        off += size
-        seen[name] = tt
-    assert off == len(b) and len(seen) == len(tensors)
+            assert t.ttype == wm.expected_tensors(hp)[name][1]
+    assert read[-1].offset + read[-1].size == len(b)
+    # A quantised file is not quantised again; a truncated one is refused.
+    with pytest.raises(wm.ConvertError, match="not an f16"):
+        wm.quantize_ggml(b, "q8_0", wm.HashingWriter(io.BytesIO()))
+    with pytest.raises(wm.ConvertError, match="truncated"):
+        wm.read_ggml(f16.getvalue()[:-10])
