@@ -957,6 +957,17 @@ export interface TranscribeOptions {
   overlapMs?: number
   /** Threads whisper.cpp uses (default 0 = every core). */
   threads?: number
+  /**
+   * Voiced windows decoded side by side, each by its own decoder state with `threads / lanes` threads
+   * (0..=16; default 0: two when there are at least two threads and a chunk has four voiced windows or more, else
+   * one). Each lane holds its own decoder state (about 170 MB for base). The transcript does not depend on it.
+   */
+  lanes?: number
+  /**
+   * Decode a window again at higher temperatures when the greedy decode fails whisper's compression or
+   * log-probability check (default false: 1.8x slower on base and no more words on the test media).
+   */
+  temperatureFallback?: boolean
   /** Beam size, 1..=16; 1 (the default) is greedy decoding. */
   beamSize?: number
   /** Primes the decoder; default for a stored session: its product names and aliases. */

@@ -5,7 +5,9 @@
 //!    spoken product names heard at their time; Mandarin: the characters of
 //!    the sentences), tiny.en (English) and base
 //!    (Mandarin, pinyin voice), greedy, default chunking: the f16 model and
-//!    the q8_0 / q5_1 ones where `scripts/whisper-model.py --quant` wrote them;
+//!    the q8_0 / q5_1 ones where `scripts/whisper-model.py --quant` wrote them
+//!    (q8_0 also with one lane, and with whisper's temperature fallback and
+//!    one lane: the defaults before);
 //! 2. audio decode throughput: `vap_core::media::decode_audio` against the
 //!    `ffmpeg` command line doing the same resampling (16 kHz mono f32), on
 //!    the same file, medians of 5.
@@ -215,31 +217,48 @@ fn main() {
             if !variant.is_empty() && !path.is_file() {
                 continue;
             }
-            let opts = TranscribeOptions::new(path, lang.clone());
-            let t0 = Instant::now();
-            let t = media::transcribe(file, 0, &opts, &mut |_| true).unwrap();
-            let wall = t0.elapsed().as_secs_f64();
-            let rtf = wall / (minutes * 60.0);
-            let r = recall(parts, &t.utterances, expect);
-            let label = format!(
-                "{name} {}",
-                if variant.is_empty() {
-                    "f16"
-                } else {
-                    &variant[1..]
-                }
-            );
-            println!(
-                "  {label:<31} wall {wall:7.1} s  RTF {rtf:.3} (target <= {target})  recall {r:.3}  model {:.1} s  {} utterances",
+            // The q8_0 model also with the settings of before (whisper's
+            // temperature fallback, one lane), side by side.
+            let settings: &[(&str, bool, usize)] = if variant == "-q8_0" {
+                &[
+                    ("", false, 0),
+                    (", 1 lane", false, 1),
+                    (", fallback, 1 lane", true, 1),
+                ]
+            } else {
+                &[("", false, 0)]
+            };
+            for &(how, temperature_fallback, lanes) in settings {
+                let opts = TranscribeOptions {
+                    temperature_fallback,
+                    lanes,
+                    ..TranscribeOptions::new(&path, lang.clone())
+                };
+                let t0 = Instant::now();
+                let t = media::transcribe(file, 0, &opts, &mut |_| true).unwrap();
+                let wall = t0.elapsed().as_secs_f64();
+                let rtf = wall / (minutes * 60.0);
+                let r = recall(parts, &t.utterances, expect);
+                let label = format!(
+                    "{name} {}{how}",
+                    if variant.is_empty() {
+                        "f16"
+                    } else {
+                        &variant[1..]
+                    }
+                );
+                println!(
+                "  {label:<48} wall {wall:7.1} s  RTF {rtf:.3} (target <= {target})  recall {r:.3}  model {:.1} s  {} utterances",
                 t.stats.model_seconds,
                 t.utterances.len()
             );
-            report.insert(
-                label,
-                serde_json::json!({"wall_s": wall, "rtf": rtf, "target": target, "recall": r,
+                report.insert(
+                    label,
+                    serde_json::json!({"wall_s": wall, "rtf": rtf, "target": target, "recall": r,
                     "model_s": t.stats.model_seconds, "decode_s": t.stats.decode_seconds,
                     "utterances": t.utterances.len()}),
-            );
+                );
+            }
         }
     }
     // Decode throughput against the ffmpeg CLI, same file, same run.

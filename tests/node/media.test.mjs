@@ -248,6 +248,22 @@ test('transcribe: the q8_0 model (scripts/whisper-model.py --quant q8_0) hears t
   })
 })
 
+test('transcribe: the same utterances on one lane and one thread as on two lanes and two threads', async () => {
+  // The short file's 30 s chunk has four voiced windows for the lanes to share.
+  const run = async (o) => {
+    const t = await vap.transcribe(f.short, en({ chunkMs: 30_000, overlapMs: 2_000, ...o }))
+    return t.utterances.map((u) => [u.start_ms, u.end_ms, u.text])
+  }
+  const one = await run({ threads: 1, lanes: 1 })
+  assert.equal(one.length, 3, JSON.stringify(one))
+  assert.deepEqual(await run({ threads: 2 }), one)
+  assert.deepEqual(await run({ threads: 2, lanes: 5 }), one)
+  const text = (await run({ threads: 2, temperatureFallback: true })).map((u) => u[2].toLowerCase()).join(' ')
+  for (const w of ['welcome', 'shampoo', 'face cream', 'sale']) {
+    assert.ok(text.includes(w), `'${w}' not in ${JSON.stringify(text)}`)
+  }
+})
+
 test('transcribe: keywords at the placed times, progress once per chunk, off the JS thread', async () => {
   const calls = []
   let ticks = 0
@@ -476,8 +492,8 @@ test('bad files, models and options give clean errors (rejected Promises, never 
     e = await assertRejects(vap.transcribe(f.short, o), 'VAP_INVALID_ARGUMENT')
     assert.match(e.message, re)
   }
-  e = await assertRejects(vap.transcribe(f.short, en({ chunkMs: 1_000, beamSize: 0 })), 'VAP_VALIDATION')
-  assert.deepEqual(e.problems.map((p) => p.field).sort(), ['beam_size', 'chunk_ms', 'overlap_ms'])
+  e = await assertRejects(vap.transcribe(f.short, en({ chunkMs: 1_000, beamSize: 0, lanes: 17 })), 'VAP_VALIDATION')
+  assert.deepEqual(e.problems.map((p) => p.field).sort(), ['beam_size', 'chunk_ms', 'lanes', 'overlap_ms'])
   await assertRejects(vap.transcribe(f.short, en(), 'not a function'), 'VAP_INVALID_ARGUMENT')
   await assertRejects(vap.transcribe(42, en()), 'VAP_INVALID_ARGUMENT')
   assertVapError(() => vap.setWhisperLog('loud'), 'VAP_INVALID_ARGUMENT')

@@ -326,6 +326,29 @@ def short_run(media, tiny_en):
     return out["t"], calls, spins, time.perf_counter() - t0
 
 
+def test_the_transcript_does_not_depend_on_lanes_or_threads(media, tiny_en):
+    """Lanes decode voiced windows side by side (the short file's 30 s chunk
+    has four): one lane on one thread, the default on two threads and more
+    lanes than threads give the same utterances; the temperature fallback is
+    an option and still hears the words."""
+
+    def run(**kw):
+        t = vap.transcribe(
+            media.short, tiny_en, language="en", chunk="30s", overlap="2s", progress=False, **kw
+        )
+        return [(u.start_ms, u.end_ms, u.text) for u in t.utterances]
+
+    one = run(threads=1, lanes=1)
+    assert len(one) == 3, one
+    assert run(threads=2) == one
+    assert run(threads=2, lanes=5) == one
+    text = " ".join(u[2].lower() for u in run(threads=2, temperature_fallback=True))
+    for w in ("welcome", "shampoo", "face cream", "sale"):
+        assert w in text, text
+    assert vap.option_defaults("transcribe")["lanes"] == 0
+    assert vap.option_defaults("transcribe")["temperature_fallback"] is False
+
+
 def test_english_speech_is_transcribed_at_the_right_times(media, short_run):
     t, calls, _, _ = short_run
     assert isinstance(t, vap.Transcript)
@@ -655,8 +678,13 @@ def test_bad_files_and_models_give_clean_errors(media, tiny_en, tmp_path):
     with pytest.raises(vap.InvalidArgumentError, match="unknown field `beam`"):
         run(tiny_en, beam=3)
     with pytest.raises(vap.ValidationError) as e:
-        run(tiny_en, chunk="1s", overlap=-1, beam_size=0)
-    assert sorted(p["field"] for p in e.value.problems) == ["beam_size", "chunk_ms", "overlap_ms"]
+        run(tiny_en, chunk="1s", overlap=-1, beam_size=0, lanes=17)
+    assert sorted(p["field"] for p in e.value.problems) == [
+        "beam_size",
+        "chunk_ms",
+        "lanes",
+        "overlap_ms",
+    ]
     with pytest.raises(vap.InvalidArgumentError, match="progress"):
         run(tiny_en, progress="yes")
 

@@ -140,7 +140,13 @@ const TRANSCRIBE_HELP: &str = "\
 vap transcribe: transcribe a stored session's recordings (whisper.cpp)
 
 Usage: vap transcribe STORE ROOM SESSION --model FILE [--language auto|zh|en]
-                      [--chunk 5min] [--overlap 3s] [--threads N] [--beam N] [--quiet]
+                      [--chunk 5min] [--overlap 3s] [--threads N] [--lanes N] [--beam N]
+                      [--temperature-fallback] [--quiet]
+
+--lanes: voiced windows decoded side by side (0, the default: two when there are two threads
+and a chunk has four voiced windows or more).
+--temperature-fallback: decode again at higher temperatures when a decode fails whisper's
+checks (off by default: slower, and no more words on the test media).
 
 One progress line per chunk, with a bar. Every chunk is checkpointed in the store: stop it
 (Ctrl-C) and run the same command again to go on where it stopped.
@@ -731,8 +737,10 @@ fn room(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<(), 
 fn transcribe(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<(), Failure> {
     let Some(a) = Args::parse(
         args,
-        &["model", "language", "chunk", "overlap", "threads", "beam"],
-        &["quiet"],
+        &[
+            "model", "language", "chunk", "overlap", "threads", "lanes", "beam",
+        ],
+        &["quiet", "temperature-fallback"],
         TRANSCRIBE_HELP,
     )?
     else {
@@ -759,9 +767,13 @@ fn transcribe(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Resul
     if let Some(n) = a.number("threads")? {
         o.threads = n;
     }
+    if let Some(n) = a.number("lanes")? {
+        o.lanes = n;
+    }
     if let Some(n) = a.number("beam")? {
         o.beam_size = n;
     }
+    o.temperature_fallback = a.on("temperature-fallback");
     o.check()?;
     let store = open_existing(store)?;
     let quiet = a.on("quiet");

@@ -356,6 +356,45 @@ fn a_quantised_model_hears_the_same_words() {
     }
 }
 
+/// Lanes decode voiced windows side by side; the transcript is the same
+/// with one lane on one thread, two lanes on two threads and more lanes
+/// asked than threads. Whisper's temperature fallback (off by default) is an
+/// option and still hears the words.
+#[test]
+fn the_transcript_does_not_depend_on_lanes_or_threads() {
+    let f = fixtures();
+    let run = |threads, lanes, temperature_fallback| {
+        media::transcribe(
+            &f.short.0,
+            0,
+            &TranscribeOptions {
+                chunk_ms: 30_000,
+                overlap_ms: 2_000,
+                threads,
+                lanes,
+                temperature_fallback,
+                ..TranscribeOptions::new(model("ggml-tiny.en-q8_0.bin"), Language::En)
+            },
+            &mut |_| true,
+        )
+        .unwrap()
+    };
+    let one = run(1, 1, false);
+    assert_eq!(one.utterances.len(), 3, "{:?}", one.utterances);
+    let key = |t: &media::Transcript| {
+        t.utterances
+            .iter()
+            .map(|u| (u.start_ms, u.end_ms, u.text.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&one), key(&run(2, 0, false)));
+    assert_eq!(key(&one), key(&run(2, 5, false)));
+    let text = text_of(&run(2, 0, true).utterances);
+    for w in ["welcome", "shampoo", "face cream", "sale"] {
+        assert!(text.contains(w), "'{w}' not in {text:?}");
+    }
+}
+
 #[test]
 fn english_speech_is_transcribed_at_the_right_times_and_silence_is_not() {
     let f = fixtures();

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
 fn usage() -> VapError {
     VapError::InvalidArgument(
         "usage: vap-transcribe STORE ROOM SESSION --model PATH [--language auto|zh|en] \
-         [--chunk 5min] [--overlap 3s] [--threads N] [--beam N] [--quiet]"
+         [--chunk 5min] [--overlap 3s] [--threads N] [--lanes N] [--beam N] \
+         [--temperature-fallback] [--quiet]"
             .into(),
     )
 }
@@ -47,7 +48,9 @@ fn run() -> Result<()> {
             "--chunk" => opts.chunk_ms = parse_duration_ms(&val()?)?,
             "--overlap" => opts.overlap_ms = parse_duration_ms(&val()?)?,
             "--threads" => opts.threads = val()?.parse().map_err(|_| usage())?,
+            "--lanes" => opts.lanes = val()?.parse().map_err(|_| usage())?,
             "--beam" => opts.beam_size = val()?.parse().map_err(|_| usage())?,
+            "--temperature-fallback" => opts.temperature_fallback = true,
             "--quiet" => quiet = true,
             "-h" | "--help" => return Err(usage()),
             _ if a.starts_with("--") => return Err(usage()),

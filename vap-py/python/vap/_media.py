@@ -451,6 +451,16 @@ def transcribe(
         (at most a quarter chunk): ms, ``timedelta`` or ``"5min"`` / ``"3s"``.
     threads
         Threads of whisper.cpp (0: every core).
+    lanes
+        Voiced windows decoded side by side, each by its own decoder state
+        with ``threads / lanes`` threads (0..16; 0, the default: two when
+        there are at least two threads and a chunk has four voiced windows or
+        more, else one). Each lane holds its own decoder state (about 170 MB
+        for base). The transcript does not depend on it.
+    temperature_fallback
+        Decode a window again at higher temperatures when the greedy decode
+        fails whisper's compression or log-probability check (default
+        ``False``: 1.8x slower on base and no more words on the test media).
     beam_size
         1 is greedy decoding; up to 16.
     initial_prompt

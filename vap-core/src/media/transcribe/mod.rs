@@ -259,14 +259,36 @@ mod tests {
             chunk_ms: 1000,
             overlap_ms: -1,
             beam_size: 0,
+            lanes: 17,
             ..Default::default()
         };
         match o.check() {
-            Err(VapError::Validation(p)) => assert_eq!(p.len(), 3, "{p:?}"),
+            Err(VapError::Validation(p)) => assert_eq!(p.len(), 4, "{p:?}"),
             other => panic!("{other:?}"),
         }
         assert!(Language::parse("klingon").is_err());
         assert_eq!(Language::parse("ZH").unwrap(), Language::Zh);
         assert_eq!(Language::parse("ja").unwrap().code(), "ja");
+    }
+
+    #[test]
+    fn lanes_follow_the_threads() {
+        let o = |threads, lanes| TranscribeOptions {
+            threads,
+            lanes,
+            ..Default::default()
+        };
+        assert_eq!(o(1, 0).lanes(), 1);
+        assert_eq!(o(2, 0).lanes(), 2);
+        assert_eq!(o(8, 0).lanes(), 2);
+        assert_eq!(o(8, 3).lanes(), 3);
+        assert_eq!(o(2, 5).lanes(), 2);
+        assert_eq!(o(2, 0).lanes_for(3), 1);
+        assert_eq!(o(2, 0).lanes_for(4), 2);
+        assert_eq!(o(2, 2).lanes_for(3), 2);
+        assert_eq!(o(2, 2).lanes_for(1), 1);
+        assert_eq!(o(1, 0).lanes_for(9), 1);
+        let d = TranscribeOptions::default();
+        assert_eq!((d.lanes, d.temperature_fallback), (0, false));
     }
 }

@@ -93,7 +93,7 @@ impl Run<'_> {
                 }
             }
         }
-        let mut model: Option<(Model, WhisperState)> = None;
+        let mut model: Option<(Model, Vec<WhisperState>)> = None;
         let mut results: Vec<ChunkResult> = Vec::with_capacity(total);
         let mut n_done = 0usize;
         let mut audio_done: Ms = 0;
@@ -118,11 +118,13 @@ impl Run<'_> {
                                 opts.language.code()
                             )));
                         }
-                        let st = m
-                            .ctx
-                            .create_state()
-                            .map_err(|e| VapError::Internal(format!("whisper.cpp state: {e}")))?;
-                        model = Some((m, st));
+                        let mut states = Vec::new();
+                        for _ in 0..opts.lanes() {
+                            states.push(m.ctx.create_state().map_err(|e| {
+                                VapError::Internal(format!("whisper.cpp state: {e}"))
+                            })?);
+                        }
+                        model = Some((m, states));
                     }
                     let (m, st) = model.as_mut().expect("loaded above");
                     let a = (s - opts.overlap_ms).max(0);
@@ -296,8 +298,9 @@ pub(super) fn run_keys(
 ) -> Result<Vec<String>> {
     let (model_size, model_sha) = crate::store::file_digest(&opts.model)?;
     let settings = format!(
-        "v{CHECKPOINT_VERSION}|{model_size}:{model_sha}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "v{CHECKPOINT_VERSION}|{model_size}:{model_sha}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         opts.language.code(),
+        opts.temperature_fallback,
         opts.simplified_chinese,
         opts.chunk_ms,
         opts.overlap_ms,

@@ -66,21 +66,14 @@ pub(super) const NO_SPEECH: usize = 1;
 pub(super) const REPEATS: usize = 2;
 pub(super) const ANNOTATIONS: usize = 3;
 
-/// Runs the model on one chunk of samples starting at position `start_ms`,
-/// window by voiced window.
-pub(super) fn run_chunk(
-    model: &Model,
-    state: &mut WhisperState,
-    samples: &[f32],
-    start_ms: Ms,
-    opts: &TranscribeOptions,
+/// The decoding parameters of one lane (whisper-rs leaks the strings it
+/// copies into the parameters, so they are made once per lane and chunk and
+/// cloned per window).
+fn lane_params<'a>(
+    opts: &'a TranscribeOptions,
     prompt: Option<&str>,
-) -> Result<(Vec<Segment>, String, [usize; 4], Ms)> {
-    let mut dropped = [0usize; 4];
-    let mut out: Vec<Segment> = Vec::new();
-    let mut lang_ms: std::collections::BTreeMap<String, usize> = Default::default();
-    // One parameter set per chunk, cloned per window (whisper-rs leaks the
-    // strings it copies into the parameters, so they are made once here).
+    threads: i32,
+) -> FullParams<'a, 'a> {
     let strategy = if opts.beam_size > 1 {
         SamplingStrategy::BeamSearch {
             beam_size: opts.beam_size as i32,
@@ -90,7 +83,7 @@ pub(super) fn run_chunk(
         SamplingStrategy::Greedy { best_of: 1 }
     };
     let mut params = FullParams::new(strategy);
-    params.set_n_threads(opts.threads());
+    params.set_n_threads(threads);
     params.set_language(Some(opts.language.code()));
     params.set_translate(false);
     params.set_no_context(true);
@@ -102,23 +95,105 @@ pub(super) fn run_chunk(
     params.set_suppress_nst(true);
     params.set_no_speech_thold(opts.no_speech_threshold);
     params.set_logprob_thold(opts.logprob_threshold);
+    if !opts.temperature_fallback {
+        // One decode per window: whisper's retries at higher temperatures
+        // (when a decode fails its compression or log-probability checks)
+        // cost 1.8x on base and gave no more keywords (see the README).
+        params.set_temperature_inc(0.0);
+    }
     if let Some(p) = prompt {
         params.set_initial_prompt(p);
     }
+    params
+}
+
+/// What one window gave: kept segments (times from the chunk start), the
+/// language used, the filter counters.
+type WindowOut = (Vec<Segment>, String, [usize; 4]);
+
+/// Runs the model on one chunk of samples starting at position `start_ms`,
+/// window by voiced window. The windows are independent (no context is
+/// carried between them), so each of `states` (a lane) takes the next
+/// window until none is left, with `threads / lanes` threads; the results
+/// are joined in window order.
+pub(super) fn run_chunk(
+    model: &Model,
+    states: &mut [WhisperState],
+    samples: &[f32],
+    start_ms: Ms,
+    opts: &TranscribeOptions,
+    prompt: Option<&str>,
+) -> Result<(Vec<Segment>, String, [usize; 4], Ms)> {
+    let windows = voice_windows(samples, opts.silence_dbfs);
+    let lanes = opts.lanes_for(windows.len()).min(states.len()).max(1);
+    let threads = (opts.threads() / lanes as i32).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let lane = |state: &mut WhisperState| -> Vec<(usize, Result<WindowOut>)> {
+        let params = lane_params(opts, prompt, threads);
+        let mut got = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(a, b)) = windows.get(i) else {
+                break;
+            };
+            let w0 = (a / PER_MS) as Ms;
+            let r = run_window(model, state, params.clone(), &samples[a..b], w0, opts);
+            let failed = r.is_err();
+            got.push((i, r));
+            if failed {
+                break;
+            }
+        }
+        got
+    };
+    let mut outs: Vec<Option<Result<WindowOut>>> = windows.iter().map(|_| None).collect();
+    let done: Vec<(usize, Result<WindowOut>)> = if lanes == 1 {
+        lane(&mut states[0])
+    } else {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = states[..lanes]
+                .iter_mut()
+                .map(|st| sc.spawn(|| lane(st)))
+                .collect();
+            let mut all = Vec::new();
+            for h in handles {
+                match h.join() {
+                    Ok(v) => all.extend(v),
+                    Err(_) => all.push((
+                        usize::MAX,
+                        Err(VapError::Internal("a transcription lane panicked".into())),
+                    )),
+                }
+            }
+            all
+        })
+    };
+    for (i, r) in done {
+        match outs.get_mut(i) {
+            Some(slot) => *slot = Some(r),
+            None => r.map(|_| ())?,
+        }
+    }
+    let mut dropped = [0usize; 4];
+    let mut out: Vec<Segment> = Vec::new();
+    let mut lang_ms: std::collections::BTreeMap<String, usize> = Default::default();
     let mut voiced: Ms = 0;
-    for (a, b) in voice_windows(samples, opts.silence_dbfs) {
-        let w0 = (a / PER_MS) as Ms;
+    for (&(a, b), r) in windows.iter().zip(outs) {
+        // A lane stops at its first failure: the first failed window in
+        // order is the error reported; windows after it may not have run.
+        let (segs, language, d) = match r {
+            Some(r) => r?,
+            None => {
+                return Err(VapError::Internal(
+                    "a transcription lane stopped early".into(),
+                ))
+            }
+        };
         voiced += ((b - a) / PER_MS) as Ms;
-        let language = run_window(
-            model,
-            state,
-            params.clone(),
-            &samples[a..b],
-            w0,
-            opts,
-            &mut out,
-            &mut dropped,
-        )?;
+        out.extend(segs);
+        for (x, y) in dropped.iter_mut().zip(d) {
+            *x += y;
+        }
         *lang_ms.entry(language).or_default() += b - a;
     }
     // Empty when nothing was voiced (then the chunk does not vote).
@@ -134,20 +209,17 @@ pub(super) fn run_chunk(
     Ok((out, language, dropped, voiced))
 }
 
-/// Runs whisper on one window (`w0` = its start in ms from the chunk start);
-/// appends the kept segments (times from the chunk start) to `out`. Returns
-/// the language used.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn run_window(
+/// Runs whisper on one window (`w0` = its start in ms from the chunk start).
+fn run_window(
     model: &Model,
     state: &mut WhisperState,
     params: FullParams,
     window: &[f32],
     w0: Ms,
     opts: &TranscribeOptions,
-    out: &mut Vec<Segment>,
-    dropped: &mut [usize; 4],
-) -> Result<String> {
+) -> Result<WindowOut> {
+    let mut out = Vec::new();
+    let mut dropped = [0usize; 4];
     // whisper.cpp refuses less than a second of audio; pad short windows.
     let mut padded;
     let input = if window.len() < SAMPLE_RATE as usize + 1600 {
@@ -223,5 +295,5 @@ pub(super) fn run_window(
             confidence: mean_lp.exp(),
         });
     }
-    Ok(language)
+    Ok((out, language, dropped))
 }
