@@ -30,7 +30,7 @@
 //! assert_eq!(TableName::parse("orders"), Some(TableName::Orders));
 //! ```
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -627,7 +627,7 @@ pub fn parse_raw_at(
     origins: &mut Origins,
     problems: &mut Vec<Problem>,
 ) {
-    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    let mut index: HashMap<&'static str, usize> = HashMap::default();
     if raw.rows.is_empty() {
         // An empty table (an empty JSON Lines file, a Parquet file without
         // batches) has nothing to check, whatever its header says.
@@ -1420,7 +1420,7 @@ pub fn raw_from_json_rows(
     problems: &mut Vec<Problem>,
 ) -> RawTable {
     let mut columns: Vec<String> = Vec::new();
-    let mut idx: HashMap<String, usize> = HashMap::new();
+    let mut idx: HashMap<String, usize> = HashMap::default();
     for r in rows {
         if let Some(o) = r.as_object() {
             for k in o.keys() {

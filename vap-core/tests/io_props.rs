@@ -219,3 +219,68 @@ fn tables_longer_than_a_write_chunk_round_trip() {
     let back = store.load(&data.room.id, &data.session.id).unwrap();
     assert_eq!(back.comments, data.comments);
 }
+
+/// A CSV file longer than two read chunks (65,536 rows each; their cells are
+/// refilled for the next chunk, and with two threads the typed records are
+/// made beside the parse): the same table on one thread and on two, and the
+/// problems of rows in later chunks numbered by their row in the file, with
+/// a missing field in one chunk and present again in the next.
+#[test]
+fn csv_longer_than_a_read_chunk_loads_the_same_on_one_and_two_threads() {
+    let mut data = simulate(&SimConfig {
+        hours: 0.1,
+        ..Default::default()
+    })
+    .unwrap()
+    .data;
+    let t0 = data.session.start_ms;
+    let n = (1usize << 16) * 2 + 11;
+    data.comments = (0..n)
+        .map(|i| vap_core::schema::Comment {
+            ts_ms: t0 + (i / 100) as i64,
+            viewer_id: format!("v{i:06}"),
+            text: format!("第{i}条 评论 ＡＢＣ"),
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("csv");
+    ingest::write_dir(&data, &d, Format::Csv).unwrap();
+    let load = |threads| {
+        vap_core::threads::set_num_threads(threads).unwrap();
+        let r = ingest::load_dir(&d, &LoadOptions::default());
+        vap_core::threads::set_num_threads(0).unwrap();
+        r
+    };
+    let (one, _) = load(1).unwrap();
+    let (two, _) = load(2).unwrap();
+    assert_eq!(one.comments, two.comments);
+    assert_eq!(one.comments.len(), n);
+    assert_eq!(one.comments[n - 1].text, format!("第{}条 评论 ABC", n - 1));
+
+    // Viewer ids emptied on rows in the second and third chunks.
+    let path = d.join("comments.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let bad_rows = [70_000usize, 70_001, 131_080];
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if bad_rows.contains(&i) {
+                let f: Vec<&str> = l.splitn(3, ',').collect();
+                format!("{},,{}", f[0], f[2])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let problems = |threads| match load(threads) {
+        Err(vap_core::VapError::Validation(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let p1 = problems(1);
+    assert_eq!(p1, problems(2));
+    let rows: Vec<Option<usize>> = p1.iter().map(|p| p.row).collect();
+    assert_eq!(rows, bad_rows.map(Some).to_vec(), "{p1:?}");
+    assert!(p1.iter().all(|p| p.field.as_deref() == Some("viewer_id")));
+}

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{read_manifest, Manifest};
-use super::read::{read_csv_chunks, read_csv_file_streaming, read_table_file, CSV_CHUNK_ROWS};
+use super::read::{
+    read_csv_chunks, read_csv_file_streaming, read_table_file, Spare, CSV_CHUNK_ROWS,
+};
 use super::validate::{check_header, check_tables, warnings};
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
@@ -175,7 +177,7 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
             let mut first = true;
             let mut header_ok = true;
             let mut chunk_problems = Vec::new();
-            let mut add = |chunk: RawTable, before: usize| {
+            let mut consume = |chunk: &RawTable, before: usize| {
                 if first {
                     first = false;
                     header_ok = !t
@@ -185,16 +187,63 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
                 } else if !header_ok {
                     return;
                 }
-                parsed.add(t, &chunk, before, &mut chunk_problems);
+                parsed.add(t, chunk, before, &mut chunk_problems);
             };
-            let streamed = read_csv_file_streaming(&name, &mut file, CSV_CHUNK_ROWS, &mut add);
-            let read = match streamed {
-                Ok(Some(res)) => res.map(Some),
-                Ok(None) => match read_open_file(&mut file, &name) {
-                    Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, &mut add).map(Some),
-                    Err(p) => Err(vec![p]),
-                },
-                Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
+            let mut read_all =
+                |add: &mut dyn FnMut(RawTable, usize) -> Spare| match read_csv_file_streaming(
+                    &name,
+                    &mut file,
+                    CSV_CHUNK_ROWS,
+                    add,
+                ) {
+                    Ok(Some(res)) => res.map(Some),
+                    Ok(None) => match read_open_file(&mut file, &name) {
+                        Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, add).map(Some),
+                        Err(p) => Err(vec![p]),
+                    },
+                    Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
+                };
+            // With two threads or more, the CSV parse (text to cells) and the
+            // typed records (cells to rows, checked) run side by side, chunk
+            // after chunk in order: the same records and problems, at most
+            // two chunks in flight.
+            let read = if crate::threads::num_threads() > 1 {
+                std::thread::scope(|sc| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<(RawTable, usize)>(1);
+                    // Chunks come back to be refilled (or freed) where their
+                    // cells were made: a free from another thread costs
+                    // mimalloc more.
+                    let (back_tx, back_rx) = std::sync::mpsc::channel::<RawTable>();
+                    let worker = sc.spawn(move || {
+                        for (chunk, before) in rx {
+                            consume(&chunk, before);
+                            let _ = back_tx.send(chunk);
+                        }
+                    });
+                    let read = read_all(&mut |chunk, before| {
+                        // The receiver only goes away if the worker panicked,
+                        // which the join below reports.
+                        let _ = tx.send((chunk, before));
+                        // The chunk before this one, when the worker is done
+                        // with it: its cells are refilled for the next.
+                        back_rx.try_recv().ok().map(|c| c.rows)
+                    });
+                    drop(tx);
+                    match worker.join() {
+                        Ok(()) => read,
+                        Err(_) => Err(vec![Problem::new(
+                            &name,
+                            None,
+                            None,
+                            "internal error: the record parser stopped".to_string(),
+                        )]),
+                    }
+                })
+            } else {
+                read_all(&mut |chunk, before| {
+                    consume(&chunk, before);
+                    Some(chunk.rows)
+                })
             };
             problems.extend(chunk_problems);
             read

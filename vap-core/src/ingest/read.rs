@@ -11,17 +11,19 @@ use crate::text::{self, Encoding};
 /// Reads CSV bytes (UTF-8 or GB18030) into a raw table.
 pub fn read_csv_bytes(source: &str, bytes: &[u8]) -> Result<(RawTable, Encoding), Vec<Problem>> {
     let mut all: Option<RawTable> = None;
-    let enc = read_csv_chunks(
-        source,
-        bytes,
-        usize::MAX,
-        &mut |chunk, _first_row| match &mut all {
+    let enc = read_csv_chunks(source, bytes, usize::MAX, &mut |chunk, _first_row| {
+        match &mut all {
             Some(t) => t.rows.extend(chunk.rows),
             None => all = Some(chunk),
-        },
-    )?;
+        }
+        None
+    })?;
     Ok((all.expect("one chunk at least"), enc))
 }
+
+/// Rows of a chunk handed back to the CSV reader for reuse (see
+/// [`read_csv_chunks`]).
+pub(super) type Spare = Option<Vec<Vec<Cell>>>;
 
 /// Rows per chunk when a CSV file is parsed into typed records as it is
 /// read ([`read_csv_chunks`]).
@@ -32,11 +34,13 @@ pub(super) const CSV_CHUNK_ROWS: usize = 1 << 16;
 /// a large file is never held as one raw table. `each` is called at least
 /// once (with no rows for an empty table) and, once a problem has been
 /// found, no more: every problem of the file comes back as the error.
+/// `each` may give back the rows of a chunk it is done with ([`Spare`]):
+/// their cells' strings are refilled for later rows instead of allocated.
 pub(super) fn read_csv_chunks(
     source: &str,
     bytes: &[u8],
     chunk_rows: usize,
-    each: &mut dyn FnMut(RawTable, usize),
+    each: &mut dyn FnMut(RawTable, usize) -> Spare,
 ) -> Result<Encoding, Vec<Problem>> {
     let (text, enc) = text::decode(bytes).map_err(|m| vec![Problem::new(source, None, None, m)])?;
     read_csv_records(source, text.as_bytes(), chunk_rows, each)?;
@@ -53,7 +57,7 @@ pub(super) fn read_csv_file_streaming(
     source: &str,
     file: &mut std::fs::File,
     chunk_rows: usize,
-    each: &mut dyn FnMut(RawTable, usize),
+    each: &mut dyn FnMut(RawTable, usize) -> Spare,
 ) -> std::io::Result<Option<Result<Encoding, Vec<Problem>>>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut buf = vec![0u8; 1 << 20];
@@ -96,12 +100,32 @@ pub(super) fn read_csv_file_streaming(
     ))
 }
 
+/// A CSV field as a cell: empty is null.
+fn new_cell(c: &str) -> Cell {
+    if c.is_empty() {
+        Cell::Null
+    } else {
+        Cell::Str(c.to_string())
+    }
+}
+
+/// [`new_cell`] into a spent cell, keeping its string's memory.
+fn fill(cell: &mut Cell, c: &str) {
+    match cell {
+        Cell::Str(s) if !c.is_empty() => {
+            s.clear();
+            s.push_str(c);
+        }
+        _ => *cell = new_cell(c),
+    }
+}
+
 /// The CSV parse of [`read_csv_chunks`], over any reader of UTF-8 text.
 fn read_csv_records<R: std::io::Read>(
     source: &str,
     input: R,
     chunk_rows: usize,
-    each: &mut dyn FnMut(RawTable, usize),
+    each: &mut dyn FnMut(RawTable, usize) -> Spare,
 ) -> Result<(), Vec<Problem>> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = rdr
@@ -139,6 +163,8 @@ fn read_csv_records<R: std::io::Read>(
         rows,
     };
     let mut rows = Vec::new();
+    // Rows of a spent chunk, refilled in place (last first).
+    let mut spare: Vec<Vec<Cell>> = Vec::new();
     let mut before = 0usize;
     let mut emitted = false;
     let mut rec = csv::StringRecord::new();
@@ -160,20 +186,21 @@ fn read_csv_records<R: std::io::Read>(
                 if !problems.is_empty() {
                     continue;
                 }
-                rows.push(
-                    rec.iter()
-                        .map(|c| {
-                            if c.is_empty() {
-                                Cell::Null
-                            } else {
-                                Cell::Str(c.to_string())
-                            }
-                        })
-                        .collect(),
-                );
+                let row = match spare.pop() {
+                    Some(mut row) if row.len() == rec.len() => {
+                        for (cell, c) in row.iter_mut().zip(rec.iter()) {
+                            fill(cell, c);
+                        }
+                        row
+                    }
+                    _ => rec.iter().map(new_cell).collect(),
+                };
+                rows.push(row);
                 if rows.len() >= chunk_rows {
                     let n = rows.len();
-                    each(chunk(std::mem::take(&mut rows)), before);
+                    if let Some(back) = each(chunk(std::mem::take(&mut rows)), before) {
+                        spare = back;
+                    }
                     before += n;
                     emitted = true;
                 }
