@@ -185,11 +185,8 @@ fn sim_session_round_trips_through_every_format_and_gb18030() {
     assert_eq!(b.num_rows(), data.orders.len());
 }
 
-/// A table longer than one write chunk (tables are written 65,536 rows at a
-/// time) comes back whole and in order from Parquet and from CSV, and from
-/// the store.
-#[test]
-fn tables_longer_than_a_write_chunk_round_trip() {
+/// A short simulated session with `n` comments, `第{i}条 评论{tail}`, 100 a ms.
+fn with_comments(n: usize, tail: &str) -> vap_core::schema::SessionData {
     let mut data = simulate(&SimConfig {
         hours: 0.1,
         ..Default::default()
@@ -197,13 +194,22 @@ fn tables_longer_than_a_write_chunk_round_trip() {
     .unwrap()
     .data;
     let t0 = data.session.start_ms;
-    data.comments = (0..(1usize << 16) * 2 + 7)
+    data.comments = (0..n)
         .map(|i| vap_core::schema::Comment {
             ts_ms: t0 + (i / 100) as i64,
             viewer_id: format!("v{i:06}"),
-            text: format!("第{i}条 评论"),
+            text: format!("第{i}条 评论{tail}"),
         })
         .collect();
+    data
+}
+
+/// A table longer than one write chunk (tables are written 65,536 rows at a
+/// time) comes back whole and in order from Parquet and from CSV, and from
+/// the store.
+#[test]
+fn tables_longer_than_a_write_chunk_round_trip() {
+    let data = with_comments((1usize << 16) * 2 + 7, "");
     let dir = tempfile::tempdir().unwrap();
     for format in [Format::Parquet, Format::Csv] {
         let d = dir.path().join(format.ext());
@@ -227,21 +233,8 @@ fn tables_longer_than_a_write_chunk_round_trip() {
 /// a missing field in one chunk and present again in the next.
 #[test]
 fn csv_longer_than_a_read_chunk_loads_the_same_on_one_and_two_threads() {
-    let mut data = simulate(&SimConfig {
-        hours: 0.1,
-        ..Default::default()
-    })
-    .unwrap()
-    .data;
-    let t0 = data.session.start_ms;
     let n = (1usize << 16) * 2 + 11;
-    data.comments = (0..n)
-        .map(|i| vap_core::schema::Comment {
-            ts_ms: t0 + (i / 100) as i64,
-            viewer_id: format!("v{i:06}"),
-            text: format!("第{i}条 评论 ＡＢＣ"),
-        })
-        .collect();
+    let data = with_comments(n, " ＡＢＣ");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("csv");
     ingest::write_dir(&data, &d, Format::Csv).unwrap();
