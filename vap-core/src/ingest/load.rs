@@ -205,8 +205,8 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
                 };
             // With two threads or more, the CSV parse (text to cells) and the
             // typed records (cells to rows, checked) run side by side, chunk
-            // after chunk in order: the same records and problems, at most
-            // two chunks in flight.
+            // after chunk in order: the same records and problems, with at
+            // most three chunks held (one read, one queued, one parsed).
             let read = if crate::threads::num_threads() > 1 {
                 std::thread::scope(|sc| {
                     let (tx, rx) = std::sync::mpsc::sync_channel::<(RawTable, usize)>(1);
