@@ -229,8 +229,8 @@ impl TranscribeOptions {
         n.clamp(1, 64) as i32
     }
 
-    /// The whisper states to make: `lanes`, or two when there are at least
-    /// two threads; never more than the threads.
+    /// The most lanes a chunk may use: `lanes`, or two when there are at
+    /// least two threads; never more than the threads.
     pub(super) fn lanes(&self) -> usize {
         let threads = self.threads() as usize;
         let want = if self.lanes == 0 { 2 } else { self.lanes };

@@ -118,13 +118,9 @@ impl Run<'_> {
                                 opts.language.code()
                             )));
                         }
-                        let mut states = Vec::new();
-                        for _ in 0..opts.lanes() {
-                            states.push(m.ctx.create_state().map_err(|e| {
-                                VapError::Internal(format!("whisper.cpp state: {e}"))
-                            })?);
-                        }
-                        model = Some((m, states));
+                        // One decoder state per lane, made when a chunk first
+                        // uses that lane (`run_chunk`).
+                        model = Some((m, Vec::new()));
                     }
                     let (m, st) = model.as_mut().expect("loaded above");
                     let a = (s - opts.overlap_ms).max(0);

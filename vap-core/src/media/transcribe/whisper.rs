@@ -113,19 +113,29 @@ type WindowOut = (Vec<Segment>, String, [usize; 4]);
 
 /// Runs the model on one chunk of samples starting at position `start_ms`,
 /// window by voiced window. The windows are independent (no context is
-/// carried between them), so each of `states` (a lane) takes the next
+/// carried between them), so each of the first `lanes` `states` (a lane; made
+/// here when missing) takes the next
 /// window until none is left, with `threads / lanes` threads; the results
 /// are joined in window order.
 pub(super) fn run_chunk(
     model: &Model,
-    states: &mut [WhisperState],
+    states: &mut Vec<WhisperState>,
     samples: &[f32],
     start_ms: Ms,
     opts: &TranscribeOptions,
     prompt: Option<&str>,
 ) -> Result<(Vec<Segment>, String, [usize; 4], Ms)> {
     let windows = voice_windows(samples, opts.silence_dbfs);
-    let lanes = opts.lanes_for(windows.len()).min(states.len()).max(1);
+    let lanes = opts.lanes_for(windows.len());
+    // A lane's decoder state is made the first time a chunk uses it (a
+    // recording whose chunks never have four windows holds one).
+    while states.len() < lanes {
+        let st = model
+            .ctx
+            .create_state()
+            .map_err(|e| VapError::Internal(format!("whisper.cpp state: {e}")))?;
+        states.push(st);
+    }
     let threads = (opts.threads() / lanes as i32).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let lane = |state: &mut WhisperState| -> Vec<(usize, Result<WindowOut>)> {
