@@ -268,17 +268,62 @@ pub struct RawTable {
 
 // ---------------------------------------------------------------- typed rows
 
-/// Reads typed fields from one row, collecting problems.
-struct RowReader<'a> {
-    source: &'a str,
-    row_no: usize,
-    cells: &'a [Cell],
-    index: &'a HashMap<&'static str, usize>,
-    problems: &'a mut Vec<Problem>,
-    ok: bool,
+/// A borrowed [`Cell`]: what the typed row reader reads, from a raw table's
+/// cells or straight from a CSV file's fields. Its `Debug` form is the
+/// cell's, so problems read the same whichever it came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CellRef<'a> {
+    Null,
+    // Read only in problems' messages, through `Debug`.
+    #[allow(dead_code)]
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    List(&'a [String]),
 }
 
-impl RowReader<'_> {
+/// A value the typed row reader can read as a [`CellRef`].
+pub(crate) trait AsCellRef {
+    fn as_cell_ref(&self) -> CellRef<'_>;
+}
+
+impl AsCellRef for Cell {
+    fn as_cell_ref(&self) -> CellRef<'_> {
+        match self {
+            Cell::Null => CellRef::Null,
+            Cell::Bool(b) => CellRef::Bool(*b),
+            Cell::Int(i) => CellRef::Int(*i),
+            Cell::Float(f) => CellRef::Float(*f),
+            Cell::Str(s) => CellRef::Str(s),
+            Cell::List(v) => CellRef::List(v),
+        }
+    }
+}
+
+/// A CSV field: empty is null, as in the raw cells of a CSV file.
+impl AsCellRef for std::borrow::Cow<'_, str> {
+    fn as_cell_ref(&self) -> CellRef<'_> {
+        if self.is_empty() {
+            CellRef::Null
+        } else {
+            CellRef::Str(self)
+        }
+    }
+}
+
+/// Reads typed fields from one row, collecting problems.
+pub(crate) struct RowReader<'a, C> {
+    pub(crate) source: &'a str,
+    pub(crate) row_no: usize,
+    pub(crate) cells: &'a [C],
+    /// The position of each column the row has, by name.
+    pub(crate) index: &'a [(&'static str, usize)],
+    pub(crate) problems: &'a mut Vec<Problem>,
+    pub(crate) ok: bool,
+}
+
+impl<'a, C: AsCellRef> RowReader<'a, C> {
     fn problem(&mut self, field: &str, msg: String) {
         self.problems.push(Problem::new(
             self.source,
@@ -289,20 +334,28 @@ impl RowReader<'_> {
         self.ok = false;
     }
 
-    fn cell(&self, name: &'static str) -> &Cell {
-        match self.index.get(name) {
-            Some(&i) => self.cells.get(i).unwrap_or(&Cell::Null),
-            None => &Cell::Null,
+    fn cell(&self, name: &'static str) -> CellRef<'a> {
+        let cells: &'a [C] = self.cells;
+        // A handful of columns: a scan beats hashing the name. The names are
+        // the same literals, so the address usually matches at once.
+        let at = self
+            .index
+            .iter()
+            .find(|(n, _)| std::ptr::eq(*n, name) || *n == name)
+            .map(|&(_, i)| i);
+        match at.and_then(|i| cells.get(i)) {
+            Some(c) => c.as_cell_ref(),
+            None => CellRef::Null,
         }
     }
 
     fn opt_str(&mut self, name: &'static str) -> Option<String> {
         match self.cell(name) {
-            Cell::Null => None,
-            Cell::Str(s) if s.trim().is_empty() => None,
-            Cell::Str(s) => Some(normalize(s)),
-            Cell::Int(i) => Some(i.to_string()),
-            Cell::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(format!("{}", *f as i64)),
+            CellRef::Null => None,
+            CellRef::Str(s) if s.trim().is_empty() => None,
+            CellRef::Str(s) => Some(normalize(s)),
+            CellRef::Int(i) => Some(i.to_string()),
+            CellRef::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(format!("{}", f as i64)),
             other => {
                 let m = format!("expected text, got {other:?}");
                 self.problem(name, m);
@@ -326,11 +379,11 @@ impl RowReader<'_> {
 
     fn opt_float(&mut self, name: &'static str) -> Option<f64> {
         let v = match self.cell(name) {
-            Cell::Null => return None,
-            Cell::Str(s) if s.trim().is_empty() => return None,
-            Cell::Int(i) => *i as f64,
-            Cell::Float(f) => *f,
-            Cell::Str(s) => match s.trim().parse::<f64>() {
+            CellRef::Null => return None,
+            CellRef::Str(s) if s.trim().is_empty() => return None,
+            CellRef::Int(i) => i as f64,
+            CellRef::Float(f) => f,
+            CellRef::Str(s) => match s.trim().parse::<f64>() {
                 Ok(v) => v,
                 Err(_) => {
                     let m = format!("not a number: {s:?}");
@@ -367,10 +420,10 @@ impl RowReader<'_> {
     fn int(&mut self, name: &'static str) -> i64 {
         let before = self.problems.len();
         let v = match self.cell(name) {
-            Cell::Int(i) => Some(*i),
-            Cell::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(*f as i64),
-            Cell::Str(s) if !s.trim().is_empty() => s.trim().parse::<i64>().ok(),
-            Cell::Null | Cell::Str(_) => None,
+            CellRef::Int(i) => Some(i),
+            CellRef::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(f as i64),
+            CellRef::Str(s) if !s.trim().is_empty() => s.trim().parse::<i64>().ok(),
+            CellRef::Null | CellRef::Str(_) => None,
             _ => None,
         };
         match v {
@@ -378,8 +431,8 @@ impl RowReader<'_> {
             None => {
                 if self.problems.len() == before {
                     let m = match self.cell(name) {
-                        Cell::Null => "missing value".to_string(),
-                        Cell::Str(s) if s.trim().is_empty() => "missing value".to_string(),
+                        CellRef::Null => "missing value".to_string(),
+                        CellRef::Str(s) if s.trim().is_empty() => "missing value".to_string(),
                         c => format!("not an integer: {c:?}"),
                     };
                     self.problem(name, m);
@@ -391,11 +444,11 @@ impl RowReader<'_> {
 
     fn time(&mut self, name: &'static str) -> Ms {
         let res = match self.cell(name) {
-            Cell::Int(i) => Ok(*i),
-            Cell::Float(f) if f.is_finite() && f.fract() == 0.0 => Ok(*f as i64),
-            Cell::Float(f) => Err(format!("bad timestamp {f}: expected integer milliseconds")),
-            Cell::Str(s) => parse_time(s),
-            Cell::Null => Err("missing value".to_string()),
+            CellRef::Int(i) => Ok(i),
+            CellRef::Float(f) if f.is_finite() && f.fract() == 0.0 => Ok(f as i64),
+            CellRef::Float(f) => Err(format!("bad timestamp {f}: expected integer milliseconds")),
+            CellRef::Str(s) => parse_time(s),
+            CellRef::Null => Err("missing value".to_string()),
             other => Err(format!("bad timestamp {other:?}")),
         };
         match res {
@@ -409,13 +462,13 @@ impl RowReader<'_> {
 
     fn list(&mut self, name: &'static str) -> Vec<String> {
         match self.cell(name) {
-            Cell::Null => vec![],
-            Cell::List(v) => v
+            CellRef::Null => vec![],
+            CellRef::List(v) => v
                 .iter()
                 .map(|s| normalize(s))
                 .filter(|s| !s.is_empty())
                 .collect(),
-            Cell::Str(s) => s
+            CellRef::Str(s) => s
                 .split('|')
                 .map(normalize)
                 .filter(|s| !s.is_empty())
@@ -627,7 +680,7 @@ pub fn parse_raw_at(
     origins: &mut Origins,
     problems: &mut Vec<Problem>,
 ) {
-    let mut index: HashMap<&'static str, usize> = HashMap::default();
+    let mut index: Vec<(&'static str, usize)> = Vec::new();
     if raw.rows.is_empty() {
         // An empty table (an empty JSON Lines file, a Parquet file without
         // batches) has nothing to check, whatever its header says.
@@ -635,7 +688,7 @@ pub fn parse_raw_at(
     }
     for c in table.columns() {
         if let Some(i) = raw.columns.iter().position(|h| h.trim() == c.name) {
-            index.insert(c.name, i);
+            index.push((c.name, i));
         } else if c.required {
             problems.push(Problem::new(
                 &raw.source,
@@ -648,7 +701,7 @@ pub fn parse_raw_at(
     if table
         .columns()
         .iter()
-        .any(|c| c.required && !index.contains_key(c.name))
+        .any(|c| c.required && !index.iter().any(|(n, _)| *n == c.name))
     {
         return;
     }
@@ -658,159 +711,172 @@ pub fn parse_raw_at(
         let mut r = RowReader {
             source: &raw.source,
             row_no: i + 1,
-            cells,
+            cells: cells.as_slice(),
             index: &index,
             problems,
             ok: true,
         };
-        macro_rules! push {
-            ($vec:expr, $val:expr) => {{
-                let v = $val;
-                if r.ok {
-                    $vec.push(v);
-                    origins.push(table, &src, i + 1);
-                }
-            }};
-        }
-        match table {
-            TableName::Anchors => push!(
-                out.anchors,
-                Anchor {
-                    id: r.str("id"),
-                    name: r.str("name")
-                }
-            ),
-            TableName::Shifts => {
-                let anchor_id = r.str("anchor_id");
-                let role = r.enumerated("role", ROLES).unwrap_or(ShiftRole::Host);
-                push!(
-                    out.shifts,
-                    Shift {
-                        anchor_id,
-                        role,
-                        start_ms: r.time("start_ms"),
-                        end_ms: r.time("end_ms")
-                    }
-                )
-            }
-            TableName::Products => push!(
-                out.products,
-                Product {
-                    id: r.str("id"),
-                    name: r.str("name"),
-                    price: r.float("price"),
-                    category: r.opt_str("category").unwrap_or_default(),
-                    aliases: r.list("aliases"),
-                }
-            ),
-            TableName::Segments => {
-                let product_id = r.str("product_id");
-                let kind = r
-                    .enumerated("kind", SEGMENT_KINDS)
-                    .unwrap_or(SegmentKind::Explain);
-                push!(
-                    out.segments,
-                    ProductSegment {
-                        product_id,
-                        kind,
-                        start_ms: r.time("start_ms"),
-                        end_ms: r.time("end_ms")
-                    }
-                )
-            }
-            TableName::Promotions => {
-                let id = r.str("id");
-                let kind = r
-                    .enumerated("kind", PROMO_KINDS)
-                    .unwrap_or(PromotionKind::Custom);
-                push!(
-                    out.promotions,
-                    Promotion {
-                        id,
-                        kind,
-                        label: r.opt_str("label"),
-                        product_id: r.opt_str("product_id"),
-                        start_ms: r.time("start_ms"),
-                        end_ms: r.time("end_ms"),
-                    }
-                )
-            }
-            TableName::Comments => push!(
-                out.comments,
-                Comment {
-                    ts_ms: r.time("ts_ms"),
-                    viewer_id: r.str("viewer_id"),
-                    text: r.str("text")
-                }
-            ),
-            TableName::Orders => {
-                let id = r.str("id");
-                let ts_ms = r.time("ts_ms");
-                let product_id = r.str("product_id");
-                let q = r.int("quantity");
-                let quantity = if (1..=u32::MAX as i64).contains(&q) {
-                    q as u32
-                } else {
-                    if r.ok {
-                        r.problem(
-                            "quantity",
-                            format!("quantity {q} must be a positive integer"),
-                        );
-                    }
-                    0
-                };
-                let amount = r.float("amount");
-                if amount < 0.0 {
-                    r.problem("amount", format!("negative amount {amount}; refunds are rows with status 'refunded' and a positive amount"));
-                }
-                let status = r
-                    .enumerated("status", STATUSES)
-                    .unwrap_or(OrderStatus::Paid);
-                push!(
-                    out.orders,
-                    Order {
-                        id,
-                        ts_ms,
-                        product_id,
-                        quantity,
-                        amount,
-                        status,
-                        viewer_id: r.opt_str("viewer_id")
-                    }
-                )
-            }
-            TableName::Utterances => {
-                let start_ms = r.time("start_ms");
-                let end_ms = r.time("end_ms");
-                let text = r.str("text");
-                let speaker = r.opt_str("speaker");
-                let confidence = r.opt_float("confidence");
-                if let Some(c) = confidence {
-                    if !(0.0..=1.0).contains(&c) {
-                        r.problem("confidence", format!("confidence {c} outside [0, 1]"));
-                    }
-                }
-                push!(
-                    out.utterances,
-                    Utterance {
-                        start_ms,
-                        end_ms,
-                        text,
-                        speaker,
-                        confidence
-                    }
-                )
-            }
-            TableName::Metrics => push!(
-                out.samples,
-                MetricSample {
-                    metric: r.str("metric"),
-                    ts_ms: r.time("ts_ms"),
-                    value: r.float("value")
-                }
-            ),
+        if parse_row(table, &mut r, out) {
+            origins.push(table, &src, i + 1);
         }
     }
+}
+
+/// Reads one row of `table` into its record, appended to `out`; `false`, with
+/// nothing appended and the row's problems in the reader, when it has any.
+/// The one reading of a row, whether its cells are raw or CSV fields.
+pub(crate) fn parse_row<C: AsCellRef>(
+    table: TableName,
+    r: &mut RowReader<'_, C>,
+    out: &mut Tables,
+) -> bool {
+    macro_rules! push {
+        ($vec:expr, $val:expr) => {{
+            let v = $val;
+            if r.ok {
+                $vec.push(v);
+            }
+        }};
+    }
+    match table {
+        TableName::Anchors => push!(
+            out.anchors,
+            Anchor {
+                id: r.str("id"),
+                name: r.str("name")
+            }
+        ),
+        TableName::Shifts => {
+            let anchor_id = r.str("anchor_id");
+            let role = r.enumerated("role", ROLES).unwrap_or(ShiftRole::Host);
+            push!(
+                out.shifts,
+                Shift {
+                    anchor_id,
+                    role,
+                    start_ms: r.time("start_ms"),
+                    end_ms: r.time("end_ms")
+                }
+            )
+        }
+        TableName::Products => push!(
+            out.products,
+            Product {
+                id: r.str("id"),
+                name: r.str("name"),
+                price: r.float("price"),
+                category: r.opt_str("category").unwrap_or_default(),
+                aliases: r.list("aliases"),
+            }
+        ),
+        TableName::Segments => {
+            let product_id = r.str("product_id");
+            let kind = r
+                .enumerated("kind", SEGMENT_KINDS)
+                .unwrap_or(SegmentKind::Explain);
+            push!(
+                out.segments,
+                ProductSegment {
+                    product_id,
+                    kind,
+                    start_ms: r.time("start_ms"),
+                    end_ms: r.time("end_ms")
+                }
+            )
+        }
+        TableName::Promotions => {
+            let id = r.str("id");
+            let kind = r
+                .enumerated("kind", PROMO_KINDS)
+                .unwrap_or(PromotionKind::Custom);
+            push!(
+                out.promotions,
+                Promotion {
+                    id,
+                    kind,
+                    label: r.opt_str("label"),
+                    product_id: r.opt_str("product_id"),
+                    start_ms: r.time("start_ms"),
+                    end_ms: r.time("end_ms"),
+                }
+            )
+        }
+        TableName::Comments => push!(
+            out.comments,
+            Comment {
+                ts_ms: r.time("ts_ms"),
+                viewer_id: r.str("viewer_id"),
+                text: r.str("text")
+            }
+        ),
+        TableName::Orders => {
+            let id = r.str("id");
+            let ts_ms = r.time("ts_ms");
+            let product_id = r.str("product_id");
+            let q = r.int("quantity");
+            let quantity = if (1..=u32::MAX as i64).contains(&q) {
+                q as u32
+            } else {
+                if r.ok {
+                    r.problem(
+                        "quantity",
+                        format!("quantity {q} must be a positive integer"),
+                    );
+                }
+                0
+            };
+            let amount = r.float("amount");
+            if amount < 0.0 {
+                r.problem("amount", format!("negative amount {amount}; refunds are rows with status 'refunded' and a positive amount"));
+            }
+            let status = r
+                .enumerated("status", STATUSES)
+                .unwrap_or(OrderStatus::Paid);
+            push!(
+                out.orders,
+                Order {
+                    id,
+                    ts_ms,
+                    product_id,
+                    quantity,
+                    amount,
+                    status,
+                    viewer_id: r.opt_str("viewer_id")
+                }
+            )
+        }
+        TableName::Utterances => {
+            let start_ms = r.time("start_ms");
+            let end_ms = r.time("end_ms");
+            let text = r.str("text");
+            let speaker = r.opt_str("speaker");
+            let confidence = r.opt_float("confidence");
+            if let Some(c) = confidence {
+                if !(0.0..=1.0).contains(&c) {
+                    r.problem("confidence", format!("confidence {c} outside [0, 1]"));
+                }
+            }
+            push!(
+                out.utterances,
+                Utterance {
+                    start_ms,
+                    end_ms,
+                    text,
+                    speaker,
+                    confidence
+                }
+            )
+        }
+        TableName::Metrics => push!(
+            out.samples,
+            MetricSample {
+                metric: r.str("metric"),
+                ts_ms: r.time("ts_ms"),
+                value: r.float("value")
+            }
+        ),
+    }
+    r.ok
 }
 
 // ---------------------------------------------------------------- typed -> cells
@@ -942,6 +1008,21 @@ pub(crate) fn tables_len(t: &Tables, table: TableName) -> usize {
         TableName::Orders => t.orders.len(),
         TableName::Utterances => t.utterances.len(),
         TableName::Metrics => t.samples.len(),
+    }
+}
+
+/// Reserves room for `n` more records of `table` in `t`.
+pub(crate) fn reserve_rows(t: &mut Tables, table: TableName, n: usize) {
+    match table {
+        TableName::Anchors => t.anchors.reserve(n),
+        TableName::Shifts => t.shifts.reserve(n),
+        TableName::Products => t.products.reserve(n),
+        TableName::Segments => t.segments.reserve(n),
+        TableName::Promotions => t.promotions.reserve(n),
+        TableName::Comments => t.comments.reserve(n),
+        TableName::Orders => t.orders.reserve(n),
+        TableName::Utterances => t.utterances.reserve(n),
+        TableName::Metrics => t.samples.reserve(n),
     }
 }
 

@@ -14,7 +14,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 impl Encoding {
     /// Parses an encoding name: `utf-8` / `utf8`, `gb18030` / `gbk` / `gb2312`
@@ -55,42 +55,51 @@ pub fn normalize(s: &str) -> String {
 /// characters, and NFKC-stable (ASCII and CJK ideographs are; otherwise
 /// Unicode's quick check must say yes, a "maybe" counts as no). Most comments
 /// and utterances are, so loading copies them instead of running NFKC.
-fn is_normal(s: &str) -> bool {
-    let mut space = true; // at the start, a space would be leading
-    if s.is_ascii() {
-        for &b in s.as_bytes() {
-            if b == b' ' {
-                if space {
+///
+/// One pass over the bytes: ASCII and CJK Unified Ideographs (U+4E00 to
+/// U+9FFF, UTF-8 lead byte E5 to E9, or E4 with a second byte from B8) are
+/// checked without decoding; only a string with another character is given
+/// to the NFKC quick check.
+pub(crate) fn is_normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    let mut other = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            if c == b' ' {
+                if prev_space {
                     return false;
                 }
-                space = true;
-            } else if b < 0x20 || b == 0x7f {
+                prev_space = true;
+            } else if !(0x20..0x7f).contains(&c) {
                 return false;
             } else {
-                space = false;
+                prev_space = false;
             }
-        }
-        return !space || s.is_empty();
-    }
-    let mut simple = true;
-    for c in s.chars() {
-        if c == ' ' {
-            if space {
-                return false;
-            }
-            space = true;
+            i += 1;
             continue;
         }
-        if c.is_whitespace() || c.is_control() {
+        prev_space = false;
+        // `s` is valid UTF-8: a lead byte E4..E9 starts a 3-byte sequence.
+        if (0xE5..=0xE9).contains(&c) || (c == 0xE4 && b[i + 1] >= 0xB8) {
+            i += 3;
+            continue;
+        }
+        let Some(ch) = s[i..].chars().next() else {
+            break;
+        };
+        if ch.is_whitespace() || ch.is_control() {
             return false;
         }
-        space = false;
-        simple &= c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c);
+        other = true;
+        i += ch.len_utf8();
     }
-    !space
-        && (simple
-            || unicode_normalization::is_nfkc_quick(s.chars())
-                == unicode_normalization::IsNormalized::Yes)
+    !other || is_nfkc_quick(s.chars()) == IsNormalized::Yes
 }
 
 /// [`normalize`] without the fast path.
@@ -357,12 +366,45 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn normalize_equals_the_slow_path(
-            s in "[ a-zA-Z0-9\t\n\u{3000}\u{a0}\u{ff21}-\u{ff3a}\u{301}\u{4e00}-\u{4e10}\u{2460}\u{e9}!?]{0,12}"
+            s in "[ a-zA-Z0-9\t\n\u{3000}\u{a0}\u{ff21}-\u{ff3a}\u{301}\u{4e00}-\u{4e10}\u{4dff}\u{9ff0}-\u{9fff}\u{a000}\u{7f}\u{85}\u{2460}\u{e9}!?]{0,12}"
         ) {
             let fast = normalize(&s);
             proptest::prop_assert_eq!(&fast, &normalize_slow(&s));
+            // The quick check never calls text normal that is not (it may
+            // send normal text the slow way: a "maybe" counts as no).
+            proptest::prop_assert!(!is_normal(&s) || normalize_slow(&s) == s);
             // Normalising twice changes nothing.
             proptest::prop_assert_eq!(&normalize(&fast), &fast);
+        }
+    }
+
+    #[test]
+    fn the_quick_check_is_what_normalising_leaves() {
+        for s in [
+            "hello world",
+            "多少钱",
+            "链接 3 有货吗",
+            "ＡＢＣ",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "ﬁne",
+            "é",
+            "e\u{301}",
+            "",
+            "链接，有货吗",
+            "链接,有货吗",
+            "多少钱\u{3000}呀",
+            "\u{4DFF}\u{4E00}\u{9FFF}\u{A000}",
+            "䷀ 乾",
+            "한국어 ok",
+            "emoji 😀 好",
+            "控制\u{7f}",
+            "控制\u{85}",
+            "x\u{a0}y",
+        ] {
+            assert_eq!(is_normal(s), normalize_slow(s) == s, "{s:?}");
         }
     }
 

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::fastcsv;
 use super::manifest::{read_manifest, Manifest};
 use super::read::{
-    read_csv_chunks, read_csv_file_streaming, read_table_file, Spare, CSV_CHUNK_ROWS,
+    decode_parquet, read_csv_chunks, read_csv_file_streaming, read_table_file, Spare,
+    CSV_CHUNK_ROWS,
 };
+use super::typed::typed_from_batches;
 use super::validate::{check_header, check_tables, warnings};
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
@@ -173,7 +176,33 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let read = if is_csv {
+        // A CSV file that fits in memory is read whole and, when it is clean
+        // (plain UTF-8, RFC 4180, no row with a problem), straight into
+        // records on every thread ([`fastcsv`]); otherwise, and for larger
+        // files, the general path below reads it.
+        let whole = if is_csv && file.metadata().is_ok_and(|m| m.len() <= fastcsv::MAX_BYTES) {
+            match read_open_file(&mut file, &name) {
+                Ok(bytes) => Some(bytes),
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let fast = whole.as_deref().is_some_and(|bytes| {
+            fastcsv::csv_records(
+                t,
+                &Arc::from(name.as_str()),
+                bytes,
+                &mut parsed.tables,
+                &mut parsed.origins,
+            )
+        });
+        let read = if fast {
+            Ok(Some(Encoding::Utf8))
+        } else if is_csv {
             let mut first = true;
             let mut header_ok = true;
             let mut chunk_problems = Vec::new();
@@ -189,20 +218,19 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
                 }
                 parsed.add(t, chunk, before, &mut chunk_problems);
             };
-            let mut read_all =
-                |add: &mut dyn FnMut(RawTable, usize) -> Spare| match read_csv_file_streaming(
-                    &name,
-                    &mut file,
-                    CSV_CHUNK_ROWS,
-                    add,
-                ) {
+            let mut read_all = |add: &mut dyn FnMut(RawTable, usize) -> Spare| {
+                if let Some(bytes) = &whole {
+                    return read_csv_chunks(&name, bytes, CSV_CHUNK_ROWS, add).map(Some);
+                }
+                match read_csv_file_streaming(&name, &mut file, CSV_CHUNK_ROWS, add) {
                     Ok(Some(res)) => res.map(Some),
                     Ok(None) => match read_open_file(&mut file, &name) {
                         Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, add).map(Some),
                         Err(p) => Err(vec![p]),
                     },
                     Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
-                };
+                }
+            };
             // With two threads or more, the CSV parse (text to cells) and the
             // typed records (cells to rows, checked) run side by side, chunk
             // after chunk in order: the same records and problems, with at
@@ -247,6 +275,36 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
             };
             problems.extend(chunk_problems);
             read
+        } else if is_parquet(&path) {
+            // Batches in the documented schema (vap's own files, most
+            // writers') become records column by column; any other file, or
+            // one row that needs it, goes the general way (raw cells), which
+            // reports every problem.
+            match read_open_file(&mut file, &name) {
+                Ok(bytes) => decode_parquet(bytes::Bytes::from(bytes), false)
+                    .map_err(|m| vec![Problem::new(&name, None, None, m)])
+                    .and_then(|batches| {
+                        let source: Arc<str> = Arc::from(name.as_str());
+                        if typed_from_batches(
+                            t,
+                            &source,
+                            &batches,
+                            &mut parsed.tables,
+                            &mut parsed.origins,
+                        ) {
+                            return Ok(None);
+                        }
+                        let mut conv = Vec::new();
+                        let raw = table::raw_from_batches(&name, &batches, &mut conv);
+                        drop(batches);
+                        if !conv.is_empty() {
+                            return Err(conv);
+                        }
+                        parsed.add(t, &raw, 0, &mut problems);
+                        Ok(None)
+                    }),
+                Err(p) => Err(vec![p]),
+            }
         } else {
             match read_open_file(&mut file, &name) {
                 Ok(bytes) => read_table_file(&name, &path, bytes).map(|(raw, enc)| {
@@ -266,6 +324,14 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     report.differenced = rep2.differenced;
     report.warnings = rep2.warnings;
     Ok((data, report))
+}
+
+/// Whether `path` names a Parquet file (by its extension, as
+/// [`read_table_file`] decides).
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 /// Typed records parsed so far, with where each came from.
@@ -369,7 +435,7 @@ pub(crate) fn from_table_inputs(
         match input {
             TableInput::Raw(raw) => parsed.add(t, &raw, 0, &mut problems),
             TableInput::Batches(source, batches) => {
-                if !super::typed::typed_from_batches(
+                if !typed_from_batches(
                     t,
                     &source,
                     &batches,

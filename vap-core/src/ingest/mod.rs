@@ -65,6 +65,7 @@
 //! ([`load_dir`], [`from_raw_tables`]), the validation rules
 //! ([`validate_session`]), and writing ([`write_dir`], [`table_bytes`]).
 
+mod fastcsv;
 mod load;
 mod manifest;
 mod read;

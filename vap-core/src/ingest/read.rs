@@ -331,6 +331,8 @@ pub(crate) fn decode_parquet(
                         .collect()
                 });
             batches.extend(parts?.into_iter().flatten());
+        } else if let Some(by_column) = decode_columns_apart(&bytes, &builder, arrow_schema) {
+            batches = by_column?;
         } else {
             let reader = builder.build().map_err(|e| fail(&e))?;
             for b in reader {
@@ -350,6 +352,81 @@ pub(crate) fn decode_parquet(
             Err(fail(&format!("corrupt data ({msg})")))
         }
     }
+}
+
+/// One row group of many rows, on two threads or more: its columns decoded
+/// side by side, one reader each, and put back together batch by batch (the
+/// readers cut the same batches: the same rows, the same batch size). `None`
+/// where that does not apply (a small or one-column table, one thread) or
+/// the readers' batches do not line up; the caller then decodes the file
+/// with one reader.
+fn decode_columns_apart(
+    bytes: &bytes::Bytes,
+    builder: &parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<bytes::Bytes>,
+    arrow_schema: bool,
+) -> Option<std::result::Result<Vec<arrow_array::RecordBatch>, String>> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    use parquet::arrow::ProjectionMask;
+    use rayon::prelude::*;
+    let schema = builder.schema().clone();
+    let columns = schema.fields().len();
+    let rows = builder.metadata().file_metadata().num_rows();
+    if crate::threads::num_threads() < 2 || columns < 2 || rows < 1 << 16 {
+        return None;
+    }
+    let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
+    let descr = builder.metadata().file_metadata().schema_descr_ptr();
+    let parts: std::result::Result<Vec<Vec<arrow_array::RecordBatch>>, String> =
+        crate::threads::install(|| {
+            (0..columns)
+                .into_par_iter()
+                .map(|c| {
+                    crate::error::contain_decoder_panic(|| {
+                        let options =
+                            ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
+                        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+                            bytes.clone(),
+                            options,
+                        )
+                        .and_then(|b| {
+                            b.with_projection(ProjectionMask::roots(&descr, [c]))
+                                .build()
+                        })
+                        .map_err(|e| fail(&e))?;
+                        reader
+                            .map(|b| b.map_err(|e| fail(&e)))
+                            .collect::<std::result::Result<Vec<_>, String>>()
+                    })
+                    .unwrap_or_else(|panic| {
+                        let msg = crate::error::panic_message(panic.as_ref());
+                        Err(fail(&format!("corrupt data ({msg})")))
+                    })
+                })
+                .collect()
+        });
+    let parts = match parts {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let n = parts[0].len();
+    let lined_up = parts.iter().all(|p| {
+        p.len() == n
+            && p.iter()
+                .zip(&parts[0])
+                .all(|(a, b)| a.num_columns() == 1 && a.num_rows() == b.num_rows())
+    });
+    if !lined_up {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let cols = parts.iter().map(|p| p[k].column(0).clone()).collect();
+        match arrow_array::RecordBatch::try_new(schema.clone(), cols) {
+            Ok(b) => out.push(b),
+            Err(_) => return None,
+        }
+    }
+    Some(Ok(out))
 }
 
 /// The number of rows a Parquet file's footer records, read without the

@@ -13,63 +13,13 @@
 
 use std::sync::Arc;
 
+use crate::schema::*;
+use crate::table::{ColType, Origins, TableName, Tables};
+use crate::text::is_normal as normal;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use unicode_normalization::{is_nfkc_quick, IsNormalized};
-
-use crate::schema::*;
-use crate::table::{ColType, Origins, TableName, Tables};
-
-/// Whether `s` is already what [`crate::text::normalize`] makes of it:
-/// NFKC, no control characters, single spaces only between words.
-///
-/// One pass over the bytes: ASCII and CJK Unified Ideographs (U+4E00 to
-/// U+9FFF, UTF-8 lead byte E5 to E9, or E4 with a second byte from B8) are
-/// NFKC-stable and checked without decoding; only a string with another
-/// character is given to the NFKC quick check.
-fn normal(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
-        return false;
-    }
-    let mut prev_space = false;
-    let mut other = false;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c < 0x80 {
-            if c == b' ' {
-                if prev_space {
-                    return false;
-                }
-                prev_space = true;
-            } else if !(0x20..0x7f).contains(&c) {
-                return false;
-            } else {
-                prev_space = false;
-            }
-            i += 1;
-            continue;
-        }
-        prev_space = false;
-        // `s` is valid UTF-8: a lead byte E4..E9 starts a 3-byte sequence.
-        if (0xE5..=0xE9).contains(&c) || (c == 0xE4 && b[i + 1] >= 0xB8) {
-            i += 3;
-            continue;
-        }
-        let Some(ch) = s[i..].chars().next() else {
-            break;
-        };
-        if ch.is_whitespace() || ch.is_control() {
-            return false;
-        }
-        other = true;
-        i += ch.len_utf8();
-    }
-    !other || is_nfkc_quick(s.chars()) == IsNormalized::Yes
-}
 
 /// Reads one column of one batch.
 struct Col<'a> {
@@ -369,35 +319,5 @@ mod tests {
             &mut origins
         ));
         assert!(t2.comments.is_empty());
-    }
-
-    #[test]
-    fn normal_form_is_what_normalize_leaves() {
-        for s in [
-            "hello world",
-            "多少钱",
-            "链接 3 有货吗",
-            "ＡＢＣ",
-            " lead",
-            "trail ",
-            "two  spaces",
-            "tab\there",
-            "ﬁne",
-            "é",
-            "e\u{301}",
-            "",
-            "链接，有货吗",
-            "链接,有货吗",
-            "多少钱\u{3000}呀",
-            "\u{4DFF}\u{4E00}\u{9FFF}\u{A000}",
-            "䷀ 乾",
-            "한국어 ok",
-            "emoji 😀 好",
-            "控制\u{7f}",
-            "控制\u{85}",
-            "x\u{a0}y",
-        ] {
-            assert_eq!(normal(s), crate::text::normalize(s) == s, "{s:?}");
-        }
     }
 }

@@ -1,0 +1,409 @@
+//! A clean UTF-8 CSV file read straight into typed records, its rows split
+//! between the threads, without the untyped cells of the general path.
+//!
+//! The general path ([`super::read`] then [`crate::table::parse_raw_at`])
+//! makes a string per field, then reads each row into its record. Here the
+//! fields are slices of the file's text (a quoted field with doubled quotes
+//! is the only one copied), read by the same row reader
+//! ([`crate::table::parse_row`]), so a record is exactly what the general path
+//! makes of the row. This reader is strict: a file that is not plain UTF-8,
+//! a header the general path would complain about, any CSV form outside
+//! RFC 4180's (a quote inside an unquoted field, text after a closing quote,
+//! a lone carriage return, an empty line), a row with another number of
+//! fields than the header, or a row with any problem makes it give up, and
+//! the caller reads the file the general way, which reports every problem
+//! with its file, row and field.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::table::{
+    append_tables, parse_row, reserve_rows, tables_len, Origins, RowReader, TableName, Tables,
+};
+
+/// The largest file read this way (it is held whole while its rows are
+/// read); a larger one is streamed by the general path.
+pub(super) const MAX_BYTES: u64 = 256 << 20;
+
+/// Rows of a file shorter than this are read on one thread.
+const MIN_PIECE: usize = 256 << 10;
+
+/// Appends the records of CSV file `bytes` (table `table`, from `source`) to
+/// `out` and their origins (rows numbered from 1) to `origins`. Returns
+/// `false`, with `out` and `origins` unchanged, when the file needs the
+/// general path. The records do not depend on the number of threads.
+pub(super) fn csv_records(
+    table: TableName,
+    source: &Arc<str>,
+    bytes: &[u8],
+    out: &mut Tables,
+    origins: &mut Origins,
+) -> bool {
+    if memchr::memchr(0, bytes).is_some() {
+        return false;
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Carriage returns to look for in unquoted fields (rare: files written
+    // on Windows end their lines with them).
+    let crs = memchr::memchr(b'\r', body).is_some();
+    let mut scan = QuoteScan::default();
+    let start = scan.line_end(body, 0).unwrap_or(body.len());
+    let Ok(head) = std::str::from_utf8(&body[..start]) else {
+        return false;
+    };
+    let mut header = Vec::new();
+    if record(head, 0, crs, &mut header) != Some(start) {
+        return false;
+    }
+    let header: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    if header
+        .iter()
+        .enumerate()
+        .any(|(i, h)| header[..i].contains(h))
+    {
+        return false; // a column named twice: the general path says so
+    }
+    let mut index: Vec<(&'static str, usize)> = Vec::new();
+    for c in table.columns() {
+        match header.iter().position(|h| *h == c.name) {
+            Some(i) => index.push((c.name, i)),
+            None if c.required => return false,
+            None => {}
+        }
+    }
+    let pieces = split_rows(body, start, crate::threads::num_threads());
+    // Room for every record in the first piece's table (a line a record,
+    // unless quoted text holds line feeds), so that no table grows by
+    // copying and the later pieces are appended to it in place.
+    let lines = memchr::memchr_iter(b'\n', &body[start..]).count() + 1;
+    // Each piece is checked as UTF-8 and read on its own thread.
+    let read = |&(a, b): &(usize, usize)| -> Option<Tables> {
+        let text = std::str::from_utf8(&body[a..b]).ok()?;
+        let mut t = Tables::default();
+        let room = if a == start {
+            lines
+        } else {
+            memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
+        };
+        reserve_rows(&mut t, table, room);
+        let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(header.len());
+        let mut problems = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            fields.clear();
+            i = record(text, i, crs, &mut fields)?;
+            if fields.len() != header.len() {
+                return None;
+            }
+            let mut r = RowReader {
+                source,
+                row_no: 0,
+                cells: &fields,
+                index: &index,
+                problems: &mut problems,
+                ok: true,
+            };
+            if !parse_row(table, &mut r, &mut t) {
+                return None;
+            }
+        }
+        Some(t)
+    };
+    let parts: Option<Vec<Tables>> = if pieces.len() == 1 {
+        read(&pieces[0]).map(|t| vec![t])
+    } else {
+        use rayon::prelude::*;
+        crate::threads::install(|| pieces.par_iter().map(read).collect())
+    };
+    let Some(parts) = parts else {
+        return false;
+    };
+    // Appended piece by piece: the first moved, not copied.
+    let mut n = 0;
+    for t in parts {
+        n += tables_len(&t, table);
+        append_tables(out, t);
+    }
+    origins.push_run(table, source, 1, n);
+    true
+}
+
+/// Quotes counted so far from the start of the text: a line feed ends a
+/// record where the count before it is even (so for RFC 4180 text; a file
+/// that is not comes out wrong where it stops being so, and the record
+/// read there gives up).
+#[derive(Default)]
+struct QuoteScan {
+    quotes: usize,
+    scanned: usize,
+}
+
+impl QuoteScan {
+    /// Where the record after the first line feed at or after `at` that is
+    /// outside quotes starts (`None`: no such line feed). Calls go forward.
+    fn line_end(&mut self, b: &[u8], mut at: usize) -> Option<usize> {
+        loop {
+            let nl = at + memchr::memchr(b'\n', &b[at..])?;
+            self.quotes += memchr::memchr_iter(b'"', &b[self.scanned..nl]).count();
+            self.scanned = nl;
+            if self.quotes.is_multiple_of(2) {
+                return Some(nl + 1);
+            }
+            at = nl + 1;
+        }
+    }
+}
+
+/// The rows after the header (`b[start..]`) in pieces of about equal size,
+/// one for each of `threads`, each starting at a record.
+fn split_rows(b: &[u8], start: usize, threads: usize) -> Vec<(usize, usize)> {
+    let len = b.len();
+    let n = threads.min((len - start) / MIN_PIECE).max(1);
+    let mut pieces = Vec::with_capacity(n);
+    let mut from = start;
+    let mut scan = QuoteScan {
+        quotes: 0,
+        scanned: start,
+    };
+    for k in 1..n {
+        let target = start + (len - start) * k / n;
+        if target <= from {
+            continue;
+        }
+        match scan.line_end(b, target) {
+            Some(c) if c < len => {
+                pieces.push((from, c));
+                from = c;
+            }
+            _ => break,
+        }
+    }
+    pieces.push((from, len));
+    pieces
+}
+
+/// Reads the record at `text[i..]` into `fields` (RFC 4180: fields separated
+/// by commas, a field either unquoted without quotes, commas or line ends, or
+/// in quotes with quotes doubled; records end at `\n`, `\r\n` or the end of
+/// the text). Returns where the next record starts, or `None` for anything
+/// else (an empty line included, and, where `crs` says the text has carriage
+/// returns, one outside quotes that does not end a line: the CSV reader ends
+/// a record there).
+fn record<'t>(
+    text: &'t str,
+    mut i: usize,
+    crs: bool,
+    fields: &mut Vec<Cow<'t, str>>,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let len = b.len();
+    if i >= len || b[i] == b'\n' || b[i] == b'\r' {
+        return None;
+    }
+    loop {
+        if b.get(i) == Some(&b'"') {
+            let mut owned: Option<String> = None;
+            let mut seg = i + 1;
+            let close = loop {
+                let q = seg + memchr::memchr(b'"', &b[seg..])?;
+                if b.get(q + 1) == Some(&b'"') {
+                    owned
+                        .get_or_insert_with(String::new)
+                        .push_str(&text[seg..=q]);
+                    seg = q + 2;
+                    continue;
+                }
+                break q;
+            };
+            fields.push(match owned {
+                Some(mut o) => {
+                    o.push_str(&text[seg..close]);
+                    Cow::Owned(o)
+                }
+                None => Cow::Borrowed(&text[i + 1..close]),
+            });
+            i = close + 1;
+        } else {
+            let end = memchr::memchr3(b',', b'\n', b'"', &b[i..]).map_or(len, |j| i + j);
+            if b.get(end) == Some(&b'"') {
+                return None;
+            }
+            // A line ending in `\r\n`: the `\r` is not the field's.
+            let stop = if b.get(end) == Some(&b'\n') && end > i && b[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            if crs && memchr::memchr(b'\r', &b[i..stop]).is_some() {
+                return None;
+            }
+            fields.push(Cow::Borrowed(&text[i..stop]));
+            i = stop;
+        }
+        match b.get(i) {
+            None => return Some(len),
+            Some(b',') => i += 1,
+            Some(b'\n') => return Some(i + 1),
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => return Some(i + 2),
+            Some(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str) -> Option<(Vec<String>, usize)> {
+        let mut f = Vec::new();
+        let next = record(line, 0, line.contains('\r'), &mut f)?;
+        Some((f.into_iter().map(|c| c.into_owned()).collect(), next))
+    }
+
+    #[test]
+    fn records_in_rfc_4180_form_are_read() {
+        assert_eq!(
+            fields("a,,\"b,c\",\"d\"\"e\"\r\nx"),
+            Some((vec!["a".into(), "".into(), "b,c".into(), "d\"e".into()], 17))
+        );
+        assert_eq!(fields("a,b"), Some((vec!["a".into(), "b".into()], 3)));
+        assert_eq!(fields("a,\n"), Some((vec!["a".into(), "".into()], 3)));
+        assert_eq!(
+            fields("\"x\ny\",1\n"),
+            Some((vec!["x\ny".into(), "1".into()], 8))
+        );
+    }
+
+    #[test]
+    fn other_forms_give_up() {
+        for line in [
+            "a\"b,c\n",   // a quote inside an unquoted field
+            "\"a\"b,c\n", // text after a closing quote
+            "\"a,b\n",    // a quote never closed
+            "\n",         // an empty line
+            "",           // nothing
+            "a,b\rc\n",   // a lone carriage return
+        ] {
+            assert_eq!(fields(line), None, "{line:?}");
+        }
+        assert_eq!(fields("a,b\rc,d\n"), None); // a lone carriage return
+    }
+
+    /// A field as a CSV writer would put it (quoted when it must be, or
+    /// when `quote` says so), or, with `raw`, as it is: maybe not CSV.
+    fn encode(f: &str, quote: bool, raw: bool) -> String {
+        if raw {
+            return f.to_string();
+        }
+        if quote || f.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.to_string()
+        }
+    }
+
+    fn field() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[a-z0-9]{1,6}",
+            "(-?[0-9]{1,14})|(2026-0[1-9]-1[0-9]T0[0-9]:[0-5][0-9]:00(\\.5)?(Z|\\+08:00)?)",
+            "[ a-z,\"\n\r\t　Ａ第评]{0,6}",
+            "[a-z]{0,3}(\"\"|\r\n|\n\n)[a-z]{0,3}",
+            Just(String::new()),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the file, a record read here is the general path's
+        /// record for its row, and a file given up on is left to it; a file
+        /// a CSV writer made from valid rows is read here.
+        #[test]
+        fn records_are_the_general_paths(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec((field(), proptest::bool::ANY, 0u8..40), 3..=4), proptest::bool::ANY),
+                0..12,
+            ),
+            clean in proptest::bool::ANY,
+            cr in proptest::bool::ANY,
+            end_newline in proptest::bool::ANY,
+        ) {
+            let eol = if cr { "\r\n" } else { "\n" };
+            let mut text = format!("ts_ms, viewer_id ,text{eol}");
+            for (i, (fields, valid)) in rows.iter().enumerate() {
+                let line: Vec<String> = if clean || *valid {
+                    // A valid row, written properly.
+                    vec![
+                        (1_795_608_000_000i64 + i as i64).to_string(),
+                        encode(&format!("v{}", fields[0].0.trim()), fields[0].1, false),
+                        encode(&format!("x{}", fields[1].0), fields[1].1, false),
+                    ]
+                } else {
+                    fields
+                        .iter()
+                        .map(|(f, q, r)| encode(f, *q, *r == 0))
+                        .collect()
+                };
+                text.push_str(&line.join(","));
+                if i + 1 < rows.len() || end_newline {
+                    text.push_str(eol);
+                }
+            }
+            let src: Arc<str> = Arc::from("comments.csv");
+            let mut fast = Tables::default();
+            let mut fast_origins = Origins::default();
+            let read_fast = csv_records(
+                TableName::Comments,
+                &src,
+                text.as_bytes(),
+                &mut fast,
+                &mut fast_origins,
+            );
+            let mut general = Tables::default();
+            let mut problems = Vec::new();
+            let general_ok = match crate::ingest::read_csv_bytes("comments.csv", text.as_bytes()) {
+                Ok((raw, _)) => {
+                    crate::table::parse_raw(
+                        TableName::Comments,
+                        &raw,
+                        &mut general,
+                        &mut Origins::default(),
+                        &mut problems,
+                    );
+                    problems.is_empty()
+                }
+                Err(_) => false,
+            };
+            if read_fast {
+                proptest::prop_assert!(general_ok, "{text:?}: {problems:?}");
+                proptest::prop_assert_eq!(&fast, &general, "{:?}", text);
+                let n = fast.comments.len();
+                proptest::prop_assert_eq!(
+                    n.checked_sub(1).and_then(|i| fast_origins.get(TableName::Comments, i)),
+                    n.checked_sub(1).map(|i| ("comments.csv", i + 1))
+                );
+            } else {
+                proptest::prop_assert_eq!(fast, Tables::default());
+            }
+            if clean && !rows.is_empty() {
+                proptest::prop_assert!(read_fast, "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_start_at_records_outside_quotes() {
+        // Rows whose quoted text holds line feeds: every piece must start
+        // right after a record's line end.
+        let row = "1,\"a\nb\"\"c\nd\",x\n";
+        let text = format!("h1,h2,h3\n{}", row.repeat(60_000));
+        let start = 9;
+        let pieces = split_rows(text.as_bytes(), start, 3);
+        assert_eq!(pieces.len(), 3, "{pieces:?}");
+        assert_eq!(pieces[0].0, start);
+        assert_eq!(pieces.last().unwrap().1, text.len());
+        for w in pieces.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+            assert_eq!((w[1].0 - start) % row.len(), 0, "{pieces:?}");
+        }
+    }
+}
