@@ -1026,31 +1026,6 @@ pub(crate) fn reserve_rows(t: &mut Tables, table: TableName, n: usize) {
     }
 }
 
-/// The tables of `parts` one after the other, each table allocated once.
-pub(crate) fn concat_tables(parts: Vec<Tables>) -> Tables {
-    fn cat<T>(parts: &mut [Tables], field: fn(&mut Tables) -> &mut Vec<T>) -> Vec<T> {
-        let n = parts.iter_mut().map(|p| field(p).len()).sum();
-        let mut out = Vec::with_capacity(n);
-        for p in parts.iter_mut() {
-            out.append(field(p));
-        }
-        out
-    }
-    let mut parts = parts;
-    let p = parts.as_mut_slice();
-    Tables {
-        anchors: cat(p, |t| &mut t.anchors),
-        shifts: cat(p, |t| &mut t.shifts),
-        products: cat(p, |t| &mut t.products),
-        segments: cat(p, |t| &mut t.segments),
-        promotions: cat(p, |t| &mut t.promotions),
-        comments: cat(p, |t| &mut t.comments),
-        orders: cat(p, |t| &mut t.orders),
-        utterances: cat(p, |t| &mut t.utterances),
-        samples: cat(p, |t| &mut t.samples),
-    }
-}
-
 /// Appends every table of `add` to `out`.
 pub(crate) fn append_tables(out: &mut Tables, add: Tables) {
     fn app<T>(a: &mut Vec<T>, mut b: Vec<T>) {

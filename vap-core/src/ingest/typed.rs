@@ -131,24 +131,48 @@ pub(crate) fn typed_from_batches(
     out: &mut Tables,
     origins: &mut Origins,
 ) -> bool {
-    // Batches in parallel, appended in order: the same records on any number
-    // of threads.
+    // Runs of consecutive batches of about equal rows, one a thread, read in
+    // parallel and appended in order: the same records on any number of
+    // threads. The first run's table has room for every record, so the
+    // others are appended in place and no table grows by copying.
     use rayon::prelude::*;
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let threads = crate::threads::num_threads().max(1);
+    let mut runs: Vec<&[RecordBatch]> = Vec::with_capacity(threads);
+    let (mut from, mut rows) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        rows += b.num_rows();
+        if rows * threads >= total * (runs.len() + 1) || i + 1 == batches.len() {
+            runs.push(&batches[from..=i]);
+            from = i + 1;
+        }
+    }
     let parts: Option<Vec<Tables>> = crate::threads::install(|| {
-        batches
-            .par_iter()
-            .map(|b| {
+        runs.par_iter()
+            .enumerate()
+            .map(|(k, run)| {
                 let mut t = Tables::default();
-                read_batch(table, b, &mut t).map(|_| t)
+                let room = if k == 0 {
+                    total
+                } else {
+                    run.iter().map(|b| b.num_rows()).sum()
+                };
+                crate::table::reserve_rows(&mut t, table, room);
+                for b in *run {
+                    read_batch(table, b, &mut t)?;
+                }
+                Some(t)
             })
             .collect()
     });
     let Some(parts) = parts else {
         return false;
     };
-    let t = crate::table::concat_tables(parts);
-    let n = crate::table::tables_len(&t, table);
-    crate::table::append_tables(out, t);
+    let mut n = 0;
+    for t in parts {
+        n += crate::table::tables_len(&t, table);
+        crate::table::append_tables(out, t);
+    }
     origins.push_run(table, source, 1, n);
     true
 }
