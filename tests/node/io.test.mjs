@@ -160,3 +160,31 @@ test('a manifest typo is refused with the key meant', (t) => {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m))
   assert.throws(() => vap.loadDir(dir), (e) => /did you mean `timezone`/.test(e.message))
 })
+
+test('a large CSV with quoted line feeds and CRLF loads the same on one and two threads', (t) => {
+  // Over 1 MiB, so its rows are read in pieces on two threads; a third of the
+  // texts are quoted with commas, doubled quotes and line feeds.
+  const dir = simDir(t)
+  const t0 = vap.loadDir(dir).session.start_ms
+  const rows = ['ts_ms,viewer_id,text']
+  for (let i = 0; i < 60000; i++) {
+    const text = i % 3 === 0 ? `"第${i}条,""好""\n下一行 ok"` : `评论 ${i}`
+    rows.push(`${t0 + i * 50},v${i % 977},${text}`)
+  }
+  writeFileSync(join(dir, 'comments.csv'), rows.join('\r\n') + '\r\n')
+  const load = (n) => {
+    vap.setNumThreads(n)
+    try {
+      return vap.loadDir(dir)
+    } finally {
+      vap.setNumThreads(0)
+    }
+  }
+  const one = load(1)
+  const two = load(2)
+  assertSameSession(two, one)
+  const comments = one.table('comments')
+  assert.equal(one.numRows('comments'), 60000)
+  assert.equal(comments[0].text, '第0条,"好" 下一行 ok')
+  assert.equal(comments[1].text, '评论 1')
+})

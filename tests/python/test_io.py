@@ -387,3 +387,35 @@ def test_a_timeline_too_large_is_refused_naming_its_size():
     room = vap.simulate(seed=1, hours=12)
     with pytest.raises(vap.InvalidArgumentError, match="GB"):
         room.data.timeline("1ms")
+
+
+def test_a_large_csv_with_quoted_line_feeds_reads_like_pandas_on_any_thread_count(tmp_path):
+    # 60,000 comments (over 1 MiB, so read in pieces on two threads) written
+    # by pandas with Windows line ends, a third of them quoted with commas,
+    # doubled quotes and line feeds: one and two threads give the same
+    # session, its texts are pandas' own reading of the file with whitespace
+    # collapsed, and the same table from pandas' Parquet loads the same.
+    d = _session_dir(tmp_path)
+    n = 60_000
+    texts = [f'第{i}条,"好"\n下一行 ok' if i % 3 == 0 else f"评论 {i}" for i in range(n)]
+    df = pd.DataFrame(
+        {"ts_ms": T0 + np.arange(n, dtype=np.int64) * 50, "viewer_id": [f"v{i % 977}" for i in range(n)], "text": texts}
+    )
+    df.to_csv(d / "comments.csv", index=False, lineterminator="\r\n")
+    assert (d / "comments.csv").stat().st_size > 1 << 20
+    loaded = {}
+    try:
+        for threads in (1, 2):
+            vap.set_num_threads(threads)
+            loaded[threads] = vap.load_dir(d).to_pandas("comments")
+    finally:
+        vap.set_num_threads(0)
+    pd.testing.assert_frame_equal(loaded[1], loaded[2])
+    back = pd.read_csv(d / "comments.csv", keep_default_na=False)
+    expect = [" ".join(t.split()) for t in back["text"]]
+    assert list(loaded[1]["text"]) == expect
+    assert list(loaded[1]["viewer_id"]) == list(back["viewer_id"])
+    assert loaded[1]["text"].iloc[0] == '第0条,"好" 下一行 ok'
+    (d / "comments.csv").unlink()
+    df.to_parquet(d / "comments.parquet", index=False)
+    pd.testing.assert_frame_equal(vap.load_dir(d).to_pandas("comments"), loaded[1])

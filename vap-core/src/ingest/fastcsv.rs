@@ -21,111 +21,233 @@ use crate::table::{
     append_tables, parse_row, reserve_rows, tables_len, Origins, RowReader, TableName, Tables,
 };
 
-/// The largest file read this way (it is held whole while its rows are
-/// read); a larger one is streamed by the general path.
-pub(super) const MAX_BYTES: u64 = 256 << 20;
+/// Bytes of the file read at a time: a block's rows are read on every
+/// thread, then the next block is read; a file is never held whole.
+const BLOCK: usize = 16 << 20;
 
-/// Rows of a file shorter than this are read on one thread.
+/// A block shorter than this is read on one thread.
 const MIN_PIECE: usize = 256 << 10;
 
-/// Appends the records of CSV file `bytes` (table `table`, from `source`) to
-/// `out` and their origins (rows numbered from 1) to `origins`. Returns
-/// `false`, with `out` and `origins` unchanged, when the file needs the
-/// general path. The records do not depend on the number of threads.
-pub(super) fn csv_records(
+/// Appends the records of the CSV file `file` (`len` bytes; table `table`,
+/// from `source`) to `out` and their origins (rows numbered from 1) to
+/// `origins`. Returns `Ok(false)`, with `out` and `origins` unchanged, when
+/// the file needs the general path (which reads it again from its start).
+/// The records do not depend on the number of threads.
+pub(super) fn csv_file_records(
     table: TableName,
     source: &Arc<str>,
-    bytes: &[u8],
+    file: &mut impl std::io::Read,
+    len: u64,
     out: &mut Tables,
     origins: &mut Origins,
-) -> bool {
-    if memchr::memchr(0, bytes).is_some() {
-        return false;
-    }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // Carriage returns to look for in unquoted fields (rare: files written
-    // on Windows end their lines with them).
-    let crs = memchr::memchr(b'\r', body).is_some();
-    let mut scan = QuoteScan::default();
-    let start = scan.line_end(body, 0).unwrap_or(body.len());
-    let Ok(head) = std::str::from_utf8(&body[..start]) else {
-        return false;
-    };
-    let mut header = Vec::new();
-    if record(head, 0, crs, &mut header) != Some(start) {
-        return false;
-    }
-    let header: Vec<&str> = header.iter().map(|h| h.trim()).collect();
-    if header
-        .iter()
-        .enumerate()
-        .any(|(i, h)| header[..i].contains(h))
-    {
-        return false; // a column named twice: the general path says so
-    }
-    let mut index: Vec<(&'static str, usize)> = Vec::new();
-    for c in table.columns() {
-        match header.iter().position(|h| *h == c.name) {
-            Some(i) => index.push((c.name, i)),
-            None if c.required => return false,
-            None => {}
-        }
-    }
-    let pieces = split_rows(body, start, crate::threads::num_threads());
-    // Room for every record in the first piece's table (a line a record,
-    // unless quoted text holds line feeds), so that no table grows by
-    // copying and the later pieces are appended to it in place.
-    let lines = memchr::memchr_iter(b'\n', &body[start..]).count() + 1;
-    // Each piece is checked as UTF-8 and read on its own thread.
-    let read = |&(a, b): &(usize, usize)| -> Option<Tables> {
-        let text = std::str::from_utf8(&body[a..b]).ok()?;
-        let mut t = Tables::default();
-        let room = if a == start {
-            lines
-        } else {
-            memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
-        };
-        reserve_rows(&mut t, table, room);
-        let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(header.len());
-        let mut problems = Vec::new();
-        let mut i = 0;
-        while i < text.len() {
-            fields.clear();
-            i = record(text, i, crs, &mut fields)?;
-            if fields.len() != header.len() {
-                return None;
-            }
-            let mut r = RowReader {
-                source,
-                row_no: 0,
-                cells: &fields,
-                index: &index,
-                problems: &mut problems,
-                ok: true,
-            };
-            if !parse_row(table, &mut r, &mut t) {
-                return None;
-            }
-        }
-        Some(t)
-    };
-    let parts: Option<Vec<Tables>> = if pieces.len() == 1 {
-        read(&pieces[0]).map(|t| vec![t])
+) -> std::io::Result<bool> {
+    records_in_blocks(table, source, file, len, BLOCK, out, origins)
+}
+
+/// [`csv_file_records`], reading `block` bytes at a time.
+fn records_in_blocks(
+    table: TableName,
+    source: &Arc<str>,
+    file: &mut impl std::io::Read,
+    len: u64,
+    block: usize,
+    out: &mut Tables,
+    origins: &mut Origins,
+) -> std::io::Result<bool> {
+    let mut buf = Vec::with_capacity(block.min(len as usize + 1));
+    let mut eof = fill(file, &mut buf, block)?;
+    let mut at = if buf.starts_with(b"\xEF\xBB\xBF") {
+        3
     } else {
-        use rayon::prelude::*;
-        crate::threads::install(|| pieces.par_iter().map(read).collect())
+        0
     };
-    let Some(parts) = parts else {
-        return false;
+    // The header: the first record, outside quotes.
+    let start = loop {
+        match QuoteScan::default().line_end(&buf, at) {
+            Some(s) => break s,
+            None if eof => return Ok(false), // a header alone: rare
+            None => {
+                let more = buf.len() + block;
+                eof = fill(file, &mut buf, more)?;
+            }
+        }
     };
-    // Appended piece by piece: the first moved, not copied.
-    let mut n = 0;
-    for t in parts {
-        n += tables_len(&t, table);
-        append_tables(out, t);
+    let Some(reader) = Reader::new(table, source, &buf[at..start]) else {
+        return Ok(false);
+    };
+    at = start;
+    let mut acc = Tables::default();
+    let mut first = true;
+    loop {
+        let end = if eof {
+            buf.len()
+        } else {
+            match last_record_end(&buf[at..]) {
+                Some(e) => at + e,
+                // No whole record in a block: read on with a larger one.
+                None => {
+                    let more = buf.len() + block;
+                    eof = fill(file, &mut buf, more)?;
+                    continue;
+                }
+            }
+        };
+        let body = &buf[at..end];
+        // The first block says how many records to make room for: as many
+        // as its lines, scaled to the file's length.
+        let room = if first {
+            let lines = memchr::memchr_iter(b'\n', body).count() + 1;
+            let rest = (len as usize).saturating_sub(end);
+            lines + lines * rest / body.len().max(1) + 16
+        } else {
+            0
+        };
+        let Some(parts) = reader.block(body, room) else {
+            return Ok(false);
+        };
+        // Appended piece by piece: the first piece of the first block moved,
+        // not copied, the rest in place.
+        for t in parts {
+            append_tables(&mut acc, t);
+        }
+        first = false;
+        if eof {
+            break;
+        }
+        buf.drain(..end);
+        at = 0;
+        eof = fill(file, &mut buf, block)?;
     }
+    let n = tables_len(&acc, table);
+    append_tables(out, acc);
     origins.push_run(table, source, 1, n);
-    true
+    Ok(true)
+}
+
+/// Reads from `file` until `buf` holds `target` bytes or the file ends;
+/// `true` when it ended.
+fn fill(file: &mut impl std::io::Read, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
+    let from = buf.len();
+    buf.resize(target.max(from), 0);
+    let mut got = from;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => {
+                buf.truncate(got);
+                return Ok(true);
+            }
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Where the record after the last line feed outside quotes in `b` starts
+/// (`b` starts at a record).
+fn last_record_end(b: &[u8]) -> Option<usize> {
+    let mut quotes = memchr::memchr_iter(b'"', b).count();
+    let mut pos = b.len();
+    loop {
+        let nl = memchr::memrchr(b'\n', &b[..pos])?;
+        quotes -= memchr::memchr_iter(b'"', &b[nl..pos]).count();
+        if quotes.is_multiple_of(2) {
+            return Some(nl + 1);
+        }
+        pos = nl;
+    }
+}
+
+/// What the rows of one file are read with: its table and the position of
+/// each column in its header.
+struct Reader<'s> {
+    table: TableName,
+    source: &'s Arc<str>,
+    columns: usize,
+    index: Vec<(&'static str, usize)>,
+}
+
+impl<'s> Reader<'s> {
+    /// `None` for a header the general path must see: not UTF-8, not one
+    /// record, a column named twice or a required column missing.
+    fn new(table: TableName, source: &'s Arc<str>, head: &[u8]) -> Option<Reader<'s>> {
+        let head = std::str::from_utf8(head).ok()?;
+        let mut fields = Vec::new();
+        if record(head, 0, head.contains('\r'), &mut fields)? != head.len() {
+            return None;
+        }
+        let header: Vec<&str> = fields.iter().map(|h| h.trim()).collect();
+        if header
+            .iter()
+            .enumerate()
+            .any(|(i, h)| header[..i].contains(h))
+        {
+            return None; // a column named twice: the general path says so
+        }
+        let mut index = Vec::new();
+        for c in table.columns() {
+            match header.iter().position(|h| *h == c.name) {
+                Some(i) => index.push((c.name, i)),
+                None if c.required => return None,
+                None => {}
+            }
+        }
+        Some(Reader {
+            table,
+            source,
+            columns: header.len(),
+            index,
+        })
+    }
+
+    /// The records of `body` (whole records), in pieces read on every
+    /// thread; the first piece's table has room for `room` records (at
+    /// least its own). `None` when any row needs the general path.
+    fn block(&self, body: &[u8], room: usize) -> Option<Vec<Tables>> {
+        if memchr::memchr(0, body).is_some() {
+            return None;
+        }
+        // Carriage returns to look for in unquoted fields (rare: files
+        // written on Windows end their lines with them).
+        let crs = memchr::memchr(b'\r', body).is_some();
+        let pieces = split_rows(body, 0, crate::threads::num_threads());
+        // Each piece is checked as UTF-8 and read on its own thread.
+        let read = |(k, &(a, b)): (usize, &(usize, usize))| -> Option<Tables> {
+            let text = std::str::from_utf8(&body[a..b]).ok()?;
+            let mut t = Tables::default();
+            let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+            let want = if k == 0 { lines.max(room) } else { lines };
+            reserve_rows(&mut t, self.table, want);
+            let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(self.columns);
+            let mut problems = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                fields.clear();
+                i = record(text, i, crs, &mut fields)?;
+                if fields.len() != self.columns {
+                    return None;
+                }
+                let mut r = RowReader {
+                    source: self.source,
+                    row_no: 0,
+                    cells: &fields,
+                    index: &self.index,
+                    problems: &mut problems,
+                    ok: true,
+                };
+                if !parse_row(self.table, &mut r, &mut t) {
+                    return None;
+                }
+            }
+            Some(t)
+        };
+        if pieces.len() == 1 {
+            return read((0, &pieces[0])).map(|t| vec![t]);
+        }
+        use rayon::prelude::*;
+        crate::threads::install(|| pieces.par_iter().enumerate().map(read).collect())
+    }
 }
 
 /// Quotes counted so far from the start of the text: a line feed ends a
@@ -260,6 +382,28 @@ mod tests {
         Some((f.into_iter().map(|c| c.into_owned()).collect(), next))
     }
 
+    /// [`records_in_blocks`] over bytes.
+    fn csv_records(
+        table: TableName,
+        source: &Arc<str>,
+        bytes: &[u8],
+        block: usize,
+        out: &mut Tables,
+        origins: &mut Origins,
+    ) -> bool {
+        let mut r = bytes;
+        records_in_blocks(
+            table,
+            source,
+            &mut r,
+            bytes.len() as u64,
+            block,
+            out,
+            origins,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn records_in_rfc_4180_form_are_read() {
         assert_eq!(
@@ -325,6 +469,7 @@ mod tests {
             ),
             clean in proptest::bool::ANY,
             cr in proptest::bool::ANY,
+            block in proptest::prop_oneof![8usize..200, proptest::strategy::Just(BLOCK)],
             end_newline in proptest::bool::ANY,
         ) {
             let eol = if cr { "\r\n" } else { "\n" };
@@ -355,6 +500,7 @@ mod tests {
                 TableName::Comments,
                 &src,
                 text.as_bytes(),
+                block,
                 &mut fast,
                 &mut fast_origins,
             );

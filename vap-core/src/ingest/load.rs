@@ -176,30 +176,31 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        // A CSV file that fits in memory is read whole and, when it is clean
-        // (plain UTF-8, RFC 4180, no row with a problem), straight into
-        // records on every thread ([`fastcsv`]); otherwise, and for larger
-        // files, the general path below reads it.
-        let whole = if is_csv && file.metadata().is_ok_and(|m| m.len() <= fastcsv::MAX_BYTES) {
-            match read_open_file(&mut file, &name) {
-                Ok(bytes) => Some(bytes),
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            }
-        } else {
-            None
-        };
-        let fast = whole.as_deref().is_some_and(|bytes| {
-            fastcsv::csv_records(
+        // A CSV file is read block by block straight into records on every
+        // thread while it is clean (plain UTF-8, RFC 4180, no row with a
+        // problem: [`fastcsv`]); otherwise the general path below reads it
+        // again from its start.
+        let fast = is_csv && {
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let source: Arc<str> = Arc::from(name.as_str());
+            let done = fastcsv::csv_file_records(
                 t,
-                &Arc::from(name.as_str()),
-                bytes,
+                &source,
+                &mut file,
+                len,
                 &mut parsed.tables,
                 &mut parsed.origins,
             )
-        });
+            .unwrap_or(false);
+            if !done {
+                use std::io::{Seek, SeekFrom};
+                if let Err(e) = file.seek(SeekFrom::Start(0)) {
+                    problems.push(Problem::new(&name, None, None, e.to_string()));
+                    continue;
+                }
+            }
+            done
+        };
         let read = if fast {
             Ok(Some(Encoding::Utf8))
         } else if is_csv {
@@ -218,19 +219,20 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
                 }
                 parsed.add(t, chunk, before, &mut chunk_problems);
             };
-            let mut read_all = |add: &mut dyn FnMut(RawTable, usize) -> Spare| {
-                if let Some(bytes) = &whole {
-                    return read_csv_chunks(&name, bytes, CSV_CHUNK_ROWS, add).map(Some);
-                }
-                match read_csv_file_streaming(&name, &mut file, CSV_CHUNK_ROWS, add) {
+            let mut read_all =
+                |add: &mut dyn FnMut(RawTable, usize) -> Spare| match read_csv_file_streaming(
+                    &name,
+                    &mut file,
+                    CSV_CHUNK_ROWS,
+                    add,
+                ) {
                     Ok(Some(res)) => res.map(Some),
                     Ok(None) => match read_open_file(&mut file, &name) {
                         Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, add).map(Some),
                         Err(p) => Err(vec![p]),
                     },
                     Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
-                }
-            };
+                };
             // With two threads or more, the CSV parse (text to cells) and the
             // typed records (cells to rows, checked) run side by side, chunk
             // after chunk in order: the same records and problems, with at
