@@ -399,7 +399,11 @@ def test_a_large_csv_with_quoted_line_feeds_reads_like_pandas_on_any_thread_coun
     n = 60_000
     texts = [f'第{i}条,"好"\n下一行 ok' if i % 3 == 0 else f"评论 {i}" for i in range(n)]
     df = pd.DataFrame(
-        {"ts_ms": T0 + np.arange(n, dtype=np.int64) * 50, "viewer_id": [f"v{i % 977}" for i in range(n)], "text": texts}
+        {
+            "ts_ms": T0 + np.arange(n, dtype=np.int64) * 50,
+            "viewer_id": [f"v{i % 977}" for i in range(n)],
+            "text": texts,
+        }
     )
     df.to_csv(d / "comments.csv", index=False, lineterminator="\r\n")
     assert (d / "comments.csv").stat().st_size > 1 << 20
