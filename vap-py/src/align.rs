@@ -12,14 +12,6 @@ use vap_core::VapError;
 
 use crate::{parse, py_table, run, to_json, PySession, PyStore};
 
-fn f64_bytes(values: impl Iterator<Item = f64>, cap: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cap * 8);
-    for v in values {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out
-}
-
 /// A timeline held in Rust.
 #[pyclass(name = "Timeline", module = "vap._vap")]
 pub(crate) struct PyTimeline {
@@ -62,34 +54,24 @@ impl PyTimeline {
         PyBytes::new(py, &out)
     }
 
-    /// The named columns (all when `None`) as column-major little-endian f64
-    /// bytes.
+    /// The named columns (all when `None`), column after column, as one
+    /// Arrow `float64` array without nulls: one copy of the values into a
+    /// buffer that numpy then reads in place (no zero-filled buffer, no
+    /// second copy).
     #[pyo3(signature = (names = None))]
-    fn matrix_bytes<'py>(
-        &self,
-        py: Python<'py>,
-        names: Option<Vec<String>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        match names {
-            // One copy, straight from the column-major storage.
-            None => {
-                let values = self.inner.as_slice();
-                PyBytes::new_with(py, values.len() * 8, |buf| {
-                    for (dst, v) in buf.chunks_exact_mut(8).zip(values) {
-                        dst.copy_from_slice(&v.to_le_bytes());
-                    }
-                    Ok(())
-                })
-            }
-            Some(names) => {
-                let bytes = run(py, || {
-                    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                    let sel = self.inner.select(&refs)?;
-                    Ok(f64_bytes(sel.t().iter().copied(), sel.len()))
-                })?;
-                Ok(PyBytes::new(py, &bytes))
-            }
-        }
+    fn matrix(&self, py: Python<'_>, names: Option<Vec<String>>) -> PyResult<pyo3_arrow::PyArray> {
+        let values: Vec<f64> = match names {
+            None => self.inner.as_slice().to_vec(),
+            Some(names) => run(py, || {
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let sel = self.inner.select(&refs)?;
+                Ok(sel.t().iter().copied().collect())
+            })?,
+        };
+        let array = arrow_array::Float64Array::from(values);
+        Ok(pyo3_arrow::PyArray::from_array_ref(std::sync::Arc::new(
+            array,
+        )))
     }
 
     /// The missing-bin mask of a column as bytes (1 = missing), or `None`.

@@ -118,8 +118,8 @@ class Timeline:
         """A ``(rows, columns)`` ``float64`` matrix (Fortran order), NaN where missing."""
         names = None if columns is None else list(columns)
         ncols = len(self.columns) if names is None else len(names)
-        buf = self._inner.matrix_bytes(names)
-        return np.frombuffer(buf, dtype="<f8").reshape((ncols, len(self))).T
+        flat = pa.array(self._inner.matrix(names)).to_numpy(zero_copy_only=True)
+        return flat.reshape((ncols, len(self))).T
 
     def column(self, name: str) -> np.ndarray:
         """One column as a 1-D ``float64`` array."""
