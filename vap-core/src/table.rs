@@ -312,6 +312,18 @@ impl AsCellRef for std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether `s` is empty or only whitespace (`str::trim`'s). Most text
+/// starts with a printable ASCII character or a CJK ideograph (UTF-8 lead
+/// byte E4 to E9), which no whitespace does: those are answered from the
+/// first byte.
+fn blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if b.is_ascii_graphic() || (0xE4..=0xE9).contains(&b) => false,
+        Some(_) => s.trim().is_empty(),
+    }
+}
+
 /// Reads typed fields from one row, collecting problems.
 pub(crate) struct RowReader<'a, C> {
     pub(crate) source: &'a str,
@@ -352,7 +364,7 @@ impl<'a, C: AsCellRef> RowReader<'a, C> {
     fn opt_str(&mut self, name: &'static str) -> Option<String> {
         match self.cell(name) {
             CellRef::Null => None,
-            CellRef::Str(s) if s.trim().is_empty() => None,
+            CellRef::Str(s) if blank(s) => None,
             CellRef::Str(s) => Some(normalize(s)),
             CellRef::Int(i) => Some(i.to_string()),
             CellRef::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(format!("{}", f as i64)),
@@ -380,7 +392,7 @@ impl<'a, C: AsCellRef> RowReader<'a, C> {
     fn opt_float(&mut self, name: &'static str) -> Option<f64> {
         let v = match self.cell(name) {
             CellRef::Null => return None,
-            CellRef::Str(s) if s.trim().is_empty() => return None,
+            CellRef::Str(s) if blank(s) => return None,
             CellRef::Int(i) => i as f64,
             CellRef::Float(f) => f,
             CellRef::Str(s) => match s.trim().parse::<f64>() {
@@ -1543,6 +1555,29 @@ mod tests {
         assert_eq!(names[8], "metrics");
         for (t, n) in TableName::ALL.iter().zip(names) {
             assert_eq!(TableName::parse(n), Some(*t));
+        }
+    }
+
+    #[test]
+    fn blank_is_trim_empty() {
+        for s in [
+            "",
+            " ",
+            "\t\n",
+            "\u{3000}",
+            "\u{a0}",
+            "\u{85}",
+            "a",
+            " a",
+            "好",
+            "\u{3000}好",
+            "\u{2028}",
+            "\u{4e00}",
+            "\u{9fff}",
+            "é",
+            "\u{feff}",
+        ] {
+            assert_eq!(blank(s), s.trim().is_empty(), "{s:?}");
         }
     }
 

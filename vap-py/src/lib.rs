@@ -115,6 +115,12 @@ pub(crate) struct PySession {
     pub(crate) inner: SessionData,
 }
 
+impl Drop for PySession {
+    fn drop(&mut self) {
+        self.inner.free_large_tables();
+    }
+}
+
 #[pymethods]
 impl PySession {
     fn room_json(&self, py: Python<'_>) -> PyResult<String> {

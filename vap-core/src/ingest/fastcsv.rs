@@ -93,16 +93,14 @@ fn records_in_blocks(
             }
         };
         let body = &buf[at..end];
-        // The first block says how many records to make room for: as many
-        // as its lines, scaled to the file's length.
-        let room = if first {
-            let lines = memchr::memchr_iter(b'\n', body).count() + 1;
-            let rest = (len as usize).saturating_sub(end);
-            lines + lines * rest / body.len().max(1) + 16
+        // The first block's first piece makes room for the records of the
+        // whole file (its lines, scaled to the bytes left in the file).
+        let file_rest = if first {
+            (len as usize).saturating_sub(end) + body.len()
         } else {
             0
         };
-        let Some(parts) = reader.block(body, room) else {
+        let Some(parts) = reader.block(body, file_rest) else {
             return Ok(false);
         };
         // Appended piece by piece: the first piece of the first block moved,
@@ -127,21 +125,16 @@ fn records_in_blocks(
 /// Reads from `file` until `buf` holds `target` bytes or the file ends;
 /// `true` when it ended.
 fn fill(file: &mut impl std::io::Read, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
-    let from = buf.len();
-    buf.resize(target.max(from), 0);
-    let mut got = from;
-    while got < buf.len() {
-        match file.read(&mut buf[got..]) {
-            Ok(0) => {
-                buf.truncate(got);
-                return Ok(true);
-            }
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    use std::io::Read;
+    let want = target.saturating_sub(buf.len());
+    if want == 0 {
+        return Ok(false);
     }
-    Ok(false)
+    buf.reserve(want);
+    // Read into the spare capacity (a file reads into it without zeroing
+    // it first).
+    let got = file.by_ref().take(want as u64).read_to_end(buf)?;
+    Ok(got < want)
 }
 
 /// Where the record after the last line feed outside quotes in `b` starts
@@ -202,22 +195,30 @@ impl<'s> Reader<'s> {
     }
 
     /// The records of `body` (whole records), in pieces read on every
-    /// thread; the first piece's table has room for `room` records (at
-    /// least its own). `None` when any row needs the general path.
-    fn block(&self, body: &[u8], room: usize) -> Option<Vec<Tables>> {
-        if memchr::memchr(0, body).is_some() {
-            return None;
-        }
-        // Carriage returns to look for in unquoted fields (rare: files
-        // written on Windows end their lines with them).
-        let crs = memchr::memchr(b'\r', body).is_some();
+    /// thread; with `file_rest` (the bytes of records from this block to the
+    /// end of the file) the first piece's table has room for all of them,
+    /// estimated from its own lines. `None` when any row needs the general
+    /// path.
+    fn block(&self, body: &[u8], file_rest: usize) -> Option<Vec<Tables>> {
         let pieces = split_rows(body, 0, crate::threads::num_threads());
-        // Each piece is checked as UTF-8 and read on its own thread.
+        // Each piece is checked (no NUL byte, UTF-8) and read on its own
+        // thread.
         let read = |(k, &(a, b)): (usize, &(usize, usize))| -> Option<Tables> {
-            let text = std::str::from_utf8(&body[a..b]).ok()?;
+            let bytes = &body[a..b];
+            if memchr::memchr(0, bytes).is_some() {
+                return None;
+            }
+            let text = std::str::from_utf8(bytes).ok()?;
+            // Carriage returns to look for in unquoted fields (rare: files
+            // written on Windows end their lines with them).
+            let crs = memchr::memchr(b'\r', bytes).is_some();
             let mut t = Tables::default();
-            let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-            let want = if k == 0 { lines.max(room) } else { lines };
+            let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+            let want = if k == 0 && file_rest > bytes.len() {
+                lines + lines * (file_rest - bytes.len()) / bytes.len().max(1) + lines / 64 + 16
+            } else {
+                lines
+            };
             reserve_rows(&mut t, self.table, want);
             let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(self.columns);
             let mut problems = Vec::new();

@@ -115,7 +115,8 @@ class Timeline:
         return np.frombuffer(self._inner.time_bytes(), dtype="<i8").copy()
 
     def to_numpy(self, columns: Sequence[str] | None = None) -> np.ndarray:
-        """A ``(rows, columns)`` ``float64`` matrix (Fortran order), NaN where missing."""
+        """A ``(rows, columns)`` ``float64`` matrix (Fortran order, read-only: copy it
+        to write), NaN where missing."""
         names = None if columns is None else list(columns)
         ncols = len(self.columns) if names is None else len(names)
         flat = pa.array(self._inner.matrix(names)).to_numpy(zero_copy_only=True)
