@@ -27,6 +27,16 @@ pub struct JsSession {
     pub(crate) source_report: Option<SourceReport>,
 }
 
+/// A session the garbage collector frees frees its large tables on vap's
+/// threads (its last holder: tasks and stores may share it).
+impl Drop for JsSession {
+    fn drop(&mut self) {
+        if let Some(data) = std::sync::Arc::get_mut(&mut self.data) {
+            data.free_large_tables();
+        }
+    }
+}
+
 impl From<SessionData> for JsSession {
     fn from(data: SessionData) -> Self {
         JsSession {
