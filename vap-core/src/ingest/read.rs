@@ -313,30 +313,7 @@ pub(crate) fn decode_parquet(
                 crate::threads::install(|| {
                     (0..groups)
                         .into_par_iter()
-                        .map(|g| {
-                            // A worker thread contains its own decoder panics.
-                            crate::error::contain_decoder_panic(|| {
-                                let options = ArrowReaderOptions::new()
-                                    .with_skip_arrow_metadata(!arrow_schema);
-                                let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
-                                    bytes.clone(),
-                                    options,
-                                )
-                                .and_then(|b| {
-                                    b.with_row_groups(vec![g])
-                                        .with_batch_size(PARQUET_BATCH_ROWS)
-                                        .build()
-                                })
-                                .map_err(|e| fail(&e))?;
-                                reader
-                                    .map(|b| b.map_err(|e| fail(&e)))
-                                    .collect::<std::result::Result<Vec<_>, String>>()
-                            })
-                            .unwrap_or_else(|panic| {
-                                let msg = crate::error::panic_message(panic.as_ref());
-                                Err(fail(&format!("corrupt data ({msg})")))
-                            })
-                        })
+                        .map(|g| decode_part(&bytes, arrow_schema, |b| b.with_row_groups(vec![g])))
                         .collect()
                 });
             batches.extend(parts?.into_iter().flatten());
@@ -366,6 +343,34 @@ pub(crate) fn decode_parquet(
     }
 }
 
+/// Decodes part of a Parquet file (`part` picks row groups or columns) in
+/// batches of [`PARQUET_BATCH_ROWS`], a decoder panic contained as an error:
+/// a worker thread contains its own.
+fn decode_part(
+    bytes: &bytes::Bytes,
+    arrow_schema: bool,
+    part: impl FnOnce(
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<bytes::Bytes>,
+    )
+        -> parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<bytes::Bytes>,
+) -> std::result::Result<Vec<arrow_array::RecordBatch>, String> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
+    crate::error::contain_decoder_panic(|| {
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
+        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes.clone(), options)
+            .and_then(|b| part(b).with_batch_size(PARQUET_BATCH_ROWS).build())
+            .map_err(|e| fail(&e))?;
+        reader
+            .map(|b| b.map_err(|e| fail(&e)))
+            .collect::<std::result::Result<Vec<_>, String>>()
+    })
+    .unwrap_or_else(|panic| {
+        let msg = crate::error::panic_message(panic.as_ref());
+        Err(fail(&format!("corrupt data ({msg})")))
+    })
+}
+
 /// One row group of many rows, on two threads or more: its columns decoded
 /// side by side, one reader each, and put back together batch by batch (the
 /// readers cut the same batches: the same rows, the same batch size). `None`
@@ -377,7 +382,6 @@ fn decode_columns_apart(
     builder: &parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<bytes::Bytes>,
     arrow_schema: bool,
 ) -> Option<std::result::Result<Vec<arrow_array::RecordBatch>, String>> {
-    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
     use parquet::arrow::ProjectionMask;
     use rayon::prelude::*;
     let schema = builder.schema().clone();
@@ -386,33 +390,14 @@ fn decode_columns_apart(
     if crate::threads::num_threads() < 2 || columns < 2 || rows < 1 << 16 {
         return None;
     }
-    let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
     let descr = builder.metadata().file_metadata().schema_descr_ptr();
     let parts: std::result::Result<Vec<Vec<arrow_array::RecordBatch>>, String> =
         crate::threads::install(|| {
             (0..columns)
                 .into_par_iter()
                 .map(|c| {
-                    crate::error::contain_decoder_panic(|| {
-                        let options =
-                            ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
-                        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
-                            bytes.clone(),
-                            options,
-                        )
-                        .and_then(|b| {
-                            b.with_projection(ProjectionMask::roots(&descr, [c]))
-                                .with_batch_size(PARQUET_BATCH_ROWS)
-                                .build()
-                        })
-                        .map_err(|e| fail(&e))?;
-                        reader
-                            .map(|b| b.map_err(|e| fail(&e)))
-                            .collect::<std::result::Result<Vec<_>, String>>()
-                    })
-                    .unwrap_or_else(|panic| {
-                        let msg = crate::error::panic_message(panic.as_ref());
-                        Err(fail(&format!("corrupt data ({msg})")))
+                    decode_part(bytes, arrow_schema, |b| {
+                        b.with_projection(ProjectionMask::roots(&descr, [c]))
                     })
                 })
                 .collect()
