@@ -32,7 +32,9 @@ pub struct JsSession {
 impl Drop for JsSession {
     fn drop(&mut self) {
         if let Some(data) = std::sync::Arc::get_mut(&mut self.data) {
-            data.free_large_tables();
+            // A panic must not unwind out of a finalizer called by Node.
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| data.free_large_tables()));
         }
     }
 }

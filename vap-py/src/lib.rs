@@ -115,9 +115,19 @@ pub(crate) struct PySession {
     pub(crate) inner: SessionData,
 }
 
+/// A session Python frees frees its large tables on vap's threads, with the
+/// GIL released: a pool thread may be waiting for the GIL (a transcription's
+/// progress callback), and holding it while waiting for the pool could
+/// deadlock on one thread.
 impl Drop for PySession {
     fn drop(&mut self) {
-        self.inner.free_large_tables();
+        let data = &mut self.inner;
+        Python::attach(|py| {
+            py.detach(|| {
+                // A panic must not unwind out of a destructor called by Python.
+                let _ = catch_unwind(AssertUnwindSafe(|| data.free_large_tables()));
+            })
+        });
     }
 }
 
