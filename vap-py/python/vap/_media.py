@@ -453,10 +453,12 @@ def transcribe(
         Threads of whisper.cpp (0: every core).
     lanes
         Voiced windows decoded side by side, each by its own decoder state
-        with ``threads / lanes`` threads (0..16; 0, the default: two when
-        there are at least two threads and a chunk has four voiced windows or
-        more, else one). Each lane holds its own decoder state (about 170 MB
-        for base). The transcript does not depend on it.
+        on one thread (this module's whisper.cpp uses OpenBLAS, whose
+        products round differently on more threads; at most ``threads``
+        lanes; 0..16; 0, the default: one per thread, at most four, when a
+        chunk has two voiced windows or more, else one). Each lane holds its
+        own decoder state (about 170 MB for base). The transcript does not
+        depend on it.
     temperature_fallback
         Decode a window again at higher temperatures when the greedy decode
         fails whisper's compression or log-probability check (default

@@ -34,7 +34,9 @@ mod run;
 mod voice;
 mod whisper;
 
-pub use options::{build_initial_prompt, Language, TranscribeOptions};
+pub use options::{
+    build_initial_prompt, Language, TranscribeOptions, AUTO_LANES_FROM, LANE_THREADS,
+};
 use output::to_utterances;
 pub use output::{Progress, Transcript, TranscriptStats};
 use run::{job_for, run_keys, Run, WORK_AREA};
@@ -280,10 +282,15 @@ mod tests {
         };
         assert_eq!(o(1, 0).lanes(), 1);
         assert_eq!(o(2, 0).lanes(), 2);
-        assert_eq!(o(8, 0).lanes(), 2);
+        let openblas = LANE_THREADS.is_some();
+        assert_eq!(o(8, 0).lanes(), if openblas { 4 } else { 2 });
         assert_eq!(o(8, 3).lanes(), 3);
+        assert_eq!(o(8, 2).lane_threads(2), if openblas { 1 } else { 4 });
+        assert_eq!(o(3, 1).lane_threads(1), if openblas { 1 } else { 3 });
         assert_eq!(o(2, 5).lanes(), 2);
-        assert_eq!(o(2, 0).lanes_for(3), 1);
+        assert_eq!(o(2, 0).lanes_for(1), 1);
+        assert_eq!(o(2, 0).lanes_for(AUTO_LANES_FROM - 1), 1);
+        assert_eq!(o(2, 0).lanes_for(AUTO_LANES_FROM), 2);
         assert_eq!(o(2, 0).lanes_for(4), 2);
         assert_eq!(o(2, 2).lanes_for(3), 2);
         assert_eq!(o(2, 2).lanes_for(1), 1);

@@ -94,12 +94,14 @@ pub struct TranscribeOptions {
     /// Threads whisper.cpp uses (0 = every core, default).
     pub threads: usize,
     /// Voiced windows decoded side by side, each by its own whisper state
-    /// with `threads / lanes` threads (at most 16; 0 = automatic, default:
-    /// two when there are at least two threads and the chunk has at least
-    /// four voiced windows, else one). Each lane holds its own decoder state
-    /// (about 170 MB for base); the transcript does not depend on it, the
-    /// speed does (base on 2 cores: 0.105 -> 0.092 x real time with two
-    /// lanes, see the README).
+    /// with `threads / lanes` threads, or one with OpenBLAS (the `openblas`
+    /// feature, on in the Python and Node modules: see [`LANE_THREADS`]);
+    /// at most 16, never more than the threads; 0 = automatic (default):
+    /// one when the chunk has fewer than [`AUTO_LANES_FROM`] voiced windows,
+    /// else two (with OpenBLAS one per thread, at most four). Each lane holds
+    /// its own decoder state (about 170 MB for base); the transcript does not
+    /// depend on it, the speed does (base on 2 cores: 0.105 -> 0.092 x real
+    /// time with two lanes, see the README).
     pub lanes: usize,
     /// Decode a window again at higher temperatures when the greedy decode
     /// fails whisper's compression-ratio or log-probability check (whisper's
@@ -158,6 +160,31 @@ impl crate::options::Options for TranscribeOptions {
         TranscribeOptions::check(self)
     }
 }
+
+/// The fewest voiced windows in a chunk for which automatic lanes decode two
+/// or more at a time. Without OpenBLAS, a window on one thread takes about
+/// 1.7x as long as on two, so two lanes over three windows wait for a lone
+/// last one and one lane on every thread is faster below four. With OpenBLAS
+/// (the `openblas` feature) a lane runs on one thread (see [`LANE_THREADS`]),
+/// so lanes pay from two windows on.
+pub const AUTO_LANES_FROM: usize = if cfg!(feature = "openblas") { 2 } else { 4 };
+
+/// With OpenBLAS (the `openblas` feature), each lane runs on exactly one
+/// thread, and the threads become lanes: OpenBLAS' matrix products round
+/// differently with the number of threads they are split over (measured:
+/// one lane on two threads heard other words than one lane on one thread on
+/// ten minutes of speech), and the transcript must not depend on the thread
+/// count. Without it, a lane gets `threads / lanes` threads (whisper.cpp's
+/// own kernels give each output to one thread, whatever their number).
+pub const LANE_THREADS: Option<i32> = if cfg!(feature = "openblas") {
+    Some(1)
+} else {
+    None
+};
+
+/// The most automatic lanes with OpenBLAS (each holds its own decoder state,
+/// about 170 MB for base).
+const AUTO_LANES_MAX_OPENBLAS: usize = 4;
 
 impl TranscribeOptions {
     /// Options with this model and language, the rest default.
@@ -229,20 +256,29 @@ impl TranscribeOptions {
         n.clamp(1, 64) as i32
     }
 
-    /// The most lanes a chunk may use: `lanes`, or two when there are at
-    /// least two threads; never more than the threads.
+    /// The most lanes a chunk may use: `lanes`, or when automatic two (with
+    /// OpenBLAS: one per thread, at most four); never more than the threads.
     pub(super) fn lanes(&self) -> usize {
         let threads = self.threads() as usize;
-        let want = if self.lanes == 0 { 2 } else { self.lanes };
+        let auto = if LANE_THREADS.is_some() {
+            threads.min(AUTO_LANES_MAX_OPENBLAS)
+        } else {
+            2
+        };
+        let want = if self.lanes == 0 { auto } else { self.lanes };
         want.min(threads).max(1)
     }
 
+    /// The threads of each of `lanes` lanes: one with OpenBLAS
+    /// ([`LANE_THREADS`]), else `threads / lanes`.
+    pub(super) fn lane_threads(&self, lanes: usize) -> i32 {
+        LANE_THREADS.unwrap_or_else(|| (self.threads() / lanes.max(1) as i32).max(1))
+    }
+
     /// The lanes a chunk of `windows` voiced windows uses. Automatic lanes
-    /// need four windows: with fewer, one lane on every thread is faster (a
-    /// window on one thread takes about 1.7x as long as on two, so two lanes
-    /// over three windows wait for a lone last one).
+    /// need [`AUTO_LANES_FROM`] windows.
     pub(super) fn lanes_for(&self, windows: usize) -> usize {
-        if self.lanes == 0 && windows < 4 {
+        if self.lanes == 0 && windows < AUTO_LANES_FROM {
             1
         } else {
             self.lanes().min(windows).max(1)

@@ -115,7 +115,8 @@ type WindowOut = (Vec<Segment>, String, [usize; 4]);
 /// window by voiced window. The windows are independent (no context is
 /// carried between them), so each of the first `lanes` `states` (a lane; made
 /// here when missing) takes the next
-/// window until none is left, with `threads / lanes` threads; the results
+/// window until none is left, with [`TranscribeOptions::lane_threads`]
+/// threads; the results
 /// are joined in window order.
 pub(super) fn run_chunk(
     model: &Model,
@@ -136,7 +137,7 @@ pub(super) fn run_chunk(
             .map_err(|e| VapError::Internal(format!("whisper.cpp state: {e}")))?;
         states.push(st);
     }
-    let threads = (opts.threads() / lanes as i32).max(1);
+    let threads = opts.lane_threads(lanes);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let lane = |state: &mut WhisperState| -> Vec<(usize, Result<WindowOut>)> {
         let params = lane_params(opts, prompt, threads);
