@@ -523,6 +523,11 @@ pub fn parse_time(s: &str) -> Result<Ms, String> {
     if t.is_empty() {
         return Err("missing value".into());
     }
+    // Integer ms, the common case: up to 18 digits cannot overflow an i64.
+    let b = t.as_bytes();
+    if b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')));
+    }
     if let Ok(v) = t.parse::<i64>() {
         return Ok(v);
     }
@@ -1590,6 +1595,29 @@ mod tests {
             .unwrap_err()
             .contains("no UTC offset"));
         assert!(parse_time("yesterday").is_err());
+        // the digits-only fast path agrees with `str::parse` at its edges
+        for t in [
+            "0",
+            "007",
+            " 42 ",
+            "-5",
+            "+5",
+            "999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "12a",
+        ] {
+            assert_eq!(parse_time(t).ok(), t.trim().parse::<i64>().ok(), "{t:?}");
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x >> (x % 64)) as i64;
+            let t = v.to_string();
+            assert_eq!(parse_time(&t), Ok(v), "{t}");
+        }
     }
 
     #[test]

@@ -208,7 +208,7 @@ impl<'s> Reader<'s> {
             if memchr::memchr(0, bytes).is_some() {
                 return None;
             }
-            let text = std::str::from_utf8(bytes).ok()?;
+            let text = simdutf8::basic::from_utf8(bytes).ok()?;
             // Carriage returns to look for in unquoted fields (rare: files
             // written on Windows end their lines with them).
             let crs = memchr::memchr(b'\r', bytes).is_some();
