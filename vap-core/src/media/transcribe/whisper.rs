@@ -114,10 +114,9 @@ type WindowOut = (Vec<Segment>, String, [usize; 4]);
 /// Runs the model on one chunk of samples starting at position `start_ms`,
 /// window by voiced window. The windows are independent (no context is
 /// carried between them), so each of the first `lanes` `states` (a lane; made
-/// here when missing) takes the next
-/// window until none is left, with [`TranscribeOptions::lane_threads`]
-/// threads; the results
-/// are joined in window order.
+/// here when missing) takes the next window until none is left, with
+/// [`TranscribeOptions::lane_threads`] threads; the results are joined in
+/// window order.
 pub(super) fn run_chunk(
     model: &Model,
     states: &mut Vec<WhisperState>,
