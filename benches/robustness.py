@@ -53,7 +53,6 @@ import numpy as np
 import vap
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRA: dict[str, Any] = {}
 MARGIN_MS = 60_000
 NOT_FACTORS = ("baseline", "traffic", "unexplained")
 
@@ -258,7 +257,7 @@ def prepare(
 
 
 def evaluate(
-    room: Room, variant: str, bootstrap: int | None, form: str | None = None
+    room: Room, variant: str, bootstrap: int | None, options: dict[str, Any] | None = None
 ) -> RoomResult:
     """Fits one room with a variant's factors and scores it (see the module docs)."""
     sim, seed, tl, planted, moments = room.sim, room.seed, room.tl, room.planted, room.moments
@@ -269,9 +268,7 @@ def evaluate(
         kw["factors"] = factors
     if bootstrap is not None:
         kw["bootstrap"] = bootstrap
-    if form is not None:
-        kw["form"] = form
-    kw.update(EXTRA)
+    kw.update(options or {})
     t = time.perf_counter()
     fit = vap.attribute(tl, **kw)
     times["fit"] = time.perf_counter() - t
@@ -722,9 +719,10 @@ def main(argv: list[str] | None = None) -> int:
         help="an attribute option as key=JSON value (repeatable), e.g. --opt 'estimator=\"ols\"'",
     )
     args = ap.parse_args(argv)
+    options: dict[str, Any] = {} if args.form is None else {"form": args.form}
     for kv in args.opt:
         k, v = kv.split("=", 1)
-        EXTRA[k] = json.loads(v)
+        options[k] = json.loads(v)
     seeds = _seeds(args.seeds)
     sims = {s.strip() for s in args.sims.split(",")}
     variants = _variants(args.variant)
@@ -732,6 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         f"vap {vap.__version__}: seeds {args.seeds}; sim 1 {args.hours1:g} h at 130 entries/s, "
         f"sim 2 {args.hours2:g} h; attribute defaults"
         + ("" if args.bootstrap is None else f" but bootstrap={args.bootstrap}")
+        + "".join(f", {k}={v!r}" for k, v in options.items())
         + "; factors "
         + ", ".join(f"{v} ({VARIANTS[v][0]})" for v in variants)
     )
@@ -743,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             room = run(seed, hours)
             for v in variants:
-                r = evaluate(room, v, args.bootstrap, args.form)
+                r = evaluate(room, v, args.bootstrap, options)
                 results.append(r)
                 if args.verbose:
                     parts = " ".join(f"{k}={e:.0f}/{t:.0f}" for k, (e, t) in r.totals.items())
