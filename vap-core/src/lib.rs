@@ -54,6 +54,7 @@ pub mod ingest;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod options;
+pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod schema;

@@ -96,6 +96,10 @@ pub struct Session {
     /// reconnect): missing data, not quiet minutes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<DataGap>,
+    /// The session's run-sheet (直播脚本), if one was attached
+    /// ([`crate::plan`]): compared with what happened by the replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::plan::RunSheet>,
 }
 
 /// A session-level figure as a platform exported it.
@@ -791,6 +795,7 @@ mod tests {
                 recordings: vec![],
                 facts: Default::default(),
                 gaps: vec![],
+                plan: None,
             },
         );
         for (i, (amt, st)) in [

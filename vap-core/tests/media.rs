@@ -461,6 +461,7 @@ fn shop_session(start: Ms) -> SessionData {
         recordings: vec![],
         facts: Default::default(),
         gaps: vec![],
+        plan: None,
     };
     let mut d = SessionData::new(room, session);
     let product = |id: &str, name: &str, alias: &str| Product {

@@ -444,6 +444,26 @@ impl Timeline {
         Ok(())
     }
 
+    /// Replaces the values of an existing column (one per row, none missing):
+    /// a counterfactual timeline ([`crate::plan`]) changes its event columns.
+    pub(crate) fn set_values(&mut self, name: &str, values: &[f64]) -> Result<()> {
+        let col = self.position(name).ok_or_else(|| {
+            VapError::InvalidArgument(format!("the timeline has no column '{name}'"))
+        })?;
+        if values.len() != self.rows {
+            return Err(VapError::InvalidArgument(format!(
+                "column '{name}' has {} values for {} rows",
+                values.len(),
+                self.rows
+            )));
+        }
+        let at = col * self.rows;
+        self.data[at..at + self.rows].copy_from_slice(values);
+        self.meta[col].has_missing = false;
+        self.missing[col] = None;
+        Ok(())
+    }
+
     /// Adds the column `name` (default `<source>:<transform>`) made by applying
     /// `transform` to `source` within each session. Returns the new name.
     ///

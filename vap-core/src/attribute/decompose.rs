@@ -342,6 +342,32 @@ impl Decomposition {
         bs + tr + s
     }
 
+    /// The predicted total over the usable bins at the fitted coefficients,
+    /// and under each bootstrap replicate (in replicate order; NaN where a
+    /// replicate is not finite), so that two decompositions of one model
+    /// (a session and its counterfactual) can be differenced replicate by
+    /// replicate.
+    pub fn predicted_totals(&self) -> (f64, Vec<f64>) {
+        let rows: Vec<usize> = (0..self.len()).filter(|&i| self.valid[i]).collect();
+        let value: f64 = rows.iter().map(|&i| self.prediction[i]).sum();
+        let reps = self
+            .reps
+            .par_iter()
+            .map(|r| {
+                if !r.iter().all(|v| v.is_finite()) {
+                    return f64::NAN;
+                }
+                rows.iter()
+                    .map(|&i| {
+                        let (bs, tr, s) = self.view.parts(i, r, None);
+                        bs + tr + s
+                    })
+                    .sum()
+            })
+            .collect();
+        (value, reps)
+    }
+
     /// Sums of (baseline, traffic, factors...) over `rows` under coefficients `b`.
     fn sums(&self, rows: &[usize], b: &[f64]) -> Vec<f64> {
         let nf = self.factors.len();

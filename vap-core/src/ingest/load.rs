@@ -538,6 +538,7 @@ fn header_of(manifest: &Manifest) -> (Room, Session) {
         recordings: ms.recordings.clone(),
         facts: ms.facts.clone(),
         gaps: ms.gaps.clone(),
+        plan: ms.plan.clone(),
     };
     (room, session)
 }

@@ -61,6 +61,9 @@ pub struct ManifestSession {
     /// Spans where a source had no data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<DataGap>,
+    /// The run-sheet attached to the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::plan::RunSheet>,
 }
 
 fn utc() -> String {
@@ -83,6 +86,7 @@ impl Manifest {
                 recordings: data.session.recordings.clone(),
                 facts: data.session.facts.clone(),
                 gaps: data.session.gaps.clone(),
+                plan: data.session.plan.clone(),
             },
             metrics: data.metrics.clone(),
             tables: HashMap::new(),

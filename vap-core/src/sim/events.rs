@@ -138,6 +138,7 @@ pub(super) fn session_data(
             title: Some(format!("synthetic session, seed {}", cfg.seed)),
             recordings: vec![],
             facts: Default::default(),
+            plan: None,
             gaps: vec![],
         },
     );

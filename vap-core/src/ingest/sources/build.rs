@@ -310,6 +310,7 @@ impl Builder {
             title: None,
             recordings: vec![],
             facts: std::mem::take(&mut self.facts),
+            plan: None,
             gaps: self.report.gaps.clone(),
         };
         self.price_orders();

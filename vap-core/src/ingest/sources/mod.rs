@@ -64,7 +64,11 @@ use crate::error::{Result, VapError};
 use crate::schema::{DataGap, Fact, Ms, SessionData};
 
 pub use compass::SessionFacts;
+/// Spreadsheet and JSON readers the run-sheet import ([`crate::plan`]) shares.
+pub(crate) use compass::{table as read_cells, Cell};
+pub(crate) use json::parse as parse_json;
 pub use offsets::SourceOffset;
+pub(crate) use value::{excel_serial, instant, is_missing};
 
 /// What a source file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
