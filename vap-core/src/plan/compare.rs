@@ -733,3 +733,18 @@ fn effect(base: &(f64, Vec<f64>), cf: &(f64, Vec<f64>)) -> PlanEffect {
         high,
     }
 }
+
+impl PlanReview {
+    /// The items as an Arrow batch (the replay's `plan` table:
+    /// [`crate::replay::PLAN_COLUMNS`], times as UTC timestamps, the deltas
+    /// as ms).
+    pub fn table(&self) -> Result<arrow_array::RecordBatch> {
+        let rows = crate::replay::plan_rows(Some(self));
+        crate::replay::rows_to_batch("plan", crate::replay::PLAN_COLUMNS, &rows)
+    }
+
+    /// The review as JSON text.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| VapError::Internal(e.to_string()))
+    }
+}

@@ -71,6 +71,7 @@ use crate::schema::*;
 
 pub use compare::{
     compare, compare_with, Deviation, DeviationStatus, PlanEffect, PlanOptions, PlanReview,
+    PLAN_TOLERANCE_MS,
 };
 
 /// What a planned item is.

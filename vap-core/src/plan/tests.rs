@@ -379,3 +379,52 @@ fn the_csv_form_reads_back_and_the_plan_travels_with_the_session() {
     let (loaded, _) = crate::ingest::load_dir(dir.path(), &Default::default()).unwrap();
     assert_eq!(loaded.session.plan, Some(sheet));
 }
+
+#[test]
+fn the_replay_and_the_report_carry_the_comparison() {
+    let mut d = room(9);
+    let mut sheet = as_it_ran(&d);
+    let i = sheet
+        .items
+        .iter()
+        .position(|it| it.kind == PlanKind::Product)
+        .unwrap();
+    if let (PlanTime::At(s), Some(PlanTime::At(e))) = (sheet.items[i].start, sheet.items[i].end) {
+        sheet.items[i].start = PlanTime::At(s - 300_000);
+        sheet.items[i].end = Some(PlanTime::At(e - 300_000));
+    }
+    sheet.items[i].talking_points = vec!["这句话从来没说过".into()];
+    d.session.plan = Some(sheet);
+    let opts = crate::replay::ReplayOptions {
+        model: crate::attribute::AttributeOptions {
+            bootstrap: 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = crate::replay::replay(&d, &[], &opts).unwrap();
+    let p = r.plan.as_ref().expect("the replay compares the run-sheet");
+    assert_eq!(p.off_plan, 1);
+    let late = p.items.iter().find(|x| x.status == DeviationStatus::Late).unwrap();
+    assert_eq!(late.start_delta_ms, Some(300_000));
+    assert!(late.effect.is_some(), "valued with the replay's model");
+    assert_eq!(late.points_missed, vec!["这句话从来没说过"]);
+    let t = r.table("plan").unwrap();
+    assert_eq!(t.num_rows(), p.items.len());
+    assert_eq!(
+        t.schema().field_with_name("start_delta_ms").unwrap().data_type(),
+        &arrow_schema::DataType::Int64
+    );
+    let v = r.view(crate::replay::Role::FieldControl).unwrap();
+    assert!(v.get("plan").is_some());
+    let html = crate::report::html(&r, &crate::report::ReportOptions::default()).unwrap();
+    assert!(html.contains("id=\"plan\""));
+    assert!(html.contains("晚于计划"));
+    assert!(html.contains("这句话从来没说过"));
+    // Without a run-sheet there is no section.
+    d.session.plan = None;
+    let r = crate::replay::replay(&d, &[], &opts).unwrap();
+    assert!(r.plan.is_none());
+    let html = crate::report::html(&r, &crate::report::ReportOptions::default()).unwrap();
+    assert!(!html.contains("id=\"plan\""));
+}

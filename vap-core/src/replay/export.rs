@@ -176,10 +176,16 @@ pub const TABLES: &[&str] = &[
     "anchor_phrases",
     "promotions",
     "questions",
+    "plan",
 ];
 
 /// `*_ms` columns that hold durations (kept as Int64 ms), not instants.
-const DURATIONS: &[&str] = &["latency_ms", "position_ms"];
+const DURATIONS: &[&str] = &[
+    "latency_ms",
+    "position_ms",
+    "start_delta_ms",
+    "length_delta_ms",
+];
 
 /// A table's column names and its rows (JSON objects with flat values).
 pub type Rows<'a> = (Vec<&'a str>, Vec<Map<String, Value>>);
@@ -622,6 +628,7 @@ impl Replay {
                     })
                     .collect(),
             ),
+            "plan" => (PLAN_COLUMNS.to_vec(), plan_rows(self.plan.as_ref())),
             other => {
                 return Err(VapError::InvalidArgument(format!(
                     "unknown replay table '{other}' (expected one of: {})",
@@ -638,62 +645,7 @@ impl Replay {
     /// Float64, flags as Boolean, the rest as text; missing values are null.
     pub fn table(&self, name: &str) -> Result<RecordBatch> {
         let (cols, rows) = self.rows(name)?;
-        let mut fields = Vec::with_capacity(cols.len());
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
-        for c in cols {
-            let vals: Vec<&Value> = rows
-                .iter()
-                .map(|r| r.get(c).unwrap_or(&Value::Null))
-                .collect();
-            let present = || vals.iter().filter(|v| !v.is_null());
-            let instant = c.ends_with("_ms") && !DURATIONS.contains(&c);
-            let (dt, arr): (DataType, ArrayRef) = if instant && present().all(|v| v.is_i64()) {
-                (
-                    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-                    Arc::new(
-                        TimestampMillisecondArray::from(
-                            vals.iter().map(|v| v.as_i64()).collect::<Vec<_>>(),
-                        )
-                        .with_timezone("UTC"),
-                    ),
-                )
-            } else if present().all(|v| v.is_boolean()) && present().next().is_some() {
-                (
-                    DataType::Boolean,
-                    Arc::new(BooleanArray::from(
-                        vals.iter().map(|v| v.as_bool()).collect::<Vec<_>>(),
-                    )),
-                )
-            } else if present().all(|v| v.is_i64() || v.is_u64()) && present().next().is_some() {
-                (
-                    DataType::Int64,
-                    Arc::new(Int64Array::from(
-                        vals.iter().map(|v| v.as_i64()).collect::<Vec<_>>(),
-                    )),
-                )
-            } else if present().all(|v| v.is_number()) {
-                (
-                    DataType::Float64,
-                    Arc::new(Float64Array::from(
-                        vals.iter().map(|v| v.as_f64()).collect::<Vec<_>>(),
-                    )),
-                )
-            } else {
-                let text: Vec<Option<String>> = vals
-                    .iter()
-                    .map(|v| match v {
-                        Value::Null => None,
-                        Value::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
-                    })
-                    .collect();
-                (DataType::Utf8, Arc::new(StringArray::from(text)))
-            };
-            fields.push(Field::new(c, dt, true));
-            arrays.push(arr);
-        }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .map_err(|e| VapError::Internal(format!("replay table '{name}': {e}")))
+        rows_to_batch(name, &cols, &rows)
     }
 
     /// Writes every table to `dir` as `<name>.csv` or `<name>.parquet`
@@ -779,4 +731,128 @@ mod tests {
         assert_eq!(stamp(3_723_045, SubtitleFormat::Vtt), "01:02:03.045");
         assert_eq!(stamp(-5, SubtitleFormat::Vtt), "00:00:00.000");
     }
+}
+
+/// Rows (JSON objects with flat values) as an Arrow batch with the typing
+/// rules of [`Replay::table`].
+pub(crate) fn rows_to_batch(
+    name: &str,
+    cols: &[&str],
+    rows: &[Map<String, Value>],
+) -> Result<RecordBatch> {
+    let mut fields = Vec::with_capacity(cols.len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
+    for &c in cols {
+        let vals: Vec<&Value> = rows
+            .iter()
+            .map(|r| r.get(c).unwrap_or(&Value::Null))
+            .collect();
+        let present = || vals.iter().filter(|v| !v.is_null());
+        let instant = c.ends_with("_ms") && !DURATIONS.contains(&c);
+        let (dt, arr): (DataType, ArrayRef) = if instant && present().all(|v| v.is_i64()) {
+            (
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                Arc::new(
+                    TimestampMillisecondArray::from(
+                        vals.iter().map(|v| v.as_i64()).collect::<Vec<_>>(),
+                    )
+                    .with_timezone("UTC"),
+                ),
+            )
+        } else if present().all(|v| v.is_boolean()) && present().next().is_some() {
+            (
+                DataType::Boolean,
+                Arc::new(BooleanArray::from(
+                    vals.iter().map(|v| v.as_bool()).collect::<Vec<_>>(),
+                )),
+            )
+        } else if present().all(|v| v.is_i64() || v.is_u64()) && present().next().is_some() {
+            (
+                DataType::Int64,
+                Arc::new(Int64Array::from(
+                    vals.iter().map(|v| v.as_i64()).collect::<Vec<_>>(),
+                )),
+            )
+        } else if present().all(|v| v.is_number()) {
+            (
+                DataType::Float64,
+                Arc::new(Float64Array::from(
+                    vals.iter().map(|v| v.as_f64()).collect::<Vec<_>>(),
+                )),
+            )
+        } else {
+            let text: Vec<Option<String>> = vals
+                .iter()
+                .map(|v| match v {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect();
+            (DataType::Utf8, Arc::new(StringArray::from(text)))
+        };
+        fields.push(Field::new(c, dt, true));
+        arrays.push(arr);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| VapError::Internal(format!("replay table '{name}': {e}")))
+}
+
+/// The columns of the `plan` table ([`plan_rows`]).
+pub const PLAN_COLUMNS: &[&str] = &[
+    "kind",
+    "status",
+    "subject",
+    "name",
+    "planned_start_ms",
+    "planned_end_ms",
+    "actual_start_ms",
+    "actual_end_ms",
+    "start_delta_ms",
+    "length_delta_ms",
+    "effect",
+    "effect_low",
+    "effect_high",
+    "points_said",
+    "points_missed",
+    "row",
+    "note",
+];
+
+/// A plan review's items as flat rows ([`PLAN_COLUMNS`]; talking points
+/// joined with "; ").
+pub fn plan_rows(review: Option<&crate::plan::PlanReview>) -> Vec<Map<String, Value>> {
+    let Some(r) = review else {
+        return vec![];
+    };
+    r.items
+        .iter()
+        .map(|d| {
+            let mut m = Map::new();
+            m.insert("kind".into(), json!(d.kind.as_str()));
+            m.insert("status".into(), json!(d.status.as_str()));
+            m.insert("subject".into(), json!(d.subject));
+            m.insert("name".into(), json!(d.name));
+            m.insert("planned_start_ms".into(), json!(d.planned.map(|p| p.0)));
+            m.insert("planned_end_ms".into(), json!(d.planned.map(|p| p.1)));
+            m.insert("actual_start_ms".into(), json!(d.actual.map(|p| p.0)));
+            m.insert("actual_end_ms".into(), json!(d.actual.map(|p| p.1)));
+            m.insert("start_delta_ms".into(), json!(d.start_delta_ms));
+            m.insert("length_delta_ms".into(), json!(d.length_delta_ms));
+            m.insert("effect".into(), json!(d.effect.as_ref().map(|e| e.value)));
+            m.insert(
+                "effect_low".into(),
+                json!(d.effect.as_ref().and_then(|e| e.low)),
+            );
+            m.insert(
+                "effect_high".into(),
+                json!(d.effect.as_ref().and_then(|e| e.high)),
+            );
+            m.insert("points_said".into(), json!(d.points_said.join("; ")));
+            m.insert("points_missed".into(), json!(d.points_missed.join("; ")));
+            m.insert("row".into(), json!(d.row));
+            m.insert("note".into(), json!(d.note));
+            m
+        })
+        .collect()
 }

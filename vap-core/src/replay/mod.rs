@@ -56,7 +56,11 @@ mod quality;
 
 use serde::{Deserialize, Serialize};
 
-pub use export::{subtitles, Rows, SubtitleFormat, SubtitleOptions, SubtitleStream, TABLES};
+pub(crate) use export::rows_to_batch;
+pub use export::{
+    plan_rows, subtitles, Rows, SubtitleFormat, SubtitleOptions, SubtitleStream, PLAN_COLUMNS,
+    TABLES,
+};
 pub use figure::{labels, quantile, Estimate, Figure, History, Source, LABELS};
 pub use headline::{digest, headline, SessionDigest};
 pub use parts::{
@@ -118,6 +122,10 @@ pub struct ReplayOptions {
     /// Fit the attribution model (default true; without it the model
     /// figures are missing).
     pub attribute: bool,
+    /// A start or a length further than this from the run-sheet is a
+    /// deviation (default 2 min, [`crate::plan::PLAN_TOLERANCE_MS`]).
+    #[serde(alias = "plan_tolerance", with = "crate::options::duration")]
+    pub plan_tolerance_ms: Ms,
     /// Moment detection.
     pub moments: DetectOptions,
     /// The attribution timeline.
@@ -146,6 +154,7 @@ impl Default for ReplayOptions {
             min_backlog: 5,
             backlog_share: 0.8,
             attribute: true,
+            plan_tolerance_ms: crate::plan::PLAN_TOLERANCE_MS,
             moments: DetectOptions::default(),
             timeline: AttributionTimelineOptions::default(),
             model: AttributeOptions::default(),
@@ -197,6 +206,9 @@ impl Options for ReplayOptions {
         }
         if self.carryover_ms < 0 {
             p.push("carryover must not be negative".into());
+        }
+        if self.plan_tolerance_ms < 0 {
+            p.push("plan_tolerance must not be negative".into());
         }
         if !(self.backlog_share.is_finite() && (0.0..=1.0).contains(&self.backlog_share)) {
             p.push(format!(
@@ -461,6 +473,15 @@ pub struct Replay {
     pub promotions: Vec<PromotionReplay>,
     /// Viewers' questions.
     pub questions: Questions,
+    /// The session against its run-sheet ([`crate::plan`]), when one is
+    /// attached ([`crate::schema::Session::plan`]); deviations valued with
+    /// this replay's model.
+    #[serde(default)]
+    pub plan: Option<crate::plan::PlanReview>,
+    /// Why the run-sheet could not be compared (an item ending before it
+    /// starts, say).
+    #[serde(default)]
+    pub plan_error: Option<String>,
 }
 
 /// Who reads a replay.
@@ -485,11 +506,19 @@ impl Role {
                 "curves",
                 "model",
                 "moments",
+                "plan",
                 "promotions",
                 "products",
             ],
             Role::Anchor => &["quality", "anchors", "questions", "moments", "products"],
-            Role::FieldControl => &["quality", "promotions", "products", "moments", "curves"],
+            Role::FieldControl => &[
+                "quality",
+                "plan",
+                "promotions",
+                "products",
+                "moments",
+                "curves",
+            ],
         }
     }
 
@@ -896,12 +925,16 @@ pub fn replay(
                 crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
                 Ok(tl)
             });
-            match tl.and_then(|tl| fit(&tl, &opts.model)) {
-                Ok(f) => (Some(f), None),
-                Err(e) => (None, Some(e.to_string())),
+            match tl.and_then(|tl| fit(&tl, &opts.model).map(|f| (tl, f))) {
+                Ok((tl, f)) => (Some(f), Some(tl), None),
+                Err(e) => (None, None, Some(e.to_string())),
             }
         }
-        None => (None, Some("not asked for (attribute = false)".to_string())),
+        None => (
+            None,
+            None,
+            Some("not asked for (attribute = false)".to_string()),
+        ),
     };
     let head_side = || {
         let mut head = headline(data, &qs);
@@ -927,7 +960,7 @@ pub fn replay(
     };
     // Independent parts side by side: the same result on any number of
     // threads.
-    let ((fitted, model_error), ((head, curves), q)) = crate::threads::install(|| {
+    let ((fitted, model_tl, model_error), ((head, curves), q)) = crate::threads::install(|| {
         rayon::join(model_side, || {
             rayon::join(|| rayon::join(head_side, curve_side), question_side)
         })
@@ -969,6 +1002,20 @@ pub fn replay(
             },
         )
     });
+    // The run-sheet against what ran, valued with the replay's model.
+    let (plan, plan_error) = match &data.session.plan {
+        None => (None, None),
+        Some(sheet) => match crate::plan::compare_with(
+            data,
+            sheet,
+            model_tl.as_ref().zip(fitted.as_ref()),
+            &opts.timeline,
+            opts.plan_tolerance_ms,
+        ) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
     Ok(Replay {
         room_id: data.room.id.clone(),
         session_id: data.session.id.clone(),
@@ -987,6 +1034,8 @@ pub fn replay(
         products,
         anchors,
         promotions,
+        plan,
+        plan_error,
         questions: Questions {
             stats,
             backlogs,

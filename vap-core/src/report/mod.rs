@@ -1344,14 +1344,15 @@ fn anchor(s: &mut String, r: &Replay, opts: &ReportOptions, clock: &Clock) {
 fn field_control(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
     let _ = write!(
         s,
-        "<section id=\"field-control\"><h2>{}</h2><h3>{}</h3>",
+        "<section id=\"field-control\"><h2>{}</h2>",
         t(
             lang,
             "场控: 促销节奏、商品顺序与讲解时长",
             "Field control: promotion timing, product order, explain lengths"
         ),
-        t(lang, "促销", "Promotions")
     );
+    plan(s, r, lang, clock);
+    let _ = write!(s, "<h3>{}</h3>", t(lang, "促销", "Promotions"));
     if r.promotions.is_empty() {
         let _ = write!(
             s,
@@ -1416,6 +1417,134 @@ fn field_control(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
         );
     }
     s.push_str("</tbody></table></section>");
+}
+
+/// Plan vs actual (直播脚本 vs 实际), when a run-sheet is attached.
+fn plan(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
+    use crate::plan::{DeviationStatus as D, PlanKind};
+    if r.plan.is_none() && r.plan_error.is_none() {
+        return;
+    }
+    let _ = write!(
+        s,
+        "<h3 id=\"plan\">{}</h3>",
+        t(
+            lang,
+            "计划 vs 实际 (直播脚本)",
+            "Plan vs actual (run-sheet)"
+        )
+    );
+    let Some(p) = &r.plan else {
+        let _ = write!(
+            s,
+            "<p class=\"missing\">{} {}</p>",
+            t(
+                lang,
+                "直播脚本无法比对:",
+                "The run-sheet could not be compared:"
+            ),
+            esc(r.plan_error.as_deref().unwrap_or(""))
+        );
+        return;
+    };
+    let total = p.effect_total.as_ref().map_or("—".into(), |e| {
+        let mut x = fmt_unit("yuan", e.value);
+        if let (Some(lo), Some(hi)) = (e.low, e.high) {
+            x.push_str(&format!(
+                " [{}, {}]",
+                fmt_unit("yuan", lo),
+                fmt_unit("yuan", hi)
+            ));
+        }
+        x
+    });
+    let _ =
+        write!(
+        s,
+        "<p class=\"plan-summary\">{} <b>{}</b> · {} <b>{}</b> · {} <b>{}</b> · {} <b>{}</b></p>",
+        t(lang, "按计划", "on plan"),
+        p.on_plan,
+        t(lang, "偏离计划", "off plan"),
+        p.off_plan,
+        t(lang, "计划外", "unplanned"),
+        p.added,
+        t(lang, "偏离合计 (模型, 95% 区间)", "what the deviations earned (model, 95 %)"),
+        esc(&total),
+    );
+    s.push_str(&table_head(
+        "plan",
+        &[
+            t(lang, "类型", "kind"),
+            t(lang, "项目", "item"),
+            t(lang, "结果", "status"),
+            t(lang, "计划", "planned"),
+            t(lang, "实际", "actual"),
+            t(lang, "偏差 (分钟)", "off by (min)"),
+            t(lang, "影响 (模型, 95% 区间)", "earned / cost (model, 95 %)"),
+            t(lang, "未讲话术", "talking points not said"),
+        ],
+    ));
+    let span = |x: Option<(Ms, Ms)>| {
+        x.map_or("—".into(), |(a, b)| {
+            format!("{}–{}", clock.fmt(a, "%H:%M"), clock.fmt(b, "%H:%M"))
+        })
+    };
+    for d in &p.items {
+        let kind = match d.kind {
+            PlanKind::Shift => t(lang, "主播", "host"),
+            PlanKind::Product => t(lang, "商品", "product"),
+            PlanKind::Promotion => t(lang, "促销", "promotion"),
+        };
+        let status = match d.status {
+            D::OnPlan => t(lang, "按计划", "on plan"),
+            D::Late => t(lang, "晚于计划", "late"),
+            D::Early => t(lang, "早于计划", "early"),
+            D::Longer => t(lang, "超时", "longer"),
+            D::Shorter => t(lang, "提前结束", "shorter"),
+            D::Skipped => t(lang, "未执行", "skipped"),
+            D::Added => t(lang, "计划外", "added"),
+        };
+        let off = match d.status {
+            D::Late | D::Early => d.start_delta_ms,
+            D::Longer | D::Shorter => d.length_delta_ms,
+            _ => None,
+        }
+        .map_or(String::new(), |ms| format!("{:+.1}", ms as f64 / 60_000.0));
+        let effect = d.effect.as_ref().map_or_else(
+            || {
+                d.note
+                    .clone()
+                    .map(|n| format!("— ({n})"))
+                    .unwrap_or("—".into())
+            },
+            |e| match (e.low, e.high) {
+                (Some(lo), Some(hi)) => format!(
+                    "{} [{}, {}]",
+                    fmt_unit("yuan", e.value),
+                    fmt_unit("yuan", lo),
+                    fmt_unit("yuan", hi)
+                ),
+                _ => fmt_unit("yuan", e.value),
+            },
+        );
+        let _ = write!(
+            s,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            d.status.as_str(),
+            kind,
+            esc(&d.name),
+            status,
+            span(d.planned),
+            span(d.actual),
+            off,
+            esc(&effect),
+            esc(&d.points_missed.join("; ")),
+        );
+    }
+    s.push_str("</tbody></table>");
+    for n in &p.notes {
+        let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
+    }
 }
 
 #[cfg(test)]
