@@ -64,6 +64,8 @@ export type OptionSet =
   | 'report'
   | 'transcribe'
   | 'clips'
+  | 'run_sheet'
+  | 'plan'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -412,6 +414,24 @@ export declare class Session {
   applyOffset(estimate: ClockOffset): Session
   /** A copy with every utterance moved by `deltaMs`. */
   shiftTranscript(deltaMs: number): Session
+  /** The run-sheet attached to the session (`withPlan`), or null. */
+  get plan(): RunSheet | null
+  /**
+   * A copy with a run-sheet attached (`readRunSheet`; null removes it),
+   * checked against this session now (an item ending before it starts is an
+   * error naming its row); kept in directories and the store, compared by
+   * `replay` and `planVsActual`.
+   */
+  withPlan(sheet: RunSheet | null): Session
+  /**
+   * The session against its run-sheet: each planned shift, product slot and
+   * promotion matched with what ran, the planned talking points said or not,
+   * and what each deviation earned or cost according to the attribution
+   * model (95 % bootstrap intervals).
+   */
+  planVsActual(options?: PlanOptions): PlanReview
+  /** As `planVsActual`, off the main thread. */
+  planVsActualAsync(options?: PlanOptions): Promise<PlanReview>
   /**
    * Moments of truth: peaks and drops of `orders`, `entries`, the online-viewer
    * gauge, product clicks and comments (and GMV in yuan over the orders' bins)
@@ -472,6 +492,106 @@ export type SourceFormat =
 export interface SourceFileSpec {
   path: string
   format?: SourceFormat | null
+}
+
+/** Options of `readRunSheet` (`optionDefaults('run_sheet')`). */
+export interface RunSheetOptions {
+  /** Time zone of date-times written without an offset (default 'Asia/Shanghai'); clock times ("20:15") are read in the session's own zone. */
+  timezone?: string
+}
+
+/** A planned time as the run-sheet wrote it. */
+export type PlanTime = { at: Ms } | { offset: Ms } | { clock: Ms }
+
+/** One planned item of a run-sheet. */
+export interface PlanItem {
+  kind: 'shift' | 'product' | 'promotion'
+  start: PlanTime
+  end?: PlanTime
+  duration_ms?: Ms
+  /** Anchor id or name as written. */
+  anchor?: string
+  /** Product id, name or alias as written. */
+  product?: string
+  promotion?: PromotionKind
+  label?: string
+  talking_points?: string[]
+  /** 1-based data row of the source (0 when built in code). */
+  row: number
+}
+
+/** A run-sheet (直播脚本): planned host shifts, product slots and promotions. */
+export interface RunSheet {
+  source: string
+  items: PlanItem[]
+  /** Columns of the file that were not read. */
+  ignored?: string[]
+}
+
+/**
+ * Reads a run-sheet: a CSV (UTF-8 or GB18030), XLSX or JSON file by path,
+ * its bytes, or an array of row objects; columns in English or Chinese
+ * (类型, 时间段 "20:00-20:15", 开始时间, 结束时间, 时长, 主播, 商品, 活动, 话术, 备注).
+ * Every problem is reported at once (`ValidationError`, `problems` naming row and field).
+ */
+export declare function readRunSheet(
+  source: string | Buffer | Array<Record<string, unknown>>,
+  options?: RunSheetOptions,
+): RunSheet
+/** A run-sheet as CSV text in vap's columns; `readRunSheet` reads it back. */
+export declare function runSheetToCsv(sheet: RunSheet): string
+
+/** Options of `Session.planVsActual` (`optionDefaults('plan')`). */
+export interface PlanOptions {
+  /** A start or a length further than this from the plan is a deviation (default 120 000 = 2 min). */
+  tolerance?: Duration
+  /** Value the deviations with the attribution model (default true). */
+  attribute?: boolean
+  /** The attribution timeline. */
+  timeline?: TimelineOptions
+  /** The attribution model. */
+  model?: AttributeOptions
+}
+
+/** What a deviation earned (+) or cost (−): the session as it ran minus the session had the item gone as planned, with a 95 % bootstrap interval. */
+export interface PlanEffect {
+  value: number
+  low: number | null
+  high: number | null
+}
+
+/** One planned item against what happened (or one unplanned item). */
+export interface Deviation {
+  kind: 'shift' | 'product' | 'promotion'
+  status: 'on_plan' | 'late' | 'early' | 'longer' | 'shorter' | 'skipped' | 'added'
+  /** Anchor id, product id, or promotion kind with its product (`flash_sale:p03`). */
+  subject: string
+  name: string
+  planned: [Ms, Ms] | null
+  actual: [Ms, Ms] | null
+  /** Actual start − planned start. */
+  start_delta_ms: Ms | null
+  /** Actual length − planned length. */
+  length_delta_ms: Ms | null
+  effect: PlanEffect | null
+  points_said: string[]
+  points_missed: string[]
+  row: number | null
+  note: string | null
+}
+
+/** A session against its run-sheet. */
+export interface PlanReview {
+  source: string
+  /** The model's target the effects are in (`order_gmv`). */
+  target: string | null
+  on_plan: number
+  off_plan: number
+  added: number
+  items: Deviation[]
+  /** What the deviations together earned or cost. */
+  effect_total: PlanEffect | null
+  notes: string[]
 }
 
 /** Options of the importers; defaults: `optionDefaults('sources')`. */
@@ -1888,6 +2008,8 @@ export interface ReplayOptions {
   backlogShare?: number
   /** Fit the attribution model (default true). */
   attribute?: boolean
+  /** A start or a length further than this from the run-sheet is a deviation (default 120 000 = 2 min). */
+  planTolerance?: Duration
   /** Moment detection. */
   moments?: MomentOptions
   /** The attribution timeline. */
@@ -2147,6 +2269,10 @@ export interface ReplayData {
   history_sessions: string[]
   /** Where a copied recording's relative path resolves (the stored session's directory; null for data in memory). */
   media_dir: string | null
+  /** The session against its run-sheet (null without one); also `table('plan')`. */
+  plan: PlanReview | null
+  /** Why the run-sheet could not be compared. */
+  plan_error: string | null
   quality: Quality
   headline: Figure[]
   curves: Curves

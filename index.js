@@ -34,6 +34,8 @@ module.exports = {
   readTiktokShop: native.readTiktokShop,
   readCompassSessions: native.readCompassSessions,
   detectSourceFormat: native.detectSourceFormat,
+  readRunSheet: native.readRunSheet,
+  runSheetToCsv: native.runSheetToCsv,
   Timeline: native.Timeline,
   roomTimeline: native.roomTimeline,
   roomTimelineAsync: native.roomTimelineAsync,

@@ -19,6 +19,8 @@ export const {
   readTiktokShop,
   readCompassSessions,
   detectSourceFormat,
+  readRunSheet,
+  runSheetToCsv,
   Timeline,
   roomTimeline,
   roomTimelineAsync,

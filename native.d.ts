@@ -245,6 +245,26 @@ export declare class Session {
    * (`{ recording, path, position_ms }`); `null` when none covers it.
    */
   locate(tMs: unknown): Located | null
+  /** The run-sheet attached to the session (`withPlan`), or null. */
+  get plan(): RunSheet | null
+  /**
+   * A copy with a run-sheet attached (`readRunSheet`; null removes it),
+   * checked against this session now (an item ending before it starts is
+   * an error naming its row); kept with the session in directories and
+   * the store, compared by `replay` and `planVsActual`.
+   */
+  withPlan(sheet: RunSheet | null): Session
+  /**
+   * The session against its run-sheet: each planned shift, product slot
+   * and promotion matched with what ran (`on_plan`, `late`, `early`,
+   * `longer`, `shorter`, `skipped`, `added`), talking points said or not,
+   * and what each deviation earned or cost according to the attribution
+   * model, with 95 % bootstrap intervals. Options:
+   * `optionDefaults('plan')`, camelCase.
+   */
+  planVsActual(options?: PlanOptions): PlanReview
+  /** As `planVsActual`, on the libuv thread pool; returns a Promise. */
+  planVsActualAsync(options?: PlanOptions): Promise<PlanReview>
   /**
    * Viewers' questions: detected in the comments, typed, linked to a
    * product, matched to the anchor's answer. Options `answerWindow`,
@@ -682,6 +702,16 @@ export declare function readCompass(files: CompassFiles, options?: SourceOptions
 export declare function readCompassSessions(path: string, options?: SourceOptions): { sessions: SessionFacts[]; report: SourceReport }
 
 /**
+ * Reads a run-sheet (直播脚本): a CSV (UTF-8 or GB18030), XLSX or JSON file
+ * by path, its bytes (`Buffer`), or an array of row objects; columns in
+ * English or Chinese (类型, 时间段 "20:00-20:15", 开始时间, 结束时间, 时长,
+ * 主播, 商品, 活动, 话术, 备注). Every problem is reported at once (a
+ * `ValidationError` whose `problems` name row and field). Options:
+ * `optionDefaults('run_sheet')`. Attach it with `session.withPlan`.
+ */
+export declare function readRunSheet(source: string | Buffer | Array<Record<string, unknown>>, options?: RunSheetOptions): RunSheet
+
+/**
  * Reads one session from platform exports and capture logs, each file's
  * format detected unless given (`{ path, format }`).
  */
@@ -710,6 +740,13 @@ export declare function roomTimeline(sessions: Array<Session>, options?: unknown
 
 /** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
 export declare function roomTimelineAsync(sessions: Array<Session>, options?: unknown | undefined | null): Promise<Timeline>
+
+/**
+ * A run-sheet as CSV text in vap's columns (`kind`, `start`, `end`,
+ * `duration`, `anchor`, `product`, `promotion`, `label`,
+ * `talking_points`); `readRunSheet` reads it back.
+ */
+export declare function runSheetToCsv(sheet: RunSheet): string
 
 /**
  * Sets the number of threads vap uses (0 = the default: the number of CPUs;

@@ -220,6 +220,13 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const resolved: Record<string, unknown> = vap.resolveOptions('timeline', { step: '1min', perProduct: false })
   const codes: readonly vap.ErrorCode[] = vap.ERROR_CODES
   const tables: readonly vap.TableName[] = vap.TABLE_NAMES
+  const sheet: vap.RunSheet = vap.readRunSheet([{ 时间段: '20:00-20:10', 商品: 'p01' }], { timezone: 'Asia/Shanghai' })
+  const sheetCsv: string = vap.runSheetToCsv(sheet)
+  const withPlan: vap.Session = loaded.withPlan(vap.readRunSheet(Buffer.from(sheetCsv)))
+  const attached: vap.RunSheet | null = withPlan.plan
+  const review: vap.PlanReview = withPlan.planVsActual({ tolerance: '3min', attribute: false })
+  const reviewAsync: vap.PlanReview = await withPlan.planVsActualAsync({ model: { bootstrap: 0 } })
+  const firstStatus: vap.Deviation['status'] | undefined = review.items[0]?.status
   // @ts-expect-error option sets are a closed set
   vap.optionDefaults('nothing')
   try {
@@ -228,5 +235,5 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
     // expected
   }
   return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
-    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables]
+    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus]
 }

@@ -117,6 +117,8 @@ const SETS = {
   AttributeOptions: 'attribute',
   ReportOptions: 'report',
   ClipOptions: 'clips',
+  RunSheetOptions: 'run_sheet',
+  PlanOptions: 'plan',
 }
 
 /** `(default 3 600 000 = 1 h)`, `(default 'order_gmv')`, `Default \`'ridge'\``: the literal, or undefined. */

@@ -99,6 +99,8 @@ pub const OPTION_SETS: &[&str] = &[
     "report",
     "transcribe",
     "clips",
+    "run_sheet",
+    "plan",
 ];
 
 /// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
@@ -155,6 +157,8 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "questions" => one::<align::QuestionOptions>(v, camel),
         "subtitles" => one::<replay::SubtitleOptions>(v, camel),
         "report" => one::<report::ReportOptions>(v, camel),
+        "run_sheet" => one::<plan::RunSheetOptions>(v, camel),
+        "plan" => one::<plan::PlanOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(feature = "media")]

@@ -66,6 +66,7 @@ pub mod convert;
 pub mod detect;
 pub mod error;
 pub mod media;
+pub mod plan;
 pub mod replay;
 pub mod sim;
 pub mod tasks;

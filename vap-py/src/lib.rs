@@ -48,6 +48,7 @@ mod attribute;
 mod detect;
 mod errors;
 mod media;
+mod plan;
 mod replay;
 
 /// Runs core work without the GIL, turning panics into `VapError::Internal`.
@@ -208,6 +209,17 @@ impl PySession {
 
     fn apply_offset(&self, py: Python<'_>, estimate_json: &str) -> PyResult<PySession> {
         self.applied_offset(py, estimate_json)
+    }
+
+    /// A copy with the run-sheet (JSON) attached, or none.
+    #[pyo3(signature = (sheet_json = None))]
+    fn with_plan(&self, py: Python<'_>, sheet_json: Option<&str>) -> PyResult<PySession> {
+        self.planned(py, sheet_json)
+    }
+
+    /// The session against its run-sheet: the review (JSON) and its items.
+    fn plan_vs_actual(&self, py: Python<'_>, options_json: &str) -> PyResult<(String, PyTable)> {
+        self.plan_review(py, options_json)
     }
 
     fn shift_transcript(&self, py: Python<'_>, delta_ms: i64) -> PyResult<PySession> {
@@ -731,6 +743,9 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(media::transcribe, m)?)?;
     m.add_function(wrap_pyfunction!(media::still_frame, m)?)?;
     m.add_function(wrap_pyfunction!(media::set_whisper_log, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::read_run_sheet, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::read_run_sheet_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::run_sheet_csv, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;

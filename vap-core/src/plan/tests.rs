@@ -405,14 +405,21 @@ fn the_replay_and_the_report_carry_the_comparison() {
     let r = crate::replay::replay(&d, &[], &opts).unwrap();
     let p = r.plan.as_ref().expect("the replay compares the run-sheet");
     assert_eq!(p.off_plan, 1);
-    let late = p.items.iter().find(|x| x.status == DeviationStatus::Late).unwrap();
+    let late = p
+        .items
+        .iter()
+        .find(|x| x.status == DeviationStatus::Late)
+        .unwrap();
     assert_eq!(late.start_delta_ms, Some(300_000));
     assert!(late.effect.is_some(), "valued with the replay's model");
     assert_eq!(late.points_missed, vec!["这句话从来没说过"]);
     let t = r.table("plan").unwrap();
     assert_eq!(t.num_rows(), p.items.len());
     assert_eq!(
-        t.schema().field_with_name("start_delta_ms").unwrap().data_type(),
+        t.schema()
+            .field_with_name("start_delta_ms")
+            .unwrap()
+            .data_type(),
         &arrow_schema::DataType::Int64
     );
     let v = r.view(crate::replay::Role::FieldControl).unwrap();

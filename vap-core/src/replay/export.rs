@@ -721,18 +721,6 @@ fn parquet_io(path: &std::path::Path, e: parquet::errors::ParquetError) -> VapEr
     VapError::io(path, std::io::Error::other(e.to_string()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stamps_in_both_formats() {
-        assert_eq!(stamp(3_723_045, SubtitleFormat::Srt), "01:02:03,045");
-        assert_eq!(stamp(3_723_045, SubtitleFormat::Vtt), "01:02:03.045");
-        assert_eq!(stamp(-5, SubtitleFormat::Vtt), "00:00:00.000");
-    }
-}
-
 /// Rows (JSON objects with flat values) as an Arrow batch with the typing
 /// rules of [`Replay::table`].
 pub(crate) fn rows_to_batch(
@@ -855,4 +843,16 @@ pub fn plan_rows(review: Option<&crate::plan::PlanReview>) -> Vec<Map<String, Va
             m
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_in_both_formats() {
+        assert_eq!(stamp(3_723_045, SubtitleFormat::Srt), "01:02:03,045");
+        assert_eq!(stamp(3_723_045, SubtitleFormat::Vtt), "01:02:03.045");
+        assert_eq!(stamp(-5, SubtitleFormat::Vtt), "00:00:00.000");
+    }
 }

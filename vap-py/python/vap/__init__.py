@@ -90,6 +90,7 @@ from ._media import (
 )
 from ._options import OPTION_SETS, option_defaults
 from ._options import resolve as resolve_options
+from ._plan import Deviation, PlanEffect, PlanReview, RunSheet, read_run_sheet, review_of
 from ._replay import (
     REPLAY_TABLES,
     ROLES,
@@ -133,6 +134,11 @@ __version__: str = _vap.__version__
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "Deviation",
+    "PlanEffect",
+    "PlanReview",
+    "RunSheet",
+    "read_run_sheet",
     "REPLAY_TABLES",
     "ROLES",
     "AnchorReplay",
@@ -419,6 +425,37 @@ class Session:
         session's product names and aliases (``None`` without products);
         ``language`` as ``transcribe``'s."""
         return self._inner.initial_prompt(language)
+
+    @property
+    def plan(self) -> RunSheet | None:
+        """The run-sheet attached to the session (``with_plan``), or ``None``."""
+        p = json.loads(self._inner.session_json()).get("plan")
+        return None if p is None else RunSheet(p)
+
+    def with_plan(self, sheet: RunSheet | None) -> Session:
+        """A copy with a run-sheet attached (``vap.read_run_sheet``; ``None``
+        removes it). It is checked against this session now (an item ending
+        before it starts is an error naming its row), kept with the session in
+        directories and the store, and compared by ``replay`` and
+        ``plan_vs_actual``."""
+        if sheet is not None and not isinstance(sheet, RunSheet):
+            raise TypeError(f"with_plan takes a vap.RunSheet or None, not {type(sheet).__name__}")
+        native = self._inner.with_plan(None if sheet is None else sheet.to_json())
+        return Session(native, self.load_report, self.source_report)
+
+    def plan_vs_actual(self, **options: Any) -> PlanReview:
+        """The session against its run-sheet: each planned shift, product slot
+        and promotion matched with what ran (``on_plan``, ``late``,
+        ``early``, ``longer``, ``shorter``, ``skipped``, ``added``), the
+        planned talking points said or not, and what each deviation earned or
+        cost according to the attribution model (with 95 % bootstrap
+        intervals). Options ``tolerance`` (a start or length further off is a
+        deviation), ``attribute`` (value the deviations), and the nested
+        ``timeline`` and ``model``; defaults: ``vap.option_defaults("plan")``."""
+        out, table = self._inner.plan_vs_actual(_options.dumps(options))
+        review = review_of(json.loads(out), table)
+        assert review is not None
+        return review
 
     def shift_transcript(self, delta_ms: int) -> Session:
         """A copy with every utterance moved by ``delta_ms``."""

@@ -407,6 +407,13 @@ class Replay:
             _build(PromotionReplay, p) for p in d["promotions"]
         ]
         self.questions: Questions = _build(Questions, d["questions"])
+        from ._plan import review_of
+
+        #: The session against its run-sheet (``None`` without one), valued
+        #: with this replay's model; the items also as ``table("plan")``.
+        self.plan = review_of(d.get("plan"), native.table("plan") if d.get("plan") else None)
+        #: Why the run-sheet could not be compared, if so.
+        self.plan_error: str | None = d.get("plan_error")
 
     def figure(self, key: str) -> Figure | None:
         """The headline figure with ``key`` (``"gmv_gross"``, ``"gpm"``, ...)."""
