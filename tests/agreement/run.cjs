@@ -107,6 +107,15 @@ function runCall(call, rooms, series) {
   }
   const s = rooms[call.room]
   switch (call.op) {
+    case 'plan': {
+      const r = s.withPlan(vap.readRunSheet(call.sheet)).planVsActual(o)
+      const eff = (e) => (e === null ? null : [e.value, e.low, e.high])
+      return {
+        counts: [r.on_plan, r.off_plan, r.added],
+        items: r.items.map((d) => [d.kind, d.status, d.subject, d.planned, d.actual, d.start_delta_ms, eff(d.effect), d.points_said, d.points_missed]),
+        total: eff(r.effect_total),
+      }
+    }
     case 'timeline':
       return timeline(s.timeline(o))
     case 'attribution_timeline':

@@ -129,6 +129,18 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
     if op == "question_kind":
         return [vap.question_kind(t) for t in call["texts"]]
     s = rooms[call["room"]]
+    if op == "plan":
+        r = s.with_plan(vap.read_run_sheet(call["sheet"])).plan_vs_actual(**o)
+        eff = lambda e: None if e is None else [e.value, e.low, e.high]  # noqa: E731
+        return {
+            "counts": [r.on_plan, r.off_plan, r.added],
+            "items": [
+                [d.kind, d.status, d.subject, d.planned, d.actual, d.start_delta_ms, eff(d.effect)]
+                + [d.points_said, d.points_missed]
+                for d in r.items
+            ],
+            "total": eff(r.effect_total),
+        }
     if op == "replay":
         return _replay(s.replay(**o).to_dict())
     if op == "questions":

@@ -45,7 +45,12 @@ def test_python_and_node_agree_on_every_call():
 def test_refusals_are_invalid_arguments_in_both():
     py = _python()
     refused = {k for k, v in py.items() if "error" in v}
-    assert {py[k]["error"] for k in refused} == {"VAP_INVALID_ARGUMENT"}
+    # Options are refused as invalid arguments; a run-sheet's rows, being
+    # data, as validation problems (naming row and field).
+    data = {k for k in refused if k.startswith("plan:")}
+    assert {py[k]["error"] for k in refused - data} == {"VAP_INVALID_ARGUMENT"}
+    assert {py[k]["error"] for k in data} == {"VAP_VALIDATION"}
+    assert len(data) == 2
     # The calls that must be refused are (a negative seed: Node used to wrap it).
     assert "simulate: a negative seed is refused" in refused
     assert "attribute: a negative time of day" in refused
