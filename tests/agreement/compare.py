@@ -22,5 +22,7 @@ def differences(a: Any, b: Any, path: str = "", rel: float = 1e-9) -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{path}: {len(a)} items != {len(b)}"]
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]", rel)]
+        return [
+            d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]", rel)
+        ]
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
