@@ -99,7 +99,7 @@ pub struct Session {
     /// The session's run-sheet (直播脚本), if one was attached
     /// ([`crate::plan`]): compared with what happened by the replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<crate::plan::RunSheet>,
+    pub plan: Option<RunSheet>,
 }
 
 /// A session-level figure as a platform exported it.
@@ -379,6 +379,91 @@ pub struct MetricSample {
     pub ts_ms: Ms,
     /// Value.
     pub value: f64,
+}
+
+// ---------------------------------------------------------------- the plan
+
+/// What a planned item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// A host shift: who is on camera.
+    Shift,
+    /// A product slot: a product explained.
+    Product,
+    /// A promotion (flash sale, coupon, lucky bag, ...).
+    Promotion,
+}
+
+impl PlanKind {
+    /// `"shift"`, `"product"`, `"promotion"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanKind::Shift => "shift",
+            PlanKind::Product => "product",
+            PlanKind::Promotion => "promotion",
+        }
+    }
+}
+
+/// A planned time as the run-sheet wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanTime {
+    /// An instant, ms since the epoch.
+    At(Ms),
+    /// An offset from the session's start, ms.
+    Offset(Ms),
+    /// A wall-clock time in the session's time zone, ms after midnight.
+    Clock(Ms),
+}
+
+/// One planned item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// Shift, product slot or promotion.
+    pub kind: PlanKind,
+    /// Planned start.
+    pub start: PlanTime,
+    /// Planned end, if written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<PlanTime>,
+    /// Planned length, if written (an end wins over it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<Ms>,
+    /// The anchor (id or name as written): who hosts a shift, who presents a
+    /// product slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// The product (id, name or alias as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// The promotion's kind (promotion items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<PromotionKind>,
+    /// A label ("开场", "福利款", a custom promotion's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Talking points planned for a product slot (话术 / 卖点).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub talking_points: Vec<String>,
+    /// 1-based data row of the source file (0 when built in code).
+    #[serde(default)]
+    pub row: usize,
+}
+
+/// A run-sheet (直播脚本): the planned shifts, product slots and promotions of
+/// a session, as [`crate::plan::read_run_sheet`] reads it (see [`crate::plan`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunSheet {
+    /// Where it was read from (a file name), for messages.
+    #[serde(default)]
+    pub source: String,
+    /// The planned items, in the order read.
+    pub items: Vec<PlanItem>,
+    /// Columns of the file that were not read (by header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 // ---------------------------------------------------------------- whole session

@@ -63,7 +63,7 @@ pub struct ManifestSession {
     pub gaps: Vec<DataGap>,
     /// The run-sheet attached to the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<crate::plan::RunSheet>,
+    pub plan: Option<crate::schema::RunSheet>,
 }
 
 fn utc() -> String {

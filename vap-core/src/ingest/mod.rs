@@ -69,6 +69,7 @@ mod fastcsv;
 mod load;
 mod manifest;
 mod read;
+mod run_sheet;
 pub mod sources;
 mod typed;
 mod validate;
@@ -88,6 +89,7 @@ pub(crate) use load::{from_table_inputs, TableInput};
 pub use manifest::{Manifest, ManifestSession, MANIFEST_VERSION};
 pub(crate) use read::{decode_parquet, parquet_row_count};
 pub use read::{read_csv_bytes, read_jsonl_bytes, read_parquet_bytes};
+pub use run_sheet::{read_run_sheet, read_run_sheet_bytes, PlannedItem, RunSheetOptions};
 pub use validate::validate_session;
 pub use write::{parquet_bytes, table_bytes, write_dir, write_dir_encoded};
 

@@ -1,4 +1,6 @@
 use super::*;
+use crate::options::Options;
+use crate::schema::*;
 use crate::sim::{simulate, SimConfig};
 
 fn room(seed: u64) -> SessionData {

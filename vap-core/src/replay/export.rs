@@ -809,7 +809,7 @@ pub const PLAN_COLUMNS: &[&str] = &[
 
 /// A plan review's items as flat rows ([`PLAN_COLUMNS`]; talking points
 /// joined with "; ").
-pub fn plan_rows(review: Option<&crate::plan::PlanReview>) -> Vec<Map<String, Value>> {
+pub fn plan_rows(review: Option<&super::plan::PlanReview>) -> Vec<Map<String, Value>> {
     let Some(r) = review else {
         return vec![];
     };

@@ -52,6 +52,7 @@ mod export;
 mod figure;
 mod headline;
 mod parts;
+pub(crate) mod plan;
 mod quality;
 
 use serde::{Deserialize, Serialize};
@@ -123,7 +124,7 @@ pub struct ReplayOptions {
     /// figures are missing).
     pub attribute: bool,
     /// A start or a length further than this from the run-sheet is a
-    /// deviation (default 2 min, [`crate::plan::PLAN_TOLERANCE_MS`]).
+    /// deviation (default 2 min, [`plan::PLAN_TOLERANCE_MS`]).
     #[serde(alias = "plan_tolerance", with = "crate::options::duration")]
     pub plan_tolerance_ms: Ms,
     /// Moment detection.
@@ -154,7 +155,7 @@ impl Default for ReplayOptions {
             min_backlog: 5,
             backlog_share: 0.8,
             attribute: true,
-            plan_tolerance_ms: crate::plan::PLAN_TOLERANCE_MS,
+            plan_tolerance_ms: plan::PLAN_TOLERANCE_MS,
             moments: DetectOptions::default(),
             timeline: AttributionTimelineOptions::default(),
             model: AttributeOptions::default(),
@@ -477,7 +478,7 @@ pub struct Replay {
     /// attached ([`crate::schema::Session::plan`]); deviations valued with
     /// this replay's model.
     #[serde(default)]
-    pub plan: Option<crate::plan::PlanReview>,
+    pub plan: Option<plan::PlanReview>,
     /// Why the run-sheet could not be compared (an item ending before it
     /// starts, say).
     #[serde(default)]
@@ -1005,7 +1006,7 @@ pub fn replay(
     // The run-sheet against what ran, valued with the replay's model.
     let (plan, plan_error) = match &data.session.plan {
         None => (None, None),
-        Some(sheet) => match crate::plan::compare_with(
+        Some(sheet) => match plan::compare_with(
             data,
             sheet,
             model_tl.as_ref().zip(fitted.as_ref()),

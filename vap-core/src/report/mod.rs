@@ -1421,7 +1421,8 @@ fn field_control(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
 
 /// Plan vs actual (直播脚本 vs 实际), when a run-sheet is attached.
 fn plan(s: &mut String, r: &Replay, lang: Lang, clock: &Clock) {
-    use crate::plan::{DeviationStatus as D, PlanKind};
+    use crate::replay::plan::DeviationStatus as D;
+    use crate::schema::PlanKind;
     if r.plan.is_none() && r.plan_error.is_none() {
         return;
     }

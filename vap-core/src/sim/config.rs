@@ -47,6 +47,29 @@ pub struct SimConfig {
     /// Half-life in seconds of the delivery of what was spent (geometric
     /// carryover from spend to paid entries).
     pub ad_half_life_s: f64,
+    /// Planted anchor × category effects (default none): extra conversion,
+    /// in units of `base_conversion`, while the anchor hosts and a product
+    /// of the category is in focus (what a playbook should find).
+    pub anchor_category_effects: Vec<AnchorCategoryEffect>,
+    /// Extra conversion, in units of `base_conversion`, of a flash sale that
+    /// starts at least `late_flash_after_ms` into the session (default 0:
+    /// every flash sale alike).
+    pub late_flash_effect: f64,
+    /// Where "late" flash sales begin (default 30 min).
+    #[serde(alias = "late_flash_after", with = "crate::options::duration")]
+    pub late_flash_after_ms: Ms,
+}
+
+/// A planted anchor × category effect ([`SimConfig::anchor_category_effects`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorCategoryEffect {
+    /// Anchor id (`"a1"`, ...).
+    pub anchor: String,
+    /// Product category (`"美妆"`, `"服饰"`, `"食品"`, `"家居"`, `"运动"`).
+    pub category: String,
+    /// Extra conversion in units of `base_conversion`.
+    pub effect: f64,
 }
 
 impl Default for SimConfig {
@@ -67,6 +90,9 @@ impl Default for SimConfig {
             ad_spend_per_hour: 0.0,
             entries_per_yuan: 1.0,
             ad_half_life_s: 90.0,
+            anchor_category_effects: vec![],
+            late_flash_effect: 0.0,
+            late_flash_after_ms: 1_800_000,
         }
     }
 }
@@ -128,6 +154,18 @@ impl crate::options::Options for SimConfig {
             if !(v.is_finite() && v >= 0.0) {
                 bad.push(format!("{n} must be a finite non-negative number, got {v}"));
             }
+        }
+        for e in &self.anchor_category_effects {
+            let known = (1..=self.anchors).any(|i| e.anchor == format!("a{i}"));
+            if !known || !e.effect.is_finite() {
+                bad.push(format!(
+                    "anchor_category_effects: anchor '{}' (a1..a{}) with a finite effect, got {}",
+                    e.anchor, self.anchors, e.effect
+                ));
+            }
+        }
+        if !self.late_flash_effect.is_finite() || self.late_flash_after_ms < 0 {
+            bad.push("late_flash_effect must be finite and late_flash_after non-negative".into());
         }
         if !(1.0..=86_400.0).contains(&self.mean_stay_s) {
             bad.push(format!(

@@ -73,7 +73,7 @@ use crate::error::Result;
 use crate::options::Options as _;
 use crate::schema::Ms;
 
-pub use config::SimConfig;
+pub use config::{AnchorCategoryEffect, SimConfig};
 pub use truth::{AdsTruth, Cause, Driver, FactorTruth, PlantedMoment, SimRoom, Truth, TruthSeries};
 
 /// Generates a synthetic room (see the module docs for the model).

@@ -170,19 +170,54 @@ fn factors(scene: &Scene) -> (Vec<String>, Vec<f64>) {
         names.push(format!("anchor:{}", a.id));
         betas.push(scene.cast.effects[i]);
     }
+    // Planted playbook effects, after the anchors.
+    for e in &cfg.anchor_category_effects {
+        names.push(format!("anchor:{}×{}", e.anchor, e.category));
+        betas.push(e.effect * cfg.base_conversion);
+    }
+    if cfg.late_flash_effect != 0.0 {
+        names.push("flash_sale:late".into());
+        betas.push(cfg.late_flash_effect * cfg.base_conversion);
+    }
     (names, betas)
 }
 
-/// Whether factor `k` (in the order of [`factors`]) is on at second `s`.
-fn factor_on(scene: &Scene, s: usize, k: usize) -> bool {
+/// The second each second's flash sale started (`usize::MAX` outside one).
+fn flash_starts(scene: &Scene) -> Vec<usize> {
+    let f = &scene.planted.flash;
+    let mut out = vec![usize::MAX; f.len()];
+    for s in 0..f.len() {
+        if f[s] {
+            out[s] = if s > 0 && f[s - 1] { out[s - 1] } else { s };
+        }
+    }
+    out
+}
+
+/// Whether factor `k` (in the order of [`factors`]) is on at second `s`
+/// (`flash_start`: [`flash_starts`]).
+fn factor_on(scene: &Scene, s: usize, k: usize, flash_start: &[usize]) -> bool {
     let p = scene.planted;
+    let anchors = scene.cast.anchors.len();
+    let planted = &scene.cfg.anchor_category_effects;
     match k {
         0 => scene.explained[s] != usize::MAX,
         1 => p.flash[s],
         2 => p.coupon[s],
         3 => p.pitch[s],
         4 => scene.answered[s],
-        _ => scene.cast.host_at[s] == k - 4,
+        _ if k < 4 + anchors => scene.cast.host_at[s] == k - 4,
+        _ if k < 4 + anchors + planted.len() => {
+            let e = &planted[k - 4 - anchors];
+            let focus = scene.focus(s);
+            scene.cast.anchors[scene.cast.host_at[s]].id == e.anchor
+                && focus != usize::MAX
+                && scene.goods.products[focus].category == e.category
+        }
+        _ => {
+            flash_start[s] != usize::MAX
+                && flash_start[s] as f64 >= scene.cfg.late_flash_after_ms as f64 / 1000.0
+        }
     }
 }
 
@@ -218,12 +253,13 @@ pub(super) fn conversion(scene: &Scene) -> Conversion {
             gmv: 0.0,
         })
         .collect();
+    let flash_start = flash_starts(scene);
     for s in 0..n {
         let m = mean_amount(scene, s);
         let mut c = cfg.base_conversion;
         baseline[s] = online[s] * cfg.base_conversion * m;
         for k in 0..nf {
-            if factor_on(scene, s, k) {
+            if factor_on(scene, s, k, &flash_start) {
                 c += betas[k];
                 let o = online[s] * betas[k];
                 series[k][s] = o * m;

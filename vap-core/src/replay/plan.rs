@@ -4,10 +4,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{PlanKind, PlannedItem, RunSheet};
 use crate::align::Timeline;
 use crate::attribute::{self, AttributeOptions, Attribution, AttributionTimelineOptions};
 use crate::error::{Result, VapError};
+use crate::ingest::PlannedItem;
 use crate::options::Options;
 use crate::schema::*;
 
@@ -176,7 +176,7 @@ pub struct PlanReview {
     pub notes: Vec<String>,
 }
 
-/// Compares a session with its run-sheet ([`Session::plan`]), fitting the
+/// Compares a session with its run-sheet ([`Session::plan`](crate::schema::Session::plan)), fitting the
 /// attribution model to value the deviations (`opts.attribute`).
 pub fn compare(data: &SessionData, opts: &PlanOptions) -> Result<PlanReview> {
     opts.check()?;
@@ -721,8 +721,8 @@ fn effect(base: &(f64, Vec<f64>), cf: &(f64, Vec<f64>)) -> PlanEffect {
     d.sort_by(f64::total_cmp);
     let (low, high) = if d.len() >= 2 {
         (
-            Some(crate::replay::quantile(&d, 0.025)),
-            Some(crate::replay::quantile(&d, 0.975)),
+            Some(super::quantile(&d, 0.025)),
+            Some(super::quantile(&d, 0.975)),
         )
     } else {
         (None, None)
@@ -736,11 +736,11 @@ fn effect(base: &(f64, Vec<f64>), cf: &(f64, Vec<f64>)) -> PlanEffect {
 
 impl PlanReview {
     /// The items as an Arrow batch (the replay's `plan` table:
-    /// [`crate::replay::PLAN_COLUMNS`], times as UTC timestamps, the deltas
+    /// [`super::PLAN_COLUMNS`], times as UTC timestamps, the deltas
     /// as ms).
     pub fn table(&self) -> Result<arrow_array::RecordBatch> {
-        let rows = crate::replay::plan_rows(Some(self));
-        crate::replay::rows_to_batch("plan", crate::replay::PLAN_COLUMNS, &rows)
+        let rows = super::plan_rows(Some(self));
+        super::rows_to_batch("plan", super::PLAN_COLUMNS, &rows)
     }
 
     /// The review as JSON text.
