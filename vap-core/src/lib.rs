@@ -101,6 +101,7 @@ pub const OPTION_SETS: &[&str] = &[
     "clips",
     "run_sheet",
     "plan",
+    "playbook",
 ];
 
 /// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
@@ -159,6 +160,7 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "report" => one::<report::ReportOptions>(v, camel),
         "run_sheet" => one::<plan::RunSheetOptions>(v, camel),
         "plan" => one::<plan::PlanOptions>(v, camel),
+        "playbook" => one::<plan::PlaybookOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(feature = "media")]

@@ -368,6 +368,28 @@ impl Decomposition {
         (value, reps)
     }
 
+    /// Factor `name`'s total contribution over the usable bins at the fitted
+    /// coefficients, and under each bootstrap replicate (replicate order; NaN
+    /// where a replicate is not finite): for intervals at any level, and for
+    /// differences between factors replicate by replicate.
+    pub fn factor_totals(&self, name: &str) -> Option<(f64, Vec<f64>)> {
+        let k = 2 + self.factors.iter().position(|f| f == name)?;
+        let rows: Vec<usize> = (0..self.len()).filter(|&i| self.valid[i]).collect();
+        let value = self.sums(&rows, self.coef.as_slice().unwrap_or(&[]))[k];
+        let reps = self
+            .reps
+            .par_iter()
+            .map(|r| {
+                if r.iter().all(|v| v.is_finite()) {
+                    self.sums(&rows, r)[k]
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        Some((value, reps))
+    }
+
     /// Sums of (baseline, traffic, factors...) over `rows` under coefficients `b`.
     fn sums(&self, rows: &[usize], b: &[f64]) -> Vec<f64> {
         let nf = self.factors.len();

@@ -63,6 +63,10 @@ pub use crate::replay::plan::{
     compare, compare_with, Deviation, DeviationStatus, PlanEffect, PlanOptions, PlanReview,
     PLAN_TOLERANCE_MS,
 };
+pub use crate::replay::playbook::{
+    playbook, store_playbook, AnchorCategory, Evidence, FlashTiming, Playbook, PlaybookOptions,
+    ProductHistory, Recommendation,
+};
 pub use crate::schema::{PlanItem, PlanKind, PlanTime, RunSheet};
 
 #[cfg(test)]

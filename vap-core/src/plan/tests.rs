@@ -2,6 +2,7 @@ use super::*;
 use crate::options::Options;
 use crate::schema::*;
 use crate::sim::{simulate, SimConfig};
+use std::collections::BTreeMap;
 
 fn room(seed: u64) -> SessionData {
     simulate(&SimConfig {
@@ -436,4 +437,144 @@ fn the_replay_and_the_report_carry_the_comparison() {
     assert!(r.plan.is_none());
     let html = crate::report::html(&r, &crate::report::ReportOptions::default()).unwrap();
     assert!(!html.contains("id=\"plan\""));
+}
+
+/// A room's history: `n` 3-hour sessions on consecutive days, with or without
+/// the planted playbook effects (a2 sells 美妆 better; late flash sales pay
+/// more).
+fn history(planted: bool, n: u64) -> Vec<SessionData> {
+    (0..n)
+        .map(|k| {
+            simulate(&SimConfig {
+                seed: 100 + k,
+                hours: 3.0,
+                entries_per_second: 40.0,
+                anchors: 3,
+                products: 20,
+                session_id: Some(format!("day-{k}")),
+                start_ms: 1_795_608_000_000 + k as i64 * 86_400_000,
+                anchor_category_effects: if planted {
+                    vec![crate::sim::AnchorCategoryEffect {
+                        anchor: "a2".into(),
+                        category: "美妆".into(),
+                        effect: 3.0,
+                    }]
+                } else {
+                    vec![]
+                },
+                late_flash_effect: if planted { 6.0 } else { 0.0 },
+                ..Default::default()
+            })
+            .unwrap()
+            .data
+        })
+        .collect()
+}
+
+fn quick_playbook() -> PlaybookOptions {
+    PlaybookOptions {
+        model: crate::attribute::AttributeOptions {
+            bootstrap: 100,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_playbook_finds_what_was_planted() {
+    let h = history(true, 8);
+    let p = playbook(&h, &quick_playbook()).unwrap();
+    for a in &p.anchors {
+        eprintln!("{} {} {:?}", a.anchor_id, a.category, a.evidence);
+    }
+    eprintln!("{:?}", p.flash_sales);
+    for r in &p.recommendations {
+        eprintln!("{} {}", r.kind, r.text);
+    }
+    assert_eq!(p.sessions.len(), 8);
+    let top = &p.anchors[0];
+    assert_eq!(
+        (top.anchor_id.as_str(), top.category.as_str()),
+        ("a2", "美妆")
+    );
+    assert!(!top.evidence.weak, "{top:?}");
+    let strong: Vec<_> = p
+        .recommendations
+        .iter()
+        .filter(|r| !r.weak && r.kind == "anchor_category")
+        .collect();
+    assert_eq!(strong.len(), 1, "{strong:?}");
+    assert!(strong[0].text.contains("美妆") && strong[0].text_zh.contains("美妆"));
+    let d = p.flash_sales.difference.as_ref().unwrap();
+    assert!(!d.weak && d.value > 0.0, "{d:?}");
+    assert!(p
+        .recommendations
+        .iter()
+        .any(|r| r.kind == "flash_timing" && !r.weak));
+    // The draft puts a2 on the 美妆 slots, the flash sale late, and reads back.
+    let cat: BTreeMap<String, String> = h
+        .iter()
+        .flat_map(|d| {
+            d.products
+                .iter()
+                .map(|p| (p.id.clone(), p.category.clone()))
+        })
+        .collect();
+    let slots: Vec<_> = p
+        .draft
+        .items
+        .iter()
+        .filter(|i| i.kind == PlanKind::Product)
+        .collect();
+    assert!(!slots.is_empty());
+    for s in &slots {
+        if cat[s.product.as_deref().unwrap()] == "美妆" {
+            assert_eq!(s.anchor.as_deref(), Some("a2"));
+        }
+    }
+    let flash = p
+        .draft
+        .items
+        .iter()
+        .find(|i| i.kind == PlanKind::Promotion)
+        .unwrap();
+    assert_eq!(flash.start, PlanTime::Offset(1_800_000));
+    let back = read_run_sheet_bytes(
+        "draft.csv",
+        p.draft.to_csv().as_bytes(),
+        &RunSheetOptions::default(),
+    )
+    .unwrap();
+    let mut next = h[0].clone();
+    next.session.plan = Some(back);
+    let review = compare(
+        &next,
+        &PlanOptions {
+            attribute: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(review.items.iter().any(|d| d.kind == PlanKind::Product));
+}
+
+#[test]
+fn the_playbook_says_when_the_evidence_is_thin() {
+    let h = history(false, 8);
+    let p = playbook(&h, &quick_playbook()).unwrap();
+    for r in &p.recommendations {
+        eprintln!("{} {} {}", r.kind, r.weak, r.text);
+    }
+    assert_eq!(p.recommendations[0].kind, "not_enough_evidence");
+    assert!(p
+        .recommendations
+        .iter()
+        .all(|r| r.weak || r.kind == "product_order"));
+    assert!(!p.recommendations.iter().any(|r| !r.weak));
+    // Two sessions: everything is weak (fewer than min_sessions).
+    let p = playbook(&history(true, 2), &quick_playbook()).unwrap();
+    assert!(p.anchors.iter().all(|a| a.evidence.weak));
+    let e = playbook(&h[..1], &quick_playbook()).unwrap_err();
+    assert!(e.to_string().contains("at least 2"));
 }

@@ -53,6 +53,7 @@ mod figure;
 mod headline;
 mod parts;
 pub(crate) mod plan;
+pub(crate) mod playbook;
 mod quality;
 
 use serde::{Deserialize, Serialize};
