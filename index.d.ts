@@ -66,6 +66,7 @@ export type OptionSet =
   | 'clips'
   | 'run_sheet'
   | 'plan'
+  | 'playbook'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -594,6 +595,75 @@ export interface PlanReview {
   notes: string[]
 }
 
+/** Options of `playbook` (`optionDefaults('playbook')`). */
+export interface PlaybookOptions {
+  /** Sessions an effect must be seen in before it is recommended (default 3). */
+  minSessions?: number
+  /** Flash sales starting this long into a session or later are "late" (default 1 800 000 = 30 min). */
+  lateAfter?: Duration
+  /** The attribution timeline. */
+  timeline?: TimelineOptions
+  /** The room model. */
+  model?: AttributeOptions
+}
+
+/** What a room's history says about one effect (yuan of the target per `unit`), with a simultaneous 95 % interval. */
+export interface Evidence {
+  value: number
+  low: number | null
+  high: number | null
+  unit: 'hour' | 'minute'
+  sessions: number
+  exposure: number
+  weak: boolean
+  why_weak: string | null
+}
+
+/** A room's playbook: who should host what, flash-sale timing, products, recommendations with their evidence, a draft run-sheet. */
+export interface Playbook {
+  room_id: string
+  sessions: string[]
+  target: string
+  /** Anchor × category against the other anchors on the category, best first. */
+  anchors: Array<{ anchor_id: string; anchor_name: string; category: string; evidence: Evidence }>
+  flash_sales: {
+    late_after_ms: Ms
+    early: Evidence | null
+    late: Evidence | null
+    /** Late − early, per minute running. */
+    difference: Evidence | null
+    median_minutes: number | null
+  }
+  products: Array<{
+    product_id: string
+    name: string
+    category: string
+    sessions: number
+    explain_minutes: number
+    position_minutes: number
+    gmv_per_explain_minute: number
+    weak: boolean
+  }>
+  /** Strongest first; `not_enough_evidence` first when nothing stands out. */
+  recommendations: Array<{
+    kind: 'anchor_category' | 'flash_timing' | 'product_order' | 'not_enough_evidence'
+    text: string
+    text_zh: string
+    evidence: Evidence | null
+    weak: boolean
+  }>
+  /** A run-sheet for the next session (`runSheetToCsv` writes it, `readRunSheet` reads it back). */
+  draft: RunSheet
+  notes: string[]
+}
+
+/** A room's playbook from its history (at least two sessions of one room). */
+export declare function playbook(sessions: Session[], options?: PlaybookOptions): Playbook
+/** A playbook as one self-contained HTML page, recommendations first (`lang`, `fragment`). */
+export declare function playbookHtml(playbook: Playbook, options?: ReportOptions): string
+/** As `playbook`, off the main thread. */
+export declare function playbookAsync(sessions: Session[], options?: PlaybookOptions): Promise<Playbook>
+
 /** Options of the importers; defaults: `optionDefaults('sources')`. */
 export interface SourceOptions {
   /** Room id; default: the capture log's room id, else "room". */
@@ -743,6 +813,12 @@ export interface SimConfig {
   entriesPerYuan?: number
   /** Half-life in seconds from spend to paid entries (default 90). */
   adHalfLifeS?: number
+  /** Planted anchor × category effects (extra conversion in units of `baseConversion` while the anchor hosts and the category is in focus). */
+  anchorCategoryEffects?: Array<{ anchor: string; category: string; effect: number }>
+  /** Extra conversion (units of `baseConversion`) of flash sales starting at `lateFlashAfter` or later (default 0). */
+  lateFlashEffect?: number
+  /** Where late flash sales begin (default 1 800 000 = 30 min). */
+  lateFlashAfter?: Duration
 }
 
 export type Cause = 'flash_sale' | 'pitch_burst' | 'traffic_wave' | 'stream_stall'
@@ -886,6 +962,10 @@ export declare class Store {
   replayAsync(room: string, session: string, options?: ReplayOptions): Promise<Replay>
   /** Products and anchors across a room's stored sessions; anchor effects from the room model. */
   roomReplay(room: string, options?: ReplayOptions): RoomReplay
+  /** The room's playbook from its stored sessions, read one at a time. */
+  playbook(room: string, options?: PlaybookOptions): Playbook
+  /** As `playbook`, off the main thread. */
+  playbookAsync(room: string, options?: PlaybookOptions): Promise<Playbook>
   /** The room's report (直播间复盘) as one self-contained HTML page: every stored session against the room's median (`#sessions`), products (`#products`) and anchors with the room model's effects (`#anchors`). `options`: the report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s. */
   roomHtml(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */

@@ -433,6 +433,13 @@ export declare class Store {
   roomTimeline(room: unknown, options?: unknown | undefined | null): JsTimeline
   /** As `roomTimeline`, on the libuv thread pool; returns a Promise. */
   roomTimelineAsync(room: unknown, options?: unknown | undefined | null): Promise<Timeline>
+  /**
+   * The room's playbook from its stored sessions, read one at a time
+   * (options as `playbook`).
+   */
+  playbook(room: string, options?: PlaybookOptions): Playbook
+  /** As `playbook`, on the libuv thread pool; returns a Promise. */
+  playbookAsync(room: string, options?: PlaybookOptions): Promise<Playbook>
 }
 export type JsStore = Store
 
@@ -682,6 +689,25 @@ export declare function optionSets(): Array<string>
  * (breakpoints are segment ends, the last being `n`, as in ruptures).
  */
 export declare function pelt(x: unknown, options?: unknown | undefined | null): any
+
+/**
+ * A room's playbook from its history (at least two sessions of one room):
+ * which anchor should host which category, whether flash sales pay more
+ * early or late, which products earn most per explain minute; each
+ * recommendation with its evidence, weak where thin ("not enough
+ * evidence" when nothing stands out), and a draft run-sheet. Options:
+ * `optionDefaults('playbook')`, camelCase.
+ */
+export declare function playbook(sessions: Session[], options?: PlaybookOptions): Playbook
+
+/** As `playbook`, on the libuv thread pool; returns a Promise. */
+export declare function playbookAsync(sessions: Session[], options?: PlaybookOptions): Promise<Playbook>
+
+/**
+ * A playbook as one self-contained HTML page, recommendations first
+ * (report options: `lang`, `fragment`).
+ */
+export declare function playbookHtml(playbook: Playbook, options?: ReportOptions): string
 
 /** Duration, start time and streams of a recording. */
 export declare function probe(path: unknown): RecordingInfo

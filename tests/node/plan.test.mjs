@@ -130,3 +130,43 @@ test('the deviations are valued, sync and async alike, and the replay and store 
   assert.deepEqual(stored.plan, planned.plan)
   assert.equal(planned.withPlan(null).plan, null)
 })
+
+function history(planted, n = 6) {
+  const extra = planted ? { anchorCategoryEffects: [{ anchor: 'a2', category: '美妆', effect: 3 }], lateFlashEffect: 6 } : {}
+  return Array.from({ length: n }, (_, k) =>
+    vap.simulate({ seed: 100 + k, hours: 3, entriesPerSecond: 40, anchors: 3, products: 20, sessionId: `day-${k}`, start: 1_795_608_000_000 + k * 86_400_000, ...extra }).data,
+  )
+}
+
+test('the playbook finds what was planted, sync, async and from the store alike', async (t) => {
+  const h = history(true)
+  const pb = vap.playbook(h, { model: { bootstrap: 100 } })
+  const top = pb.anchors[0]
+  assert.deepEqual([top.anchor_id, top.category, top.evidence.weak], ['a2', '美妆', false])
+  assert.deepEqual(new Set(pb.recommendations.filter((r) => !r.weak).map((r) => r.kind)), new Set(['anchor_category', 'flash_timing']))
+  assert.ok(pb.flash_sales.difference.value > 0)
+  assert.match(vap.playbookHtml(pb, { lang: 'en' }), /should host 美妆/)
+  assert.match(vap.playbookHtml(pb), /更适合讲 美妆/)
+  const again = await vap.playbookAsync(h, { model: { bootstrap: 100 } })
+  assert.deepEqual(again, pb)
+  const back = vap.readRunSheet(Buffer.from(vap.runSheetToCsv(pb.draft)))
+  assert.equal(back.items.length, pb.draft.items.length)
+  const store = new vap.Store(join(tempDir(t, 'vap-store-'), 'store'))
+  for (const s of h) store.importSession(s)
+  const stored = await store.playbookAsync(h[0].room.id, { model: { bootstrap: 100 } })
+  assert.deepEqual(
+    stored.anchors.map((a) => [a.anchor_id, a.category]),
+    pb.anchors.map((a) => [a.anchor_id, a.category]),
+  )
+  for (const [a, b] of stored.anchors.map((a, i) => [a, pb.anchors[i]])) {
+    assert.ok(Math.abs(a.evidence.value - b.evidence.value) <= 1e-9 * Math.abs(b.evidence.value) + 1e-9)
+  }
+})
+
+test('the playbook says when the evidence is thin', async () => {
+  const pb = vap.playbook(history(false), { model: { bootstrap: 100 } })
+  assert.equal(pb.recommendations[0].kind, 'not_enough_evidence')
+  assert.equal(pb.recommendations.filter((r) => !r.weak).length, 0)
+  assertVapError(() => vap.playbook(history(false, 1)), 'VAP_INVALID_ARGUMENT')
+  await assertRejects(vap.playbookAsync(history(false, 2), { minSessions: 0 }), 'VAP_INVALID_ARGUMENT')
+})

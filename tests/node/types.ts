@@ -87,6 +87,8 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const r: vap.Replay = store.replay('room', 's1', { attribute: false })
   const ra: vap.Replay = await store.replayAsync('room', 's1')
   const room: vap.RoomReplay = store.roomReplay('room')
+  const stored: vap.Playbook = store.playbook('room', { model: { bootstrap: 50 } })
+  const storedAsync: Promise<vap.Playbook> = store.playbookAsync('room')
   const roomPage: string = store.roomHtml('room', { lang: 'en' }, { attribute: false })
   const roomFile: string = store.writeRoomHtml('room', '/tmp/x/room.html')
   const tz: string = room.timezone + roomPage + roomFile
@@ -102,7 +104,7 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const overTime: number = r.toJSON().model?.over_time.length ?? 0
   // @ts-expect-error clip's options are { exact } only
   vap.clip('/tmp/x/live.mp4', 0, 1000, '/tmp/x/c.mp4', { fast: true })
-  return [r, ra, room, tz, code, files, page, written, firstFile, one, mediaDir, overTime]
+  return [r, ra, room, tz, code, files, page, written, firstFile, one, mediaDir, overTime, stored, await storedAsync]
 }
 
 // ---- attribution
@@ -227,6 +229,9 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const review: vap.PlanReview = withPlan.planVsActual({ tolerance: '3min', attribute: false })
   const reviewAsync: vap.PlanReview = await withPlan.planVsActualAsync({ model: { bootstrap: 0 } })
   const firstStatus: vap.Deviation['status'] | undefined = review.items[0]?.status
+  const book: vap.Playbook = vap.playbook([loaded, withPlan], { minSessions: 2, lateAfter: '20min' })
+  const bookAsync: vap.Playbook = await vap.playbookAsync([loaded, withPlan])
+  const draftCsv: string = vap.runSheetToCsv(book.draft) + vap.playbookHtml(book, { lang: 'en', fragment: true })
   // @ts-expect-error option sets are a closed set
   vap.optionDefaults('nothing')
   try {
@@ -235,5 +240,5 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
     // expected
   }
   return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
-    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus]
+    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus, bookAsync, draftCsv]
 }

@@ -119,6 +119,7 @@ const SETS = {
   ClipOptions: 'clips',
   RunSheetOptions: 'run_sheet',
   PlanOptions: 'plan',
+  PlaybookOptions: 'playbook',
 }
 
 /** `(default 3 600 000 = 1 h)`, `(default 'order_gmv')`, `Default \`'ridge'\``: the literal, or undefined. */

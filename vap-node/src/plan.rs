@@ -12,6 +12,7 @@ use vap_core::VapError;
 use crate::convert::{json_of, Json};
 use crate::error::{call, invalid};
 use crate::session::JsSession;
+use crate::store::JsStore;
 use crate::tasks::VapTask;
 use crate::to_json;
 
@@ -145,4 +146,121 @@ impl JsSession {
         };
         AsyncTask::new(task)
     }
+}
+
+/// A room's playbook from its history (at least two sessions of one room):
+/// which anchor should host which category, whether flash sales pay more
+/// early or late, which products earn most per explain minute; each
+/// recommendation with its evidence, weak where thin ("not enough
+/// evidence" when nothing stands out), and a draft run-sheet. Options:
+/// `optionDefaults('playbook')`, camelCase.
+#[napi(
+    catch_unwind,
+    ts_args_type = "sessions: Session[], options?: PlaybookOptions",
+    ts_return_type = "Playbook"
+)]
+pub fn playbook(
+    env: Env,
+    sessions: Vec<&JsSession>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<Json> {
+    call(&env, || {
+        let o = plan::PlaybookOptions::from_camel_value(json_of(&env, options)?)?;
+        let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &*s.data).collect();
+        Ok(Json(to_json!(&plan::playbook(&data, &o)?)?))
+    })
+}
+
+/// As `playbook`, on the libuv thread pool; returns a Promise.
+#[napi(
+    catch_unwind,
+    ts_args_type = "sessions: Session[], options?: PlaybookOptions",
+    ts_return_type = "Promise<Playbook>"
+)]
+pub fn playbook_async(
+    env: Env,
+    sessions: Vec<&JsSession>,
+    options: Option<Unknown<'_>>,
+) -> AsyncTask<VapTask<Json>> {
+    let data: Vec<std::sync::Arc<vap_core::SessionData>> =
+        sessions.iter().map(|s| s.data.clone()).collect();
+    let task = match json_of(&env, options).and_then(plan::PlaybookOptions::from_camel_value) {
+        Ok(o) => VapTask::new(move || Ok(Json(to_json!(&plan::playbook(&data, &o)?)?))),
+        Err(e) => VapTask::failed(e),
+    };
+    AsyncTask::new(task)
+}
+
+#[napi]
+impl JsStore {
+    /// The room's playbook from its stored sessions, read one at a time
+    /// (options as `playbook`).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "room: string, options?: PlaybookOptions",
+        ts_return_type = "Playbook"
+    )]
+    pub fn playbook(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Json> {
+        call(&env, || {
+            let room = crate::convert::string_arg(&env, room, "room")?;
+            let o = plan::PlaybookOptions::from_camel_value(json_of(&env, options)?)?;
+            Ok(Json(to_json!(&plan::store_playbook(
+                &self.inner,
+                &room,
+                &o
+            )?)?))
+        })
+    }
+
+    /// As `playbook`, on the libuv thread pool; returns a Promise.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "room: string, options?: PlaybookOptions",
+        ts_return_type = "Promise<Playbook>"
+    )]
+    pub fn playbook_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<Json>> {
+        let args = crate::convert::string_arg(&env, room, "room").and_then(|room| {
+            Ok((
+                room,
+                plan::PlaybookOptions::from_camel_value(json_of(&env, options)?)?,
+            ))
+        });
+        let task = match args {
+            Ok((room, o)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || Ok(Json(to_json!(&plan::store_playbook(&store, &room, &o)?)?)))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+}
+
+/// A playbook as one self-contained HTML page, recommendations first
+/// (report options: `lang`, `fragment`).
+#[napi(
+    catch_unwind,
+    ts_args_type = "playbook: Playbook, options?: ReportOptions"
+)]
+pub fn playbook_html(
+    env: Env,
+    playbook: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<String> {
+    call(&env, || {
+        let p: plan::Playbook = serde_json::from_value(json_of(&env, Some(playbook))?)
+            .map_err(|e| VapError::InvalidArgument(format!("not a vap playbook: {e}")))?;
+        let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
+        vap_core::report::playbook_html(&p, &o)
+    })
 }

@@ -546,6 +546,11 @@ impl PyStore {
         self.replay_of(py, room, session, options_json)
     }
 
+    /// The room's playbook from its stored sessions (JSON).
+    fn playbook_json(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<String> {
+        self.playbook_of(py, room, options_json)
+    }
+
     fn room_replay_json(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<String> {
         self.room_replay_of(py, room, options_json)
     }
@@ -746,6 +751,8 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan::read_run_sheet, m)?)?;
     m.add_function(wrap_pyfunction!(plan::read_run_sheet_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(plan::run_sheet_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::playbook, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::playbook_html, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(load_dir, m)?)?;
     m.add_function(wrap_pyfunction!(from_tables, m)?)?;

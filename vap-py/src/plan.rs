@@ -80,3 +80,53 @@ impl PySession {
         Ok((json, py_table(batch)?))
     }
 }
+
+/// A room's playbook from its sessions (JSON out).
+#[pyfunction]
+pub(crate) fn playbook(
+    py: Python<'_>,
+    sessions: Vec<PyRef<'_, PySession>>,
+    options_json: &str,
+) -> PyResult<String> {
+    let data: Vec<&vap_core::SessionData> = sessions.iter().map(|s| &s.inner).collect();
+    run(py, || {
+        to_json(&plan::playbook(
+            &data,
+            &plan::PlaybookOptions::from_json(options_json)?,
+        )?)
+    })
+}
+
+impl crate::PyStore {
+    pub(crate) fn playbook_of(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        options_json: &str,
+    ) -> PyResult<String> {
+        run(py, || {
+            to_json(&plan::store_playbook(
+                &self.inner,
+                room,
+                &plan::PlaybookOptions::from_json(options_json)?,
+            )?)
+        })
+    }
+}
+
+/// A playbook (JSON) as its HTML page (report options as JSON).
+#[pyfunction]
+pub(crate) fn playbook_html(
+    py: Python<'_>,
+    playbook_json: &str,
+    options_json: &str,
+) -> PyResult<String> {
+    run(py, || {
+        let p: plan::Playbook = serde_json::from_str(playbook_json)
+            .map_err(|e| VapError::InvalidArgument(format!("not a vap playbook: {e}")))?;
+        vap_core::report::playbook_html(
+            &p,
+            &vap_core::report::ReportOptions::from_json(options_json)?,
+        )
+    })
+}

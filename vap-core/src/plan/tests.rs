@@ -557,6 +557,20 @@ fn the_playbook_finds_what_was_planted() {
     )
     .unwrap();
     assert!(review.items.iter().any(|d| d.kind == PlanKind::Product));
+    // The page: recommendations first, in Chinese by default.
+    let html = crate::report::playbook_html(&p, &Default::default()).unwrap();
+    assert!(html.find("id=\"recommendations\"").unwrap() < html.find("id=\"anchors\"").unwrap());
+    assert!(html.contains("阿杰 更适合讲 美妆 类"));
+    let en = crate::report::playbook_html(
+        &p,
+        &crate::report::ReportOptions {
+            lang: crate::report::Lang::En,
+            fragment: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(en.starts_with("<div") && en.contains("should host 美妆"));
 }
 
 #[test]

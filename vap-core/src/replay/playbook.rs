@@ -195,7 +195,11 @@ const EARLY: &str = "promo:flash_sale:early";
 const LATE: &str = "promo:flash_sale:late";
 
 /// The playbook of a room from its sessions (at least two, of one room).
-pub fn playbook(sessions: &[SessionData], opts: &PlaybookOptions) -> Result<Playbook> {
+pub fn playbook<D>(sessions: &[D], opts: &PlaybookOptions) -> Result<Playbook>
+where
+    D: std::borrow::Borrow<SessionData> + Sync,
+{
+    let sessions: Vec<&SessionData> = sessions.iter().map(|s| s.borrow()).collect();
     opts.check()?;
     if sessions.len() < 2 {
         return Err(VapError::InvalidArgument(format!(
@@ -210,7 +214,7 @@ pub fn playbook(sessions: &[SessionData], opts: &PlaybookOptions) -> Result<Play
             s.session.id, s.room.id
         )));
     }
-    let cats = Catalogue::of(sessions.iter());
+    let cats = Catalogue::of(sessions.iter().copied());
     let parts = crate::threads::install(|| {
         use rayon::prelude::*;
         sessions
@@ -219,7 +223,8 @@ pub fn playbook(sessions: &[SessionData], opts: &PlaybookOptions) -> Result<Play
             .collect::<Result<Vec<_>>>()
     })?;
     let facts: Vec<SessionFacts> = sessions.iter().map(|d| SessionFacts::of(d, opts)).collect();
-    finish(room, parts, facts, &cats, opts)
+    let room = room.clone();
+    finish(&room, parts, facts, &cats, opts)
 }
 
 /// [`playbook`] of a room's stored sessions, read one at a time.

@@ -53,11 +53,13 @@
 
 #[cfg(feature = "media")]
 mod clips;
+mod playbook;
 mod room;
 mod svg;
 
 #[cfg(feature = "media")]
 pub use clips::{moment_clips, ClipEntry, ClipOptions, CLIP_MANIFEST};
+pub use playbook::playbook_html;
 pub use room::{room_html, write_room_html};
 
 use std::fmt::Write as _;

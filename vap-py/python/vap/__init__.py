@@ -90,7 +90,22 @@ from ._media import (
 )
 from ._options import OPTION_SETS, option_defaults
 from ._options import resolve as resolve_options
-from ._plan import Deviation, PlanEffect, PlanReview, RunSheet, read_run_sheet, review_of
+from ._plan import (
+    AnchorCategory,
+    Deviation,
+    Evidence,
+    FlashTiming,
+    PlanEffect,
+    PlanReview,
+    Playbook,
+    ProductHistory,
+    Recommendation,
+    RunSheet,
+    playbook,
+    playbook_of,
+    read_run_sheet,
+    review_of,
+)
 from ._replay import (
     REPLAY_TABLES,
     ROLES,
@@ -134,6 +149,13 @@ __version__: str = _vap.__version__
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "AnchorCategory",
+    "Evidence",
+    "FlashTiming",
+    "Playbook",
+    "ProductHistory",
+    "Recommendation",
+    "playbook",
     "Deviation",
     "PlanEffect",
     "PlanReview",
@@ -771,6 +793,11 @@ class Store:
         """The replay of a stored session against the room's earlier stored
         sessions (read one at a time). Options as ``Session.replay``."""
         return Replay(self._inner.replay(room, session, _options.dumps(options)))
+
+    def playbook(self, room: str, **options: Any) -> Playbook:
+        """The room's playbook from its stored sessions, read one at a time
+        (options as ``vap.playbook``)."""
+        return playbook_of(json.loads(self._inner.playbook_json(room, _options.dumps(options))))
 
     def room_replay(self, room: str, **options: Any) -> dict[str, Any]:
         """Products and anchors across a room's stored sessions: per session

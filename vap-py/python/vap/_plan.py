@@ -229,3 +229,144 @@ def read_run_sheet(source: RunSheetSource, **options: Any) -> RunSheet:
         "read_run_sheet takes a path, bytes, a DataFrame or a list of dicts, "
         f"not {type(source).__name__}"
     )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a room's history says about one effect: ``value`` in the model's
+    target (yuan) per ``unit`` (``"hour"`` of exposure or ``"minute"``), a
+    simultaneous 95 % interval over the bootstrap replicates (``low``,
+    ``high``), the ``sessions`` and ``exposure`` behind it, and whether it is
+    ``weak`` (``why_weak``)."""
+
+    value: float
+    unit: str
+    sessions: int
+    exposure: float
+    weak: bool
+    low: float | None = None
+    high: float | None = None
+    why_weak: str | None = None
+
+
+@dataclass(frozen=True)
+class AnchorCategory:
+    """An anchor hosting a category against the other anchors on it, per
+    hour (beyond the anchor's own effect and the category's)."""
+
+    anchor_id: str
+    anchor_name: str
+    category: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class FlashTiming:
+    """Flash sales starting before ``late_after_ms`` against those starting
+    later, per minute running, and their difference (late − early)."""
+
+    late_after_ms: int
+    early: Evidence | None = None
+    late: Evidence | None = None
+    difference: Evidence | None = None
+    median_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class ProductHistory:
+    """A product across the history: sessions, median explain minutes and
+    first-explain position, the model's explain contribution per minute."""
+
+    product_id: str
+    name: str
+    category: str
+    sessions: int
+    explain_minutes: float
+    position_minutes: float
+    gmv_per_explain_minute: float
+    weak: bool
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommendation (``kind``: ``anchor_category``, ``flash_timing``,
+    ``product_order``, ``not_enough_evidence``) in English and Chinese, with
+    its evidence; ``weak`` ones say so."""
+
+    kind: str
+    text: str
+    text_zh: str
+    weak: bool
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """A room's playbook (``vap.playbook``, ``Store.playbook``): anchors ×
+    categories best first, flash-sale timing, products, recommendations
+    strongest first (or "not enough evidence"), and ``draft``, a run-sheet for
+    the next session built from them (``draft.to_csv()`` reads back)."""
+
+    room_id: str
+    sessions: list[str]
+    target: str
+    anchors: list[AnchorCategory]
+    flash_sales: FlashTiming
+    products: list[ProductHistory]
+    recommendations: list[Recommendation]
+    draft: RunSheet
+    notes: list[str] = field(default_factory=list)
+    _json: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The playbook as the core returns it (JSON-ready)."""
+        return json.loads(json.dumps(self._json))
+
+    def to_html(self, **options: Any) -> str:
+        """The playbook as one self-contained HTML page, recommendations
+        first (report options ``lang``: ``"zh"`` or ``"en"``, ``fragment``
+        to embed it in a page of your own)."""
+        return _vap.playbook_html(json.dumps(self._json), _options.dumps(options))
+
+    def to_pandas(self, what: str = "anchors") -> pandas.DataFrame:
+        """``"anchors"``, ``"products"`` or ``"recommendations"`` as a
+        DataFrame (evidence flattened into columns)."""
+        import pandas as pd
+
+        rows = {
+            "anchors": self.anchors,
+            "products": self.products,
+            "recommendations": self.recommendations,
+        }
+        if what not in rows:
+            raise ValueError(f"what must be one of {sorted(rows)}, not {what!r}")
+        out = []
+        for r in rows[what]:
+            d = {k: v for k, v in r.__dict__.items() if k != "evidence"}
+            ev = getattr(r, "evidence", None)
+            if ev is not None:
+                d.update({f"evidence_{k}": v for k, v in ev.__dict__.items()})
+            out.append(d)
+        return pd.DataFrame(out)
+
+
+def playbook_of(data: Mapping[str, Any]) -> Playbook:
+    """A playbook from its JSON form."""
+    d = dict(data)
+    sheet = RunSheet(d.pop("draft"))
+    pb = _build(Playbook, {**d, "draft": None})
+    return Playbook(**{**pb.__dict__, "draft": sheet, "_json": dict(data)})
+
+
+def playbook(sessions: Sequence[Any], **options: Any) -> Playbook:
+    """A room's playbook from its history (at least two sessions of one
+    room): which anchor should host which category (against the other
+    anchors on it), whether flash sales pay more early or late, which
+    products earn most per explain minute; every recommendation with its
+    evidence (effect, simultaneous interval, sessions), weak where thin, and
+    "not enough evidence" when nothing stands out; plus a draft run-sheet.
+    Options ``min_sessions``, ``late_after``, and the nested ``timeline`` and
+    ``model`` (``vap.option_defaults("playbook")``). ``Store.playbook`` reads a
+    stored room one session at a time."""
+    natives = [s._inner for s in sessions]
+    return playbook_of(json.loads(_vap.playbook(natives, _options.dumps(options))))
