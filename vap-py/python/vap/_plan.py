@@ -328,7 +328,7 @@ class Playbook:
         to embed it in a page of your own)."""
         return _vap.playbook_html(json.dumps(self._json), _options.dumps(options))
 
-    def to_pandas(self, what: str = "anchors") -> pandas.DataFrame:
+    def to_pandas(self, what: str) -> pandas.DataFrame:
         """``"anchors"``, ``"products"`` or ``"recommendations"`` as a
         DataFrame (evidence flattened into columns)."""
         import pandas as pd
