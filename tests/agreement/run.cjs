@@ -105,6 +105,18 @@ function runCall(call, rooms, series) {
     case 'question_kind':
       return call.texts.map((t) => vap.questionKind(t))
   }
+  if (call.op === 'playbook') {
+    const pb = vap.playbook(
+      call.rooms.map((r) => rooms[r]),
+      o,
+    )
+    return {
+      anchors: pb.anchors.map((a) => [a.anchor_id, a.category, a.evidence.value, a.evidence.weak]),
+      flash: pb.flash_sales,
+      recommendations: pb.recommendations.map((r) => [r.kind, r.weak]),
+      draft: pb.draft.items,
+    }
+  }
   const s = rooms[call.room]
   switch (call.op) {
     case 'plan': {

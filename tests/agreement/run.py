@@ -128,6 +128,17 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
         return {"breakpoints": seg.breakpoints, "penalized_cost": seg.penalized_cost}
     if op == "question_kind":
         return [vap.question_kind(t) for t in call["texts"]]
+    if op == "playbook":
+        pb = vap.playbook([rooms[r] for r in call["rooms"]], **o).to_dict()
+        return {
+            "anchors": [
+                [a["anchor_id"], a["category"], a["evidence"]["value"], a["evidence"]["weak"]]
+                for a in pb["anchors"]
+            ],
+            "flash": pb["flash_sales"],
+            "recommendations": [[r["kind"], r["weak"]] for r in pb["recommendations"]],
+            "draft": pb["draft"]["items"],
+        }
     s = rooms[call["room"]]
     if op == "plan":
         r = s.with_plan(vap.read_run_sheet(call["sheet"])).plan_vs_actual(**o)

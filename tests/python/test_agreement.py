@@ -48,6 +48,7 @@ def test_refusals_are_invalid_arguments_in_both():
     # Options are refused as invalid arguments; a run-sheet's rows, being
     # data, as validation problems (naming row and field).
     data = {k for k in refused if k.startswith("plan:")}
+    assert py["playbook: min_sessions of 0 is refused"]["error"] == "VAP_INVALID_ARGUMENT"
     assert {py[k]["error"] for k in refused - data} == {"VAP_INVALID_ARGUMENT"}
     assert {py[k]["error"] for k in data} == {"VAP_VALIDATION"}
     assert len(data) == 2
