@@ -76,3 +76,19 @@ if (replay.moments.length) {
   console.log(`top moment ${top.kind} on ${top.metric}: ` +
     top.parts.slice(0, 3).map((p) => `${p.name} ${p.value.toFixed(0)}`).join(', '))
 }
+
+// 7. The plan (直播脚本): a run-sheet as operators write it, against what ran,
+// each deviation valued by the attribution model.
+const t0 = aligned.session.start_ms
+const sheet = vap.readRunSheet(
+  aligned
+    .table('segments')
+    .filter((x) => x.kind === 'explain')
+    .slice(0, 3)
+    .map((x) => ({ 类型: '商品', 开始时间: `+${Math.floor((x.start_ms - t0) / 60_000) + 3}min`, 时长: 6, 商品: x.product_id })),
+)
+const review = aligned.withPlan(sheet).planVsActual({ model: { bootstrap: 50 } })
+console.log(`plan vs actual: ${review.on_plan} on plan, ${review.off_plan} off plan`)
+for (const d of review.items.slice(0, 3)) {
+  console.log(`${d.kind} ${d.name}: ${d.status}${d.effect ? `, model says ${d.effect.value.toFixed(0)} yuan` : ''}`)
+}

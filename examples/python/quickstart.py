@@ -62,6 +62,27 @@ def main() -> None:
             print(f"python: top moment {m.kind} on {m.metric}: {parts}")
         print(f"python: products table {r.to_pandas('products').shape}")
 
+        # The plan (直播脚本): a run-sheet as operators write it, against what ran,
+        # each deviation valued by the attribution model.
+        t0 = session.session["start_ms"]
+        explains = session.to_pandas("segments").query("kind == 'explain'").head(3)
+        sheet = vap.read_run_sheet(
+            [
+                {
+                    "类型": "商品",
+                    "开始时间": f"+{(int(x.start_ms.timestamp() * 1000) - t0) // 60_000 + 3}min",
+                    "时长": 6,
+                    "商品": x.product_id,
+                }
+                for x in explains.itertuples()
+            ]
+        )
+        review = session.with_plan(sheet).plan_vs_actual(model={"bootstrap": 50})
+        print(f"python: plan vs actual: {review.on_plan} on plan, {review.off_plan} off plan")
+        for d in review.items[:3]:
+            effect = "" if d.effect is None else f", model says {d.effect.value:+.0f} yuan"
+            print(f"python: {d.kind} {d.name}: {d.status}{effect}")
+
 
 if __name__ == "__main__":
     main()
