@@ -601,6 +601,10 @@ export interface PlaybookOptions {
   minSessions?: number
   /** Flash sales starting this long into a session or later are "late" (default 1 800 000 = 30 min). */
   lateAfter?: Duration
+  /** Window after a phrase in which the product's orders count for it (default 60 000 = 60 s). */
+  follow?: Duration
+  /** Uses below which a phrase is weak (default 5). */
+  minSupport?: number
   /** The attribution timeline. */
   timeline?: TimelineOptions
   /** The room model. */
@@ -643,6 +647,18 @@ export interface Playbook {
     position_minutes: number
     gmv_per_explain_minute: number
     weak: boolean
+    /** The anchor's phrases while explaining it, pooled over the sessions, best first. */
+    phrases: Array<{
+      phrase: string
+      group: string
+      uses: number
+      sessions: number
+      orders_after: number
+      lift: number | null
+      low: number | null
+      high: number | null
+      weak: boolean
+    }>
   }>
   /** Strongest first; `not_enough_evidence` first when nothing stands out. */
   recommendations: Array<{

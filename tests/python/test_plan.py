@@ -324,6 +324,21 @@ def test_the_playbook_finds_what_was_planted_and_the_store_agrees(tmp_path: path
     assert html.index('id="recommendations"') < html.index('id="anchors"')
     assert "should host 美妆" in html and "更适合讲 美妆" in pb.to_html()
     assert pb.to_dict()["anchors"][0]["anchor_id"] == "a2"
+    # A phrase's uses: utterances (folded) within the product's explains that
+    # contain it, counted with pandas.
+    prod = next(p for p in pb.products if p.phrases)
+    ph = prod.phrases[0]
+    uses = 0
+    for s in h:
+        seg = s.to_pandas("segments")
+        seg = seg[(seg.kind == "explain") & (seg.product_id == prod.product_id)]
+        ut = s.to_pandas("utterances")
+        inside = ut.start_ms.apply(
+            lambda t, seg=seg: bool(((seg.start_ms <= t) & (t < seg.end_ms)).any())
+        )
+        folded = ut[inside].text.map(vap.fold)
+        uses += int(folded.str.contains(vap.fold(ph.phrase), regex=False).sum())
+    assert ph.uses == uses
     df = pb.to_pandas("anchors")
     assert list(df.columns[:3]) == ["anchor_id", "anchor_name", "category"]
     assert df.evidence_value.is_monotonic_decreasing

@@ -65,7 +65,7 @@ pub use crate::replay::plan::{
 };
 pub use crate::replay::playbook::{
     playbook, store_playbook, AnchorCategory, Evidence, FlashTiming, Playbook, PlaybookOptions,
-    ProductHistory, Recommendation,
+    ProductHistory, ProductPhrase, Recommendation,
 };
 pub use crate::schema::{PlanItem, PlanKind, PlanTime, RunSheet};
 

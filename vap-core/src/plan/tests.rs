@@ -557,6 +557,22 @@ fn the_playbook_finds_what_was_planted() {
     )
     .unwrap();
     assert!(review.items.iter().any(|d| d.kind == PlanKind::Product));
+    // Phrases said while explaining, pooled over the sessions, best first.
+    let with_phrases: Vec<_> = p
+        .products
+        .iter()
+        .filter(|x| !x.phrases.is_empty())
+        .collect();
+    assert!(!with_phrases.is_empty());
+    for x in with_phrases {
+        assert!(x
+            .phrases
+            .iter()
+            .all(|f| f.uses >= 1 && f.sessions >= 1 && f.sessions <= x.sessions));
+        assert!(x.phrases.iter().all(|f| f.lift.is_none_or(|l| l >= 0.0)));
+        let strong: Vec<bool> = x.phrases.iter().map(|f| f.weak).collect();
+        assert!(strong.windows(2).all(|w| !w[0] || w[1]), "weak ones last");
+    }
     // The page: recommendations first, in Chinese by default.
     let html = crate::report::playbook_html(&p, &Default::default()).unwrap();
     assert!(html.find("id=\"recommendations\"").unwrap() < html.find("id=\"anchors\"").unwrap());

@@ -27,6 +27,12 @@ pub struct PlaybookOptions {
     /// (default 30 min).
     #[serde(alias = "late_after", with = "crate::options::duration")]
     pub late_after_ms: Ms,
+    /// Window after a phrase in which the product's orders count for it
+    /// (default 60 s, as the replay's `follow`).
+    #[serde(alias = "follow", with = "crate::options::duration")]
+    pub follow_ms: Ms,
+    /// Uses below which a phrase is weak (default 5, as the replay's).
+    pub min_support: usize,
     /// The attribution timeline.
     pub timeline: AttributionTimelineOptions,
     /// The room model (session fixed effects are on with several sessions).
@@ -38,6 +44,8 @@ impl Default for PlaybookOptions {
         PlaybookOptions {
             min_sessions: 3,
             late_after_ms: 1_800_000,
+            follow_ms: 60_000,
+            min_support: 5,
             timeline: AttributionTimelineOptions::default(),
             model: AttributeOptions::default(),
         }
@@ -69,6 +77,9 @@ impl Options for PlaybookOptions {
         }
         if self.late_after_ms < 0 {
             p.push("late_after must not be negative".to_string());
+        }
+        if self.follow_ms <= 0 {
+            p.push("follow must be positive".to_string());
         }
         crate::options::all_or_nothing(Self::WHAT, p)
     }
@@ -147,6 +158,35 @@ pub struct ProductHistory {
     /// The model's explain contribution per explain minute, all sessions.
     pub gmv_per_explain_minute: f64,
     /// Fewer sessions than `min_sessions`.
+    pub weak: bool,
+    /// The anchor's phrases while explaining it, pooled over the sessions:
+    /// uses, mean orders of the product in the `follow` window after a use,
+    /// and the lift against the product's order rate while explained (95 %
+    /// interval from the uses' spread); best first, weak ones (fewer than
+    /// `min_support` uses) last.
+    pub phrases: Vec<ProductPhrase>,
+}
+
+/// A phrase said while a product was explained, over the room's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPhrase {
+    /// The phrase as listed in the lexicon.
+    pub phrase: String,
+    /// Its group ("urgency", "price", "answer").
+    pub group: String,
+    /// Utterances that used it.
+    pub uses: usize,
+    /// Sessions it was used in.
+    pub sessions: usize,
+    /// Mean orders of the product in the window after a use.
+    pub orders_after: f64,
+    /// `orders_after` ÷ the product's mean orders per window while explained.
+    pub lift: Option<f64>,
+    /// Lower end of the lift's 95 % interval.
+    pub low: Option<f64>,
+    /// Upper end.
+    pub high: Option<f64>,
+    /// Fewer than `min_support` uses.
     pub weak: bool,
 }
 
@@ -308,7 +348,14 @@ struct SessionFacts {
     explains: BTreeMap<String, (Ms, Ms)>,
     /// Flash-sale lengths (ms) and whether each is late.
     flash: Vec<(Ms, bool)>,
+    /// Per product: explained ms, its paid orders while explained, and per
+    /// (group, phrase) the product's orders after each use.
+    phrases: BTreeMap<String, ProductUses>,
 }
+
+/// A product's explained ms, its paid orders while explained, and per
+/// (group, phrase) its orders after each use, in one session.
+type ProductUses = (Ms, f64, BTreeMap<(String, String), Vec<f64>>);
 
 impl SessionFacts {
     fn of(d: &SessionData, opts: &PlaybookOptions) -> SessionFacts {
@@ -337,8 +384,116 @@ impl SessionFacts {
             hosted,
             explains,
             flash,
+            phrases: phrase_uses(d, opts),
         }
     }
+}
+
+/// Each explained product's phrase uses in a session (see [`SessionFacts`]).
+fn phrase_uses(d: &SessionData, opts: &PlaybookOptions) -> BTreeMap<String, ProductUses> {
+    use crate::align::{fold, BUILTIN};
+    let lexicon: Vec<(&str, &str, String)> = BUILTIN
+        .iter()
+        .filter(|(g, _)| *g != "question")
+        .flat_map(|(g, list)| list.iter().map(move |p| (*g, *p, fold(p))))
+        .collect();
+    let mut spans: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
+    for s in d.segments.iter().filter(|s| s.kind == SegmentKind::Explain) {
+        spans
+            .entry(&s.product_id)
+            .or_default()
+            .push((s.start_ms, s.end_ms));
+    }
+    let mut out = BTreeMap::new();
+    for (p, sp) in spans {
+        let ms = super::headline::union_ms(&sp);
+        let (_, orders) = super::headline::paid_in(d, &sp, Some(p));
+        let mut uses: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        for u in d
+            .utterances
+            .iter()
+            .filter(|u| sp.iter().any(|&(a, b)| u.start_ms >= a && u.start_ms < b))
+        {
+            let text = fold(&u.text);
+            for (g, phrase, fp) in &lexicon {
+                if text.contains(fp.as_str()) {
+                    let after = super::headline::paid_in(
+                        d,
+                        &[(u.start_ms, u.start_ms + opts.follow_ms)],
+                        Some(p),
+                    )
+                    .1;
+                    uses.entry((g.to_string(), phrase.to_string()))
+                        .or_default()
+                        .push(after);
+                }
+            }
+        }
+        out.insert(p.to_string(), (ms, orders, uses));
+    }
+    out
+}
+
+/// A product's phrases pooled over the sessions.
+fn pooled_phrases(
+    facts: &[SessionFacts],
+    product: &str,
+    opts: &PlaybookOptions,
+) -> Vec<ProductPhrase> {
+    let (mut ms, mut orders) = (0.0, 0.0);
+    let mut uses: BTreeMap<(String, String), (Vec<f64>, usize)> = BTreeMap::new();
+    for f in facts {
+        if let Some((m, o, u)) = f.phrases.get(product) {
+            ms += *m as f64;
+            orders += o;
+            for (k, v) in u {
+                let e = uses.entry(k.clone()).or_default();
+                e.0.extend(v);
+                e.1 += 1;
+            }
+        }
+    }
+    let base = if ms > 0.0 {
+        orders * opts.follow_ms as f64 / ms
+    } else {
+        0.0
+    };
+    let mut out: Vec<ProductPhrase> = uses
+        .into_iter()
+        .map(|((group, phrase), (v, sessions))| {
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let (low, high) = if v.len() >= 2 && base > 0.0 {
+                let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                let half = 1.96 * (var / n).sqrt();
+                (
+                    Some(((mean - half) / base).max(0.0)),
+                    Some((mean + half) / base),
+                )
+            } else {
+                (None, None)
+            };
+            ProductPhrase {
+                phrase,
+                group,
+                uses: v.len(),
+                sessions,
+                orders_after: mean,
+                lift: (base > 0.0).then(|| mean / base),
+                low,
+                high,
+                weak: v.len() < opts.min_support,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.weak
+            .cmp(&b.weak)
+            .then(b.lift.unwrap_or(0.0).total_cmp(&a.lift.unwrap_or(0.0)))
+            .then(b.uses.cmp(&a.uses))
+            .then(a.phrase.cmp(&b.phrase))
+    });
+    out
 }
 
 /// A session's attribution timeline with the playbook's columns: every
@@ -668,6 +823,7 @@ fn finish(
                 position_minutes: median(&mut pos).unwrap_or(0.0),
                 gmv_per_explain_minute: explain_total.get(id).copied().unwrap_or(0.0) / total_min,
                 weak: mins.len() < opts.min_sessions,
+                phrases: pooled_phrases(&facts, id, opts),
             })
         })
         .collect();

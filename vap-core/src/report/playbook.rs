@@ -163,12 +163,25 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
             t(lang, "讲解时长中位数 (分钟)", "median explain minutes"),
             t(lang, "首次讲解 (开播后分钟)", "first explained (minute)"),
             t(lang, "每讲解分钟贡献 (模型)", "per explain minute (model)"),
+            t(
+                lang,
+                "带单话术 (提升倍数)",
+                "phrases that went with orders (lift)",
+            ),
         ],
     ));
     for pr in &p.products {
+        let phrases = pr
+            .phrases
+            .iter()
+            .filter(|x| !x.weak && x.low.is_some_and(|l| l > 1.0))
+            .take(3)
+            .map(|x| format!("{} ×{:.1}", x.phrase, x.lift.unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = write!(
             s,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.0}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.0}</td><td>{}</td><td>{}</td></tr>",
             if pr.weak { "weak" } else { "" },
             esc(&pr.name),
             esc(&pr.category),
@@ -176,6 +189,7 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
             pr.explain_minutes,
             pr.position_minutes,
             esc(&fmt_unit("yuan", pr.gmv_per_explain_minute)),
+            esc(&phrases),
         );
     }
     s.push_str("</tbody></table></section>");

@@ -273,9 +273,29 @@ class FlashTiming:
 
 
 @dataclass(frozen=True)
+class ProductPhrase:
+    """A phrase the anchor said while a product was explained, pooled over
+    the history: ``uses``, ``sessions``, mean orders of the product in the
+    ``follow`` window after a use, the ``lift`` against the product's order
+    rate while explained (95 % interval ``low``, ``high``), ``weak`` below
+    ``min_support`` uses."""
+
+    phrase: str
+    group: str
+    uses: int
+    sessions: int
+    orders_after: float
+    weak: bool
+    lift: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class ProductHistory:
     """A product across the history: sessions, median explain minutes and
-    first-explain position, the model's explain contribution per minute."""
+    first-explain position, the model's explain contribution per minute, and
+    the phrases that went with its orders."""
 
     product_id: str
     name: str
@@ -285,6 +305,7 @@ class ProductHistory:
     position_minutes: float
     gmv_per_explain_minute: float
     weak: bool
+    phrases: list[ProductPhrase] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
