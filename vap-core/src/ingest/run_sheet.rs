@@ -534,6 +534,10 @@ fn parse_rows(name: &str, rows: Vec<Vec<Cell>>, tz: Tz) -> Result<RunSheet> {
             .unwrap_or_else(|| c.name().to_string())
     };
     let mut items: Vec<PlanItem> = Vec::new();
+    // Slot rows without an end or a length: (their items, their start); a
+    // slot lasts until the next slot starts.
+    let mut open_slots: Vec<(std::ops::Range<usize>, PlanTime)> = Vec::new();
+    let slots = !cols.contains_key(&Col::Kind);
     for (r, row) in rows.enumerate() {
         let row_no = r + 1;
         let get = |c: Col| cols.get(&c).and_then(|&i| row.get(i));
@@ -702,6 +706,18 @@ fn parse_rows(name: &str, rows: Vec<Vec<Cell>>, tz: Tz) -> Result<RunSheet> {
             }
         }
         if timed {
+            if slots {
+                let at = start.expect("timed");
+                if let Some((range, _)) = open_slots.last() {
+                    for it in &mut items[range.clone()] {
+                        it.end = Some(at);
+                    }
+                    open_slots.pop();
+                }
+                if end.is_none() && duration.is_none() {
+                    open_slots.push((items.len()..items.len() + new_items.len(), at));
+                }
+            }
             items.extend(new_items);
         }
     }

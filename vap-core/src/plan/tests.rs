@@ -608,3 +608,32 @@ fn the_playbook_says_when_the_evidence_is_thin() {
     let e = playbook(&h[..1], &quick_playbook()).unwrap_err();
     assert!(e.to_string().contains("at least 2"));
 }
+
+#[test]
+fn a_slot_without_an_end_lasts_until_the_next_slot() {
+    let d = room(10);
+    let csv = "开始时间,商品,活动\n+0:00,p01,\n+0:10,p02,福袋\n+0:25,p03,\n+0:40,p04,秒杀\n";
+    let sheet = read_run_sheet_bytes("p.csv", csv.as_bytes(), &RunSheetOptions::default()).unwrap();
+    let items = sheet.resolve(&d).unwrap();
+    let s = d.session.start_ms;
+    let promo: Vec<(Ms, Ms)> = items
+        .iter()
+        .filter(|i| i.kind == PlanKind::Promotion)
+        .map(|i| (i.start_ms - s, i.end_ms - s))
+        .collect();
+    // The lucky bag ends with its slot, not at the next promotion; the last
+    // slot lasts until the session ends.
+    assert_eq!(
+        promo,
+        vec![(600_000, 1_500_000), (2_400_000, d.session.end_ms - s)]
+    );
+    let prod: Vec<Ms> = items
+        .iter()
+        .filter(|i| i.kind == PlanKind::Product)
+        .map(|i| i.end_ms - s)
+        .collect();
+    assert_eq!(
+        prod,
+        vec![600_000, 1_500_000, 2_400_000, d.session.end_ms - s]
+    );
+}
