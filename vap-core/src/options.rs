@@ -229,6 +229,22 @@ pub fn all_or_nothing(what: &str, problems: Vec<String>) -> Result<()> {
     }
 }
 
+/// Reads the option set `T` nested under `key` of an outer set (`what`
+/// names it in messages) through `T`'s own reading (its flat keys, defaults
+/// and checks), leaving its whole serde form under `key`: an outer set's
+/// [`Options::prepare`] calls it for each nested set.
+pub fn nested<T: Options>(what: &str, map: &mut Map<String, Value>, key: &str) -> Result<()> {
+    if let Some(v) = map.remove(key) {
+        let o = T::from_value(v)
+            .map_err(|e| VapError::InvalidArgument(format!("{what}, field '{key}': {e}")))?;
+        map.insert(
+            key.to_string(),
+            serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))?,
+        );
+    }
+    Ok(())
+}
+
 /// An options object: `null` is empty, anything but an object is refused.
 pub fn object_of(what: &str, v: Value) -> Result<Map<String, Value>> {
     match v {

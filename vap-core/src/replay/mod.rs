@@ -172,25 +172,11 @@ impl Options for ReplayOptions {
     /// The nested option sets go through their own reading (their flat keys,
     /// defaults and checks) first.
     fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
-        fn nested<T: Options>(
-            map: &mut serde_json::Map<String, serde_json::Value>,
-            key: &str,
-        ) -> Result<()> {
-            if let Some(v) = map.remove(key) {
-                let o = T::from_value(v).map_err(|e| {
-                    VapError::InvalidArgument(format!("replay options, field '{key}': {e}"))
-                })?;
-                map.insert(
-                    key.to_string(),
-                    serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))?,
-                );
-            }
-            Ok(())
-        }
-        nested::<DetectOptions>(map, "moments")?;
-        nested::<AttributionTimelineOptions>(map, "timeline")?;
-        nested::<AttributeOptions>(map, "model")?;
-        nested::<QuestionOptions>(map, "questions")?;
+        use crate::options::nested;
+        nested::<DetectOptions>(Self::WHAT, map, "moments")?;
+        nested::<AttributionTimelineOptions>(Self::WHAT, map, "timeline")?;
+        nested::<AttributeOptions>(Self::WHAT, map, "model")?;
+        nested::<QuestionOptions>(Self::WHAT, map, "questions")?;
         Ok(())
     }
 

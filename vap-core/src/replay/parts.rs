@@ -35,6 +35,43 @@ pub struct PhraseStat {
     pub weak: bool,
 }
 
+/// What the orders after a phrase's uses say: their mean, the lift against
+/// `base` (the mean orders of any window of that length in the scope) with a
+/// normal 95 % interval from the uses' spread, and whether the support is
+/// below `min_support`.
+pub(super) struct Lift {
+    pub(super) mean: f64,
+    pub(super) lift: Option<f64>,
+    pub(super) low: Option<f64>,
+    pub(super) high: Option<f64>,
+    pub(super) weak: bool,
+}
+
+impl Lift {
+    /// The statistics of the orders after each use, `after`.
+    pub(super) fn of(after: &[f64], base: f64, min_support: usize) -> Lift {
+        let n = after.len() as f64;
+        let mean = after.iter().sum::<f64>() / n;
+        let (low, high) = if after.len() >= 2 && base > 0.0 {
+            let var = after.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let half = 1.96 * (var / n).sqrt();
+            (
+                Some(((mean - half) / base).max(0.0)),
+                Some((mean + half) / base),
+            )
+        } else {
+            (None, None)
+        };
+        Lift {
+            mean,
+            lift: (base > 0.0).then(|| mean / base),
+            low,
+            high,
+            weak: after.len() < min_support,
+        }
+    }
+}
+
 /// Phrase statistics over the utterances `pick` keeps, orders of `product`
 /// (or all) counted in the `follow_ms` after each use, against the order rate
 /// over `scope`.
@@ -73,27 +110,16 @@ pub(super) fn phrases(
     let mut out: Vec<PhraseStat> = uses
         .into_iter()
         .map(|((group, phrase), v)| {
-            let n = v.len() as f64;
-            let mean = v.iter().sum::<f64>() / n;
-            let (low, high) = if v.len() >= 2 && base > 0.0 {
-                let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-                let half = 1.96 * (var / n).sqrt();
-                (
-                    Some(((mean - half) / base).max(0.0)),
-                    Some((mean + half) / base),
-                )
-            } else {
-                (None, None)
-            };
+            let l = Lift::of(&v, base, opts.min_support);
             PhraseStat {
                 phrase: phrase.to_string(),
                 group: group.to_string(),
                 uses: v.len(),
-                orders_after: mean,
-                lift: (base > 0.0).then(|| mean / base),
-                low,
-                high,
-                weak: v.len() < opts.min_support,
+                orders_after: l.mean,
+                lift: l.lift,
+                low: l.low,
+                high: l.high,
+                weak: l.weak,
             }
         })
         .collect();

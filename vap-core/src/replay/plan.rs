@@ -47,18 +47,8 @@ impl Options for PlanOptions {
     const WHAT: &'static str = "plan options";
 
     fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
-        for key in ["timeline", "model"] {
-            if let Some(v) = map.remove(key) {
-                let v = if key == "timeline" {
-                    serde_json::to_value(AttributionTimelineOptions::from_value(v)?)
-                } else {
-                    serde_json::to_value(AttributeOptions::from_value(v)?)
-                }
-                .map_err(|e| VapError::Internal(e.to_string()))?;
-                map.insert(key.into(), v);
-            }
-        }
-        Ok(())
+        crate::options::nested::<AttributionTimelineOptions>(Self::WHAT, map, "timeline")?;
+        crate::options::nested::<AttributeOptions>(Self::WHAT, map, "model")
     }
 
     fn check(&self) -> Result<()> {

@@ -56,18 +56,8 @@ impl Options for PlaybookOptions {
     const WHAT: &'static str = "playbook options";
 
     fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
-        for key in ["timeline", "model"] {
-            if let Some(v) = map.remove(key) {
-                let v = if key == "timeline" {
-                    serde_json::to_value(AttributionTimelineOptions::from_value(v)?)
-                } else {
-                    serde_json::to_value(AttributeOptions::from_value(v)?)
-                }
-                .map_err(|e| VapError::Internal(e.to_string()))?;
-                map.insert(key.into(), v);
-            }
-        }
-        Ok(())
+        crate::options::nested::<AttributionTimelineOptions>(Self::WHAT, map, "timeline")?;
+        crate::options::nested::<AttributeOptions>(Self::WHAT, map, "model")
     }
 
     fn check(&self) -> Result<()> {
@@ -461,28 +451,17 @@ fn pooled_phrases(
     let mut out: Vec<ProductPhrase> = uses
         .into_iter()
         .map(|((group, phrase), (v, sessions))| {
-            let n = v.len() as f64;
-            let mean = v.iter().sum::<f64>() / n;
-            let (low, high) = if v.len() >= 2 && base > 0.0 {
-                let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-                let half = 1.96 * (var / n).sqrt();
-                (
-                    Some(((mean - half) / base).max(0.0)),
-                    Some((mean + half) / base),
-                )
-            } else {
-                (None, None)
-            };
+            let l = super::parts::Lift::of(&v, base, opts.min_support);
             ProductPhrase {
                 phrase,
                 group,
                 uses: v.len(),
                 sessions,
-                orders_after: mean,
-                lift: (base > 0.0).then(|| mean / base),
-                low,
-                high,
-                weak: v.len() < opts.min_support,
+                orders_after: l.mean,
+                lift: l.lift,
+                low: l.low,
+                high: l.high,
+                weak: l.weak,
             }
         })
         .collect();
