@@ -51,6 +51,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod ids;
 pub mod ingest;
+pub mod live;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod options;
@@ -102,6 +103,9 @@ pub const OPTION_SETS: &[&str] = &[
     "run_sheet",
     "plan",
     "playbook",
+    "live",
+    "alerts",
+    "follow",
 ];
 
 /// The defaults of an option set (one of [`OPTION_SETS`]) as JSON: what the
@@ -161,6 +165,9 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         "run_sheet" => one::<plan::RunSheetOptions>(v, camel),
         "plan" => one::<plan::PlanOptions>(v, camel),
         "playbook" => one::<plan::PlaybookOptions>(v, camel),
+        "live" => one::<live::LiveOptions>(v, camel),
+        "alerts" => one::<live::AlertOptions>(v, camel),
+        "follow" => one::<live::FollowOptions>(v, camel),
         #[cfg(feature = "media")]
         "transcribe" => one::<media::TranscribeOptions>(v, camel),
         #[cfg(feature = "media")]

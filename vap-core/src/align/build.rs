@@ -128,7 +128,9 @@ fn meta(
     }
 }
 
-fn median_gap(ts: &[Ms]) -> Option<Ms> {
+/// The median positive gap between consecutive times (the sampling
+/// interval a flow's first sample is spread over).
+pub(crate) fn median_gap(ts: &[Ms]) -> Option<Ms> {
     let mut gaps: Vec<Ms> = ts
         .windows(2)
         .map(|w| w[1] - w[0])
@@ -306,7 +308,7 @@ impl Timeline {
     pub fn build(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
         // Everything, nested joins included, on vap's pool (a join on rayon's
         // global pool as well would run twice the threads there are cores).
-        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::All))
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::All, None))
     }
 
     /// [`Timeline::build`] without the text streams: no lexicon scan over
@@ -315,19 +317,40 @@ impl Timeline {
     /// callers that read none of them: the replay's curves, moment detection
     /// on numeric metrics.
     pub(crate) fn build_numeric(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
-        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::None))
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::None, None))
     }
 
     /// [`Timeline::build`] with the lexicon matched in utterances only: no
     /// `questions` column and no `comments:<group>` columns. For a model that
     /// reads none of them (the replay's default model).
     pub(crate) fn build_speech_only(data: &SessionData, opts: &AlignOptions) -> Result<Timeline> {
-        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::Speech))
+        crate::threads::install(|| Timeline::build_on_pool(data, opts, TextScan::Speech, None))
+    }
+
+    /// [`Timeline::build`] of a window of a session (`opts.start_ms` ..
+    /// `opts.end_ms`, given the rows that reach into it), with each gauge's
+    /// staleness pinned to what the whole session gives (`staleness`, by
+    /// metric name), so that the window's bins equal the whole build's: the
+    /// live session ([`crate::live`]) rebuilds only the bins new data touch.
+    pub(crate) fn build_window(
+        data: &SessionData,
+        opts: &AlignOptions,
+        staleness: &HashMap<String, Ms>,
+    ) -> Result<Timeline> {
+        crate::threads::install(|| {
+            Timeline::build_on_pool(data, opts, TextScan::All, Some(staleness))
+        })
     }
 
     /// The build, stage by stage; the columns come in this order. `scan`:
-    /// which texts are matched against the lexicon.
-    fn build_on_pool(data: &SessionData, opts: &AlignOptions, scan: TextScan) -> Result<Timeline> {
+    /// which texts are matched against the lexicon; `staleness`: gauges'
+    /// staleness by name, where not their own default.
+    fn build_on_pool(
+        data: &SessionData,
+        opts: &AlignOptions,
+        scan: TextScan,
+        staleness: Option<&HashMap<String, Ms>>,
+    ) -> Result<Timeline> {
         let text = scan != TextScan::None;
         opts.check()?;
         check_metric_names(data)?;
@@ -349,7 +372,7 @@ impl Timeline {
         let mut tl = Timeline::empty(&data.room.id, &s.id, grid);
         tl.reserve(columns);
         let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
-        for (m, v) in metric_columns(data, opts, &grid) {
+        for (m, v) in metric_columns(data, opts, &grid, staleness) {
             metric_values.insert(m.name.clone(), v.clone());
             tl.push(m, v)?;
         }
@@ -463,6 +486,7 @@ fn metric_columns(
     data: &SessionData,
     opts: &AlignOptions,
     grid: &Grid,
+    pinned: Option<&HashMap<String, Ms>>,
 ) -> Vec<(ColumnMeta, Vec<f64>)> {
     let mut series: HashMap<&str, Vec<&MetricSample>> = HashMap::new();
     for smp in &data.samples {
@@ -485,6 +509,7 @@ fn metric_columns(
                         let ts: Vec<Ms> = pts.iter().map(|p| p.0).collect();
                         let stale = opts
                             .gauge_max_staleness_ms
+                            .or_else(|| pinned.and_then(|p| p.get(&decl.name).copied()))
                             .unwrap_or_else(|| default_staleness(&ts));
                         (
                             meta(

@@ -40,6 +40,7 @@ mod timeline;
 mod transform;
 
 pub use asof::{asof_indices, asof_join, AsofDirection, AsofOptions};
+pub(crate) use build::median_gap;
 pub use build::{
     bin_flow, bin_gauge, bin_union, default_staleness, room_timeline, store_room_timeline,
     AlignOptions, FlowMode, EVENT_COLUMNS, MAX_TIMELINE_CELLS, RATE_COLUMNS,

@@ -122,6 +122,217 @@ struct Tally {
     fields: BTreeMap<&'static str, usize>,
 }
 
+/// What one message says, read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Said {
+    /// A comment (or a TikTok question): who, and the text if it has one.
+    Comment {
+        /// The viewer.
+        viewer: String,
+        /// The text.
+        text: Option<String>,
+    },
+    /// A viewer entered.
+    Entry,
+    /// Likes: the running total where given, the count of this message.
+    Like { total: Option<f64>, count: f64 },
+    /// A follow.
+    Follow,
+    /// A share.
+    Share,
+    /// A gift message: its streak's key and count, the gift's diamonds.
+    Gift {
+        key: String,
+        count: f64,
+        diamonds: Option<f64>,
+    },
+    /// Viewer counts: online now, total views so far.
+    Viewers {
+        online: Option<f64>,
+        total: Option<f64>,
+    },
+    /// The explained product changed (to none: `None`), at `at`.
+    Explain { at: Ms, product: Option<String> },
+    /// The room ended.
+    End,
+    /// Something else (a control message that does not end the room, a
+    /// shopping-bag update, a message vap does not read).
+    Other,
+}
+
+/// One line of a capture log, read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Line {
+    /// Blank.
+    Empty,
+    /// Not a JSON object.
+    NotJson,
+    /// Dropped: why.
+    Dropped(String),
+    /// A message.
+    Message {
+        /// Its type (`method` / `type`).
+        name: String,
+        /// Its id, for dropping repeats.
+        id: Option<String>,
+        /// The room it names.
+        room: Option<String>,
+        /// Its time.
+        t: Ms,
+        /// What it says.
+        said: Said,
+    },
+}
+
+/// Reads one line of a Douyin (`tiktok` false) or TikTokLive capture log.
+pub(crate) fn read_line(line: &str, tiktok: bool) -> Line {
+    let line = line.trim().trim_start_matches('\u{feff}');
+    if line.is_empty() {
+        return Line::Empty;
+    }
+    let Ok(Value::Object(top)) = serde_json::from_str::<Value>(line) else {
+        return Line::NotJson;
+    };
+    let (name, o): (String, &Map<String, Value>) = if tiktok {
+        let Some(t) = json::text(json::get_any(&top, &["type", "event"])) else {
+            return Line::Dropped("no 'type'".into());
+        };
+        let data = json::get_any(&top, &["data", "payload"])
+            .and_then(|d| d.as_object())
+            .unwrap_or(&top);
+        (t, data)
+    } else {
+        let Some(m) = json::text(json::get(&top, "method"))
+            .or_else(|| common(&top).and_then(|c| json::text(json::get(c, "method"))))
+        else {
+            return Line::Dropped("no 'method'".into());
+        };
+        let data = json::get_any(&top, &["data", "payload", "message"])
+            .and_then(|d| d.as_object())
+            .unwrap_or(&top);
+        (m, data)
+    };
+    let kind = if tiktok {
+        tiktok_kind(&name)
+    } else {
+        douyin_kind(&name)
+    };
+    let id = msg_id(o);
+    let t = match time_of(o) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Line::Dropped(format!("{name}: no time (createTime / eventTime)")),
+        Err(m) => return Line::Dropped(format!("{name}: bad time: {m}")),
+    };
+    let room = common(o)
+        .and_then(|c| json::text(json::get(c, "roomId")))
+        .or_else(|| json::text(json::get(o, "roomId")));
+    let n = |k: &str| json::num(json::get(o, k)).ok().flatten();
+    let said = match kind {
+        Kind::Comment | Kind::Question => Said::Comment {
+            viewer: user_id(o).unwrap_or_else(|| "unknown".into()),
+            text: json::text(json::get_any(o, &["content", "comment", "text"])).or_else(|| {
+                json::get(o, "details")
+                    .and_then(|d| d.as_object())
+                    .and_then(|d| json::text(json::get(d, "text")))
+            }),
+        },
+        Kind::Entry => Said::Entry,
+        // Douyin and TikTokLive v6: count, total; v5: likes, total_likes.
+        Kind::Like => Said::Like {
+            total: n("total")
+                .or_else(|| n("totalLikes"))
+                .or_else(|| n("totalLikeCount")),
+            count: n("count")
+                .or_else(|| n("likes"))
+                .or_else(|| n("likeCount"))
+                .unwrap_or(1.0),
+        },
+        // Douyin's social message: action 1 follows, 3 shares.
+        Kind::Follow => match n("action").unwrap_or(1.0) as i64 {
+            3 => Said::Share,
+            _ => Said::Follow,
+        },
+        Kind::Share => Said::Share,
+        Kind::Gift => Said::Gift {
+            count: n("repeatCount")
+                .or_else(|| n("comboCount"))
+                .unwrap_or(1.0)
+                .max(1.0),
+            key: format!(
+                "{}\u{1}{}",
+                user_id(o).unwrap_or_default(),
+                json::text(json::get_any(o, &["giftId", "gift_id"])).unwrap_or_default()
+            ),
+            diamonds: json::get(o, "gift")
+                .and_then(|g| g.as_object())
+                .and_then(|g| {
+                    json::num(json::get_any(g, &["diamondCount", "diamond_count"]))
+                        .ok()
+                        .flatten()
+                }),
+        },
+        Kind::Viewers => Said::Viewers {
+            online: n("total")
+                .or_else(|| n("viewerCount"))
+                .or_else(|| n("onlineUserCount")),
+            total: n("totalPvForAnchor").or_else(|| n("totalUser")),
+        },
+        Kind::ProductChange => {
+            let at = n("updateTimestamp")
+                .and_then(|x| value::epoch(x).ok())
+                .unwrap_or(t);
+            let list = json::get(o, "updateProductInfoList").and_then(|l| l.as_array());
+            let product = list.and_then(|l| {
+                l.iter().filter_map(|p| p.as_object()).find_map(|p| {
+                    let ty = json::num(json::get(p, "explainType"))
+                        .ok()
+                        .flatten()
+                        .unwrap_or(0.0);
+                    (ty != 0.0)
+                        .then(|| json::text(json::get_any(p, &["promotionId", "productId"])))
+                        .flatten()
+                })
+            });
+            Said::Explain { at, product }
+        }
+        // Douyin's control message: status 3 ends the room; a dump omits the
+        // default 0. TikTokLive's LiveEndEvent is the end.
+        Kind::End => {
+            if tiktok || n("status").unwrap_or(0.0) as i64 == 3 {
+                Said::End
+            } else {
+                Said::Other
+            }
+        }
+        Kind::Shopping | Kind::Unknown => Said::Other,
+    };
+    Line::Message {
+        name,
+        id,
+        room,
+        t,
+        said,
+    }
+}
+
+/// Gift streaks: a streak arrives as messages with a growing repeat count,
+/// each adding what its count adds to the streak's last one.
+#[derive(Debug, Default)]
+pub(crate) struct Streaks(HashMap<String, (Ms, f64)>);
+
+impl Streaks {
+    /// The gifts a message of streak `key` with `count` at `t` adds.
+    pub(crate) fn add(&mut self, key: &str, t: Ms, count: f64) -> f64 {
+        let added = match self.0.get(key) {
+            Some(&(last_t, last)) if count > last && t - last_t <= STREAK_MS => count - last,
+            Some(&(last_t, last)) if count == last && t - last_t <= STREAK_MS => 0.0,
+            _ => count,
+        };
+        self.0.insert(key.to_string(), (t, count));
+        added
+    }
+}
+
 /// Reads a capture log, `tiktok` telling the line shape.
 fn read(
     file: &str,
@@ -151,44 +362,44 @@ fn read(
     // (time, explained product or none) in message order.
     let mut explains: Vec<(Ms, Option<String>)> = Vec::new();
     let mut ended: Option<Ms> = None;
-    let mut streaks: HashMap<String, (Ms, f64)> = HashMap::new();
+    let mut streaks = Streaks::default();
     let mut repeats = 0;
     let mut not_json = 0;
     for (i, line) in text.lines().enumerate() {
         let row = i + 1;
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        let Ok(Value::Object(top)) = serde_json::from_str::<Value>(line) else {
-            not_json += 1;
-            b.drop_row(
-                file,
-                row,
-                "not a JSON object (a log line of the capture tool?)",
-            );
-            continue;
-        };
-        let (name, o): (String, &Map<String, Value>) = if tiktok {
-            let Some(t) = json::text(json::get_any(&top, &["type", "event"])) else {
-                b.drop_row(file, row, "no 'type'");
+        let (name, id, room, t, said) = match read_line(line, tiktok) {
+            Line::Empty => continue,
+            Line::NotJson => {
+                not_json += 1;
+                b.drop_row(
+                    file,
+                    row,
+                    "not a JSON object (a log line of the capture tool?)",
+                );
                 continue;
-            };
-            let data = json::get_any(&top, &["data", "payload"])
-                .and_then(|d| d.as_object())
-                .unwrap_or(&top);
-            (t, data)
-        } else {
-            let Some(m) = json::text(json::get(&top, "method"))
-                .or_else(|| common(&top).and_then(|c| json::text(json::get(c, "method"))))
-            else {
-                b.drop_row(file, row, "no 'method'");
+            }
+            Line::Dropped(why) => {
+                // a message without a time still counts as seen
+                if let Some(name) = why.split(':').next().filter(|_| why.contains(": ")) {
+                    let kind = if tiktok {
+                        tiktok_kind(name)
+                    } else {
+                        douyin_kind(name)
+                    };
+                    tallies
+                        .entry(name.to_string())
+                        .or_insert((kind, Tally::default()));
+                }
+                b.drop_row(file, row, why);
                 continue;
-            };
-            let data = json::get_any(&top, &["data", "payload", "message"])
-                .and_then(|d| d.as_object())
-                .unwrap_or(&top);
-            (m, data)
+            }
+            Line::Message {
+                name,
+                id,
+                room,
+                t,
+                said,
+            } => (name, id, room, t, said),
         };
         let kind = if tiktok {
             tiktok_kind(&name)
@@ -200,150 +411,61 @@ fn read(
             .or_insert((kind, Tally::default()))
             .1;
         // Across files too: a restarted tool replays its last messages into the next log.
-        if let Some(id) = msg_id(o) {
+        if let Some(id) = id {
             if !b.seen_messages.insert(id) {
                 repeats += 1;
                 continue;
             }
         }
-        let t = match time_of(o) {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                b.drop_row(
-                    file,
-                    row,
-                    format!("{name}: no time (createTime / eventTime)"),
-                );
-                continue;
-            }
-            Err(m) => {
-                b.drop_row(file, row, format!("{name}: bad time: {m}"));
-                continue;
-            }
-        };
         if b.room_id.is_none() {
-            b.room_id = common(o)
-                .and_then(|c| json::text(json::get(c, "roomId")))
-                .or_else(|| json::text(json::get(o, "roomId")));
+            b.room_id = room;
         }
         times.push(t);
         tally.kept += 1;
-        let n = |k: &str| json::num(json::get(o, k)).ok().flatten();
-        match kind {
-            Kind::Comment | Kind::Question => {
-                let content = json::text(json::get_any(o, &["content", "comment", "text"]))
-                    .or_else(|| {
-                        json::get(o, "details")
-                            .and_then(|d| d.as_object())
-                            .and_then(|d| json::text(json::get(d, "text")))
-                    });
-                match content {
-                    Some(c) => {
-                        let viewer = user_id(o).unwrap_or_else(|| "unknown".into());
-                        b.comment(t, viewer, &c);
-                        *tally.fields.entry("text").or_default() += 1;
-                    }
-                    None => {
-                        tally.kept -= 1;
-                        b.drop_row(file, row, format!("{name}: no text"));
-                    }
+        match said {
+            Said::Comment { viewer, text } => match text {
+                Some(c) => {
+                    b.comment(t, viewer, &c);
+                    *tally.fields.entry("text").or_default() += 1;
                 }
-            }
-            Kind::Entry => entries.push((t, 1.0)),
-            Kind::Like => {
-                // Douyin and TikTokLive v6: count, total; v5: likes, total_likes.
-                if let Some(total) = n("total")
-                    .or_else(|| n("totalLikes"))
-                    .or_else(|| n("totalLikeCount"))
-                {
+                None => {
+                    tally.kept -= 1;
+                    b.drop_row(file, row, format!("{name}: no text"));
+                }
+            },
+            Said::Entry => entries.push((t, 1.0)),
+            Said::Like { total, count } => {
+                if let Some(total) = total {
                     likes_total.push((t, total));
                 }
-                likes_count.push((
-                    t,
-                    n("count")
-                        .or_else(|| n("likes"))
-                        .or_else(|| n("likeCount"))
-                        .unwrap_or(1.0),
-                ));
+                likes_count.push((t, count));
             }
-            Kind::Follow => {
-                // Douyin's social message: action 1 follows, 3 shares.
-                match n("action").unwrap_or(1.0) as i64 {
-                    3 => shares.push((t, 1.0)),
-                    _ => follows.push((t, 1.0)),
-                }
-            }
-            Kind::Share => shares.push((t, 1.0)),
-            Kind::Gift => {
-                // A streak arrives as messages with a growing repeatCount: each
-                // adds what its count adds to the streak's last one.
-                let count = n("repeatCount")
-                    .or_else(|| n("comboCount"))
-                    .unwrap_or(1.0)
-                    .max(1.0);
-                let key = format!(
-                    "{}\u{1}{}",
-                    user_id(o).unwrap_or_default(),
-                    json::text(json::get_any(o, &["giftId", "gift_id"])).unwrap_or_default()
-                );
-                let added = match streaks.get(&key) {
-                    Some(&(last_t, last)) if count > last && t - last_t <= STREAK_MS => {
-                        count - last
-                    }
-                    Some(&(last_t, last)) if count == last && t - last_t <= STREAK_MS => 0.0,
-                    _ => count,
-                };
-                streaks.insert(key, (t, count));
+            Said::Follow => follows.push((t, 1.0)),
+            Said::Share => shares.push((t, 1.0)),
+            Said::Gift {
+                key,
+                count,
+                diamonds: d,
+            } => {
+                let added = streaks.add(&key, t, count);
                 if added > 0.0 {
                     gifts.push((t, added));
-                    let gift = json::get(o, "gift").and_then(|g| g.as_object());
-                    if let Some(d) = gift.and_then(|g| {
-                        json::num(json::get_any(g, &["diamondCount", "diamond_count"]))
-                            .ok()
-                            .flatten()
-                    }) {
+                    if let Some(d) = d {
                         diamonds.push((t, d * added));
                     }
                 }
             }
-            Kind::Viewers => {
-                if let Some(v) = n("total")
-                    .or_else(|| n("viewerCount"))
-                    .or_else(|| n("onlineUserCount"))
-                {
+            Said::Viewers { online, total } => {
+                if let Some(v) = online {
                     viewers.push((t, v));
                 }
-                if let Some(v) = n("totalPvForAnchor").or_else(|| n("totalUser")) {
+                if let Some(v) = total {
                     total_views.push((t, v));
                 }
             }
-            Kind::ProductChange => {
-                let at = n("updateTimestamp")
-                    .and_then(|x| value::epoch(x).ok())
-                    .unwrap_or(t);
-                let list = json::get(o, "updateProductInfoList").and_then(|l| l.as_array());
-                let explained = list.and_then(|l| {
-                    l.iter().filter_map(|p| p.as_object()).find_map(|p| {
-                        let ty = json::num(json::get(p, "explainType"))
-                            .ok()
-                            .flatten()
-                            .unwrap_or(0.0);
-                        (ty != 0.0)
-                            .then(|| json::text(json::get_any(p, &["promotionId", "productId"])))
-                            .flatten()
-                    })
-                });
-                explains.push((at, explained));
-            }
-            Kind::End => {
-                // Douyin's control message: status 3 ends the room; a dump
-                // omits the default 0. TikTokLive's LiveEndEvent is the end.
-                let status = n("status").unwrap_or(0.0) as i64;
-                if tiktok || status == 3 {
-                    ended = Some(ended.map_or(t, |e: Ms| e.min(t)));
-                }
-            }
-            Kind::Shopping | Kind::Unknown => {}
+            Said::Explain { at, product } => explains.push((at, product)),
+            Said::End => ended = Some(ended.map_or(t, |e: Ms| e.min(t))),
+            Said::Other => {}
         }
     }
     if tallies.is_empty() {

@@ -48,7 +48,7 @@
 //! ```
 
 mod build;
-mod capture;
+pub(crate) mod capture;
 mod compass;
 mod json;
 mod offsets;
