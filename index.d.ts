@@ -14,6 +14,8 @@
 
 /// <reference types="node" />
 
+import type { EventEmitter } from 'node:events'
+
 /** Milliseconds since the Unix epoch, UTC. */
 export type Ms = number
 
@@ -67,6 +69,9 @@ export type OptionSet =
   | 'run_sheet'
   | 'plan'
   | 'playbook'
+  | 'live'
+  | 'alerts'
+  | 'follow'
 /** Every option set, from the core (`optionSets()`, frozen). */
 export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
@@ -2448,3 +2453,191 @@ export declare class Replay {
   /** Cuts the top moments out of their recordings into `outDir`, one clip per moment and a `clips.json` manifest; a session without a recording is `VAP_NOT_FOUND`. */
   clips(outDir: string, options?: ClipOptions): ClipEntry[]
 }
+
+// ------------------------------------------------------------------ live
+
+/** Options of the alerts of a `LiveSession` (`optionDefaults('alerts')`). */
+export interface AlertOptions {
+  /** Which kinds fire (default: all). */
+  kinds?: AlertKind[] | null
+  /** The recent window a conversion drop is judged on, ms (default 600 000 = 10 min). */
+  window?: Ms | string
+  /** The window before it it is compared with, ms (default 1 800 000 = 30 min). */
+  baseline?: Ms | string
+  /** How far (Poisson z-score) recent orders must fall below what the earlier rate predicts at the recent traffic (default 3). */
+  z?: number
+  /** Unanswered questions that make a backlog (default 5). */
+  backlog?: number
+  /** How far back a backlog counts questions, ms (default 600 000 = 10 min); at most one backlog alert per window. */
+  backlogWindow?: Ms | string
+  /** How questions and their answers are found. */
+  questions?: QuestionOptions
+  /** An explain running this many times its planned length overruns (default 1.5). */
+  overrun?: number
+  /** The window after (and before) a host change, ms (default 300 000 = 5 min). */
+  anchorWindow?: Ms | string
+  /** Relative fall of online viewers after a host change that alerts (default 0.15). */
+  anchorDrop?: number
+  /** Shortest silence of a stream that alerts, ms (default 120 000 = 2 min). */
+  silence?: Ms | string
+  /** Items a stream must have had before its silence counts (default 10). */
+  minItems?: number
+}
+
+/** Options of a `LiveSession` (`optionDefaults('live')`). */
+export interface LiveOptions {
+  /** Bin width, ms (default: the room model's, else 10 s). */
+  step?: Ms | string | null
+  /** How far behind the newest time seen an event may arrive, ms (default 120 000 = 2 min); older ones are refused and counted. */
+  lateness?: Ms | string
+  /** How long comments and transcript lines are kept behind the newest time, ms (default 1 800 000 = 30 min; null keeps them all). */
+  horizon?: Ms | string | null
+  /** Per-product columns (default true). */
+  perProduct?: boolean
+  /** The moment scan (its step is the live step). */
+  detect?: MomentOptions
+  /** When alerts fire. */
+  alerts?: AlertOptions
+}
+
+/** Options of a `CaptureFollower` (`optionDefaults('follow')`). */
+export interface FollowOptions {
+  /** 'douyin' or 'tiktok' (default: told from the first message). */
+  format?: 'douyin' | 'tiktok' | null
+  /** Read only what is appended from now on (default false). */
+  fromEnd?: boolean
+}
+
+/**
+ * One thing that happened, as it arrives (snake_case, as the core writes
+ * it; `ts` / `start` / `end` / `product` / `anchor` / `viewer` are accepted
+ * for the long names). Times are epoch ms, `Date`s or ISO text. An interval
+ * without `end_ms` is open until the same interval (same start) arrives with it.
+ */
+export type LiveEvent =
+  | { type: 'comment'; ts_ms?: Ms | Date; ts?: Ms | Date; viewer_id?: string; text: string }
+  | {
+      type: 'order'
+      ts_ms?: Ms | Date
+      ts?: Ms | Date
+      id?: string | null
+      product_id?: string
+      product?: string
+      amount: number
+      quantity?: number
+      status?: 'paid' | 'refunded'
+    }
+  | { type: 'sample'; metric: string; ts_ms?: Ms | Date; ts?: Ms | Date; value: number }
+  | { type: 'utterance'; start_ms?: Ms | Date; start?: Ms | Date; end_ms?: Ms | Date; end?: Ms | Date; text: string; speaker?: string | null }
+  | { type: 'explain'; product_id?: string; product?: string; start_ms?: Ms | Date; start?: Ms | Date; end_ms?: Ms | Date | null; end?: Ms | Date | null }
+  | {
+      type: 'shift'
+      anchor_id?: string
+      anchor?: string
+      role?: 'host' | 'co_host' | 'field_control'
+      start_ms?: Ms | Date
+      start?: Ms | Date
+      end_ms?: Ms | Date | null
+      end?: Ms | Date | null
+    }
+  | {
+      type: 'promotion'
+      id: string
+      kind: PromotionKind
+      product_id?: string | null
+      product?: string | null
+      start_ms?: Ms | Date
+      start?: Ms | Date
+      end_ms?: Ms | Date | null
+      end?: Ms | Date | null
+    }
+  | { type: 'tick'; ts_ms?: Ms | Date; ts?: Ms | Date }
+
+/** What an alert is about. */
+export type AlertKind =
+  | 'conversion_drop'
+  | 'question_backlog'
+  | 'explain_overrun'
+  | 'viewers_after_anchor_change'
+  | 'stream_silent'
+  | 'moment'
+
+/** A factor behind an alert: a model contribution that changed, a stream that moved, or what was on air. */
+export interface AlertFactor {
+  name: string
+  /** A contribution's change (target units per minute) or a stream's relative change; null for what was on air. */
+  value: number | null
+  what: string
+}
+
+/** An alert of a `LiveSession`. */
+export interface Alert {
+  kind: AlertKind
+  /** When it fired (the watermark). */
+  at_ms: Ms
+  start_ms: Ms
+  end_ms: Ms
+  message: string
+  message_zh: string
+  metric: string | null
+  product_id: string | null
+  anchor_id: string | null
+  factors: AlertFactor[]
+  /** A backlog's questions (the 20 most recent). */
+  questions: string[]
+}
+
+/** What one append changed. */
+export interface LiveUpdate {
+  watermark_ms: Ms
+  bins: number
+  rebuilt_from_ms: Ms | null
+  accepted: number
+  refused_late: number
+  new_moments: Moment[]
+  alerts: Alert[]
+}
+
+/**
+ * A session kept up to date while the stream runs: only the bins new events
+ * touch are rebuilt, and the timeline, moments and decomposition equal the
+ * batch computation on the same events (`data()`). Emits `'moment'` (a moment
+ * new to the list), `'alert'` and `'update'`.
+ */
+export declare class LiveSession extends EventEmitter {
+  /** From `session`'s header (room, start, products, anchors, metrics, run-sheet; its rows are not read). */
+  constructor(session: Session, options?: LiveOptions | null, model?: RoomModel | null)
+  /** Appends events; bad ones are all reported at once (`ValidationError`) and none is taken. */
+  append(events: LiveEvent | LiveEvent[]): LiveUpdate
+  /** As `append`, off the event loop. */
+  appendAsync(events: LiveEvent | LiveEvent[]): Promise<LiveUpdate>
+  /** Moves the watermark without events (a heartbeat: silences are noticed when nothing arrives). */
+  advance(nowMs: Ms | Date): LiveUpdate
+  /** Appends what a follower's capture log gained since its last poll. */
+  follow(follower: CaptureFollower): LiveUpdate
+  timeline(): Timeline
+  moments(): Moment[]
+  alerts(): Alert[]
+  decomposition(): Decomposition | null
+  /** The session as the events so far make it (open intervals end at the watermark). */
+  data(): Session
+  get watermarkMs(): Ms | null
+  get stepMs(): Ms
+  get droppedText(): number
+  on(event: 'alert', listener: (alert: Alert) => void): this
+  on(event: 'moment', listener: (moment: Moment) => void): this
+  on(event: 'update', listener: (update: LiveUpdate) => void): this
+}
+
+/** Follows a capture tool's JSON Lines log (Douyin or TikTokLive) as it is written, like `tail -f`. */
+export declare class CaptureFollower {
+  constructor(path: string, options?: FollowOptions | null)
+  /** The events in the lines appended since the last poll (a half-written line waits). */
+  poll(): LiveEvent[]
+  get lines(): number
+  get skipped(): number
+  get repeats(): number
+}
+
+/** A session's rows as the events a live feed would have delivered, in arrival order; with `everyMs`, batches of that much stream. */
+export declare function liveFeed(session: Session, everyMs?: number | null): LiveEvent[] | LiveEvent[][]

@@ -5,6 +5,7 @@
 // missing from the addon fails loudly here and in tests/node/exports.test.mjs.
 'use strict'
 
+const { EventEmitter } = require('node:events')
 const native = require('./native.js')
 
 /** Error codes carried by every error vap throws (`error.code`), from the core. */
@@ -19,8 +20,98 @@ const OPTION_SETS = Object.freeze(native.optionSets())
 /** The names of a replay's tables, from the core. */
 const REPLAY_TABLES = Object.freeze(native.replayTables())
 
+// Times of live events may be `Date`s: sent as epoch ms.
+const TIME_KEYS = ['ts', 'ts_ms', 'start', 'start_ms', 'end', 'end_ms']
+
+function plainEvent(e) {
+  if (e === null || typeof e !== 'object') return e
+  let out = e
+  for (const k of TIME_KEYS) {
+    if (e[k] instanceof Date) {
+      if (out === e) out = { ...e }
+      out[k] = e[k].getTime()
+    }
+  }
+  return out
+}
+
+const plainEvents = (events) => (Array.isArray(events) ? events.map(plainEvent) : plainEvent(events))
+
+/**
+ * A live session (the core's `vap_core::live`) as an `EventEmitter`: every
+ * update emits `'moment'` for each moment new to the list, `'alert'` for
+ * each alert fired, then `'update'` with the whole update. The native half
+ * does the work; this class only converts `Date`s and emits.
+ */
+class LiveSession extends EventEmitter {
+  #native
+
+  constructor(session, options, model) {
+    super()
+    this.#native = new native.LiveSession(session, options ?? null, model ?? null)
+  }
+
+  #emitted(update) {
+    for (const m of update.new_moments) this.emit('moment', m)
+    for (const a of update.alerts) this.emit('alert', a)
+    this.emit('update', update)
+    return update
+  }
+
+  append(events) {
+    return this.#emitted(this.#native.append(plainEvents(events)))
+  }
+
+  async appendAsync(events) {
+    return this.#emitted(await this.#native.appendAsync(plainEvents(events)))
+  }
+
+  advance(nowMs) {
+    return this.#emitted(this.#native.advance(nowMs instanceof Date ? nowMs.getTime() : nowMs))
+  }
+
+  follow(follower) {
+    return this.#emitted(this.#native.follow(follower))
+  }
+
+  timeline() {
+    return this.#native.timeline()
+  }
+
+  moments() {
+    return this.#native.moments()
+  }
+
+  alerts() {
+    return this.#native.alerts()
+  }
+
+  decomposition() {
+    return this.#native.decomposition()
+  }
+
+  data() {
+    return this.#native.data()
+  }
+
+  get watermarkMs() {
+    return this.#native.watermarkMs
+  }
+
+  get stepMs() {
+    return this.#native.stepMs
+  }
+
+  get droppedText() {
+    return this.#native.droppedText
+  }
+}
+
 module.exports = {
   Session: native.Session,
+  LiveSession,
+  CaptureFollower: native.CaptureFollower,
+  liveFeed: native.liveFeed,
   Store: native.Store,
   simulate: native.simulate,
   simulateAsync: native.simulateAsync,

@@ -6,6 +6,9 @@ const vap = createRequire(import.meta.url)('./index.js')
 
 export const {
   Session,
+  LiveSession,
+  CaptureFollower,
+  liveFeed,
   Store,
   simulate,
   simulateAsync,

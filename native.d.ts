@@ -54,6 +54,24 @@ export declare class AudioChunks {
 }
 export type JsAudioChunks = AudioChunks
 
+/** Follows a capture tool's JSON Lines log as it is written (`tail -f`). */
+export declare class CaptureFollower {
+  /**
+   * Follows the log at `path` (Douyin or TikTokLive lines; options:
+   * `optionDefaults('follow')`).
+   */
+  constructor(path: string, options?: FollowOptions | null)
+  /** The events in the lines appended since the last poll. */
+  poll(): LiveEvent[]
+  /** Complete lines read so far. */
+  get lines(): number
+  /** Lines skipped (not JSON, no time, unread message types). */
+  get skipped(): number
+  /** Repeated messages dropped. */
+  get repeats(): number
+}
+export type JsCaptureFollower = CaptureFollower
+
 /** Per bin: `baseline + traffic + Σ factors = prediction`, exactly. */
 export declare class Decomposition {
   /** Number of bins. */
@@ -93,6 +111,45 @@ export declare class Decomposition {
   window(start: number, end: number, options?: unknown | undefined | null): any
 }
 export type JsDecomposition = Decomposition
+
+/** The native live session (index.js's `LiveSession` wraps it). */
+export declare class LiveSession {
+  /**
+   * A live session of `session`'s room and session (its products,
+   * anchors, metrics and run-sheet; its rows are not read), with a room
+   * model to decompose the live timeline. Options:
+   * `optionDefaults('live')`.
+   */
+  constructor(session: Session, options?: LiveOptions | null, model?: RoomModel | null)
+  /** Appends events (one object or an array); returns the update. */
+  append(events: LiveEvent | LiveEvent[]): LiveUpdate
+  /** As `append`, on the libuv thread pool; returns a Promise. */
+  appendAsync(events: LiveEvent | LiveEvent[]): Promise<LiveUpdate>
+  /** Moves the watermark to `nowMs` without events (a heartbeat). */
+  advance(nowMs: number): LiveUpdate
+  /** Reads what a follower's capture log gained and appends it. */
+  follow(follower: JsCaptureFollower): LiveUpdate
+  /** The timeline so far. */
+  timeline(): Timeline
+  /** The moments so far, ranked. */
+  moments(): Moment[]
+  /** Every alert fired so far, in order. */
+  alerts(): Alert[]
+  /** The room model's decomposition so far (null without a model). */
+  decomposition(): Decomposition | null
+  /**
+   * The session as the events so far make it (open intervals end at the
+   * watermark): what the batch computation would be given.
+   */
+  data(): Session
+  /** The newest time seen (ms), or null. */
+  get watermarkMs(): number | null
+  /** The bin width (ms). */
+  get stepMs(): number
+  /** Comments and transcript lines dropped behind the horizon. */
+  get droppedText(): number
+}
+export type JsLiveSession = LiveSession
 
 /** A session replay (直播复盘) with its product and anchor replays. */
 export declare class Replay {
@@ -645,6 +702,12 @@ export interface JsStill {
 
 /** Matches per group of a lexicon in one text. */
 export declare function lexiconCount(lexicon: unknown, text: unknown): any
+
+/**
+ * A session's rows as the events a live feed would have delivered, in
+ * arrival order; with `everyMs`, in batches of that much stream.
+ */
+export declare function liveFeed(session: Session, everyMs?: number | null): LiveEvent[] | LiveEvent[][]
 
 /** Loads a session directory (`manifest.json` + table files). */
 export declare function loadDir(path: unknown, options?: unknown | undefined | null): Session

@@ -232,6 +232,19 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const book: vap.Playbook = vap.playbook([loaded, withPlan], { minSessions: 2, lateAfter: '20min' })
   const bookAsync: vap.Playbook = await vap.playbookAsync([loaded, withPlan])
   const draftCsv: string = vap.runSheetToCsv(book.draft) + vap.playbookHtml(book, { lang: 'en', fragment: true })
+  const live = new vap.LiveSession(loaded, { lateness: '1min', alerts: { backlog: 3, kinds: ['question_backlog'] } }, model)
+  live.on('alert', (a: vap.Alert) => a.message_zh)
+  live.on('moment', (m: vap.Moment) => m.start_ms)
+  const upd: vap.LiveUpdate = live.append([{ type: 'comment', ts: new Date(), text: '多少钱' }, { type: 'tick', ts_ms: 0 }])
+  const updAsync: vap.LiveUpdate = await live.appendAsync({ type: 'sample', metric: 'online_viewers', ts: 1, value: 2 })
+  const beat: vap.LiveUpdate = live.advance(new Date())
+  const follower = new vap.CaptureFollower('capture.jsonl', { format: 'douyin', fromEnd: true })
+  const polled: vap.LiveEvent[] = follower.poll()
+  const followed: vap.LiveUpdate = live.follow(follower)
+  const liveState: [vap.Timeline, vap.Moment[], vap.Alert[], vap.Decomposition | null, vap.Session, vap.Ms | null, vap.Ms, number, number] = [
+    live.timeline(), live.moments(), live.alerts(), live.decomposition(), live.data(), live.watermarkMs, live.stepMs, live.droppedText, follower.lines + follower.skipped + follower.repeats,
+  ]
+  const fed = vap.liveFeed(loaded, 1000)
   // @ts-expect-error option sets are a closed set
   vap.optionDefaults('nothing')
   try {
@@ -240,5 +253,5 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
     // expected
   }
   return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
-    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus, bookAsync, draftCsv]
+    top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus, bookAsync, draftCsv, upd, updAsync, beat, polled, followed, liveState, fed]
 }

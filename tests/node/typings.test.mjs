@@ -120,6 +120,9 @@ const SETS = {
   RunSheetOptions: 'run_sheet',
   PlanOptions: 'plan',
   PlaybookOptions: 'playbook',
+  LiveOptions: 'live',
+  AlertOptions: 'alerts',
+  FollowOptions: 'follow',
 }
 
 /** `(default 3 600 000 = 1 h)`, `(default 'order_gmv')`, `Default \`'ridge'\``: the literal, or undefined. */

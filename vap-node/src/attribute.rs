@@ -106,6 +106,12 @@ pub struct JsDecomposition {
     inner: Decomposition,
 }
 
+impl JsDecomposition {
+    pub(crate) fn of(inner: Decomposition) -> Self {
+        JsDecomposition { inner }
+    }
+}
+
 #[napi]
 impl JsDecomposition {
     /// Number of bins.

@@ -65,6 +65,7 @@ pub mod attribute;
 pub mod convert;
 pub mod detect;
 pub mod error;
+pub mod live;
 pub mod media;
 pub mod plan;
 pub mod replay;

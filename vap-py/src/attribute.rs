@@ -51,7 +51,7 @@ impl PyAttribution {
 /// A per-bin decomposition.
 #[pyclass(name = "Decomposition", module = "vap._vap", frozen)]
 pub(crate) struct PyDecomposition {
-    inner: Decomposition,
+    pub(crate) inner: Decomposition,
 }
 
 fn sessions_of<'a>(sessions: &'a [PyRef<'_, PySession>]) -> Vec<&'a SessionData> {
@@ -156,7 +156,7 @@ impl PyDecomposition {
 /// A fitted single-room model.
 #[pyclass(name = "RoomModel", module = "vap._vap", frozen)]
 pub(crate) struct PyRoomModel {
-    inner: RoomModel,
+    pub(crate) inner: RoomModel,
 }
 
 #[pymethods]

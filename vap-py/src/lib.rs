@@ -47,6 +47,7 @@ mod align;
 mod attribute;
 mod detect;
 mod errors;
+mod live;
 mod media;
 mod plan;
 mod replay;
@@ -748,6 +749,9 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(media::transcribe, m)?)?;
     m.add_function(wrap_pyfunction!(media::still_frame, m)?)?;
     m.add_function(wrap_pyfunction!(media::set_whisper_log, m)?)?;
+    m.add_class::<live::PyLiveSession>()?;
+    m.add_class::<live::PyCaptureFollower>()?;
+    m.add_function(wrap_pyfunction!(live::live_feed, m)?)?;
     m.add_function(wrap_pyfunction!(plan::read_run_sheet, m)?)?;
     m.add_function(wrap_pyfunction!(plan::read_run_sheet_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(plan::run_sheet_csv, m)?)?;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::LiveSession;
-use crate::align::{question_kind, QuestionOptions};
+use crate::align::QuestionOptions;
 use crate::detect::{Moment, MomentKind};
 use crate::error::Result;
 use crate::ingest::PlannedItem;
@@ -26,7 +26,8 @@ pub enum AlertKind {
     /// [`AlertOptions::backlog`] questions asked in the last
     /// [`AlertOptions::backlog_window_ms`] with no answer within the
     /// question options' answer window ([`crate::align::questions`]); the
-    /// alert lists them.
+    /// alert lists them (the [`MAX_LISTED`] most recent). At most one per
+    /// backlog window.
     QuestionBacklog,
     /// The product being explained has run [`AlertOptions::overrun`] times
     /// its planned length (the run-sheet's slot for it).
@@ -39,7 +40,9 @@ pub enum AlertKind {
     /// has been silent for [`AlertOptions::silence_ms`] or five times its
     /// usual gap, whichever is longer.
     StreamSilent,
-    /// A new peak or drop in the moment list.
+    /// A new peak or drop in the moment list (once per moment: one that
+    /// overlaps a moment alerted before on the same stream and side, its
+    /// edges moved as bins arrived, is not alerted again).
     Moment,
 }
 
@@ -198,6 +201,9 @@ impl Options for AlertOptions {
     }
 }
 
+/// The most questions a backlog alert lists (the most recent).
+pub const MAX_LISTED: usize = 20;
+
 /// What the alerts remember between updates.
 #[derive(Debug, Default)]
 pub(super) struct State {
@@ -209,6 +215,9 @@ pub(super) struct State {
     /// Questions asked and not yet answered or expired.
     pending: Vec<Comment>,
     alerted_questions: HashSet<(Ms, String)>,
+    last_backlog: Option<Ms>,
+    /// Moments alerted: metric, kind, span.
+    alerted_moments: Vec<(String, MomentKind, Ms, Ms)>,
     last_backlog_check: Option<Ms>,
     conversion_active: bool,
     overruns: HashSet<(String, Ms)>,
@@ -242,11 +251,9 @@ impl State {
         self.silent.remove(stream);
     }
 
-    /// A comment arrived: kept while it may join a backlog.
-    pub(super) fn comment(&mut self, c: &Comment) {
-        if question_kind(&c.text).is_some() {
-            self.pending.push(c.clone());
-        }
+    /// A question arrived: kept while it may join a backlog.
+    pub(super) fn question(&mut self, c: &Comment) {
+        self.pending.push(c.clone());
     }
 }
 
@@ -287,8 +294,22 @@ fn evaluate_with(
     let opts = &live.opts.alerts;
     let mut out = Vec::new();
     if on(opts, AlertKind::Moment) {
+        // one alert per episode: a moment overlapping (or within the merge
+        // gap of) one alerted before on the same stream and side is the same
+        // moment, its edges moved by the bins since
+        let gap = live.opts.detect.merge_gap_ms;
         for m in new_moments.iter().filter(|m| m.kind != MomentKind::Shift) {
-            out.push(moment_alert(live, w, m));
+            let seen = st.alerted_moments.iter().any(|(metric, kind, a, b)| {
+                *metric == m.metric
+                    && *kind == m.kind
+                    && m.start_ms < b + gap
+                    && m.end_ms + gap > *a
+            });
+            if !seen {
+                st.alerted_moments
+                    .push((m.metric.clone(), m.kind, m.start_ms, m.end_ms));
+                out.push(moment_alert(live, w, m));
+            }
         }
     }
     if on(opts, AlertKind::ConversionDrop) {
@@ -627,7 +648,14 @@ fn backlog(
         .iter()
         .filter(|q| !st.alerted_questions.contains(&(q.ts_ms, q.text.clone())))
         .count();
-    let texts: Vec<String> = unanswered.iter().map(|q| q.text.clone()).collect();
+    // the most recent ones, at most MAX_LISTED
+    let texts: Vec<String> = unanswered
+        .iter()
+        .rev()
+        .take(MAX_LISTED)
+        .rev()
+        .map(|q| q.text.clone())
+        .collect();
     let keys: Vec<(Ms, String)> = unanswered
         .iter()
         .map(|q| (q.ts_ms, q.text.clone()))
@@ -646,9 +674,14 @@ fn backlog(
         answered.iter().map(|(t, s)| (*t, s.to_string())).collect();
     st.pending
         .retain(|c| !answered_keys.contains(&(c.ts_ms, c.text.clone())));
-    if unanswered.len() < opts.backlog || fresh < opts.backlog {
+    // at most one backlog alert per backlog window
+    let cooling = st
+        .last_backlog
+        .is_some_and(|t| w - t < opts.backlog_window_ms);
+    if unanswered.len() < opts.backlog || fresh < opts.backlog || cooling {
         return Ok(());
     }
+    st.last_backlog = Some(w);
     st.alerted_questions.extend(keys);
     let start = start.unwrap_or(w);
     let mut factors: Vec<AlertFactor> = products
@@ -660,7 +693,7 @@ fn backlog(
         })
         .collect();
     factors.extend(on_air(data, start, w));
-    let n = texts.len();
+    let n = unanswered.len();
     out.push(Alert {
         kind: AlertKind::QuestionBacklog,
         at_ms: w,

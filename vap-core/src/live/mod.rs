@@ -63,7 +63,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-pub use alerts::{Alert, AlertFactor, AlertKind, AlertOptions};
+pub use alerts::{Alert, AlertFactor, AlertKind, AlertOptions, MAX_LISTED};
 pub use follow::{capture_metrics, CaptureFollower, FollowOptions};
 
 use crate::align::{AlignOptions, Grid, Timeline};
@@ -103,11 +103,15 @@ pub struct LiveOptions {
     pub alerts: AlertOptions,
 }
 
-/// The minutes of comments and transcript before the first rebuilt bin a
-/// rebuild reads, so that questions asked then and answered in the rebuilt
-/// bins are matched as in the whole session (twice the question options'
-/// answer window and more).
-pub const CONTEXT_MS: Ms = 10 * 60_000;
+/// How far before the first rebuilt bin a rebuild reads viewers' questions
+/// and the transcript, so that a question asked then and answered in the
+/// rebuilt bins is matched as in the whole session (the default answer
+/// window, 3 min, and a minute more).
+pub const CONTEXT_MS: Ms = 4 * 60_000;
+
+/// How long a transcript line may run into the bins after its start and
+/// still be placed there (longer lines are rare: recognisers cut at 30 s).
+const UTTERANCE_REACH_MS: Ms = 5 * 60_000;
 
 impl Default for LiveOptions {
     fn default() -> Self {
@@ -124,6 +128,8 @@ impl Default for LiveOptions {
 
 impl Options for LiveOptions {
     const WHAT: &'static str = "live options";
+    /// `horizon: null` keeps every comment and transcript line.
+    const NULLABLE: &'static [&'static str] = &["horizon", "horizon_ms"];
 
     fn prepare(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
         crate::options::nested::<DetectOptions>(Self::WHAT, map, "detect")?;
@@ -162,7 +168,8 @@ impl Options for LiveOptions {
 }
 
 /// One thing that happened, as it arrives. Times are ms since the epoch
-/// (session clock). Serialised with a `type` tag:
+/// (session clock), read also from ISO 8601 text (a JavaScript `Date` as
+/// JSON). Serialised with a `type` tag:
 /// `{"type": "comment", "ts_ms": …, "viewer_id": "v1", "text": "…"}`.
 ///
 /// An interval without an end is *open*: it runs until the same interval
@@ -174,7 +181,7 @@ pub enum LiveEvent {
     /// A viewer's comment.
     Comment {
         /// When.
-        #[serde(alias = "ts")]
+        #[serde(alias = "ts", with = "crate::options::instant")]
         ts_ms: Ms,
         /// Who (default `"unknown"`).
         #[serde(default = "unknown", alias = "viewer")]
@@ -185,7 +192,7 @@ pub enum LiveEvent {
     /// An order (paid) or a refund.
     Order {
         /// When.
-        #[serde(alias = "ts")]
+        #[serde(alias = "ts", with = "crate::options::instant")]
         ts_ms: Ms,
         /// Order id (default: made up from the count so far).
         #[serde(default)]
@@ -208,7 +215,7 @@ pub enum LiveEvent {
         /// The metric.
         metric: String,
         /// When.
-        #[serde(alias = "ts")]
+        #[serde(alias = "ts", with = "crate::options::instant")]
         ts_ms: Ms,
         /// Its value.
         value: f64,
@@ -216,10 +223,10 @@ pub enum LiveEvent {
     /// A transcript line (arrives when it ends).
     Utterance {
         /// Start.
-        #[serde(alias = "start")]
+        #[serde(alias = "start", with = "crate::options::instant")]
         start_ms: Ms,
         /// End.
-        #[serde(alias = "end")]
+        #[serde(alias = "end", with = "crate::options::instant")]
         end_ms: Ms,
         /// What was said.
         text: String,
@@ -233,10 +240,10 @@ pub enum LiveEvent {
         #[serde(alias = "product")]
         product_id: String,
         /// Start.
-        #[serde(alias = "start")]
+        #[serde(alias = "start", with = "crate::options::instant")]
         start_ms: Ms,
         /// End, when known.
-        #[serde(default, alias = "end")]
+        #[serde(default, alias = "end", with = "crate::options::opt_instant")]
         end_ms: Option<Ms>,
     },
     /// An anchor's shift.
@@ -248,10 +255,10 @@ pub enum LiveEvent {
         #[serde(default = "host")]
         role: ShiftRole,
         /// Start.
-        #[serde(alias = "start")]
+        #[serde(alias = "start", with = "crate::options::instant")]
         start_ms: Ms,
         /// End, when known.
-        #[serde(default, alias = "end")]
+        #[serde(default, alias = "end", with = "crate::options::opt_instant")]
         end_ms: Option<Ms>,
     },
     /// A promotion.
@@ -264,17 +271,17 @@ pub enum LiveEvent {
         #[serde(default, alias = "product")]
         product_id: Option<String>,
         /// Start.
-        #[serde(alias = "start")]
+        #[serde(alias = "start", with = "crate::options::instant")]
         start_ms: Ms,
         /// End, when known.
-        #[serde(default, alias = "end")]
+        #[serde(default, alias = "end", with = "crate::options::opt_instant")]
         end_ms: Option<Ms>,
     },
     /// No event, only time passing: moves the watermark (a heartbeat lets
     /// silences be noticed when nothing arrives).
     Tick {
         /// Now.
-        #[serde(alias = "ts")]
+        #[serde(alias = "ts", with = "crate::options::instant")]
         ts_ms: Ms,
     },
 }
@@ -454,6 +461,34 @@ pub fn feed(data: &SessionData) -> Vec<LiveEvent> {
     out.into_iter().map(|e| e.2).collect()
 }
 
+/// [`feed`] in batches: the events arriving within each `every_ms` of
+/// stream (from the first arrival), as a capture read once per `every_ms`
+/// would deliver them; empty spans are skipped.
+pub fn feed_batches(data: &SessionData, every_ms: Ms) -> Result<Vec<Vec<LiveEvent>>> {
+    if every_ms <= 0 {
+        return Err(VapError::InvalidArgument(format!(
+            "the batch span must be positive, got {every_ms} ms"
+        )));
+    }
+    let mut out: Vec<Vec<LiveEvent>> = Vec::new();
+    let mut edge: Option<Ms> = None;
+    for e in feed(data) {
+        let t = e.arrival_ms();
+        let first = *edge.get_or_insert(t);
+        let k = (t - first).div_euclid(every_ms);
+        match out.last_mut() {
+            Some(b)
+                if b.last()
+                    .is_some_and(|x| (x.arrival_ms() - first).div_euclid(every_ms) == k) =>
+            {
+                b.push(e)
+            }
+            _ => out.push(vec![e]),
+        }
+    }
+    Ok(out)
+}
+
 /// What one [`LiveSession::append`] changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Update {
@@ -508,6 +543,9 @@ pub struct LiveSession {
     tl: Timeline,
     moments: Vec<Moment>,
     decomposition: Option<Decomposition>,
+    /// The comments that are questions (within the horizon), for the
+    /// answers column's context.
+    questions: Vec<Comment>,
     dropped_text: usize,
     orders_made: usize,
     alerts: alerts::State,
@@ -605,6 +643,7 @@ impl LiveSession {
             tl,
             moments: Vec::new(),
             decomposition: None,
+            questions: Vec::new(),
             dropped_text: 0,
             orders_made: 0,
             callbacks: Vec::new(),
@@ -716,7 +755,7 @@ impl LiveSession {
     /// alerts that are due. Bad events (an unknown metric, an interval
     /// ending before it starts) are all reported at once and none is taken.
     pub fn append(&mut self, events: Vec<LiveEvent>) -> Result<Update> {
-        self.check_events(&events)?;
+        self.check_events(&events, None)?;
         let floor = self.watermark.map(|w| w - self.opts.lateness_ms);
         let mut accepted = 0;
         let mut refused = 0;
@@ -728,6 +767,7 @@ impl LiveSession {
             *dirty = Some(dirty.map_or(t, |d: Ms| d.min(t)));
         };
         let mut new_comments: Vec<Comment> = Vec::new();
+        let mut new_questions: Vec<Comment> = Vec::new();
         let mut new_utterances: Vec<Utterance> = Vec::new();
         let mut new_orders: Vec<Order> = Vec::new();
         let mut watermark = self.watermark;
@@ -752,7 +792,10 @@ impl LiveSession {
                         viewer_id,
                         text,
                     };
-                    self.alerts.comment(&c);
+                    if crate::align::question_kind(&c.text).is_some() {
+                        self.alerts.question(&c);
+                        new_questions.push(c.clone());
+                    }
                     new_comments.push(c);
                 }
                 LiveEvent::Order {
@@ -864,6 +907,7 @@ impl LiveSession {
             }
         }
         merge_sorted(&mut self.data.comments, new_comments, |c| c.ts_ms);
+        merge_sorted(&mut self.questions, new_questions, |c| c.ts_ms);
         merge_sorted(&mut self.data.orders, new_orders, |o| o.ts_ms);
         merge_sorted(&mut self.data.utterances, new_utterances, |u| u.start_ms);
         let old_watermark = self.watermark;
@@ -920,11 +964,54 @@ impl LiveSession {
         })
     }
 
-    /// Every problem of a batch, before any is taken.
-    fn check_events(&self, events: &[LiveEvent]) -> Result<()> {
+    /// [`LiveSession::append`] of events as JSON (one object or an array):
+    /// every event that cannot be read and every problem of those that can
+    /// are reported together, by position, and none is taken.
+    pub fn append_json(&mut self, text: &str) -> Result<Update> {
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| VapError::InvalidArgument(format!("live events: not JSON: {e}")))?;
+        self.append_value(v)
+    }
+
+    /// [`LiveSession::append_json`] of a JSON value.
+    pub fn append_value(&mut self, v: serde_json::Value) -> Result<Update> {
+        let items = match v {
+            serde_json::Value::Array(a) => a,
+            other => vec![other],
+        };
+        let mut problems = Vec::new();
+        let mut events = Vec::with_capacity(items.len());
+        let mut rows = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match serde_json::from_value::<LiveEvent>(item) {
+                Ok(e) => {
+                    events.push(e);
+                    rows.push(i + 1);
+                }
+                Err(e) => problems.push(crate::error::Problem::new(
+                    "live events",
+                    Some(i + 1),
+                    None,
+                    e.to_string(),
+                )),
+            }
+        }
+        if let Err(VapError::Validation(p)) = self.check_events(&events, Some(&rows)) {
+            problems.extend(p);
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.row);
+            return Err(VapError::Validation(problems));
+        }
+        self.append(events)
+    }
+
+    /// Every problem of a batch, before any is taken (`rows`: each event's
+    /// position as given, where not its index + 1).
+    fn check_events(&self, events: &[LiveEvent], rows: Option<&[usize]>) -> Result<()> {
         let mut problems = Vec::new();
         for (i, e) in events.iter().enumerate() {
-            let row = Some(i + 1);
+            let row = Some(rows.map_or(i + 1, |r| r[i]));
             let mut bad = |field: &str, msg: String| {
                 problems.push(crate::error::Problem::new(
                     "live events",
@@ -1199,14 +1286,14 @@ impl LiveSession {
             )
         };
         let w0 = start + kp as Ms * step;
-        let sub = self.window(w0);
+        let (sub, context) = self.window(w0);
         let opts = AlignOptions {
             start_ms: Some(w0),
             end_ms: Some(end),
             ..self.align.clone()
         };
         let mut tail = Timeline::build_window(&sub, &opts, &pinned)?;
-        crate::attribute::enrich(&mut tail, &sub)?;
+        crate::attribute::enrich(&mut tail, &context)?;
         // a column the kept bins do not have (a new product, anchor or
         // promotion kind): its earlier bins from a build of all that is kept
         let missing_before = kp > 0
@@ -1266,15 +1353,21 @@ impl LiveSession {
         Ok(Some(start + k.min(kp) as Ms * step))
     }
 
-    /// The rows a rebuild from `w0` reads: every interval, the orders,
-    /// comments and transcript from [`CONTEXT_MS`] before it, and each
-    /// series from its last sample before it.
-    fn window(&self, w0: Ms) -> SessionData {
-        let from = w0 - CONTEXT_MS;
+    /// The rows a rebuild from `w0` reads, for the timeline and for
+    /// [`crate::attribute::enrich`]: every interval; the comments and orders
+    /// from `w0`; the transcript lines that may reach into it; each series
+    /// from its last sample before it; and for the answers column, the
+    /// questions and transcript from [`CONTEXT_MS`] before it.
+    fn window(&self, w0: Ms) -> (SessionData, SessionData) {
         let d = &self.data;
-        let c0 = d.comments.partition_point(|c| c.ts_ms < from);
-        let o0 = d.orders.partition_point(|o| o.ts_ms < from);
-        let u0 = d.utterances.partition_point(|u| u.start_ms < from);
+        let c0 = d.comments.partition_point(|c| c.ts_ms < w0);
+        let o0 = d.orders.partition_point(|o| o.ts_ms < w0);
+        let u0 = d
+            .utterances
+            .partition_point(|u| u.start_ms < w0 - UTTERANCE_REACH_MS);
+        let from = w0 - CONTEXT_MS;
+        let q0 = self.questions.partition_point(|c| c.ts_ms < from);
+        let uq = d.utterances.partition_point(|u| u.start_ms < from);
         let mut samples = Vec::new();
         for (m, s) in &self.series {
             let mut a = s.partition_point(|p| p.0 < w0);
@@ -1291,7 +1384,7 @@ impl LiveSession {
                 value,
             }));
         }
-        SessionData {
+        let build = SessionData {
             room: d.room.clone(),
             session: d.session.clone(),
             metrics: d.metrics.clone(),
@@ -1302,9 +1395,21 @@ impl LiveSession {
             promotions: d.promotions.clone(),
             comments: d.comments[c0..].to_vec(),
             orders: d.orders[o0..].to_vec(),
-            utterances: d.utterances[u0..].to_vec(),
+            utterances: d.utterances[u0.min(uq)..].to_vec(),
             samples,
-        }
+        };
+        let enrich = SessionData {
+            comments: self.questions[q0..].to_vec(),
+            utterances: d.utterances[uq..].to_vec(),
+            orders: Vec::new(),
+            samples: Vec::new(),
+            ..build.clone()
+        };
+        let build = SessionData {
+            utterances: d.utterances[u0..].to_vec(),
+            ..build
+        };
+        (build, enrich)
     }
 
     /// Drops comments and transcript lines behind the horizon (in chunks,
@@ -1314,6 +1419,10 @@ impl LiveSession {
             return;
         };
         let cut = w - h;
+        let q = self.questions.partition_point(|c| c.ts_ms < cut);
+        if q > 0 && q * 4 >= self.questions.len() {
+            self.questions.drain(..q);
+        }
         let c = self.data.comments.partition_point(|c| c.ts_ms < cut);
         if c > 0 && c * 4 >= self.data.comments.len() {
             self.data.comments.drain(..c);

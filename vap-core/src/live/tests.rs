@@ -714,5 +714,11 @@ fn the_live_options_are_an_option_set() {
     )
     .unwrap();
     assert_eq!(o["alerts"]["backlog_window_ms"], 300_000);
+    let keep = LiveOptions::from_json(r#"{"horizon": null}"#).unwrap();
+    assert_eq!(keep.horizon_ms, None, "null keeps everything");
+    assert_eq!(
+        LiveOptions::from_json("{}").unwrap().horizon_ms,
+        Some(30 * 60_000)
+    );
     assert!(ColumnKind::Count.absent_is_zero());
 }

@@ -88,6 +88,15 @@ from ._media import (
     still_frame,
     transcribe,
 )
+from ._live import (
+    Alert,
+    AlertFactor,
+    CaptureFollower,
+    LiveSession,
+    LiveUpdate,
+    live_feed,
+    replay_live,
+)
 from ._options import OPTION_SETS, option_defaults
 from ._options import resolve as resolve_options
 from ._plan import (
@@ -150,6 +159,13 @@ __version__: str = _vap.__version__
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "Alert",
+    "AlertFactor",
+    "CaptureFollower",
+    "LiveSession",
+    "LiveUpdate",
+    "live_feed",
+    "replay_live",
     "AnchorCategory",
     "Evidence",
     "FlashTiming",
