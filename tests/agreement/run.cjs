@@ -118,6 +118,19 @@ function runCall(call, rooms, series) {
     }
   }
   const s = rooms[call.room]
+  if (call.op === 'live') {
+    const live = new vap.LiveSession(s, o)
+    if (call.events) live.append(call.events)
+    for (const batch of vap.liveFeed(s, call.every)) live.append(batch)
+    const tl = live.timeline()
+    return {
+      watermark: live.watermarkMs,
+      bins: tl.length,
+      orders: [...tl.column('orders')].reduce((a, b) => a + b, 0),
+      moments: live.moments().map((m) => [m.metric, m.start_ms, m.end_ms, m.kind]),
+      alerts: live.alerts().map((a) => [a.kind, a.at_ms, a.start_ms, a.end_ms, a.metric, a.questions, a.factors.map((f) => f.name)]),
+    }
+  }
   switch (call.op) {
     case 'plan': {
       const r = s.withPlan(vap.readRunSheet(call.sheet)).planVsActual(o)

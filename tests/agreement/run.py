@@ -140,6 +140,22 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "draft": pb["draft"]["items"],
         }
     s = rooms[call["room"]]
+    if op == "live":
+        live = vap.LiveSession(s, **o)
+        if "events" in call:
+            live.append(call["events"])
+        for batch in vap.live_feed(s, every=call["every"]):
+            live.append(batch)
+        return {
+            "watermark": live.watermark_ms,
+            "bins": len(live.timeline()),
+            "orders": float(live.timeline().to_pandas()["orders"].sum()),
+            "moments": [[m.metric, m.start_ms, m.end_ms, m.kind] for m in live.moments()],
+            "alerts": [
+                [a.kind, a.at_ms, a.start_ms, a.end_ms, a.metric, a.questions, [f.name for f in a.factors]]
+                for a in live.alerts
+            ],
+        }
     if op == "plan":
         r = s.with_plan(vap.read_run_sheet(call["sheet"])).plan_vs_actual(**o)
         eff = lambda e: None if e is None else [e.value, e.low, e.high]  # noqa: E731

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { vap, tempDir, assertVapError } from './helpers.mjs'
 
 let cached
@@ -99,4 +100,11 @@ test('bad events are refused whole, each named', () => {
   assert.equal(live.watermarkMs, null)
   assertVapError(() => new vap.LiveSession(s, { lateness: 'soon' }), 'VAP_INVALID_ARGUMENT')
   assert.equal(vap.optionDefaults('live').alerts.backlog, 5)
+})
+
+test('the replay-as-live example runs and prints alerts', () => {
+  const root = new URL('../../', import.meta.url)
+  const out = execFileSync(process.execPath, ['examples/node/live.mjs', '--simulate', '0.5'], { cwd: root, encoding: 'utf8' })
+  assert.match(out, /alerts; update median/)
+  assert.match(out, /live: \[/)
 })

@@ -48,10 +48,13 @@ def test_refusals_are_invalid_arguments_in_both():
     # Options are refused as invalid arguments; a run-sheet's rows, being
     # data, as validation problems (naming row and field).
     data = {k for k in refused if k.startswith("plan:")}
+    # and live events, being data, the same way
+    data |= {k for k in refused if k.startswith("live:") and "refused together" in k}
+    assert {py[k]["error"] for k in data if k.startswith("live:")} == {"VAP_VALIDATION"}
     assert py["playbook: min_sessions of 0 is refused"]["error"] == "VAP_INVALID_ARGUMENT"
     assert {py[k]["error"] for k in refused - data} == {"VAP_INVALID_ARGUMENT"}
     assert {py[k]["error"] for k in data} == {"VAP_VALIDATION"}
-    assert len(data) == 2
+    assert len(data) == 3
     # The calls that must be refused are (a negative seed: Node used to wrap it).
     assert "simulate: a negative seed is refused" in refused
     assert "attribute: a negative time of day" in refused

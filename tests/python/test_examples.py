@@ -24,3 +24,9 @@ def test_notebook_cells_run_in_order():
         exec(compile("".join(cell["source"]), "quickstart.ipynb", "exec"), namespace)
     assert namespace["summary"]["gmv"]["gross"] > 0
     assert namespace["questions"].height > 0
+
+
+def test_live_example_replays_a_session_and_prints_alerts(capsys):
+    runpy.run_path(str(EXAMPLES / "live.py"), run_name="not_main")["main"](["--simulate", "0.5"])
+    out = capsys.readouterr().out
+    assert "alerts; update median" in out and "live: [" in out

@@ -40,9 +40,10 @@ pub enum AlertKind {
     /// has been silent for [`AlertOptions::silence_ms`] or five times its
     /// usual gap, whichever is longer.
     StreamSilent,
-    /// A new peak or drop in the moment list (once per moment: one that
-    /// overlaps a moment alerted before on the same stream and side, its
-    /// edges moved as bins arrived, is not alerted again).
+    /// A peak or drop in the moment list, once its bins are complete (not
+    /// reaching into the watermark's bin, still filling), once per moment:
+    /// one that overlaps a moment alerted before on the same stream and
+    /// side, its edges moved as bins arrived, is not alerted again.
     Moment,
 }
 
@@ -274,23 +275,14 @@ fn clock(data: &SessionData, t: Ms) -> String {
 }
 
 /// The alerts due at watermark `w`.
-pub(super) fn evaluate(
-    live: &mut LiveSession,
-    w: Ms,
-    new_moments: &[Moment],
-) -> Result<Vec<Alert>> {
+pub(super) fn evaluate(live: &mut LiveSession, w: Ms) -> Result<Vec<Alert>> {
     let mut st = std::mem::take(&mut live.alerts);
-    let out = evaluate_with(live, &mut st, w, new_moments);
+    let out = evaluate_with(live, &mut st, w);
     live.alerts = st;
     out
 }
 
-fn evaluate_with(
-    live: &LiveSession,
-    st: &mut State,
-    w: Ms,
-    new_moments: &[Moment],
-) -> Result<Vec<Alert>> {
+fn evaluate_with(live: &LiveSession, st: &mut State, w: Ms) -> Result<Vec<Alert>> {
     let opts = &live.opts.alerts;
     let mut out = Vec::new();
     if on(opts, AlertKind::Moment) {
@@ -298,7 +290,14 @@ fn evaluate_with(
         // gap of) one alerted before on the same stream and side is the same
         // moment, its edges moved by the bins since
         let gap = live.opts.detect.merge_gap_ms;
-        for m in new_moments.iter().filter(|m| m.kind != MomentKind::Shift) {
+        // the watermark's own bin is still filling: a moment reaching into
+        // it waits (a half-filled bin looks like a drop)
+        let filling = live.timeline().time_ms().last().copied().unwrap_or(w);
+        for m in live
+            .moments()
+            .iter()
+            .filter(|m| m.kind != MomentKind::Shift && m.end_ms <= filling)
+        {
             let seen = st.alerted_moments.iter().any(|(metric, kind, a, b)| {
                 *metric == m.metric
                     && *kind == m.kind

@@ -947,7 +947,7 @@ impl LiveSession {
             .filter(|m| !before.contains(&(m.metric.clone(), m.start_ms, m.kind)))
             .cloned()
             .collect();
-        let fired = alerts::evaluate(self, w, &new_moments)?;
+        let fired = alerts::evaluate(self, w)?;
         for a in &fired {
             for cb in self.callbacks.iter_mut() {
                 cb(a);

@@ -361,12 +361,12 @@ def live_feed(session: Session, every: Any = None) -> list[Any]:
 
 def replay_live(
     session: Session,
-    every: Any = "1s",
+    every: Any,
     model: RoomModel | None = None,
     **options: Any,
 ) -> Iterable[tuple[LiveUpdate, LiveSession]]:
     """Replays a session as if live: its events appended ``every`` of stream
-    at a time into a new ``LiveSession`` (options as there); yields each
+    (ms, a ``timedelta``, ``"10s"``) at a time into a new ``LiveSession`` (options as there); yields each
     update with the live session, as fast as it computes."""
     live = LiveSession(session, model=model, **options)
     for batch in live_feed(session, every=every):
