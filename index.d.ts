@@ -2155,6 +2155,8 @@ export interface ReportOptions {
   stills?: boolean
   /** Width of the stills in pixels, at most (default 320). */
   stillWidth?: number
+  /** The room report (`Store.roomHtml`) ends with the room's playbook where the room has enough sessions (default true). */
+  playbook?: boolean
 }
 
 /** A figure of a replay: where it comes from, missing (null, with why) where the data cannot support it. */

@@ -410,8 +410,10 @@ export declare class Store {
   /**
    * The room's report (`vap_core::report::room_html`): every stored
    * session against the room's median, products and anchors across
-   * sessions with the room model's anchor effects. `options`: the
-   * report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s.
+   * sessions with the room model's anchor effects, and the room's
+   * playbook where it has enough sessions (`playbook: false` leaves it
+   * out). `options`: the report's (`lang`, `fragment`, `playbook`);
+   * `replayOptions`: `roomReplay`'s.
    */
   roomHtml(room: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): string
   /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */

@@ -117,6 +117,16 @@ function runCall(call, rooms, series) {
       draft: pb.draft.items,
     }
   }
+  if (call.op === 'run_sheet_csv') return vap.runSheetToCsv(vap.readRunSheet(call.sheet))
+  if (call.op === 'playbook_html') {
+    return vap.playbookHtml(
+      vap.playbook(
+        call.rooms.map((r) => rooms[r]),
+        o,
+      ),
+      call.report,
+    )
+  }
   const s = rooms[call.room]
   if (call.op === 'live') {
     const live = new vap.LiveSession(s, o)

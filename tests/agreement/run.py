@@ -139,6 +139,10 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "recommendations": [[r["kind"], r["weak"]] for r in pb["recommendations"]],
             "draft": pb["draft"]["items"],
         }
+    if op == "run_sheet_csv":
+        return vap.read_run_sheet(call["sheet"]).to_csv()
+    if op == "playbook_html":
+        return vap.playbook([rooms[r] for r in call["rooms"]], **o).to_html(**call["report"])
     s = rooms[call["room"]]
     if op == "live":
         live = vap.LiveSession(s, **o)

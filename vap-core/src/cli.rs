@@ -722,7 +722,9 @@ fn room(args: &[String], out: Out<'_>, err: Out<'_>) -> std::result::Result<(), 
         lang,
         ..Default::default()
     };
-    report::write_room_html(&r, path, &o)?;
+    let book = report::room_playbook(&store, &r, &o);
+    let page = report::room_html_with(&r, book.as_ref(), &o)?;
+    crate::store::write_atomic(std::path::Path::new(path), page.as_bytes())?;
     let _ = writeln!(
         out,
         "{} session(s), {} product(s), {} anchor(s)",

@@ -363,4 +363,39 @@ fn the_room_report_holds_every_session_product_and_anchor() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), page);
     let e = write_room_html(&room, dir.path().join(".."), &ReportOptions::default()).unwrap_err();
     assert_eq!(e.kind(), vap_core::ErrorKind::InvalidArgument);
+    // the stored room's report ends with its playbook (4 sessions), unless
+    // asked not to
+    assert!(!page.contains("id=\"playbook\""));
+    let with =
+        vap_core::report::store_room_html(&store, "sim-room", &opts, &ReportOptions::default())
+            .unwrap();
+    well_formed(&with);
+    for id in [
+        "playbook",
+        "playbook-recommendations",
+        "playbook-anchors",
+        "playbook-draft",
+    ] {
+        assert!(with.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(with.contains("href=\"#playbook\""));
+    let without = vap_core::report::store_room_html(
+        &store,
+        "sim-room",
+        &opts,
+        &ReportOptions::from_json(r#"{"playbook": false}"#).unwrap(),
+    )
+    .unwrap();
+    assert!(!without.contains("id=\"playbook\""));
+    let en_book = vap_core::report::store_room_html(
+        &store,
+        "sim-room",
+        &opts,
+        &ReportOptions::from_json(r#"{"lang": "en"}"#).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        en_book.contains("(late from minute 30)"),
+        "the English flash heading"
+    );
 }

@@ -99,12 +99,7 @@ impl JsSession {
             } else {
                 Some(sheet_of(v)?)
             };
-            if let Some(p) = &plan {
-                p.resolve(&self.data)?;
-            }
-            let mut d = (*self.data).clone();
-            d.session.plan = plan;
-            Ok(d.into())
+            Ok(self.data.with_plan(plan)?.into())
         })
     }
 

@@ -268,8 +268,10 @@ impl JsStore {
 
     /// The room's report (`vap_core::report::room_html`): every stored
     /// session against the room's median, products and anchors across
-    /// sessions with the room model's anchor effects. `options`: the
-    /// report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s.
+    /// sessions with the room model's anchor effects, and the room's
+    /// playbook where it has enough sessions (`playbook: false` leaves it
+    /// out). `options`: the report's (`lang`, `fragment`, `playbook`);
+    /// `replayOptions`: `roomReplay`'s.
     #[napi(catch_unwind)]
     pub fn room_html(
         &self,
@@ -283,7 +285,7 @@ impl JsStore {
             let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
             let ro =
                 vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, replay_options)?)?;
-            vap_core::report::room_html(&vap_core::replay::room(&self.inner, &room, &ro)?, &o)
+            vap_core::report::store_room_html(&self.inner, &room, &ro, &o)
         })
     }
 
@@ -303,8 +305,7 @@ impl JsStore {
             let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
             let ro =
                 vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, replay_options)?)?;
-            let r = vap_core::replay::room(&self.inner, &room, &ro)?;
-            vap_core::report::write_room_html(&r, &path, &o)?;
+            vap_core::report::write_store_room_html(&self.inner, &room, &path, &ro, &o)?;
             Ok(path)
         })
     }

@@ -55,15 +55,7 @@ pub(crate) fn run_sheet_csv(py: Python<'_>, sheet_json: &str) -> PyResult<String
 impl PySession {
     pub(crate) fn planned(&self, py: Python<'_>, sheet_json: Option<&str>) -> PyResult<PySession> {
         let data = run(py, || {
-            let plan = sheet_json.map(sheet_of).transpose()?;
-            // Resolving checks the sheet against this session now, not at
-            // the replay.
-            if let Some(p) = &plan {
-                p.resolve(&self.inner)?;
-            }
-            let mut d = self.inner.clone();
-            d.session.plan = plan;
-            Ok(d)
+            self.inner.with_plan(sheet_json.map(sheet_of).transpose()?)
         })?;
         Ok(PySession { inner: data })
     }

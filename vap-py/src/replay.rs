@@ -159,13 +159,12 @@ impl PyStore {
         run(py, || {
             let ro = ReplayOptions::from_json(replay_json)?;
             let o = ReportOptions::from_json(report_json)?;
-            let r = replay::room(&self.inner, room, &ro)?;
             match path {
                 Some(p) => {
-                    report::write_room_html(&r, &p, &o)?;
+                    report::write_store_room_html(&self.inner, room, &p, &ro, &o)?;
                     std::fs::read_to_string(&p).map_err(|e| vap_core::VapError::io(&p, e))
                 }
-                None => report::room_html(&r, &o),
+                None => report::store_room_html(&self.inner, room, &ro, &o),
             }
         })
     }

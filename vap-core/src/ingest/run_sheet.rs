@@ -755,6 +755,21 @@ fn range_parts(s: &str) -> Option<(&str, &str)> {
 
 // ---------------------------------------------------------------- resolving
 
+impl SessionData {
+    /// A copy with `plan` attached (`None` removes it), checked against this
+    /// session first ([`RunSheet::resolve`]: an item ending before it starts
+    /// is an error naming its row), so that a bad sheet is refused when
+    /// attached, not at the replay.
+    pub fn with_plan(&self, plan: Option<RunSheet>) -> Result<SessionData> {
+        if let Some(p) = &plan {
+            p.resolve(self)?;
+        }
+        let mut d = self.clone();
+        d.session.plan = plan;
+        Ok(d)
+    }
+}
+
 impl RunSheet {
     /// The items on the session's clock: clock times on the session's day
     /// (the day that puts them nearest the session), offsets from its

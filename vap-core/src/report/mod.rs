@@ -60,7 +60,10 @@ mod svg;
 #[cfg(feature = "media")]
 pub use clips::{moment_clips, ClipEntry, ClipOptions, CLIP_MANIFEST};
 pub use playbook::playbook_html;
-pub use room::{room_html, write_room_html};
+pub use room::{
+    room_html, room_html_with, room_playbook, store_room_html, write_room_html,
+    write_store_room_html,
+};
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -114,6 +117,10 @@ pub struct ReportOptions {
     pub stills: bool,
     /// Width of the stills in pixels, at most (default 320).
     pub still_width: u32,
+    /// The room report ([`store_room_html`]) ends with the room's playbook
+    /// (`crate::plan::store_playbook`, default options) when the room has
+    /// enough sessions for one. Default `true`.
+    pub playbook: bool,
 }
 
 impl Default for ReportOptions {
@@ -129,6 +136,7 @@ impl Default for ReportOptions {
             fragment: false,
             stills: true,
             still_width: 320,
+            playbook: true,
         }
     }
 }

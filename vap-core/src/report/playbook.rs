@@ -44,9 +44,28 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
         t(lang, "目标", "target"),
         esc(&p.target)
     );
+    sections(&mut s, p, lang, "");
     let _ = write!(
         s,
-        "<section id=\"recommendations\"><h2>{}</h2><ul>",
+        "<footer>{} vap {}</footer></div>{}",
+        t(lang, "生成工具", "Made with"),
+        env!("CARGO_PKG_VERSION"),
+        if opts.fragment {
+            ""
+        } else {
+            "</body></html>\n"
+        }
+    );
+    Ok(s)
+}
+
+/// The playbook's sections (recommendations, anchors, flash sales,
+/// products, the draft run-sheet, notes), their ids prefixed with
+/// `id_prefix` (the room report embeds them as `#playbook-…`).
+pub(super) fn sections(s: &mut String, p: &Playbook, lang: Lang, id_prefix: &str) {
+    let _ = write!(
+        s,
+        "<section id=\"{id_prefix}recommendations\"><h2>{}</h2><ul>",
         t(lang, "建议", "Recommendations")
     );
     for r in &p.recommendations {
@@ -70,7 +89,7 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
     s.push_str("</ul></section>");
     let _ = write!(
         s,
-        "<section id=\"anchors\"><h2>{}</h2>",
+        "<section id=\"{id_prefix}anchors\"><h2>{}</h2>",
         t(
             lang,
             "主播 × 品类 (与讲同品类的其他主播相比)",
@@ -106,13 +125,15 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
     }
     s.push_str("</tbody></table></section>");
     let f = &p.flash_sales;
+    let minutes = f.late_after_ms / 60_000;
+    let late = match lang {
+        Lang::Zh => format!("开播 {minutes} 分钟后为晚场"),
+        Lang::En => format!("late from minute {minutes}"),
+    };
     let _ = write!(
         s,
-        "<section id=\"flash-sales\"><h2>{} ({} {} {})</h2>",
+        "<section id=\"{id_prefix}flash-sales\"><h2>{} ({late})</h2>",
         t(lang, "秒杀时机", "Flash-sale timing"),
-        t(lang, "开播", "late from minute"),
-        f.late_after_ms / 60_000,
-        t(lang, "分钟后为晚场", ""),
     );
     s.push_str(&table_head(
         "playbook-flash",
@@ -151,7 +172,7 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
     s.push_str("</tbody></table></section>");
     let _ = write!(
         s,
-        "<section id=\"products\"><h2>{}</h2>",
+        "<section id=\"{id_prefix}products\"><h2>{}</h2>",
         t(lang, "商品", "Products")
     );
     s.push_str(&table_head(
@@ -195,7 +216,7 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
     s.push_str("</tbody></table></section>");
     let _ = write!(
         s,
-        "<section id=\"draft\"><h2>{}</h2>",
+        "<section id=\"{id_prefix}draft\"><h2>{}</h2>",
         t(
             lang,
             "下一场脚本草稿",
@@ -245,16 +266,4 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
     for n in &p.notes {
         let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
     }
-    let _ = write!(
-        s,
-        "<footer>{} vap {}</footer></div>{}",
-        t(lang, "生成工具", "Made with"),
-        env!("CARGO_PKG_VERSION"),
-        if opts.fragment {
-            ""
-        } else {
-            "</body></html>\n"
-        }
-    );
-    Ok(s)
 }

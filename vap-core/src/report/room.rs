@@ -7,7 +7,9 @@ use std::path::Path;
 use super::{esc, fmt_unit, open_page, svg, t, table_head, Clock, Lang, ReportOptions};
 use crate::error::{Result, VapError};
 use crate::options::Options;
-use crate::replay::{quantile, RoomReplay, LABELS};
+use crate::replay::playbook::{Playbook, PlaybookOptions};
+use crate::replay::{quantile, ReplayOptions, RoomReplay, LABELS};
+use crate::store::Store;
 
 /// The session figures the room's table shows, in order.
 const SESSION_FIGURES: &[&str] = &[
@@ -44,6 +46,18 @@ fn figure_label(lang: Lang, key: &str) -> (String, &'static str) {
 /// sessions), `#anchors` (hours, GMV per hour, GPM and the room model's
 /// anchor effect with its interval).
 pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
+    room_html_with(room, None, opts)
+}
+
+/// [`room_html`] ending with the room's playbook (a [`Playbook`] of the same
+/// room), `#playbook`: its recommendations, anchor × category effects,
+/// flash-sale timing, products and draft run-sheet as
+/// `#playbook-recommendations` … `#playbook-draft`.
+pub fn room_html_with(
+    room: &RoomReplay,
+    playbook: Option<&Playbook>,
+    opts: &ReportOptions,
+) -> Result<String> {
     opts.check()?;
     let lang = opts.lang;
     let clock = Clock(room.timezone.parse().unwrap_or(chrono_tz::UTC));
@@ -65,7 +79,7 @@ pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
     };
     let _ = write!(
         s,
-        "<header><h1>{}</h1><p>{} <b>{}</b> · {} {}{}</p><nav><a href=\"#sessions\">{}</a><a href=\"#products\">{}</a><a href=\"#anchors\">{}</a></nav></header>",
+        "<header><h1>{}</h1><p>{} <b>{}</b> · {} {}{}</p><nav><a href=\"#sessions\">{}</a><a href=\"#products\">{}</a><a href=\"#anchors\">{}</a>{}</nav></header>",
         esc(&title),
         t(lang, "直播间", "room"),
         esc(&room.room_id),
@@ -75,10 +89,27 @@ pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
         t(lang, "场次", "Sessions"),
         t(lang, "商品", "Products"),
         t(lang, "主播", "Anchors"),
+        if playbook.is_some() {
+            format!("<a href=\"#playbook\">{}</a>", t(lang, "打法", "Playbook"))
+        } else {
+            String::new()
+        },
     );
     sessions(&mut s, room, lang, &clock);
     products(&mut s, room, lang);
     anchors(&mut s, room, lang);
+    if let Some(p) = playbook {
+        let _ = write!(
+            s,
+            "<section id=\"playbook\"><h2>{} ({} {} {})</h2>",
+            t(lang, "打法", "Playbook"),
+            t(lang, "依据", "from"),
+            p.sessions.len(),
+            t(lang, "场历史直播", "sessions")
+        );
+        super::playbook::sections(&mut s, p, lang, "playbook-");
+        s.push_str("</section>");
+    }
     let _ = write!(
         s,
         "<footer>{} vap {}</footer></div>{}",
@@ -91,6 +122,53 @@ pub fn room_html(room: &RoomReplay, opts: &ReportOptions) -> Result<String> {
         }
     );
     Ok(s)
+}
+
+/// The report of a stored room: [`crate::replay::room`] with `replay`,
+/// and, when `opts.playbook` and the room has enough sessions for one
+/// ([`PlaybookOptions::min_sessions`]), its playbook
+/// ([`crate::plan::store_playbook`], default options) as the last section
+/// ([`room_html_with`]); a playbook that cannot be made (too few
+/// comparable sessions) is left out.
+pub fn store_room_html(
+    store: &Store,
+    room_id: &str,
+    replay: &ReplayOptions,
+    opts: &ReportOptions,
+) -> Result<String> {
+    opts.check()?;
+    let room = crate::replay::room(store, room_id, replay)?;
+    room_html_with(&room, room_playbook(store, &room, opts).as_ref(), opts)
+}
+
+/// The playbook [`store_room_html`] embeds in the report of `room` (a
+/// replay of a room of `store`), if `opts.playbook` and one can be made.
+pub fn room_playbook(store: &Store, room: &RoomReplay, opts: &ReportOptions) -> Option<Playbook> {
+    let book_opts = PlaybookOptions::default();
+    if opts.playbook && room.sessions.len() >= book_opts.min_sessions {
+        crate::replay::playbook::store_playbook(store, &room.room_id, &book_opts).ok()
+    } else {
+        None
+    }
+}
+
+/// Writes [`store_room_html`] to `path`, whole or not at all.
+pub fn write_store_room_html(
+    store: &Store,
+    room_id: &str,
+    path: impl AsRef<Path>,
+    replay: &ReplayOptions,
+    opts: &ReportOptions,
+) -> Result<()> {
+    let path = path.as_ref();
+    if path.file_name().is_none() {
+        return Err(VapError::InvalidArgument(format!(
+            "{}: not a file path",
+            path.display()
+        )));
+    }
+    let page = store_room_html(store, room_id, replay, opts)?;
+    crate::store::write_atomic(path, page.as_bytes())
 }
 
 /// Writes [`room_html`] to `path`, whole or not at all.

@@ -829,8 +829,9 @@ class Store:
     ) -> str:
         """The room's report (every stored session against the room's median,
         products and anchors across sessions with the room model's anchor
-        effects) as one self-contained HTML page. ``replay``: options of
-        ``room_replay``; ``options``: the report's (``lang``, ``fragment``;
+        effects, and the room's playbook where it has enough sessions) as one
+        self-contained HTML page. ``replay``: options of ``room_replay``;
+        ``options``: the report's (``lang``, ``fragment``, ``playbook``;
         ``vap.option_defaults("report")``)."""
         return self._inner.room_html(
             room, None, _options.dumps(dict(replay or {})), _options.dumps(options)
