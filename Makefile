@@ -47,6 +47,7 @@ bench: ## criterion benches (release build)
 	$(CARGO) bench --locked -p vap-core --bench attribute
 	$(CARGO) bench --locked -p vap-core --bench replay
 	$(CARGO) bench --locked -p vap-core --bench history
+	$(CARGO) bench --locked -p vap-core --bench live
 
 bench-media: ## decode + transcribe real-time factor (tiny.en, base) and decode throughput vs the ffmpeg CLI, one run (release build)
 	$(CARGO) bench --locked -p vap-core --features openblas --bench media -- 3 20

@@ -22,9 +22,13 @@ import vap
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("store", nargs="?", help="a vap store (its latest session is replayed)")
-    p.add_argument("--simulate", type=float, metavar="HOURS", help="replay a synthetic room instead")
+    p.add_argument(
+        "--simulate", type=float, metavar="HOURS", help="replay a synthetic room instead"
+    )
     p.add_argument("--every", default="10s", help="stream per append (default 10s)")
-    p.add_argument("--speed", type=float, default=0.0, help="stream seconds per wall second (0: no waiting)")
+    p.add_argument(
+        "--speed", type=float, default=0.0, help="stream seconds per wall second (0: no waiting)"
+    )
     args = p.parse_args(argv)
     if args.store:
         store = vap.Store(args.store)

@@ -26,18 +26,18 @@ def room() -> vap.SimRoom:
 
 @pytest.fixture(scope="module")
 def replayed(room: vap.SimRoom) -> vap.LiveSession:
-    live = None
-    for _, live in vap.replay_live(room.data, every="2s", horizon=None):
-        pass
-    assert live is not None
-    return live
+    updates = list(vap.replay_live(room.data, every="2s", horizon=None))
+    assert updates and all(u.refused_late == 0 for u, _ in updates)
+    return updates[-1][1]
 
 
 def _header(room: vap.SimRoom) -> vap.Session:
     return room.data
 
 
-def test_replayed_as_live_equals_the_batch_timeline_and_pandas(room: vap.SimRoom, replayed: vap.LiveSession) -> None:
+def test_replayed_as_live_equals_the_batch_timeline_and_pandas(
+    room: vap.SimRoom, replayed: vap.LiveSession
+) -> None:
     live_tl = replayed.timeline().to_pandas()
     data = replayed.data()
     batch = vap.attribution_timeline([data], step=replayed.step_ms, per_product=True).to_pandas()
@@ -127,7 +127,12 @@ def test_a_followed_capture_log(tmp_path: pathlib.Path, room: vap.SimRoom) -> No
     path = tmp_path / "tiktok.jsonl"
     t0 = room.data.session["start_ms"]
     lines = [
-        json.dumps({"type": "CommentEvent", "data": {"comment": f"c{k}", "createTime": t0 + k * 1000, "msgId": k}})
+        json.dumps(
+            {
+                "type": "CommentEvent",
+                "data": {"comment": f"c{k}", "createTime": t0 + k * 1000, "msgId": k},
+            }
+        )
         for k in range(50)
     ]
     follower = vap.CaptureFollower(path)

@@ -153,9 +153,11 @@ def test_the_room_report(tmp_path: pathlib.Path) -> None:
     np.testing.assert_allclose(got, [d["headline"]["gmv_gross"] for d in rr["sessions"]])
     assert "直播间复盘" in page
     # three sessions: the room's playbook ends the report, unless asked not to
-    assert root.find(f".//{{http://www.w3.org/1999/xhtml}}section[@id='playbook']") is not None
+    assert root.find(".//{http://www.w3.org/1999/xhtml}section[@id='playbook']") is not None
     assert 'id="playbook-draft"' in page
-    assert 'id="playbook"' not in store.room_html("sim-room", replay={"attribute": False}, playbook=False)
+    assert 'id="playbook"' not in store.room_html(
+        "sim-room", replay={"attribute": False}, playbook=False
+    )
     en = store.room_html("sim-room", replay={"attribute": False}, lang="en")
     assert "Room review" in en and "直播间复盘" not in en
     out = tmp_path / "room.html"

@@ -33,7 +33,10 @@
 //! (change points and moments of truth), [`attribute`] (the single-room
 //! attribution model), [`replay`] (the session, product and anchor replays,
 //! data quality, room history, subtitles, replay tables), [`report`] (a
-//! replay as one self-contained HTML file with SVG charts), and,
+//! replay as one self-contained HTML file with SVG charts), [`live`] (a
+//! session kept up to date as events arrive: incremental timeline, moments,
+//! a room model's decomposition, alerts, capture logs followed as written),
+//! and,
 //! with the `media` feature, `media` (recordings: probe, streaming audio
 //! decode, Whisper transcription with checkpoints, video index and stills;
 //! the `openblas` feature adds OpenBLAS for Whisper's encoder, about 0.7x

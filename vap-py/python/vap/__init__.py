@@ -67,6 +67,15 @@ from ._detect import (
     dynp,
     pelt,
 )
+from ._live import (
+    Alert,
+    AlertFactor,
+    CaptureFollower,
+    LiveSession,
+    LiveUpdate,
+    live_feed,
+    replay_live,
+)
 from ._media import (
     AudioStream,
     Clip,
@@ -87,15 +96,6 @@ from ._media import (
     set_whisper_log,
     still_frame,
     transcribe,
-)
-from ._live import (
-    Alert,
-    AlertFactor,
-    CaptureFollower,
-    LiveSession,
-    LiveUpdate,
-    live_feed,
-    replay_live,
 )
 from ._options import OPTION_SETS, option_defaults
 from ._options import resolve as resolve_options

@@ -227,7 +227,9 @@ class LiveSession:
         """Appends what a ``CaptureFollower``'s log gained since its last
         poll (the capture's metrics declared first)."""
         if not isinstance(log, CaptureFollower):
-            raise TypeError("follow() takes a vap.CaptureFollower; make one with vap.CaptureFollower(path)")
+            raise TypeError(
+                "follow() takes a vap.CaptureFollower; make one with vap.CaptureFollower(path)"
+            )
         return self._deliver(LiveUpdate._of(self._inner.follow(log._inner)))
 
     # ------------------------------------------------------------ alerts
@@ -270,7 +272,9 @@ class LiveSession:
             self._put(loop, queue, None)
 
     @staticmethod
-    def _put(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Alert | None], a: Alert | None) -> None:
+    def _put(
+        loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Alert | None], a: Alert | None
+    ) -> None:
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
