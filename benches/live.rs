@@ -11,7 +11,9 @@
 //! dropped once binned).
 //!
 //! A latency distribution is the point here, so this is a plain loop, not
-//! criterion: p50, p90, p99 and the maximum over every append.
+//! criterion: p50, p90, p99 and the maximum over every append. At the end
+//! the live timeline is checked against the session's own (the batch
+//! computation) and the moments against the detector's on it.
 //!
 //! `cargo bench -p vap-core --bench live` (`VAP_BENCH_HOURS` shortens the
 //! stream, 12 by default).
@@ -81,7 +83,7 @@ fn main() {
         }
         seconds.last_mut().expect("a second").push(e);
     }
-    let head = header(&room);
+    let head = room.header();
     drop(room);
     let rss_start = rss_mb();
     let mut live =
@@ -132,26 +134,38 @@ fn main() {
         hours,
         hours * 3600.0 / total
     );
+    // the live timeline equals the session's own on the same grid (the
+    // room simulated again: seeded, the same)
+    let mut check = simulate(&cfg).expect("simulate").data;
+    check.session.end_ms = live.data().session.end_ms;
+    let batch = session_timeline(&check, live.align_options()).expect("batch timeline");
+    let mut worst = 0.0f64;
+    for c in batch.columns() {
+        let (a, b) = (
+            live.timeline().values(&c.name).expect("live column"),
+            batch.values(&c.name).expect("batch column"),
+        );
+        for (x, y) in a.iter().zip(b) {
+            if !(x.is_nan() && y.is_nan()) {
+                worst = worst.max((x - y).abs() / (1.0 + y.abs()));
+            }
+        }
+    }
+    let same_moments = vap_core::detect::timeline_moments(&batch, live.detect_options(), None)
+        .expect("moments")
+        .iter()
+        .map(|m| (m.metric.clone(), m.start_ms, m.kind))
+        .eq(live
+            .moments()
+            .iter()
+            .map(|m| (m.metric.clone(), m.start_ms, m.kind)));
+    println!(
+        "equal to the batch computation: {} columns, largest relative difference {worst:.1e}; moments {}",
+        batch.columns().len(),
+        if same_moments { "the same" } else { "DIFFER" }
+    );
     println!("resident memory before the live session {rss_start:.0} MB; by stream hour:");
     for (h, mb, kept) in hourly {
         println!("  hour {h:>2}: {mb:7.0} MB resident, {kept:>7} comments kept");
-    }
-}
-
-/// A session without its rows: what a live session starts from.
-fn header(d: &vap_core::SessionData) -> vap_core::SessionData {
-    vap_core::SessionData {
-        room: d.room.clone(),
-        session: d.session.clone(),
-        metrics: d.metrics.clone(),
-        anchors: d.anchors.clone(),
-        products: d.products.clone(),
-        shifts: Vec::new(),
-        segments: Vec::new(),
-        promotions: Vec::new(),
-        comments: Vec::new(),
-        orders: Vec::new(),
-        utterances: Vec::new(),
-        samples: Vec::new(),
     }
 }

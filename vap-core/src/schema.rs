@@ -616,6 +616,18 @@ impl SessionData {
         }
     }
 
+    /// The session without its rows: room, session, declared metrics,
+    /// anchors and products (what a live session starts from,
+    /// [`crate::live::LiveSession::new`]).
+    pub fn header(&self) -> SessionData {
+        SessionData {
+            metrics: self.metrics.clone(),
+            anchors: self.anchors.clone(),
+            products: self.products.clone(),
+            ..SessionData::new(self.room.clone(), self.session.clone())
+        }
+    }
+
     /// Canonical GMV from orders: gross = paid, net = paid - refunds.
     pub fn gmv(&self) -> Gmv {
         let mut g = Gmv {

@@ -599,20 +599,7 @@ impl LiveSession {
             step_ms: step,
             ..opts.detect.clone()
         };
-        let mut data = SessionData {
-            room: header.room.clone(),
-            session: header.session.clone(),
-            metrics: header.metrics.clone(),
-            anchors: header.anchors.clone(),
-            products: header.products.clone(),
-            shifts: Vec::new(),
-            segments: Vec::new(),
-            promotions: Vec::new(),
-            comments: Vec::new(),
-            orders: Vec::new(),
-            utterances: Vec::new(),
-            samples: Vec::new(),
-        };
+        let mut data = header.header();
         data.session.end_ms = data.session.start_ms;
         data.session.gaps.clear();
         let series = data

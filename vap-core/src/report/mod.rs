@@ -494,6 +494,17 @@ fn url_path(name: &str) -> String {
 
 /// The page's start: a whole document's head, or a fragment's scoped
 /// `<div>`; both with the style.
+/// Closes what [`open_page`] opened, with the footer.
+fn close_page(s: &mut String, lang: Lang, fragment: bool) {
+    let _ = write!(
+        s,
+        "<footer>{} vap {}</footer></div>{}",
+        t(lang, "生成工具", "Made with"),
+        env!("CARGO_PKG_VERSION"),
+        if fragment { "" } else { "</body></html>\n" }
+    );
+}
+
 fn open_page(s: &mut String, lang: Lang, title: &str, fragment: bool) {
     if fragment {
         let _ = write!(

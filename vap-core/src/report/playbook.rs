@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{esc, fmt_unit, open_page, t, table_head, Lang, ReportOptions};
+use super::{close_page, esc, fmt_unit, open_page, t, table_head, Lang, ReportOptions};
 use crate::error::Result;
 use crate::options::Options;
 use crate::replay::playbook::{Evidence, Playbook};
@@ -45,17 +45,7 @@ pub fn playbook_html(p: &Playbook, opts: &ReportOptions) -> Result<String> {
         esc(&p.target)
     );
     sections(&mut s, p, lang, "");
-    let _ = write!(
-        s,
-        "<footer>{} vap {}</footer></div>{}",
-        t(lang, "生成工具", "Made with"),
-        env!("CARGO_PKG_VERSION"),
-        if opts.fragment {
-            ""
-        } else {
-            "</body></html>\n"
-        }
-    );
+    close_page(&mut s, lang, opts.fragment);
     Ok(s)
 }
 

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{esc, fmt_unit, open_page, svg, t, table_head, Clock, Lang, ReportOptions};
+use super::{close_page, esc, fmt_unit, open_page, svg, t, table_head, Clock, Lang, ReportOptions};
 use crate::error::{Result, VapError};
 use crate::options::Options;
 use crate::replay::playbook::{Playbook, PlaybookOptions};
@@ -110,17 +110,7 @@ pub fn room_html_with(
         super::playbook::sections(&mut s, p, lang, "playbook-");
         s.push_str("</section>");
     }
-    let _ = write!(
-        s,
-        "<footer>{} vap {}</footer></div>{}",
-        t(lang, "生成工具", "Made with"),
-        env!("CARGO_PKG_VERSION"),
-        if opts.fragment {
-            ""
-        } else {
-            "</body></html>\n"
-        }
-    );
+    close_page(&mut s, lang, opts.fragment);
     Ok(s)
 }
 
@@ -160,15 +150,9 @@ pub fn write_store_room_html(
     replay: &ReplayOptions,
     opts: &ReportOptions,
 ) -> Result<()> {
-    let path = path.as_ref();
-    if path.file_name().is_none() {
-        return Err(VapError::InvalidArgument(format!(
-            "{}: not a file path",
-            path.display()
-        )));
-    }
-    let page = store_room_html(store, room_id, replay, opts)?;
-    crate::store::write_atomic(path, page.as_bytes())
+    write_page(path.as_ref(), || {
+        store_room_html(store, room_id, replay, opts)
+    })
 }
 
 /// Writes [`room_html`] to `path`, whole or not at all.
@@ -177,15 +161,18 @@ pub fn write_room_html(
     path: impl AsRef<Path>,
     opts: &ReportOptions,
 ) -> Result<()> {
-    let path = path.as_ref();
+    write_page(path.as_ref(), || room_html(room, opts))
+}
+
+/// Writes the page `page` makes to `path` (a file path), whole or not at all.
+fn write_page(path: &Path, page: impl FnOnce() -> Result<String>) -> Result<()> {
     if path.file_name().is_none() {
         return Err(VapError::InvalidArgument(format!(
             "{}: not a file path",
             path.display()
         )));
     }
-    let page = room_html(room, opts)?;
-    crate::store::write_atomic(path, page.as_bytes())
+    crate::store::write_atomic(path, page()?.as_bytes())
 }
 
 fn sessions(s: &mut String, room: &RoomReplay, lang: Lang, clock: &Clock) {
