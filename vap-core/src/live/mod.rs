@@ -1223,7 +1223,9 @@ impl LiveSession {
     ) -> Result<Option<Ms>> {
         let start = self.data.session.start_ms;
         let step = self.align.step_ms;
-        let n = ((w - start) / step + 1) as usize;
+        // the bins up to the watermark's (none while every event is before
+        // the session's start)
+        let n = ((w - start).div_euclid(step) + 1).max(0) as usize;
         let end = start + n as Ms * step;
         self.data.session.end_ms = end;
         let old = self.tl.len();

@@ -608,6 +608,34 @@ fn late_and_bad_events_are_refused_and_reported() {
 }
 
 #[test]
+fn events_before_the_session_start_make_no_bins_and_no_panic() {
+    let d = header();
+    let s = d.session.start_ms;
+    let mut live = LiveSession::new(&d, LiveOptions::default(), None).unwrap();
+    for back in [3_600_000, 25_000, 5_000] {
+        let u = live
+            .append(vec![LiveEvent::Comment {
+                ts_ms: s - back,
+                viewer_id: "v".into(),
+                text: "早".into(),
+            }])
+            .unwrap();
+        assert!(u.bins <= 1, "{u:?}");
+    }
+    assert!(live.moments().is_empty() && live.alerts().is_empty());
+    let u = live.advance(s + 95_000).unwrap();
+    assert_eq!(u.bins, 10);
+    assert_eq!(
+        live.timeline()
+            .values("comments")
+            .unwrap()
+            .iter()
+            .sum::<f64>(),
+        0.0
+    );
+}
+
+#[test]
 fn a_followed_capture_log_feeds_the_live_session() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
