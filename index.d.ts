@@ -989,6 +989,8 @@ export declare class Store {
   playbookAsync(room: string, options?: PlaybookOptions): Promise<Playbook>
   /** The room's report (直播间复盘) as one self-contained HTML page: every stored session against the room's median (`#sessions`), products (`#products`) and anchors with the room model's effects (`#anchors`). `options`: the report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s. */
   roomHtml(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
+  /** As `roomHtml`, off the event loop (the libuv thread pool). */
+  roomHtmlAsync(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): Promise<string>
   /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */
   writeRoomHtml(room: string, path: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** Deletes a stored session. */
@@ -2450,6 +2452,8 @@ export declare class Replay {
   writeTables(dir: string, format: 'csv' | 'parquet'): string[]
   /** The report (直播复盘报告) as one self-contained HTML document: no script, nothing fetched, SVG charts drawn from the data; data quality first, then `#operator`, `#anchor`, `#field-control`. */
   toHtml(options?: ReportOptions): string
+  /** As `toHtml`, off the event loop (the libuv thread pool). */
+  toHtmlAsync(options?: ReportOptions): Promise<string>
   /** Writes the report to `path` whole or not at all (a moment's recording becomes a `<video>` when its file sits beside the report); returns the path. */
   writeHtml(path: string, options?: ReportOptions): string
   /** Cuts the top moments out of their recordings into `outDir`, one clip per moment and a `clips.json` manifest; a session without a recording is `VAP_NOT_FOUND`. */

@@ -176,6 +176,11 @@ export declare class Replay {
    */
   toHtml(options?: unknown | undefined | null): string
   /**
+   * As `toHtml`, on the libuv thread pool (a long report does not hold
+   * the event loop); returns a Promise.
+   */
+  toHtmlAsync(options?: unknown | undefined | null): Promise<string>
+  /**
    * Writes the report to `path`, whole or not at all; a moment's recording
    * becomes a `<video>` seeking to its second when the file sits beside
    * the report. Returns the path.
@@ -416,6 +421,8 @@ export declare class Store {
    * `replayOptions`: `roomReplay`'s.
    */
   roomHtml(room: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): string
+  /** As `roomHtml`, on the libuv thread pool; returns a Promise. */
+  roomHtmlAsync(room: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): Promise<string>
   /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */
   writeRoomHtml(room: unknown, path: unknown, options?: unknown | undefined | null, replayOptions?: unknown | undefined | null): string
   /** Deletes a stored session. */

@@ -2,6 +2,9 @@
 //! (`vap_core::align::questions`): a `Replay` class holding the core's object;
 //! options arrive camelCase, everything else goes back as plain objects.
 
+use std::sync::Arc;
+
+use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
@@ -13,17 +16,21 @@ use vap_core::report::{self, ReportOptions};
 use crate::convert::{json_of, string_arg};
 use crate::error::call;
 use crate::session::JsSession;
+use crate::tasks::VapTask;
 use crate::to_json;
 
 /// A session replay (直播复盘) with its product and anchor replays.
 #[napi(js_name = "Replay")]
 pub struct JsReplay {
-    pub(crate) inner: Replay,
+    /// Shared with the `*Async` methods' background work.
+    pub(crate) inner: Arc<Replay>,
 }
 
 impl From<Replay> for JsReplay {
     fn from(inner: Replay) -> Self {
-        JsReplay { inner }
+        JsReplay {
+            inner: Arc::new(inner),
+        }
     }
 }
 
@@ -33,7 +40,7 @@ impl JsReplay {
     /// `table('questions')`); called by `JSON.stringify`.
     #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ReplayData")]
     pub fn to_json(&self, env: Env) -> napi::Result<Value> {
-        call(&env, || to_json!(&self.inner))
+        call(&env, || to_json!(&*self.inner))
     }
 
     /// The replay as one role reads it: `'operator'`, `'anchor'` or
@@ -75,6 +82,25 @@ impl JsReplay {
             let o = ReportOptions::from_camel_value(json_of(&env, options)?)?;
             report::html(&self.inner, &o)
         })
+    }
+
+    /// As `toHtml`, on the libuv thread pool (a long report does not hold
+    /// the event loop); returns a Promise.
+    #[napi(js_name = "toHtmlAsync", ts_return_type = "Promise<string>", catch_unwind)]
+    pub fn to_html_async(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<String>> {
+        AsyncTask::new(
+            match json_of(&env, options).and_then(ReportOptions::from_camel_value) {
+                Ok(o) => {
+                    let rep = Arc::clone(&self.inner);
+                    VapTask::new(move || report::html(&rep, &o))
+                }
+                Err(e) => VapTask::failed(e),
+            },
+        )
     }
 
     /// Writes the report to `path`, whole or not at all; a moment's recording

@@ -289,6 +289,31 @@ impl JsStore {
         })
     }
 
+    /// As `roomHtml`, on the libuv thread pool; returns a Promise.
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
+    pub fn room_html_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+        replay_options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<String>> {
+        let args = (|| {
+            let room = string_arg(&env, room, "room")?;
+            let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
+            let ro =
+                vap_core::replay::ReplayOptions::from_camel_value(json_of(&env, replay_options)?)?;
+            Ok::<_, vap_core::VapError>((room, o, ro))
+        })();
+        AsyncTask::new(match args {
+            Ok((room, o, ro)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || vap_core::report::store_room_html(&store, &room, &ro, &o))
+            }
+            Err(e) => VapTask::failed(e),
+        })
+    }
+
     /// Writes `roomHtml` to `path`, whole or not at all; returns the path.
     #[napi(catch_unwind)]
     pub fn write_room_html(
