@@ -1522,6 +1522,8 @@ export interface SessionSpan {
   session_id: string
   grid: Grid
   rows: { start: number; end: number }
+  /** The session's IANA time zone, for display (times stay UTC). */
+  timezone: string
 }
 
 /** A column-major matrix: `data[j * rows + i]` is row `i` of column `j`. */

@@ -17,6 +17,8 @@ for pkg in pkg-config git cmake clang libclang-dev libopenblas-dev \
            espeak-ng ffmpeg chromium fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Java for PySpark (vap.spark's tests run Spark in local mode)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

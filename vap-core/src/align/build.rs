@@ -369,7 +369,7 @@ impl Timeline {
         let matcher = lexicon.compile()?;
         let columns = planned_columns(data, matcher.groups().len());
         check_timeline_size(grid.n as u128, columns as u128)?;
-        let mut tl = Timeline::empty(&data.room.id, &s.id, grid);
+        let mut tl = Timeline::empty(&data.room.id, &s.id, grid).with_timezone(&s.timezone);
         tl.reserve(columns);
         let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
         for (m, v) in metric_columns(data, opts, &grid, staleness) {

@@ -93,6 +93,13 @@ pub struct SessionSpan {
     pub grid: Grid,
     /// Its rows in the timeline.
     pub rows: Range<usize>,
+    /// The session's IANA time zone, for display only (times stay UTC).
+    #[serde(default = "utc")]
+    pub timezone: String,
+}
+
+fn utc() -> String {
+    "UTC".to_string()
 }
 
 /// Columns on a regular grid: one session, or many sessions of a room stacked
@@ -173,6 +180,14 @@ impl crate::options::Options for ColumnOptions {
 }
 
 impl Timeline {
+    /// The same timeline with its (one) session shown in time zone `tz`.
+    pub(crate) fn with_timezone(mut self, tz: &str) -> Timeline {
+        for s in &mut self.spans {
+            s.timezone = tz.to_string();
+        }
+        self
+    }
+
     /// An empty timeline (no columns) on one session's grid.
     pub fn empty(room_id: &str, session_id: &str, grid: Grid) -> Timeline {
         Timeline {
@@ -181,6 +196,7 @@ impl Timeline {
                 session_id: session_id.to_string(),
                 grid,
                 rows: 0..grid.n,
+                timezone: utc(),
             }],
             keyed: false,
             time_ms: grid.times(),

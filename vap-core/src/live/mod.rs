@@ -608,7 +608,8 @@ impl LiveSession {
             .map(|m| (m.name.clone(), Vec::new()))
             .collect();
         let grid = Grid::new(data.session.start_ms, step, 0)?;
-        let tl = Timeline::empty(&data.room.id, &data.session.id, grid);
+        let tl = Timeline::empty(&data.room.id, &data.session.id, grid)
+            .with_timezone(&data.session.timezone);
         let plan = header
             .session
             .plan
@@ -1304,7 +1305,8 @@ impl LiveSession {
             None
         };
         let grid = Grid::new(start, step, n)?;
-        let mut tl = Timeline::empty(&self.data.room.id, &self.data.session.id, grid);
+        let mut tl = Timeline::empty(&self.data.room.id, &self.data.session.id, grid)
+            .with_timezone(&self.data.session.timezone);
         let mut names: Vec<crate::align::ColumnMeta> = self.tl.columns().to_vec();
         for c in tail.columns() {
             if self.tl.position(&c.name).is_none() {

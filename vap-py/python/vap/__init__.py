@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
-from . import _boundary, _media, _options, _vap
+from . import _boundary, _display, _media, _options, _vap
 from ._align import (
     ClockOffset,
     Duration,
@@ -375,7 +375,9 @@ class Session:
         ``vap.option_defaults("moments")``. ``.top(k)``, ``.events()``,
         ``.to_pandas()`` on the result."""
         out = json.loads(self._inner.moments_json(_options.dumps(options, step=step)))
-        return Moments(Moment(**m) for m in out)
+        ms = Moments(Moment(**m) for m in out)
+        ms.timezone = self.session.get("timezone")
+        return ms
 
     def replay(self, history: Sequence[Any] | None = None, **options: Any) -> Replay:
         """The session replay (直播复盘) with its product and anchor replays:
@@ -543,6 +545,20 @@ class Session:
     def __repr__(self) -> str:
         s = self.session
         return f"<vap.Session {s['room_id']}/{s['id']} orders={self.num_rows('orders')}>"
+
+    def _repr_html_(self) -> str:
+        """The session in Jupyter: its span in its own time zone, GMV and row counts."""
+        s, tz = self.session, self.session.get("timezone")
+        gmv = self.gmv()
+        rows: list[tuple[str, Any]] = [
+            ("title", s.get("title") or "—"),
+            ("start", _display.local(s["start_ms"], tz)),
+            ("end", _display.local(s["end_ms"], tz)),
+            ("length", _display.duration(s["end_ms"] - s["start_ms"])),
+            ("GMV gross / net", f"{_display.number(gmv['gross'])} / {_display.number(gmv['net'])}"),
+        ]
+        rows += [(f"{n} rows", _display.number(self.num_rows(n))) for n in table_names()]
+        return _display.table(f"vap.Session {s['room_id']}/{s['id']}", ["", ""], rows)
 
 
 @dataclass(frozen=True)

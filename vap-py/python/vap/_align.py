@@ -101,7 +101,8 @@ class Timeline:
 
     @property
     def spans(self) -> list[dict[str, Any]]:
-        """The sessions in the timeline: ``room_id, session_id, grid, rows``."""
+        """The sessions in the timeline: ``room_id, session_id, grid, rows,
+        timezone`` (the session's, for display)."""
         return json.loads(self._inner.spans_json())
 
     @property
@@ -135,6 +136,52 @@ class Timeline:
         if m is None:
             return np.zeros(len(self), dtype=bool)
         return np.frombuffer(m, dtype=np.uint8).astype(bool)
+
+    #: Columns shown by ``_repr_html_`` (the rest are counted).
+    REPR_COLUMNS = 8
+
+    def _repr_html_(self) -> str:
+        """The timeline in Jupyter: both ends of it, its first columns, times in
+        each session's time zone."""
+        from . import _display
+
+        spans = self.spans
+        names = self.columns[: self.REPR_COLUMNS]
+        idx, cut = _display.edges(len(self))
+        times = self.time_ms
+        values = self.to_numpy(names) if names else None
+
+        def tz_of(i: int) -> tuple[str, str | None]:
+            for s in spans:
+                if s["rows"]["start"] <= i < s["rows"]["end"]:
+                    return s["session_id"], s.get("timezone")
+            return "", None
+
+        keyed = len(spans) > 1
+        rows = []
+        for i in idx:
+            sid, tz = tz_of(i)
+            row: list = [_display.local(int(times[i]), tz)]
+            if keyed:
+                row.append(sid)
+            row += (
+                [_display.number(float(values[i, j])) for j in range(len(names))]
+                if values is not None
+                else []
+            )
+            rows.append(row)
+        more = len(self.columns) - len(names)
+        notes = [
+            f"{len(self) - len(idx)} rows not shown" if cut else "",
+            f"{more} more columns" if more else "",
+        ]
+        note = "; ".join(n for n in notes if n) + (" (.to_pandas() has all)" if cut or more else "")
+        return _display.table(
+            f"vap.Timeline: {len(self)} bins of {_display.duration(self.step_ms)} × {len(self.columns)} columns",
+            ["time", *(["session"] if keyed else []), *names],
+            rows,
+            note or None,
+        )
 
     def to_arrow(self) -> pa.Table:
         """``pyarrow.Table``: ``time`` (timestamp[ms, UTC]), ``room_id`` /

@@ -241,6 +241,10 @@ class Decomposition:
         remainder (they sum to the actual total), with bootstrap intervals."""
         return [Part(**p) for p in json.loads(self._inner.totals_json())]
 
+    def _repr_html_(self) -> str:
+        """The session totals in Jupyter."""
+        return _totals_html(f"vap.Decomposition of {self.target}: {len(self)} bins", self.totals())
+
     def totals_frame(self) -> pandas.DataFrame:
         """``totals()`` as a DataFrame."""
         import pandas as pd
@@ -484,6 +488,30 @@ class Attribution:
 
         return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
 
+    def _repr_html_(self) -> str:
+        """The fit in Jupyter: totals with their intervals, then the coefficients."""
+        from . import _display
+
+        d = self.diagnostics
+        head = _totals_html(
+            f"vap.Attribution of {self.decomposition.target}: R² {d.r2:.3f}, penalty {self.penalty:.3g}",
+            self.decomposition.totals(),
+        )
+        coef = _display.table(
+            "coefficients",
+            ["name", "value", "low", "high"],
+            [
+                (
+                    c.name,
+                    _display.number(c.value),
+                    _display.number(c.ci_low),
+                    _display.number(c.ci_high),
+                )
+                for c in self.coefficients
+            ],
+        )
+        return head + coef
+
     def __repr__(self) -> str:
         return (
             f"<vap.Attribution of {self.decomposition.target}: {len(self.coefficients)} coefficients, "
@@ -540,3 +568,18 @@ def default_factors(timeline: Timeline) -> list[Factor]:
             )
         )
     return out
+
+
+def _totals_html(caption: str, parts: list[Part]) -> str:
+    from . import _display
+
+    rows = [
+        (
+            p.name,
+            _display.number(p.value),
+            "—" if p.low is None else f"{_display.number(p.low)} … {_display.number(p.high)}",
+            "—" if p.share is None else f"{p.share:.1%}",
+        )
+        for p in parts
+    ]
+    return _display.table(caption, ["part", "total", "interval", "share"], rows)

@@ -107,7 +107,10 @@ class Event:
 
 class Moments(list):  # type: ignore[type-arg]
     """A list of ``Moment``s, ranked across metrics by share of the metric's
-    session total, with DataFrame views."""
+    session total, with DataFrame views. ``timezone``: the session's, for
+    display (``None`` when not known: UTC is shown)."""
+
+    timezone: str | None = None
 
     def _json(self) -> str:
         return json.dumps([asdict(m) for m in self])
@@ -116,7 +119,9 @@ class Moments(list):  # type: ignore[type-arg]
         """The ``k`` largest: of one ``metric`` by absolute excess, or across
         metrics by share (defaults: ``vap.option_defaults("top")``)."""
         out = json.loads(_vap.top_moments(self._json(), dumps(k=k, metric=metric)))
-        return Moments(Moment(**m) for m in out)
+        top = Moments(Moment(**m) for m in out)
+        top.timezone = self.timezone
+        return top
 
     def events(self, gap: Duration | None = None) -> list[Event]:
         """Moments of different metrics that overlap (or lie within ``gap``),
@@ -149,6 +154,34 @@ class Moments(list):  # type: ignore[type-arg]
         import polars as pl
 
         return pl.from_pandas(self.to_pandas())
+
+    def _repr_html_(self) -> str:
+        """The moments in Jupyter, times in the session's time zone."""
+        from . import _display
+
+        idx, cut = _display.edges(len(self))
+        rows = []
+        for i in idx:
+            m = self[i]
+            rows.append(
+                (
+                    m.metric,
+                    _display.local(m.start_ms, self.timezone),
+                    _display.duration(m.end_ms - m.start_ms),
+                    m.kind,
+                    m.driver,
+                    _display.number(m.magnitude),
+                    f"{m.share:.1%}",
+                    ", ".join(f"{v.metric} {v.change:+.0%}" for v in m.moved),
+                )
+            )
+        note = f"{len(self) - len(idx)} moments not shown (.to_pandas() has all)" if cut else None
+        return _display.table(
+            f"vap.Moments: {len(self)}",
+            ["metric", "start", "length", "kind", "driver", "magnitude", "share", "moved"],
+            rows,
+            note,
+        )
 
 
 def detect_options(step: Duration | None = None, **options: Any) -> str:
