@@ -41,11 +41,33 @@
 //! decode, Whisper transcription with checkpoints, video index and stills;
 //! the `openblas` feature adds OpenBLAS for Whisper's encoder, about 0.7x
 //! the transcription time, and is what the Python and Node modules use).
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what it adds | what it needs |
+//! |---|---|---|---|
+//! | *(none)* | ✓ | everything above but recordings: schema, loaders, store, simulator, timeline, moments, attribution, replays, report, live sessions | Rust only |
+//! | `media` | | `media` (probe, audio decode, Whisper transcription, video index, stills) and `cli` (the `vap` and `vap-transcribe` binaries) | FFmpeg's libraries (`libavcodec-dev` ... on Debian), cmake and clang for whisper.cpp |
+//! | `openblas` | | `media`, with Whisper's encoder through OpenBLAS (about 0.7× the transcription time) | `libopenblas-dev`, `BLAS_INCLUDE_DIRS` at build time |
+//! | `testing` | | test hooks (fuzz entry points, the store's fault injector); for vap's own tests | |
+//!
+//! whisper.cpp is compiled with `-march=native` by default; set
+//! `GGML_NATIVE=OFF` to build artifacts for other machines. Items that need
+//! a feature say so on docs.rs.
+//!
+//! ## Examples
+//!
+//! `examples/rust/summary.rs` (the demo: simulate, import, replay from the
+//! store; `--features media`) and `examples/rust/service.rs`, a small HTTP
+//! service that links vap-core and serves a store's replays as JSON and
+//! HTML (`cargo run -p vap-core --example service -- demo-store`).
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod align;
 pub mod attribute;
 #[cfg(feature = "media")]
+#[cfg_attr(docsrs, doc(cfg(feature = "media")))]
 pub mod cli;
 pub mod detect;
 pub mod error;
@@ -56,6 +78,7 @@ pub mod ids;
 pub mod ingest;
 pub mod live;
 #[cfg(feature = "media")]
+#[cfg_attr(docsrs, doc(cfg(feature = "media")))]
 pub mod media;
 pub mod options;
 pub mod plan;

@@ -86,7 +86,11 @@ impl JsReplay {
 
     /// As `toHtml`, on the libuv thread pool (a long report does not hold
     /// the event loop); returns a Promise.
-    #[napi(js_name = "toHtmlAsync", ts_return_type = "Promise<string>", catch_unwind)]
+    #[napi(
+        js_name = "toHtmlAsync",
+        ts_return_type = "Promise<string>",
+        catch_unwind
+    )]
     pub fn to_html_async(
         &self,
         env: Env,
