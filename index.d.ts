@@ -276,7 +276,8 @@ export declare function tableNames(): TableName[]
 export type InputRow<T> = { [K in keyof T]?: T[K] | string | number | null } & Record<string, unknown>
 
 /** Input rows per table for `fromTables`; tables left out are empty. */
-export type InputTables = { [K in TableName]?: InputRow<TableRows[K]>[] }
+/** Per table: row objects, or an Arrow IPC buffer (`tableToIPC` of `apache-arrow`, stream or file format). */
+export type InputTables = { [K in TableName]?: InputRow<TableRows[K]>[] | Uint8Array }
 
 /** A stored core table row: the table's row with its keys first. */
 export type StoredRow<K extends TableName> = TableRows[K] & { room_id: string; session_id: string }
@@ -390,6 +391,8 @@ export declare class Session {
   get tableNames(): TableName[]
   /** Rows of one table as plain objects (missing optional fields left out). */
   table<K extends TableName>(name: K): TableRows[K][]
+  /** One table as an Arrow IPC stream (`tableFromIPC` of `apache-arrow` reads it); times as `Timestamp(ms, UTC)`. */
+  tableIpc(name: TableName): Uint8Array
   /** Number of rows of one table. */
   numRows(name: TableName): number
   /** Session summary. */
@@ -794,7 +797,8 @@ export declare function loadDir(path: string, options?: LoadOptions): Session
 export declare function loadDirAsync(path: string, options?: LoadOptions): Promise<Session>
 
 /**
- * Builds a validated session from a manifest and rows per table. Unknown table
+ * Builds a validated session from a manifest and, per table, rows or an Arrow
+ * IPC buffer. Unknown table
  * names throw `VAP_INVALID_ARGUMENT`; bad rows throw `VAP_VALIDATION` listing
  * every problem (`file` is the table name, `row` is 1-based).
  */
@@ -1567,6 +1571,8 @@ export declare class Timeline {
   matrix(names?: string[]): Matrix
   /** Rows as plain objects: `time`, `session_id` (room view), then the columns. */
   toObjects(): Array<{ time: number; session_id?: string } & Record<string, number | null>>
+  /** The timeline as an Arrow IPC stream: `time`, the session keys of a room timeline, a nullable `Float64` per column with its metadata. */
+  toArrowIpc(): Uint8Array
   /** Adds a column derived from `source`, session by session; returns its name. */
   derive(source: string, transform: Transform, name?: string): string
   /** Appends a column of your own (`NaN` = missing). */
@@ -2016,6 +2022,8 @@ export declare class Decomposition {
   get length(): number
   get target(): string
   get factors(): string[]
+  /** As an Arrow IPC stream: `time`, `session_id`, `actual`, `prediction`, `baseline`, `traffic`, one column per factor. */
+  toArrowIpc(): Uint8Array
   time(): Float64Array
   /** `actual`, `prediction`, `baseline`, `traffic` or a factor. */
   column(name: string): Float64Array
@@ -2450,6 +2458,8 @@ export declare class Replay {
   view(role: 'operator' | 'anchor' | 'fieldControl' | 'field_control'): Partial<ReplayData> & { role: string }
   /** Table `name` (one of `REPLAY_TABLES`) as row objects (times as ms; missing values null). */
   table(name: string): Record<string, unknown>[]
+  /** Table `name` as an Arrow IPC stream (`tableFromIPC` of `apache-arrow` reads it). */
+  tableIpc(name: string): Uint8Array
   /** Writes every table into `dir` as CSV or Parquet; returns the paths. */
   writeTables(dir: string, format: 'csv' | 'parquet'): string[]
   /** The report (直播复盘报告) as one self-contained HTML document: no script, nothing fetched, SVG charts drawn from the data; data quality first, then `#operator`, `#anchor`, `#field-control`. */

@@ -80,6 +80,11 @@ export declare class Decomposition {
   get target(): string
   /** Factor names. */
   get factors(): Array<string>
+  /**
+   * The decomposition as an Arrow IPC stream: `time`, `session_id`,
+   * `actual`, `prediction`, `baseline`, `traffic`, one column per factor.
+   */
+  toArrowIpc(): Uint8Array
   /** Bin starts (ms). */
   time(): Float64Array
   /**
@@ -169,6 +174,11 @@ export declare class Replay {
    */
   table(name: unknown): Record<string, unknown>[]
   /**
+   * Table `name` as an Arrow IPC stream (`apache-arrow`'s `tableFromIPC`
+   * reads it; the schema is the one Python's `Replay.table` has).
+   */
+  tableIpc(name: unknown): Uint8Array
+  /**
    * The report (直播复盘报告) as one self-contained HTML document (or, with
    * `fragment: true`, a `<div>` to place in another page). Options
    * `lang`, `curves`, `videoBeside`, `contextLines`, `listQuestions`,
@@ -246,6 +256,12 @@ export declare class Session {
    * optional fields left out).
    */
   table(name: unknown): Rows
+  /**
+   * One table as an Arrow IPC stream (what `apache-arrow`'s
+   * `tableFromIPC` reads): the documented schema, times as
+   * `Timestamp(ms, UTC)`.
+   */
+  tableIpc(name: unknown): Uint8Array
   /** Number of rows of one table. */
   numRows(name: unknown): number
   /** The session summary (serde form of `SessionSummary`). */
@@ -536,6 +552,13 @@ export declare class Timeline {
    * `{ rows, columns, data }`, `data[j * rows + i]` being row i of column j.
    */
   matrix(names?: Array<string> | undefined | null): Matrix
+  /**
+   * The timeline as an Arrow IPC stream (what `apache-arrow`'s
+   * `tableFromIPC` reads): `time` (`Timestamp(ms, UTC)`), the session keys
+   * of a room timeline, and a nullable `Float64` per column with its
+   * metadata (kind, source, unit).
+   */
+  toArrowIpc(): Uint8Array
   /** Rows as plain objects `{ time, session_id?, <column>: number | null }`. */
   toObjects(): any
   /**
@@ -663,9 +686,11 @@ export declare function estimateOffset(reference: unknown, other: unknown, optio
 export declare function fold(text: unknown): string
 
 /**
- * Builds a validated session from a manifest object and rows per table
- * (`{ orders: [...], comments: [...] }`). Every problem of every table is
- * reported at once, as a `VAP_VALIDATION` error.
+ * Builds a validated session from a manifest object and, per table, rows
+ * (`{ orders: [...], comments: [...] }`) or an Arrow IPC buffer (a
+ * `Uint8Array` from `apache-arrow`'s `tableToIPC`, stream or file format).
+ * Every problem of every table is reported at once, as a `VAP_VALIDATION`
+ * error.
  */
 export declare function fromTables(manifest: unknown, tables: unknown, options?: unknown | undefined | null): Session
 

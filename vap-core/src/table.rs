@@ -1080,6 +1080,39 @@ pub fn row_count(data: &SessionData, table: TableName) -> usize {
 
 // ---------------------------------------------------------------- Arrow
 
+/// The record batches of an Arrow IPC buffer, in the stream format or the
+/// file format (told apart by the file format's `ARROW1` magic); `what`
+/// names the buffer in the error.
+pub fn batches_from_ipc(what: &str, bytes: &[u8]) -> crate::Result<Vec<RecordBatch>> {
+    let bad = |e: arrow_schema::ArrowError| {
+        crate::VapError::Format {
+            path: what.into(),
+            message: format!("not an Arrow IPC stream or file: {e}"),
+        }
+    };
+    if bytes.starts_with(b"ARROW1") {
+        let r = arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None)
+            .map_err(bad)?;
+        r.collect::<std::result::Result<Vec<_>, _>>().map_err(bad)
+    } else {
+        let r = arrow_ipc::reader::StreamReader::try_new(bytes, None).map_err(bad)?;
+        r.collect::<std::result::Result<Vec<_>, _>>().map_err(bad)
+    }
+}
+
+/// `batches` (all of `schema`) as one Arrow IPC stream.
+pub fn ipc_stream(schema: &Schema, batches: &[RecordBatch]) -> crate::Result<Vec<u8>> {
+    let fail = |e: arrow_schema::ArrowError| crate::VapError::Internal(format!("Arrow IPC: {e}"));
+    let mut out = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, schema).map_err(fail)?;
+    for b in batches {
+        w.write(b).map_err(fail)?;
+    }
+    w.finish().map_err(fail)?;
+    drop(w);
+    Ok(out)
+}
+
 /// One table of a session as an Arrow batch with the documented schema
 /// ([`TableName::arrow_schema`]); with `keys`, `room_id` and `session_id`
 /// columns come first.

@@ -119,6 +119,18 @@ impl JsTimeline {
         })
     }
 
+    /// The timeline as an Arrow IPC stream (what `apache-arrow`'s
+    /// `tableFromIPC` reads): `time` (`Timestamp(ms, UTC)`), the session keys
+    /// of a room timeline, and a nullable `Float64` per column with its
+    /// metadata (kind, source, unit).
+    #[napi(js_name = "toArrowIpc", catch_unwind)]
+    pub fn to_arrow_ipc(&self, env: Env) -> napi::Result<Uint8Array> {
+        call(&env, || {
+            let b = self.inner.to_record_batch()?;
+            Ok(vap_core::table::ipc_stream(&b.schema(), &[b])?.into())
+        })
+    }
+
     /// Rows as plain objects `{ time, session_id?, <column>: number | null }`.
     #[napi(catch_unwind)]
     pub fn to_objects(&self, env: Env) -> napi::Result<Value> {

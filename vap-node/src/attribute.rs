@@ -2,7 +2,7 @@
 //! back as plain objects (the core's snake_case keys) and per-bin series as
 //! `Float64Array`s.
 
-use napi::bindgen_prelude::{AsyncTask, Float64Array};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint8Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
@@ -130,6 +130,16 @@ impl JsDecomposition {
     #[napi(getter)]
     pub fn factors(&self) -> Vec<String> {
         self.inner.factors.clone()
+    }
+
+    /// The decomposition as an Arrow IPC stream: `time`, `session_id`,
+    /// `actual`, `prediction`, `baseline`, `traffic`, one column per factor.
+    #[napi(js_name = "toArrowIpc", catch_unwind)]
+    pub fn to_arrow_ipc(&self, env: Env) -> napi::Result<Uint8Array> {
+        call(&env, || {
+            let b = self.inner.to_record_batch()?;
+            Ok(vap_core::table::ipc_stream(&b.schema(), &[b])?.into())
+        })
     }
 
     /// Bin starts (ms).

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
@@ -69,6 +69,17 @@ impl JsReplay {
             let name = string_arg(&env, name, "name")?;
             let (_, rows) = self.inner.rows(&name)?;
             Ok(Value::Array(rows.into_iter().map(Value::Object).collect()))
+        })
+    }
+
+    /// Table `name` as an Arrow IPC stream (`apache-arrow`'s `tableFromIPC`
+    /// reads it; the schema is the one Python's `Replay.table` has).
+    #[napi(js_name = "tableIpc", catch_unwind)]
+    pub fn table_ipc(&self, env: Env, name: Unknown<'_>) -> napi::Result<Uint8Array> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            let b = self.inner.table(&name)?;
+            Ok(vap_core::table::ipc_stream(&b.schema(), &[b])?.into())
         })
     }
 

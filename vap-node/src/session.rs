@@ -1,6 +1,7 @@
 //! `Session`: a validated session (`vap_core::SessionData`) held in Rust.
 
-use napi::{Env, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Uint8Array};
+use napi::{Env, JsValue, Unknown, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
 use vap_core::ingest::sources::{self, SourceFile, SourceOptions, SourceReport};
@@ -124,6 +125,18 @@ impl JsSession {
         call(&env, || {
             let name = string_arg(&env, name, "name")?;
             Ok(Rows::of_table(&self.data, table_name(&name)?))
+        })
+    }
+
+    /// One table as an Arrow IPC stream (what `apache-arrow`'s
+    /// `tableFromIPC` reads): the documented schema, times as
+    /// `Timestamp(ms, UTC)`.
+    #[napi(js_name = "tableIpc", catch_unwind)]
+    pub fn table_ipc(&self, env: Env, name: Unknown<'_>) -> napi::Result<Uint8Array> {
+        call(&env, || {
+            let name = string_arg(&env, name, "name")?;
+            let b = table::to_record_batch(&self.data, table_name(&name)?, false);
+            Ok(table::ipc_stream(&b.schema(), &[b])?.into())
         })
     }
 
@@ -448,9 +461,48 @@ pub fn detect_source_format(env: Env, path: Unknown<'_>) -> napi::Result<String>
     })
 }
 
-/// Builds a validated session from a manifest object and rows per table
-/// (`{ orders: [...], comments: [...] }`). Every problem of every table is
-/// reported at once, as a `VAP_VALIDATION` error.
+/// A table given to `fromTables`: row objects, or an Arrow IPC buffer.
+enum TableArg {
+    Rows(Value),
+    Ipc(Vec<u8>),
+}
+
+/// The entries of `fromTables`' `tables` object, each an array of row
+/// objects or a `Uint8Array` (`Buffer`) of Arrow IPC.
+fn table_args(env: &Env, tables: Unknown<'_>) -> vap_core::Result<Vec<(String, TableArg)>> {
+    let bad = || invalid("tables must be an object of row arrays or Arrow IPC buffers");
+    match tables.get_type() {
+        Ok(ValueType::Null | ValueType::Undefined) => return Ok(Vec::new()),
+        Ok(ValueType::Object) => {}
+        _ => return Err(bad()),
+    }
+    // SAFETY: checked to be an object of this call's `env`.
+    let obj = unsafe { Object::from_napi_value(env.raw(), tables.raw()) }.map_err(|_| bad())?;
+    let keys = obj.get_property_names().map_err(|_| bad())?;
+    let n = keys.get_array_length().map_err(|_| bad())?;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let name: String = keys.get_element(i).map_err(|_| bad())?;
+        let v: Unknown<'_> = obj.get_named_property(&name).map_err(|_| bad())?;
+        let arg = if v.is_typedarray().unwrap_or(false) {
+            // SAFETY: checked to be a typed array of this call's `env`.
+            let bytes = unsafe { Uint8Array::from_napi_value(env.raw(), v.raw()) }.map_err(|_| {
+                invalid(format!("tables.{name}: an Arrow IPC buffer must be a Uint8Array or Buffer"))
+            })?;
+            TableArg::Ipc(bytes.to_vec())
+        } else {
+            TableArg::Rows(json_of(env, Some(v))?)
+        };
+        out.push((name, arg));
+    }
+    Ok(out)
+}
+
+/// Builds a validated session from a manifest object and, per table, rows
+/// (`{ orders: [...], comments: [...] }`) or an Arrow IPC buffer (a
+/// `Uint8Array` from `apache-arrow`'s `tableToIPC`, stream or file format).
+/// Every problem of every table is reported at once, as a `VAP_VALIDATION`
+/// error.
 #[napi(catch_unwind)]
 pub fn from_tables(
     env: Env,
@@ -461,17 +513,21 @@ pub fn from_tables(
     call(&env, || {
         let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
         let manifest = Manifest::for_tables(&json_of(&env, Some(manifest))?.to_string())?;
-        let tables = match json_of(&env, Some(tables))? {
-            Value::Object(m) => m,
-            Value::Null => Default::default(),
-            _ => return Err(invalid("tables must be an object of row arrays")),
-        };
+        let tables = table_args(&env, tables)?;
         let mut problems = Vec::new();
         let mut raws = Vec::with_capacity(tables.len());
-        for (name, rows) in tables {
-            let t = table_name(&name)?;
-            let rows = convert::rows_of(rows, &format!("tables.{name}"))?;
-            raws.push((t, table::raw_from_json_rows(&name, &rows, &mut problems)));
+        for (name, t) in tables {
+            let t_name = table_name(&name)?;
+            match t {
+                TableArg::Rows(rows) => {
+                    let rows = convert::rows_of(rows, &format!("tables.{name}"))?;
+                    raws.push((t_name, table::raw_from_json_rows(&name, &rows, &mut problems)));
+                }
+                TableArg::Ipc(bytes) => {
+                    let batches = table::batches_from_ipc(&format!("tables.{name}"), &bytes)?;
+                    raws.push((t_name, table::raw_from_batches(&name, &batches, &mut problems)));
+                }
+            }
         }
         // Rows that could not even become cells are reported with every
         // problem validation finds in the rest.
