@@ -152,7 +152,6 @@ def peer_moments(cols: dict, step_s: int = 30, window: int = 40, threshold: floa
 def peer_attribution(cols: dict, step_ms: int = 10_000):
     import numpy as np
     import statsmodels.api as sm
-
     from attribute_peers import folds, sklearn_job
 
     k = step_ms // 1000
@@ -200,7 +199,7 @@ def peer_replay(t: dict, cols: dict, moments: list):
     q_per_min = questions.groupby(questions.ts_ms // 60_000).size()
     start = int(cols["_start"])
     around = []
-    for m, a, e, _ in sorted(moments, key=lambda r: -abs(r[3]))[:5]:
+    for _m, a, e, _ in sorted(moments, key=lambda r: -abs(r[3]))[:5]:
         lo, hi = start + a * 30_000, start + e * 30_000
         w = paid[(paid.ts_ms >= lo) & (paid.ts_ms < hi)]
         around.append(w.groupby("product_id").amount.sum())
@@ -242,8 +241,9 @@ def main() -> None:
     hours = float(sys.argv[1]) if len(sys.argv) > 1 else 4.0
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     sys.path.insert(0, str(HERE))
-    import vap
     from align_peers import Job
+
+    import vap
 
     room = vap.simulate(seed=1, hours=hours)
     with tempfile.TemporaryDirectory() as tmp:
