@@ -779,7 +779,7 @@ export interface TiktokShopFiles {
 /** Reads one session from platform exports and capture logs, merged on one clock (`Session.sourceReport` says what became of every field and row). */
 export declare function readSources(files: (string | SourceFileSpec)[], options?: SourceOptions): Session
 /** As `readSources`, off the main thread. */
-export declare function readSourcesAsync(files: (string | SourceFileSpec)[], options?: SourceOptions): Promise<Session>
+export declare function readSourcesAsync(files: (string | SourceFileSpec)[], options?: SourceOptions & JobControls): Promise<Session>
 /** One session from Douyin E-commerce Compass exports. */
 export declare function readCompass(files: CompassFiles, options?: SourceOptions): Session
 /** One session from a Douyin or TikTokLive capture log (JSON Lines). */
@@ -793,6 +793,27 @@ export declare function detectSourceFormat(path: string): SourceFormat
 
 /** Loads a session directory. */
 export declare function loadDir(path: string, options?: LoadOptions): Session
+/** How far a long call has come: `done` of `total` items of `stage` (`'sessions'`, `'bootstrap'`, `'files'`). */
+export interface JobStep {
+  stage: string
+  done: number
+  total: number
+}
+
+/**
+ * Controls of a long `...Async` call (`fitRoomModelAsync`, `attributeAsync`,
+ * `playbookAsync`, `roomTimelineAsync`, `readSourcesAsync`), given with its
+ * options. Aborting `signal` stops the call: it rejects with `VAP_CANCELLED`
+ * and leaves nothing half-written (no model saved); an already aborted signal
+ * is refused. `onProgress` is called on the JS thread as the call goes, at
+ * most every 50 ms and always for the last item of a stage; every call has
+ * been made before the Promise settles (what it returns or throws is ignored).
+ */
+export interface JobControls {
+  signal?: AbortSignal
+  onProgress?: (step: JobStep) => void
+}
+
 /** As `loadDir`, off the main thread. */
 export declare function loadDirAsync(path: string, options?: LoadOptions): Promise<Session>
 
@@ -990,7 +1011,7 @@ export declare class Store {
   /** The room's playbook from its stored sessions, read one at a time. */
   playbook(room: string, options?: PlaybookOptions): Playbook
   /** As `playbook`, off the main thread. */
-  playbookAsync(room: string, options?: PlaybookOptions): Promise<Playbook>
+  playbookAsync(room: string, options?: PlaybookOptions & JobControls): Promise<Playbook>
   /** The room's report (直播间复盘) as one self-contained HTML page: every stored session against the room's median (`#sessions`), products (`#products`) and anchors with the room model's effects (`#anchors`). `options`: the report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s. */
   roomHtml(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** As `roomHtml`, off the event loop (the libuv thread pool). */
@@ -1013,7 +1034,7 @@ export declare class Store {
   /** The room view: every stored session of `room` aligned and stacked with a session key. */
   roomTimeline(room: string, options?: TimelineOptions): Timeline
   /** As `roomTimeline`, off the main thread. */
-  roomTimelineAsync(room: string, options?: TimelineOptions): Promise<Timeline>
+  roomTimelineAsync(room: string, options?: TimelineOptions & JobControls): Promise<Timeline>
   /** Every stored session of a room as attribution timelines, stacked. */
   attributionTimeline(room: string, options?: TimelineOptions): Timeline
   /** Fits the single-room model over the room's stored sessions; with `name`, saves it. */
@@ -1021,7 +1042,7 @@ export declare class Store {
   /** As `fitRoomModel`, off the main thread. */
   fitRoomModelAsync(
     room: string,
-    options?: AttributeOptions & { timeline?: TimelineOptions; name?: string },
+    options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } & JobControls,
   ): Promise<Attribution>
   /** A saved model of a room. */
   roomModel(room: string, name: string): RoomModel
@@ -2048,7 +2069,7 @@ export declare class RoomModel {
 /** Fits the single-room attribution model on a timeline. */
 export declare function attribute(timeline: Timeline, options?: AttributeOptions): Attribution
 /** As `attribute`, off the main thread. */
-export declare function attributeAsync(timeline: Timeline, options?: AttributeOptions): Promise<Attribution>
+export declare function attributeAsync(timeline: Timeline, options?: AttributeOptions & JobControls): Promise<Attribution>
 /** The factors `attribute` uses when none are given. */
 export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: { slope: number; inflexion: number } | 'auto' | null; carryover_kind: 'adstock' | 'hold' | 'auto'; carryover_ms: number[] }>
 /** Sessions of one room as attribution timelines, stacked (step 10 s by default). */

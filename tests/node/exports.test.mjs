@@ -27,7 +27,7 @@ test('every native export is re-exported by index.js', () => {
 test('ERROR_CODES and TABLE_NAMES come from the core', () => {
   assert.deepEqual([...vap.ERROR_CODES], [
     'VAP_VALIDATION', 'VAP_FORMAT', 'VAP_IO', 'VAP_NOT_FOUND', 'VAP_ALREADY_EXISTS',
-    'VAP_VERSION', 'VAP_INVALID_ARGUMENT', 'VAP_INTERNAL',
+    'VAP_VERSION', 'VAP_INVALID_ARGUMENT', 'VAP_INTERNAL', 'VAP_CANCELLED',
   ])
   assert.deepEqual([...vap.ERROR_CODES], vap.errorCodes())
   assert.ok(Object.isFrozen(vap.ERROR_CODES) && Object.isFrozen(vap.TABLE_NAMES))

@@ -27,6 +27,7 @@ def test_exception_hierarchy():
         "VersionError",
         "InvalidArgumentError",
         "InternalError",
+        "CancelledError",
     ]:
         cls = getattr(vap, name)
         assert issubclass(cls, vap.VapError) and issubclass(cls, Exception)
@@ -49,7 +50,7 @@ def test_exception_hierarchy():
     assert vap.VapError.__module__ == "vap" and vap.VapError.__name__ == "VapError"
     classes = [getattr(vap, n) for n in ["ValidationError", "FormatError", "VapIOError",
                "NotFoundError", "AlreadyExistsError", "VersionError",
-               "InvalidArgumentError", "InternalError"]]  # fmt: skip
+               "InvalidArgumentError", "InternalError", "CancelledError"]]  # fmt: skip
     assert [c.code for c in classes] == list(vap.ERROR_CODES)
     # Raised from Python (the pure-Python layer does), an error has its code too.
     assert vap.InvalidArgumentError("x").code == "VAP_INVALID_ARGUMENT"
@@ -65,6 +66,7 @@ def test_error_codes_and_table_names_come_from_the_core():
         "VAP_VERSION",
         "VAP_INVALID_ARGUMENT",
         "VAP_INTERNAL",
+        "VAP_CANCELLED",
     )
     assert vap.ERROR_CODES is _vap.ERROR_CODES and vap.TABLE_NAMES is _vap.TABLE_NAMES
     assert list(vap.TABLE_NAMES) == vap.table_names()

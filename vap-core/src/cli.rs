@@ -10,7 +10,8 @@
 //! (unknown command or option, missing argument, a clip past the end of its
 //! recording); 3 not found (store, room, session, file); 4 bad
 //! data (a file that fails validation or cannot be parsed); 5 an I/O error;
-//! 6 a conflict (already exists, or written by a newer vap).
+//! 6 a conflict (already exists, or written by a newer vap); 130 stopped
+//! on request (as after Ctrl-C).
 //!
 //! ```
 //! let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -53,7 +54,8 @@ Commands:
 Run `vap <command> --help` for a command's options and an example.
 
 Exit codes: 0 done · 1 unexpected error (a bug) · 2 usage or invalid argument ·
-3 not found · 4 bad data · 5 I/O error · 6 conflict (exists, newer format)
+3 not found · 4 bad data · 5 I/O error · 6 conflict (exists, newer format) ·
+130 stopped on request
 ";
 
 const IMPORT_HELP: &str = "\
@@ -187,6 +189,7 @@ pub fn exit_code(k: ErrorKind) -> i32 {
         ErrorKind::Io => 5,
         ErrorKind::AlreadyExists | ErrorKind::Version => 6,
         ErrorKind::Internal => 1,
+        ErrorKind::Cancelled => 130,
     }
 }
 

@@ -80,12 +80,14 @@ pub enum ErrorKind {
     InvalidArgument,
     /// A bug in vap ([`VapError::Internal`]).
     Internal,
+    /// A long call stopped on request ([`VapError::Cancelled`]).
+    Cancelled,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order (the order of Node's `ERROR_CODES`
     /// and Python's `vap.ERROR_CODES`).
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Validation,
         ErrorKind::Format,
         ErrorKind::Io,
@@ -94,10 +96,11 @@ impl ErrorKind {
         ErrorKind::Version,
         ErrorKind::InvalidArgument,
         ErrorKind::Internal,
+        ErrorKind::Cancelled,
     ];
 
     /// The codes of [`ErrorKind::ALL`], in that order.
-    pub fn codes() -> [&'static str; 8] {
+    pub fn codes() -> [&'static str; 9] {
         ErrorKind::ALL.map(ErrorKind::code)
     }
 
@@ -112,6 +115,7 @@ impl ErrorKind {
             ErrorKind::Version => "VAP_VERSION",
             ErrorKind::InvalidArgument => "VAP_INVALID_ARGUMENT",
             ErrorKind::Internal => "VAP_INTERNAL",
+            ErrorKind::Cancelled => "VAP_CANCELLED",
         }
     }
 }
@@ -161,6 +165,10 @@ pub enum VapError {
     /// A bug: a panic caught at a boundary, a broken invariant.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A long call was asked to stop ([`crate::job::Job::stop`]: Ctrl-C in
+    /// Python, an `AbortSignal` in Node) and did, leaving nothing half-done.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 /// Problems shown in an error's message; all of them stay in `problems()`.
@@ -193,6 +201,7 @@ impl VapError {
             VapError::Version { .. } => ErrorKind::Version,
             VapError::InvalidArgument(_) => ErrorKind::InvalidArgument,
             VapError::Internal(_) => ErrorKind::Internal,
+            VapError::Cancelled(_) => ErrorKind::Cancelled,
         }
     }
 
@@ -295,6 +304,7 @@ mod tests {
         let codes = ErrorKind::codes();
         assert_eq!(codes[0], "VAP_VALIDATION");
         assert_eq!(codes[7], "VAP_INTERNAL");
+        assert_eq!(codes[8], "VAP_CANCELLED");
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), ErrorKind::ALL.len());
         // Every variant's kind is in ALL (a new variant must be added there).
@@ -311,6 +321,7 @@ mod tests {
             },
             VapError::InvalidArgument("x".into()),
             VapError::Internal("x".into()),
+            VapError::Cancelled("x".into()),
         ] {
             assert!(ErrorKind::ALL.contains(&e.kind()), "{e:?}");
         }

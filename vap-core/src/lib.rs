@@ -76,6 +76,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod ids;
 pub mod ingest;
+pub mod job;
 pub mod live;
 #[cfg(feature = "media")]
 #[cfg_attr(docsrs, doc(cfg(feature = "media")))]

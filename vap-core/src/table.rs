@@ -1084,11 +1084,9 @@ pub fn row_count(data: &SessionData, table: TableName) -> usize {
 /// file format (told apart by the file format's `ARROW1` magic); `what`
 /// names the buffer in the error.
 pub fn batches_from_ipc(what: &str, bytes: &[u8]) -> crate::Result<Vec<RecordBatch>> {
-    let bad = |e: arrow_schema::ArrowError| {
-        crate::VapError::Format {
-            path: what.into(),
-            message: format!("not an Arrow IPC stream or file: {e}"),
-        }
+    let bad = |e: arrow_schema::ArrowError| crate::VapError::Format {
+        path: what.into(),
+        message: format!("not an Arrow IPC stream or file: {e}"),
     };
     if bytes.starts_with(b"ARROW1") {
         let r = arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None)

@@ -67,9 +67,11 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
     }
 }
 
-/// Runs `f` on vap's pool.
+/// Runs `f` on vap's pool, with the calling thread's current
+/// [`crate::job::Job`] (progress and stopping) as the current job there.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    pool().install(f)
+    let job = crate::job::Job::current();
+    pool().install(move || job.run(f))
 }
 
 #[cfg(test)]

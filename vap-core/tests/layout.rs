@@ -4,7 +4,7 @@
 //! uses one above it.
 //!
 //! Order (a module may use its own level and those below):
-//! base utilities (error, text, threads, options, ids, seed) → schema →
+//! base utilities (error, text, threads, options, ids, seed, job) → schema →
 //! table → io (ingest) → store → align → detect → attribute → replay → report.
 //! Beside them: `media` uses only the base, schema and store; `sim` only the
 //! base and schema; `live` sits on top and nothing uses it; `fuzzing` (feature
@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const BASE: &[&str] = &["error", "text", "threads", "options", "ids", "seed"];
+const BASE: &[&str] = &["error", "text", "threads", "options", "ids", "seed", "job"];
 const ORDER: &[&str] = &[
     "schema",
     "table",

@@ -328,12 +328,14 @@ pub fn attribute_async(
     timeline: &JsTimeline,
     options: Option<Unknown<'_>>,
 ) -> AsyncTask<VapTask<JsAttribution>> {
-    let task = match json_of(&env, options).and_then(attribute_options) {
-        Ok(o) => {
+    let args =
+        crate::jobs::controls(&env, options).and_then(|(o, job)| Ok((attribute_options(o)?, job)));
+    let task = match args {
+        Ok((o, job)) => {
             let tl = timeline.inner.clone();
             VapTask::new(move || {
                 Ok(JsAttribution {
-                    inner: core::fit(&tl, &o)?,
+                    inner: job.run(|| core::fit(&tl, &o))?,
                 })
             })
         }

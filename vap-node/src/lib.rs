@@ -65,6 +65,7 @@ pub mod attribute;
 pub mod convert;
 pub mod detect;
 pub mod error;
+pub mod jobs;
 pub mod live;
 pub mod media;
 pub mod plan;

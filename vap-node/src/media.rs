@@ -233,7 +233,11 @@ type AddEventListener<'a> =
 
 /// Sets `flag` when `signal` (an `AbortSignal`, or `undefined`) aborts; an
 /// already aborted signal is refused.
-fn watch_signal(env: &Env, signal: Unknown<'_>, flag: &Arc<AtomicBool>) -> vap_core::Result<()> {
+pub(crate) fn watch_signal(
+    env: &Env,
+    signal: Unknown<'_>,
+    flag: &Arc<AtomicBool>,
+) -> vap_core::Result<()> {
     let bad = || invalid("option 'signal' must be an AbortSignal");
     match signal.get_type() {
         Ok(ValueType::Undefined | ValueType::Null) => return Ok(()),
@@ -247,9 +251,9 @@ fn watch_signal(env: &Env, signal: Unknown<'_>, flag: &Arc<AtomicBool>) -> vap_c
         .get_named_property("addEventListener")
         .map_err(|_| bad())?;
     if aborted {
-        // Nothing has run yet: refuse rather than transcribe a first chunk.
+        // Nothing has run yet: refuse rather than start.
         return Err(invalid(
-            "option 'signal' is already aborted: the transcription was not started",
+            "option 'signal' is already aborted: the call was not started",
         ));
     }
     let f = flag.clone();
@@ -361,7 +365,7 @@ pub(crate) fn session_still(
 // ------------------------------------------------------------------ progress
 
 /// What `onProgress` returned: only `false` stops the run.
-pub struct Reply(bool);
+pub struct Reply(pub(crate) bool);
 
 impl TypeName for Reply {
     fn type_name() -> &'static str {

@@ -225,15 +225,16 @@ impl JsStore {
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<Json>> {
         let args = crate::convert::string_arg(&env, room, "room").and_then(|room| {
-            Ok((
-                room,
-                plan::PlaybookOptions::from_camel_value(json_of(&env, options)?)?,
-            ))
+            let (o, job) = crate::jobs::controls(&env, options)?;
+            Ok((room, plan::PlaybookOptions::from_camel_value(o)?, job))
         });
         let task = match args {
-            Ok((room, o)) => {
+            Ok((room, o, job)) => {
                 let store = self.inner.clone();
-                VapTask::new(move || Ok(Json(to_json!(&plan::store_playbook(&store, &room, &o)?)?)))
+                VapTask::new(move || {
+                    let p = job.run(|| plan::store_playbook(&store, &room, &o))?;
+                    Ok(Json(to_json!(&p)?))
+                })
             }
             Err(e) => VapTask::failed(e),
         };

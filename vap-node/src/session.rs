@@ -372,9 +372,9 @@ pub fn read_sources_async(
 ) -> napi::bindgen_prelude::AsyncTask<VapTask<JsSession>> {
     let args = json_of(&env, Some(files))
         .and_then(source_files)
-        .and_then(|f| Ok((f, json_of(&env, options)?)));
+        .and_then(|f| Ok((f, crate::jobs::controls(&env, options)?)));
     let task = match args {
-        Ok((files, options)) => VapTask::new(move || read_with(files, options)),
+        Ok((files, (options, job))) => VapTask::new(move || job.run(|| read_with(files, options))),
         Err(e) => VapTask::failed(e),
     };
     napi::bindgen_prelude::AsyncTask::new(task)
@@ -486,9 +486,12 @@ fn table_args(env: &Env, tables: Unknown<'_>) -> vap_core::Result<Vec<(String, T
         let v: Unknown<'_> = obj.get_named_property(&name).map_err(|_| bad())?;
         let arg = if v.is_typedarray().unwrap_or(false) {
             // SAFETY: checked to be a typed array of this call's `env`.
-            let bytes = unsafe { Uint8Array::from_napi_value(env.raw(), v.raw()) }.map_err(|_| {
-                invalid(format!("tables.{name}: an Arrow IPC buffer must be a Uint8Array or Buffer"))
-            })?;
+            let bytes =
+                unsafe { Uint8Array::from_napi_value(env.raw(), v.raw()) }.map_err(|_| {
+                    invalid(format!(
+                        "tables.{name}: an Arrow IPC buffer must be a Uint8Array or Buffer"
+                    ))
+                })?;
             TableArg::Ipc(bytes.to_vec())
         } else {
             TableArg::Rows(json_of(env, Some(v))?)
@@ -521,11 +524,17 @@ pub fn from_tables(
             match t {
                 TableArg::Rows(rows) => {
                     let rows = convert::rows_of(rows, &format!("tables.{name}"))?;
-                    raws.push((t_name, table::raw_from_json_rows(&name, &rows, &mut problems)));
+                    raws.push((
+                        t_name,
+                        table::raw_from_json_rows(&name, &rows, &mut problems),
+                    ));
                 }
                 TableArg::Ipc(bytes) => {
                     let batches = table::batches_from_ipc(&format!("tables.{name}"), &bytes)?;
-                    raws.push((t_name, table::raw_from_batches(&name, &batches, &mut problems)));
+                    raws.push((
+                        t_name,
+                        table::raw_from_batches(&name, &batches, &mut problems),
+                    ));
                 }
             }
         }

@@ -486,14 +486,16 @@ impl JsStore {
         room: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<JsAttribution>> {
-        let args = string_arg(&env, room, "room")
-            .and_then(|room| Ok((room, attribute::fit_request(json_of(&env, options)?)?)));
+        let args = string_arg(&env, room, "room").and_then(|room| {
+            let (o, job) = crate::jobs::controls(&env, options)?;
+            Ok((room, attribute::fit_request(o)?, job))
+        });
         let task = match args {
-            Ok((room, r)) => {
+            Ok((room, r, job)) => {
                 let store = self.inner.clone();
                 VapTask::new(move || {
                     Ok(JsAttribution {
-                        inner: vap_core::attribute::fit_room(&store, &room, &r)?,
+                        inner: job.run(|| vap_core::attribute::fit_room(&store, &room, &r))?,
                     })
                 })
             }
@@ -722,13 +724,17 @@ impl JsStore {
         room: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> AsyncTask<VapTask<JsTimeline>> {
-        let args = string_arg(&env, room, "room")
-            .and_then(|room| Ok((room, crate::align::align_options(json_of(&env, options)?)?)));
+        let args = string_arg(&env, room, "room").and_then(|room| {
+            let (o, job) = crate::jobs::controls(&env, options)?;
+            Ok((room, crate::align::align_options(o)?, job))
+        });
         let task = match args {
-            Ok((room, o)) => {
+            Ok((room, o, job)) => {
                 let store = self.inner.clone();
                 VapTask::new(move || {
-                    Ok(vap_core::align::store_room_timeline(&store, &room, &o)?.into())
+                    Ok(job
+                        .run(|| vap_core::align::store_room_timeline(&store, &room, &o))?
+                        .into())
                 })
             }
             Err(e) => VapTask::failed(e),

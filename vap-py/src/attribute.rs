@@ -9,6 +9,7 @@ use vap_core::options::Options;
 use vap_core::{Ms, SessionData};
 
 use crate::align::PyTimeline;
+use crate::jobs::run_job;
 use crate::{parse, py_table, run, to_json, PySession, PyStore};
 
 /// A fitted attribution model.
@@ -198,16 +199,19 @@ impl PyRoomModel {
     }
 }
 
-/// Fits the model on a timeline (JSON `AttributeOptions`).
+/// Fits the model on a timeline (JSON `AttributeOptions`); `progress(stage,
+/// done, total)` is called as the bootstrap goes (Ctrl-C stops it).
 #[pyfunction]
+#[pyo3(signature = (timeline, options_json, progress=None))]
 pub(crate) fn attribute(
     py: Python<'_>,
     timeline: PyRef<'_, PyTimeline>,
     options_json: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<PyAttribution> {
     let tl = &timeline.inner;
     Ok(PyAttribution {
-        inner: run(py, || {
+        inner: run_job(py, progress, || {
             let o = AttributeOptions::from_json(options_json)?;
             core::fit(tl, &o)
         })?,
@@ -244,16 +248,18 @@ pub(crate) fn attribution_timeline(
     Ok(PyTimeline { inner })
 }
 
-/// A stored room's attribution timeline.
+/// A stored room's attribution timeline (`progress` per session).
 #[pyfunction]
+#[pyo3(signature = (store, room, options_json, progress=None))]
 pub(crate) fn store_attribution_timeline(
     py: Python<'_>,
     store: PyRef<'_, PyStore>,
     room: &str,
     options_json: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<PyTimeline> {
     let s = &store.inner;
-    let inner = run(py, || {
+    let inner = run_job(py, progress, || {
         let o = core::AttributionTimelineOptions::from_json(options_json)?.0;
         core::store_room_timeline(s, room, &o)
     })?;
@@ -261,17 +267,20 @@ pub(crate) fn store_attribution_timeline(
 }
 
 /// Fits a stored room's model (JSON: `timeline`, `name` and the model's
-/// options; see `vap_core::attribute::FitRequest`) and saves it when named.
+/// options; see `vap_core::attribute::FitRequest`) and saves it when named
+/// (`progress` per session, then per bootstrap replicate).
 #[pyfunction]
+#[pyo3(signature = (store, room, request_json, progress=None))]
 pub(crate) fn fit_room_model(
     py: Python<'_>,
     store: PyRef<'_, PyStore>,
     room: &str,
     request_json: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<PyAttribution> {
     let s = &store.inner;
     Ok(PyAttribution {
-        inner: run(py, || {
+        inner: run_job(py, progress, || {
             let v = serde_json::from_str(request_json).map_err(|e| {
                 vap_core::VapError::InvalidArgument(format!("attribution options: {e}"))
             })?;

@@ -41,7 +41,7 @@ struct Class {
 }
 
 /// The classes of [`ErrorKind::ALL`], in that order.
-const CLASSES: [Class; 8] = [
+const CLASSES: [Class; 9] = [
     Class {
         kind: ErrorKind::Validation,
         name: "ValidationError",
@@ -89,6 +89,12 @@ const CLASSES: [Class; 8] = [
         name: "InternalError",
         builtins: &[],
         doc: "A bug in vap (a Rust panic caught at the boundary).",
+    },
+    Class {
+        kind: ErrorKind::Cancelled,
+        name: "CancelledError",
+        builtins: &[],
+        doc: "A long call stopped on request before it finished, leaving nothing half-done (Ctrl-C raises KeyboardInterrupt instead, noting where the call stopped).",
     },
 ];
 

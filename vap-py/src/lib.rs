@@ -47,6 +47,7 @@ mod align;
 mod attribute;
 mod detect;
 mod errors;
+mod jobs;
 mod live;
 mod media;
 mod plan;
@@ -309,14 +310,16 @@ fn load_dir(
 
 /// Reads one session from platform exports and capture logs: each file with
 /// its format's name, or `None` to detect it. Returns the session and the
-/// source report (JSON).
+/// source report (JSON); `progress` per file.
 #[pyfunction]
+#[pyo3(signature = (files, options_json, progress=None))]
 fn read_sources(
     py: Python<'_>,
     files: Vec<(std::path::PathBuf, Option<String>)>,
     options_json: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<(PySession, String)> {
-    let (data, report) = run(py, || {
+    let (data, report) = jobs::run_job(py, progress, || {
         let opts = SourceOptions::from_json(options_json)?;
         let files = files
             .iter()
@@ -547,13 +550,29 @@ impl PyStore {
         self.replay_of(py, room, session, options_json)
     }
 
-    /// The room's playbook from its stored sessions (JSON).
-    fn playbook_json(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<String> {
-        self.playbook_of(py, room, options_json)
+    /// The room's playbook from its stored sessions (JSON; `progress` per
+    /// session).
+    #[pyo3(signature = (room, options_json, progress=None))]
+    fn playbook_json(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        options_json: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        self.playbook_of(py, room, options_json, progress)
     }
 
-    fn room_replay_json(&self, py: Python<'_>, room: &str, options_json: &str) -> PyResult<String> {
-        self.room_replay_of(py, room, options_json)
+    /// The room's replay (JSON; `progress` per session).
+    #[pyo3(signature = (room, options_json, progress=None))]
+    fn room_replay_json(
+        &self,
+        py: Python<'_>,
+        room: &str,
+        options_json: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        self.room_replay_of(py, room, options_json, progress)
     }
 
     #[pyo3(signature = (room, path, replay_json, report_json))]

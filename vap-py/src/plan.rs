@@ -95,8 +95,9 @@ impl crate::PyStore {
         py: Python<'_>,
         room: &str,
         options_json: &str,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        run(py, || {
+        crate::jobs::run_job(py, progress, || {
             to_json(&plan::store_playbook(
                 &self.inner,
                 room,

@@ -139,8 +139,9 @@ impl PyStore {
         py: Python<'_>,
         room: &str,
         options_json: &str,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        run(py, || {
+        crate::jobs::run_job(py, progress, || {
             let o = ReplayOptions::from_json(options_json)?;
             to_json(&replay::room(&self.inner, room, &o)?)
         })

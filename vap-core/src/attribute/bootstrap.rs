@@ -73,7 +73,7 @@ pub(super) fn replicates(
     let mut reps: Vec<Array1<f64>> = if opts.bootstrap == 0 {
         vec![]
     } else if let Some(prob) = glm_problem {
-        glm_replicates(ctx, sel, prob, coef, penalty)
+        glm_replicates(ctx, sel, prob, coef, penalty)?
     } else {
         linear_replicates(ctx, sel, coef, penalty)?
     };
@@ -100,8 +100,9 @@ fn glm_replicates(
     prob: &LsqProblem,
     coef: &Array1<f64>,
     penalty: f64,
-) -> Vec<Array1<f64>> {
+) -> Result<Vec<Array1<f64>>> {
     let (d, opts, p) = (ctx.d, ctx.opts, sel.len());
+    let tick = Ticker::current(opts.bootstrap)?;
     (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
@@ -109,7 +110,7 @@ fn glm_replicates(
             let z = d.split_matrix(&rows, sel);
             let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
             let off: Array1<f64> = rows.iter().map(|&i| d.offset(i)).collect();
-            solve::poisson_irls(
+            let b = solve::poisson_irls(
                 &z,
                 y.view(),
                 off.view(),
@@ -118,7 +119,9 @@ fn glm_replicates(
                 Some(coef),
             )
             .map(|f| f.b)
-            .unwrap_or_else(|_| Array1::from_elem(p, f64::NAN))
+            .unwrap_or_else(|_| Array1::from_elem(p, f64::NAN));
+            tick.step()?;
+            Ok(b)
         })
         .collect()
 }
@@ -141,7 +144,8 @@ fn linear_replicates(
     let st = ctx.all_stats.select(sel);
     let prob = ctx.problem(&st, sel)?;
     let ncols = ctx.d.cols.len();
-    Ok((0..opts.bootstrap)
+    let tick = Ticker::current(opts.bootstrap)?;
+    (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
             let mut sum = UnitSum::new(dense.len());
@@ -149,8 +153,36 @@ fn linear_replicates(
                 sum.add(&sel_units[k]);
             }
             let s = sum.stats(ncols, &dense, sel);
-            prob.solve(&s, opts.pen(penalty, s.n), Some(coef))
-                .unwrap_or_else(|_| Array1::from_elem(p, f64::NAN))
+            let b = prob
+                .solve(&s, opts.pen(penalty, s.n), Some(coef))
+                .unwrap_or_else(|_| Array1::from_elem(p, f64::NAN));
+            tick.step()?;
+            Ok(b)
         })
-        .collect())
+        .collect()
+}
+
+/// Progress and stopping of the replicates: a step of the current
+/// [`crate::job::Job`] after each.
+struct Ticker {
+    job: crate::job::Job,
+    done: std::sync::atomic::AtomicUsize,
+    total: usize,
+}
+
+impl Ticker {
+    fn current(total: usize) -> Result<Ticker> {
+        let job = crate::job::Job::current();
+        job.check()?;
+        Ok(Ticker {
+            job,
+            done: Default::default(),
+            total,
+        })
+    }
+
+    fn step(&self) -> Result<()> {
+        let d = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.job.step("bootstrap", d, self.total)
+    }
 }

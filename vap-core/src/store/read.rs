@@ -300,14 +300,30 @@ pub(crate) fn sort_sessions(infos: &mut [SessionInfo]) {
 }
 
 /// `each` over `infos` in parallel (the thread setting's pool), results in
-/// their order, the first error in that order returned.
+/// their order, the first error in that order returned; a step of the
+/// current [`crate::job::Job`] after each session.
 pub(crate) fn par_sessions<T, F>(infos: &[SessionInfo], each: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(&SessionInfo) -> Result<T> + Sync,
 {
     use rayon::prelude::*;
-    crate::threads::install(|| infos.par_iter().map(&each).collect::<Result<Vec<_>>>())
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Progress and stopping: one step a session (`crate::job`).
+    let job = crate::job::Job::current();
+    job.check()?;
+    let done = AtomicUsize::new(0);
+    crate::threads::install(|| {
+        infos
+            .par_iter()
+            .map(|i| {
+                let t = each(i)?;
+                let d = done.fetch_add(1, Ordering::SeqCst) + 1;
+                job.step("sessions", d, infos.len())?;
+                Ok(t)
+            })
+            .collect::<Result<Vec<_>>>()
+    })
 }
 
 pub(super) fn read_parquet_file(p: &Path) -> Result<Vec<RecordBatch>> {

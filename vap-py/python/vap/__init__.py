@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
-from . import _boundary, _display, _media, _options, _vap
+from . import _boundary, _display, _media, _options, _progress, _vap
 from ._align import (
     ClockOffset,
     Duration,
@@ -136,6 +136,7 @@ from ._vap import (
     ERROR_CODES,
     TABLE_NAMES,
     AlreadyExistsError,
+    CancelledError,
     FormatError,
     InternalError,
     InvalidArgumentError,
@@ -258,6 +259,7 @@ __all__ = [
     "transcribe",
     "FormatError",
     "InternalError",
+    "CancelledError",
     "InvalidArgumentError",
     "NotFoundError",
     "Session",
@@ -596,7 +598,11 @@ def load_dir(path: PathLike, **options: Any) -> Session:
     return Session(inner, json.loads(report))
 
 
-def read_sources(*files: PathLike | tuple[PathLike, str | None], **options: Any) -> Session:
+def read_sources(
+    *files: PathLike | tuple[PathLike, str | None],
+    progress: _progress.Progress = True,
+    **options: Any,
+) -> Session:
     """Reads one session from platform exports and capture logs, as they are.
 
     Each file is a path (its format detected from the content:
@@ -618,6 +624,8 @@ def read_sources(*files: PathLike | tuple[PathLike, str | None], **options: Any)
     offset against the platform's data is determined onto the platform's
     clock; default off: ``source_report["offsets"]`` reports them). Raises ``vap.ValidationError`` naming file, row and
     field for every problem, ``vap.FormatError`` for a file vap does not read.
+    ``progress``: a bar over the files once the import has run a second
+    (``False``: none; a function: ``(stage, done, total)``); Ctrl-C stops it.
     """
     items: list[tuple[str, str | None]] = []
     for f in files:
@@ -626,7 +634,8 @@ def read_sources(*files: PathLike | tuple[PathLike, str | None], **options: Any)
             items.append((os.fspath(path), fmt))
         else:
             items.append((os.fspath(f), None))
-    inner, report = _vap.read_sources(items, _options.dumps(options))
+    with _progress.reporter(progress, "read_sources") as cb:
+        inner, report = _vap.read_sources(items, _options.dumps(options), cb)
     return Session(inner, None, json.loads(report))
 
 
@@ -800,12 +809,15 @@ class Store:
         and stacked with a session key. Options as ``Session.timeline``."""
         return Timeline(self._inner.room_timeline(room, _options.dumps(options, step=step)))
 
-    def attribution_timeline(self, room: str, step: Any = None, **options: Any) -> Timeline:
+    def attribution_timeline(
+        self, room: str, step: Any = None, *, progress: _progress.Progress = True, **options: Any
+    ) -> Timeline:
         """Every stored session of ``room`` as attribution timelines, stacked
         (the single-room model's input). Options as
-        ``Session.attribution_timeline``."""
+        ``Session.attribution_timeline``; ``progress`` as ``fit_room_model``."""
         opts = _options.dumps(options, step=step)
-        return Timeline(_vap.store_attribution_timeline(self._inner, room, opts))
+        with _progress.reporter(progress, room) as cb:
+            return Timeline(_vap.store_attribution_timeline(self._inner, room, opts, cb))
 
     def fit_room_model(
         self,
@@ -813,32 +825,46 @@ class Store:
         step: Any = None,
         *,
         timeline_options: Mapping[str, Any] | None = None,
+        progress: _progress.Progress = True,
         **options: Any,
     ) -> Attribution:
         """Fits the single-room model over every stored session of ``room``
         (session fixed effects) and, with ``name=``, saves it in the store.
         ``step`` and ``timeline_options`` as ``Session.attribution_timeline``;
-        other options as ``vap.attribute``."""
+        other options as ``vap.attribute``. ``progress``: a bar per stage
+        (sessions read, bootstrap replicates) once the fit has run a second
+        (``False``: none; a function: called ``(stage, done, total)``);
+        Ctrl-C stops the fit cleanly (``KeyboardInterrupt``, nothing saved)."""
         timeline = _options.merged(timeline_options, step=step)
         request = _options.dumps(options, timeline=timeline)
-        return Attribution(_vap.fit_room_model(self._inner, room, request))
+        with _progress.reporter(progress, room) as cb:
+            return Attribution(_vap.fit_room_model(self._inner, room, request, cb))
 
     def replay(self, room: str, session: str, **options: Any) -> Replay:
         """The replay of a stored session against the room's earlier stored
         sessions (read one at a time). Options as ``Session.replay``."""
         return Replay(self._inner.replay(room, session, _options.dumps(options)))
 
-    def playbook(self, room: str, **options: Any) -> Playbook:
+    def playbook(
+        self, room: str, *, progress: _progress.Progress = True, **options: Any
+    ) -> Playbook:
         """The room's playbook from its stored sessions, read one at a time
-        (options as ``vap.playbook``)."""
-        return playbook_of(json.loads(self._inner.playbook_json(room, _options.dumps(options))))
+        (options as ``vap.playbook``; ``progress`` as ``fit_room_model``)."""
+        with _progress.reporter(progress, room) as cb:
+            return playbook_of(
+                json.loads(self._inner.playbook_json(room, _options.dumps(options), cb))
+            )
 
-    def room_replay(self, room: str, **options: Any) -> dict[str, Any]:
+    def room_replay(
+        self, room: str, *, progress: _progress.Progress = True, **options: Any
+    ) -> dict[str, Any]:
         """Products and anchors across a room's stored sessions: per session
         digests, each product's explain minutes and GMV, each anchor's hours,
         GMV per hour, GPM and effect from the room model (session fixed
-        effects). Options as ``Session.replay``."""
-        return json.loads(self._inner.room_replay_json(room, _options.dumps(options)))
+        effects). Options as ``Session.replay``; ``progress`` as
+        ``fit_room_model``."""
+        with _progress.reporter(progress, room) as cb:
+            return json.loads(self._inner.room_replay_json(room, _options.dumps(options), cb))
 
     def room_html(
         self, room: str, *, replay: Mapping[str, Any] | None = None, **options: Any

@@ -17,6 +17,7 @@ from . import _vap
 from ._align import Duration, Timeline, to_instant_ms
 from ._detect import Moment
 from ._options import dumps, resolve
+from ._progress import Progress, reporter
 from ._vap import InvalidArgumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -519,7 +520,7 @@ class Attribution:
         )
 
 
-def attribute(timeline: Timeline, **options: Any) -> Attribution:
+def attribute(timeline: Timeline, *, progress: Progress = True, **options: Any) -> Attribution:
     """Fits the single-room attribution model on a timeline.
 
     The target (default ``order_gmv``) is regressed on factors (default: product
@@ -545,9 +546,12 @@ def attribute(timeline: Timeline, **options: Any) -> Attribution:
     Other options: ``exposure``, ``price_level``, ``factors`` (``Factor``s,
     column names or dicts), ``trend``, ``time_of_day``, ``session_effects``,
     ``intercept``, ``standardize``, ``penalties``, ``holdout``,
-    ``max_candidates``.
+    ``max_candidates``. ``progress``: a bar over the bootstrap once the fit
+    has run a second (``False``: none; a function: ``(stage, done,
+    total)``); Ctrl-C stops the fit cleanly (``KeyboardInterrupt``).
     """
-    return Attribution(_vap.attribute(timeline._inner, dumps(options)))
+    with reporter(progress, "attribute") as cb:
+        return Attribution(_vap.attribute(timeline._inner, dumps(options), cb))
 
 
 def default_factors(timeline: Timeline) -> list[Factor]:

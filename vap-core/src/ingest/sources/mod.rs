@@ -554,7 +554,11 @@ pub(crate) fn read_loaded(
             SourceFormat::DouyinCapture | SourceFormat::TiktokCapture
         )
     });
-    for (name, bytes, format) in loaded {
+    // Progress and stopping: one step a file (`crate::job`).
+    let job = crate::job::Job::current();
+    job.check()?;
+    let total = loaded.len();
+    for (k, (name, bytes, format)) in loaded.into_iter().enumerate() {
         b.report.files.push((name.clone(), format));
         b.platform.get_or_insert(format.platform());
         let read = match format {
@@ -578,6 +582,7 @@ pub(crate) fn read_loaded(
         if let Err(p) = read {
             problems.extend(p);
         }
+        job.step("files", k + 1, total)?;
     }
     if !problems.is_empty() {
         return Err(VapError::Validation(problems));

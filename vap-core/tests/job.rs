@@ -1,0 +1,95 @@
+//! Progress and stopping of long calls (`vap_core::job`): a room-wide fit
+//! reports its sessions and bootstrap replicates, stops when asked, and leaves
+//! nothing behind.
+
+use std::sync::{Arc, Mutex};
+
+use vap_core::attribute::{fit_room, FitRequest};
+use vap_core::job::{Job, Step};
+use vap_core::sim::{simulate, SimConfig};
+use vap_core::store::{ImportOptions, Store};
+use vap_core::ErrorKind;
+
+fn room_store() -> (tempfile::TempDir, Store, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let st = Store::open(dir.path().join("store")).unwrap();
+    let mut room = String::new();
+    for seed in [1, 2, 3] {
+        let r = simulate(&SimConfig {
+            seed,
+            hours: 0.5,
+            ..Default::default()
+        })
+        .unwrap();
+        room = r.data.room.id.clone();
+        st.import(&r.data, &ImportOptions::default()).unwrap();
+    }
+    (dir, st, room)
+}
+
+type Log = Arc<Mutex<Vec<(String, usize, usize)>>>;
+
+fn recording(stop_at: Option<&'static str>) -> (Job, Log) {
+    let log: Log = Arc::default();
+    let l = Arc::clone(&log);
+    let stopper: Arc<Mutex<Option<Job>>> = Arc::default();
+    let s = Arc::clone(&stopper);
+    let job = Job::new(Some(Box::new(move |st: &Step<'_>| {
+        l.lock()
+            .unwrap()
+            .push((st.stage.to_string(), st.done, st.total));
+        if Some(st.stage) == stop_at {
+            if let Some(j) = s.lock().unwrap().as_ref() {
+                j.stop();
+            }
+        }
+    })));
+    *stopper.lock().unwrap() = Some(job.clone());
+    (job, log)
+}
+
+#[test]
+fn a_room_fit_reports_sessions_and_replicates_to_the_end() {
+    let (_d, st, room) = room_store();
+    let (job, log) = recording(None);
+    let req = FitRequest::default();
+    let fit = job.run(|| fit_room(&st, &room, &req)).unwrap();
+    let plain = fit_room(&st, &room, &req).unwrap();
+    assert_eq!(fit.model, plain.model, "reporting changes nothing");
+    let log = log.lock().unwrap();
+    assert!(log.contains(&("sessions".into(), 3, 3)), "{log:?}");
+    let b = req.model.bootstrap;
+    assert!(log.contains(&("bootstrap".into(), b, b)), "{log:?}");
+    for w in log.windows(2) {
+        if w[0].0 == w[1].0 {
+            assert!(w[1].1 > w[0].1, "counts only grow within a stage: {log:?}");
+        }
+    }
+}
+
+#[test]
+fn a_stopped_fit_is_cancelled_and_saves_nothing() {
+    let (_d, st, room) = room_store();
+    let req = FitRequest {
+        name: Some("m".into()),
+        ..Default::default()
+    };
+    for stage in ["sessions", "bootstrap"] {
+        let (job, _log) = recording(Some(stage));
+        let e = job.run(|| fit_room(&st, &room, &req)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{stage}: {e}");
+        assert_eq!(e.kind().code(), "VAP_CANCELLED");
+        assert!(e.to_string().contains(stage), "{e}");
+        let saved = vap_core::attribute::RoomModel::load(&st, &room, "m");
+        assert_eq!(saved.unwrap_err().kind(), ErrorKind::NotFound, "{stage}");
+    }
+    // a job stopped before the call does nothing at all
+    let job = Job::new(None);
+    job.stop();
+    assert_eq!(
+        job.run(|| fit_room(&st, &room, &req)).unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
+    // and outside a job the same call still works
+    assert!(fit_room(&st, &room, &req).is_ok());
+}
