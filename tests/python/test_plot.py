@@ -307,3 +307,33 @@ def test_without_matplotlib_it_says_how_to_install_it(
     assert "pip install matplotlib" in str(e.value)
     assert "pip install vap[plot]" in str(e.value)
     assert e.value.name == "matplotlib"
+
+
+def test_timeline_plot_draws_each_column_on_local_times_with_its_moments():
+    s = vap.simulate(seed=11, hours=1.5).data
+    tl = s.timeline("1min")
+    ms = s.moments()
+    fig = tl.plot(["orders", "online_viewers"], moments=ms)
+    FigureCanvasAgg(fig).draw()
+    axes = fig.axes
+    assert len(axes) == 2
+    tz = ZoneInfo(s.session["timezone"])
+    for ax, name in zip(axes, ["orders", "online_viewers"]):
+        (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == f"series-{name}"]
+        y = np.asarray(line.get_ydata(), dtype=float)
+        np.testing.assert_array_equal(y, tl.column(name))
+        x = [mdates.num2date(v, tz) for v in mdates.date2num(line.get_xdata())]
+        first = dt.datetime.fromtimestamp(int(tl.time_ms[0]) / 1000, tz)
+        assert abs((x[0] - first).total_seconds()) < 1
+        shaded = [p for p in ax.patches if (p.get_gid() or "").startswith("moment-")]
+        assert len(shaded) == sum(m.metric == name for m in ms)
+    assert "Asia/Shanghai" in axes[-1].get_xlabel()
+    default = tl.plot()
+    assert [a.get_ylabel() for a in default.axes] == [
+        "order_gmv",
+        "orders",
+        "online_viewers",
+        "gpm",
+    ]
+    with pytest.raises(vap.NotFoundError, match="nope"):
+        tl.plot(["orders", "nope"])

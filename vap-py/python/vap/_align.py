@@ -137,6 +137,23 @@ class Timeline:
             return np.zeros(len(self), dtype=bool)
         return np.frombuffer(m, dtype=np.uint8).astype(bool)
 
+    def plot(
+        self,
+        columns: Sequence[str] | str | None = None,
+        *,
+        moments: Sequence[Any] | None = None,
+        figsize: tuple[float, float] | None = None,
+    ) -> Any:
+        """The columns as a matplotlib figure, one panel each on a shared axis of
+        local times (the session's zone): by default GMV, orders, online viewers
+        and GPM where present. ``moments`` (``Session.moments()``) are shaded on
+        their metric's panel. Each line's ``gid`` is ``series-<name>``, each
+        shaded moment's ``moment-<rank>``. Needs matplotlib (``pip install
+        'vap[plot]'``)."""
+        from ._plot import plot_timeline
+
+        return plot_timeline(self, columns, moments, figsize)
+
     #: Columns shown by ``_repr_html_`` (the rest are counted).
     REPR_COLUMNS = 8
 

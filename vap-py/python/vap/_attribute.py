@@ -365,6 +365,7 @@ class Interval:
 
     @staticmethod
     def of(d: Mapping[str, Any] | None) -> Interval | None:
+        """The interval of the core's JSON form (``None`` for ``None``)."""
         return None if d is None else Interval(_num(d["value"]), _num(d["low"]), _num(d["high"]))
 
 
@@ -390,6 +391,7 @@ class SpendResponse:
 
     @staticmethod
     def of(d: Mapping[str, Any] | None) -> SpendResponse | None:
+        """The response of the core's JSON form (``None`` for ``None``)."""
         if d is None:
             return None
         return SpendResponse(
@@ -417,6 +419,7 @@ class PaidTraffic:
 
     @staticmethod
     def of(d: Mapping[str, Any] | None) -> PaidTraffic | None:
+        """The split of the core's JSON form (``None`` for ``None``)."""
         if d is None:
             return None
         return PaidTraffic(

@@ -47,13 +47,19 @@ def duration(ms: int) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min {sec:02d} s"
 
 
-def number(v: Any, digits: int = 3) -> str:
+#: Significant digits of small numbers in the tables.
+DIGITS = 3
+
+
+def number(v: Any) -> str:
+    """A value for a table cell: thousands separated, small ones to
+    ``DIGITS`` significant digits, ``—`` for missing."""
     if v is None:
         return "—"
     if isinstance(v, float):
         if v != v:
             return "—"
-        return f"{v:,.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return f"{v:,.{DIGITS}g}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)

@@ -689,6 +689,7 @@ class Clip:
 
     @property
     def duration_ms(self) -> float:
+        """Length of the clip in ms."""
         return self.end_ms - self.start_ms
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import _options
@@ -312,4 +312,50 @@ def plot_replay(
     if final.date() != first.date():
         days += f" – {final:%Y-%m-%d}"
     bottom.set_xlabel(f"{days} · {rep.timezone}")
+    return fig
+
+
+#: The columns ``Timeline.plot`` draws when none are named (those present).
+DEFAULT_TIMELINE_COLUMNS = ("order_gmv", "orders", "online_viewers", "gpm")
+
+
+def plot_timeline(
+    tl: Any,
+    columns: Sequence[str] | str | None,
+    moments: Sequence[Any] | None,
+    figsize: tuple[float, float] | None,
+) -> matplotlib.figure.Figure:
+    """See ``Timeline.plot``."""
+    try:
+        import matplotlib.dates as mdates
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError(
+            _MISSING.replace("Replay.plot", "Timeline.plot"), name="matplotlib"
+        ) from e
+
+    if columns is None:
+        names = [c for c in DEFAULT_TIMELINE_COLUMNS if c in tl.columns] or tl.columns[:4]
+    else:
+        names = [columns] if isinstance(columns, str) else list(columns)
+    values = tl.to_numpy(names)  # unknown names: the core's error, listing them
+    spans = tl.spans
+    tz = _zone(spans[0].get("timezone", "UTC")) if spans else _dt.timezone.utc
+    when = [_when(int(t), tz) for t in tl.time_ms]
+    fig = Figure(figsize=figsize or (10, 1.8 * max(1, len(names)) + 0.6))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, j, name in zip(axes, range(len(names)), names):
+        (line,) = ax.plot(when, values[:, j], lw=1.0)
+        line.set_gid(f"series-{name}")
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        for k, m in enumerate(moments or []):
+            if m.metric == name or len(names) == 1:
+                span = ax.axvspan(
+                    _when(m.start_ms, tz), _when(m.end_ms, tz), color="#d62728", alpha=0.15, lw=0
+                )
+                span.set_gid(f"moment-{k}")
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    axes[-1].set_xlabel(f"local time ({getattr(tz, 'key', 'UTC')})")
+    fig.align_ylabels(axes)
+    fig.tight_layout()
     return fig
