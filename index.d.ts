@@ -448,6 +448,8 @@ export declare class Session {
    * that moved; ranked by share of the metric's session total.
    */
   moments(options?: MomentOptions): Moment[]
+  /** As `moments`, off the event loop. */
+  momentsAsync(options?: MomentOptions): Promise<Moment[]>
   /**
    * The session replay (直播复盘) with its product and anchor replays: data
    * quality first, headline figures against the room's `history` (earlier
@@ -455,6 +457,8 @@ export declare class Session {
    * products, anchors, promotions, viewers' questions and their answers.
    */
   replay(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Replay
+  /** As `replay`, off the event loop (the history's digests too). */
+  replayAsync(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Promise<Replay>
   /** Viewers' questions: detected, typed, linked to a product, matched to an answer. */
   questions(options?: QuestionOptions): Question[]
   /** What this session contributes to a room's history (for another session's `replay`). */
@@ -1008,6 +1012,8 @@ export declare class Store {
   replayAsync(room: string, session: string, options?: ReplayOptions): Promise<Replay>
   /** Products and anchors across a room's stored sessions; anchor effects from the room model. */
   roomReplay(room: string, options?: ReplayOptions): RoomReplay
+  /** As `roomReplay`, off the event loop; `signal` and `onProgress` as `JobControls`. */
+  roomReplayAsync(room: string, options?: ReplayOptions & JobControls): Promise<RoomReplay>
   /** The room's playbook from its stored sessions, read one at a time. */
   playbook(room: string, options?: PlaybookOptions): Playbook
   /** As `playbook`, off the main thread. */
@@ -2489,8 +2495,12 @@ export declare class Replay {
   toHtmlAsync(options?: ReportOptions): Promise<string>
   /** Writes the report to `path` whole or not at all (a moment's recording becomes a `<video>` when its file sits beside the report); returns the path. */
   writeHtml(path: string, options?: ReportOptions): string
+  /** As `writeHtml`, off the event loop. */
+  writeHtmlAsync(path: string, options?: ReportOptions): Promise<string>
   /** Cuts the top moments out of their recordings into `outDir`, one clip per moment and a `clips.json` manifest; a session without a recording is `VAP_NOT_FOUND`. */
   clips(outDir: string, options?: ClipOptions): ClipEntry[]
+  /** As `clips`, off the event loop (FFmpeg's cutting on the libuv thread pool). */
+  clipsAsync(outDir: string, options?: ClipOptions): Promise<ClipEntry[]>
 }
 
 // ------------------------------------------------------------------ live

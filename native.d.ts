@@ -196,6 +196,10 @@ export declare class Replay {
    * the report. Returns the path.
    */
   writeHtml(path: unknown, options?: unknown | undefined | null): string
+  /** As `writeHtml`, on the libuv thread pool; returns a Promise of the path. */
+  writeHtmlAsync(path: unknown, options?: unknown | undefined | null): Promise<string>
+  /** As `clips`, on the libuv thread pool; returns a Promise of the entries. */
+  clipsAsync(outDir: unknown, options?: unknown | undefined | null): Promise<ClipEntry[]>
   /**
    * Cuts the top moments out of their recordings into `outDir`, one clip
    * per moment and a `clips.json` manifest (`vap_core::report::moment_clips`;
@@ -284,6 +288,11 @@ export declare class Session {
    */
   replay(options?: unknown | undefined | null, history?: Array<Session | SessionDigest>): JsReplay
   /**
+   * As `replay`, on the libuv thread pool (the history's digests too);
+   * returns a Promise.
+   */
+  replayAsync(options?: unknown | undefined | null, history?: Array<Session | SessionDigest>): Promise<Replay>
+  /**
    * The whole session as one plain object (serde form of `SessionData`);
    * called by `JSON.stringify`.
    */
@@ -318,6 +327,8 @@ export declare class Session {
    * the streams that moved; ranked by share of the metric's session total.
    */
   moments(options?: unknown | undefined | null): any
+  /** As `moments`, on the libuv thread pool; returns a Promise. */
+  momentsAsync(options?: unknown | undefined | null): Promise<Moment[]>
   /**
    * The recording covering session instant `tMs` and the position in it
    * (`{ recording, path, position_ms }`); `null` when none covers it.
@@ -428,6 +439,11 @@ export declare class Store {
    * from the room model. Options as `Session.replay`.
    */
   roomReplay(room: unknown, options?: unknown | undefined | null): RoomReplay
+  /**
+   * As `roomReplay`, on the libuv thread pool (options may carry `signal`
+   * and `onProgress`: `JobControls`); returns a Promise.
+   */
+  roomReplayAsync(room: unknown, options?: unknown | undefined | null): Promise<RoomReplay>
   /**
    * The room's report (`vap_core::report::room_html`): every stored
    * session against the room's median, products and anchors across

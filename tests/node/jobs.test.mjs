@@ -1,7 +1,7 @@
 // Long calls take `signal` (AbortSignal) and `onProgress` with their options.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vap, assertRejects } from './helpers.mjs'
@@ -61,4 +61,28 @@ test('attributeAsync, playbookAsync and roomTimelineAsync take the same controls
   assert.deepEqual(steps.at(-1), { stage: 'sessions', done: 3, total: 3 })
   await assertRejects(vap.attributeAsync(tl, { onProgress: 'no' }), 'VAP_INVALID_ARGUMENT')
   await assertRejects(vap.attributeAsync(tl, { signal: {} }), 'VAP_INVALID_ARGUMENT')
+})
+
+test('every heavy call has a Promise form that gives what the synchronous one does', async () => {
+  const [a, b] = store.sessions(room).map((s) => store.load(room, s.session_id))
+  const opts = { model: { bootstrap: 10 } }
+  const sync = a.replay(opts, [b, b.digest()])
+  const later = await a.replayAsync(opts, [b, b.digest()])
+  assert.deepEqual(later.toJSON(), sync.toJSON())
+  assert.deepEqual(await a.momentsAsync({ threshold: 3 }), a.moments({ threshold: 3 }))
+  const steps = []
+  const rr = await store.roomReplayAsync(room, { ...opts, onProgress: (s) => steps.push(s) })
+  assert.deepEqual(rr, store.roomReplay(room, opts))
+  // the sessions, then the room model's bootstrap
+  assert.ok(steps.some((s) => s.stage === 'sessions' && s.done === 3), JSON.stringify(steps))
+  assert.deepEqual(steps.at(-1), { stage: 'bootstrap', done: 10, total: 10 })
+  const p1 = join(dir, 'sync.html')
+  const p2 = join(dir, 'async.html')
+  sync.writeHtml(p1, { lang: 'en' })
+  assert.equal(await later.writeHtmlAsync(p2, { lang: 'en' }), p2)
+  assert.equal(readFileSync(p2, 'utf8'), readFileSync(p1, 'utf8'))
+  // no recording: the same error either way
+  assert.throws(() => sync.clips(join(dir, 'clips')), (e) => e.code === 'VAP_NOT_FOUND')
+  await assertRejects(later.clipsAsync(join(dir, 'clips')), 'VAP_NOT_FOUND')
+  await assertRejects(a.replayAsync(opts, [{ not: 'a digest' }]), 'VAP_INVALID_ARGUMENT')
 })

@@ -27,6 +27,27 @@ impl JsSession {
             to_json!(&detect::moments(&self.data, &o)?)
         })
     }
+
+    /// As `moments`, on the libuv thread pool; returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<Moment[]>")]
+    pub fn moments_async(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+    ) -> napi::bindgen_prelude::AsyncTask<crate::tasks::VapTask<crate::convert::Json>> {
+        let task = match json_of(&env, options).and_then(DetectOptions::from_camel_value) {
+            Ok(o) => {
+                let data = self.data.clone();
+                crate::tasks::VapTask::new(move || {
+                    Ok(crate::convert::Json(to_json!(&detect::moments(
+                        &data, &o
+                    )?)?))
+                })
+            }
+            Err(e) => crate::tasks::VapTask::failed(e),
+        };
+        napi::bindgen_prelude::AsyncTask::new(task)
+    }
 }
 
 fn segment(

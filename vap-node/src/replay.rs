@@ -136,6 +136,62 @@ impl JsReplay {
         })
     }
 
+    /// As `writeHtml`, on the libuv thread pool; returns a Promise of the path.
+    #[napi(
+        js_name = "writeHtmlAsync",
+        ts_return_type = "Promise<string>",
+        catch_unwind
+    )]
+    pub fn write_html_async(
+        &self,
+        env: Env,
+        path: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<String>> {
+        let args = string_arg(&env, path, "path")
+            .and_then(|p| Ok((p, ReportOptions::from_camel_value(json_of(&env, options)?)?)));
+        AsyncTask::new(match args {
+            Ok((path, o)) => {
+                let rep = Arc::clone(&self.inner);
+                VapTask::new(move || {
+                    report::write_html(&rep, &path, &o)?;
+                    Ok(path)
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        })
+    }
+
+    /// As `clips`, on the libuv thread pool; returns a Promise of the entries.
+    #[napi(
+        js_name = "clipsAsync",
+        ts_return_type = "Promise<ClipEntry[]>",
+        catch_unwind
+    )]
+    pub fn clips_async(
+        &self,
+        env: Env,
+        out_dir: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<crate::convert::Json>> {
+        let args = string_arg(&env, out_dir, "outDir").and_then(|d| {
+            Ok((
+                d,
+                vap_core::report::ClipOptions::from_camel_value(json_of(&env, options)?)?,
+            ))
+        });
+        AsyncTask::new(match args {
+            Ok((dir, o)) => {
+                let rep = Arc::clone(&self.inner);
+                VapTask::new(move || {
+                    let clips = vap_core::report::moment_clips(&rep, &dir, &o)?;
+                    Ok(crate::convert::Json(to_json!(&clips)?))
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        })
+    }
+
     /// Cuts the top moments out of their recordings into `outDir`, one clip
     /// per moment and a `clips.json` manifest (`vap_core::report::moment_clips`;
     /// options `optionDefaults('clips')`). Returns the manifest's entries.

@@ -211,34 +211,31 @@ impl JsSession {
             let o = vap_core::replay::ReplayOptions::from_camel_value(crate::convert::json_of(
                 &env, options,
             )?)?;
-            let mut digests = Vec::new();
-            for h in history.unwrap_or_default() {
-                use napi::bindgen_prelude::FromNapiValue;
-                use napi::JsValue;
-                // SAFETY: `h` is a live value of this call's `env`; a value
-                // that is not a Session is refused by the type check.
-                let session = unsafe {
-                    napi::bindgen_prelude::ClassInstance::<JsSession>::from_napi_value(
-                        env.raw(),
-                        h.raw(),
-                    )
-                };
-                let d = match session {
-                    Ok(s) => {
-                        let q = vap_core::align::questions(&s.data, &o.questions)?;
-                        vap_core::replay::digest(&s.data, &q)
-                    }
-                    Err(_) => serde_json::from_value(crate::convert::json_of(&env, Some(h))?)
-                        .map_err(|e| {
-                            VapError::InvalidArgument(format!(
-                                "history must hold Sessions or their digest(): {e}"
-                            ))
-                        })?,
-                };
-                digests.push(d);
-            }
-            Ok(vap_core::replay::replay(&self.data, &digests, &o)?.into())
+            let history = history_of(&env, history)?;
+            Ok(replay_with(&self.data, &history, &o)?.into())
         })
+    }
+
+    /// As `replay`, on the libuv thread pool (the history's digests too);
+    /// returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<Replay>")]
+    pub fn replay_async(
+        &self,
+        env: Env,
+        options: Option<Unknown<'_>>,
+        #[napi(ts_arg_type = "Array<Session | SessionDigest>")] history: Option<Vec<Unknown<'_>>>,
+    ) -> napi::bindgen_prelude::AsyncTask<VapTask<crate::replay::JsReplay>> {
+        let args = crate::convert::json_of(&env, options)
+            .and_then(vap_core::replay::ReplayOptions::from_camel_value)
+            .and_then(|o| Ok((o, history_of(&env, history)?)));
+        let task = match args {
+            Ok((o, history)) => {
+                let data = self.data.clone();
+                VapTask::new(move || Ok(replay_with(&data, &history, &o)?.into()))
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        napi::bindgen_prelude::AsyncTask::new(task)
     }
 
     /// The whole session as one plain object (serde form of `SessionData`);
@@ -542,4 +539,55 @@ pub fn from_tables(
         // problem validation finds in the rest.
         Ok(ingest::from_converted_tables(manifest, raws, problems, &opts)?.into())
     })
+}
+
+/// A replay's history as given: stored sessions (their digests made when
+/// the replay runs) or digests already made.
+enum History {
+    Session(std::sync::Arc<SessionData>),
+    Digest(vap_core::replay::SessionDigest),
+}
+
+/// The `history` argument of `replay` / `replayAsync`.
+fn history_of(env: &Env, history: Option<Vec<Unknown<'_>>>) -> vap_core::Result<Vec<History>> {
+    let mut out = Vec::new();
+    for h in history.unwrap_or_default() {
+        use napi::bindgen_prelude::FromNapiValue;
+        use napi::JsValue;
+        // SAFETY: `h` is a live value of this call's `env`; a value that is
+        // not a Session is refused by the type check.
+        let session = unsafe {
+            napi::bindgen_prelude::ClassInstance::<JsSession>::from_napi_value(env.raw(), h.raw())
+        };
+        out.push(match session {
+            Ok(s) => History::Session(s.data.clone()),
+            Err(_) => History::Digest(
+                serde_json::from_value(crate::convert::json_of(env, Some(h))?).map_err(|e| {
+                    VapError::InvalidArgument(format!(
+                        "history must hold Sessions or their digest(): {e}"
+                    ))
+                })?,
+            ),
+        });
+    }
+    Ok(out)
+}
+
+/// The replay of `data` against `history`.
+fn replay_with(
+    data: &SessionData,
+    history: &[History],
+    o: &vap_core::replay::ReplayOptions,
+) -> vap_core::Result<vap_core::replay::Replay> {
+    let mut digests = Vec::with_capacity(history.len());
+    for h in history {
+        digests.push(match h {
+            History::Session(s) => {
+                let q = vap_core::align::questions(s, &o.questions)?;
+                vap_core::replay::digest(s, &q)
+            }
+            History::Digest(d) => d.clone(),
+        });
+    }
+    vap_core::replay::replay(data, &digests, o)
 }

@@ -266,6 +266,35 @@ impl JsStore {
         })
     }
 
+    /// As `roomReplay`, on the libuv thread pool (options may carry `signal`
+    /// and `onProgress`: `JobControls`); returns a Promise.
+    #[napi(catch_unwind, ts_return_type = "Promise<RoomReplay>")]
+    pub fn room_replay_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<convert::Json>> {
+        let args = string_arg(&env, room, "room").and_then(|room| {
+            let (o, job) = crate::jobs::controls(&env, options)?;
+            Ok((
+                room,
+                vap_core::replay::ReplayOptions::from_camel_value(o)?,
+                job,
+            ))
+        });
+        AsyncTask::new(match args {
+            Ok((room, o, job)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || {
+                    let r = job.run(|| vap_core::replay::room(&store, &room, &o))?;
+                    Ok(convert::Json(to_json!(&r)?))
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        })
+    }
+
     /// The room's report (`vap_core::report::room_html`): every stored
     /// session against the room's median, products and anchors across
     /// sessions with the room model's anchor effects, and the room's
