@@ -44,17 +44,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 STAGES = ["load", "timeline", "moments", "attribution", "replay"]
-TABLES = [
-    "anchors",
-    "shifts",
-    "products",
-    "segments",
-    "promotions",
-    "comments",
-    "orders",
-    "utterances",
-    "metrics",
-]
 MOMENT_METRICS = ["orders", "entries", "online_viewers", "product_clicks", "comments"]
 
 
@@ -100,8 +89,10 @@ def vap_side(directory: str, repeats: int) -> dict:
 def peer_load(directory: str):
     import pandas as pd
 
+    import vap
+
     t = {}
-    for name in TABLES:
+    for name in vap.table_names():
         df = pd.read_csv(os.path.join(directory, f"{name}.csv"))
         key = "ts_ms" if "ts_ms" in df else ("start_ms" if "start_ms" in df else None)
         if key is not None:

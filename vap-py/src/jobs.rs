@@ -87,9 +87,20 @@ pub(crate) fn run_job<T: Send>(
         }
     };
     let raised = pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+    stopped_by(py, raised, out)
+}
+
+/// The result of a call that `raised` (an exception from a callback, or
+/// Ctrl-C) may have stopped: that exception, noting where the call stopped
+/// (the core's error); raised also when the call finished before it read
+/// the stop, so that a Ctrl-C is not lost.
+pub(crate) fn stopped_by<T>(
+    py: Python<'_>,
+    raised: Option<PyErr>,
+    out: PyResult<T>,
+) -> PyResult<T> {
     match (raised, out) {
         (Some(e), Err(core)) => {
-            // The exception that stopped the call, noting where it stopped.
             let note = core
                 .value(py)
                 .str()
@@ -101,8 +112,6 @@ pub(crate) fn run_job<T: Send>(
             }
             Err(e)
         }
-        // The call finished before it read the stop: the exception still
-        // stands (a Ctrl-C is not lost).
         (Some(e), Ok(_)) => Err(e),
         (None, out) => out,
     }

@@ -288,21 +288,7 @@ fn transcribe_with_progress(
         let t = work(&mut progress)?;
         transcript_json(&t)
     });
-    if let Some(e) = pending {
-        if let Err(core) = &out {
-            let note = core
-                .value(py)
-                .str()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            let value = e.value(py);
-            if value.hasattr("add_note").unwrap_or(false) {
-                let _ = value.call_method1("add_note", (format!("vap: {note}"),));
-            }
-        }
-        return Err(e);
-    }
-    out
+    crate::jobs::stopped_by(py, pending, out)
 }
 
 /// A transcript as JSON, its statistics with `real_time_factor`.
