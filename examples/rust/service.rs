@@ -68,19 +68,28 @@ fn value<T: serde::Serialize>(v: T) -> vap_core::Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| VapError::Internal(e.to_string()))
 }
 
-/// Decodes `%XX` escapes; `None` for a bad escape or bytes that are not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+/// Decodes `%XX` escapes (exactly two hex digits; in a query, `+` is a
+/// space); `None` for a bad escape or bytes that are not UTF-8.
+fn percent_decode(s: &str, query: bool) -> Option<String> {
     let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
+        match b[i] {
+            b'%' => {
+                let (hi, lo) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' if query => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
     String::from_utf8(out).ok()
@@ -94,12 +103,12 @@ pub fn respond(store: &Store, method: &str, target: &str) -> Response {
             .split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == name)
-            .and_then(|(_, v)| percent_decode(v))
+            .and_then(|(_, v)| percent_decode(v, true))
     };
     let parts: Option<Vec<String>> = path
         .trim_matches('/')
         .split('/')
-        .map(percent_decode)
+        .map(|p| percent_decode(p, false))
         .collect();
     let Some(parts) = parts else {
         return Response::error(
@@ -161,9 +170,15 @@ pub fn respond(store: &Store, method: &str, target: &str) -> Response {
     result.unwrap_or_else(|e| Response::of_vap(&e))
 }
 
+/// How long a client may take to send its request.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest request head read (request line and headers).
+const MAX_HEAD: u64 = 64 * 1024;
+
 /// Reads one request from `stream` and writes the answer.
 fn handle(store: &Store, stream: TcpStream) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let mut reader = BufReader::new(std::io::Read::take(stream.try_clone()?, MAX_HEAD));
     let mut line = String::new();
     reader.read_line(&mut line)?;
     // The headers are read and ignored (no request bodies are served).

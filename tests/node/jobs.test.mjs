@@ -86,3 +86,15 @@ test('every heavy call has a Promise form that gives what the synchronous one do
   await assertRejects(later.clipsAsync(join(dir, 'clips')), 'VAP_NOT_FOUND')
   await assertRejects(a.replayAsync(opts, [{ not: 'a digest' }]), 'VAP_INVALID_ARGUMENT')
 })
+
+test('progress reports never make vap wait for a busy JS thread', { timeout: 120_000 }, async () => {
+  // A fit reporting progress runs on vap's pool while the JS thread is busy
+  // in a synchronous call that needs the same pool: no thread of the pool may
+  // wait for the JS thread (that would deadlock), and no report is lost.
+  const steps = []
+  const p = store.fitRoomModelAsync(room, { bootstrap: 3000, onProgress: (s) => steps.push(s) })
+  for (let k = 0; k < 3; k++) store.roomReplay(room, { model: { bootstrap: 300 } })
+  const fit = await p
+  assert.ok(fit.coefficients.length > 0)
+  assert.deepEqual(steps.at(-1), { stage: 'bootstrap', done: 3000, total: 3000 })
+})

@@ -125,3 +125,26 @@ def test_text_is_escaped():
 def test_unknown_zone_falls_back_to_labelled_utc():
     assert vap._display.local(0, "Nowhere/Else") == "1970-01-01 00:00:00 UTC"
     assert vap._display.local(None, "UTC") == "—"
+
+
+def test_missing_shares_show_as_a_dash():
+    assert vap._display.percent(None) == "—" and vap._display.percent(float("nan")) == "—"
+    assert (
+        vap._display.percent(0.125) == "12.5%"
+        and vap._display.percent(-0.62, signed=True) == "-62%"
+    )
+    m = vap.Moment(
+        metric="orders",
+        start_ms=0,
+        end_ms=60_000,
+        kind="peak",
+        driver="traffic",
+        magnitude=3.0,
+        score=4.0,
+        share=None,  # a session whose total is zero
+        baseline=[],
+        video_ms=None,
+        moved=[{"metric": "entries", "change": None, "score": 1.0}],
+    )
+    rows = cells(vap.Moments([m])._repr_html_())
+    assert rows[1][6] == "—" and rows[1][7] == "entries —"

@@ -28,8 +28,10 @@
 //! ```
 //!
 //! Progress is reported at most every [`REPORT_EVERY`] per job (and always
-//! for the last step of a stage), so a callback that crosses into Python or
-//! JavaScript costs little even when the steps are microseconds apart. The
+//! for the last step of a stage), in order (a stage's count never goes
+//! back), so a callback that crosses into Python or JavaScript costs little
+//! even when the steps are microseconds apart; the callback runs under the
+//! job's lock, so it must not wait for another step of the same job. The
 //! stop flag is read at every step.
 
 use std::cell::RefCell;
@@ -62,7 +64,14 @@ pub type OnStep = dyn Fn(&Step<'_>) + Send + Sync;
 struct Inner {
     stopped: Arc<AtomicBool>,
     on_step: Option<Box<OnStep>>,
-    last: Mutex<Option<Instant>>,
+    /// When the last report was made, and the last count reported per stage.
+    last: Mutex<Reported>,
+}
+
+#[derive(Default)]
+struct Reported {
+    at: Option<Instant>,
+    done: Vec<(String, usize)>,
 }
 
 /// A long call's stop flag and progress callback (cheap to clone: clones
@@ -97,7 +106,7 @@ impl Job {
             inner: Some(Arc::new(Inner {
                 stopped,
                 on_step,
-                last: Mutex::new(None),
+                last: Mutex::new(Reported::default()),
             })),
         }
     }
@@ -131,16 +140,24 @@ impl Job {
             return Ok(());
         };
         if let Some(cb) = &i.on_step {
+            // Reports are made under the lock, in order: a count below one
+            // already reported for the stage (a step that finished earlier but
+            // reached here later) is not reported.
             let now = Instant::now();
-            let due = {
-                let mut last = i.last.lock().unwrap_or_else(|e| e.into_inner());
-                let due = done >= total || last.is_none_or(|t| now - t >= REPORT_EVERY);
-                if due {
-                    *last = Some(now);
-                }
-                due
-            };
+            let mut last = i.last.lock().unwrap_or_else(|e| e.into_inner());
+            let seen = last
+                .done
+                .iter()
+                .find(|(s, _)| s == stage)
+                .map_or(0, |(_, d)| *d);
+            let due =
+                done > seen && (done >= total || last.at.is_none_or(|t| now - t >= REPORT_EVERY));
             if due {
+                last.at = Some(now);
+                match last.done.iter_mut().find(|(s, _)| s == stage) {
+                    Some(e) => e.1 = done,
+                    None => last.done.push((stage.to_string(), done)),
+                }
                 cb(&Step { stage, done, total });
             }
         }
@@ -196,6 +213,22 @@ mod tests {
         let n = calls.load(Ordering::SeqCst);
         assert!((2..100).contains(&n), "{n} reports for 10,000 fast steps");
         assert_eq!(*last.lock().unwrap(), (10_000, 10_000));
+    }
+
+    #[test]
+    fn a_stage_count_never_goes_back_and_stages_count_apart() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l = Arc::clone(&log);
+        let job = Job::new(Some(Box::new(move |s: &Step<'_>| {
+            l.lock().unwrap().push((s.stage.to_string(), s.done));
+        })));
+        job.step("a", 5, 5).unwrap();
+        job.step("a", 3, 5).unwrap(); // finished earlier, arrived later
+        job.step("b", 2, 2).unwrap();
+        assert_eq!(
+            *log.lock().unwrap(),
+            vec![("a".to_string(), 5), ("b".to_string(), 2)]
+        );
     }
 
     #[test]

@@ -75,7 +75,7 @@ fn routes_answer_as_the_library_does() {
 
 #[test]
 fn bad_requests_get_clear_statuses() {
-    let (_dir, st, room, _) = store();
+    let (_dir, st, room, session) = store();
     let r = service::respond(&st, "GET", &format!("/rooms/{room}/sessions/nope/replay"));
     assert_eq!(r.status, 404);
     assert_eq!(json(&r)["error"]["code"], "VAP_NOT_FOUND");
@@ -90,6 +90,19 @@ fn bad_requests_get_clear_statuses() {
     assert_eq!(r.status, 400, "{}", r.body);
     let r = service::respond(&st, "GET", &format!("/rooms/{room}/sessions/%E0%A4/replay"));
     assert_eq!(r.status, 400);
+    let r = service::respond(&st, "GET", &format!("/rooms/{room}/sessions/%+1/replay"));
+    assert_eq!(r.status, 400, "a sign is not a hex digit");
+    let r = service::respond(
+        &st,
+        "GET",
+        &format!("/rooms/{room}/sessions/{session}/replay?role=field+control"),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("'field control'"),
+        "+ is a space in a query: {}",
+        r.body
+    );
     assert_eq!(service::respond(&st, "GET", "/nowhere").status, 404);
     assert_eq!(service::respond(&st, "POST", "/rooms").status, 405);
 }

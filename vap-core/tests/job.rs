@@ -93,3 +93,58 @@ fn a_stopped_fit_is_cancelled_and_saves_nothing() {
     // and outside a job the same call still works
     assert!(fit_room(&st, &room, &req).is_ok());
 }
+
+#[test]
+fn a_stopped_replay_is_cancelled_not_a_replay_without_its_model() {
+    let (_d, st, room) = room_store();
+    let opts = vap_core::replay::ReplayOptions::default();
+    let (job, _log) = recording(Some("bootstrap"));
+    let e = job
+        .run(|| vap_core::replay::room(&st, &room, &opts))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    let (job, _log) = recording(Some("bootstrap"));
+    let e = job
+        .run(|| vap_core::replay::from_store(&st, &room, "sim-3", &opts))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    // unstopped, both are whole
+    assert!(vap_core::replay::room(&st, &room, &opts).is_ok());
+}
+
+#[test]
+fn a_playbook_names_its_two_passes_over_the_room_apart() {
+    let (_d, st, room) = room_store();
+    let (job, log) = recording(None);
+    let opts = vap_core::plan::PlaybookOptions::default();
+    job.run(|| vap_core::plan::store_playbook(&st, &room, &opts))
+        .unwrap();
+    let log = log.lock().unwrap();
+    assert!(
+        log.contains(&("sessions (catalogue)".into(), 3, 3)),
+        "{log:?}"
+    );
+    assert!(log.contains(&("sessions".into(), 3, 3)), "{log:?}");
+}
+
+#[test]
+fn reports_from_many_threads_arrive_in_order() {
+    let (_d, st, room) = room_store();
+    let (job, log) = recording(None);
+    let req = FitRequest {
+        model: vap_core::attribute::AttributeOptions {
+            bootstrap: 3000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    job.run(|| fit_room(&st, &room, &req)).unwrap();
+    let log = log.lock().unwrap();
+    let boot: Vec<usize> = log
+        .iter()
+        .filter(|(s, _, _)| s == "bootstrap")
+        .map(|(_, d, _)| *d)
+        .collect();
+    assert!(boot.windows(2).all(|w| w[1] > w[0]), "{boot:?}");
+    assert_eq!(boot.last(), Some(&3000));
+}

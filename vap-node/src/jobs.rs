@@ -7,7 +7,7 @@
 //! reads the rest of the options.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object};
@@ -33,18 +33,64 @@ struct JsStep {
 
 type StepFn = ThreadsafeFunction<JsStep, Reply, Value, Status, false>;
 
-/// How long a worker waits for the JS thread before checking whether the
+/// How long the task waits for its reports before checking whether the
 /// callback was torn down (the environment exiting).
 const POLL: Duration = Duration::from_millis(200);
 
+/// A long call's job, and the progress reports still on their way to JS.
+pub(crate) struct Controls {
+    job: Job,
+    pending: Arc<(Mutex<usize>, Condvar)>,
+    tsfn: Option<Arc<StepFn>>,
+}
+
+impl Controls {
+    /// Runs `f` under the job, then waits (on the libuv thread that runs the
+    /// task, never on vap's pool) until every progress report it queued has
+    /// been delivered, so that all of them reach JS before the Promise
+    /// settles.
+    pub(crate) fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let out = self.job.run(f);
+        if let Some(tsfn) = &self.tsfn {
+            let (m, cv) = &*self.pending;
+            let mut n = m.lock().unwrap_or_else(|e| e.into_inner());
+            while *n > 0 && !tsfn.aborted() {
+                n = cv
+                    .wait_timeout(n, POLL)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+        out
+    }
+}
+
 /// `options` without `signal` and `onProgress` (as JSON, for the core), and
-/// the job they make.
-pub(crate) fn controls(env: &Env, options: Option<Unknown<'_>>) -> vap_core::Result<(Value, Job)> {
+/// the controls they make.
+pub(crate) fn controls(
+    env: &Env,
+    options: Option<Unknown<'_>>,
+) -> vap_core::Result<(Value, Controls)> {
+    let pending: Arc<(Mutex<usize>, Condvar)> = Arc::default();
     let Some(u) = options else {
-        return Ok((Value::Null, Job::default()));
+        return Ok((
+            Value::Null,
+            Controls {
+                job: Job::default(),
+                pending,
+                tsfn: None,
+            },
+        ));
     };
     if !matches!(u.get_type(), Ok(ValueType::Object)) || u.is_array().unwrap_or(false) {
-        return Ok((json_of(env, Some(u))?, Job::default()));
+        return Ok((
+            json_of(env, Some(u))?,
+            Controls {
+                job: Job::default(),
+                pending,
+                tsfn: None,
+            },
+        ));
     }
     // SAFETY: checked to be an object of this call's `env`.
     let obj = unsafe { Object::from_napi_value(env.raw(), u.raw()) }
@@ -64,28 +110,30 @@ pub(crate) fn controls(env: &Env, options: Option<Unknown<'_>>) -> vap_core::Res
             }
         }
     }
-    let tsfn: Option<StepFn> = match progress_arg(env, on_progress)? {
+    let tsfn: Option<Arc<StepFn>> = match progress_arg(env, on_progress)? {
         None => None,
-        Some(f) => Some(
+        Some(f) => Some(Arc::new(
             f.build_threadsafe_function::<JsStep>()
                 .build_callback(|ctx: ThreadsafeCallContext<JsStep>| {
                     serde_json::to_value(&ctx.value)
                         .map_err(|e| napi::Error::from_reason(e.to_string()))
                 })
                 .map_err(|e| invalid(format!("onProgress: {}", e.reason)))?,
-        ),
+        )),
     };
     let stopped = Arc::new(AtomicBool::new(false));
     if let Some(sig) = signal {
         watch_signal(env, sig, &stopped)?;
     }
-    let on_step = tsfn.map(|f| {
+    let on_step = tsfn.clone().map(|f| {
+        let pending = Arc::clone(&pending);
         Box::new(move |s: &Step<'_>| {
-            // Progress is for showing, not for steering (stop with the
-            // signal): what the callback returns or throws is ignored. The
-            // worker waits for the call, so every report has been made before
-            // the Promise settles.
-            let (tx, rx) = mpsc::channel::<()>();
+            // Queued without waiting: a thread of vap's pool must never wait
+            // for the JS thread (which may itself be waiting for the pool in
+            // a synchronous call). What the callback returns or throws is
+            // ignored: stop with the signal.
+            let done = Arc::clone(&pending);
+            *pending.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             let status = f.call_with_return_value(
                 JsStep {
                     stage: s.stage.to_string(),
@@ -94,18 +142,16 @@ pub(crate) fn controls(env: &Env, options: Option<Unknown<'_>>) -> vap_core::Res
                 },
                 ThreadsafeFunctionCallMode::NonBlocking,
                 move |_: napi::Result<Reply>, _env| {
-                    let _ = tx.send(());
+                    let (m, cv) = &*done;
+                    *m.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                    cv.notify_all();
                     Ok(())
                 },
             );
             if status != Status::Ok {
-                return;
-            }
-            loop {
-                match rx.recv_timeout(POLL) {
-                    Err(mpsc::RecvTimeoutError::Timeout) if !f.aborted() => continue,
-                    _ => return,
-                }
+                let (m, cv) = &*pending;
+                *m.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                cv.notify_all();
             }
         }) as Box<vap_core::job::OnStep>
     });
@@ -114,5 +160,12 @@ pub(crate) fn controls(env: &Env, options: Option<Unknown<'_>>) -> vap_core::Res
     } else {
         Value::Object(rest)
     };
-    Ok((opts, Job::with_flag(stopped, on_step)))
+    Ok((
+        opts,
+        Controls {
+            job: Job::with_flag(stopped, on_step),
+            pending,
+            tsfn,
+        },
+    ))
 }

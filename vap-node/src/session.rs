@@ -475,11 +475,10 @@ fn table_args(env: &Env, tables: Unknown<'_>) -> vap_core::Result<Vec<(String, T
     }
     // SAFETY: checked to be an object of this call's `env`.
     let obj = unsafe { Object::from_napi_value(env.raw(), tables.raw()) }.map_err(|_| bad())?;
-    let keys = obj.get_property_names().map_err(|_| bad())?;
-    let n = keys.get_array_length().map_err(|_| bad())?;
-    let mut out = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let name: String = keys.get_element(i).map_err(|_| bad())?;
+    // Own keys only, as the JSON form of the object would have them.
+    let keys = Object::keys(&obj).map_err(|_| bad())?;
+    let mut out = Vec::with_capacity(keys.len());
+    for name in keys {
         let v: Unknown<'_> = obj.get_named_property(&name).map_err(|_| bad())?;
         let arg = if v.is_typedarray().unwrap_or(false) {
             // SAFETY: checked to be a typed array of this call's `env`.

@@ -906,14 +906,17 @@ pub fn replay(
         )
     });
     let qs = qs?;
-    // The model on one side, what reads the questions on the other.
+    // The model on one side, what reads the questions on the other (under
+    // the caller's job, whichever thread runs it; a stopped fit stops the
+    // replay: checked below).
+    let job = crate::job::Job::current();
     let model_side = || match tl {
         Some(tl) => {
             let tl = tl.and_then(|mut tl| {
                 crate::attribute::enrich_with(&mut tl, data, Some(&qs))?;
                 Ok(tl)
             });
-            match tl.and_then(|tl| fit(&tl, &opts.model).map(|f| (tl, f))) {
+            match tl.and_then(|tl| job.run(|| fit(&tl, &opts.model)).map(|f| (tl, f))) {
                 Ok((tl, f)) => (Some(f), Some(tl), None),
                 Err(e) => (None, None, Some(e.to_string())),
             }
@@ -953,6 +956,7 @@ pub fn replay(
             rayon::join(|| rayon::join(head_side, curve_side), question_side)
         })
     });
+    job.check()?;
     let (curves, found) = (curves?, found?);
     let (folded, stats, backlogs, unanswered) = q;
     let dec = fitted.as_ref().map(|f| &f.decomposition);
@@ -1326,6 +1330,8 @@ pub fn room(store: &Store, room_id: &str, opts: &ReplayOptions) -> Result<RoomRe
             .and_then(|tl| fit(&tl, &opts.model));
         match r {
             Ok(f) => (Some((f.decomposition, shifts)), None),
+            // A stopped call is not a model that failed: it stops the replay.
+            Err(e) if e.kind() == crate::ErrorKind::Cancelled => return Err(e),
             Err(e) => (None, Some(e.to_string())),
         }
     } else {

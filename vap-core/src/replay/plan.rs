@@ -182,6 +182,8 @@ pub fn compare(data: &SessionData, opts: &PlanOptions) -> Result<PlanReview> {
             .and_then(|tl| attribute::fit(&tl, &opts.model).map(|f| (tl, f)));
         match built {
             Ok(x) => Some(x),
+            // A stopped call is not a model that failed: it stops the review.
+            Err(e) if e.kind() == crate::ErrorKind::Cancelled => return Err(e),
             Err(e) => {
                 notes.push(format!("the deviations are not valued: {e}"));
                 None

@@ -260,7 +260,7 @@ where
 /// [`playbook`] of a room's stored sessions, read one at a time.
 pub fn store_playbook(store: &Store, room_id: &str, opts: &PlaybookOptions) -> Result<Playbook> {
     opts.check()?;
-    let read = store.map_room(room_id, |d| {
+    let read = store.map_room_as("sessions (catalogue)", room_id, |d| {
         Ok((
             SessionFacts::of(&d, opts),
             Catalogue::of(std::iter::once(&d)),

@@ -266,6 +266,16 @@ impl Store {
         T: Send,
         F: Fn(SessionData) -> Result<T> + Sync,
     {
+        self.map_room_as("sessions", room, each)
+    }
+
+    /// [`Store::map_room`], its progress steps counted as `stage` (a call
+    /// that reads the room twice names its passes apart).
+    pub(crate) fn map_room_as<T, F>(&self, stage: &str, room: &str, each: F) -> Result<Vec<T>>
+    where
+        T: Send,
+        F: Fn(SessionData) -> Result<T> + Sync,
+    {
         let mut infos = self.sessions(Some(room))?;
         if infos.is_empty() {
             return Err(VapError::NotFound(format!(
@@ -273,7 +283,7 @@ impl Store {
             )));
         }
         sort_sessions(&mut infos);
-        par_sessions(&infos, |i| each(self.load(room, &i.session_id)?))
+        par_sessions_as(stage, &infos, |i| each(self.load(room, &i.session_id)?))
     }
 
     /// Reads one table (core or derived) of a stored session as Arrow batches,
@@ -307,9 +317,19 @@ where
     T: Send,
     F: Fn(&SessionInfo) -> Result<T> + Sync,
 {
+    par_sessions_as("sessions", infos, each)
+}
+
+/// [`par_sessions`], its steps counted as `stage`.
+pub(crate) fn par_sessions_as<T, F>(stage: &str, infos: &[SessionInfo], each: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(&SessionInfo) -> Result<T> + Sync,
+{
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    // Progress and stopping: one step a session (`crate::job`).
+    // Progress and stopping: one step a session (`crate::job`). Each
+    // session runs under the job, on whichever thread takes it.
     let job = crate::job::Job::current();
     job.check()?;
     let done = AtomicUsize::new(0);
@@ -317,9 +337,9 @@ where
         infos
             .par_iter()
             .map(|i| {
-                let t = each(i)?;
+                let t = job.run(|| each(i))?;
                 let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                job.step("sessions", d, infos.len())?;
+                job.step(stage, d, infos.len())?;
                 Ok(t)
             })
             .collect::<Result<Vec<_>>>()

@@ -834,7 +834,9 @@ class Store:
         other options as ``vap.attribute``. ``progress``: a bar per stage
         (sessions read, bootstrap replicates) once the fit has run a second
         (``False``: none; a function: called ``(stage, done, total)``);
-        Ctrl-C stops the fit cleanly (``KeyboardInterrupt``, nothing saved)."""
+        Ctrl-C stops the fit cleanly (``KeyboardInterrupt``): a model is saved
+        only by a fit that finished, and a Ctrl-C that comes after it finished
+        still raises."""
         timeline = _options.merged(timeline_options, step=step)
         request = _options.dumps(options, timeline=timeline)
         with _progress.reporter(progress, room) as cb:

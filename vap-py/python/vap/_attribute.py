@@ -585,7 +585,7 @@ def _totals_html(caption: str, parts: list[Part]) -> str:
             p.name,
             _display.number(p.value),
             "—" if p.low is None else f"{_display.number(p.low)} … {_display.number(p.high)}",
-            "—" if p.share is None else f"{p.share:.1%}",
+            _display.percent(p.share),
         )
         for p in parts
     ]

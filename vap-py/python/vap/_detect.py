@@ -171,8 +171,10 @@ class Moments(list):  # type: ignore[type-arg]
                     m.kind,
                     m.driver,
                     _display.number(m.magnitude),
-                    f"{m.share:.1%}",
-                    ", ".join(f"{v.metric} {v.change:+.0%}" for v in m.moved),
+                    _display.percent(m.share),
+                    ", ".join(
+                        f"{v.metric} {_display.percent(v.change, signed=True)}" for v in m.moved
+                    ),
                 )
             )
         note = f"{len(self) - len(idx)} moments not shown (.to_pandas() has all)" if cut else None

@@ -65,6 +65,13 @@ def number(v: Any) -> str:
     return str(v)
 
 
+def percent(v: float | None, signed: bool = False) -> str:
+    """A share as ``12.5%`` (``+12%`` when ``signed``), ``—`` for missing."""
+    if v is None or v != v:
+        return "—"
+    return f"{v:+.0%}" if signed else f"{v:.1%}"
+
+
 def table(
     caption: str, header: Sequence[str], rows: Iterable[Sequence[Any]], note: str | None = None
 ) -> str:

@@ -338,6 +338,10 @@ def plot_timeline(
         names = [c for c in DEFAULT_TIMELINE_COLUMNS if c in tl.columns] or tl.columns[:4]
     else:
         names = [columns] if isinstance(columns, str) else list(columns)
+    if not names:
+        raise ValueError(
+            "Timeline.plot: no columns to draw (name some, or build a timeline with columns)"
+        )
     values = tl.to_numpy(names)  # unknown names: the core's error, listing them
     spans = tl.spans
     tz = _zone(spans[0].get("timezone", "UTC")) if spans else _dt.timezone.utc
