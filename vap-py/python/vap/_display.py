@@ -4,10 +4,11 @@ a local date and time in the session's time zone, never as epoch ms."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from ._plot import _when, _zone
 
 #: Rows shown at each end of a long table.
 EDGE_ROWS = 5
@@ -20,24 +21,12 @@ _STYLE = (
 )
 
 
-def zone(tz: str | None) -> _dt.tzinfo:
-    """The IANA zone ``tz`` (UTC when unknown or not installed)."""
-    if tz:
-        try:
-            from zoneinfo import ZoneInfo
-
-            return ZoneInfo(tz)
-        except Exception:  # an unknown zone, or no tz database: show UTC, labelled
-            pass
-    return _dt.timezone.utc
-
-
-def local(ms: int | None, tz: str | None, seconds: bool = True) -> str:
-    """Epoch ms as ``2026-11-25 20:00:05 CST`` in zone ``tz``."""
+def local(ms: int | None, tz: str | None) -> str:
+    """Epoch ms as ``2026-11-25 20:00:05 CST`` in zone ``tz`` (UTC, labelled,
+    when the zone is not known here: the report's and ``Replay.plot``'s rule)."""
     if ms is None:
         return "—"
-    t = _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).astimezone(zone(tz))
-    return t.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+    return _when(ms, _zone(tz or "UTC")).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def duration(ms: int) -> str:
