@@ -124,7 +124,7 @@ impl Ctx<'_> {
     /// The penalties to cross-validate for the columns `sel`: those given,
     /// else [`default_penalties`] scaled from the data.
     pub(super) fn penalty_grid(&self, sel: &[usize]) -> Result<Vec<f64>> {
-        let (d, opts, nu) = (self.d, self.opts, self.d.nu);
+        let (opts, nu) = (self.opts, self.d.nu);
         if let Some(p) = &opts.penalties {
             return Ok(p.clone());
         }
@@ -138,13 +138,7 @@ impl Ctx<'_> {
                 dm = (0..px).map(|k| st.g[[nu + k, nu + k]]).sum::<f64>() / px as f64;
             }
         }
-        let ymean =
-            d.y.iter()
-                .zip(&d.valid)
-                .filter(|(_, v)| **v)
-                .map(|(y, _)| *y)
-                .sum::<f64>()
-                / self.n_valid as f64;
+        let ymean = self.y_sum / self.n_valid as f64;
         Ok(default_penalties(opts, dm, rmax, st.n, ymean))
     }
 

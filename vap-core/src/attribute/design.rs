@@ -220,7 +220,13 @@ pub const DEFAULT_EVENT_CARRYOVER_MS: [Ms; 3] = [0, 30_000, 60_000];
 /// search linear against S-shaped saturation (`saturation: auto`): a fixed
 /// saturation, right on one simulator, tripled the error on the other.
 pub fn default_factors(tl: &Timeline) -> Vec<FactorSpec> {
-    let names = tl.names();
+    let cover = |n: &str| tl.values(n).map(|v| v.iter().sum::<f64>()).unwrap_or(0.0);
+    default_factors_of(&tl.names(), &cover)
+}
+
+/// [`default_factors`] from a timeline's column names and each anchor
+/// column's sum (`cover`): what a room plan has of its sessions.
+pub(crate) fn default_factors_of(names: &[&str], cover: &dyn Fn(&str) -> f64) -> Vec<FactorSpec> {
     let mut out = Vec::new();
     let fs = |name: &str, sign: Sign, carry: &[Ms]| FactorSpec {
         name: name.to_string(),
@@ -237,7 +243,7 @@ pub fn default_factors(tl: &Timeline) -> Vec<FactorSpec> {
             &DEFAULT_EVENT_CARRYOVER_MS,
         ));
     }
-    for n in &names {
+    for n in names {
         if n.starts_with("promo:") {
             out.push(fs(n, Sign::Positive, &DEFAULT_EVENT_CARRYOVER_MS));
         }
@@ -269,7 +275,6 @@ pub fn default_factors(tl: &Timeline) -> Vec<FactorSpec> {
         .copied()
         .filter(|n| n.starts_with(prefix))
         .collect();
-    let cover = |n: &str| tl.values(n).map(|v| v.iter().sum::<f64>()).unwrap_or(0.0);
     if let Some(reference) = anchors
         .iter()
         .copied()
@@ -321,6 +326,21 @@ pub(crate) fn build(
     fixed: Option<&[ResolvedFactor]>,
     price: Option<(f64, f64)>,
 ) -> Result<Design> {
+    build_with(tl, opts, factors, fixed, None, price)
+}
+
+/// [`build`] with the saturation maximum of every factor given (`maxima`,
+/// one per factor, from a room plan): every factor is kept and each one's
+/// candidates are built against the room's maximum rather than the
+/// timeline's own, so a session's design is its rows of the room's design.
+pub(crate) fn build_with(
+    tl: &Timeline,
+    opts: &AttributeOptions,
+    factors: &[FactorSpec],
+    fixed: Option<&[ResolvedFactor]>,
+    maxima: Option<&[f64]>,
+    price: Option<(f64, f64)>,
+) -> Result<Design> {
     if opts.form == Form::Auto {
         return Err(VapError::InvalidArgument(
             "a design needs a concrete form: 'auto' is resolved by attribute::fit".into(),
@@ -337,8 +357,11 @@ pub(crate) fn build(
     let e_ref = reference_exposure(&e, &sessions);
     let mut cols = unpenalised_columns(tl, opts, &sessions, &time_ms, &e);
     let nu = cols.len();
-    let kept = varying_factors(tl, factors, fixed, &mut warnings)?;
-    let fcols = factor_columns(tl, &kept, fixed, &sessions, &mut cols)?;
+    let kept = match maxima {
+        Some(_) => factors.to_vec(),
+        None => varying_factors(tl, factors, fixed, &mut warnings)?,
+    };
+    let fcols = factor_columns(tl, &kept, fixed, maxima, &sessions, &mut cols)?;
     let valid = usable_rows(opts, &y, &e, &cols, &mut warnings)?;
     Ok(Design {
         form: opts.form,
@@ -637,6 +660,7 @@ fn factor_columns(
     tl: &Timeline,
     factors: &[FactorSpec],
     fixed: Option<&[ResolvedFactor]>,
+    maxima: Option<&[f64]>,
     sessions: &[(String, Range<usize>)],
     cols: &mut Vec<Col>,
 ) -> Result<Vec<FactorCols>> {
@@ -648,7 +672,7 @@ fn factor_columns(
         // Saturation is relative to the factor column's maximum before
         // carryover, one scale for every candidate (applying a fitted
         // model: the maximum it was fitted with).
-        let m = sat_max.unwrap_or_else(|| {
+        let m = sat_max.or(maxima.map(|m| m[fi])).unwrap_or_else(|| {
             raw.iter()
                 .copied()
                 .filter(|v| v.is_finite())

@@ -256,7 +256,7 @@ fn five_minute_mape(d: &Design, rows: &[usize], pred: &dyn Fn(usize) -> f64) -> 
 /// Collinearity of the factors after the controls: their names, variance
 /// inflation factors and condition index; warnings name the factors with a
 /// VIF above 10 and, above a condition index of 30, those that move together.
-fn collinearity(
+pub(super) fn collinearity(
     ctx: &Ctx,
     sel: &[usize],
     warnings: &mut Vec<String>,

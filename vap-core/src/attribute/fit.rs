@@ -223,9 +223,12 @@ fn finish(
 /// The factors to fit: the options' or [`default_factors`], each named after
 /// its column when unnamed.
 fn factor_specs(tl: &Timeline, opts: &AttributeOptions) -> Vec<FactorSpec> {
-    opts.factors
-        .clone()
-        .unwrap_or_else(|| default_factors(tl))
+    named_factors(opts.factors.clone().unwrap_or_else(|| default_factors(tl)))
+}
+
+/// Each factor named after its column when unnamed.
+pub(super) fn named_factors(factors: Vec<FactorSpec>) -> Vec<FactorSpec> {
+    factors
         .into_iter()
         .map(|mut f| {
             if f.name.is_empty() {
@@ -244,16 +247,29 @@ fn price_line(tl: &Timeline, opts: &AttributeOptions) -> Result<Option<(f64, f64
         .meta(&opts.target)
         .map(|m| m.unit == "yuan")
         .unwrap_or(false);
+    price_rule(opts, unit_yuan, tl.position(PRICE_LEVEL).is_some(), || {
+        calibrate_price(tl, &opts.target)
+    })
+}
+
+/// Whether the model uses a price line, and which: by default where the
+/// target is in yuan (`unit_yuan`) and the data have a price level
+/// (`has_price_level`), the line `calibrate` gives where there is one; when
+/// asked for, an error if there is none.
+pub(super) fn price_rule(
+    opts: &AttributeOptions,
+    unit_yuan: bool,
+    has_price_level: bool,
+    calibrate: impl FnOnce() -> Option<(f64, f64)>,
+) -> Result<Option<(f64, f64)>> {
     let use_price = opts.exposure.is_some()
         && opts.form != Form::Linear
-        && opts
-            .price_level
-            .unwrap_or(unit_yuan && tl.position(PRICE_LEVEL).is_some());
+        && opts.price_level.unwrap_or(unit_yuan && has_price_level);
     let price = if use_price && opts.price_level.is_none() {
         // The default: the price line where the data allow one.
-        calibrate_price(tl, &opts.target)
+        calibrate()
     } else if use_price {
-        Some(calibrate_price(tl, &opts.target).ok_or_else(|| {
+        Some(calibrate().ok_or_else(|| {
             VapError::InvalidArgument(
                 "price_level needs the timeline columns 'orders' and 'price_level' (attribute::enrich adds the latter) and some orders".into(),
             )
@@ -267,6 +283,25 @@ fn price_line(tl: &Timeline, opts: &AttributeOptions) -> Result<Option<(f64, f64
 /// The expected order value line `(a, b)`: least squares of per-bin GMV on
 /// `orders × (1, price_level)`.
 fn calibrate_price(tl: &Timeline, target: &str) -> Option<(f64, f64)> {
+    let sums = price_sums(tl, target)?;
+    let pl = tl.values(PRICE_LEVEL).ok()?;
+    let lo = pl
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let hi = pl
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    price_of_sums(sums, lo, hi)
+}
+
+/// The sums the price line is solved from: `Σo², Σo·q, Σq², Σo·y, Σq·y`
+/// with `q = o·price_level`, over the bins where the target, `orders` and
+/// the price level are all finite; `None` without those columns.
+pub(super) fn price_sums(tl: &Timeline, target: &str) -> Option<[f64; 5]> {
     let y = tl.values(target).ok()?;
     let o = tl.values("orders").ok()?;
     let pl = tl.values(PRICE_LEVEL).ok()?;
@@ -282,6 +317,14 @@ fn calibrate_price(tl: &Timeline, target: &str) -> Option<(f64, f64)> {
         t1 += a * y[i];
         t2 += b * y[i];
     }
+    Some([s11, s12, s22, t1, t2])
+}
+
+/// The price line from [`price_sums`] and the price level's finite range
+/// (`lo` its minimum, `hi` its maximum and 0): the line, unless it is not
+/// positive over the range (then the mean order value alone).
+pub(super) fn price_of_sums(sums: [f64; 5], lo: f64, hi: f64) -> Option<(f64, f64)> {
+    let [s11, s12, s22, t1, t2] = sums;
     let det = s11 * s22 - s12 * s12;
     if s11 <= 0.0 {
         return None;
@@ -291,16 +334,6 @@ fn calibrate_price(tl: &Timeline, target: &str) -> Option<(f64, f64)> {
     } else {
         (t1 / s11, 0.0)
     };
-    let lo = pl
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(f64::INFINITY, f64::min);
-    let hi = pl
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max);
     if a + b * lo > 0.0 && a + b * hi > 0.0 {
         Some((a, b))
     } else {
@@ -311,11 +344,15 @@ fn calibrate_price(tl: &Timeline, target: &str) -> Option<(f64, f64)> {
 /// The number of usable bins, or an error when they are too few for the
 /// design's coefficients.
 fn enough_bins(d: &Design) -> Result<usize> {
-    let n_valid = d.valid.iter().filter(|v| **v).count();
-    if n_valid < 10 + d.cols.len() {
+    enough_usable(d.valid.iter().filter(|v| **v).count(), d.cols.len())
+}
+
+/// `n_valid`, or an error when that many usable bins are too few for
+/// `columns` coefficients.
+pub(super) fn enough_usable(n_valid: usize, columns: usize) -> Result<usize> {
+    if n_valid < 10 + columns {
         return Err(VapError::InvalidArgument(format!(
-            "{n_valid} usable bins for {} coefficients: too few (use a finer step or fewer factors)",
-            d.cols.len()
+            "{n_valid} usable bins for {columns} coefficients: too few (use a finer step or fewer factors)"
         )));
     }
     Ok(n_valid)
@@ -342,21 +379,21 @@ impl AttributeOptions {
 }
 
 /// The final fit over the chosen columns.
-struct Estimate {
+pub(super) struct Estimate {
     /// Coefficients, in the order of the columns.
-    coef: Array1<f64>,
+    pub(super) coef: Array1<f64>,
     /// Analytic standard errors (OLS; unpenalised Poisson), where no sign
     /// constraint binds.
-    se: Option<Array1<f64>>,
+    pub(super) se: Option<Array1<f64>>,
     /// Residual degrees of freedom of OLS (infinite otherwise).
-    df: f64,
+    pub(super) df: f64,
     /// Penalty.
-    penalty: f64,
+    pub(super) penalty: f64,
     /// Cross-validation curve of the penalty.
-    cv: Vec<CvPoint>,
+    pub(super) cv: Vec<CvPoint>,
     /// The log link's problem (bounds, scales) over every row, kept for the
     /// bootstrap.
-    glm_problem: Option<LsqProblem>,
+    pub(super) glm_problem: Option<LsqProblem>,
 }
 
 /// The final fit over the columns `sel` at the penalty chosen (the log link
@@ -506,7 +543,7 @@ fn elastic_net_linfa(
 
 /// The coefficients with their intervals: analytic (t, respectively normal)
 /// where there are standard errors, else the bootstrap percentiles.
-fn coefficients(
+pub(super) fn coefficients(
     d: &Design,
     sel: &[usize],
     est: &Estimate,
@@ -552,7 +589,7 @@ fn coefficients(
 
 /// The factors as fitted: each one's chosen carryover and the saturation
 /// maximum its column was built with.
-fn resolved_factors(d: &Design, choice: &[usize]) -> Vec<ResolvedFactor> {
+pub(super) fn resolved_factors(d: &Design, choice: &[usize]) -> Vec<ResolvedFactor> {
     d.factors
         .iter()
         .zip(choice)
@@ -570,7 +607,7 @@ fn resolved_factors(d: &Design, choice: &[usize]) -> Vec<ResolvedFactor> {
 }
 
 /// The model's coefficients, in design order.
-fn model_columns(d: &Design, sel: &[usize], coef: &Array1<f64>) -> Vec<ModelColumn> {
+pub(super) fn model_columns(d: &Design, sel: &[usize], coef: &Array1<f64>) -> Vec<ModelColumn> {
     sel.iter()
         .enumerate()
         .map(|(k, &c)| ModelColumn {

@@ -163,6 +163,7 @@ mod fit;
 mod model;
 mod options;
 mod paid;
+mod reduce;
 mod search;
 mod solve;
 mod timeline;
@@ -183,6 +184,9 @@ pub use options::{
     TIMELINE_STEP_MS,
 };
 pub use paid::{CarryoverScore, Interval, MomentAds, PaidSeries, PaidTraffic, SpendResponse};
+pub use reduce::{
+    fit_room_by_sessions, ColumnSummary, RoomFit, RoomPlan, SessionGram, SessionSummary,
+};
 pub(crate) use timeline::session_timeline_with;
 pub use timeline::{
     enrich, enrich_with, room_timeline, session_timeline, store_room_timeline, ANSWERS, PRICE_LEVEL,

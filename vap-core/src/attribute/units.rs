@@ -40,6 +40,8 @@ pub(super) struct Ctx<'a> {
     pub(super) fold_stats: Vec<(Stats, Stats)>,
     /// Usable bins.
     pub(super) n_valid: usize,
+    /// The target summed over the usable bins.
+    pub(super) y_sum: f64,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,12 +54,35 @@ impl<'a> Ctx<'a> {
         step: Ms,
         n_valid: usize,
     ) -> Ctx<'a> {
-        let u = ((opts.block_ms / 4) / step).max(1) as usize;
+        let u = unit_rows(opts, step);
         let unit_list = units(d, u);
-        let dense_cols: Vec<usize> = (0..d.cols.len())
-            .filter(|&j| d.cols[j].role != Role::Session)
-            .collect();
+        let dense_cols = dense_columns(d);
         let unit_stats = unit_statistics(d, &unit_list, &dense_cols);
+        let y_sum =
+            d.y.iter()
+                .zip(&d.valid)
+                .filter(|(_, v)| **v)
+                .map(|(y, _)| *y)
+                .sum::<f64>();
+        Ctx::from_units(d, opts, step, unit_list, unit_stats, n_valid, y_sum)
+    }
+
+    /// The context from units already summed: `unit_list` gives each unit's
+    /// session (its rows are only read by the stages that need rows: the
+    /// log link, OLS by QR, linfa's elastic net, the diagnostics), and
+    /// `unit_stats` its statistics over the dense columns of `d`
+    /// ([`dense_columns`]), in order.
+    pub(super) fn from_units(
+        d: &'a Design,
+        opts: &'a AttributeOptions,
+        step: Ms,
+        unit_list: Vec<(usize, Range<usize>)>,
+        unit_stats: Vec<UnitStats>,
+        n_valid: usize,
+        y_sum: f64,
+    ) -> Ctx<'a> {
+        let u = unit_rows(opts, step);
+        let dense_cols = dense_columns(d);
         let session_units = session_units(&unit_list);
         let gap = ((opts.gap_ms / step) as usize).div_ceil(u);
         let folds = cv::blocked_folds(&session_units, opts.folds, gap);
@@ -72,6 +97,7 @@ impl<'a> Ctx<'a> {
             all_stats: Stats::zeros(0),
             fold_stats: Vec::new(),
             n_valid,
+            y_sum,
         };
         ctx.all_stats = ctx.total(0..ctx.units.len());
         ctx.fold_stats = ctx.fold_stats();
@@ -135,8 +161,21 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Rows per unit: a quarter block (`step` the bin width), at least one.
+pub(super) fn unit_rows(opts: &AttributeOptions, step: Ms) -> usize {
+    ((opts.block_ms / 4) / step).max(1) as usize
+}
+
+/// The design columns that are not session effects, in order: the dense
+/// part of every unit's statistics.
+pub(super) fn dense_columns(d: &Design) -> Vec<usize> {
+    (0..d.cols.len())
+        .filter(|&j| d.cols[j].role != Role::Session)
+        .collect()
+}
+
 /// Units: consecutive row ranges of at most `u` rows within each session.
-fn units(d: &Design, u: usize) -> Vec<(usize, Range<usize>)> {
+pub(super) fn units(d: &Design, u: usize) -> Vec<(usize, Range<usize>)> {
     let mut out = Vec::new();
     for (k, (_, rows)) in d.sessions.iter().enumerate() {
         let mut s = rows.start;
@@ -172,7 +211,7 @@ pub(super) struct SessionPart {
 impl UnitStats {
     /// The statistics of dense columns `x`, session values `v` (on the
     /// session column `col`) and target `y`.
-    fn of(
+    pub(super) fn of(
         x: ArrayView2<f64>,
         v: Option<(usize, ArrayView1<f64>)>,
         y: ArrayView1<f64>,
@@ -282,16 +321,51 @@ fn unit_statistics(
     unit_list: &[(usize, Range<usize>)],
     dense: &[usize],
 ) -> Vec<UnitStats> {
-    let by_session = d.session_columns();
+    let by_session: Vec<Option<SessionColumn>> = d
+        .session_columns()
+        .into_iter()
+        .map(|j| j.map(|j| (j, Some(j))))
+        .collect();
+    unit_statistics_as(d, unit_list, dense, &by_session)
+}
+
+/// Each session's effect column in the statistics: the column index the
+/// statistics name, and the design column its values come from (`None`: a
+/// dummy of ones the design does not hold, as in one session's design built
+/// for a room).
+pub(super) type SessionColumn = (usize, Option<usize>);
+
+/// [`unit_statistics`] with each session's effect column given.
+pub(super) fn unit_statistics_as(
+    d: &Design,
+    unit_list: &[(usize, Range<usize>)],
+    dense: &[usize],
+    by_session: &[Option<SessionColumn>],
+) -> Vec<UnitStats> {
+    // A dummy of ones, as the design would hold it (the exposure form
+    // multiplies every column by the exposure).
+    let one = |i: usize| {
+        if d.form == Form::Exposure {
+            d.e[i]
+        } else {
+            1.0
+        }
+    };
     unit_list
         .par_iter()
         .map(|(k, r)| {
             let rows: Vec<usize> = r.clone().filter(|&i| d.valid[i]).collect();
             let mut z = d.matrix(&rows, dense);
             let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
-            let scol = by_session[*k];
-            let mut v: Option<Array1<f64>> =
-                scol.map(|j| rows.iter().map(|&i| d.z(i, j)).collect());
+            let scol = by_session[*k].map(|(j, _)| j);
+            let mut v: Option<Array1<f64>> = by_session[*k].map(|(_, from)| {
+                rows.iter()
+                    .map(|&i| match from {
+                        Some(j) => d.z(i, j),
+                        None => one(i),
+                    })
+                    .collect()
+            });
             if d.form == Form::LogLink && d.has_exposure {
                 for (a, &i) in rows.iter().enumerate() {
                     z.row_mut(a).mapv_inplace(|x| x * d.e[i]);
