@@ -157,3 +157,26 @@ def test_bad_options_fail_on_the_driver_and_a_bad_session_names_itself(spark, st
     ghost = spark.createDataFrame([(room, "no-such-session")], "room string, session string")
     with pytest.raises(Exception, match="no-such-session"):
         vs.moments(ghost, store.root).collect()
+
+
+def test_a_room_model_fitted_across_the_cluster_equals_the_single_machine_fit(spark, store):
+    room = store.rooms()[0]["id"]
+    sessions = vs.sessions(spark, store.root, room=room)
+    fit = vs.fit_room_model(sessions, store.root, form="exposure", bootstrap=20, name="spark")
+    # the same statistics reach the same fit on one machine, exactly
+    local = store.fit_room_model_by_sessions(room, form="exposure", bootstrap=20)
+    assert fit.model.to_json() == local.model.to_json()
+    # and the stacked room's fit, to rounding
+    stacked = store.fit_room_model(room, form="exposure", bootstrap=20)
+    assert [c.name for c in fit.coefficients] == [c.name for c in stacked.coefficients]
+    np.testing.assert_allclose(
+        [c.value for c in fit.coefficients],
+        [c.value for c in stacked.coefficients],
+        rtol=1e-7,
+        atol=1e-9 * max(abs(c.value) for c in stacked.coefficients),
+    )
+    assert fit.penalty == stacked.penalty
+    # saved from the driver, under its name
+    assert store.room_model(room, "spark").to_json() == fit.model.to_json()
+    with pytest.raises(ValueError, match="one room"):
+        vs.fit_room_model(sessions.filter("false"), store.root)

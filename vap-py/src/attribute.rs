@@ -288,3 +288,142 @@ pub(crate) fn fit_room_model(
         })?,
     })
 }
+
+/// A session's summary for a room plan (JSON), from its attribution
+/// timeline; `options_json` are the model's options (the target).
+#[pyfunction]
+pub(crate) fn session_summary(
+    py: Python<'_>,
+    timeline: PyRef<'_, PyTimeline>,
+    options_json: &str,
+) -> PyResult<String> {
+    let tl = &timeline.inner;
+    run(py, || {
+        let o = AttributeOptions::from_json(options_json)?;
+        core::SessionSummary::of(tl, &o)?.to_json()
+    })
+}
+
+/// A room's fit planned from its sessions' summaries
+/// (`vap_core::attribute::RoomPlan`).
+#[pyclass(name = "RoomPlan", module = "vap._vap", frozen)]
+pub(crate) struct PyRoomPlan {
+    inner: core::RoomPlan,
+}
+
+#[pymethods]
+impl PyRoomPlan {
+    /// Plans the fit from the sessions' summaries (JSON each) under the
+    /// model's options (JSON).
+    #[staticmethod]
+    fn new(py: Python<'_>, summaries: Vec<String>, options_json: &str) -> PyResult<PyRoomPlan> {
+        Ok(PyRoomPlan {
+            inner: run(py, || {
+                let o = AttributeOptions::from_json(options_json)?;
+                let s = summaries
+                    .iter()
+                    .map(|t| core::SessionSummary::from_json(t))
+                    .collect::<vap_core::Result<Vec<_>>>()?;
+                core::RoomPlan::new(&s, &o)
+            })?,
+        })
+    }
+
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<PyRoomPlan> {
+        Ok(PyRoomPlan {
+            inner: run(py, || core::RoomPlan::from_json(text))?,
+        })
+    }
+
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        run(py, || self.inner.to_json())
+    }
+
+    /// One session's statistics, in their binary form.
+    fn gram<'py>(
+        &self,
+        py: Python<'py>,
+        timeline: PyRef<'_, PyTimeline>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let tl = &timeline.inner;
+        let b = run(py, || self.inner.gram(tl)?.to_bytes())?;
+        Ok(pyo3::types::PyBytes::new(py, &b))
+    }
+
+    /// The room's model from every session's statistics.
+    #[pyo3(signature = (grams, progress=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        grams: Vec<Bound<'_, pyo3::types::PyBytes>>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyRoomFit> {
+        let grams: Vec<Vec<u8>> = grams.iter().map(|b| b.as_bytes().to_vec()).collect();
+        Ok(PyRoomFit {
+            inner: run_job(py, progress, || {
+                let g = grams
+                    .iter()
+                    .map(|b| core::SessionGram::from_bytes(b))
+                    .collect::<vap_core::Result<Vec<_>>>()?;
+                self.inner.fit(&g)
+            })?,
+        })
+    }
+}
+
+/// A room model fitted from per-session statistics
+/// (`vap_core::attribute::RoomFit`).
+#[pyclass(name = "RoomFit", module = "vap._vap", frozen)]
+pub(crate) struct PyRoomFit {
+    inner: core::RoomFit,
+}
+
+#[pymethods]
+impl PyRoomFit {
+    fn model(&self) -> PyRoomModel {
+        PyRoomModel {
+            inner: self.inner.model.clone(),
+        }
+    }
+
+    /// Everything but the model, as JSON.
+    fn fit_json(&self, py: Python<'_>) -> PyResult<String> {
+        let f = &self.inner;
+        run(py, || {
+            to_json(&serde_json::json!({
+                "coefficients": f.coefficients,
+                "cv": f.cv,
+                "n_bins": f.n_bins,
+                "n_dropped": f.n_dropped,
+                "r2": f.r2,
+                "vif": f.vif,
+                "condition_number": f.condition_number,
+                "candidates": f.candidates,
+                "warnings": f.warnings,
+            }))
+        })
+    }
+}
+
+/// Fits a stored room's model from per-session statistics (the request as
+/// `fit_room_model`'s), saving it when named.
+#[pyfunction]
+#[pyo3(signature = (store, room, request_json, progress=None))]
+pub(crate) fn fit_room_model_by_sessions(
+    py: Python<'_>,
+    store: PyRef<'_, PyStore>,
+    room: &str,
+    request_json: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyRoomFit> {
+    let s = &store.inner;
+    Ok(PyRoomFit {
+        inner: run_job(py, progress, || {
+            let v = serde_json::from_str(request_json).map_err(|e| {
+                vap_core::VapError::InvalidArgument(format!("attribution options: {e}"))
+            })?;
+            core::fit_room_by_sessions(s, room, &core::FitRequest::from_value(v, false)?)
+        })?,
+    })
+}

@@ -746,6 +746,10 @@ fn _vap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(attribute::attribution_timeline, m)?)?;
     m.add_function(wrap_pyfunction!(attribute::store_attribution_timeline, m)?)?;
     m.add_function(wrap_pyfunction!(attribute::fit_room_model, m)?)?;
+    m.add_class::<attribute::PyRoomPlan>()?;
+    m.add_class::<attribute::PyRoomFit>()?;
+    m.add_function(wrap_pyfunction!(attribute::session_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute::fit_room_model_by_sessions, m)?)?;
     m.add_function(wrap_pyfunction!(option_defaults_json, m)?)?;
     m.add("OPTION_SETS", vap_core::OPTION_SETS.to_vec())?;
     m.add_function(wrap_pyfunction!(resolve_options_json, m)?)?;

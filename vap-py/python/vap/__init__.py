@@ -50,7 +50,9 @@ from ._attribute import (
     MomentAttribution,
     PaidTraffic,
     Part,
+    RoomFit,
     RoomModel,
+    RoomPlan,
     SpendResponse,
     attribute,
     attribute_options,
@@ -214,7 +216,9 @@ __all__ = [
     "GroupTotals",
     "MomentAttribution",
     "Part",
+    "RoomFit",
     "RoomModel",
+    "RoomPlan",
     "attribute",
     "attribute_options",
     "attribution_timeline",
@@ -841,6 +845,26 @@ class Store:
         request = _options.dumps(options, timeline=timeline)
         with _progress.reporter(progress, room) as cb:
             return Attribution(_vap.fit_room_model(self._inner, room, request, cb))
+
+    def fit_room_model_by_sessions(
+        self,
+        room: str,
+        step: Any = None,
+        *,
+        timeline_options: Mapping[str, Any] | None = None,
+        progress: _progress.Progress = True,
+        **options: Any,
+    ) -> RoomFit:
+        """Fits the room's model from per-session statistics (``RoomPlan``):
+        two passes over the stored sessions, one at a time, so that the
+        room's stacked timeline is never built. Arguments as
+        ``fit_room_model`` (``name=`` saves the model); the same model for the
+        exposure and linear forms; ``form="auto"`` is fitted as the exposure
+        form and the log link is refused."""
+        timeline = _options.merged(timeline_options, step=step)
+        request = _options.dumps(options, timeline=timeline)
+        with _progress.reporter(progress, room) as cb:
+            return RoomFit(_vap.fit_room_model_by_sessions(self._inner, room, request, cb))
 
     def replay(self, room: str, session: str, **options: Any) -> Replay:
         """The replay of a stored session against the room's earlier stored

@@ -523,6 +523,153 @@ class Attribution:
         )
 
 
+class RoomFit:
+    """A room model fitted from per-session statistics (``RoomPlan.fit``,
+    ``Store.fit_room_model_by_sessions``, ``vap.spark.fit_room_model``): the
+    model, its coefficients (bootstrap intervals), the penalty's
+    cross-validation curve and what can be diagnosed from sums: usable bins,
+    in-sample R², VIF per factor, condition number, candidates searched,
+    warnings. Decompose each session with ``model.apply``."""
+
+    __slots__ = (
+        "candidates",
+        "coefficients",
+        "condition_number",
+        "cv",
+        "model",
+        "n_bins",
+        "n_dropped",
+        "r2",
+        "vif",
+        "warnings",
+    )
+
+    def __init__(self, inner: _vap.RoomFit):
+        d = json.loads(inner.fit_json())
+        self.model = RoomModel(inner.model())
+        self.coefficients = [Coefficient(**c) for c in d["coefficients"]]
+        self.cv: list[dict[str, float]] = d["cv"]
+        self.n_bins: int = d["n_bins"]
+        self.n_dropped: int = d["n_dropped"]
+        self.r2: float | None = d["r2"]
+        self.vif = [tuple(v) for v in d["vif"]]
+        self.condition_number: float | None = d["condition_number"]
+        self.candidates: int = d["candidates"]
+        self.warnings: list[str] = d["warnings"]
+
+    @property
+    def penalty(self) -> float:
+        """The penalty used (chosen by cross-validation unless fixed)."""
+        return float(self.model.to_dict()["penalty"])
+
+    def summary(self) -> pandas.DataFrame:
+        """The coefficients as a DataFrame (one row each)."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
+
+    def _repr_html_(self) -> str:
+        """The fit in Jupyter: its coefficients with their intervals."""
+        from . import _display
+
+        return _display.table(
+            f"vap.RoomFit over {len(self.model.to_dict()['sessions'])} sessions: "
+            f"{self.n_bins} bins, R² {_display.number(self.r2)}, penalty {self.penalty:.3g}",
+            ["name", "value", "low", "high"],
+            [
+                (
+                    c.name,
+                    _display.number(c.value),
+                    _display.number(c.boot_low),
+                    _display.number(c.boot_high),
+                )
+                for c in self.coefficients
+            ],
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<vap.RoomFit: {len(self.coefficients)} coefficients over {self.n_bins} bins, "
+            f"penalty {self.penalty:.3g}>"
+        )
+
+
+class RoomPlan:
+    """A room's model fitted from per-session statistics, so that the room's
+    history is never in one place (``vap_core::attribute::RoomPlan``):
+
+    1. ``RoomPlan.summarise(timeline, **options)`` on each session's
+       attribution timeline (small JSON text);
+    2. ``RoomPlan.from_summaries(summaries, **options)``: the sessions in
+       order, the room's columns and factors, each factor's saturation scale
+       and the price line;
+    3. ``plan.gram(timeline)`` on each session: its rows of the room's design
+       summed per quarter block (bytes, about ``8·p²`` per block);
+    4. ``plan.fit(grams)``: the carryover search, cross-validated penalty,
+       final fit and bootstrap from those sums: the model
+       ``Store.fit_room_model`` gives, to rounding, for the exposure and
+       linear forms. ``form="auto"`` is fitted as the exposure form (a warning
+       says so); the log link needs the rows and is refused.
+
+    Each step runs where the sessions are (``vap.spark.fit_room_model`` runs
+    steps 1 and 3 on Spark's executors). A plan pickles (as its JSON)."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _vap.RoomPlan):
+        self._inner = inner
+
+    @staticmethod
+    def summarise(timeline: Timeline, **options: Any) -> str:
+        """A session's summary (JSON text) for the plan, from its attribution
+        timeline (``Session.attribution_timeline``); ``options`` as
+        ``vap.attribute`` (the target)."""
+        return _vap.session_summary(timeline._inner, dumps(options))
+
+    @staticmethod
+    def from_summaries(summaries: Sequence[str], **options: Any) -> RoomPlan:
+        """Plans the room's fit from every session's summary (any order, each
+        once) under the model's options (as ``vap.attribute``); every problem
+        is listed in one ``InvalidArgumentError``."""
+        return RoomPlan(_vap.RoomPlan.new(list(summaries), dumps(options)))
+
+    def gram(self, timeline: Timeline) -> bytes:
+        """One session's statistics (bytes) from its attribution timeline."""
+        return self._inner.gram(timeline._inner)
+
+    def fit(self, grams: Sequence[bytes], *, progress: Progress = True) -> RoomFit:
+        """The room's model from every session's statistics (any order, each
+        once). ``progress``: a bar over the bootstrap (as ``vap.attribute``)."""
+        with reporter(progress, "room fit") as cb:
+            return RoomFit(self._inner.fit([bytes(g) for g in grams], cb))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as a dict: ``sessions`` (in the room's order), ``options``,
+        ``columns``, ``factors``, ``maxima``, ``price``, ``warnings``."""
+        out: dict[str, Any] = json.loads(self.to_json())
+        return out
+
+    @property
+    def sessions(self) -> list[str]:
+        """The sessions, in the room's order (start, then id)."""
+        return list(self.to_dict()["sessions"])
+
+    def to_json(self) -> str:
+        """The plan as JSON."""
+        return self._inner.to_json()
+
+    @staticmethod
+    def from_json(text: str) -> RoomPlan:
+        """Reads a plan from JSON (format and version checked)."""
+        return RoomPlan(_vap.RoomPlan.from_json(text))
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (RoomPlan.from_json, (self.to_json(),))
+
+    def __repr__(self) -> str:
+        return f"<vap.RoomPlan of {len(self.sessions)} sessions>"
+
+
 def attribute(timeline: Timeline, *, progress: Progress = True, **options: Any) -> Attribution:
     """Fits the single-room attribution model on a timeline.
 

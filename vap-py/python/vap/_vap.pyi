@@ -212,6 +212,33 @@ class RoomModel:
     def load(store: Store, room: str, name: str) -> RoomModel: ...
 
 @final
+class RoomPlan:
+    @staticmethod
+    def new(summaries: Sequence[str], options_json: str) -> RoomPlan: ...
+    @staticmethod
+    def from_json(text: str) -> RoomPlan: ...
+    def to_json(self) -> str: ...
+    def gram(self, timeline: Timeline) -> bytes: ...
+    def fit(
+        self,
+        grams: Sequence[bytes],
+        progress: Callable[[str, int, int], object] | None = None,
+    ) -> RoomFit: ...
+
+@final
+class RoomFit:
+    def model(self) -> RoomModel: ...
+    def fit_json(self) -> str: ...
+
+def session_summary(timeline: Timeline, options_json: str) -> str: ...
+def fit_room_model_by_sessions(
+    store: Store,
+    room: str,
+    request_json: str,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> RoomFit: ...
+
+@final
 class LiveSession:
     def __new__(
         cls, header: Session, options_json: str, model: RoomModel | None = None

@@ -16,6 +16,13 @@ the store's directory must be readable from them (a shared file system).
     vs.timelines(sessions, "/data/vap-store", step="1min")   # long: one row per bin and column
     vs.attribution_totals(sessions, "/data/vap-store")       # a model per session, or model=...
     vs.replay_table(sessions, "/data/vap-store", "products")
+    fit = vs.fit_room_model(sessions, "/data/vap-store", name="m1")  # one room's model
+
+``fit_room_model`` fits a room's model across the cluster: each session's
+summary and then its statistics (its rows of the room's design, summed per
+quarter block) are computed on the executors; only those reach the driver,
+which searches the carryovers, cross-validates the penalty and bootstraps
+from sums (``vap.RoomPlan``), so the room's history is never on one machine.
 
 Every function checks its options on the driver (a bad option raises before
 a job starts) and returns a lazy DataFrame with ``room`` and ``session`` in
@@ -35,9 +42,16 @@ from . import _options
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
 
-    from ._attribute import RoomModel
+    from ._attribute import RoomFit, RoomModel
 
-__all__ = ["sessions", "timelines", "moments", "attribution_totals", "replay_table"]
+__all__ = [
+    "sessions",
+    "timelines",
+    "moments",
+    "attribution_totals",
+    "replay_table",
+    "fit_room_model",
+]
 
 _KEY = [pa.field("room", pa.string()), pa.field("session", pa.string())]
 
@@ -225,6 +239,66 @@ def replay_table(sessions: DataFrame, store: str, name: str, **options: Any) -> 
         return st.replay(room, session, **opts).table(name)
 
     return _apply(sessions, store, None, schema, compute=compute)
+
+
+SUMMARY_SCHEMA = pa.schema([*_KEY, pa.field("summary", pa.string())])
+GRAM_SCHEMA = pa.schema([*_KEY, pa.field("gram", pa.binary())])
+
+
+def fit_room_model(
+    sessions: DataFrame,
+    store: str,
+    step: Any = None,
+    *,
+    timeline_options: dict[str, Any] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> RoomFit:
+    """One room's model fitted across the cluster from per-session
+    statistics (``vap.RoomPlan``): every session of ``sessions`` (one room)
+    is summarised, then reduced to its statistics, on the executors; the
+    driver plans and fits from them. The model ``Store.fit_room_model_by_sessions``
+    gives (and, for the exposure and linear forms, ``Store.fit_room_model``);
+    ``form="auto"`` is fitted as the exposure form, the log link is refused.
+    ``step`` and ``timeline_options`` as ``Session.attribution_timeline``,
+    other options as ``vap.attribute``; ``name`` saves the model in the
+    store (from the driver). Returns a ``vap.RoomFit``; decompose the
+    sessions with ``attribution_totals(sessions, store, model=fit.model)``."""
+    from . import RoomPlan, Store
+
+    tl_opts = _options.resolve("attribution_timeline", timeline_options, step=step)
+    fit_opts = _options.resolve("attribute", options)
+    rooms = sorted(r["room"] for r in sessions.select("room").distinct().collect())
+    if len(rooms) != 1:
+        raise ValueError(
+            f"fit_room_model fits one room; the sessions are of {len(rooms)} rooms"
+            + (f" ({', '.join(rooms)})" if rooms else "")
+        )
+
+    def summary(s: Any) -> pa.Table:
+        from . import RoomPlan
+
+        return pa.table(
+            {"summary": [RoomPlan.summarise(s.attribution_timeline(**tl_opts), **fit_opts)]}
+        )
+
+    summaries = [r["summary"] for r in _apply(sessions, store, summary, SUMMARY_SCHEMA).collect()]
+    plan = RoomPlan.from_summaries(summaries, **fit_opts)
+    text = plan.to_json()
+
+    def gram(s: Any) -> pa.Table:
+        from . import RoomPlan
+
+        p = RoomPlan.from_json(text)
+        return pa.table(
+            {"gram": pa.array([p.gram(s.attribution_timeline(**tl_opts))], pa.binary())}
+        )
+
+    grams = [bytes(r["gram"]) for r in _apply(sessions, store, gram, GRAM_SCHEMA).collect()]
+    fit = plan.fit(grams, progress=False)
+    if name is not None:
+        fit.model.save(Store(store), name)
+    return fit
 
 
 # ---------------------------------------------------------------- plumbing
