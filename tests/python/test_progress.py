@@ -68,6 +68,29 @@ def test_ctrl_c_stops_a_fit_cleanly(store):
     assert store.fit_room_model("sim-room", bootstrap=10, progress=False).coefficients
 
 
+def test_ctrl_c_stops_the_carryover_search_of_a_fit_without_bootstrap(store):
+    calls, fired = [], []
+
+    def progress(stage, done, total):
+        calls.append((stage, done, total))
+        if stage.startswith("search") and not fired:
+            fired.append(done)
+            _thread.interrupt_main()
+            time.sleep(0.3)
+
+    with pytest.raises(KeyboardInterrupt) as e:
+        store.fit_room_model("sim-room", bootstrap=0, progress=progress)
+    notes = getattr(e.value, "__notes__", [])
+    assert any("cancelled" in n and "search" in n for n in notes), notes
+    assert all(s != "bootstrap" for s, _, _ in calls)
+    # unstopped, the search reports every candidate it scores
+    seen = []
+    fit = store.fit_room_model("sim-room", bootstrap=0, progress=lambda *a: seen.append(a))
+    form = fit.diagnostics.form.replace("_", " ")
+    last = [a for a in seen if a[0] == f"search ({form})"][-1]
+    assert last[1] == last[2] == fit.diagnostics.candidates
+
+
 def test_the_bootstrap_of_one_session_and_an_import_report_too(store, tmp_path):
     s = store.load("sim-room", store.sessions()[0]["session_id"])
     seen = []

@@ -74,7 +74,28 @@ fn a_stopped_fit_is_cancelled_and_saves_nothing() {
         name: Some("m".into()),
         ..Default::default()
     };
-    for stage in ["sessions", "bootstrap"] {
+    // the carryover search reports its candidates and stops too, so a fit
+    // without a bootstrap stops as soon as it is asked
+    let no_bootstrap = FitRequest {
+        model: vap_core::attribute::AttributeOptions {
+            bootstrap: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (job, log) = recording(Some("search (exposure)"));
+    let e = job.run(|| fit_room(&st, &room, &no_bootstrap)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(log.lock().unwrap().iter().all(|(s, _, _)| s != "bootstrap"));
+    let (job, log) = recording(None);
+    job.run(|| fit_room(&st, &room, &no_bootstrap)).unwrap();
+    let log = log.lock().unwrap();
+    let last = log
+        .iter()
+        .rfind(|(s, _, _)| s == "search (exposure)")
+        .expect("search steps");
+    assert!(last.1 == last.2 && last.2 > 1, "{log:?}");
+    for stage in ["sessions", "search (exposure)", "bootstrap"] {
         let (job, _log) = recording(Some(stage));
         let e = job.run(|| fit_room(&st, &room, &req)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Cancelled, "{stage}: {e}");

@@ -102,7 +102,7 @@ fn glm_replicates(
     penalty: f64,
 ) -> Result<Vec<Array1<f64>>> {
     let (d, opts, p) = (ctx.d, ctx.opts, sel.len());
-    let tick = Ticker::current(opts.bootstrap)?;
+    let tick = Ticker::current("bootstrap", opts.bootstrap)?;
     (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
@@ -144,7 +144,7 @@ fn linear_replicates(
     let st = ctx.all_stats.select(sel);
     let prob = ctx.problem(&st, sel)?;
     let ncols = ctx.d.cols.len();
-    let tick = Ticker::current(opts.bootstrap)?;
+    let tick = Ticker::current("bootstrap", opts.bootstrap)?;
     (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
@@ -162,27 +162,34 @@ fn linear_replicates(
         .collect()
 }
 
-/// Progress and stopping of the replicates: a step of the current
-/// [`crate::job::Job`] after each.
-struct Ticker {
+/// Progress and stopping of a parallel loop: a step of the current
+/// [`crate::job::Job`] after each item (the bootstrap's replicates, the
+/// carryover search's candidates).
+pub(super) struct Ticker {
     job: crate::job::Job,
+    stage: &'static str,
     done: std::sync::atomic::AtomicUsize,
     total: usize,
 }
 
 impl Ticker {
-    fn current(total: usize) -> Result<Ticker> {
+    /// A ticker of `total` items of `stage`; an error when the job was
+    /// stopped already.
+    pub(super) fn current(stage: &'static str, total: usize) -> Result<Ticker> {
         let job = crate::job::Job::current();
         job.check()?;
         Ok(Ticker {
             job,
+            stage,
             done: Default::default(),
             total,
         })
     }
 
-    fn step(&self) -> Result<()> {
+    /// One item done: reported, and `Err(Cancelled)` once the job was
+    /// asked to stop.
+    pub(super) fn step(&self) -> Result<()> {
         let d = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        self.job.step("bootstrap", d, self.total)
+        self.job.step(self.stage, d, self.total)
     }
 }

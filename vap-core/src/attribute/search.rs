@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::bootstrap::Ticker;
 use super::cv::CvPoint;
 use super::units::Ctx;
 use super::{Estimator, Form};
@@ -68,9 +69,9 @@ pub(super) fn select_columns(ctx: &Ctx) -> Result<Selection> {
             .map(|&f| d.factors[f].candidates.len() as f64)
             .product();
         (choice, candidates_seen) = if total <= opts.max_candidates as f64 {
-            exhaustive_search(ctx, &choice, &searched, lin_pen)
+            exhaustive_search(ctx, &choice, &searched, lin_pen)?
         } else {
-            coordinate_search(ctx, choice, &searched, lin_pen)
+            coordinate_search(ctx, choice, &searched, lin_pen)?
         };
         if !glm {
             (penalty, cv) = ctx.choose_penalty(&columns(nu, &choice))?;
@@ -84,6 +85,16 @@ pub(super) fn select_columns(ctx: &Ctx) -> Result<Selection> {
     })
 }
 
+/// The progress stage of the search: `search (<form>)` (a fit of form
+/// `auto` searches both forms, each its own stage).
+fn stage(ctx: &Ctx) -> &'static str {
+    match ctx.d.form {
+        Form::Exposure => "search (exposure)",
+        Form::LogLink => "search (log link)",
+        Form::Linear | Form::Auto => "search (linear)",
+    }
+}
+
 /// A choice's cross-validated error at the penalty `lin_pen` (infinite when
 /// it cannot be computed).
 fn score(ctx: &Ctx, ch: &[usize], lin_pen: f64) -> f64 {
@@ -94,13 +105,15 @@ fn score(ctx: &Ctx, ch: &[usize], lin_pen: f64) -> f64 {
 }
 
 /// Every combination of the searched factors' candidates, scored in
-/// parallel; the best (first on ties) and the number scored.
+/// parallel; the best (first on ties) and the number scored. Each scored
+/// combination is a step of the current job's stage [`stage`] (the job
+/// can stop it).
 fn exhaustive_search(
     ctx: &Ctx,
     choice: &[usize],
     searched: &[usize],
     lin_pen: f64,
-) -> (Vec<usize>, usize) {
+) -> Result<(Vec<usize>, usize)> {
     let d = ctx.d;
     let combos: Vec<Vec<usize>> = {
         let mut out = vec![choice.to_vec()];
@@ -117,24 +130,37 @@ fn exhaustive_search(
         }
         out
     };
-    let scores: Vec<f64> = combos.par_iter().map(|c| score(ctx, c, lin_pen)).collect();
+    let tick = Ticker::current(stage(ctx), combos.len())?;
+    let scores: Vec<f64> = combos
+        .par_iter()
+        .map(|c| {
+            let s = score(ctx, c, lin_pen);
+            tick.step().map(|()| s)
+        })
+        .collect::<Result<_>>()?;
     let best = (0..combos.len())
         .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
         .unwrap_or(0);
-    (combos[best].clone(), combos.len())
+    Ok((combos[best].clone(), combos.len()))
 }
 
 /// Two coordinate-wise sweeps: each searched factor in turn takes its best
 /// candidate (first on ties) with the others held; the choice and the
-/// number of candidates scored.
+/// number of candidates scored (steps of the job, as
+/// [`exhaustive_search`]).
 fn coordinate_search(
     ctx: &Ctx,
     mut choice: Vec<usize>,
     searched: &[usize],
     lin_pen: f64,
-) -> (Vec<usize>, usize) {
+) -> Result<(Vec<usize>, usize)> {
     let d = ctx.d;
     let mut candidates_seen = 0;
+    let per_sweep: usize = searched
+        .iter()
+        .map(|&f| d.factors[f].candidates.len())
+        .sum();
+    let tick = Ticker::current(stage(ctx), 2 * per_sweep)?;
     for _sweep in 0..2 {
         for &f in searched {
             let cands = &d.factors[f].candidates;
@@ -143,9 +169,10 @@ fn coordinate_search(
                 .map(|&c| {
                     let mut ch = choice.clone();
                     ch[f] = c;
-                    score(ctx, &ch, lin_pen)
+                    let s = score(ctx, &ch, lin_pen);
+                    tick.step().map(|()| s)
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             candidates_seen += cands.len();
             let best = (0..cands.len())
                 .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
@@ -153,5 +180,5 @@ fn coordinate_search(
             choice[f] = cands[best];
         }
     }
-    (choice, candidates_seen)
+    Ok((choice, candidates_seen))
 }
