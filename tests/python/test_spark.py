@@ -180,3 +180,23 @@ def test_a_room_model_fitted_across_the_cluster_equals_the_single_machine_fit(sp
     assert store.room_model(room, "spark").to_json() == fit.model.to_json()
     with pytest.raises(ValueError, match="one room"):
         vs.fit_room_model(sessions.filter("false"), store.root)
+
+
+def test_nested_fields_take_the_types_spark_reads():
+    from vap.spark import _spark_types
+
+    inner = pa.struct([pa.field("at", pa.timestamp("ms")), pa.field("n", pa.uint8())])
+    schema = pa.schema(
+        [
+            pa.field("xs", pa.list_(inner)),
+            pa.field("tag", pa.dictionary(pa.int8(), pa.string())),
+            pa.field("when", pa.timestamp("ms", tz="Asia/Shanghai")),
+        ]
+    )
+    got = pa.schema(_spark_types(schema))
+    want_inner = pa.struct(
+        [pa.field("at", pa.timestamp("us", tz="UTC")), pa.field("n", pa.int64())]
+    )
+    assert got.field("xs").type == pa.list_(want_inner)
+    assert got.field("tag").type == pa.string()
+    assert got.field("when").type == pa.timestamp("us", tz="Asia/Shanghai")

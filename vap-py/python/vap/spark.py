@@ -386,15 +386,19 @@ def _parts(parts: list[Any]) -> pa.Table:
 
 def _spark_types(schema: pa.Schema) -> list[pa.Field]:
     """``schema``'s fields as Spark reads them: timestamps in µs (UTC), small
-    integers widened, dictionaries decoded."""
-    out = []
-    for f in schema:
-        t = f.type
-        if pa.types.is_timestamp(t):
-            t = pa.timestamp("us", tz=t.tz or "UTC")
-        elif pa.types.is_dictionary(t):
-            t = t.value_type
-        elif pa.types.is_unsigned_integer(t) or (pa.types.is_integer(t) and t.bit_width < 32):
-            t = pa.int64()
-        out.append(pa.field(f.name, t))
-    return out
+    integers widened, dictionaries decoded, inside lists and structs too."""
+    return [pa.field(f.name, _spark_type(f.type)) for f in schema]
+
+
+def _spark_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz=t.tz or "UTC")
+    if pa.types.is_dictionary(t):
+        return _spark_type(t.value_type)
+    if pa.types.is_unsigned_integer(t) or (pa.types.is_integer(t) and t.bit_width < 32):
+        return pa.int64()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.list_(_spark_type(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _spark_type(f.type)) for f in t])
+    return t
