@@ -6,9 +6,18 @@
 // default documented here is not the core's, or when an object type napi
 // generates has other fields here). native.d.ts is not imported: its
 // signatures name types only this file defines. Conventions:
-// * functions, methods and option objects are camelCase;
-// * data objects (rows, room, session, summary, truth...) keep the core's
-//   snake_case field names, exactly as vap writes them to JSON / CSV / Parquet;
+// * functions, methods, option objects and the field names of results
+//   (room, session, summary, truth, moments, replays...) are camelCase; map
+//   keys (factor names, product ids, question kinds) and string values
+//   (`'on_plan'`) are data and stay as the core writes them;
+// * table rows (`Session.table`, `Store.readTable`, `Replay.table`,
+//   `Timeline.toObjects`, Arrow IPC, `Session.toJSON`) keep their column
+//   names, snake_case, exactly as vap writes them to JSON / CSV / Parquet;
+//   so do the texts of persisted formats (`RoomModel.toJsonString`);
+// * a result given back to a call (a moment, a run-sheet, a digest, a
+//   manifest, a live event) may have camelCase or snake_case field names;
+// * every heavy call `x` has a Promise form `xAsync` (off the event loop) and
+//   `xSync`, the same function as `x` under its explicit name;
 // * every time is an integer number of milliseconds since the Unix epoch, UTC;
 // * every error thrown (or Promise rejected) is a `VapError`.
 
@@ -77,13 +86,13 @@ export declare const OPTION_SETS: readonly OptionSet[]
 /** Every option set (a new array each call). */
 export declare function optionSets(): OptionSet[]
 /**
- * The defaults of an option set, as the core holds them (snake_case keys,
- * durations in ms): what "default" means everywhere in these docs.
+ * The defaults of an option set, as the core holds them (durations in ms,
+ * keys camelCase: `stepMs`): what "default" means everywhere in these docs.
  */
 export declare function optionDefaults(name: OptionSet): Record<string, unknown>
 /**
  * Options as written (camelCase), checked by the core and returned whole:
- * defaults filled, snake_case keys, durations in ms. Throws
+ * defaults filled, durations in ms (`stepMs`), keys camelCase. Throws
  * `VAP_INVALID_ARGUMENT` naming the option on a bad value or an unknown key.
  */
 export declare function resolveOptions(name: OptionSet, options?: object): Record<string, unknown>
@@ -122,19 +131,19 @@ export interface Room {
 export interface VideoRef {
   path: string
   /** Session-clock time of the recording's position 0. */
-  offset_ms: Ms
-  size_bytes?: number
+  offsetMs: Ms
+  sizeBytes?: number
   sha256?: string
   /** Length in ms, filled in when the recording is registered (probed). */
-  duration_ms?: number
+  durationMs?: number
 }
 
-/** One broadcast of a room, `[start_ms, end_ms)`. */
+/** One broadcast of a room, `[startMs, endMs)`. */
 export interface SessionMeta {
   id: string
-  room_id: string
-  start_ms: Ms
-  end_ms: Ms
+  roomId: string
+  startMs: Ms
+  endMs: Ms
   /** IANA time zone for display ("Asia/Shanghai"). */
   timezone: string
   title?: string
@@ -148,8 +157,8 @@ export interface SessionMeta {
 /** A span where a source had no data. */
 export interface DataGap {
   source: string
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   reason: string
   /** Streams it leaves unknown (metric names, `comments`, `orders`; empty: every measured stream): missing bins on the timeline. */
   streams: string[]
@@ -218,7 +227,7 @@ export interface Comment {
 export interface Commenter {
   id: string
   comments: number
-  first_ms: Ms
+  firstMs: Ms
 }
 
 export interface Order {
@@ -289,22 +298,22 @@ export interface Gmv {
   gross: number
   refunds: number
   net: number
-  paid_orders: number
-  refund_orders: number
+  paidOrders: number
+  refundOrders: number
 }
 
 /** Platform-reported GMV against GMV from orders. */
 export interface GmvCheck {
   platform: number
-  orders_gross: number
+  ordersGross: number
   difference: number
   relative: number
 }
 
 /** Summary of a session. */
 export interface Summary {
-  room_id: string
-  session_id: string
+  roomId: string
+  sessionId: string
   hours: number
   anchors: number
   products: number
@@ -315,23 +324,27 @@ export interface Summary {
   utterances: number
   gmv: Gmv
   entries: number | null
-  peak_viewers: number | null
+  peakViewers: number | null
   gpm: number | null
   /** Top products by gross GMV: [product id, name, gross]. */
-  top_products: [string, string, number][]
-  gmv_check: GmvCheck | null
+  topProducts: [string, string, number][]
+  gmvCheck: GmvCheck | null
 }
 
-/** The manifest of a session directory (`manifest.json`). */
+/**
+ * The manifest of a session, as `Session.manifest()` gives it. `fromTables`
+ * also reads a session directory's `manifest.json` as written there
+ * (`Canonical<Manifest>`: `vap_format`, `start_ms`...).
+ */
 export interface Manifest {
   /** Format version (currently 1); a newer one is refused with `VAP_VERSION`. */
-  vap_format: number
+  vapFormat: number
   room: Room
   session: {
     id: string
-    room_id?: string
-    start_ms: Ms
-    end_ms: Ms
+    roomId?: string
+    startMs: Ms
+    endMs: Ms
     timezone?: string
     title?: string
     recordings?: VideoRef[]
@@ -341,10 +354,30 @@ export interface Manifest {
   tables?: Record<string, string>
 }
 
-/** The whole session as one object (`Session.toJSON()`). */
+/**
+ * An object type in the core's canonical form: every field name snake_case
+ * (`startMs` → `start_ms`), as vap writes it to files and Python gives it;
+ * index signatures (map keys, data) are unchanged.
+ */
+export type Canonical<T> = T extends ReadonlyArray<infer U>
+  ? Canonical<U>[]
+  : T extends object
+    ? { [K in keyof T as K extends string ? SnakeCase<K> : K]: Canonical<T[K]> }
+    : T
+
+/** A camelCase name in snake_case (`startMs` → `start_ms`, `p50Ms` → `p50_ms`). */
+export type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
+  : S
+
+/**
+ * The whole session as one object (`Session.toJSON()`), in the core's
+ * canonical form: the tables' rows keyed by their column names, as
+ * `Session.table` gives them, and the session's record as manifest.json holds it.
+ */
 export interface SessionJSON {
   room: Room
-  session: SessionMeta
+  session: Canonical<SessionMeta>
   metrics: MetricDecl[]
   anchors: Anchor[]
   shifts: Shift[]
@@ -405,12 +438,14 @@ export declare class Session {
   manifest(): Manifest
   /** Writes a session directory: `manifest.json` + one file per table. */
   writeDir(path: string, format?: Format): void
-  /** The whole session as one plain object (used by `JSON.stringify`). */
+  /** The whole session as one plain object in the core's canonical form, snake_case (used by `JSON.stringify`). */
   toJSON(): SessionJSON
   /** Aligns every stream of the session on one grid (default step 1 s). */
   timeline(options?: TimelineOptions): Timeline
   /** As `timeline`, off the main thread. */
   timelineAsync(options?: TimelineOptions): Promise<Timeline>
+  /** `timeline` by its explicit name (the same function): runs on the calling thread; `timelineAsync` does not. */
+  timelineSync(options?: TimelineOptions): Timeline
   /**
    * The transcript's clock offset to the platform clock, from products
    * explained on the platform vs named in the speech. Never applied.
@@ -441,6 +476,8 @@ export declare class Session {
   planVsActual(options?: PlanOptions): PlanReview
   /** As `planVsActual`, off the main thread. */
   planVsActualAsync(options?: PlanOptions): Promise<PlanReview>
+  /** `planVsActual` by its explicit name (the same function): runs on the calling thread; `planVsActualAsync` does not. */
+  planVsActualSync(options?: PlanOptions): PlanReview
   /**
    * Moments of truth: peaks and drops of `orders`, `entries`, the online-viewer
    * gauge, product clicks and comments (and GMV in yuan over the orders' bins)
@@ -450,6 +487,8 @@ export declare class Session {
   moments(options?: MomentOptions): Moment[]
   /** As `moments`, off the event loop. */
   momentsAsync(options?: MomentOptions): Promise<Moment[]>
+  /** `moments` by its explicit name (the same function): runs on the calling thread; `momentsAsync` does not. */
+  momentsSync(options?: MomentOptions): Moment[]
   /**
    * The session replay (直播复盘) with its product and anchor replays: data
    * quality first, headline figures against the room's `history` (earlier
@@ -459,6 +498,8 @@ export declare class Session {
   replay(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Replay
   /** As `replay`, off the event loop (the history's digests too). */
   replayAsync(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Promise<Replay>
+  /** `replay` by its explicit name (the same function): runs on the calling thread; `replayAsync` does not. */
+  replaySync(options?: ReplayOptions, history?: Array<Session | SessionDigest>): Replay
   /** Viewers' questions: detected, typed, linked to a product, matched to an answer. */
   questions(options?: QuestionOptions): Question[]
   /** What this session contributes to a room's history (for another session's `replay`). */
@@ -467,7 +508,7 @@ export declare class Session {
   subtitles(options?: SubtitleOptions): string
   /**
    * The recording covering session instant `tMs` and the position in it
-   * (`session time = offset_ms + position`); `null` when none covers it. When
+   * (`session time = offsetMs + position`); `null` when none covers it. When
    * recordings overlap, the one registered first wins.
    */
   locate(tMs: Ms): Located | null
@@ -521,14 +562,14 @@ export interface PlanItem {
   kind: 'shift' | 'product' | 'promotion'
   start: PlanTime
   end?: PlanTime
-  duration_ms?: Ms
+  durationMs?: Ms
   /** Anchor id or name as written. */
   anchor?: string
   /** Product id, name or alias as written. */
   product?: string
   promotion?: PromotionKind
   label?: string
-  talking_points?: string[]
+  talkingPoints?: string[]
   /** 1-based data row of the source (0 when built in code). */
   row: number
 }
@@ -583,12 +624,12 @@ export interface Deviation {
   planned: [Ms, Ms] | null
   actual: [Ms, Ms] | null
   /** Actual start − planned start. */
-  start_delta_ms: Ms | null
+  startDeltaMs: Ms | null
   /** Actual length − planned length. */
-  length_delta_ms: Ms | null
+  lengthDeltaMs: Ms | null
   effect: PlanEffect | null
-  points_said: string[]
-  points_missed: string[]
+  pointsSaid: string[]
+  pointsMissed: string[]
   row: number | null
   note: string | null
 }
@@ -598,12 +639,12 @@ export interface PlanReview {
   source: string
   /** The model's target the effects are in (`order_gmv`). */
   target: string | null
-  on_plan: number
-  off_plan: number
+  onPlan: number
+  offPlan: number
   added: number
   items: Deviation[]
   /** What the deviations together earned or cost. */
-  effect_total: PlanEffect | null
+  effectTotal: PlanEffect | null
   notes: string[]
 }
 
@@ -632,32 +673,32 @@ export interface Evidence {
   sessions: number
   exposure: number
   weak: boolean
-  why_weak: string | null
+  whyWeak: string | null
 }
 
 /** A room's playbook: who should host what, flash-sale timing, products, recommendations with their evidence, a draft run-sheet. */
 export interface Playbook {
-  room_id: string
+  roomId: string
   sessions: string[]
   target: string
   /** Anchor × category against the other anchors on the category, best first. */
-  anchors: Array<{ anchor_id: string; anchor_name: string; category: string; evidence: Evidence }>
-  flash_sales: {
-    late_after_ms: Ms
+  anchors: Array<{ anchorId: string; anchorName: string; category: string; evidence: Evidence }>
+  flashSales: {
+    lateAfterMs: Ms
     early: Evidence | null
     late: Evidence | null
     /** Late − early, per minute running. */
     difference: Evidence | null
-    median_minutes: number | null
+    medianMinutes: number | null
   }
   products: Array<{
-    product_id: string
+    productId: string
     name: string
     category: string
     sessions: number
-    explain_minutes: number
-    position_minutes: number
-    gmv_per_explain_minute: number
+    explainMinutes: number
+    positionMinutes: number
+    gmvPerExplainMinute: number
     weak: boolean
     /** The anchor's phrases while explaining it, pooled over the sessions, best first. */
     phrases: Array<{
@@ -665,7 +706,7 @@ export interface Playbook {
       group: string
       uses: number
       sessions: number
-      orders_after: number
+      ordersAfter: number
       lift: number | null
       low: number | null
       high: number | null
@@ -676,7 +717,7 @@ export interface Playbook {
   recommendations: Array<{
     kind: 'anchor_category' | 'flash_timing' | 'product_order' | 'not_enough_evidence'
     text: string
-    text_zh: string
+    textZh: string
     evidence: Evidence | null
     weak: boolean
   }>
@@ -691,6 +732,8 @@ export declare function playbook(sessions: Session[], options?: PlaybookOptions)
 export declare function playbookHtml(playbook: Playbook, options?: ReportOptions): string
 /** As `playbook`, off the main thread. */
 export declare function playbookAsync(sessions: Session[], options?: PlaybookOptions): Promise<Playbook>
+/** `playbook` by its explicit name (the same function): runs on the calling thread; `playbookAsync` does not. */
+export declare function playbookSync(sessions: Session[], options?: PlaybookOptions): Playbook
 
 /** Options of the importers; defaults: `optionDefaults('sources')`. */
 export interface SourceOptions {
@@ -745,9 +788,9 @@ export interface SourceOffset {
   /** The streams paired, `reference stream ~ source stream`. */
   channels: string[]
   /** How far `source`'s clock reads ahead of the reference's, ms (null where the streams do not tell: see `reason`). */
-  offset_ms: number | null
+  offsetMs: number | null
   /** The lag that matched best, determined or not (ms). */
-  best_lag_ms: Ms
+  bestLagMs: Ms
   /** The channels' weighted correlation of period-to-period changes at it. */
   correlation: number
   /** Its standard score against the circularly shifted periods (≥ 4 for an offset). */
@@ -761,8 +804,8 @@ export interface SourceOffset {
 export interface SessionFacts {
   row: number
   label: string
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   facts: Record<string, number | string>
 }
 
@@ -784,6 +827,8 @@ export interface TiktokShopFiles {
 export declare function readSources(files: (string | SourceFileSpec)[], options?: SourceOptions): Session
 /** As `readSources`, off the main thread. */
 export declare function readSourcesAsync(files: (string | SourceFileSpec)[], options?: SourceOptions & JobControls): Promise<Session>
+/** `readSources` by its explicit name (the same function): runs on the calling thread; `readSourcesAsync` does not. */
+export declare function readSourcesSync(files: (string | SourceFileSpec)[], options?: SourceOptions): Session
 /** One session from Douyin E-commerce Compass exports. */
 export declare function readCompass(files: CompassFiles, options?: SourceOptions): Session
 /** One session from a Douyin or TikTokLive capture log (JSON Lines). */
@@ -820,14 +865,21 @@ export interface JobControls {
 
 /** As `loadDir`, off the main thread. */
 export declare function loadDirAsync(path: string, options?: LoadOptions): Promise<Session>
+/** `loadDir` by its explicit name (the same function): runs on the calling thread; `loadDirAsync` does not. */
+export declare function loadDirSync(path: string, options?: LoadOptions): Session
 
 /**
- * Builds a validated session from a manifest and, per table, rows or an Arrow
- * IPC buffer. Unknown table
+ * Builds a validated session from a manifest (as `Session.manifest()` gives
+ * it, or as manifest.json holds it; `vapFormat` may be left out) and, per
+ * table, rows or an Arrow IPC buffer. Unknown table
  * names throw `VAP_INVALID_ARGUMENT`; bad rows throw `VAP_VALIDATION` listing
  * every problem (`file` is the table name, `row` is 1-based).
  */
-export declare function fromTables(manifest: Manifest, tables: InputTables, options?: LoadOptions): Session
+export declare function fromTables(
+  manifest: Manifest | Canonical<Manifest>,
+  tables: InputTables,
+  options?: LoadOptions,
+): Session
 
 // ------------------------------------------------------------------ simulation
 
@@ -876,8 +928,8 @@ export type Driver = 'traffic' | 'conversion'
 
 /** A moment planted in the simulated room. */
 export interface PlantedMoment {
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   cause: Cause
   peak: boolean
   driver: Driver
@@ -889,15 +941,15 @@ export interface FactorTruth {
   /** "explain", "flash_sale", "coupon", "pitch", "answer", "anchor:<id>". */
   name: string
   effect: number
-  active_s: number
+  activeS: number
   orders: number
   gmv: number
 }
 
 /** Per-second truth series (expected GMV in yuan per second), as plain arrays. */
 export interface TruthSeries {
-  start_ms: Ms
-  step_ms: Ms
+  startMs: Ms
+  stepMs: Ms
   baseline: number[]
   /** One array per factor, in the order of `Truth.factors`. */
   factors: number[][]
@@ -906,12 +958,32 @@ export interface TruthSeries {
 
 /** Ground truth of a simulated room. */
 export interface Truth {
-  clock_offset_ms: Ms
-  base_conversion: number
-  baseline_gmv: number
+  clockOffsetMs: Ms
+  baseConversion: number
+  baselineGmv: number
   factors: FactorTruth[]
   moments: PlantedMoment[]
   series: TruthSeries
+  /** The planted ads (`adSpendPerHour` above 0), else null. */
+  ads: AdsTruth | null
+}
+
+/** The ads planted in a simulated room. */
+export interface AdsTruth {
+  /** Total spend (yuan). */
+  spend: number
+  /** Paid entries per yuan at a steady spend. */
+  entriesPerYuan: number
+  /** Half-life of the delivery (seconds). */
+  halfLifeS: number
+  /** Expected paid entries over the session. */
+  paidEntries: number
+  /** Expected GMV of the paid viewers over the session. */
+  paidGmv: number
+  /** Expected paid entries per second. */
+  paidEntriesSeries: number[]
+  /** Expected GMV of the paid viewers per second. */
+  paidGmvSeries: number[]
 }
 
 /** A simulated room. */
@@ -924,15 +996,17 @@ export interface SimResult {
 export declare function simulate(config?: SimConfig): SimResult
 /** As `simulate`, off the main thread. */
 export declare function simulateAsync(config?: SimConfig): Promise<SimResult>
+/** `simulate` by its explicit name (the same function): runs on the calling thread; `simulateAsync` does not. */
+export declare function simulateSync(config?: SimConfig): SimResult
 
 // ------------------------------------------------------------------ store
 
 /** A session as listed by `Store.sessions`. */
 export interface SessionInfo {
-  room_id: string
-  session_id: string
-  start_ms: Ms
-  end_ms: Ms
+  roomId: string
+  sessionId: string
+  startMs: Ms
+  endMs: Ms
   /** Row count per table. */
   rows: Record<string, number>
   /** Derived tables present. */
@@ -945,8 +1019,8 @@ export interface SessionInfo {
 export interface Damage {
   /** The path, relative to the store's root. */
   path: string
-  room_id: string | null
-  session_id: string | null
+  roomId: string | null
+  sessionId: string | null
   /** What is wrong. */
   problem: string
 }
@@ -998,30 +1072,44 @@ export declare class Store {
   importSession(session: Session, options?: ImportOptions): void
   /** As `importSession`, off the JS thread. */
   importSessionAsync(session: Session, options?: ImportOptions): Promise<void>
+  /** `importSession` by its explicit name (the same function): runs on the calling thread; `importSessionAsync` does not. */
+  importSessionSync(session: Session, options?: ImportOptions): void
   /** Loads a session directory and imports it; returns the imported session. */
   importDir(path: string, options?: ImportDirOptions): Session
   /** As `importDir`, off the JS thread. */
   importDirAsync(path: string, options?: ImportDirOptions): Promise<Session>
+  /** `importDir` by its explicit name (the same function): runs on the calling thread; `importDirAsync` does not. */
+  importDirSync(path: string, options?: ImportDirOptions): Session
   /** Loads a stored session. */
   load(room: string, session: string): Session
   /** As `load`, off the main thread. */
   loadAsync(room: string, session: string): Promise<Session>
+  /** `load` by its explicit name (the same function): runs on the calling thread; `loadAsync` does not. */
+  loadSync(room: string, session: string): Session
   /** The replay of a stored session against the room's earlier stored sessions. */
   replay(room: string, session: string, options?: ReplayOptions): Replay
   /** As `replay`, off the JS thread. */
   replayAsync(room: string, session: string, options?: ReplayOptions): Promise<Replay>
+  /** `replay` by its explicit name (the same function): runs on the calling thread; `replayAsync` does not. */
+  replaySync(room: string, session: string, options?: ReplayOptions): Replay
   /** Products and anchors across a room's stored sessions; anchor effects from the room model. */
   roomReplay(room: string, options?: ReplayOptions): RoomReplay
   /** As `roomReplay`, off the event loop; `signal` and `onProgress` as `JobControls`. */
   roomReplayAsync(room: string, options?: ReplayOptions & JobControls): Promise<RoomReplay>
+  /** `roomReplay` by its explicit name (the same function): runs on the calling thread; `roomReplayAsync` does not. */
+  roomReplaySync(room: string, options?: ReplayOptions): RoomReplay
   /** The room's playbook from its stored sessions, read one at a time. */
   playbook(room: string, options?: PlaybookOptions): Playbook
   /** As `playbook`, off the main thread. */
   playbookAsync(room: string, options?: PlaybookOptions & JobControls): Promise<Playbook>
+  /** `playbook` by its explicit name (the same function): runs on the calling thread; `playbookAsync` does not. */
+  playbookSync(room: string, options?: PlaybookOptions): Playbook
   /** The room's report (直播间复盘) as one self-contained HTML page: every stored session against the room's median (`#sessions`), products (`#products`) and anchors with the room model's effects (`#anchors`). `options`: the report's (`lang`, `fragment`); `replayOptions`: `roomReplay`'s. */
   roomHtml(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** As `roomHtml`, off the event loop (the libuv thread pool). */
   roomHtmlAsync(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): Promise<string>
+  /** `roomHtml` by its explicit name (the same function): runs on the calling thread; `roomHtmlAsync` does not. */
+  roomHtmlSync(room: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** Writes `roomHtml` to `path`, whole or not at all; returns the path. */
   writeRoomHtml(room: string, path: string, options?: ReportOptions, replayOptions?: ReplayOptions): string
   /** Deletes a stored session. */
@@ -1041,6 +1129,8 @@ export declare class Store {
   roomTimeline(room: string, options?: TimelineOptions): Timeline
   /** As `roomTimeline`, off the main thread. */
   roomTimelineAsync(room: string, options?: TimelineOptions & JobControls): Promise<Timeline>
+  /** `roomTimeline` by its explicit name (the same function): runs on the calling thread; `roomTimelineAsync` does not. */
+  roomTimelineSync(room: string, options?: TimelineOptions): Timeline
   /** Every stored session of a room as attribution timelines, stacked. */
   attributionTimeline(room: string, options?: TimelineOptions): Timeline
   /** Fits the single-room model over the room's stored sessions; with `name`, saves it. */
@@ -1050,6 +1140,23 @@ export declare class Store {
     room: string,
     options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } & JobControls,
   ): Promise<Attribution>
+  /** `fitRoomModel` by its explicit name (the same function): runs on the calling thread; `fitRoomModelAsync` does not. */
+  fitRoomModelSync(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string }): Attribution
+  /**
+   * Fits the room's model from per-session statistics (`RoomPlan`): two
+   * passes over the stored sessions, one at a time, so that the room's
+   * stacked timeline is never built. Options as `fitRoomModel`; the same
+   * model for the exposure and linear forms (`form: 'auto'` is fitted as the
+   * exposure form; the log link is refused).
+   */
+  fitRoomModelBySessions(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string }): RoomFit
+  /** As `fitRoomModelBySessions`, off the main thread. */
+  fitRoomModelBySessionsAsync(
+    room: string,
+    options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } & JobControls,
+  ): Promise<RoomFit>
+  /** `fitRoomModelBySessions` by its explicit name (the same function): runs on the calling thread; `fitRoomModelBySessionsAsync` does not. */
+  fitRoomModelBySessionsSync(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string }): RoomFit
   /** A saved model of a room. */
   roomModel(room: string, name: string): RoomModel
   /** Names of the models saved for a room. */
@@ -1079,7 +1186,7 @@ export declare class Store {
    * platform clock (negative: the recording's offset is too small by that
    * much), from products explained on the platform vs named in its
    * utterances. Never applied: correct with
-   * `setRecordingOffset(room, session, index, offset_ms_now - estimate.offset_ms)`.
+   * `setRecordingOffset(room, session, index, offsetMsNow - estimate.offsetMs)`.
    */
   estimateRecordingOffset(room: string, session: string, index?: number, options?: OffsetOptions): ClockOffset
   /**
@@ -1109,10 +1216,10 @@ export interface StreamInfo {
   /** Codec name (`'aac'`, `'h264'`, ...). */
   codec: string
   /** First timestamp, ms from the container's start, when known. */
-  start_ms: number | null
-  duration_ms: number | null
+  startMs: number | null
+  durationMs: number | null
   /** Audio only. */
-  sample_rate: number | null
+  sampleRate: number | null
   /** Audio only. */
   channels: number | null
   /** Video only, pixels. */
@@ -1120,7 +1227,7 @@ export interface StreamInfo {
   /** Video only, pixels. */
   height: number | null
   /** Video only: average frames per second. */
-  frame_rate: number | null
+  frameRate: number | null
 }
 
 /** What `probe` tells about a recording. */
@@ -1128,12 +1235,12 @@ export interface RecordingInfo {
   path: string
   /** Container format (`'mov,mp4,m4a,3gp,3g2,mj2'`, `'matroska,webm'`, ...). */
   format: string
-  duration_ms: number | null
+  durationMs: number | null
   /** The container's start time, ms (position 0 is this instant of the file's own clock). */
-  start_ms: number
+  startMs: number
   /** Bits per second, when known. */
-  bit_rate: number | null
-  size_bytes: number
+  bitRate: number | null
+  sizeBytes: number
   /** In container order. */
   streams: StreamInfo[]
 }
@@ -1161,7 +1268,7 @@ export interface AudioChunksOptions {
 /** One chunk of `audioChunks`. */
 export interface AudioChunk {
   /** Position of the first sample, ms from the recording's start. */
-  start_ms: number
+  startMs: number
   /** 16 kHz mono samples. */
   samples: Float32Array
 }
@@ -1256,11 +1363,11 @@ export interface TranscribeProgress {
   /** Index of the recording the chunk belongs to. */
   recording: number
   /** The chunk's start, as a position in its recording (ms). */
-  position_ms: number
+  positionMs: number
   /** Audio covered so far, ms. */
-  audio_done_ms: number
+  audioDoneMs: number
   /** Audio in all, ms. */
-  audio_total_ms: number
+  audioTotalMs: number
   /** Whether the chunk came from a checkpoint rather than the model. */
   resumed: boolean
   /** Segments the chunk kept. */
@@ -1278,29 +1385,29 @@ export type OnProgress = (progress: TranscribeProgress) => boolean | void
 export interface TranscriptStats {
   chunks: number
   /** Chunks read back from checkpoints. */
-  chunks_resumed: number
+  chunksResumed: number
   /** Chunks run through the model in this call. */
-  chunks_transcribed: number
+  chunksTranscribed: number
   /** Audio covered by the recordings, ms. */
-  audio_ms: number
+  audioMs: number
   /** Audio decoded in this call, ms. */
-  decoded_ms: number
+  decodedMs: number
   /** Audio of the chunks run through the model in this call, ms. */
-  transcribed_ms: number
+  transcribedMs: number
   /** Of that, audio the voice detector sent to the model, ms. */
-  voiced_ms: number
+  voicedMs: number
   /** Damaged packets skipped while decoding. */
-  bad_packets: number
-  decode_seconds: number
-  model_seconds: number
-  dropped_silence: number
-  dropped_no_speech: number
-  dropped_repeats: number
-  dropped_annotations: number
+  badPackets: number
+  decodeSeconds: number
+  modelSeconds: number
+  droppedSilence: number
+  droppedNoSpeech: number
+  droppedRepeats: number
+  droppedAnnotations: number
   /** Segments dropped as duplicates at chunk joins. */
-  dropped_duplicates: number
+  droppedDuplicates: number
   /** (decode + model seconds) per second of audio transcribed in this call (0 when none was). */
-  real_time_factor: number
+  realTimeFactor: number
 }
 
 /** The result of a transcription. */
@@ -1370,7 +1477,7 @@ export interface Still {
   width: number
   height: number
   /** Time of the frame shown, ms from the container start. */
-  frame_ms: number
+  frameMs: number
   /** The recording it came from. */
   path: string
 }
@@ -1386,7 +1493,7 @@ export interface SessionStill extends Still {
   /** Index of the recording in the session. */
   recording: number
   /** Position asked for in that recording, ms. */
-  position_ms: number
+  positionMs: number
 }
 
 /**
@@ -1402,10 +1509,10 @@ export interface Clip {
   path: string
   source: string
   /** The stretch asked for, ms from the recording's start. */
-  requested_ms: [number, number]
+  requestedMs: [number, number]
   /** Where the clip starts in the recording: the keyframe at or before the start (remux) or the frame on screen at it (exact). */
-  start_ms: number
-  end_ms: number
+  startMs: number
+  endMs: number
   /** Whether the video was re-encoded. */
   exact: boolean
 }
@@ -1451,17 +1558,17 @@ export interface ClipEntry {
   rank: number
   metric: string
   kind: string
-  moment_start_ms: Ms
-  moment_end_ms: Ms
-  top_part: string | null
+  momentStartMs: Ms
+  momentEndMs: Ms
+  topPart: string | null
   /** The clip's file, relative to the clips folder. */
   file: string
   recording: string
   /** Where it was cut in the recording, ms. */
-  start_ms: number
-  end_ms: number
+  startMs: number
+  endMs: number
   /** The clip's first instant on the session clock. */
-  session_start_ms: Ms
+  sessionStartMs: Ms
   exact: boolean
 }
 
@@ -1470,8 +1577,8 @@ export interface Located {
   /** Index of the recording in the session's list. */
   recording: number
   path: string
-  /** `session time - offset_ms`. */
-  position_ms: number
+  /** `session time - offsetMs`. */
+  positionMs: number
 }
 
 /** Severity of whisper.cpp's log lines. */
@@ -1537,20 +1644,20 @@ export interface ColumnInfo {
   /** Where it comes from (`metric:gmv`, `orders.amount (paid)`, ...). */
   source: string
   unit: string
-  has_missing: boolean
+  hasMissing: boolean
 }
 
 /** A regular grid. */
 export interface Grid {
-  start_ms: Ms
-  step_ms: Ms
+  startMs: Ms
+  stepMs: Ms
   n: number
 }
 
 /** The rows of one session in a timeline. */
 export interface SessionSpan {
-  room_id: string
-  session_id: string
+  roomId: string
+  sessionId: string
   grid: Grid
   rows: { start: number; end: number }
   /** The session's IANA time zone, for display (times stay UTC). */
@@ -1610,6 +1717,8 @@ export declare class Timeline {
 export declare function roomTimeline(sessions: Session[], options?: TimelineOptions): Timeline
 /** As `roomTimeline`, off the main thread. */
 export declare function roomTimelineAsync(sessions: Session[], options?: TimelineOptions): Promise<Timeline>
+/** `roomTimeline` by its explicit name (the same function): runs on the calling thread; `roomTimelineAsync` does not. */
+export declare function roomTimelineSync(sessions: Session[], options?: TimelineOptions): Timeline
 
 /** Options of the clock-offset estimators. */
 export interface OffsetOptions {
@@ -1626,20 +1735,20 @@ export interface OffsetOptions {
 }
 
 /**
- * An estimated clock offset: the other stream's clock reads `offset_ms` ahead
+ * An estimated clock offset: the other stream's clock reads `offsetMs` ahead
  * of the reference (`utterance time = platform time + offset`).
  */
 export interface ClockOffset {
   status: 'determined' | 'undetermined'
   /** `null` when undetermined. */
-  offset_ms: number | null
-  lag_bins: number
-  sub_bin: number
+  offsetMs: number | null
+  lagBins: number
+  subBin: number
   correlation: number
   z: number
   confidence: number
-  step_ms: number
-  max_lag_ms: number
+  stepMs: number
+  maxLagMs: number
   channels: number
   reason: string
 }
@@ -1704,7 +1813,7 @@ export interface ChangePointOptions {
 export interface Segmentation {
   breakpoints: number[]
   /** Segment costs plus `penalty` per change point. */
-  penalized_cost: number
+  penalizedCost: number
   penalty: number
 }
 
@@ -1748,8 +1857,8 @@ export interface MomentOptions {
 /** A moment of truth on one metric. */
 export interface Moment {
   metric: string
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   kind: 'peak' | 'drop' | 'shift'
   driver: 'traffic' | 'conversion' | 'both' | 'unclear'
   /** Excess over the baseline, in the metric's units (yuan for `order_gmv`). */
@@ -1760,7 +1869,7 @@ export interface Moment {
   /** The baseline, one value per bin. */
   baseline: number[]
   /** Position of the start in the first recording, when there is one. */
-  video_ms: Ms | null
+  videoMs: Ms | null
   /** The streams that moved with it (online viewers, entries, orders, GMV,
    * product clicks, comments), the strongest first. */
   moved: Moved[]
@@ -1777,8 +1886,8 @@ export interface Moved {
 
 /** Overlapping moments of several metrics; kind and driver are its strongest member's. */
 export interface MomentEvent {
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   kind: 'peak' | 'drop' | 'shift'
   driver: 'traffic' | 'conversion' | 'both' | 'unclear'
   /** Indices into the moments given. */
@@ -1891,14 +2000,14 @@ export interface Interval {
 export interface SpendResponse {
   column: string
   /** Chosen half-life from spend to the column (ms). */
-  carryover_ms: Ms
+  carryoverMs: Ms
   /** Half-lives the cross-validation cannot tell from the chosen one; the intervals span them. */
-  plausible_ms: Ms[]
+  plausibleMs: Ms[]
   /** Rise of the column per yuan spent per bin at a steady spend (entries: paid entries per yuan). */
-  per_yuan: Interval
-  cv: Array<{ carryover_ms: Ms; cv_error: number }>
+  perYuan: Interval
+  cv: Array<{ carryoverMs: Ms; cvError: number }>
   /** Exit rate per bin that turned paid entries into paid viewers (viewers only). */
-  exit_rate: number | null
+  exitRate: number | null
   /** Σ paid over the bins. */
   paid: number
   /** Paid share of the column's total. */
@@ -1907,40 +2016,40 @@ export interface SpendResponse {
 
 /** Traffic split into paid and natural (`Attribution.paid`). */
 export interface PaidTraffic {
-  spend_column: string
+  spendColumn: string
   /** Total spend (yuan). */
   spend: number
   viewers: SpendResponse
   entries: SpendResponse | null
   /** Σ of the part of baseline + traffic the paid viewers account for (null in the linear form). */
-  paid_traffic: number | null
+  paidTraffic: number | null
   /** The paid viewers' predicted GMV with its interval. */
-  paid_gmv: Interval | null
+  paidGmv: Interval | null
   /** Return on ad spend: paid GMV per yuan. */
   roi: Interval | null
   notes: string[]
   /** Per bin, on the decomposition's rows. */
   series: {
-    time_ms: Ms[]
+    timeMs: Ms[]
     spend: number[]
     viewers: number[]
-    paid_viewers: number[]
-    paid_entries: number[]
-    paid_traffic: number[]
-    paid_gmv: number[]
+    paidViewers: number[]
+    paidEntries: number[]
+    paidTraffic: number[]
+    paidGmv: number[]
   }
 }
 
 /** The ads inside a moment. */
 export interface MomentAds {
   spend: number
-  paid_entries: number | null
-  paid_viewers: number
-  paid_share: number
+  paidEntries: number | null
+  paidViewers: number
+  paidShare: number
   /** The part of the moment's traffic part the ads brought (against the reference window). */
-  paid_traffic: number | null
+  paidTraffic: number | null
   /** The paid viewers' predicted GMV inside the moment, with its interval. */
-  paid_gmv: Interval | null
+  paidGmv: Interval | null
   /** Paid GMV per yuan spent inside the moment, with its interval. */
   roi: Interval | null
 }
@@ -1948,13 +2057,13 @@ export interface MomentAds {
 /** The session's ads in the replay. */
 export interface AdsSummary {
   spend: number
-  paid_entries: number | null
-  paid_entries_share: number | null
-  entries_per_yuan: Interval | null
-  paid_viewers_share: number
-  carryover_ms: Ms
-  paid_traffic: number | null
-  paid_gmv: Interval | null
+  paidEntries: number | null
+  paidEntriesShare: number | null
+  entriesPerYuan: Interval | null
+  paidViewersShare: number
+  carryoverMs: Ms
+  paidTraffic: number | null
+  paidGmv: Interval | null
   roi: Interval | null
   notes: string[]
 }
@@ -1963,41 +2072,41 @@ export interface AdsSummary {
 export interface Coefficient {
   name: string
   role: 'base' | 'traffic' | 'control' | 'session' | 'factor'
-  half_life_ms: number
+  halfLifeMs: number
   /** A factor's carryover shape as chosen by the cross-validation (null for other columns). */
-  carryover_kind: 'adstock' | 'hold' | null
+  carryoverKind: 'adstock' | 'hold' | null
   /** A factor's saturation as chosen (null: linear). */
   saturation: { slope: number; inflexion: number } | null
   value: number
-  std_error: number | null
-  ci_low: number | null
-  ci_high: number | null
-  boot_se: number | null
-  boot_low: number | null
-  boot_high: number | null
+  stdError: number | null
+  ciLow: number | null
+  ciHigh: number | null
+  bootSe: number | null
+  bootLow: number | null
+  bootHigh: number | null
 }
 
 /** Fit diagnostics. */
 export interface AttributionDiagnostics {
-  n_bins: number
-  n_dropped: number
-  n_coefficients: number
+  nBins: number
+  nDropped: number
+  nCoefficients: number
   r2: number | null
   nrmse: number | null
-  holdout_r2: number | null
-  holdout_nrmse: number | null
-  holdout_mape: number | null
+  holdoutR2: number | null
+  holdoutNrmse: number | null
+  holdoutMape: number | null
   vif: Array<[string, number]>
-  condition_number: number | null
-  durbin_watson: number | null
-  residual_autocorrelation: number | null
+  conditionNumber: number | null
+  durbinWatson: number | null
+  residualAutocorrelation: number | null
   candidates: number
   /** Pairs of factors the data cannot tell apart (columns correlated at 0.9 or more). */
   confounded: Array<{ a: string; b: string; correlation: number }>
   /** The form fitted: the one asked for, or the one `form: 'auto'` chose. */
   form: 'exposure' | 'log_link' | 'linear'
   /** With `form: 'auto'`, each form tried and its cross-validated mean squared error per bin (the lower was fitted). */
-  form_cv: Array<[string, number]>
+  formCv: Array<[string, number]>
   warnings: string[]
 }
 
@@ -2013,12 +2122,12 @@ export interface Part {
 /** A moment's excess split across traffic and the factors; parts sum to `excess`. */
 export interface MomentAttribution {
   metric: string
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   excess: number
   /** Largest first, `unexplained` last. */
   parts: Part[]
-  reference_ms: [Ms, Ms]
+  referenceMs: [Ms, Ms]
 }
 
 /** Totals inside a group of windows. */
@@ -2072,12 +2181,80 @@ export declare class RoomModel {
   apply(timeline: Timeline): Decomposition
 }
 
+/**
+ * What `RoomFit` can diagnose from sums: usable and dropped bins, in-sample
+ * R², VIF per factor, condition number, candidates searched, warnings.
+ */
+export interface RoomFitSummary {
+  coefficients: Coefficient[]
+  cv: Array<{ penalty: number; error: number }>
+  nBins: number
+  nDropped: number
+  r2: number | null
+  vif: Array<[string, number]>
+  conditionNumber: number | null
+  candidates: number
+  warnings: string[]
+}
+
+/**
+ * A room's model fitted from per-session statistics, so that the room's
+ * history is never in one place: `RoomPlan.summarise` each session's
+ * attribution timeline (JSON text), `RoomPlan.fromSummaries`, `plan.gram`
+ * each session (a `Buffer`), then `plan.fit` / `plan.fitAsync` the
+ * statistics. Each pass runs wherever the sessions are (worker threads,
+ * other processes, other hosts). The model `Store.fitRoomModel` fits on the
+ * stacked room, to rounding, for the exposure and linear forms;
+ * `form: 'auto'` is fitted as the exposure form (a warning says so) and the
+ * log link is refused (its IRLS needs the rows).
+ */
+export declare class RoomPlan {
+  private constructor()
+  /** A session's summary (JSON text), from its attribution timeline; `options` as `attribute` (the target). */
+  static summarise(timeline: Timeline, options?: AttributeOptions | null): string
+  /** Plans the fit from every session's summary (any order, each once) under the model's options. */
+  static fromSummaries(summaries: string[], options?: AttributeOptions | null): RoomPlan
+  /** Reads a plan from its JSON text (format and version checked). */
+  static fromJson(text: string): RoomPlan
+  /** The plan as JSON text (ship it to where the sessions are). */
+  toJsonString(): string
+  /** The plan as a plain object. */
+  toObject(): Record<string, unknown>
+  /** The sessions, in the room's order (start, then id). */
+  get sessions(): string[]
+  /** One session's statistics from its attribution timeline: `VAPGRAM1`, a JSON header, then f64s. */
+  gram(timeline: Timeline): Buffer
+  /** The room's model from every session's statistics (any order, each once). */
+  fit(grams: Uint8Array[]): RoomFit
+  /** As `fit`, off the main thread; `signal` stops it, `onProgress` hears the carryover search and the bootstrap. */
+  fitAsync(grams: Uint8Array[], options?: JobControls | null): Promise<RoomFit>
+  /** `fit` by its explicit name (the same function): runs on the calling thread; `fitAsync` does not. */
+  fitSync(grams: Uint8Array[]): RoomFit
+}
+
+/** A room model fitted from per-session statistics (`RoomPlan.fit`, `Store.fitRoomModelBySessions`). */
+export declare class RoomFit {
+  private constructor()
+  /** The model (`apply` decomposes each session). */
+  get model(): RoomModel
+  /** Coefficients with their bootstrap intervals. */
+  get coefficients(): Coefficient[]
+  /** Cross-validation curve of the penalty. */
+  get cv(): Array<{ penalty: number; error: number }>
+  /** Warnings: the plan's, each session's (named), the fit's. */
+  get warnings(): string[]
+  /** Everything but the model, as a plain object. */
+  toObject(): RoomFitSummary
+}
+
 /** Fits the single-room attribution model on a timeline. */
 export declare function attribute(timeline: Timeline, options?: AttributeOptions): Attribution
 /** As `attribute`, off the main thread. */
 export declare function attributeAsync(timeline: Timeline, options?: AttributeOptions & JobControls): Promise<Attribution>
+/** `attribute` by its explicit name (the same function): runs on the calling thread; `attributeAsync` does not. */
+export declare function attributeSync(timeline: Timeline, options?: AttributeOptions): Attribution
 /** The factors `attribute` uses when none are given. */
-export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: { slope: number; inflexion: number } | 'auto' | null; carryover_kind: 'adstock' | 'hold' | 'auto'; carryover_ms: number[] }>
+export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: { slope: number; inflexion: number } | 'auto' | null; carryoverKind: 'adstock' | 'hold' | 'auto'; carryoverMs: number[] }>
 /** Sessions of one room as attribution timelines, stacked (step 10 s by default). */
 export declare function attributionTimeline(sessions: Session[], options?: TimelineOptions): Timeline
 /** A timeline of your own columns on the grid `start + k·step`. */
@@ -2203,7 +2380,7 @@ export interface Figure {
   key: string
   /** Chinese label. */
   label: string
-  label_en: string
+  labelEn: string
   unit: string
   value: number | null
   source: 'raw' | 'derived' | 'model'
@@ -2218,7 +2395,7 @@ export interface Figure {
 export interface History {
   sessions: number
   median: number | null
-  top_quartile: number | null
+  topQuartile: number | null
   percentile: number | null
   enough: boolean
 }
@@ -2236,8 +2413,8 @@ export interface Estimate {
 export interface QualityNote {
   stream: string
   kind: 'gap' | 'silent' | 'hole' | 'truncated' | 'absent' | 'clock' | 'outside' | 'mismatch'
-  start_ms: Ms | null
-  end_ms: Ms | null
+  startMs: Ms | null
+  endMs: Ms | null
   expected: number | null
   message: string
 }
@@ -2245,15 +2422,15 @@ export interface QualityNote {
 /** Data quality, to read first. */
 export interface Quality {
   notes: QualityNote[]
-  transcript_offset_ms: number | null
-  transcript_offset_status: 'determined' | 'undetermined' | null
-  orders_outside: number
+  transcriptOffsetMs: number | null
+  transcriptOffsetStatus: 'determined' | 'undetermined' | null
+  ordersOutside: number
 }
 
 /** The curves of a replay on its grid. */
 export interface Curves {
-  step_ms: number
-  time_ms: Ms[]
+  stepMs: number
+  timeMs: Ms[]
   series: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
 }
 
@@ -2263,22 +2440,22 @@ export interface MomentReplay {
   metric: string
   kind: 'peak' | 'drop' | 'shift'
   driver: 'traffic' | 'conversion' | 'both' | 'unclear'
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   magnitude: number
   score: number
   share: number
   target: string | null
   excess: number | null
   parts: Estimate[]
-  recording: { recording: number; path: string; position_ms: number } | null
-  product_in_focus: string | null
+  recording: { recording: number; path: string; positionMs: number } | null
+  productInFocus: string | null
   promotions: string[]
   transcript: Utterance[]
   comments: Comment[]
-  comments_in_context: number
-  questions_in_context: number
-  data_gap: string | null
+  commentsInContext: number
+  questionsInContext: number
+  dataGap: string | null
   /** The ads inside the moment where the session has ad spend; null otherwise. */
   ads: MomentAds | null
 }
@@ -2288,47 +2465,47 @@ export interface PhraseStat {
   phrase: string
   group: string
   uses: number
-  orders_after: number
+  ordersAfter: number
   lift: number | null
   low: number | null
   high: number | null
   weak: boolean
 }
 
-/** Questions asked and answered; `by_kind`: kind → [asked, answered]. */
+/** Questions asked and answered; `byKind`: kind → [asked, answered]. */
 export interface QuestionStats {
   asked: number
   answered: number
   share: number | null
-  median_latency_s: number | null
-  by_kind: Record<string, [number, number]>
+  medianLatencyS: number | null
+  byKind: Record<string, [number, number]>
 }
 
 /** One explain segment of a product. */
 export interface ExplainReplay {
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   minutes: number
   gmv: number
   orders: number
   clicks: number | null
   conversion: number | null
-  carry_end_ms: Ms
-  carry_gmv: number
-  carry_orders: number
-  gmv_per_minute: number | null
+  carryEndMs: Ms
+  carryGmv: number
+  carryOrders: number
+  gmvPerMinute: number | null
 }
 
 /** The product replay (商品复盘). */
 export interface ProductReplay {
-  product_id: string
+  productId: string
   name: string
   price: number
   segments: ExplainReplay[]
-  explain_minutes: number
+  explainMinutes: number
   gmv: number
   orders: number
-  gmv_per_explain_minute: Figure
+  gmvPerExplainMinute: Figure
   contribution: Estimate | null
   phrases: PhraseStat[]
   questions: QuestionStats
@@ -2337,27 +2514,27 @@ export interface ProductReplay {
 /** One shift of an anchor. */
 export interface ShiftReplay {
   role: 'host' | 'co_host' | 'field_control'
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   hours: number
   gmv: number
   orders: number
   views: number | null
-  gmv_per_hour: number | null
+  gmvPerHour: number | null
   gpm: number | null
-  uv_value: number | null
+  uvValue: number | null
   effect: Estimate | null
 }
 
 /** The anchor replay (主播复盘). */
 export interface AnchorReplay {
-  anchor_id: string
+  anchorId: string
   name: string
   shifts: ShiftReplay[]
-  host_hours: number
-  gmv_per_hour: Figure
+  hostHours: number
+  gmvPerHour: Figure
   gpm: Figure
-  uv_value: Figure
+  uvValue: Figure
   effect: Figure
   phrases: PhraseStat[]
   questions: QuestionStats
@@ -2368,10 +2545,10 @@ export interface PromotionReplay {
   id: string
   kind: string
   label: string | null
-  product_id: string | null
-  start_ms: Ms
-  end_ms: Ms
-  minutes_in: number
+  productId: string | null
+  startMs: Ms
+  endMs: Ms
+  minutesIn: number
   minutes: number
   gmv: number
   orders: number
@@ -2380,41 +2557,41 @@ export interface PromotionReplay {
 
 /** A viewer's question. */
 export interface Question {
-  ts_ms: Ms
-  viewer_id: string
+  tsMs: Ms
+  viewerId: string
   text: string
   kind: QuestionKind
-  product_id: string | null
-  linked_by: 'number' | 'name' | 'focus' | null
+  productId: string | null
+  linkedBy: 'number' | 'name' | 'focus' | null
   /** The answer; `explicit` when the utterance says it answers ("这位宝宝问"). */
-  answer: { ts_ms: Ms; latency_ms: number; text: string; speaker: string | null; explicit: boolean } | null
+  answer: { tsMs: Ms; latencyMs: number; text: string; speaker: string | null; explicit: boolean } | null
 }
 
 /** Unanswered questions about one product and kind piling up. */
 export interface Backlog {
-  product_id: string | null
+  productId: string | null
   kind: QuestionKind
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   unanswered: number
   viewers: number
 }
 
 /** A replay as plain data (`Replay.toJSON()`). */
 export interface ReplayData {
-  room_id: string
-  session_id: string
+  roomId: string
+  sessionId: string
   title: string | null
-  start_ms: Ms
-  end_ms: Ms
+  startMs: Ms
+  endMs: Ms
   timezone: string
-  history_sessions: string[]
+  historySessions: string[]
   /** Where a copied recording's relative path resolves (the stored session's directory; null for data in memory). */
-  media_dir: string | null
+  mediaDir: string | null
   /** The session against its run-sheet (null without one); also `table('plan')`. */
   plan: PlanReview | null
   /** Why the run-sheet could not be compared. */
-  plan_error: string | null
+  planError: string | null
   quality: Quality
   headline: Figure[]
   curves: Curves
@@ -2422,14 +2599,14 @@ export interface ReplayData {
     target: string
     totals: Estimate[]
     r2: number | null
-    holdout_r2: number | null
+    holdoutR2: number | null
     warnings: string[]
     /** Paid and natural traffic where the session has ad spend; null otherwise. */
     ads: AdsSummary | null
     /** The parts over time on the curves' grid (`curves.time_ms`): baseline, traffic, each factor and `unexplained`; each step's parts add up to the target's actual value. As a table: `table('contributions')`. */
-    over_time: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
+    overTime: Array<{ name: string; unit: string; source: 'raw' | 'derived' | 'model'; values: Array<number | null> }>
   } | null
-  model_error: string | null
+  modelError: string | null
   moments: MomentReplay[]
   products: ProductReplay[]
   anchors: AnchorReplay[]
@@ -2439,8 +2616,8 @@ export interface ReplayData {
 
 /** What a session contributes to its room's history. */
 export interface SessionDigest {
-  session_id: string
-  start_ms: Ms
+  sessionId: string
+  startMs: Ms
   headline: Record<string, number>
   /** Product id → [explain minutes, GMV while explained]. */
   products: Record<string, [number, number]>
@@ -2450,30 +2627,30 @@ export interface SessionDigest {
 
 /** Products and anchors across a room's stored sessions. */
 export interface RoomReplay {
-  room_id: string
+  roomId: string
   /** The room's name (from its latest session). */
   name: string | null
   /** The time zone of its latest session. */
   timezone: string
   sessions: SessionDigest[]
   products: Array<{
-    product_id: string
+    productId: string
     sessions: number
-    explain_minutes: number
-    gmv_while_explained: number
-    gmv_per_explain_minute: number | null
-    per_session: Array<[string, number, number]>
+    explainMinutes: number
+    gmvWhileExplained: number
+    gmvPerExplainMinute: number | null
+    perSession: Array<[string, number, number]>
   }>
   anchors: Array<{
-    anchor_id: string
+    anchorId: string
     sessions: number
     hours: number
     gmv: number
-    gmv_per_hour: number | null
+    gmvPerHour: number | null
     gpm: number | null
     effect: Estimate | null
   }>
-  model_error: string | null
+  modelError: string | null
 }
 
 /** A session replay (直播复盘) with its product and anchor replays. */
@@ -2493,14 +2670,20 @@ export declare class Replay {
   toHtml(options?: ReportOptions): string
   /** As `toHtml`, off the event loop (the libuv thread pool). */
   toHtmlAsync(options?: ReportOptions): Promise<string>
+  /** `toHtml` by its explicit name (the same function): runs on the calling thread; `toHtmlAsync` does not. */
+  toHtmlSync(options?: ReportOptions): string
   /** Writes the report to `path` whole or not at all (a moment's recording becomes a `<video>` when its file sits beside the report); returns the path. */
   writeHtml(path: string, options?: ReportOptions): string
   /** As `writeHtml`, off the event loop. */
   writeHtmlAsync(path: string, options?: ReportOptions): Promise<string>
+  /** `writeHtml` by its explicit name (the same function): runs on the calling thread; `writeHtmlAsync` does not. */
+  writeHtmlSync(path: string, options?: ReportOptions): string
   /** Cuts the top moments out of their recordings into `outDir`, one clip per moment and a `clips.json` manifest; a session without a recording is `VAP_NOT_FOUND`. */
   clips(outDir: string, options?: ClipOptions): ClipEntry[]
   /** As `clips`, off the event loop (FFmpeg's cutting on the libuv thread pool). */
   clipsAsync(outDir: string, options?: ClipOptions): Promise<ClipEntry[]>
+  /** `clips` by its explicit name (the same function): runs on the calling thread; `clipsAsync` does not. */
+  clipsSync(outDir: string, options?: ClipOptions): ClipEntry[]
 }
 
 // ------------------------------------------------------------------ live
@@ -2558,49 +2741,51 @@ export interface FollowOptions {
 }
 
 /**
- * One thing that happened, as it arrives (snake_case, as the core writes
- * it; `ts` / `start` / `end` / `product` / `anchor` / `viewer` are accepted
- * for the long names). Times are epoch ms, `Date`s or ISO text. An interval
- * without `end_ms` is open until the same interval (same start) arrives with it.
+ * One thing that happened, as it arrives (camelCase, as `liveFeed` and
+ * `CaptureFollower.poll` give it; the core's snake_case names `ts_ms`,
+ * `viewer_id`... and the short `ts` / `start` / `end` / `product` / `anchor` /
+ * `viewer` are accepted too). Times are epoch ms, `Date`s or ISO text. An
+ * interval without `endMs` is open until the same interval (same start)
+ * arrives with it.
  */
 export type LiveEvent =
-  | { type: 'comment'; ts_ms?: Ms | Date; ts?: Ms | Date; viewer_id?: string; text: string }
+  | { type: 'comment'; tsMs?: Ms | Date; ts?: Ms | Date; viewerId?: string; text: string }
   | {
       type: 'order'
-      ts_ms?: Ms | Date
+      tsMs?: Ms | Date
       ts?: Ms | Date
       id?: string | null
-      product_id?: string
+      productId?: string
       product?: string
       amount: number
       quantity?: number
       status?: 'paid' | 'refunded'
     }
-  | { type: 'sample'; metric: string; ts_ms?: Ms | Date; ts?: Ms | Date; value: number }
-  | { type: 'utterance'; start_ms?: Ms | Date; start?: Ms | Date; end_ms?: Ms | Date; end?: Ms | Date; text: string; speaker?: string | null }
-  | { type: 'explain'; product_id?: string; product?: string; start_ms?: Ms | Date; start?: Ms | Date; end_ms?: Ms | Date | null; end?: Ms | Date | null }
+  | { type: 'sample'; metric: string; tsMs?: Ms | Date; ts?: Ms | Date; value: number }
+  | { type: 'utterance'; startMs?: Ms | Date; start?: Ms | Date; endMs?: Ms | Date; end?: Ms | Date; text: string; speaker?: string | null }
+  | { type: 'explain'; productId?: string; product?: string; startMs?: Ms | Date; start?: Ms | Date; endMs?: Ms | Date | null; end?: Ms | Date | null }
   | {
       type: 'shift'
-      anchor_id?: string
+      anchorId?: string
       anchor?: string
       role?: 'host' | 'co_host' | 'field_control'
-      start_ms?: Ms | Date
+      startMs?: Ms | Date
       start?: Ms | Date
-      end_ms?: Ms | Date | null
+      endMs?: Ms | Date | null
       end?: Ms | Date | null
     }
   | {
       type: 'promotion'
       id: string
       kind: PromotionKind
-      product_id?: string | null
+      productId?: string | null
       product?: string | null
-      start_ms?: Ms | Date
+      startMs?: Ms | Date
       start?: Ms | Date
-      end_ms?: Ms | Date | null
+      endMs?: Ms | Date | null
       end?: Ms | Date | null
     }
-  | { type: 'tick'; ts_ms?: Ms | Date; ts?: Ms | Date }
+  | { type: 'tick'; tsMs?: Ms | Date; ts?: Ms | Date }
 
 /** What an alert is about. */
 export type AlertKind =
@@ -2623,14 +2808,14 @@ export interface AlertFactor {
 export interface Alert {
   kind: AlertKind
   /** When it fired (the watermark). */
-  at_ms: Ms
-  start_ms: Ms
-  end_ms: Ms
+  atMs: Ms
+  startMs: Ms
+  endMs: Ms
   message: string
-  message_zh: string
+  messageZh: string
   metric: string | null
-  product_id: string | null
-  anchor_id: string | null
+  productId: string | null
+  anchorId: string | null
   factors: AlertFactor[]
   /** A backlog's questions (the 20 most recent). */
   questions: string[]
@@ -2638,12 +2823,12 @@ export interface Alert {
 
 /** What one append changed. */
 export interface LiveUpdate {
-  watermark_ms: Ms
+  watermarkMs: Ms
   bins: number
-  rebuilt_from_ms: Ms | null
+  rebuiltFromMs: Ms | null
   accepted: number
-  refused_late: number
-  new_moments: Moment[]
+  refusedLate: number
+  newMoments: Moment[]
   alerts: Alert[]
 }
 
@@ -2660,6 +2845,8 @@ export declare class LiveSession extends EventEmitter {
   append(events: LiveEvent | LiveEvent[]): LiveUpdate
   /** As `append`, off the event loop. */
   appendAsync(events: LiveEvent | LiveEvent[]): Promise<LiveUpdate>
+  /** `append` by its explicit name (the same function): runs on the calling thread; `appendAsync` does not. */
+  appendSync(events: LiveEvent | LiveEvent[]): LiveUpdate
   /** Moves the watermark without events (a heartbeat: silences are noticed when nothing arrives). */
   advance(nowMs: Ms | Date): LiveUpdate
   /** Appends what a follower's capture log gained since its last poll. */

@@ -20,8 +20,9 @@ const OPTION_SETS = Object.freeze(native.optionSets())
 /** The names of a replay's tables, from the core. */
 const REPLAY_TABLES = Object.freeze(native.replayTables())
 
-// Times of live events may be `Date`s: sent as epoch ms.
-const TIME_KEYS = ['ts', 'ts_ms', 'start', 'start_ms', 'end', 'end_ms']
+// Times of live events may be `Date`s: sent as epoch ms (camelCase names,
+// the core's snake_case ones, and the short ones).
+const TIME_KEYS = ['ts', 'tsMs', 'ts_ms', 'start', 'startMs', 'start_ms', 'end', 'endMs', 'end_ms']
 
 function plainEvent(e) {
   if (e === null || typeof e !== 'object') return e
@@ -52,7 +53,7 @@ class LiveSession extends EventEmitter {
   }
 
   #emitted(update) {
-    for (const m of update.new_moments) this.emit('moment', m)
+    for (const m of update.newMoments) this.emit('moment', m)
     for (const a of update.alerts) this.emit('alert', a)
     this.emit('update', update)
     return update
@@ -107,6 +108,24 @@ class LiveSession extends EventEmitter {
   }
 }
 
+/**
+ * Every heavy call `x` comes with a Promise form `xAsync` that runs off the
+ * event loop; `xSync` is `x` under its explicit name (the same function),
+ * added here to every export and every exported class's prototype that has
+ * an `xAsync` (not where `xSync` exists already: `transcribe` is the Promise
+ * form, `transcribeSync` its synchronous one).
+ */
+function addSyncNames(target) {
+  for (const name of Object.getOwnPropertyNames(target)) {
+    if (!name.endsWith('Async') || name === 'Async') continue
+    const base = name.slice(0, -'Async'.length)
+    const sync = `${base}Sync`
+    const d = Object.getOwnPropertyDescriptor(target, base)
+    if (!d || typeof d.value !== 'function' || Object.getOwnPropertyDescriptor(target, sync)) continue
+    Object.defineProperty(target, sync, d)
+  }
+}
+
 module.exports = {
   Session: native.Session,
   LiveSession,
@@ -146,6 +165,8 @@ module.exports = {
   Attribution: native.Attribution,
   Decomposition: native.Decomposition,
   RoomModel: native.RoomModel,
+  RoomPlan: native.RoomPlan,
+  RoomFit: native.RoomFit,
   pelt: native.pelt,
   dynp: native.dynp,
   binseg: native.binseg,
@@ -179,4 +200,9 @@ module.exports = {
   TABLE_NAMES,
   OPTION_SETS,
   REPLAY_TABLES,
+}
+
+addSyncNames(module.exports)
+for (const v of Object.values(module.exports)) {
+  if (typeof v === 'function' && v.prototype) addSyncNames(v.prototype)
 }

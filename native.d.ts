@@ -37,7 +37,7 @@ export type JsAttribution = Attribution
 
 /**
  * A recording's audio in fixed-length chunks, read as it is iterated (one
- * chunk in memory at a time): an iterator of `{ start_ms, samples }`.
+ * chunk in memory at a time): an iterator of `{ startMs, samples }`.
  */
 export declare class AudioChunks {
   /** Chunk length, ms. */
@@ -214,6 +214,28 @@ export declare class Replay {
 }
 export type JsReplay = Replay
 
+/**
+ * A room model fitted from per-session statistics: the model, its
+ * coefficients (bootstrap intervals), the penalty's cross-validation curve
+ * and what can be diagnosed from sums.
+ */
+export declare class RoomFit {
+  /** The model (`apply` decomposes each session). */
+  get model(): RoomModel
+  /** Coefficients, as `Attribution.coefficients`. */
+  get coefficients(): any
+  /** Cross-validation curve `[{ penalty, error }]`. */
+  get cv(): any
+  /**
+   * Everything but the model, as a plain object: coefficients, cv, usable
+   * and dropped bins, R², VIF, condition number, candidates, warnings.
+   */
+  toObject(): any
+  /** Warnings: the plan's, each session's (named), the fit's. */
+  get warnings(): Array<string>
+}
+export type JsRoomFit = RoomFit
+
 /** A fitted single-room model. */
 export declare class RoomModel {
   /** Reads a model from JSON text (format and version checked). */
@@ -229,6 +251,48 @@ export declare class RoomModel {
   apply(timeline: Timeline): Decomposition
 }
 export type JsRoomModel = RoomModel
+
+/**
+ * A room's fit planned from its sessions' summaries: `RoomPlan.summarise`
+ * each session's attribution timeline, `RoomPlan.fromSummaries`, then
+ * `plan.gram` each session and `plan.fit` (or `fitAsync`) the statistics.
+ * The model `Store.fitRoomModel` fits on the stacked room, for the exposure
+ * and linear forms; `form: 'auto'` is fitted as the exposure form and the
+ * log link is refused.
+ */
+export declare class RoomPlan {
+  /**
+   * A session's summary for the plan (JSON text), from its attribution
+   * timeline; `options` as `attribute` (the target).
+   */
+  static summarise(timeline: Timeline, options?: AttributeOptions | null): string
+  /**
+   * Plans the fit from every session's summary (any order, each once)
+   * under the model's options (camelCase, as `attribute`).
+   */
+  static fromSummaries(summaries: string[], options?: AttributeOptions | null): RoomPlan
+  /** Reads a plan from its JSON text (format and version checked). */
+  static fromJson(text: unknown): RoomPlan
+  /** The plan as JSON text (ship it to where the sessions are). */
+  toJsonString(): string
+  /** The plan as a plain object. */
+  toObject(): any
+  /** The sessions, in the room's order (start, then id). */
+  get sessions(): Array<string>
+  /** One session's statistics (a `Buffer`), from its attribution timeline. */
+  gram(timeline: Timeline): Buffer
+  /**
+   * The room's model from every session's statistics (any order, each
+   * once).
+   */
+  fit(grams: Uint8Array[]): JsRoomFit
+  /**
+   * As `fit`, on the libuv thread pool; `options.signal` stops it,
+   * `options.onProgress` hears the carryover search and the bootstrap.
+   */
+  fitAsync(grams: Uint8Array[], options?: JobControls | null): Promise<RoomFit>
+}
+export type JsRoomPlan = RoomPlan
 
 /**
  * A validated session: room, session, metric declarations and its nine
@@ -249,7 +313,7 @@ export declare class Session {
   get sourceReport(): SourceReport | null
   /** The room (`{ id, name, platform? }`). */
   get room(): any
-  /** The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`). */
+  /** The session (`{ id, roomId, startMs, endMs, timezone, title?, recordings? }`). */
   get session(): any
   /** Metric declarations (`[{ name, kind, unit }]`). */
   get metrics(): any
@@ -270,11 +334,14 @@ export declare class Session {
   numRows(name: unknown): number
   /** The session summary (serde form of `SessionSummary`). */
   summary(): any
-  /** Viewers who commented: `{ id, comments, first_ms }`, sorted by id. */
+  /** Viewers who commented: `{ id, comments, firstMs }`, sorted by id. */
   commenters(): any
-  /** GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`). */
+  /** GMV from orders (`{ gross, refunds, net, paidOrders, refundOrders }`). */
   gmv(): any
-  /** The manifest describing this session (ingest::Manifest JSON shape). */
+  /**
+   * The manifest describing this session (`ingest::Manifest`, camelCase
+   * field names; `fromTables` reads it back, as it reads manifest.json's).
+   */
   manifest(): any
   /**
    * Writes the session as a session directory: `manifest.json` plus one file
@@ -293,8 +360,10 @@ export declare class Session {
    */
   replayAsync(options?: unknown | undefined | null, history?: Array<Session | SessionDigest>): Promise<Replay>
   /**
-   * The whole session as one plain object (serde form of `SessionData`);
-   * called by `JSON.stringify`.
+   * The whole session as one plain object, in the core's canonical form
+   * (the serde form of `SessionData`: its tables' rows keyed by their
+   * column names, snake_case, as `table()` gives them and session
+   * directories store them); called by `JSON.stringify`.
    */
   toJSON(): unknown
   /** Aligns every stream of the session on one grid (see `TimelineOptions`). */
@@ -331,7 +400,7 @@ export declare class Session {
   momentsAsync(options?: unknown | undefined | null): Promise<Moment[]>
   /**
    * The recording covering session instant `tMs` and the position in it
-   * (`{ recording, path, position_ms }`); `null` when none covers it.
+   * (`{ recording, path, positionMs }`); `null` when none covers it.
    */
   locate(tMs: unknown): Located | null
   /** The run-sheet attached to the session (`withPlan`), or null. */
@@ -345,7 +414,7 @@ export declare class Session {
   withPlan(sheet: RunSheet | null): Session
   /**
    * The session against its run-sheet: each planned shift, product slot
-   * and promotion matched with what ran (`on_plan`, `late`, `early`,
+   * and promotion matched with what ran (status `on_plan`, `late`, `early`,
    * `longer`, `shorter`, `skipped`, `added`), talking points said or not,
    * and what each deviation earned or cost according to the attribution
    * model, with 95 % bootstrap intervals. Options:
@@ -485,6 +554,19 @@ export declare class Store {
   fitRoomModel(room: unknown, options?: unknown | undefined | null): JsAttribution
   /** As `fitRoomModel`, on the libuv thread pool; returns a Promise. */
   fitRoomModelAsync(room: unknown, options?: unknown | undefined | null): Promise<Attribution>
+  /**
+   * Fits the room's model from per-session statistics (`RoomPlan`): two
+   * passes over the stored sessions, one at a time, so that the room's
+   * stacked timeline is never built. Options as `fitRoomModel`; the same
+   * model for the exposure and linear forms (`form: 'auto'` is fitted as
+   * the exposure form; the log link is refused).
+   */
+  fitRoomModelBySessions(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } | null): RoomFit
+  /**
+   * As `fitRoomModelBySessions`, on the libuv thread pool; returns a
+   * Promise (`signal` and `onProgress` with the options).
+   */
+  fitRoomModelBySessionsAsync(room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } & JobControls | null): Promise<RoomFit>
   /** A saved model of a room. */
   roomModel(room: unknown, name: unknown): JsRoomModel
   /**
@@ -551,11 +633,11 @@ export declare class Timeline {
   get length(): number
   /** Column names, in order. */
   get columns(): Array<string>
-  /** Per column: `{ name, kind, source, unit, has_missing }`. */
+  /** Per column: `{ name, kind, source, unit, hasMissing }`. */
   get columnInfo(): any
   /** Bin width in ms. */
   get stepMs(): number
-  /** Sessions and their rows: `[{ room_id, session_id, grid, rows }]`. */
+  /** Sessions and their rows: `[{ roomId, sessionId, grid, rows }]`. */
   get spans(): any
   /** Bin starts in ms since the epoch. */
   time(): Float64Array
@@ -575,7 +657,10 @@ export declare class Timeline {
    * metadata (kind, source, unit).
    */
   toArrowIpc(): Uint8Array
-  /** Rows as plain objects `{ time, session_id?, <column>: number | null }`. */
+  /**
+   * Rows as plain objects `{ time, session_id?, <column>: number | null }`
+   * (table rows: keyed by column name, as `toArrowIpc` names them).
+   */
   toObjects(): any
   /**
    * Adds a column made from `source` by a transform
@@ -646,7 +731,7 @@ export declare function attributionTimeline(sessions: Array<Session>, options?: 
 /**
  * A recording's audio in chunks of `chunkMs` (default: the core's, 30 s),
  * from `startMs` to `endMs` (positions; default the whole file), the last
- * chunk shorter. Iterate it (`for (const { start_ms, samples } of ...)`).
+ * chunk shorter. Iterate it (`for (const { startMs, samples } of ...)`).
  * Concatenated, the chunks are `decodeAudio(path, { startMs, endMs })`.
  */
 export declare function audioChunks(path: unknown, options?: unknown | undefined | null): AudioChunks
@@ -713,7 +798,7 @@ export declare function fromTables(manifest: unknown, tables: unknown, options?:
 /** One chunk of `audioChunks`. */
 export interface JsAudioChunk {
   /** Position of the first sample, ms from the recording's start. */
-  start_ms: number
+  startMs: number
   /** 16 kHz mono samples. */
   samples: Float32Array
 }
@@ -741,13 +826,13 @@ export interface JsStill {
   /** Height in pixels. */
   height: number
   /** Time of the frame shown, ms from the container start. */
-  frame_ms: number
+  frameMs: number
   /** The recording it came from. */
   path: string
   /** Index of the recording in the session (`Store.still` only). */
   recording?: number
   /** The position asked for in the recording, ms (`Store.still` only). */
-  position_ms?: number
+  positionMs?: number
 }
 
 /** Matches per group of a lexicon in one text. */
@@ -786,8 +871,8 @@ export declare function momentEvents(moments: unknown, gap?: number | string | {
 export declare function numThreads(): number
 
 /**
- * The defaults of an option set, as the core holds them (snake_case keys,
- * durations in ms): what every "default" in the TypeScript docs refers to.
+ * The defaults of an option set, as the core holds them (durations in ms,
+ * keys in camelCase): what every "default" in the TypeScript docs refers to.
  */
 export declare function optionDefaults(name: unknown): any
 
@@ -798,7 +883,7 @@ export declare function optionDefaults(name: unknown): any
 export declare function optionSets(): Array<string>
 
 /**
- * Exact PELT change points: `{ breakpoints, penalized_cost, penalty }`
+ * Exact PELT change points: `{ breakpoints, penalizedCost, penalty }`
  * (breakpoints are segment ends, the last being `n`, as in ruptures).
  */
 export declare function pelt(x: unknown, options?: unknown | undefined | null): any
@@ -867,7 +952,8 @@ export declare function replayTables(): Array<string>
 
 /**
  * Options of a set as written (camelCase keys), checked by the core and
- * returned whole: defaults filled, in the core's form (snake_case, ms).
+ * returned whole: defaults filled, in the core's form (durations in ms),
+ * keys in camelCase.
  */
 export declare function resolveOptions(name: unknown, options?: unknown | undefined | null): any
 

@@ -11,7 +11,7 @@ let session
 if (args[0] && !args[0].startsWith('--')) {
   const store = new vap.Store(args[0])
   const info = store.sessions().at(-1)
-  session = store.load(info.room_id, info.session_id)
+  session = store.load(info.roomId, info.sessionId)
 } else {
   const hours = Number(args[args.indexOf('--simulate') + 1]) || 1
   session = vap.simulate({ seed: 42, hours }).data
@@ -21,7 +21,7 @@ const clock = (ms) => new Date(ms).toLocaleTimeString('en-GB', { timeZone: tz, h
 
 const live = new vap.LiveSession(session)
 live.on('alert', (a) => {
-  console.log(`live: [${clock(a.at_ms)}] ${a.kind.padEnd(28)} ${a.message_zh}`)
+  console.log(`live: [${clock(a.atMs)}] ${a.kind.padEnd(28)} ${a.messageZh}`)
   for (const q of a.questions.slice(0, 3)) console.log(`live:      ? ${q}`)
 })
 const batches = vap.liveFeed(session, 10_000)

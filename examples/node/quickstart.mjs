@@ -21,7 +21,7 @@ console.log(`simulated ${data.room.id}/${data.session.id}: ${data.numRows('order
 // 2. Into the embedded store (Parquet on disk).
 const store = new vap.Store(storeDir)
 store.importSession(data, { replace: true })
-console.log(`store at ${store.root}:`, store.sessions().map((s) => `${s.room_id}/${s.session_id}`))
+console.log(`store at ${store.root}:`, store.sessions().map((s) => `${s.roomId}/${s.sessionId}`))
 
 // 3. Back out, and summarised.
 const loaded = await store.loadAsync(data.room.id, data.session.id)
@@ -29,8 +29,8 @@ const s = loaded.summary()
 console.log(`${s.hours.toFixed(1)} h, ${s.anchors} anchors, ${s.products} products, ` +
   `${s.comments} comments from ${s.commenters} viewers`)
 console.log(`GMV gross ${s.gmv.gross.toFixed(0)} yuan (net ${s.gmv.net.toFixed(0)}), ` +
-  `GPM ${s.gpm?.toFixed(1) ?? 'n/a'}, peak viewers ${s.peak_viewers ?? 'n/a'}`)
-for (const [id, name, gross] of s.top_products) console.log(`  ${id.padEnd(6)} ${name.padEnd(12)} ${gross.toFixed(0)}`)
+  `GPM ${s.gpm?.toFixed(1) ?? 'n/a'}, peak viewers ${s.peakViewers ?? 'n/a'}`)
+for (const [id, name, gross] of s.topProducts) console.log(`  ${id.padEnd(6)} ${name.padEnd(12)} ${gross.toFixed(0)}`)
 
 // Errors carry a stable code (and, for bad input, every problem found).
 try {
@@ -43,7 +43,7 @@ try {
 //    every stream on one 1-minute grid, as typed arrays.
 const offset = loaded.estimateTranscriptOffset()
 const aligned = offset.status === 'determined' ? loaded.applyOffset(offset) : loaded
-console.log(`transcript offset ${offset.offset_ms?.toFixed(0)} ms (${offset.status}, planted ${truth.clock_offset_ms})`)
+console.log(`transcript offset ${offset.offsetMs?.toFixed(0)} ms (${offset.status}, planted ${truth.clockOffsetMs})`)
 const tl = aligned.timeline({ step: '1min' })
 const gmv = tl.column('order_gmv')
 const best = [...gmv.keys()].sort((a, b) => gmv[b] - gmv[a]).slice(0, 3)
@@ -69,7 +69,7 @@ console.log(`attribution R² ${fit.diagnostics.r2.toFixed(2)}, ${fit.coefficient
 const replay = aligned.replay({ model: { bootstrap: 50 } }).toJSON()
 for (const note of replay.quality.notes) console.log(`data quality: ${note.message}`)
 for (const f of replay.headline.filter((x) => ['gmv_gross', 'gpm', 'answered_share'].includes(x.key))) {
-  console.log(`${f.label} (${f.label_en}): ${f.value} [${f.source}]`)
+  console.log(`${f.label} (${f.labelEn}): ${f.value} [${f.source}]`)
 }
 if (replay.moments.length) {
   const top = replay.moments[0]
@@ -79,7 +79,7 @@ if (replay.moments.length) {
 
 // 7. The plan (直播脚本): a run-sheet as operators write it, against what ran,
 // each deviation valued by the attribution model.
-const t0 = aligned.session.start_ms
+const t0 = aligned.session.startMs
 const sheet = vap.readRunSheet(
   aligned
     .table('segments')
@@ -88,7 +88,7 @@ const sheet = vap.readRunSheet(
     .map((x) => ({ 类型: '商品', 开始时间: `+${Math.floor((x.start_ms - t0) / 60_000) + 3}min`, 时长: 6, 商品: x.product_id })),
 )
 const review = aligned.withPlan(sheet).planVsActual({ model: { bootstrap: 50 } })
-console.log(`plan vs actual: ${review.on_plan} on plan, ${review.off_plan} off plan`)
+console.log(`plan vs actual: ${review.onPlan} on plan, ${review.offPlan} off plan`)
 for (const d of review.items.slice(0, 3)) {
   console.log(`${d.kind} ${d.name}: ${d.status}${d.effect ? `, model says ${d.effect.value.toFixed(0)} yuan` : ''}`)
 }

@@ -17,7 +17,7 @@ export function quickstart(storeDir: string = join(mkdtempSync(join(tmpdir(), 'v
   const refunds = orders.filter((o) => o.status === 'refunded').length
   const summary = loaded.summary()
   console.log(`GMV ${summary.gmv.gross.toFixed(0)} yuan from ${orders.length} order rows (${refunds} refunds)`)
-  for (const [id, name, gross] of summary.top_products) console.log(`  ${id} ${name} ${gross.toFixed(0)}`)
+  for (const [id, name, gross] of summary.topProducts) console.log(`  ${id} ${name} ${gross.toFixed(0)}`)
 
   try {
     store.importSession(data)

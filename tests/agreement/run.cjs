@@ -2,7 +2,11 @@
 // results as JSON (one entry per call: its result, or its error code).
 // Option names are written in snake_case in calls.json (as Python takes them)
 // and turned into camelCase here (as Node takes them), except the phrase
-// groups of a lexicon, which are data.
+// groups of a lexicon, which are data. Results come back with camelCase field
+// names (Python's are snake_case); where this runner passes a result object
+// through whole (a playbook's flash sales, a source report), the comparison
+// identifies keys by their letters and digits, ignoring case and underscores
+// (compare.py, agreement.test.mjs).
 'use strict'
 
 const fs = require('node:fs')
@@ -56,12 +60,12 @@ function clean(v) {
 function replay(r) {
   return {
     headline: r.headline.map((f) => [f.key, f.value, f.source]),
-    quality: r.quality.notes.map((n) => [n.stream, n.kind, n.start_ms]),
-    moments: r.moments.map((m) => [m.rank, m.metric, m.start_ms, m.excess, m.parts.map((p) => [p.name, p.value])]),
-    products: r.products.map((p) => [p.product_id, p.explain_minutes, p.gmv, p.contribution ? p.contribution.value : null]),
-    anchors: r.anchors.map((a) => [a.anchor_id, a.gmv_per_hour.value, a.effect.value]),
+    quality: r.quality.notes.map((n) => [n.stream, n.kind, n.startMs]),
+    moments: r.moments.map((m) => [m.rank, m.metric, m.startMs, m.excess, m.parts.map((p) => [p.name, p.value])]),
+    products: r.products.map((p) => [p.productId, p.explainMinutes, p.gmv, p.contribution ? p.contribution.value : null]),
+    anchors: r.anchors.map((a) => [a.anchorId, a.gmvPerHour.value, a.effect.value]),
     questions: r.questions.stats,
-    model_error: r.model_error,
+    model_error: r.modelError,
   }
 }
 
@@ -72,9 +76,9 @@ function runCall(call, rooms, series) {
       const { data } = vap.simulate(o)
       const s = data.summary()
       return {
-        session: s.session_id,
-        start_ms: data.session.start_ms,
-        orders: s.gmv.paid_orders,
+        session: s.sessionId,
+        start_ms: data.session.startMs,
+        orders: s.gmv.paidOrders,
         gmv: s.gmv.gross,
         comments: s.comments,
       }
@@ -86,7 +90,7 @@ function runCall(call, rooms, series) {
       const meta = got.session
       const pick = (k) => (rep[k] === undefined ? null : rep[k])
       return {
-        session: [meta.id, meta.room_id, meta.start_ms, meta.end_ms],
+        session: [meta.id, meta.roomId, meta.startMs, meta.endMs],
         rows: Object.fromEntries(['comments', 'orders', 'segments', 'products', 'metrics'].map((t) => [t, got.numRows(t)])),
         metrics: got.metrics.map((m) => [m.name, m.kind]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
         facts: meta.facts ?? {},
@@ -100,7 +104,7 @@ function runCall(call, rooms, series) {
       return vap.resolveOptions(call.set, o)
     case 'segment': {
       const seg = vap[call.method](series[call.series], o)
-      return { breakpoints: seg.breakpoints, penalized_cost: seg.penalized_cost }
+      return { breakpoints: seg.breakpoints, penalized_cost: seg.penalizedCost }
     }
     case 'question_kind':
       return call.texts.map((t) => vap.questionKind(t))
@@ -111,8 +115,8 @@ function runCall(call, rooms, series) {
       o,
     )
     return {
-      anchors: pb.anchors.map((a) => [a.anchor_id, a.category, a.evidence.value, a.evidence.weak]),
-      flash: pb.flash_sales,
+      anchors: pb.anchors.map((a) => [a.anchorId, a.category, a.evidence.value, a.evidence.weak]),
+      flash: pb.flashSales,
       recommendations: pb.recommendations.map((r) => [r.kind, r.weak]),
       draft: pb.draft.items,
     }
@@ -137,8 +141,8 @@ function runCall(call, rooms, series) {
       watermark: live.watermarkMs,
       bins: tl.length,
       orders: [...tl.column('orders')].reduce((a, b) => a + b, 0),
-      moments: live.moments().map((m) => [m.metric, m.start_ms, m.end_ms, m.kind]),
-      alerts: live.alerts().map((a) => [a.kind, a.at_ms, a.start_ms, a.end_ms, a.metric, a.questions, a.factors.map((f) => f.name)]),
+      moments: live.moments().map((m) => [m.metric, m.startMs, m.endMs, m.kind]),
+      alerts: live.alerts().map((a) => [a.kind, a.atMs, a.startMs, a.endMs, a.metric, a.questions, a.factors.map((f) => f.name)]),
     }
   }
   switch (call.op) {
@@ -146,9 +150,9 @@ function runCall(call, rooms, series) {
       const r = s.withPlan(vap.readRunSheet(call.sheet)).planVsActual(o)
       const eff = (e) => (e === null ? null : [e.value, e.low, e.high])
       return {
-        counts: [r.on_plan, r.off_plan, r.added],
-        items: r.items.map((d) => [d.kind, d.status, d.subject, d.planned, d.actual, d.start_delta_ms, eff(d.effect), d.points_said, d.points_missed]),
-        total: eff(r.effect_total),
+        counts: [r.onPlan, r.offPlan, r.added],
+        items: r.items.map((d) => [d.kind, d.status, d.subject, d.planned, d.actual, d.startDeltaMs, eff(d.effect), d.pointsSaid, d.pointsMissed]),
+        total: eff(r.effectTotal),
       }
     }
     case 'timeline':
@@ -158,8 +162,8 @@ function runCall(call, rooms, series) {
     case 'moments':
       return s.moments(o).map((m) => ({
         metric: m.metric,
-        start_ms: m.start_ms,
-        end_ms: m.end_ms,
+        start_ms: m.startMs,
+        end_ms: m.endMs,
         kind: m.kind,
         driver: m.driver,
         magnitude: m.magnitude,
@@ -167,12 +171,12 @@ function runCall(call, rooms, series) {
       }))
     case 'offset': {
       const c = s.estimateTranscriptOffset(o)
-      return { status: c.status, offset_ms: c.offset_ms, confidence: c.confidence }
+      return { status: c.status, offset_ms: c.offsetMs, confidence: c.confidence }
     }
     case 'replay':
       return replay(s.replay(o).toJSON())
     case 'questions':
-      return s.questions(o).map((q) => [q.ts_ms, q.kind, q.product_id, q.answer ? q.answer.ts_ms : null])
+      return s.questions(o).map((q) => [q.tsMs, q.kind, q.productId, q.answer ? q.answer.tsMs : null])
     case 'subtitles':
       return s.subtitles(o)
     case 'report':
@@ -184,16 +188,16 @@ function runCall(call, rooms, series) {
         coefficients: fit.coefficients.map((c) => [c.name, c.value]),
         totals: fit.decomposition.totals().map((p) => [p.name, p.value, p.low, p.high]),
         form: fit.diagnostics.form,
-        form_cv: fit.diagnostics.form_cv,
+        form_cv: fit.diagnostics.formCv,
         confounded: fit.diagnostics.confounded.map((c) => [c.a, c.b, c.correlation]),
         paid: ((p) =>
           p === null
             ? null
             : {
                 spend: p.spend,
-                entries: [p.entries.carryover_ms, p.entries.per_yuan.value, p.entries.paid],
-                viewers: [p.viewers.carryover_ms, p.viewers.paid],
-                paid_gmv: [p.paid_gmv.value, p.paid_gmv.low, p.paid_gmv.high],
+                entries: [p.entries.carryoverMs, p.entries.perYuan.value, p.entries.paid],
+                viewers: [p.viewers.carryoverMs, p.viewers.paid],
+                paid_gmv: [p.paidGmv.value, p.paidGmv.low, p.paidGmv.high],
                 roi: [p.roi.value, p.roi.low, p.roi.high],
               })(fit.paid),
       }

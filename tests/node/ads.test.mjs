@@ -18,30 +18,30 @@ test('planted ad spend is recovered: paid entries, paid GMV and ROI with interva
   const paid = fit.paid
   assert.ok(paid, 'a room with spend gets the split')
   assert.ok(near(paid.spend, truth.ads.spend, 1e-9))
-  assert.equal(paid.spend_column, 'ad_spend')
-  assert.ok(near(paid.entries.per_yuan.value, truth.ads.entries_per_yuan, 0.25), `${paid.entries.per_yuan.value}`)
-  assert.ok(near(paid.entries.paid, truth.ads.paid_entries, 0.25))
+  assert.equal(paid.spendColumn, 'ad_spend')
+  assert.ok(near(paid.entries.perYuan.value, truth.ads.entriesPerYuan, 0.25), `${paid.entries.perYuan.value}`)
+  assert.ok(near(paid.entries.paid, truth.ads.paidEntries, 0.25))
   const roi = paid.roi
   assert.ok(roi.low <= roi.value && roi.value <= roi.high)
-  assert.ok(near(roi.value, truth.ads.paid_gmv / truth.ads.spend, 0.35))
-  assert.ok(paid.entries.plausible_ms.includes(paid.entries.carryover_ms))
+  assert.ok(near(roi.value, truth.ads.paidGmv / truth.ads.spend, 0.35))
+  assert.ok(paid.entries.plausibleMs.includes(paid.entries.carryoverMs))
   // the series add up to the totals
   const sum = (v) => v.reduce((a, x) => (Number.isFinite(x) ? a + x : a), 0)
-  assert.ok(near(sum(paid.series.paid_gmv), paid.paid_gmv.value, 1e-9))
-  assert.equal(paid.series.time_ms.length, fit.decomposition.length)
+  assert.ok(near(sum(paid.series.paidGmv), paid.paidGmv.value, 1e-9))
+  assert.equal(paid.series.timeMs.length, fit.decomposition.length)
 })
 
 test('the replay shows the ads per session and per moment; without spend nothing', () => {
   const rep = room().data.replay({ model: { bootstrap: 20, seed: 1 } }).toJSON()
   const ads = rep.model.ads
-  assert.ok(ads && ads.spend > 0 && ads.paid_entries > 0)
+  assert.ok(ads && ads.spend > 0 && ads.paidEntries > 0)
   assert.ok(ads.roi.low <= ads.roi.value && ads.roi.value <= ads.roi.high)
   assert.ok(rep.moments.length > 0 && rep.moments.every((m) => m.ads !== null))
   const spent = rep.moments.filter((m) => m.ads.spend > 0)
   assert.ok(spent.length > 0)
   for (const m of spent) {
     const r = m.ads.roi
-    assert.ok(Number.isFinite(r.value) && r.low <= r.value && r.value <= r.high && m.ads.paid_share >= 0 && m.ads.paid_share <= 1)
+    assert.ok(Number.isFinite(r.value) && r.low <= r.value && r.value <= r.high && m.ads.paidShare >= 0 && m.ads.paidShare <= 1)
   }
   const plain = vap.simulate({ seed: 4, hours: 1, entriesPerSecond: 40 })
   assert.equal(plain.truth.ads, null)

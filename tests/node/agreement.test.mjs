@@ -14,6 +14,12 @@ const python = existsSync(join(root, '.venv', 'bin', 'python'))
   ? join(root, '.venv', 'bin', 'python')
   : 'python3'
 
+// Object keys are compared by their letters and digits, ignoring case and
+// underscores: Node's results have camelCase field names (`startMs`),
+// Python's snake_case ones (`start_ms`), for the same field of the same core
+// type (as tests/agreement/compare.py does).
+const key = (k) => k.replace(/_/g, '').toLowerCase()
+
 const run = (cmd, script) =>
   JSON.parse(execFileSync(cmd, [join(agreement, script)], { encoding: 'utf8', maxBuffer: 1 << 26 }))
 
@@ -27,10 +33,15 @@ function differences(a, b, path = '') {
     return a.flatMap((x, i) => differences(x, b[i], `${path}[${i}]`))
   }
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort()
-    const kb = Object.keys(b).sort()
+    const na = new Map(Object.entries(a).map(([k, v]) => [key(k), v]))
+    const nb = new Map(Object.entries(b).map(([k, v]) => [key(k), v]))
+    if (na.size !== Object.keys(a).length || nb.size !== Object.keys(b).length) {
+      return [`${path}: keys that differ only in case or underscores`]
+    }
+    const ka = [...na.keys()].sort()
+    const kb = [...nb.keys()].sort()
     if (ka.join() !== kb.join()) return [`${path}: keys differ (${ka} / ${kb})`]
-    return ka.flatMap((k) => differences(a[k], b[k], `${path}.${k}`))
+    return ka.flatMap((k) => differences(na.get(k), nb.get(k), `${path}.${k}`))
   }
   return a === b ? [] : [`${path}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`]
 }
@@ -51,4 +62,7 @@ test('the comparison sees a difference', () => {
   assert.deepEqual(differences({ a: [1, 'x'] }, { a: [1 + 1e-12, 'x'] }), [])
   assert.notDeepEqual(differences({ a: [1] }, { a: [1.1] }), [])
   assert.notDeepEqual(differences({ error: 'VAP_IO' }, { error: 'VAP_FORMAT' }), [])
+  // a field's name in either binding's case is the same field; another name is not
+  assert.deepEqual(differences({ startMs: 1, by_kind: { stock_size: 2 } }, { start_ms: 1, byKind: { stock_size: 2 } }), [])
+  assert.notDeepEqual(differences({ startMs: 1 }, { endMs: 1 }), [])
 })

@@ -18,7 +18,7 @@ test('importSessionAsync and importDirAsync resolve, and reject with codes', asy
   vap.simulate({ ...SMALL, sessionId: 'b' }).data.writeDir(dir, 'jsonl')
   const s = await store.importDirAsync(dir)
   assert.equal(s.session.id, 'b')
-  assert.deepEqual(store.sessions().map((x) => x.session_id).sort(), ['a', 'b'])
+  assert.deepEqual(store.sessions().map((x) => x.sessionId).sort(), ['a', 'b'])
   await assert.rejects(store.importDirAsync(join(root, 'missing')), (e) => e.code === 'VAP_IO')
   await assert.rejects(store.importSessionAsync({}), (e) => e.code === 'VAP_INVALID_ARGUMENT')
 })

@@ -47,8 +47,8 @@ test('a session decomposes exactly: per bin, in totals and per moment', () => {
     assert.ok(close(a.parts.reduce((x, p) => x + p.value, 0), a.excess, 1e-9))
     assert.equal(a.parts.at(-1).name, 'unexplained')
   }
-  const w = d.window(moments[0].start_ms, moments[0].end_ms, { window: '10min' })
-  assert.equal(w.reference_ms[1] - w.end_ms, 300000)
+  const w = d.window(moments[0].startMs, moments[0].endMs, { window: '10min' })
+  assert.equal(w.referenceMs[1] - w.endMs, 300000)
   assert.ok(d.totalsByAnchor([s]).length >= 1)
   assert.ok(d.totalsByProduct([s]).length > 3)
   assert.ok(d.totalsByShift([s]).every((g) => /^a\d@\d+$/.test(g.label) && g.bins > 0))
@@ -67,7 +67,7 @@ test('estimators match on a design of your own; errors list every problem', () =
   const ols = vap.attribute(tl, { ...base, estimator: 'ols' })
   const v = ols.coefficients.map((c) => c.value)
   assert.ok(Math.abs(v[1] - 1.5) < 0.1 && Math.abs(v[2] + 3) < 0.2, String(v))
-  assert.ok(ols.coefficients.every((c) => c.std_error > 0 && c.ci_low < c.value && c.value < c.ci_high))
+  assert.ok(ols.coefficients.every((c) => c.stdError > 0 && c.ciLow < c.value && c.value < c.ciHigh))
   // A sign constraint binds; an unbinding one changes nothing.
   const pos = vap.attribute(tl, { ...base, estimator: 'ols', factors: ['x0', { column: 'x1', sign: 'positive' }] })
   assert.equal(pos.coefficients[2].value, 0)
@@ -109,7 +109,7 @@ test('the room model is fitted over stored sessions, saved and applied to a new 
   const b = vap.attribute(sessions[3].attributionTimeline(), { bootstrap: 5, seed: 1 })
   assert.deepEqual(a.coefficients, b.coefficients)
   const defaults = vap.defaultFactors(sessions[3].attributionTimeline())
-  assert.ok(defaults.some((f) => f.column === 'answers' && f.carryover_kind === 'hold'))
+  assert.ok(defaults.some((f) => f.column === 'answers' && f.carryoverKind === 'hold'))
   assert.ok(defaults.some((f) => f.column === 'speech:urgency' && f.saturation === 'auto'))
 })
 
@@ -125,7 +125,7 @@ test('forms are chosen by cross-validation; confounded factors are reported', ()
   const base = { target: 'y', form: 'linear', exposure: null, bootstrap: 0 }
   const fit = vap.attribute(tl, { ...base, factors: [{ column: 'x', carryover: ['0s', '30s', '60s', '120s'], carryoverKind: 'auto', saturation: 'auto' }] })
   const c = fit.coefficients.find((k) => k.name === 'x')
-  assert.deepEqual([c.carryover_kind, c.half_life_ms, c.saturation], ['hold', 60000, null])
+  assert.deepEqual([c.carryoverKind, c.halfLifeMs, c.saturation], ['hold', 60000, null])
   assert.deepEqual(fit.diagnostics.confounded, [])
   const both = vap.attribute(tl, { ...base, factors: ['x', 'twin'] })
   assert.equal(both.diagnostics.confounded.length, 1)
@@ -167,12 +167,12 @@ test("form 'auto' (the default) fits the exposure form or the log link by cross-
   for (const [target, want, other] of [['yAdd', 'exposure', 'log_link'], ['yMul', 'log_link', 'exposure']]) {
     const fit = vap.attribute(tl, { ...base, target })
     const d = fit.diagnostics
-    const scores = Object.fromEntries(d.form_cv)
+    const scores = Object.fromEntries(d.formCv)
     assert.equal(d.form, want, JSON.stringify(scores))
     assert.ok(scores[want] < scores[other], JSON.stringify(scores))
     const given = vap.attribute(tl, { ...base, target, form: want })
     assert.equal(given.diagnostics.form, want)
-    assert.deepEqual(given.diagnostics.form_cv, [])
+    assert.deepEqual(given.diagnostics.formCv, [])
     fit.coefficients.forEach((c, i) => assert.ok(close(c.value, given.coefficients[i].value, 1e-9)))
   }
 })

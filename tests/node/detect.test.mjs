@@ -18,7 +18,7 @@ test('pelt, dynp and binseg find the shifts; pelt is the optimum', () => {
   const typed = Float64Array.from(x)
   const a = vap.pelt(typed, { penalty: 2, minSize: 5 })
   const b = vap.dynp(typed, { penalty: 2, minSize: 5 })
-  assert.ok(Math.abs(a.penalized_cost - b.penalized_cost) < 1e-9)
+  assert.ok(Math.abs(a.penalizedCost - b.penalizedCost) < 1e-9)
   assert.deepEqual(a.breakpoints, b.breakpoints)
   const counts = [...Array(100).fill(1), ...Array(100).fill(6)]
   assert.deepEqual(vap.pelt(counts, { cost: 'poisson' }).breakpoints, [100, 200])
@@ -36,20 +36,20 @@ test('moments of a synthetic room: ranked, typed, with drivers', () => {
   const gmv = vap.topMoments(moments, 3, 'order_gmv')
   assert.ok(gmv.every((m) => m.metric === 'order_gmv'))
   for (let i = 1; i < gmv.length; i++) assert.ok(Math.abs(gmv[i - 1].magnitude) >= Math.abs(gmv[i].magnitude))
-  for (const m of moments) assert.equal(m.baseline.length, (m.end_ms - m.start_ms) / 30000)
+  for (const m of moments) assert.equal(m.baseline.length, (m.endMs - m.startMs) / 30000)
   // the viewer gauge is scanned: each planted stall is a traffic drop on it
   const stalls = truth.moments.filter((p) => p.cause === 'stream_stall')
   assert.ok(stalls.length > 0)
   for (const p of stalls) {
-    const hit = moments.find((m) => m.metric === 'online_viewers' && m.kind === 'drop' && m.start_ms < p.end_ms && p.start_ms < m.end_ms)
-    assert.ok(hit, `stall at ${p.start_ms}`)
+    const hit = moments.find((m) => m.metric === 'online_viewers' && m.kind === 'drop' && m.startMs < p.endMs && p.startMs < m.endMs)
+    assert.ok(hit, `stall at ${p.startMs}`)
     assert.equal(hit.driver, 'traffic')
     assert.ok(hit.moved.some((s) => s.metric === 'online_viewers' && s.change < -0.2))
   }
   const events = vap.momentEvents(moments)
   for (const p of truth.moments.filter((p) => p.cause === 'flash_sale')) {
-    const near = events.filter((e) => Math.abs(e.start_ms - p.start_ms) <= 60000)
-    assert.ok(near.length > 0, `flash sale at ${p.start_ms}`)
+    const near = events.filter((e) => Math.abs(e.startMs - p.startMs) <= 60000)
+    assert.ok(near.length > 0, `flash sale at ${p.startMs}`)
     assert.equal(near[0].driver, 'conversion')
   }
   assert.throws(() => data.moments({ threshold: -1 }), { code: 'VAP_INVALID_ARGUMENT' })

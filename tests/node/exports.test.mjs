@@ -77,11 +77,11 @@ test('option sets, defaults and resolved options come from the core', () => {
   for (const name of vap.OPTION_SETS) {
     assert.equal(typeof vap.optionDefaults(name), 'object', name)
   }
-  assert.equal(vap.optionDefaults('moments').step_ms, 30_000)
-  assert.equal(vap.optionDefaults('attribution_timeline').step_ms, 10_000)
+  assert.equal(vap.optionDefaults('moments').stepMs, 30_000)
+  assert.equal(vap.optionDefaults('attribution_timeline').stepMs, 10_000)
   const o = vap.resolveOptions('timeline', { step: '1min', perProduct: false })
-  assert.equal(o.step_ms, 60_000)
-  assert.equal(o.per_product, false)
+  assert.equal(o.stepMs, 60_000)
+  assert.equal(o.perProduct, false)
   assert.throws(() => vap.resolveOptions('timeline', { colour: 'blue' }), (e) =>
     e.code === 'VAP_INVALID_ARGUMENT' && /colour/.test(e.message))
   assert.throws(() => vap.optionDefaults('nothing'), (e) => e.code === 'VAP_INVALID_ARGUMENT')

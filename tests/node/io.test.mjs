@@ -165,7 +165,7 @@ test('a large CSV with quoted line feeds and CRLF loads the same on one and two 
   // Over 1 MiB, so its rows are read in pieces on two threads; a third of the
   // texts are quoted with commas, doubled quotes and line feeds.
   const dir = simDir(t)
-  const t0 = vap.loadDir(dir).session.start_ms
+  const t0 = vap.loadDir(dir).session.startMs
   const rows = ['ts_ms,viewer_id,text']
   for (let i = 0; i < 60000; i++) {
     const text = i % 3 === 0 ? `"第${i}条,""好""\n下一行 ok"` : `评论 ${i}`

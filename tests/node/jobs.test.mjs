@@ -1,6 +1,7 @@
 // Long calls take `signal` (AbortSignal) and `onProgress` with their options.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -63,8 +64,52 @@ test('attributeAsync, playbookAsync and roomTimelineAsync take the same controls
   await assertRejects(vap.attributeAsync(tl, { signal: {} }), 'VAP_INVALID_ARGUMENT')
 })
 
+test('a call removes its abort listener when it settles: one signal serves many calls', async () => {
+  // A service passes one long-lived signal to every call: listeners must not
+  // pile up (Node warns past 10 with MaxListenersExceededWarning).
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    const ac = new AbortController()
+    const { signal } = ac
+    const listeners = () => getEventListeners(signal, 'abort').length
+    const tl = store.attributionTimeline(room)
+    for (let k = 0; k < 20; k++) {
+      // resolved, on the libuv thread pool; the listener is there while it runs
+      const pending = store.roomTimelineAsync(room, { step: '1min', signal })
+      assert.equal(listeners(), 1)
+      assert.ok((await pending).length > 0)
+      await vap.attributeAsync(tl, { bootstrap: 0, signal, onProgress: () => {} })
+      assert.equal(listeners(), 0, `after call ${k}`)
+    }
+    // rejected: by the core while running, or refused after the listener was added
+    await assertRejects(store.roomTimelineAsync('no-such-room', { signal }), 'VAP_NOT_FOUND')
+    await assertRejects(vap.attributeAsync(tl, { signal, form: 'tobit' }), 'VAP_INVALID_ARGUMENT')
+    // transcription, in both forms (no such recording: refused when it runs)
+    const media = { model: join(dir, 'no-model.bin'), signal }
+    await assert.rejects(vap.transcribe(join(dir, 'none.mp4'), media), (e) => typeof e.code === 'string')
+    assert.throws(() => vap.transcribeSync(join(dir, 'none.mp4'), media), (e) => typeof e.code === 'string')
+    assert.equal(listeners(), 0)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), [])
+    // the signal still stops a call that is running
+    const p = store.fitRoomModelAsync(room, {
+      bootstrap: 20000,
+      signal,
+      onProgress: (s) => {
+        if (s.stage === 'bootstrap') ac.abort()
+      },
+    })
+    await assertRejects(p, 'VAP_CANCELLED')
+    assert.equal(listeners(), 0)
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
+
 test('every heavy call has a Promise form that gives what the synchronous one does', async () => {
-  const [a, b] = store.sessions(room).map((s) => store.load(room, s.session_id))
+  const [a, b] = store.sessions(room).map((s) => store.load(room, s.sessionId))
   const opts = { model: { bootstrap: 10 } }
   const sync = a.replay(opts, [b, b.digest()])
   const later = await a.replayAsync(opts, [b, b.digest()])

@@ -25,8 +25,8 @@ test('a session replayed as if live equals the batch timeline and moments', () =
   }
   const paid = s.table('orders').filter((o) => o.status === 'paid').length
   assert.equal([...tl.column('orders')].reduce((x, y) => x + y, 0), paid)
-  const want = data.moments({ step: live.stepMs }).map((m) => [m.metric, m.start_ms, m.kind])
-  assert.deepEqual(live.moments().map((m) => [m.metric, m.start_ms, m.kind]), want)
+  const want = data.moments({ step: live.stepMs }).map((m) => [m.metric, m.startMs, m.kind])
+  assert.deepEqual(live.moments().map((m) => [m.metric, m.startMs, m.kind]), want)
 })
 
 test('alerts and moments are emitted as events, the async form too', async () => {
@@ -44,21 +44,21 @@ test('alerts and moments are emitted as events, the async form too', async () =>
   assert.ok(alerts.length > 0 && moments.length > 0)
   assert.deepEqual(live.alerts(), alerts)
   for (const a of alerts) {
-    assert.ok(a.message && a.message_zh && Array.isArray(a.factors), JSON.stringify(a))
-    assert.ok(a.start_ms <= a.end_ms && a.at_ms >= a.start_ms)
+    assert.ok(a.message && a.messageZh && Array.isArray(a.factors), JSON.stringify(a))
+    assert.ok(a.startMs <= a.endMs && a.atMs >= a.startMs)
   }
 })
 
 test('a question backlog lists the questions; Dates are taken for times', () => {
   const s = room().data
-  const t0 = s.session.start_ms
+  const t0 = s.session.startMs
   const live = new vap.LiveSession(s, { alerts: { kinds: ['question_backlog'] } })
   const asked = ['多少钱', '有优惠券吗', '怎么买', '什么时候发货', '有没有小码']
   live.append(asked.map((text, k) => ({ type: 'comment', ts: new Date(t0 + 60_000 + k * 10_000), text, viewer_id: `v${k}` })))
   const fired = []
   live.on('alert', (a) => fired.push(a))
   const u = live.advance(new Date(t0 + 10 * 60_000))
-  assert.equal(u.watermark_ms, t0 + 10 * 60_000)
+  assert.equal(u.watermarkMs, t0 + 10 * 60_000)
   assert.deepEqual(fired.map((a) => a.kind), ['question_backlog'])
   assert.deepEqual([...fired[0].questions].sort(), [...asked].sort())
 })
@@ -66,7 +66,7 @@ test('a question backlog lists the questions; Dates are taken for times', () => 
 test('a capture log is followed as it is written', (t) => {
   const dir = tempDir(t)
   const path = join(dir, 'douyin.jsonl')
-  const t0 = room().data.session.start_ms
+  const t0 = room().data.session.startMs
   const line = (k) =>
     JSON.stringify({ method: 'WebcastChatMessage', common: { msgId: String(k), createTime: t0 + k * 1000 }, content: `c${k}` })
   const follower = new vap.CaptureFollower(path)
@@ -84,7 +84,7 @@ test('a capture log is followed as it is written', (t) => {
 
 test('bad events are refused whole, each named', () => {
   const s = room().data
-  const t0 = s.session.start_ms
+  const t0 = s.session.startMs
   const live = new vap.LiveSession(s)
   const e = assertVapError(
     () =>

@@ -131,16 +131,16 @@ function f32(buf) {
 
 test('probe reports duration and streams', () => {
   const info = vap.probe(f.short)
-  assert.ok(Math.abs(info.duration_ms - 30_000) <= 100, `duration ${info.duration_ms}`)
+  assert.ok(Math.abs(info.durationMs - 30_000) <= 100, `duration ${info.durationMs}`)
   assert.equal(info.path, f.short)
-  assert.ok(info.size_bytes > 0)
+  assert.ok(info.sizeBytes > 0)
   const a = info.streams.find((s) => s.kind === 'audio')
   assert.equal(a.codec, 'aac')
-  assert.equal(a.sample_rate, 22_050)
+  assert.equal(a.sampleRate, 22_050)
   assert.equal(a.channels, 1)
   const v = info.streams.find((s) => s.kind === 'video')
   assert.deepEqual([v.width, v.height], [160, 120])
-  assert.ok(Math.abs(v.frame_rate - 25) < 1e-6)
+  assert.ok(Math.abs(v.frameRate - 25) < 1e-6)
   assert.deepEqual(vap.probe(f.videoOnly).streams.map((s) => s.kind), ['video'])
 })
 
@@ -199,7 +199,7 @@ test('audioChunks: fixed-length chunks that concatenate to decodeAudio (the core
   assert.equal(it.chunkMs, 7_000)
   assert.equal(it[Symbol.iterator](), it, 'an iterator is its own iterable')
   const chunks = [...it]
-  assert.deepEqual(chunks.map((c) => c.start_ms), [0, 7_000, 14_000, 21_000, 28_000])
+  assert.deepEqual(chunks.map((c) => c.startMs), [0, 7_000, 14_000, 21_000, 28_000])
   assert.ok(chunks.slice(0, -1).every((c) => c.samples instanceof Float32Array && c.samples.length === 7 * 16_000))
   assert.deepEqual(joined(chunks), whole)
   const end = it.next()
@@ -208,7 +208,7 @@ test('audioChunks: fixed-length chunks that concatenate to decodeAudio (the core
 
   // A window whose length the chunk does not divide: the last one is cut at the end.
   const w = [...vap.audioChunks(f.short, { chunkMs: 1_500, startMs: 3_000, endMs: 8_000 })]
-  assert.deepEqual(w.map((c) => c.start_ms), [3_000, 4_500, 6_000, 7_500])
+  assert.deepEqual(w.map((c) => c.startMs), [3_000, 4_500, 6_000, 7_500])
   assert.deepEqual(joined(w), vap.decodeAudio(f.short, { startMs: 3_000, endMs: 8_000 }))
 
   // The default chunk is the core's 30 s; next() by hand; break closes the decoder.
@@ -216,11 +216,11 @@ test('audioChunks: fixed-length chunks that concatenate to decodeAudio (the core
   assert.equal(d.chunkMs, 30_000)
   const first = d.next()
   assert.equal(first.done, false)
-  assert.equal(first.value.start_ms, 0)
+  assert.equal(first.value.startMs, 0)
   assert.equal(first.value.samples.length, Math.min(whole.length, 30 * 16_000))
   const e = vap.audioChunks(f.short, { chunkMs: 1_000 })
   for (const c of e) {
-    assert.equal(c.start_ms, 0)
+    assert.equal(c.startMs, 0)
     break
   }
   assert.equal(e.next().done, true, 'closed by break (return())')
@@ -244,7 +244,7 @@ test('transcribe: the q8_0 model (scripts/whisper-model.py --quant q8_0) hears t
   }
   assert.equal(t.utterances.length, 3, JSON.stringify(t.utterances))
   f.shortParts.forEach((p, i) => {
-    assert.ok(Math.abs(t.utterances[i].start_ms / 1000 - p.at) < 1.5, `${JSON.stringify(t.utterances[i])} vs ${p.at}`)
+    assert.ok(Math.abs(t.utterances[i].startMs / 1000 - p.at) < 1.5, `${JSON.stringify(t.utterances[i])} vs ${p.at}`)
   })
 })
 
@@ -252,7 +252,7 @@ test('transcribe: the same utterances on one lane and one thread as on two lanes
   // The short file's 30 s chunk has four voiced windows for the lanes to share.
   const run = async (o) => {
     const t = await vap.transcribe(f.short, en({ chunkMs: 30_000, overlapMs: 2_000, ...o }))
-    return t.utterances.map((u) => [u.start_ms, u.end_ms, u.text])
+    return t.utterances.map((u) => [u.startMs, u.endMs, u.text])
   }
   const one = await run({ threads: 1, lanes: 1 })
   assert.equal(one.length, 3, JSON.stringify(one))
@@ -284,24 +284,24 @@ test('transcribe: keywords at the placed times, progress once per chunk, off the
   assert.equal(calls.length, t.stats.chunks, 'onProgress once per chunk, all before the Promise settles')
   assert.deepEqual(calls.map((p) => p.done), [1, 2, 3])
   assert.ok(calls.every((p) => p.total === 3 && p.recording === 0 && !p.resumed))
-  assert.deepEqual(calls.map((p) => p.position_ms), [0, 12_000, 24_000])
-  assert.equal(calls.at(-1).audio_done_ms, calls.at(-1).audio_total_ms)
+  assert.deepEqual(calls.map((p) => p.positionMs), [0, 12_000, 24_000])
+  assert.equal(calls.at(-1).audioDoneMs, calls.at(-1).audioTotalMs)
   assert.ok(ticks > 10, `the event loop ran during the transcription (${ticks} ticks)`)
   for (const [p, needle] of f.shortParts.map((p, i) => [p, ['welcome', 'shampoo', 'cream'][i]])) {
     const u = t.utterances.find((u) => u.text.toLowerCase().includes(needle))
-    const s = (u.start_ms - 1_000_000) / 1000
+    const s = (u.startMs - 1_000_000) / 1000
     assert.ok(Math.abs(s - p.at) < 1.5, `${needle}: ${s} vs ${p.at}`)
-    assert.ok(u.end_ms > u.start_ms)
+    assert.ok(u.endMs > u.startMs)
     assert.ok(u.confidence > 0.2)
     assert.equal(u.speaker, undefined)
   }
   // Nothing in the tone or the silences, no duplicate across the 12 s join.
   assert.equal(t.utterances.length, 3, JSON.stringify(t.utterances))
   assert.deepEqual(t.languages, ['en'])
-  assert.equal(t.stats.chunks_transcribed, 3)
-  assert.equal(t.stats.chunks_resumed, 0)
-  assert.ok(t.stats.real_time_factor > 0)
-  assert.ok(Math.abs(t.stats.real_time_factor - (t.stats.decode_seconds + t.stats.model_seconds) / (t.stats.transcribed_ms / 1000)) < 1e-9)
+  assert.equal(t.stats.chunksTranscribed, 3)
+  assert.equal(t.stats.chunksResumed, 0)
+  assert.ok(t.stats.realTimeFactor > 0)
+  assert.ok(Math.abs(t.stats.realTimeFactor - (t.stats.decodeSeconds + t.stats.modelSeconds) / (t.stats.transcribedMs / 1000)) < 1e-9)
 })
 
 // One store flow (each whisper window costs seconds, so the transcript is made
@@ -312,8 +312,8 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   const [store, root] = shopStore(t)
   // Registered at the session's start (the default offset): 20 s early.
   const r = store.registerRecording('media-room', 's1', f.shop)
-  assert.equal(r.offset_ms, START)
-  assert.ok(Math.abs(r.duration_ms - 150_000) < 100)
+  assert.equal(r.offsetMs, START)
+  assert.ok(Math.abs(r.durationMs - 150_000) < 100)
   assert.equal(r.sha256.length, 64)
   assert.equal(r.path, f.shop)
   assertVapError(() => store.registerRecording('media-room', 's1', f.shop, { offsetMs: 5 }), 'VAP_ALREADY_EXISTS')
@@ -354,12 +354,12 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   const calls = []
   const tr = await store.transcribe('media-room', 's1', opts, (p) => calls.push(p))
   assert.equal(tr.stats.chunks, 8, '150 s in 20 s chunks: 7 × 20 + 10')
-  assert.equal(tr.stats.chunks_resumed, saved)
-  assert.equal(tr.stats.chunks_transcribed, 8 - saved)
+  assert.equal(tr.stats.chunksResumed, saved)
+  assert.equal(tr.stats.chunksTranscribed, 8 - saved)
   assert.deepEqual(calls.map((p) => p.done), [1, 2, 3, 4, 5, 6, 7, 8])
   assert.equal(calls.filter((p) => p.resumed).length, saved)
   const left = 150_000 - saved * 20_000
-  assert.ok(tr.stats.decoded_ms >= left && tr.stats.decoded_ms <= left + 2_100, `decoded ${tr.stats.decoded_ms} for ${left}`)
+  assert.ok(tr.stats.decodedMs >= left && tr.stats.decodedMs <= left + 2_100, `decoded ${tr.stats.decodedMs} for ${left}`)
   assert.deepEqual(checkpoints(root), [], 'checkpoints are dropped with the commit')
 
   const text = textOf(tr.utterances)
@@ -367,7 +367,7 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   const stored = store.load('media-room', 's1')
   assert.deepEqual(
     stored.table('utterances').map((u) => [u.start_ms, u.end_ms, u.text, u.speaker]),
-    tr.utterances.map((u) => [u.start_ms, u.end_ms, u.text, u.speaker]),
+    tr.utterances.map((u) => [u.startMs, u.endMs, u.text, u.speaker]),
   )
   assert.equal(store.sessions('media-room')[0].rows.utterances, tr.utterances.length)
   // Speakers from the shifts (host wins over field control).
@@ -377,15 +377,15 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   // A 200 s session: search ±30 s in 2 s bins. The transcript runs 20 s early.
   const est = store.estimateRecordingOffset('media-room', 's1', 0, { maxLag: 30_000, step: 2_000 })
   assert.equal(est.status, 'determined', est.reason)
-  assert.ok(Math.abs(est.offset_ms + TRUE_OFFSET_MS) < 3_000, `estimate ${est.offset_ms} ms`)
+  assert.ok(Math.abs(est.offsetMs + TRUE_OFFSET_MS) < 3_000, `estimate ${est.offsetMs} ms`)
   assert.deepEqual(store.estimateRecordingOffset('media-room', 's1', undefined, { maxLag: '30s', step: '2s' }), est)
   assertVapError(() => store.estimateRecordingOffset('media-room', 's1', 3), 'VAP_NOT_FOUND')
 
-  const fixed = START - Math.round(est.offset_ms)
+  const fixed = START - Math.round(est.offsetMs)
   const moved = store.setRecordingOffset('media-room', 's1', 0, fixed)
   assert.ok(moved instanceof vap.Session)
   const delta = fixed - START
-  assert.equal(moved.session.recordings[0].offset_ms, fixed)
+  assert.equal(moved.session.recordings[0].offsetMs, fixed)
   const before = stored.table('utterances')
   const now = moved.table('utterances')
   assert.equal(now.length, before.length)
@@ -396,10 +396,10 @@ test('store: register, a SIGKILLed transcription resumes, the planted offset is 
   const seg = moved.table('segments')[0]
   assert.ok(perfume.start_ms >= seg.start_ms - 1_500 && perfume.start_ms < seg.end_ms, JSON.stringify(perfume))
   // A moment's video position uses the corrected offset.
-  assert.deepEqual(moved.locate(perfume.start_ms), { recording: 0, path: f.shop, position_ms: perfume.start_ms - fixed })
+  assert.deepEqual(moved.locate(perfume.start_ms), { recording: 0, path: f.shop, positionMs: perfume.start_ms - fixed })
   assert.equal(moved.locate(fixed - 1), null)
   const still = store.still('media-room', 's1', perfume.start_ms, { maxWidth: 80, png: true })
-  assert.deepEqual([still.width, still.height, still.recording, still.position_ms], [80, 60, 0, perfume.start_ms - fixed])
+  assert.deepEqual([still.width, still.height, still.recording, still.positionMs], [80, 60, 0, perfume.start_ms - fixed])
   assert.ok(still.png.subarray(1, 4).equals(Buffer.from('PNG')))
   const direct = vap.stillFrame(f.shop, perfume.start_ms - fixed, { maxWidth: 80 })
   assert.ok(still.rgb.equals(direct.rgb), 'the same frame as stillFrame')
@@ -539,7 +539,7 @@ test('videoIndex maps instants to frames; stills match ffmpeg pixel for pixel', 
     assert.equal(still.rgb.length, 160 * 120 * 3)
     assert.deepEqual([still.width, still.height], [160, 120])
     const frame = idx.frameAt(at)
-    assert.ok(Math.abs(still.frame_ms - frame) < 1e-6, `${still.frame_ms} vs ${frame}`)
+    assert.ok(Math.abs(still.frameMs - frame) < 1e-6, `${still.frameMs} vs ${frame}`)
     assert.equal(still.path, f.short)
     const png = join(d, `still-${at}.png`)
     writeFileSync(png, still.png)

@@ -14,7 +14,7 @@ function room() {
 
 /** A run-sheet (row objects, offsets from the start) that says what happened. */
 function asItRan(s) {
-  const t0 = s.session.start_ms
+  const t0 = s.session.startMs
   const off = (ms) => `+${Math.floor((ms - t0) / 1000)}s`
   const rows = []
   for (const r of s.table('shifts')) {
@@ -41,7 +41,7 @@ test('a Chinese CSV of slots, by path and as a Buffer, reads the same', (t) => {
   assert.deepEqual(same.items, sheet.items)
   const kinds = sheet.items.map((i) => i.kind).sort()
   assert.deepEqual(kinds, ['product', 'product', 'promotion', 'shift', 'shift'])
-  assert.deepEqual(sheet.items[0].talking_points, ['补水', '到手价'])
+  assert.deepEqual(sheet.items[0].talkingPoints, ['补水', '到手价'])
   assert.deepEqual(sheet.items[0].start, { offset: 0 })
   const planned = s.withPlan(sheet)
   assert.deepEqual(planned.plan, sheet)
@@ -67,12 +67,12 @@ test('every problem at once, typed', () => {
   assertVapError(() => vap.readRunSheet(42), 'VAP_INVALID_ARGUMENT')
   assertVapError(() => room().data.planVsActual(), 'VAP_INVALID_ARGUMENT')
   assertVapError(() => vap.resolveOptions('plan', { tolerence: '1min' }), 'VAP_INVALID_ARGUMENT')
-  assert.equal(vap.resolveOptions('plan', { tolerance: '5min' }).tolerance_ms, 300_000)
+  assert.equal(vap.resolveOptions('plan', { tolerance: '5min' }).toleranceMs, 300_000)
 })
 
 test('deviations match the session tables', () => {
   const s = room().data
-  const t0 = s.session.start_ms
+  const t0 = s.session.startMs
   const rows = asItRan(s)
   const explains = s.table('segments').filter((r) => r.kind === 'explain')
   const moved = explains[2]
@@ -89,14 +89,14 @@ test('deviations match the session tables', () => {
   const by = (st) => review.items.filter((d) => d.status === st)
   assert.equal(by('late').length, 1)
   assert.equal(by('late')[0].subject, moved.product_id)
-  assert.equal(by('late')[0].start_delta_ms, 420_000)
+  assert.equal(by('late')[0].startDeltaMs, 420_000)
   assert.deepEqual(by('late')[0].actual, [moved.start_ms, moved.end_ms])
   assert.deepEqual(
     by('added').map((d) => d.subject),
     [dropped.product_id],
   )
-  assert.equal(review.off_plan, 1)
-  assert.equal(review.effect_total, null)
+  assert.equal(review.offPlan, 1)
+  assert.equal(review.effectTotal, null)
 })
 
 test('the deviations are valued, sync and async alike, and the replay and store carry the plan', async (t) => {
@@ -142,9 +142,9 @@ test('the playbook finds what was planted, sync, async and from the store alike'
   const h = history(true)
   const pb = vap.playbook(h, { model: { bootstrap: 100 } })
   const top = pb.anchors[0]
-  assert.deepEqual([top.anchor_id, top.category, top.evidence.weak], ['a2', '美妆', false])
+  assert.deepEqual([top.anchorId, top.category, top.evidence.weak], ['a2', '美妆', false])
   assert.deepEqual(new Set(pb.recommendations.filter((r) => !r.weak).map((r) => r.kind)), new Set(['anchor_category', 'flash_timing']))
-  assert.ok(pb.flash_sales.difference.value > 0)
+  assert.ok(pb.flashSales.difference.value > 0)
   const withPhrases = pb.products.filter((p) => p.phrases.length > 0)
   assert.ok(withPhrases.length > 0)
   for (const p of withPhrases) assert.ok(p.phrases.every((f) => f.uses >= 1 && f.sessions <= p.sessions))
@@ -158,8 +158,8 @@ test('the playbook finds what was planted, sync, async and from the store alike'
   for (const s of h) store.importSession(s)
   const stored = await store.playbookAsync(h[0].room.id, { model: { bootstrap: 100 } })
   assert.deepEqual(
-    stored.anchors.map((a) => [a.anchor_id, a.category]),
-    pb.anchors.map((a) => [a.anchor_id, a.category]),
+    stored.anchors.map((a) => [a.anchorId, a.category]),
+    pb.anchors.map((a) => [a.anchorId, a.category]),
   )
   for (const [a, b] of stored.anchors.map((a, i) => [a, pb.anchors[i]])) {
     assert.ok(Math.abs(a.evidence.value - b.evidence.value) <= 1e-9 * Math.abs(b.evidence.value) + 1e-9)

@@ -25,7 +25,7 @@ test('headline figures match the session tables', () => {
   assert.ok(Math.abs(fig.gmv_gross.value - gross) < 1e-6 * gross)
   assert.equal(fig.paid_orders.value, paid.length)
   assert.equal(fig.items_sold.value, paid.reduce((a, o) => a + o.quantity, 0))
-  const { start_ms: a, end_ms: b } = s.session
+  const { startMs: a, endMs: b } = s.session
   const views = s
     .table('metrics')
     .filter((m) => m.metric === 'entries' && m.ts_ms >= a && m.ts_ms < b)
@@ -42,7 +42,7 @@ test('headline figures match the session tables', () => {
 
 test('moments come split into parts that add up, with their context', () => {
   const data = room().data.replay(QUICK).toJSON()
-  assert.ok(data.model, data.model_error)
+  assert.ok(data.model, data.modelError)
   assert.ok(data.moments.length > 0 && data.moments.length <= 5)
   for (const m of data.moments) {
     if (m.excess !== null) {
@@ -50,7 +50,7 @@ test('moments come split into parts that add up, with their context', () => {
       assert.ok(Math.abs(sum - m.excess) <= 1e-6 * Math.max(1, Math.abs(m.excess)))
       assert.equal(m.parts.at(-1).name, 'unexplained')
     }
-    for (const u of m.transcript) assert.ok(u.end_ms > m.start_ms - 60_000 && u.start_ms < m.end_ms + 60_000)
+    for (const u of m.transcript) assert.ok(u.endMs > m.startMs - 60_000 && u.startMs < m.endMs + 60_000)
   }
 })
 
@@ -64,7 +64,7 @@ test('history from the store and from sessions in memory agree', async (t) => {
     sessions.push(r.data)
   }
   const rep = store.replay('sim-room', 's5', { attribute: false }).toJSON()
-  assert.deepEqual(rep.history_sessions, ['s0', 's1', 's2', 's3', 's4'])
+  assert.deepEqual(rep.historySessions, ['s0', 's1', 's2', 's3', 's4'])
   const past = sessions.slice(0, 5).map((s) => s.gmv().gross).sort((x, y) => x - y)
   const h = rep.headline.find((f) => f.key === 'gmv_gross').history
   assert.ok(h.enough)
@@ -109,7 +109,7 @@ test('tables, views and files', (t) => {
 test('subtitles follow the recording clock', () => {
   const s = room().data
   assertVapError(() => s.subtitles(), 'VAP_INVALID_ARGUMENT')
-  const start = s.session.start_ms
+  const start = s.session.startMs
   const withRec = vap.fromTables(
     {
       vap_format: 1,
@@ -183,7 +183,7 @@ test('questions are typed, linked and answered', () => {
   assert.ok(qs.length > 0)
   assert.ok(qs.every((q) => ['price', 'stock_size', 'usage', 'shipping', 'which_product', 'other'].includes(q.kind)))
   assert.ok(qs.some((q) => q.answer !== null))
-  assert.ok(qs.filter((q) => q.answer).every((q) => q.answer.latency_ms >= 0 && q.answer.latency_ms <= 120_000))
+  assert.ok(qs.filter((q) => q.answer).every((q) => q.answer.latencyMs >= 0 && q.answer.latencyMs <= 120_000))
   assert.equal(vap.questionKind('3号链接多少钱'), 'price')
   assert.equal(vap.questionKind('这是什么神仙操作'), null)
 })

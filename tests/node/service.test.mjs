@@ -47,7 +47,7 @@ test('rooms and a room\'s sessions are served as the store lists them', async ()
   assert.deepEqual(JSON.parse(rooms.text), JSON.parse(JSON.stringify(server.store.rooms())))
   const sessions = await get(`/rooms/${encodeURIComponent(room)}/sessions`)
   assert.equal(sessions.status, 200)
-  const ids = JSON.parse(sessions.text).map((s) => s.session_id).sort()
+  const ids = JSON.parse(sessions.text).map((s) => s.sessionId).sort()
   assert.deepEqual(ids, [short, long].sort())
 })
 

@@ -23,8 +23,8 @@ test('readCompass merges the exports and its checks agree', () => {
     { trend: fx('compass_trend.json'), orders: fx('compass_orders.json'), sessions: fx('compass_sessions.csv'), traffic: fx('compass_traffic.json') },
     { roomId: 'acme' },
   )
-  assert.equal(s.session.start_ms, START)
-  assert.equal(s.session.end_ms, START + 2 * HOUR)
+  assert.equal(s.session.startMs, START)
+  assert.equal(s.session.endMs, START + 2 * HOUR)
   assert.equal(s.session.id, '2026-11-25-2000')
   // Paid orders once each, counted here from the file.
   const items = JSON.parse(readFileSync(fx('compass_orders.json'), 'utf8')).data.live_order_stream
@@ -65,7 +65,7 @@ test('readTiktokShop reads both per-minute shapes alike', () => {
 test('readCompassSessions reads the XLSX list', () => {
   const { sessions, report } = vap.readCompassSessions(fx('compass_sessions.xlsx'))
   assert.equal(sessions.length, 3)
-  assert.equal(sessions[2].start_ms, START)
+  assert.equal(sessions[2].startMs, START)
   assert.equal(sessions[2].facts.exposure_viewers, 157000)
   assert.ok(report.fields.some((f) => f.used === 'kept'))
 })
@@ -95,8 +95,8 @@ test('each source clock is reported against the platform data and applied only w
   assert.equal(o.source, 'douyin_capture')
   assert.equal(o.reference, 'compass')
   assert.equal(o.applied, false)
-  assert.ok(o.offset_ms !== null && o.z >= 4)
-  assert.ok(Math.abs(o.offset_ms) <= 5000)
+  assert.ok(o.offsetMs !== null && o.z >= 4)
+  assert.ok(Math.abs(o.offsetMs) <= 5000)
   const moved = vap.readSources([fx('compass_trend.json'), fx('douyin_capture.jsonl')], { applyOffsets: true, maxOffset: '90s' })
   assert.equal(moved.sourceReport.offsets[0].applied, true)
   assert.throws(() => vap.readSources([fx('douyin_capture.jsonl')], { maxOffset: '1s' }), { code: 'VAP_INVALID_ARGUMENT' })

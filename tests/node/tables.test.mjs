@@ -26,7 +26,7 @@ test('fromTables builds a session from plain rows', () => {
     metrics: [{ metric: 'online_viewers', ts_ms: T0, value: 10 }],
   })
   assert.equal(s.room.id, 'r1')
-  assert.equal(s.session.room_id, 'r1')
+  assert.equal(s.session.roomId, 'r1')
   assert.equal(s.session.timezone, 'Asia/Shanghai')
   const orders = s.table('orders')
   assert.deepEqual(orders.map((o) => o.id), ['o1', 'o2'], 'sorted by time')
@@ -108,6 +108,6 @@ test('commenters are derived from the comments', () => {
   assert.equal(commenters.length, new Set(comments.map((c) => c.viewer_id)).size)
   assert.equal(commenters.reduce((n, c) => n + c.comments, 0), comments.length)
   const first = commenters[0]
-  assert.equal(first.first_ms, Math.min(...comments.filter((c) => c.viewer_id === first.id).map((c) => c.ts_ms)))
+  assert.equal(first.firstMs, Math.min(...comments.filter((c) => c.viewer_id === first.id).map((c) => c.ts_ms)))
   assert.equal(data.summary().commenters, commenters.length)
 })

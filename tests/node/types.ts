@@ -35,6 +35,16 @@ vap.fromTables(
   { vap_format: 1, room: { id: 'r', name: 'R' }, session: { id: 's', start_ms: 0, end_ms: 1000 } },
   { orders: [{ id: 'o', ts_ms: '1970-01-01T00:00:00Z', product_id: 'p', quantity: 1, amount: 1, status: 'paid' }] },
 )
+// a manifest as Session.manifest() gives it (camelCase) is taken back too
+const again: vap.Session = vap.fromTables(res.data.manifest(), {})
+// @ts-expect-error a manifest is in one form or the other, not both at once
+vap.fromTables({ vapFormat: 1, room: { id: 'r', name: 'R' }, session: { id: 's', start_ms: 0, endMs: 1000 } }, {})
+// toJSON is the core's canonical form (snake_case)
+const canonicalStart: number = res.data.toJSON().session.start_ms
+// @ts-expect-error results are camelCase
+void res.data.session.start_ms
+void again
+void canonicalStart
 
 export { orders, comments, amount, status, series, key, infos, promise, code, describe, bad }
 
@@ -44,7 +54,7 @@ const col: Float64Array = tl.column('gmv')
 const info: vap.ColumnInfo[] = tl.columnInfo
 const derived: string = tl.derive('orders', { kind: 'adstock', halfLifeBins: 3 })
 const off: vap.ClockOffset = res.data.estimateTranscriptOffset({ maxLag: '60s' })
-const offMs: number | null = off.offset_ms
+const offMs: number | null = off.offsetMs
 const joined: Record<string, unknown>[] = vap.asofJoin([{ t: 1 }], [{ t: 0, v: 1 }], { on: 't', direction: 'nearest' })
 const roomTl: Promise<vap.Timeline> = res.data.timelineAsync()
 // @ts-expect-error flow modes are a closed set
@@ -100,8 +110,8 @@ export async function replayFromStore(store: vap.Store): Promise<unknown[]> {
   const firstFile: string = clips[0].file
   const code: number = vap.cli(['--version'])
   const one: vap.Clip = vap.clip('/tmp/x/live.mp4', 1000, 41000, '/tmp/x/c.mp4', { exact: true })
-  const mediaDir: string | null = r.toJSON().media_dir
-  const overTime: number = r.toJSON().model?.over_time.length ?? 0
+  const mediaDir: string | null = r.toJSON().mediaDir
+  const overTime: number = r.toJSON().model?.overTime.length ?? 0
   // @ts-expect-error clip's options are { exact } only
   vap.clip('/tmp/x/live.mp4', 0, 1000, '/tmp/x/c.mp4', { fast: true })
   return [r, ra, room, tz, code, files, page, written, firstFile, one, mediaDir, overTime, stored, await storedAsync]
@@ -121,13 +131,14 @@ vap.attribute(tl, { form: 'tobit' })
 vap.attribute(tl, { factors: [{ column: 'x', sign: 'up' }] })
 const paid: vap.PaidTraffic | null = vap.attribute(tl, { ads: { spend: 'ad_spend', carryover: ['30s', 90_000] } }).paid
 const roi: vap.Interval | null = paid?.roi ?? null
-const perYuan: number | undefined = paid?.entries?.per_yuan.value
+const perYuan: number | undefined = paid?.entries?.perYuan.value
 const momentAds: vap.MomentAds | null = data.moments[0].ads
 const adsSummary: vap.AdsSummary | null = data.model?.ads ?? null
 const adsRoom = vap.simulate({ adSpendPerHour: 20_000, entriesPerYuan: 0.5, adHalfLifeS: 90 })
+const plantedRoi: number | undefined = adsRoom.truth.ads ? adsRoom.truth.ads.paidGmv / adsRoom.truth.ads.spend : undefined
 // @ts-expect-error ads options are typed
 vap.attribute(tl, { ads: { spend: 3 } })
-export const _attributeUse = [coefs, parts, split, applied, glm, own, paid, roi, perYuan, momentAds, adsSummary, adsRoom]
+export const _attributeUse = [coefs, parts, split, applied, glm, own, paid, roi, perYuan, momentAds, adsSummary, adsRoom, plantedRoi]
 
 // ---- recordings
 const recInfo: vap.RecordingInfo = vap.probe('a.mp4')
@@ -136,9 +147,9 @@ const pcm: Float32Array = vap.decodeAudio('a.mp4', { startMs: 0, endMs: 1000 })
 const ac = new AbortController()
 const tr: Promise<vap.Transcript> = vap.transcribe('a.mp4', { model: 'm.bin', language: 'en', offsetMs: 0, chunkMs: 20_000, signal: ac.signal }, (p: vap.TranscribeProgress) => p.done < 3)
 const trSync: vap.Transcript = vap.transcribeSync('a.mp4', { model: 'm.bin', language: 'ja' }, (p) => {
-  void p.position_ms
+  void p.positionMs
 })
-const rtf: number = trSync.stats.real_time_factor
+const rtf: number = trSync.stats.realTimeFactor
 const st = new vap.Store('/tmp/x')
 const ref: vap.VideoRef = st.registerRecording('r', 's', 'a.mp4', { offsetMs: 0 })
 const stored2: Promise<vap.Transcript> = st.transcribe('r', 's', { model: 'm.bin' })
@@ -157,7 +168,7 @@ const sstill: vap.SessionStill = st.still('r', 's', 1_500)
 const spng: Buffer = st.still('r', 's', 1_500, { maxWidth: 80, png: true }).png
 const chunks: vap.AudioChunks = vap.audioChunks('a.mp4', { chunkMs: 7_000, startMs: 0 })
 for (const c of chunks) {
-  const s0: number = c.start_ms
+  const s0: number = c.startMs
   const x: Float32Array = c.samples
   void s0, x
 }
@@ -180,8 +191,31 @@ vap.setWhisperLog('loud')
 vap.setWhisperLog('silent', 'info')
 // @ts-expect-error VideoIndex has no public constructor
 new vap.VideoIndex()
-export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.position_ms,
+export const _mediaUse = [kind, pcm, tr, rtf, ref, stored2, est, where, frames, at, png, sstill, sstill.positionMs,
   rgb, noPng, spng, next, codes, names]
+
+// ---- the synchronous names of the calls that have a Promise form
+export async function _syncNames(s: vap.Session, tl: vap.Timeline, st: vap.Store, r: vap.Replay, live: vap.LiveSession): Promise<unknown[]> {
+  const sim: vap.SimResult = vap.simulateSync({ seed: 1 })
+  const loaded: vap.Session = vap.loadDirSync('/tmp/x', { pseudonymizeKey: 'k' })
+  const read: vap.Session = vap.readSourcesSync(['/tmp/a.json'], { roomId: 'acme' })
+  const book: vap.Playbook = vap.playbookSync([s, loaded], { minSessions: 2 })
+  const room: vap.Timeline = vap.roomTimelineSync([s], { step: '1min' })
+  const fit: vap.Attribution = vap.attributeSync(tl, { bootstrap: 0 })
+  const own: [vap.Timeline, vap.PlanReview, vap.Moment[], vap.Replay] = [
+    s.timelineSync({ step: '1s' }), s.planVsActualSync(), s.momentsSync(), s.replaySync({}, [s.digest()]),
+  ]
+  st.importSessionSync(s, { replace: true })
+  const stored: [vap.Session, vap.Session, vap.Replay, vap.RoomReplay, vap.Playbook, string, vap.Timeline, vap.Attribution] = [
+    st.importDirSync('/tmp/x'), st.loadSync('r', 's'), st.replaySync('r', 's'), st.roomReplaySync('r'), st.playbookSync('r'),
+    st.roomHtmlSync('r'), st.roomTimelineSync('r'), st.fitRoomModelSync('r', { name: 'm' }),
+  ]
+  const replayed: [string, string, vap.ClipEntry[]] = [r.toHtmlSync(), r.writeHtmlSync('/tmp/x.html'), r.clipsSync('/tmp/clips')]
+  const update: vap.LiveUpdate = live.appendSync({ type: 'tick', tsMs: 0 })
+  // @ts-expect-error the synchronous form returns no Promise
+  const notAPromise: Promise<vap.Session> = vap.loadDirSync('/tmp/x')
+  return [sim, loaded, read, book, room, fit, own, stored, replayed, update, notAPromise]
+}
 
 // Every export is called (or named) here at least once, so that `tsc --noEmit`
 // checks its declaration; tests/node/exports.test.mjs fails when one is missing.
@@ -208,6 +242,20 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const factors = vap.defaultFactors(tl)
   const atl: vap.Timeline = vap.attributionTimeline([s])
   const model: vap.RoomModel = vap.RoomModel.fromJson('{}')
+  const summary: string = vap.RoomPlan.summarise(atl, { form: 'exposure' })
+  const plan: vap.RoomPlan = vap.RoomPlan.fromSummaries([summary], { bootstrap: 0 })
+  const planAgain: vap.RoomPlan = vap.RoomPlan.fromJson(plan.toJsonString())
+  const gram: Buffer = planAgain.gram(atl)
+  const roomFit: vap.RoomFit = plan.fit([gram])
+  const roomFitAsync: Promise<vap.RoomFit> = plan.fitAsync([gram], { signal: new AbortController().signal })
+  const fitSummary: vap.RoomFitSummary = roomFit.toObject()
+  const fitModel: vap.RoomModel = roomFit.model
+  const fitCoefficients: vap.Coefficient[] = roomFit.coefficients
+  const fitWarnings: string[] = [...roomFit.warnings, ...planAgain.sessions, String(plan.toObject()), String(roomFit.cv.length)]
+  const stFit: vap.RoomFit = st.fitRoomModelBySessions('r', { form: 'exposure', name: 'm' })
+  const stFitAsync: Promise<vap.RoomFit> = st.fitRoomModelBySessionsAsync('r', { onProgress: () => {} })
+  const stFitSync: vap.RoomFit = st.fitRoomModelBySessionsSync('r')
+  const fitSync: vap.RoomFit = plan.fitSync([gram])
   const d = vap.dynp([1, 2, 3], { penalty: 'bic' })
   const b = vap.binseg([1, 2, 3], { cost: 'normal', minSize: 2 })
   const top: vap.Moment[] = vap.topMoments([], 3)
@@ -233,9 +281,9 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   const bookAsync: vap.Playbook = await vap.playbookAsync([loaded, withPlan])
   const draftCsv: string = vap.runSheetToCsv(book.draft) + vap.playbookHtml(book, { lang: 'en', fragment: true })
   const live = new vap.LiveSession(loaded, { lateness: '1min', alerts: { backlog: 3, kinds: ['question_backlog'] } }, model)
-  live.on('alert', (a: vap.Alert) => a.message_zh)
-  live.on('moment', (m: vap.Moment) => m.start_ms)
-  const upd: vap.LiveUpdate = live.append([{ type: 'comment', ts: new Date(), text: '多少钱' }, { type: 'tick', ts_ms: 0 }])
+  live.on('alert', (a: vap.Alert) => a.messageZh)
+  live.on('moment', (m: vap.Moment) => m.startMs)
+  const upd: vap.LiveUpdate = live.append([{ type: 'comment', ts: new Date(), text: '多少钱' }, { type: 'tick', tsMs: 0 }])
   const updAsync: vap.LiveUpdate = await live.appendAsync({ type: 'sample', metric: 'online_viewers', ts: 1, value: 2 })
   const beat: vap.LiveUpdate = live.advance(new Date())
   const follower = new vap.CaptureFollower('capture.jsonl', { format: 'douyin', fromEnd: true })
@@ -252,6 +300,6 @@ export async function _everyExport(s: vap.Session, tl: vap.Timeline): Promise<un
   } catch {
     // expected
   }
-  return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, d, b,
+  return [loaded, await loadedAsync, imported, await importedAsync, compass, capture, shop, list, fmt, sreport, gaps, offsets, gapStreams, moved, room, await roomAsync, folded, lex, counts, factors, atl, model, fitSummary, fitModel, fitCoefficients, fitWarnings, stFit, await stFitAsync, stFitSync, fitSync, await roomFitAsync, d, b,
     top, top2, ev, n, v, sets, all, defaults, resolved, codes, tables, attached, reviewAsync, firstStatus, bookAsync, draftCsv, upd, updAsync, beat, polled, followed, liveState, fed]
 }

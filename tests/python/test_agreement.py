@@ -66,3 +66,7 @@ def test_differences_finds_what_differs():
     assert differences({"a": [1.0]}, {"a": [1.1]}) != []
     assert differences({"error": "VAP_IO"}, {"error": "VAP_FORMAT"}) != []
     assert differences({"a": 1}, {"b": 1}) != []
+    # a field's name in either binding's case is the same field (Node's
+    # results are camelCase, Python's snake_case)
+    assert differences({"startMs": 1}, {"start_ms": 1}) == []
+    assert differences({"startMs": 1}, {"end_ms": 1}) != []

@@ -150,7 +150,8 @@ pub fn option_defaults(name: &str) -> Result<serde_json::Value> {
 
 /// Reads options of the set `name` as a user wrote them (`camel`: Node's
 /// camelCase keys), checks them and returns them whole, defaults filled, in
-/// the core's serde form.
+/// the core's serde form (`camel`: its keys in camelCase too, but inside
+/// user data such as a lexicon's groups).
 ///
 /// ```
 /// let o = vap_core::resolve_options("timeline", serde_json::json!({"step": "1min"}), false).unwrap();
@@ -166,7 +167,12 @@ pub fn resolve_options(name: &str, v: serde_json::Value, camel: bool) -> Result<
         } else {
             T::from_value(v)?
         };
-        serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))
+        let v = serde_json::to_value(o).map_err(|e| VapError::Internal(e.to_string()))?;
+        Ok(if camel {
+            options::camel_keys(v, T::VERBATIM)
+        } else {
+            v
+        })
     }
     match name {
         "timeline" => one::<align::AlignOptions>(v, camel),

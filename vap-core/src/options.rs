@@ -184,6 +184,56 @@ pub fn camel_to_snake(key: &str) -> String {
     out
 }
 
+/// `min_duration` → `minDuration`, `l1_ratio` → `l1Ratio`: the inverse of
+/// [`camel_to_snake`] on snake_case keys.
+pub fn snake_to_camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut up = false;
+    for c in key.chars() {
+        if c == '_' && !out.is_empty() {
+            up = true;
+        } else if up {
+            out.push(c.to_ascii_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The keys of every object in `v` (nested ones too) by [`snake_to_camel`],
+/// except inside the values of the top-level keys named in `verbatim`
+/// (user data): options as Node writes them.
+pub fn camel_keys(v: Value, verbatim: &[&str]) -> Value {
+    fn rec(v: Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (snake_to_camel(&k), rec(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(rec).collect()),
+            other => other,
+        }
+    }
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if verbatim.contains(&k.as_str()) {
+                        v
+                    } else {
+                        rec(v)
+                    };
+                    (snake_to_camel(&k), v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The keys of every object in `v` (nested ones too) by [`camel_to_snake`],
 /// except the values of the top-level keys named in `verbatim` (user data).
 pub fn snake_keys(v: Value, verbatim: &[&str]) -> Value {
@@ -550,6 +600,20 @@ mod tests {
 
     #[test]
     fn camel_rule() {
+        for (c, s) in [
+            ("minDuration", "min_duration"),
+            ("l1Ratio", "l1_ratio"),
+            ("timeOfDay", "time_of_day"),
+            ("stepMs", "step_ms"),
+        ] {
+            assert_eq!(snake_to_camel(s), c);
+            assert_eq!(camel_to_snake(c), s);
+        }
+        let v = serde_json::json!({"step_ms": 1, "lexicon": {"my_group": ["a"]}, "ads": {"carryover_ms": [0]}});
+        assert_eq!(
+            camel_keys(v, &["lexicon"]),
+            serde_json::json!({"stepMs": 1, "lexicon": {"my_group": ["a"]}, "ads": {"carryoverMs": [0]}})
+        );
         assert_eq!(camel_to_snake("minDuration"), "min_duration");
         assert_eq!(camel_to_snake("l1Ratio"), "l1_ratio");
         assert_eq!(camel_to_snake("timeOfDay"), "time_of_day");

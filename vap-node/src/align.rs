@@ -57,7 +57,7 @@ impl JsTimeline {
         self.inner.names().into_iter().map(str::to_string).collect()
     }
 
-    /// Per column: `{ name, kind, source, unit, has_missing }`.
+    /// Per column: `{ name, kind, source, unit, hasMissing }`.
     #[napi(getter, catch_unwind)]
     pub fn column_info(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(self.inner.columns()))
@@ -69,7 +69,7 @@ impl JsTimeline {
         self.inner.step_ms()
     }
 
-    /// Sessions and their rows: `[{ room_id, session_id, grid, rows }]`.
+    /// Sessions and their rows: `[{ roomId, sessionId, grid, rows }]`.
     #[napi(getter, catch_unwind)]
     pub fn spans(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(self.inner.spans()))
@@ -131,7 +131,8 @@ impl JsTimeline {
         })
     }
 
-    /// Rows as plain objects `{ time, session_id?, <column>: number | null }`.
+    /// Rows as plain objects `{ time, session_id?, <column>: number | null }`
+    /// (table rows: keyed by column name, as `toArrowIpc` names them).
     #[napi(catch_unwind)]
     pub fn to_objects(&self, env: Env) -> napi::Result<Value> {
         call(&env, || {
@@ -251,7 +252,7 @@ impl JsSession {
     #[napi(catch_unwind)]
     pub fn apply_offset(&self, env: Env, estimate: Unknown<'_>) -> napi::Result<JsSession> {
         call(&env, || {
-            let e: OffsetEstimate = serde_json::from_value(json_of(&env, Some(estimate))?)
+            let e: OffsetEstimate = crate::camel::from_value(json_of(&env, Some(estimate))?)
                 .map_err(|e| invalid(format!("not an offset estimate: {e}")))?;
             let mut d = (*self.data).clone();
             e.apply_to_transcript(&mut d)?;

@@ -233,7 +233,7 @@ impl JsDecomposition {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let m: Moment = serde_json::from_value(json_of(&env, Some(moment))?)
+            let m: Moment = crate::camel::from_value(json_of(&env, Some(moment))?)
                 .map_err(|e| invalid(format!("not a moment: {e}")))?;
             let o = window_of(options, &env)?;
             to_json!(&self.inner.moment(&m, o.window_ms)?)

@@ -1,6 +1,7 @@
 //! Conversions between JS values and vap-core types. Options objects arrive
-//! camelCase and are checked for unknown keys; data objects keep the core's
-//! snake_case field names (the serde form of vap-core's types).
+//! camelCase and are checked for unknown keys; result objects go back with
+//! their field names in camelCase ([`to_json!`], by `crate::camel`), map
+//! keys and table rows (column names) as they are.
 
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, ToNapiValue, TypeName};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
@@ -113,11 +114,13 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// Serialises a core value to JSON (`vap_core::Result<serde_json::Value>`).
+/// Serialises a core value to JSON as JS receives it
+/// (`vap_core::Result<serde_json::Value>`): the field names of its structs in
+/// camelCase, map keys and strings as they are ([`crate::camel::to_value`]).
 #[macro_export]
 macro_rules! to_json {
     ($v:expr) => {
-        serde_json::to_value($v)
+        $crate::camel::to_value($v)
             .map_err(|e| vap_core::VapError::Internal(format!("serialising: {e}")))
     };
 }
@@ -177,7 +180,7 @@ impl ToNapiValue for Rows {
 }
 
 /// A JSON value handed to JS as plain data: the result type of the `*Async`
-/// calls whose results are the serde form of a core type.
+/// calls whose results are a core type (made by [`to_json!`]).
 pub struct Json(pub Value);
 
 impl TypeName for Json {

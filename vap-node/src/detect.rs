@@ -1,5 +1,6 @@
 //! Moments of truth and change points (`vap_core::detect`): options arrive
-//! camelCase; moments and segmentations go back as plain objects.
+//! camelCase; moments and segmentations go back as plain objects (camelCase
+//! field names) and moments come back in that form or the core's.
 
 use napi::{Env, Unknown};
 use napi_derive::napi;
@@ -63,7 +64,7 @@ fn segment(
     to_json!(&detect::segment(&x, &o)?)
 }
 
-/// Exact PELT change points: `{ breakpoints, penalized_cost, penalty }`
+/// Exact PELT change points: `{ breakpoints, penalizedCost, penalty }`
 /// (breakpoints are segment ends, the last being `n`, as in ruptures).
 #[napi(catch_unwind)]
 pub fn pelt(env: Env, x: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
@@ -83,7 +84,8 @@ pub fn binseg(env: Env, x: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::R
 }
 
 fn moments_of(env: &Env, v: Unknown<'_>) -> vap_core::Result<Vec<Moment>> {
-    serde_json::from_value(json_of(env, Some(v))?).map_err(|e| invalid(format!("not moments: {e}")))
+    crate::camel::from_value(json_of(env, Some(v))?)
+        .map_err(|e| invalid(format!("not moments: {e}")))
 }
 
 /// The `k` largest moments: of one metric by absolute excess, or across

@@ -14,7 +14,9 @@
 //! * the `AsyncTask` behind every `*Async` function is in [`tasks`];
 //! * [`error`] is the one place where a `VapError` or a panic becomes a JS
 //!   `Error` with `code` and `problems`;
-//! * JS value ↔ core type conversions are in [`convert`].
+//! * JS value ↔ core type conversions are in [`convert`]; [`camel`] writes
+//!   results with camelCase field names and reads them back;
+//! * an `AbortSignal`'s listener and `onProgress` of long calls are in [`jobs`].
 //!
 //! Every export runs its core call under `catch_unwind`: a Rust panic is thrown
 //! as an `Error` with code `VAP_INTERNAL`, never a process crash.
@@ -62,6 +64,7 @@ pub mod store;
 
 pub mod align;
 pub mod attribute;
+pub mod camel;
 pub mod convert;
 pub mod detect;
 pub mod error;
@@ -69,6 +72,7 @@ pub mod jobs;
 pub mod live;
 pub mod media;
 pub mod plan;
+pub mod reduce;
 pub mod replay;
 pub mod sim;
 pub mod tasks;
@@ -119,17 +123,19 @@ pub fn option_sets() -> Vec<&'static str> {
     vap_core::OPTION_SETS.to_vec()
 }
 
-/// The defaults of an option set, as the core holds them (snake_case keys,
-/// durations in ms): what every "default" in the TypeScript docs refers to.
+/// The defaults of an option set, as the core holds them (durations in ms,
+/// keys in camelCase): what every "default" in the TypeScript docs refers to.
 #[napi(catch_unwind)]
 pub fn option_defaults(env: Env, name: Unknown<'_>) -> napi::Result<serde_json::Value> {
     call(&env, || {
-        vap_core::option_defaults(&convert::string_arg(&env, name, "name")?)
+        let name = convert::string_arg(&env, name, "name")?;
+        vap_core::resolve_options(&name, serde_json::Value::Null, true)
     })
 }
 
 /// Options of a set as written (camelCase keys), checked by the core and
-/// returned whole: defaults filled, in the core's form (snake_case, ms).
+/// returned whole: defaults filled, in the core's form (durations in ms),
+/// keys in camelCase.
 #[napi(catch_unwind)]
 pub fn resolve_options(
     env: Env,

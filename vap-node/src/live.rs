@@ -1,7 +1,8 @@
 //! Live sessions (`vap_core::live`): the native halves of `LiveSession` and
 //! `CaptureFollower`; index.js wraps `LiveSession` in an `EventEmitter` that
 //! emits `'alert'` and `'moment'`. Events, updates, moments and alerts cross
-//! as plain objects (the core's serde form, snake_case).
+//! as plain objects with camelCase field names (`to_json!`); events given to
+//! `append` may also have the core's snake_case names.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -19,6 +20,19 @@ use crate::error::call;
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 use crate::to_json;
+
+/// Events (one or an array) as the core reads them: each a flat record
+/// whose camelCase keys (as `poll` and `liveFeed` give them) become the
+/// core's ([`crate::camel::record_to_core`]).
+fn events_of(v: serde_json::Value) -> serde_json::Value {
+    use crate::camel::record_to_core;
+    match v {
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(record_to_core).collect())
+        }
+        one => record_to_core(one),
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> vap_core::Result<MutexGuard<'_, T>> {
     m.lock()
@@ -65,7 +79,7 @@ impl JsLiveSession {
     )]
     pub fn append(&self, env: Env, events: Unknown<'_>) -> napi::Result<Json> {
         call(&env, || {
-            let v = json_of(&env, Some(events))?;
+            let v = events_of(json_of(&env, Some(events))?);
             Ok(Json(to_json!(&lock(&self.inner)?.append_value(v)?)?))
         })
     }
@@ -78,7 +92,7 @@ impl JsLiveSession {
     )]
     pub fn append_async(&self, env: Env, events: Unknown<'_>) -> AsyncTask<VapTask<Json>> {
         let inner = self.inner.clone();
-        let task = match json_of(&env, Some(events)) {
+        let task = match json_of(&env, Some(events)).map(events_of) {
             Ok(v) => VapTask::new(move || Ok(Json(to_json!(&lock(&inner)?.append_value(v)?)?))),
             Err(e) => VapTask::failed(e),
         };

@@ -1,8 +1,8 @@
 //! Recordings (`vap_core::media`): probe, audio, transcription with progress
 //! and cancellation, the video index and stills, whisper.cpp's log.
 //!
-//! Options arrive camelCase; results go back as plain objects with the core's
-//! snake_case keys (the serde form of its types), audio as a `Float32Array`,
+//! Options arrive camelCase; results go back as plain objects, camelCase
+//! (`crate::camel`), audio as a `Float32Array`,
 //! frame times as `Float64Array`s and stills as their RGB pixels in a
 //! `Buffer` (with a PNG `Buffer` when `{ png: true }` asks for one: the core
 //! encodes it). `audioChunks` returns an `AudioChunks` iterator (`for ... of`
@@ -14,7 +14,8 @@
 //! the next chunk, so every call has run before the Promise settles and
 //! returning `false` stops the run just as in the synchronous variant.
 //! `options.signal` (an `AbortSignal`) stops it too (one already aborted is
-//! refused before anything runs). Either way the core stops
+//! refused before anything runs; the listener is removed when the call
+//! settles, as for the jobs: `crate::jobs`). Either way the core stops
 //! after the chunk in flight, with its error saying how many chunks are
 //! checkpointed; a callback that throws stops the run and its exception is what
 //! the call throws (or the Promise rejects with).
@@ -26,8 +27,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Float32Array, Float64Array, FnArgs, FromNapiValue, Function, JsObjectValue,
-    Object, TypeName, ValidateNapiValue,
+    AsyncTask, Buffer, Float32Array, Float64Array, FromNapiValue, Function, JsObjectValue, Object,
+    TypeName, ValidateNapiValue,
 };
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -44,6 +45,7 @@ use vap_core::{SessionData, VapError};
 
 use crate::convert::{json_of, opt_bool, opt_i64, options, string_arg, Json};
 use crate::error::{call, guard, invalid, to_napi};
+use crate::jobs::{watch_signal, SignalWatch};
 use crate::session::JsSession;
 use crate::tasks::VapTask;
 use crate::to_json;
@@ -128,6 +130,8 @@ pub(crate) struct TranscribeArgs {
     pub(crate) offset_ms: Ms,
     /// Set when `signal` aborts.
     pub(crate) aborted: Arc<AtomicBool>,
+    /// The listener on `signal`, removed when the call settles.
+    pub(crate) watch: Option<SignalWatch>,
 }
 
 /// Reads transcription options: the core's fields in camelCase (`model`
@@ -217,63 +221,16 @@ pub(crate) fn transcribe_args(
         <TranscribeOptions as vap_core::options::Options>::from_camel_value(Value::Object(js))?;
     // Last, once everything else is known to be valid: this attaches a listener.
     let aborted = Arc::new(AtomicBool::new(false));
-    if let Some(sig) = signal {
-        watch_signal(env, sig, &aborted)?;
-    }
+    let watch = match signal {
+        Some(sig) => watch_signal(env, sig, &aborted)?,
+        None => None,
+    };
     Ok(TranscribeArgs {
         opts,
         offset_ms,
         aborted,
+        watch,
     })
-}
-
-/// `EventTarget.addEventListener(type, listener, options)`.
-type AddEventListener<'a> =
-    Function<'a, FnArgs<(&'a str, Function<'a, (), ()>, Object<'a>)>, Unknown<'a>>;
-
-/// Sets `flag` when `signal` (an `AbortSignal`, or `undefined`) aborts; an
-/// already aborted signal is refused.
-pub(crate) fn watch_signal(
-    env: &Env,
-    signal: Unknown<'_>,
-    flag: &Arc<AtomicBool>,
-) -> vap_core::Result<()> {
-    let bad = || invalid("option 'signal' must be an AbortSignal");
-    match signal.get_type() {
-        Ok(ValueType::Undefined | ValueType::Null) => return Ok(()),
-        Ok(ValueType::Object) => {}
-        _ => return Err(bad()),
-    }
-    // SAFETY: `signal` is a live object handle of the current call.
-    let obj = unsafe { Object::from_napi_value(env.raw(), signal.raw()) }.map_err(|_| bad())?;
-    let aborted: bool = obj.get_named_property("aborted").map_err(|_| bad())?;
-    let add: AddEventListener<'_> = obj
-        .get_named_property("addEventListener")
-        .map_err(|_| bad())?;
-    if aborted {
-        // Nothing has run yet: refuse rather than start.
-        return Err(invalid(
-            "option 'signal' is already aborted: the call was not started",
-        ));
-    }
-    let f = flag.clone();
-    let listener = env
-        .create_function_from_closure::<(), (), _>("vapAbort", move |_| {
-            f.store(true, Ordering::SeqCst);
-            Ok(())
-        })
-        .map_err(|e| VapError::Internal(format!("creating the abort listener: {}", e.reason)))?;
-    let mut once = Object::new(env).map_err(|e| VapError::Internal(e.reason.clone()))?;
-    once.set_named_property("once", true)
-        .map_err(|e| VapError::Internal(e.reason.clone()))?;
-    add.apply(obj, FnArgs::from(("abort", listener, once)))
-        .map_err(|e| {
-            invalid(format!(
-                "option 'signal': addEventListener failed: {}",
-                e.reason
-            ))
-        })?;
-    Ok(())
 }
 
 /// An optional `onProgress` function.
@@ -296,12 +253,12 @@ pub(crate) fn progress_arg<'a>(
 
 // ------------------------------------------------------------------ results
 
-/// A transcript as JS sees it: the serde form plus `stats.real_time_factor`.
+/// A transcript as JS sees it: the serde form plus `stats.realTimeFactor`.
 fn transcript_json(t: &Transcript) -> vap_core::Result<Value> {
     let mut v = to_json!(t)?;
     if let Some(Value::Object(stats)) = v.get_mut("stats") {
         stats.insert(
-            "real_time_factor".into(),
+            "realTimeFactor".into(),
             serde_json::json!(t.stats.real_time_factor()),
         );
     }
@@ -322,14 +279,12 @@ pub struct JsStill {
     /// Height in pixels.
     pub height: u32,
     /// Time of the frame shown, ms from the container start.
-    #[napi(js_name = "frame_ms")]
     pub frame_ms: f64,
     /// The recording it came from.
     pub path: String,
     /// Index of the recording in the session (`Store.still` only).
     pub recording: Option<u32>,
     /// The position asked for in the recording, ms (`Store.still` only).
-    #[napi(js_name = "position_ms")]
     pub position_ms: Option<f64>,
 }
 
@@ -407,13 +362,14 @@ pub(crate) fn run_sync(
     env: &Env,
     on_progress: Option<Function<'_, Value, Reply>>,
     aborted: Arc<AtomicBool>,
+    watch: Option<SignalWatch>,
     work: impl FnOnce(&mut dyn FnMut(&Progress) -> bool) -> vap_core::Result<Transcript>,
 ) -> napi::Result<Value> {
     let mut thrown: Option<napi::Error> = None;
     let result = guard(|| {
         let mut progress = |p: &Progress| -> bool {
             if let Some(f) = &on_progress {
-                let reply = serde_json::to_value(p)
+                let reply = crate::camel::to_value(p)
                     .map_err(|e| napi::Error::from_reason(e.to_string()))
                     .and_then(|v| f.call(v));
                 match reply {
@@ -429,6 +385,8 @@ pub(crate) fn run_sync(
         };
         work(&mut progress).and_then(|t| transcript_json(&t))
     });
+    // The listener goes now, on this (the JS) thread.
+    drop(watch);
     if let Some(e) = thrown {
         return Err(e);
     }
@@ -441,6 +399,7 @@ pub(crate) fn run_sync(
 pub(crate) fn run_async(
     on_progress: Option<Function<'_, Value, Reply>>,
     aborted: Arc<AtomicBool>,
+    watch: Option<SignalWatch>,
     work: impl FnOnce(&mut dyn FnMut(&Progress) -> bool) -> vap_core::Result<Transcript>
         + Send
         + 'static,
@@ -448,7 +407,7 @@ pub(crate) fn run_async(
     let tsfn: Option<ProgressFn> = match on_progress.map(|f| {
         f.build_threadsafe_function::<Progress>().build_callback(
             |ctx: ThreadsafeCallContext<Progress>| {
-                serde_json::to_value(&ctx.value)
+                crate::camel::to_value(&ctx.value)
                     .map_err(|e| napi::Error::from_reason(e.to_string()))
             },
         )
@@ -478,8 +437,12 @@ pub(crate) fn run_async(
             }
             !aborted.load(Ordering::SeqCst)
         };
-        let t = work(&mut progress)?;
-        transcript_json(&t).map(Json)
+        let out = work(&mut progress).and_then(|t| transcript_json(&t).map(Json));
+        // Gone before the Promise settles.
+        if let Some(w) = watch {
+            w.remove();
+        }
+        out
     })
     .with_js_error(thrown);
     AsyncTask::new(task)
@@ -541,7 +504,6 @@ pub fn decode_audio(
 #[napi(object)]
 pub struct JsAudioChunk {
     /// Position of the first sample, ms from the recording's start.
-    #[napi(js_name = "start_ms")]
     pub start_ms: f64,
     /// 16 kHz mono samples.
     pub samples: Float32Array,
@@ -567,7 +529,7 @@ impl JsAudioChunkResult {
 }
 
 /// A recording's audio in fixed-length chunks, read as it is iterated (one
-/// chunk in memory at a time): an iterator of `{ start_ms, samples }`.
+/// chunk in memory at a time): an iterator of `{ startMs, samples }`.
 #[napi(js_name = "AudioChunks")]
 pub struct JsAudioChunks {
     inner: AudioChunks,
@@ -616,7 +578,7 @@ impl JsAudioChunks {
 
 /// A recording's audio in chunks of `chunkMs` (default: the core's, 30 s),
 /// from `startMs` to `endMs` (positions; default the whole file), the last
-/// chunk shorter. Iterate it (`for (const { start_ms, samples } of ...)`).
+/// chunk shorter. Iterate it (`for (const { startMs, samples } of ...)`).
 /// Concatenated, the chunks are `decodeAudio(path, { startMs, endMs })`.
 #[napi(catch_unwind)]
 pub fn audio_chunks(
@@ -667,7 +629,7 @@ pub fn transcribe(
     match args {
         Ok((path, a, f)) => {
             let (opts, offset) = (a.opts, a.offset_ms);
-            run_async(f, a.aborted, move |p| {
+            run_async(f, a.aborted, a.watch, move |p| {
                 media::transcribe(&path, offset, &opts, p)
             })
         }
@@ -688,7 +650,7 @@ pub fn transcribe_sync(
         let a = transcribe_args(&env, Some(options), "transcribeSync options", true)?;
         Ok((path, a, progress_arg(&env, on_progress)?))
     })?;
-    run_sync(&env, f, a.aborted, |p| {
+    run_sync(&env, f, a.aborted, a.watch, |p| {
         media::transcribe(&path, a.offset_ms, &a.opts, p)
     })
 }
@@ -900,7 +862,7 @@ pub(crate) fn locate_json(data: &SessionData, t_ms: Ms) -> vap_core::Result<Valu
 #[napi]
 impl JsSession {
     /// The recording covering session instant `tMs` and the position in it
-    /// (`{ recording, path, position_ms }`); `null` when none covers it.
+    /// (`{ recording, path, positionMs }`); `null` when none covers it.
     #[napi(catch_unwind, ts_return_type = "Located | null")]
     pub fn locate(&self, env: Env, t_ms: Unknown<'_>) -> napi::Result<Value> {
         call(&env, || locate_json(&self.data, ms_arg(&env, t_ms, "tMs")?))

@@ -1,5 +1,6 @@
 //! Run-sheets (直播脚本) and plan vs actual (`vap_core::plan`): sheets and
-//! reviews cross as plain objects (their serde form).
+//! reviews cross as plain objects (camelCase field names; a sheet or a
+//! playbook given back is read in that form or the core's).
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, FromNapiValue};
 use napi::{Env, JsValue, Unknown, ValueType};
@@ -17,7 +18,7 @@ use crate::tasks::VapTask;
 use crate::to_json;
 
 fn sheet_of(v: Value) -> vap_core::Result<RunSheet> {
-    serde_json::from_value(v)
+    crate::camel::from_value(v)
         .map_err(|e| VapError::InvalidArgument(format!("not a vap run-sheet: {e}")))
 }
 
@@ -104,7 +105,7 @@ impl JsSession {
     }
 
     /// The session against its run-sheet: each planned shift, product slot
-    /// and promotion matched with what ran (`on_plan`, `late`, `early`,
+    /// and promotion matched with what ran (status `on_plan`, `late`, `early`,
     /// `longer`, `shorter`, `skipped`, `added`), talking points said or not,
     /// and what each deviation earned or cost according to the attribution
     /// model, with 95 % bootstrap intervals. Options:
@@ -254,7 +255,7 @@ pub fn playbook_html(
     options: Option<Unknown<'_>>,
 ) -> napi::Result<String> {
     call(&env, || {
-        let p: plan::Playbook = serde_json::from_value(json_of(&env, Some(playbook))?)
+        let p: plan::Playbook = crate::camel::from_value(json_of(&env, Some(playbook))?)
             .map_err(|e| VapError::InvalidArgument(format!("not a vap playbook: {e}")))?;
         let o = vap_core::report::ReportOptions::from_camel_value(json_of(&env, options)?)?;
         vap_core::report::playbook_html(&p, &o)

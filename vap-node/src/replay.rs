@@ -1,6 +1,7 @@
 //! The replays (`vap_core::replay`) and viewers' questions
 //! (`vap_core::align::questions`): a `Replay` class holding the core's object;
-//! options arrive camelCase, everything else goes back as plain objects.
+//! options arrive camelCase, everything else goes back as plain objects with
+//! camelCase field names (tables keep their column names).
 
 use std::sync::Arc;
 
@@ -57,7 +58,22 @@ impl JsReplay {
             } else {
                 r
             };
-            self.inner.view(Role::parse(&r)?)
+            // The core picks the role's sections (by their snake_case names);
+            // each is taken from the replay's camelCase form.
+            let view = self.inner.view(Role::parse(&r)?)?;
+            let all = to_json!(&*self.inner)?;
+            let Value::Object(view) = view else {
+                return Ok(view);
+            };
+            Ok(Value::Object(
+                view.into_iter()
+                    .map(|(k, v)| {
+                        let k = crate::camel::snake_to_camel(&k);
+                        let v = all.get(&k).cloned().unwrap_or(v);
+                        (k, v)
+                    })
+                    .collect(),
+            ))
         })
     }
 

@@ -1,4 +1,7 @@
 //! `Session`: a validated session (`vap_core::SessionData`) held in Rust.
+//! What its getters and methods return has camelCase field names
+//! (`to_json!`); its tables (`table`, `tableIpc`) and `toJSON` keep the
+//! tables' column names, the core's canonical snake_case form.
 
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Uint8Array};
 use napi::{Env, JsValue, Unknown, ValueType};
@@ -100,7 +103,7 @@ impl JsSession {
         call(&env, || to_json!(&self.data.room))
     }
 
-    /// The session (`{ id, room_id, start_ms, end_ms, timezone, title?, recordings? }`).
+    /// The session (`{ id, roomId, startMs, endMs, timezone, title?, recordings? }`).
     #[napi(getter, catch_unwind)]
     pub fn session(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.session))
@@ -156,19 +159,20 @@ impl JsSession {
         call(&env, || to_json!(&self.data.summary()))
     }
 
-    /// Viewers who commented: `{ id, comments, first_ms }`, sorted by id.
+    /// Viewers who commented: `{ id, comments, firstMs }`, sorted by id.
     #[napi(catch_unwind)]
     pub fn commenters(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.commenters()))
     }
 
-    /// GMV from orders (`{ gross, refunds, net, paid_orders, refund_orders }`).
+    /// GMV from orders (`{ gross, refunds, net, paidOrders, refundOrders }`).
     #[napi(catch_unwind)]
     pub fn gmv(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&self.data.gmv()))
     }
 
-    /// The manifest describing this session (ingest::Manifest JSON shape).
+    /// The manifest describing this session (`ingest::Manifest`, camelCase
+    /// field names; `fromTables` reads it back, as it reads manifest.json's).
     #[napi(catch_unwind)]
     pub fn manifest(&self, env: Env) -> napi::Result<Value> {
         call(&env, || to_json!(&Manifest::of(&self.data)))
@@ -238,8 +242,10 @@ impl JsSession {
         napi::bindgen_prelude::AsyncTask::new(task)
     }
 
-    /// The whole session as one plain object (serde form of `SessionData`);
-    /// called by `JSON.stringify`.
+    /// The whole session as one plain object, in the core's canonical form
+    /// (the serde form of `SessionData`: its tables' rows keyed by their
+    /// column names, snake_case, as `table()` gives them and session
+    /// directories store them); called by `JSON.stringify`.
     #[napi(js_name = "toJSON", catch_unwind)]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
         call(env, || {
@@ -497,6 +503,22 @@ fn table_args(env: &Env, tables: Unknown<'_>) -> vap_core::Result<Vec<(String, T
     Ok(out)
 }
 
+/// A manifest object as JSON text for the core: the camelCase form
+/// `manifest()` gives or manifest.json's own (snake_case); `vapFormat` may be
+/// left out, as the core allows for tables built in code.
+fn manifest_text(v: Value) -> String {
+    let v = match v {
+        Value::Object(mut m) => {
+            if !m.contains_key("vap_format") && !m.contains_key("vapFormat") {
+                m.insert("vap_format".into(), ingest::MANIFEST_VERSION.into());
+            }
+            Value::Object(m)
+        }
+        other => other,
+    };
+    crate::camel::to_core::<Manifest>(v).to_string()
+}
+
 /// Builds a validated session from a manifest object and, per table, rows
 /// (`{ orders: [...], comments: [...] }`) or an Arrow IPC buffer (a
 /// `Uint8Array` from `apache-arrow`'s `tableToIPC`, stream or file format).
@@ -511,7 +533,7 @@ pub fn from_tables(
 ) -> napi::Result<JsSession> {
     call(&env, || {
         let opts = LoadOptions::from_camel_value(json_of(&env, options)?)?;
-        let manifest = Manifest::for_tables(&json_of(&env, Some(manifest))?.to_string())?;
+        let manifest = Manifest::for_tables(&manifest_text(json_of(&env, Some(manifest))?))?;
         let tables = table_args(&env, tables)?;
         let mut problems = Vec::new();
         let mut raws = Vec::with_capacity(tables.len());
@@ -561,7 +583,7 @@ fn history_of(env: &Env, history: Option<Vec<Unknown<'_>>>) -> vap_core::Result<
         out.push(match session {
             Ok(s) => History::Session(s.data.clone()),
             Err(_) => History::Digest(
-                serde_json::from_value(crate::convert::json_of(env, Some(h))?).map_err(|e| {
+                crate::camel::from_value(crate::convert::json_of(env, Some(h))?).map_err(|e| {
                     VapError::InvalidArgument(format!(
                         "history must hold Sessions or their digest(): {e}"
                     ))

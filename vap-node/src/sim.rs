@@ -18,8 +18,9 @@ fn sim_config(v: Value) -> vap_core::Result<SimConfig> {
     SimConfig::from_camel_value(v)
 }
 
-/// The result of a simulation: `{ data: Session, truth }`. `truth` is the serde
-/// form of `sim::Truth`, per-second `series` included (plain number arrays).
+/// The result of a simulation: `{ data: Session, truth }`. `truth` is
+/// `sim::Truth` with camelCase field names, per-second `series` included
+/// (plain number arrays).
 pub struct SimResult(SimRoom);
 
 impl TypeName for SimResult {
@@ -37,7 +38,8 @@ impl ToNapiValue for SimResult {
         let env = Env::from_raw(raw_env);
         let SimRoom { data, truth } = val.0;
         let mut obj = Object::new(&env)?;
-        let truth: Unknown<'_> = env.to_js_value(&truth)?;
+        let truth = crate::camel::to_value(&truth)
+            .map_err(|e| napi::Error::from_reason(format!("serialising the truth: {e}")))?;
         obj.set_named_property("data", JsSession::from(data))?;
         obj.set_named_property("truth", truth)?;
         Ok(obj.raw())

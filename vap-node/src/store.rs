@@ -533,6 +533,63 @@ impl JsStore {
         AsyncTask::new(task)
     }
 
+    /// Fits the room's model from per-session statistics (`RoomPlan`): two
+    /// passes over the stored sessions, one at a time, so that the room's
+    /// stacked timeline is never built. Options as `fitRoomModel`; the same
+    /// model for the exposure and linear forms (`form: 'auto'` is fitted as
+    /// the exposure form; the log link is refused).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } | null",
+        ts_return_type = "RoomFit"
+    )]
+    pub fn fit_room_model_by_sessions(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<crate::reduce::JsRoomFit> {
+        call(&env, || {
+            let room = string_arg(&env, room, "room")?;
+            let r = attribute::fit_request(json_of(&env, options)?)?;
+            Ok(crate::reduce::JsRoomFit {
+                inner: vap_core::attribute::fit_room_by_sessions(&self.inner, &room, &r)?,
+            })
+        })
+    }
+
+    /// As `fitRoomModelBySessions`, on the libuv thread pool; returns a
+    /// Promise (`signal` and `onProgress` with the options).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "room: string, options?: AttributeOptions & { timeline?: TimelineOptions; name?: string } & JobControls | null",
+        ts_return_type = "Promise<RoomFit>"
+    )]
+    pub fn fit_room_model_by_sessions_async(
+        &self,
+        env: Env,
+        room: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> AsyncTask<VapTask<crate::reduce::JsRoomFit>> {
+        let args = string_arg(&env, room, "room").and_then(|room| {
+            let (o, job) = crate::jobs::controls(&env, options)?;
+            Ok((room, attribute::fit_request(o)?, job))
+        });
+        let task = match args {
+            Ok((room, r, job)) => {
+                let store = self.inner.clone();
+                VapTask::new(move || {
+                    Ok(crate::reduce::JsRoomFit {
+                        inner: job
+                            .run(|| vap_core::attribute::fit_room_by_sessions(&store, &room, &r))?,
+                    })
+                })
+            }
+            Err(e) => VapTask::failed(e),
+        };
+        AsyncTask::new(task)
+    }
+
     /// A saved model of a room.
     #[napi(catch_unwind)]
     pub fn room_model(
@@ -632,7 +689,7 @@ impl JsStore {
             Ok((room, session, a, f)) => {
                 let store = self.inner.clone();
                 let opts = a.opts;
-                js_media::run_async(f, a.aborted, move |p| {
+                js_media::run_async(f, a.aborted, a.watch, move |p| {
                     media::transcribe_session(&store, &room, &session, &opts, p)
                 })
             }
@@ -656,7 +713,7 @@ impl JsStore {
                 js_media::transcribe_args(&env, Some(options), "transcribeSync options", false)?;
             Ok((room, session, a, js_media::progress_arg(&env, on_progress)?))
         })?;
-        js_media::run_sync(&env, f, a.aborted, |p| {
+        js_media::run_sync(&env, f, a.aborted, a.watch, |p| {
             media::transcribe_session(&self.inner, &room, &session, &a.opts, p)
         })
     }

@@ -741,7 +741,7 @@ fn the_live_options_are_an_option_set() {
         true,
     )
     .unwrap();
-    assert_eq!(o["alerts"]["backlog_window_ms"], 300_000);
+    assert_eq!(o["alerts"]["backlogWindowMs"], 300_000);
     let keep = LiveOptions::from_json(r#"{"horizon": null}"#).unwrap();
     assert_eq!(keep.horizon_ms, None, "null keeps everything");
     assert_eq!(
