@@ -121,6 +121,25 @@ function runCall(call, rooms, series) {
       draft: pb.draft.items,
     }
   }
+  if (call.op === 'room_plan') {
+    const tls = call.rooms.map((r) => rooms[r].attributionTimeline(opts(call.timeline ?? {})))
+    const plan = vap.RoomPlan.fromSummaries(
+      tls.map((t) => vap.RoomPlan.summarise(t, o)),
+      o,
+    )
+    const grams = tls.map((t) => plan.gram(t))
+    const fit = plan.fit(grams)
+    const f = fit.toObject()
+    return {
+      sessions: plan.sessions,
+      gram_bytes: grams.map((g) => g.length),
+      penalty: fit.model.toObject().penalty,
+      coefficients: fit.coefficients.map((c) => [c.name, c.value, c.bootLow, c.bootHigh]),
+      n_bins: f.nBins,
+      r2: f.r2,
+      warnings: fit.warnings,
+    }
+  }
   if (call.op === 'run_sheet_csv') return vap.runSheetToCsv(vap.readRunSheet(call.sheet))
   if (call.op === 'playbook_html') {
     return vap.playbookHtml(

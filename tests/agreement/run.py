@@ -139,6 +139,20 @@ def run_call(call: dict[str, Any], rooms: dict[str, vap.Session], series: dict) 
             "recommendations": [[r["kind"], r["weak"]] for r in pb["recommendations"]],
             "draft": pb["draft"]["items"],
         }
+    if op == "room_plan":
+        tls = [rooms[r].attribution_timeline(**call.get("timeline", {})) for r in call["rooms"]]
+        plan = vap.RoomPlan.from_summaries([vap.RoomPlan.summarise(t, **o) for t in tls], **o)
+        grams = [plan.gram(t) for t in tls]
+        fit = plan.fit(grams, progress=False)
+        return {
+            "sessions": plan.sessions,
+            "gram_bytes": [len(g) for g in grams],
+            "penalty": fit.penalty,
+            "coefficients": [[c.name, c.value, c.boot_low, c.boot_high] for c in fit.coefficients],
+            "n_bins": fit.n_bins,
+            "r2": fit.r2,
+            "warnings": fit.warnings,
+        }
     if op == "run_sheet_csv":
         return vap.read_run_sheet(call["sheet"]).to_csv()
     if op == "playbook_html":
