@@ -206,45 +206,26 @@ pub fn snake_to_camel(key: &str) -> String {
 /// except inside the values of the top-level keys named in `verbatim`
 /// (user data): options as Node writes them.
 pub fn camel_keys(v: Value, verbatim: &[&str]) -> Value {
-    fn rec(v: Value) -> Value {
-        match v {
-            Value::Object(m) => Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| (snake_to_camel(&k), rec(v)))
-                    .collect(),
-            ),
-            Value::Array(a) => Value::Array(a.into_iter().map(rec).collect()),
-            other => other,
-        }
-    }
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if verbatim.contains(&k.as_str()) {
-                        v
-                    } else {
-                        rec(v)
-                    };
-                    (snake_to_camel(&k), v)
-                })
-                .collect(),
-        ),
-        other => other,
-    }
+    renamed_keys(v, verbatim, snake_to_camel)
 }
 
 /// The keys of every object in `v` (nested ones too) by [`camel_to_snake`],
 /// except the values of the top-level keys named in `verbatim` (user data).
 pub fn snake_keys(v: Value, verbatim: &[&str]) -> Value {
-    fn rec(v: Value) -> Value {
+    renamed_keys(v, verbatim, camel_to_snake)
+}
+
+/// The keys of every object in `v` by `rule`, but inside the values of the
+/// top-level keys `verbatim` names (in either form).
+fn renamed_keys(v: Value, verbatim: &[&str], rule: fn(&str) -> String) -> Value {
+    fn rec(v: Value, rule: fn(&str) -> String) -> Value {
         match v {
             Value::Object(m) => Value::Object(
                 m.into_iter()
-                    .map(|(k, v)| (camel_to_snake(&k), rec(v)))
+                    .map(|(k, v)| (rule(&k), rec(v, rule)))
                     .collect(),
             ),
-            Value::Array(a) => Value::Array(a.into_iter().map(rec).collect()),
+            Value::Array(a) => Value::Array(a.into_iter().map(|x| rec(x, rule)).collect()),
             other => other,
         }
     }
@@ -252,13 +233,10 @@ pub fn snake_keys(v: Value, verbatim: &[&str]) -> Value {
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
-                    let k = camel_to_snake(&k);
-                    let v = if verbatim.contains(&k.as_str()) {
-                        v
-                    } else {
-                        rec(v)
-                    };
-                    (k, v)
+                    let renamed = rule(&k);
+                    let data =
+                        verbatim.contains(&k.as_str()) || verbatim.contains(&renamed.as_str());
+                    (renamed, if data { v } else { rec(v, rule) })
                 })
                 .collect(),
         ),

@@ -485,14 +485,16 @@ impl RoomPlan {
             units::unit_statistics_as(&d, &unit_list, &dense, &[sess_col.map(|c| (c, None))]);
         let valid: Vec<usize> = d.valid_rows();
         Ok(SessionGram {
-            room_id: span.room_id.clone(),
-            session_id: span.session_id.clone(),
-            rows: d.n,
-            n_valid: valid.len(),
-            y_sum: valid.iter().map(|&i| d.y[i]).sum(),
-            columns: d.cols.iter().map(ColumnHead::of).collect(),
-            nu: d.nu,
-            warnings: d.warnings.clone(),
+            meta: GramMeta {
+                room_id: span.room_id.clone(),
+                session_id: span.session_id.clone(),
+                rows: d.n,
+                n_valid: valid.len(),
+                y_sum: valid.iter().map(|&i| d.y[i]).sum(),
+                columns: d.cols.iter().map(ColumnHead::of).collect(),
+                nu: d.nu,
+                warnings: d.warnings.clone(),
+            },
             units: stats,
         })
     }
@@ -505,20 +507,20 @@ impl RoomPlan {
         let mut problems = Vec::new();
         let mut by_id: HashMap<&str, &SessionGram> = HashMap::new();
         for g in grams {
-            if g.room_id != self.room_id {
+            if g.meta.room_id != self.room_id {
                 problems.push(format!(
                     "session '{}' is in room '{}', the plan is of room '{}'",
-                    g.session_id, g.room_id, self.room_id
+                    g.meta.session_id, g.meta.room_id, self.room_id
                 ));
             }
-            if !self.sessions.contains(&g.session_id) {
+            if !self.sessions.contains(&g.meta.session_id) {
                 problems.push(format!(
                     "session '{}' is not one of the plan's sessions",
-                    g.session_id
+                    g.meta.session_id
                 ));
             }
-            if by_id.insert(g.session_id.as_str(), g).is_some() {
-                problems.push(format!("session '{}' is given twice", g.session_id));
+            if by_id.insert(g.meta.session_id.as_str(), g).is_some() {
+                problems.push(format!("session '{}' is given twice", g.meta.session_id));
             }
         }
         let missing: Vec<&str> = self
@@ -540,10 +542,10 @@ impl RoomPlan {
             .collect();
         if let Some(g0) = ordered.first() {
             for g in &ordered[1..] {
-                if g.columns != g0.columns || g.nu != g0.nu {
+                if g.meta.columns != g0.meta.columns || g.meta.nu != g0.meta.nu {
                     problems.push(format!(
                         "session '{}' was built under another plan than session '{}'",
-                        g.session_id, g0.session_id
+                        g.meta.session_id, g0.meta.session_id
                     ));
                 }
             }
@@ -561,13 +563,14 @@ impl RoomPlan {
         for (k, g) in ordered.iter().enumerate() {
             unit_list.extend(std::iter::repeat_n((k, 0..0), g.units.len()));
             stats.extend(g.units.iter().cloned());
-            n_valid += g.n_valid;
-            y_sum += g.y_sum;
-            rows += g.rows;
+            n_valid += g.meta.n_valid;
+            y_sum += g.meta.y_sum;
+            rows += g.meta.rows;
             warnings.extend(
-                g.warnings
+                g.meta
+                    .warnings
                     .iter()
-                    .map(|w| format!("session '{}': {w}", g.session_id)),
+                    .map(|w| format!("session '{}': {w}", g.meta.session_id)),
             );
         }
         fit::enough_usable(n_valid, d.cols.len())?;
@@ -641,8 +644,8 @@ impl RoomPlan {
     /// unpenalised ones) and factors, for the stages that read statistics.
     fn skeleton(&self, g: &SessionGram) -> Result<Design> {
         let (effects, base) = self.session_effects();
-        let mut cols: Vec<Col> = g.columns.iter().map(ColumnHead::col).collect();
-        let mut nu = g.nu;
+        let mut cols: Vec<Col> = g.meta.columns.iter().map(ColumnHead::col).collect();
+        let mut nu = g.meta.nu;
         if effects {
             let heads: Vec<Col> = self
                 .sessions
@@ -661,7 +664,7 @@ impl RoomPlan {
                 .map(|h| h.col())
                 .collect();
             nu += heads.len();
-            cols.splice(g.nu..g.nu, heads);
+            cols.splice(g.meta.nu..g.meta.nu, heads);
         }
         let mut factors: Vec<FactorCols> = self
             .factors
@@ -750,6 +753,13 @@ impl ColumnHead {
 /// `8·p²` bytes per unit, `p` the candidate columns).
 #[derive(Debug, Clone)]
 pub struct SessionGram {
+    meta: GramMeta,
+    units: Vec<UnitStats>,
+}
+
+/// What a [`SessionGram`] says of its session besides the numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GramMeta {
     room_id: String,
     session_id: String,
     rows: usize,
@@ -758,7 +768,6 @@ pub struct SessionGram {
     columns: Vec<ColumnHead>,
     nu: usize,
     warnings: Vec<String>,
-    units: Vec<UnitStats>,
 }
 
 /// The header of [`SessionGram::to_bytes`]; the numbers follow it.
@@ -766,14 +775,8 @@ pub struct SessionGram {
 struct GramHead {
     format: String,
     version: u32,
-    room_id: String,
-    session_id: String,
-    rows: usize,
-    n_valid: usize,
-    y_sum: f64,
-    columns: Vec<ColumnHead>,
-    nu: usize,
-    warnings: Vec<String>,
+    #[serde(flatten)]
+    meta: GramMeta,
     /// Per unit: its session column, if any.
     units: Vec<Option<usize>>,
 }
@@ -783,17 +786,17 @@ const GRAM_MAGIC: &[u8; 8] = b"VAPGRAM1";
 impl SessionGram {
     /// Room.
     pub fn room_id(&self) -> &str {
-        &self.room_id
+        &self.meta.room_id
     }
 
     /// Session.
     pub fn session_id(&self) -> &str {
-        &self.session_id
+        &self.meta.session_id
     }
 
     /// Usable bins.
     pub fn n_valid(&self) -> usize {
-        self.n_valid
+        self.meta.n_valid
     }
 
     /// Units (quarter blocks).
@@ -809,14 +812,7 @@ impl SessionGram {
         let head = GramHead {
             format: "vap-session-gram".into(),
             version: 1,
-            room_id: self.room_id.clone(),
-            session_id: self.session_id.clone(),
-            rows: self.rows,
-            n_valid: self.n_valid,
-            y_sum: self.y_sum,
-            columns: self.columns.clone(),
-            nu: self.nu,
-            warnings: self.warnings.clone(),
+            meta: self.meta.clone(),
             units: self
                 .units
                 .iter()
@@ -825,7 +821,7 @@ impl SessionGram {
         };
         let text = serde_json::to_vec(&head)
             .map_err(|e| VapError::Internal(format!("statistics header: {e}")))?;
-        let p = self.columns.len() - self.session_columns_in_head();
+        let p = self.meta.columns.len() - self.session_columns_in_head();
         let mut out =
             Vec::with_capacity(16 + text.len() + self.units.len() * 8 * (p * p + 3 * p + 4));
         out.extend_from_slice(GRAM_MAGIC);
@@ -874,6 +870,7 @@ impl SessionGram {
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")));
         let p = head
+            .meta
             .columns
             .iter()
             .filter(|c| c.role != Role::Session)
@@ -917,20 +914,14 @@ impl SessionGram {
             return Err(bad("numbers left over"));
         }
         Ok(SessionGram {
-            room_id: head.room_id,
-            session_id: head.session_id,
-            rows: head.rows,
-            n_valid: head.n_valid,
-            y_sum: head.y_sum,
-            columns: head.columns,
-            nu: head.nu,
-            warnings: head.warnings,
+            meta: head.meta,
             units,
         })
     }
 
     fn session_columns_in_head(&self) -> usize {
-        self.columns
+        self.meta
+            .columns
             .iter()
             .filter(|c| c.role == Role::Session)
             .count()

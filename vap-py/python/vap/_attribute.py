@@ -462,7 +462,27 @@ class MomentAds:
     roi: Interval | None
 
 
-class Attribution:
+class _Fitted:
+    """What every fitted model shows: its penalty and its coefficients as a
+    DataFrame (from ``model`` and ``coefficients``)."""
+
+    __slots__ = ()
+    model: RoomModel
+    coefficients: list[Coefficient]
+
+    @property
+    def penalty(self) -> float:
+        """The penalty used (chosen by cross-validation unless fixed)."""
+        return float(self.model.to_dict()["penalty"])
+
+    def summary(self) -> pandas.DataFrame:
+        """The coefficients as a DataFrame (one row each)."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
+
+
+class Attribution(_Fitted):
     """A fitted attribution model: coefficients, cross-validation curve,
     diagnostics, the decomposition of the fitted bins, the room model and,
     where the timeline has ad spend, the split of traffic into paid and
@@ -480,17 +500,6 @@ class Attribution:
         self.decomposition = Decomposition(inner.decomposition())
         self.model = RoomModel(inner.model())
         self.paid: PaidTraffic | None = PaidTraffic.of(json.loads(inner.paid_json()))
-
-    @property
-    def penalty(self) -> float:
-        """The penalty used (chosen by cross-validation unless fixed)."""
-        return float(self.model.to_dict()["penalty"])
-
-    def summary(self) -> pandas.DataFrame:
-        """The coefficients as a DataFrame (one row each)."""
-        import pandas as pd
-
-        return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
 
     def _repr_html_(self) -> str:
         """The fit in Jupyter: totals with their intervals, then the coefficients."""
@@ -523,7 +532,7 @@ class Attribution:
         )
 
 
-class RoomFit:
+class RoomFit(_Fitted):
     """A room model fitted from per-session statistics (``RoomPlan.fit``,
     ``Store.fit_room_model_by_sessions``, ``vap.spark.fit_room_model``): the
     model, its coefficients (bootstrap intervals), the penalty's
@@ -556,17 +565,6 @@ class RoomFit:
         self.condition_number: float | None = d["condition_number"]
         self.candidates: int = d["candidates"]
         self.warnings: list[str] = d["warnings"]
-
-    @property
-    def penalty(self) -> float:
-        """The penalty used (chosen by cross-validation unless fixed)."""
-        return float(self.model.to_dict()["penalty"])
-
-    def summary(self) -> pandas.DataFrame:
-        """The coefficients as a DataFrame (one row each)."""
-        import pandas as pd
-
-        return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
 
     def _repr_html_(self) -> str:
         """The fit in Jupyter: its coefficients with their intervals."""
