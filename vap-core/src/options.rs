@@ -184,19 +184,20 @@ pub fn camel_to_snake(key: &str) -> String {
     out
 }
 
-/// `min_duration` → `minDuration`, `l1_ratio` → `l1Ratio`: the inverse of
-/// [`camel_to_snake`] on snake_case keys.
-pub fn snake_to_camel(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut up = false;
-    for c in key.chars() {
-        if c == '_' && !out.is_empty() {
-            up = true;
-        } else if up {
-            out.push(c.to_ascii_uppercase());
-            up = false;
-        } else {
-            out.push(c);
+/// `min_duration` → `minDuration`, `l1_ratio` → `l1Ratio`, `p50_ms` →
+/// `p50Ms`, `gmv_7d` → `gmv7d`: the inverse of [`camel_to_snake`] on
+/// snake_case names (Node's options and result fields). Leading, trailing
+/// and doubled underscores stay.
+pub fn snake_to_camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(next) if c == '_' && !out.is_empty() && next.is_ascii_alphanumeric() => {
+                out.push(next.to_ascii_uppercase());
+                chars.next();
+            }
+            _ => out.push(c),
         }
     }
     out

@@ -25,23 +25,9 @@ use serde::ser::{self, Impossible, Serialize};
 use serde::Deserializer as _;
 use serde_json::{Error, Map, Value};
 
-/// A snake_case field name in camelCase: `room_id` → `roomId`,
-/// `p50_ms` → `p50Ms`, `gmv_7d` → `gmv7d`. Leading, trailing and doubled
-/// underscores stay.
-pub fn snake_to_camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        match chars.peek() {
-            Some(next) if c == '_' && !out.is_empty() && next.is_ascii_alphanumeric() => {
-                out.push(next.to_ascii_uppercase());
-                chars.next();
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// A snake_case field name in camelCase: the options' rule
+/// (`room_id` → `roomId`, `p50_ms` → `p50Ms`).
+pub use vap_core::options::snake_to_camel;
 
 // ------------------------------------------------------------------ results
 
