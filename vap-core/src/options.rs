@@ -185,9 +185,10 @@ pub fn camel_to_snake(key: &str) -> String {
 }
 
 /// `min_duration` → `minDuration`, `l1_ratio` → `l1Ratio`, `p50_ms` →
-/// `p50Ms`, `gmv_7d` → `gmv7d`: the inverse of [`camel_to_snake`] on
-/// snake_case names (Node's options and result fields). Leading, trailing
-/// and doubled underscores stay.
+/// `p50Ms`, `gmv_7d` → `gmv7d`: Node's options and result fields. The
+/// inverse of [`camel_to_snake`] on names without a digit right after an
+/// underscore (vap's option names have none). Leading, trailing and doubled
+/// underscores stay.
 pub fn snake_to_camel(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut chars = name.chars().peekable();

@@ -112,7 +112,7 @@ fn fit_bytes(plan: &RoomPlan, grams: &[Vec<u8>]) -> RoomFit {
         .iter()
         .map(|b| SessionGram::from_bytes(b).unwrap())
         .collect();
-    plan.fit(&g).unwrap()
+    plan.fit(g).unwrap()
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn bad_statistics_and_mismatched_sessions_are_refused_with_every_problem() {
         .iter()
         .map(|b| SessionGram::from_bytes(b).unwrap())
         .collect();
-    let e = plan.fit(&g).unwrap_err().to_string();
+    let e = plan.fit(g).unwrap_err().to_string();
     assert!(e.contains("'s0' is given twice"), "{e}");
     assert!(e.contains("s1, s2"), "{e}");
     // truncated or foreign bytes
@@ -268,4 +268,140 @@ fn bad_statistics_and_mismatched_sessions_are_refused_with_every_problem() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("'s0' is given twice"), "{e}");
+}
+
+/// The header of a gram's bytes, edited by `edit`, the numbers kept.
+fn edited(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let hl = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    let mut head: serde_json::Value = serde_json::from_slice(&bytes[16..16 + hl]).unwrap();
+    edit(&mut head);
+    let text = serde_json::to_vec(&head).unwrap();
+    let mut out = b"VAPGRAM1".to_vec();
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[16 + hl..]);
+    out
+}
+
+#[test]
+fn statistics_of_another_plan_or_of_another_shape_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::stored_room(dir.path(), 9, 2, 0.5);
+    let req = request(Form::Exposure, Estimator::Ridge);
+    let tls = timelines(&store, "sim-room", &req);
+    let (plan, grams) = by_hand(&tls, &req.model);
+    // another target: the same sessions, other sums
+    let orders = AttributeOptions {
+        target: "orders".into(),
+        ..req.model.clone()
+    };
+    let (_, other) = by_hand(&tls, &orders);
+    let mixed = vec![
+        SessionGram::from_bytes(&grams[0]).unwrap(),
+        SessionGram::from_bytes(&other[1]).unwrap(),
+    ];
+    let e = plan.fit(mixed).unwrap_err().to_string();
+    assert!(
+        e.contains("'s1': its statistics were built under another plan"),
+        "{e}"
+    );
+    // headers that do not describe the plan's design
+    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 4] = [
+        (
+            "fewer columns",
+            Box::new(|h| h["nu"] = serde_json::json!(100_000)),
+        ),
+        (
+            "usable bins of",
+            Box::new(|h| h["n_valid"] = serde_json::json!(10_000_000)),
+        ),
+        (
+            "no column of factor",
+            Box::new(|h| {
+                let cols = h["columns"].as_array_mut().unwrap();
+                for c in cols
+                    .iter_mut()
+                    .filter(|c| c["factor"] == serde_json::json!(0))
+                {
+                    c["factor"] = serde_json::json!(1);
+                }
+            }),
+        ),
+        (
+            "session effect",
+            Box::new(|h| h["units"][0] = serde_json::json!(0)),
+        ),
+    ];
+    for (want, edit) in cases {
+        let bad = edited(&grams[1], |h| edit(h));
+        let g = vec![
+            SessionGram::from_bytes(&grams[0]).unwrap(),
+            SessionGram::from_bytes(&bad).unwrap_or_else(|e| panic!("{want}: {e}")),
+        ];
+        let e = plan.fit(g).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains(want), "{want}: {e}");
+    }
+    // a header claiming many columns and no numbers is refused when read
+    let huge = edited(&grams[0], |h| {
+        let c = h["columns"][0].clone();
+        h["columns"] = serde_json::Value::Array(vec![c; 50_000]);
+    });
+    assert!(SessionGram::from_bytes(&huge).is_err());
+}
+
+#[test]
+fn a_plan_read_back_is_checked_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::stored_room(dir.path(), 9, 2, 0.5);
+    let req = request(Form::Exposure, Estimator::Ridge);
+    let tls = timelines(&store, "sim-room", &req);
+    let (plan, _) = by_hand(&tls, &req.model);
+    let mut v: serde_json::Value = serde_json::from_str(&plan.to_json().unwrap()).unwrap();
+    v["sessions"] = serde_json::json!([]);
+    v["step_ms"] = serde_json::json!(0);
+    v["options"]["form"] = serde_json::json!("log_link");
+    let e = RoomPlan::from_json(&v.to_string()).unwrap_err().to_string();
+    for want in ["form 'log_link'", "step_ms 0", "no sessions"] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    // a bad factor is refused by the plan, before any session's statistics
+    let summaries: Vec<SessionSummary> = tls
+        .iter()
+        .map(|t| SessionSummary::of(t, &req.model).unwrap())
+        .collect();
+    let bad: AttributeOptions = serde_json::from_value(serde_json::json!({
+        "form": "exposure",
+        "factors": [{"column": "explain:any"}, {"column": "explain:any"}, {"column": "nope"}]
+    }))
+    .unwrap();
+    let e = RoomPlan::new(&summaries, &bad).unwrap_err().to_string();
+    assert!(
+        e.contains("named twice") && e.contains("no column 'nope'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn one_session_and_designs_without_a_base_or_session_effects_equal_the_stacked_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = uneven_room(dir.path());
+    let mut no_base = request(Form::Linear, Estimator::Ridge);
+    no_base.model.intercept = false;
+    let mut no_effects = request(Form::Exposure, Estimator::Ridge);
+    no_effects.model.controls.session_effects = false;
+    for req in [no_base, no_effects] {
+        let stacked = fit_room(&store, "sim-room", &req).unwrap();
+        let reduced = fit_room_by_sessions(&store, "sim-room", &req).unwrap();
+        same_model(&stacked.model, &reduced.model);
+    }
+    let one = tempfile::tempdir().unwrap();
+    let single = common::stored_room(one.path(), 3, 1, 1.0);
+    let req = request(Form::Exposure, Estimator::Ridge);
+    same_model(
+        &fit_room(&single, "sim-room", &req).unwrap().model,
+        &fit_room_by_sessions(&single, "sim-room", &req)
+            .unwrap()
+            .model,
+    );
 }

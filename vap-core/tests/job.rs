@@ -87,6 +87,17 @@ fn a_stopped_fit_is_cancelled_and_saves_nothing() {
     let e = job.run(|| fit_room(&st, &room, &no_bootstrap)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
     assert!(log.lock().unwrap().iter().all(|(s, _, _)| s != "bootstrap"));
+    // stopped in the log link's search (form auto tries it second): the
+    // fit is stopped, not fitted as the exposure form and saved
+    let named = FitRequest {
+        name: Some("half".into()),
+        ..no_bootstrap.clone()
+    };
+    let (job, _log) = recording(Some("search (log link)"));
+    let e = job.run(|| fit_room(&st, &room, &named)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    let saved = vap_core::attribute::RoomModel::load(&st, &room, "half");
+    assert_eq!(saved.unwrap_err().kind(), ErrorKind::NotFound);
     let (job, log) = recording(None);
     job.run(|| fit_room(&st, &room, &no_bootstrap)).unwrap();
     let log = log.lock().unwrap();

@@ -148,7 +148,7 @@ impl JsRoomPlan {
         call(&env, || {
             let g = grams_of(&env, grams)?;
             Ok(JsRoomFit {
-                inner: self.inner.fit(&g)?,
+                inner: self.inner.fit(g)?,
             })
         })
     }
@@ -180,7 +180,7 @@ impl JsRoomPlan {
                 let plan = self.inner.clone();
                 VapTask::new(move || {
                     Ok(JsRoomFit {
-                        inner: job.run(|| plan.fit(&g))?,
+                        inner: job.run(move || plan.fit(g))?,
                     })
                 })
             }

@@ -361,12 +361,13 @@ impl PyRoomPlan {
     ) -> PyResult<PyRoomFit> {
         let grams: Vec<Vec<u8>> = grams.iter().map(|b| b.as_bytes().to_vec()).collect();
         Ok(PyRoomFit {
-            inner: run_job(py, progress, || {
+            inner: run_job(py, progress, move || {
+                // Each blob is dropped once read.
                 let g = grams
-                    .iter()
-                    .map(|b| core::SessionGram::from_bytes(b))
+                    .into_iter()
+                    .map(|b| core::SessionGram::from_bytes(&b))
                     .collect::<vap_core::Result<Vec<_>>>()?;
-                self.inner.fit(&g)
+                self.inner.fit(g)
             })?,
         })
     }

@@ -292,10 +292,16 @@ pub(crate) fn default_factors_of(names: &[&str], cover: &dyn Fn(&str) -> f64) ->
 }
 
 fn check_factor(f: &FactorSpec, tl: &Timeline, bad: &mut Vec<String>) {
+    check_factor_on(f, |c| tl.position(c).is_some(), bad);
+}
+
+/// The checks of a factor, its column's presence told by `has`: what a room
+/// plan checks on the room's columns before any session's design is built.
+pub(crate) fn check_factor_on(f: &FactorSpec, has: impl Fn(&str) -> bool, bad: &mut Vec<String>) {
     if f.name.is_empty() {
         bad.push(format!("factor on column '{}' has an empty name", f.column));
     }
-    if tl.position(&f.column).is_none() {
+    if !has(&f.column) {
         bad.push(format!(
             "factor '{}': the timeline has no column '{}'",
             f.name, f.column

@@ -119,7 +119,7 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
     if let Ok(dl) = design::build(tl, &ol, &factors, None, price) {
         if let Ok(n_valid) = enough_bins(&dl) {
             let cl = Ctx::new(&dl, &ol, step, n_valid);
-            if let Some((sl, chosen, log_cv)) = log_link_scored(&cl) {
+            if let Some((sl, chosen, log_cv)) = log_link_scored(&cl)? {
                 scores.push((Form::LogLink.as_str().to_string(), log_cv));
                 if log_cv < exposure_cv {
                     return finish(tl, &cl, sl, Some(chosen), factors, price, scores);
@@ -132,18 +132,35 @@ fn fit_on_pool(tl: &Timeline, opts: &AttributeOptions) -> Result<Attribution> {
 
 /// The log link's columns, penalty (with its curve) and mean squared error
 /// per test bin at it, for [`Form::Auto`]; `None` where it cannot be fitted.
+/// A stopped job is not "cannot be fitted": its `Cancelled` is returned.
 #[allow(clippy::type_complexity)]
-fn log_link_scored(ctx: &Ctx) -> Option<(Selection, (f64, Vec<CvPoint>), f64)> {
-    let s = search::select_columns(ctx).ok()?;
+fn log_link_scored(ctx: &Ctx) -> Result<Option<(Selection, (f64, Vec<CvPoint>), f64)>> {
+    // Any other error means the log link does not suit these data.
+    fn unless_stopped<T>(r: Result<T>) -> Result<Option<T>> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind() == crate::ErrorKind::Cancelled => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+    let Some(s) = unless_stopped(search::select_columns(ctx))? else {
+        return Ok(None);
+    };
     let sel = search::columns(ctx.d.nu, &s.choice);
     let rows = ctx.d.valid_rows();
     let opts = ctx.opts;
-    let (penalty, cv, sq) = match (opts.estimator, opts.penalty) {
-        (Estimator::Ols, _) => (0.0, vec![], cv::glm_cv(ctx, &sel, &rows, &[0.0]).ok()?.1[0]),
-        (_, Some(p)) => (p, vec![], cv::glm_cv(ctx, &sel, &rows, &[p]).ok()?.1[0]),
-        _ => cv::glm_penalty(ctx, &sel, &rows).ok()?,
+    let scored = match (opts.estimator, opts.penalty) {
+        (Estimator::Ols, _) => {
+            unless_stopped(cv::glm_cv(ctx, &sel, &rows, &[0.0]))?.map(|c| (0.0, vec![], c.1[0]))
+        }
+        (_, Some(p)) => {
+            unless_stopped(cv::glm_cv(ctx, &sel, &rows, &[p]))?.map(|c| (p, vec![], c.1[0]))
+        }
+        _ => unless_stopped(cv::glm_penalty(ctx, &sel, &rows))?,
     };
-    sq.is_finite().then_some((s, (penalty, cv), sq))
+    Ok(scored
+        .filter(|(_, _, sq)| sq.is_finite())
+        .map(|(penalty, cv, sq)| (s, (penalty, cv), sq)))
 }
 
 /// The rest of [`fit`] for one form: the final fit, the bootstrap, the

@@ -1,6 +1,6 @@
 //! The room model fitted from per-session statistics, so that a room's
 //! history never has to be in one place (one machine, or one executor of a
-//! cluster). Three passes, each over one session at a time:
+//! cluster). Four steps; the first and third read one session at a time:
 //!
 //! 1. [`SessionSummary::of`] each session's attribution timeline: its columns
 //!    (kinds, ranges, sums) and the sums of the price line;
@@ -61,7 +61,7 @@ pub struct ColumnSummary {
 }
 
 /// What a room plan needs of one session (pass 1): its columns and the sums
-/// of the price line. Small (a few kB); JSON via serde.
+/// of the price line. Small (tens of kB); JSON via serde.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
     /// Room.
@@ -298,12 +298,7 @@ impl RoomPlan {
         }
         let mut named = BTreeMap::new();
         for f in &specs {
-            if !has(&f.column) {
-                problems.push(format!(
-                    "factor '{}': the timeline has no column '{}'",
-                    f.name, f.column
-                ));
-            }
+            design::check_factor_on(f, has, &mut problems);
             if named.insert(f.name.clone(), ()).is_some() {
                 problems.push(format!("factor '{}' is named twice", f.name));
             }
@@ -393,12 +388,58 @@ impl RoomPlan {
                 p.format, p.version
             )));
         }
-        if p.maxima.len() != p.factors.len() {
-            return Err(VapError::InvalidArgument(
-                "the plan's saturation scales do not match its factors".into(),
+        p.options.check()?;
+        let mut problems = Vec::new();
+        if !matches!(p.options.form, Form::Exposure | Form::Linear) {
+            problems.push(format!(
+                "form '{}' is not fitted from statistics (exposure or linear)",
+                p.options.form.as_str()
             ));
         }
+        if p.step_ms <= 0 {
+            problems.push(format!("step_ms {} is not positive", p.step_ms));
+        }
+        let mut seen = BTreeMap::new();
+        if p.sessions.is_empty() {
+            problems.push("no sessions".into());
+        }
+        for s in &p.sessions {
+            if seen.insert(s.as_str(), ()).is_some() {
+                problems.push(format!("session '{s}' is listed twice"));
+            }
+        }
+        if p.factors.is_empty() {
+            problems.push("no factors".into());
+        }
+        if p.maxima.len() != p.factors.len()
+            || p.maxima.iter().any(|m| !(m.is_finite() && *m >= 0.0))
+        {
+            problems.push("its saturation scales do not match its factors".into());
+        }
+        if !problems.is_empty() {
+            return Err(VapError::InvalidArgument(format!(
+                "not a usable room plan: {}",
+                problems.join("; ")
+            )));
+        }
         Ok(p)
+    }
+
+    /// The plan's fingerprint: a hash of its JSON but the warnings, carried
+    /// by every [`SessionGram`] built under it, so that [`RoomPlan::fit`]
+    /// takes statistics of this plan only (another target, exposure, price
+    /// line, unit size or set of sessions gives other sums).
+    fn fingerprint(&self) -> Result<String> {
+        let plain = RoomPlan {
+            warnings: Vec::new(),
+            ..self.clone()
+        };
+        let text = plain.to_json()?;
+        // FNV-1a, 64 bits: stable across platforms and versions of Rust.
+        let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Ok(format!("{h:016x}"))
     }
 
     /// Whether the room's design has session effects, and whether the first
@@ -414,6 +455,10 @@ impl RoomPlan {
     /// One session's statistics (pass 3): its attribution timeline's rows of
     /// the room's design, summed per unit over every candidate column.
     pub fn gram(&self, tl: &Timeline) -> Result<SessionGram> {
+        crate::threads::install(|| self.gram_on_pool(tl))
+    }
+
+    fn gram_on_pool(&self, tl: &Timeline) -> Result<SessionGram> {
         let span = one_span(tl)?;
         let mut problems = Vec::new();
         if span.room_id != self.room_id {
@@ -486,6 +531,7 @@ impl RoomPlan {
         let valid: Vec<usize> = d.valid_rows();
         Ok(SessionGram {
             meta: GramMeta {
+                plan: self.fingerprint()?,
                 room_id: span.room_id.clone(),
                 session_id: span.session_id.clone(),
                 rows: d.n,
@@ -503,31 +549,47 @@ impl RoomPlan {
     /// of the plan's sessions once, in any order. The same search,
     /// cross-validation, final fit and bootstrap as [`super::fit()`] on the
     /// room's stacked timeline, from sums of the same units.
-    pub fn fit(&self, grams: &[SessionGram]) -> Result<RoomFit> {
+    pub fn fit(&self, grams: Vec<SessionGram>) -> Result<RoomFit> {
+        crate::threads::install(|| self.fit_on_pool(grams))
+    }
+
+    /// Each of the plan's sessions' statistics, in the plan's order, checked
+    /// against the plan: every problem listed in one error.
+    fn ordered(&self, grams: Vec<SessionGram>) -> Result<Vec<SessionGram>> {
+        let id = self.fingerprint()?;
         let mut problems = Vec::new();
-        let mut by_id: HashMap<&str, &SessionGram> = HashMap::new();
+        let mut slots: Vec<Option<SessionGram>> = self.sessions.iter().map(|_| None).collect();
         for g in grams {
-            if g.meta.room_id != self.room_id {
+            let sid = g.meta.session_id.clone();
+            let Some(k) = self.sessions.iter().position(|s| *s == sid) else {
                 problems.push(format!(
-                    "session '{}' is in room '{}', the plan is of room '{}'",
-                    g.meta.session_id, g.meta.room_id, self.room_id
+                    "session '{sid}' (room '{}') is not one of the plan's sessions",
+                    g.meta.room_id
                 ));
+                continue;
+            };
+            if slots[k].is_some() {
+                problems.push(format!("session '{sid}' is given twice"));
+                continue;
             }
-            if !self.sessions.contains(&g.meta.session_id) {
+            if g.meta.plan != id {
                 problems.push(format!(
-                    "session '{}' is not one of the plan's sessions",
-                    g.meta.session_id
+                    "session '{sid}': its statistics were built under another plan (other sessions or options); build them again with this one"
                 ));
+                continue;
             }
-            if by_id.insert(g.meta.session_id.as_str(), g).is_some() {
-                problems.push(format!("session '{}' is given twice", g.meta.session_id));
+            if let Err(why) = g.fits(self, k) {
+                problems.push(format!("session '{sid}': {why}"));
+                continue;
             }
+            slots[k] = Some(g);
         }
         let missing: Vec<&str> = self
             .sessions
             .iter()
-            .filter(|s| !by_id.contains_key(s.as_str()))
-            .map(|s| s.as_str())
+            .zip(&slots)
+            .filter(|(_, g)| g.is_none())
+            .map(|(s, _)| s.as_str())
             .collect();
         if !missing.is_empty() {
             problems.push(format!(
@@ -535,16 +597,12 @@ impl RoomPlan {
                 missing.join(", ")
             ));
         }
-        let ordered: Vec<&SessionGram> = self
-            .sessions
-            .iter()
-            .filter_map(|s| by_id.get(s.as_str()).copied())
-            .collect();
+        let ordered: Vec<SessionGram> = slots.into_iter().flatten().collect();
         if let Some(g0) = ordered.first() {
             for g in &ordered[1..] {
                 if g.meta.columns != g0.meta.columns || g.meta.nu != g0.meta.nu {
                     problems.push(format!(
-                        "session '{}' was built under another plan than session '{}'",
+                        "session '{}' has other columns than session '{}'",
                         g.meta.session_id, g0.meta.session_id
                     ));
                 }
@@ -553,16 +611,22 @@ impl RoomPlan {
         if !problems.is_empty() {
             return Err(VapError::InvalidArgument(problems.join("; ")));
         }
-        let g0 = ordered[0];
+        Ok(ordered)
+    }
+
+    fn fit_on_pool(&self, grams: Vec<SessionGram>) -> Result<RoomFit> {
+        let ordered = self.ordered(grams)?;
+        let g0 = ordered.first().ok_or_else(|| {
+            VapError::InvalidArgument("a room plan's fit needs its sessions' statistics".into())
+        })?;
         let opts = &self.options;
         let d = self.skeleton(g0)?;
         let mut unit_list = Vec::new();
         let mut stats = Vec::new();
         let (mut n_valid, mut y_sum, mut rows) = (0usize, 0.0, 0usize);
         let mut warnings = self.warnings.clone();
-        for (k, g) in ordered.iter().enumerate() {
+        for (k, g) in ordered.into_iter().enumerate() {
             unit_list.extend(std::iter::repeat_n((k, 0..0), g.units.len()));
-            stats.extend(g.units.iter().cloned());
             n_valid += g.meta.n_valid;
             y_sum += g.meta.y_sum;
             rows += g.meta.rows;
@@ -572,6 +636,7 @@ impl RoomPlan {
                     .iter()
                     .map(|w| format!("session '{}': {w}", g.meta.session_id)),
             );
+            stats.extend(g.units);
         }
         fit::enough_usable(n_valid, d.cols.len())?;
         let ctx = Ctx::from_units(&d, opts, self.step_ms, unit_list, stats, n_valid, y_sum);
@@ -630,7 +695,7 @@ impl RoomPlan {
             coefficients,
             cv: est.cv,
             n_bins: n_valid,
-            n_dropped: rows - n_valid,
+            n_dropped: rows.saturating_sub(n_valid),
             r2,
             vif: vif_names.into_iter().zip(vif.iter().copied()).collect(),
             condition_number,
@@ -760,6 +825,8 @@ pub struct SessionGram {
 /// What a [`SessionGram`] says of its session besides the numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct GramMeta {
+    /// The plan's fingerprint.
+    plan: String,
     room_id: String,
     session_id: String,
     rows: usize,
@@ -849,7 +916,10 @@ impl SessionGram {
         if bytes.len() < 16 || &bytes[..8] != GRAM_MAGIC {
             return Err(bad("no VAPGRAM1 header"));
         }
-        let hl = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
+        let hl = usize::try_from(u64::from_le_bytes(
+            bytes[8..16].try_into().expect("8 bytes"),
+        ))
+        .map_err(|_| bad("header length out of range"))?;
         let body = bytes.get(16..).ok_or_else(|| bad("truncated"))?;
         if hl > body.len() {
             return Err(bad("truncated header"));
@@ -886,7 +956,8 @@ impl SessionGram {
         };
         for sess in &head.units {
             let nyy = take(2)?;
-            let g = Array2::from_shape_vec((p, p), take(p * p)?).expect("p × p");
+            let pp = p.checked_mul(p).ok_or_else(|| bad("too many columns"))?;
+            let g = Array2::from_shape_vec((p, p), take(pp)?).map_err(|_| bad("p × p"))?;
             let zy = Array1::from(take(p)?);
             let part = match sess {
                 Some(col) => {
@@ -917,6 +988,52 @@ impl SessionGram {
             meta: head.meta,
             units,
         })
+    }
+
+    /// Whether these statistics have the shape the plan's design gives
+    /// session `k` (they may come from anywhere): units, a header that
+    /// describes the design, every planned factor with a candidate, the
+    /// session effect in its place. The reason where they do not.
+    fn fits(&self, plan: &RoomPlan, k: usize) -> std::result::Result<(), String> {
+        let m = &self.meta;
+        if self.units.is_empty() {
+            return Err("no units (a session has at least one)".into());
+        }
+        if m.n_valid > m.rows {
+            return Err(format!("{} usable bins of {} rows", m.n_valid, m.rows));
+        }
+        if m.nu > m.columns.len() {
+            return Err("its header names fewer columns than its unpenalised ones".into());
+        }
+        let mut candidates = vec![0usize; plan.factors.len()];
+        for (j, c) in m.columns.iter().enumerate() {
+            match (c.factor, j < m.nu, c.role) {
+                (_, _, Role::Session) => return Err("a session effect among its columns".into()),
+                (None, true, _) => {}
+                (Some(f), false, Role::Factor) if f < candidates.len() => candidates[f] += 1,
+                _ => {
+                    return Err(format!(
+                        "column {j} ('{}') is not where the design puts it",
+                        c.name
+                    ))
+                }
+            }
+        }
+        if let Some(f) = candidates.iter().position(|n| *n == 0) {
+            return Err(format!("no column of factor '{}'", plan.factors[f].name));
+        }
+        let (effects, base) = plan.session_effects();
+        let want = (effects && !(k == 0 && base)).then(|| m.nu + k - usize::from(base));
+        let p = m.columns.len();
+        for u in &self.units {
+            if u.sess.as_ref().map(|s| s.col) != want {
+                return Err("a unit's session effect is not the session's column".into());
+            }
+            if u.st.zy.len() != p || u.st.g.dim() != (p, p) {
+                return Err("a unit's statistics do not match its columns".into());
+            }
+        }
+        Ok(())
     }
 
     fn session_columns_in_head(&self) -> usize {
@@ -973,7 +1090,7 @@ pub fn fit_room_by_sessions(store: &Store, room_id: &str, req: &FitRequest) -> R
     let grams = store.map_room_as("sessions (statistics)", room_id, |d| {
         plan.gram(&session_timeline(&d, &req.timeline.0)?)
     })?;
-    let fit = plan.fit(&grams)?;
+    let fit = plan.fit(grams)?;
     if let Some(name) = &req.name {
         fit.model.save(store, name)?;
     }

@@ -637,7 +637,8 @@ class RoomPlan:
 
     def fit(self, grams: Sequence[bytes], *, progress: Progress = True) -> RoomFit:
         """The room's model from every session's statistics (any order, each
-        once). ``progress``: a bar over the bootstrap (as ``vap.attribute``)."""
+        once). ``progress``: a bar over the carryover search and the bootstrap
+        (as ``vap.attribute``)."""
         with reporter(progress, "room fit") as cb:
             return RoomFit(self._inner.fit([bytes(g) for g in grams], cb))
 
