@@ -74,6 +74,8 @@ test('what cannot be fitted from sums, and bad statistics, are refused', async (
   assert.throws(() => plan.fit(['nope']), (e) => /grams\[0\]/.test(e.message))
   assert.throws(() => plan.fit([g.subarray(0, g.length - 5)]), (e) => /not vap session statistics/.test(e.message))
   assert.throws(() => vap.RoomPlan.fromSummaries([1]), (e) => /summaries\[0\]/.test(e.message))
+  const other = vap.RoomPlan.fromSummaries(tls.map((t) => vap.RoomPlan.summarise(t, { target: 'orders' })), { target: 'orders' })
+  assert.throws(() => plan.fit([g, ...tls.slice(1).map((t) => other.gram(t))]), (e) => /built under another plan/.test(e.message))
   await assertRejects(plan.fitAsync(tls.map((t) => plan.gram(t)), { signal: AbortSignal.abort() }), 'VAP_INVALID_ARGUMENT')
   const ac = new AbortController()
   const p = plan.fitAsync(tls.map((t) => plan.gram(t)), {

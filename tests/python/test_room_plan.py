@@ -96,3 +96,9 @@ def test_forms_that_need_the_rows_and_bad_statistics_are_refused(store):
         vap.RoomPlan.from_summaries([summaries[0], summaries[0]])
     with pytest.raises(vap.VapError, match="treshold|unknown"):
         vap.RoomPlan.from_summaries(summaries, treshold=1)
+    # statistics built under another plan (another target) are refused
+    other = vap.RoomPlan.from_summaries(
+        [vap.RoomPlan.summarise(t, target="orders") for t in tls], target="orders"
+    )
+    with pytest.raises(vap.InvalidArgumentError, match="built under another plan"):
+        plan.fit([plan.gram(tls[0]), *[other.gram(t) for t in tls[1:]]], progress=False)
