@@ -270,6 +270,9 @@ fn bad_statistics_and_mismatched_sessions_are_refused_with_every_problem() {
     assert!(e.contains("'s0' is given twice"), "{e}");
 }
 
+/// An edit of a gram's header.
+type Edit = dyn Fn(&mut serde_json::Value);
+
 /// The header of a gram's bytes, edited by `edit`, the numbers kept.
 fn edited(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let hl = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
@@ -306,7 +309,7 @@ fn statistics_of_another_plan_or_of_another_shape_are_refused_without_a_panic() 
         "{e}"
     );
     // headers that do not describe the plan's design
-    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 4] = [
+    let cases: [(&str, Box<Edit>); 4] = [
         (
             "fewer columns",
             Box::new(|h| h["nu"] = serde_json::json!(100_000)),
