@@ -1036,10 +1036,12 @@ export interface StoreCheck {
 }
 
 /** The stored manifest of a session. */
-export interface StoredManifest extends Manifest {
-  derived: Record<string, string>
-  rows: Record<string, number>
-}
+/**
+ * A stored session's manifest: what `manifest.json` holds, as `Manifest`
+ * (the stored tables' row counts and derived tables are on `SessionInfo`,
+ * from `Store.sessions`).
+ */
+export type StoredManifest = Manifest
 
 export interface ImportOptions {
   /** Replace the session if it exists (otherwise `VAP_ALREADY_EXISTS`). */
