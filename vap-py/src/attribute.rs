@@ -390,19 +390,13 @@ impl PyRoomFit {
 
     /// Everything but the model, as JSON.
     fn fit_json(&self, py: Python<'_>) -> PyResult<String> {
-        let f = &self.inner;
         run(py, || {
-            to_json(&serde_json::json!({
-                "coefficients": f.coefficients,
-                "cv": f.cv,
-                "n_bins": f.n_bins,
-                "n_dropped": f.n_dropped,
-                "r2": f.r2,
-                "vif": f.vif,
-                "condition_number": f.condition_number,
-                "candidates": f.candidates,
-                "warnings": f.warnings,
-            }))
+            let mut v = serde_json::to_value(&self.inner)
+                .map_err(|e| vap_core::VapError::Internal(format!("serialising: {e}")))?;
+            if let Some(m) = v.as_object_mut() {
+                m.remove("model");
+            }
+            to_json(&v)
         })
     }
 }

@@ -888,7 +888,7 @@ impl SessionGram {
         };
         let text = serde_json::to_vec(&head)
             .map_err(|e| VapError::Internal(format!("statistics header: {e}")))?;
-        let p = self.meta.columns.len() - self.session_columns_in_head();
+        let p = self.meta.columns.len();
         let mut out =
             Vec::with_capacity(16 + text.len() + self.units.len() * 8 * (p * p + 3 * p + 4));
         out.extend_from_slice(GRAM_MAGIC);
@@ -1034,14 +1034,6 @@ impl SessionGram {
             }
         }
         Ok(())
-    }
-
-    fn session_columns_in_head(&self) -> usize {
-        self.meta
-            .columns
-            .iter()
-            .filter(|c| c.role == Role::Session)
-            .count()
     }
 }
 

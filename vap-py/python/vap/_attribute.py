@@ -481,6 +481,24 @@ class _Fitted:
 
         return pd.DataFrame([asdict(c) for c in self.coefficients]).set_index("name")
 
+    def _coefficients_html(self, caption: str) -> str:
+        """The coefficients with their intervals, as an HTML table."""
+        from . import _display
+
+        return _display.table(
+            caption,
+            ["name", "value", "low", "high"],
+            [
+                (
+                    c.name,
+                    _display.number(c.value),
+                    _display.number(c.ci_low),
+                    _display.number(c.ci_high),
+                )
+                for c in self.coefficients
+            ],
+        )
+
 
 class Attribution(_Fitted):
     """A fitted attribution model: coefficients, cross-validation curve,
@@ -503,27 +521,13 @@ class Attribution(_Fitted):
 
     def _repr_html_(self) -> str:
         """The fit in Jupyter: totals with their intervals, then the coefficients."""
-        from . import _display
 
         d = self.diagnostics
         head = _totals_html(
             f"vap.Attribution of {self.decomposition.target}: R² {d.r2:.3f}, penalty {self.penalty:.3g}",
             self.decomposition.totals(),
         )
-        coef = _display.table(
-            "coefficients",
-            ["name", "value", "low", "high"],
-            [
-                (
-                    c.name,
-                    _display.number(c.value),
-                    _display.number(c.ci_low),
-                    _display.number(c.ci_high),
-                )
-                for c in self.coefficients
-            ],
-        )
-        return head + coef
+        return head + self._coefficients_html("coefficients")
 
     def __repr__(self) -> str:
         return (
@@ -567,22 +571,12 @@ class RoomFit(_Fitted):
         self.warnings: list[str] = d["warnings"]
 
     def _repr_html_(self) -> str:
-        """The fit in Jupyter: its coefficients with their intervals."""
+        """The fit in Jupyter: its coefficients with their (bootstrap) intervals."""
         from . import _display
 
-        return _display.table(
+        return self._coefficients_html(
             f"vap.RoomFit over {len(self.model.to_dict()['sessions'])} sessions: "
-            f"{self.n_bins} bins, R² {_display.number(self.r2)}, penalty {self.penalty:.3g}",
-            ["name", "value", "low", "high"],
-            [
-                (
-                    c.name,
-                    _display.number(c.value),
-                    _display.number(c.boot_low),
-                    _display.number(c.boot_high),
-                )
-                for c in self.coefficients
-            ],
+            f"{self.n_bins} bins, R² {_display.number(self.r2)}, penalty {self.penalty:.3g}"
         )
 
     def __repr__(self) -> str:
