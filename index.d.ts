@@ -1673,6 +1673,16 @@ export interface Matrix {
   data: Float64Array
 }
 
+/** A saturation curve: Hill `x^s / (x^s + (k·max)^s)`, or with `curve: 'log'`
+ * `ln(1 + x / (k·max))` (the slope unused); `k` is `inflexion`, relative to the
+ * column's maximum before carryover. */
+export interface Saturation {
+  slope: number
+  inflexion: number
+  /** Absent for the Hill curve. */
+  curve?: 'hill' | 'log'
+}
+
 /** A transform of one column into a new one (`Timeline.derive`). */
 export type Transform =
   | { kind: 'lag' | 'lead'; bins: number }
@@ -1926,8 +1936,9 @@ export interface Factor {
   /** `'auto'`: adstock and hold both searched, cross-validation keeps one. */
   carryoverKind?: 'adstock' | 'hold' | 'auto'
   /** Hill saturation: `[slope, inflexion]` (inflexion relative to the column
-   * maximum), or `'auto'`: linear and S-shaped searched. */
-  saturation?: [number, number] | { slope: number; inflexion: number } | 'auto'
+   * maximum), `['log', scale]`: `ln(1 + x / (scale · maximum))`, or `'auto'`:
+   * linear and S-shaped searched (under the log link the logarithmic curve too). */
+  saturation?: [number, number] | ['log', number] | Saturation | 'auto'
   /** Sign constraint (default `'free'`). */
   sign?: 'free' | 'positive' | 'negative'
 }
@@ -2078,7 +2089,7 @@ export interface Coefficient {
   /** A factor's carryover shape as chosen by the cross-validation (null for other columns). */
   carryoverKind: 'adstock' | 'hold' | null
   /** A factor's saturation as chosen (null: linear). */
-  saturation: { slope: number; inflexion: number } | null
+  saturation: Saturation | null
   value: number
   stdError: number | null
   ciLow: number | null
@@ -2256,7 +2267,7 @@ export declare function attributeAsync(timeline: Timeline, options?: AttributeOp
 /** `attribute` by its explicit name (the same function): runs on the calling thread; `attributeAsync` does not. */
 export declare function attributeSync(timeline: Timeline, options?: AttributeOptions): Attribution
 /** The factors `attribute` uses when none are given. */
-export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: { slope: number; inflexion: number } | 'auto' | null; carryoverKind: 'adstock' | 'hold' | 'auto'; carryoverMs: number[] }>
+export declare function defaultFactors(timeline: Timeline): Array<Required<Omit<Factor, 'saturation' | 'carryoverKind'>> & { saturation: Saturation | 'auto' | null; carryoverKind: 'adstock' | 'hold' | 'auto'; carryoverMs: number[] }>
 /** Sessions of one room as attribution timelines, stacked (step 10 s by default). */
 export declare function attributionTimeline(sessions: Session[], options?: TimelineOptions): Timeline
 /** A timeline of your own columns on the grid `start + k·step`. */

@@ -149,6 +149,10 @@ VARIANTS: dict[str, tuple[str, Callable[[vap.Factor], vap.Factor] | None]] = {
         "every carryover hold, speech groups linear",
         _both(_kind("hold"), _speech(saturation=None)),
     ),
+    "linear_answers": (
+        "answers linear (the default before answers' saturation was searched)",
+        lambda f: dataclasses.replace(f, saturation=None) if _is_answers(f) else f,
+    ),
     "hold_linear_no_event": (
         "hold_linear, explain:any and promo:* without carryover",
         _both(_kind("hold"), _speech(saturation=None), _no_event_carryover),
@@ -285,7 +289,12 @@ def evaluate(
     for f in fit.model.to_dict()["factors"]:
         if not f["column"].startswith("host:"):
             sat = f["saturation"]
-            shape = "lin" if sat is None else f"S{sat[0]:g},{sat[1]:g}"
+            if sat is None:
+                shape = "lin"
+            elif f.get("saturation_curve") == "log":
+                shape = f"log{sat[1]:g}"
+            else:
+                shape = f"S{sat[0]:g},{sat[1]:g}"
             res.chosen[f["name"]] = f"{f['carryover_kind']} {f['half_life_ms'] // 1000}s {shape}"
 
     d = fit.decomposition

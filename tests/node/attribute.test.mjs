@@ -176,3 +176,44 @@ test("form 'auto' (the default) fits the exposure form or the log link by cross-
     fit.coefficients.forEach((c, i) => assert.ok(close(c.value, given.coefficients[i].value, 1e-9)))
   }
 })
+
+test('a multiplicative effect linear in the phrases gets the log curve under the log link', () => {
+  let seed = 17
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand())
+  const n = 2000
+  const e = Float64Array.from({ length: n }, () => 500 + 2500 * rand())
+  const x = new Float64Array(n)
+  for (let i = 0; i < n;) {
+    i += 30 + Math.floor(rand() * 60)
+    for (let b = i; b < Math.min(i + 12, n); b++) x[b] = Math.floor(rand() * 5)
+    i += 12
+  }
+  const u = x.map((_, t) => x.slice(Math.max(0, t - 5), t + 1).reduce((a, v) => a + v, 0))
+  const kappa = 8 / Math.max(...u)
+  const mu = u.map((v, t) => e[t] * 0.02 * (1 + kappa * v))
+  const y = mu.map((m) => Math.max(0, Math.round(m + Math.sqrt(m) * gauss())))
+  const truth = u.reduce((a, v, t) => a + e[t] * 0.02 * kappa * v, 0)
+  const tl = vap.timelineFromColumns({ y, e, x }, { step: '10s' })
+  const base = { target: 'y', exposure: 'e', form: 'log_link', bootstrap: 0 }
+  const factor = { column: 'x', carryover: ['0s', '30s', '60s', '120s'], carryoverKind: 'hold' }
+  const total = (fit) => fit.decomposition.totals().find((p) => p.name === 'x').value
+  const auto = vap.attribute(tl, { ...base, factors: [{ ...factor, saturation: 'auto' }] })
+  const linear = vap.attribute(tl, { ...base, factors: [factor] })
+  const c = auto.coefficients.find((k) => k.name === 'x')
+  assert.equal(c.saturation.curve, 'log')
+  assert.equal(c.halfLifeMs, 60000)
+  const err = Math.abs(total(auto) / truth - 1)
+  assert.ok(err < 0.05, `${err}`)
+  assert.ok(Math.abs(total(linear) / truth - 1) > 2 * err)
+  // given outright, and read back from the saved model
+  const given = vap.attribute(tl, { ...base, factors: [{ column: 'x', carryover: '60s', carryoverKind: 'hold', saturation: ['log', c.saturation.inflexion] }] })
+  assert.deepEqual(given.coefficients.find((k) => k.name === 'x').saturation, c.saturation)
+  assert.equal(JSON.parse(auto.model.toJsonString()).factors[0].saturation_curve, 'log')
+  const again = vap.RoomModel.fromJson(auto.model.toJsonString()).apply(tl).column('prediction')
+  const fitted = auto.decomposition.column('prediction')
+  again.forEach((v, i) => assert.ok((Number.isNaN(v) && Number.isNaN(fitted[i])) || Math.abs(v - fitted[i]) <= 1e-9 * Math.max(1, Math.abs(fitted[i])), `${i}`))
+  for (const bad of [['log', 0], ['exp', 1]]) {
+    assert.throws(() => vap.attribute(tl, { ...base, factors: [{ column: 'x', saturation: bad }] }), { code: 'VAP_INVALID_ARGUMENT' })
+  }
+})

@@ -322,3 +322,59 @@ def test_the_form_is_chosen_by_cross_validation():
     tl.add_column("y_neg", y_add - 300.0)
     neg = vap.attribute(tl, target="y_neg", **base)
     assert neg.diagnostics.form == "exposure" and len(neg.diagnostics.form_cv) == 1
+
+
+def test_a_multiplicative_linear_effect_gets_the_log_curve():
+    """An effect that multiplies conversion by ``1 + κ·U`` (``U`` the phrases
+    of the last minute) enters the log link as ``ln(1 + κ·U)``: with
+    ``saturation="auto"`` the log link searches that curve and keeps it, and
+    its total is right where the linear column's is not; the fit with the
+    curve given equals statsmodels' Poisson GLM on the same column."""
+    rng = np.random.default_rng(17)
+    n = 2000
+    e = rng.uniform(500, 3000, n)
+    x = np.zeros(n)
+    i = 0
+    while i < n:
+        i += int(rng.integers(30, 90))
+        x[i : i + 12] = rng.integers(0, 5, size=len(x[i : i + 12]))
+        i += 12
+    u = np.convolve(x, np.ones(6))[:n]  # a 60 s hold of 10 s bins
+    kappa = 8.0 / u.max()
+    y = rng.poisson(e * 0.02 * (1 + kappa * u)).astype(float)
+    truth = float(np.sum(e * 0.02 * kappa * u))
+    tl = vap.Timeline.from_columns({"y": y, "e": e, "x": x}, step="10s")
+    factor = dict(column="x", carryover=["0s", "30s", "60s", "120s"], carryover_kind="hold")
+    base = dict(target="y", exposure="e", form="log_link", bootstrap=0)
+
+    def total(fit):
+        return next(p.value for p in fit.decomposition.totals() if p.name == "x")
+
+    auto = vap.attribute(tl, factors=[vap.Factor(**factor, saturation="auto")], **base)
+    linear = vap.attribute(tl, factors=[vap.Factor(**factor)], **base)
+    (c,) = [c for c in auto.coefficients if c.name == "x"]
+    assert c.saturation is not None and c.saturation[0] == "log", c
+    assert c.half_life_ms == 60_000
+    assert abs(total(auto) / truth - 1) < 0.05
+    assert abs(total(linear) / truth - 1) > 2 * abs(total(auto) / truth - 1)
+    # the exposure form does not search it
+    exp_fit = vap.attribute(
+        tl, factors=[vap.Factor(**factor, saturation="auto")], **{**base, "form": "exposure"}
+    )
+    (ce,) = [c for c in exp_fit.coefficients if c.name == "x"]
+    assert ce.saturation is None or ce.saturation[0] != "log"
+    # given outright: ln(1 + U / (k · max x)), against statsmodels
+    k = c.saturation[1]
+    given = vap.attribute(
+        tl,
+        factors=[vap.Factor("x", carryover="60s", carryover_kind="hold", saturation=("log", k))],
+        estimator="ols",
+        **base,
+    )
+    col = np.log1p(u / (k * x.max()))
+    ref = sm.GLM(y, sm.add_constant(col), family=sm.families.Poisson(), offset=np.log(e)).fit()
+    np.testing.assert_allclose(values(given), ref.params, rtol=1e-6)
+    assert [c.saturation for c in given.coefficients if c.name == "x"] == [("log", k)]
+    for bad in (("log", 0.0), ("exp", 1.0)):
+        with pytest.raises(vap.InvalidArgumentError, match="log"):
+            vap.attribute(tl, factors=[vap.Factor("x", saturation=bad)], **base)

@@ -28,7 +28,7 @@
 //! ```
 //!
 //! Progress is reported at most every [`REPORT_EVERY`] per job (and always
-//! for the last step of a stage), in order (a stage's count never goes
+//! for the first and the last step of a stage), in order (a stage's count never goes
 //! back), so a callback that crosses into Python or JavaScript costs little
 //! even when the steps are microseconds apart; the callback runs under the
 //! job's lock, so it must not wait for another step of the same job. The
@@ -150,8 +150,10 @@ impl Job {
                 .iter()
                 .find(|(s, _)| s == stage)
                 .map_or(0, |(_, d)| *d);
-            let due =
-                done > seen && (done >= total || last.at.is_none_or(|t| now - t >= REPORT_EVERY));
+            // A stage's first step is reported at once (a stage that starts
+            // within the interval of the one before is still announced).
+            let due = done > seen
+                && (done >= total || seen == 0 || last.at.is_none_or(|t| now - t >= REPORT_EVERY));
             if due {
                 last.at = Some(now);
                 match last.done.iter_mut().find(|(s, _)| s == stage) {

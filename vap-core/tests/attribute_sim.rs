@@ -933,3 +933,147 @@ fn the_form_is_chosen_by_cross_validation() {
     assert_eq!(fit.diagnostics.form, "exposure");
     assert_eq!(fit.diagnostics.form_cv.len(), 1);
 }
+
+/// A factor whose effect multiplies conversion by `1 + κ·U` (`U` the phrases
+/// said over the last minute, combined multiplicatively with the rest: sim
+/// 2's urgency) gets the logarithmic curve under the log link, and its total
+/// comes out right; the linear column (`exp(β·U)`) gets it wrong.
+#[test]
+fn a_multiplicative_linear_effect_gets_the_log_curve() {
+    use attribute::{Curve, SaturationSpec};
+    use rand::Rng;
+    let r = room(6, 3.0);
+    let base = ten_seconds(&r.data);
+    let e = base.values("online_viewers").unwrap().to_vec();
+    let n = base.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    // bursts of talk: 2 minutes of 0-4 phrases a bin, about every 10 minutes
+    let mut x = vec![0.0; n];
+    let mut i = 0;
+    while i < n {
+        i += rng.random_range(30..90);
+        for v in x.iter_mut().skip(i).take(12) {
+            *v = rng.random_range(0..5) as f64;
+        }
+        i += 12;
+    }
+    let u: Vec<f64> = (0..n)
+        .map(|t| x[t.saturating_sub(5)..=t].iter().sum())
+        .collect();
+    let umax = u.iter().copied().fold(0.0, f64::max);
+    let kappa = 8.0 / umax;
+    let mut truth = 0.0;
+    let y: Vec<f64> = (0..n)
+        .map(|t| {
+            let e = if e[t].is_finite() { e[t] } else { 0.0 };
+            truth += e * 0.02 * kappa * u[t];
+            let mu = e * 0.02 * (1.0 + kappa * u[t]);
+            if mu > 0.0 {
+                Poisson::new(mu).unwrap().sample(&mut rng)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut tl = base.clone();
+    tl.add_column("x".into(), x, ColumnKind::Count, "count")
+        .unwrap();
+    tl.add_column("y".into(), y, ColumnKind::Count, "count")
+        .unwrap();
+    let fit_with = |saturation: Option<SaturationSpec>| {
+        let f = FactorSpec {
+            saturation,
+            carryover_ms: vec![0, 30_000, 60_000, 120_000],
+            carryover_kind: CarryoverKind::Hold,
+            ..plain("x", Sign::Positive)
+        };
+        let opts = AttributeOptions {
+            target: "y".into(),
+            form: Form::LogLink,
+            factors: Some(vec![f]),
+            bootstrap: 0,
+            ..Default::default()
+        };
+        let fit = attribute::fit(&tl, &opts).unwrap();
+        let total = fit
+            .decomposition
+            .totals()
+            .into_iter()
+            .find(|p| p.name == "x")
+            .unwrap()
+            .value;
+        (fit, (total / truth - 1.0).abs())
+    };
+    let (auto, auto_err) = fit_with(Some(SaturationSpec::Auto));
+    let (_, linear_err) = fit_with(None);
+    let c = auto.coefficients.iter().find(|c| c.name == "x").unwrap();
+    println!(
+        "log curve: {:?} {} ms, total off by {auto_err:.3}; linear: {linear_err:.3}",
+        c.saturation, c.half_life_ms
+    );
+    assert_eq!(c.saturation.map(|s| s.curve), Some(Curve::Log));
+    assert_eq!(c.half_life_ms, 60_000);
+    assert!(auto_err < 0.05, "{auto_err}");
+    assert!(linear_err > 2.0 * auto_err, "{linear_err} vs {auto_err}");
+    // the exposure form does not search the curve
+    let mut opts = auto.model.options.clone();
+    opts.form = Form::Exposure;
+    let exposure = attribute::fit(&tl, &opts).unwrap();
+    let c = exposure
+        .coefficients
+        .iter()
+        .find(|c| c.name == "x")
+        .unwrap();
+    assert_ne!(c.saturation.map(|s| s.curve), Some(Curve::Log));
+    // the fitted curve is kept in the model: saved and applied, the same
+    let model = RoomModel::from_json(&auto.model.to_json().unwrap()).unwrap();
+    assert_eq!(model.factors[0].saturation_curve, Curve::Log);
+    let again = model.apply(&tl).unwrap();
+    for i in 0..tl.len() {
+        let (a, b) = (again.prediction[i], auto.decomposition.prediction[i]);
+        assert!(a.is_nan() && b.is_nan() || (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+    }
+    // a logarithmic curve given outright, and a bad one
+    let f: FactorSpec =
+        serde_json::from_str(r#"{"column": "x", "saturation": ["log", 0.4]}"#).unwrap();
+    let fit = attribute::fit(
+        &tl,
+        &AttributeOptions {
+            target: "y".into(),
+            form: Form::LogLink,
+            factors: Some(vec![f]),
+            bootstrap: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let s = fit
+        .coefficients
+        .iter()
+        .find(|c| c.name == "x")
+        .unwrap()
+        .saturation;
+    assert_eq!(s.map(|s| (s.curve, s.inflexion)), Some((Curve::Log, 0.4)));
+    for bad in [r#"["log", 0]"#, r#"["log", -1]"#] {
+        let f: FactorSpec =
+            serde_json::from_str(&format!(r#"{{"column": "x", "saturation": {bad}}}"#)).unwrap();
+        let err = attribute::fit(
+            &tl,
+            &AttributeOptions {
+                target: "y".into(),
+                factors: Some(vec![f]),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("logarithmic saturation needs a scale > 0"),
+            "{err}"
+        );
+    }
+    let bad = serde_json::from_str::<FactorSpec>(r#"{"column": "x", "saturation": ["exp", 1]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("[\"log\", scale]"), "{bad}");
+}

@@ -55,4 +55,4 @@ pub use questions::{
     focus_at, question_kind, questions, Answer, LinkedBy, Question, QuestionKind, QuestionOptions,
 };
 pub use timeline::{ColumnKind, ColumnMeta, ColumnOptions, ColumnsOptions, SessionSpan, Timeline};
-pub use transform::{adstock, convolve, hill, weibull_weights, Transform};
+pub use transform::{adstock, convolve, hill, log_saturation, weibull_weights, Transform};

@@ -214,6 +214,23 @@ pub fn hill(x: &[f64], slope: f64, inflexion: f64, max: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Logarithmic saturation `ln(1 + x / (scale·max))`: concave and
+/// unbounded; 0 at and below 0, missing values stay missing.
+pub fn log_saturation(x: &[f64], scale: f64, max: f64) -> Vec<f64> {
+    let a = scale * max;
+    x.iter()
+        .map(|&v| {
+            if v.is_nan() {
+                f64::NAN
+            } else if v <= 0.0 {
+                0.0
+            } else {
+                (v / a).ln_1p()
+            }
+        })
+        .collect()
+}
+
 fn max_finite(x: &[f64]) -> f64 {
     x.iter()
         .copied()

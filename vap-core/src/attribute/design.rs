@@ -11,8 +11,11 @@ use super::solve::SplitZ;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::PRICE_LEVEL;
-use super::{AttributeOptions, CarryoverKind, FactorSpec, Form, Saturation, SaturationSpec, Sign};
-use crate::align::{adstock, hill, Timeline};
+use super::{
+    AttributeOptions, CarryoverKind, Curve, FactorSpec, Form, Saturation, SaturationSpec, Sign,
+    AUTO_LOG_SCALES,
+};
+use crate::align::{adstock, Timeline};
 use crate::error::{Result, VapError};
 use crate::schema::*;
 
@@ -46,9 +49,12 @@ pub struct ResolvedFactor {
     /// Carryover shape.
     #[serde(default)]
     pub carryover_kind: CarryoverKind,
-    /// Hill saturation `(slope, inflexion)` and the column maximum it is
+    /// Saturation `(slope, inflexion)` and the column maximum it is
     /// relative to (taken from the fitting data, kept for new sessions).
     pub saturation: Option<(f64, f64, f64)>,
+    /// The saturation's curve (Hill unless `"log"`).
+    #[serde(default, skip_serializing_if = "Curve::is_hill")]
+    pub saturation_curve: Curve,
     /// Sign constraint.
     pub sign: Sign,
 }
@@ -261,7 +267,11 @@ pub(crate) fn default_factors_of(names: &[&str], cover: &dyn Fn(&str) -> f64) ->
         .into_iter()
         .find(|a| names.contains(a));
     if let Some(a) = answers {
-        out.push(fs(a, Sign::Positive, &DEFAULT_HOLD_MS));
+        // Searched like the phrase groups: answers that overlap add up in a
+        // held count, where their effect may not (README, *Robustness*).
+        let mut f = fs(a, Sign::Positive, &DEFAULT_HOLD_MS);
+        f.saturation = Some(SaturationSpec::Auto);
+        out.push(f);
     }
     // Anchors: who hosts (host:<id>, from `attribute::enrich`), else anchor:<id>;
     // the anchor on air the longest is the reference and has no column.
@@ -314,7 +324,15 @@ pub(crate) fn check_factor_on(f: &FactorSpec, has: impl Fn(&str) -> bool, bad: &
         ));
     }
     if let Some(SaturationSpec::Hill(s)) = &f.saturation {
-        if !(s.slope > 0.0 && s.slope.is_finite() && s.inflexion > 0.0 && s.inflexion <= 1.0) {
+        if s.curve == Curve::Log {
+            if !(s.inflexion > 0.0 && s.inflexion.is_finite()) {
+                bad.push(format!(
+                    "factor '{}': a logarithmic saturation needs a scale > 0",
+                    f.name
+                ));
+            }
+        } else if !(s.slope > 0.0 && s.slope.is_finite() && s.inflexion > 0.0 && s.inflexion <= 1.0)
+        {
             bad.push(format!(
                 "factor '{}': saturation needs slope > 0 and inflexion in (0, 1]",
                 f.name
@@ -367,7 +385,7 @@ pub(crate) fn build_with(
         Some(_) => factors.to_vec(),
         None => varying_factors(tl, factors, fixed, &mut warnings)?,
     };
-    let fcols = factor_columns(tl, &kept, fixed, maxima, &sessions, &mut cols)?;
+    let fcols = factor_columns(tl, opts.form, &kept, fixed, maxima, &sessions, &mut cols)?;
     let valid = usable_rows(opts, &y, &e, &cols, &mut warnings)?;
     Ok(Design {
         form: opts.form,
@@ -662,8 +680,10 @@ fn carryover_lengths(
 /// Appends each factor's candidate columns (one per carryover length,
 /// carryover shape and saturation, with carryover and saturation applied) to
 /// `cols`. A zero length is built once (no carryover has no shape).
+#[allow(clippy::too_many_arguments)]
 fn factor_columns(
     tl: &Timeline,
+    form: Form,
     factors: &[FactorSpec],
     fixed: Option<&[ResolvedFactor]>,
     maxima: Option<&[f64]>,
@@ -691,9 +711,23 @@ fn factor_columns(
                     continue;
                 }
                 let x0 = carryover(raw, hl, kind, sessions, step);
-                for sat in SaturationSpec::candidates(f.saturation) {
+                let mut sats = SaturationSpec::candidates(f.saturation);
+                if form == Form::LogLink && f.saturation == Some(SaturationSpec::Auto) {
+                    // Relative to the largest value the carried-over column
+                    // can take: a hold sums its window's bins.
+                    let bins = match kind {
+                        CarryoverKind::Hold if hl > 0 => ((hl + step - 1) / step).max(1) as f64,
+                        _ => 1.0,
+                    };
+                    sats.extend(
+                        AUTO_LOG_SCALES
+                            .iter()
+                            .map(|k| Some(Saturation::log(k * bins))),
+                    );
+                }
+                for sat in sats {
                     let (x, used) = match sat {
-                        Some(s) if m > 0.0 => (hill(&x0, s.slope, s.inflexion, m), Some(m)),
+                        Some(s) if m > 0.0 => (s.apply(&x0, m), Some(m)),
                         Some(_) => (x0.clone(), Some(m)),
                         None => (x0.clone(), None),
                     };

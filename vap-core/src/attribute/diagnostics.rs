@@ -43,7 +43,8 @@ pub struct Diagnostics {
     pub durbin_watson: f64,
     /// Lag-1 autocorrelation of the residuals.
     pub residual_autocorrelation: f64,
-    /// Carryover candidates evaluated.
+    /// Carryover candidates evaluated (the log link searches twice: both
+    /// counted).
     pub candidates: usize,
     /// Pairs of factors the data cannot tell apart: their columns as fitted
     /// correlate at [`CONFOUNDED_CORRELATION`] or more over the fitted bins,

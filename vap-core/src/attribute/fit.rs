@@ -618,6 +618,7 @@ pub(super) fn resolved_factors(d: &Design, choice: &[usize]) -> Vec<ResolvedFact
             saturation: d.cols[c]
                 .sat
                 .map(|s| (s.slope, s.inflexion, d.cols[c].sat_max.unwrap_or(0.0))),
+            saturation_curve: d.cols[c].sat.map(|s| s.curve).unwrap_or_default(),
             sign: f.sign,
         })
         .collect()

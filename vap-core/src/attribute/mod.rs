@@ -179,9 +179,9 @@ pub use diagnostics::{Confounded, Diagnostics, CONFOUNDED_CORRELATION};
 pub use fit::{fit, fit_room, Attribution, Coefficient};
 pub use model::{ModelColumn, RoomModel};
 pub use options::{
-    AdsOptions, AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Estimator,
-    FactorSpec, FitRequest, Form, Saturation, SaturationSpec, Sign, SplitOptions, AUTO_SATURATIONS,
-    TIMELINE_STEP_MS,
+    AdsOptions, AttributeOptions, AttributionTimelineOptions, CarryoverKind, Controls, Curve,
+    Estimator, FactorSpec, FitRequest, Form, Saturation, SaturationSpec, Sign, SplitOptions,
+    AUTO_LOG_SCALES, AUTO_SATURATIONS, TIMELINE_STEP_MS,
 };
 pub use paid::{CarryoverScore, Interval, MomentAds, PaidSeries, PaidTraffic, SpendResponse};
 pub use reduce::{

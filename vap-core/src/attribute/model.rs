@@ -121,7 +121,11 @@ impl RoomModel {
                 carryover_ms: vec![f.half_life_ms],
                 carryover_kind: f.carryover_kind,
                 saturation: f.saturation.map(|(slope, inflexion, _)| {
-                    SaturationSpec::Hill(Saturation { slope, inflexion })
+                    SaturationSpec::Hill(Saturation {
+                        slope,
+                        inflexion,
+                        curve: f.saturation_curve,
+                    })
                 }),
                 sign: Some(f.sign),
             })

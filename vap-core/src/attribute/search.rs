@@ -7,7 +7,8 @@ use rayon::prelude::*;
 
 use super::bootstrap::Ticker;
 use super::cv::CvPoint;
-use super::units::Ctx;
+use super::solve;
+use super::units::{Ctx, Working};
 use super::{Estimator, Form};
 use crate::error::Result;
 
@@ -68,11 +69,30 @@ pub(super) fn select_columns(ctx: &Ctx) -> Result<Selection> {
             .iter()
             .map(|&f| d.factors[f].candidates.len() as f64)
             .product();
-        (choice, candidates_seen) = if total <= opts.max_candidates as f64 {
-            exhaustive_search(ctx, &choice, &searched, lin_pen)?
-        } else {
-            coordinate_search(ctx, choice, &searched, lin_pen)?
+        let search = |ctx: &Ctx, choice: Vec<usize>, pen: f64, stage: &'static str| {
+            if total <= opts.max_candidates as f64 {
+                exhaustive_search(ctx, &choice, &searched, pen, stage)
+            } else {
+                coordinate_search(ctx, choice, &searched, pen, stage)
+            }
         };
+        (choice, candidates_seen) = search(ctx, choice, lin_pen, stage(ctx))?;
+        // The log link searches again on the Poisson fit's own terms: the
+        // exposure-scaled proxy is additive, so it prefers a column linear
+        // in conversion where the log link needs its logarithm.
+        if glm {
+            if let Some(w) = pilot_working(ctx, &choice)? {
+                let wctx = ctx.working(&w);
+                let pen = if penalised {
+                    wctx.all_stats.select(&columns(nu, &choice)).n * 1e-4
+                } else {
+                    0.0
+                };
+                let seen;
+                (choice, seen) = search(&wctx, choice, pen, "search (log link, Poisson)")?;
+                candidates_seen += seen;
+            }
+        }
         if !glm {
             (penalty, cv) = ctx.choose_penalty(&columns(nu, &choice))?;
         }
@@ -85,8 +105,52 @@ pub(super) fn select_columns(ctx: &Ctx) -> Result<Selection> {
     })
 }
 
+/// The working response of a Poisson fit of the columns `choice` (a light
+/// ridge): weights `μ` (scaled to mean 1) and `η + (y − μ)/μ`, `η` the
+/// columns' part of the linear predictor. Weighted least squares on it is
+/// the fit's local quadratic approximation (one IRLS step), so the
+/// candidates' cross-validated errors on it rank them by the Poisson
+/// deviance near that fit. `None` where the pilot cannot be fitted.
+fn pilot_working(ctx: &Ctx, choice: &[usize]) -> Result<Option<Working>> {
+    let d = ctx.d;
+    let rows = d.valid_rows();
+    let sel = columns(d.nu, choice);
+    let pilot = ctx.glm_data(&sel, &rows).and_then(|(z, y, off, prob)| {
+        let f = solve::poisson_irls(
+            &z,
+            y.view(),
+            off.view(),
+            &prob,
+            ctx.opts.pen(1e-4, 0.0),
+            None,
+        )?;
+        Ok((z.dot(&f.b), y, off))
+    });
+    let (eta, y, off) = match pilot {
+        Ok(v) => v,
+        Err(e) if e.kind() == crate::ErrorKind::Cancelled => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let mu: Vec<f64> = (0..rows.len()).map(|a| (off[a] + eta[a]).exp()).collect();
+    let mean = mu.iter().sum::<f64>() / mu.len().max(1) as f64;
+    if !(mean.is_finite() && mean > 0.0) || mu.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+        return Ok(None);
+    }
+    let mut w = Working {
+        sqrt_w: vec![0.0; d.n],
+        y: vec![0.0; d.n],
+    };
+    for (a, &i) in rows.iter().enumerate() {
+        let s = (mu[a] / mean).sqrt();
+        w.sqrt_w[i] = s;
+        w.y[i] = s * (eta[a] + (y[a] - mu[a]) / mu[a]);
+    }
+    Ok(Some(w))
+}
+
 /// The progress stage of the search: `search (<form>)` (a fit of form
-/// `auto` searches both forms, each its own stage).
+/// `auto` searches both forms, each its own stage; the log link's second
+/// search is `search (log link, Poisson)`).
 fn stage(ctx: &Ctx) -> &'static str {
     match ctx.d.form {
         Form::Exposure => "search (exposure)",
@@ -113,6 +177,7 @@ fn exhaustive_search(
     choice: &[usize],
     searched: &[usize],
     lin_pen: f64,
+    stage: &'static str,
 ) -> Result<(Vec<usize>, usize)> {
     let d = ctx.d;
     let combos: Vec<Vec<usize>> = {
@@ -130,7 +195,7 @@ fn exhaustive_search(
         }
         out
     };
-    let tick = Ticker::current(stage(ctx), combos.len())?;
+    let tick = Ticker::current(stage, combos.len())?;
     let scores: Vec<f64> = combos
         .par_iter()
         .map(|c| {
@@ -153,6 +218,7 @@ fn coordinate_search(
     mut choice: Vec<usize>,
     searched: &[usize],
     lin_pen: f64,
+    stage: &'static str,
 ) -> Result<(Vec<usize>, usize)> {
     let d = ctx.d;
     let mut candidates_seen = 0;
@@ -160,7 +226,7 @@ fn coordinate_search(
         .iter()
         .map(|&f| d.factors[f].candidates.len())
         .sum();
-    let tick = Ticker::current(stage(ctx), 2 * per_sweep)?;
+    let tick = Ticker::current(stage, 2 * per_sweep)?;
     for _sweep in 0..2 {
         for &f in searched {
             let cands = &d.factors[f].candidates;

@@ -42,6 +42,16 @@ pub(super) struct Ctx<'a> {
     pub(super) n_valid: usize,
     /// The target summed over the usable bins.
     pub(super) y_sum: f64,
+    /// The bin width.
+    pub(super) step: Ms,
+}
+
+/// A weighted least-squares stand-in for a Poisson fit: per row the square
+/// root of its weight and its working response times that root (0 on the
+/// rows the fit does not use). See [`Ctx::working`].
+pub(super) struct Working {
+    pub(super) sqrt_w: Vec<f64>,
+    pub(super) y: Vec<f64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -98,10 +108,35 @@ impl<'a> Ctx<'a> {
             fold_stats: Vec::new(),
             n_valid,
             y_sum,
+            step,
         };
         ctx.all_stats = ctx.total(0..ctx.units.len());
         ctx.fold_stats = ctx.fold_stats();
         ctx
+    }
+
+    /// The same units and folds with the statistics of a weighted
+    /// least-squares problem (`w`: every row scaled by its root weight, the
+    /// target replaced by the working response): the log link's carryover
+    /// search scores its candidates on these (see `search`).
+    pub(super) fn working(&self, w: &Working) -> Ctx<'a> {
+        let by_session: Vec<Option<SessionColumn>> = self
+            .d
+            .session_columns()
+            .into_iter()
+            .map(|j| j.map(|j| (j, Some(j))))
+            .collect();
+        let stats =
+            unit_statistics_with(self.d, &self.units, &self.dense_cols, &by_session, Some(w));
+        Ctx::from_units(
+            self.d,
+            self.opts,
+            self.step,
+            self.units.clone(),
+            stats,
+            self.n_valid,
+            w.y.iter().sum(),
+        )
     }
 
     /// The statistics of `units`, summed in order, over every design
@@ -342,6 +377,17 @@ pub(super) fn unit_statistics_as(
     dense: &[usize],
     by_session: &[Option<SessionColumn>],
 ) -> Vec<UnitStats> {
+    unit_statistics_with(d, unit_list, dense, by_session, None)
+}
+
+/// [`unit_statistics_as`], of a weighted problem where `work` is given.
+fn unit_statistics_with(
+    d: &Design,
+    unit_list: &[(usize, Range<usize>)],
+    dense: &[usize],
+    by_session: &[Option<SessionColumn>],
+    work: Option<&Working>,
+) -> Vec<UnitStats> {
     // A dummy of ones, as the design would hold it (the exposure form
     // multiplies every column by the exposure).
     let one = |i: usize| {
@@ -356,7 +402,10 @@ pub(super) fn unit_statistics_as(
         .map(|(k, r)| {
             let rows: Vec<usize> = r.clone().filter(|&i| d.valid[i]).collect();
             let mut z = d.matrix(&rows, dense);
-            let y: Array1<f64> = rows.iter().map(|&i| d.y[i]).collect();
+            let y: Array1<f64> = match work {
+                Some(w) => rows.iter().map(|&i| w.y[i]).collect(),
+                None => rows.iter().map(|&i| d.y[i]).collect(),
+            };
             let scol = by_session[*k].map(|(j, _)| j);
             let mut v: Option<Array1<f64>> = by_session[*k].map(|(_, from)| {
                 rows.iter()
@@ -366,11 +415,16 @@ pub(super) fn unit_statistics_as(
                     })
                     .collect()
             });
-            if d.form == Form::LogLink && d.has_exposure {
+            let scale = match work {
+                Some(w) => Some(&w.sqrt_w),
+                None if d.form == Form::LogLink && d.has_exposure => Some(&d.e),
+                None => None,
+            };
+            if let Some(s) = scale {
                 for (a, &i) in rows.iter().enumerate() {
-                    z.row_mut(a).mapv_inplace(|x| x * d.e[i]);
+                    z.row_mut(a).mapv_inplace(|x| x * s[i]);
                     if let Some(v) = v.as_mut() {
-                        v[a] *= d.e[i];
+                        v[a] *= s[i];
                     }
                 }
             }

@@ -35,8 +35,9 @@ class Factor:
     duration or several to search (half-lives of a geometric adstock, or hold
     windows with ``carryover_kind="hold"``; ``"auto"`` searches both); ``0`` or
     empty for none. ``saturation``: ``(slope, inflexion)`` of a Hill curve, the
-    inflexion relative to the column maximum, or ``"auto"`` (linear or
-    S-shaped, searched). Every combination is a candidate; the blocked
+    inflexion relative to the column maximum, ``("log", scale)`` for
+    ``ln(1 + x / (scale · maximum))``, or ``"auto"`` (linear or S-shaped,
+    searched; under the log link the logarithmic curve too). Every combination is a candidate; the blocked
     cross-validation keeps one per factor and the fitted model's ``factors``
     say which. ``sign``: ``"free"``, ``"positive"``,
     ``"negative"``. A field left ``None`` takes the core's default; the core
@@ -46,7 +47,7 @@ class Factor:
     name: str | None = None
     carryover: Sequence[Duration] | Duration | None = None
     carryover_kind: str | None = None
-    saturation: tuple[float, float] | str | None = None
+    saturation: tuple[float, float] | tuple[str, float] | str | None = None
     sign: str | None = None
 
     def _spec(self) -> dict[str, Any]:
@@ -70,7 +71,8 @@ class Coefficient:
     the unpenalised Poisson model, moving-block bootstrap ones always. For a
     factor, the form the cross-validation chose: ``half_life_ms``,
     ``carryover_kind`` (``"adstock"`` or ``"hold"``) and ``saturation``
-    (``(slope, inflexion)``, ``None`` when linear)."""
+    (``(slope, inflexion)`` of a Hill curve, ``("log", scale)`` of the
+    logarithmic one, ``None`` when linear)."""
 
     name: str
     role: str  # base, traffic, control, session, factor
@@ -83,12 +85,21 @@ class Coefficient:
     boot_low: float | None
     boot_high: float | None
     carryover_kind: str | None = None
-    saturation: tuple[float, float] | None = None
+    saturation: tuple[float, float] | tuple[str, float] | None = None
 
     def __post_init__(self) -> None:
-        sat = self.saturation
-        if isinstance(sat, dict):
-            object.__setattr__(self, "saturation", (sat["slope"], sat["inflexion"]))
+        if isinstance(self.saturation, dict):
+            object.__setattr__(self, "saturation", _saturation(self.saturation))
+
+
+def _saturation(sat: Any) -> Any:
+    """A saturation as the core writes it, in ``Factor``'s form: ``"auto"``,
+    ``None``, ``(slope, inflexion)`` or ``("log", scale)``."""
+    if sat is None or isinstance(sat, str):
+        return sat
+    if sat.get("curve") == "log":
+        return ("log", sat["inflexion"])
+    return (sat["slope"], sat["inflexion"])
 
 
 @dataclass(frozen=True)
@@ -708,9 +719,7 @@ def default_factors(timeline: Timeline) -> list[Factor]:
                 name=f["name"],
                 carryover=tuple(f["carryover_ms"]) or None,
                 carryover_kind=f["carryover_kind"],
-                saturation=sat
-                if sat is None or isinstance(sat, str)
-                else (sat["slope"], sat["inflexion"]),
+                saturation=_saturation(sat),
                 sign=f["sign"],
             )
         )
