@@ -153,6 +153,16 @@ VARIANTS: dict[str, tuple[str, Callable[[vap.Factor], vap.Factor] | None]] = {
         "answers linear (the default before answers' saturation was searched)",
         lambda f: dataclasses.replace(f, saturation=None) if _is_answers(f) else f,
     ),
+    "answer_holds_30s": (
+        "answers held 30, 60, 90 or 120 s (the default before 10 s steps)",
+        lambda f: dataclasses.replace(f, carryover=ANSWER_HOLDS) if _is_answers(f) else f,
+    ),
+    "answer_holds_30s_linear": (
+        "answers linear, held 30, 60, 90 or 120 s (the answers' defaults before this release)",
+        lambda f: (
+            dataclasses.replace(f, carryover=ANSWER_HOLDS, saturation=None) if _is_answers(f) else f
+        ),
+    ),
     "hold_linear_no_event": (
         "hold_linear, explain:any and promo:* without carryover",
         _both(_kind("hold"), _speech(saturation=None), _no_event_carryover),

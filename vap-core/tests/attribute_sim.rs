@@ -178,16 +178,17 @@ fn per_factor_totals_and_moment_causes() {
     );
     // Answered questions (the `answers` column: utterances that explicitly
     // answer a detected question, in place of the answer-phrase count): the
-    // planted effect recovered to within a third over the ten rooms.
+    // planted effect recovered to within 15 % over the ten rooms (0.929 when
+    // measured; 0.80 with hold windows in 30 s steps).
     let answer_ratio = answer_est / answer_truth;
     println!("answered questions: estimate / truth = {answer_ratio:.3}");
     assert!(
-        (0.67..=1.33).contains(&answer_ratio),
+        (0.85..=1.15).contains(&answer_ratio),
         "answers recovered at {answer_ratio:.3} of the truth"
     );
     // The same on the simulator's default, small room (12 entries/s, about
     // 1,800 viewers; a tenth of the orders, so about three times the noise):
-    // 0.279 when measured; bounded loosely.
+    // 0.295 when measured; bounded loosely.
     let (mut e_small, mut t_small) = (0.0, 0.0);
     for seed in 0..10u64 {
         let mut r = simulate(&SimConfig {
@@ -226,8 +227,9 @@ fn per_factor_totals_and_moment_causes() {
     // 0.148 with defaults tuned to this simulator (urgency S-shaped, fixed);
     // 0.181 with the defaults chosen on both simulators (hold carryover,
     // linear or S-shaped urgency by cross-validation), which cut the second
-    // simulator's error from 0.353 to about 0.23 (README, "Robustness").
-    assert!(rel < 0.2, "{rel}");
+    // simulator's error from 0.353 to about 0.23 (README, "Robustness");
+    // 0.140 with the answers' holds in 10 s steps.
+    assert!(rel < 0.16, "{rel}");
     assert!(right as f64 >= 0.9 * peaks as f64, "{right}/{peaks}");
     assert!(
         det > 0 && det_right as f64 >= 0.9 * det as f64,

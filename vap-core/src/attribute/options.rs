@@ -177,9 +177,10 @@ pub const AUTO_SATURATIONS: [Option<Saturation>; 2] = [None, Some(Saturation::hi
 /// relative to the largest value the carried-over column can take (the
 /// column's maximum times the hold window's bins): effects that multiply
 /// conversion by `1 + κ·x`, with `κ·x` reaching 5 or 2 at that largest value.
-/// Chosen on both simulators (README, *Robustness*): sim 2's pooled error
-/// fell from 0.215 to 0.15 (seeds 0–9) and from 0.174 to 0.14 (seeds 10–19),
-/// sim 1's did not move (its rooms choose the exposure form).
+/// Chosen on both simulators (README, *Robustness*): with the log link's
+/// second search, sim 2's pooled error fell from 0.215 to 0.160 (seeds 0–9)
+/// and from 0.174 to 0.140 (seeds 10–19); sim 1's did not move (its rooms
+/// choose the exposure form).
 pub const AUTO_LOG_SCALES: [f64; 2] = [0.2, 0.5];
 
 /// A factor's saturation: one curve, or `"auto"`: each of
