@@ -200,24 +200,22 @@ pub fn convolve(x: &[f64], w: &[f64]) -> Vec<f64> {
 /// Hill saturation with the inflexion relative to `max`.
 pub fn hill(x: &[f64], slope: f64, inflexion: f64, max: f64) -> Vec<f64> {
     let h = (inflexion * max).powf(slope);
-    x.iter()
-        .map(|&v| {
-            if v.is_nan() {
-                f64::NAN
-            } else if v <= 0.0 {
-                0.0
-            } else {
-                let p = v.powf(slope);
-                p / (p + h)
-            }
-        })
-        .collect()
+    saturate(x, |v| {
+        let p = v.powf(slope);
+        p / (p + h)
+    })
 }
 
 /// Logarithmic saturation `ln(1 + x / (scale·max))`: concave and
-/// unbounded; 0 at and below 0, missing values stay missing.
+/// unbounded.
 pub fn log_saturation(x: &[f64], scale: f64, max: f64) -> Vec<f64> {
     let a = scale * max;
+    saturate(x, |v| (v / a).ln_1p())
+}
+
+/// A saturation curve `f` over the positive values of `x`: 0 at and below
+/// 0, missing values stay missing.
+fn saturate(x: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
     x.iter()
         .map(|&v| {
             if v.is_nan() {
@@ -225,7 +223,7 @@ pub fn log_saturation(x: &[f64], scale: f64, max: f64) -> Vec<f64> {
             } else if v <= 0.0 {
                 0.0
             } else {
-                (v / a).ln_1p()
+                f(v)
             }
         })
         .collect()

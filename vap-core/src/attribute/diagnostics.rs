@@ -263,7 +263,7 @@ pub(super) fn collinearity(
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<String>, Array1<f64>, f64)> {
     let (d, nu) = (ctx.d, ctx.d.nu);
-    let st = ctx.total(0..ctx.units.len()).select(sel);
+    let st = ctx.all_stats.select(sel);
     let prob = ctx.problem(&st, sel)?;
     let (vals, vif, vmin) = prob.collinearity(&st)?;
     let names: Vec<String> = sel[nu..].iter().map(|&c| d.cols[c].name.clone()).collect();

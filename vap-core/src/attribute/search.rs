@@ -168,6 +168,20 @@ fn score(ctx: &Ctx, ch: &[usize], lin_pen: f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
+/// The first of the scores within a relative 1e-9 of the lowest (0 where
+/// none is finite). Candidates that fit the same (a saturation that only
+/// rescales a column that is mostly 0 or 1) score the same up to rounding,
+/// and the rounding differs between a stacked fit and one summed from
+/// per-session statistics: a tolerance makes both choose alike.
+fn first_best(scores: &[f64]) -> usize {
+    let min = scores.iter().copied().fold(f64::INFINITY, f64::min);
+    if !min.is_finite() {
+        return 0;
+    }
+    let tol = 1e-9 * min.abs();
+    scores.iter().position(|&s| s <= min + tol).unwrap_or(0)
+}
+
 /// Every combination of the searched factors' candidates, scored in
 /// parallel; the best (first on ties) and the number scored. Each scored
 /// combination is a step of the current job's stage [`stage`] (the job
@@ -203,10 +217,7 @@ fn exhaustive_search(
             tick.step().map(|()| s)
         })
         .collect::<Result<_>>()?;
-    let best = (0..combos.len())
-        .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
-        .unwrap_or(0);
-    Ok((combos[best].clone(), combos.len()))
+    Ok((combos[first_best(&scores)].clone(), combos.len()))
 }
 
 /// Two coordinate-wise sweeps: each searched factor in turn takes its best
@@ -240,10 +251,7 @@ fn coordinate_search(
                 })
                 .collect::<Result<_>>()?;
             candidates_seen += cands.len();
-            let best = (0..cands.len())
-                .min_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)))
-                .unwrap_or(0);
-            choice[f] = cands[best];
+            choice[f] = cands[first_best(&scores)];
         }
     }
     Ok((choice, candidates_seen))

@@ -66,14 +66,19 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         let u = unit_rows(opts, step);
         let unit_list = units(d, u);
-        let dense_cols = dense_columns(d);
-        let unit_stats = unit_statistics(d, &unit_list, &dense_cols);
         let y_sum =
             d.y.iter()
                 .zip(&d.valid)
                 .filter(|(_, v)| **v)
                 .map(|(y, _)| *y)
                 .sum::<f64>();
+        if d.form == Form::LogLink {
+            // After its search the log link reads rows (IRLS, its bootstrap
+            // and holdout), never a unit's statistics: only the sums are kept.
+            return Ctx::summed(d, opts, step, unit_list, n_valid, y_sum, None);
+        }
+        let dense_cols = dense_columns(d);
+        let unit_stats = unit_statistics(d, &unit_list, &dense_cols);
         Ctx::from_units(d, opts, step, unit_list, unit_stats, n_valid, y_sum)
     }
 
@@ -120,23 +125,87 @@ impl<'a> Ctx<'a> {
     /// target replaced by the working response): the log link's carryover
     /// search scores its candidates on these (see `search`).
     pub(super) fn working(&self, w: &Working) -> Ctx<'a> {
-        let by_session: Vec<Option<SessionColumn>> = self
-            .d
-            .session_columns()
-            .into_iter()
-            .map(|j| j.map(|j| (j, Some(j))))
-            .collect();
-        let stats =
-            unit_statistics_with(self.d, &self.units, &self.dense_cols, &by_session, Some(w));
-        Ctx::from_units(
+        let y_sum = w.y.iter().sum();
+        Ctx::summed(
             self.d,
             self.opts,
             self.step,
             self.units.clone(),
-            stats,
             self.n_valid,
-            w.y.iter().sum(),
+            y_sum,
+            Some(w),
         )
+    }
+
+    /// The context with only the sums the search and the diagnostics read
+    /// (every unit's and each fold's, summed in the units' order, a chunk of
+    /// units at a time), not the units' own statistics: `unit_stats` is
+    /// empty, so neither the linear bootstrap nor the linear holdout can
+    /// run on it. `work`: of a weighted problem ([`Ctx::working`]).
+    fn summed(
+        d: &'a Design,
+        opts: &'a AttributeOptions,
+        step: Ms,
+        unit_list: Vec<(usize, Range<usize>)>,
+        n_valid: usize,
+        y_sum: f64,
+        work: Option<&Working>,
+    ) -> Ctx<'a> {
+        const CHUNK: usize = 256;
+        let by_session: Vec<Option<SessionColumn>> = d
+            .session_columns()
+            .into_iter()
+            .map(|j| j.map(|j| (j, Some(j))))
+            .collect();
+        let u = unit_rows(opts, step);
+        let dense_cols = dense_columns(d);
+        let session_units = session_units(&unit_list);
+        let gap = ((opts.gap_ms / step) as usize).div_ceil(u);
+        let folds = cv::blocked_folds(&session_units, opts.folds, gap);
+        let nf = folds.len();
+        let mut member = vec![(Vec::new(), Vec::new()); unit_list.len()];
+        for (f, (test, excl)) in folds.iter().enumerate() {
+            test.iter().for_each(|&u| member[u].0.push(f));
+            excl.iter().for_each(|&u| member[u].1.push(f));
+        }
+        let k = dense_cols.len();
+        let mut all = UnitSum::new(k);
+        let mut test: Vec<UnitSum> = (0..nf).map(|_| UnitSum::new(k)).collect();
+        let mut excl: Vec<UnitSum> = (0..nf).map(|_| UnitSum::new(k)).collect();
+        for start in (0..unit_list.len()).step_by(CHUNK) {
+            let end = (start + CHUNK).min(unit_list.len());
+            let stats =
+                unit_statistics_with(d, &unit_list[start..end], &dense_cols, &by_session, work);
+            for (u, st) in (start..end).zip(&stats) {
+                all.add(st);
+                member[u].0.iter().for_each(|&f| test[f].add(st));
+                member[u].1.iter().for_each(|&f| excl[f].add(st));
+            }
+        }
+        let ncols = d.cols.len();
+        let cols: Vec<usize> = (0..ncols).collect();
+        let all_stats = all.stats(ncols, &dense_cols, &cols);
+        let fold_stats = (0..nf)
+            .map(|f| {
+                let mut tr = all_stats.clone();
+                tr.sub(&excl[f].stats(ncols, &dense_cols, &cols));
+                (tr, test[f].stats(ncols, &dense_cols, &cols))
+            })
+            .collect();
+        Ctx {
+            d,
+            opts,
+            unit_stats: Vec::new(),
+            dense_cols,
+            units: unit_list,
+            folds,
+            session_units,
+            all_stats,
+            fold_stats,
+            n_valid,
+            y_sum,
+            step,
+        }
     }
 
     /// The statistics of `units`, summed in order, over every design
