@@ -1028,8 +1028,17 @@ fn a_multiplicative_linear_effect_gets_the_log_curve() {
         .unwrap();
     assert_ne!(c.saturation.map(|s| s.curve), Some(Curve::Log));
     // the fitted curve is kept in the model: saved and applied, the same
+    // (format version 2: a reader before the curve refuses it)
     let model = RoomModel::from_json(&auto.model.to_json().unwrap()).unwrap();
     assert_eq!(model.factors[0].saturation_curve, Curve::Log);
+    assert_eq!(model.version, 2);
+    assert_eq!(exposure.model.version, 1);
+    let future = auto
+        .model
+        .to_json()
+        .unwrap()
+        .replace("\"version\":2", "\"version\":3");
+    assert!(RoomModel::from_json(&future).is_err());
     let again = model.apply(&tl).unwrap();
     for i in 0..tl.len() {
         let (a, b) = (again.prediction[i], auto.decomposition.prediction[i]);

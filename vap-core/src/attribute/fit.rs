@@ -211,9 +211,10 @@ fn finish(
     diag.form_cv = form_cv;
 
     let spans = tl.spans();
+    let factors_fitted = resolved_factors(d, &choice);
     let model = RoomModel {
         format: "vap-attribution".into(),
-        version: 1,
+        version: RoomModel::version_of(&factors_fitted),
         room_id: spans.first().map(|s| s.room_id.clone()).unwrap_or_default(),
         sessions: spans.iter().map(|s| s.session_id.clone()).collect(),
         step_ms: step,
@@ -222,7 +223,7 @@ fn finish(
             ..opts.clone()
         },
         price,
-        factors: resolved_factors(d, &choice),
+        factors: factors_fitted,
         penalty: est.penalty,
         columns: model_columns(d, &sel, &est.coef),
         replicates: reps.iter().map(|r| r.to_vec()).collect(),

@@ -12,14 +12,17 @@
 //!   `answers` (utterances answering a viewer's question),
 //!   `host:<anchor>`, `comments`; each with an optional carryover (geometric
 //!   adstock, normalised, by half-life, or a hold over a trailing window;
-//!   applied within each session), an optional Hill saturation and a sign
-//!   constraint. Every combination of the lengths, shapes (`auto`: both) and
-//!   saturations (`auto`: linear or S-shaped) a factor lists is a candidate;
-//!   the blocked cross-validation keeps one per factor, reported in
-//!   [`ResolvedFactor`] and on each [`Coefficient`]. [`default_factors`]
-//!   picks explains and promotions (held 0–60 s), the urgency / price phrase
-//!   groups (held 0–120 s, linear or S-shaped), the answered questions
-//!   (`answers`, else the answer phrases; held 30–120 s), all constrained
+//!   applied within each session), an optional saturation (a Hill curve, or
+//!   the logarithmic curve `ln(1 + x/(k·max))`) and a sign constraint.
+//!   Every combination of the lengths, shapes (`auto`: both) and
+//!   saturations (`auto`: linear or S-shaped; under the log link the
+//!   logarithmic curve too) a factor lists is a candidate; the blocked
+//!   cross-validation keeps one per factor, reported in [`ResolvedFactor`]
+//!   and on each [`Coefficient`]. [`default_factors`] picks explains and
+//!   promotions (held 0–60 s), the urgency / price phrase groups (held
+//!   0–120 s, saturation searched), the answered questions (`answers`, else
+//!   the answer phrases; held 30–90 s in 10 s steps or 2 min, saturation
+//!   searched), all constrained
 //!   ≥ 0, and every anchor but the one on air the longest (free sign); how
 //!   those were chosen, on two simulators, is in [`default_factors`].
 //!   Factors the data cannot tell apart are listed in

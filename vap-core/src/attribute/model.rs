@@ -35,7 +35,8 @@ pub struct ModelColumn {
 pub struct RoomModel {
     /// `"vap-attribution"`.
     pub format: String,
-    /// Format version (1).
+    /// Format version: 2 where a factor has a logarithmic saturation (a
+    /// reader before it would take that curve for a Hill curve), else 1.
     pub version: u32,
     /// Room.
     pub room_id: String,
@@ -58,6 +59,16 @@ pub struct RoomModel {
 }
 
 impl RoomModel {
+    /// The format version a model of these factors is written with (see
+    /// [`RoomModel::version`]).
+    pub(crate) fn version_of(factors: &[ResolvedFactor]) -> u32 {
+        if factors.iter().any(|f| !f.saturation_curve.is_hill()) {
+            2
+        } else {
+            1
+        }
+    }
+
     /// JSON text.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| VapError::Internal(format!("model JSON: {e}")))
@@ -67,9 +78,9 @@ impl RoomModel {
     pub fn from_json(text: &str) -> Result<RoomModel> {
         let m: RoomModel = serde_json::from_str(text)
             .map_err(|e| VapError::InvalidArgument(format!("not a vap attribution model: {e}")))?;
-        if m.format != "vap-attribution" || m.version != 1 {
+        if m.format != "vap-attribution" || !(1..=2).contains(&m.version) {
             return Err(VapError::InvalidArgument(format!(
-                "model format '{}' version {} is not 'vap-attribution' version 1",
+                "model format '{}' version {} is not 'vap-attribution' version 1 or 2",
                 m.format, m.version
             )));
         }

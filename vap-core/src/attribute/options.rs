@@ -220,8 +220,9 @@ impl Serialize for SaturationSpec {
 /// default) or an object; `carryover` (alias of `carryover_ms`) is one
 /// duration or a list (ms, or `"30s"`, `"2min"`), `carryover_kind` is
 /// `"adstock"`, `"hold"` or `"auto"` (both searched), `saturation` is
-/// `{"slope": s, "inflexion": k}`, `[s, k]` or `"auto"` (linear or S-shaped,
-/// searched). Every combination of length, shape and saturation
+/// `{"slope": s, "inflexion": k}`, `[s, k]` (a Hill curve), `["log", k]` (the
+/// logarithmic curve) or `"auto"` (linear or S-shaped, searched; under the
+/// log link the logarithmic curve too). Every combination of length, shape and saturation
 /// is a candidate column; the blocked cross-validation chooses one per
 /// factor, and the fitted factor ([`ResolvedFactor`](super::ResolvedFactor)) says which. The name
 /// defaults to the column ([`Options::resolve`] of [`AttributeOptions`],

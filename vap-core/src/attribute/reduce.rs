@@ -677,15 +677,16 @@ impl RoomPlan {
                 }
             ));
         }
+        let factors = fit::resolved_factors(&d, &s.choice);
         let model = RoomModel {
             format: "vap-attribution".into(),
-            version: 1,
+            version: RoomModel::version_of(&factors),
             room_id: self.room_id.clone(),
             sessions: self.sessions.clone(),
             step_ms: self.step_ms,
             options: opts.clone(),
             price: self.price,
-            factors: fit::resolved_factors(&d, &s.choice),
+            factors,
             penalty: est.penalty,
             columns: fit::model_columns(&d, &sel, &est.coef),
             replicates: reps.iter().map(|r| r.to_vec()).collect(),

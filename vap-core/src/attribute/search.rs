@@ -131,9 +131,13 @@ fn pilot_working(ctx: &Ctx, choice: &[usize]) -> Result<Option<Working>> {
         Err(e) if e.kind() == crate::ErrorKind::Cancelled => return Err(e),
         Err(_) => return Ok(None),
     };
-    let mu: Vec<f64> = (0..rows.len()).map(|a| (off[a] + eta[a]).exp()).collect();
+    // μ bounded as the IRLS bounds it (a subnormal μ would make the working
+    // response infinite).
+    let mu: Vec<f64> = (0..rows.len())
+        .map(|a| (off[a] + eta[a]).clamp(-700.0, 700.0).exp().max(1e-300))
+        .collect();
     let mean = mu.iter().sum::<f64>() / mu.len().max(1) as f64;
-    if !(mean.is_finite() && mean > 0.0) || mu.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+    if !(mean.is_finite() && mean > 0.0) || mu.iter().any(|m| !m.is_finite()) {
         return Ok(None);
     }
     let mut w = Working {
@@ -145,7 +149,9 @@ fn pilot_working(ctx: &Ctx, choice: &[usize]) -> Result<Option<Working>> {
         w.sqrt_w[i] = s;
         w.y[i] = s * (eta[a] + (y[a] - mu[a]) / mu[a]);
     }
-    Ok(Some(w))
+    // Anything not finite: keep the first search's choice.
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+    Ok((finite(&w.sqrt_w) && finite(&w.y)).then_some(w))
 }
 
 /// The progress stage of the search: `search (<form>)` (a fit of form

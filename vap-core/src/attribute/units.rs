@@ -1,6 +1,7 @@
 //! The fit's working context ([`Ctx`]): the rows cut into units (a quarter
-//! block each, within a session), every unit's sufficient statistics, the
-//! sessions' unit ranges and the cross-validation folds. Folds, the holdout
+//! block each, within a session), every unit's sufficient statistics (the
+//! linear forms; the log link keeps only their sums), the sessions' unit
+//! ranges and the cross-validation folds. Folds, the holdout
 //! and bootstrap replicates are sums of units, so each costs `O(p²)` per unit.
 
 use std::ops::Range;
@@ -23,7 +24,9 @@ pub(super) struct Ctx<'a> {
     pub(super) d: &'a Design,
     pub(super) opts: &'a AttributeOptions,
     /// Per-unit statistics over every design column, compact (a unit's
-    /// rows are non-zero on one session column at most).
+    /// rows are non-zero on one session column at most). Empty in the log
+    /// link's context and the working one ([`Ctx::working`]), which keep
+    /// only the sums.
     pub(super) unit_stats: Vec<UnitStats>,
     /// The design columns that are not session effects (the units' dense
     /// columns), in order.
@@ -72,6 +75,7 @@ impl<'a> Ctx<'a> {
                 .filter(|(_, v)| **v)
                 .map(|(y, _)| *y)
                 .sum::<f64>();
+        debug_assert_eq!(d.form, opts.form, "the design is of the options' form");
         if d.form == Form::LogLink {
             // After its search the log link reads rows (IRLS, its bootstrap
             // and holdout), never a unit's statistics: only the sums are kept.
