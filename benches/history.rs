@@ -16,6 +16,12 @@
 //! default; the cold run is once per fresh store). Peak resident memory of
 //! the process is printed at the end (`getrusage`).
 //!
+//! The allocator is mimalloc with the options vap's Python and Node modules
+//! set when they load (`purge_delay` 100 ms, `allow_thp` 0: see
+//! `tune_allocator` in `vap-py/src/lib.rs`), so the figures are what those
+//! users get; `MIMALLOC_ALLOW_THP=1` gives mimalloc's own default (11.4-12.6 s
+//! cold on the machine of the README's figures, 7.4-7.7 s with 0).
+//!
 //! `cargo bench -p vap-core --bench history` (`VAP_BENCH_SESSIONS` sets the
 //! number of sessions, 100 by default).
 
@@ -47,7 +53,34 @@ fn peak_rss_mb() -> f64 {
     u.ru_maxrss as f64 / 1024.0
 }
 
+/// The options of `tune_allocator` in vap's Python and Node modules (an
+/// option set in mimalloc's environment stays).
+fn tune_allocator() {
+    use libmimalloc_sys::mi_option_t;
+    const PURGE_DELAY: mi_option_t = 15;
+    const ALLOW_THP: mi_option_t = 43;
+    const _: () = assert!(libmimalloc_sys::_mi_option_last == ALLOW_THP + 4);
+    for (option, env, value) in [
+        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 100),
+        (ALLOW_THP, "MIMALLOC_ALLOW_THP", 0),
+    ] {
+        if std::env::var_os(env).is_none() {
+            // SAFETY: sets one of mimalloc's global options; any value is valid.
+            unsafe { libmimalloc_sys::mi_option_set(option, value) };
+        }
+    }
+    // The modules set `allow_thp` before their heap takes its first arena;
+    // here the runtime allocated before `main`, in an arena already marked
+    // for huge pages. mimalloc itself, given `allow_thp` 0 at start, turns
+    // them off for the process: the same.
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: a process attribute; no memory is touched.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
+}
+
 fn main() {
+    tune_allocator();
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let sessions = env("VAP_BENCH_SESSIONS", 100);
     let repeats = env("VAP_BENCH_REPEATS", 3).max(1);
