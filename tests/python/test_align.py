@@ -5,6 +5,8 @@ and events outside the grid."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -291,6 +293,31 @@ def test_outputs_agree_with_each_other(room):
     assert field.metadata[b"vap.kind"] == b"flow" and field.metadata[b"vap.unit"] == b"yuan"
     kinds = {c["name"]: c["kind"] for c in tl.column_info}
     assert kinds["explain:any"] == "interval" and kinds["speech:urgency"] == "lexicon"
+
+
+def test_the_matrix_reads_the_timeline_in_place_and_outlives_it(room):
+    tl = room.data.timeline("1min")
+    mat = tl.to_numpy()
+    again = tl.to_numpy()
+    # No copy: two matrices of one timeline share its memory, read-only.
+    assert np.shares_memory(mat, again) and not mat.flags.writeable
+    before = mat.copy()
+    width = mat.shape[1]
+    # Changing the timeline while a matrix lives changes a copy of it.
+    tl.add_column("mine", np.arange(len(tl), dtype=float))
+    tl.derive("gmv", "lag", bins=1)
+    np.testing.assert_array_equal(mat, before)
+    assert tl.to_numpy().shape[1] == width + 2 and not np.shares_memory(mat, tl.to_numpy())
+    np.testing.assert_array_equal(tl.to_numpy()[:, :width], before)
+    # A copy shares the values until one of them changes.
+    other = tl.copy()
+    assert np.shares_memory(other.to_numpy(), tl.to_numpy())
+    other.add_column("theirs", np.zeros(len(tl)))
+    assert "theirs" not in tl.columns and not np.shares_memory(other.to_numpy(), tl.to_numpy())
+    # The matrix holds the timeline's memory after the timeline is gone.
+    del tl, other, again
+    gc.collect()
+    np.testing.assert_array_equal(mat, before)
 
 
 def test_lexicon_matching_folds_script_width_and_case():

@@ -1,6 +1,8 @@
 //! Python bindings of `vap_core::align`: timelines, transforms, clock offsets
 //! and as-of joins. Options cross as JSON; the Python layer builds them.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::PyTable;
@@ -12,10 +14,20 @@ use vap_core::VapError;
 
 use crate::{parse, py_table, run, to_json, PySession, PyStore};
 
-/// A timeline held in Rust.
+/// A timeline held in Rust. Shared: the matrix `to_numpy` hands out reads the
+/// timeline's own memory and holds it; a method that changes the timeline
+/// while such a matrix lives changes a copy (`Arc::make_mut`).
 #[pyclass(name = "Timeline", module = "vap._vap")]
 pub(crate) struct PyTimeline {
-    pub(crate) inner: Timeline,
+    pub(crate) inner: Arc<Timeline>,
+}
+
+impl PyTimeline {
+    pub(crate) fn new(inner: Timeline) -> PyTimeline {
+        PyTimeline {
+            inner: Arc::new(inner),
+        }
+    }
 }
 
 #[pymethods]
@@ -55,23 +67,40 @@ impl PyTimeline {
     }
 
     /// The named columns (all when `None`), column after column, as one
-    /// Arrow `float64` array without nulls: one copy of the values into a
-    /// buffer that numpy then reads in place (no zero-filled buffer, no
-    /// second copy).
+    /// Arrow `float64` array without nulls that numpy reads in place. All
+    /// columns: the timeline's own memory, no copy (the array holds the
+    /// timeline; see [`PyTimeline`]); a selection: one copy.
     #[pyo3(signature = (names = None))]
     fn matrix(&self, py: Python<'_>, names: Option<Vec<String>>) -> PyResult<pyo3_arrow::PyArray> {
-        let values: Vec<f64> = match names {
-            None => self.inner.as_slice().to_vec(),
+        let array = match names {
+            None => {
+                let owner = Arc::clone(&self.inner);
+                let values = owner.as_slice();
+                let (ptr, len) = (values.as_ptr(), values.len());
+                // SAFETY: `ptr` is the start of `len` initialised f64 of the
+                // timeline that `owner` keeps alive, and never changes while
+                // shared (changes go to a copy, `Arc::make_mut`).
+                let buffer = unsafe {
+                    arrow_buffer::Buffer::from_custom_allocation(
+                        std::ptr::NonNull::new(ptr as *mut u8)
+                            .unwrap_or(std::ptr::NonNull::dangling()),
+                        len * std::mem::size_of::<f64>(),
+                        owner,
+                    )
+                };
+                arrow_array::Float64Array::new(
+                    arrow_buffer::ScalarBuffer::new(buffer, 0, len),
+                    None,
+                )
+            }
             Some(names) => run(py, || {
                 let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                 let sel = self.inner.select(&refs)?;
-                Ok(sel.t().iter().copied().collect())
+                let values: Vec<f64> = sel.t().iter().copied().collect();
+                Ok(arrow_array::Float64Array::from(values))
             })?,
         };
-        let array = arrow_array::Float64Array::from(values);
-        Ok(pyo3_arrow::PyArray::from_array_ref(std::sync::Arc::new(
-            array,
-        )))
+        Ok(pyo3_arrow::PyArray::from_array_ref(Arc::new(array)))
     }
 
     /// The missing-bin mask of a column as bytes (1 = missing), or `None`.
@@ -105,7 +134,7 @@ impl PyTimeline {
         transform_json: &str,
         name: Option<String>,
     ) -> PyResult<String> {
-        let inner = &mut self.inner;
+        let inner = Arc::make_mut(&mut self.inner);
         run(py, || {
             let t: Transform = parse("transform", transform_json)?;
             inner.derive(source, &t, name.as_deref())
@@ -121,16 +150,17 @@ impl PyTimeline {
         values: Vec<f64>,
         options_json: &str,
     ) -> PyResult<()> {
-        let inner = &mut self.inner;
+        let inner = Arc::make_mut(&mut self.inner);
         run(py, || {
             let o = align::ColumnOptions::from_json(options_json)?;
             inner.add_column(name, values, o.kind, &o.unit)
         })
     }
 
+    /// A copy: shares the values until either changes (copy on write).
     fn copy(&self) -> PyTimeline {
         PyTimeline {
-            inner: self.inner.clone(),
+            inner: Arc::clone(&self.inner),
         }
     }
 }
@@ -146,7 +176,7 @@ impl PySession {
             let o = AlignOptions::from_json(options_json)?;
             Timeline::build(&self.inner, &o)
         })?;
-        Ok(PyTimeline { inner })
+        Ok(PyTimeline::new(inner))
     }
 
     /// Estimates the transcript's clock offset (JSON `OffsetOptions` in, JSON
@@ -197,7 +227,7 @@ impl PyStore {
             let o = AlignOptions::from_json(options_json)?;
             align::store_room_timeline(&self.inner, room, &o)
         })?;
-        Ok(PyTimeline { inner })
+        Ok(PyTimeline::new(inner))
     }
 }
 
@@ -213,7 +243,7 @@ pub(crate) fn room_timeline(
         let o = AlignOptions::from_json(options_json)?;
         align::room_timeline(&data, &o)
     })?;
-    Ok(PyTimeline { inner })
+    Ok(PyTimeline::new(inner))
 }
 
 /// Offset between paired channels `(reference, other)` (JSON estimate out).
@@ -297,5 +327,5 @@ pub(crate) fn timeline_from_columns(
     let inner = run(py, || {
         Timeline::from_options(columns, &align::ColumnsOptions::from_json(options_json)?)
     })?;
-    Ok(PyTimeline { inner })
+    Ok(PyTimeline::new(inner))
 }

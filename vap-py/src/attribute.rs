@@ -245,7 +245,7 @@ pub(crate) fn attribution_timeline(
             core::room_timeline(&data, &o)
         }
     })?;
-    Ok(PyTimeline { inner })
+    Ok(PyTimeline::new(inner))
 }
 
 /// A stored room's attribution timeline (`progress` per session).
@@ -263,7 +263,7 @@ pub(crate) fn store_attribution_timeline(
         let o = core::AttributionTimelineOptions::from_json(options_json)?.0;
         core::store_room_timeline(s, room, &o)
     })?;
-    Ok(PyTimeline { inner })
+    Ok(PyTimeline::new(inner))
 }
 
 /// Fits a stored room's model (JSON: `timeline`, `name` and the model's

@@ -68,7 +68,7 @@ impl PyLiveSession {
 
     fn timeline(&self, py: Python<'_>) -> PyResult<PyTimeline> {
         let tl = run(py, || Ok(lock(&self.inner)?.timeline().clone()))?;
-        Ok(PyTimeline { inner: tl })
+        Ok(PyTimeline::new(tl))
     }
 
     fn moments_json(&self, py: Python<'_>) -> PyResult<String> {

@@ -256,26 +256,30 @@ type ChunkHits = (Vec<(u32, u32)>, Vec<u32>);
 /// order, so the result does not depend on the number of threads).
 /// `place(i, position)` gives the bin of a match at a relative position in
 /// text `i`; positions are only computed when `positions` is set.
-fn lexicon_hits<F>(
+fn lexicon_hits<'t, T, F>(
     matcher: &Matcher,
-    texts: &[&str],
+    n: usize,
+    text: T,
     positions: bool,
     place: F,
     question_group: Option<usize>,
 ) -> Vec<ChunkHits>
 where
+    T: Fn(usize) -> &'t str + Sync,
     F: Fn(usize, f64) -> Option<usize> + Sync,
 {
     const CHUNK: usize = 65_536;
     crate::threads::install(|| {
-        texts
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut hits = Vec::new();
+        (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let first = c * CHUNK;
+                let len = CHUNK.min(n - first);
+                let chunk = |k: usize| text(first + k);
+                let mut hits = Vec::with_capacity(len / 4);
                 let mut questions = Vec::new();
                 let mut last_question = usize::MAX;
-                matcher.for_each_in(chunk, positions, |k, m| {
+                matcher.for_each_of(len, chunk, positions, |k, m| {
                     let i = c * CHUNK + k;
                     if Some(m.group) == question_group && last_question != i {
                         last_question = i;
@@ -288,7 +292,8 @@ where
                     }
                 });
                 if question_group.is_none() {
-                    for (k, t) in chunk.iter().enumerate() {
+                    for k in 0..len {
+                        let t = chunk(k);
                         if t.contains('?') || t.contains('？') {
                             if let Some(b) = place(c * CHUNK + k, 0.0) {
                                 questions.push(b as u32);
@@ -371,19 +376,35 @@ impl Timeline {
         check_timeline_size(grid.n as u128, columns as u128)?;
         let mut tl = Timeline::empty(&data.room.id, &s.id, grid).with_timezone(&s.timezone);
         tl.reserve(columns);
+        // The lexicon scan (the most work, split among the threads) beside
+        // the other columns, computed on whichever thread is free, then
+        // pushed in their order.
+        let (hits, (metrics, events, comments, per_product, intervals)) = rayon::join(
+            || text.then(|| LexiconHits::of(data, &matcher, &grid, scan == TextScan::All)),
+            || {
+                (
+                    metric_columns(data, opts, &grid, staleness),
+                    EventCounts::of(data, &grid),
+                    comment_counts(data, &grid),
+                    if opts.per_product {
+                        per_product_columns(data, &grid)
+                    } else {
+                        Vec::new()
+                    },
+                    interval_columns(data, &grid, opts.per_product),
+                )
+            },
+        );
         let mut metric_values: HashMap<String, Vec<f64>> = HashMap::new();
-        for (m, v) in metric_columns(data, opts, &grid, staleness) {
+        for (m, v) in metrics {
             metric_values.insert(m.name.clone(), v.clone());
             tl.push(m, v)?;
         }
-        let events = EventCounts::of(data, &grid);
-        let hits = text.then(|| LexiconHits::of(data, &matcher, &grid, scan == TextScan::All));
-        push_events(&mut tl, data, &grid, &events, hits.as_ref())?;
+        push_events(&mut tl, &grid, comments, &events, hits.as_ref())?;
         push_rates(&mut tl, data, &metric_values, &events)?;
-        if opts.per_product {
-            push_per_product(&mut tl, data, &grid)?;
+        for (m, v) in per_product.into_iter().chain(intervals) {
+            tl.push(m, v)?;
         }
-        push_intervals(&mut tl, data, &grid, opts.per_product)?;
         if let Some(hits) = &hits {
             push_lexicon(&mut tl, &matcher, hits)?;
         }
@@ -610,18 +631,13 @@ struct LexiconHits {
 impl LexiconHits {
     fn of(data: &SessionData, matcher: &Matcher, grid: &Grid, comments: bool) -> LexiconHits {
         let question_group = matcher.groups().iter().position(|g| g == "question");
-        let comment_texts: Vec<&str> = if comments {
-            data.comments.iter().map(|c| c.text.as_str()).collect()
-        } else {
-            Vec::new()
-        };
-        let utt_texts: Vec<&str> = data.utterances.iter().map(|u| u.text.as_str()).collect();
         let (comments, speech) = rayon::join(
             || {
                 comments.then(|| {
                     lexicon_hits(
                         matcher,
-                        &comment_texts,
+                        data.comments.len(),
+                        |i| data.comments[i].text.as_str(),
                         false,
                         |i, _| grid.bin(data.comments[i].ts_ms),
                         question_group,
@@ -631,7 +647,8 @@ impl LexiconHits {
             || {
                 lexicon_hits(
                     matcher,
-                    &utt_texts,
+                    data.utterances.len(),
+                    |i| data.utterances[i].text.as_str(),
                     true,
                     |i, pos| {
                         let u = &data.utterances[i];
@@ -650,20 +667,25 @@ impl LexiconHits {
     }
 }
 
-/// Comments, questions, orders and refunds.
-fn push_events(
-    tl: &mut Timeline,
-    data: &SessionData,
-    grid: &Grid,
-    events: &EventCounts,
-    hits: Option<&LexiconHits>,
-) -> Result<()> {
+/// Comments per bin.
+fn comment_counts(data: &SessionData, grid: &Grid) -> Vec<f64> {
     let mut comments = vec![0.0; grid.n];
     for c in &data.comments {
         if let Some(i) = grid.bin(c.ts_ms) {
             comments[i] += 1.0;
         }
     }
+    comments
+}
+
+/// Comments (counted by [`comment_counts`]), questions, orders and refunds.
+fn push_events(
+    tl: &mut Timeline,
+    grid: &Grid,
+    comments: Vec<f64>,
+    events: &EventCounts,
+    hits: Option<&LexiconHits>,
+) -> Result<()> {
     tl.push(
         meta("comments", ColumnKind::Count, "comments", "count"),
         comments,
@@ -777,48 +799,49 @@ fn push_rates(
     )
 }
 
-/// One column per product for GMV, then one per product for orders, filled
-/// in place.
-fn push_per_product(tl: &mut Timeline, data: &SessionData, grid: &Grid) -> Result<()> {
+/// One column per product for GMV, then one per product for orders.
+fn per_product_columns(data: &SessionData, grid: &Grid) -> Vec<(ColumnMeta, Vec<f64>)> {
     let mut pids: Vec<&str> = data.products.iter().map(|p| p.id.as_str()).collect();
     pids.sort_unstable();
     pids.dedup();
     let pindex: HashMap<&str, usize> = pids.iter().enumerate().map(|(k, p)| (*p, k)).collect();
-    let mut gmv_cols = Vec::with_capacity(pids.len());
-    for pid in &pids {
-        gmv_cols.push(tl.push_zeroed(meta(
+    let mut gmv = vec![vec![0.0; grid.n]; pids.len()];
+    let mut orders = vec![vec![0.0; grid.n]; pids.len()];
+    for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
+        if let (Some(i), Some(&k)) = (grid.bin(o.ts_ms), pindex.get(o.product_id.as_str())) {
+            gmv[k][i] += o.amount;
+            orders[k][i] += 1.0;
+        }
+    }
+    let gmv = pids.iter().zip(gmv).map(|(pid, v)| {
+        let m = meta(
             format!("gmv:{pid}"),
             ColumnKind::Sum,
             format!("orders.amount (paid, product {pid})"),
             "yuan",
-        ))?);
-    }
-    let mut order_cols = Vec::with_capacity(pids.len());
-    for pid in &pids {
-        order_cols.push(tl.push_zeroed(meta(
+        );
+        (m, v)
+    });
+    let orders = pids.iter().zip(orders).map(|(pid, v)| {
+        let m = meta(
             format!("orders:{pid}"),
             ColumnKind::Count,
             format!("orders (paid, product {pid})"),
             "count",
-        ))?);
-    }
-    for o in data.orders.iter().filter(|o| o.status == OrderStatus::Paid) {
-        if let (Some(i), Some(&k)) = (grid.bin(o.ts_ms), pindex.get(o.product_id.as_str())) {
-            tl.col_mut(gmv_cols[k])[i] += o.amount;
-            tl.col_mut(order_cols[k])[i] += 1.0;
-        }
-    }
-    Ok(())
+        );
+        (m, v)
+    });
+    gmv.chain(orders).collect()
 }
 
 /// Shares of each bin covered: anchors' shifts, product explanations (any,
 /// then per product), promotions by kind, speech.
-fn push_intervals(
-    tl: &mut Timeline,
+fn interval_columns(
     data: &SessionData,
     grid: &Grid,
     per_product: bool,
-) -> Result<()> {
+) -> Vec<(ColumnMeta, Vec<f64>)> {
+    let mut out = Vec::new();
     let mut by_anchor: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
     for a in &data.anchors {
         by_anchor.insert(&a.id, Vec::new());
@@ -830,7 +853,7 @@ fn push_intervals(
             .push((sh.start_ms, sh.end_ms));
     }
     for (a, mut spans) in by_anchor {
-        tl.push(
+        out.push((
             meta(
                 format!("anchor:{a}"),
                 ColumnKind::Interval,
@@ -838,7 +861,7 @@ fn push_intervals(
                 "share",
             ),
             bin_union(grid, &mut spans),
-        )?;
+        ));
     }
     let mut explain_all: Vec<(Ms, Ms)> = Vec::new();
     let mut explain: BTreeMap<&str, Vec<(Ms, Ms)>> = BTreeMap::new();
@@ -860,7 +883,7 @@ fn push_intervals(
                 .push((sg.start_ms, sg.end_ms));
         }
     }
-    tl.push(
+    out.push((
         meta(
             "explain:any",
             ColumnKind::Interval,
@@ -868,9 +891,9 @@ fn push_intervals(
             "share",
         ),
         bin_union(grid, &mut explain_all),
-    )?;
+    ));
     for (p, mut spans) in explain {
-        tl.push(
+        out.push((
             meta(
                 format!("explain:{p}"),
                 ColumnKind::Interval,
@@ -878,7 +901,7 @@ fn push_intervals(
                 "share",
             ),
             bin_union(grid, &mut spans),
-        )?;
+        ));
     }
     let mut promos: BTreeMap<String, Vec<(Ms, Ms)>> = BTreeMap::new();
     for p in &data.promotions {
@@ -889,7 +912,7 @@ fn push_intervals(
         promos.entry(kind).or_default().push((p.start_ms, p.end_ms));
     }
     for (k, mut spans) in promos {
-        tl.push(
+        out.push((
             meta(
                 format!("promo:{k}"),
                 ColumnKind::Interval,
@@ -897,14 +920,14 @@ fn push_intervals(
                 "share",
             ),
             bin_union(grid, &mut spans),
-        )?;
+        ));
     }
     let mut speech: Vec<(Ms, Ms)> = data
         .utterances
         .iter()
         .map(|u| (u.start_ms, u.end_ms))
         .collect();
-    tl.push(
+    out.push((
         meta(
             "speech",
             ColumnKind::Interval,
@@ -912,7 +935,8 @@ fn push_intervals(
             "share",
         ),
         bin_union(grid, &mut speech),
-    )
+    ));
+    out
 }
 
 /// One column per lexicon group in speech, then in comments, filled in place

@@ -191,20 +191,37 @@ pub fn fold_append(text: &str, out: &mut String) {
     let base = out.len();
     let mut pending_space = false;
     if text.is_ascii() {
-        for c in text.chars() {
-            if push_space_aware(out, base, c, &mut pending_space) {
-                out.push(c.to_ascii_lowercase());
+        // ASCII whitespace and control characters are the bytes up to the
+        // space and DEL.
+        for &b in text.as_bytes() {
+            if b <= b' ' || b == 0x7F {
+                pending_space = out.len() > base;
+                continue;
             }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(b.to_ascii_lowercase() as char);
         }
         return;
     }
-    // ASCII and CJK Unified Ideographs are NFKC-stable: skip the check for
-    // the common case of Chinese text with ASCII.
+    // ASCII and CJK Unified Ideographs are NFKC-stable: the common case of
+    // Chinese text with ASCII is folded in one pass, without the check.
+    if fold_simple(text, out, base) {
+        return;
+    }
+    out.truncate(base);
+    fold_general(text, out, base);
+}
+
+/// [`fold_append`] of any text (after `base`, where `out` ends): NFKC where
+/// the text is not already in it, then character by character.
+fn fold_general(text: &str, out: &mut String, base: usize) {
+    let mut pending_space = false;
     let ideograph = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
     let normalized;
-    let src: &str = if text.chars().all(|c| c.is_ascii() || ideograph(c))
-        || is_nfkc_quick(text.chars()) == IsNormalized::Yes
-    {
+    let src: &str = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         text
     } else {
         normalized = crate::text::normalize(text);
@@ -240,6 +257,35 @@ pub fn fold_append(text: &str, out: &mut String) {
             out.extend(c.to_lowercase());
         }
     }
+}
+
+/// [`fold_append`] of a text of ASCII and CJK Unified Ideographs only, in
+/// one pass: `false` (with `out` partly written past `base`) at the first
+/// other character.
+fn fold_simple(text: &str, out: &mut String, base: usize) -> bool {
+    let table = t2s_table();
+    let mut pending_space = false;
+    for c in text.chars() {
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            let m = table[(c as u32 - T2S_FIRST) as usize];
+            if m == T2S_CONTEXT {
+                fold_by_context(text, out, base);
+                return true;
+            }
+            out.push(m);
+        } else if c.is_ascii() {
+            if push_space_aware(out, base, c, &mut pending_space) {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// The slow path for the few characters fast2s converts by their neighbours:
@@ -404,13 +450,24 @@ impl Matcher {
         &self,
         texts: &[S],
         positions: bool,
+        f: impl FnMut(usize, PhraseMatch),
+    ) {
+        self.for_each_of(texts.len(), |i| texts[i].as_ref(), positions, f)
+    }
+
+    /// [`Matcher::for_each_in`] of the `n` texts `text(0)`, …, `text(n - 1)`.
+    pub(crate) fn for_each_of<'t>(
+        &self,
+        n: usize,
+        text: impl Fn(usize) -> &'t str,
+        positions: bool,
         mut f: impl FnMut(usize, PhraseMatch),
     ) {
-        let mut buf = String::with_capacity(texts.len() * 16);
-        let mut starts: Vec<usize> = Vec::with_capacity(texts.len() + 1);
-        for t in texts {
+        let mut buf = String::with_capacity(n * 16);
+        let mut starts: Vec<usize> = Vec::with_capacity(n + 1);
+        for i in 0..n {
             starts.push(buf.len());
-            fold_append(t.as_ref(), &mut buf);
+            fold_append(text(i), &mut buf);
             buf.push('\n');
         }
         starts.push(buf.len());
@@ -474,6 +531,23 @@ mod tests {
         assert_eq!(fold("券後價 點擊"), "券后价 点击");
         assert_eq!(fold("  a\tb  "), "a b");
         assert_eq!(fold("Ärger"), "ärger");
+    }
+
+    proptest::proptest! {
+        /// The fast paths (ASCII bytes; ASCII with CJK ideographs in one
+        /// pass) fold as the general path does.
+        #[test]
+        fn fast_paths_fold_as_the_general_path(
+            text in "[a-zA-Z0-9 \t\n\\x00-\\x1f\\x7f!?.,]{0,12}|[a-zA-Z \t\x0b限時秒殺點擊購買價畫乾兒这位宝宝问]{0,12}|[a-z 限時ＬＡ！？é　😀]{0,12}",
+            prefix in "|x|限",
+        ) {
+            let mut fast = prefix.clone();
+            fold_append(&text, &mut fast);
+            let mut general = prefix.clone();
+            let base = general.len();
+            fold_general(&text, &mut general, base);
+            proptest::prop_assert_eq!(fast, general);
+        }
     }
 
     #[test]
