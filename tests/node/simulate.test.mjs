@@ -100,3 +100,26 @@ test('simulateAsync rejects bad configs with the error code', async () => {
   await assertRejects(vap.simulateAsync({ hours: -1 }), 'VAP_INVALID_ARGUMENT')
   await assertRejects(vap.simulateAsync({ nope: true }), 'VAP_INVALID_ARGUMENT')
 })
+
+test('the addon does not ask for huge pages', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const { execFileSync } = await import('node:child_process')
+  let mode = null
+  try {
+    mode = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1]
+  } catch {}
+  if (mode !== 'madvise') {
+    t.skip('huge pages are granted on request only where the system\'s mode is madvise')
+    return
+  }
+  // A fresh process: the addon turns mimalloc's transparent huge pages off
+  // when it loads (README, Building notes); none are then mapped.
+  const root = new URL('../../', import.meta.url).pathname
+  const code = `const vap = require(${JSON.stringify(root)}); vap.simulate({ seed: 1, hours: 6 });
+    const l = require('fs').readFileSync('/proc/self/smaps_rollup', 'utf8').split('\\n').find((x) => x.startsWith('AnonHugePages'));
+    console.log(l.split(/\\s+/)[1])`
+  const env = { ...process.env }
+  delete env.MIMALLOC_ALLOW_THP
+  const out = execFileSync(process.execPath, ['-e', code], { env, encoding: 'utf8' })
+  assert.equal(Number(out.trim()), 0)
+})

@@ -77,3 +77,34 @@ def test_thread_count_is_bounded():
     with pytest.raises(vap.InvalidArgumentError) as e:
         vap.set_num_threads(-1)
     assert isinstance(e.value.__cause__, OverflowError)
+
+
+def _thp_mode() -> str | None:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.mark.skipif(
+    _thp_mode() != "madvise",
+    reason="huge pages are granted on request only where the system's mode is madvise",
+)
+def test_the_module_does_not_ask_for_huge_pages():
+    # A fresh interpreter: the module turns mimalloc's transparent huge pages
+    # off when it loads (README, Building notes); where the system grants
+    # them only on request, none are then mapped.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import vap\n"
+        "r = vap.simulate(seed=1, hours=6)\n"
+        "print([l.split()[1] for l in open('/proc/self/smaps_rollup') if l.startswith('AnonHugePages')][0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_ALLOW_THP"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) == 0
