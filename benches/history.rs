@@ -17,8 +17,8 @@
 //! the process is printed at the end (`getrusage`).
 //!
 //! The allocator is mimalloc with the options vap's Python and Node modules
-//! set when they load (`purge_delay` 100 ms, `allow_thp` 0: see
-//! `tune_allocator` in `vap-py/src/lib.rs`), so the figures are what those
+//! set when they load (`purge_delay` 100 ms, `allow_thp` 0:
+//! `vap_core::threads::ALLOCATOR_OPTIONS`), so the figures are what those
 //! users get; `MIMALLOC_ALLOW_THP=1` gives mimalloc's own default (11.4-12.6 s
 //! cold on the machine of the README's figures, 7.4-7.7 s with 0).
 //!
@@ -53,20 +53,14 @@ fn peak_rss_mb() -> f64 {
     u.ru_maxrss as f64 / 1024.0
 }
 
-/// The options of `tune_allocator` in vap's Python and Node modules (an
-/// option set in mimalloc's environment stays).
+/// The options vap's Python and Node modules give mimalloc
+/// ([`vap_core::threads::ALLOCATOR_OPTIONS`]; an option set in mimalloc's
+/// environment stays).
 fn tune_allocator() {
-    use libmimalloc_sys::mi_option_t;
-    const PURGE_DELAY: mi_option_t = 15;
-    const ALLOW_THP: mi_option_t = 43;
-    const _: () = assert!(libmimalloc_sys::_mi_option_last == ALLOW_THP + 4);
-    for (option, env, value) in [
-        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 100),
-        (ALLOW_THP, "MIMALLOC_ALLOW_THP", 0),
-    ] {
+    for (option, env, value) in vap_core::threads::ALLOCATOR_OPTIONS {
         if std::env::var_os(env).is_none() {
             // SAFETY: sets one of mimalloc's global options; any value is valid.
-            unsafe { libmimalloc_sys::mi_option_set(option, value) };
+            unsafe { libmimalloc_sys::mi_option_set(option, value as _) };
         }
     }
     // The modules set `allow_thp` before their heap takes its first arena;

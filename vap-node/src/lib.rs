@@ -30,43 +30,20 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc 3 hands memory freed by a thread back to the system only after
-/// `purge_delay` (1,000 ms by default): what a script frees (a dropped
-/// session, the churn of simulating or loading one) stays resident meanwhile,
-/// unused by the next step's threads (simulate, import,
-/// load, timeline and attribution of the 12-hour session peaked at 731 MB,
-/// 560 MB with 100 ms; 10 ms, mimalloc 2's default, saves no more and costs
-/// repeated timelines their pages: README, Building notes).
-///
-/// And it asks for transparent huge pages (`allow_thp` 1): where the system
-/// grants them on request (Debian's `madvise` default), every fault zeroes
-/// 2 MiB, and memory that is freed, purged and touched again pays it again.
-/// A room's history (every session loaded, digested and freed in turn) spent
-/// a fifth of its time zeroing pages: 12.5 s cold, 7.6 s with huge pages off
-/// (`allow_thp` 0; `allow_thp` 2, purging whole huge pages only, helped the
-/// Python module but not a Rust process), the 12-hour pipeline 30 s against
-/// 25 s and 547 MB against 509 MB at its peak; what it costs is 8-15 % of the
-/// full timeline's scan of 2 M comments, whose strings huge pages keep in
-/// fewer TLB entries (README, Building notes).
-///
-/// Set when the addon is loaded (a library constructor), before it allocates.
-/// A value set in mimalloc's environment (`MIMALLOC_PURGE_DELAY`,
-/// `MIMALLOC_ALLOW_THP`) stays.
+/// mimalloc's options as vap-core gives them
+/// ([`vap_core::threads::ALLOCATOR_OPTIONS`]: `purge_delay` 100 ms, no
+/// transparent huge pages; why, with the figures, there and in the README's
+/// Building notes), set when the addon is loaded (a library constructor), before it allocates. An
+/// option set in mimalloc's environment stays.
 #[napi_derive::module_init]
 fn tune_allocator() {
-    /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v2 and v3).
-    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    /// `mi_option_allow_thp` in mimalloc 3's `mi_option_e`, the fourth
-    /// from its end: a mimalloc whose list of options changed fails here.
-    const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
-    const _: () = assert!(libmimalloc_sys::_mi_option_last == MI_OPTION_ALLOW_THP + 4);
-    for (option, env, value) in [
-        (MI_OPTION_PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 100),
-        (MI_OPTION_ALLOW_THP, "MIMALLOC_ALLOW_THP", 0),
-    ] {
+    /// `mi_option_allow_thp` is the fourth option from the end of mimalloc
+    /// 3's `mi_option_e`: a mimalloc whose list of options changed fails here.
+    const _: () = assert!(libmimalloc_sys::_mi_option_last == 43 + 4);
+    for (option, env, value) in vap_core::threads::ALLOCATOR_OPTIONS {
         if std::env::var_os(env).is_none() {
             // SAFETY: sets one of mimalloc's global options; any value is valid.
-            unsafe { libmimalloc_sys::mi_option_set(option, value) };
+            unsafe { libmimalloc_sys::mi_option_set(option, value as _) };
         }
     }
 }
