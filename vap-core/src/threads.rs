@@ -87,7 +87,7 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 ///   them on request, every first touch of a 2 MiB page zeroes all of it, and
 ///   memory freed, purged and used again pays it again: a room's history of
 ///   100 stored sessions took 12.5 s cold with them, 7.6 s without; the full
-///   timeline's scan of 2 M comments is 8-15 % faster with them (README,
+///   timeline's scan of 2 M comments is 8-20 % faster with them (README,
 ///   Building notes).
 ///
 /// ```

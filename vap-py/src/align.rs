@@ -76,14 +76,13 @@ impl PyTimeline {
             None => {
                 let owner = Arc::clone(&self.inner);
                 let values = owner.as_slice();
-                let (ptr, len) = (values.as_ptr(), values.len());
+                let (ptr, len) = (std::ptr::NonNull::from(values).cast::<u8>(), values.len());
                 // SAFETY: `ptr` is the start of `len` initialised f64 of the
                 // timeline that `owner` keeps alive, and never changes while
                 // shared (changes go to a copy, `Arc::make_mut`).
                 let buffer = unsafe {
                     arrow_buffer::Buffer::from_custom_allocation(
-                        std::ptr::NonNull::new(ptr as *mut u8)
-                            .unwrap_or(std::ptr::NonNull::dangling()),
+                        ptr,
                         len * std::mem::size_of::<f64>(),
                         owner,
                     )

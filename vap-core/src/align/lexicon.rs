@@ -261,7 +261,7 @@ fn fold_general(text: &str, out: &mut String, base: usize) {
 
 /// [`fold_append`] of a text of ASCII and CJK Unified Ideographs only, in
 /// one pass: `false` (with `out` partly written past `base`) at the first
-/// other character.
+/// other character or the first ideograph converted by its neighbours.
 fn fold_simple(text: &str, out: &mut String, base: usize) -> bool {
     let table = t2s_table();
     let mut pending_space = false;
@@ -273,8 +273,9 @@ fn fold_simple(text: &str, out: &mut String, base: usize) -> bool {
             }
             let m = table[(c as u32 - T2S_FIRST) as usize];
             if m == T2S_CONTEXT {
-                fold_by_context(text, out, base);
-                return true;
+                // Converted with the whole text, which the general path
+                // normalises first where the rest of it needs it.
+                return false;
             }
             out.push(m);
         } else if c.is_ascii() {
@@ -538,7 +539,7 @@ mod tests {
         /// pass) fold as the general path does.
         #[test]
         fn fast_paths_fold_as_the_general_path(
-            text in "[a-zA-Z0-9 \t\n\\x00-\\x1f\\x7f!?.,]{0,12}|[a-zA-Z \t\x0b限時秒殺點擊購買價畫乾兒这位宝宝问]{0,12}|[a-z 限時ＬＡ！？é　😀]{0,12}",
+            text in "[a-zA-Z0-9 \t\n\\x00-\\x1f\\x7f!?.,]{0,12}|[a-zA-Z \t\x0b限時秒殺點擊購買價畫乾兒这位宝宝问]{0,12}|[a-z 限時畫乾兒ＬＡ！？é　😀]{0,12}",
             prefix in "|x|限",
         ) {
             let mut fast = prefix.clone();
@@ -556,6 +557,12 @@ mod tests {
         assert_eq!(fold("計畫"), fast2s::convert("計畫"));
         assert_eq!(fold("乾隆 乾淨"), fast2s::convert("乾隆 乾淨"));
         assert_eq!(fold("ＡＢ 畫"), format!("ab {}", fast2s::convert("畫")));
+        // Normalised (NFKC) before, wherever the character is.
+        assert_eq!(fold("畫？"), format!("{}?", fast2s::convert("畫")));
+        assert_eq!(
+            fold("乾淨 ＬＡＳＴ"),
+            format!("{} last", fast2s::convert("乾淨"))
+        );
         for t in ["限時秒殺", "點擊購買", "後來", "這位寶寶問"] {
             assert_eq!(fold(t), fast2s::convert(t), "{t}");
         }

@@ -118,9 +118,9 @@ class Timeline:
     def to_numpy(self, columns: Sequence[str] | None = None) -> np.ndarray:
         """A ``(rows, columns)`` ``float64`` matrix (Fortran order, read-only: copy it
         to write), NaN where missing. All columns: a view of the timeline's own
-        memory, no copy (the matrix keeps it alive; a change to the timeline
-        afterwards, ``add_column`` or ``derive``, goes to a copy); named columns:
-        a copy of them."""
+        memory, no copy (the matrix keeps it alive; while it lives, a change to the
+        timeline, ``add_column`` or ``derive``, goes to a copy of it); named
+        columns: a copy of them."""
         names = None if columns is None else list(columns)
         ncols = len(self.columns) if names is None else len(names)
         flat = pa.array(self._inner.matrix(names)).to_numpy(zero_copy_only=True)
