@@ -15,12 +15,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc's options as vap-core gives them
 /// ([`vap_core::threads::ALLOCATOR_OPTIONS`]: `purge_delay` 100 ms, no
 /// transparent huge pages; why, with the figures, there and in the README's
-/// Building notes), set when the module is loaded, before it allocates. An
-/// option set in mimalloc's environment stays.
+/// Building notes), set when the module is loaded,
+/// before it allocates. An option set in mimalloc's environment stays.
 fn tune_allocator() {
-    /// `mi_option_allow_thp` is the fourth option from the end of mimalloc
-    /// 3's `mi_option_e`: a mimalloc whose list of options changed fails here.
-    const _: () = assert!(libmimalloc_sys::_mi_option_last == 43 + 4);
+    /// `mi_option_allow_thp` (vap-core's second option) is the fourth from
+    /// the end of mimalloc 3's `mi_option_e`: a mimalloc whose list of
+    /// options changed fails here.
+    const _: () =
+        assert!(libmimalloc_sys::_mi_option_last == vap_core::threads::ALLOCATOR_OPTIONS[1].0 + 4);
     for (option, env, value) in vap_core::threads::ALLOCATOR_OPTIONS {
         if std::env::var_os(env).is_none() {
             // SAFETY: sets one of mimalloc's global options; any value is valid.
