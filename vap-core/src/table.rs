@@ -362,12 +362,25 @@ impl<'a, C: AsCellRef> RowReader<'a, C> {
     }
 
     fn opt_str(&mut self, name: &'static str) -> Option<String> {
+        self.opt_text(name)
+    }
+
+    /// [`RowReader::opt_str`] into any string type: text already in normal
+    /// form is copied straight from the cell (into a [`CompactString`], with
+    /// no allocation when it is short).
+    fn opt_text<T: for<'s> From<&'s str> + From<String>>(
+        &mut self,
+        name: &'static str,
+    ) -> Option<T> {
         match self.cell(name) {
             CellRef::Null => None,
             CellRef::Str(s) if blank(s) => None,
-            CellRef::Str(s) => Some(normalize(s)),
-            CellRef::Int(i) => Some(i.to_string()),
-            CellRef::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(format!("{}", f as i64)),
+            CellRef::Str(s) if crate::text::is_normal(s) => Some(T::from(s)),
+            CellRef::Str(s) => Some(T::from(normalize(s))),
+            CellRef::Int(i) => Some(T::from(i.to_string())),
+            CellRef::Float(f) if f.fract() == 0.0 && f.is_finite() => {
+                Some(T::from(format!("{}", f as i64)))
+            }
             other => {
                 let m = format!("expected text, got {other:?}");
                 self.problem(name, m);
@@ -377,14 +390,19 @@ impl<'a, C: AsCellRef> RowReader<'a, C> {
     }
 
     fn str(&mut self, name: &'static str) -> String {
+        self.text(name)
+    }
+
+    /// [`RowReader::str`] into any string type (see [`RowReader::opt_text`]).
+    fn text<T: for<'s> From<&'s str> + From<String>>(&mut self, name: &'static str) -> T {
         let before = self.problems.len();
-        match self.opt_str(name) {
+        match self.opt_text(name) {
             Some(s) => s,
             None => {
                 if self.problems.len() == before {
                     self.problem(name, "missing value".into());
                 }
-                String::new()
+                T::from("")
             }
         }
     }
@@ -822,8 +840,8 @@ pub(crate) fn parse_row<C: AsCellRef>(
             out.comments,
             Comment {
                 ts_ms: r.time("ts_ms"),
-                viewer_id: r.str("viewer_id"),
-                text: r.str("text")
+                viewer_id: r.text("viewer_id"),
+                text: r.text("text")
             }
         ),
         TableName::Orders => {

@@ -197,8 +197,8 @@ fn with_comments(n: usize, tail: &str) -> vap_core::schema::SessionData {
     data.comments = (0..n)
         .map(|i| vap_core::schema::Comment {
             ts_ms: t0 + (i / 100) as i64,
-            viewer_id: format!("v{i:06}"),
-            text: format!("第{i}条 评论{tail}"),
+            viewer_id: format!("v{i:06}").into(),
+            text: format!("第{i}条 评论{tail}").into(),
         })
         .collect();
     data
@@ -289,7 +289,7 @@ fn quoted_line_feeds_load_the_same_on_every_path() {
     let mut data = with_comments(n, "");
     for (i, c) in data.comments.iter_mut().enumerate() {
         if i % 3 == 0 {
-            c.text = format!("第{i}条,\"好\"\n下一行");
+            c.text = format!("第{i}条,\"好\"\n下一行").into();
         }
     }
     let dir = tempfile::tempdir().unwrap();

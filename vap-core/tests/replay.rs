@@ -225,8 +225,8 @@ fn a_planted_unanswered_backlog_is_found() {
     for k in 0..30 {
         d.comments.push(Comment {
             ts_ms: t0 + k * 10_000,
-            viewer_id: format!("asker{k}"),
-            text: format!("{alias}有没有XL码"),
+            viewer_id: format!("asker{k}").into(),
+            text: format!("{alias}有没有XL码").into(),
         });
     }
     d.comments.sort_by_key(|c| c.ts_ms);

@@ -1173,8 +1173,8 @@ pub fn questions(data: &SessionData, opts: &QuestionOptions) -> Result<Vec<Quest
                 let c = &data.comments[f.comment];
                 Question {
                     ts_ms: c.ts_ms,
-                    viewer_id: c.viewer_id.clone(),
-                    text: c.text.clone(),
+                    viewer_id: c.viewer_id.to_string(),
+                    text: c.text.to_string(),
                     kind: f.kind,
                     product_id: f.product.map(|i| ids[i].clone()),
                     linked_by: f.linked_by,

@@ -546,7 +546,7 @@ fn header_of(manifest: &Manifest) -> (Room, Session) {
 /// Replaces the viewer ids of comments and orders by their keyed hash.
 fn pseudonymize_viewers(tables: &mut Tables, key: &[u8]) {
     for c in &mut tables.comments {
-        c.viewer_id = text::pseudonymize(key, &c.viewer_id);
+        c.viewer_id = text::pseudonymize(key, &c.viewer_id).into();
     }
     for o in &mut tables.orders {
         if let Some(v) = &o.viewer_id {

@@ -243,8 +243,8 @@ fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
             for i in 0..n {
                 t.comments.push(Comment {
                     ts_ms: c[0].time(i)?,
-                    viewer_id: c[1].str(i)?.to_string(),
-                    text: c[2].str(i)?.to_string(),
+                    viewer_id: c[1].str(i)?.into(),
+                    text: c[2].str(i)?.into(),
                 });
             }
         }

@@ -669,10 +669,9 @@ fn backlog(
         p
     };
     let start = unanswered.iter().map(|q| q.ts_ms).min();
-    let answered_keys: Vec<(Ms, String)> =
-        answered.iter().map(|(t, s)| (*t, s.to_string())).collect();
+    let answered_keys: Vec<(Ms, &str)> = answered.iter().map(|(t, s)| (*t, &**s)).collect();
     st.pending
-        .retain(|c| !answered_keys.contains(&(c.ts_ms, c.text.clone())));
+        .retain(|c| !answered_keys.contains(&(c.ts_ms, c.text.as_str())));
     // at most one backlog alert per backlog window
     let cooling = st
         .last_backlog

@@ -380,8 +380,8 @@ pub fn feed(data: &SessionData) -> Vec<LiveEvent> {
             1,
             LiveEvent::Comment {
                 ts_ms: c.ts_ms,
-                viewer_id: c.viewer_id.clone(),
-                text: c.text.clone(),
+                viewer_id: c.viewer_id.to_string(),
+                text: c.text.to_string(),
             },
         ));
     }
@@ -777,8 +777,8 @@ impl LiveSession {
                     self.alerts.saw("comments", ts_ms);
                     let c = Comment {
                         ts_ms,
-                        viewer_id,
-                        text,
+                        viewer_id: viewer_id.into(),
+                        text: text.into(),
                     };
                     if crate::align::question_kind(&c.text).is_some() {
                         self.alerts.question(&c);

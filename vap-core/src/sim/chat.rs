@@ -90,14 +90,14 @@ pub(super) fn comments(ev: &Events, s: usize, rng: &mut ChaCha8Rng, out: &mut Ve
         };
         out.push(Comment {
             ts_ms: ts,
-            viewer_id: ev.viewer(rng),
-            text,
+            viewer_id: ev.viewer(rng).into(),
+            text: text.into(),
         });
     }
     if ev.questions.contains(&s) {
         out.push(Comment {
             ts_ms: t + 500,
-            viewer_id: ev.viewer(rng),
+            viewer_id: ev.viewer(rng).into(),
             text: "有没有大码? 多少钱".into(),
         });
     }

@@ -516,8 +516,8 @@ impl Builder {
         self.saw(ts_ms);
         self.comments.push(Comment {
             ts_ms,
-            viewer_id: viewer,
-            text: text::normalize(text_raw),
+            viewer_id: viewer.into(),
+            text: text::normalize(text_raw).into(),
         });
     }
 
