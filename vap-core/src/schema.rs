@@ -289,7 +289,7 @@ pub struct Promotion {
 }
 
 /// A viewer comment (弹幕 / 评论).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Comment {
     /// Time the comment was posted.
     pub ts_ms: Ms,
@@ -846,13 +846,24 @@ impl SessionData {
     }
 }
 
-fn sort_with<T>(
+fn sort_with<T: Send + Sync>(
     v: &mut [T],
     name: &str,
     sorted: &mut Vec<String>,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
 ) {
-    if !v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
+    // A large table (a room's comments) is checked, and sorted if need be,
+    // on every thread: the sort is stable, so the order is the same on any
+    // number of threads.
+    if v.len() >= 1 << 16 {
+        use rayon::prelude::*;
+        crate::threads::install(|| {
+            if !v.par_windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
+                v.par_sort_by(|a, b| cmp(a, b));
+                sorted.push(name.to_string());
+            }
+        });
+    } else if !v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
         v.sort_by(|a, b| cmp(a, b));
         sorted.push(name.to_string());
     }

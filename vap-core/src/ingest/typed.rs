@@ -137,6 +137,13 @@ pub(crate) fn typed_from_batches(
     // others are appended in place and no table grows by copying.
     use rayon::prelude::*;
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if table == TableName::Comments {
+        let Some(n) = comments_in_place(batches, total, &mut out.comments) else {
+            return false;
+        };
+        origins.push_run(table, source, 1, n);
+        return true;
+    }
     let threads = crate::threads::num_threads().max(1);
     let mut runs: Vec<&[RecordBatch]> = Vec::with_capacity(threads);
     let (mut from, mut rows) = (0, 0);
@@ -175,6 +182,54 @@ pub(crate) fn typed_from_batches(
     }
     origins.push_run(table, source, 1, n);
     true
+}
+
+/// Comments, the table of millions of rows, read straight into their place:
+/// each batch's rows split between the threads, every record written where
+/// it ends up (no part appended by copying, the new memory touched on every
+/// thread). Appends to `out` and returns the number of records, or `None`,
+/// with `out` unchanged, when any row needs the general path.
+fn comments_in_place(
+    batches: &[RecordBatch],
+    total: usize,
+    out: &mut Vec<Comment>,
+) -> Option<usize> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut v: Vec<Comment> = Vec::with_capacity(total);
+    let bad = AtomicBool::new(false);
+    for b in batches {
+        let c = TableName::Comments
+            .columns()
+            .iter()
+            .map(|k| Col::of(b, k.name, k.ty, k.required))
+            .collect::<Option<Vec<_>>>()?;
+        let row = |i: usize| {
+            Some(Comment {
+                ts_ms: c[0].time(i)?,
+                viewer_id: c[1].str(i)?.into(),
+                text: c[2].str(i)?.into(),
+            })
+        };
+        crate::threads::install(|| {
+            v.par_extend((0..b.num_rows()).into_par_iter().map(|i| {
+                row(i).unwrap_or_else(|| {
+                    bad.store(true, Ordering::Relaxed);
+                    Comment::default()
+                })
+            }))
+        });
+        if bad.load(Ordering::Relaxed) {
+            return None;
+        }
+    }
+    let n = v.len();
+    if out.is_empty() {
+        *out = v;
+    } else {
+        out.append(&mut v);
+    }
+    Some(n)
 }
 
 fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
