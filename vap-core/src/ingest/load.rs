@@ -152,180 +152,237 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     let mut report = LoadReport::default();
     let mut problems = Vec::new();
     let mut parsed = Parsed::default();
-    for t in TableName::ALL {
-        let (path, name) = match find_table_file(dir, &manifest, t) {
-            Ok(Some(found)) => found,
-            Ok(None) => continue,
-            Err(p) => {
-                problems.push(p);
-                continue;
+    // The tables' files are read side by side (each on its own, a large one
+    // on every thread), and put together in table order: the same records
+    // and problems on any number of threads. A CSV file the fast reader
+    // gives up on is read the general way afterwards, on this thread (that
+    // reader runs its own thread beside it).
+    use rayon::prelude::*;
+    let reads: Vec<TableRead> = crate::threads::install(|| {
+        TableName::ALL
+            .par_iter()
+            .map(|&t| read_table(dir, &manifest, t))
+            .collect()
+    });
+    for (t, r) in TableName::ALL.into_iter().zip(reads) {
+        let TableRead {
+            file,
+            problems: mut ps,
+            parsed: part,
+            general_csv,
+        } = r;
+        let mut part = part;
+        if let Some((name, mut f)) = general_csv {
+            match read_csv_general(t, &name, &mut f, &mut part, &mut ps) {
+                Ok(enc) => report.files.push((name, enc)),
+                Err(p) => ps.extend(p),
             }
-        };
-        // Each table becomes typed records as it is read: a UTF-8 CSV file
-        // chunk by chunk straight from the file, other files whole, their
-        // bytes dropped before the next file is read. A large file is never
-        // held as bytes, raw cells and records at once.
-        let mut file = match open_table_file(dir, &path, &name) {
-            Ok(f) => f,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
-        let is_csv = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        // A CSV file is read block by block straight into records on every
-        // thread while it is clean (plain UTF-8, RFC 4180, no row with a
-        // problem: [`fastcsv`]); otherwise the general path below reads it
-        // again from its start.
-        let fast = is_csv && {
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let source: Arc<str> = Arc::from(name.as_str());
-            let done = fastcsv::csv_file_records(
-                t,
-                &source,
-                &mut file,
-                len,
-                &mut parsed.tables,
-                &mut parsed.origins,
-            )
-            .unwrap_or(false);
-            if !done {
-                use std::io::{Seek, SeekFrom};
-                if let Err(e) = file.seek(SeekFrom::Start(0)) {
-                    problems.push(Problem::new(&name, None, None, e.to_string()));
-                    continue;
-                }
-            }
-            done
-        };
-        let read = if fast {
-            Ok(Some(Encoding::Utf8))
-        } else if is_csv {
-            let mut first = true;
-            let mut header_ok = true;
-            let mut chunk_problems = Vec::new();
-            let mut consume = |chunk: &RawTable, before: usize| {
-                if first {
-                    first = false;
-                    header_ok = !t
-                        .columns()
-                        .iter()
-                        .any(|c| c.required && !chunk.columns.iter().any(|h| h.trim() == c.name));
-                } else if !header_ok {
-                    return;
-                }
-                parsed.add(t, chunk, before, &mut chunk_problems);
-            };
-            let mut read_all =
-                |add: &mut dyn FnMut(RawTable, usize) -> Spare| match read_csv_file_streaming(
-                    &name,
-                    &mut file,
-                    CSV_CHUNK_ROWS,
-                    add,
-                ) {
-                    Ok(Some(res)) => res.map(Some),
-                    Ok(None) => match read_open_file(&mut file, &name) {
-                        Ok(bytes) => read_csv_chunks(&name, &bytes, CSV_CHUNK_ROWS, add).map(Some),
-                        Err(p) => Err(vec![p]),
-                    },
-                    Err(e) => Err(vec![Problem::new(&name, None, None, e.to_string())]),
-                };
-            // With two threads or more, the CSV parse (text to cells) and the
-            // typed records (cells to rows, checked) run side by side, chunk
-            // after chunk in order: the same records and problems, with at
-            // most three chunks held (one read, one queued, one parsed).
-            let read = if crate::threads::num_threads() > 1 {
-                std::thread::scope(|sc| {
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<(RawTable, usize)>(1);
-                    // Chunks come back to be refilled (or freed) where their
-                    // cells were made: a free from another thread costs
-                    // mimalloc more.
-                    let (back_tx, back_rx) = std::sync::mpsc::channel::<RawTable>();
-                    let worker = sc.spawn(move || {
-                        for (chunk, before) in rx {
-                            consume(&chunk, before);
-                            let _ = back_tx.send(chunk);
-                        }
-                    });
-                    let read = read_all(&mut |chunk, before| {
-                        // The receiver only goes away if the worker panicked,
-                        // which the join below reports.
-                        let _ = tx.send((chunk, before));
-                        // The chunk before this one, when the worker is done
-                        // with it: its cells are refilled for the next.
-                        back_rx.try_recv().ok().map(|c| c.rows)
-                    });
-                    drop(tx);
-                    match worker.join() {
-                        Ok(()) => read,
-                        Err(_) => Err(vec![Problem::new(
-                            &name,
-                            None,
-                            None,
-                            "internal error: the record parser stopped".to_string(),
-                        )]),
-                    }
-                })
-            } else {
-                read_all(&mut |chunk, before| {
-                    consume(&chunk, before);
-                    Some(chunk.rows)
-                })
-            };
-            problems.extend(chunk_problems);
-            read
-        } else if is_parquet(&path) {
-            // Batches in the documented schema (vap's own files, most
-            // writers') become records column by column; any other file, or
-            // one row that needs it, goes the general way (raw cells), which
-            // reports every problem.
-            match read_open_file(&mut file, &name) {
-                Ok(bytes) => decode_parquet(bytes::Bytes::from(bytes), false)
-                    .map_err(|m| vec![Problem::new(&name, None, None, m)])
-                    .and_then(|batches| {
-                        let source: Arc<str> = Arc::from(name.as_str());
-                        if typed_from_batches(
-                            t,
-                            &source,
-                            &batches,
-                            &mut parsed.tables,
-                            &mut parsed.origins,
-                        ) {
-                            return Ok(None);
-                        }
-                        let mut conv = Vec::new();
-                        let raw = table::raw_from_batches(&name, &batches, &mut conv);
-                        drop(batches);
-                        if !conv.is_empty() {
-                            return Err(conv);
-                        }
-                        parsed.add(t, &raw, 0, &mut problems);
-                        Ok(None)
-                    }),
-                Err(p) => Err(vec![p]),
-            }
-        } else {
-            match read_open_file(&mut file, &name) {
-                Ok(bytes) => read_table_file(&name, &path, bytes).map(|(raw, enc)| {
-                    parsed.add(t, &raw, 0, &mut problems);
-                    enc
-                }),
-                Err(p) => Err(vec![p]),
-            }
-        };
-        match read {
-            Ok(enc) => report.files.push((name, enc)),
-            Err(p) => problems.extend(p),
+        } else if let Some(f) = file {
+            report.files.push(f);
         }
+        problems.extend(ps);
+        table::append_tables(&mut parsed.tables, part.tables);
+        parsed.origins.absorb(part.origins);
     }
     let (data, rep2) = build_parsed(manifest, parsed, opts, problems)?;
     report.sorted = rep2.sorted;
     report.differenced = rep2.differenced;
     report.warnings = rep2.warnings;
     Ok((data, report))
+}
+
+/// What reading the file of one table gave ([`read_table`]).
+#[derive(Default)]
+struct TableRead {
+    /// The file read and its text encoding (for [`LoadReport::files`]).
+    file: Option<(String, Option<Encoding>)>,
+    problems: Vec<Problem>,
+    parsed: Parsed,
+    /// A CSV file the fast reader gave up on, rewound: for
+    /// [`read_csv_general`].
+    general_csv: Option<(String, fs::File)>,
+}
+
+/// Reads the file of table `t` of the session directory `dir`, if it has
+/// one, into typed records.
+fn read_table(dir: &Path, manifest: &Manifest, t: TableName) -> TableRead {
+    let mut out = TableRead::default();
+    let (path, name) = match find_table_file(dir, manifest, t) {
+        Ok(Some(found)) => found,
+        Ok(None) => return out,
+        Err(p) => {
+            out.problems.push(p);
+            return out;
+        }
+    };
+    // Each table becomes typed records as it is read: a UTF-8 CSV file
+    // chunk by chunk straight from the file, other files whole. A large file
+    // is never held as bytes, raw cells and records at once.
+    let mut file = match open_table_file(dir, &path, &name) {
+        Ok(f) => f,
+        Err(p) => {
+            out.problems.push(p);
+            return out;
+        }
+    };
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let parsed = &mut out.parsed;
+    let problems = &mut out.problems;
+    let read = if is_csv {
+        // A CSV file is read block by block straight into records on every
+        // thread while it is clean (plain UTF-8, RFC 4180, no row with a
+        // problem: [`fastcsv`]); otherwise the general path reads it again
+        // from its start.
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let source: Arc<str> = Arc::from(name.as_str());
+        let done = fastcsv::csv_file_records(
+            t,
+            &source,
+            &mut file,
+            len,
+            &mut parsed.tables,
+            &mut parsed.origins,
+        )
+        .unwrap_or(false);
+        if !done {
+            use std::io::{Seek, SeekFrom};
+            if let Err(e) = file.seek(SeekFrom::Start(0)) {
+                problems.push(Problem::new(&name, None, None, e.to_string()));
+            } else {
+                out.general_csv = Some((name, file));
+            }
+            return out;
+        }
+        Ok(Some(Encoding::Utf8))
+    } else if is_parquet(&path) {
+        // Batches in the documented schema (vap's own files, most
+        // writers') become records column by column; any other file, or one
+        // row that needs it, goes the general way (raw cells), which reports
+        // every problem.
+        match read_open_file(&mut file, &name) {
+            Ok(bytes) => decode_parquet(bytes::Bytes::from(bytes), false)
+                .map_err(|m| vec![Problem::new(&name, None, None, m)])
+                .and_then(|batches| {
+                    let source: Arc<str> = Arc::from(name.as_str());
+                    if typed_from_batches(
+                        t,
+                        &source,
+                        &batches,
+                        &mut parsed.tables,
+                        &mut parsed.origins,
+                    ) {
+                        return Ok(None);
+                    }
+                    let mut conv = Vec::new();
+                    let raw = table::raw_from_batches(&name, &batches, &mut conv);
+                    drop(batches);
+                    if !conv.is_empty() {
+                        return Err(conv);
+                    }
+                    parsed.add(t, &raw, 0, problems);
+                    Ok(None)
+                }),
+            Err(p) => Err(vec![p]),
+        }
+    } else {
+        match read_open_file(&mut file, &name) {
+            Ok(bytes) => read_table_file(&name, &path, bytes).map(|(raw, enc)| {
+                parsed.add(t, &raw, 0, problems);
+                enc
+            }),
+            Err(p) => Err(vec![p]),
+        }
+    };
+    match read {
+        Ok(enc) => out.file = Some((name, enc)),
+        Err(p) => out.problems.extend(p),
+    }
+    out
+}
+
+/// Reads the CSV file `file` (named `name`, table `t`) the general way: any
+/// encoding and CSV form, every problem named with its row and field.
+fn read_csv_general(
+    t: TableName,
+    name: &str,
+    file: &mut fs::File,
+    parsed: &mut Parsed,
+    problems: &mut Vec<Problem>,
+) -> std::result::Result<Option<Encoding>, Vec<Problem>> {
+    let mut first = true;
+    let mut header_ok = true;
+    let mut chunk_problems = Vec::new();
+    let mut consume = |chunk: &RawTable, before: usize| {
+        if first {
+            first = false;
+            header_ok = !t
+                .columns()
+                .iter()
+                .any(|c| c.required && !chunk.columns.iter().any(|h| h.trim() == c.name));
+        } else if !header_ok {
+            return;
+        }
+        parsed.add(t, chunk, before, &mut chunk_problems);
+    };
+    let mut read_all = |add: &mut dyn FnMut(RawTable, usize) -> Spare| match read_csv_file_streaming(
+        name,
+        &mut *file,
+        CSV_CHUNK_ROWS,
+        add,
+    ) {
+        Ok(Some(res)) => res.map(Some),
+        Ok(None) => match read_open_file(file, name) {
+            Ok(bytes) => read_csv_chunks(name, &bytes, CSV_CHUNK_ROWS, add).map(Some),
+            Err(p) => Err(vec![p]),
+        },
+        Err(e) => Err(vec![Problem::new(name, None, None, e.to_string())]),
+    };
+    // With two threads or more, the CSV parse (text to cells) and the typed
+    // records (cells to rows, checked) run side by side, chunk after chunk in
+    // order: the same records and problems, with at most three chunks held
+    // (one read, one queued, one parsed).
+    let read = if crate::threads::num_threads() > 1 {
+        std::thread::scope(|sc| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(RawTable, usize)>(1);
+            // Chunks come back to be refilled (or freed) where their cells
+            // were made: a free from another thread costs mimalloc more.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<RawTable>();
+            let worker = sc.spawn(move || {
+                for (chunk, before) in rx {
+                    consume(&chunk, before);
+                    let _ = back_tx.send(chunk);
+                }
+            });
+            let read = read_all(&mut |chunk, before| {
+                // The receiver only goes away if the worker panicked, which
+                // the join below reports.
+                let _ = tx.send((chunk, before));
+                // The chunk before this one, when the worker is done with
+                // it: its cells are refilled for the next.
+                back_rx.try_recv().ok().map(|c| c.rows)
+            });
+            drop(tx);
+            match worker.join() {
+                Ok(()) => read,
+                Err(_) => Err(vec![Problem::new(
+                    name,
+                    None,
+                    None,
+                    "internal error: the record parser stopped".to_string(),
+                )]),
+            }
+        })
+    } else {
+        read_all(&mut |chunk, before| {
+            consume(&chunk, before);
+            Some(chunk.rows)
+        })
+    };
+    problems.extend(chunk_problems);
+    read
 }
 
 /// Whether `path` names a Parquet file (by its extension, as
