@@ -325,3 +325,90 @@ fn quoted_line_feeds_load_the_same_on_every_path() {
     // Loading normalises every format alike (the line feed becomes a space).
     assert_eq!(pq1, one);
 }
+
+/// The tables' files are read side by side: problems in several files (a
+/// clean UTF-8 file read on the fast path, a GB18030 file read the general
+/// way after the others, a Parquet file) come back the same on one thread
+/// and on two, every one of them, in table order and row order within a file.
+#[test]
+fn problems_in_several_files_read_side_by_side_are_listed_in_table_order() {
+    let data = with_comments(5_000, "");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("mixed");
+    ingest::write_dir(&data, &d, Format::Csv).unwrap();
+    // Utterances in GB18030 (the general path) and metrics as Parquet.
+    let gb = dir.path().join("gb");
+    ingest::write_dir_encoded(&data, &gb, Format::Csv, Encoding::Gb18030).unwrap();
+    std::fs::copy(gb.join("utterances.csv"), d.join("utterances.csv")).unwrap();
+    let pq = dir.path().join("pq");
+    ingest::write_dir(&data, &pq, Format::Parquet).unwrap();
+    std::fs::remove_file(d.join("metrics.csv")).unwrap();
+    std::fs::copy(pq.join("metrics.parquet"), d.join("metrics.parquet")).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    if let Some(tables) = manifest.get_mut("tables").and_then(|t| t.as_object_mut()) {
+        tables.insert("metrics".into(), "metrics.parquet".into());
+    }
+    std::fs::write(d.join("manifest.json"), manifest.to_string()).unwrap();
+    // A bad row in comments (fast path) and one in orders, a bad time in the
+    // GB18030 utterances.
+    let edit = |name: &str, rows: &[usize], f: &dyn Fn(&str) -> String| {
+        let p = d.join(name);
+        let bytes = std::fs::read(&p).unwrap();
+        let (text, enc) = if name == "utterances.csv" {
+            let (t, _, _) = encoding_rs::GB18030.decode(&bytes);
+            (t.into_owned(), true)
+        } else {
+            (String::from_utf8(bytes).unwrap(), false)
+        };
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if rows.contains(&i) {
+                    f(l)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let out = lines.join("\n") + "\n";
+        if enc {
+            std::fs::write(&p, encoding_rs::GB18030.encode(&out).0).unwrap();
+        } else {
+            std::fs::write(&p, out).unwrap();
+        }
+    };
+    let blank_second = |l: &str| {
+        let f: Vec<&str> = l.splitn(3, ',').collect();
+        format!("{},,{}", f[0], f[2])
+    };
+    edit("comments.csv", &[10, 4_000], &blank_second);
+    edit("orders.csv", &[1], &|l: &str| {
+        let f: Vec<&str> = l.splitn(3, ',').collect();
+        format!("{},yesterday,{}", f[0], f[2])
+    });
+    edit("utterances.csv", &[2], &|l: &str| format!("soon{l}"));
+    let problems = |threads| {
+        vap_core::threads::set_num_threads(threads).unwrap();
+        let r = ingest::load_dir(&d, &LoadOptions::default());
+        vap_core::threads::set_num_threads(0).unwrap();
+        match r {
+            Err(vap_core::VapError::Validation(p)) => p,
+            other => panic!("{other:?}"),
+        }
+    };
+    let p1 = problems(1);
+    assert_eq!(p1, problems(2));
+    let at: Vec<(&str, Option<usize>)> = p1.iter().map(|p| (p.file.as_str(), p.row)).collect();
+    assert_eq!(
+        at,
+        vec![
+            ("comments.csv", Some(10)),
+            ("comments.csv", Some(4_000)),
+            ("orders.csv", Some(1)),
+            ("utterances.csv", Some(2)),
+        ],
+        "{p1:?}"
+    );
+}
