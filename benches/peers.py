@@ -5,6 +5,10 @@ vap does more than the peers here: it parses times, normalises text (NFKC),
 validates every row and every cross-table reference and sorts; the peers only
 parse. The ratio is the price of that work.
 
+The contenders take turns within each repeat (vap, then each peer, then vap
+again ...), so that a slow spell of the shared machine falls on all of them
+rather than on whichever ran then; each is warmed up once, untimed.
+
     .venv/bin/python benches/peers.py [hours] [repeats]
 """
 
@@ -23,13 +27,18 @@ import pyarrow.parquet as pq
 import vap
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
+def median_times(fns: dict, repeats: int) -> dict:
+    """The median time of each of `fns`, run in turn within every repeat
+    after one untimed call each."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main() -> None:
@@ -46,7 +55,6 @@ def main() -> None:
             d = Path(tmp) / fmt
             room.data.write_dir(d, format=fmt)
             files = sorted(d.glob(f"*.{fmt}"))
-            t_vap = median_time(lambda d=d: vap.load_dir(d), repeats)
             if fmt == "csv":
                 peers = {
                     "pandas.read_csv": lambda files=files: [pd.read_csv(f) for f in files],
@@ -60,9 +68,9 @@ def main() -> None:
                     "polars.read_parquet": lambda files=files: [pl.read_parquet(f) for f in files],
                     "pandas.read_parquet": lambda files=files: [pd.read_parquet(f) for f in files],
                 }
-            for name, fn in peers.items():
-                t_peer = median_time(fn, repeats)
-                rows.append((fmt, name, t_vap, t_peer))
+            t = median_times({"vap": lambda d=d: vap.load_dir(d), **peers}, repeats)
+            for name in peers:
+                rows.append((fmt, name, t["vap"], t[name]))
     print(f"{'format':8} {'peer':28} {'vap (s)':>9} {'peer (s)':>9} {'vap/peer':>9}")
     for fmt, name, t_vap, t_peer in rows:
         print(f"{fmt:8} {name:28} {t_vap:9.3f} {t_peer:9.3f} {t_vap / t_peer:9.2f}")
