@@ -5,9 +5,19 @@ vap does more than the peers here: it parses times, normalises text (NFKC),
 validates every row and every cross-table reference and sorts; the peers only
 parse. The ratio is the price of that work.
 
-The contenders take turns within each repeat (vap, then each peer, then vap
-again ...), so that a slow spell of the shared machine falls on all of them
-rather than on whichever ran then; each is warmed up once, untimed.
+Three ways of loading, each a line per peer:
+
+- ``script``: each contender once in a fresh interpreter (vap, pandas, polars
+  and pyarrow imported, nothing loaded before), the median over ``repeats``
+  interpreters: what a script that loads one session gets.
+- ``repeated``: each contender ``repeats`` times back to back in this process
+  after one untimed call (a service loading session after session).
+- ``in turn``: the contenders take turns within each repeat (vap, then each
+  peer, then vap again ...), so that a slow spell of the shared machine falls
+  on all of them; between two of its turns each contender's freed memory may
+  have gone back to the system (vap's allocator gives it back after 100 ms).
+
+Every result is dropped inside its timing, vap's and the peers' alike.
 
     .venv/bin/python benches/peers.py [hours] [repeats]
 """
@@ -15,6 +25,7 @@ rather than on whichever ran then; each is warmed up once, untimed.
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +37,33 @@ import pyarrow.parquet as pq
 
 import vap
 
+# Each contender as code over `d` (the directory) and `files` (its tables'
+# files), for this process and for a fresh interpreter alike.
+CODE = {
+    "vap": "vap.load_dir(d)",
+    "pandas.read_csv": "[pd.read_csv(f) for f in files]",
+    "polars.read_csv": "[pl.read_csv(f) for f in files]",
+    "pyarrow.parquet.read_table": "[pq.read_table(f) for f in files]",
+    "polars.read_parquet": "[pl.read_parquet(f) for f in files]",
+    "pandas.read_parquet": "[pd.read_parquet(f) for f in files]",
+}
+PEERS = {
+    "csv": ["pandas.read_csv", "polars.read_csv"],
+    "parquet": ["pyarrow.parquet.read_table", "polars.read_parquet", "pandas.read_parquet"],
+}
+FRESH = """
+import sys, time
+from pathlib import Path
+import pandas as pd, polars as pl, pyarrow.parquet as pq, vap
+d = Path(sys.argv[1])
+files = sorted(d.glob("*." + sys.argv[2]))
+t = time.perf_counter()
+{code}
+print(time.perf_counter() - t)
+"""
 
-def median_times(fns: dict, repeats: int) -> dict:
+
+def in_turn(fns: dict, repeats: int) -> dict:
     """The median time of each of `fns`, run in turn within every repeat
     after one untimed call each."""
     for fn in fns.values():
@@ -39,6 +75,41 @@ def median_times(fns: dict, repeats: int) -> dict:
             fn()
             times[name].append(time.perf_counter() - t)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def repeated(fns: dict, repeats: int) -> dict:
+    """The median time of each of `fns`, `repeats` calls back to back after
+    one untimed call."""
+    out = {}
+    for name, fn in fns.items():
+        fn()
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        out[name] = statistics.median(times)
+    return out
+
+
+def script(names: list, d: Path, fmt: str, repeats: int) -> dict:
+    """The median time of each contender's one load in a fresh interpreter."""
+    out = {}
+    for name in names:
+        code = FRESH.format(code=CODE[name])
+        times = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code, str(d), fmt],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
+            for _ in range(repeats)
+        ]
+        out[name] = statistics.median(times)
+    return out
 
 
 def main() -> None:
@@ -55,25 +126,19 @@ def main() -> None:
             d = Path(tmp) / fmt
             room.data.write_dir(d, format=fmt)
             files = sorted(d.glob(f"*.{fmt}"))
-            if fmt == "csv":
-                peers = {
-                    "pandas.read_csv": lambda files=files: [pd.read_csv(f) for f in files],
-                    "polars.read_csv": lambda files=files: [pl.read_csv(f) for f in files],
-                }
-            else:
-                peers = {
-                    "pyarrow.parquet.read_table": lambda files=files: [
-                        pq.read_table(f) for f in files
-                    ],
-                    "polars.read_parquet": lambda files=files: [pl.read_parquet(f) for f in files],
-                    "pandas.read_parquet": lambda files=files: [pd.read_parquet(f) for f in files],
-                }
-            t = median_times({"vap": lambda d=d: vap.load_dir(d), **peers}, repeats)
-            for name in peers:
-                rows.append((fmt, name, t["vap"], t[name]))
-    print(f"{'format':8} {'peer':28} {'vap (s)':>9} {'peer (s)':>9} {'vap/peer':>9}")
-    for fmt, name, t_vap, t_peer in rows:
-        print(f"{fmt:8} {name:28} {t_vap:9.3f} {t_peer:9.3f} {t_vap / t_peer:9.2f}")
+            names = ["vap", *PEERS[fmt]]
+            scope = {"vap": vap, "pd": pd, "pl": pl, "pq": pq, "d": d, "files": files}
+            fns = {name: eval(f"lambda: {CODE[name]}", scope) for name in names}  # noqa: S307
+            for mode, t in [
+                ("script", script(names, d, fmt, repeats)),
+                ("repeated", repeated(fns, repeats)),
+                ("in turn", in_turn(fns, repeats)),
+            ]:
+                for name in PEERS[fmt]:
+                    rows.append((fmt, mode, name, t["vap"], t[name]))
+    print(f"{'format':8} {'mode':9} {'peer':28} {'vap (s)':>9} {'peer (s)':>9} {'vap/peer':>9}")
+    for fmt, mode, name, t_vap, t_peer in rows:
+        print(f"{fmt:8} {mode:9} {name:28} {t_vap:9.3f} {t_peer:9.3f} {t_vap / t_peer:9.2f}")
 
 
 if __name__ == "__main__":
