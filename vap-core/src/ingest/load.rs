@@ -147,24 +147,50 @@ fn read_open_file(f: &mut fs::File, name: &str) -> Result<Vec<u8>, Problem> {
 
 /// Loads a session directory (see the module docs for the layout).
 pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionData, LoadReport)> {
-    let dir = dir.as_ref();
+    load_dir_reading_alone(dir.as_ref(), opts, ALONE)
+}
+
+/// [`load_dir`], files of `alone` bytes or more read one at a time.
+fn load_dir_reading_alone(
+    dir: &Path,
+    opts: &LoadOptions,
+    alone_from: u64,
+) -> Result<(SessionData, LoadReport)> {
     let manifest = read_manifest(dir)?;
     let mut report = LoadReport::default();
     let mut problems = Vec::new();
     let mut parsed = Parsed::default();
     // The tables' files are read side by side (each on its own, a large one
     // on every thread), and put together in table order: the same records
-    // and problems on any number of threads. A CSV file the fast reader
-    // gives up on is read the general way afterwards, on this thread (that
+    // and problems on any number of threads. A file of `ALONE` bytes or more
+    // is read after the others, one at a time (a Parquet or JSON file is
+    // read whole: two such files are not held at once). A CSV file the fast
+    // reader gives up on is read the general way last, on this thread (that
     // reader runs its own thread beside it).
     use rayon::prelude::*;
-    let reads: Vec<TableRead> = crate::threads::install(|| {
+    let alone: Vec<bool> = TableName::ALL
+        .iter()
+        .map(|&t| {
+            find_table_file(dir, &manifest, t)
+                .ok()
+                .flatten()
+                .and_then(|(p, _)| fs::metadata(p).ok())
+                .is_some_and(|m| m.len() >= alone_from)
+        })
+        .collect();
+    let mut reads: Vec<Option<TableRead>> = crate::threads::install(|| {
         TableName::ALL
             .par_iter()
-            .map(|&t| read_table(dir, &manifest, t))
+            .zip(&alone)
+            .map(|(&t, &a)| (!a).then(|| read_table(dir, &manifest, t)))
             .collect()
     });
-    for (t, r) in TableName::ALL.into_iter().zip(reads) {
+    for ((t, a), r) in TableName::ALL.iter().zip(&alone).zip(&mut reads) {
+        if *a {
+            *r = Some(crate::threads::install(|| read_table(dir, &manifest, *t)));
+        }
+    }
+    for (t, r) in TableName::ALL.into_iter().zip(reads.into_iter().flatten()) {
         let TableRead {
             file,
             problems: mut ps,
@@ -190,6 +216,10 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     report.warnings = rep2.warnings;
     Ok((data, report))
 }
+
+/// A table's file of this many bytes or more is read on its own, not beside
+/// the others ([`load_dir`]).
+const ALONE: u64 = 64 << 20;
 
 /// What reading the file of one table gave ([`read_table`]).
 #[derive(Default)]
@@ -650,4 +680,53 @@ pub fn difference_cumulative(d: &mut SessionData) -> Vec<(String, usize)> {
         out.push((decl.name.clone(), resets));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{write_dir, Format};
+
+    /// Files read one at a time (every file, or none) give the same session,
+    /// report and problems as files read side by side.
+    #[test]
+    fn files_read_alone_or_side_by_side_load_the_same() {
+        let data = crate::sim::simulate(&crate::sim::SimConfig {
+            hours: 0.2,
+            ..Default::default()
+        })
+        .unwrap()
+        .data;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("s");
+        write_dir(&data, &d, Format::Csv).unwrap();
+        let opts = LoadOptions::default();
+        let (side, side_report) = load_dir_reading_alone(&d, &opts, u64::MAX).unwrap();
+        let (alone, alone_report) = load_dir_reading_alone(&d, &opts, 0).unwrap();
+        assert_eq!(side, alone);
+        assert_eq!(side_report, alone_report);
+        assert_eq!(side.comments.len(), data.comments.len());
+        // A problem in two files: the same list, in table order.
+        for name in ["comments.csv", "orders.csv"] {
+            let p = d.join(name);
+            let text = fs::read_to_string(&p).unwrap();
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let f: Vec<String> = lines[1].splitn(2, ',').map(str::to_string).collect();
+            lines[1] = if name == "orders.csv" {
+                let g: Vec<&str> = f[1].splitn(2, ',').collect();
+                format!("{},soon,{}", f[0], g[1])
+            } else {
+                format!("later,{}", f[1])
+            };
+            fs::write(&p, lines.join("\n") + "\n").unwrap();
+        }
+        let problems = |alone_from| match load_dir_reading_alone(&d, &opts, alone_from) {
+            Err(VapError::Validation(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        let side = problems(u64::MAX);
+        assert_eq!(side, problems(0));
+        let files: Vec<&str> = side.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, ["comments.csv", "orders.csv"], "{side:?}");
+    }
 }
