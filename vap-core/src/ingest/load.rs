@@ -150,7 +150,7 @@ pub fn load_dir(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<(SessionDat
     load_dir_reading_alone(dir.as_ref(), opts, ALONE)
 }
 
-/// [`load_dir`], files of `alone` bytes or more read one at a time.
+/// [`load_dir`], files of `alone_from` bytes or more read one at a time.
 fn load_dir_reading_alone(
     dir: &Path,
     opts: &LoadOptions,
