@@ -168,26 +168,32 @@ fn load_dir_reading_alone(
     // reader gives up on is read the general way last, on this thread (that
     // reader runs its own thread beside it).
     use rayon::prelude::*;
-    let alone: Vec<bool> = TableName::ALL
+    let found: Vec<_> = TableName::ALL
         .iter()
-        .map(|&t| {
-            find_table_file(dir, &manifest, t)
-                .ok()
-                .flatten()
-                .and_then(|(p, _)| fs::metadata(p).ok())
-                .is_some_and(|m| m.len() >= alone_from)
+        .map(|&t| find_table_file(dir, &manifest, t))
+        .collect();
+    let alone: Vec<bool> = found
+        .iter()
+        .map(|f| {
+            matches!(f, Ok(Some((p, _))) if fs::metadata(p).is_ok_and(|m| m.len() >= alone_from))
         })
         .collect();
     let mut reads: Vec<Option<TableRead>> = crate::threads::install(|| {
         TableName::ALL
             .par_iter()
+            .zip(&found)
             .zip(&alone)
-            .map(|(&t, &a)| (!a).then(|| read_table(dir, &manifest, t)))
+            .map(|((&t, f), &a)| (!a).then(|| read_table(dir, f, t)))
             .collect()
     });
-    for ((t, a), r) in TableName::ALL.iter().zip(&alone).zip(&mut reads) {
+    for (((t, f), a), r) in TableName::ALL
+        .iter()
+        .zip(&found)
+        .zip(&alone)
+        .zip(&mut reads)
+    {
         if *a {
-            *r = Some(crate::threads::install(|| read_table(dir, &manifest, *t)));
+            *r = Some(crate::threads::install(|| read_table(dir, f, *t)));
         }
     }
     for (t, r) in TableName::ALL.into_iter().zip(reads.into_iter().flatten()) {
@@ -233,15 +239,19 @@ struct TableRead {
     general_csv: Option<(String, fs::File)>,
 }
 
-/// Reads the file of table `t` of the session directory `dir`, if it has
-/// one, into typed records.
-fn read_table(dir: &Path, manifest: &Manifest, t: TableName) -> TableRead {
+/// Reads the file of table `t` of the session directory `dir` that
+/// [`find_table_file`] found (if any) into typed records.
+fn read_table(
+    dir: &Path,
+    found: &std::result::Result<Option<(PathBuf, String)>, Problem>,
+    t: TableName,
+) -> TableRead {
     let mut out = TableRead::default();
-    let (path, name) = match find_table_file(dir, manifest, t) {
-        Ok(Some(found)) => found,
+    let (path, name) = match found {
+        Ok(Some((path, name))) => (path.clone(), name.clone()),
         Ok(None) => return out,
         Err(p) => {
-            out.problems.push(p);
+            out.problems.push(p.clone());
             return out;
         }
     };

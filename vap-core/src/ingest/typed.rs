@@ -204,16 +204,9 @@ fn comments_in_place(
             .iter()
             .map(|k| Col::of(b, k.name, k.ty, k.required))
             .collect::<Option<Vec<_>>>()?;
-        let row = |i: usize| {
-            Some(Comment {
-                ts_ms: c[0].time(i)?,
-                viewer_id: c[1].str(i)?.into(),
-                text: c[2].str(i)?.into(),
-            })
-        };
         crate::threads::install(|| {
             v.par_extend((0..b.num_rows()).into_par_iter().map(|i| {
-                row(i).unwrap_or_else(|| {
+                comment(&c, i).unwrap_or_else(|| {
                     bad.store(true, Ordering::Relaxed);
                     Comment::default()
                 })
@@ -230,6 +223,16 @@ fn comments_in_place(
         out.append(&mut v);
     }
     Some(n)
+}
+
+/// Row `i` of a comments batch's columns (in the order of
+/// `TableName::columns`), or `None` where it needs the general path.
+fn comment(c: &[Col<'_>], i: usize) -> Option<Comment> {
+    Some(Comment {
+        ts_ms: c[0].time(i)?,
+        viewer_id: c[1].str(i)?.into(),
+        text: c[2].str(i)?.into(),
+    })
 }
 
 fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
@@ -296,11 +299,7 @@ fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
         TableName::Comments => {
             t.comments.reserve(n);
             for i in 0..n {
-                t.comments.push(Comment {
-                    ts_ms: c[0].time(i)?,
-                    viewer_id: c[1].str(i)?.into(),
-                    text: c[2].str(i)?.into(),
-                });
+                t.comments.push(comment(&c, i)?);
             }
         }
         TableName::Orders => {

@@ -269,6 +269,11 @@ impl Checks<'_> {
 
     /// A time lies between 2000 and 2100 and within the session, give or take
     /// the tolerance.
+    /// Whether [`Checks::time`] accepts `ts`.
+    fn time_ok(&self, ts: Ms) -> bool {
+        (MIN_TIME_MS..MAX_TIME_MS).contains(&ts) && (self.lo..=self.hi).contains(&ts)
+    }
+
     fn time(&mut self, table: TableName, i: usize, field: &str, ts: Ms) {
         if !(MIN_TIME_MS..MAX_TIME_MS).contains(&ts) {
             self.push(
@@ -422,12 +427,12 @@ fn check_comments(c: &mut Checks<'_>, comments: &[Comment]) {
     // Millions of rows: the rows out of bounds are found on every thread,
     // then reported in order.
     use rayon::prelude::*;
-    let (lo, hi) = (c.lo.max(MIN_TIME_MS), c.hi.min(MAX_TIME_MS - 1));
+    let checks = &*c;
     let bad: Vec<usize> = crate::threads::install(|| {
         comments
             .par_iter()
             .enumerate()
-            .filter(|(_, x)| !(lo..=hi).contains(&x.ts_ms))
+            .filter(|(_, x)| !checks.time_ok(x.ts_ms))
             .map(|(i, _)| i)
             .collect()
     });
