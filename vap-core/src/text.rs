@@ -56,10 +56,10 @@ pub fn normalize(s: &str) -> String {
 /// Unicode's quick check must say yes, a "maybe" counts as no). Most comments
 /// and utterances are, so loading copies them instead of running NFKC.
 ///
-/// One pass over the bytes: ASCII and CJK Unified Ideographs (U+4E00 to
-/// U+9FFF, UTF-8 lead byte E5 to E9, or E4 with a second byte from B8) are
-/// checked without decoding; only a string with another character is given
-/// to the NFKC quick check.
+/// One pass over the bytes: ASCII eight bytes at a time ([`ascii_word`]),
+/// CJK Unified Ideographs (U+4E00 to U+9FFF, UTF-8 lead byte E5 to E9, or
+/// E4 with a second byte from B8) without decoding; only a string with
+/// another character is given to the NFKC quick check.
 pub(crate) fn is_normal(s: &str) -> bool {
     let b = s.as_bytes();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
@@ -71,6 +71,25 @@ pub(crate) fn is_normal(s: &str) -> bool {
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
+            // ASCII from here: a word of the next eight bytes (the last
+            // ones padded with a letter), checked at once if all ASCII.
+            let rest = &b[i..];
+            let w = match rest.first_chunk::<8>() {
+                Some(w) => u64::from_le_bytes(*w),
+                None => {
+                    let mut w = [b'a'; 8];
+                    w[..rest.len()].copy_from_slice(rest);
+                    u64::from_le_bytes(w)
+                }
+            };
+            if w & HIGH == 0 {
+                match ascii_word(w, prev_space) {
+                    Some(space) => prev_space = space,
+                    None => return false,
+                }
+                i += rest.len().min(8);
+                continue;
+            }
             if c == b' ' {
                 if prev_space {
                     return false;
@@ -100,6 +119,34 @@ pub(crate) fn is_normal(s: &str) -> bool {
         i += ch.len_utf8();
     }
     !other || is_nfkc_quick(s.chars()) == IsNormalized::Yes
+}
+
+/// The high bit of each byte of a word.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// One in each byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Eight ASCII bytes (`w`, little-endian, no high bit set) as
+/// [`is_normal`] sees them: `None` if one is a control character (below
+/// 0x20, or 0x7F) or two spaces follow each other (`prev_space`: the byte
+/// before the word was a space), else whether the last byte is a space.
+#[inline]
+fn ascii_word(w: u64, prev_space: bool) -> Option<bool> {
+    // Any byte below 0x20 (exact as a whole for ASCII bytes), or 0x7F.
+    let below = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+    let del = w ^ (0x7F * ONES);
+    let is_del = del.wrapping_sub(ONES) & !del & HIGH;
+    if below | is_del != 0 {
+        return None;
+    }
+    // The high bit of each byte that is a space, exactly (the sum of two
+    // bytes below 0x80 never carries into the next byte).
+    let x = w ^ (0x20 * ONES);
+    let spaces = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+    if spaces & (spaces << 8) != 0 || (prev_space && spaces & 0x80 != 0) {
+        return None;
+    }
+    Some(spaces >> 63 == 1)
 }
 
 /// [`normalize`] without the fast path.
@@ -375,6 +422,76 @@ mod tests {
             proptest::prop_assert!(!is_normal(&s) || normalize_slow(&s) == s);
             // Normalising twice changes nothing.
             proptest::prop_assert_eq!(&normalize(&fast), &fast);
+        }
+    }
+
+    /// [`is_normal`] a byte at a time, as it was before it read ASCII by
+    /// words.
+    fn is_normal_bytewise(s: &str) -> bool {
+        let b = s.as_bytes();
+        if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+            return false;
+        }
+        let mut prev_space = false;
+        let mut other = false;
+        for ch in s.chars() {
+            if ch == ' ' {
+                if prev_space {
+                    return false;
+                }
+                prev_space = true;
+                continue;
+            }
+            prev_space = false;
+            if ch.is_ascii() {
+                if !(' '..'\u{7f}').contains(&ch) {
+                    return false;
+                }
+            } else if !('\u{4e00}'..='\u{9fff}').contains(&ch) {
+                if ch.is_whitespace() || ch.is_control() {
+                    return false;
+                }
+                other = true;
+            }
+        }
+        !other || is_nfkc_quick(s.chars()) == IsNormalized::Yes
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_of_ascii_are_checked_as_bytes_are(
+            s in "[ a~\u{0}\u{1}\t\n\r\u{1f}\u{7f}\u{80}\u{85}\u{a0}\u{e9}\u{3000}\u{4e00}\u{9fff}\u{ff21}!0]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(is_normal(&s), is_normal_bytewise(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn runs_of_printable_ascii_are_checked_as_bytes_are(
+            s in "[ a~!0\u{4e00}\u{e9}]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(is_normal(&s), is_normal_bytewise(&s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn every_control_byte_and_double_space_is_found_in_any_place() {
+        for len in 1..=24 {
+            for at in 0..len {
+                let mut b = vec![b'x'; len];
+                for c in (0u8..0x20).chain([0x7f]) {
+                    b[at] = c;
+                    let s = std::str::from_utf8(&b).unwrap();
+                    assert!(!is_normal(s), "{s:?}");
+                }
+                b[at] = b' ';
+                let s = std::str::from_utf8(&b).unwrap();
+                assert_eq!(is_normal(s), is_normal_bytewise(s), "{s:?}");
+                if at + 1 < len {
+                    b[at + 1] = b' ';
+                    let s = std::str::from_utf8(&b).unwrap();
+                    assert!(!is_normal(s), "{s:?}");
+                }
+            }
         }
     }
 

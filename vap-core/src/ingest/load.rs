@@ -13,7 +13,7 @@ use super::read::{
     decode_parquet, read_csv_chunks, read_csv_file_streaming, read_table_file, Spare,
     CSV_CHUNK_ROWS,
 };
-use super::typed::typed_from_batches;
+use super::typed::{self, typed_from_batches};
 use super::validate::{check_header, check_tables, warnings};
 use super::LoadOptions;
 use crate::error::{Problem, Result, VapError};
@@ -303,28 +303,44 @@ fn read_table(
         // row that needs it, goes the general way (raw cells), which reports
         // every problem.
         match read_open_file(&mut file, &name) {
-            Ok(bytes) => decode_parquet(bytes::Bytes::from(bytes), false)
-                .map_err(|m| vec![Problem::new(&name, None, None, m)])
-                .and_then(|batches| {
-                    let source: Arc<str> = Arc::from(name.as_str());
-                    if typed_from_batches(
-                        t,
+            Ok(bytes) => {
+                let bytes = bytes::Bytes::from(bytes);
+                let source: Arc<str> = Arc::from(name.as_str());
+                // The comments, millions of rows, decoded and read batch by
+                // batch where the file allows it.
+                if t == TableName::Comments
+                    && typed::comments_streamed(
+                        &bytes,
                         &source,
-                        &batches,
                         &mut parsed.tables,
                         &mut parsed.origins,
-                    ) {
-                        return Ok(None);
-                    }
-                    let mut conv = Vec::new();
-                    let raw = table::raw_from_batches(&name, &batches, &mut conv);
-                    drop(batches);
-                    if !conv.is_empty() {
-                        return Err(conv);
-                    }
-                    parsed.add(t, &raw, 0, problems);
+                    )
+                {
                     Ok(None)
-                }),
+                } else {
+                    decode_parquet(bytes, false)
+                        .map_err(|m| vec![Problem::new(&name, None, None, m)])
+                        .and_then(|batches| {
+                            if typed_from_batches(
+                                t,
+                                &source,
+                                &batches,
+                                &mut parsed.tables,
+                                &mut parsed.origins,
+                            ) {
+                                return Ok(None);
+                            }
+                            let mut conv = Vec::new();
+                            let raw = table::raw_from_batches(&name, &batches, &mut conv);
+                            drop(batches);
+                            if !conv.is_empty() {
+                                return Err(conv);
+                            }
+                            parsed.add(t, &raw, 0, problems);
+                            Ok(None)
+                        })
+                }
+            }
             Err(p) => Err(vec![p]),
         }
     } else {

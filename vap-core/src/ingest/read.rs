@@ -279,30 +279,12 @@ pub(crate) fn decode_parquet(
     bytes: bytes::Bytes,
     arrow_schema: bool,
 ) -> std::result::Result<Vec<arrow_array::RecordBatch>, String> {
-    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
     let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
-    let len = bytes.len() as u64;
     // arrow-ipc panics on a corrupt embedded schema (unknown type ids) and
     // page decoding in the parquet crate still asserts on some corrupt pages
     // (e.g. an RLE bit width over 32): contain such a panic as an error.
     let decoded = crate::error::contain_decoder_panic(|| {
-        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
-        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes.clone(), options)
-            .map_err(|e| fail(&e))?;
-        // The parquet crate asserts (panics) on a column chunk with a negative
-        // offset or size in the footer; refuse such files here instead.
-        for rg in builder.metadata().row_groups() {
-            for c in rg.columns() {
-                let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
-                let size = c.compressed_size();
-                if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
-                    return Err(fail(&format!(
-                        "column chunk '{}' at offset {start}, {size} bytes, lies outside the file",
-                        c.column_path()
-                    )));
-                }
-            }
-        }
+        let builder = checked_builder(&bytes, arrow_schema)?;
         let schema = builder.schema().clone();
         let groups = builder.metadata().num_row_groups();
         let mut batches = Vec::new();
@@ -339,6 +321,126 @@ pub(crate) fn decode_parquet(
         Err(panic) => {
             let msg = crate::error::panic_message(panic.as_ref());
             Err(fail(&format!("corrupt data ({msg})")))
+        }
+    }
+}
+
+/// A reader builder for a Parquet file whose footer is readable and whose
+/// column chunks lie inside it (the parquet crate asserts on a chunk with a
+/// negative offset or size: such a file is refused here instead). Call
+/// inside [`crate::error::contain_decoder_panic`].
+fn checked_builder(
+    bytes: &bytes::Bytes,
+    arrow_schema: bool,
+) -> std::result::Result<
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<bytes::Bytes>,
+    String,
+> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    let fail = |e: &dyn std::fmt::Display| format!("bad Parquet file: {e}");
+    let len = bytes.len() as u64;
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(!arrow_schema);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes.clone(), options)
+        .map_err(|e| fail(&e))?;
+    for rg in builder.metadata().row_groups() {
+        for c in rg.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let size = c.compressed_size();
+            if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
+                return Err(fail(&format!(
+                    "column chunk '{}' at offset {start}, {size} bytes, lies outside the file",
+                    c.column_path()
+                )));
+            }
+        }
+    }
+    Ok(builder)
+}
+
+/// [`decode_parquet`] (without the embedded Arrow schema) batch by batch:
+/// each batch is given to `each` as soon as it is decoded, in the file's
+/// order with the number of rows the footer gives the file, and dropped
+/// before the next is decoded, so that a large table is
+/// never held decoded whole (the 12-hour session's 366 k comments are
+/// about 12 MB of columns, new memory on every load). One row group of many
+/// rows on two threads or more: its columns are decoded side by side, one
+/// reader each, as [`decode_parquet`] does. `Some(true)` when every batch
+/// was given and `each` took it; `None` when this file is not read this way
+/// (several row groups, few rows or columns, one thread), when `each`
+/// refused a batch (returned `false`), or when the file is damaged: the
+/// caller then decodes it whole with [`decode_parquet`], which says what is
+/// wrong.
+pub(crate) fn decode_parquet_each(
+    bytes: &bytes::Bytes,
+    each: &mut dyn FnMut(&arrow_array::RecordBatch, usize) -> bool,
+) -> Option<()> {
+    use parquet::arrow::ProjectionMask;
+    use rayon::prelude::*;
+    let mut readers = crate::error::contain_decoder_panic(|| {
+        let builder = checked_builder(bytes, false).ok()?;
+        let columns = builder.schema().fields().len();
+        let rows = builder.metadata().file_metadata().num_rows();
+        if crate::threads::num_threads() < 2
+            || columns < 2
+            || rows < 1 << 16
+            || builder.metadata().num_row_groups() != 1
+        {
+            return None;
+        }
+        let descr = builder.metadata().file_metadata().schema_descr_ptr();
+        let schema = builder.schema().clone();
+        let readers = (0..columns)
+            .map(|c| {
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new_with_options(
+                    bytes.clone(),
+                    parquet::arrow::arrow_reader::ArrowReaderOptions::new()
+                        .with_skip_arrow_metadata(true),
+                )
+                .and_then(|b| {
+                    b.with_projection(ProjectionMask::roots(&descr, [c]))
+                        .with_batch_size(PARQUET_BATCH_ROWS)
+                        .build()
+                })
+                .ok()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((schema, readers, rows.max(0) as usize))
+    })
+    .ok()??;
+    let (schema, readers, file_rows) = (&readers.0, &mut readers.1, readers.2);
+    loop {
+        // The next batch of every column, side by side; a decoder panic on
+        // a worker is contained there.
+        // `None` for a column that failed (an error or a panic), `Some(None)`
+        // for one that has ended.
+        let next: Option<Vec<Option<arrow_array::RecordBatch>>> = crate::threads::install(|| {
+            readers
+                .par_iter_mut()
+                .map(|r| match crate::error::contain_decoder_panic(|| r.next()) {
+                    Ok(Some(Ok(b))) => Some(Some(b)),
+                    Ok(None) => Some(None),
+                    Ok(Some(Err(_))) | Err(_) => None,
+                })
+                .collect()
+        });
+        let next = next?;
+        if next.iter().all(Option::is_none) {
+            return Some(());
+        }
+        // Every column's batch there, one column each, the same rows.
+        let rows = next[0].as_ref()?.num_rows();
+        let mut cols = Vec::with_capacity(next.len());
+        for b in &next {
+            let b = b.as_ref()?;
+            if b.num_columns() != 1 || b.num_rows() != rows {
+                return None;
+            }
+            cols.push(b.column(0).clone());
+        }
+        drop(next);
+        let batch = arrow_array::RecordBatch::try_new(schema.clone(), cols).ok()?;
+        if !each(&batch, file_rows) {
+            return None;
         }
     }
 }

@@ -194,27 +194,9 @@ fn comments_in_place(
     total: usize,
     out: &mut Vec<Comment>,
 ) -> Option<usize> {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let mut v: Vec<Comment> = Vec::with_capacity(total);
-    let bad = AtomicBool::new(false);
     for b in batches {
-        let c = TableName::Comments
-            .columns()
-            .iter()
-            .map(|k| Col::of(b, k.name, k.ty, k.required))
-            .collect::<Option<Vec<_>>>()?;
-        crate::threads::install(|| {
-            v.par_extend((0..b.num_rows()).into_par_iter().map(|i| {
-                comment(&c, i).unwrap_or_else(|| {
-                    bad.store(true, Ordering::Relaxed);
-                    Comment::default()
-                })
-            }))
-        });
-        if bad.load(Ordering::Relaxed) {
-            return None;
-        }
+        comments_of_batch(b, &mut v)?;
     }
     let n = v.len();
     if out.is_empty() {
@@ -223,6 +205,65 @@ fn comments_in_place(
         out.append(&mut v);
     }
     Some(n)
+}
+
+/// The comments of one batch appended to `v` in place, on every thread
+/// (see [`comments_in_place`]); `None` when any row needs the general path
+/// (`v` then holds some of the batch's rows: the caller drops it).
+fn comments_of_batch(b: &RecordBatch, v: &mut Vec<Comment>) -> Option<()> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let bad = AtomicBool::new(false);
+    let c = TableName::Comments
+        .columns()
+        .iter()
+        .map(|k| Col::of(b, k.name, k.ty, k.required))
+        .collect::<Option<Vec<_>>>()?;
+    crate::threads::install(|| {
+        v.par_extend((0..b.num_rows()).into_par_iter().map(|i| {
+            comment(&c, i).unwrap_or_else(|| {
+                bad.store(true, Ordering::Relaxed);
+                Comment::default()
+            })
+        }))
+    });
+    (!bad.load(Ordering::Relaxed)).then_some(())
+}
+
+/// Comments from the Parquet file `bytes` (from `source`), decoded and read
+/// batch by batch ([`super::read::decode_parquet_each`]): only one decoded
+/// batch is held at a time, and its memory serves the next. Appends the
+/// records to `out` and their origins to `origins`, or returns `false`, both
+/// unchanged, when the file is not decoded this way or any row needs the
+/// general path; the caller then decodes it whole.
+pub(crate) fn comments_streamed(
+    bytes: &bytes::Bytes,
+    source: &Arc<str>,
+    out: &mut Tables,
+    origins: &mut Origins,
+) -> bool {
+    let mut v: Vec<Comment> = Vec::new();
+    let done = super::read::decode_parquet_each(bytes, &mut |b, file_rows| {
+        // Room for the rows the footer gives, asked for once and never
+        // assumed: a footer that claims more than can be had is an
+        // allocation that fails, and the file is decoded whole instead
+        // (which says what is wrong with it).
+        if v.capacity() == 0 && v.try_reserve_exact(file_rows.max(b.num_rows())).is_err() {
+            return false;
+        }
+        comments_of_batch(b, &mut v).is_some()
+    });
+    if done.is_none() {
+        return false;
+    }
+    let n = v.len();
+    if out.comments.is_empty() {
+        out.comments = v;
+    } else {
+        out.comments.append(&mut v);
+    }
+    origins.push_run(TableName::Comments, source, 1, n);
+    true
 }
 
 /// Row `i` of a comments batch's columns (in the order of
