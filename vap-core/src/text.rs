@@ -71,23 +71,24 @@ pub(crate) fn is_normal(s: &str) -> bool {
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
-            // ASCII from here: a word of the next eight bytes (the last
-            // ones padded with a letter), checked at once if all ASCII.
-            let rest = &b[i..];
-            let w = match rest.first_chunk::<8>() {
-                Some(w) => u64::from_le_bytes(*w),
-                None => {
-                    let mut w = [b'a'; 8];
-                    w[..rest.len()].copy_from_slice(rest);
-                    u64::from_le_bytes(w)
-                }
+            // ASCII from here: the next eight bytes as a word, checked at
+            // once if all ASCII. Fewer left: the string's last eight bytes
+            // (some checked already: the pairs of bytes in the word are all
+            // the string's own), or a string shorter than a word whole.
+            let rest = b.len() - i;
+            let (w, before) = if rest >= 8 {
+                (word_at(b, i), prev_space)
+            } else if b.len() >= 8 {
+                (word_at(b, b.len() - 8), false)
+            } else {
+                (short_word(b), false)
             };
             if w & HIGH == 0 {
-                match ascii_word(w, prev_space) {
+                match ascii_word(w, before) {
                     Some(space) => prev_space = space,
                     None => return false,
                 }
-                i += rest.len().min(8);
+                i += rest.min(8);
                 continue;
             }
             if c == b' ' {
@@ -125,6 +126,32 @@ pub(crate) fn is_normal(s: &str) -> bool {
 const HIGH: u64 = 0x8080_8080_8080_8080;
 /// One in each byte of a word.
 const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The eight bytes of `b` from `at` as a little-endian word.
+#[inline]
+fn word_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The bytes of `b` (shorter than eight) as a little-endian word, the bytes
+/// past its end a letter (`a`), read without a copy through memory (whose
+/// narrow stores a wide load cannot take over: a stall on every string).
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let w = if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]) as u64;
+        lo | hi << ((n - 4) * 8)
+    } else if n > 0 {
+        b[0] as u64 | (b[n / 2] as u64) << (n / 2 * 8) | (b[n - 1] as u64) << ((n - 1) * 8)
+    } else {
+        0
+    };
+    w | (u64::from(b'a') * ONES) << (n * 8)
+}
 
 /// Eight ASCII bytes (`w`, little-endian, no high bit set) as
 /// [`is_normal`] sees them: `None` if one is a control character (below
@@ -470,6 +497,16 @@ mod tests {
             s in "[ a~!0\u{4e00}\u{e9}]{0,40}"
         ) {
             proptest::prop_assert_eq!(is_normal(&s), is_normal_bytewise(&s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn short_strings_are_words_padded_with_a_letter() {
+        for n in 0..8 {
+            let b: Vec<u8> = (0..n as u8).map(|k| b'0' + k).collect();
+            let mut want = [b'a'; 8];
+            want[..n].copy_from_slice(&b);
+            assert_eq!(short_word(&b), u64::from_le_bytes(want), "{n}");
         }
     }
 

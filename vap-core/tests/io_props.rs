@@ -412,3 +412,55 @@ fn problems_in_several_files_read_side_by_side_are_listed_in_table_order() {
         "{p1:?}"
     );
 }
+
+/// A Parquet comments table of several decode batches (65,536 rows each),
+/// which loading decodes and reads batch by batch on two threads: the same
+/// session on one thread and on two and as from CSV, also with text to
+/// normalise in a later batch (that row sends the file the general way),
+/// and the same problems, with their rows, for rows missing a field in the
+/// second and third batches.
+#[test]
+fn parquet_comments_read_batch_by_batch_load_as_every_other_path() {
+    let n = (1usize << 16) * 2 + 7;
+    let mut data = with_comments(n, "");
+    let dir = tempfile::tempdir().unwrap();
+    let load = |d: &std::path::Path, threads| {
+        vap_core::threads::set_num_threads(threads).unwrap();
+        let r = ingest::load_dir(d, &LoadOptions::default());
+        vap_core::threads::set_num_threads(0).unwrap();
+        r
+    };
+    let pq = dir.path().join("pq");
+    ingest::write_dir(&data, &pq, Format::Parquet).unwrap();
+    let (two, _) = load(&pq, 2).unwrap();
+    assert_eq!(two.comments, data.comments);
+    assert_eq!(two, load(&pq, 1).unwrap().0);
+
+    // Full-width text in the second batch: read the general way, normalised.
+    data.comments[100_000].text = "第100000条 ＡＢＣ".into();
+    let csv = dir.path().join("csv");
+    ingest::write_dir(&data, &csv, Format::Csv).unwrap();
+    ingest::write_dir(&data, &pq, Format::Parquet).unwrap();
+    let (two, _) = load(&pq, 2).unwrap();
+    assert_eq!(two.comments[100_000].text, "第100000条 ABC");
+    assert_eq!(two, load(&pq, 1).unwrap().0);
+    assert_eq!(two, load(&csv, 2).unwrap().0);
+
+    // Viewer ids missing in the second and third batches.
+    let bad = [70_000usize, 131_070];
+    for &i in &bad {
+        data.comments[i].viewer_id = "".into();
+    }
+    ingest::write_dir(&data, &pq, Format::Parquet).unwrap();
+    let problems = |threads| match load(&pq, threads) {
+        Err(vap_core::VapError::Validation(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let p2 = problems(2);
+    assert_eq!(p2, problems(1));
+    let rows: Vec<Option<usize>> = p2.iter().map(|p| p.row).collect();
+    // Rows numbered from 1 after the header line of CSV: data row i is
+    // row i + 1 in Parquet too.
+    assert_eq!(rows, bad.map(|i| Some(i + 1)).to_vec(), "{p2:?}");
+    assert!(p2.iter().all(|p| p.field.as_deref() == Some("viewer_id")));
+}

@@ -359,20 +359,20 @@ fn checked_builder(
 
 /// [`decode_parquet`] (without the embedded Arrow schema) batch by batch:
 /// each batch is given to `each` as soon as it is decoded, in the file's
-/// order with the number of rows the footer gives the file, and dropped
-/// before the next is decoded, so that a large table is
-/// never held decoded whole (the 12-hour session's 366 k comments are
-/// about 12 MB of columns, new memory on every load). One row group of many
-/// rows on two threads or more: its columns are decoded side by side, one
-/// reader each, as [`decode_parquet`] does. `Some(true)` when every batch
-/// was given and `each` took it; `None` when this file is not read this way
-/// (several row groups, few rows or columns, one thread), when `each`
-/// refused a batch (returned `false`), or when the file is damaged: the
-/// caller then decodes it whole with [`decode_parquet`], which says what is
-/// wrong.
+/// order, with the number of rows the footer gives the file, while the next
+/// is decoded beside it; two decoded batches are held at most, so that a
+/// large table is never held decoded whole (the 12-hour session's 366 k
+/// comments are about 12 MB of columns, new memory on every load). One row
+/// group of many rows on two threads or more: its columns are decoded side
+/// by side, one reader each, as [`decode_parquet`] does. `Some(())` when
+/// every batch was given and `each` took it; `None` when this file is not
+/// read this way (several row groups, few rows or columns, one thread), when
+/// `each` refused a batch (returned `false`), or when the file is damaged:
+/// the caller then decodes it whole with [`decode_parquet`], which says what
+/// is wrong.
 pub(crate) fn decode_parquet_each(
     bytes: &bytes::Bytes,
-    each: &mut dyn FnMut(&arrow_array::RecordBatch, usize) -> bool,
+    each: &mut (dyn FnMut(&arrow_array::RecordBatch, usize) -> bool + Send),
 ) -> Option<()> {
     use parquet::arrow::ProjectionMask;
     use rayon::prelude::*;
@@ -408,41 +408,49 @@ pub(crate) fn decode_parquet_each(
     })
     .ok()??;
     let (schema, readers, file_rows) = (&readers.0, &mut readers.1, readers.2);
-    loop {
-        // The next batch of every column, side by side; a decoder panic on
-        // a worker is contained there.
-        // `None` for a column that failed (an error or a panic), `Some(None)`
-        // for one that has ended.
-        let next: Option<Vec<Option<arrow_array::RecordBatch>>> = crate::threads::install(|| {
-            readers
-                .par_iter_mut()
-                .map(|r| match crate::error::contain_decoder_panic(|| r.next()) {
-                    Ok(Some(Ok(b))) => Some(Some(b)),
-                    Ok(None) => Some(None),
-                    Ok(Some(Err(_))) | Err(_) => None,
-                })
-                .collect()
-        });
-        let next = next?;
-        if next.iter().all(Option::is_none) {
-            return Some(());
+    // The next batch of every column, side by side (a decoder panic on a
+    // worker contained there), put together: `None` when a column failed
+    // or the columns' batches do not line up, `Some(None)` at the end.
+    let next = |readers: &mut Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>| {
+        let parts: Option<Vec<Option<arrow_array::RecordBatch>>> = readers
+            .par_iter_mut()
+            .map(|r| match crate::error::contain_decoder_panic(|| r.next()) {
+                Ok(Some(Ok(b))) => Some(Some(b)),
+                Ok(None) => Some(None),
+                Ok(Some(Err(_))) | Err(_) => None,
+            })
+            .collect();
+        let parts = parts?;
+        if parts.iter().all(Option::is_none) {
+            return Some(None);
         }
-        // Every column's batch there, one column each, the same rows.
-        let rows = next[0].as_ref()?.num_rows();
-        let mut cols = Vec::with_capacity(next.len());
-        for b in &next {
+        let rows = parts[0].as_ref()?.num_rows();
+        let mut cols = Vec::with_capacity(parts.len());
+        for b in &parts {
             let b = b.as_ref()?;
             if b.num_columns() != 1 || b.num_rows() != rows {
                 return None;
             }
             cols.push(b.column(0).clone());
         }
-        drop(next);
-        let batch = arrow_array::RecordBatch::try_new(schema.clone(), cols).ok()?;
-        if !each(&batch, file_rows) {
-            return None;
+        arrow_array::RecordBatch::try_new(schema.clone(), cols)
+            .ok()
+            .map(Some)
+    };
+    // Each batch given to `each` while the next is decoded, on the same
+    // threads: two decoded batches held at most.
+    crate::threads::install(|| {
+        let mut current = next(readers)?;
+        while let Some(batch) = current {
+            let (following, took) = rayon::join(|| next(readers), || each(&batch, file_rows));
+            if !took {
+                return None;
+            }
+            drop(batch);
+            current = following?;
         }
-    }
+        Some(())
+    })
 }
 
 /// Decodes part of a Parquet file (`part` picks row groups or columns) in
