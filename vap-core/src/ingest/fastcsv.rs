@@ -107,8 +107,16 @@ fn records_in_blocks(
             return Ok(false);
         };
         // Appended piece by piece: the first piece of the first block moved,
-        // not copied, the rest in place.
-        for t in parts {
+        // not copied, the rest in place, into room faulted in beforehand on
+        // every thread (comments: the rest of the pieces are tens of MB).
+        let mut parts = parts.into_iter();
+        if let Some(t) = parts.next() {
+            append_tables(&mut acc, t);
+        }
+        let rest: Vec<Tables> = parts.collect();
+        let more = rest.iter().map(|t| t.comments.len()).sum();
+        crate::threads::prefault_spare(&mut acc.comments, more);
+        for t in rest {
             append_tables(&mut acc, t);
         }
         first = false;

@@ -219,6 +219,7 @@ fn comments_of_batch(b: &RecordBatch, v: &mut Vec<Comment>) -> Option<()> {
         .iter()
         .map(|k| Col::of(b, k.name, k.ty, k.required))
         .collect::<Option<Vec<_>>>()?;
+    crate::threads::prefault_spare(v, b.num_rows());
     crate::threads::install(|| {
         v.par_extend((0..b.num_rows()).into_par_iter().map(|i| {
             comment(&c, i).unwrap_or_else(|| {
