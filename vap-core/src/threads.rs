@@ -101,8 +101,11 @@ pub(crate) fn prefault_spare<T>(v: &mut Vec<T>, count: usize) {
         };
         let start = spare.as_mut_ptr() as usize;
         let (a, b) = (start.next_multiple_of(page), (start + bytes) / page * page);
+        if b <= a {
+            return;
+        }
         let n = num_threads().max(1);
-        let chunk = ((b - a) / n).next_multiple_of(page);
+        let chunk = ((b - a) / page).div_ceil(n) * page;
         install(|| {
             (0..n).into_par_iter().for_each(|k| {
                 let from = a + k * chunk;
@@ -152,10 +155,18 @@ pub const ALLOCATOR_OPTIONS: [(i32, &str, i64); 2] = [
     (43, "MIMALLOC_ALLOW_THP", 0),
 ];
 
+/// Held by the unit tests that set the number of threads, so that they do
+/// not change it under each other.
+#[cfg(test)]
+pub(crate) static TEST_THREADS: Mutex<()> = Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn set_and_read() {
+        let _threads = super::TEST_THREADS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         super::set_num_threads(2).unwrap();
         assert_eq!(super::num_threads(), 2);
         super::set_num_threads(1).unwrap();

@@ -413,12 +413,12 @@ fn problems_in_several_files_read_side_by_side_are_listed_in_table_order() {
     );
 }
 
-/// A Parquet comments table of several decode batches (65,536 rows each),
-/// which loading decodes and reads batch by batch on two threads: the same
-/// session on one thread and on two and as from CSV, also with text to
-/// normalise in a later batch (that row sends the file the general way),
-/// and the same problems, with their rows, for rows missing a field in the
-/// second and third batches.
+/// A Parquet comments table of several decode batches (32,768 rows each
+/// when streamed), which loading decodes and reads batch by batch on two
+/// threads: the same session on one thread and on two and as from CSV, also
+/// with text to normalise in a later batch (that row sends the file the
+/// general way), and the same problems, with their rows, for rows missing a
+/// field in later batches, the last and shortest included.
 #[test]
 fn parquet_comments_read_batch_by_batch_load_as_every_other_path() {
     let n = (1usize << 16) * 2 + 7;
@@ -436,7 +436,7 @@ fn parquet_comments_read_batch_by_batch_load_as_every_other_path() {
     assert_eq!(two.comments, data.comments);
     assert_eq!(two, load(&pq, 1).unwrap().0);
 
-    // Full-width text in the second batch: read the general way, normalised.
+    // Full-width text in the fourth batch: read the general way, normalised.
     data.comments[100_000].text = "第100000条 ＡＢＣ".into();
     let csv = dir.path().join("csv");
     ingest::write_dir(&data, &csv, Format::Csv).unwrap();
@@ -446,8 +446,8 @@ fn parquet_comments_read_batch_by_batch_load_as_every_other_path() {
     assert_eq!(two, load(&pq, 1).unwrap().0);
     assert_eq!(two, load(&csv, 2).unwrap().0);
 
-    // Viewer ids missing in the second and third batches.
-    let bad = [70_000usize, 131_070];
+    // Viewer ids missing in the third, fourth and last batches.
+    let bad = [70_000usize, 131_070, n - 2];
     for &i in &bad {
         data.comments[i].viewer_id = "".into();
     }

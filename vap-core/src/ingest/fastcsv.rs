@@ -56,8 +56,8 @@ fn records_in_blocks(
 ) -> std::io::Result<bool> {
     // The file's bytes not read yet, as its length says: what a read is
     // given room for (a file that grew is read on all the same).
-    let mut left = len as usize;
-    let mut buf = Vec::with_capacity(block.min(left + 1));
+    let mut left = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut buf = Vec::with_capacity(block.min(left.saturating_add(1)));
     let mut eof = fill(file, &mut buf, block, &mut left)?;
     let mut at = if buf.starts_with(b"\xEF\xBB\xBF") {
         3
@@ -153,7 +153,7 @@ fn fill(
     }
     // One byte more than the file has: the read that finds its end then
     // needs no room.
-    buf.reserve(want.min(*left + 1));
+    buf.reserve(want.min(left.saturating_add(1)));
     // Read into the spare capacity (a file reads into it without zeroing
     // it first).
     let got = file.by_ref().take(want as u64).read_to_end(buf)?;

@@ -232,8 +232,8 @@ fn comments_of_batch(b: &RecordBatch, v: &mut Vec<Comment>) -> Option<()> {
 }
 
 /// Comments from the Parquet file `bytes` (from `source`), decoded and read
-/// batch by batch ([`super::read::decode_parquet_each`]): only one decoded
-/// batch is held at a time, and its memory serves the next. Appends the
+/// batch by batch ([`super::read::decode_parquet_each`]): two decoded
+/// batches are held at most, never the whole table. Appends the
 /// records to `out` and their origins to `origins`, or returns `false`, both
 /// unchanged, when the file is not decoded this way or any row needs the
 /// general path; the caller then decodes it whole.
@@ -245,10 +245,11 @@ pub(crate) fn comments_streamed(
 ) -> bool {
     let mut v: Vec<Comment> = Vec::new();
     let done = super::read::decode_parquet_each(bytes, &mut |b, file_rows| {
-        // Room for the rows the footer gives, asked for once and never
-        // assumed: a footer that claims more than can be had is an
-        // allocation that fails, and the file is decoded whole instead
-        // (which says what is wrong with it).
+        // Room for the rows the footer gives, asked for once: a footer that
+        // claims more than can be had is an allocation that fails, and the
+        // file is decoded whole instead (which says what is wrong with it);
+        // room reserved for rows that never came is given back at the end.
+        // Only the room for each batch's rows is faulted in.
         if v.capacity() == 0 && v.try_reserve_exact(file_rows.max(b.num_rows())).is_err() {
             return false;
         }
@@ -256,6 +257,11 @@ pub(crate) fn comments_streamed(
     });
     if done.is_none() {
         return false;
+    }
+    // A footer that claimed more rows than the file had: give the rest of
+    // the room back.
+    if v.capacity() > 2 * v.len() {
+        v.shrink_to_fit();
     }
     let n = v.len();
     if out.comments.is_empty() {
@@ -396,6 +402,88 @@ fn read_batch(table: TableName, b: &RecordBatch, t: &mut Tables) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Comments of several batches from vap's Parquet, on two threads:
+    /// streamed batch by batch, the same records and origins as decoded
+    /// whole; a row to normalise in a later batch leaves them to the general
+    /// path with nothing added; the batches handed over are the file's, in
+    /// order, and a refused one stops the decoding.
+    #[test]
+    fn comments_are_streamed_batch_by_batch_as_decoded_whole() {
+        let _threads = crate::threads::TEST_THREADS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        crate::threads::set_num_threads(2).unwrap();
+        let mut data = crate::sim::simulate(&crate::sim::SimConfig {
+            hours: 0.1,
+            ..Default::default()
+        })
+        .unwrap()
+        .data;
+        let t0 = data.session.start_ms;
+        let n = 100_003;
+        data.comments = (0..n)
+            .map(|i| Comment {
+                ts_ms: t0 + (i / 100) as i64,
+                viewer_id: format!("v{i:06}").into(),
+                text: format!("第{i}条 评论").into(),
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = |data: &crate::schema::SessionData| {
+            crate::ingest::write_dir(data, dir.path(), crate::ingest::Format::Parquet).unwrap();
+            bytes::Bytes::from(std::fs::read(dir.path().join("comments.parquet")).unwrap())
+        };
+        let src: Arc<str> = Arc::from("comments.parquet");
+        let file = bytes(&data);
+
+        let (mut t, mut o) = (Tables::default(), Origins::default());
+        assert!(comments_streamed(&file, &src, &mut t, &mut o));
+        let whole = super::super::read::decode_parquet(file.clone(), false).unwrap();
+        let (mut w, mut wo) = (Tables::default(), Origins::default());
+        assert!(typed_from_batches(
+            TableName::Comments,
+            &src,
+            &whole,
+            &mut w,
+            &mut wo
+        ));
+        assert_eq!(t, w);
+        assert_eq!(t.comments, data.comments);
+        assert_eq!(
+            o.get(TableName::Comments, n - 1),
+            Some(("comments.parquet", n))
+        );
+
+        // The batches, in order, are the whole file's rows; the third
+        // refused stops it.
+        let mut seen = Vec::new();
+        let all = super::super::read::decode_parquet_each(&file, &mut |b, rows| {
+            assert_eq!(rows, n);
+            seen.push(b.clone());
+            true
+        });
+        assert_eq!(all, Some(()));
+        assert!(seen.len() > 2, "{}", seen.len());
+        let cat = arrow_select::concat::concat_batches(&seen[0].schema(), &seen).unwrap();
+        let whole = arrow_select::concat::concat_batches(&whole[0].schema(), &whole).unwrap();
+        assert_eq!(cat, whole);
+        let mut k = 0;
+        let stopped = super::super::read::decode_parquet_each(&file, &mut |_, _| {
+            k += 1;
+            k < 3
+        });
+        assert_eq!((stopped, k), (None, 3));
+
+        // Full-width text in a later batch: nothing added, the general path's.
+        data.comments[n - 2].text = "ＡＢＣ".into();
+        let file = bytes(&data);
+        let (mut t, mut o) = (Tables::default(), Origins::default());
+        assert!(!comments_streamed(&file, &src, &mut t, &mut o));
+        assert_eq!(t, Tables::default());
+        assert_eq!(o.get(TableName::Comments, 0), None);
+        crate::threads::set_num_threads(0).unwrap();
+    }
 
     #[test]
     fn every_table_vap_writes_reads_column_by_column() {

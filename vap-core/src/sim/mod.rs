@@ -207,6 +207,9 @@ mod tests {
 
     #[test]
     fn same_seed_same_room_any_thread_count() {
+        let _threads = crate::threads::TEST_THREADS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         crate::threads::set_num_threads(1).unwrap();
         let a = simulate(&small(3)).unwrap();
         crate::threads::set_num_threads(2).unwrap();
